@@ -1,0 +1,135 @@
+/**
+ * The one error taxonomy of ksef-certs.
+ *
+ * Core code throws only {@link KsefCertsError}; each edge (CLI exit codes, tRPC, HTTP) maps its
+ * {@link ErrorCode} once. Messages are written for the person at the keyboard: they say what is
+ * wrong and, in `hint`, what to do. They never contain passwords, key material or document bytes.
+ */
+
+/**
+ * Closed set of error codes.
+ *
+ * - `VALIDATION`: input breaks a rule (policy, range, required field); `violations` lists every rule broken.
+ * - `MALFORMED`: input is not what it should be: not a key, not a certificate, bad PEM or base64, truncated DER.
+ * - `TOO_LARGE`: input exceeds a size limit (`details.limitBytes`).
+ * - `PASSWORD_REQUIRED`: the input is encrypted and no password was given.
+ * - `WRONG_PASSWORD`: the password does not decrypt the input (or its MAC does not verify).
+ * - `UNSUPPORTED`: the input is understood but uses a scheme or algorithm we do not support (`details.scheme` names it).
+ * - `KEY_MISMATCH`: a private key does not belong to the certificate it was paired with.
+ * - `NOT_FOUND`: a referenced thing (file, record) does not exist.
+ * - `CONFLICT`: the operation collides with existing state.
+ * - `FORBIDDEN`: the caller may not do this.
+ * - `IO`: a file-system or network failure; `retryable` tells whether trying again may help.
+ * - `INTERNAL`: a bug; the original error is in `cause`.
+ */
+export type ErrorCode =
+  | "VALIDATION"
+  | "MALFORMED"
+  | "TOO_LARGE"
+  | "PASSWORD_REQUIRED"
+  | "WRONG_PASSWORD"
+  | "UNSUPPORTED"
+  | "KEY_MISMATCH"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "FORBIDDEN"
+  | "IO"
+  | "INTERNAL";
+
+/** Every code, in a stable order (for exhaustive mappings and documentation). */
+export const ERROR_CODES: readonly ErrorCode[] = [
+  "VALIDATION",
+  "MALFORMED",
+  "TOO_LARGE",
+  "PASSWORD_REQUIRED",
+  "WRONG_PASSWORD",
+  "UNSUPPORTED",
+  "KEY_MISMATCH",
+  "NOT_FOUND",
+  "CONFLICT",
+  "FORBIDDEN",
+  "IO",
+  "INTERNAL",
+];
+
+/**
+ * One broken rule, as forms show it next to a field.
+ * `field` is the input's name (e.g. `password`, `certificateName`), `rule` a stable machine id
+ * (e.g. `password.minLength`), `message` the human sentence.
+ */
+export interface Violation {
+  readonly field: string;
+  readonly rule: string;
+  readonly message: string;
+}
+
+/** Construction options of {@link KsefCertsError}. */
+export interface KsefCertsErrorOptions {
+  /** What the user can do about it, one sentence. */
+  readonly hint?: string;
+  /** Every rule broken, for `VALIDATION`. */
+  readonly violations?: readonly Violation[];
+  /** Structured, non-secret context (scheme names, limits, file names). */
+  readonly details?: Readonly<Record<string, unknown>>;
+  /** Whether retrying the same operation may succeed (I/O). Defaults to `false`. */
+  readonly retryable?: boolean;
+  /** The underlying error, kept for logs; never shown as the message. */
+  readonly cause?: unknown;
+}
+
+/**
+ * The error every core function throws for an expected failure.
+ *
+ * @example
+ * throw new KsefCertsError("WRONG_PASSWORD", "The password does not decrypt this key.", {
+ *   hint: "Use the password you set when the key was downloaded from the KSeF web app.",
+ * });
+ */
+export class KsefCertsError extends Error {
+  override readonly name = "KsefCertsError";
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly violations: readonly Violation[];
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: KsefCertsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.violations = options.violations ?? [];
+    this.details = options.details ?? {};
+    this.retryable = options.retryable ?? false;
+  }
+
+  /** A JSON-safe view (for `--json` output and API error bodies); `cause` is left out on purpose. */
+  toJSON(): { code: ErrorCode; message: string; hint?: string; violations?: readonly Violation[]; details?: Readonly<Record<string, unknown>> } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint === undefined ? {} : { hint: this.hint }),
+      ...(this.violations.length === 0 ? {} : { violations: this.violations }),
+      ...(Object.keys(this.details).length === 0 ? {} : { details: this.details }),
+    };
+  }
+}
+
+/**
+ * Narrows `err` to a {@link KsefCertsError}, optionally of one of the given codes.
+ * @param err anything caught
+ * @param codes accept only these codes (any code when empty)
+ */
+export function isKsefCertsError(err: unknown, ...codes: ErrorCode[]): err is KsefCertsError {
+  return err instanceof KsefCertsError && (codes.length === 0 || codes.includes(err.code));
+}
+
+/**
+ * Throws a `VALIDATION` error listing every violation, or returns when there are none.
+ * @param violations result of a policy check
+ * @param message summary sentence used when there are violations
+ * @throws {KsefCertsError} `VALIDATION` when `violations` is not empty
+ */
+export function assertNoViolations(violations: readonly Violation[], message: string): void {
+  if (violations.length === 0) return;
+  throw new KsefCertsError("VALIDATION", `${message}: ${violations.map((v) => v.message).join("; ")}`, { violations });
+}

@@ -1,0 +1,39 @@
+// The workspace's one lint setup. Each package's eslint.config.js is `export { default } from "@ksef-certs/eslint-config"`.
+import js from "@eslint/js";
+import jsdoc from "eslint-plugin-jsdoc";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/coverage/**", "**/*.js", "**/*.mjs"] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true },
+    },
+    plugins: { jsdoc },
+    rules: {
+      // Every exported function, class and type carries a docstring (DEVELOPERS.md, "How we build").
+      "jsdoc/require-jsdoc": [
+        "error",
+        {
+          publicOnly: true,
+          require: { FunctionDeclaration: true, ClassDeclaration: true, ArrowFunctionExpression: true },
+          contexts: ["TSInterfaceDeclaration", "TSTypeAliasDeclaration", "TSEnumDeclaration", "ExportNamedDeclaration > VariableDeclaration"],
+        },
+      ],
+      "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // Passwords and keys must never reach a console: logging goes through the app's logger.
+      "no-console": "error",
+    },
+  },
+  {
+    files: ["**/*.test.ts", "**/*.bench.ts", "**/bench/**"],
+    rules: {
+      "jsdoc/require-jsdoc": "off",
+      "@typescript-eslint/no-non-null-assertion": "off",
+      "no-console": "off",
+    },
+  },
+);

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// Entry point behind the README's commands (`npm start`, `npm test`, `npm run bench`).
+// It must work on a machine with only Node 20 and npm: it brings the pinned pnpm through npx when
+// none is installed, installs the workspace from the lockfile, then hands over to turbo.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const { packageManager } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const pnpmVersion = packageManager.replace(/^pnpm@/, "");
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function pnpm() {
+  const probe = spawnSync("pnpm", ["--version"], { cwd: root, encoding: "utf8" });
+  if (probe.status === 0 && probe.stdout.trim() === pnpmVersion) return ["pnpm", []];
+  return ["npx", ["--yes", `pnpm@${pnpmVersion}`]];
+}
+
+const [bin, pre] = pnpm();
+const p = (...args) => run(bin, [...pre, ...args]);
+
+function ensureInstalled() {
+  const marker = join(root, "node_modules", ".modules.yaml");
+  const lock = join(root, "pnpm-lock.yaml");
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  const status = p("install", "--frozen-lockfile");
+  if (status !== 0) process.exit(status);
+}
+
+const task = process.argv[2] ?? "test";
+const rest = process.argv.slice(3);
+ensureInstalled();
+switch (task) {
+  case "start": {
+    let status = p("exec", "turbo", "run", "build", "--filter=@ksef-certs/admin...", "--output-logs=errors-only");
+    if (status !== 0) process.exit(status);
+    status = run(process.execPath, [join(root, "apps/admin/dist/cli/main.js"), ...(rest.length ? rest : ["--help"])]);
+    process.exit(status);
+    break;
+  }
+  case "test":
+  case "bench":
+    process.exit(p("exec", "turbo", "run", task, "--concurrency=1", ...rest));
+    break;
+  case "ci":
+    process.exit(p("exec", "turbo", "run", "typecheck", "lint", "test", "--concurrency=1", ...rest));
+    break;
+  default:
+    console.error(`unknown task ${task}: use start, test, bench or ci`);
+    process.exit(2);
+}
