@@ -133,7 +133,9 @@ export type PbeScheme =
 
 function unsupported(what: string, scheme: string, encryption: KeyEncryption, reason?: string): KsefCertsError {
   return new KsefCertsError("UNSUPPORTED", `The ${what} is encrypted with ${scheme}${reason === undefined ? "" : ` (${reason})`}, which ksef-certs cannot decrypt.`, {
-    hint: "Re-encrypt it with a modern scheme, e.g. `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -iter 100000`.",
+    hint: what.includes("PKCS#12")
+      ? "Export the file again with AES-256 encryption (OpenSSL 3's default; Windows: \"AES256-SHA256\")."
+      : "Re-encrypt it with a modern scheme, e.g. `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -iter 100000`.",
     details: { scheme, encryption },
   });
 }
@@ -265,13 +267,15 @@ function readIv(node: AsnNode | undefined, cipher: CipherSpec, what: string): Ui
 
 /**
  * Tracks the key-derivation work one file may cost, so a PKCS#12 with many bags each at the iteration
- * cap cannot hang the process. One unit is one PBKDF2 iteration; a PKCS#12-KDF iteration counts ten.
+ * cap cannot hang the process. One unit is one PBKDF2 iteration (~0.2 µs); a PKCS#12-KDF iteration
+ * counts ten. The default allows what {@link MAX_PBKDF2_ITERATIONS} and {@link MAX_PKCS12_KDF_ITERATIONS}
+ * allow for the three KDFs of a usual file (two bags and the MAC): a few seconds of CPU at worst.
  */
 export class KdfBudget {
   #remaining: number;
 
-  /** @param units total work allowed (default: two PBKDF2 runs at {@link MAX_PBKDF2_ITERATIONS}) */
-  constructor(units = 2 * MAX_PBKDF2_ITERATIONS) {
+  /** @param units total work allowed (default 32 000 000 units) */
+  constructor(units = 3.2 * MAX_PBKDF2_ITERATIONS) {
     this.#remaining = units;
   }
 

@@ -81,6 +81,14 @@ describe("exportPkcs12", () => {
     expect(() => createSecureContext({ pfx: Buffer.from(ec), passphrase: PASSWORD })).not.toThrow();
   });
 
+  it("embeds DER even when the certificate is given as PEM bytes", async () => {
+    const p12 = await exportPkcs12({ certificate: dir.read("ec.pem"), privateKey: keys.ec, password: PASSWORD, iterations: 2048 });
+    const file = dir.write("from-pem.p12", p12);
+    const leafPem = dir.run(["pkcs12", "-in", file, "-passin", `file:${pwFile}`, "-nokeys", "-clcerts"]).toString();
+    expect(pemToDer(leafPem).equals(certs.ec)).toBe(true);
+    expect(Buffer.from((await importPkcs12(p12, PASSWORD)).certificate).equals(certs.ec)).toBe(true);
+  });
+
   it("round-trips through importPkcs12", async () => {
     const p12 = await exportPkcs12({ certificate: certs.rsa, privateKey: keys.rsa, chain: [certs.ca], password: PASSWORD, friendlyName: "Łódź", iterations: 2048 });
     const back = await importPkcs12(p12, PASSWORD);

@@ -151,16 +151,15 @@ function checkExportInput(input: ExportPkcs12Input): { iterations: number; macIt
 export async function exportPkcs12(input: ExportPkcs12Input): Promise<Uint8Array> {
   const { iterations, macIterations } = checkExportInput(input);
   const certificate = parseCertificate(input.certificate, "certificate");
-  const chain = (input.chain ?? []).map((der, i) => {
-    parseCertificate(der, `chain certificate #${i + 1}`);
-    return der;
-  });
+  // X509Certificate also accepts PEM; `raw` is always the DER that belongs in a CertBag.
+  const certificateDer = new Uint8Array(certificate.raw);
+  const chain = (input.chain ?? []).map((der, i) => new Uint8Array(parseCertificate(der, `chain certificate #${i + 1}`).raw));
   if (!certificate.checkPrivateKey(input.privateKey)) {
     throw new KsefCertsError("KEY_MISMATCH", "The private key does not belong to the certificate.", {
       hint: "Pick the key file that was created together with this certificate's request.",
     });
   }
-  const localKeyId = createHash("sha1").update(input.certificate).digest();
+  const localKeyId = createHash("sha1").update(certificateDer).digest();
   const pbes2 = (): { prf: "hmacWithSHA256"; cipher: "aes-256-cbc"; iterations: number; salt: Uint8Array; iv: Uint8Array; prfNullParameters: boolean } => ({
     prf: "hmacWithSHA256",
     cipher: "aes-256-cbc",
@@ -171,7 +170,7 @@ export async function exportPkcs12(input: ExportPkcs12Input): Promise<Uint8Array
     prfNullParameters: true,
   });
 
-  const certBags = [input.certificate, ...chain].map((der, i) =>
+  const certBags = [certificateDer, ...chain].map((der, i) =>
     sequence([
       new asn1js.ObjectIdentifier({ value: OID.certBag }),
       explicit(0, sequence([new asn1js.ObjectIdentifier({ value: OID.x509Certificate }), explicit(0, octetString(der))])),
@@ -472,8 +471,8 @@ export async function importPkcs12(input: BytesInput, password: string): Promise
   const friendlyName = keyBag.attributes.friendlyName ?? match.attributes.friendlyName;
   return {
     privateKey,
-    certificate: match.der,
-    chain: parsed.filter((c) => c !== match).map((c) => c.der),
+    certificate: new Uint8Array(match.x509.raw),
+    chain: parsed.filter((c) => c !== match).map((c) => new Uint8Array(c.x509.raw)),
     ...(friendlyName === undefined ? {} : { friendlyName }),
     ...(mac === undefined ? {} : { macAlgorithm: mac.algorithm, macIterations: mac.iterations }),
     encryption,

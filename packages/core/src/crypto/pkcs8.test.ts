@@ -189,6 +189,15 @@ describe("readPrivateKey: keys written by openssl", () => {
     expect(e).toMatchObject({ format: "sec1", encryption: { cipher: "des-ede3-cbc" } });
     expect((await rejection(readPrivateKey(dir.read("ec-legacy.pem"), { password: "nope" }))).code).toBe("WRONG_PASSWORD");
     expect((await rejection(readPrivateKey(dir.read("ec-legacy.pem")))).code).toBe("PASSWORD_REQUIRED");
+    expect(inspectPrivateKey(dir.read("ec-legacy.pem"))).toMatchObject({ format: "sec1", encrypted: true, supported: true, encryption: { cipher: "des-ede3-cbc" } });
+  });
+
+  it("names a legacy PEM cipher it cannot run (UNSUPPORTED) and inspect still describes the file", async () => {
+    dir.run(["ec", "-in", "ec.pem", "-camellia256", "-passout", `file:${pwFile}`, "-out", "ec-camellia.pem"]);
+    const err = await rejection(readPrivateKey(dir.read("ec-camellia.pem"), { password: PASSWORD }));
+    expect(err.code).toBe("UNSUPPORTED");
+    expect(err.details["scheme"]).toContain("CAMELLIA-256-CBC");
+    expect(inspectPrivateKey(dir.read("ec-camellia.pem"))).toMatchObject({ format: "sec1", encrypted: true, supported: false });
   });
 
   it("reads plain PKCS#8, PKCS#1 and SEC1 in PEM and DER, and DER bytes in a file named .pem", async () => {

@@ -206,6 +206,8 @@ interface LegacyPemEncryption {
   readonly keyBytes: number;
   readonly iv: Uint8Array;
   readonly encryption: KeyEncryption;
+  /** Set when the DEK-Info cipher is one we cannot run; thrown by the readers, reported by inspect. */
+  readonly unsupported?: KsefCertsError;
 }
 
 const LEGACY_PEM_CIPHERS: Readonly<Record<string, { readonly name: string; readonly keyBytes: number; readonly ivBytes: number }>> = {
@@ -235,10 +237,11 @@ function legacyPem(block: PemBlock, format: "pkcs1" | "sec1"): LocatedKey {
   const encryption: KeyEncryption = { scheme, kdf: "EVP_BytesToKey-MD5", cipher: cipher?.name ?? (name.toLowerCase() || "unknown"), iterations: 1, saltBytes: 8 };
   if (dek === null) throw malformed("private key", "the PEM says it is encrypted but has no valid DEK-Info header");
   if (cipher === undefined) {
-    throw new KsefCertsError("UNSUPPORTED", `The private key is encrypted with ${name} (OpenSSL legacy PEM), which ksef-certs cannot decrypt.`, {
+    const unsupported = new KsefCertsError("UNSUPPORTED", `The private key is encrypted with ${name} (OpenSSL legacy PEM), which ksef-certs cannot decrypt.`, {
       hint: "Convert it with `openssl pkcs8 -topk8 -v2 aes-256-cbc` and import the result.",
       details: { scheme: `${scheme} ${name}`, encryption },
     });
+    return { format, container: "pem", der: block.der, legacy: { cipher: name, keyBytes: 0, iv: new Uint8Array(0), encryption, unsupported } };
   }
   const iv = Buffer.from(dek[2] ?? "", "hex");
   if (iv.byteLength !== cipher.ivBytes) throw malformed("private key", "the DEK-Info IV has the wrong length");
@@ -415,8 +418,10 @@ function evpBytesToKey(password: string, salt: Uint8Array, keyBytes: number): Bu
   return Buffer.concat(parts).subarray(0, keyBytes);
 }
 
-function decryptLegacy(located: Extract<LocatedKey, { legacy: LegacyPemEncryption }>, password: string): KeyObject {
+function decryptLegacy(located: Extract<LocatedKey, { legacy: LegacyPemEncryption }>, maybePassword: string | undefined): KeyObject {
   const { legacy } = located;
+  if (legacy.unsupported !== undefined) throw legacy.unsupported;
+  const password = requirePassword(maybePassword, legacy.encryption);
   let plain: Buffer;
   try {
     const decipher = createDecipheriv(legacy.cipher, evpBytesToKey(password, legacy.iv.subarray(0, 8), legacy.keyBytes), legacy.iv);
@@ -468,7 +473,7 @@ export async function readPrivateKey(input: BytesInput, options: ReadPrivateKeyO
     return result(importDecrypted(plain, "private key"), located, scheme.encryption);
   }
   if (located.legacy !== undefined) {
-    return result(decryptLegacy(located, requirePassword(options.password, located.legacy.encryption)), located, located.legacy.encryption);
+    return result(decryptLegacy(located, options.password), located, located.legacy.encryption);
   }
   return result(importPlain(located.der, located.format), located);
 }
@@ -489,7 +494,7 @@ export function readPrivateKeySync(input: BytesInput, options: ReadPrivateKeyOpt
     return result(importDecrypted(plain, "private key"), located, scheme.encryption);
   }
   if (located.legacy !== undefined) {
-    return result(decryptLegacy(located, requirePassword(options.password, located.legacy.encryption)), located, located.legacy.encryption);
+    return result(decryptLegacy(located, options.password), located, located.legacy.encryption);
   }
   return result(importPlain(located.der, located.format), located);
 }
@@ -519,23 +524,7 @@ export interface PrivateKeyInspection {
  *   `UNSUPPORTED` for key formats we do not read at all (OpenSSH, DSA PEM)
  */
 export function inspectPrivateKey(input: BytesInput): PrivateKeyInspection {
-  let located: LocatedKey;
-  try {
-    located = locate(input);
-  } catch (err) {
-    // A legacy PEM with an unknown cipher is still worth describing.
-    if (err instanceof KsefCertsError && err.code === "UNSUPPORTED" && err.details["encryption"] !== undefined) {
-      return {
-        format: "pkcs1",
-        container: "pem",
-        encrypted: true,
-        encryption: err.details["encryption"] as KeyEncryption,
-        supported: false,
-        problem: err.message,
-      };
-    }
-    throw err;
-  }
+  const located = locate(input);
   const base = { format: located.format, container: located.container };
   if (located.format === "pkcs8-encrypted") {
     try {
@@ -548,7 +537,10 @@ export function inspectPrivateKey(input: BytesInput): PrivateKeyInspection {
       return { ...base, encrypted: true, encryption: encryption ?? { scheme }, supported: false, problem: e.message };
     }
   }
-  if (located.legacy !== undefined) return { ...base, encrypted: true, encryption: located.legacy.encryption, supported: true };
+  if (located.legacy !== undefined) {
+    const problem = located.legacy.unsupported?.message;
+    return { ...base, encrypted: true, encryption: located.legacy.encryption, supported: problem === undefined, ...(problem === undefined ? {} : { problem }) };
+  }
   try {
     return { ...base, encrypted: false, description: describeKey(importPlain(located.der, located.format)), supported: true };
   } catch (err) {
