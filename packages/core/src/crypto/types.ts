@@ -56,7 +56,10 @@ export interface PrivateKeyInfo {
   readonly format: PrivateKeyFormat;
   /** Whether the file was PEM text or raw DER (whatever its name). */
   readonly container: "pem" | "der";
-  /** Present when `format` is `pkcs8-encrypted`. */
+  /**
+   * How the file was encrypted: present for `pkcs8-encrypted`, and for OpenSSL's legacy
+   * `Proc-Type: 4,ENCRYPTED` PEM (then `format` is `pkcs1` or `sec1` and `scheme` says so).
+   */
   readonly encryption?: KeyEncryption;
   readonly description: KeyDescription;
 }
