@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+process.env.TURBO_TELEMETRY_DISABLED ??= "1";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const { packageManager } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const pnpmVersion = packageManager.replace(/^pnpm@/, "");
