@@ -61,6 +61,8 @@ export interface Violation {
   readonly field: string;
   readonly rule: string;
   readonly message: string;
+  /** Values the message is built from (limits, allowed characters), so a UI can phrase it in another language. */
+  readonly params?: Readonly<Record<string, string | number>>;
 }
 
 /** Construction options of {@link KsefCertsError}. */
