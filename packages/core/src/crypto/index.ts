@@ -1,0 +1,36 @@
+/**
+ * `@ksef-certs/core/crypto`: the certificate toolkit. Reads, checks, writes and converts the files
+ * KSeF and the ministry's web app produce: keys (EC P-256, RSA-2048), encrypted PKCS#8 in the web
+ * app's exact layout, CSRs from enrollment data, certificates, key/certificate pairs and PKCS#12.
+ *
+ * Only what is listed here is public; ASN.1 and PBE internals stay private.
+ */
+import "reflect-metadata";
+
+export { MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, decodePem, encodePem, looksLikePem, type BytesInput, type PemBlock } from "./encoding.js";
+export { describeKey } from "./key-description.js";
+export {
+  ENCRYPTED_PRIVATE_KEY_LABEL,
+  KSEF_KEY_ENCRYPTION,
+  encryptPrivateKey,
+  encryptPrivateKeyPem,
+  encryptPrivateKeySync,
+  inspectPrivateKey,
+  readPrivateKey,
+  readPrivateKeySync,
+  type EncryptPrivateKeyOptions,
+  type PrivateKeyInspection,
+  type ReadPrivateKeyOptions,
+} from "./pkcs8.js";
+export { PKCS12_DEFAULT_ITERATIONS, exportPkcs12, importPkcs12, type ExportPkcs12Input, type ImportedPkcs12 } from "./pkcs12.js";
+export type {
+  DnAttribute,
+  EnrollmentData,
+  KeyAlgorithm,
+  KeyDescription,
+  KeyEncryption,
+  KsefCertificateType,
+  PrivateKeyFormat,
+  PrivateKeyInfo,
+  SubjectIdentifier,
+} from "./types.js";
