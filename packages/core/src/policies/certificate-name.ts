@@ -57,3 +57,12 @@ export function checkCertificateName(name: string, options: { profile?: Certific
 export function assertCertificateName(name: string, options: { profile?: CertificateNameProfile } = {}): void {
   assertNoViolations(checkCertificateName(name, options), "The certificate name is not accepted");
 }
+
+/**
+ * Whether `name` is an acceptable certificate name ({@link checkCertificateName} finds nothing).
+ * @param name the proposed name
+ * @param options see {@link checkCertificateName}
+ */
+export function isValidCertificateName(name: string, options: { profile?: CertificateNameProfile } = {}): boolean {
+  return checkCertificateName(name, options).length === 0;
+}

@@ -104,8 +104,10 @@ export function isValidPesel(value: string): boolean {
 
 /**
  * InternalId check digit: over the NIP's 10 digits and the first 4 of the suffix, weights 1 and 3
- * alternating from the first digit, sum mod 10. Source: the official Java client's test-data
- * generator (CIRFMF/ksef-client-java, `getInternalIdCheckSum`), which KSeF TEST accepts.
+ * alternating from the first digit, sum mod 10. Source: the official Java client's identifier
+ * generator, CIRFMF/ksef-client-java `pl.akmf.ksef.sdk.util.IdentifierGeneratorUtils.getInternalIdCheckSum`
+ * (used by its `generateInternalIdentifier` and by the sub-unit permission E2E test against KSeF TEST).
+ * The ministry's docs state the `NIP-NNNNN` format only (XSD `TIID`), not the check digit.
  * @param nip the NIP part (10 digits)
  * @param first4 the first four digits of the 5-digit suffix
  */
@@ -135,6 +137,36 @@ export function checkInternalId(value: string, field = "internalId"): Violation[
  */
 export function isValidInternalId(value: string): boolean {
   return checkInternalId(value).length === 0;
+}
+
+/**
+ * {@link checkNip} that throws.
+ * @param value the NIP
+ * @param field field name used in violations (default `nip`)
+ * @throws {KsefCertsError} `VALIDATION` listing every violation
+ */
+export function assertNip(value: string, field = "nip"): void {
+  assertNoViolations(checkNip(value, field), "Invalid NIP");
+}
+
+/**
+ * {@link checkPesel} that throws.
+ * @param value the PESEL
+ * @param field field name used in violations (default `pesel`)
+ * @throws {KsefCertsError} `VALIDATION` listing every violation
+ */
+export function assertPesel(value: string, field = "pesel"): void {
+  assertNoViolations(checkPesel(value, field), "Invalid PESEL");
+}
+
+/**
+ * {@link checkInternalId} that throws.
+ * @param value the InternalId
+ * @param field field name used in violations (default `internalId`)
+ * @throws {KsefCertsError} `VALIDATION` listing every violation
+ */
+export function assertInternalId(value: string, field = "internalId"): void {
+  assertNoViolations(checkInternalId(value, field), "Invalid InternalId");
 }
 
 /**

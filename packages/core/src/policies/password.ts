@@ -21,8 +21,10 @@ const isLower = (c: string): boolean => /^\p{Ll}$/u.test(c);
 const isDigit = (c: string): boolean => /^[0-9]$/.test(c);
 
 /**
- * Checks `password` against `profile` and returns every rule it breaks (field `password`). The
- * password itself never appears in a message.
+ * Checks `password` against `profile` and returns every rule it breaks (field `password`), each
+ * missing character class as its own violation. Neither the password nor anything derived from it
+ * (its length, the offending characters) appears in a message or in `params`, so violations can be
+ * logged and printed safely.
  * @param password the candidate password
  * @param profile see {@link PasswordProfile}
  * @returns violations, rules `password.length`, `password.upper`, `password.lower`, `password.digit`,
@@ -37,7 +39,7 @@ export function checkPassword(password: string, profile: PasswordProfile): Viola
   if (profile === "ksef-app") {
     const asciiLetter = (c: string): boolean => /^[A-Za-z]$/.test(c);
     const special = (c: string): boolean => KSEF_APP_PASSWORD_SPECIALS.includes(c);
-    if (chars.length < 15 || chars.length > 32) push("length", `The password must have 15 to 32 characters (it has ${chars.length}).`, { min: 15, max: 32, actual: chars.length });
+    if (chars.length < 15 || chars.length > 32) push("length", "The password must have 15 to 32 characters.", { min: 15, max: 32 });
     if (!chars.some((c) => /^[A-Z]$/.test(c))) push("upper", "The password needs at least one uppercase letter (A–Z).");
     if (!chars.some((c) => /^[a-z]$/.test(c))) push("lower", "The password needs at least one lowercase letter (a–z).");
     if (!chars.some(isDigit)) push("digit", "The password needs at least one digit.");
@@ -47,12 +49,12 @@ export function checkPassword(password: string, profile: PasswordProfile): Viola
       const polish = others.some((c) => /\p{L}/u.test(c));
       push(
         "characters",
-        `The password may contain only letters A–Z and a–z, digits and ${KSEF_APP_PASSWORD_SPECIALS}${polish ? " (no Polish letters)" : ""}; it has ${others.length} other character(s).`,
-        { specials: KSEF_APP_PASSWORD_SPECIALS, count: others.length },
+        `The password may contain only letters A–Z and a–z, digits and ${KSEF_APP_PASSWORD_SPECIALS}${polish ? " (no Polish letters)" : ""}.`,
+        { specials: KSEF_APP_PASSWORD_SPECIALS },
       );
     }
   } else {
-    if (chars.length < 12) push("length", `The password must have at least 12 characters (it has ${chars.length}).`, { min: 12, actual: chars.length });
+    if (chars.length < 12) push("length", "The password must have at least 12 characters.", { min: 12 });
     if (!chars.some(isUpper)) push("upper", "The password needs at least one uppercase letter.");
     if (!chars.some(isLower)) push("lower", "The password needs at least one lowercase letter.");
     if (!chars.some(isDigit)) push("digit", "The password needs at least one digit.");
@@ -69,4 +71,13 @@ export function checkPassword(password: string, profile: PasswordProfile): Viola
  */
 export function assertPassword(password: string, profile: PasswordProfile): void {
   assertNoViolations(checkPassword(password, profile), "The password does not meet the rules");
+}
+
+/**
+ * Whether `password` meets `profile` ({@link checkPassword} finds nothing).
+ * @param password the candidate password
+ * @param profile see {@link PasswordProfile}
+ */
+export function isValidPassword(password: string, profile: PasswordProfile): boolean {
+  return checkPassword(password, profile).length === 0;
 }

@@ -2,15 +2,22 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isKsefCertsError } from "../errors.js";
 import {
+  assertCertificateName,
+  assertIdentifier,
+  assertInternalId,
+  assertNip,
   assertPassword,
+  assertPesel,
   checkCertificateName,
   checkInternalId,
   checkNip,
   checkPassword,
   checkPesel,
   internalIdCheckDigit,
+  isValidCertificateName,
   isValidInternalId,
   isValidNip,
+  isValidPassword,
   isValidPesel,
   normalizeNip,
   peselBirthDate,
@@ -35,6 +42,26 @@ describe("certificate name", () => {
     expect(rules(checkCertificateName("Oddział Kraków", { profile: "ksef-app" }))).toEqual(["certificateName.charactersNoDiacritics"]);
     expect(checkCertificateName("Oddzial Krakow", { profile: "ksef-app" })).toEqual([]);
   });
+  it("assert and is variants agree with the check", () => {
+    expect(isValidCertificateName("Oddział Kraków")).toBe(true);
+    expect(isValidCertificateName("Oddział Kraków", { profile: "ksef-app" })).toBe(false);
+    expect(() => { assertCertificateName("ab"); }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
+    expect(() => { assertCertificateName("Oddzial Krakow", { profile: "ksef-app" }); }).not.toThrow();
+  });
+  it("follows the SPEC (EnrollCertificateRequest.certificateName) exactly", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const spec = JSON.parse(await readFile(new URL("../../../../../shared/spec/open-api.json", import.meta.url), "utf8")) as {
+      components: { schemas: { EnrollCertificateRequest: { properties: { certificateName: { minLength: number; maxLength: number; pattern: string } } } } };
+    };
+    const field = spec.components.schemas.EnrollCertificateRequest.properties.certificateName;
+    const re = new RegExp(field.pattern); // no "u": the spec escapes the space (`\ `), which only the legacy mode allows
+    const samples = ["abcd", "abcde", "a".repeat(100), "a".repeat(101), "Łódź oddział_1-2", "a.bcde", "tab\there", "zażółć", "ÀÉÎÕÜ name", "名前名前名前"];
+    for (const s of samples) {
+      const len = Array.from(s).length;
+      const specOk = re.test(s) && len >= field.minLength && len <= field.maxLength;
+      expect(isValidCertificateName(s, { profile: "ksef-api" }), s).toBe(specOk);
+    }
+  });
   it("counts characters, not UTF-16 units or bytes", () => {
     expect(checkCertificateName("ąćęłń")).toEqual([]);
   });
@@ -55,7 +82,26 @@ describe("password profiles", () => {
     expect(rules(checkPassword("abcdefghijkl", "f2000"))).toEqual(["password.upper", "password.digit", "password.special"]);
     expect(rules(checkPassword("Ab1?", "f2000"))).toEqual(["password.length"]);
   });
-  it("never puts the password in a message", () => {
+  it("reports each missing class of a ksef-app password separately", () => {
+    expect(rules(checkPassword("ABCDEFGHIJKLMNOP", "ksef-app"))).toEqual(["password.lower", "password.digit", "password.special"]);
+    expect(rules(checkPassword("abcdefghijklmnop", "ksef-app"))).toEqual(["password.upper", "password.digit", "password.special"]);
+    expect(rules(checkPassword("Abcdefghijklmnop", "ksef-app"))).toEqual(["password.digit", "password.special"]);
+    expect(rules(checkPassword("Abcdefghijklmno1", "ksef-app"))).toEqual(["password.special"]);
+    for (const special of "!@#$%^&*()-_+=") expect(isValidPassword(`Abcdefghijklmn1${special}`, "ksef-app"), special).toBe(true);
+    expect(isValidPassword("Abcdefghijklmn1!", "f2000")).toBe(true);
+  });
+  it("f2000 accepts any non-alphanumeric special and letters outside ASCII", () => {
+    expect(checkPassword("Abcdefghij1?", "f2000")).toEqual([]);
+    expect(checkPassword("Abcdefghij1 ", "f2000")).toEqual([]);
+    expect(rules(checkPassword("ŁÓDŹGDAŃSK1!", "f2000"))).toEqual(["password.lower"]);
+  });
+  it("never puts the password or its length in a message", () => {
+    for (const v of [...checkPassword("Ab1!", "ksef-app"), ...checkPassword("Ab1!", "f2000")]) {
+      expect(v.message).not.toMatch(/\b4\b/);
+      expect(JSON.stringify(v.params ?? {})).not.toMatch(/:4\b/);
+    }
+  });
+  it("never puts the password in a message (property)", () => {
     fc.assert(
       fc.property(fc.string({ minLength: 6, maxLength: 40 }).filter((s) => /[A-Za-z]{6}/.test(s)), fc.constantFrom("ksef-app", "f2000" as const), (pw, profile) => {
         for (const v of checkPassword(pw, profile)) {
@@ -71,7 +117,9 @@ describe("password profiles", () => {
       expect.unreachable();
     } catch (e) {
       expect(isKsefCertsError(e, "VALIDATION")).toBe(true);
+      if (isKsefCertsError(e)) expect(rules([...e.violations])).toEqual(["password.length", "password.upper", "password.digit", "password.special"]);
     }
+    expect(() => { assertPassword("Abcdefghijklmn1!", "ksef-app"); }).not.toThrow();
   });
 });
 
@@ -140,7 +188,35 @@ describe("PESEL", () => {
   });
 });
 
+describe("assert variants for identifiers", () => {
+  it("throw VALIDATION with the violations, or return", () => {
+    expect(() => { assertNip("5265877636"); }).toThrow(expect.objectContaining({ code: "VALIDATION", violations: [expect.objectContaining({ rule: "nip.checksum" })] }));
+    expect(() => { assertPesel("44051401459"); }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
+    expect(() => { assertInternalId("5265877635-00013"); }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
+    expect(() => { assertIdentifier("nip", "x"); }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
+    assertNip("5265877635");
+    assertPesel("44051401458");
+    assertInternalId("5265877635-00017");
+  });
+});
+
+// The Java client's algorithm written out again, independently of ours: weights 1,3,1,3,… over 14 digits, mod 10.
+const javaInternalIdCheckSum = (value: string): number => {
+  let sum = 0;
+  for (let i = 0; i < value.length; i++) sum += Number(value[i]) * (i % 2 === 0 ? 1 : 3);
+  return sum % 10;
+};
+
 describe("InternalId", () => {
+  it("matches the Java client's check digit for any NIP and suffix", () => {
+    fc.assert(
+      fc.property(nipArb, fc.integer({ min: 0, max: 9999 }), (nip, n) => {
+        const first4 = String(n).padStart(4, "0");
+        expect(internalIdCheckDigit(nip, first4)).toBe(javaInternalIdCheckSum(nip + first4));
+      }),
+      { numRuns: 300 },
+    );
+  });
   it("accepts NIP-NNNNN with the KSeF check digit", () => {
     expect(internalIdCheckDigit("5265877635", "0001")).toBe(7);
     expect(isValidInternalId("5265877635-00017")).toBe(true);
