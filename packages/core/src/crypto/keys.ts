@@ -1,0 +1,41 @@
+/**
+ * Key-pair generation for KSeF certificates (ksef-api.md §3.3: EC P-256, recommended, or RSA with exactly 2048 bits).
+ */
+import { generateKeyPair as generateNodeKeyPair, type KeyObject } from "node:crypto";
+import { promisify } from "node:util";
+import { KsefCertsError } from "../errors.js";
+import type { KeyAlgorithm } from "./types.js";
+
+/** A private key with its public key, as node:crypto key objects. */
+export interface KeyPair {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+const generate = promisify(generateNodeKeyPair);
+
+/**
+ * Generates a fresh key pair KSeF will certify, off the main thread (node:crypto async keygen).
+ * EC uses the named curve prime256v1 (P-256, ~3 ms); RSA uses a 2048-bit modulus and public exponent
+ * 65537 (~100–200 ms, sometimes more). Source: ksef-api.md §3.3, libraries.md §1.2 and §1.5.
+ * @param algorithm `EC-P256` (default, recommended by the ministry) or `RSA-2048`
+ * @returns the private and public key objects
+ * @throws {KsefCertsError} `UNSUPPORTED` for any other algorithm name (from untyped callers)
+ */
+export async function generateKeyPair(algorithm: KeyAlgorithm = "EC-P256"): Promise<KeyPair> {
+  switch (algorithm) {
+    case "EC-P256": {
+      const { privateKey, publicKey } = await generate("ec", { namedCurve: "prime256v1" });
+      return { privateKey, publicKey };
+    }
+    case "RSA-2048": {
+      const { privateKey, publicKey } = await generate("rsa", { modulusLength: 2048, publicExponent: 65537 });
+      return { privateKey, publicKey };
+    }
+    default:
+      throw new KsefCertsError("UNSUPPORTED", `Key algorithm "${String(algorithm)}" is not one KSeF accepts.`, {
+        hint: "Use EC-P256 (recommended) or RSA-2048.",
+        details: { scheme: String(algorithm) },
+      });
+  }
+}
