@@ -9,6 +9,7 @@ import "reflect-metadata";
 
 export { MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, decodePem, encodePem, looksLikePem, type BytesInput, type PemBlock } from "./encoding.js";
 export { describeKey } from "./key-description.js";
+export { detectFileKind, type FileKind, type FileKindDetection } from "./detect.js";
 export {
   ENCRYPTED_PRIVATE_KEY_LABEL,
   KSEF_KEY_ENCRYPTION,
