@@ -116,8 +116,8 @@ function decodeValue(node: AsnNode, what: string): { value: string; stringType: 
         return { value, stringType };
       }
       case "BitString":
-        // X.520 uniqueIdentifier is a BIT STRING; shown as hex of the bits (the first content byte counts unused bits).
-        return { value: Buffer.from(bytes.subarray(1)).toString("hex").toUpperCase(), stringType };
+        // X.520 uniqueIdentifier is a BIT STRING; shown as hex of its bytes (asn1js keeps the unused-bits count apart).
+        return { value: Buffer.from(bytes).toString("hex").toUpperCase(), stringType };
       default:
         // PrintableString, IA5String, VisibleString, NumericString are ASCII subsets; TeletexString is read as Latin-1 as most tools do.
         return { value: Buffer.from(bytes).toString("latin1"), stringType };
