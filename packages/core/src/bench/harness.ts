@@ -88,8 +88,8 @@ export async function benchGroup(
   console.log(`\n${title}`);
   for (const r of results) {
     const isTarget = options.target?.contender === r.name;
-    if (isTarget) targetMet = r.ratio <= options.target!.maxRatio;
-    const verdict = isTarget ? `  target <= ${options.target!.maxRatio.toFixed(2)}x: ${targetMet ? "met" : "MISSED"}` : "";
+    if (isTarget) targetMet = r.ratio <= options.target.maxRatio;
+    const verdict = isTarget ? `  target <= ${options.target.maxRatio.toFixed(2)}x: ${targetMet ? "met" : "MISSED"}` : "";
     console.log(
       `  ${r.name.padEnd(52)} ${formatMs(r.msPerOp).padStart(10)}/op ${r.opsPerSec.toFixed(1).padStart(10)} op/s ${r.ratio.toFixed(2).padStart(6)}x${verdict}`,
     );

@@ -9,6 +9,21 @@ import "reflect-metadata";
 
 export { MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, decodePem, encodePem, looksLikePem, type BytesInput, type PemBlock } from "./encoding.js";
 export { describeKey } from "./key-description.js";
+export { generateKeyPair, type KeyPair } from "./keys.js";
+export { DN_ATTRIBUTES, formatName, type DnAttributeType } from "./dn.js";
+export {
+  KSEF_COMMON_NAME_SUFFIXES,
+  isSignedBy,
+  ksefTypeFromCommonName,
+  ksefTypeFromKeyUsage,
+  parseCertificate,
+  parseCertificates,
+  subjectIdentifierOf,
+  type CertificateInfo,
+  type KsefTypeCheck,
+} from "./certificate.js";
+export { createCsr, parseCsr, type CsrInfo } from "./csr.js";
+export { assertKeyMatchesCertificate, keyMatchesCertificate } from "./pair.js";
 export { detectFileKind, type FileKind, type FileKindDetection } from "./detect.js";
 export {
   ENCRYPTED_PRIVATE_KEY_LABEL,

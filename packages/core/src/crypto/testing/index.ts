@@ -1,0 +1,14 @@
+/**
+ * `@ksef-certs/core/testing`: test fixtures for other packages' tests (never for production use):
+ * a test CA that issues certificates the way KSeF does, and self-signed certificates.
+ */
+export {
+  createTestCertificateAuthority,
+  issueKsefLikeCertificate,
+  selfSignedCertificate,
+  testCertificateAuthority,
+  type IssueKsefLikeCertificateOptions,
+  type IssuedTestCertificate,
+  type TestCertificateAuthority,
+} from "./ksef-like-certificate.js";
+export type { NameAttributeInput } from "../dn.js";
