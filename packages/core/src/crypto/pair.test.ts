@@ -58,6 +58,17 @@ describe("keyMatchesCertificate", () => {
     expect(keyMatchesCertificate(key, rsaCert.der)).toBe(true);
   });
 
+  it("is true for a certificate that carries its EC point compressed (openssl -conv_form compressed)", () => {
+    dir.write("ec.key", ec.privateKey.export({ type: "pkcs8", format: "pem" }));
+    dir.run(["ec", "-in", "ec.key", "-conv_form", "compressed", "-out", "ec-compressed.key"]);
+    dir.run(["req", "-new", "-x509", "-key", "ec-compressed.key", "-subj", "/CN=Jan Kowalski compressed", "-days", "1", "-out", "ec-compressed.pem"]);
+    const compressed = parseCertificate(dir.read("ec-compressed.pem"));
+    // 0x02/0x03 prefix: the SPKI bytes differ from the private key's (uncompressed) public half.
+    expect(compressed.subjectPublicKeyInfo.length).toBe(59);
+    expect(keyMatchesCertificate(ec.privateKey, compressed)).toBe(true);
+    expect(keyMatchesCertificate(otherEc.privateKey, compressed)).toBe(false);
+  });
+
   it("is false for another EC key and for a key of another type", () => {
     expect(keyMatchesCertificate(otherEc.privateKey, ecCert)).toBe(false);
     expect(keyMatchesCertificate(ec.privateKey, rsaCert)).toBe(false);

@@ -7,17 +7,19 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { KsefCertsError } from "../errors.js";
 import { type CertificateInfo, parseCertificate } from "./certificate.js";
 
-function publicSpki(privateKey: KeyObject): Buffer | undefined {
+function publicHalf(privateKey: KeyObject): KeyObject | undefined {
   try {
-    return createPublicKey(privateKey).export({ type: "spki", format: "der" });
+    return createPublicKey(privateKey);
   } catch {
     return undefined;
   }
 }
 
 /**
- * Whether `privateKey` is the private half of the certificate's public key (compares the
- * SubjectPublicKeyInfo DER of both, as node:crypto normalises it; works across EC and RSA).
+ * Whether `privateKey` is the private half of the certificate's public key. Compares the keys
+ * themselves (node:crypto `KeyObject.equals`, OpenSSL `EVP_PKEY_eq`), not their SubjectPublicKeyInfo
+ * bytes: a certificate may carry a compressed EC point (X9.62 / SEC1 §2.3.3) that node re-exports
+ * compressed while the private key's public half exports uncompressed.
  * @param privateKey the private key (a public key also works: it is compared as is)
  * @param certificate the certificate, parsed or as DER
  * @returns `true` when they match, `false` otherwise (also for keys of a different type)
@@ -25,8 +27,7 @@ function publicSpki(privateKey: KeyObject): Buffer | undefined {
  */
 export function keyMatchesCertificate(privateKey: KeyObject, certificate: CertificateInfo | Uint8Array): boolean {
   const info = certificate instanceof Uint8Array ? parseCertificate(certificate) : certificate;
-  const fromKey = publicSpki(privateKey);
-  return fromKey !== undefined && fromKey.equals(info.publicKey.export({ type: "spki", format: "der" }));
+  return publicHalf(privateKey)?.equals(info.publicKey) ?? false;
 }
 
 /**
