@@ -93,6 +93,7 @@ describe("formatName", () => {
     expect(formatName([attr("CN", 'a,b+c"d\\e<f>g;h'), attr("O", "#x"), attr("OU", " lead"), attr("L", "trail "), attr("ST", "ok")])).toBe(
       'CN=a\\,b\\+c\\"d\\\\e\\<f\\>g\\;h, O=\\#x, OU=\\ lead, L=trail\\ , ST=ok',
     );
+    expect(formatName([attr("CN", "a\u0000b\nc\u007fd")])).toBe("CN=a\\00b\\0Ac\\7Fd");
     expect(formatName([])).toBe("");
   });
 });

@@ -154,10 +154,15 @@ export function readName(node: AsnNode | undefined, what = "distinguished name")
 
 /**
  * Escapes a value for the one-line form (RFC 4514 §2.4): `, + " \ < > ;` everywhere, a leading `#`
- * or space and a trailing space.
+ * or space and a trailing space; NUL and other control characters as `\XX` hex pairs.
  */
 function escapeValue(value: string): string {
   let out = value.replace(/[,+"\\<>;]/g, (c) => `\\${c}`);
+  // NUL must be escaped (RFC 4514 §2.4); other controls too, as hex pairs, so a name cannot break the one line it is shown on.
+  out = Array.from(out, (ch) => {
+    const code = ch.charCodeAt(0);
+    return code < 0x20 || code === 0x7f ? `\\${code.toString(16).toUpperCase().padStart(2, "0")}` : ch;
+  }).join("");
   if (out.startsWith("#") || out.startsWith(" ")) out = `\\${out}`;
   if (out.endsWith(" ") && out.length > 1) out = `${out.slice(0, -1)}\\ `;
   return out;
