@@ -13,7 +13,7 @@ import { createHash, createPublicKey, type KeyObject, randomBytes, sign } from "
 import * as asn1js from "asn1js";
 import { KsefCertsError } from "../../errors.js";
 import { algorithmIdentifier, type AsnNode, explicit, parseDer, readSequence, sequence, toDer } from "../asn1.js";
-import { DN_OID, encodeName, type NameAttributeInput } from "../dn.js";
+import { DN_OID, encodeName, isWellFormedText, type NameAttributeInput, PRINTABLE_STRING } from "../dn.js";
 import { encodePem } from "../encoding.js";
 import { generateKeyPair, type KeyPair } from "../keys.js";
 import type { EnrollmentData, KsefCertificateType } from "../types.js";
@@ -259,7 +259,8 @@ const KEY_USAGE_BITS: Readonly<Record<KsefCertificateType | "both" | "none", rea
  * @param options type, key pair, enrollment data, validity and optional test-only deviations
  * @returns the certificate as PEM and DER, and the issuer certificate as PEM (for `openssl verify -CAfile`)
  * @throws {KsefCertsError} `UNSUPPORTED` when the CA key is neither EC nor RSA; `VALIDATION` when the
- *   enrollment data has a PrintableString field (countryName, serialNumber) outside that alphabet
+ *   enrollment data has a PrintableString field (countryName, serialNumber) outside that alphabet or
+ *   text that is not well-formed Unicode
  */
 export async function issueKsefLikeCertificate(options: IssueKsefLikeCertificateOptions): Promise<IssuedTestCertificate> {
   const issuer = options.issuer ?? (await testCertificateAuthority());
@@ -292,9 +293,14 @@ export async function issueKsefLikeCertificate(options: IssueKsefLikeCertificate
 
 function assertEncodable(attrs: readonly NameAttributeInput[]): void {
   for (const a of attrs) {
-    if (a.stringType === "PrintableString" && !/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(a.value)) {
+    if (a.stringType === "PrintableString" && !PRINTABLE_STRING.test(a.value)) {
       throw new KsefCertsError("VALIDATION", `The value of ${a.oid} cannot be written as a PrintableString.`, {
         violations: [{ field: a.oid, rule: "dn.printableString", message: "Only A-Z, a-z, 0-9, space and ' ( ) + , - . / : = ? are allowed." }],
+      });
+    }
+    if (!isWellFormedText(a.value)) {
+      throw new KsefCertsError("VALIDATION", `The value of ${a.oid} is not well-formed Unicode text.`, {
+        violations: [{ field: a.oid, rule: "dn.unicode", message: "Lone UTF-16 surrogates cannot be written as UTF-8." }],
       });
     }
   }
@@ -307,6 +313,7 @@ function assertEncodable(attrs: readonly NameAttributeInput[]): void {
  * @param subject the subject (and issuer) attributes in order
  * @param options validity (default now, 365 days) and `keyUsage` (default none)
  * @returns the certificate as PEM and DER; `issuerCertificate` is the certificate itself
+ * @throws {KsefCertsError} `VALIDATION` for a value its string type cannot hold; `UNSUPPORTED` for a key neither EC nor RSA
  */
 export function selfSignedCertificate(
   keys: KeyPair,
