@@ -1,0 +1,48 @@
+/**
+ * What a `ksef-certs` run may touch, injected so that tests run the whole program in-process.
+ */
+import { isAbsolute, resolve } from "node:path";
+
+/** Somewhere text goes (process.stdout/stderr, or a buffer in tests). */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+/**
+ * Asks for a password without echoing it (on the terminal: @inquirer/password on stderr).
+ * @param message the question, e.g. `Password for cert.key:`
+ * @returns what was typed, without the newline
+ */
+export type PasswordPrompt = (message: string) => Promise<string>;
+
+/** The process surface a run uses. */
+export interface CliIo {
+  /** Where `--password-stdin` reads from. */
+  readonly stdin: NodeJS.ReadableStream;
+  /** Whether stdin is a terminal: only then are passwords prompted for. */
+  readonly stdinIsTTY: boolean;
+  /** Results: human text, or exactly one JSON object with `--json`. */
+  readonly stdout: TextSink;
+  /** Human errors, hints and progress notes. Prompts also go here, so stdout stays parseable. */
+  readonly stderr: TextSink;
+  /**
+   * Environment. Read only for `COLUMNS` (help width) and `KSEF_CERTS_DEBUG` (show the text of
+   * unexpected errors); never for passwords.
+   */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Directory relative paths are resolved against. */
+  readonly cwd: string;
+  /** The terminal password prompt. */
+  readonly prompt: PasswordPrompt;
+  /** The clock (for "days to expiry"); defaults to the system clock. */
+  readonly now?: () => Date;
+}
+
+/**
+ * `path` resolved against the run's working directory.
+ * @param io the run's surface
+ * @param path as given on the command line
+ */
+export function resolvePath(io: CliIo, path: string): string {
+  return isAbsolute(path) ? path : resolve(io.cwd, path);
+}

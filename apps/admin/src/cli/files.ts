@@ -1,0 +1,184 @@
+/**
+ * Reading inputs with size limits and writing outputs atomically, with file-system failures turned
+ * into `KsefCertsError`s (so they map to exit codes like every other failure).
+ */
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { chmod, link, lstat, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { KsefCertsError } from "@ksef-certs/core/errors";
+import { type CliIo, resolvePath } from "./context.js";
+
+/**
+ * Maps a Node file-system error to a `KsefCertsError` (ENOENT → NOT_FOUND, EACCES/EPERM → FORBIDDEN,
+ * EEXIST → CONFLICT, the rest → IO). Non-fs errors pass through.
+ * @param err the caught error
+ * @param path the path as the user gave it (shown in the message)
+ * @param doing what was being done, e.g. `read`
+ */
+export function fsError(err: unknown, path: string, doing: string): unknown {
+  if (err instanceof KsefCertsError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== "string") return err;
+  const details = { file: path, errno: code };
+  switch (code) {
+    case "ENOENT":
+      return new KsefCertsError("NOT_FOUND", `Cannot ${doing} ${path}: no such file or directory.`, { hint: "Check the path.", details, cause: err });
+    case "EACCES":
+    case "EPERM":
+      return new KsefCertsError("FORBIDDEN", `Cannot ${doing} ${path}: permission denied.`, { hint: "Check the file's owner and permissions.", details, cause: err });
+    case "EEXIST":
+      return new KsefCertsError("CONFLICT", `Will not overwrite ${path}: it already exists.`, { hint: "Choose another name, or add --force to replace it.", details, cause: err });
+    case "EISDIR":
+      return new KsefCertsError("IO", `Cannot ${doing} ${path}: it is a directory.`, { hint: "Give a file name.", details, cause: err });
+    default:
+      return new KsefCertsError("IO", `Cannot ${doing} ${path} (${code}).`, {
+        hint: "Check the disk and the path, then try again.",
+        details,
+        retryable: code === "EAGAIN" || code === "EBUSY" || code === "EMFILE" || code === "ENFILE",
+        cause: err,
+      });
+  }
+}
+
+/**
+ * Reads a whole input file, refusing one larger than `limitBytes` before reading it.
+ * @param io the run's surface (for the working directory)
+ * @param path as given on the command line
+ * @param limitBytes the largest size accepted, in bytes
+ * @param what what the file should be, for messages (e.g. `private key file`)
+ * @returns the file's bytes
+ * @throws {KsefCertsError} `NOT_FOUND`, `FORBIDDEN`, `IO` from the file system; `TOO_LARGE` over the limit (`details.limitBytes`)
+ */
+export async function readInput(io: CliIo, path: string, limitBytes: number, what: string): Promise<Uint8Array> {
+  const full = resolvePath(io, path);
+  try {
+    const info = await stat(full);
+    if (info.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+    if (info.size > limitBytes) {
+      throw new KsefCertsError("TOO_LARGE", `${path} is ${info.size} bytes; a ${what} is at most ${limitBytes} bytes.`, {
+        hint: `Check that this is the ${what} you meant.`,
+        details: { file: path, limitBytes, sizeBytes: info.size },
+      });
+    }
+    const bytes = await readFile(full);
+    if (bytes.byteLength > limitBytes) {
+      throw new KsefCertsError("TOO_LARGE", `${path} grew past ${limitBytes} bytes while being read.`, { details: { file: path, limitBytes } });
+    }
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } catch (err) {
+    throw fsError(err, path, "read");
+  }
+}
+
+/** One file to write. */
+export interface OutputFile {
+  /** As given on the command line. */
+  readonly path: string;
+  readonly data: Uint8Array | string;
+  /** Permission bits: 0o600 for anything holding a key, 0o644 otherwise. */
+  readonly mode: number;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+}
+
+/**
+ * Writes every file atomically: each goes to a temporary file in its target directory (created
+ * with `mode`, flushed to disk) that then replaces the target in one step, so a reader never sees
+ * half a key. Without `force`, every target is checked first (nothing is written if one exists)
+ * and each is put in place with a hard link, which fails rather than replace a file created meanwhile.
+ * @param io the run's surface
+ * @param files the outputs
+ * @param force whether existing targets may be replaced
+ * @returns the absolute paths written
+ * @throws {KsefCertsError} `CONFLICT` when a target exists and `force` is off; `VALIDATION` when two outputs
+ *   name the same file; `NOT_FOUND`, `FORBIDDEN`, `IO` from the file system
+ */
+export async function writeOutputs(io: CliIo, files: readonly OutputFile[], force: boolean): Promise<string[]> {
+  const targets = await checkOutputs(io, files.map((f) => f.path), force);
+  for (const [i, file] of files.entries()) {
+    const target = targets[i] ?? resolvePath(io, file.path);
+    await writeOne(target, file, force);
+  }
+  return targets;
+}
+
+/**
+ * Checks outputs before any work is done (so a user is not asked for passwords only to learn the
+ * target exists): distinct names, and, without `force`, none exists yet. {@link writeOutputs} checks
+ * again when it writes.
+ * @param io the run's surface
+ * @param paths the output paths as given
+ * @param force whether existing targets may be replaced
+ * @returns the absolute paths
+ * @throws {KsefCertsError} `CONFLICT` when a target exists and `force` is off; `VALIDATION` when two outputs
+ *   name the same file; `FORBIDDEN`, `IO` from the file system
+ */
+export async function checkOutputs(io: CliIo, paths: readonly string[], force: boolean): Promise<string[]> {
+  const targets = paths.map((p) => resolvePath(io, p));
+  if (new Set(targets).size !== targets.length) {
+    throw new KsefCertsError("VALIDATION", "Two outputs name the same file.", { hint: "Give each output its own file name." });
+  }
+  for (const [i, target] of targets.entries()) {
+    const dir = dirname(target);
+    try {
+      if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+    } catch (err) {
+      throw fsError(err, dirname(paths[i] ?? target), "write into");
+    }
+  }
+  if (!force) {
+    for (const [i, target] of targets.entries()) {
+      const path = paths[i] ?? target;
+      let taken: boolean;
+      try {
+        taken = await exists(target);
+      } catch (err) {
+        throw fsError(err, path, "check");
+      }
+      if (taken) throw fsError(Object.assign(new Error("exists"), { code: "EEXIST" }), path, "write");
+    }
+  }
+  return targets;
+}
+
+async function writeOne(target: string, file: OutputFile, force: boolean): Promise<void> {
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, file.mode);
+    try {
+      await handle.writeFile(file.data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    // The umask may have removed bits; it must never have added any, but set the mode exactly anyway.
+    await chmod(temp, file.mode);
+    if (force) {
+      await rename(temp, target);
+    } else {
+      try {
+        await link(temp, target);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // Some file systems (FAT, some network mounts) have no hard links: fall back to check-then-rename.
+        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "EXDEV") throw err;
+        if (await exists(target)) throw Object.assign(new Error("exists"), { code: "EEXIST" });
+        await rename(temp, target);
+      }
+    }
+  } catch (err) {
+    throw fsError(err, file.path, "write");
+  } finally {
+    // After a rename the temporary name is gone; after a link it must go.
+    await unlink(temp).catch(() => undefined);
+  }
+}

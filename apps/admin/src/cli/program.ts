@@ -1,0 +1,123 @@
+/**
+ * The `ksef-certs` program: commander setup, one command per file in ./commands, and the one place
+ * where failures become output and an exit code.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { KsefCertsError } from "@ksef-certs/core/errors";
+import { registerConvert } from "./commands/convert.js";
+import { registerCsr } from "./commands/csr.js";
+import { registerInspect } from "./commands/inspect.js";
+import { registerKeygen } from "./commands/keygen.js";
+import { registerPairCheck } from "./commands/pair-check.js";
+import type { CliIo } from "./context.js";
+import { EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
+import { examples, type RunState } from "./options.js";
+import { asKsefCertsError, Output } from "./output.js";
+
+const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+/** Options that look like a password on the command line; refused before commander sees them. */
+const PASSWORD_ON_ARGV = /^--?(new-)?(password|passwd|pass|pw)(=|$)/i;
+
+/**
+ * Hides option values in commander's messages (`unknown option '--pasword=…'`): a mistyped option
+ * may carry a secret.
+ * @param text a commander error line
+ */
+function redactOptionValues(text: string): string {
+  return text.replace(/(--?[A-Za-z][\w-]*)=[^'\s]*/g, "$1=…");
+}
+
+/**
+ * Builds the program for one run. Output goes to `io`, commander never exits the process
+ * (`exitOverride`), and `state` collects what {@link runCli} needs after parsing.
+ * @param io the run's surface (real process streams in main.ts, buffers in tests)
+ * @param state shared with the commands; a fresh one by default
+ * @returns the root command, ready for `parseAsync(argv, { from: "user" })`
+ */
+export function buildProgram(io: CliIo, state: RunState = { json: false, exitCode: EXIT_OK }): Command {
+  const width = Number(io.env["COLUMNS"]) > 40 ? Number(io.env["COLUMNS"]) : 100;
+  const program = new Command("ksef-certs")
+    .description("Inspect, check, convert and create KSeF certificate files: .crt, .key (encrypted PKCS#8), .p12 and CSRs.")
+    .version(VERSION, "-V, --version")
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // In JSON mode runCli prints the error as JSON instead.
+      outputError: (s, write) => {
+        if (!state.json) write(redactOptionValues(s));
+      },
+      getOutHelpWidth: () => width,
+      getErrHelpWidth: () => width,
+    })
+    .addHelpText(
+      "after",
+      `${examples([
+        "ksef-certs inspect cert.crt cert.key",
+        "ksef-certs pair-check --cert cert.crt --key cert.key",
+        "ksef-certs convert --to p12 --cert cert.crt --key cert.key --out cert.p12",
+        "ksef-certs keygen --out new.key",
+        "ksef-certs csr --enrollment-data data.json --key new.key --out new.csr",
+      ])}
+Passwords are asked on the terminal, or read with --password-file FILE / --password-stdin; never from
+the command line. Exit codes: 0 ok, 1 internal error, 2 usage or validation, 3 unreadable input,
+4 password needed or wrong, 5 unsupported, 6 key does not match, 7 not found, not accessible or I/O,
+8 output exists.
+`,
+    );
+  program.hook("preAction", (_root, action) => {
+    state.json = action.opts<{ json?: boolean }>().json === true;
+  });
+  const env = { io, state };
+  registerInspect(program, env);
+  registerPairCheck(program, env);
+  registerConvert(program, env);
+  registerKeygen(program, env);
+  registerCsr(program, env);
+  return program;
+}
+
+/**
+ * Runs `ksef-certs` with `argv` (the arguments after the program name) and returns the exit code.
+ * Never throws and never exits the process: every failure is shown (JSON or human) and mapped by
+ * exit-codes.ts.
+ * @param argv user arguments, e.g. `["inspect", "cert.crt", "--json"]`
+ * @param io the run's surface
+ * @returns the process exit code
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const end = argv.indexOf("--");
+  const options = end === -1 ? argv : argv.slice(0, end);
+  const state: RunState = { json: options.includes("--json"), exitCode: EXIT_OK };
+  const fail = (err: KsefCertsError): number => {
+    new Output(io, state.json).error(err);
+    return exitCodeFor(err);
+  };
+  const passwordArg = options.find((a) => PASSWORD_ON_ARGV.test(a));
+  if (passwordArg !== undefined) {
+    const name = passwordArg.split("=")[0] ?? "--password";
+    return fail(
+      new KsefCertsError("VALIDATION", `unknown option '${name}': passwords are never taken from the command line (shell history and the process list would keep them).`, {
+        hint: "Leave the option out to be asked on the terminal, or use --password-file FILE or --password-stdin.",
+        details: { option: "password" },
+      }),
+    );
+  }
+  try {
+    await buildProgram(io, state).parseAsync([...argv], { from: "user" });
+    return state.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT_OK;
+      if (state.json) {
+        return fail(new KsefCertsError("VALIDATION", redactOptionValues(err.message.replace(/^error: /, "")), { details: { commanderCode: err.code } }));
+      }
+      return EXIT_USAGE;
+    }
+    return fail(asKsefCertsError(err, io.env));
+  }
+}
