@@ -1,7 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import * as asn1js from "asn1js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isKsefCertsError, type KsefCertsError } from "../errors.js";
 import { asn1parse, OpensslDir } from "./__fixtures__/openssl.js";
 import {
   classifyDer,
@@ -15,6 +14,7 @@ import {
   sortedSetOf,
   toDer,
 } from "./asn1.js";
+import { thrown } from "./__fixtures__/errors.js";
 
 let dir: OpensslDir;
 beforeAll(() => {
@@ -24,15 +24,6 @@ afterAll(() => {
   dir.cleanup();
 });
 
-function thrown(fn: () => unknown): KsefCertsError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKsefCertsError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("parseDer", () => {
   it("throws MALFORMED for garbage, truncation and trailing bytes", () => {

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isKsefCertsError, type KsefCertsError } from "../errors.js";
 import { asn1parse, OpensslDir } from "./__fixtures__/openssl.js";
 import { isSignedBy, parseCertificate, parseCertificates } from "./certificate.js";
 import { encodePem, toHexUpper } from "./encoding.js";
 import { generateKeyPair, type KeyPair } from "./keys.js";
 import { createTestCertificateAuthority, issueKsefLikeCertificate, testCertificateAuthority } from "./testing/ksef-like-certificate.js";
 import type { EnrollmentData } from "./types.js";
+import { thrown } from "./__fixtures__/errors.js";
 
 const SEAL: EnrollmentData = {
   commonName: "Zażółć Gęślą Jaźń Sp. z o.o.",
@@ -28,15 +28,6 @@ const NAMEOPT = "esc_2253,esc_ctrl,utf8,dump_nostr,dump_unknown,dump_der,sep_com
 let dir: OpensslDir;
 let ec: KeyPair;
 
-function thrown(fn: () => unknown): KsefCertsError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKsefCertsError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected an error");
-}
 
 /** `openssl x509 -noout -serial -fingerprint -sha256 -dates -subject` as a record. */
 function opensslFacts(file: string): { serial: string; fingerprint: string; notBefore: string; notAfter: string; subject: string } {

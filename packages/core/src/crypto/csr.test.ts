@@ -1,11 +1,11 @@
 import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isKsefCertsError, type KsefCertsError } from "../errors.js";
 import { asn1parse, type Asn1Line, OpensslDir } from "./__fixtures__/openssl.js";
 import { createCsr, parseCsr } from "./csr.js";
 import { encodePem } from "./encoding.js";
 import { generateKeyPair, type KeyPair } from "./keys.js";
 import type { EnrollmentData } from "./types.js";
+import { rejection, thrown } from "./__fixtures__/errors.js";
 
 const DATA: EnrollmentData = {
   commonName: "Zażółć Gęślą Jaźń Sp. z o.o.",
@@ -37,25 +37,7 @@ let dir: OpensslDir;
 let ec: KeyPair;
 let rsa: KeyPair;
 
-async function rejection(promise: Promise<unknown>): Promise<KsefCertsError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isKsefCertsError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a rejection");
-}
 
-function thrown(fn: () => unknown): KsefCertsError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKsefCertsError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected an error");
-}
 
 /** The string type openssl reports for each subject attribute, by OpenSSL long name, in order. */
 function subjectTypes(lines: readonly Asn1Line[]): { name: string; type: string }[] {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isKsefCertsError, type KsefCertsError } from "../errors.js";
 import { OpensslDir } from "./__fixtures__/openssl.js";
 import { type CertificateInfo, parseCertificate } from "./certificate.js";
 import { generateKeyPair, type KeyPair } from "./keys.js";
 import { assertKeyMatchesCertificate, keyMatchesCertificate } from "./pair.js";
 import { readPrivateKeySync } from "./pkcs8.js";
 import { issueKsefLikeCertificate } from "./testing/ksef-like-certificate.js";
+import { thrown } from "./__fixtures__/errors.js";
 
 let dir: OpensslDir;
 let ec: KeyPair;
@@ -14,15 +14,6 @@ let rsa: KeyPair;
 let ecCert: CertificateInfo;
 let rsaCert: CertificateInfo;
 
-function thrown(fn: () => unknown): KsefCertsError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKsefCertsError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected an error");
-}
 
 beforeAll(async () => {
   dir = new OpensslDir();

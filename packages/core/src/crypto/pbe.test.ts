@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isKsefCertsError, type KsefCertsError } from "../errors.js";
+import { isKsefCertsError } from "../errors.js";
 import { OpensslDir } from "./__fixtures__/openssl.js";
 import { algorithmIdentifier, integer, OID, octetString, parseDer, sequence, toDer } from "./asn1.js";
 import { bmpPassword, KdfBudget, MAX_PKCS12_KDF_ITERATIONS, parsePbeAlgorithm, pbeDecrypt, pbeDecryptSync, pbes2Encrypt, pkcs12Kdf, pkcs12KdfSync } from "./pbe.js";
+import { thrown } from "./__fixtures__/errors.js";
 
 let dir: OpensslDir;
 beforeAll(() => {
@@ -13,15 +14,6 @@ afterAll(() => {
   dir.cleanup();
 });
 
-function thrown(fn: () => unknown): KsefCertsError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKsefCertsError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a throw");
-}
 
 /** OpenSSL's own PKCS#12 KDF (EVP_KDF PKCS12KDF) on exact password bytes. */
 function opensslKdf(digest: string, password: Uint8Array, salt: Uint8Array, id: number, iterations: number, length: number): string {

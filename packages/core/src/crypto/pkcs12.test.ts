@@ -1,10 +1,10 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, X509Certificate } from "node:crypto";
 import { createSecureContext } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isKsefCertsError, type KsefCertsError } from "../errors.js";
 import { OpensslDir } from "./__fixtures__/openssl.js";
 import { MAX_PKCS12_BYTES } from "./encoding.js";
 import { exportPkcs12, importPkcs12 } from "./pkcs12.js";
+import { rejection } from "./__fixtures__/errors.js";
 
 const PASSWORD = "Hasło-ŻÓŁW-2026 ąę";
 
@@ -16,15 +16,6 @@ const certs: Record<"ec" | "rsa" | "ca", Uint8Array> = {} as Record<"ec" | "rsa"
 const pkcs8Der = (key: KeyObject): Buffer => key.export({ type: "pkcs8", format: "der" });
 const pemToDer = (pem: string): Buffer => Buffer.from(new X509Certificate(pem).raw);
 
-async function rejection(promise: Promise<unknown>): Promise<KsefCertsError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isKsefCertsError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a rejection");
-}
 
 beforeAll(() => {
   dir = new OpensslDir();

@@ -1,6 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isKsefCertsError, type KsefCertsError } from "../errors.js";
 import { asn1parse, OpensslDir } from "./__fixtures__/openssl.js";
 import { algorithmIdentifier, integer, OID, octetString, sequence, toDer } from "./asn1.js";
 import { encodePem, MAX_OBJECT_BYTES } from "./encoding.js";
@@ -13,6 +12,7 @@ import {
   readPrivateKey,
   readPrivateKeySync,
 } from "./pkcs8.js";
+import { rejection, thrown } from "./__fixtures__/errors.js";
 
 const PASSWORD = "Zażółć gęślą jaźń 2026!";
 
@@ -23,25 +23,7 @@ let pwFile: string;
 
 const pkcs8Der = (key: KeyObject): Buffer => key.export({ type: "pkcs8", format: "der" });
 
-async function rejection(promise: Promise<unknown>): Promise<KsefCertsError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isKsefCertsError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a rejection");
-}
 
-function thrown(fn: () => unknown): KsefCertsError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKsefCertsError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a throw");
-}
 
 beforeAll(() => {
   dir = new OpensslDir();
