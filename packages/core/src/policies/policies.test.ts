@@ -50,7 +50,7 @@ describe("certificate name", () => {
   });
   it("follows the SPEC (EnrollCertificateRequest.certificateName) exactly", async () => {
     const { readFile } = await import("node:fs/promises");
-    const spec = JSON.parse(await readFile(new URL("../../../../../shared/spec/open-api.json", import.meta.url), "utf8")) as {
+    const spec = JSON.parse(await readFile(new URL("../../../../spec/open-api.json", import.meta.url), "utf8")) as {
       components: { schemas: { EnrollCertificateRequest: { properties: { certificateName: { minLength: number; maxLength: number; pattern: string } } } } };
     };
     const field = spec.components.schemas.EnrollCertificateRequest.properties.certificateName;
