@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isKsefCertsError } from "../errors.js";
 import { OpensslDir } from "./__fixtures__/openssl.js";
 import { describeKey } from "./key-description.js";
-import { generateKeyPair } from "./keys.js";
+import { generateKeyPair, keyPairOf } from "./keys.js";
 import type { KeyAlgorithm } from "./types.js";
 
 let dir: OpensslDir;
@@ -44,5 +44,13 @@ describe("generateKeyPair", () => {
   it("refuses an algorithm KSeF does not accept (untyped callers) as UNSUPPORTED", async () => {
     const err: unknown = await generateKeyPair("EC-P384" as KeyAlgorithm).catch((e: unknown) => e);
     expect(isKsefCertsError(err, "UNSUPPORTED")).toBe(true);
+  });
+});
+
+describe("keyPairOf", () => {
+  it("derives the public key of a private key, and refuses a public key", async () => {
+    const pair = await generateKeyPair("EC-P256");
+    expect(keyPairOf(pair.privateKey).publicKey.equals(pair.publicKey)).toBe(true);
+    expect(() => keyPairOf(pair.publicKey)).toThrow(expect.objectContaining({ code: "VALIDATION" }));
   });
 });

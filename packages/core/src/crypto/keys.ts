@@ -1,7 +1,7 @@
 /**
  * Key-pair generation for KSeF certificates (ksef-api.md §3.3: EC P-256, recommended, or RSA with exactly 2048 bits).
  */
-import { generateKeyPair as generateNodeKeyPair, type KeyObject } from "node:crypto";
+import { createPublicKey, generateKeyPair as generateNodeKeyPair, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 import { KsefCertsError } from "../errors.js";
 import type { KeyAlgorithm } from "./types.js";
@@ -38,4 +38,20 @@ export async function generateKeyPair(algorithm: KeyAlgorithm = "EC-P256"): Prom
         details: { scheme: String(algorithm) },
       });
   }
+}
+
+/**
+ * The key pair of an existing private key (e.g. one read from a `.key` file), its public key derived
+ * from it, for {@link KeyPair} consumers such as CSR building.
+ * @param privateKey a private key object
+ * @returns the pair
+ * @throws {KsefCertsError} `VALIDATION` when `privateKey` is not a private key
+ */
+export function keyPairOf(privateKey: KeyObject): KeyPair {
+  if (privateKey.type !== "private") {
+    throw new KsefCertsError("VALIDATION", "A private key is needed here.", {
+      violations: [{ field: "privateKey", rule: "key.private", message: "privateKey must be a private key" }],
+    });
+  }
+  return { privateKey, publicKey: createPublicKey(privateKey) };
 }

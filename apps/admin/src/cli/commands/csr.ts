@@ -1,9 +1,8 @@
 /**
  * `ksef-certs csr`: the PKCS#10 request KSeF expects, built from the enrollment data KSeF returned.
  */
-import { createPublicKey } from "node:crypto";
 import { type Command, Option } from "commander";
-import { createCsr, describeKey, encodePem, encryptPrivateKeyPem, type EnrollmentData, generateKeyPair, type KeyPair, KSEF_KEY_ENCRYPTION, MAX_OBJECT_BYTES, parseCsr } from "@ksef-certs/core/crypto";
+import { createCsr, describeKey, encodePem, encryptPrivateKeyPem, type EnrollmentData, generateKeyPair, type KeyPair, keyPairOf, KSEF_KEY_ENCRYPTION, MAX_OBJECT_BYTES, parseCsr } from "@ksef-certs/core/crypto";
 import { KsefCertsError, type Violation } from "@ksef-certs/core/errors";
 import type { CliIo } from "../context.js";
 import { checkOutputs, type OutputFile, readInput, writeOutputs } from "../files.js";
@@ -168,7 +167,7 @@ export async function csr(env: CommandEnv, opts: CsrOptions): Promise<void> {
   const files: OutputFile[] = [];
   if (opts.key !== undefined) {
     const key = await readKeyFile(io, passwords, opts.key);
-    keys = { privateKey: key.key, publicKey: createPublicKey(key.key) };
+    keys = keyPairOf(key.key);
   } else {
     const keyOut = opts.keyOut ?? "";
     const password = await passwords.fresh(keyOut);
