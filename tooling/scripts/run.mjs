@@ -42,7 +42,8 @@ switch (task) {
   case "start": {
     let status = p("exec", "turbo", "run", "build", "--filter=@ksef-certs/admin...", "--output-logs=errors-only");
     if (status !== 0) process.exit(status);
-    status = run(process.execPath, [join(root, "apps/admin/dist/cli/main.js"), ...(rest.length ? rest : ["--help"])]);
+    // npm runs scripts at the root; INIT_CWD is where the user typed the command, so their relative paths work.
+    status = run(process.execPath, [join(root, "apps/admin/dist/cli/main.js"), ...(rest.length ? rest : ["--help"])], { cwd: process.env.INIT_CWD ?? root });
     process.exit(status);
     break;
   }
