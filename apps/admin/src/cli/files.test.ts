@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { isKsefCertsError } from "@ksef-certs/core/errors";
 import type { CliIo } from "./context.js";
 import { readInput, writeOutputs } from "./files.js";
+import { outcomeCode } from "./__fixtures__/harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ksef-certs-files-"));
 afterAll(() => {
@@ -21,24 +21,15 @@ const io: CliIo = {
   prompt: () => Promise.reject(new Error("no prompt")),
 };
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "OK";
-  } catch (e) {
-    if (isKsefCertsError(e)) return e.code;
-    throw e;
-  }
-}
 
 describe("readInput", () => {
   it("reads relative to cwd and refuses files over the limit before reading", async () => {
     writeFileSync(join(dir, "in.bin"), Buffer.alloc(100, 1));
     expect((await readInput(io, "in.bin", 100, "thing")).byteLength).toBe(100);
-    expect(await code(readInput(io, "in.bin", 99, "thing"))).toBe("TOO_LARGE");
-    expect(await code(readInput(io, "missing.bin", 100, "thing"))).toBe("NOT_FOUND");
+    expect(await outcomeCode(readInput(io, "in.bin", 99, "thing"))).toBe("TOO_LARGE");
+    expect(await outcomeCode(readInput(io, "missing.bin", 100, "thing"))).toBe("NOT_FOUND");
     mkdirSync(join(dir, "adir"), { recursive: true });
-    expect(await code(readInput(io, "adir", 100, "thing"))).toBe("IO");
+    expect(await outcomeCode(readInput(io, "adir", 100, "thing"))).toBe("IO");
   });
 });
 
@@ -52,7 +43,7 @@ describe("writeOutputs", () => {
   });
   it("refuses to overwrite without force, writing nothing, and replaces with force", async () => {
     writeFileSync(join(dir, "exists.key"), "old");
-    expect(await code(writeOutputs(io, [{ path: "fresh.key", data: "new", mode: 0o600 }, { path: "exists.key", data: "new", mode: 0o600 }], false))).toBe("CONFLICT");
+    expect(await outcomeCode(writeOutputs(io, [{ path: "fresh.key", data: "new", mode: 0o600 }, { path: "exists.key", data: "new", mode: 0o600 }], false))).toBe("CONFLICT");
     expect(readFileSync(join(dir, "exists.key"), "utf8")).toBe("old");
     expect(readdirSync(dir)).not.toContain("fresh.key");
     await writeOutputs(io, [{ path: "exists.key", data: "new", mode: 0o600 }], true);
@@ -61,7 +52,7 @@ describe("writeOutputs", () => {
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
   it("rejects two outputs with one name and a missing directory", async () => {
-    expect(await code(writeOutputs(io, [{ path: "same", data: "a", mode: 0o600 }, { path: join(dir, "same"), data: "b", mode: 0o600 }], false))).toBe("VALIDATION");
-    expect(await code(writeOutputs(io, [{ path: "no-such-dir/x.key", data: "a", mode: 0o600 }], false))).toBe("NOT_FOUND");
+    expect(await outcomeCode(writeOutputs(io, [{ path: "same", data: "a", mode: 0o600 }, { path: join(dir, "same"), data: "b", mode: 0o600 }], false))).toBe("VALIDATION");
+    expect(await outcomeCode(writeOutputs(io, [{ path: "no-such-dir/x.key", data: "a", mode: 0o600 }], false))).toBe("NOT_FOUND");
   });
 });

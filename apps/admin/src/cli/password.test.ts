@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { isKsefCertsError } from "@ksef-certs/core/errors";
 import type { CliIo } from "./context.js";
 import { assertNewPassword, MAX_PASSWORD_FILE_BYTES, Passwords, readPasswordFile, StdinLines } from "./password.js";
+import { isKsefCertsError } from "@ksef-certs/core/errors";
+import { outcomeCode } from "./__fixtures__/harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ksef-certs-pw-"));
 afterAll(() => {
@@ -31,15 +32,6 @@ function io(options: { stdin?: string; prompts?: string[] } = {}): CliIo & { ask
   };
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "OK";
-  } catch (e) {
-    if (isKsefCertsError(e)) return e.code;
-    throw e;
-  }
-}
 
 const GOOD = "Abcdefghijk-1234";
 
@@ -59,13 +51,13 @@ describe("password files", () => {
   it("are refused above 4 KiB and when missing", async () => {
     writeFileSync(join(dir, "big.txt"), "x".repeat(MAX_PASSWORD_FILE_BYTES + 1));
     writeFileSync(join(dir, "limit.txt"), "y".repeat(MAX_PASSWORD_FILE_BYTES));
-    expect(await code(readPasswordFile(io(), "big.txt"))).toBe("TOO_LARGE");
+    expect(await outcomeCode(readPasswordFile(io(), "big.txt"))).toBe("TOO_LARGE");
     expect(await readPasswordFile(io(), "limit.txt")).toHaveLength(MAX_PASSWORD_FILE_BYTES);
-    expect(await code(readPasswordFile(io(), "nope.txt"))).toBe("NOT_FOUND");
+    expect(await outcomeCode(readPasswordFile(io(), "nope.txt"))).toBe("NOT_FOUND");
   });
   it("must be UTF-8", async () => {
     writeFileSync(join(dir, "latin2.txt"), Buffer.from([0x5a, 0xb3, 0x0a]));
-    expect(await code(readPasswordFile(io(), "latin2.txt"))).toBe("VALIDATION");
+    expect(await outcomeCode(readPasswordFile(io(), "latin2.txt"))).toBe("VALIDATION");
   });
 });
 
@@ -78,11 +70,11 @@ describe("stdin lines", () => {
   it("accepts a last line without newline, and reports a missing one", async () => {
     const lines = new StdinLines(Readable.from([Buffer.from("only")]));
     expect(await lines.line(0)).toBe("only");
-    expect(await code(lines.line(1))).toBe("PASSWORD_REQUIRED");
-    expect(await code(new StdinLines(Readable.from([])).line(0))).toBe("PASSWORD_REQUIRED");
+    expect(await outcomeCode(lines.line(1))).toBe("PASSWORD_REQUIRED");
+    expect(await outcomeCode(new StdinLines(Readable.from([])).line(0))).toBe("PASSWORD_REQUIRED");
   });
   it("stops at the byte limit when no newline comes", async () => {
-    expect(await code(new StdinLines(Readable.from([Buffer.alloc(20_000, 0x61)])).line(0))).toBe("TOO_LARGE");
+    expect(await outcomeCode(new StdinLines(Readable.from([Buffer.alloc(20_000, 0x61)])).line(0))).toBe("TOO_LARGE");
   });
 });
 
@@ -94,7 +86,7 @@ describe("Passwords", () => {
     const tty = io({ prompts: ["typed"] });
     expect(await new Passwords(tty, {}).existing("the key a.key")).toBe("typed");
     expect(tty.asked).toEqual(["Password for the key a.key:"]);
-    expect(await code(new Passwords(io(), {}).existing("k"))).toBe("PASSWORD_REQUIRED");
+    expect(await outcomeCode(new Passwords(io(), {}).existing("k"))).toBe("PASSWORD_REQUIRED");
   });
   it("existing from a file or stdin is read once and reused", async () => {
     const p = new Passwords(io({ stdin: "one\ntwo\n" }), { input: { stdin: true } });
@@ -105,8 +97,8 @@ describe("Passwords", () => {
     const ok = io({ prompts: [GOOD, GOOD] });
     expect(await new Passwords(ok, {}).fresh("new.key")).toBe(GOOD);
     expect(ok.asked).toEqual(["New password for new.key:", "Repeat the new password for new.key:"]);
-    expect(await code(new Passwords(io({ prompts: [GOOD, `${GOOD}x`] }), {}).fresh("k"))).toBe("VALIDATION");
-    expect(await code(new Passwords(io({ prompts: ["weak", "weak"] }), {}).fresh("k"))).toBe("VALIDATION");
+    expect(await outcomeCode(new Passwords(io({ prompts: [GOOD, `${GOOD}x`] }), {}).fresh("k"))).toBe("VALIDATION");
+    expect(await outcomeCode(new Passwords(io({ prompts: ["weak", "weak"] }), {}).fresh("k"))).toBe("VALIDATION");
     expect(await new Passwords(io({ prompts: ["weak", "weak"] }), { profile: "none" }).fresh("k")).toBe("weak");
   });
   it("fresh reads line 2 of stdin when the input password is piped too", async () => {
@@ -118,7 +110,7 @@ describe("Passwords", () => {
     writeFileSync(join(dir, "same.txt"), `${GOOD}\n`);
     expect(await new Passwords(io(), { input: { file: "same.txt" }, sameAsInput: true }).fresh("x")).toBe(GOOD);
     writeFileSync(join(dir, "weak.txt"), "weak\n");
-    expect(await code(new Passwords(io(), { input: { file: "weak.txt" }, sameAsInput: true }).fresh("x"))).toBe("VALIDATION");
+    expect(await outcomeCode(new Passwords(io(), { input: { file: "weak.txt" }, sameAsInput: true }).fresh("x"))).toBe("VALIDATION");
   });
   it("refuses conflicting sources and --password-stdin on a terminal", () => {
     expect(() => new Passwords(io(), { input: { file: "a", stdin: true } })).toThrow(expect.objectContaining({ code: "VALIDATION" }));

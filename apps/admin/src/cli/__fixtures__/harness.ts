@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
+import { isKsefCertsError } from "@ksef-certs/core/errors";
 import type { CliIo } from "../context.js";
 import { runCli } from "../program.js";
 
@@ -153,4 +154,19 @@ export function makeFixtures(): Fixtures {
       return join(dir, name);
     },
   };
+}
+
+/**
+ * The outcome of an operation as a short string: `OK`, or the KsefCertsError code it rejected with
+ * (any other error is re-thrown).
+ * @param p the operation
+ */
+export async function outcomeCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "OK";
+  } catch (e) {
+    if (isKsefCertsError(e)) return e.code;
+    throw e;
+  }
 }
