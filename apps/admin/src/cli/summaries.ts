@@ -2,7 +2,7 @@
  * What commands show about certificates, keys and PKCS#12 files: one JSON shape and one human form
  * each, built from the core's results. Only public facts: never key material or passwords.
  */
-import { type CertificateInfo, type CsrInfo, KSEF_KEY_ENCRYPTION, type ImportedPkcs12, type KeyDescription, type KeyEncryption, type PrivateKeyInspection } from "@ksef-certs/core/crypto";
+import { type CertificateInfo, type CsrInfo, type ImportedPkcs12, isKsefKeyEncryption, type KeyDescription, type KeyEncryption, type PrivateKeyInspection } from "@ksef-certs/core/crypto";
 import { encryptionText, formatFields, keyText } from "./output.js";
 
 const DAY_MS = 86_400_000;
@@ -98,16 +98,6 @@ export function certificateLines(s: CertificateSummary): string[] {
   ]);
 }
 
-/**
- * Whether an encryption is exactly the KSeF web app's `.key` layout.
- * @param e the encryption the core found
- */
-export function isKsefWebAppEncryption(e: KeyEncryption | undefined): boolean {
-  if (e === undefined) return false;
-  const k = KSEF_KEY_ENCRYPTION;
-  return e.scheme === k.scheme && e.kdf === k.kdf && e.prf === k.prf && e.cipher === k.cipher && e.iterations === k.iterations && e.saltBytes === k.saltBytes && e.prfHasNullParameters === k.prfHasNullParameters;
-}
-
 /** A key file as `inspect` reports it (no password needed). */
 export interface KeyFileSummary {
   readonly format: PrivateKeyInspection["format"];
@@ -132,7 +122,7 @@ export function keyFileSummary(i: PrivateKeyInspection): KeyFileSummary {
     container: i.container,
     encrypted: i.encrypted,
     ...(i.encryption === undefined ? {} : { encryption: i.encryption }),
-    ksefWebAppFormat: i.format === "pkcs8-encrypted" && i.container === "pem" && isKsefWebAppEncryption(i.encryption),
+    ksefWebAppFormat: i.format === "pkcs8-encrypted" && i.container === "pem" && isKsefKeyEncryption(i.encryption),
     ...(i.description === undefined ? {} : { key: i.description }),
     supported: i.supported,
     ...(i.problem === undefined ? {} : { problem: i.problem }),

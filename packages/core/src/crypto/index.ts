@@ -32,6 +32,7 @@ export {
   encryptPrivateKeyPem,
   encryptPrivateKeySync,
   inspectPrivateKey,
+  isKsefKeyEncryption,
   readPrivateKey,
   readPrivateKeySync,
   type EncryptPrivateKeyOptions,

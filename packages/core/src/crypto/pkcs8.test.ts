@@ -4,6 +4,7 @@ import { asn1parse, OpensslDir } from "./__fixtures__/openssl.js";
 import { algorithmIdentifier, integer, OID, octetString, sequence, toDer } from "./asn1.js";
 import { encodePem, MAX_OBJECT_BYTES } from "./encoding.js";
 import {
+  isKsefKeyEncryption,
   encryptPrivateKey,
   encryptPrivateKeyPem,
   encryptPrivateKeySync,
@@ -356,5 +357,19 @@ describe("interop with node:crypto", () => {
     const info = await readPrivateKey(nodePem, { password: PASSWORD });
     expect(pkcs8Der(info.key).equals(pkcs8Der(ec))).toBe(true);
     expect(info.encryption).toMatchObject({ iterations: 2048, saltBytes: 8 });
+  });
+});
+
+describe("isKsefKeyEncryption", () => {
+  it("is true for our default output and false for any parameter off the web app's layout", async () => {
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    const ours = inspectPrivateKey(await encryptPrivateKeyPem(privateKey, "Haslo-Testowe-2026!")).encryption;
+    expect(isKsefKeyEncryption(ours)).toBe(true);
+    const fewer = inspectPrivateKey(await encryptPrivateKeyPem(privateKey, "Haslo-Testowe-2026!", { iterations: 2048 })).encryption;
+    expect(isKsefKeyEncryption(fewer)).toBe(false);
+    const shortSalt = inspectPrivateKey(await encryptPrivateKeyPem(privateKey, "Haslo-Testowe-2026!", { saltBytes: 8 })).encryption;
+    expect(isKsefKeyEncryption(shortSalt)).toBe(false);
+    expect(isKsefKeyEncryption(ours && { ...ours, prfHasNullParameters: true })).toBe(false);
+    expect(isKsefKeyEncryption(undefined)).toBe(false);
   });
 });

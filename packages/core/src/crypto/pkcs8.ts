@@ -58,6 +58,25 @@ export const KSEF_KEY_ENCRYPTION: KeyEncryption = {
   saltBytes: 16,
 };
 
+/**
+ * Whether `encryption` is exactly the KSeF web app's `.key` layout ({@link KSEF_KEY_ENCRYPTION}), so
+ * that every program that opens the web app's files opens this one too.
+ * @param encryption what {@link inspectPrivateKey} or {@link readPrivateKey} found (undefined for a plain key)
+ */
+export function isKsefKeyEncryption(encryption: KeyEncryption | undefined): boolean {
+  if (encryption === undefined) return false;
+  const k = KSEF_KEY_ENCRYPTION;
+  return (
+    encryption.scheme === k.scheme &&
+    encryption.kdf === k.kdf &&
+    encryption.prf === k.prf &&
+    encryption.prfHasNullParameters === k.prfHasNullParameters &&
+    encryption.cipher === k.cipher &&
+    encryption.iterations === k.iterations &&
+    encryption.saltBytes === k.saltBytes
+  );
+}
+
 /** The PEM label of an encrypted PKCS#8 key (RFC 7468 §11). */
 export const ENCRYPTED_PRIVATE_KEY_LABEL = "ENCRYPTED PRIVATE KEY";
 
