@@ -1,0 +1,2 @@
+/** `@ksef-certs/core/ksef` (being built for issue 3). */
+export {};

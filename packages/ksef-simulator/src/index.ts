@@ -1,0 +1,2 @@
+/** `@ksef-certs/ksef-simulator` (being built for issue 3). */
+export {};
