@@ -19,8 +19,11 @@ export interface GroupOptions {
   readonly rounds?: number;
   /** Target wall time of one sample in ms (default from BENCH_SAMPLE_MS or 250). */
   readonly sampleMs?: number;
-  /** Upper bound on the ratio to the baseline, printed as the target and checked. */
-  readonly target?: { readonly contender: string; readonly maxRatio: number };
+  /**
+   * Upper bound on a contender's per-round time ratio, printed as the target and checked: to the baseline
+   * (the first contender), or to the contender named `relativeTo` (e.g. a peer library).
+   */
+  readonly target?: { readonly contender: string; readonly maxRatio: number; readonly relativeTo?: string };
 }
 
 /** Result of one contender: median ms per operation and median ratio to the baseline. */
@@ -85,11 +88,19 @@ export async function benchGroup(
     return { name: c.name, msPerOp, opsPerSec: 1000 / msPerOp, ratio: median(ratios[i]!) };
   });
   let targetMet: boolean | undefined;
+  const target = options.target;
+  const relativeIndex = target?.relativeTo === undefined ? 0 : contenders.findIndex((c) => c.name === target.relativeTo);
+  if (relativeIndex < 0) throw new Error(`benchGroup: no contender named ${target?.relativeTo ?? ""}`);
   console.log(`\n${title}`);
-  for (const r of results) {
-    const isTarget = options.target?.contender === r.name;
-    if (isTarget) targetMet = r.ratio <= options.target.maxRatio;
-    const verdict = isTarget ? `  target <= ${options.target.maxRatio.toFixed(2)}x: ${targetMet ? "met" : "MISSED"}` : "";
+  for (const [index, r] of results.entries()) {
+    const isTarget = target?.contender === r.name;
+    let verdict = "";
+    if (isTarget) {
+      const ratio = relativeIndex === 0 ? r.ratio : median(times[index]!.map((t, round) => t / times[relativeIndex]![round]!));
+      targetMet = ratio <= target.maxRatio;
+      const of = relativeIndex === 0 ? "" : ` of "${target.relativeTo ?? ""}" (${ratio.toFixed(2)}x)`;
+      verdict = `  target <= ${target.maxRatio.toFixed(2)}x${of}: ${targetMet ? "met" : "MISSED"}`;
+    }
     console.log(
       `  ${r.name.padEnd(52)} ${formatMs(r.msPerOp).padStart(10)}/op ${r.opsPerSec.toFixed(1).padStart(10)} op/s ${r.ratio.toFixed(2).padStart(6)}x${verdict}`,
     );
