@@ -88,7 +88,7 @@ export interface KsefCertsErrorOptions {
  * });
  */
 export class KsefCertsError extends Error {
-  override readonly name = "KsefCertsError";
+  override readonly name: string = "KsefCertsError";
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly violations: readonly Violation[];
