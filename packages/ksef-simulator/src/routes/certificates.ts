@@ -1,0 +1,318 @@
+/**
+ * Certificate operations (SPEC paths `/certificates/*`, ksef-api.md §3): limits, enrollment data,
+ * enrollment with KSeF's CSR checks, enrollment status with delayed issuing, retrieve, query, revoke.
+ * Every operation acts for the authenticated subject (the identity of the access token's sign-in).
+ */
+import { type CsrInfo, type EnrollmentData, type KsefCertificateType, parseCertificate, parseCsr } from "@ksef-certs/core/crypto";
+import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import type { KeyObject } from "node:crypto";
+import { referenceNumber } from "../ids.js";
+import { KsefApiError, badRequest } from "../http-errors.js";
+import type { RouteContext, Simulator } from "../simulator.js";
+import { type AuthOperation, type CertificateRecord, type EnrollmentRecord, type StatusInfo, identityKey } from "../state.js";
+
+const ENROLLMENT_RETENTION_MS = 30 * 86_400_000;
+
+/** Enrollment-data fields and the DN attribute each one is (ksef-api.md §3.2). */
+const DN_FIELDS: readonly { readonly field: keyof EnrollmentData; readonly oid: string }[] = [
+  { field: "commonName", oid: "2.5.4.3" },
+  { field: "countryName", oid: "2.5.4.6" },
+  { field: "givenName", oid: "2.5.4.42" },
+  { field: "surname", oid: "2.5.4.4" },
+  { field: "serialNumber", oid: "2.5.4.5" },
+  { field: "organizationName", oid: "2.5.4.10" },
+  { field: "organizationIdentifier", oid: "2.5.4.97" },
+  { field: "uniqueIdentifier", oid: "2.5.4.45" },
+];
+
+/** CSR signature algorithms KSeF accepts: RSA PKCS#1 v1.5, RSA-PSS, ECDSA; SHA-1/256/384/512 (ksef-api.md §3.3). */
+const CSR_SIGNATURE_ALGORITHMS = new Set([
+  "sha1WithRSAEncryption",
+  "sha256WithRSAEncryption",
+  "sha384WithRSAEncryption",
+  "sha512WithRSAEncryption",
+  "RSASSA-PSS",
+  "ecdsa-with-SHA1",
+  "ecdsa-with-SHA256",
+  "ecdsa-with-SHA384",
+  "ecdsa-with-SHA512",
+]);
+
+const ENROLLMENT_ACCEPTED: StatusInfo = { code: 100, description: "Wniosek przyjęty do realizacji" };
+const ENROLLMENT_DONE: StatusInfo = { code: 200, description: "Wniosek obsłużony (certyfikat wygenerowany)" };
+const REJECTED_KEY_TAKEN: StatusInfo = { code: 400, description: "Wniosek odrzucony", details: ["Klucz publiczny został już certyfikowany przez inny podmiot."] };
+const REJECTED_LIMIT: StatusInfo = { code: 400, description: "Wniosek odrzucony", details: ["Osiągnięto dopuszczalny limit posiadanych certyfikatów."] };
+const ENROLLMENT_550: StatusInfo = {
+  code: 550,
+  description: "Operacja została anulowana przez system",
+  details: ["Przetwarzanie zostało przerwane z przyczyn wewnętrznych systemu. Spróbuj ponownie"],
+};
+
+/** Status of a certificate at `now` (SPEC `CertificateListItemStatus`). */
+function statusOf(cert: CertificateRecord, now: Date): "Active" | "Revoked" | "Expired" {
+  if (cert.revokedAt !== undefined) return "Revoked";
+  return now > cert.validTo ? "Expired" : "Active";
+}
+
+/** Differences between a CSR subject and the enrollment data, as readable details (empty = equal as sets). */
+export function subjectDifferences(csr: CsrInfo, data: EnrollmentData): string[] {
+  const problems: string[] = [];
+  const known = new Set(DN_FIELDS.map((f) => f.oid));
+  for (const a of csr.subject) {
+    if (!known.has(a.oid)) problems.push(`CSR zawiera atrybut ${a.name}, którego nie ma w danych do certyfikatu.`);
+  }
+  for (const { field, oid } of DN_FIELDS) {
+    const expected = data[field];
+    const present = csr.subject.filter((a) => a.oid === oid);
+    if (expected === undefined || expected === null || expected === "") {
+      if (present.length > 0) problems.push(`CSR zawiera atrybut ${field}, którego nie ma w danych do certyfikatu.`);
+      continue;
+    }
+    if (present.length === 0) problems.push(`CSR nie zawiera atrybutu ${field}.`);
+    else if (present.length > 1) problems.push(`CSR zawiera atrybut ${field} więcej niż raz.`);
+    else if (present[0]?.value !== expected) problems.push(`Wartość atrybutu ${field} w CSR różni się od danych do certyfikatu.`);
+  }
+  return problems;
+}
+
+function spkiHex(key: KeyObject): string {
+  return key.export({ type: "spki", format: "der" }).toString("hex");
+}
+
+/**
+ * Installs the `/certificates/*` operations.
+ * @param sim the simulator
+ */
+export function registerCertificateRoutes(sim: Simulator): void {
+  const state = sim.state;
+
+  function subjectOf(ctx: RouteContext): AuthOperation {
+    const op = ctx.auth?.operation;
+    if (op === undefined) throw new KsefApiError(401, undefined);
+    return op;
+  }
+
+  function enrollmentsOf(op: AuthOperation): EnrollmentRecord[] {
+    const key = identityKey(op.identity);
+    return [...state.enrollments.values()].filter((e) => identityKey(e.identity) === key);
+  }
+
+  function activeCertificatesOf(identity: AuthOperation["identity"], now: Date): CertificateRecord[] {
+    const key = identityKey(identity);
+    return [...state.certificates.values()].filter((c) => identityKey(c.identity) === key && statusOf(c, now) === "Active");
+  }
+
+  /** Issues (or rejects) every enrollment whose delay has passed; KSeF does this in the background. */
+  async function processDue(now: Date): Promise<void> {
+    const delay = sim.options.enrollmentDelayMs ?? 0;
+    for (const e of state.enrollments.values()) {
+      if (e.status !== undefined || now.getTime() - e.requestDate.getTime() < delay) continue;
+      const key = identityKey(e.identity);
+      const taken = [...state.certificates.values()].some((c) => c.spkiHex === e.spkiHex && identityKey(c.identity) !== key);
+      if (taken) {
+        e.status = REJECTED_KEY_TAKEN;
+        continue;
+      }
+      if (activeCertificatesOf(e.identity, now).length >= sim.limitsOf(e.identity).maxCertificates) {
+        e.status = REJECTED_LIMIT;
+        continue;
+      }
+      const faults = state.faults;
+      if ((faults.enrollmentStatus550 ?? 0) > 0) {
+        state.faults = { ...faults, enrollmentStatus550: (faults.enrollmentStatus550 ?? 0) - 1 };
+        state.counters.faultsInjected++;
+        e.status = ENROLLMENT_550;
+        continue;
+      }
+      const ca = await sim.certificateAuthority();
+      const issued = await issueKsefLikeCertificate({
+        certificateType: e.certificateType,
+        // issueKsefLikeCertificate derives the certified key with createPublicKey(keys.privateKey); a KSeF CA
+        // never holds the subject's private key, so the CSR's SubjectPublicKeyInfo (PEM) stands in for it.
+        keys: { publicKey: e.publicKey, privateKey: e.publicKey.export({ type: "spki", format: "pem" }) as unknown as KeyObject },
+        enrollmentData: e.enrollmentData,
+        validFrom: e.validFrom ?? now,
+        issuer: ca,
+      });
+      const info = parseCertificate(issued.der);
+      const record: CertificateRecord = {
+        serialNumber: info.serialNumber,
+        der: issued.der,
+        info,
+        name: e.certificateName,
+        type: e.certificateType,
+        commonName: e.enrollmentData.commonName,
+        identity: e.identity,
+        enrollmentData: e.enrollmentData,
+        spkiHex: e.spkiHex,
+        validFrom: new Date(info.validFrom),
+        validTo: new Date(info.validTo),
+        requestDate: e.requestDate,
+        revokedAt: undefined,
+        revocationReason: undefined,
+        lastUseDate: undefined,
+      };
+      state.certificates.set(record.serialNumber, record);
+      state.counters.certificatesIssued++;
+      e.status = ENROLLMENT_DONE;
+      e.certificateSerialNumber = record.serialNumber;
+    }
+  }
+
+  sim.route("GET", "/certificates/limits", { token: "access" }, async (ctx) => {
+    const op = subjectOf(ctx);
+    await processDue(ctx.now);
+    const limits = sim.limitsOf(op.identity);
+    const enrollmentRemaining = Math.max(0, limits.maxEnrollments - enrollmentsOf(op).length);
+    const certificateRemaining = Math.max(0, limits.maxCertificates - activeCertificatesOf(op.identity, ctx.now).length);
+    return {
+      status: 200,
+      contentType: "application/json",
+      body: {
+        canRequest: enrollmentRemaining > 0 && certificateRemaining > 0,
+        enrollment: { limit: limits.maxEnrollments, remaining: enrollmentRemaining },
+        certificate: { limit: limits.maxCertificates, remaining: certificateRemaining },
+      },
+    };
+  });
+
+  sim.route("GET", "/certificates/enrollments/data", { token: "access" }, (ctx) => {
+    const data = subjectOf(ctx).enrollmentData;
+    if (data === undefined) throw badRequest(25001, "Certyfikat użyty do uwierzytelnienia nie zawiera atrybutów commonName i countryName.");
+    return { status: 200, contentType: "application/json", body: data };
+  });
+
+  sim.route("POST", "/certificates/enrollments", { token: "access" }, async (ctx) => {
+    const op = subjectOf(ctx);
+    const data = op.enrollmentData;
+    if (data === undefined) throw badRequest(25002, "Certyfikat użyty do uwierzytelnienia nie zawiera atrybutów commonName i countryName.");
+    const body = ctx.body as { certificateName: string; certificateType: KsefCertificateType; csr: string; validFrom?: string | null };
+    let csr: CsrInfo;
+    try {
+      csr = parseCsr(Buffer.from(body.csr, "base64"));
+    } catch {
+      throw badRequest(25004, "CSR nie jest poprawnym żądaniem PKCS#10 w formacie DER.");
+    }
+    if (!csr.signatureValid) throw badRequest(25004, "Podpis CSR jest nieprawidłowy.");
+    if (!CSR_SIGNATURE_ALGORITHMS.has(csr.signatureAlgorithm)) throw badRequest(25011, `Algorytm ${csr.signatureAlgorithm} nie jest dozwolony.`);
+    if (!csr.keyDescription.ksefAccepted) throw badRequest(25010, "Dozwolone są klucze EC P-256 albo RSA o długości dokładnie 2048 bitów.");
+    const differences = subjectDifferences(csr, data);
+    if (differences.length > 0) throw badRequest(25003, ...differences);
+    await processDue(ctx.now);
+    const limits = sim.limitsOf(op.identity);
+    if (enrollmentsOf(op).length >= limits.maxEnrollments) throw badRequest(25006);
+    if (activeCertificatesOf(op.identity, ctx.now).length >= limits.maxCertificates) throw badRequest(25007);
+    const validFrom = body.validFrom === undefined || body.validFrom === null ? undefined : new Date(body.validFrom);
+    const record: EnrollmentRecord = {
+      referenceNumber: referenceNumber("EH", ctx.now),
+      identity: op.identity,
+      requestDate: ctx.now,
+      certificateName: body.certificateName,
+      certificateType: body.certificateType,
+      publicKey: csr.publicKey,
+      spkiHex: spkiHex(csr.publicKey),
+      enrollmentData: data,
+      validFrom,
+      status: undefined,
+      certificateSerialNumber: undefined,
+    };
+    state.enrollments.set(record.referenceNumber, record);
+    state.counters.enrollmentsCreated++;
+    return { status: 202, contentType: "application/json", body: { referenceNumber: record.referenceNumber, timestamp: ctx.now.toISOString() } };
+  });
+
+  sim.route("GET", "/certificates/enrollments/{referenceNumber}", { token: "access" }, async (ctx) => {
+    const op = subjectOf(ctx);
+    const ref = ctx.c.req.param("referenceNumber") ?? "";
+    const e = state.enrollments.get(ref);
+    if (e === undefined || identityKey(e.identity) !== identityKey(op.identity)) throw badRequest(25005);
+    if (ctx.now.getTime() - e.requestDate.getTime() > ENROLLMENT_RETENTION_MS) throw new KsefApiError(410, undefined);
+    await processDue(ctx.now);
+    return {
+      status: 200,
+      contentType: "application/json",
+      body: {
+        requestDate: e.requestDate.toISOString(),
+        status: e.status ?? ENROLLMENT_ACCEPTED,
+        ...(e.certificateSerialNumber === undefined ? {} : { certificateSerialNumber: e.certificateSerialNumber }),
+      },
+    };
+  });
+
+  sim.route("POST", "/certificates/retrieve", { token: "access" }, async (ctx) => {
+    const op = subjectOf(ctx);
+    await processDue(ctx.now);
+    const serials = (ctx.body as { certificateSerialNumbers: string[] }).certificateSerialNumbers;
+    const key = identityKey(op.identity);
+    const found = serials.map((s) => state.certificates.get(s)).filter((c): c is CertificateRecord => c !== undefined && identityKey(c.identity) === key);
+    return {
+      status: 200,
+      contentType: "application/json",
+      body: {
+        certificates: found.map((c) => ({
+          certificate: Buffer.from(c.der).toString("base64"),
+          certificateName: c.name,
+          certificateSerialNumber: c.serialNumber,
+          certificateType: c.type,
+        })),
+      },
+    };
+  });
+
+  sim.route("POST", "/certificates/query", { token: "access" }, async (ctx) => {
+    const op = subjectOf(ctx);
+    const sizeParam = ctx.c.req.query("pageSize");
+    const offsetParam = ctx.c.req.query("pageOffset");
+    const pageSize = sizeParam === undefined ? 10 : Number(sizeParam);
+    const pageOffset = offsetParam === undefined ? 0 : Number(offsetParam);
+    if (!Number.isInteger(pageSize) || pageSize < 10 || pageSize > 50) throw badRequest(21405, "pageSize: wartość musi być liczbą całkowitą od 10 do 50.");
+    if (!Number.isInteger(pageOffset) || pageOffset < 0) throw badRequest(21405, "pageOffset: wartość musi być nieujemną liczbą całkowitą.");
+    await processDue(ctx.now);
+    const f = (ctx.body ?? {}) as { certificateSerialNumber?: string | null; name?: string | null; type?: string | null; status?: string | null; expiresAfter?: string | null };
+    const key = identityKey(op.identity);
+    const expiresAfter = f.expiresAfter === undefined || f.expiresAfter === null ? undefined : new Date(f.expiresAfter);
+    const matching = [...state.certificates.values()]
+      .filter((c) => identityKey(c.identity) === key)
+      .filter((c) => f.certificateSerialNumber === undefined || f.certificateSerialNumber === null || c.serialNumber === f.certificateSerialNumber)
+      .filter((c) => f.name === undefined || f.name === null || c.name.toLowerCase().includes(f.name.toLowerCase()))
+      .filter((c) => f.type === undefined || f.type === null || c.type === f.type)
+      .filter((c) => f.status === undefined || f.status === null || statusOf(c, ctx.now) === f.status)
+      .filter((c) => expiresAfter === undefined || c.validTo > expiresAfter)
+      .sort((a, b) => b.requestDate.getTime() - a.requestDate.getTime() || (a.serialNumber < b.serialNumber ? -1 : 1));
+    const start = pageOffset * pageSize;
+    const page = matching.slice(start, start + pageSize);
+    return {
+      status: 200,
+      contentType: "application/json",
+      body: {
+        certificates: page.map((c) => ({
+          certificateSerialNumber: c.serialNumber,
+          name: c.name,
+          type: c.type,
+          commonName: c.commonName,
+          status: statusOf(c, ctx.now),
+          subjectIdentifier: { type: c.identity.type, value: c.identity.value },
+          validFrom: c.validFrom.toISOString(),
+          validTo: c.validTo.toISOString(),
+          lastUseDate: c.lastUseDate?.toISOString() ?? null,
+          requestDate: c.requestDate.toISOString(),
+        })),
+        hasMore: start + pageSize < matching.length,
+      },
+    };
+  });
+
+  sim.route("POST", "/certificates/{certificateSerialNumber}/revoke", { token: "access" }, async (ctx) => {
+    const op = subjectOf(ctx);
+    const serial = ctx.c.req.param("certificateSerialNumber") ?? "";
+    if (!/^[0-9A-F]{16}$/.test(serial)) throw badRequest(21405, "certificateSerialNumber: wymagane 16 wielkich cyfr szesnastkowych.");
+    await processDue(ctx.now);
+    const cert = state.certificates.get(serial);
+    // Someone else's certificate is reported as missing, so serials of other subjects cannot be probed.
+    if (cert === undefined || identityKey(cert.identity) !== identityKey(op.identity)) throw badRequest(25008);
+    if (statusOf(cert, ctx.now) !== "Active") throw badRequest(25009);
+    cert.revokedAt = ctx.now;
+    cert.revocationReason = (ctx.body as { revocationReason?: string | null } | undefined)?.revocationReason ?? "Unspecified";
+    return { status: 204 };
+  });
+}
