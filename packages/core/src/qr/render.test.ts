@@ -1,4 +1,4 @@
-import jsQR from "jsqr";
+import jsQRModule from "jsqr";
 import { PNG } from "pngjs";
 import QRCode from "qrcode";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,8 @@ import { issueKsefLikeCertificate } from "../crypto/testing/ksef-like-certificat
 import { FONT_5X7 } from "./font.js";
 import { KOD1_OFFLINE_LABEL, KOD2_LABEL, kod1Label, kod1Url, kod2Url, renderQr } from "./index.js";
 
+// jsqr is CommonJS with an ES-style `export default` declaration: under NodeNext its default import is module.exports.
+const jsQR = jsQRModule.default;
 const NIP = "5265877635";
 const KSEF_NUMBER = "5265877635-20250826-0100001AF629-AF";
 const INVOICE = new TextEncoder().encode("<Faktura><P_1>2026-02-01</P_1></Faktura>");
@@ -195,7 +197,8 @@ describe("labels and refusals", () => {
   });
 
   it("the font has a distinct 5×7 glyph for each of A-Z, 0-9 and -", () => {
-    const chars = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"];
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-";
+    const chars = Array.from({ length: alphabet.length }, (_, i) => alphabet.charAt(i));
     expect(Object.keys(FONT_5X7).sort()).toEqual([...chars].sort());
     const shapes = Object.values(FONT_5X7).map((rows) => {
       expect(rows).toHaveLength(7);
