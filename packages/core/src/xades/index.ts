@@ -21,3 +21,27 @@ export {
   type PreparedXadesSigner,
   type XadesSigner,
 } from "./template.js";
+export {
+  AUTH_TOKEN_REQUEST_NAMESPACES,
+  MAX_SIGNED_AUTH_TOKEN_REQUEST_BYTES,
+  XADES_REJECTION_KSEF_CODES,
+  verifySignedAuthTokenRequest,
+  xadesRejectionOf,
+  type AllowedIps,
+  type ContextIdentifierType,
+  type ExpectedAuthTokenRequest,
+  type VerifiedAuthTokenRequest,
+  type VerifyAuthTokenRequestOptions,
+  type XadesRejectionReason,
+} from "./verify.js";
+export {
+  OSOBA_NAMESPACE,
+  PPZP_NAMESPACE,
+  deriveKsefIdentity,
+  findTrustedProfileBlocks,
+  readTrustedProfile,
+  type DerivedIdentity,
+  type IdentitySource,
+  type KsefIdentity,
+  type TrustedProfileData,
+} from "./identity.js";
