@@ -45,3 +45,4 @@ export {
   type KsefIdentity,
   type TrustedProfileData,
 } from "./identity.js";
+export { UnlockedKeyCache, type UnlockedKeyCacheOptions } from "./signing-key.js";
