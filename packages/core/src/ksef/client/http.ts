@@ -199,6 +199,7 @@ export async function sendKsefRequest(config: KsefHttpConfig, op: KsefOperation,
     let httpStatus: number | undefined;
     let mayRetry: boolean;
     try {
+      // KSeF does not redirect API calls; following one would carry the bearer token to another address.
       const res = await config.fetch(url, { method: op.method, headers, ...(body === undefined ? {} : { body }), signal: fetchSignal, redirect: "error" });
       const warnings = parseSystemWarnings(res.headers.get("x-system-warning"));
       if (warnings.length > 0) safely(config.onSystemWarning, { operation: key, warnings });
