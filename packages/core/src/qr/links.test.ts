@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { constants, createHash, createPublicKey, generateKeyPairSync, sign, verify, X509Certificate } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { thrown } from "../crypto/__fixtures__/errors.js";
+import { parseCertificate } from "../crypto/certificate.js";
 import { OPENSSL, OpensslDir } from "../crypto/__fixtures__/openssl.js";
 import { generateKeyPair, type KeyPair } from "../crypto/keys.js";
 import { issueKsefLikeCertificate, type IssueKsefLikeCertificateOptions } from "../crypto/testing/ksef-like-certificate.js";
@@ -170,6 +171,10 @@ describe("KOD II signing", () => {
       expect(verifyKod2Url(l, ecOffline).valid).toBe(true);
     }
     expect(prepareKod2Signer(signer(rsaOffline, rsa)).algorithm).toBe("RSASSA-PSS-SHA256");
+    // Already parsed certificates (parseCertificate) and DER work as well as PEM.
+    const info = parseCertificate(ecOffline);
+    const fromInfo = prepareKod2Signer({ ...signer(ecOffline, ec), certificate: info }).link(INVOICE);
+    expect(verifyKod2Url(fromInfo, info.der).valid).toBe(true);
   });
 
   it("names the context types InternalId, NipVatUe and PeppolId and reads them back", () => {

@@ -199,6 +199,11 @@ export function verifyKod2Url(url: string, certificate: BytesInput | Certificate
     if (ec) {
       encoding = signature.length === 64 ? "ieee-p1363" : "der";
       ok = verify("sha256", data, { key: info.publicKey, dsaEncoding: encoding }, signature);
+      // A DER signature is 64 bytes only when r and s are both short (rare, but possible): try it too.
+      if (!ok && encoding === "ieee-p1363" && signature[0] === 0x30) {
+        encoding = "der";
+        ok = verify("sha256", data, { key: info.publicKey, dsaEncoding: "der" }, signature);
+      }
     } else {
       encoding = "pss";
       ok = verify("sha256", data, { key: info.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: KOD2_RSA_PSS_SALT_BYTES }, signature);
