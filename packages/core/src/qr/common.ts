@@ -73,6 +73,7 @@ export function checkKod2ContextIdentifier(ctx: Kod2ContextIdentifier, field = "
 
 /**
  * The QR base URL of a target, without a trailing slash.
+ * @param target an environment or an explicit base URL
  * @throws {KsefCertsError} `VALIDATION` (rule `qrBaseUrl.format`) for an unknown environment or a base URL
  *   that is not `http(s)://host[:port][/path]` without query, fragment or credentials
  */
@@ -90,7 +91,10 @@ export function resolveQrBaseUrl(target: QrTarget): string {
   return base;
 }
 
-/** The environment whose QR base URL this is, if any. */
+/**
+ * The environment whose QR base URL this is, if any.
+ * @param base scheme, host and path, without a trailing slash (compared case-insensitively)
+ */
 export function environmentOfQrBase(base: string): KsefEnvironment | undefined {
   const lower = base.toLowerCase();
   for (const [env, endpoints] of Object.entries(KSEF_ENDPOINTS) as [KsefEnvironment, (typeof KSEF_ENDPOINTS)[KsefEnvironment]][]) {
@@ -99,7 +103,10 @@ export function environmentOfQrBase(base: string): KsefEnvironment | undefined {
   return undefined;
 }
 
-/** Whether a string is canonical base64url without padding (RFC 4648 §5): decoding and re-encoding gives it back. */
+/**
+ * Whether a string is canonical base64url without padding (RFC 4648 §5): decoding and re-encoding gives it back.
+ * @param text the encoded text
+ */
 export function isCanonicalBase64Url(text: string): boolean {
   // Non-canonical last characters only flip unused bits; accepting them lets a "tampered" link verify
   // (ksef-api #614), so equality after a round trip is required.
@@ -111,6 +118,7 @@ const SHA256_B64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
 /**
  * The invoice's SHA-256 as base64url without padding (43 characters), the form both links carry.
+ * @param invoice the invoice file bytes, or its SHA-256
  * @throws {KsefCertsError} `VALIDATION` (rule `invoice.sha256`) for a hash that is not 32 bytes or not
  *   canonical base64/base64url; `TOO_LARGE` for an invoice file over {@link MAX_INVOICE_BYTES};
  *   `VALIDATION` (rule `invoice.empty`) for an empty file
@@ -166,7 +174,12 @@ export function linkDate(issueDate: string | Date): string {
   return `${String(d).padStart(2, "0")}-${String(m).padStart(2, "0")}-${y}`;
 }
 
-/** Whether y-m-d exists in the proleptic Gregorian calendar. */
+/**
+ * Whether y-m-d exists in the proleptic Gregorian calendar.
+ * @param y year
+ * @param m month, 1–12
+ * @param d day of the month
+ */
 export function isCalendarDate(y: number, m: number, d: number): boolean {
   const t = new Date(Date.UTC(y, m - 1, d));
   return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
@@ -176,7 +189,12 @@ function badDate(): KsefCertsError {
   return invalid("issueDate", "issueDate.format", "The issue date (P_1) must be a real date written YYYY-MM-DD, or a Date.");
 }
 
-/** A one-violation `VALIDATION` error. */
+/**
+ * A one-violation `VALIDATION` error whose message is the violation's.
+ * @param field the input's name
+ * @param rule the stable rule id
+ * @param message the human sentence
+ */
 export function invalid(field: string, rule: string, message: string): KsefCertsError {
   return new KsefCertsError("VALIDATION", message, { violations: [{ field, rule, message }] });
 }
@@ -184,6 +202,8 @@ export function invalid(field: string, rule: string, message: string): KsefCerts
 /**
  * Runs each check and gathers the violations of every `VALIDATION` failure, so the caller sees all
  * broken rules at once; other errors (TOO_LARGE) pass through.
+ * @param checks functions that return a value or throw
+ * @param violations collects the violations of failed checks
  * @returns the values of the checks that passed, in order (undefined for failed ones)
  */
 export function gather<T extends readonly unknown[]>(checks: { [K in keyof T]: () => T[K] }, violations: Violation[]): { [K in keyof T]: T[K] | undefined } {
