@@ -146,7 +146,9 @@ export async function createCsr(enrollmentData: EnrollmentData, keys: KeyPair): 
       keys: { privateKey, publicKey },
       signingAlgorithm: ec ? { name: "ECDSA", hash: "SHA-256" } : { name: "RSASSA-PKCS1-v1_5" },
     },
-    webcrypto,
+    // Node's webcrypto is a full WebCrypto; the DOM lib that xadesjs's typings pull in declares an
+    // Ed25519 overload @types/node lacks, so the two `Crypto` types differ only on paper.
+    webcrypto as unknown as Crypto,
   );
   return new Uint8Array(csr.rawData);
 }
