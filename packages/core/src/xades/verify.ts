@@ -589,7 +589,9 @@ export async function verifySignedAuthTokenRequest(input: Uint8Array, expected: 
   }
   // Elements in the request's namespace outside the request (e.g. a second Challenge in a ds:Object) are bait for readers that search by name.
   const requestNs = request.namespaceURI ?? "";
-  if (requestNs !== "" && elements.some((e) => e.namespaceURI === requestNs && !contains(request, e))) {
+  // In enveloped packaging the signature sits inside the request but is not covered by the digest (the transform removes it).
+  const outsideSigned = (e: Element): boolean => !contains(request, e) || (packaging === "enveloped" && contains(signature, e));
+  if (requestNs !== "" && elements.some((e) => e.namespaceURI === requestNs && outsideSigned(e))) {
     throw wrapping("Elements of the AuthTokenRequest namespace appear outside the AuthTokenRequest.");
   }
 

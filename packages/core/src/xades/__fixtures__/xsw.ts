@@ -22,7 +22,7 @@ export const EVIL_NIP = "1111111111";
 export interface XswOriginals {
   /** Enveloped, Reference URI="", signed by {@link signer} (xmlsec1). */
   readonly enveloped: string;
-  /** Enveloping, Reference URI="#obj" on `<ds:Object Id="obj">` holding the request, signed by {@link signer} (xmlsec1). */
+  /** Enveloping, Reference URI="#obj" (exclusive C14N) on `<ds:Object Id="obj">` holding the request, signed by {@link signer} (xmlsec1). */
   readonly enveloping: string;
   /** The victim whose signature is abused. */
   readonly signer: TestSigner;
