@@ -200,6 +200,27 @@ describe("signatures made by xmlsec1 from a template", () => {
     expect(v.identity).toEqual({ type: "Nip", value: "5213870274" });
   });
 
+  test("a SignedProperties reference without its Type attribute still counts: Profil Zaufany data is read from it", async () => {
+    const role = profilZaufanySignerRole({ givenName: "Anna", surname: "Nowak", pesel: "02270803628" });
+    const template = xmlsecTemplate(unsignedRequest(), pzSeal, { signedSignatureProperties: role }).replace(' Type="http://uri.etsi.org/01903#SignedProperties"', "");
+    expect(template).not.toContain("#SignedProperties");
+    const v = await verifySignedAuthTokenRequest(bytes(signWithXmlsec(template, pzSeal)));
+    expect(v.identity).toEqual({ type: "Pesel", value: "02270803628" });
+  });
+
+  test("an XPath transform other than not(ancestor-or-self::ds:Signature) is refused: it could leave ContextIdentifier unsigned", async () => {
+    const template = xmlsecTemplate(unsignedRequest(), person, { transforms: ["xpath", "c14n"] }).replace(
+      "not(ancestor-or-self::ds:Signature)",
+      "not(ancestor-or-self::ds:Signature) and not(ancestor-or-self::*[local-name()='ContextIdentifier'])",
+    );
+    const signed = signWithXmlsec(template, person);
+    // The danger is real: with the context outside the digest, another NIP still verifies for xmlsec1.
+    const retargeted = signed.replace(`<Nip>${TEST_NIP}</Nip>`, "<Nip>1111111111</Nip>");
+    expect(xmlsecVerifies(retargeted)).toBe(true);
+    const err = await expectRejected(retargeted, "unsupported-algorithm");
+    expect(err.code).toBe("UNSUPPORTED");
+  });
+
   test("a plain XMLDSig signature (no XAdES properties) verifies; no signing time", async () => {
     const xml = signWithXmlsec(xmlsecTemplate(unsignedRequest(), person, { plainXmldsig: true }), person);
     const v = await verifySignedAuthTokenRequest(bytes(xml));

@@ -415,6 +415,9 @@ function indexIds(elements: readonly Element[]): Map<string, Element[]> {
 }
 
 interface ResolvedReference {
+  /** The Reference element itself. */
+  readonly reference: Element;
+  /** The element it resolves to. */
   readonly element: Element;
   readonly uri: string;
   readonly type: string | null;
@@ -430,7 +433,7 @@ function resolveReference(reference: Element, root: Element, ids: Map<string, El
     });
   }
   let id: string | undefined;
-  if (uri === "" || uri === "#xpointer(/)") return { element: root, uri, type };
+  if (uri === "" || uri === "#xpointer(/)") return { reference, element: root, uri, type };
   const xp = /^#xpointer\(id\(['"]([^'"]+)['"]\)\)$/.exec(uri);
   if (xp?.[1] !== undefined) id = xp[1];
   else if (uri.startsWith("#")) id = uri.slice(1);
@@ -448,7 +451,40 @@ function resolveReference(reference: Element, root: Element, ids: Map<string, El
       details: { uri: uri.slice(0, 200) },
     });
   }
-  return { element: target, uri, type };
+  return { reference, element: target, uri, type };
+}
+
+/** Transforms KSeF allows (DOCS `auth/podpis-xades.md`) that xmldsigjs implements; XPath only as the enveloped-signature filter. */
+const ALLOWED_TRANSFORMS = new Set([
+  "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+  "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+  "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments",
+  "http://www.w3.org/2001/10/xml-exc-c14n#",
+  "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+]);
+const XPATH_TRANSFORM = "http://www.w3.org/TR/1999/REC-xpath-19991116";
+
+/**
+ * Refuses transforms other than the allowed ones. A signer-chosen XPath or XSLT could sign less than the
+ * whole request (e.g. filter out ContextIdentifier), so XPath is accepted only as
+ * `not(ancestor-or-self::p:Signature)` with `p` bound to XMLDSig.
+ */
+function checkTransforms(reference: Element): void {
+  const transforms = elementChildren(reference).find((e) => is(e, DSIG, "Transforms"));
+  if (transforms === undefined) return;
+  for (const t of elementChildren(transforms)) {
+    const algorithm = t.getAttribute("Algorithm") ?? "";
+    if (ALLOWED_TRANSFORMS.has(algorithm)) continue;
+    if (algorithm === XPATH_TRANSFORM) {
+      const xpath = elementChildren(t).find((e) => is(e, DSIG, "XPath"));
+      const m = xpath === undefined ? null : /^not\(ancestor-or-self::([A-Za-z_][\w.-]*):Signature\)$/.exec(collapse(directText(xpath)));
+      if (xpath !== undefined && m?.[1] !== undefined && xpath.lookupNamespaceURI(m[1]) === DSIG) continue;
+    }
+    throw reject("UNSUPPORTED", "unsupported-algorithm", `The signature uses a transform that is not accepted (${JSON.stringify(algorithm.slice(0, 100))}${algorithm === XPATH_TRANSFORM ? " with an XPath other than not(ancestor-or-self::ds:Signature)" : ""}).`, {
+      hint: "Sign with enveloped-signature and (exclusive) C14N transforms.",
+      details: { transform: algorithm.slice(0, 200) },
+    });
+  }
 }
 
 function base64Bytes(text: string, what: string): Uint8Array {
@@ -515,7 +551,8 @@ function importParams(info: CertificateInfo, algorithm: { name: string; hash?: u
  * AuthTokenRequest present (`not-auth-token-request`), exactly one ds:Signature (`no-signature`,
  * `multiple-signatures`), wrapping defences (`signature-wrapping`: a second AuthTokenRequest, duplicate
  * Ids, request or signature out of place, request-namespace elements outside the signed request), the XSD
- * (`xsd-violation`), references (`detached`, `reference-not-covering-root`), the certificate in KeyInfo
+ * (`xsd-violation`), references (`detached`, `reference-not-covering-root`; `unsupported-algorithm` for a
+ * transform outside the allowed set, e.g. an XPath that could filter fields out of the digest), the certificate in KeyInfo
  * (`certificate-missing`, `certificate-invalid`, `signing-certificate-mismatch` against XAdES
  * SigningCertificate v1/V2), the cryptography (`unsupported-algorithm`, `digest-mismatch`,
  * `signature-invalid`), the certificate at `now` (`certificate-invalid`: expired, not yet valid, or a
@@ -523,8 +560,10 @@ function importParams(info: CertificateInfo, algorithm: { name: string; hash?: u
  * (`subject-identifier-invalid`), then the caller's expectations (`challenge-mismatch`, `context-mismatch`).
  *
  * Accepts any prefix for the XMLDSig namespace, XAdES 1.3.2/1.4.1 properties of any kind, transforms
- * enveloped-signature, XPath `not(ancestor-or-self::ds:Signature)`, C14N 1.0 and exclusive C14N (with or
- * without comments), RSA PKCS#1 v1.5, RSA-PSS and ECDSA (raw r‖s) signatures. Base64-embedded enveloping
+ * enveloped-signature, XPath `not(ancestor-or-self::ds:Signature)` (any prefix bound to XMLDSig), C14N 1.0 and
+ * exclusive C14N (with or without comments), RSA PKCS#1 v1.5, RSA-PSS and ECDSA (raw r‖s) signatures, and a
+ * SignedProperties reference with or without its `Type`. XPath Filter 2.0 and C14N 1.1 (which KSeF also lists)
+ * are refused, as xmldsigjs does not implement them. Base64-embedded enveloping
  * content is not supported (`not-auth-token-request`). Trust is not checked (self-signed certificates
  * pass, as on KSeF TEST): check `certificate` yourself.
  * @param input the signed file's bytes, exactly as received (never re-serialised)
@@ -605,6 +644,7 @@ export async function verifySignedAuthTokenRequest(input: Uint8Array, expected: 
     .filter((e) => is(e, DSIG, "Reference"))
     .map((r) => resolveReference(r, root, ids));
   if (references.length === 0) throw reject("MALFORMED", "reference-not-covering-root", "The signature has no Reference, so it signs nothing.");
+  for (const r of references) checkTransforms(r.reference);
   const coversRequest = (r: ResolvedReference): boolean => r.element === request || (packaging === "enveloping" && r.element === request.parentNode);
   if (!references.some(coversRequest)) {
     throw reject("MALFORMED", "reference-not-covering-root", "No signature Reference covers the whole AuthTokenRequest (a reference to a part of it, or to something else, leaves the rest unsigned).", {
@@ -620,7 +660,8 @@ export async function verifySignedAuthTokenRequest(input: Uint8Array, expected: 
       throw reject("MALFORMED", "reference-not-covering-root", `A signature Reference (${r.uri.slice(0, 100)}) covers a part of the document other than the whole request.`);
     }
   }
-  const signedPropertiesRefs = references.filter((r) => r.type === SIGNED_PROPERTIES_TYPE);
+  // Some signers leave out the Type; a reference that lands on a xades:SignedProperties is one all the same.
+  const signedPropertiesRefs = references.filter((r) => r.type === SIGNED_PROPERTIES_TYPE || isXades(r.element, "SignedProperties"));
   if (signedPropertiesRefs.length > 1) throw wrapping("The signature has more than one SignedProperties reference.");
   const signedPropertiesRef = signedPropertiesRefs[0];
   let signedProperties: Element | undefined;
