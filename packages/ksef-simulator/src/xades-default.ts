@@ -1,33 +1,14 @@
 /**
- * The default verifier: `verifySignedAuthTokenRequest` from `@ksef-certs/core/xades`.
- * Loaded on first use so the simulator starts (and its other operations work) even in a build of
- * core that lacks it; a sign-in then fails with 500 and a message naming the missing piece.
+ * The default verifier: `verifySignedAuthTokenRequest` from `@ksef-certs/core/xades` (signature,
+ * references, XSW defences, signing certificate, AuthTokenRequest rules; typed rejections carrying
+ * the KSeF exception code).
  */
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import type { AuthTokenRequestVerifier, VerifiedAuthTokenRequest } from "./xades-verifier.js";
-
-let loaded: Promise<AuthTokenRequestVerifier> | undefined;
-
-async function load(): Promise<AuthTokenRequestVerifier> {
-  const mod = (await import("@ksef-certs/core/xades")) as Record<string, unknown>;
-  const fn = mod["verifySignedAuthTokenRequest"];
-  if (typeof fn !== "function") {
-    throw new KsefCertsError("UNSUPPORTED", "This build of @ksef-certs/core has no verifySignedAuthTokenRequest; the simulator cannot check XAdES signatures.", {
-      hint: "Rebuild packages/core (pnpm exec tsc -p tsconfig.build.json) or pass a verifier in the simulator options.",
-    });
-  }
-  return fn as AuthTokenRequestVerifier;
-}
+import { verifySignedAuthTokenRequest } from "@ksef-certs/core/xades";
+import type { AuthTokenRequestVerifier } from "./xades-verifier.js";
 
 /**
- * Verifies with core's `verifySignedAuthTokenRequest`.
- * @throws {KsefCertsError} as the core verifier (with `details.ksefExceptionCode`); `UNSUPPORTED` when core lacks it
+ * Verifies with core's `verifySignedAuthTokenRequest` (no expectations: the simulator checks the
+ * challenge against the ones it issued).
+ * @throws {KsefCertsError} as the core verifier, with `details.reason` and `details.ksefExceptionCode`
  */
-export const defaultVerifier: AuthTokenRequestVerifier = async (bytes, expected, options): Promise<VerifiedAuthTokenRequest> => {
-  loaded ??= load();
-  const verify = await loaded.catch((err: unknown) => {
-    loaded = undefined;
-    throw err;
-  });
-  return verify(bytes, expected, options);
-};
+export const defaultVerifier: AuthTokenRequestVerifier = (bytes, _expected, options) => verifySignedAuthTokenRequest(bytes, {}, options.now === undefined ? {} : { now: options.now });

@@ -4,6 +4,7 @@
  */
 import { type CertificateInfo, type EnrollmentData, isSignedBy, parseCertificate } from "@ksef-certs/core/crypto";
 import { isKsefCertsError } from "@ksef-certs/core/errors";
+import { xadesRejectionOf } from "@ksef-certs/core/xades";
 import { CHALLENGE_PATTERN, referenceNumber } from "../ids.js";
 import { KsefApiError, badRequest } from "../http-errors.js";
 import type { Simulator } from "../simulator.js";
@@ -112,12 +113,10 @@ export function registerAuthRoutes(sim: Simulator): void {
     try {
       verified = await verify(rawBody, undefined, { now });
     } catch (err) {
-      if (!isKsefCertsError(err)) throw err;
-      const code = err.details["ksefExceptionCode"];
-      const reason = err.details["reason"];
+      const rejection = xadesRejectionOf(err);
       // A refusal names its KSeF code; anything else is the simulator's own failure, not the client's.
-      if (typeof code !== "number") throw new KsefApiError(500, undefined, [err.message]);
-      throw badRequest(code, ...(typeof reason === "string" ? [reason] : []), err.message);
+      if (rejection === undefined) throw new KsefApiError(500, undefined, [isKsefCertsError(err) ? err.message : "XAdES verification failed unexpectedly."]);
+      throw badRequest(rejection.ksefExceptionCode, rejection.reason, isKsefCertsError(err) ? err.message : "");
     }
     const record = CHALLENGE_PATTERN.test(verified.challenge) ? sim.state.challenges.get(verified.challenge) : undefined;
     if (record === undefined) throw badRequest(21111, "Wyzwanie autoryzacyjne nie zostało wydane przez ten system.");
