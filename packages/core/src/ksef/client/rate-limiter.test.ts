@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isKsefCertsError } from "../../errors.js";
 import { VirtualClock } from "./__fixtures__/virtual-clock.js";
 import { KSEF_OPERATIONS } from "./operations.js";
-import { RateLimiter, waitForWindows, type ThrottleEvent } from "./rate-limiter.js";
+import { RateLimiter, waitForWindows, windowMarginMs, type ThrottleEvent } from "./rate-limiter.js";
 
 const CERT_LIMITS = KSEF_OPERATIONS.queryCertificates.rateLimits;
 
@@ -26,11 +26,14 @@ describe("RateLimiter", () => {
     expect(granted).toHaveLength(35);
     expect(maxInWindow(granted, 1_000)).toBe(10);
     expect(maxInWindow(granted, 60_000)).toBe(30);
-    // As fast as the windows allow: 10 at 0 s, 10 at 1 s, 10 at 2 s, then the 31st waits for the first to leave the minute.
+    // The windows carry a safety margin (100 ms on a second, 3 s on a minute) against uneven network delay.
+    expect(maxInWindow(granted, 1_100)).toBe(10);
+    expect(maxInWindow(granted, 63_000)).toBe(30);
+    // As fast as the windows allow: 10 at 0 s, 10 at 1.1 s, 10 at 2.2 s, then the 31st waits for the first to leave the minute.
     expect(granted.slice(0, 10).every((t) => t === start)).toBe(true);
-    expect(granted[10]).toBe(start + 1_000);
-    expect(granted[29]).toBe(start + 2_000);
-    expect(granted[30]).toBe(start + 60_000);
+    expect(granted[10]).toBe(start + 1_100);
+    expect(granted[29]).toBe(start + 2_200);
+    expect(granted[30]).toBe(start + 63_000);
     expect(throttles.length).toBeGreaterThan(0);
     expect(throttles.every((e) => e.operation === "POST /certificates/query" && e.reason === "client-limit" && e.waitMs > 0)).toBe(true);
   });
@@ -82,19 +85,22 @@ describe("RateLimiter", () => {
     const err: unknown = await cancelled.catch((e: unknown) => e);
     expect(isKsefCertsError(err, "IO")).toBe(true);
     await next;
-    expect(clock.now()).toBe(t0 + 1_000);
+    expect(clock.now()).toBe(t0 + 1_100);
     await limiter.acquire("k", windows);
-    expect(clock.now()).toBe(t0 + 2_000);
+    expect(clock.now()).toBe(t0 + 2_200);
   });
 
-  it("waitForWindows: a request fits once the grant that fills the window is older than the window", () => {
+  it("waitForWindows: a request fits once the grant that fills the window is older than the window plus its margin", () => {
     const w = [{ limit: 2, windowMs: 1_000 }];
+    expect(windowMarginMs(1_000)).toBe(100);
+    expect(windowMarginMs(3_600_000)).toBe(180_000);
     expect(waitForWindows([], w, 0)).toBe(0);
     expect(waitForWindows([0], w, 500)).toBe(0);
-    expect(waitForWindows([0, 100], w, 500)).toBe(500);
-    expect(waitForWindows([0, 100], w, 999)).toBe(1);
-    expect(waitForWindows([0, 100], w, 1_000)).toBe(0);
-    expect(waitForWindows([0, 100, 1_000], w, 1_000)).toBe(100);
+    expect(waitForWindows([0, 100], w, 500)).toBe(600);
+    expect(waitForWindows([0, 100], w, 1_000)).toBe(100);
+    expect(waitForWindows([0, 100], w, 1_099)).toBe(1);
+    expect(waitForWindows([0, 100], w, 1_100)).toBe(0);
+    expect(waitForWindows([0, 100, 1_000], w, 1_000)).toBe(200);
   });
 
   it("the hourly window also binds: 120 per hour", async () => {
@@ -107,6 +113,6 @@ describe("RateLimiter", () => {
     }
     expect(maxInWindow(granted, 3_600_000)).toBe(120);
     expect(maxInWindow(granted, 60_000)).toBe(30);
-    expect((granted[120] ?? 0) - (granted[0] ?? 0)).toBe(3_600_000);
+    expect((granted[120] ?? 0) - (granted[0] ?? 0)).toBe(3_780_000);
   });
 });
