@@ -16,6 +16,7 @@ import {
   readPrivateKey,
   type KeyPair,
 } from "@ksef-certs/core/crypto";
+import { isKsefCertsError } from "@ksef-certs/core/errors";
 import { createKsefClient, KsefApiError, type KsefClient, type KsefSession } from "@ksef-certs/core/ksef";
 import { prepareKod2Signer, verifyKod2Url } from "@ksef-certs/core/qr";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
@@ -74,7 +75,7 @@ describe("KSeF protocol end to end against the simulator", () => {
     // The pair as the ministry's web app hands it out: .crt + password-protected .key, and it opens again.
     const keyPem = await encryptPrivateKeyPem(keys.privateKey, "Hasło-do-klucza-1!");
     const reopened = await readPrivateKey(keyPem, { password: "Hasło-do-klucza-1!" });
-    assertKeyMatchesCertificate(reopened, der);
+    assertKeyMatchesCertificate(reopened.key, der);
     issued[certificateType] = { keys, der, serial: done.certificateSerialNumber };
   });
 
@@ -107,7 +108,9 @@ describe("KSeF protocol end to end against the simulator", () => {
     // An Offline certificate cannot authenticate (KSeF answers 21115; the simulator's own suite shows that with an xmlsec1
     // signature): our signer refuses before anything is sent.
     const offline = issued.Offline!;
-    await expect(logIn(client, { keys: offline.keys, certificate: offline.der })).rejects.toMatchObject({ code: "VALIDATION", message: expect.stringMatching(/Offline/) });
+    const refused = await logIn(client, { keys: offline.keys, certificate: offline.der }).catch((e: unknown) => e);
+    expect(isKsefCertsError(refused, "VALIDATION")).toBe(true);
+    expect((refused as Error).message).toMatch(/Offline/);
   });
 
   it("revokes the Offline certificate; KSeF then lists it as Revoked and refuses a second revocation with 25009", async () => {

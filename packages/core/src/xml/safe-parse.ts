@@ -85,7 +85,7 @@ export function parseXmlSafely(input: Uint8Array | string, options: ParseXmlOpti
   } catch (error) {
     throw new KsefCertsError("MALFORMED", `${capitalise(what)} is not well-formed XML: ${(error as Error).message.split("\n")[0] ?? ""}`);
   }
-  if (problems.length > 0 || document.documentElement === null) {
+  if (problems.length > 0 || (document.documentElement as Element | null) === null) {
     throw new KsefCertsError("MALFORMED", `${capitalise(what)} is not well-formed XML: ${problems[0]?.split("\n")[0] ?? "no root element"}`, {
       details: { problems: problems.map((p) => p.split("\n")[0]) },
     });
