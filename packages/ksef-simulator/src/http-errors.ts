@@ -54,8 +54,8 @@ export type ForbiddenReason =
  * An error answer of the simulated API. Thrown inside route handlers and rendered by the route
  * wrapper in the format the request asked for. Not a library error: it never leaves the simulator.
  */
-export class KsefApiError extends Error {
-  override readonly name = "KsefApiError";
+export class KsefErrorReply extends Error {
+  override readonly name = "KsefErrorReply";
   /**
    * @param status HTTP status (400, 401, 403, 410, 429, 500)
    * @param code KSeF exception code for 400 (e.g. 25003); ignored for other statuses
@@ -77,8 +77,8 @@ export class KsefApiError extends Error {
  * @param code the exception code (see {@link EXCEPTION_DESCRIPTIONS})
  * @param details optional detail strings
  */
-export function badRequest(code: number, ...details: string[]): KsefApiError {
-  return new KsefApiError(400, code, details);
+export function badRequest(code: number, ...details: string[]): KsefErrorReply {
+  return new KsefErrorReply(400, code, details);
 }
 
 /** A rendered response: status, media type, JSON body (or none) and extra headers. */
@@ -98,7 +98,7 @@ export interface Reply {
  * @param serviceName the operation name for the legacy body's `serviceName`
  * @param now the current time (`timestamp`)
  */
-export function renderError(err: KsefApiError, problemDetails: boolean, instance: string, serviceName: string, now: Date): Reply {
+export function renderError(err: KsefErrorReply, problemDetails: boolean, instance: string, serviceName: string, now: Date): Reply {
   const timestamp = now.toISOString();
   const trace = traceId();
   switch (err.status) {

@@ -13,7 +13,7 @@ import { createTestCertificateAuthority } from "@ksef-certs/core/testing";
 import type { SubjectIdentifier } from "@ksef-certs/core/crypto";
 import { randomBytes } from "node:crypto";
 import { type Context, Hono } from "hono";
-import { KsefApiError, type Reply, badRequest, renderError } from "./http-errors.js";
+import { KsefErrorReply, type Reply, badRequest, renderError } from "./http-errors.js";
 import { type TokenClaims, signJwt, verifyJwt } from "./jwt.js";
 import { type OpenApiValidator, type OpenApiViolation, openApiValidator } from "./openapi/validator.js";
 import { type RateLimitMode, SlidingWindowLimiter } from "./rate-limit.js";
@@ -221,18 +221,18 @@ export class Simulator {
   private authenticate(c: Context, kind: TokenKind, now: Date): { operation: AuthOperation; claims: TokenClaims } {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (match?.[1] === undefined) throw new KsefApiError(401, undefined, [], { detail: "Wymagane jest uwierzytelnienie (nagłówek Authorization: Bearer)." });
+    if (match?.[1] === undefined) throw new KsefErrorReply(401, undefined, [], { detail: "Wymagane jest uwierzytelnienie (nagłówek Authorization: Bearer)." });
     const verified = verifyJwt(match[1], this.secret, now);
     if (!verified.ok) {
       const detail = verified.reason === "expired" ? "Token wygasł." : "Nieprawidłowy token.";
-      throw new KsefApiError(401, undefined, [], { detail });
+      throw new KsefErrorReply(401, undefined, [], { detail });
     }
     const claims = verified.claims;
     if (!TOKEN_TYPES[kind].includes(claims["token-type"])) {
-      throw new KsefApiError(401, undefined, [], { detail: `Ta operacja wymaga innego rodzaju tokena (${TOKEN_TYPES[kind].join(" lub ")}).` });
+      throw new KsefErrorReply(401, undefined, [], { detail: `Ta operacja wymaga innego rodzaju tokena (${TOKEN_TYPES[kind].join(" lub ")}).` });
     }
     const operation = this.state.authOperations.get(claims["operation-reference-number"]);
-    if (operation === undefined) throw new KsefApiError(401, undefined, [], { detail: "Nieprawidłowy token." });
+    if (operation === undefined) throw new KsefErrorReply(401, undefined, [], { detail: "Nieprawidłowy token." });
     return { operation, claims };
   }
 
@@ -308,18 +308,18 @@ export class Simulator {
             this.state.faults = { ...faults, rateLimitStorm: { ...storm, requests: storm.requests - 1 } };
             injected = true;
             counters.faultsInjected++;
-            throw new KsefApiError(429, undefined, [], { retryAfterSeconds: storm.retryAfterSeconds });
+            throw new KsefErrorReply(429, undefined, [], { retryAfterSeconds: storm.retryAfterSeconds });
           }
           const subject = this.peekSubject(c, now);
           const limited = this.limiter.take(`${operation}|${clientIp}|${subject ?? "-"}`, thresholds, now.getTime());
           if (limited !== undefined) {
             counters.rateLimited++;
-            throw new KsefApiError(429, undefined, [limited.detail], { retryAfterSeconds: limited.retryAfterSeconds });
+            throw new KsefErrorReply(429, undefined, [limited.detail], { retryAfterSeconds: limited.retryAfterSeconds });
           }
           if ((faults.errorRate ?? 0) > 0 && this.random() < (faults.errorRate ?? 0)) {
             injected = true;
             counters.faultsInjected++;
-            throw new KsefApiError(500, undefined, ["Wstrzyknięty błąd symulatora (errorRate)."]);
+            throw new KsefErrorReply(500, undefined, ["Wstrzyknięty błąd symulatora (errorRate)."]);
           }
         }
         const auth = options.token === undefined ? undefined : this.authenticate(c, options.token, now);
@@ -336,10 +336,10 @@ export class Simulator {
         if (options.control !== true && method !== "GET" && reply.status < 300 && afterRate > 0 && this.random() < afterRate) {
           injected = true;
           counters.faultsInjected++;
-          throw new KsefApiError(500, undefined, ["Wstrzyknięty błąd symulatora po przetworzeniu żądania (errorAfterProcessingRate)."]);
+          throw new KsefErrorReply(500, undefined, ["Wstrzyknięty błąd symulatora po przetworzeniu żądania (errorAfterProcessingRate)."]);
         }
       } catch (err) {
-        if (!(err instanceof KsefApiError)) throw err;
+        if (!(err instanceof KsefErrorReply)) throw err;
         reply = renderError(err, problem, instance, operation, now);
       }
       // Injected 5xx are outside the contract on purpose; everything else must conform.

@@ -129,3 +129,14 @@ export async function signIn(sim: SimulatorApp, credential: Credential, query = 
   const pair = tokens.body as { accessToken: { token: string }; refreshToken: { token: string } };
   return { referenceNumber: started.referenceNumber, authenticationToken, accessToken: pair.accessToken.token, refreshToken: pair.refreshToken.token };
 }
+
+/** A clock tests can move: starts at the real time (signing certificates are valid from "now"). */
+export function movableClock(): { now: () => Date; advance: (ms: number) => void } {
+  let t = Date.now();
+  return {
+    now: () => new Date(t),
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+}

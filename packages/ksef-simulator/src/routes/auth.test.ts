@@ -1,25 +1,13 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-assignment --
    Response bodies are read as loose JSON here; their shape is checked against the OpenAPI schema by expectConformingResponses. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Credential, call, expectConformingResponses, newSimulator, personCredential, signIn, signRequest } from "../__fixtures__/harness.js";
+import { type Credential, call, expectConformingResponses, newSimulator, personCredential, signIn, signRequest, movableClock } from "../__fixtures__/harness.js";
 
 let person: Credential;
 
 beforeAll(async () => {
   person = await personCredential("44051401458");
 });
-
-/** A clock tests can move. */
-function clock(): { now: () => Date; advance: (ms: number) => void } {
-  // Starts at the real time: the signing certificates are valid from "now".
-  let t = Date.now();
-  return {
-    now: () => new Date(t),
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
 
 describe("XAdES sign-in", () => {
   it("runs challenge → signed request (verified for real) → status 200 → redeem, once", async () => {
@@ -96,7 +84,7 @@ describe("XAdES sign-in", () => {
   });
 
   it("refuses an expired challenge (10 minutes) and one it never issued with 400/21111", async () => {
-    const c = clock();
+    const c = movableClock();
     const sim = await newSimulator({ now: c.now });
     const challenge = await call(sim, "POST", "/auth/challenge");
     const signed = await signRequest(challenge.body.challenge as string, person);
@@ -112,7 +100,7 @@ describe("XAdES sign-in", () => {
   });
 
   it("shows status 100 until the authentication delay has passed; redeem before that is 400/21301", async () => {
-    const c = clock();
+    const c = movableClock();
     const sim = await newSimulator({ now: c.now, authenticationDelayMs: 2000 });
     const challenge = await call(sim, "POST", "/auth/challenge");
     const init = await call(sim, "POST", "/auth/xades-signature", { xml: await signRequest(challenge.body.challenge as string, person) });
@@ -166,7 +154,7 @@ describe("XAdES sign-in", () => {
 
 describe("tokens and sessions", () => {
   it("refreshes with the refresh token only, and access tokens expire after 15 minutes", async () => {
-    const c = clock();
+    const c = movableClock();
     const sim = await newSimulator({ now: c.now });
     const s = await signIn(sim, person);
     expect((await call(sim, "POST", "/auth/token/refresh", { token: s.accessToken })).status).toBe(401);

@@ -6,7 +6,7 @@ import { type CertificateInfo, type EnrollmentData, isSignedBy, parseCertificate
 import { isKsefCertsError } from "@ksef-certs/core/errors";
 import { xadesRejectionOf } from "@ksef-certs/core/xades";
 import { CHALLENGE_PATTERN, referenceNumber } from "../ids.js";
-import { KsefApiError, badRequest } from "../http-errors.js";
+import { KsefErrorReply, badRequest } from "../http-errors.js";
 import type { Simulator } from "../simulator.js";
 import type { AuthOperation, AuthenticationMethodDescription, StatusInfo } from "../state.js";
 import { defaultVerifier } from "../xades-default.js";
@@ -115,7 +115,7 @@ export function registerAuthRoutes(sim: Simulator): void {
     } catch (err) {
       const rejection = xadesRejectionOf(err);
       // A refusal names its KSeF code; anything else is the simulator's own failure, not the client's.
-      if (rejection === undefined) throw new KsefApiError(500, undefined, [isKsefCertsError(err) ? err.message : "XAdES verification failed unexpectedly."]);
+      if (rejection === undefined) throw new KsefErrorReply(500, undefined, [isKsefCertsError(err) ? err.message : "XAdES verification failed unexpectedly."]);
       throw badRequest(rejection.ksefExceptionCode, rejection.reason, isKsefCertsError(err) ? err.message : "");
     }
     const record = CHALLENGE_PATTERN.test(verified.challenge) ? sim.state.challenges.get(verified.challenge) : undefined;
@@ -236,14 +236,14 @@ export function registerAuthRoutes(sim: Simulator): void {
     const ref = c.req.param("referenceNumber") ?? "";
     const op = sim.state.authOperations.get(ref);
     if (op === undefined) throw badRequest(21304, `Operacja uwierzytelniania o numerze referencyjnym ${ref} nie została znaleziona.`);
-    if (auth?.operation !== op) throw new KsefApiError(403, undefined, [], { reasonCode: "insufficient-resource-access", detail: "Token nie dotyczy tej operacji uwierzytelniania." });
-    if (now.getTime() - op.startDate.getTime() > AUTH_RETENTION_MS) throw new KsefApiError(410, undefined);
+    if (auth?.operation !== op) throw new KsefErrorReply(403, undefined, [], { reasonCode: "insufficient-resource-access", detail: "Token nie dotyczy tej operacji uwierzytelniania." });
+    if (now.getTime() - op.startDate.getTime() > AUTH_RETENTION_MS) throw new KsefErrorReply(410, undefined);
     return { status: 200, contentType: "application/json", body: statusBody(op, now) };
   });
 
   sim.route("POST", "/auth/token/redeem", { token: "operation", body: "none" }, ({ now, auth }) => {
     const op = auth?.operation;
-    if (op === undefined) throw new KsefApiError(401, undefined);
+    if (op === undefined) throw new KsefErrorReply(401, undefined);
     if (op.redeemed) throw badRequest(21301, `Tokeny dla operacji uwierzytelniania ${op.referenceNumber} zostały już pobrane.`);
     const status = statusAt(op, now);
     if (status.code !== 200) throw badRequest(21301, `Status uwierzytelniania (${String(status.code)}) nie pozwala na pobranie tokenów.`);
@@ -264,9 +264,9 @@ export function registerAuthRoutes(sim: Simulator): void {
 
   sim.route("POST", "/auth/token/refresh", { token: "refresh", body: "none" }, ({ now, auth }) => {
     const op = auth?.operation;
-    if (op === undefined) throw new KsefApiError(401, undefined);
+    if (op === undefined) throw new KsefErrorReply(401, undefined);
     if (op.revoked) throw badRequest(21301, `Status uwierzytelniania (${String(STATUS_REVOKED.code)}) nie pozwala na odświeżenie tokenu dostępowego.`);
-    if (auth?.claims.jti !== op.refreshTokenId) throw new KsefApiError(401, undefined, [], { detail: "Nieprawidłowy token." });
+    if (auth?.claims.jti !== op.refreshTokenId) throw new KsefErrorReply(401, undefined, [], { detail: "Nieprawidłowy token." });
     const access = sim.issueToken("ContextToken", op, sim.lifetimes.accessTokenMs);
     op.lastTokenRefreshDate = now;
     return { status: 200, contentType: "application/json", body: { accessToken: { token: access.token, validUntil: access.validUntil.toISOString() } } };

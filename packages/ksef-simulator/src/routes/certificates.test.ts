@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type CallResult, type Credential, type Session, call, expectConformingResponses, newSimulator, personCredential, sharedAuthority, signIn } from "../__fixtures__/harness.js";
+import { type CallResult, type Credential, type Session, call, expectConformingResponses, newSimulator, personCredential, sharedAuthority, signIn, movableClock } from "../__fixtures__/harness.js";
 import { signWithXmlsec } from "../__fixtures__/xmlsec-sign.js";
 import type { SimulatorApp } from "../simulator.js";
 
@@ -23,16 +23,6 @@ beforeAll(async () => {
   otherPerson = await personCredential("02070803628");
   ecKeys = await generateKeyPair("EC-P256");
 });
-
-function clock(): { now: () => Date; advance: (ms: number) => void } {
-  let t = Date.now();
-  return {
-    now: () => new Date(t),
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
 
 async function enroll(sim: SimulatorApp, s: Session, keys: KeyPair, body: Record<string, unknown> = {}, data: EnrollmentData = DATA): Promise<CallResult> {
   const csr = Buffer.from(await createCsr(data, keys)).toString("base64");
@@ -87,7 +77,7 @@ describe("enrollment data and limits", () => {
 
 describe("enrollment", () => {
   it("accepts a CSR from the enrollment data, stays at 100 for the delay, then issues a KSeF-like certificate", async () => {
-    const c = clock();
+    const c = movableClock();
     const sim = await newSimulator({ now: c.now, enrollmentDelayMs: 1000 });
     const s = await signIn(sim, person);
     const res = await enroll(sim, s, ecKeys);
@@ -276,7 +266,7 @@ describe("enrollment", () => {
 
 describe("query, retrieve, revoke", () => {
   it("pages results sorted by request date, newest first, and filters", async () => {
-    const c = clock();
+    const c = movableClock();
     const sim = await newSimulator({ now: c.now, rateLimits: "off", certificateLimits: { Pesel: { maxEnrollments: 50, maxCertificates: 50 } } });
     const s = await signIn(sim, person);
     const serials: string[] = [];

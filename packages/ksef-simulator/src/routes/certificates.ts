@@ -7,7 +7,7 @@ import { type CsrInfo, type EnrollmentData, type KsefCertificateType, parseCerti
 import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
 import type { KeyObject } from "node:crypto";
 import { referenceNumber } from "../ids.js";
-import { KsefApiError, badRequest } from "../http-errors.js";
+import { KsefErrorReply, badRequest } from "../http-errors.js";
 import type { RouteContext, Simulator } from "../simulator.js";
 import { type AuthOperation, type CertificateRecord, type EnrollmentRecord, type StatusInfo, identityKey } from "../state.js";
 
@@ -88,7 +88,7 @@ export function registerCertificateRoutes(sim: Simulator): void {
 
   function subjectOf(ctx: RouteContext): AuthOperation {
     const op = ctx.auth?.operation;
-    if (op === undefined) throw new KsefApiError(401, undefined);
+    if (op === undefined) throw new KsefErrorReply(401, undefined);
     return op;
   }
 
@@ -127,9 +127,8 @@ export function registerCertificateRoutes(sim: Simulator): void {
       const ca = await sim.certificateAuthority();
       const issued = await issueKsefLikeCertificate({
         certificateType: e.certificateType,
-        // issueKsefLikeCertificate derives the certified key with createPublicKey(keys.privateKey); a KSeF CA
-        // never holds the subject's private key, so the CSR's SubjectPublicKeyInfo (PEM) stands in for it.
-        keys: { publicKey: e.publicKey, privateKey: e.publicKey.export({ type: "spki", format: "pem" }) as unknown as KeyObject },
+        // A KSeF CA never holds the subject's private key: it certifies the CSR's public key.
+        keys: { publicKey: e.publicKey },
         enrollmentData: e.enrollmentData,
         validFrom: e.validFrom ?? now,
         issuer: ca,
@@ -226,7 +225,7 @@ export function registerCertificateRoutes(sim: Simulator): void {
     const ref = ctx.c.req.param("referenceNumber") ?? "";
     const e = state.enrollments.get(ref);
     if (e === undefined || identityKey(e.identity) !== identityKey(op.identity)) throw badRequest(25005);
-    if (ctx.now.getTime() - e.requestDate.getTime() > ENROLLMENT_RETENTION_MS) throw new KsefApiError(410, undefined);
+    if (ctx.now.getTime() - e.requestDate.getTime() > ENROLLMENT_RETENTION_MS) throw new KsefErrorReply(410, undefined);
     await processDue(ctx.now);
     return {
       status: 200,

@@ -7,7 +7,7 @@
 import { generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
 import { selfSignedCertificate } from "@ksef-certs/core/testing";
 import { createHash } from "node:crypto";
-import { KsefApiError } from "../http-errors.js";
+import { KsefErrorReply } from "../http-errors.js";
 import type { Simulator } from "../simulator.js";
 import { type Faults, identityKey } from "../state.js";
 
@@ -92,13 +92,13 @@ export function registerMiscRoutes(sim: Simulator): void {
   });
 
   sim.route("GET", "/limits/subject", { token: "access" }, ({ auth }) => {
-    if (auth === undefined) throw new KsefApiError(401, undefined);
+    if (auth === undefined) throw new KsefErrorReply(401, undefined);
     const limits = sim.limitsOf(auth.operation.identity);
     return { status: 200, contentType: "application/json", body: { enrollment: { maxEnrollments: limits.maxEnrollments }, certificate: { maxCertificates: limits.maxCertificates } } };
   });
 
   sim.route("POST", "/testdata/limits/subject/certificate", { token: "access" }, ({ auth, body }) => {
-    if (auth === undefined) throw new KsefApiError(401, undefined);
+    if (auth === undefined) throw new KsefErrorReply(401, undefined);
     const b = (body ?? {}) as { enrollment?: { maxEnrollments?: number | null } | null; certificate?: { maxCertificates?: number | null } | null };
     const override: { maxEnrollments?: number; maxCertificates?: number } = {};
     const e = b.enrollment?.maxEnrollments;
@@ -110,7 +110,7 @@ export function registerMiscRoutes(sim: Simulator): void {
   });
 
   sim.route("DELETE", "/testdata/limits/subject/certificate", { token: "access" }, ({ auth }) => {
-    if (auth === undefined) throw new KsefApiError(401, undefined);
+    if (auth === undefined) throw new KsefErrorReply(401, undefined);
     sim.state.limitOverrides.delete(identityKey(auth.operation.identity));
     return { status: 200 };
   });

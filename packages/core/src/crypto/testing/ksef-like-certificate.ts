@@ -37,8 +37,11 @@ export interface TestCertificateAuthority {
 export interface IssueKsefLikeCertificateOptions {
   /** `Authentication` (keyUsage digitalSignature, CN suffix " (uwierzytelnienie)") or `Offline` (nonRepudiation, " (offline)"). */
   readonly certificateType: KsefCertificateType;
-  /** The key pair being certified (its public key goes into the certificate). */
-  readonly keys: KeyPair;
+  /**
+   * The key being certified: its public key goes into the certificate. A {@link KeyPair} fits; a CA
+   * (like the simulator's) that only has the CSR's public key passes `{ publicKey }`.
+   */
+  readonly keys: { readonly publicKey: KeyObject };
   /** The subject values, as `GET /certificates/enrollments/data` returns them. */
   readonly enrollmentData: EnrollmentData;
   /** Start of validity; default now. Milliseconds are dropped (RFC 5280 times have whole seconds). */
@@ -270,7 +273,7 @@ export async function issueKsefLikeCertificate(options: IssueKsefLikeCertificate
   assertEncodable(subject);
   const validFrom = wholeSeconds(options.validFrom ?? new Date());
   const validTo = new Date(validFrom.getTime() + (options.validityDays ?? 730) * MS_PER_DAY);
-  const publicKey = createPublicKey(options.keys.privateKey);
+  const publicKey = options.keys.publicKey;
   const extensions = [
     extension(OIDS.keyUsage, true, keyUsageBits(KEY_USAGE_BITS[o.keyUsage ?? options.certificateType])),
     extension(OIDS.subjectKeyIdentifier, false, new asn1js.OctetString({ valueHex: keyIdentifier(publicKey) })),
