@@ -47,6 +47,13 @@ switch (task) {
     process.exit(status);
     break;
   }
+  case "simulator": {
+    // The local KSeF API for trying everything offline (packages/ksef-simulator); Ctrl+C stops it.
+    const status = p("exec", "turbo", "run", "build", "--filter=@ksef-certs/ksef-simulator...", "--output-logs=errors-only");
+    if (status !== 0) process.exit(status);
+    process.exit(run(process.execPath, [join(root, "packages/ksef-simulator/dist/cli.js"), ...rest], { cwd: process.env.INIT_CWD ?? root }));
+    break;
+  }
   case "test":
   case "bench":
   case "build":
@@ -56,6 +63,6 @@ switch (task) {
     process.exit(p("exec", "turbo", "run", task, "--concurrency=1", ...rest));
     break;
   default:
-    console.error(`unknown task ${task}: use start, test, bench, build, typecheck or lint`);
+    console.error(`unknown task ${task}: use start, simulator, test, bench, build, typecheck or lint`);
     process.exit(2);
 }
