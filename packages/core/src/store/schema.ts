@@ -1,0 +1,229 @@
+/**
+ * The one database schema of ksef-certs (PostgreSQL dialect: embedded PGlite by default, a PostgreSQL
+ * server when `DATABASE_URL` is set). Migrations are generated from this file by drizzle-kit into
+ * `packages/core/drizzle/` and committed; they are applied when a store opens.
+ *
+ * The model follows the F2000 ERP: a certificate is held for a company, one of its branches
+ * (oddziały) or one of its operators, per environment and type, in mode `current` or `queued`
+ * (docs/GLOSSARY.md). Private keys are stored only as the encrypted PKCS#8 file (`key_file`, the
+ * bytes exactly as KSeF's web app or our enrollment wrote them); a password only sealed under the
+ * master key (AES-256-GCM), never in plaintext.
+ */
+import { sql } from "drizzle-orm";
+import { bigserial, check, customType, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+
+/** `bytea` as `Uint8Array` (PGlite returns Uint8Array, postgres.js a Buffer: both normalised here). */
+export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => "bytea",
+  fromDriver: (value) => (value instanceof Uint8Array ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value)),
+  toDriver: (value) => value,
+});
+
+const timestamps = {
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+};
+
+/** Who a certificate is held for. */
+export const scopeType = pgEnum("scope_type", ["company", "branch", "operator"]);
+/** KSeF environment (docs/GLOSSARY.md). */
+export const environment = pgEnum("environment", ["test", "demo", "production"]);
+/** KSeF certificate type: Authentication (type 1) or Offline (type 2). */
+export const certificateType = pgEnum("certificate_type", ["Authentication", "Offline"]);
+/** `current` (in use) or `queued` (takes over when the current one of the same scope, environment and type ends). */
+export const certificateMode = pgEnum("certificate_mode", ["current", "queued"]);
+
+/** A taxpayer, identified by NIP. */
+export const companies = pgTable("companies", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  nip: text("nip").notNull().unique(),
+  name: text("name").notNull(),
+  ...timestamps,
+});
+
+/** A branch (oddział) of a company; `internalId` is its KSeF InternalId context (`NIP-NNNNN`) when it has one. */
+export const branches = pgTable(
+  "branches",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    companyId: uuid("company_id")
+      .notNull()
+      .references(() => companies.id, { onDelete: "restrict" }),
+    code: text("code").notNull(),
+    name: text("name").notNull(),
+    internalId: text("internal_id").unique(),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("branches_company_code").on(t.companyId, t.code)],
+);
+
+/** A person who works with KSeF for a company (at one or more of its branches), optionally with PESEL or NIP. */
+export const operators = pgTable(
+  "operators",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    companyId: uuid("company_id")
+      .notNull()
+      .references(() => companies.id, { onDelete: "restrict" }),
+    name: text("name").notNull(),
+    pesel: text("pesel"),
+    nip: text("nip"),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("operators_company_pesel").on(t.companyId, t.pesel), index("operators_company").on(t.companyId)],
+);
+
+/** Which branches an operator works at. */
+export const operatorBranches = pgTable(
+  "operator_branches",
+  {
+    operatorId: uuid("operator_id")
+      .notNull()
+      .references(() => operators.id, { onDelete: "cascade" }),
+    branchId: uuid("branch_id")
+      .notNull()
+      .references(() => branches.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.operatorId, t.branchId] })],
+);
+
+/** A computer at a branch where operators sign; its hand-off folders (absolute paths on that computer). */
+export const workstations = pgTable(
+  "workstations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    branchId: uuid("branch_id")
+      .notNull()
+      .references(() => branches.id, { onDelete: "restrict" }),
+    name: text("name").notNull(),
+    outboxDir: text("outbox_dir").notNull(),
+    inboxDir: text("inbox_dir").notNull(),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("workstations_branch_name").on(t.branchId, t.name)],
+);
+
+/**
+ * A KSeF certificate held for a scope. `companyId` is always set (the owner); `branchId` for branch scope,
+ * `operatorId` for operator scope. `status` is what we last knew from KSeF or from the user
+ * (`active`, `revoked`); expiry is read from `validTo` against the clock, not stored.
+ */
+export const certificates = pgTable(
+  "certificates",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    scopeType: scopeType("scope_type").notNull(),
+    companyId: uuid("company_id")
+      .notNull()
+      .references(() => companies.id, { onDelete: "restrict" }),
+    branchId: uuid("branch_id").references(() => branches.id, { onDelete: "restrict" }),
+    operatorId: uuid("operator_id").references(() => operators.id, { onDelete: "restrict" }),
+    environment: environment("environment").notNull(),
+    certificateType: certificateType("certificate_type").notNull(),
+    mode: certificateMode("mode").notNull(),
+    /** certificateName given at enrollment (5–100 characters, SPEC `EnrollCertificateRequest`). */
+    name: text("name").notNull(),
+    /** KSeF serial, 16 uppercase hex digits. */
+    serialNumber: text("serial_number").notNull(),
+    subjectIdentifierType: text("subject_identifier_type").$type<"Nip" | "Pesel" | "Fingerprint">().notNull(),
+    subjectIdentifierValue: text("subject_identifier_value").notNull(),
+    /** One-line subject, for display. */
+    subject: text("subject").notNull(),
+    /** SHA-256 of the certificate DER, 64 uppercase hex. */
+    fingerprint: text("fingerprint").notNull(),
+    validFrom: timestamp("valid_from", { withTimezone: true }).notNull(),
+    validTo: timestamp("valid_to", { withTimezone: true }).notNull(),
+    status: text("status").$type<"active" | "revoked">().notNull().default("active"),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    revocationReason: text("revocation_reason"),
+    /** The certificate, DER. */
+    certificateDer: bytea("certificate_der").notNull(),
+    /** The private key file exactly as encrypted PKCS#8 (PEM bytes or DER), never decrypted at rest. */
+    keyFile: bytea("key_file").notNull(),
+    /** The key's password sealed under the master key (AES-256-GCM), only when unattended use was chosen. */
+    sealedPassword: bytea("sealed_password"),
+    /** `enrolled` through ksef-certs or `imported` from files. */
+    source: text("source").$type<"enrolled" | "imported">().notNull(),
+    enrollmentId: uuid("enrollment_id"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("certificates_environment_serial").on(t.environment, t.serialNumber),
+    index("certificates_company").on(t.companyId),
+    index("certificates_branch").on(t.branchId),
+    index("certificates_operator").on(t.operatorId),
+    index("certificates_expiry").on(t.environment, t.certificateType, t.validTo),
+    check(
+      "certificates_scope_columns",
+      sql`(${t.scopeType} = 'company' AND ${t.branchId} IS NULL AND ${t.operatorId} IS NULL) OR (${t.scopeType} = 'branch' AND ${t.branchId} IS NOT NULL AND ${t.operatorId} IS NULL) OR (${t.scopeType} = 'operator' AND ${t.operatorId} IS NOT NULL)`,
+    ),
+  ],
+);
+
+/**
+ * One enrollment as a persisted state machine (issue "registry", item 5). `state` values and their
+ * transitions are owned by the enrollment use case; every column a step needs to resume is here:
+ * the encrypted key is stored before anything is sent to KSeF, the KSeF reference numbers as soon as
+ * KSeF returns them, so a crash at any step resumes without enrolling a key twice.
+ */
+export const enrollments = pgTable(
+  "enrollments",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    scopeType: scopeType("scope_type").notNull(),
+    companyId: uuid("company_id")
+      .notNull()
+      .references(() => companies.id, { onDelete: "restrict" }),
+    branchId: uuid("branch_id").references(() => branches.id, { onDelete: "restrict" }),
+    operatorId: uuid("operator_id").references(() => operators.id, { onDelete: "restrict" }),
+    environment: environment("environment").notNull(),
+    certificateType: certificateType("certificate_type").notNull(),
+    mode: certificateMode("mode").notNull(),
+    name: text("name").notNull(),
+    /** Requested start of validity (`validFrom` of the enrollment), if any. */
+    validFrom: timestamp("valid_from", { withTimezone: true }),
+    state: text("state").notNull(),
+    /** `certificate` (signed automatically with a held Authentication certificate) or `handoff` (a person signs auth.xml). */
+    authMethod: text("auth_method").$type<"certificate" | "handoff">().notNull(),
+    signingCertificateId: uuid("signing_certificate_id").references(() => certificates.id, { onDelete: "set null" }),
+    workstationId: uuid("workstation_id").references(() => workstations.id, { onDelete: "set null" }),
+    /** The new key, encrypted PKCS#8 (stored before anything is sent). */
+    keyFile: bytea("key_file"),
+    sealedPassword: bytea("sealed_password"),
+    /** The CSR sent (DER) and the public key it certifies (SPKI DER), to pair the issued certificate without the password. */
+    csrDer: bytea("csr_der"),
+    publicKeySpki: bytea("public_key_spki"),
+    challenge: text("challenge"),
+    challengeExpiresAt: timestamp("challenge_expires_at", { withTimezone: true }),
+    /** The auth.xml file written for the hand-off (path on the workstation). */
+    handoffFile: text("handoff_file"),
+    authReferenceNumber: text("auth_reference_number"),
+    /** referenceNumber of `POST /certificates/enrollments`. */
+    ksefReferenceNumber: text("ksef_reference_number").unique(),
+    certificateSerialNumber: text("certificate_serial_number"),
+    certificateId: uuid("certificate_id").references(() => certificates.id, { onDelete: "set null" }),
+    failureCode: integer("failure_code"),
+    failureReason: text("failure_reason"),
+    attempts: integer("attempts").notNull().default(0),
+    ...timestamps,
+  },
+  (t) => [index("enrollments_state").on(t.state)],
+);
+
+/**
+ * The append-only audit log. Each entry carries the SHA-256 of the previous one (`prevHash`) and its
+ * own (`hash`, over the canonical JSON of the entry including `prevHash`), so `ksef-certs audit verify`
+ * finds any edited, removed or reordered entry. `before`/`after` never hold secrets (keys, passwords).
+ */
+export const auditLog = pgTable("audit_log", {
+  seq: bigserial("seq", { mode: "number" }).primaryKey(),
+  at: timestamp("at", { withTimezone: true }).notNull(),
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  entityType: text("entity_type").notNull(),
+  entityId: text("entity_id"),
+  before: jsonb("before"),
+  after: jsonb("after"),
+  prevHash: text("prev_hash").notNull(),
+  hash: text("hash").notNull().unique(),
+});
