@@ -89,6 +89,8 @@ CREATE TABLE "enrollments" (
 	"challenge_expires_at" timestamp with time zone,
 	"handoff_file" text,
 	"auth_reference_number" text,
+	"sealed_session" "bytea",
+	"submitted_at" timestamp with time zone,
 	"ksef_reference_number" text,
 	"certificate_serial_number" text,
 	"certificate_id" uuid,

@@ -198,6 +198,10 @@ export const enrollments = pgTable(
     /** The auth.xml file written for the hand-off (path on the workstation). */
     handoffFile: text("handoff_file"),
     authReferenceNumber: text("auth_reference_number"),
+    /** The KSeF session of this enrollment (refresh token and its expiry) sealed under the master key, for resuming. */
+    sealedSession: bytea("sealed_session"),
+    /** When `POST /certificates/enrollments` was sent (set before sending: a crash after it leaves an outcome to reconcile). */
+    submittedAt: timestamp("submitted_at", { withTimezone: true }),
     /** referenceNumber of `POST /certificates/enrollments`. */
     ksefReferenceNumber: text("ksef_reference_number").unique(),
     certificateSerialNumber: text("certificate_serial_number"),

@@ -1,0 +1,2 @@
+/** `@ksef-certs/core/enrollment` (being built for the registry issue). */
+export {};

@@ -1,0 +1,2 @@
+/** `@ksef-certs/core/handoff` (being built for the registry issue). */
+export {};

@@ -1,0 +1,2 @@
+/** `@ksef-certs/core/registry` (being built for the registry issue). */
+export {};
