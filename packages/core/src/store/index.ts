@@ -15,3 +15,16 @@ export {
   type AuditEntryInput,
   type AuditVerification,
 } from "./audit.js";
+export { APP_DIR_NAME, IN_MEMORY, databaseDir, defaultDataDir, lockFilePath, masterKeyFilePath, resolveDataDir, type PlatformInfo } from "./paths.js";
+export {
+  MASTER_KEY_BYTES,
+  MAX_SEAL_PLAINTEXT_BYTES,
+  SEAL_OVERHEAD_BYTES,
+  SEAL_VERSION,
+  createMasterKeyFile,
+  loadMasterKey,
+  parseMasterKeyText,
+  seal,
+  unseal,
+  type LoadMasterKeyOptions,
+} from "./seal.js";
