@@ -1,0 +1,56 @@
+/**
+ * Test-only: a person's signing certificate (self-signed, subject serialNumber `TINPL-<NIP>`, as a qualified
+ * personal certificate carries it) and helpers that build the files people drop into a hand-off inbox.
+ */
+import { randomBytes } from "node:crypto";
+import { generateKeyPair, type KeyPair } from "../../crypto/index.js";
+import { selfSignedCertificate } from "../../crypto/testing/index.js";
+import { buildAuthTokenRequest } from "../../ksef/auth-token-request.js";
+import { signAuthTokenRequest } from "../../xades/sign.js";
+import type { PendingSignature } from "../classify.js";
+
+/** A NIP with a valid check digit. */
+export const NIP = "5265877635";
+
+/** A person's key and self-signed certificate. */
+export interface Person {
+  readonly keys: KeyPair;
+  readonly certificate: Uint8Array;
+}
+
+/** Makes the signing person (one EC P-256 key; call once per test file). */
+export async function makePerson(): Promise<Person> {
+  const keys = await generateKeyPair("EC-P256");
+  const cert = await selfSignedCertificate(keys, [
+    { oid: "2.5.4.42", value: "Anna", stringType: "UTF8String" },
+    { oid: "2.5.4.4", value: "Nowak", stringType: "UTF8String" },
+    { oid: "2.5.4.5", value: `TINPL-${NIP}`, stringType: "PrintableString" },
+    { oid: "2.5.4.3", value: "Anna Nowak", stringType: "UTF8String" },
+    { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
+  ]);
+  return { keys, certificate: cert.der };
+}
+
+/** A fresh challenge of the XSD form. */
+export function newChallenge(): string {
+  const hex = (n: number): string => randomBytes(n).toString("hex").toUpperCase();
+  return `20260625-CR-${hex(5)}-${hex(5)}-${hex(1)}`;
+}
+
+/** A pending signature for a new challenge, expiring `inMs` from `now`. */
+export function pendingFor(id: string, inMs = 600_000, now = new Date()): PendingSignature {
+  return { id, challenge: newChallenge(), contextIdentifier: { type: "Nip", value: NIP }, expiresAt: new Date(now.getTime() + inMs) };
+}
+
+/** The unsigned auth.xml of a pending signature, UTF-8 bytes. */
+export function unsignedFor(p: PendingSignature): Uint8Array {
+  return Buffer.from(buildAuthTokenRequest({ challenge: p.challenge, contextIdentifier: { type: "Nip", value: p.contextIdentifier.value }, subjectIdentifierType: "certificateSubject" }), "utf8");
+}
+
+/** The auth.xml of a pending signature, signed by the person (XAdES-BES enveloped). */
+export function signedFor(person: Person, p: PendingSignature, context = p.contextIdentifier.value): Promise<Uint8Array> {
+  return signAuthTokenRequest(
+    { challenge: p.challenge, contextIdentifier: { type: "Nip", value: context }, subjectIdentifierType: "certificateSubject" },
+    { privateKey: person.keys.privateKey, certificate: person.certificate },
+  );
+}
