@@ -1,2 +1,31 @@
-/** `@ksef-certs/core/registry` (being built for the registry issue). */
-export {};
+/**
+ * `@ksef-certs/core/registry`: the registry use cases of issue 4: the organisation (companies,
+ * branches, operators, workstations), the certificates held for them and their rules, queued
+ * successors taking over, resolution for ERP adapters, and the renewal and coverage reports.
+ * Every use case takes a `Db` (a transaction works too) and writes its audit entry in the same transaction.
+ */
+export {
+  DEFAULT_MAX_ACTIVE,
+  certificateStateAt,
+  defaultCertificateName,
+  getCertificate,
+  getCertificateSecrets,
+  listCertificates,
+  promoteQueued,
+  recordCertificate,
+  revokeCertificateLocally,
+  scopeOf,
+  sealedPasswordAad,
+  type CertificateFilter,
+  type CertificateRow,
+  type CertificateRuleOptions,
+  type CertificateSecrets,
+  type CertificateState,
+  type CertificateSummary,
+  type Promotion,
+  type PromotionFilter,
+  type RecordCertificateInput,
+  type ResolvedScope,
+  type Scope,
+} from "./certificates.js";
+export { CERTIFICATE_TYPES, ENVIRONMENTS, type CertificateTypeName, type ChangeMeta, type Environment } from "./internal.js";
