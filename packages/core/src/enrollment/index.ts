@@ -1,2 +1,26 @@
-/** `@ksef-certs/core/enrollment` (being built for the registry issue). */
-export {};
+/**
+ * `@ksef-certs/core/enrollment`: enrollment of KSeF certificates as a persisted, resumable state
+ * machine (issue 4, item 5). Wire it with `createEnrollmentService({ db, client, signerFor, handoff, sealer })`.
+ */
+export {
+  CHALLENGE_LIFETIME_MS,
+  createEnrollmentService,
+  enrollmentPasswordAad,
+  enrollmentSessionAad,
+  sealerFromMasterKey,
+  summarizeEnrollment,
+  type EnrollmentDeps,
+  type EnrollmentEnvironment,
+  type EnrollmentHandoff,
+  type EnrollmentKsefClient,
+  type EnrollmentOutcome,
+  type EnrollmentProgress,
+  type EnrollmentRequestInput,
+  type EnrollmentRow,
+  type EnrollmentRunOptions,
+  type EnrollmentRunResult,
+  type EnrollmentSealer,
+  type EnrollmentService,
+  type EnrollmentSummary,
+} from "./service.js";
+export { ENROLLMENT_STATES, FINAL_ENROLLMENT_STATES, SENT_ENROLLMENT_STATES, isEnrollmentState, type EnrollmentState } from "./states.js";

@@ -1,0 +1,46 @@
+/**
+ * The states of an enrollment (issue 4, item 5) and what each one promises about the row, so that
+ * `run` can resume from any of them after a crash:
+ *
+ * | state                | persisted so far                                         | resume does                                   |
+ * |----------------------|----------------------------------------------------------|-----------------------------------------------|
+ * | `requested`          | scope, type, mode, name, auth method (sealed password?)   | generates a key                               |
+ * | `key_generated`      | + encrypted key (`keyFile`), `publicKeySpki`             | authenticates                                 |
+ * | `authenticating`     | + challenge (automatic signing in progress)              | authenticates again (new challenge)           |
+ * | `awaiting_signature` | + challenge, expiry, the hand-off file                   | waits for the same file while it is valid     |
+ * | `authenticated`      | + auth reference (sealed session when a sealer exists)   | reads enrollment data, makes and sends the CSR |
+ * | `submitting`         | + CSR, `submittedAt` (set BEFORE the request is sent)    | reconciles: adopts or discards the key        |
+ * | `submitted`          | + KSeF `ksefReferenceNumber` (serial once issued)        | polls, retrieves, pairs and records           |
+ * | `completed`          | + `certificateId` (certificate recorded in the registry) | nothing                                       |
+ * | `failed`             | + `failureCode` (KSeF code) and `failureReason`          | nothing                                       |
+ */
+
+/** Every state an enrollment row can be in (`enrollments.state`). */
+export const ENROLLMENT_STATES = [
+  "requested",
+  "key_generated",
+  "authenticating",
+  "awaiting_signature",
+  "authenticated",
+  "submitting",
+  "submitted",
+  "completed",
+  "failed",
+] as const;
+
+/** One enrollment state, see {@link ENROLLMENT_STATES}. */
+export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];
+
+/** States `run` does not leave again. */
+export const FINAL_ENROLLMENT_STATES: readonly EnrollmentState[] = ["completed", "failed"];
+
+/** States in which KSeF may already hold the enrollment request: a failure there must never lose its reference. */
+export const SENT_ENROLLMENT_STATES: readonly EnrollmentState[] = ["submitting", "submitted"];
+
+/**
+ * Whether `state` is a known enrollment state.
+ * @param state the stored text
+ */
+export function isEnrollmentState(state: string): state is EnrollmentState {
+  return (ENROLLMENT_STATES as readonly string[]).includes(state);
+}
