@@ -28,3 +28,4 @@ export {
   unseal,
   type LoadMasterKeyOptions,
 } from "./seal.js";
+export { acquireDataDirLock, readDataDirLock, type AcquireLockOptions, type DataDirLock, type LockInfo } from "./lock.js";
