@@ -1,0 +1,106 @@
+import { beforeAll, describe, expect, test } from "vitest";
+import { XADES_REJECTION_KSEF_CODES, type XadesRejectionReason } from "../xades/verify.js";
+import { classifySignedFile, type PendingSignature } from "./classify.js";
+import { REJECTION_REASONS_PL, problemMessage } from "./messages.js";
+import { NIP, makePerson, pendingFor, signedFor, unsignedFor, type Person } from "./__fixtures__/signer.js";
+
+let person: Person;
+let waiting: PendingSignature;
+let other: PendingSignature;
+let signed: Uint8Array;
+
+beforeAll(async () => {
+  person = await makePerson();
+  waiting = pendingFor("enr-1");
+  other = pendingFor("enr-2");
+  signed = await signedFor(person, waiting);
+});
+
+const text = (b: Uint8Array): string => Buffer.from(b).toString("utf8");
+
+describe("classifySignedFile", () => {
+  test("a signed file for a pending challenge is signed and verified, picking the right pending among several", async () => {
+    const result = await classifySignedFile(signed, [other, waiting]);
+    expect(result.kind).toBe("signed");
+    if (result.kind !== "signed") return;
+    expect(result.pending).toBe(waiting);
+    expect(result.verified.challenge).toBe(waiting.challenge);
+    expect(result.verified.identity).toEqual({ type: "Nip", value: NIP });
+  });
+
+  test("our own unsigned auth.xml is unsigned, naming the pending request it belongs to", async () => {
+    expect(await classifySignedFile(unsignedFor(waiting), [waiting])).toEqual({ kind: "unsigned", challenge: waiting.challenge, pending: waiting });
+    expect(await classifySignedFile(unsignedFor(waiting), [])).toEqual({ kind: "unsigned", challenge: waiting.challenge });
+  });
+
+  test("a signed file whose challenge expired is expired (judged at `now`)", async () => {
+    const later = new Date(waiting.expiresAt.getTime() + 1);
+    expect(await classifySignedFile(signed, [waiting], { now: later })).toEqual({ kind: "expired", pending: waiting });
+    expect((await classifySignedFile(signed, [waiting], { now: new Date(waiting.expiresAt.getTime() - 1) })).kind).toBe("signed");
+  });
+
+  test("a signed file for a challenge nobody waits for is unknown-challenge", async () => {
+    expect(await classifySignedFile(signed, [other])).toEqual({ kind: "unknown-challenge", challenge: waiting.challenge });
+  });
+
+  test("a tampered signature is rejected with the verifier's reason and KSeF code", async () => {
+    const s = text(signed);
+    const value = /<ds:SignatureValue>([^<]+)</.exec(s)?.[1] ?? "";
+    expect(value.length).toBeGreaterThan(20);
+    const flipped = (value[5] === "A" ? "B" : "A");
+    const tampered = Buffer.from(s.replace(value, value.slice(0, 5) + flipped + value.slice(6)), "utf8");
+    const result = await classifySignedFile(tampered, [waiting]);
+    expect(result).toMatchObject({ kind: "rejected", reason: "signature-invalid", ksefExceptionCode: 9105, pending: waiting });
+  });
+
+  test("a changed request body is rejected as digest-mismatch", async () => {
+    const tampered = Buffer.from(text(signed).replace("certificateSubject", "certificateFingerprint"), "utf8");
+    expect(await classifySignedFile(tampered, [waiting])).toMatchObject({ kind: "rejected", reason: "digest-mismatch", ksefExceptionCode: 9105 });
+  });
+
+  test("a valid signature for another context than the pending one is rejected as context-mismatch", async () => {
+    const foreign = await signedFor(person, waiting, "1234563218");
+    expect(await classifySignedFile(foreign, [waiting])).toMatchObject({ kind: "rejected", reason: "context-mismatch" });
+  });
+
+  test("a signed file re-saved as UTF-16 is rejected (not-utf8, KSeF 21217), not ignored", async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text(signed).replace('encoding="utf-8"', 'encoding="utf-16"'), "utf16le")]);
+    expect(await classifySignedFile(utf16, [waiting])).toMatchObject({ kind: "rejected", reason: "not-utf8", ksefExceptionCode: 21217 });
+  });
+
+  test("a signature without the request inside (detached) is rejected as detached", async () => {
+    const detached = Buffer.from('<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:Reference URI="auth.xml"/></ds:SignedInfo></ds:Signature>', "utf8");
+    expect(await classifySignedFile(detached, [waiting])).toMatchObject({ kind: "rejected", reason: "detached", ksefExceptionCode: 9101 });
+  });
+
+  test("other documents, non-XML bytes and an AuthTokenRequest-looking element of another namespace are not-auth-request", async () => {
+    for (const input of [
+      Buffer.from("<Faktura><Challenge>x</Challenge></Faktura>"),
+      Buffer.from("%PDF-1.7 binary \u0000\u0001"),
+      Buffer.from("<AuthTokenRequest xmlns='urn:other'><Challenge>" + waiting.challenge + "</Challenge></AuthTokenRequest>"),
+      new Uint8Array(0),
+    ]) {
+      expect(await classifySignedFile(input, [waiting])).toEqual({ kind: "not-auth-request" });
+    }
+  });
+
+  test("refuses a file above maxBytes without parsing it", async () => {
+    await expect(classifySignedFile(signed, [waiting], { maxBytes: 100 })).rejects.toMatchObject({ code: "TOO_LARGE" });
+  });
+});
+
+describe("problem messages", () => {
+  test("every verifier rejection reason has a Polish explanation", () => {
+    const reasons = Object.keys(XADES_REJECTION_KSEF_CODES) as XadesRejectionReason[];
+    for (const r of reasons) expect(REJECTION_REASONS_PL[r], r).toMatch(/\S{3}/);
+    expect(Object.keys(REJECTION_REASONS_PL).sort()).toEqual(reasons.sort());
+  });
+
+  test("a rejection names the reason in Polish and the KSeF code in both languages", () => {
+    const m = problemMessage("rejected", { classification: { kind: "rejected", reason: "digest-mismatch", ksefExceptionCode: 9105, message: "Digest differs." } });
+    expect(m.pl).toContain("skrót się nie zgadza");
+    expect(m.pl).toContain("9105");
+    expect(m.en).toContain("Digest differs.");
+    expect(problemMessage("expired").en).toContain("new auth.xml");
+  });
+});
