@@ -29,3 +29,4 @@ export {
   type LoadMasterKeyOptions,
 } from "./seal.js";
 export { acquireDataDirLock, readDataDirLock, type AcquireLockOptions, type DataDirLock, type LockInfo } from "./lock.js";
+export { appliedMigrationCount, openStore, redactDatabaseUrl, resolveStoreTarget, type OpenStoreOptions, type Store, type StoreTarget } from "./open.js";
