@@ -29,3 +29,37 @@ export {
   type Scope,
 } from "./certificates.js";
 export { CERTIFICATE_TYPES, ENVIRONMENTS, type CertificateTypeName, type ChangeMeta, type Environment } from "./internal.js";
+export {
+  addBranch,
+  addCompany,
+  addOperator,
+  addWorkstation,
+  assignOperatorToBranch,
+  findCompanyByNip,
+  getBranch,
+  getCompany,
+  getOperator,
+  getWorkstation,
+  listBranches,
+  listCompanies,
+  listOperators,
+  listWorkstations,
+  type AddBranchInput,
+  type AddOperatorInput,
+  type AddWorkstationInput,
+  type Branch,
+  type Company,
+  type Operator,
+  type Workstation,
+} from "./organisation.js";
+export { importCertificatePair, importPkcs12, type ImportCertificatePairInput, type ImportPkcs12Input, type PasswordSealer } from "./import.js";
+export { certificateFor, type CertificateForInput, type CertificateResolution, type ResolutionRule } from "./resolve.js";
+export {
+  DEFAULT_RENEWAL_WINDOW_DAYS,
+  coverageGaps,
+  renewalWarnings,
+  type CoverageGap,
+  type CoverageGapsInput,
+  type RenewalWarning,
+  type RenewalWarningsInput,
+} from "./reports.js";
