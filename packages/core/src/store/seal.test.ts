@@ -34,7 +34,7 @@ describe("seal / unseal", () => {
     expect(unseal(key, seal(key, "", "x"), "x").byteLength).toBe(0);
   });
 
-  it("is readable by openssl-independent AES-256-GCM: nonce, ciphertext and tag where documented", async () => {
+  it("matches the documented layout: plain AES-256-GCM over nonce, ciphertext and tag, with the version byte in the AAD", async () => {
     const { createDecipheriv } = await import("node:crypto");
     const s = seal(key, "abc", "row:1");
     const d = createDecipheriv("aes-256-gcm", key, s.subarray(1, 13));
