@@ -307,6 +307,11 @@ function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
+/** The error of a cancelled run: `IO`, not retryable; the state stays resumable. */
+function cancelled(signal: AbortSignal | undefined, what: string): KsefCertsError {
+  return new KsefCertsError("IO", `Cancelled while ${what}; the enrollment can be resumed.`, { cause: signal?.reason, details: { aborted: true } });
+}
+
 function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex").toUpperCase();
 }
@@ -663,6 +668,8 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
   async function awaitSigned(row: EnrollmentRow, challenge: string, expiresAt: Date, ctx: RunContext): Promise<Uint8Array | undefined> {
     const handoff = deps.handoff;
     if (handoff === undefined) throw new KsefCertsError("VALIDATION", "This program has no folder hand-off configured.");
+    // An abort before the listener exists would never fire it.
+    if (isAborted(ctx.signal)) throw cancelled(ctx.signal, "waiting for the signed auth.xml");
     const local = new AbortController();
     const onAbort = (): void => {
       local.abort(ctx.signal?.reason);
@@ -677,7 +684,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
         () => expired,
       );
       const winner = await Promise.race([signed, timer]);
-      if (ctx.signal?.aborted === true) throw new KsefCertsError("IO", "Cancelled while waiting for the signed auth.xml.", { cause: ctx.signal.reason, details: { aborted: true } });
+      if (isAborted(ctx.signal)) throw cancelled(ctx.signal, "waiting for the signed auth.xml");
       return winner === expired ? undefined : (winner as Uint8Array);
     } finally {
       local.abort();
@@ -1085,7 +1092,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
         .returning()) as [EnrollmentRow];
       for (let steps = 0; steps < MAX_STEPS; steps++) {
         if (row.state === "completed") return { outcome: "completed", enrollment: summarizeEnrollment(row) };
-        if (ctx.signal?.aborted === true) throw new KsefCertsError("IO", "Cancelled; the enrollment can be resumed.", { cause: ctx.signal.reason, details: { aborted: true } });
+        if (isAborted(ctx.signal)) throw cancelled(ctx.signal, "enrolling");
         try {
           row = await step(row, ctx);
         } catch (err) {
