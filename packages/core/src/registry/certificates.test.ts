@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { beforeAll, expect, it } from "vitest";
 import { encodePem, exportPkcs12, inspectPrivateKey, isKsefKeyEncryption, keyMatchesCertificate, readPrivateKey } from "../crypto/index.js";
 import { issueKsefLikeCertificate } from "../crypto/testing/index.js";
@@ -167,6 +167,8 @@ describeEachDb("registry: certificates", (ctx) => {
     const { db } = ctx();
     const o = await organisation(db);
     const ders = await Promise.all([0, 1, 2, 3].map(() => testCertificate(key, "Authentication", at(-1), 100)));
+    // Open the pool's connections first (PostgreSQL): otherwise the first transaction finishes while the others still connect, and nothing races.
+    await Promise.all([0, 1, 2, 3].map(() => db.execute(sql`SELECT pg_sleep(0.05)`)));
     const results = await Promise.allSettled(
       ders.map((der, i) => recordCertificate(db, { scope: o.scopes.b1, environment: "production", mode: "current", name: `C${i}`, certificateDer: der, keyFile: key.keyFile, source: "imported" }, META)),
     );

@@ -154,10 +154,14 @@ function slotOfRow(row: Pick<CertificateRow, "scopeType" | "companyId" | "branch
 /**
  * Serialises rule checks and changes on one slot across connections and processes (two concurrent
  * imports must not both see "one active" and make three), for the rest of the transaction.
+ * The audit log's table lock is taken first, as `appendAudit` takes it later anyway: always the same
+ * order (audit, then slot), so a caller whose transaction already appended an entry cannot deadlock
+ * with another change of the same slot.
  */
 async function lockSlot(tx: Db, s: ResolvedScope, environment: Environment, certificateType: CertificateTypeName): Promise<void> {
   const owner = s.type === "company" ? s.companyId : s.type === "branch" ? s.branchId : s.operatorId;
   const key = `ksef-certs:slot:${s.type}:${owner ?? ""}:${environment}:${certificateType}`;
+  await tx.execute(sql`LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE`);
   await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
 }
 
