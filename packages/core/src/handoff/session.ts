@@ -24,6 +24,11 @@ export interface AwaitSignatureOptions {
   readonly signal?: AbortSignal;
   /** Gives up after this many ms even before the challenge expires; default: wait until expiry. */
   readonly timeoutMs?: number;
+  /**
+   * Also watch the outbox, so a signed file saved there by mistake is taken too (our unsigned `auth.xml` stays
+   * put; `processed/` and `failed/` are then created in the outbox as well). Default true.
+   */
+  readonly watchOutbox?: boolean;
   /** Other files' problems (a tampered or unsigned file for this challenge, strangers), as the watcher reports them. */
   readonly onProblem?: (problem: InboxProblem) => void;
   /** Watcher tuning (see `watchInbox`): defaults 400 ms, 30 000 ms, 100 ms. */
@@ -42,12 +47,13 @@ export interface SignedHandoff {
   readonly verified: VerifiedAuthTokenRequest;
   /** The file as found in the inbox (name, SHA-256, size). */
   readonly file: InboxFile;
-  /** Where the file is now (in `<inbox>/processed/`). */
+  /** Where the file is now: `<inbox>/processed/`, or `<outbox>/processed/` when it was saved into the outbox. */
   readonly movedTo: string;
 }
 
 /**
- * Writes `auth.xml` and waits for its signed version in the inbox (see the module comment). The outbox file is
+ * Writes `auth.xml` and waits for its signed version in the inbox (and, unless `watchOutbox: false`, in the
+ * outbox, where people sometimes save it by mistake; see the module comment). The outbox file is
  * removed when the wait ends, whatever the outcome, unless someone changed it meanwhile, so a stale request is
  * not signed by mistake. The inbox keeps its own record: the signed file in `processed/`, refused ones in `failed/`.
  * @param options folders, request, cancellation, timeout, listeners
@@ -75,19 +81,28 @@ export async function awaitSignature(options: AwaitSignatureOptions): Promise<Si
   const written = await writeAuthRequest(options.outboxDir, { fileName: request.fileName, xml: request.xml });
   let settle!: { resolve: (v: SignedHandoff) => void; reject: (e: unknown) => void };
   const outcome = new Promise<SignedHandoff>((res, rej) => (settle = { resolve: res, reject: rej }));
-  let delivered: { bytes: Uint8Array; verified: VerifiedAuthTokenRequest } | undefined;
+  // By SHA-256: with the outbox watched too, two signed files may be on their way at once.
+  const delivered = new Map<string, { bytes: Uint8Array; verified: VerifiedAuthTokenRequest }>();
   const timers: NodeJS.Timeout[] = [];
-  const onAbort = (): void => { settle.reject(aborted(options.signal)); };
+  const onAbort = (): void => {
+    settle.reject(aborted(options.signal));
+  };
+  // Listen from the start: an abort while the watchers start must not be missed.
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (isAborted(options.signal)) onAbort(); // aborted while auth.xml was being written
+  // Settled early (abort) while the watchers start, it is awaited below; this only marks it handled meanwhile.
+  outcome.catch(() => undefined);
   try {
-    const watcher = await watchInbox(options.inboxDir, {
+    const watchOptions = {
       pending: () => [request.pending],
-      onSigned: (pending, bytes, verified) => {
-        if (pending.id === request.pending.id) delivered = { bytes, verified };
+      onSigned: (pending: PendingSignature, bytes: Uint8Array, verified: VerifiedAuthTokenRequest, file: InboxFile) => {
+        if (pending.id === request.pending.id) delivered.set(file.sha256, { bytes, verified });
       },
-      onProcessed: (_pending, file, movedTo) => {
-        if (delivered !== undefined) settle.resolve({ ...delivered, file, movedTo });
+      onProcessed: (_pending: PendingSignature, file: InboxFile, movedTo: string) => {
+        const d = delivered.get(file.sha256);
+        if (d !== undefined) settle.resolve({ ...d, file, movedTo });
       },
-      onProblem: (problem) => {
+      onProblem: (problem: InboxProblem) => {
         options.onProblem?.(problem);
         if (problem.kind === "expired" && problem.classification?.kind === "expired" && problem.classification.pending.id === request.pending.id) {
           settle.reject(expired(request.pending));
@@ -97,35 +112,53 @@ export async function awaitSignature(options: AwaitSignatureOptions): Promise<Si
       ...(options.rescanIntervalMs === undefined ? {} : { rescanIntervalMs: options.rescanIntervalMs }),
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
       now,
-    });
+    };
+    const watchers = [await watchInbox(options.inboxDir, watchOptions)];
     try {
-      timers.push(setTimeout(() => { settle.reject(expired(request.pending)); }, Math.max(0, request.pending.expiresAt.getTime() - now().getTime())));
+      if (options.watchOutbox !== false) watchers.push(await watchInbox(options.outboxDir, { ...watchOptions, keepUnsigned: true }));
+    } catch (error) {
+      await Promise.all(watchers.map((w) => w.close()));
+      throw error;
+    }
+    try {
+      // setTimeout fires at once for delays above 2^31-1 ms, so a far expiry is re-armed in steps.
+      const armExpiry = (): void => {
+        const left = request.pending.expiresAt.getTime() - now().getTime();
+        if (left <= 0) settle.reject(expired(request.pending));
+        else timers.push(setTimeout(armExpiry, Math.min(left, MAX_TIMER_MS)));
+      };
+      armExpiry();
       if (options.timeoutMs !== undefined) {
         const ms = options.timeoutMs;
+        const timeout = new KsefCertsError("IO", `No signed file arrived in ${options.inboxDir} within ${ms} ms.`, {
+          retryable: true,
+          hint: "Check that the signed file is saved into the inbox folder, then try again.",
+          details: { reason: "timeout", timeoutMs: ms },
+        });
         timers.push(
-          setTimeout(
-            () => { settle.reject(
-                new KsefCertsError("IO", `No signed file arrived in ${options.inboxDir} within ${ms} ms.`, {
-                  retryable: true,
-                  hint: "Check that the signed file is saved into the inbox folder, then try again.",
-                  details: { reason: "timeout", timeoutMs: ms },
-                }),
-              ); },
-            ms,
-          ),
+          setTimeout(() => {
+            settle.reject(timeout);
+          }, Math.min(ms, MAX_TIMER_MS)),
         );
       }
-      options.signal?.addEventListener("abort", onAbort, { once: true });
       return await outcome;
     } finally {
       for (const t of timers) clearTimeout(t);
-      options.signal?.removeEventListener("abort", onAbort);
-      await watcher.close();
+      await Promise.all(watchers.map((w) => w.close()));
     }
   } finally {
+    options.signal?.removeEventListener("abort", onAbort);
     await removeIfUnchanged(written.path, request.xml);
   }
 }
+
+/** Read through a call, so TypeScript does not keep the narrowing of an earlier check across an await. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** Longest delay `setTimeout` honours (2^31-1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 function expired(pending: PendingSignature): KsefCertsError {
   return new KsefCertsError("VALIDATION", `The challenge of this sign-in expired at ${pending.expiresAt.toISOString()} before a signed file arrived; a new auth.xml file will be issued.`, {

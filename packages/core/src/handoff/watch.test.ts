@@ -68,7 +68,8 @@ async function start(pending: PendingSignature[], extra: Partial<WatchInboxOptio
 }
 
 const files = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).sort() : []);
-const inboxFiles = (): string[] => files(inbox).filter((n) => n !== "processed" && n !== "failed");
+const withoutSubfolders = (names: string[]): string[] => names.filter((n) => n !== "processed" && n !== "failed");
+const inboxFiles = (): string[] => withoutSubfolders(files(inbox));
 
 describe("watchInbox", () => {
   test("a signed file written slowly in chunks is handled once, with its full bytes", async () => {
@@ -265,6 +266,17 @@ describe("watchInbox", () => {
     expect(seen.signed).toEqual([]);
   });
 
+  test("keepUnsigned leaves an unsigned auth.xml in place, unreported, and still takes a signed file", async () => {
+    const p = pendingFor("outbox");
+    const seen = await start([p], { keepUnsigned: true });
+    writeFileSync(join(inbox, "auth.xml"), unsignedFor(p));
+    writeFileSync(join(inbox, "auth-podpisany.xml"), await signedFor(person, p));
+    await until("the signed file", () => seen.processed.length === 1);
+    await watcher?.rescan();
+    expect(inboxFiles()).toEqual(["auth.xml"]);
+    expect(seen.problems).toEqual([]);
+  });
+
   test("refuses a missing inbox", async () => {
     await expect(watchInbox(join(root, "nope"), { pending: () => [], onSigned: () => undefined })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
@@ -289,7 +301,32 @@ describe("awaitSignature", () => {
     expect(Buffer.from(result.bytes).equals(signed)).toBe(true);
     expect(result.verified.challenge).toBe(p.challenge);
     expect(result.movedTo).toBe(join(inbox, "processed", "auth-session (podpisany).xml"));
-    expect(files(outbox)).toEqual([]);
+    expect(withoutSubfolders(files(outbox))).toEqual([]);
+  });
+
+  test("takes a signed file saved into the outbox by mistake; an unsigned copy in the inbox is reported, not taken", async () => {
+    const p = pendingFor("wrong-folder");
+    const xml = unsignedFor(p);
+    const problems: InboxProblem[] = [];
+    const waiting = awaitSignature({
+      outboxDir: outbox,
+      inboxDir: inbox,
+      request: { fileName: "auth-wf.xml", xml, pending: p },
+      onProblem: (problem) => {
+        problems.push(problem);
+      },
+      ...TIMING,
+    });
+    await until("auth.xml in the outbox", () => existsSync(join(outbox, "auth-wf.xml")));
+    writeFileSync(join(inbox, "auth-wf.xml"), xml); // the unsigned file, copied into the inbox
+    await until("the unsigned copy reported", () => problems.length === 1);
+    expect(problems[0]?.kind).toBe("unsigned");
+    const signed = await signXml(xml, { privateKey: person.keys.privateKey, certificate: person.certificate });
+    writeFileSync(join(outbox, "auth-wf-signed.xml"), signed);
+    const result = await waiting;
+    expect(Buffer.from(result.bytes).equals(signed)).toBe(true);
+    expect(result.movedTo).toBe(join(outbox, "processed", "auth-wf-signed.xml"));
+    expect(withoutSubfolders(files(outbox))).toEqual([]);
   });
 
   test("rejects with challenge-expired when the challenge expires first, and removes the stale auth.xml", async () => {
@@ -300,7 +337,7 @@ describe("awaitSignature", () => {
     expect(error).toBeInstanceOf(KsefCertsError);
     expect(error).toMatchObject({ code: "VALIDATION", details: { reason: "challenge-expired", pendingId: "expiring" } });
     expect((error as Error).message).toContain("new auth.xml file will be issued");
-    expect(files(outbox)).toEqual([]);
+    expect(withoutSubfolders(files(outbox))).toEqual([]);
   });
 
   test("refuses the same folder for inbox and outbox, an already expired challenge, and honours abort", async () => {
@@ -314,6 +351,6 @@ describe("awaitSignature", () => {
     await until("auth.xml in the outbox", () => existsSync(join(outbox, "auth-x.xml")));
     controller.abort();
     await expect(waiting).rejects.toMatchObject({ code: "IO", details: { reason: "aborted" } });
-    expect(files(outbox)).toEqual([]);
+    expect(withoutSubfolders(files(outbox))).toEqual([]);
   });
 });

@@ -101,6 +101,11 @@ export interface WatchInboxOptions {
   readonly maxBytes?: number;
   /** The clock for challenge expiry and certificate validity; default `() => new Date()`. */
   readonly now?: () => Date;
+  /**
+   * Leave unsigned AuthTokenRequests where they are, unreported (default false: they go to `failed/`). For
+   * watching the outbox too, where our own `auth.xml` lives and a signed file may be saved by mistake.
+   */
+  readonly keepUnsigned?: boolean;
   /** Poll the folder instead of OS events (network shares, where events are unreliable); default false. */
   readonly usePolling?: boolean;
 }
@@ -297,6 +302,7 @@ class Watcher implements InboxWatcher {
     }
 
     const classification = await classifySignedFile(bytes, this.o.pending(), { now: this.now(), maxBytes: this.maxBytes });
+    if (classification.kind === "unsigned" && this.o.keepUnsigned === true) return;
     if (classification.kind !== "signed") {
       const params = { classification, fileName: name };
       const movedTo = await this.setAside(path, FAILED_DIR, problemMessage(classification.kind, params), file);
