@@ -21,7 +21,10 @@ export type ResolutionRule = "operator" | "branch" | "company";
 export interface CertificateForInput {
   /** The operator working (their own certificate wins). */
   readonly operatorId?: string;
-  /** The branch they work at (the operator must work there); its certificate is the second choice. */
+  /**
+   * The branch they work at (the operator must work there); its certificate is the second choice.
+   * Without it the branch rule is skipped (an operator may work at several branches: no guessing).
+   */
   readonly branchId?: string;
   /** The company; derived from the operator or branch when not given (must agree when given). */
   readonly companyId?: string;
