@@ -24,3 +24,4 @@ export {
   type EnrollmentSummary,
 } from "./service.js";
 export { ENROLLMENT_STATES, FINAL_ENROLLMENT_STATES, SENT_ENROLLMENT_STATES, isEnrollmentState, type EnrollmentState } from "./states.js";
+export { createFolderHandoff, type FolderHandoffOptions } from "./folder-handoff.js";

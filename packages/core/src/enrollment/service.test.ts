@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { and, asc, eq } from "drizzle-orm";
 import { beforeAll, expect, it, vi } from "vitest";
 import { assertKeyMatchesCertificate, encryptPrivateKeyPem, generateKeyPair, parseCertificate, readPrivateKey, type KeyPair } from "../crypto/index.js";
@@ -13,7 +16,7 @@ import { seal, unseal } from "../store/seal.js";
 import { auditLog, branches, certificates, companies, enrollments, operators, workstations } from "../store/schema.js";
 import { signXml } from "../xades/sign.js";
 import { FAKE_ENROLLMENT_DATA, FakeKsef, statusError, type FakeOp } from "./__fixtures__/fake-ksef.js";
-import { createEnrollmentService, sealerFromMasterKey, type EnrollmentDeps, type EnrollmentHandoff, type EnrollmentProgress, type EnrollmentRequestInput } from "./index.js";
+import { createEnrollmentService, createFolderHandoff, sealerFromMasterKey, type EnrollmentDeps, type EnrollmentHandoff, type EnrollmentProgress, type EnrollmentRequestInput } from "./index.js";
 
 const T0 = Date.parse("2026-03-01T12:00:00Z");
 const DAY = 86_400_000;
@@ -310,6 +313,46 @@ describeEachDb("enrollment", (ctx) => {
     expect((await second).outcome).toBe("completed");
     await assertCompletedOnce(w, fake, e.id);
   });
+
+  it("folder hand-off: auth.xml lands in the workstation's outbox, a signed file under any name in the inbox is submitted unchanged", async () => {
+    const w = await world(ctx().db);
+    const root = await mkdtemp(join(tmpdir(), "ksef-enroll-"));
+    try {
+      const outboxDir = join(root, "outbox");
+      const inboxDir = join(root, "inbox");
+      await Promise.all([mkdir(outboxDir), mkdir(inboxDir)]);
+      await w.db.update(workstations).set({ outboxDir, inboxDir }).where(eq(workstations.id, w.workstationId));
+      const timers = new Timers();
+      const fake = new FakeKsef(timers.now);
+      const handoff = createFolderHandoff({ db: w.db, now: timers.now, stabilityMs: 50, pollIntervalMs: 20, rescanIntervalMs: 500 });
+      const s = service(w, fake, timers, { handoff });
+      const e = await s.request(
+        { scope: { type: "branch", branchId: w.branchId }, environment: "test", certificateType: "Authentication", mode: "current", name: "Oddzial WAW", authMethod: "handoff", workstationId: w.workstationId, keyPassword: PASSWORD },
+        { actor: "admin" },
+      );
+      const running = s.run(e.id);
+      const names = await vi.waitFor(
+        async () => {
+          const found = (await readdir(outboxDir)).filter((n) => n.endsWith(".xml"));
+          expect(found).toHaveLength(1);
+          return found;
+        },
+        { timeout: 10_000 },
+      );
+      const published = await readFile(join(outboxDir, names[0] ?? ""));
+      expect(published.toString("utf8")).toContain(`<Challenge>${fake.challenges[0] ?? "?"}</Challenge>`);
+      expect((await s.get(e.id)).handoffFile).toBe(join(outboxDir, names[0] ?? ""));
+      const signedBytes = await signXml(published, { privateKey: person.keys.privateKey, certificate: person.der });
+      await writeFile(join(inboxDir, "podpisany przez Jana.xml"), signedBytes);
+      const result = await running;
+      expect(result.outcome, result.message).toBe("completed");
+      expect(fake.submittedXml).toHaveLength(1);
+      expect(Buffer.from(fake.submittedXml[0] ?? []).equals(Buffer.from(signedBytes))).toBe(true);
+      await assertCompletedOnce(w, fake, e.id);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   const crashPoints: [FakeOp | "signer", "before" | "after"][] = [
     ["challenge", "before"],

@@ -57,15 +57,33 @@ export type EnrollmentKsefClient = Pick<
 >;
 
 /**
- * The folder hand-off as the enrollment sees it (H8's `src/handoff` implements it; tests use a fake):
- * `publish` writes `xml` (the unsigned AuthTokenRequest, UTF-8) for the person at the workstation and
- * returns the file's path; `signed` resolves with the signed file's bytes once one matching `challenge`
- * has arrived complete and verified, and rejects when `signal` aborts (the challenge expired or the
- * run was cancelled).
+ * The folder hand-off as the enrollment sees it ({@link createFolderHandoff} implements it over `src/handoff`;
+ * tests use a fake): `publish` writes `xml` (the unsigned AuthTokenRequest, UTF-8) for the person at the
+ * workstation and returns the file's path; `signed` resolves with the signed file's bytes once one matching
+ * `challenge` has arrived complete and verified, and rejects when `signal` aborts (the challenge expired
+ * or the run was cancelled). A rejection with `details.reason = "challenge-expired"` counts as expiry.
+ * `signed` may be called in a later process than `publish` (a restart while the person signs): it gets
+ * everything again (`xml` is rebuilt byte for byte, `file` is what `publish` returned).
  */
 export interface EnrollmentHandoff {
-  publish(req: { enrollmentId: string; workstationId: string; challenge: string; xml: Uint8Array; expiresAt: Date }): Promise<{ file: string }>;
-  signed(req: { enrollmentId: string; challenge: string; signal: AbortSignal }): Promise<Uint8Array>;
+  publish(req: {
+    enrollmentId: string;
+    workstationId: string;
+    challenge: string;
+    xml: Uint8Array;
+    expiresAt: Date;
+    contextIdentifier: { type: "Nip"; value: string };
+  }): Promise<{ file: string }>;
+  signed(req: {
+    enrollmentId: string;
+    challenge: string;
+    signal: AbortSignal;
+    workstationId: string;
+    xml: Uint8Array;
+    file: string;
+    expiresAt: Date;
+    contextIdentifier: { type: "Nip"; value: string };
+  }): Promise<Uint8Array>;
 }
 
 /** Sealing under the master key (AES-256-GCM, `src/store/seal.ts`); see {@link sealerFromMasterKey}. */
@@ -665,19 +683,28 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
   }
 
   /** Races the hand-off against the challenge expiry: the signed bytes, or `undefined` when the challenge ran out first. */
-  async function awaitSigned(row: EnrollmentRow, challenge: string, expiresAt: Date, ctx: RunContext): Promise<Uint8Array | undefined> {
+  async function awaitSigned(
+    row: EnrollmentRow,
+    wait: { challenge: string; expiresAt: Date; workstationId: string; xml: Uint8Array; file: string; contextIdentifier: { type: "Nip"; value: string } },
+    ctx: RunContext,
+  ): Promise<Uint8Array | undefined> {
+    const { expiresAt } = wait;
     const handoff = deps.handoff;
     if (handoff === undefined) throw new KsefCertsError("VALIDATION", "This program has no folder hand-off configured.");
     // An abort before the listener exists would never fire it.
     if (isAborted(ctx.signal)) throw cancelled(ctx.signal, "waiting for the signed auth.xml");
     const local = new AbortController();
+    const expired = Symbol("expired");
     const onAbort = (): void => {
       local.abort(ctx.signal?.reason);
     };
     ctx.signal?.addEventListener("abort", onAbort, { once: true });
-    const expired = Symbol("expired");
     try {
-      const signed = handoff.signed({ enrollmentId: row.id, challenge, signal: local.signal });
+      const signed = handoff.signed({ ...wait, enrollmentId: row.id, signal: local.signal }).catch((err: unknown) => {
+        // The hand-off's own expiry timer may fire before ours: the same thing, a renewal.
+        if (err instanceof KsefCertsError && err.details["reason"] === "challenge-expired") return expired;
+        throw err;
+      });
       signed.catch(() => undefined);
       const timer = sleep(Math.max(0, expiresAt.getTime() - now().getTime()), local.signal).then(
         () => expired,
@@ -733,11 +760,14 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
         }
         let challenge: string;
         let expiresAt: Date;
+        let xml: Uint8Array;
         const stored = row.challenge !== null && row.challengeExpiresAt !== null && row.handoffFile !== null && row.authReferenceNumber === null;
         if (renewals === 0 && stored && row.challengeExpiresAt !== null && row.challengeExpiresAt.getTime() - now().getTime() > MIN_REMAINING_CHALLENGE_MS) {
           // A restart while the person may be signing: keep waiting for the same file instead of confusing them with a new one.
           challenge = row.challenge ?? "";
           expiresAt = row.challengeExpiresAt;
+          // Rebuilt, not stored: the request is a pure function of challenge and context, so the bytes are the published ones.
+          xml = utf8.encode(buildAuthTokenRequest({ challenge, contextIdentifier, subjectIdentifierType: "certificateSubject" }));
           progress(row, `Still waiting for the signed ${row.handoffFile ?? "auth.xml"} (until ${expiresAt.toISOString()}).`);
         } else {
           const ch = await client.challenge(signal);
@@ -754,8 +784,8 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
                 ? "The KSeF session of this enrollment is gone; a new auth.xml is being written — sign it to continue."
                 : "Writing auth.xml for signing with Profil Zaufany.",
           );
-          const xml = utf8.encode(buildAuthTokenRequest({ challenge, contextIdentifier, subjectIdentifierType: "certificateSubject" }));
-          const { file } = await handoff.publish({ enrollmentId: row.id, workstationId, challenge, xml, expiresAt });
+          xml = utf8.encode(buildAuthTokenRequest({ challenge, contextIdentifier, subjectIdentifierType: "certificateSubject" }));
+          const { file } = await handoff.publish({ enrollmentId: row.id, workstationId, challenge, xml, expiresAt, contextIdentifier });
           row = await save(
             row,
             row.state as EnrollmentState,
@@ -764,7 +794,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
             `auth.xml is in ${file}: sign it on the gov.pl page (Profil Zaufany) and put the signed file in the inbox folder before ${expiresAt.toISOString()}.`,
           );
         }
-        signed = await awaitSigned(row, challenge, expiresAt, ctx);
+        signed = await awaitSigned(row, { challenge, expiresAt, workstationId, xml, file: row.handoffFile ?? "", contextIdentifier }, ctx);
         if (signed === undefined) {
           renewals++;
           if (renewals > maxRenewals) {
