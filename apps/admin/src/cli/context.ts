@@ -26,8 +26,11 @@ export interface CliIo {
   /** Human errors, hints and progress notes. Prompts also go here, so stdout stays parseable. */
   readonly stderr: TextSink;
   /**
-   * Environment. Read only for `COLUMNS` (help width) and `KSEF_CERTS_DEBUG` (show the text of
-   * unexpected errors); never for passwords.
+   * Environment. Read for `COLUMNS` (help width), `KSEF_CERTS_DEBUG` (show the text of unexpected
+   * errors), and by the registry commands (store.ts) for `DATABASE_URL` (PostgreSQL; only from here,
+   * never argv, since a URL may hold a password), `KSEF_CERTS_DATA_DIR` (the embedded database's folder
+   * when `--data-dir` is not given) and `KSEF_CERTS_MASTER_KEY` / `KSEF_CERTS_MASTER_KEY_FILE` (the master
+   * key sealing stored passwords). Never for passwords.
    */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Directory relative paths are resolved against. */

@@ -5,10 +5,13 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { KsefCertsError } from "@ksef-certs/core/errors";
+import { registerAudit } from "./commands/audit.js";
+import { registerCert } from "./commands/cert.js";
 import { registerConvert } from "./commands/convert.js";
 import { registerCsr } from "./commands/csr.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerKeygen } from "./commands/keygen.js";
+import { registerBranch, registerCompany, registerOperator, registerWorkstation } from "./commands/organisation.js";
 import { registerPairCheck } from "./commands/pair-check.js";
 import type { CliIo } from "./context.js";
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
@@ -39,7 +42,10 @@ function redactOptionValues(text: string): string {
 export function buildProgram(io: CliIo, state: RunState = { json: false, exitCode: EXIT_OK }): Command {
   const width = Number(io.env["COLUMNS"]) > 40 ? Number(io.env["COLUMNS"]) : 100;
   const program = new Command("ksef-certs")
-    .description("Inspect, check, convert and create KSeF certificate files: .crt, .key (encrypted PKCS#8), .p12 and CSRs.")
+    .description(
+      "Inspect, check, convert and create KSeF certificate files: .crt, .key (encrypted PKCS#8), .p12 and CSRs; and keep a\n" +
+        "registry of the certificates of companies, branches and operators (embedded database, or PostgreSQL via DATABASE_URL).",
+    )
     .version(VERSION, "-V, --version")
     .exitOverride()
     .showSuggestionAfterError(true)
@@ -62,11 +68,18 @@ export function buildProgram(io: CliIo, state: RunState = { json: false, exitCod
         "ksef-certs convert --to p12 --cert cert.crt --key cert.key --out cert.p12",
         "ksef-certs keygen --out new.key",
         "ksef-certs csr --enrollment-data data.json --key new.key --out new.csr",
+        "ksef-certs company add --nip 5265877635 --name 'Firma Sp. z o.o.'",
+        "ksef-certs cert import --company 5265877635 --environment test --cert jan.crt --key jan.key",
+        "ksef-certs cert list --expiring-within 60d",
+        "ksef-certs cert resolve --company 5265877635 --branch 001 --environment test --type Authentication",
+        "ksef-certs audit verify",
       ])}
 Passwords are asked on the terminal, or read with --password-file FILE / --password-stdin; never from
 the command line. Exit codes: 0 ok, 1 internal error, 2 usage or validation, 3 unreadable input,
 4 password needed or wrong, 5 unsupported, 6 key does not match, 7 not found, not accessible or I/O,
-8 output exists.
+8 output exists or a registry rule forbids the change.
+Registry commands use --data-dir DIR, else $KSEF_CERTS_DATA_DIR, else the user data folder; DATABASE_URL (from the
+environment only) selects PostgreSQL; KSEF_CERTS_MASTER_KEY / KSEF_CERTS_MASTER_KEY_FILE hold the master key.
 `,
     );
   program.hook("preAction", (_root, action) => {
@@ -78,6 +91,12 @@ the command line. Exit codes: 0 ok, 1 internal error, 2 usage or validation, 3 u
   registerConvert(program, env);
   registerKeygen(program, env);
   registerCsr(program, env);
+  registerCompany(program, env);
+  registerBranch(program, env);
+  registerOperator(program, env);
+  registerWorkstation(program, env);
+  registerCert(program, env);
+  registerAudit(program, env);
   return program;
 }
 

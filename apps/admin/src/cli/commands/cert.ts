@@ -1,0 +1,610 @@
+/**
+ * `ksef-certs cert import|list|show|resolve|expiring|gaps|export|revoke`: the certificates the registry
+ * holds per scope (company, branch, operator), environment and type (issue 4, items 1–3 and 7).
+ *
+ * Secrets: the stored key is only ever the encrypted PKCS#8 file; passwords come from the usual
+ * sources (terminal prompt, `--password-file`, `--password-stdin`), are never printed, and are stored
+ * only when `--seal-password` seals them under the master key (AES-256-GCM, core `src/store/seal.ts`).
+ */
+import { type Command, Option } from "commander";
+import { assertKeyMatchesCertificate, encodePem, exportPkcs12, inspectPrivateKey, MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, parseCertificate, readPrivateKey } from "@ksef-certs/core/crypto";
+import { KsefCertsError } from "@ksef-certs/core/errors";
+import {
+  certificateFor,
+  type CertificateSummary,
+  type CertificateTypeName,
+  coverageGaps,
+  type Environment,
+  getCertificate,
+  getCertificateSecrets,
+  importCertificatePair,
+  importPkcs12,
+  listCertificates,
+  type PasswordSealer,
+  renewalWarnings,
+  revokeCertificateLocally,
+  type Scope,
+} from "@ksef-certs/core/registry";
+import { type Db, seal, unseal } from "@ksef-certs/core/store";
+import { checkOutputs, readInput, writeOutputs, type OutputFile } from "../files.js";
+import { addForceOption, addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
+import { formatFields, Output } from "../output.js";
+import { Passwords } from "../password.js";
+import { addStoreOptions, cliActor, masterKeyOf, nowOf, type StoreOptions, withStore } from "../store.js";
+import {
+  addEnvironmentOption,
+  addOperatorReferenceOptions,
+  addTypeOption,
+  branchByCode,
+  CERTIFICATE_COLUMNS,
+  certificateJson,
+  certificateRow,
+  companyByNip,
+  operatorByReference,
+  type OperatorReference,
+  parseDate,
+  parseDays,
+  ScopeLabels,
+  table,
+} from "./registry-common.js";
+
+/** Scope options of `cert import` and `cert resolve`. */
+export interface ScopeOptions extends OperatorReference {
+  readonly company: string;
+  readonly branch?: string;
+}
+
+/** Options of `cert import`. */
+export interface CertImportOptions extends StoreOptions, InputPasswordOptions, ScopeOptions {
+  readonly environment: Environment;
+  readonly mode: "current" | "queued";
+  readonly name?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly p12?: string;
+  readonly sealPassword?: boolean;
+}
+
+/** Options of `cert list`. */
+export interface CertListOptions extends StoreOptions, OperatorReference {
+  readonly company?: string;
+  readonly branch?: string;
+  readonly environment?: Environment;
+  readonly type?: CertificateTypeName;
+  readonly status?: "active" | "expired" | "revoked";
+  readonly expiringWithin?: string;
+}
+
+/** Options of `cert resolve`. */
+export interface CertResolveOptions extends StoreOptions, ScopeOptions {
+  readonly environment: Environment;
+  readonly type: CertificateTypeName;
+  readonly at?: string;
+}
+
+/** Options of `cert expiring` and `cert gaps`. */
+export interface CertReportOptions extends StoreOptions {
+  readonly company?: string;
+  readonly environment?: Environment;
+  readonly type?: CertificateTypeName;
+  readonly within?: string;
+  readonly on?: string;
+}
+
+/** Options of `cert export`. */
+export interface CertExportOptions extends StoreOptions, InputPasswordOptions {
+  readonly outDir: string;
+  readonly p12?: boolean;
+  readonly fileName?: string;
+  readonly force?: boolean;
+}
+
+/** Options of `cert revoke`. */
+export interface CertRevokeOptions extends StoreOptions {
+  readonly reason: string;
+  readonly local?: boolean;
+}
+
+/** KSeF's revocation reasons (SPEC `CertificateRevocationReason`). */
+export const REVOCATION_REASONS = ["Unspecified", "Superseded", "KeyCompromise"] as const;
+
+/**
+ * Registers the `cert` command group.
+ * @param program the root command
+ * @param env the run's surface and state
+ */
+export function registerCert(program: Command, env: CommandEnv): void {
+  const group = program.command("cert").summary("import, list, resolve, export and revoke registry certificates").description("Certificates held for companies, branches and operators, per environment and type.");
+  registerImport(group, env);
+  registerList(group, env);
+  registerShow(group, env);
+  registerResolve(group, env);
+  registerExpiring(group, env);
+  registerGaps(group, env);
+  registerExport(group, env);
+  registerRevoke(group, env);
+}
+
+// ------------------------------------------------------------------------------------------------
+// import
+// ------------------------------------------------------------------------------------------------
+
+function registerImport(group: Command, env: CommandEnv): void {
+  const cmd = group
+    .command("import")
+    .summary("import a .crt/.key pair or a .p12 for a company, branch or operator")
+    .description(
+      "Import a certificate someone already holds: a .crt with its .key (and the key's password), or a .p12 (and its\n" +
+        "password). Type, serial, validity and subject are read from the certificate. A key that does not belong to the\n" +
+        "certificate is refused (KEY_MISMATCH, exit 6) and nothing is stored. An encrypted PKCS#8 key is stored byte for\n" +
+        "byte; any other key is stored re-encrypted in the KSeF web app format under the password. The scope is the\n" +
+        "company, or --branch CODE, or an operator (--operator ID / --operator-pesel PESEL). --seal-password also stores\n" +
+        "the password sealed under the master key (KSEF_CERTS_MASTER_KEY, KSEF_CERTS_MASTER_KEY_FILE or <data dir>/master.key)\n" +
+        "for unattended use; without a master key it is refused.",
+    )
+    .requiredOption("--company <nip>", "the company's NIP")
+    .option("--branch <code>", "hold it for this branch of the company");
+  addOperatorReferenceOptions(cmd);
+  addEnvironmentOption(cmd, true);
+  cmd
+    .addOption(new Option("--mode <mode>", "current, or queued (takes over when the current one expires or is revoked)").choices(["current", "queued"]).default("current"))
+    .option("--name <name>", "name in the registry (default: the certificate's CN without the KSeF type suffix)")
+    .option("--cert <file>", "the certificate (.crt, PEM or DER)")
+    .option("--key <file>", "its private key (.key)")
+    .option("--p12 <file>", "a PKCS#12 file (.p12/.pfx) instead of --cert/--key")
+    .option("--seal-password", "store the password sealed under the master key for unattended use");
+  addPasswordOptions(cmd, "the key or .p12");
+  addStoreOptions(cmd).addHelpText(
+    "after",
+    examples([
+      "ksef-certs cert import --company 5265877635 --environment test --cert jan.crt --key jan.key",
+      "ksef-certs cert import --company 5265877635 --operator-pesel 44051401458 --environment production --p12 jan.p12 --password-file p12.pass",
+      "ksef-certs cert import --company 5265877635 --branch 001 --environment demo --mode queued --cert new.crt --key new.key --seal-password",
+    ]),
+  );
+  cmd.action(async (opts: CertImportOptions) => {
+    await certImport(env, opts);
+  });
+}
+
+/**
+ * Runs `cert import`: reads the files and the password (checking the pair) before the store is
+ * opened, then records the certificate for the scope.
+ * @param env the run's surface and state
+ * @param opts parsed options
+ * @throws {KsefCertsError} VALIDATION for a wrong option combination, no master key with `--seal-password`, or a registry rule;
+ *   KEY_MISMATCH for a key of another certificate; PASSWORD_REQUIRED/WRONG_PASSWORD; NOT_FOUND for an unknown company, branch or operator;
+ *   CONFLICT when the registry rules forbid it (limit, second current, queued without current, duplicate serial)
+ */
+export async function certImport(env: CommandEnv, opts: CertImportOptions): Promise<void> {
+  const { io } = env;
+  const out = new Output(io, opts.json === true);
+  const pair = opts.cert !== undefined || opts.key !== undefined;
+  if (pair === (opts.p12 !== undefined) || (pair && (opts.cert === undefined || opts.key === undefined))) {
+    throw new KsefCertsError("VALIDATION", "Give either --cert FILE --key FILE, or --p12 FILE.", { hint: "See ksef-certs cert import --help." });
+  }
+  if (opts.branch !== undefined && (opts.operator !== undefined || opts.operatorPesel !== undefined)) {
+    throw new KsefCertsError("VALIDATION", "A certificate is held for the company, a branch or an operator: give --branch or an operator, not both.");
+  }
+  let sealer: PasswordSealer | undefined;
+  if (opts.sealPassword === true) {
+    const masterKey = await masterKeyOf(io, opts);
+    if (masterKey === undefined) {
+      throw new KsefCertsError("VALIDATION", "--seal-password needs a master key, and none is configured.", {
+        hint: "Set KSEF_CERTS_MASTER_KEY (32 bytes, base64: `openssl rand -base64 32`) or KSEF_CERTS_MASTER_KEY_FILE (a mode 0600 file), or leave --seal-password out.",
+        violations: [{ field: "--seal-password", rule: "masterKey.required", message: "No master key is configured." }],
+      });
+    }
+    sealer = { seal: (plain, aad) => seal(masterKey, plain, aad) };
+  }
+  const passwords = new Passwords(io, { input: { file: opts.passwordFile, stdin: opts.passwordStdin } });
+  let material: { kind: "pair"; crt: Uint8Array; key: Uint8Array; password: string } | { kind: "p12"; p12: Uint8Array; password: string };
+  if (opts.p12 !== undefined) {
+    const p12 = await readInput(io, opts.p12, MAX_PKCS12_BYTES, "PKCS#12 file");
+    material = { kind: "p12", p12, password: await passwords.existing(`the PKCS#12 file ${opts.p12}`) };
+  } else {
+    const certPath = opts.cert ?? "";
+    const keyPath = opts.key ?? "";
+    const crt = await readInput(io, certPath, MAX_OBJECT_BYTES, "certificate file");
+    const info = parseCertificate(crt);
+    const key = await readInput(io, keyPath, MAX_OBJECT_BYTES, "private key file");
+    let password: string;
+    if (inspectPrivateKey(key).encrypted) {
+      password = await passwords.existing(`the key ${keyPath}`);
+    } else {
+      // A plain key is stored encrypted under a new password: ask for one (twice on a terminal).
+      const fresh = new Passwords(io, { output: { file: opts.passwordFile, stdin: opts.passwordStdin, names: { file: "--password-file", stdin: "--password-stdin" } }, profile: "ksef-app" });
+      password = await fresh.fresh(`the stored key of ${certPath}`);
+    }
+    // Checked here too, before the store is opened: a mismatched pair never gets near the database.
+    assertKeyMatchesCertificate((await readPrivateKey(key, { password })).key, info);
+    material = { kind: "pair", crt, key, password };
+  }
+  const at = nowOf(io);
+  const { summary, label } = await withStore(env, opts, async (s) => {
+    const scope = await scopeFromOptions(s.db, opts);
+    const common = {
+      scope,
+      environment: opts.environment,
+      mode: opts.mode,
+      password: material.password,
+      ...(opts.name === undefined ? {} : { name: opts.name }),
+      ...(sealer === undefined ? {} : { sealPassword: sealer }),
+    };
+    const meta = { actor: cliActor(io), at };
+    const row =
+      material.kind === "p12" ? await importPkcs12(s.db, { ...common, p12: material.p12 }, meta) : await importCertificatePair(s.db, { ...common, crt: material.crt, key: material.key }, meta);
+    const { certificateDer: _der, ...stored } = await getCertificate(s.db, row.id, at);
+    return { summary: stored, label: await new ScopeLabels(s.db).of(stored) };
+  });
+  out.result({ certificate: certificateJson(summary, label) }, ["imported certificate", ...formatFields(certificateFields(summary, label.text))]);
+}
+
+async function scopeFromOptions(db: Db, opts: ScopeOptions): Promise<Scope> {
+  const company = await companyByNip(db, opts.company);
+  if (opts.branch !== undefined) return { type: "branch", branchId: (await branchByCode(db, company, opts.branch)).id };
+  const operator = await operatorByReference(db, company, opts);
+  if (operator !== undefined) return { type: "operator", operatorId: operator.id };
+  return { type: "company", companyId: company.id };
+}
+
+function certificateFields(c: CertificateSummary, scope: string): [string, string | number | undefined][] {
+  return [
+    ["id", c.id],
+    ["name", c.name],
+    ["scope", scope],
+    ["type", c.certificateType],
+    ["environment", c.environment],
+    ["mode", c.mode],
+    ["serial", c.serialNumber],
+    ["subject", c.subject],
+    ["identifier", `${c.subjectIdentifierType} ${c.subjectIdentifierValue}`],
+    ["valid from", c.validFrom.toISOString()],
+    ["valid to", c.validTo.toISOString()],
+    ["days to expiry", c.daysToExpiry],
+    ["state", c.state],
+    ["password sealed", c.passwordSealed ? "yes" : "no"],
+    ["revoked", c.revokedAt === null ? undefined : `${c.revokedAt.toISOString()} (${c.revocationReason ?? ""})`],
+  ];
+}
+
+// ------------------------------------------------------------------------------------------------
+// list, show
+// ------------------------------------------------------------------------------------------------
+
+function registerList(group: Command, env: CommandEnv): void {
+  const cmd = group
+    .command("list")
+    .summary("list certificates with days to expiry")
+    .description("List certificates, soonest expiry first: scope, type, environment, mode, serial, valid to, days to expiry and state.\nWith --json: an array. --branch and the operator options need --company.")
+    .option("--company <nip>", "only this company's certificates")
+    .option("--branch <code>", "only this branch's own certificates");
+  addOperatorReferenceOptions(cmd);
+  addEnvironmentOption(cmd, false);
+  addTypeOption(cmd, false);
+  cmd
+    .addOption(new Option("--status <status>", "active (not revoked, not expired), expired or revoked").choices(["active", "expired", "revoked"]))
+    .option("--expiring-within <days>", "only active certificates expiring within this many days, e.g. 60d");
+  addStoreOptions(cmd).addHelpText(
+    "after",
+    examples(["ksef-certs cert list", "ksef-certs cert list --company 5265877635 --environment production --type Offline", "ksef-certs cert list --expiring-within 60d --json"]),
+  );
+  cmd.action(async (opts: CertListOptions) => {
+    const out = new Output(env.io, opts.json === true);
+    const at = nowOf(env.io);
+    const within = opts.expiringWithin === undefined ? undefined : parseDays(opts.expiringWithin, "--expiring-within");
+    if (opts.company === undefined && (opts.branch !== undefined || opts.operator !== undefined || opts.operatorPesel !== undefined)) {
+      throw new KsefCertsError("VALIDATION", "--branch, --operator and --operator-pesel name things within a company: add --company NIP.");
+    }
+    const rows = await withStore(env, opts, async (s) => {
+      let ids: { companyId?: string; branchId?: string; operatorId?: string } = {};
+      if (opts.company !== undefined) {
+        const company = await companyByNip(s.db, opts.company);
+        ids = { companyId: company.id };
+        if (opts.branch !== undefined) ids = { ...ids, branchId: (await branchByCode(s.db, company, opts.branch)).id };
+        const operator = await operatorByReference(s.db, company, opts);
+        if (operator !== undefined) ids = { ...ids, operatorId: operator.id };
+      }
+      const list = await listCertificates(s.db, {
+        ...ids,
+        ...(opts.environment === undefined ? {} : { environment: opts.environment }),
+        ...(opts.type === undefined ? {} : { certificateType: opts.type }),
+        ...(opts.status === undefined ? {} : { status: opts.status }),
+        ...(within === undefined ? {} : { expiringWithinDays: within }),
+        at,
+      });
+      const labels = new ScopeLabels(s.db);
+      return Promise.all(list.map(async (c) => ({ c, label: await labels.of(c) })));
+    });
+    out.result(
+      rows.map(({ c, label }) => certificateJson(c, label)),
+      rows.length === 0
+        ? ["no certificates match"]
+        : table(
+            CERTIFICATE_COLUMNS,
+            rows.map(({ c, label }) => certificateRow(c, label)),
+          ),
+    );
+  });
+}
+
+function registerShow(group: Command, env: CommandEnv): void {
+  const cmd = group.command("show").summary("show one certificate").description("Show one certificate of the registry (never its key or password).").argument("<id>", "the certificate id (see `cert list`)");
+  addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs cert show 0b8e…", "ksef-certs cert show 0b8e… --json"]));
+  cmd.action(async (id: string, opts: StoreOptions) => {
+    const out = new Output(env.io, opts.json === true);
+    const at = nowOf(env.io);
+    const { summary, der, label } = await withStore(env, opts, async (s) => {
+      const { certificateDer, ...rest } = await getCertificate(s.db, id, at);
+      return { summary: rest, der: certificateDer, label: await new ScopeLabels(s.db).of(rest) };
+    });
+    const info = parseCertificate(der);
+    out.result({ certificate: { ...certificateJson(summary, label), issuer: info.issuerText, certificatePem: encodePem("CERTIFICATE", der) } }, [
+      ...formatFields([...certificateFields(summary, label.text), ["issuer", info.issuerText], ["fingerprint", summary.fingerprint]], 0),
+    ]);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// resolve
+// ------------------------------------------------------------------------------------------------
+
+function registerResolve(group: Command, env: CommandEnv): void {
+  const cmd = group
+    .command("resolve")
+    .summary("which certificate an operator/branch/company uses")
+    .description(
+      "Resolve the certificate to use: the operator's current valid certificate, else the branch's, else the company's\n" +
+        "(as ERP adapters do). Prints the certificate and the rule that matched, or fails with NOT_FOUND (exit 7)\n" +
+        "listing the rules tried.",
+    )
+    .requiredOption("--company <nip>", "the company's NIP")
+    .option("--branch <code>", "the branch the operator works at");
+  addOperatorReferenceOptions(cmd);
+  addEnvironmentOption(cmd, true);
+  addTypeOption(cmd, true);
+  cmd.option("--at <date>", "the moment it must be valid at (YYYY-MM-DD or ISO date-time; default now)");
+  addStoreOptions(cmd).addHelpText(
+    "after",
+    examples([
+      "ksef-certs cert resolve --company 5265877635 --branch 001 --operator-pesel 44051401458 --environment production --type Authentication",
+      "ksef-certs cert resolve --company 5265877635 --environment test --type Offline --at 2026-03-01 --json",
+    ]),
+  );
+  cmd.action(async (opts: CertResolveOptions) => {
+    const out = new Output(env.io, opts.json === true);
+    const at = opts.at === undefined ? nowOf(env.io) : parseDate(opts.at, "--at");
+    const { resolution, label } = await withStore(env, opts, async (s) => {
+      const company = await companyByNip(s.db, opts.company);
+      const branch = opts.branch === undefined ? undefined : await branchByCode(s.db, company, opts.branch);
+      const operator = await operatorByReference(s.db, company, opts);
+      const r = await certificateFor(s.db, {
+        companyId: company.id,
+        ...(branch === undefined ? {} : { branchId: branch.id }),
+        ...(operator === undefined ? {} : { operatorId: operator.id }),
+        environment: opts.environment,
+        certificateType: opts.type,
+        at,
+      });
+      return { resolution: r, label: r.found ? await new ScopeLabels(s.db).of(r.certificate) : undefined };
+    });
+    if (!resolution.found || label === undefined) {
+      throw new KsefCertsError(
+        "NOT_FOUND",
+        `No valid current ${opts.type} certificate for ${opts.environment} at ${at.toISOString()}; rules tried: ${resolution.tried.join(", ")}.`,
+        {
+          hint: "Import or enroll one (`ksef-certs cert import`), or check `ksef-certs cert list --company …` for expired or revoked ones.",
+          details: { tried: resolution.tried.join(","), environment: opts.environment, certificateType: opts.type, at: at.toISOString() },
+        },
+      );
+    }
+    out.result({ rule: resolution.rule, tried: resolution.tried, certificate: certificateJson(resolution.certificate, label) }, [
+      `matched rule: ${resolution.rule} (tried ${resolution.tried.join(" → ")})`,
+      ...formatFields(certificateFields(resolution.certificate, label.text)),
+    ]);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// expiring, gaps
+// ------------------------------------------------------------------------------------------------
+
+async function companyIdOf(db: Db, nip: string | undefined): Promise<{ companyId?: string }> {
+  return nip === undefined ? {} : { companyId: (await companyByNip(db, nip)).id };
+}
+
+function reportFilter(opts: CertReportOptions): { environment?: Environment; certificateType?: CertificateTypeName } {
+  return { ...(opts.environment === undefined ? {} : { environment: opts.environment }), ...(opts.type === undefined ? {} : { certificateType: opts.type }) };
+}
+
+function registerExpiring(group: Command, env: CommandEnv): void {
+  const cmd = group
+    .command("expiring")
+    .summary("renewal warnings: current certificates expiring soon without a successor")
+    .description("Current certificates that expire within --within days and have no queued successor taking over in time.\nWith --json: an array of { certificate, reason, successor }.")
+    .option("--within <days>", "the warning window, e.g. 60d", "60d")
+    .option("--company <nip>", "only this company");
+  addEnvironmentOption(cmd, false);
+  addTypeOption(cmd, false);
+  addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs cert expiring --within 60d", "ksef-certs cert expiring --within 30d --company 5265877635 --json"]));
+  cmd.action(async (opts: CertReportOptions) => {
+    const out = new Output(env.io, opts.json === true);
+    const at = nowOf(env.io);
+    const withinDays = parseDays(opts.within ?? "60d", "--within");
+    const rows = await withStore(env, opts, async (s) => {
+      const warnings = await renewalWarnings(s.db, { at, withinDays, ...(await companyIdOf(s.db, opts.company)), ...reportFilter(opts) });
+      const labels = new ScopeLabels(s.db);
+      return Promise.all(warnings.map(async (w) => ({ w, label: await labels.of(w.certificate) })));
+    });
+    out.result(
+      rows.map(({ w, label }) => ({ certificate: certificateJson(w.certificate, label), reason: w.reason, successor: w.successor })),
+      rows.length === 0
+        ? [`no current certificate expires within ${withinDays} days without a successor`]
+        : table(
+            [...CERTIFICATE_COLUMNS, "WHY"],
+            rows.map(({ w, label }) => [...certificateRow(w.certificate, label), w.reason === "noSuccessor" ? "no successor" : "successor starts later"]),
+          ),
+    );
+  });
+}
+
+function registerGaps(group: Command, env: CommandEnv): void {
+  const cmd = group
+    .command("gaps")
+    .summary("coverage gaps: scopes without a valid certificate on a date")
+    .description(
+      "Every scope (company, branch, operator) that will have no valid certificate of a type on --on, per environment\n" +
+        "and type, with the certificate that ended before it and what resolution would fall back to. With --json: an array.",
+    )
+    .requiredOption("--on <date>", "the date to check (YYYY-MM-DD or ISO date-time)")
+    .option("--company <nip>", "only this company");
+  addEnvironmentOption(cmd, false);
+  addTypeOption(cmd, false);
+  addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs cert gaps --on 2026-07-01 --environment production", "ksef-certs cert gaps --on 2026-07-01 --type Offline --json"]));
+  cmd.action(async (opts: CertReportOptions) => {
+    const out = new Output(env.io, opts.json === true);
+    const on = parseDate(opts.on ?? "", "--on");
+    const at = nowOf(env.io);
+    const gaps = await withStore(env, opts, async (s) => coverageGaps(s.db, { on, at, ...(await companyIdOf(s.db, opts.company)), ...reportFilter(opts) }));
+    const scopeText = (g: (typeof gaps)[number]): string =>
+      g.scope.type === "company" ? `company ${g.label.companyNip}` : g.scope.type === "branch" ? `branch ${g.label.companyNip}/${g.label.branchCode ?? "?"}` : `operator ${g.label.companyNip}/${g.label.operatorName ?? "?"}`;
+    out.result(
+      gaps,
+      gaps.length === 0
+        ? [`every scope has a valid certificate on ${on.toISOString().slice(0, 10)}`]
+        : table(
+            ["SCOPE", "ENV", "TYPE", "LAST CERTIFICATE", "FALLBACK"],
+            gaps.map((g) => [
+              scopeText(g),
+              g.environment,
+              g.certificateType,
+              g.endedCertificate === null ? "-" : `${g.endedCertificate.serialNumber} (${g.endedCertificate.state}, to ${g.endedCertificate.validTo.toISOString().slice(0, 10)})`,
+              g.fallback ?? "none",
+            ]),
+          ),
+    );
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// export
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * A file name from a certificate name: letters, digits, `.`, `_` and `-` kept, runs of anything else
+ * become `_`, no leading dot; the serial when nothing is left.
+ * @param name the certificate name
+ * @param serial its serial, the fallback
+ */
+export function exportBaseName(name: string, serial: string): string {
+  const base = name
+    .normalize("NFC")
+    .replace(/[^\p{L}\p{N}._-]+/gu, "_")
+    .replace(/^[._]+/, "")
+    .replace(/_+$/, "");
+  return Array.from(base).slice(0, 100).join("") || serial;
+}
+
+function registerExport(group: Command, env: CommandEnv): void {
+  const cmd = group
+    .command("export")
+    .summary("write a certificate's .crt and .key (or a .p12)")
+    .description(
+      "Write NAME.crt (PEM) and NAME.key (the stored encrypted key, byte for byte, mode 0600) into --out-dir, or with --p12\n" +
+        "one NAME.p12 (mode 0600) protected by the key's password. The .p12 needs the key's password: the sealed one when\n" +
+        "it was stored with --seal-password and a master key is configured, else asked (or --password-file/--password-stdin).\n" +
+        "Files are written atomically; existing files are not replaced without --force.",
+    )
+    .argument("<id>", "the certificate id (see `cert list`)")
+    .requiredOption("--out-dir <dir>", "the folder to write into")
+    .option("--p12", "write a PKCS#12 file instead of the .crt/.key pair")
+    .option("--file-name <base>", "base name of the files (default: the certificate name)");
+  addPasswordOptions(cmd, "the key (for --p12)");
+  addForceOption(cmd);
+  addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs cert export 0b8e… --out-dir ./out", "ksef-certs cert export 0b8e… --out-dir ./out --p12 --password-stdin < key.pass"]));
+  cmd.action(async (id: string, opts: CertExportOptions) => {
+    await certExport(env, id, opts);
+  });
+}
+
+/**
+ * Runs `cert export`.
+ * @param env the run's surface and state
+ * @param id the certificate id
+ * @param opts parsed options
+ * @throws {KsefCertsError} NOT_FOUND for an unknown id; CONFLICT when a target exists without `--force`;
+ *   PASSWORD_REQUIRED/WRONG_PASSWORD for `--p12`; FORBIDDEN when the sealed password does not open with the master key; file-system codes
+ */
+export async function certExport(env: CommandEnv, id: string, opts: CertExportOptions): Promise<void> {
+  const { io } = env;
+  const out = new Output(io, opts.json === true);
+  const at = nowOf(io);
+  const { summary, secrets } = await withStore(env, opts, async (s) => {
+    const { certificateDer: _der, ...rest } = await getCertificate(s.db, id, at);
+    return { summary: rest, secrets: await getCertificateSecrets(s.db, id) };
+  });
+  const base = opts.fileName ?? exportBaseName(summary.name, summary.serialNumber);
+  if (base.includes("/") || base.includes("\\") || base === "" || base === "." || base === "..") {
+    throw new KsefCertsError("VALIDATION", "--file-name is a base name, without a folder.", { hint: "Use --out-dir for the folder." });
+  }
+  const join = (ext: string): string => `${opts.outDir.replace(/[/\\]+$/, "")}/${base}.${ext}`;
+  const force = opts.force === true;
+  let files: OutputFile[];
+  if (opts.p12 === true) {
+    await checkOutputs(io, [join("p12")], force);
+    let password: string | undefined;
+    if (secrets.sealedPassword !== null) {
+      const masterKey = await masterKeyOf(io, opts);
+      if (masterKey !== undefined) password = new TextDecoder().decode(unseal(masterKey, secrets.sealedPassword, secrets.sealedPasswordAad));
+    }
+    password ??= await new Passwords(io, { input: { file: opts.passwordFile, stdin: opts.passwordStdin } }).existing(`the key of certificate ${summary.serialNumber}`);
+    const key = await readPrivateKey(secrets.keyFile, { password });
+    const p12 = await exportPkcs12({ certificate: secrets.certificateDer, privateKey: key.key, password, friendlyName: summary.name });
+    files = [{ path: join("p12"), data: p12, mode: 0o600 }];
+  } else {
+    files = [
+      { path: join("crt"), data: encodePem("CERTIFICATE", secrets.certificateDer), mode: 0o644 },
+      { path: join("key"), data: secrets.keyFile, mode: 0o600 },
+    ];
+  }
+  const written = await writeOutputs(io, files, force);
+  for (const path of written) out.note(`wrote ${path}`);
+  out.result({ certificateId: summary.id, serialNumber: summary.serialNumber, files: written }, written.map((p) => `wrote ${p}`));
+}
+
+// ------------------------------------------------------------------------------------------------
+// revoke
+// ------------------------------------------------------------------------------------------------
+
+function registerRevoke(group: Command, env: CommandEnv): void {
+  const cmd = group
+    .command("revoke")
+    .summary("mark a certificate revoked in the registry (--local)")
+    .description(
+      "Mark a certificate revoked in the registry; its queued successor, if any, becomes current. Only --local is\n" +
+        "available for now: revoking in KSeF itself comes with enrollment, and without --local the command fails with\n" +
+        "UNSUPPORTED (exit 5). Revoke it in KSeF (the KSeF web app) as well.",
+    )
+    .argument("<id>", "the certificate id (see `cert list`)")
+    .addOption(new Option("--reason <reason>", "why").choices(REVOCATION_REASONS).default("Unspecified"))
+    .option("--local", "only mark it revoked in this registry (required for now)");
+  addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs cert revoke 0b8e… --reason Superseded --local"]));
+  cmd.action(async (id: string, opts: CertRevokeOptions) => {
+    const out = new Output(env.io, opts.json === true);
+    if (opts.local !== true) {
+      throw new KsefCertsError("UNSUPPORTED", "Revoking a certificate in KSeF is not available in ksef-certs yet.", {
+        hint: "Revoke it in the KSeF web app, then run this command again with --local to record it here.",
+        details: { scheme: "ksef-revocation" },
+      });
+    }
+    const at = nowOf(env.io);
+    const { result, label } = await withStore(env, opts, async (s) => {
+      const r = await revokeCertificateLocally(s.db, id, opts.reason, { actor: cliActor(env.io), at });
+      return { result: r, label: await new ScopeLabels(s.db).of(r.certificate) };
+    });
+    out.result({ certificate: certificateJson(result.certificate, label), promoted: result.promoted ?? null }, [
+      `revoked ${result.certificate.serialNumber} locally (${opts.reason})`,
+      ...(result.promoted === undefined ? [] : [`queued certificate ${result.promoted.certificateId} is now current`]),
+    ]);
+  });
+}
