@@ -12,7 +12,7 @@ import { recordCertificate, sealedPasswordAad } from "../registry/certificates.j
 import { verifyAuditLog } from "../store/audit.js";
 import { describeEachDb } from "../store/__fixtures__/test-db.js";
 import type { Db } from "../store/db.js";
-import { seal, unseal } from "../store/seal.js";
+import { unseal } from "../store/seal.js";
 import { auditLog, branches, certificates, companies, enrollments, operators, workstations } from "../store/schema.js";
 import { signXml } from "../xades/sign.js";
 import { FAKE_ENROLLMENT_DATA, FakeKsef, statusError, type FakeOp } from "./__fixtures__/fake-ksef.js";
@@ -22,7 +22,7 @@ const T0 = Date.parse("2026-03-01T12:00:00Z");
 const DAY = 86_400_000;
 const PASSWORD = "Klucz-Testowy-2026!";
 const MASTER_KEY = randomBytes(32);
-const sealer = sealerFromMasterKey(MASTER_KEY, { seal, unseal });
+const sealer = sealerFromMasterKey(MASTER_KEY);
 
 /** The operator's own Authentication certificate (signs automatic logins) and its key. */
 let person: { keys: KeyPair; der: Uint8Array; keyFile: Uint8Array };

@@ -29,6 +29,7 @@ import { checkPassword, type PasswordProfile } from "../policies/password.js";
 import { DEFAULT_MAX_ACTIVE, recordCertificate, scopeOf, sealedPasswordAad, slotCondition, type Scope } from "../registry/certificates.js";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
+import { seal, unseal } from "../store/seal.js";
 import { branches, certificates, companies, enrollments, workstations } from "../store/schema.js";
 import type { XadesSigner } from "../xades/template.js";
 import { signAuthTokenRequest } from "../xades/sign.js";
@@ -275,15 +276,12 @@ export function enrollmentSessionAad(enrollmentId: string): string {
 }
 
 /**
- * A sealer bound to one master key, over `seal`/`unseal` of `src/store/seal.ts`.
+ * A sealer bound to one master key, over `seal`/`unseal` of `src/store/seal.ts` (AES-256-GCM, AAD-bound).
  * @param masterKey 32 bytes (`loadMasterKey`)
- * @param sealFns the store's `seal` and `unseal` (passed in so this module does not load the key-file code)
+ * @returns the {@link EnrollmentSealer} for `EnrollmentDeps.sealer`
  */
-export function sealerFromMasterKey(
-  masterKey: Uint8Array,
-  sealFns: { seal(key: Uint8Array, plain: Uint8Array, aad: string): Uint8Array; unseal(key: Uint8Array, sealed: Uint8Array, aad: string): Uint8Array },
-): EnrollmentSealer {
-  return { seal: (plain, aad) => sealFns.seal(masterKey, plain, aad), unseal: (sealed, aad) => sealFns.unseal(masterKey, sealed, aad) };
+export function sealerFromMasterKey(masterKey: Uint8Array): EnrollmentSealer {
+  return { seal: (plain, aad) => seal(masterKey, plain, aad), unseal: (sealed, aad) => unseal(masterKey, sealed, aad) };
 }
 
 const PRE_AUTH_STATES: readonly string[] = ["key_generated", "authenticating", "awaiting_signature"];
