@@ -58,6 +58,10 @@ beforeAll(async () => {
   serials["company"] = (await issue("company", "Authentication", 730)).serial;
   serials["next"] = (await issue("next", "Authentication", 700)).serial;
   await issue("other", "Authentication", 300);
+  serials["offline"] = (await issue("offline", "Offline", 300)).serial;
+  // openssl reads line 2 for -passout when both name the same file.
+  writeFileSync(join(dir, "pw-out.txt"), `${PASSWORD}\n`);
+  openssl(dir, ["pkcs12", "-export", "-inkey", "offline.key", "-in", "offline.crt", "-passin", "file:pw.txt", "-passout", "file:pw-out.txt", "-out", "offline.p12"]);
 });
 
 afterAll(() => {
@@ -166,21 +170,27 @@ describe("registry commands on an embedded database", () => {
     expect(company.code, company.stderr).toBe(0);
     expect(company.stdout).toContain(serials["company"]);
     expect(company.stdout).toMatch(/days to expiry:\s+728/);
+
+    const p12 = await cli(["cert", "import", "--company", NIP, "--branch", "002", "--environment", "demo", "--p12", "offline.p12", "--password-stdin", "--json"], { stdin: `${PASSWORD}\n` });
+    expect(p12.code, p12.stdout).toBe(0);
+    expect(p12.json<{ certificate: Json }>().certificate).toMatchObject({ certificateType: "Offline", environment: "demo", serialNumber: serials["offline"], scope: { type: "branch", branchCode: "002" } });
+    const twice = await cli(["cert", "import", "--company", NIP, "--branch", "002", "--environment", "demo", "--p12", "offline.p12", "--password-stdin", "--json"], { stdin: `${PASSWORD}\n` });
+    expect(twice.code).toBe(8);
   });
 
   it("lists with days to expiry and filters", async () => {
     const now = new Date();
-    const all = (await cli(["cert", "list", "--json"], { now })).json<Json[]>();
+    const all = (await cli(["cert", "list", "--type", "Authentication", "--json"], { now })).json<Json[]>();
     expect(all.map((c) => c["serialNumber"])).toEqual([serials["branch"], serials["op"], serials["company"]]);
     for (const c of all) expect(c["daysToExpiry"]).toBe(Math.floor((Date.parse(c["validTo"] as string) - now.getTime()) / DAY));
     expect(all.map((c) => c["daysToExpiry"])).toEqual([48, 398, 728]);
-    const human = await cli(["cert", "list", "--company", NIP], { now });
+    const human = await cli(["cert", "list", "--company", NIP, "--environment", "test"], { now });
     expect(human.stdout.split("\n")[0]).toMatch(/^ID\s+SCOPE\s+TYPE\s+ENV\s+MODE\s+SERIAL\s+VALID TO\s+DAYS\s+STATE$/);
     expect(human.stdout).toMatch(new RegExp(`branch ${NIP}/001\\s+Authentication\\s+test\\s+current\\s+${serials["branch"]}\\s+\\S+\\s+48\\s+active`));
     const soon = (await cli(["cert", "list", "--expiring-within", "60d", "--json"], { now })).json<Json[]>();
     expect(soon.map((c) => c["serialNumber"])).toEqual([serials["branch"]]);
     expect((await cli(["cert", "list", "--company", NIP, "--branch", "001", "--json"])).json<Json[]>()).toHaveLength(1);
-    expect((await cli(["cert", "list", "--type", "Offline", "--json"])).json<Json[]>()).toEqual([]);
+    expect((await cli(["cert", "list", "--type", "Offline", "--json"])).json<Json[]>().map((c) => c["serialNumber"])).toEqual([serials["offline"]]);
     expect((await cli(["cert", "list", "--environment", "production", "--json"])).json<Json[]>()).toEqual([]);
     // In 100 days the branch certificate has expired.
     const later = (await cli(["cert", "list", "--status", "expired", "--json"], { now: new Date(now.getTime() + 100 * DAY) })).json<Json[]>();
@@ -244,7 +254,7 @@ describe("registry commands on an embedded database", () => {
     const refused = await cli(args, { stdin: `${PASSWORD}\n` });
     expect(refused.code).toBe(2);
     expect(refused.json<{ error: Json }>().error["message"]).toContain("--seal-password needs a master key");
-    expect((await cli(["cert", "list", "--json"])).json<Json[]>()).toHaveLength(3);
+    expect((await cli(["cert", "list", "--json"])).json<Json[]>()).toHaveLength(4);
 
     const masterKey = randomBytes(32).toString("base64");
     const env = { KSEF_CERTS_MASTER_KEY: masterKey };
@@ -296,10 +306,10 @@ describe("registry commands on an embedded database", () => {
     expect(ok.code, ok.stdout).toBe(0);
     const v = ok.json<Json>();
     expect(v["ok"]).toBe(true);
-    // company, 2 branches, operator, workstation, 4 imports, revoke, promotion.
-    expect(v["entries"]).toBe(11);
+    // company, 2 branches, operator, workstation, 5 imports, revoke, promotion.
+    expect(v["entries"]).toBe(12);
     const human = await cli(["audit", "verify"]);
-    expect(human.stdout).toContain("audit log OK: 11 entries checked");
+    expect(human.stdout).toContain("audit log OK: 12 entries checked");
 
     const store = await openStore({ dataDir, env: {} });
     try {
