@@ -95,6 +95,29 @@ describe("watchInbox", () => {
     expect(inboxFiles()).toEqual([]);
   });
 
+  test("a writer pausing longer than the stability threshold mid-file: the half file is not set aside, the whole one is handled", async () => {
+    const p = pendingFor("long-pause");
+    const bytes = await signedFor(person, p);
+    const seen = await start([p], { incompleteGraceMs: 5_000 });
+    const half = Math.floor(bytes.byteLength / 2);
+    writeFileSync(join(inbox, "pobrany.xml"), bytes.subarray(0, half));
+    await sleep(800); // far over stabilityMs (150): the half file is read, and is not XML yet
+    expect(files(join(inbox, "failed"))).toEqual([]);
+    writeFileSync(join(inbox, "pobrany.xml"), bytes);
+    await until("the signed file", () => seen.processed.length === 1);
+    expect(seen.signed).toHaveLength(1);
+    expect(Buffer.from(seen.signed[0]?.bytes ?? []).equals(bytes)).toBe(true);
+    expect(seen.problems).toEqual([]);
+  });
+
+  test("a broken file is set aside once it has stayed broken for the grace period", async () => {
+    const seen = await start([pendingFor("broken")], { incompleteGraceMs: 400 });
+    writeFileSync(join(inbox, "uciety.xml"), "<AuthTokenRequest><Challenge>");
+    await until("the broken file set aside", () => seen.problems.length === 1);
+    expect(seen.problems[0]).toMatchObject({ kind: "rejected" });
+    expect(files(join(inbox, "failed"))).toContain("uciety.xml");
+  });
+
   test("a rescan that finds a file still being written waits until it is complete", async () => {
     const p = pendingFor("rescan-mid-write");
     const bytes = await signedFor(person, p);

@@ -95,6 +95,12 @@ export interface WatchInboxOptions {
   readonly rescanIntervalMs?: number;
   /** How long a file must stay unchanged before it is read, ms; default 400 (libraries.md §6). */
   readonly stabilityMs?: number;
+  /**
+   * How long a file that is not (yet) well-formed XML is left alone after its last change before it is set aside
+   * as broken, ms; default 15 000. A person's program may pause longer than `stabilityMs` mid-write (a browser
+   * download, a copy over the network): a truncated AuthTokenRequest is "not XML" until its last bytes arrive.
+   */
+  readonly incompleteGraceMs?: number;
   /** Gap between the two size/mtime checks and chokidar's write-finish polling, ms; default 100. */
   readonly pollIntervalMs?: number;
   /** Largest file read, bytes; default {@link MAX_HANDOFF_FILE_BYTES}. Bigger files go to `failed/` unread. */
@@ -160,6 +166,7 @@ class Watcher implements InboxWatcher {
   readonly inboxDir: string;
   private readonly o: WatchInboxOptions;
   private readonly stabilityMs: number;
+  private readonly incompleteGraceMs: number;
   private readonly pollMs: number;
   private readonly maxBytes: number;
   private readonly now: () => Date;
@@ -176,6 +183,7 @@ class Watcher implements InboxWatcher {
     this.inboxDir = inbox;
     this.o = options;
     this.stabilityMs = options.stabilityMs ?? 400;
+    this.incompleteGraceMs = options.incompleteGraceMs ?? 15_000;
     this.pollMs = options.pollIntervalMs ?? 100;
     this.maxBytes = options.maxBytes ?? MAX_HANDOFF_FILE_BYTES;
     this.now = options.now ?? (() => new Date());
@@ -303,6 +311,13 @@ class Watcher implements InboxWatcher {
 
     const classification = await classifySignedFile(bytes, this.o.pending(), { now: this.now(), maxBytes: this.maxBytes });
     if (classification.kind === "unsigned" && this.o.keepUnsigned === true) return;
+    const quietMs = Date.now() - third.mtimeMs;
+    if (classification.kind === "rejected" && (classification.reason === "not-xml" || classification.reason === "not-utf8") && quietMs < this.incompleteGraceMs) {
+      // Possibly still being written (a truncated file is not well-formed): look again once the grace is over;
+      // more bytes arriving meanwhile bring a change event sooner.
+      this.scheduleLater(path, Math.max(this.stabilityMs, this.incompleteGraceMs - quietMs));
+      return;
+    }
     if (classification.kind !== "signed") {
       const params = { classification, fileName: name };
       const movedTo = await this.setAside(path, FAILED_DIR, problemMessage(classification.kind, params), file);
