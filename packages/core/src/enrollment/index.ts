@@ -25,3 +25,4 @@ export {
 } from "./service.js";
 export { ENROLLMENT_STATES, FINAL_ENROLLMENT_STATES, SENT_ENROLLMENT_STATES, isEnrollmentState, type EnrollmentState } from "./states.js";
 export { createFolderHandoff, type FolderHandoffOptions } from "./folder-handoff.js";
+export { openKsefSession, type KsefSessionClient, type OpenKsefSessionInput } from "./authenticate.js";
