@@ -5,7 +5,7 @@
  * Targets checked here: key decrypt and key encrypt (KSeF web app layout, PBKDF2 100 000) within
  * 1.15x of raw PBKDF2 + AES-256-CBC; XAdES signing against the peer client (xades.ts); KOD II links
  * per second (qr.ts). Exit code 1 if a target is missed, so a regression is loud.
- * `BENCH_ONLY=crypto|xades|qr` runs one part.
+ * `BENCH_ONLY=crypto|xades|qr|registry` runs one part.
  */
 import "reflect-metadata";
 import { createCipheriv, createDecipheriv, createPrivateKey, hash, generateKeyPairSync, pbkdf2, pbkdf2Sync, randomBytes, sign } from "node:crypto";
@@ -18,6 +18,7 @@ import { issueKsefLikeCertificate } from "../crypto/testing/ksef-like-certificat
 import type { EnrollmentData } from "../crypto/types.js";
 import { benchGroup } from "./harness.js";
 import { benchKod2 } from "./qr.js";
+import { benchRegistry } from "./registry.js";
 import { benchXades } from "./xades.js";
 
 const ITERATIONS = KSEF_KEY_ENCRYPTION.iterations ?? 100_000;
@@ -159,6 +160,7 @@ const only = process.env.BENCH_ONLY;
 if (only === undefined || only === "crypto") await benchCrypto();
 if (only === undefined || only === "xades") missed.push(...(await benchXades()));
 if (only === undefined || only === "qr") check("KOD II EC links per second", (await benchKod2()).targetMet);
+if (only === undefined || only === "registry") await benchRegistry();
 
 if (missed.length > 0) {
   console.log(`\ntargets missed: ${missed.join(", ")}`);
