@@ -26,7 +26,7 @@ import {
   type Operator,
 } from "@ksef-certs/core/registry";
 import { openStore, verifyAuditLog, type Store } from "@ksef-certs/core/store";
-import { selfSignedCertificate } from "@ksef-certs/core/testing";
+import { createScratchDatabase, selfSignedCertificate, type ScratchDatabase } from "@ksef-certs/core/testing";
 import { signXml } from "@ksef-certs/core/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 
@@ -34,8 +34,13 @@ const NIP = "5265877635";
 const PASSWORD = "Klucz-KSeF-2026-bezpieczny!";
 const meta = { actor: "test:e2e" };
 
+const KINDS = process.env.KSEF_CERTS_TEST_DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as const);
+
+for (const kind of KINDS) {
+describe(`the registry's main job against the simulator [${kind}]`, () => {
 let sim: RunningSimulator;
 let store: Store;
+let scratch: ScratchDatabase | undefined;
 let folders: string;
 let outbox: string;
 let inbox: string;
@@ -82,8 +87,14 @@ async function enrollAutomatically(service: EnrollmentService, input: Parameters
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ enrollmentDelayMs: 150 });
-  store = await openStore({ dataDir: ":memory:" });
+  // Jan (PESEL) holds more than KSeF's published 6 here; raised as KSeF TEST allows (POST /testdata/limits/subject/certificate).
+  sim = await startSimulator({ enrollmentDelayMs: 150, certificateLimits: { Pesel: { maxEnrollments: 50, maxCertificates: 20 } } });
+  if (kind === "postgres") {
+    scratch = await createScratchDatabase(process.env.KSEF_CERTS_TEST_DATABASE_URL ?? "");
+    store = await openStore({ databaseUrl: scratch.url });
+  } else {
+    store = await openStore({ dataDir: ":memory:" });
+  }
   folders = await mkdtemp(join(tmpdir(), "ksef-handoff-"));
   outbox = join(folders, "do-podpisu");
   inbox = join(folders, "podpisane");
@@ -110,11 +121,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await store.close();
+  await scratch?.drop();
   await sim.close();
   await rm(folders, { recursive: true, force: true });
 });
 
-describe("the registry's main job against the simulator", () => {
+
   it("enrolls Jan's Authentication certificate through the folder hand-off, signed by Jan and dropped slowly under an odd name", async () => {
     const service = createEnrollmentService(deps());
     const workstationId = (await store.db.query.workstations.findFirst())?.id ?? "";
@@ -212,9 +224,43 @@ describe("the registry's main job against the simulator", () => {
     expect((await certificateFor(store.db, { operatorId: anna.id, branchId: krk.id, environment: "test", certificateType: "Offline" })).found).toBe(true);
   });
 
+  it.each(["key_generated", "authenticated", "submitting"] as const)(
+    "resumes an enrollment killed at %s, without enrolling a key twice",
+    async (step) => {
+      const scopes = {
+        key_generated: { type: "operator", operatorId: anna.id },
+        authenticated: { type: "operator", operatorId: piotr.id },
+        submitting: { type: "branch", branchId: krk.id },
+      } as const;
+      const first = createEnrollmentService(deps());
+      const requested = await first.request(
+        { scope: scopes[step], environment: "test", certificateType: "Authentication", mode: "current", name: `Zabity na ${step}`, authMethod: "certificate", signingCertificateId: certs.janAuth, keyPassword: PASSWORD, sealPassword: true },
+        meta,
+      );
+      const created = sim.state.counters.enrollmentsCreated;
+      const kill = new AbortController();
+      const killed = createEnrollmentService({
+        ...deps(),
+        onProgress: (e) => {
+          if (e.state === step) kill.abort();
+        },
+      });
+      await expect(killed.run(requested.id, { signal: kill.signal })).rejects.toBeDefined();
+      const resumed = createEnrollmentService({ ...deps(), reconcileGraceMs: 1_500, reconcilePollMs: 250 });
+      const result = await resumed.run(requested.id, { signal: AbortSignal.timeout(60_000) });
+      expect(result.outcome, result.message).toBe("completed");
+      // One certificate in KSeF for this enrollment: either the first key's (adopted) or a fresh key's, never both.
+      expect(sim.state.counters.enrollmentsCreated - created).toBe(1);
+      const scope = scopes[step];
+      const where = scope.type === "operator" ? { operatorId: scope.operatorId } : { branchId: scope.branchId };
+      expect(await listCertificates(store.db, { ...where, environment: "test", certificateType: "Authentication" })).toHaveLength(1);
+    },
+  );
+
   it("kept an intact audit log of all of it", async () => {
     const v = await verifyAuditLog(store.db);
     expect(v.ok).toBe(true);
     expect(v.entries).toBeGreaterThan(20);
   });
 });
+}

@@ -12,3 +12,4 @@ export {
   type TestCertificateAuthority,
 } from "./ksef-like-certificate.js";
 export type { NameAttributeInput } from "../dn.js";
+export { createScratchDatabase, type ScratchDatabase } from "../../store/testing.js";
