@@ -9,6 +9,7 @@ import { registerAudit } from "./commands/audit.js";
 import { registerCert } from "./commands/cert.js";
 import { registerConvert } from "./commands/convert.js";
 import { registerCsr } from "./commands/csr.js";
+import { registerEnrollment } from "./commands/enrollment.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerKeygen } from "./commands/keygen.js";
 import { registerBranch, registerCompany, registerOperator, registerWorkstation } from "./commands/organisation.js";
@@ -70,6 +71,10 @@ export function buildProgram(io: CliIo, state: RunState = { json: false, exitCod
         "ksef-certs csr --enrollment-data data.json --key new.key --out new.csr",
         "ksef-certs company add --nip 5265877635 --name 'Firma Sp. z o.o.'",
         "ksef-certs cert import --company 5265877635 --environment test --cert jan.crt --key jan.key",
+        "ksef-certs cert enroll --company 5265877635 --operator-pesel 44051401458 --environment test --type Authentication --name 'Jan Kowalski' --workstation kasa-1",
+        "ksef-certs cert enroll --company 5265877635 --operator-pesel 44051401458 --environment test --type Offline --name 'Jan offline' --with-certificate 0b8e…",
+        "ksef-certs enrollment resume",
+        "ksef-certs cert revoke 0b8e… --reason Superseded --with-certificate 7c1d…",
         "ksef-certs cert list --expiring-within 60d",
         "ksef-certs cert resolve --company 5265877635 --branch 001 --environment test --type Authentication",
         "ksef-certs audit verify",
@@ -80,6 +85,8 @@ the command line. Exit codes: 0 ok, 1 internal error, 2 usage or validation, 3 u
 8 output exists or a registry rule forbids the change.
 Registry commands use --data-dir DIR, else $KSEF_CERTS_DATA_DIR, else the user data folder; DATABASE_URL (from the
 environment only) selects PostgreSQL; KSEF_CERTS_MASTER_KEY / KSEF_CERTS_MASTER_KEY_FILE hold the master key.
+Commands that talk to KSeF (cert enroll, enrollment resume, cert revoke) use --ksef-url URL, else $KSEF_CERTS_KSEF_URL,
+else the official URL of the environment, and print which one first.
 `,
     );
   program.hook("preAction", (_root, action) => {
@@ -96,6 +103,7 @@ environment only) selects PostgreSQL; KSEF_CERTS_MASTER_KEY / KSEF_CERTS_MASTER_
   registerOperator(program, env);
   registerWorkstation(program, env);
   registerCert(program, env);
+  registerEnrollment(program, env);
   registerAudit(program, env);
   return program;
 }

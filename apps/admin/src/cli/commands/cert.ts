@@ -1,5 +1,5 @@
 /**
- * `ksef-certs cert import|list|show|resolve|expiring|gaps|export|revoke`: the certificates the registry
+ * `ksef-certs cert import|enroll|list|show|resolve|expiring|gaps|export|revoke`: the certificates the registry
  * holds per scope (company, branch, operator), environment and type (issue 4, items 1–3 and 7).
  *
  * Secrets: the stored key is only ever the encrypted PKCS#8 file; passwords come from the usual
@@ -8,7 +8,9 @@
  */
 import { type Command, Option } from "commander";
 import { assertKeyMatchesCertificate, encodePem, exportPkcs12, inspectPrivateKey, MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, parseCertificate, readPrivateKey } from "@ksef-certs/core/crypto";
+import { openKsefSession } from "@ksef-certs/core/enrollment";
 import { KsefCertsError } from "@ksef-certs/core/errors";
+import { KsefApiError } from "@ksef-certs/core/ksef";
 import {
   certificateFor,
   type CertificateSummary,
@@ -17,6 +19,7 @@ import {
   type Environment,
   getCertificate,
   getCertificateSecrets,
+  getCompany,
   importCertificatePair,
   importPkcs12,
   listCertificates,
@@ -31,6 +34,8 @@ import { addForceOption, addPasswordOptions, type CommandEnv, examples, type Inp
 import { formatFields, Output } from "../output.js";
 import { Passwords } from "../password.js";
 import { addStoreOptions, cliActor, masterKeyOf, nowOf, type StoreOptions, withStore } from "../store.js";
+import { addKsefUrlOption, describeKsefTarget, ksefClients, ksefTargetOf, type KsefTargetOptions } from "../ksef.js";
+import { addSigningPasswordOption, registerEnroll, SigningKeys } from "./enroll.js";
 import {
   addEnvironmentOption,
   addOperatorReferenceOptions,
@@ -100,9 +105,11 @@ export interface CertExportOptions extends StoreOptions, InputPasswordOptions {
 }
 
 /** Options of `cert revoke`. */
-export interface CertRevokeOptions extends StoreOptions {
+export interface CertRevokeOptions extends StoreOptions, KsefTargetOptions {
   readonly reason: string;
   readonly local?: boolean;
+  readonly withCertificate?: string;
+  readonly signingPasswordFile?: string;
 }
 
 /** KSeF's revocation reasons (SPEC `CertificateRevocationReason`). */
@@ -114,8 +121,9 @@ export const REVOCATION_REASONS = ["Unspecified", "Superseded", "KeyCompromise"]
  * @param env the run's surface and state
  */
 export function registerCert(program: Command, env: CommandEnv): void {
-  const group = program.command("cert").summary("import, list, resolve, export and revoke registry certificates").description("Certificates held for companies, branches and operators, per environment and type.");
+  const group = program.command("cert").summary("import, enroll, list, resolve, export and revoke registry certificates").description("Certificates held for companies, branches and operators, per environment and type.");
   registerImport(group, env);
+  registerEnroll(group, env);
   registerList(group, env);
   registerShow(group, env);
   registerResolve(group, env);
@@ -579,32 +587,104 @@ export async function certExport(env: CommandEnv, id: string, opts: CertExportOp
 function registerRevoke(group: Command, env: CommandEnv): void {
   const cmd = group
     .command("revoke")
-    .summary("mark a certificate revoked in the registry (--local)")
+    .summary("revoke a certificate in KSeF and in the registry (or only here: --local)")
     .description(
-      "Mark a certificate revoked in the registry; its queued successor, if any, becomes current. Only --local is\n" +
-        "available for now: revoking in KSeF itself comes with enrollment, and without --local the command fails with\n" +
-        "UNSUPPORTED (exit 5). Revoke it in KSeF (the KSeF web app) as well.",
+      "Revoke a certificate in KSeF, then mark it revoked in the registry; its queued successor, if any, becomes\n" +
+        "current. KSeF lets a person revoke only their own certificates, after signing in with a certificate: give\n" +
+        "--with-certificate ID, a held Authentication certificate of the same person (same PESEL/NIP), and the sign-in\n" +
+        "happens automatically (its key's password: sealed, --signing-password-file or asked). When KSeF says the\n" +
+        "certificate is already revoked (25009), it is still marked revoked here, and the output says so. --local only\n" +
+        "marks it revoked here (after revoking it elsewhere, e.g. in the KSeF web app). The KSeF used is printed first:\n" +
+        "--ksef-url, else $KSEF_CERTS_KSEF_URL, else the official one of the certificate's environment.",
     )
     .argument("<id>", "the certificate id (see `cert list`)")
-    .addOption(new Option("--reason <reason>", "why").choices(REVOCATION_REASONS).default("Unspecified"))
-    .option("--local", "only mark it revoked in this registry (required for now)");
-  addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs cert revoke 0b8e… --reason Superseded --local"]));
+    .addOption(new Option("--reason <reason>", "why (KSeF's revocation reasons)").choices(REVOCATION_REASONS).default("Unspecified"))
+    .option("--local", "only mark it revoked in this registry, without calling KSeF")
+    .option("--with-certificate <id>", "sign in to KSeF with this held Authentication certificate of the same person");
+  addSigningPasswordOption(cmd);
+  addKsefUrlOption(cmd);
+  addStoreOptions(cmd).addHelpText(
+    "after",
+    examples(["ksef-certs cert revoke 0b8e… --reason Superseded --with-certificate 7c1d…", "ksef-certs cert revoke 0b8e… --reason KeyCompromise --local"]),
+  );
   cmd.action(async (id: string, opts: CertRevokeOptions) => {
-    const out = new Output(env.io, opts.json === true);
-    if (opts.local !== true) {
-      throw new KsefCertsError("UNSUPPORTED", "Revoking a certificate in KSeF is not available in ksef-certs yet.", {
-        hint: "Revoke it in the KSeF web app, then run this command again with --local to record it here.",
-        details: { scheme: "ksef-revocation" },
-      });
-    }
-    const at = nowOf(env.io);
-    const { result, label } = await withStore(env, opts, async (s) => {
-      const r = await revokeCertificateLocally(s.db, id, opts.reason, { actor: cliActor(env.io), at });
-      return { result: r, label: await new ScopeLabels(s.db).of(r.certificate) };
-    });
-    out.result({ certificate: certificateJson(result.certificate, label), promoted: result.promoted ?? null }, [
-      `revoked ${result.certificate.serialNumber} locally (${opts.reason})`,
-      ...(result.promoted === undefined ? [] : [`queued certificate ${result.promoted.certificateId} is now current`]),
-    ]);
+    await certRevoke(env, id, opts);
   });
+}
+
+/**
+ * Runs `cert revoke`: in KSeF first (signed in with the held Authentication certificate), then locally.
+ * @param env the run's surface and state
+ * @param id the certificate id
+ * @param opts parsed options
+ * @throws {KsefCertsError} VALIDATION for `--local` with `--with-certificate` (or neither), a signing certificate that is not an
+ *   active Authentication certificate of the same environment and person; NOT_FOUND for an unknown id; CONFLICT when already
+ *   revoked here; PASSWORD_REQUIRED/WRONG_PASSWORD for the signing key; a KSeF refusal (other than 25009) with KSeF's code in the message
+ */
+export async function certRevoke(env: CommandEnv, id: string, opts: CertRevokeOptions): Promise<void> {
+  const { io } = env;
+  const out = new Output(io, opts.json === true);
+  if ((opts.local === true) === (opts.withCertificate !== undefined)) {
+    throw new KsefCertsError("VALIDATION", "Give --with-certificate ID (revoke in KSeF, signing in with that certificate) or --local (only here), one of them.", {
+      hint: "See ksef-certs cert revoke --help.",
+      violations: [{ field: "--with-certificate", rule: "revoke.where", message: "Give exactly one of --with-certificate and --local." }],
+    });
+  }
+  const at = nowOf(io);
+  const actor = cliActor(io);
+  const masterKey = opts.local === true ? undefined : await masterKeyOf(io, opts);
+  const target = opts.local === true ? undefined : ksefTargetOf(io, opts);
+  const { result, label, ksef } = await withStore(env, opts, async (s) => {
+    let ksefOutcome: "revoked" | "already-revoked" | "not-called" = "not-called";
+    if (target !== undefined && opts.withCertificate !== undefined) {
+      const { certificateDer: _d, ...cert } = await getCertificate(s.db, id.trim(), at);
+      if (cert.state === "revoked") {
+        throw new KsefCertsError("CONFLICT", `The certificate ${cert.serialNumber} is already revoked in the registry.`, { details: { id: cert.id } });
+      }
+      const { certificateDer: _d2, ...signing } = await getCertificate(s.db, opts.withCertificate.trim(), at);
+      assertCanRevokeWith(cert, signing);
+      io.stderr.write(`${describeKsefTarget(target, cert.environment)}\n`);
+      const signer = await new SigningKeys(io, s.db, masterKey, opts.signingPasswordFile).signer(signing.id);
+      const company = await getCompany(s.db, cert.companyId);
+      const client = ksefClients(target)(cert.environment);
+      io.stderr.write(`signing in to KSeF with certificate ${signing.serialNumber} (context NIP ${company.nip})\n`);
+      const session = await openKsefSession({ client, signer, contextIdentifier: { type: "Nip", value: company.nip } });
+      try {
+        await client.revokeCertificate(session, cert.serialNumber, { revocationReason: opts.reason as (typeof REVOCATION_REASONS)[number] });
+        ksefOutcome = "revoked";
+        io.stderr.write(`KSeF revoked certificate ${cert.serialNumber}\n`);
+      } catch (err) {
+        if (!(err instanceof KsefApiError) || !err.ksefCodes.includes(25009)) throw err;
+        ksefOutcome = "already-revoked";
+        io.stderr.write(`KSeF says certificate ${cert.serialNumber} is already revoked (25009); marking it revoked here too\n`);
+      }
+    }
+    const r = await revokeCertificateLocally(s.db, id.trim(), opts.reason, { actor, at });
+    return { result: r, label: await new ScopeLabels(s.db).of(r.certificate), ksef: ksefOutcome };
+  });
+  const ksefLine = ksef === "revoked" ? "in KSeF and " : ksef === "already-revoked" ? "here (KSeF had already revoked it: 25009) and " : "";
+  out.result({ certificate: certificateJson(result.certificate, label), ksef, promoted: result.promoted ?? null }, [
+    ksef === "not-called"
+      ? `revoked ${result.certificate.serialNumber} locally (${opts.reason}); KSeF was not called`
+      : `revoked ${result.certificate.serialNumber} ${ksefLine}locally (${opts.reason})`,
+    ...(result.promoted === undefined ? [] : [`queued certificate ${result.promoted.certificateId} is now current`]),
+  ]);
+}
+
+/**
+ * KSeF revokes only certificates of the signed-in identity (ksef-api.md §3.1 row 7), and signs in only
+ * with an active Authentication certificate of the same environment: checked here, before any call.
+ * @throws {KsefCertsError} VALIDATION listing what does not fit
+ */
+function assertCanRevokeWith(cert: CertificateSummary, signing: CertificateSummary): void {
+  const v: { field: string; rule: string; message: string }[] = [];
+  if (signing.certificateType !== "Authentication") v.push({ field: "--with-certificate", rule: "signingCertificate.type", message: "Only an Authentication certificate can sign in to KSeF." });
+  if (signing.state !== "active") v.push({ field: "--with-certificate", rule: "signingCertificate.valid", message: `The signing certificate is ${signing.state}.` });
+  if (signing.environment !== cert.environment) {
+    v.push({ field: "--with-certificate", rule: "signingCertificate.environment", message: `The signing certificate is from ${signing.environment}, the certificate to revoke from ${cert.environment}.` });
+  }
+  if (signing.subjectIdentifierType !== cert.subjectIdentifierType || signing.subjectIdentifierValue !== cert.subjectIdentifierValue) {
+    v.push({ field: "--with-certificate", rule: "signingCertificate.identity", message: "KSeF lets a person revoke only their own certificates: the signing certificate names another person or company." });
+  }
+  if (v.length > 0) throw new KsefCertsError("VALIDATION", `Certificate ${signing.serialNumber} cannot sign in to revoke ${cert.serialNumber}: ${v.map((x) => x.message).join(" ")}`, { violations: v });
 }
