@@ -153,6 +153,11 @@ export const certificates = pgTable(
     index("certificates_branch").on(t.branchId),
     index("certificates_operator").on(t.operatorId),
     index("certificates_expiry").on(t.environment, t.certificateType, t.validTo),
+    // Every reader runs promoteQueued and the renewal report looks up successors: both filter on mode = 'queued'
+    // (about 8 % of the rows), which without this partial index read the whole table (src/bench/registry.ts).
+    index("certificates_queued")
+      .on(t.environment, t.certificateType, t.validTo)
+      .where(sql`${t.mode} = 'queued'`),
     check(
       "certificates_scope_columns",
       sql`(${t.scopeType} = 'company' AND ${t.branchId} IS NULL AND ${t.operatorId} IS NULL) OR (${t.scopeType} = 'branch' AND ${t.branchId} IS NOT NULL AND ${t.operatorId} IS NULL) OR (${t.scopeType} = 'operator' AND ${t.operatorId} IS NOT NULL)`,

@@ -1,0 +1,1 @@
+CREATE INDEX "certificates_queued" ON "certificates" USING btree ("environment","certificate_type","valid_to") WHERE "certificates"."mode" = 'queued';
