@@ -335,6 +335,8 @@ describeEachDb("enrollment", (ctx) => {
         async () => {
           const found = (await readdir(outboxDir)).filter((n) => n.endsWith(".xml"));
           expect(found).toHaveLength(1);
+          // The file is written before the row records it: wait for both, as a person's program would see them.
+          expect((await s.get(e.id)).handoffFile).toBe(join(outboxDir, found[0] ?? ""));
           return found;
         },
         { timeout: 10_000 },

@@ -16,7 +16,7 @@
  * Every change writes its audit entry in the same transaction.
  */
 import { randomUUID } from "node:crypto";
-import { and, asc, desc, eq, gt, lte, notExists, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lte, type SQL, sql } from "drizzle-orm";
 import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
 import { inspectPrivateKey, KSEF_COMMON_NAME_SUFFIXES, MAX_OBJECT_BYTES, parseCertificate, type CertificateInfo } from "../crypto/index.js";
 import { KsefCertsError, type Violation } from "../errors.js";
@@ -417,15 +417,10 @@ export async function promoteQueued(db: Db, meta: { readonly at?: Date; readonly
   }
   if (filter.environment !== undefined) conditions.push(eq(certificates.environment, filter.environment));
   if (filter.certificateType !== undefined) conditions.push(eq(certificates.certificateType, filter.certificateType));
-  const sameSlot = and(
-    eq(cur.scopeType, certificates.scopeType),
-    eq(cur.companyId, certificates.companyId),
-    sql`${cur.branchId} IS NOT DISTINCT FROM ${certificates.branchId}`,
-    sql`${cur.operatorId} IS NOT DISTINCT FROM ${certificates.operatorId}`,
-    eq(cur.environment, certificates.environment),
-    eq(cur.certificateType, certificates.certificateType),
-  );
-  const candidates = await db
+  // Two small queries instead of one anti-join: the due queued certificates are few (the partial index
+  // certificates_queued finds them), while an anti-join against every current certificate scanned the whole
+  // table (measured with 100 000 certificates: 6x the raw report; bench/registry.ts).
+  const queued = await db
     .select({
       scopeType: certificates.scopeType,
       companyId: certificates.companyId,
@@ -435,17 +430,29 @@ export async function promoteQueued(db: Db, meta: { readonly at?: Date; readonly
       certificateType: certificates.certificateType,
     })
     .from(certificates)
-    .where(
-      and(
-        ...conditions,
-        notExists(
-          db
-            .select({ one: sql`1` })
-            .from(cur)
-            .where(and(sameSlot, eq(cur.mode, "current"), activeAt(at, cur))),
-        ),
-      ),
-    );
+    .where(and(...conditions));
+  if (queued.length === 0) return [];
+  const slotKey = (r: (typeof queued)[number]): string => [r.scopeType, r.companyId, r.branchId ?? "", r.operatorId ?? "", r.environment, r.certificateType].join("|");
+  const companyIds = [...new Set(queued.map((q) => q.companyId))];
+  const covering = await db
+    .select({
+      scopeType: cur.scopeType,
+      companyId: cur.companyId,
+      branchId: cur.branchId,
+      operatorId: cur.operatorId,
+      environment: cur.environment,
+      certificateType: cur.certificateType,
+    })
+    .from(cur)
+    .where(and(eq(cur.mode, "current"), activeAt(at, cur), inArray(cur.companyId, companyIds)));
+  const covered = new Set(covering.map(slotKey));
+  const seen = new Set<string>();
+  const candidates = queued.filter((q) => {
+    const k = slotKey(q);
+    if (covered.has(k) || seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
   const done: Promotion[] = [];
   for (const c of candidates) {
     const s = slotOfRow(c);
