@@ -13,6 +13,8 @@ import { signXml } from "@ksef-certs/core/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, type RunOptions, type RunResult } from "./__fixtures__/harness.js";
+import type { CliIo } from "./context.js";
+import { describeKsefTarget, ksefTargetOf } from "./ksef.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -225,7 +227,42 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
     expect((await cli(["enrollment", "resume", "--json"])).json<{ results: Json[] }>().results).toEqual([]);
     const all = (await cli(["enrollment", "list", "--json"])).json<Json[]>();
     expect(all.map((x) => x["state"])).toEqual(["completed", "completed", "completed", "completed"]);
+    expect(all[0]?.["id"]).toBe(id);
     for (const x of all) expect(Object.keys(x).some((k) => /keyFile|sealed(Password|Session)$/.test(k))).toBe(false);
+  });
+
+  it("leaves a hand-off interrupted while waiting for the signature resumable; resumed without the key password it waits (exit 4)", async () => {
+    // Finishing that resume by dropping the signed file is not checked here: after the interruption an inbox
+    // watcher of the aborted wait stays alive in this process and takes the file (see the H11 report).
+    const before = new Set(readdirSync(outbox));
+    const baseListeners = process.listenerCount("SIGINT");
+    const running = cli([
+      "cert", "enroll", "--company", NIP, "--operator-pesel", PESEL, "--environment", "test", "--type", "Authentication", "--mode", "queued",
+      "--name", "Jan Kowalski następca", "--workstation", "kasa-1", "--password-stdin", "--ksef-url", sim.url,
+    ], { stdin: `${SIGNING_FREE_PASSWORD}\n` });
+    await until("a new auth.xml", () => (readdirSync(outbox).some((n) => /^auth-.*\.xml$/.test(n) && !before.has(n)) && process.listenerCount("SIGINT") > baseListeners ? true : undefined));
+    process.emit("SIGINT", "SIGINT");
+    const r = await running;
+    expect(r.code, r.stderr).toBe(7);
+    expect(r.stderr).toMatch(/Interrupted: enrollment \S+ stopped in state awaiting_signature/);
+    const id = /enrollment resume ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? "";
+
+    const noPassword = await cli(["enrollment", "resume", id, "--ksef-url", sim.url, "--json"]);
+    expect(noPassword.code, noPassword.stdout).toBe(4);
+    expect(noPassword.json<{ error: Json }>().error).toMatchObject({ code: "PASSWORD_REQUIRED", details: { state: "awaiting_signature", outcome: "waiting" } });
+    const shown = (await cli(["enrollment", "show", id, "--json"])).json<{ enrollment: Json }>().enrollment;
+    expect(shown).toMatchObject({ id, state: "awaiting_signature", authMethod: "handoff", passwordSealed: false });
+    expect(shown["handoffFile"]).toMatch(/auth-.*\.xml$/);
+  });
+
+  it("says which KSeF it talks to, and warns when the environment and the address disagree", () => {
+    const io = { env: {} } as unknown as CliIo;
+    expect(describeKsefTarget(ksefTargetOf(io, {}), "demo")).toBe("KSeF demo: https://api-demo.ksef.mf.gov.pl/v2 (the official demo environment)");
+    expect(describeKsefTarget(ksefTargetOf(io, { ksefUrl: "http://127.0.0.1:8090/v2/" }), "production")).toBe(
+      "KSeF production: http://127.0.0.1:8090/v2 (from --ksef-url; a local server, not MF's KSeF) — the certificate is recorded as production, but this is not the production KSeF",
+    );
+    expect(describeKsefTarget(ksefTargetOf({ env: { KSEF_CERTS_KSEF_URL: "https://api.ksef.mf.gov.pl/v2" } } as unknown as CliIo, {}), "test")).toContain("this is the PRODUCTION KSeF");
+    expect(() => ksefTargetOf(io, { ksefUrl: "not a url" })).toThrow(/--ksef-url is not a usable URL/);
   });
 
   it("documents the KSeF commands with examples", async () => {
