@@ -231,9 +231,7 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
     for (const x of all) expect(Object.keys(x).some((k) => /keyFile|sealed(Password|Session)$/.test(k))).toBe(false);
   });
 
-  it("leaves a hand-off interrupted while waiting for the signature resumable; resumed without the key password it waits (exit 4)", async () => {
-    // Finishing that resume by dropping the signed file is not checked here: after the interruption an inbox
-    // watcher of the aborted wait stays alive in this process and takes the file (see the H11 report).
+  it("leaves a hand-off interrupted while waiting for the signature resumable; without the key password it waits (exit 4), with it the resumed wait takes the signed file", async () => {
     const before = new Set(readdirSync(outbox));
     const baseListeners = process.listenerCount("SIGINT");
     const running = cli([
@@ -253,6 +251,14 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
     const shown = (await cli(["enrollment", "show", id, "--json"])).json<{ enrollment: Json }>().enrollment;
     expect(shown).toMatchObject({ id, state: "awaiting_signature", authMethod: "handoff", passwordSealed: false });
     expect(shown["handoffFile"]).toMatch(/auth-.*\.xml$/);
+
+    // The interrupted wait closed its folder watchers: the resumed run, not a leftover watcher, gets the signed file.
+    const resuming = cli(["enrollment", "resume", id, "--ksef-url", sim.url, "--password-stdin", "--json"], { stdin: `${SIGNING_FREE_PASSWORD}\n` });
+    const file = await until("auth.xml of the resumed wait", () => readdirSync(outbox).find((n) => /^auth-.*\.xml$/.test(n) && !before.has(n)));
+    writeFileSync(join(inbox, "po przerwie.xml"), await signXml(readFileSync(join(outbox, file)), janSigner));
+    const done = await resuming;
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    expect(done.json<{ results: Json[] }>().results[0]).toMatchObject({ outcome: "completed", enrollment: { id, state: "completed" } });
   });
 
   it("says which KSeF it talks to, and warns when the environment and the address disagree", () => {

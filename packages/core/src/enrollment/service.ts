@@ -697,8 +697,9 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
       local.abort(ctx.signal?.reason);
     };
     ctx.signal?.addEventListener("abort", onAbort, { once: true });
+    let signed: Promise<Uint8Array | typeof expired> | undefined;
     try {
-      const signed = handoff.signed({ ...wait, enrollmentId: row.id, signal: local.signal }).catch((err: unknown) => {
+      signed = handoff.signed({ ...wait, enrollmentId: row.id, signal: local.signal }).catch((err: unknown) => {
         // The hand-off's own expiry timer may fire before ours: the same thing, a renewal.
         if (err instanceof KsefCertsError && err.details["reason"] === "challenge-expired") return expired;
         throw err;
@@ -714,6 +715,9 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     } finally {
       local.abort();
       ctx.signal?.removeEventListener("abort", onAbort);
+      // Let the hand-off close its folder watchers before this run returns: a watcher left behind would take
+      // the next signed file away from the run that resumes this enrollment (and keep the process alive).
+      await signed?.catch(() => undefined);
     }
   }
 
