@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import { registerAudit } from "./commands/audit.js";
+import { registerAuth } from "./commands/auth.js";
 import { registerCert } from "./commands/cert.js";
 import { registerConvert } from "./commands/convert.js";
 import { registerCsr } from "./commands/csr.js";
@@ -14,6 +15,7 @@ import { registerInspect } from "./commands/inspect.js";
 import { registerKeygen } from "./commands/keygen.js";
 import { registerBranch, registerCompany, registerOperator, registerWorkstation } from "./commands/organisation.js";
 import { registerPairCheck } from "./commands/pair-check.js";
+import { registerTestCertificate } from "./commands/test-certificate.js";
 import type { CliIo } from "./context.js";
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
 import { examples, type RunState } from "./options.js";
@@ -105,6 +107,8 @@ else the official URL of the environment, and print which one first.
   registerCert(program, env);
   registerEnrollment(program, env);
   registerAudit(program, env);
+  registerAuth(program, env);
+  registerTestCertificate(program, env);
   return program;
 }
 

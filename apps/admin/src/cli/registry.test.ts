@@ -271,10 +271,10 @@ describe("registry commands on an embedded database", () => {
     expect(openssl(dir, ["x509", "-noout", "-serial"], fromP12).trim()).toBe(`serial=${serials["next"]}`);
   });
 
-  it("revokes locally only (exit 5 otherwise) and the queued successor takes over", async () => {
-    const remote = await cli(["cert", "revoke", ids["opCert"] ?? "", "--reason", "Superseded", "--json"]);
-    expect(remote.code).toBe(5);
-    expect(remote.json<{ error: Json }>().error["code"]).toBe("UNSUPPORTED");
+  it("revokes locally (KSeF revocation needs --with-certificate: exit 2 without either) and the queued successor takes over", async () => {
+    const neither = await cli(["cert", "revoke", ids["opCert"] ?? "", "--reason", "Superseded", "--json"]);
+    expect(neither.code).toBe(2);
+    expect(neither.json<{ error: Json }>().error["code"]).toBe("VALIDATION");
     const r = await cli(["cert", "revoke", ids["opCert"] ?? "", "--reason", "Superseded", "--local", "--json"]);
     expect(r.code, r.stdout).toBe(0);
     const body = r.json<Json>();
@@ -345,6 +345,6 @@ describe("registry commands on an embedded database", () => {
       expect(r.stdout).toContain("Examples:");
       expect(r.stdout).toContain("--json");
     }
-    expect((await run(["cert", "revoke", "--help"], { cwd: dir })).stdout).toContain("UNSUPPORTED");
+    expect((await run(["cert", "revoke", "--help"], { cwd: dir })).stdout).toContain("--with-certificate");
   });
 });
