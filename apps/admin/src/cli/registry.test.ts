@@ -4,7 +4,7 @@
 // the audit chain and the data-folder lock. Certificates are issued by core's test CA; files are
 // checked with the openssl CLI.
 import { randomBytes, X509Certificate } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encryptPrivateKeyPem, generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
@@ -225,15 +225,15 @@ describe("registry commands on an embedded database", () => {
     expect(err["message"]).toContain("rules tried: operator, branch, company");
   });
 
-  it("exports the stored .key byte for byte and a .crt openssl reads, refuses to overwrite, and writes a .p12", async () => {
+  it("exports the stored .key byte for byte and a .crt openssl reads (creating the folder), refuses to overwrite, and writes a .p12", async () => {
     const out = join(dir, "export");
-    mkdirSync(out);
     const r = await cli(["cert", "export", ids["opCert"] ?? "", "--out-dir", "export", "--json"]);
     expect(r.code, r.stdout).toBe(0);
     const files = r.json<{ files: string[] }>().files;
     expect(files).toEqual([join(out, "Jan_Kowalski_op.crt"), join(out, "Jan_Kowalski_op.key")]);
     expect(readFileSync(join(out, "Jan_Kowalski_op.key")).equals(readFileSync(join(dir, "op.key")))).toBe(true);
     expect(statSync(join(out, "Jan_Kowalski_op.key")).mode & 0o777).toBe(0o600);
+    expect(statSync(out).mode & 0o777).toBe(0o700);
     expect(openssl(dir, ["x509", "-in", join(out, "Jan_Kowalski_op.crt"), "-noout", "-serial"]).trim()).toBe(`serial=${serials["op"]}`);
 
     const again = await cli(["cert", "export", ids["opCert"] ?? "", "--out-dir", "export"]);

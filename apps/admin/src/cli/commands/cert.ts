@@ -6,6 +6,7 @@
  * sources (terminal prompt, `--password-file`, `--password-stdin`), are never printed, and are stored
  * only when `--seal-password` seals them under the master key (AES-256-GCM, core `src/store/seal.ts`).
  */
+import { mkdir } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import { assertKeyMatchesCertificate, encodePem, exportPkcs12, inspectPrivateKey, MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, parseCertificate, readPrivateKey } from "@ksef-certs/core/crypto";
 import { openKsefSession } from "@ksef-certs/core/enrollment";
@@ -29,7 +30,8 @@ import {
   type Scope,
 } from "@ksef-certs/core/registry";
 import { type Db, seal, unseal } from "@ksef-certs/core/store";
-import { checkOutputs, readInput, writeOutputs, type OutputFile } from "../files.js";
+import { resolvePath } from "../context.js";
+import { checkOutputs, fsError, readInput, writeOutputs, type OutputFile } from "../files.js";
 import { addForceOption, addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
 import { formatFields, Output } from "../output.js";
 import { Passwords } from "../password.js";
@@ -575,8 +577,13 @@ export async function certExport(env: CommandEnv, id: string, opts: CertExportOp
       { path: join("key"), data: secrets.keyFile, mode: 0o600 },
     ];
   }
+  // The ERP's import folder may not exist yet; created private (the .key is encrypted, but the folder says whose it is).
+  try {
+    await mkdir(resolvePath(io, opts.outDir), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw fsError(error, opts.outDir, "create the folder");
+  }
   const written = await writeOutputs(io, files, force);
-  for (const path of written) out.note(`wrote ${path}`);
   out.result({ certificateId: summary.id, serialNumber: summary.serialNumber, files: written }, written.map((p) => `wrote ${p}`));
 }
 
