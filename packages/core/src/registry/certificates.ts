@@ -378,6 +378,16 @@ function duplicateSerial(serial: string, environment: Environment, existingId: s
   });
 }
 
+/** The columns that name a slot (scope, environment, type): what {@link promoteQueued} and the reports group by. */
+export const SLOT_COLUMNS = {
+  scopeType: certificates.scopeType,
+  companyId: certificates.companyId,
+  branchId: certificates.branchId,
+  operatorId: certificates.operatorId,
+  environment: certificates.environment,
+  certificateType: certificates.certificateType,
+};
+
 /** One promotion done by {@link promoteQueued}. */
 export interface Promotion {
   /** The queued certificate that became current. */
@@ -420,17 +430,7 @@ export async function promoteQueued(db: Db, meta: { readonly at?: Date; readonly
   // Two small queries instead of one anti-join: the due queued certificates are few (the partial index
   // certificates_queued finds them), while an anti-join against every current certificate scanned the whole
   // table (measured with 100 000 certificates: 6x the raw report; bench/registry.ts).
-  const queued = await db
-    .select({
-      scopeType: certificates.scopeType,
-      companyId: certificates.companyId,
-      branchId: certificates.branchId,
-      operatorId: certificates.operatorId,
-      environment: certificates.environment,
-      certificateType: certificates.certificateType,
-    })
-    .from(certificates)
-    .where(and(...conditions));
+  const queued = await db.select(SLOT_COLUMNS).from(certificates).where(and(...conditions));
   if (queued.length === 0) return [];
   const slotKey = (r: (typeof queued)[number]): string => [r.scopeType, r.companyId, r.branchId ?? "", r.operatorId ?? "", r.environment, r.certificateType].join("|");
   const companyIds = [...new Set(queued.map((q) => q.companyId))];

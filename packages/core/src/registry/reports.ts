@@ -7,7 +7,7 @@ import { and, asc, desc, eq, gt, inArray, lte, not, type SQL, sql } from "drizzl
 import type { Violation } from "../errors.js";
 import type { Db } from "../store/db.js";
 import { branches, certificates, companies, operatorBranches, operators } from "../store/schema.js";
-import { type CertificateSummary, promoteQueued, type ResolvedScope, selectSummaries, summarize } from "./certificates.js";
+import { type CertificateSummary, promoteQueued, SLOT_COLUMNS, type ResolvedScope, selectSummaries, summarize } from "./certificates.js";
 import { assertValid, CERTIFICATE_TYPES, type CertificateTypeName, ENVIRONMENTS, type Environment, isUuid, MS_PER_DAY } from "./internal.js";
 
 /** The renewal window of the F2000 model: warn from 60 days before expiry (issue 4, item 2). */
@@ -169,14 +169,7 @@ export async function coverageGaps(db: Db, input: CoverageGapsInput): Promise<Co
   const covered = new Set(
     (
       await db
-        .selectDistinct({
-          scopeType: certificates.scopeType,
-          companyId: certificates.companyId,
-          branchId: certificates.branchId,
-          operatorId: certificates.operatorId,
-          environment: certificates.environment,
-          certificateType: certificates.certificateType,
-        })
+        .selectDistinct(SLOT_COLUMNS)
         .from(certificates)
         .where(and(...filter, validOn))
     ).map(slotKey),
