@@ -27,7 +27,6 @@ import {
   type PasswordSealer,
   renewalWarnings,
   revokeCertificateLocally,
-  type Scope,
 } from "@ksef-certs/core/registry";
 import { type Db, seal, unseal } from "@ksef-certs/core/store";
 import { resolvePath } from "../context.js";
@@ -52,15 +51,12 @@ import {
   parseDate,
   parseDays,
   ScopeLabels,
+  scopeFromOptions,
+  type ScopeOptions,
   table,
 } from "./registry-common.js";
 
 /** Scope options of `cert import` and `cert resolve`. */
-export interface ScopeOptions extends OperatorReference {
-  readonly company: string;
-  readonly branch?: string;
-}
-
 /** Options of `cert import`. */
 export interface CertImportOptions extends StoreOptions, InputPasswordOptions, ScopeOptions {
   readonly environment: Environment;
@@ -248,14 +244,6 @@ export async function certImport(env: CommandEnv, opts: CertImportOptions): Prom
     return { summary: stored, label: await new ScopeLabels(s.db).of(stored) };
   });
   out.result({ certificate: certificateJson(summary, label) }, ["imported certificate", ...formatFields(certificateFields(summary, label.text))]);
-}
-
-async function scopeFromOptions(db: Db, opts: ScopeOptions): Promise<Scope> {
-  const company = await companyByNip(db, opts.company);
-  if (opts.branch !== undefined) return { type: "branch", branchId: (await branchByCode(db, company, opts.branch)).id };
-  const operator = await operatorByReference(db, company, opts);
-  if (operator !== undefined) return { type: "operator", operatorId: operator.id };
-  return { type: "company", companyId: company.id };
 }
 
 function certificateFields(c: CertificateSummary, scope: string): [string, string | number | undefined][] {

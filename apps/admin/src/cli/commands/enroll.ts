@@ -33,7 +33,6 @@ import {
   getCertificate,
   getCertificateSecrets,
   listWorkstations,
-  type Scope,
   type Workstation,
 } from "@ksef-certs/core/registry";
 import { type Db, unseal } from "@ksef-certs/core/store";
@@ -51,10 +50,10 @@ import {
   branchByCode,
   certificateJson,
   companyByNip,
-  operatorByReference,
   type OperatorReference,
   parseDate,
   ScopeLabels,
+  scopeFromOptions,
 } from "./registry-common.js";
 
 /** Options of `cert enroll`. */
@@ -336,14 +335,6 @@ export function registerEnroll(group: Command, env: CommandEnv): void {
   });
 }
 
-async function scopeOf(db: Db, opts: CertEnrollOptions): Promise<Scope> {
-  const company = await companyByNip(db, opts.company);
-  if (opts.branch !== undefined) return { type: "branch", branchId: (await branchByCode(db, company, opts.branch)).id };
-  const operator = await operatorByReference(db, company, opts);
-  if (operator !== undefined) return { type: "operator", operatorId: operator.id };
-  return { type: "company", companyId: company.id };
-}
-
 async function workstationOf(db: Db, opts: CertEnrollOptions): Promise<Workstation> {
   const company = await companyByNip(db, opts.company);
   const name = (opts.workstation ?? "").trim();
@@ -409,7 +400,7 @@ export async function certEnroll(env: CommandEnv, opts: CertEnrollOptions): Prom
   const at = nowOf(io);
   const actor = cliActor(io);
   const done = await withStore(env, opts, async (s) => {
-    const scope = await scopeOf(s.db, opts);
+    const scope = await scopeFromOptions(s.db, opts);
     const signingKeys = new SigningKeys(io, s.db, masterKey, opts.signingPasswordFile);
     let auth: { authMethod: "certificate"; signingCertificateId: string } | { authMethod: "handoff"; workstationId: string };
     if (opts.withCertificate !== undefined) {

@@ -16,6 +16,7 @@ import {
   listCompanies,
   listOperators,
   type Operator,
+  type Scope,
 } from "@ksef-certs/core/registry";
 import type { Db } from "@ksef-certs/core/store";
 
@@ -264,4 +265,25 @@ export function daysUntil(to: Date, at: Date): number {
  */
 export function collect(value: string, previous: readonly string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** How a command names a scope: `--company NIP`, plus `--branch CODE` or an operator reference. */
+export interface ScopeOptions extends OperatorReference {
+  readonly company: string;
+  readonly branch?: string;
+}
+
+/**
+ * The registry scope a command's options name: a branch when `--branch` is given, else an operator when one is
+ * referenced, else the company.
+ * @param db the database
+ * @param opts `--company`, `--branch`, `--operator`/`--operator-pesel`
+ * @throws {KsefCertsError} NOT_FOUND for an unknown company, branch or operator
+ */
+export async function scopeFromOptions(db: Db, opts: ScopeOptions): Promise<Scope> {
+  const company = await companyByNip(db, opts.company);
+  if (opts.branch !== undefined) return { type: "branch", branchId: (await branchByCode(db, company, opts.branch)).id };
+  const operator = await operatorByReference(db, company, opts);
+  if (operator !== undefined) return { type: "operator", operatorId: operator.id };
+  return { type: "company", companyId: company.id };
 }
