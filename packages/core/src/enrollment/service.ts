@@ -29,6 +29,7 @@ import { checkPassword, type PasswordProfile } from "../policies/password.js";
 import { DEFAULT_MAX_ACTIVE, recordCertificate, scopeOf, sealedPasswordAad, slotCondition, type Scope } from "../registry/certificates.js";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
+import type { KsefEnvironment } from "../ksef/environments.js";
 import { seal, unseal } from "../store/seal.js";
 import { branches, certificates, companies, enrollments, workstations } from "../store/schema.js";
 import type { XadesSigner } from "../xades/template.js";
@@ -38,8 +39,8 @@ import { FINAL_ENROLLMENT_STATES, SENT_ENROLLMENT_STATES, type EnrollmentState }
 /** A stored enrollment row, secrets included (encrypted key, sealed password and session). */
 export type EnrollmentRow = typeof enrollments.$inferSelect;
 
-/** A KSeF environment. */
-export type EnrollmentEnvironment = "test" | "demo" | "production";
+/** A KSeF environment (the same union as `KsefEnvironment`). */
+export type EnrollmentEnvironment = KsefEnvironment;
 
 /** The KSeF client operations an enrollment uses; a real {@link KsefClient} fits, tests pass a fake. */
 export type EnrollmentKsefClient = Pick<

@@ -15,19 +15,8 @@ import type { EnrollmentKsefClient } from "../service.js";
 
 type S = components["schemas"];
 
-/** Operations a crash can be injected into. */
-export type FakeOp =
-  | "challenge"
-  | "submitXadesSignature"
-  | "waitForAuthentication"
-  | "redeemToken"
-  | "refreshAccessToken"
-  | "certificateLimits"
-  | "enrollmentData"
-  | "enrollCertificate"
-  | "waitForEnrollment"
-  | "retrieveCertificates"
-  | "queryCertificates";
+/** Operations a crash can be injected into: every KSeF call the enrollment makes. */
+export type FakeOp = keyof EnrollmentKsefClient;
 
 /** The enrollment data the fake returns (a person, PESEL). */
 export const FAKE_ENROLLMENT_DATA: EnrollmentData = {
