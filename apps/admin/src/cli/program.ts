@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { KsefCertsError } from "@ksef-certs/core/errors";
+import { registerAdapterCommands } from "./commands/adapters.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerAuth } from "./commands/auth.js";
 import { registerCert } from "./commands/cert.js";
@@ -15,6 +16,7 @@ import { registerInspect } from "./commands/inspect.js";
 import { registerKeygen } from "./commands/keygen.js";
 import { registerBranch, registerCompany, registerOperator, registerWorkstation } from "./commands/organisation.js";
 import { registerPairCheck } from "./commands/pair-check.js";
+import { registerServe } from "./commands/serve.js";
 import { registerTestCertificate } from "./commands/test-certificate.js";
 import type { CliIo } from "./context.js";
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
@@ -109,6 +111,8 @@ else the official URL of the environment, and print which one first.
   registerAudit(program, env);
   registerAuth(program, env);
   registerTestCertificate(program, env);
+  registerAdapterCommands(program, env);
+  registerServe(program, env);
   return program;
 }
 

@@ -236,3 +236,153 @@ export const auditLog = pgTable("audit_log", {
   prevHash: text("prev_hash").notNull(),
   hash: text("hash").notNull().unique(),
 });
+
+/** Roles of admin-app accounts (issue 5 §2): what a role may touch is decided by `@ksef-certs/core/access`. */
+export const userRole = pgEnum("user_role", ["super_admin", "company_admin", "branch_admin", "auditor"]);
+
+/** A local account of the admin app. `passwordHash` is a self-describing scrypt string (`@ksef-certs/core/access`). */
+export const users = pgTable("users", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  /** Login name, stored lower-case; unique. */
+  login: text("login").notNull().unique(),
+  displayName: text("display_name").notNull(),
+  passwordHash: text("password_hash").notNull(),
+  /** UI language: `pl` (default) or `en`. */
+  locale: text("locale").$type<"pl" | "en">().notNull().default("pl"),
+  disabledAt: timestamp("disabled_at", { withTimezone: true }),
+  ...timestamps,
+});
+
+/**
+ * A role granted to an account over a scope: super_admin (no scope), company_admin (`companyId`),
+ * branch_admin (`branchId`, with its `companyId`), auditor (read-only: every company, or one `companyId`).
+ */
+export const userRoles = pgTable(
+  "user_roles",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: userRole("role").notNull(),
+    companyId: uuid("company_id").references(() => companies.id, { onDelete: "cascade" }),
+    branchId: uuid("branch_id").references(() => branches.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("user_roles_user").on(t.userId),
+    check(
+      "user_roles_scope_columns",
+      sql`(${t.role} = 'super_admin' AND ${t.companyId} IS NULL AND ${t.branchId} IS NULL) OR (${t.role} = 'company_admin' AND ${t.companyId} IS NOT NULL AND ${t.branchId} IS NULL) OR (${t.role} = 'branch_admin' AND ${t.companyId} IS NOT NULL AND ${t.branchId} IS NOT NULL) OR (${t.role} = 'auditor' AND ${t.branchId} IS NULL)`,
+    ),
+  ],
+);
+
+/** A signed-in browser session. Only the SHA-256 of the cookie token is stored (`tokenHash`, 64 hex). */
+export const webSessions = pgTable(
+  "web_sessions",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** SHA-256 of the session's CSRF token (sent back in a header on every mutation). */
+    csrfHash: text("csrf_hash").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("web_sessions_user").on(t.userId)],
+);
+
+/** Failed sign-ins per key (a login name or a client address), for throttling (issue 5 §2). */
+export const loginThrottle = pgTable("login_throttle", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull(),
+  windowStartedAt: timestamp("window_started_at", { withTimezone: true }).notNull(),
+  lockedUntil: timestamp("locked_until", { withTimezone: true }),
+});
+
+/** A one-time pairing code for a workstation's signer agent; only its SHA-256 is stored. */
+export const pairingCodes = pgTable(
+  "pairing_codes",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    workstationId: uuid("workstation_id")
+      .notNull()
+      .references(() => workstations.id, { onDelete: "cascade" }),
+    createdBy: text("created_by").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true }),
+  },
+  (t) => [index("pairing_codes_workstation").on(t.workstationId)],
+);
+
+/** A signer agent's bearer token for one workstation; only its SHA-256 is stored; revocable from the UI. */
+export const workstationTokens = pgTable(
+  "workstation_tokens",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workstationId: uuid("workstation_id")
+      .notNull()
+      .references(() => workstations.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull().unique(),
+    /** What the agent said about itself at pairing (host name, agent version); display only. */
+    label: text("label").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [index("workstation_tokens_workstation").on(t.workstationId)],
+);
+
+/**
+ * An AuthTokenRequest waiting for a person's signature at a workstation (the agent hand-off, issues 5 §4 and 6).
+ * `xml` is the unsigned request; `signedXml` the signed file exactly as uploaded (never re-serialised).
+ * `status`: pending → signed → (consumed by the enrollment) submitted, or expired / cancelled / failed.
+ */
+export const signingRequests = pgTable(
+  "signing_requests",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workstationId: uuid("workstation_id")
+      .notNull()
+      .references(() => workstations.id, { onDelete: "cascade" }),
+    enrollmentId: uuid("enrollment_id").references(() => enrollments.id, { onDelete: "set null" }),
+    challenge: text("challenge").notNull(),
+    /** KSeF ContextIdentifier of the request, e.g. `{ "type": "Nip", "value": "5265877635" }`. */
+    contextIdentifier: jsonb("context_identifier").$type<{ type: string; value: string }>().notNull(),
+    /** The file name the agent writes into the outbox (`handoffFileName`). */
+    fileName: text("file_name").notNull(),
+    xml: bytea("xml").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    status: text("status").$type<"pending" | "signed" | "submitted" | "expired" | "cancelled" | "failed">().notNull().default("pending"),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+    signedXml: bytea("signed_xml"),
+    /** SHA-256 of `signedXml`, 64 lower-case hex: a duplicate upload is recognised by it. */
+    signedSha256: text("signed_sha256"),
+    signedAt: timestamp("signed_at", { withTimezone: true }),
+    failureReason: text("failure_reason"),
+    ...timestamps,
+  },
+  (t) => [index("signing_requests_workstation_status").on(t.workstationId, t.status), index("signing_requests_enrollment").on(t.enrollmentId)],
+);
+
+/** Where a certificate pair was exported to (issue 5 §3 "which ERP exports it went to", issue 7). */
+export const certificateExports = pgTable(
+  "certificate_exports",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    certificateId: uuid("certificate_id")
+      .notNull()
+      .references(() => certificates.id, { onDelete: "cascade" }),
+    /** The adapter's literal id (`pem-pair`, `pkcs12`, `f2000`, `bundle`, or a vendor's). */
+    adapterId: text("adapter_id").notNull(),
+    /** A description of the target (a folder or file path, a download), never a secret. */
+    target: text("target").notNull(),
+    actor: text("actor").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("certificate_exports_certificate").on(t.certificateId)],
+);
