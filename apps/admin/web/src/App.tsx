@@ -1,0 +1,180 @@
+/**
+ * The app shell: sign-in page until `auth.me` knows the user, then the top bar (user, language, sign-out),
+ * the navigation and the pages.
+ */
+import { useEffect, useMemo, useState, type SyntheticEvent, type ReactNode } from "react";
+import { NavLink, Navigate, Route, Routes } from "react-router";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { queryClient, setCsrfToken, trpc } from "./api";
+import { I18nContext, translate, useI18n, type I18n, type Locale } from "./i18n";
+import { ErrorBox, Field } from "./ui";
+import { OrganisationPage } from "./pages/Organisation";
+import { CertificatesPage } from "./pages/Certificates";
+import { CertificatePage } from "./pages/Certificate";
+import { TimelinePage } from "./pages/Timeline";
+import { EnrollPage, EnrollmentStatusPage } from "./pages/Enroll";
+import { ImportPage } from "./pages/Import";
+import { ExportPage } from "./pages/Export";
+import { AuditPage } from "./pages/Audit";
+import { UsersPage } from "./pages/Users";
+import { WorkstationPage } from "./pages/Workstation";
+
+const LOCALE_KEY = "ksef-certs.locale";
+
+function storedLocale(): Locale {
+  return localStorage.getItem(LOCALE_KEY) === "en" ? "en" : "pl";
+}
+
+/**
+ * The whole app: language, session and routes.
+ */
+export function App(): ReactNode {
+  const [locale, setLocaleState] = useState<Locale>(storedLocale);
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const { mutate: rememberLocale } = useMutation(trpc.auth.setLocale.mutationOptions());
+  const user = me.data?.user;
+
+  useEffect(() => {
+    if (me.data) setCsrfToken(me.data.csrfToken);
+    const saved = me.data?.user.locale;
+    if (saved === "pl" || saved === "en") setLocaleState(saved);
+  }, [me.data]);
+
+  useEffect(() => {
+    document.documentElement.lang = locale;
+    localStorage.setItem(LOCALE_KEY, locale);
+  }, [locale]);
+
+  const i18n = useMemo<I18n>(
+    () => ({
+      locale,
+      t: (key, params) => translate(locale, key, params),
+      setLocale: (next) => {
+        setLocaleState(next);
+        if (user) rememberLocale({ locale: next });
+      },
+    }),
+    [locale, user, rememberLocale],
+  );
+
+  let body: ReactNode;
+  if (me.isPending) body = <p role="status">{translate(locale, "common.loading")}</p>;
+  else if (!me.data) body = <LoginPage />;
+  else body = <Shell isSuperAdmin={me.data.roles.some((r) => r.role === "super_admin")} displayName={me.data.user.displayName || me.data.user.login} />;
+
+  return <I18nContext.Provider value={i18n}>{body}</I18nContext.Provider>;
+}
+
+function LanguageSwitch(): ReactNode {
+  const { t, locale, setLocale } = useI18n();
+  return (
+    <div className="lang" role="group" aria-label={t("top.language")}>
+      {(["pl", "en"] as const).map((l) => (
+        <button key={l} type="button" aria-pressed={locale === l} onClick={() => { setLocale(l); }}>
+          {l.toUpperCase()}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function LoginPage(): ReactNode {
+  const { t } = useI18n();
+  const [login, setLogin] = useState("");
+  const [password, setPassword] = useState("");
+  const mutation = useMutation(
+    trpc.auth.login.mutationOptions({
+      onSuccess: async (result) => {
+        setCsrfToken(result.csrfToken);
+        await queryClient.invalidateQueries();
+      },
+    }),
+  );
+  const submit = (e: SyntheticEvent): void => {
+    e.preventDefault();
+    mutation.mutate({ login, password });
+  };
+  return (
+    <main className="login">
+      <header className="login-head">
+        <h1>{t("app.title")}</h1>
+        <LanguageSwitch />
+      </header>
+      <form onSubmit={submit} aria-labelledby="login-heading" className="card">
+        <h2 id="login-heading">{t("login.heading")}</h2>
+        <Field label={t("login.login")}>{(p) => <input {...p} autoComplete="username" value={login} onChange={(e) => { setLogin(e.target.value); }} required />}</Field>
+        <Field label={t("login.password")}>
+          {(p) => <input {...p} type="password" autoComplete="current-password" value={password} onChange={(e) => { setPassword(e.target.value); }} required />}
+        </Field>
+        <ErrorBox error={mutation.error} />
+        <button type="submit" disabled={mutation.isPending}>
+          {t("login.submit")}
+        </button>
+      </form>
+    </main>
+  );
+}
+
+function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; readonly displayName: string }): ReactNode {
+  const { t } = useI18n();
+  const logout = useMutation(
+    trpc.auth.logout.mutationOptions({
+      onSettled: async () => {
+        setCsrfToken("");
+        queryClient.clear();
+        await queryClient.invalidateQueries();
+      },
+    }),
+  );
+  const links: [string, Parameters<typeof t>[0]][] = [
+    ["/organisation", "nav.organisation"],
+    ["/certificates", "nav.certificates"],
+    ["/timeline", "nav.timeline"],
+    ["/enroll", "nav.enroll"],
+    ["/import", "nav.import"],
+    ["/export", "nav.export"],
+    ["/audit", "nav.audit"],
+  ];
+  if (isSuperAdmin) links.push(["/users", "nav.users"]);
+  return (
+    <>
+      <a href="#content" className="skip">
+        {t("app.skip")}
+      </a>
+      <header className="topbar">
+        <strong className="brand">{t("app.title")}</strong>
+        <span className="user">{t("top.signedInAs", { name: displayName })}</span>
+        <LanguageSwitch />
+        <button type="button" onClick={() => { logout.mutate(); }}>
+          {t("top.logout")}
+        </button>
+      </header>
+      <nav aria-label={t("nav.main")} className="nav">
+        <ul>
+          {links.map(([to, key]) => (
+            <li key={to}>
+              <NavLink to={to}>{t(key)}</NavLink>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="content" className="content">
+        <Routes>
+          <Route path="/" element={<Navigate to="/certificates" replace />} />
+          <Route path="/organisation" element={<OrganisationPage />} />
+          <Route path="/certificates" element={<CertificatesPage />} />
+          <Route path="/certificates/:id" element={<CertificatePage />} />
+          <Route path="/timeline" element={<TimelinePage />} />
+          <Route path="/enroll" element={<EnrollPage />} />
+          <Route path="/enrollments/:id" element={<EnrollmentStatusPage />} />
+          <Route path="/import" element={<ImportPage />} />
+          <Route path="/export" element={<ExportPage />} />
+          <Route path="/audit" element={<AuditPage />} />
+          <Route path="/users" element={<UsersPage />} />
+          <Route path="/workstations/:id" element={<WorkstationPage />} />
+          <Route path="*" element={<p>{t("common.notFound")}</p>} />
+        </Routes>
+      </main>
+    </>
+  );
+}

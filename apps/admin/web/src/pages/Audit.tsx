@@ -1,0 +1,48 @@
+/**
+ * The audit log, newest first with paging, and the hash-chain verification result.
+ */
+import { useState, type ReactNode } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { trpc } from "../api";
+import { formatDate, useI18n } from "../i18n";
+import { ErrorBox } from "../ui";
+
+/** The audit page. */
+export function AuditPage(): ReactNode {
+  const { t, locale } = useI18n();
+  const [cursors, setCursors] = useState<(string | number | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const list = useQuery(trpc.audit.list.queryOptions({ limit: 50, ...(cursor !== undefined ? { cursor } : {}) } as Parameters<typeof trpc.audit.list.queryOptions>[0]));
+  const verify = useQuery(trpc.audit.verify.queryOptions());
+  const data = list.data as { items: { seq: number; at: string; actor: string; action: string; entityType?: string; entityId?: string | null }[]; nextCursor?: string | number | null } | undefined;
+  const v = verify.data as { ok: boolean; entries: number; firstBad?: number | { seq: number } | null } | undefined;
+  const firstBad = typeof v?.firstBad === "object" && v.firstBad !== null ? v.firstBad.seq : v?.firstBad;
+  return (
+    <section aria-labelledby="audit-heading">
+      <h1 id="audit-heading">{t("audit.heading")}</h1>
+      <div className="actions">
+        <button type="button" onClick={() => { void verify.refetch(); }}>{t("audit.verify")}</button>
+        {v && (
+          <p role="status" className={v.ok ? "ok" : "bad"}>
+            {v.ok ? t("audit.ok", { entries: v.entries }) : t("audit.bad", { seq: firstBad ?? "?" })}
+          </p>
+        )}
+      </div>
+      <ErrorBox error={list.error ?? verify.error} />
+      <table aria-label={t("audit.heading")}>
+        <thead><tr><th scope="col">#</th><th scope="col">{t("cert.at")}</th><th scope="col">{t("cert.actor")}</th><th scope="col">{t("cert.action")}</th><th scope="col">{t("audit.entity")}</th></tr></thead>
+        <tbody>
+          {(data?.items ?? []).map((a) => (
+            <tr key={a.seq}>
+              <td>{a.seq}</td><td>{formatDate(locale, a.at, true)}</td><td>{a.actor}</td><td>{a.action}</td><td>{a.entityType} <code>{a.entityId}</code></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="pager">
+        <button type="button" disabled={cursors.length < 2} onClick={() => { setCursors(cursors.slice(0, -1)); }}>{t("common.previous")}</button>
+        <button type="button" disabled={data?.nextCursor === undefined || data.nextCursor === null} onClick={() => { if (data?.nextCursor !== undefined && data.nextCursor !== null) setCursors([...cursors, data.nextCursor]); }}>{t("common.next")}</button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,132 @@
+/**
+ * One certificate: what it is and who holds it, the ERP exports it went to, its audit entries; actions
+ * assign (another branch/operator of the same company), revoke with a reason (confirmed), export.
+ */
+import { useRef, useState, type SyntheticEvent, type ReactNode } from "react";
+import { Link, useParams } from "react-router";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { isNotFound, ksefErrorOf, trpc } from "../api";
+import { formatDate, useI18n } from "../i18n";
+import { byField, DaysBadge, ErrorBox, Field, ScopePicker, scopeInput, type ScopeValue } from "../ui";
+import { holderText, stateText } from "./Certificates";
+
+/** The certificate page (`/certificates/:id`). */
+export function CertificatePage(): ReactNode {
+  const { t, locale } = useI18n();
+  const { id = "" } = useParams();
+  const detail = useQuery(trpc.certificates.get.queryOptions({ id }));
+  if (detail.isPending) return <p role="status">{t("common.loading")}</p>;
+  if (detail.isError) return isNotFound(detail.error) ? <p role="alert">{t("common.notFound")}</p> : <ErrorBox error={detail.error} />;
+  const { certificate: c, exports, audit } = detail.data;
+  return (
+    <section aria-labelledby="cert-heading">
+      <h1 id="cert-heading">{t("cert.heading", { name: c.name })}</h1>
+      {c.revokedAt ? <p role="note" className="revoked">{t("cert.revokedAt", { at: formatDate(locale, c.revokedAt, true), reason: c.revocationReason ?? "" })}</p> : null}
+      <dl className="facts">
+        <dt>{t("field.subject")}</dt><dd>{c.subject}</dd>
+        <dt>{t("field.serial")}</dt><dd><code>{c.serialNumber}</code></dd>
+        <dt>{t("field.fingerprint")}</dt><dd><code className="wrap">{c.fingerprint}</code></dd>
+        <dt>{t("field.validFrom")}</dt><dd>{formatDate(locale, c.validFrom, true)}</dd>
+        <dt>{t("field.validTo")}</dt><dd>{formatDate(locale, c.validTo, true)} <DaysBadge days={c.daysToExpiry} /></dd>
+        <dt>{t("field.certificateType")}</dt><dd>{t(`type.${c.certificateType}`)}</dd>
+        <dt>{t("field.environment")}</dt><dd>{t(`env.${c.environment}`)}</dd>
+        <dt>{t("field.mode")}</dt><dd>{t(`mode.${c.mode}`)}</dd>
+        <dt>{t("field.state")}</dt><dd>{stateText(t, c.state)}</dd>
+        <dt>{t("field.holder")}</dt><dd>{holderText(c.scope)}</dd>
+        <dt>{t("field.source")}</dt><dd>{c.source}</dd>
+      </dl>
+      <div className="actions">
+        <Link className="button" to={`/export?ids=${c.id}`}>{t("cert.export")}</Link>
+        <AssignForm id={c.id} current={{ companyId: c.scope.companyId, branchId: c.scope.branchId ?? undefined, operatorId: c.scope.operatorId ?? undefined }} />
+        {!c.revokedAt && <RevokeButton id={c.id} name={c.name} />}
+      </div>
+      <h2>{t("cert.exports")}</h2>
+      {exports.length === 0 ? (
+        <p>{t("cert.noExports")}</p>
+      ) : (
+        <table aria-label={t("cert.exports")}>
+          <thead><tr><th scope="col">{t("field.adapter")}</th><th scope="col">{t("field.target")}</th><th scope="col">{t("cert.actor")}</th><th scope="col">{t("cert.at")}</th></tr></thead>
+          <tbody>
+            {exports.map((e, i) => (
+              <tr key={`${e.adapterId}-${String(i)}`}><td>{e.adapterId}</td><td><code>{e.target}</code></td><td>{e.actor}</td><td>{formatDate(locale, e.at, true)}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>{t("cert.audit")}</h2>
+      <table aria-label={t("cert.audit")}>
+        <thead><tr><th scope="col">#</th><th scope="col">{t("cert.at")}</th><th scope="col">{t("cert.actor")}</th><th scope="col">{t("cert.action")}</th></tr></thead>
+        <tbody>
+          {audit.map((a) => (
+            <tr key={a.seq}><td>{a.seq}</td><td>{formatDate(locale, a.at, true)}</td><td>{a.actor}</td><td>{a.action}</td></tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function AssignForm({ id, current }: { readonly id: string; readonly current: ScopeValue }): ReactNode {
+  const { t } = useI18n();
+  const qc = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [scope, setScope] = useState<ScopeValue>(current);
+  const m = useMutation(
+    trpc.certificates.assign.mutationOptions({
+      onSuccess: async () => {
+        setOpen(false);
+        await qc.invalidateQueries({ queryKey: trpc.certificates.pathKey() });
+      },
+    }),
+  );
+  if (!open) return <button type="button" onClick={() => { setOpen(true); }}>{t("cert.assign")}</button>;
+  const submit = (e: SyntheticEvent): void => {
+    e.preventDefault();
+    m.mutate({ id, scope: scopeInput(scope) });
+  };
+  return (
+    <form onSubmit={submit} aria-label={t("cert.assignHeading")} className="card">
+      <h2>{t("cert.assignHeading")}</h2>
+      <ScopePicker value={scope} onChange={setScope} lockCompany errors={byField(ksefErrorOf(m.error)?.violations ?? [])} />
+      <ErrorBox error={m.error} />
+      <button type="submit" disabled={m.isPending}>{t("common.save")}</button>
+      <button type="button" onClick={() => { setOpen(false); }}>{t("common.cancel")}</button>
+    </form>
+  );
+}
+
+function RevokeButton({ id, name }: { readonly id: string; readonly name: string }): ReactNode {
+  const { t } = useI18n();
+  const qc = useQueryClient();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [reason, setReason] = useState("");
+  const m = useMutation(
+    trpc.certificates.revoke.mutationOptions({
+      onSuccess: async () => {
+        dialog.current?.close();
+        await qc.invalidateQueries({ queryKey: trpc.certificates.pathKey() });
+      },
+    }),
+  );
+  const submit = (e: SyntheticEvent): void => {
+    e.preventDefault();
+    m.mutate({ id, reason });
+  };
+  return (
+    <>
+      <button type="button" className="danger" onClick={() => dialog.current?.showModal()}>{t("cert.revoke")}</button>
+      <dialog ref={dialog} aria-labelledby="revoke-heading">
+        <form onSubmit={submit}>
+          <h2 id="revoke-heading">{t("cert.revokeHeading")}</h2>
+          <p>{name}: {t("cert.revokeText")}</p>
+          <Field label={t("field.reason")} errors={byField(ksefErrorOf(m.error)?.violations ?? []).reason}>
+            {(p) => <textarea {...p} required value={reason} onChange={(e) => { setReason(e.target.value); }} />}
+          </Field>
+          <ErrorBox error={m.error} />
+          <button type="submit" className="danger" disabled={m.isPending || reason.trim() === ""}>{t("common.confirm")}</button>
+          <button type="button" onClick={() => dialog.current?.close()}>{t("common.cancel")}</button>
+        </form>
+      </dialog>
+    </>
+  );
+}

@@ -1,0 +1,176 @@
+/**
+ * The certificate table: filters (company, branch, operator, environment, type, mode, state, expiring within
+ * N days, search), cursor paging, days to expiry; rows can be picked for export.
+ */
+import { useState, type SyntheticEvent, type ReactNode } from "react";
+import { Link, useNavigate } from "react-router";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { trpc, type RouterInputs, type RouterOutputs } from "../api";
+import { formatDate, useI18n, type MessageKey } from "../i18n";
+import { CERTIFICATE_TYPES, DaysBadge, ENVIRONMENTS, ErrorBox, Field, MODES } from "../ui";
+
+type ListInput = RouterInputs["certificates"]["list"];
+/** One row of `certificates.list`. */
+export type CertificateRow = RouterOutputs["certificates"]["list"]["items"][number];
+
+const STATES = ["active", "notYetValid", "expired", "revoked"] as const;
+const PAGE = 25;
+
+interface Filters {
+  companyId: string;
+  branchId: string;
+  operatorId: string;
+  environment: string;
+  certificateType: string;
+  mode: string;
+  state: string;
+  expiringWithinDays: string;
+  search: string;
+}
+
+const EMPTY: Filters = { companyId: "", branchId: "", operatorId: "", environment: "", certificateType: "", mode: "", state: "", expiringWithinDays: "", search: "" };
+
+function toInput(f: Filters, cursor: string | undefined): ListInput {
+  type In = NonNullable<ListInput>;
+  return {
+    limit: PAGE,
+    ...(f.companyId ? { companyId: f.companyId } : {}),
+    ...(f.branchId ? { branchId: f.branchId } : {}),
+    ...(f.operatorId ? { operatorId: f.operatorId } : {}),
+    ...(f.environment ? { environment: f.environment as NonNullable<In["environment"]> } : {}),
+    ...(f.certificateType ? { certificateType: f.certificateType as NonNullable<In["certificateType"]> } : {}),
+    ...(f.mode ? { mode: f.mode as NonNullable<In["mode"]> } : {}),
+    ...(f.state ? { state: f.state as NonNullable<In["state"]> } : {}),
+    ...(f.expiringWithinDays ? { expiringWithinDays: Number(f.expiringWithinDays) } : {}),
+    ...(f.search ? { search: f.search } : {}),
+    ...(cursor !== undefined ? { cursor } : {}),
+  };
+}
+
+/**
+ * Who holds a certificate, as one line: company, branch code, operator.
+ * @param scope the row's scope
+ */
+export function holderText(scope: CertificateRow["scope"]): string {
+  return [scope.companyName, scope.branchCode, scope.operatorName].filter((s): s is string => typeof s === "string" && s !== "").join(" / ");
+}
+
+/** The certificate table page. */
+export function CertificatesPage(): ReactNode {
+  const { t, locale } = useI18n();
+  const navigate = useNavigate();
+  const [draft, setDraft] = useState<Filters>(EMPTY);
+  const [filters, setFilters] = useState<Filters>(EMPTY);
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [picked, setPicked] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const list = useQuery({ ...trpc.certificates.list.queryOptions(toInput(filters, cursor)), placeholderData: keepPreviousData });
+  const tree = useQuery(trpc.org.tree.queryOptions());
+  const companies = tree.data ?? [];
+  const company = companies.find((c) => c.id === draft.companyId);
+
+  const set = (key: keyof Filters) => (e: { target: { value: string } }) => { setDraft({ ...draft, [key]: e.target.value }); };
+  const apply = (e: SyntheticEvent): void => {
+    e.preventDefault();
+    setFilters(draft);
+    setCursors([undefined]);
+  };
+  const select = (key: keyof Filters, label: string, options: readonly (readonly [string, string])[]): ReactNode => (
+    <Field label={label}>
+      {(p) => (
+        <select {...p} value={draft[key]} onChange={set(key)}>
+          <option value="">{t("common.all")}</option>
+          {options.map(([value, text]) => (
+            <option key={value} value={value}>{text}</option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+
+  const items = list.data?.items ?? [];
+  return (
+    <section aria-labelledby="certs-heading">
+      <h1 id="certs-heading">{t("certs.heading")}</h1>
+      <form onSubmit={apply} aria-label={t("certs.filters")} className="filters">
+        {select("companyId", t("field.company"), companies.map((c) => [c.id, c.name] as const))}
+        {select("branchId", t("field.branch"), (company?.branches ?? []).map((b) => [b.id, `${b.code} – ${b.name}`] as const))}
+        {select("operatorId", t("field.operator"), (company?.operators ?? []).map((o) => [o.id, o.name] as const))}
+        {select("environment", t("field.environment"), ENVIRONMENTS.map((e) => [e, t(`env.${e}`)] as const))}
+        {select("certificateType", t("field.certificateType"), CERTIFICATE_TYPES.map((c) => [c, t(`type.${c}`)] as const))}
+        {select("mode", t("field.mode"), MODES.map((m) => [m, t(`mode.${m}`)] as const))}
+        {select("state", t("field.state"), STATES.map((s) => [s, t(`certs.state.${s}`)] as const))}
+        <Field label={t("field.expiringWithin")}>{(p) => <input {...p} type="number" min={0} value={draft.expiringWithinDays} onChange={set("expiringWithinDays")} />}</Field>
+        <Field label={t("field.search")}>{(p) => <input {...p} type="search" value={draft.search} onChange={set("search")} />}</Field>
+        <button type="submit">{t("certs.apply")}</button>
+      </form>
+      <ErrorBox error={list.error} />
+      {list.isSuccess && items.length === 0 && <p>{t("certs.empty")}</p>}
+      {items.length > 0 && (
+        <table aria-label={t("certs.table")}>
+          <thead>
+            <tr>
+              <th scope="col"><span className="sr-only">{t("nav.export")}</span></th>
+              <th scope="col">{t("field.name")}</th>
+              <th scope="col">{t("field.holder")}</th>
+              <th scope="col">{t("field.environment")}</th>
+              <th scope="col">{t("field.certificateType")}</th>
+              <th scope="col">{t("field.mode")}</th>
+              <th scope="col">{t("field.state")}</th>
+              <th scope="col">{t("field.serial")}</th>
+              <th scope="col">{t("field.validTo")}</th>
+              <th scope="col">{t("field.daysToExpiry")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((c) => (
+              <tr key={c.id}>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`${t("nav.export")}: ${c.name}`}
+                    checked={picked.includes(c.id)}
+                    onChange={(e) => { setPicked(e.target.checked ? [...picked, c.id] : picked.filter((id) => id !== c.id)); }}
+                  />
+                </td>
+                <td><Link to={`/certificates/${c.id}`}>{c.name}</Link></td>
+                <td>{holderText(c.scope)}</td>
+                <td>{t(`env.${c.environment}`)}</td>
+                <td>{t(`type.${c.certificateType}`)}</td>
+                <td>{t(`mode.${c.mode}`)}</td>
+                <td>{stateText(t, c.state)}</td>
+                <td><code>{c.serialNumber}</code></td>
+                <td>{formatDate(locale, c.validTo)}</td>
+                <td><DaysBadge days={c.daysToExpiry} /></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div className="pager">
+        <span>{t("common.total", { count: list.data?.total ?? 0 })}</span>
+        <button type="button" disabled={cursors.length < 2} onClick={() => { setCursors(cursors.slice(0, -1)); }}>{t("common.previous")}</button>
+        <button
+          type="button"
+          disabled={!list.data?.nextCursor}
+          onClick={() => { if (list.data?.nextCursor) setCursors([...cursors, list.data.nextCursor]); }}
+        >
+          {t("common.next")}
+        </button>
+        <button type="button" disabled={picked.length === 0} onClick={() => { void navigate(`/export?ids=${picked.join(",")}`); }}>
+          {t("nav.export")} ({picked.length})
+        </button>
+      </div>
+    </section>
+  );
+}
+
+/**
+ * A certificate state in the UI language (unknown states shown as they come).
+ * @param t the translator
+ * @param state the state from the registry
+ */
+export function stateText(t: (key: MessageKey) => string, state: string): string {
+  const key = `certs.state.${state}`;
+  return (STATES as readonly string[]).includes(state) ? t(key as MessageKey) : state;
+}

@@ -1,0 +1,118 @@
+/**
+ * Import of a certificate someone downloaded from the ministry's web app: a `.crt` + encrypted `.key` pair,
+ * or a `.p12`, uploaded with its password, for a scope, environment and mode.
+ */
+import { useState, type SyntheticEvent, type ReactNode } from "react";
+import { Link } from "react-router";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { ksefErrorOf, trpc } from "../api";
+import { useI18n } from "../i18n";
+import { byField, ENVIRONMENTS, ErrorBox, Field, fileToBase64, MODES, ScopePicker, scopeInput, type ScopeValue } from "../ui";
+
+const KIB = 1024;
+/** Router limits: ≤ 64 KiB for .crt/.key, ≤ 256 KiB for .p12. */
+const LIMITS = { pair: 64 * KIB, p12: 256 * KIB } as const;
+
+/** The import page. */
+export function ImportPage(): ReactNode {
+  const { t } = useI18n();
+  const qc = useQueryClient();
+  const [kind, setKind] = useState<"pair" | "p12">("pair");
+  const [scope, setScope] = useState<ScopeValue>({ companyId: "" });
+  const [environment, setEnvironment] = useState<(typeof ENVIRONMENTS)[number]>("test");
+  const [mode, setMode] = useState<(typeof MODES)[number]>("current");
+  const [name, setName] = useState("");
+  const [crt, setCrt] = useState<File>();
+  const [key, setKey] = useState<File>();
+  const [p12, setP12] = useState<File>();
+  const [password, setPassword] = useState("");
+  const [sealPassword, setSealPassword] = useState(false);
+  const [tooLarge, setTooLarge] = useState<string>();
+  const onSuccess = async (): Promise<void> => { await qc.invalidateQueries({ queryKey: trpc.certificates.pathKey() }); };
+  const pair = useMutation(trpc.certificates.importPair.mutationOptions({ onSuccess }));
+  const pkcs12 = useMutation(trpc.certificates.importPkcs12.mutationOptions({ onSuccess }));
+  const active = kind === "pair" ? pair : pkcs12;
+  const errors = byField(ksefErrorOf(active.error)?.violations ?? []);
+  const imported = active.data as { id?: string; certificate?: { id?: string } } | undefined;
+  const importedId = imported?.id ?? imported?.certificate?.id;
+
+  const submit = async (e: SyntheticEvent): Promise<void> => {
+    e.preventDefault();
+    setTooLarge(undefined);
+    const common = { scope: scopeInput(scope), environment, mode, ...(name ? { name } : {}), password, sealPassword };
+    if (kind === "pair") {
+      if (!crt || !key) return;
+      const certificateBase64 = await fileToBase64(crt, LIMITS.pair);
+      const keyBase64 = await fileToBase64(key, LIMITS.pair);
+      if (certificateBase64 === undefined || keyBase64 === undefined) { setTooLarge(t("import.tooLarge", { max: 64 })); return; }
+      pair.mutate({ ...common, certificateBase64, keyBase64 });
+    } else {
+      if (!p12) return;
+      const pkcs12Base64 = await fileToBase64(p12, LIMITS.p12);
+      if (pkcs12Base64 === undefined) { setTooLarge(t("import.tooLarge", { max: 256 })); return; }
+      pkcs12.mutate({ ...common, pkcs12Base64 });
+    }
+  };
+
+  return (
+    <section aria-labelledby="import-heading">
+      <h1 id="import-heading">{t("import.heading")}</h1>
+      <form onSubmit={(e) => { void submit(e); }} aria-labelledby="import-heading" className="wizard">
+        <fieldset className="radios">
+          <legend>{t("import.kind")}</legend>
+          {(["pair", "p12"] as const).map((k) => (
+            <label key={k} className="check">
+              <input type="radio" name="kind" checked={kind === k} onChange={() => { setKind(k); }} />
+              {t(k === "pair" ? "import.pair" : "import.p12")}
+            </label>
+          ))}
+        </fieldset>
+        <ScopePicker value={scope} onChange={setScope} errors={errors} />
+        <Field label={t("field.environment")} errors={errors.environment}>
+          {(p) => (
+            <select {...p} value={environment} onChange={(e) => { setEnvironment(e.target.value as (typeof ENVIRONMENTS)[number]); }}>
+              {ENVIRONMENTS.map((v) => <option key={v} value={v}>{t(`env.${v}`)}</option>)}
+            </select>
+          )}
+        </Field>
+        <Field label={t("field.mode")} errors={errors.mode}>
+          {(p) => (
+            <select {...p} value={mode} onChange={(e) => { setMode(e.target.value as (typeof MODES)[number]); }}>
+              {MODES.map((v) => <option key={v} value={v}>{t(`mode.${v}`)}</option>)}
+            </select>
+          )}
+        </Field>
+        <Field label={t("field.name")} errors={errors.name ?? errors.certificateName}>{(p) => <input {...p} value={name} onChange={(e) => { setName(e.target.value); }} />}</Field>
+        {kind === "pair" ? (
+          <>
+            <Field label={t("import.crt")} errors={errors.certificate ?? errors.certificateBase64}>
+              {(p) => <input {...p} type="file" accept=".crt,.cer,.pem,.der" onChange={(e) => { setCrt(e.target.files?.[0]); }} />}
+            </Field>
+            <Field label={t("import.key")} errors={errors.key ?? errors.keyBase64}>
+              {(p) => <input {...p} type="file" accept=".key,.pem" onChange={(e) => { setKey(e.target.files?.[0]); }} />}
+            </Field>
+          </>
+        ) : (
+          <Field label={t("import.p12file")} errors={errors.pkcs12 ?? errors.pkcs12Base64}>
+            {(p) => <input {...p} type="file" accept=".p12,.pfx" onChange={(e) => { setP12(e.target.files?.[0]); }} />}
+          </Field>
+        )}
+        <Field label={t("field.password")} errors={errors.password}>
+          {(p) => <input {...p} type="password" autoComplete="off" value={password} onChange={(e) => { setPassword(e.target.value); }} />}
+        </Field>
+        <label className="check">
+          <input type="checkbox" checked={sealPassword} onChange={(e) => { setSealPassword(e.target.checked); }} />
+          {t("enroll.seal")}
+        </label>
+        {tooLarge !== undefined && <p role="alert">{tooLarge}</p>}
+        <ErrorBox error={active.error} />
+        {active.isSuccess && (
+          <p role="status">
+            {t("import.done")} {importedId ? <Link to={`/certificates/${importedId}`}>{t("enroll.open")}</Link> : null}
+          </p>
+        )}
+        <button type="submit" disabled={active.isPending}>{t("import.submit")}</button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,134 @@
+/**
+ * The expiry timeline: one row per scope and certificate type, bars for the validity of current and queued
+ * certificates, gaps (no valid certificate) in red with their dates, and a marker at today.
+ */
+import { useState, type ReactNode } from "react";
+import { Link } from "react-router";
+import { useQuery } from "@tanstack/react-query";
+import { trpc, type RouterOutputs } from "../api";
+import { formatDate, useI18n } from "../i18n";
+import { ENVIRONMENTS, ErrorBox, Field } from "../ui";
+
+type Row = RouterOutputs["certificates"]["timeline"]["rows"][number];
+
+const DAY_MS = 86_400_000;
+const WIDTH = 1000;
+const LABEL = 260;
+const ROW = 34;
+const AXIS = 28;
+
+function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** The timeline page. */
+export function TimelinePage(): ReactNode {
+  const { t, locale } = useI18n();
+  const today = new Date();
+  const [environment, setEnvironment] = useState<(typeof ENVIRONMENTS)[number]>("test");
+  const [companyId, setCompanyId] = useState("");
+  const [from, setFrom] = useState(isoDay(new Date(today.getTime() - 30 * DAY_MS)));
+  const [to, setTo] = useState(isoDay(new Date(today.getTime() + 400 * DAY_MS)));
+  const tree = useQuery(trpc.org.tree.queryOptions());
+  const timeline = useQuery(
+    trpc.certificates.timeline.queryOptions({
+      environment,
+      from: new Date(`${from}T00:00:00Z`).toISOString(),
+      to: new Date(`${to}T00:00:00Z`).toISOString(),
+      ...(companyId ? { companyId } : {}),
+    }),
+  );
+  const rows = timeline.data?.rows ?? [];
+  const gaps = rows.flatMap((r) => r.gaps.map((g) => ({ row: r, ...g })));
+  return (
+    <section aria-labelledby="timeline-heading">
+      <h1 id="timeline-heading">{t("timeline.heading")}</h1>
+      <div className="filters">
+        <Field label={t("field.environment")}>
+          {(p) => (
+            <select {...p} value={environment} onChange={(e) => { setEnvironment(e.target.value as (typeof ENVIRONMENTS)[number]); }}>
+              {ENVIRONMENTS.map((e) => <option key={e} value={e}>{t(`env.${e}`)}</option>)}
+            </select>
+          )}
+        </Field>
+        <Field label={t("field.company")}>
+          {(p) => (
+            <select {...p} value={companyId} onChange={(e) => { setCompanyId(e.target.value); }}>
+              <option value="">{t("common.all")}</option>
+              {(tree.data ?? []).map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+            </select>
+          )}
+        </Field>
+        <Field label={t("timeline.from")}>{(p) => <input {...p} type="date" value={from} onChange={(e) => { setFrom(e.target.value); }} />}</Field>
+        <Field label={t("timeline.to")}>{(p) => <input {...p} type="date" value={to} onChange={(e) => { setTo(e.target.value); }} />}</Field>
+      </div>
+      <ErrorBox error={timeline.error} />
+      {timeline.isSuccess && rows.length === 0 && <p>{t("timeline.empty")}</p>}
+      {rows.length > 0 && <Chart rows={rows} from={new Date(`${from}T00:00:00Z`)} to={new Date(`${to}T00:00:00Z`)} today={today} />}
+      <p className="hint">{t("timeline.legend")}</p>
+      <h2>{t("timeline.gaps")}</h2>
+      {gaps.length === 0 ? (
+        timeline.isSuccess && <p>{t("timeline.noGaps")}</p>
+      ) : (
+        <ul aria-label={t("timeline.gaps")} className="gaps">
+          {gaps.map((g, i) => (
+            <li key={`${g.row.label}-${String(i)}`}>
+              <strong>{g.row.label}</strong> ({t(`type.${g.row.certificateType}`)}): {t("timeline.gap", { from: formatDate(locale, g.from), to: formatDate(locale, g.to) })}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; readonly from: Date; readonly to: Date; readonly today: Date }): ReactNode {
+  const { t, locale } = useI18n();
+  const span = Math.max(to.getTime() - from.getTime(), DAY_MS);
+  const x = (iso: string | Date): number => {
+    const ms = (typeof iso === "string" ? new Date(iso) : iso).getTime();
+    const clamped = Math.min(Math.max(ms, from.getTime()), to.getTime());
+    return LABEL + ((clamped - from.getTime()) / span) * (WIDTH - LABEL - 10);
+  };
+  const height = AXIS + rows.length * ROW + 10;
+  // Month ticks along the top.
+  const ticks: Date[] = [];
+  for (let d = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1)); d < to; d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))) ticks.push(d);
+  const monthFormat = new Intl.DateTimeFormat(locale === "pl" ? "pl-PL" : "en-GB", { month: "short", year: "2-digit", timeZone: "UTC" });
+  return (
+    <svg className="timeline" viewBox={`0 0 ${String(WIDTH)} ${String(height)}`} role="img" aria-labelledby="timeline-title">
+      <title id="timeline-title">{t("timeline.heading")}</title>
+      {ticks.map((d) => (
+        <g key={d.toISOString()}>
+          <line x1={x(d)} x2={x(d)} y1={AXIS - 6} y2={height} className="tick" />
+          <text x={x(d) + 2} y={AXIS - 10} className="tick-label">{monthFormat.format(d)}</text>
+        </g>
+      ))}
+      {rows.map((r, i) => {
+        const y = AXIS + i * ROW;
+        return (
+          <g key={`${r.label}-${r.certificateType}`} className="row">
+            <text x={4} y={y + ROW / 2 + 4} className="row-label">{r.label} · {t(`type.${r.certificateType}`)}</text>
+            {r.spans.map((s) => (
+              <Link key={s.id} to={`/certificates/${s.id}`}>
+                <rect x={x(s.validFrom)} y={y + 6} width={Math.max(x(s.validTo) - x(s.validFrom), 2)} height={ROW - 12} rx={3} className={`bar bar-${s.mode}`}>
+                  <title>{`${t(`mode.${s.mode}`)}: ${formatDate(locale, s.validFrom)} – ${formatDate(locale, s.validTo)}`}</title>
+                </rect>
+              </Link>
+            ))}
+            {r.gaps.map((g) => (
+              <g key={g.from} className="gap">
+                <rect x={x(g.from)} y={y + 4} width={Math.max(x(g.to) - x(g.from), 3)} height={ROW - 8}>
+                  <title>{t("timeline.gap", { from: formatDate(locale, g.from), to: formatDate(locale, g.to) })}</title>
+                </rect>
+                <text x={x(g.from) + 3} y={y + ROW / 2 + 4} className="gap-label">{formatDate(locale, g.from)}</text>
+              </g>
+            ))}
+          </g>
+        );
+      })}
+      <line x1={x(today)} x2={x(today)} y1={AXIS - 6} y2={height} className="today" />
+      <text x={x(today) + 3} y={height - 2} className="today-label">{t("timeline.today")}</text>
+    </svg>
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * Local accounts (super-admin): the list with roles, and a form to create a user with one role in a scope.
+ */
+import { useState, type SyntheticEvent, type ReactNode } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ksefErrorOf, trpc } from "../api";
+import { useI18n, type MessageKey } from "../i18n";
+import { byField, ErrorBox, Field } from "../ui";
+
+const ROLES = ["super_admin", "company_admin", "branch_admin", "auditor"] as const;
+type Role = (typeof ROLES)[number];
+
+/** The users page. */
+export function UsersPage(): ReactNode {
+  const { t } = useI18n();
+  const qc = useQueryClient();
+  const users = useQuery(trpc.users.list.queryOptions());
+  const tree = useQuery(trpc.org.tree.queryOptions());
+  const [login, setLogin] = useState("");
+  const [displayName, setDisplayName] = useState("");
+  const [password, setPassword] = useState("");
+  const [role, setRole] = useState<Role>("branch_admin");
+  const [companyId, setCompanyId] = useState("");
+  const [branchId, setBranchId] = useState("");
+  const create = useMutation(
+    trpc.users.create.mutationOptions({
+      onSuccess: async () => {
+        setLogin(""); setDisplayName(""); setPassword("");
+        await qc.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
+      },
+    }),
+  );
+  const errors = byField(ksefErrorOf(create.error)?.violations ?? []);
+  const company = (tree.data ?? []).find((c) => c.id === companyId);
+  const submit = (e: SyntheticEvent): void => {
+    e.preventDefault();
+    create.mutate({
+      login,
+      displayName,
+      password,
+      role,
+      ...(role !== "super_admin" && companyId ? { companyId } : {}),
+      ...(role === "branch_admin" && branchId ? { branchId } : {}),
+    });
+  };
+  const rows = (users.data ?? []) as readonly { id: string; login: string; displayName: string; roles: readonly { role: string; companyId?: string | null; branchId?: string | null }[] }[];
+  const scopeName = (r: { companyId?: string | null; branchId?: string | null }): string => {
+    const c = (tree.data ?? []).find((x) => x.id === r.companyId);
+    const b = c?.branches.find((x) => x.id === r.branchId);
+    return [c?.name, b?.code].filter(Boolean).join(" / ");
+  };
+  return (
+    <section aria-labelledby="users-heading">
+      <h1 id="users-heading">{t("users.heading")}</h1>
+      <ErrorBox error={users.error} />
+      <table aria-label={t("users.heading")}>
+        <thead><tr><th scope="col">{t("users.login")}</th><th scope="col">{t("field.displayName")}</th><th scope="col">{t("users.roles")}</th></tr></thead>
+        <tbody>
+          {rows.map((u) => (
+            <tr key={u.id}>
+              <td>{u.login}</td>
+              <td>{u.displayName}</td>
+              <td>{u.roles.map((r) => `${roleText(t, r.role)}${scopeName(r) ? ` (${scopeName(r)})` : ""}`).join(", ")}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form onSubmit={submit} aria-label={t("users.add")} className="card">
+        <h2>{t("users.add")}</h2>
+        <Field label={t("users.login")} errors={errors.login}>{(p) => <input {...p} autoComplete="off" value={login} onChange={(e) => { setLogin(e.target.value); }} />}</Field>
+        <Field label={t("field.displayName")} errors={errors.displayName}>{(p) => <input {...p} value={displayName} onChange={(e) => { setDisplayName(e.target.value); }} />}</Field>
+        <Field label={t("field.password")} errors={errors.password}>
+          {(p) => <input {...p} type="password" autoComplete="new-password" value={password} onChange={(e) => { setPassword(e.target.value); }} />}
+        </Field>
+        <Field label={t("field.role")} errors={errors.role}>
+          {(p) => (
+            <select {...p} value={role} onChange={(e) => { setRole(e.target.value as Role); }}>
+              {ROLES.map((r) => <option key={r} value={r}>{roleText(t, r)}</option>)}
+            </select>
+          )}
+        </Field>
+        {role !== "super_admin" && (
+          <Field label={t("field.company")} errors={errors.companyId}>
+            {(p) => (
+              <select {...p} value={companyId} onChange={(e) => { setCompanyId(e.target.value); setBranchId(""); }}>
+                <option value="">{t("scope.choose")}</option>
+                {(tree.data ?? []).map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+              </select>
+            )}
+          </Field>
+        )}
+        {role === "branch_admin" && (
+          <Field label={t("field.branch")} errors={errors.branchId}>
+            {(p) => (
+              <select {...p} value={branchId} onChange={(e) => { setBranchId(e.target.value); }}>
+                <option value="">{t("scope.choose")}</option>
+                {(company?.branches ?? []).map((b) => <option key={b.id} value={b.id}>{b.code} – {b.name}</option>)}
+              </select>
+            )}
+          </Field>
+        )}
+        <ErrorBox error={create.error} />
+        {create.isSuccess && <p role="status">{t("common.saved")}</p>}
+        <button type="submit" disabled={create.isPending}>{t("users.add")}</button>
+      </form>
+    </section>
+  );
+}
+
+function roleText(t: (key: MessageKey) => string, role: string): string {
+  return (ROLES as readonly string[]).includes(role) ? t(`role.${role}` as MessageKey) : role;
+}

@@ -1,0 +1,88 @@
+/**
+ * A workstation: pair a signer agent with a one-time code (shown big, with its expiry), the agents' tokens
+ * with revoke, and the signing requests waiting there (router `workstations.*`).
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type ReactNode } from "react";
+import { useParams } from "react-router";
+import { trpc } from "../api";
+import { formatDate, useI18n } from "../i18n";
+import { ErrorBox } from "../ui";
+
+interface TokenRow {
+  readonly id: string;
+  readonly createdAt?: string;
+  readonly lastUsedAt?: string | null;
+  readonly revokedAt?: string | null;
+  readonly label?: string | null;
+}
+
+/** The workstation page (`/workstations/:id`). */
+export function WorkstationPage(): ReactNode {
+  const { t, locale } = useI18n();
+  const { id = "" } = useParams();
+  const qc = useQueryClient();
+  const tree = useQuery(trpc.org.tree.queryOptions());
+  const workstation = (tree.data ?? []).flatMap((c) => c.branches.flatMap((b) => b.workstations.map((w) => ({ ...w, branch: b, company: c })))).find((w) => w.id === id);
+  const tokens = useQuery(trpc.workstations.tokens.queryOptions({ workstationId: id }));
+  const requests = useQuery(trpc.workstations.signingRequests.queryOptions({ workstationId: id }));
+  const pair = useMutation(trpc.workstations.createPairingCode.mutationOptions());
+  const revoke = useMutation(
+    trpc.workstations.revokeToken.mutationOptions({
+      onSuccess: async () => { await qc.invalidateQueries({ queryKey: trpc.workstations.tokens.queryKey({ workstationId: id }) }); },
+    }),
+  );
+  if (tree.isSuccess && !workstation) return <p role="alert">{t("common.notFound")}</p>;
+  const tokenRows = (tokens.data ?? []) as readonly TokenRow[];
+  const requestRows = (requests.data ?? []) as readonly { id: string; fileName?: string; state?: string; createdAt?: string; expiresAt?: string }[];
+  return (
+    <section aria-labelledby="ws-heading">
+      <h1 id="ws-heading">{t("ws.heading", { name: workstation?.name ?? "" })}</h1>
+      {workstation && (
+        <dl className="facts">
+          <dt>{t("field.company")}</dt><dd>{workstation.company.name}</dd>
+          <dt>{t("field.branch")}</dt><dd>{workstation.branch.code} – {workstation.branch.name}</dd>
+          <dt>{t("field.outboxDir")}</dt><dd><code>{workstation.outboxDir}</code></dd>
+          <dt>{t("field.inboxDir")}</dt><dd><code>{workstation.inboxDir}</code></dd>
+        </dl>
+      )}
+      <div className="card">
+        <button type="button" onClick={() => { pair.mutate({ workstationId: id }); }} disabled={pair.isPending}>{t("ws.pair")}</button>
+        {pair.data && (
+          <div className="pairing" role="region" aria-label={t("ws.code")}>
+            <p>{t("ws.code")}</p>
+            <output className="code">{pair.data.code}</output>
+            <p>{t("ws.codeExpires", { at: formatDate(locale, pair.data.expiresAt, true) })}</p>
+          </div>
+        )}
+        <ErrorBox error={pair.error} />
+      </div>
+      <h2>{t("ws.tokens")}</h2>
+      <ErrorBox error={tokens.error ?? revoke.error} />
+      {tokenRows.length === 0 ? (
+        <p>{t("ws.noTokens")}</p>
+      ) : (
+        <table aria-label={t("ws.tokens")}>
+          <thead><tr><th scope="col">Id</th><th scope="col">{t("ws.created")}</th><th scope="col">{t("ws.lastUsed")}</th><th scope="col">{t("field.state")}</th><th scope="col"><span className="sr-only">{t("ws.revoke")}</span></th></tr></thead>
+          <tbody>
+            {tokenRows.map((tok) => (
+              <tr key={tok.id}>
+                <td><code>{tok.label ?? tok.id.slice(0, 8)}</code></td>
+                <td>{formatDate(locale, tok.createdAt, true)}</td>
+                <td>{formatDate(locale, tok.lastUsedAt, true)}</td>
+                <td>{tok.revokedAt ? t("ws.revoked") : ""}</td>
+                <td>{!tok.revokedAt && <button type="button" className="danger" onClick={() => { revoke.mutate({ tokenId: tok.id }); }}>{t("ws.revoke")}</button>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>{t("ws.requests")}</h2>
+      <ul>
+        {requestRows.map((r) => (
+          <li key={r.id}>{r.fileName ?? r.id} {r.state} {formatDate(locale, r.expiresAt ?? r.createdAt, true)}</li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,212 @@
+/**
+ * Small shared pieces: labelled fields that show the rules they break, error boxes, the days-to-expiry
+ * badge, the scope picker (company → branch → operator) and file reading for uploads.
+ */
+import { useId, type ReactNode } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { ksefErrorOf, trpc } from "./api";
+import { expiryBand, useI18n, violationText, type ViolationLike } from "./i18n";
+
+/** Violations grouped by form field. */
+export type FieldErrors = Readonly<Record<string, readonly ViolationLike[]>>;
+
+/**
+ * Groups violations by `field`.
+ * @param violations from a core check or `error.data.ksef.violations`
+ */
+export function byField(violations: readonly ViolationLike[]): FieldErrors {
+  const out: Record<string, ViolationLike[]> = {};
+  for (const v of violations) (out[v.field] ??= []).push(v);
+  return out;
+}
+
+/** Props of {@link Field}. */
+export interface FieldProps {
+  readonly label: string;
+  readonly errors?: readonly ViolationLike[] | undefined;
+  readonly hint?: string | undefined;
+  /** Renders the control with the id and aria attributes the label and error list need. */
+  readonly children: (props: { id: string; "aria-invalid": boolean; "aria-describedby"?: string }) => ReactNode;
+}
+
+/**
+ * A label, its control, and the rules the value breaks (each with its rule id, so a person and a test can tell which).
+ * @param props see {@link FieldProps}
+ */
+export function Field({ label, errors, hint, children }: FieldProps): ReactNode {
+  const { locale } = useI18n();
+  const id = useId();
+  const errorId = `${id}-errors`;
+  const hasErrors = errors !== undefined && errors.length > 0;
+  return (
+    <div className={hasErrors ? "field field-invalid" : "field"}>
+      <label htmlFor={id}>{label}</label>
+      {children({ id, "aria-invalid": hasErrors, ...(hasErrors ? { "aria-describedby": errorId } : {}) })}
+      {hint !== undefined && <small className="hint">{hint}</small>}
+      {hasErrors && (
+        <ul id={errorId} className="violations" aria-label={label}>
+          {errors.map((v) => (
+            <li key={v.rule} data-rule={v.rule}>
+              {violationText(locale, v)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The message of a failed call (with its hint), or nothing.
+ * @param props `error`: what the call failed with
+ */
+export function ErrorBox({ error }: { readonly error: unknown }): ReactNode {
+  const { t, locale } = useI18n();
+  if (error === null || error === undefined) return null;
+  const ksef = ksefErrorOf(error);
+  const message = ksef?.message ?? (error instanceof Error ? error.message : String(error));
+  return (
+    <div role="alert" className="error-box">
+      <p>{t("common.error", { message })}</p>
+      {ksef?.hint !== undefined && <p className="hint">{ksef.hint}</p>}
+      {ksef !== undefined && ksef.violations.length > 0 && (
+        <ul>
+          {ksef.violations.map((v) => (
+            <li key={`${v.field}:${v.rule}`}>
+              <strong>{v.field}</strong>: {violationText(locale, v)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Days to expiry, coloured red (≤ 14) or amber (≤ 60).
+ * @param props `days`: whole days until validTo
+ */
+export function DaysBadge({ days }: { readonly days: number }): ReactNode {
+  const { t } = useI18n();
+  return <span className={`days days-${expiryBand(days)}`}>{days < 0 ? t("days.expired") : t("days.left", { days })}</span>;
+}
+
+/** A scope as procedures take it. */
+export interface ScopeValue {
+  readonly companyId: string;
+  readonly branchId?: string | undefined;
+  readonly operatorId?: string | undefined;
+}
+
+/**
+ * The scope in the shape the router wants (no undefined members under exactOptionalPropertyTypes).
+ * @param scope what {@link ScopePicker} holds
+ */
+export function scopeInput(scope: ScopeValue): { companyId: string; branchId?: string; operatorId?: string } {
+  return {
+    companyId: scope.companyId,
+    ...(scope.branchId ? { branchId: scope.branchId } : {}),
+    ...(scope.operatorId ? { operatorId: scope.operatorId } : {}),
+  };
+}
+
+/** Props of {@link ScopePicker}. */
+export interface ScopePickerProps {
+  readonly value: ScopeValue;
+  readonly onChange: (value: ScopeValue) => void;
+  /** Fixes the company (assignment moves within one company). */
+  readonly lockCompany?: boolean;
+  readonly errors?: FieldErrors;
+}
+
+/**
+ * Company, branch and operator selects fed by `org.tree` (only what the caller may see).
+ * @param props see {@link ScopePickerProps}
+ */
+export function ScopePicker({ value, onChange, lockCompany = false, errors = {} }: ScopePickerProps): ReactNode {
+  const { t } = useI18n();
+  const tree = useQuery(trpc.org.tree.queryOptions());
+  const companies = tree.data ?? [];
+  const company = companies.find((c) => c.id === value.companyId);
+  const operators = (company?.operators ?? []).filter((o) => !value.branchId || o.branchIds.includes(value.branchId));
+  return (
+    <fieldset className="scope">
+      <legend>{t("scope.company")} / {t("scope.branch")} / {t("scope.operator")}</legend>
+      <Field label={t("field.company")} errors={errors.companyId}>
+        {(p) => (
+          <select {...p} value={value.companyId} disabled={lockCompany} onChange={(e) => { onChange({ companyId: e.target.value }); }}>
+            <option value="">{t("scope.choose")}</option>
+            {companies.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name} ({c.nip})
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label={t("field.branch")} errors={errors.branchId}>
+        {(p) => (
+          <select {...p} value={value.branchId ?? ""} onChange={(e) => { onChange({ companyId: value.companyId, branchId: e.target.value || undefined }); }}>
+            <option value="">{t("scope.none")}</option>
+            {(company?.branches ?? []).map((b) => (
+              <option key={b.id} value={b.id}>
+                {b.code} – {b.name}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label={t("field.operator")} errors={errors.operatorId}>
+        {(p) => (
+          <select {...p} value={value.operatorId ?? ""} onChange={(e) => { onChange({ ...value, operatorId: e.target.value || undefined }); }}>
+            <option value="">{t("scope.noOperator")}</option>
+            {operators.map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+    </fieldset>
+  );
+}
+
+/**
+ * Reads an uploaded file as base64 (what the router takes for files), refusing files over `maxBytes`.
+ * @param file the chosen file
+ * @param maxBytes the size limit in bytes
+ * @returns base64 of the bytes, or `undefined` when the file is larger than `maxBytes`
+ */
+export async function fileToBase64(file: File, maxBytes: number): Promise<string | undefined> {
+  if (file.size > maxBytes) return undefined;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/**
+ * Offers `base64` bytes to the browser as a download named `fileName`.
+ * @param fileName the suggested file name
+ * @param base64 the file's bytes in base64
+ * @param type the MIME type
+ */
+export function downloadBase64(fileName: string, base64: string, type = "application/xml"): void {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => { URL.revokeObjectURL(url); }, 10_000);
+}
+
+/** The environments of KSeF. */
+export const ENVIRONMENTS = ["test", "demo", "production"] as const;
+/** The certificate types of KSeF. */
+export const CERTIFICATE_TYPES = ["Authentication", "Offline"] as const;
+/** The certificate modes. */
+export const MODES = ["current", "queued"] as const;
