@@ -1,0 +1,246 @@
+/**
+ * The agent's side of the HTTP contract with the admin server (`/agent/v1`, /work/briefs/agent-contract.md):
+ * pairing, the workstation, the long poll of signing requests, uploading a signed file unchanged and
+ * reporting a local failure. Every answer is checked with zod before use; error answers become
+ * `KsefCertsError`s with the HTTP status in `details.status`.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { KsefCertsError, type ErrorCode } from "@ksef-certs/core/errors";
+import { workstationSchema, type Workstation } from "./config.js";
+
+/** Path prefix of the agent API on the admin server. */
+export const AGENT_API_PREFIX = "/agent/v1";
+/** Longest long poll the server accepts, ms (contract: waitMs ≤ 30 000). */
+export const MAX_WAIT_MS = 30_000;
+/** Largest JSON answer read, bytes (a page of requests with their auth.xml is a few KiB each). */
+const MAX_RESPONSE_BYTES = 4 * 1_048_576;
+
+const requestSchema = z.object({
+  id: z.string().min(1).max(64),
+  enrollmentId: z.string().max(64).nullish(),
+  challenge: z.string().min(1).max(64),
+  contextIdentifier: z.object({ type: z.enum(["Nip", "InternalId", "NipVatUe", "PeppolId"]), value: z.string().min(1).max(64) }),
+  fileName: z.string().min(1).max(200),
+  xmlBase64: z.string().max(2_000_000),
+  expiresAt: z.string().max(40),
+  status: z.enum(["pending", "signed", "submitted", "expired", "cancelled", "failed"]),
+  replacedBy: z.string().max(64).nullish(),
+});
+
+/** A signing request as the server lists it (contract: `GET /agent/v1/requests`). */
+export type SigningRequest = z.infer<typeof requestSchema>;
+
+const requestsSchema = z.object({ requests: z.array(requestSchema).max(1000), cursor: z.string().max(200).nullish() });
+const pairSchema = z.object({ token: z.string().min(16).max(512), workstation: workstationSchema, server: z.object({ version: z.string().max(100) }).partial().loose() });
+const uploadSchema = z.object({ status: z.enum(["signed", "duplicate"]), signer: z.record(z.string(), z.unknown()).optional() });
+const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }), replacedBy: z.string().nullish() }).loose();
+
+/** The answer to pairing. */
+export interface PairResult {
+  /** The workstation token (bearer); store it 0600 and never log it. */
+  readonly token: string;
+  /** The workstation this agent now stands for. */
+  readonly workstation: Workstation;
+  /** The server's version, when it says. */
+  readonly serverVersion?: string;
+}
+
+/** The answer to an upload: `signed` (accepted now) or `duplicate` (these bytes were accepted before; no second submission). */
+export interface UploadResult {
+  readonly status: "signed" | "duplicate";
+  readonly signer?: Readonly<Record<string, unknown>>;
+}
+
+const STATUS_CODES: Readonly<Record<number, ErrorCode>> = { 400: "VALIDATION", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT", 410: "CONFLICT", 413: "TOO_LARGE", 429: "IO", 503: "IO" };
+
+/**
+ * Whether an error means the workstation token is no longer accepted (HTTP 401): the agent must stop and be paired again.
+ * @param error anything thrown by {@link AgentApiClient}
+ */
+export function isTokenRevoked(error: unknown): boolean {
+  return error instanceof KsefCertsError && error.details["reason"] === "token-revoked";
+}
+
+/**
+ * Whether an error is the server's "challenge expired" (HTTP 410), with the renewed request's id when it has one.
+ * @param error anything thrown by {@link AgentApiClient.uploadSigned}
+ * @returns `{ replacedBy }` for a 410, else `undefined`
+ */
+export function expiredChallengeOf(error: unknown): { replacedBy?: string } | undefined {
+  if (!(error instanceof KsefCertsError) || error.details["status"] !== 410) return undefined;
+  const replacedBy = error.details["replacedBy"];
+  return typeof replacedBy === "string" ? { replacedBy } : {};
+}
+
+/** A client of the admin server's agent API (one per server URL and token). */
+export class AgentApiClient {
+  private readonly base: string;
+
+  /**
+   * @param server the admin server's base URL (e.g. `http://127.0.0.1:8080`); `/agent/v1` is appended
+   * @param token the workstation token; absent only for {@link pair}
+   * @param fetchImpl the fetch to use (tests); default the global one
+   * @throws {KsefCertsError} VALIDATION for a URL that is not http(s)
+   */
+  constructor(
+    server: string,
+    private readonly token?: string,
+    private readonly fetchImpl: typeof fetch = globalThis.fetch,
+  ) {
+    this.base = normalizeServerUrl(server) + AGENT_API_PREFIX;
+  }
+
+  /**
+   * Exchanges a one-time pairing code for a workstation token (`POST /pair`).
+   * @param code the code shown in the admin app (`XXXX-XXXX`; dash and case do not matter)
+   * @param label what this agent says about itself (host name, agent version); display only
+   * @throws {KsefCertsError} NOT_FOUND for a wrong, expired or used code; IO (retryable) for 429 and network failures
+   */
+  async pair(code: string, label: string, signal?: AbortSignal): Promise<PairResult> {
+    const body = await this.call("POST", "/pair", { json: { code, label }, auth: false, ...(signal === undefined ? {} : { signal }) });
+    const parsed = parse(pairSchema, body, "pairing");
+    return { token: parsed.token, workstation: parsed.workstation, ...(parsed.server.version === undefined ? {} : { serverVersion: parsed.server.version }) };
+  }
+
+  /**
+   * The workstation this token stands for (`GET /workstation`).
+   * @throws {KsefCertsError} FORBIDDEN with `details.reason = "token-revoked"` for 401; IO for network failures
+   */
+  async workstation(signal?: AbortSignal): Promise<Workstation> {
+    return parse(workstationSchema, await this.call("GET", "/workstation", signal === undefined ? {} : { signal }), "workstation");
+  }
+
+  /**
+   * The pending requests and the ones changed since `cursor` (`GET /requests`, a long poll of up to `waitMs`).
+   * @param waitMs how long the server may hold the answer, ms (capped at {@link MAX_WAIT_MS})
+   * @param cursor the cursor of the previous answer
+   * @param signal cancels the poll
+   */
+  async requests(waitMs: number, cursor: string | undefined, signal?: AbortSignal): Promise<{ requests: SigningRequest[]; cursor?: string }> {
+    const q = new URLSearchParams({ waitMs: String(Math.max(0, Math.min(MAX_WAIT_MS, Math.round(waitMs)))) });
+    if (cursor !== undefined) q.set("after", cursor);
+    const body = parse(requestsSchema, await this.call("GET", `/requests?${q.toString()}`, signal === undefined ? {} : { signal }), "requests");
+    return { requests: body.requests, ...(body.cursor === undefined || body.cursor === null ? {} : { cursor: body.cursor }) };
+  }
+
+  /**
+   * Uploads the signed file's bytes exactly as read (`POST /requests/:id/signed`, `X-Content-SHA256`).
+   * @param requestId the signing request
+   * @param bytes the signed file, unchanged
+   * @throws {KsefCertsError} CONFLICT with `details.status = 410` (and `details.replacedBy`) when the challenge expired,
+   *   CONFLICT 409 when other bytes were accepted already, NOT_FOUND, VALIDATION (the server's verifier refused), IO
+   */
+  async uploadSigned(requestId: string, bytes: Uint8Array, signal?: AbortSignal): Promise<UploadResult> {
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const body = await this.call("POST", `/requests/${encodeURIComponent(requestId)}/signed`, {
+      bytes,
+      headers: { "content-type": "application/octet-stream", "x-content-sha256": sha256 },
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const parsed = parse(uploadSchema, body, "upload");
+    return { status: parsed.status, ...(parsed.signer === undefined ? {} : { signer: parsed.signer }) };
+  }
+
+  /**
+   * Tells the server a request failed on this workstation (`POST /requests/:id/failed`).
+   * @param requestId the signing request
+   * @param reason a sentence for the admin (no secrets), at most 1000 characters
+   */
+  async reportFailed(requestId: string, reason: string, signal?: AbortSignal): Promise<void> {
+    await this.call("POST", `/requests/${encodeURIComponent(requestId)}/failed`, { json: { reason: reason.slice(0, 1000) }, ...(signal === undefined ? {} : { signal }) });
+  }
+
+  private async call(
+    method: string,
+    path: string,
+    opts: { json?: unknown; bytes?: Uint8Array; headers?: Record<string, string>; auth?: boolean; signal?: AbortSignal },
+  ): Promise<unknown> {
+    const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
+    if (opts.auth !== false) {
+      if (this.token === undefined) throw new KsefCertsError("INTERNAL", "The agent API client has no token.");
+      headers["authorization"] = `Bearer ${this.token}`;
+    }
+    let body: BodyInit | undefined;
+    if (opts.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(opts.json);
+    } else if (opts.bytes !== undefined) {
+      body = new Uint8Array(opts.bytes);
+    }
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.base + path, { method, headers, ...(body === undefined ? {} : { body }), ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+    } catch (cause) {
+      if (opts.signal?.aborted === true) throw new KsefCertsError("IO", "The request to the admin server was cancelled.", { details: { reason: "aborted" }, cause });
+      throw new KsefCertsError("IO", `The admin server at ${this.base} could not be reached.`, { retryable: true, hint: "Check the network and that the server runs.", cause });
+    }
+    const text = await readLimited(response);
+    let json: unknown = undefined;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      /* a proxy's HTML error page: handled by the status below */
+    }
+    if (response.ok) return json;
+    throw errorFromResponse(response.status, json);
+  }
+}
+
+/**
+ * The server URL without a trailing slash; http(s) only.
+ * @param server as given by the user
+ * @throws {KsefCertsError} VALIDATION otherwise
+ */
+export function normalizeServerUrl(server: string): string {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw invalidUrl(server);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw invalidUrl(server);
+  return url.toString().replace(/\/+$/, "");
+}
+
+function invalidUrl(server: string): KsefCertsError {
+  return new KsefCertsError("VALIDATION", `"${server.slice(0, 200)}" is not an http(s) URL.`, {
+    violations: [{ field: "server", rule: "server.url", message: "The server must be an http:// or https:// URL." }],
+  });
+}
+
+async function readLimited(response: Response): Promise<string> {
+  const length = Number(response.headers.get("content-length") ?? "0");
+  if (length > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw new KsefCertsError("TOO_LARGE", `The admin server answered with ${length} bytes; the limit is ${MAX_RESPONSE_BYTES}.`);
+  }
+  const buf = Buffer.from(await response.arrayBuffer());
+  if (buf.byteLength > MAX_RESPONSE_BYTES) throw new KsefCertsError("TOO_LARGE", `The admin server answered with more than ${MAX_RESPONSE_BYTES} bytes.`);
+  return buf.toString("utf8");
+}
+
+function errorFromResponse(status: number, json: unknown): KsefCertsError {
+  const parsed = errorSchema.safeParse(json);
+  const message = parsed.success ? parsed.data.error.message : `The admin server answered HTTP ${status}.`;
+  const hint = parsed.success ? parsed.data.error.hint : undefined;
+  const replacedBy = parsed.success ? (parsed.data.replacedBy ?? undefined) : undefined;
+  if (status === 401) {
+    return new KsefCertsError("FORBIDDEN", "token revoked: pair again", {
+      hint: "The admin server no longer accepts this workstation's token. Run: ksef-signer unpair, then ksef-signer pair --server URL --code CODE.",
+      details: { status, reason: "token-revoked", serverMessage: message },
+    });
+  }
+  const code: ErrorCode = STATUS_CODES[status] ?? (status >= 500 ? "IO" : "INTERNAL");
+  return new KsefCertsError(code, message, {
+    ...(hint === undefined ? {} : { hint }),
+    retryable: status === 429 || status >= 500,
+    details: { status, ...(replacedBy === undefined ? {} : { replacedBy }) },
+  });
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const r = schema.safeParse(body);
+  if (!r.success) throw new KsefCertsError("MALFORMED", `The admin server's ${what} answer does not follow the agent contract.`, { details: { issues: r.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`) } });
+  return r.data;
+}

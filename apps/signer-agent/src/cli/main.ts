@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * The `ksef-signer` executable: wires the real process (streams, environment, terminal prompt, SIGINT/SIGTERM)
+ * into the program and exits with its code.
+ */
+import password from "@inquirer/password";
+import { KsefCertsError } from "@ksef-certs/core/errors";
+import { runCli, type CliIo } from "./program.js";
+
+async function terminalPrompt(message: string): Promise<string> {
+  try {
+    return await password({ message }, { input: process.stdin, output: process.stderr });
+  } catch (err) {
+    if (err instanceof Error && err.name === "ExitPromptError") throw new KsefCertsError("PASSWORD_REQUIRED", "The prompt was cancelled.", { cause: err });
+    throw err;
+  }
+}
+
+const stopSignal = new Promise<void>((resolve) => {
+  process.once("SIGINT", () => {
+    resolve();
+  });
+  process.once("SIGTERM", () => {
+    resolve();
+  });
+});
+
+const io: CliIo = {
+  stdin: process.stdin,
+  stdinIsTTY: process.stdin.isTTY,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  prompt: terminalPrompt,
+  stopSignal,
+};
+
+process.exitCode = await runCli(process.argv.slice(2), io);
+// Open handles (a pending long poll's socket) must not keep a finished command alive.
+process.exit();

@@ -1,0 +1,68 @@
+/**
+ * Reading an unsigned AuthTokenRequest (`auth.xml`) back into the fields `signAuthTokenRequest` takes, for
+ * automatic signing and for the local API (which receives the ERP's own request). Parsed only with core
+ * `parseXmlSafely` (no DTDs, size-limited); the namespace decides schema 2.0 or 2.1.
+ */
+import { KsefCertsError } from "@ksef-certs/core/errors";
+import { AUTH_TOKEN_REQUEST_NAMESPACES, type ContextIdentifierType } from "@ksef-certs/core/xades";
+import { parseXmlSafely } from "@ksef-certs/core/xml";
+
+/** Largest unsigned AuthTokenRequest accepted, bytes (one is under 1 KiB; 64 KiB leaves room for comments and IP lists). */
+export const MAX_UNSIGNED_REQUEST_BYTES = 65_536;
+
+/** The fields of an unsigned AuthTokenRequest (the shape of core's `AuthTokenRequestInput`). */
+export interface UnsignedRequestFields {
+  readonly challenge: string;
+  readonly contextIdentifier: { readonly type: ContextIdentifierType; readonly value: string };
+  readonly subjectIdentifierType: "certificateSubject" | "certificateFingerprint";
+  readonly authorizationPolicy?: { readonly allowedIps: { readonly ip4Addresses: string[]; readonly ip4Ranges: string[]; readonly ip4Masks: string[] } };
+  readonly namespace: "2.0" | "2.1";
+}
+
+const CONTEXT_TYPES: readonly string[] = ["Nip", "InternalId", "NipVatUe", "PeppolId"];
+
+/**
+ * Reads an unsigned AuthTokenRequest.
+ * @param xml the document, UTF-8 bytes
+ * @returns its fields, text whitespace-collapsed as the XSD `token` type does
+ * @throws {KsefCertsError} MALFORMED / TOO_LARGE for a document `parseXmlSafely` refuses; VALIDATION when it is not an
+ *   unsigned AuthTokenRequest (wrong root or namespace, a signature already inside, a missing field)
+ */
+export function readUnsignedRequest(xml: Uint8Array): UnsignedRequestFields {
+  const { document } = parseXmlSafely(xml, { maxBytes: MAX_UNSIGNED_REQUEST_BYTES, what: "the AuthTokenRequest" });
+  const root = document.documentElement;
+  const ns = root.namespaceURI ?? "";
+  if (root.localName !== "AuthTokenRequest" || !(AUTH_TOKEN_REQUEST_NAMESPACES as readonly string[]).includes(ns)) {
+    throw invalid("root", "The document is not an AuthTokenRequest (root element and namespace http://ksef.mf.gov.pl/auth/token/2.0 or 2.1).");
+  }
+  const children = elementChildren(root);
+  if (children.some((c) => c.localName === "Signature")) throw invalid("signature", "The AuthTokenRequest is already signed.");
+  const text = (e: Element | undefined): string | undefined => e?.textContent.replace(/\s+/g, " ").trim();
+  const challenge = text(children.find((c) => c.localName === "Challenge"));
+  const context = children.find((c) => c.localName === "ContextIdentifier");
+  const contextValue = context === undefined ? undefined : elementChildren(context)[0];
+  const subject = text(children.find((c) => c.localName === "SubjectIdentifierType"));
+  if (challenge === undefined || challenge === "") throw invalid("Challenge", "The AuthTokenRequest has no Challenge.");
+  if (contextValue === undefined || !CONTEXT_TYPES.includes(contextValue.localName)) throw invalid("ContextIdentifier", "The AuthTokenRequest has no ContextIdentifier.");
+  if (subject !== "certificateSubject" && subject !== "certificateFingerprint") throw invalid("SubjectIdentifierType", "The SubjectIdentifierType is missing or unknown.");
+  const policy = children.find((c) => c.localName === "AuthorizationPolicy");
+  const allowed = policy === undefined ? undefined : elementChildren(policy).find((c) => c.localName === "AllowedIps");
+  const listOf = (name: string): string[] => (allowed === undefined ? [] : elementChildren(allowed).filter((c) => c.localName === name).map((c) => text(c) ?? ""));
+  return {
+    challenge,
+    contextIdentifier: { type: contextValue.localName as ContextIdentifierType, value: text(contextValue) ?? "" },
+    subjectIdentifierType: subject,
+    ...(allowed === undefined ? {} : { authorizationPolicy: { allowedIps: { ip4Addresses: listOf("Ip4Address"), ip4Ranges: listOf("Ip4Range"), ip4Masks: listOf("Ip4Mask") } } }),
+    namespace: ns.endsWith("/2.1") ? "2.1" : "2.0",
+  };
+}
+
+function elementChildren(e: Element): Element[] {
+  const out: Element[] = [];
+  for (let n = e.firstChild; n !== null; n = n.nextSibling) if (n.nodeType === 1) out.push(n as Element);
+  return out;
+}
+
+function invalid(field: string, message: string): KsefCertsError {
+  return new KsefCertsError("VALIDATION", message, { violations: [{ field, rule: "authTokenRequest.unsigned", message }] });
+}
