@@ -147,7 +147,7 @@ describe("Agent against the agent contract (fake server)", () => {
     fake.expiresAt = new Date(Date.now() - 1);
     await writeFile(join(s.inbox, "signed.xml"), signed);
     await until(async () => (await readdir(join(s.inbox, "failed"))).includes("signed.xml.reason.txt"), 15_000, "failed/");
-    expect(s.server.uploads).toEqual([{ id: r.id, status: 410 }]);
+    expect(s.server.uploads).toMatchObject([{ id: r.id, status: 410 }]);
   });
 
   it("stops with 'token revoked: pair again' on 401", async () => {
@@ -250,7 +250,7 @@ describe("Agent resumes from its journal", () => {
     }
     await h.close();
     await until(() => s.server.submissions.get(r.id) === 1, 15_000, "the submission");
-    expect(s.server.uploads).toEqual([{ id: r.id, status: "signed" }]);
+    expect(s.server.uploads).toMatchObject([{ id: r.id, status: "signed" }]);
     const r2 = s.server.addRequest();
     await outboxFile(r2.id);
     await writeFile(join(s.inbox, "x.crdownload"), await signFor(person, r2));

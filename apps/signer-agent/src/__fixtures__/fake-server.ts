@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import { generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
@@ -64,8 +65,8 @@ export interface FakeAgentServer {
   readonly requests: Map<string, FakeRequest>;
   /** Accepted uploads (`signed` answers) per request id: the submissions. */
   readonly submissions: Map<string, number>;
-  /** Every upload answer in order. */
-  readonly uploads: Array<{ id: string; status: number | "signed" | "duplicate" }>;
+  /** Every upload answer in order (`at`: `performance.now()` when the body had arrived). */
+  readonly uploads: Array<{ id: string; status: number | "signed" | "duplicate"; at?: number }>;
   /** Adds a pending request. */
   addRequest(expiresInMs?: number): FakeRequest;
   /** Expires a request, optionally renewing it (the new request carries a new challenge); returns the new one. */
@@ -153,8 +154,9 @@ export async function startFakeAgentServer(workstation: { outboxDir: string; inb
   app.post("/agent/v1/requests/:id/signed", async (c) => {
     const r = requests.get(c.req.param("id"));
     const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const arrivedAt = performance.now();
     const answer = (status: number, body: unknown): Response => {
-      uploads.push({ id: c.req.param("id"), status: status === 200 ? ((body as { status: "signed" | "duplicate" }).status) : status });
+      uploads.push({ id: c.req.param("id"), status: status === 200 ? (body as { status: "signed" | "duplicate" }).status : status, at: arrivedAt });
       return c.json(body as object, status as 200);
     };
     if (r === undefined) return answer(404, { error: { code: "NOT_FOUND", message: "No such request." } });
