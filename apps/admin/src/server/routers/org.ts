@@ -1,0 +1,107 @@
+/**
+ * `org.*`: the organisation tree the caller may see, and adding companies, branches, operators and
+ * workstations (registry use cases of `@ksef-certs/core/registry`; checks in `@ksef-certs/core/access`).
+ */
+import { z } from "zod";
+import { canRead, hasRole } from "@ksef-certs/core/access";
+import { KsefCertsError } from "@ksef-certs/core/errors";
+import { addBranch, addCompany, addOperator, addWorkstation, assignOperatorToBranch, listCompanies } from "@ksef-certs/core/registry";
+import { schema } from "@ksef-certs/core/store";
+import { actorOf, authedProcedure, mutationProcedure, requireEntity, requireScope, router } from "../trpc.js";
+import { TRPCError } from "@trpc/server";
+
+const id = z.string().max(64);
+const text = (max: number) => z.string().max(max);
+
+/** The `org` router. */
+export const orgRouter = router({
+  /**
+   * `[{ id, nip, name, branches: [{ id, code, name, internalId, workstations: [{ id, name, outboxDir, inboxDir, paired }] }],
+   * operators: [{ id, name, pesel, nip, branchIds }] }]`, only what the caller may read (a branch admin: its company's
+   * name, its branch, the operators working there).
+   */
+  tree: authedProcedure.query(async ({ ctx }) => {
+    const db = ctx.db;
+    const [companies, branches, operators, links, workstations, tokens] = await Promise.all([
+      listCompanies(db),
+      db.select().from(schema.branches),
+      db.select().from(schema.operators),
+      db.select().from(schema.operatorBranches),
+      db.select().from(schema.workstations),
+      db.select({ workstationId: schema.workstationTokens.workstationId, revokedAt: schema.workstationTokens.revokedAt }).from(schema.workstationTokens),
+    ]);
+    const paired = new Set(tokens.filter((t) => t.revokedAt === null).map((t) => t.workstationId));
+    const branchIdsOf = new Map<string, string[]>();
+    for (const l of links) branchIdsOf.set(l.operatorId, [...(branchIdsOf.get(l.operatorId) ?? []), l.branchId]);
+    const p = ctx.principal;
+    return companies
+      .filter((c) => canRead(p, { kind: "company", companyId: c.id }))
+      .map((c) => ({
+        id: c.id,
+        nip: c.nip,
+        name: c.name,
+        branches: branches
+          .filter((b) => b.companyId === c.id && canRead(p, { kind: "branch", companyId: c.id, branchId: b.id }))
+          .sort((a, b) => a.code.localeCompare(b.code))
+          .map((b) => ({
+            id: b.id,
+            code: b.code,
+            name: b.name,
+            internalId: b.internalId,
+            workstations: workstations
+              .filter((w) => w.branchId === b.id)
+              .sort((a, b2) => a.name.localeCompare(b2.name))
+              .map((w) => ({ id: w.id, name: w.name, outboxDir: w.outboxDir, inboxDir: w.inboxDir, paired: paired.has(w.id) })),
+          })),
+        operators: operators
+          .filter((o) => o.companyId === c.id && canRead(p, { kind: "operator", companyId: c.id, operatorId: o.id, branchIds: branchIdsOf.get(o.id) ?? [] }))
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((o) => ({ id: o.id, name: o.name, pesel: o.pesel, nip: o.nip, branchIds: branchIdsOf.get(o.id) ?? [] })),
+      }));
+  }),
+  /** `{ nip, name }` → the company (super-admin only: a company admin is bound to an existing company). */
+  addCompany: mutationProcedure.input(z.object({ nip: text(32), name: text(300) })).mutation(({ ctx, input }) => {
+    if (!hasRole(ctx.principal, "super_admin")) throw new TRPCError({ code: "FORBIDDEN", message: "Only a super-admin adds companies.", cause: new KsefCertsError("FORBIDDEN", "Only a super-admin adds companies.") });
+    return addCompany(ctx.db, input, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+  }),
+  /** `{ companyId, code, name, internalId? }` → the branch (company admin of that company). */
+  addBranch: mutationProcedure
+    .input(z.object({ companyId: id, code: text(64), name: text(300), internalId: text(64).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await requireEntity(ctx, "company", input.companyId, "write");
+      return addBranch(ctx.db, { companyId: input.companyId, code: input.code, name: input.name, ...(input.internalId ? { internalId: input.internalId } : {}) }, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+    }),
+  /** `{ companyId, name, pesel?, nip?, branchIds? }` → the operator (company admin; a branch admin when `branchIds` includes its branch). */
+  addOperator: mutationProcedure
+    .input(z.object({ companyId: id, name: text(300), pesel: text(32).optional(), nip: text(32).optional(), branchIds: z.array(id).max(100).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const company = await requireEntity(ctx, "company", input.companyId, "read");
+      if (company.kind === "global") throw new TRPCError({ code: "INTERNAL_SERVER_ERROR" });
+      for (const b of input.branchIds ?? []) {
+        const s = await requireEntity(ctx, "branch", b, "read");
+        if (s.kind !== "branch" || s.companyId !== input.companyId) throw new KsefCertsError("VALIDATION", "The branch belongs to another company.", { violations: [{ field: "branchIds", rule: "branchIds.company", message: "Every branch must belong to the operator's company." }] });
+      }
+      requireScope(ctx, { kind: "operator", companyId: input.companyId, operatorId: "", branchIds: input.branchIds ?? [] }, "write");
+      return addOperator(
+        ctx.db,
+        { companyId: input.companyId, name: input.name, ...(input.pesel ? { pesel: input.pesel } : {}), ...(input.nip ? { nip: input.nip } : {}), ...(input.branchIds ? { branchIds: input.branchIds } : {}) },
+        { actor: actorOf(ctx.principal), at: ctx.services.clock() },
+      );
+    }),
+  /** `{ branchId, name, outboxDir, inboxDir }` → the workstation (admins of that branch or its company). */
+  addWorkstation: mutationProcedure
+    .input(z.object({ branchId: id, name: text(300), outboxDir: text(2048), inboxDir: text(2048) }))
+    .mutation(async ({ ctx, input }) => {
+      await requireEntity(ctx, "branch", input.branchId, "write");
+      return addWorkstation(ctx.db, input, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+    }),
+  /** `{ operatorId, branchId }` → `{ added }` (admins who may change the branch and read the operator). */
+  assignOperatorToBranch: mutationProcedure.input(z.object({ operatorId: id, branchId: id })).mutation(async ({ ctx, input }) => {
+    const op = await requireEntity(ctx, "operator", input.operatorId, "read");
+    const branch = await requireEntity(ctx, "branch", input.branchId, "write");
+    if (op.kind !== "operator" || branch.kind !== "branch" || op.companyId !== branch.companyId) {
+      throw new KsefCertsError("VALIDATION", "The operator and the branch belong to different companies.", { violations: [{ field: "branchId", rule: "branchId.company", message: "The branch must belong to the operator's company." }] });
+    }
+    return assignOperatorToBranch(ctx.db, input, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+  }),
+});

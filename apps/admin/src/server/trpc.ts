@@ -1,0 +1,124 @@
+/**
+ * tRPC setup of the admin server (router contract, /work/briefs/router-contract.md): the request
+ * {@link Context}, the procedure builders and the role/scope helpers every router uses.
+ *
+ * - {@link publicProcedure}: anyone; core errors mapped to tRPC errors (errors.ts) by one middleware.
+ * - {@link authedProcedure}: a valid session is required (UNAUTHORIZED otherwise), and EVERY mutation
+ *   through it must carry the session's CSRF token in header `x-csrf-token` (FORBIDDEN otherwise), so a
+ *   new mutation cannot forget the check.
+ * - {@link mutationProcedure}: the same builder, named for readability at mutation sites.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import { authorizeEntity, authorizeScope, canRead, canWrite, checkCsrf, hasRole, type AccessScope, type ActiveSession, type EntityKind, type Principal, type Role } from "@ksef-certs/core/access";
+import { KsefCertsError } from "@ksef-certs/core/errors";
+import type { Db } from "@ksef-certs/core/store";
+import { ksefErrorData, toTrpcError } from "./errors.js";
+import type { ServerServices } from "./services.js";
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = "ksef_certs_session";
+/** Header carrying the CSRF token on mutations. */
+export const CSRF_HEADER = "x-csrf-token";
+
+/** The per-request context of every procedure. */
+export type Context = {
+  /** The database (PGlite or PostgreSQL). */
+  readonly db: Db;
+  /** Server-wide services (clock, enrollment runner, KSeF URLs, logger). */
+  readonly services: ServerServices;
+  /** The signed-in account, or null. */
+  readonly principal: Principal | null;
+  /** The valid session (hashes only) and its CSRF token, or null. */
+  readonly session: ActiveSession | null;
+  /** The session cookie's token, or null (needed to end the session and rotate on sign-in). */
+  readonly sessionToken: string | null;
+  /** The CSRF header of this request, or null. */
+  readonly csrfHeader: string | null;
+  /** The client's address (throttling key). */
+  readonly clientKey: string;
+  /** Whether the request came over https (cookie `Secure`). */
+  readonly secure: boolean;
+  /** Adds a `Set-Cookie` header to the response (no-op in in-process callers). */
+  readonly setCookie: (header: string) => void;
+};
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const ksef = ksefErrorData(error.cause);
+    // Internal failures are logged with their cause by the server; the page gets no stack or internals.
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    return {
+      ...shape,
+      message: internal ? (ksef?.message ?? "Internal error.") : shape.message,
+      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, ksef },
+    };
+  },
+});
+
+/** Builds a router from procedures and sub-routers. */
+export const router = t.router;
+/** Merges routers. */
+export const mergeRouters = t.mergeRouters;
+/** Makes a server-side caller factory of a router (tests, benchmark). */
+export const createCallerFactory = t.createCallerFactory;
+
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const mapped = toTrpcError(result.error.cause ?? result.error);
+    if (mapped instanceof TRPCError) throw mapped;
+  }
+  return result;
+});
+
+/** A procedure anyone may call (core errors mapped). */
+export const publicProcedure = t.procedure.use(mapErrors);
+
+/** A procedure for a signed-in account; mutations also need the CSRF header. `ctx.principal` and `ctx.session` are non-null. */
+export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
+  if (ctx.principal === null || ctx.session === null) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
+  if (type === "mutation" && !checkCsrf(ctx.session.session, ctx.csrfHeader)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "The CSRF token is missing or wrong; reload the page.", cause: new KsefCertsError("FORBIDDEN", "The CSRF token is missing or wrong; reload the page.", { details: { reason: "csrf" } }) });
+  }
+  return next({ ctx: { ...ctx, principal: ctx.principal, session: ctx.session } });
+});
+
+/** The builder for mutations of signed-in accounts (the same checks as {@link authedProcedure}: session + CSRF). */
+export const mutationProcedure = authedProcedure;
+
+/** A signed-in procedure limited to some roles (at any scope); FORBIDDEN for others. */
+export function roleProcedure(...roles: Role[]) {
+  return authedProcedure.use(({ ctx, next }) => {
+    if (!hasRole(ctx.principal, ...roles)) throw new TRPCError({ code: "FORBIDDEN", message: "Your role may not do this." });
+    return next();
+  });
+}
+
+/** The audit actor of a principal: `user:<login>`. */
+export function actorOf(principal: Principal): string {
+  return `user:${principal.login}`;
+}
+
+/**
+ * Resolves an entity's scope and checks the caller may read/write it (NOT_FOUND when it may not even read it).
+ * @param ctx the signed-in context
+ * @param kind entity kind
+ * @param id entity id
+ * @param access `read` or `write`
+ * @returns the entity's scope
+ */
+export function requireEntity(ctx: { db: Db; principal: Principal }, kind: EntityKind, id: string, access: "read" | "write"): Promise<AccessScope> {
+  return authorizeEntity(ctx.db, ctx.principal, kind, id, access);
+}
+
+/**
+ * Checks the caller may read/write a scope (FORBIDDEN otherwise).
+ * @param ctx the signed-in context
+ * @param scope the scope
+ * @param access `read` or `write`
+ */
+export function requireScope(ctx: { principal: Principal }, scope: AccessScope, access: "read" | "write"): void {
+  authorizeScope(ctx.principal, scope, access);
+}
+
+export { canRead, canWrite, hasRole };

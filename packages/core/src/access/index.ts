@@ -1,0 +1,64 @@
+/**
+ * `@ksef-certs/core/access`: accounts, sign-in, sessions and the authorisation rules of the admin app
+ * (issue 5 §2). See `rules.ts` for what each role may see and change.
+ */
+export { DEFAULT_SCRYPT_PARAMS, MAX_PASSWORD_CHARS, dummyPasswordHash, hashPassword, verifyPassword, type ScryptParams } from "./password.js";
+export {
+  ROLES,
+  authorizeEntity,
+  authorizeScope,
+  canRead,
+  canWrite,
+  hasRole,
+  heldScope,
+  hiddenEntity,
+  scopeOfEntity,
+  type AccessScope,
+  type EntityKind,
+  type Principal,
+  type Role,
+  type RoleGrant,
+} from "./rules.js";
+export {
+  MIN_ACCOUNT_PASSWORD_CHARS,
+  changePassword,
+  checkAccountPassword,
+  countUsers,
+  createUser,
+  getUser,
+  grantRole,
+  listUsers,
+  normalizeLogin,
+  revokeRole,
+  setUserLocale,
+  type CreateUserInput,
+  type RoleGrantInput,
+  type User,
+  type UserWithRoles,
+} from "./users.js";
+export {
+  CLIENT_MAX_FAILURES,
+  LOGIN_MAX_FAILURES,
+  SESSION_ABSOLUTE_MS,
+  SESSION_IDLE_MS,
+  THROTTLE_WINDOW_MS,
+  authenticate,
+  checkCsrf,
+  csrfTokenFor,
+  endSession,
+  loadPrincipal,
+  sessionFromToken,
+  tokenHash,
+  type ActiveSession,
+  type AuthenticateInput,
+  type NewSession,
+  type WebSession,
+} from "./sessions.js";
+export {
+  certificateVisibility,
+  listVisibleCertificates,
+  type CertificateScopeView,
+  type VisibleCertificate,
+  type VisibleCertificateFilter,
+  type VisibleCertificatePage,
+} from "./certificates.js";
