@@ -44,7 +44,7 @@ export function Field({ label, errors, hint, children }: FieldProps): ReactNode 
       {children({ id, "aria-invalid": hasErrors, ...(hasErrors ? { "aria-describedby": errorId } : {}) })}
       {hint !== undefined && <small className="hint">{hint}</small>}
       {hasErrors && (
-        <ul id={errorId} className="violations" aria-label={label}>
+        <ul id={errorId} className="violations">
           {errors.map((v) => (
             <li key={v.rule} data-rule={v.rule}>
               {violationText(locale, v)}

@@ -1,0 +1,286 @@
+/**
+ * Issue 5, items 3 and 5 (browser): the admin web app driven in Debian's chromium against the real
+ * `ksef-certs serve --with-simulator` on a fresh data folder. An admin signs in with the printed
+ * credentials, builds a company with two branches, an operator and a workstation, imports a `.crt` +
+ * encrypted `.key` pair, enrolls an Authentication certificate for the operator through the hand-off
+ * (the test downloads auth.xml in the browser, signs it as the person and uploads it back), sees both
+ * certificates in the table and on the timeline, exports one through an adapter, verifies the audit log,
+ * and creates a branch admin who sees only their branch (table, tree, and a direct URL to the other
+ * branch's certificate answers not-found). Screenshots of the main pages go to `artifacts/screenshots/`.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContext, Page } from "playwright-core";
+import { encryptPrivateKeyPem, generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
+import { issueKsefLikeCertificate, selfSignedCertificate } from "@ksef-certs/core/testing";
+import { signXml } from "@ksef-certs/core/xades";
+import { browserAvailable, CHROMIUM, launchBrowser, screenshot, startAdminServer, type AdminServer } from "./browser.js";
+
+const NIP = "5265877635";
+const PESEL = "44051401458";
+const KEY_PASSWORD = "Klucz-KSeF-2026-bezpieczny!";
+const BRANCH_ADMIN = { login: "kierownik.waw", password: "Kierownik-WAW-2026!", name: "Kierownik Warszawa" };
+
+const run = browserAvailable();
+if (!run) {
+  // Outside CI only: CI installs chromium (.ci/run) and must run this suite.
+  process.stderr.write(`admin web suite skipped: ${CHROMIUM} is missing (apt-get install chromium) and CI is not set\n`);
+}
+
+describe.skipIf(!run)("admin web app in chromium", () => {
+  let work: string;
+  let server: AdminServer | undefined;
+  let browser: BrowserContext | undefined;
+  let page: Page;
+  let outbox: string;
+  let inbox: string;
+  let exportDir: string;
+  let jan: KeyPair;
+  let janCert: Uint8Array;
+  let importedId = "";
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), "ksef-admin-web-"));
+    outbox = join(work, "do-podpisu");
+    inbox = join(work, "podpisane");
+    exportDir = join(work, "eksport");
+    await Promise.all([mkdir(outbox), mkdir(inbox)]);
+    server = await startAdminServer(join(work, "data"), { KSEF_CERTS_MASTER_KEY: randomBytes(32).toString("base64") });
+    browser = await launchBrowser();
+    page = browser.pages()[0] ?? (await browser.newPage());
+    // Jan's own signature (Profil Zaufany stand-in, accepted on KSeF TEST): PESEL in the subject.
+    jan = await generateKeyPair("EC-P256");
+    janCert = (
+      await selfSignedCertificate(jan, [
+        { oid: "2.5.4.3", value: "Jan Kowalski", stringType: "UTF8String" },
+        { oid: "2.5.4.42", value: "Jan", stringType: "UTF8String" },
+        { oid: "2.5.4.4", value: "Kowalski", stringType: "UTF8String" },
+        { oid: "2.5.4.5", value: `PNOPL-${PESEL}`, stringType: "PrintableString" },
+        { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
+      ])
+    ).der;
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  function url(path = ""): string {
+    if (!server) throw new Error("server not started");
+    return `${server.url}${path}`;
+  }
+
+  async function signIn(login: string, password: string): Promise<void> {
+    await page.goto(url());
+    await page.getByLabel("Login", { exact: true }).fill(login);
+    await page.getByLabel("Hasło", { exact: true }).fill(password);
+    await page.getByRole("button", { exact: true, name: "Zaloguj" }).click();
+    await page.getByRole("navigation", { exact: true, name: "Nawigacja główna" }).waitFor();
+  }
+
+  async function go(link: string): Promise<void> {
+    await page.getByRole("navigation", { exact: true, name: "Nawigacja główna" }).getByRole("link", { name: link }).click();
+  }
+
+  it("signs in with the printed admin (Polish by default, English on request)", async () => {
+    await page.goto(url());
+    await expect.poll(() => page.getByRole("heading", { exact: true, name: "Logowanie" }).count()).toBe(1);
+    await page.getByRole("button", { exact: true, name: "EN" }).click();
+    await expect.poll(() => page.getByRole("heading", { exact: true, name: "Sign in" }).count()).toBe(1);
+    await page.getByRole("button", { exact: true, name: "PL" }).click();
+    await page.getByLabel("Login", { exact: true }).fill(server?.adminLogin ?? "");
+    await page.getByLabel("Hasło", { exact: true }).fill(server?.adminPassword ?? "");
+    await screenshot(page, "01-login");
+    await page.getByRole("button", { exact: true, name: "Zaloguj" }).click();
+    await page.getByRole("navigation", { exact: true, name: "Nawigacja główna" }).waitFor();
+    expect(await page.getByRole("link", { exact: true, name: "Użytkownicy" }).count()).toBe(1);
+  });
+
+  it("builds a company with two branches, an operator and a workstation; a bad NIP names its rule", async () => {
+    await go("Organizacja");
+    const company = page.getByRole("form", { exact: true, name: "Dodaj firmę" });
+    await company.getByLabel("NIP", { exact: true }).fill("5265877636");
+    await company.getByLabel("Nazwa", { exact: true }).fill("Hurtownia Testowa");
+    await company.getByRole("button", { exact: true, name: "Dodaj firmę" }).click();
+    await expect.poll(() => company.getByText("Błędna cyfra kontrolna NIP").count()).toBeGreaterThan(0);
+    await company.getByLabel("NIP", { exact: true }).fill(NIP);
+    await company.getByRole("button", { exact: true, name: "Dodaj firmę" }).click();
+    await page.getByRole("treeitem", { exact: true, name: `Hurtownia Testowa (${NIP})` }).waitFor();
+
+    const branch = page.getByRole("form", { exact: true, name: "Dodaj oddział" });
+    for (const [code, name] of [["WAW", "Oddział Warszawa"], ["KRK", "Oddział Kraków"]] as const) {
+      await branch.getByLabel("Kod", { exact: true }).fill(code);
+      await branch.getByLabel("Nazwa", { exact: true }).fill(name);
+      await branch.getByRole("button", { exact: true, name: "Dodaj oddział" }).click();
+      await page.getByRole("treeitem", { exact: true, name: `${code} – ${name}` }).waitFor();
+    }
+
+    const operator = page.getByRole("form", { exact: true, name: "Dodaj operatora" });
+    await operator.getByLabel("Nazwa", { exact: true }).fill("Jan Kowalski");
+    await operator.getByLabel("PESEL", { exact: true }).fill(PESEL);
+    await operator.getByLabel("WAW – Oddział Warszawa", { exact: true }).check();
+    await operator.getByRole("button", { exact: true, name: "Dodaj operatora" }).click();
+    await page.getByRole("treeitem", { exact: true, name: "Jan Kowalski" }).waitFor();
+
+    const ws = page.getByRole("form", { exact: true, name: "Dodaj stanowisko" });
+    await ws.getByLabel("Oddział", { exact: true }).selectOption({ label: "Hurtownia Testowa: WAW – Oddział Warszawa" });
+    await ws.getByLabel("Nazwa", { exact: true }).fill("kasa-1");
+    await ws.getByLabel("Folder do podpisu", { exact: true }).fill(outbox);
+    await ws.getByLabel("Folder podpisanych", { exact: true }).fill(inbox);
+    await ws.getByRole("button", { exact: true, name: "Dodaj stanowisko" }).click();
+    await page.getByRole("treeitem", { exact: true, name: "kasa-1" }).waitFor();
+    await screenshot(page, "02-organisation");
+  });
+
+  it("imports a .crt + encrypted .key pair for the Kraków branch", async () => {
+    const keys = await generateKeyPair("EC-P256");
+    const issued = await issueKsefLikeCertificate({
+      certificateType: "Offline",
+      keys,
+      enrollmentData: { commonName: "Hurtownia Testowa", countryName: "PL", organizationName: "Hurtownia Testowa", organizationIdentifier: `VATPL-${NIP}` },
+    });
+    const crt = join(work, "krk.crt");
+    const key = join(work, "krk.key");
+    await writeFile(crt, issued.certificate);
+    await writeFile(key, await encryptPrivateKeyPem(keys.privateKey, KEY_PASSWORD));
+
+    await go("Import");
+    const form = page.getByRole("form", { exact: true, name: "Import certyfikatu" });
+    await form.getByLabel("Firma", { exact: true }).selectOption({ label: `Hurtownia Testowa (${NIP})` });
+    await form.getByLabel("Oddział", { exact: true }).selectOption({ label: "KRK – Oddział Kraków" });
+    await form.getByLabel("Nazwa", { exact: true }).fill("Kraków offline");
+    await form.getByLabel("Certyfikat (.crt)", { exact: true }).setInputFiles(crt);
+    await form.getByLabel("Klucz prywatny (.key)", { exact: true }).setInputFiles(key);
+    await form.getByLabel("Hasło", { exact: true }).fill("Zle-haslo-2026!");
+    await form.getByRole("button", { exact: true, name: "Importuj" }).click();
+    await form.getByRole("alert").waitFor();
+    await form.getByLabel("Hasło", { exact: true }).fill(KEY_PASSWORD);
+    await form.getByRole("button", { exact: true, name: "Importuj" }).click();
+    const done = form.getByRole("status");
+    await done.getByText("Zaimportowano certyfikat.").waitFor();
+    await screenshot(page, "03-import");
+    importedId = ((await done.getByRole("link").getAttribute("href")) ?? "").split("/").pop() ?? "";
+    expect(importedId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("enrolls Jan's Authentication certificate: rules as you type, then the hand-off signed from this browser", async () => {
+    await go("Nowy certyfikat");
+    const form = page.getByRole("form", { exact: true, name: "Nowy certyfikat w KSeF" });
+    await form.getByLabel("Firma", { exact: true }).selectOption({ label: `Hurtownia Testowa (${NIP})` });
+    await form.getByLabel("Oddział", { exact: true }).selectOption({ label: "WAW – Oddział Warszawa" });
+    await form.getByLabel("Operator", { exact: true }).selectOption({ label: "Jan Kowalski" });
+    await form.getByLabel("Nazwa", { exact: true }).fill("Jan#");
+    // Each broken rule is listed next to its field while typing, in Polish (core MESSAGES_PL).
+    await expect.poll(() => form.getByText("Nazwa certyfikatu musi mieć od 5 do 100 znaków").count()).toBe(1);
+    await form.getByLabel("Hasło klucza prywatnego", { exact: true }).fill("krotkie");
+    await expect.poll(() => form.getByText("Hasło musi zawierać co najmniej jedną wielką literę.").count()).toBe(1);
+    await form.getByLabel("Nazwa", { exact: true }).fill("Jan Kowalski logowanie");
+    await form.getByLabel("Hasło klucza prywatnego", { exact: true }).fill(KEY_PASSWORD);
+    await form.getByLabel("Powtórz hasło", { exact: true }).fill(`${KEY_PASSWORD}x`);
+    await expect.poll(() => form.getByText("Hasła nie są takie same.").count()).toBe(1);
+    await form.getByLabel("Powtórz hasło", { exact: true }).fill(KEY_PASSWORD);
+    await expect.poll(() => form.locator("[data-rule]").count()).toBe(0);
+    await form.getByLabel("Stanowisko", { exact: true }).selectOption({ label: "kasa-1" });
+    await screenshot(page, "04-enroll-wizard");
+    await form.getByRole("button", { exact: true, name: "Złóż wniosek" }).click();
+
+    const status = page.getByRole("status").first();
+    await expect.poll(() => status.textContent(), { timeout: 60_000 }).toContain("Czeka na podpis na stanowisku kasa-1");
+    await page.getByRole("timer").waitFor();
+    await screenshot(page, "05-enroll-waiting");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { exact: true, name: "Pobierz auth.xml" }).click()]);
+    const authXml = await readFile(await download.path());
+    expect(authXml.toString("utf8")).toContain("AuthTokenRequest");
+    const signedPath = join(work, "podpisany.xml");
+    await writeFile(signedPath, await signXml(authXml, { privateKey: jan.privateKey, certificate: janCert }));
+    await page.getByLabel("Wgraj podpisany plik", { exact: true }).setInputFiles(signedPath);
+    await expect.poll(() => status.textContent(), { timeout: 90_000 }).toContain("certyfikat wydany");
+    await screenshot(page, "06-enroll-issued");
+    await page.getByRole("link", { exact: true, name: "Otwórz certyfikat" }).click();
+    await page.getByRole("heading", { exact: true, name: "Certyfikat Jan Kowalski logowanie" }).waitFor();
+  });
+
+  it("shows both certificates in the table and on the timeline", async () => {
+    await go("Certyfikaty");
+    const table = page.getByRole("table", { exact: true, name: "Lista certyfikatów" });
+    await table.getByRole("link", { exact: true, name: "Jan Kowalski logowanie" }).waitFor();
+    await table.getByRole("link", { exact: true, name: "Kraków offline" }).waitFor();
+    const filters = page.getByRole("form", { exact: true, name: "Filtry" });
+    await filters.getByLabel("Typ certyfikatu", { exact: true }).selectOption({ label: "Offline" });
+    await filters.getByRole("button", { exact: true, name: "Filtruj" }).click();
+    await expect.poll(() => table.getByRole("link", { exact: true, name: "Jan Kowalski logowanie" }).count()).toBe(0);
+    await table.getByRole("link", { exact: true, name: "Kraków offline" }).waitFor();
+    await filters.getByLabel("Typ certyfikatu", { exact: true }).selectOption({ label: "wszystkie" });
+    await filters.getByRole("button", { exact: true, name: "Filtruj" }).click();
+    await table.getByRole("link", { exact: true, name: "Jan Kowalski logowanie" }).waitFor();
+    await screenshot(page, "07-certificates");
+
+    await go("Oś ważności");
+    const chart = page.getByRole("img", { exact: true, name: "Oś ważności certyfikatów" });
+    await chart.waitFor();
+    await expect.poll(() => chart.getByText("Jan Kowalski", { exact: false }).count()).toBeGreaterThan(0);
+    await expect.poll(() => chart.getByText("dziś").count()).toBe(1);
+    await screenshot(page, "08-timeline");
+  });
+
+  it("exports Jan's certificate through an adapter and lists the export on its page", async () => {
+    await go("Certyfikaty");
+    await page.getByRole("table", { exact: true, name: "Lista certyfikatów" }).getByRole("link", { exact: true, name: "Jan Kowalski logowanie" }).click();
+    await page.getByRole("link", { exact: true, name: "Eksportuj" }).click();
+    const form = page.getByRole("form", { exact: true, name: "Eksport do programu" });
+    await form.getByLabel("Folder lub plik docelowy", { exact: true }).fill(exportDir);
+    if ((await form.getByLabel("Hasło", { exact: true }).count()) > 0) await form.getByLabel("Hasło", { exact: true }).fill(KEY_PASSWORD);
+    await form.getByRole("button", { exact: true, name: "Eksportuj" }).click();
+    await form.getByRole("status").getByText("Wyeksportowano", { exact: false }).waitFor();
+    expect((await readdir(exportDir)).length).toBeGreaterThan(0);
+    await page.goBack();
+    await page.goBack();
+    await page.getByRole("heading", { exact: true, name: "Certyfikat Jan Kowalski logowanie" }).waitFor();
+    await page.reload();
+    await expect.poll(() => page.getByRole("table", { exact: true, name: "Eksporty do programów" }).count()).toBe(1);
+    await screenshot(page, "09-certificate");
+  });
+
+  it("verifies the audit log", async () => {
+    await go("Dziennik zdarzeń");
+    await page.getByRole("button", { exact: true, name: "Sprawdź integralność" }).click();
+    await page.getByRole("status").getByText("Dziennik nienaruszony", { exact: false }).waitFor();
+    await screenshot(page, "10-audit");
+  });
+
+  it("a branch admin sees only their branch: table, tree, and not-found for the other branch's certificate", async () => {
+    await go("Użytkownicy");
+    const form = page.getByRole("form", { exact: true, name: "Dodaj użytkownika" });
+    await form.getByLabel("Login", { exact: true }).fill(BRANCH_ADMIN.login);
+    await form.getByLabel("Imię i nazwisko", { exact: true }).fill(BRANCH_ADMIN.name);
+    await form.getByLabel("Hasło", { exact: true }).fill(BRANCH_ADMIN.password);
+    await form.getByLabel("Rola", { exact: true }).selectOption({ label: "administrator oddziału" });
+    await form.getByLabel("Firma", { exact: true }).selectOption({ label: "Hurtownia Testowa" });
+    await form.getByLabel("Oddział", { exact: true }).selectOption({ label: "WAW – Oddział Warszawa" });
+    await form.getByRole("button", { exact: true, name: "Dodaj użytkownika" }).click();
+    await page.getByRole("table", { exact: true, name: "Użytkownicy" }).getByText(BRANCH_ADMIN.login).waitFor();
+    await screenshot(page, "11-users");
+    await page.getByRole("button", { exact: true, name: "Wyloguj" }).click();
+
+    await signIn(BRANCH_ADMIN.login, BRANCH_ADMIN.password);
+    expect(await page.getByRole("link", { exact: true, name: "Użytkownicy" }).count()).toBe(0);
+    await go("Certyfikaty");
+    const table = page.getByRole("table", { exact: true, name: "Lista certyfikatów" });
+    await table.getByRole("link", { exact: true, name: "Jan Kowalski logowanie" }).waitFor();
+    expect(await table.getByRole("link", { exact: true, name: "Kraków offline" }).count()).toBe(0);
+
+    await go("Organizacja");
+    await page.getByRole("treeitem", { exact: true, name: "WAW – Oddział Warszawa" }).waitFor();
+    expect(await page.getByRole("treeitem", { exact: true, name: "KRK – Oddział Kraków" }).count()).toBe(0);
+
+    await page.goto(url(`/certificates/${importedId}`));
+    await page.getByRole("alert").getByText("Nie znaleziono.").waitFor();
+    expect(await page.getByRole("heading", { exact: true, name: "Certyfikat Kraków offline" }).count()).toBe(0);
+    await screenshot(page, "12-branch-admin-not-found");
+  });
+});
