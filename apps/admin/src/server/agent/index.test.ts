@@ -1,0 +1,255 @@
+import type { AddressInfo } from "node:net";
+import { randomBytes } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { serve, type ServerType } from "@hono/node-server";
+import { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPairingCode, createSigningRequest, createSigningRequestNotifier, listWorkstationTokens, revokeWorkstationToken, sha256Hex, type SigningRequestNotifier } from "@ksef-certs/core/agent";
+import { generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
+import { buildAuthTokenRequest } from "@ksef-certs/core/ksef";
+import { openStore, schema, type Store } from "@ksef-certs/core/store";
+import { createScratchDatabase, selfSignedCertificate, type ScratchDatabase } from "@ksef-certs/core/testing";
+import { signAuthTokenRequest } from "@ksef-certs/core/xades";
+import { createAgentApi } from "./index.js";
+
+const NIP = "5265877635";
+const kinds = process.env.KSEF_CERTS_TEST_DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as const);
+
+let signer: { privateKey: KeyPair["privateKey"]; certificate: Uint8Array };
+beforeAll(async () => {
+  const keys = await generateKeyPair("EC-P256");
+  const cert = await selfSignedCertificate(keys, [
+    { oid: "2.5.4.42", value: "Anna", stringType: "UTF8String" },
+    { oid: "2.5.4.4", value: "Nowak", stringType: "UTF8String" },
+    { oid: "2.5.4.5", value: `TINPL-${NIP}`, stringType: "PrintableString" },
+    { oid: "2.5.4.3", value: "Anna Nowak", stringType: "UTF8String" },
+  ]);
+  signer = { privateKey: keys.privateKey, certificate: cert.der };
+});
+
+function newChallenge(): string {
+  const hex = (n: number): string => randomBytes(n).toString("hex").toUpperCase();
+  return `20261130-CR-${hex(5)}-${hex(5)}-${hex(1)}`;
+}
+
+const input = (challenge: string) => ({ challenge, contextIdentifier: { type: "Nip" as const, value: NIP }, subjectIdentifierType: "certificateSubject" as const });
+
+for (const kind of kinds) {
+  describe(`agent HTTP API [${kind}]`, () => {
+    let store: Store;
+    let scratch: ScratchDatabase | undefined;
+    let server: ServerType;
+    let base: string;
+    let notifier: SigningRequestNotifier;
+    let clock = 0; // ms added to the real clock, to step over code expiry
+    let ws: { id: string; other: string; branchId: string };
+
+    beforeAll(async () => {
+      if (kind === "postgres") {
+        scratch = await createScratchDatabase(process.env.KSEF_CERTS_TEST_DATABASE_URL ?? "");
+        store = await openStore({ databaseUrl: scratch.url, env: {} });
+      } else {
+        store = await openStore({ dataDir: ":memory:", env: {} });
+      }
+      const db = store.db;
+      const [c] = await db.insert(schema.companies).values({ nip: NIP, name: "Hurtownia Testowa" }).returning();
+      const [b] = await db.insert(schema.branches).values({ companyId: c?.id ?? "", code: "WAW", name: "Oddział Warszawa" }).returning();
+      const [w1, w2] = await db
+        .insert(schema.workstations)
+        .values([
+          { branchId: b?.id ?? "", name: "kasa-1", outboxDir: "/srv/kasa1/out", inboxDir: "/srv/kasa1/in" },
+          { branchId: b?.id ?? "", name: "kasa-2", outboxDir: "/srv/kasa2/out", inboxDir: "/srv/kasa2/in" },
+        ])
+        .returning();
+      ws = { id: w1?.id ?? "", other: w2?.id ?? "", branchId: b?.id ?? "" };
+      notifier = createSigningRequestNotifier();
+      const app = new Hono();
+      app.route("/agent/v1", createAgentApi({ db, notifier, now: () => new Date(Date.now() + clock), version: "9.9.9-test", clientKey: (c) => c.req.header("X-Test-Client") ?? "default" }));
+      server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+      await new Promise<void>((resolve) => server.once("listening", () => { resolve(); }));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/agent/v1`;
+    }, 120_000);
+
+    afterAll(async () => {
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      await store.close();
+      await scratch?.drop();
+    });
+
+    const pair = (code: string, label = "kasa-1.local ksef-signer/0.1.0", headers: Record<string, string> = {}): Promise<Response> =>
+      fetch(`${base}/pair`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify({ code, label }) });
+
+    async function paired(workstationId = ws.id): Promise<{ token: string; auth: Record<string, string> }> {
+      const { code } = await createPairingCode(store.db, { workstationId, actor: "admin" });
+      const res = await pair(code.toLowerCase());
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { token: string };
+      return { token: body.token, auth: { Authorization: `Bearer ${body.token}` } };
+    }
+
+    async function newRequest(workstationId = ws.id, enrollmentId: string | null = null, expiresInMs = 600_000) {
+      const challenge = newChallenge();
+      const xml = new TextEncoder().encode(buildAuthTokenRequest(input(challenge)));
+      const view = await createSigningRequest(store.db, { workstationId, enrollmentId, challenge, contextIdentifier: { type: "Nip", value: NIP }, xml, expiresAt: new Date(Date.now() + expiresInMs), notifier });
+      return { view, challenge, xml, sign: () => signAuthTokenRequest(input(challenge), signer) };
+    }
+
+    const upload = (auth: Record<string, string>, id: string, bytes: Uint8Array, sha = sha256Hex(bytes)): Promise<Response> =>
+      fetch(`${base}/requests/${id}/signed`, { method: "POST", headers: { ...auth, "Content-Type": "application/octet-stream", "X-Content-SHA256": sha }, body: bytes });
+
+    /** The status of a 1 MiB + 1 byte upload, on a connection of its own (the server answers 413 before reading it and drops the connection). */
+    function oversizeUpload(auth: Record<string, string>, id: string): Promise<number | undefined> {
+      const bytes = new Uint8Array(1_048_577);
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(`${base}/requests/${id}/signed`, {
+          method: "POST",
+          agent: false,
+          headers: { ...auth, "Content-Type": "application/octet-stream", "Content-Length": String(bytes.byteLength), "X-Content-SHA256": sha256Hex(bytes) },
+        });
+        req.on("response", (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        });
+        req.on("error", reject);
+        req.end(bytes);
+      });
+    }
+
+    it("pairs with a good code (once), answers 404 for wrong, reused and expired codes", async () => {
+      const { code } = await createPairingCode(store.db, { workstationId: ws.id, actor: "admin" });
+      const ok = await pair(code, "kasa-1");
+      expect(ok.status).toBe(200);
+      const body = (await ok.json()) as { token: string; workstation: { id: string; branchCode: string; companyNip: string; outboxDir: string }; server: { version: string } };
+      expect(body.workstation).toMatchObject({ id: ws.id, name: "kasa-1", branchId: ws.branchId, branchCode: "WAW", companyNip: NIP, companyName: "Hurtownia Testowa", outboxDir: "/srv/kasa1/out", inboxDir: "/srv/kasa1/in" });
+      expect(body.server).toEqual({ version: "9.9.9-test" });
+      const me = await fetch(`${base}/workstation`, { headers: { Authorization: `Bearer ${body.token}` } });
+      expect(me.status).toBe(200);
+      expect(((await me.json()) as { id: string }).id).toBe(ws.id);
+
+      const reused = await pair(code);
+      expect(reused.status).toBe(404);
+      expect(((await reused.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "NOT_FOUND", message: expect.stringContaining("expired") as unknown });
+      const late = await createPairingCode(store.db, { workstationId: ws.id, actor: "admin" });
+      clock = 601_000;
+      try {
+        expect((await pair(late.code)).status).toBe(404);
+      } finally {
+        clock = 0;
+      }
+      expect((await fetch(`${base}/pair`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{not json" })).status).toBe(400);
+      expect((await fetch(`${base}/pair`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code: "x".repeat(20_000), label: "x" }) })).status).toBe(413);
+    });
+
+    it("throttles a client after 5 wrong codes (429 with Retry-After, even for a right code)", async () => {
+      const client = { "X-Test-Client": "guesser" };
+      for (let i = 0; i < 5; i++) expect((await pair("ZZZZ-ZZZZ", "x", client)).status).toBe(404);
+      const { code } = await createPairingCode(store.db, { workstationId: ws.id, actor: "admin" });
+      const throttled = await pair(code, "x", client);
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers.get("Retry-After"))).toBeGreaterThan(500);
+      expect(((await throttled.json()) as { error: { code: string } }).error.code).toBe("FORBIDDEN");
+      // Other clients are not affected, and the same client may try again after 10 minutes.
+      expect((await pair(code, "x", { "X-Test-Client": "someone-else" })).status).toBe(200);
+      clock = 600_000;
+      try {
+        expect((await pair("ZZZZ-ZZZZ", "x", client)).status).toBe(404);
+      } finally {
+        clock = 0;
+      }
+    });
+
+    it("refuses a missing, unknown or revoked token with 401 and WWW-Authenticate, at once after revocation", async () => {
+      const none = await fetch(`${base}/workstation`);
+      expect(none.status).toBe(401);
+      expect(none.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
+      expect((await fetch(`${base}/requests?waitMs=0`, { headers: { Authorization: "Bearer ksw_unknown" } })).status).toBe(401);
+      const { auth } = await paired();
+      expect((await fetch(`${base}/workstation`, { headers: auth })).status).toBe(200);
+      const [newest] = await listWorkstationTokens(store.db, ws.id);
+      await revokeWorkstationToken(store.db, { tokenId: newest?.id ?? "", actor: "admin" });
+      const after = await fetch(`${base}/workstation`, { headers: auth });
+      expect(after.status).toBe(401);
+      expect(after.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
+    });
+
+    it("long poll: times out at waitMs with nothing new, wakes within ms on a new request, validates waitMs", async () => {
+      const { auth } = await paired();
+      const first = (await (await fetch(`${base}/requests?waitMs=0`, { headers: auth })).json()) as { requests: { id: string }[]; cursor: string };
+      const t0 = performance.now();
+      const idle = await fetch(`${base}/requests?waitMs=400&after=${first.cursor}`, { headers: auth });
+      const idleMs = performance.now() - t0;
+      expect(idle.status).toBe(200);
+      expect(idleMs).toBeGreaterThanOrEqual(390);
+      expect(idleMs).toBeLessThan(3000);
+
+      const polling = fetch(`${base}/requests?waitMs=30000&after=${first.cursor}`, { headers: auth });
+      // Let the poll reach its wait before the request appears.
+      await new Promise((r) => setTimeout(r, 150));
+      const t1 = performance.now();
+      const made = await newRequest();
+      const res = await polling;
+      const wokeMs = performance.now() - t1;
+      expect(wokeMs).toBeLessThan(1000);
+      const body = (await res.json()) as { requests: { id: string; challenge: string; xmlBase64: string; status: string; fileName: string; expiresAt: string; contextIdentifier: unknown }[]; cursor: string };
+      const got = body.requests.find((r) => r.id === made.view.id);
+      expect(got).toMatchObject({ challenge: made.challenge, status: "pending", contextIdentifier: { type: "Nip", value: NIP }, fileName: made.view.fileName, expiresAt: made.view.expiresAt.toISOString() });
+      expect(Buffer.from(got?.xmlBase64 ?? "", "base64").equals(Buffer.from(made.xml))).toBe(true);
+      expect(body.cursor).not.toBe(first.cursor);
+
+      expect((await fetch(`${base}/requests?waitMs=30001`, { headers: auth })).status).toBe(400);
+      expect((await fetch(`${base}/requests?waitMs=abc`, { headers: auth })).status).toBe(400);
+      expect((await fetch(`${base}/requests?waitMs=0&after=garbage`, { headers: auth })).status).toBe(400);
+    });
+
+    it("upload: signed (bytes stored exactly), duplicate, 409 for other bytes, 404 for another workstation's request, 400/413 for bad uploads", async () => {
+      const { auth } = await paired();
+      const other = await paired(ws.other);
+      const r = await newRequest();
+      const signed = await r.sign();
+      expect((await upload(other.auth, r.view.id, signed)).status).toBe(404);
+      expect((await upload(auth, r.view.id, signed, "0".repeat(64))).status).toBe(400);
+      expect((await fetch(`${base}/requests/${r.view.id}/signed`, { method: "POST", headers: { ...auth, "Content-Type": "application/octet-stream" }, body: signed })).status).toBe(400);
+      expect((await upload(auth, r.view.id, r.xml)).status).toBe(400); // the unsigned auth.xml
+
+      const ok = await upload(auth, r.view.id, signed);
+      expect(ok.status).toBe(200);
+      const okBody = (await ok.json()) as { status: string; signer: { identity: { type: string; value: string } } };
+      expect(okBody).toMatchObject({ status: "signed", signer: { identity: { type: "Nip", value: NIP } } });
+      const row = (await store.db.select().from(schema.signingRequests)).find((x) => x.id === r.view.id);
+      expect(Buffer.from(row?.signedXml ?? new Uint8Array()).equals(Buffer.from(signed))).toBe(true);
+
+      const dup = await upload(auth, r.view.id, signed);
+      expect(dup.status).toBe(200);
+      expect(await dup.json()).toEqual({ status: "duplicate" });
+      const again = await r.sign();
+      const conflict = await upload(auth, r.view.id, again);
+      expect(conflict.status).toBe(409);
+      expect(((await conflict.json()) as { error: { code: string } }).error.code).toBe("CONFLICT");
+      expect((await upload(auth, "00000000-0000-4000-8000-000000000000", signed)).status).toBe(404);
+      expect(await oversizeUpload(auth, r.view.id)).toBe(413);
+    });
+
+    it("upload for an expired request: 410 with replacedBy once renewed; failed is recorded", async () => {
+      const { auth } = await paired();
+      const [e] = await store.db
+        .insert(schema.enrollments)
+        .values({ scopeType: "company", companyId: (await store.db.select().from(schema.companies))[0]?.id ?? "", environment: "test", certificateType: "Authentication", mode: "current", name: "HTTP test", state: "awaiting_signature", authMethod: "handoff", workstationId: ws.id })
+        .returning();
+      const old = await newRequest(ws.id, e?.id ?? null);
+      const renewed = await newRequest(ws.id, e?.id ?? null);
+      const res = await upload(auth, old.view.id, await old.sign());
+      expect(res.status).toBe(410);
+      const body = (await res.json()) as { error: { code: string; message: string }; replacedBy?: string };
+      expect(body.error.code).toBe("CONFLICT");
+      expect(body.error.message).toContain("expired");
+      expect(body.replacedBy).toBe(renewed.view.id);
+
+      const failed = await fetch(`${base}/requests/${renewed.view.id}/failed`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: JSON.stringify({ reason: "Operator closed the signing page" }) });
+      expect(failed.status).toBe(200);
+      expect(await failed.json()).toEqual({ status: "failed" });
+      const row = (await store.db.select().from(schema.signingRequests)).find((x) => x.id === renewed.view.id);
+      expect(row?.failureReason).toBe("Operator closed the signing page");
+      expect((await fetch(`${base}/requests/${renewed.view.id}/failed`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: JSON.stringify({}) })).status).toBe(400);
+    });
+  });
+}

@@ -1,0 +1,306 @@
+/**
+ * The signer agent's HTTP API (agent contract, /work/briefs/agent-contract.md; issue 5 §4, issue 6), a Hono
+ * sub-app the admin server mounts at `/agent/v1`. Thin: bodies are size-limited and validated here, the
+ * use cases are core `./agent`, and core errors become HTTP answers in one place ({@link agentErrorResponse}).
+ *
+ * - `POST /pair` `{ code, label }` → `{ token, workstation, server: { version } }` (429 after 5 wrong codes per client per 10 min)
+ * - `GET /workstation` → the workstation
+ * - `GET /requests?waitMs=&after=` → `{ requests: [...], cursor }`: long poll; answers at once when anything is new
+ *   since `after` (without `after`: when anything is pending), else on the first change or after `waitMs` (≤ 30 000)
+ * - `POST /requests/:id/signed` (octet-stream, `X-Content-SHA256`) → `{ status: "signed" | "duplicate", signer? }`
+ * - `POST /requests/:id/failed` `{ reason }` → `{ status }`
+ *
+ * Every route but `/pair` needs `Authorization: Bearer <token>` (401 with `WWW-Authenticate: Bearer` otherwise).
+ */
+import { createRequire } from "node:module";
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { z } from "zod";
+import {
+  MAX_WAIT_MS,
+  acceptSignedFile,
+  authenticateWorkstation,
+  markSigningRequestFailed,
+  pairWorkstation,
+  waitForSigningRequests,
+  type AgentWorkstation,
+  type DeliveredSigningRequest,
+  type SigningRequestNotifier,
+} from "@ksef-certs/core/agent";
+import { KsefCertsError, type ErrorCode } from "@ksef-certs/core/errors";
+import { MAX_HANDOFF_FILE_BYTES } from "@ksef-certs/core/handoff";
+import type { Db } from "@ksef-certs/core/store";
+import { createPairingThrottle, type PairingThrottleOptions } from "./throttle.js";
+
+export { createPairingThrottle, type PairingThrottle, type PairingThrottleOptions } from "./throttle.js";
+
+/** Largest JSON body accepted, bytes (contract: 16 KiB). */
+export const MAX_JSON_BYTES = 16 * 1024;
+/** Default long-poll wait when `waitMs` is not given, ms. */
+export const DEFAULT_WAIT_MS = 25_000;
+
+/** The logging the API does (pino's methods fit). Never given tokens, codes or file bytes. */
+export interface AgentApiLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** What {@link createAgentApi} needs. */
+export interface AgentApiDeps {
+  readonly db: Db;
+  /** Shared with `createAgentHandoff` of the same process (wakes long polls and waiting enrollments). */
+  readonly notifier: SigningRequestNotifier;
+  /** The clock; default `new Date()`. */
+  readonly now?: () => Date;
+  readonly logger?: AgentApiLogger;
+  /** `server.version` in the pairing answer; default the admin package's version. */
+  readonly version?: string;
+  /** The throttling key of a request; default the peer address (`@hono/node-server`), else `local`. */
+  readonly clientKey?: (c: Context) => string;
+  /** Pairing throttle limits (default 5 wrong codes per 10 minutes). */
+  readonly pairingThrottle?: PairingThrottleOptions;
+}
+
+/** Variables the bearer middleware sets for the routes behind it. */
+export type AgentApiEnv = { Variables: { workstation: AgentWorkstation; tokenId: string } };
+
+const HTTP_STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 503> = {
+  VALIDATION: 400,
+  MALFORMED: 400,
+  TOO_LARGE: 413,
+  PASSWORD_REQUIRED: 400,
+  WRONG_PASSWORD: 400,
+  UNSUPPORTED: 400,
+  KEY_MISMATCH: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  FORBIDDEN: 403,
+  IO: 500,
+  INTERNAL: 500,
+};
+
+/**
+ * The HTTP status of a core error (agent contract): the table above; a retryable IO error 503; CONFLICT with
+ * `details.reason = "challenge-expired"` 410; FORBIDDEN `unauthenticated` 401; FORBIDDEN `throttled` 429.
+ * @param err the core error
+ */
+export function agentHttpStatus(err: KsefCertsError): 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 503 {
+  if (err.code === "CONFLICT" && err.details["reason"] === "challenge-expired") return 410;
+  if (err.code === "FORBIDDEN" && err.details["reason"] === "unauthenticated") return 401;
+  if (err.code === "FORBIDDEN" && err.details["reason"] === "throttled") return 429;
+  if (err.code === "IO" && err.retryable) return 503;
+  return HTTP_STATUS[err.code];
+}
+
+/**
+ * The one mapping of errors to answers: `{ error: { code, message, hint?, violations? } }` (plus `replacedBy`
+ * on a 410), `WWW-Authenticate: Bearer` on 401, `Retry-After` on 429. Anything not a core error is a 500
+ * without internals, logged with its cause.
+ * @param c the Hono context
+ * @param err what was thrown
+ * @param logger where unexpected errors go
+ */
+export function agentErrorResponse(c: Context, err: unknown, logger?: AgentApiLogger): Response {
+  const core =
+    err instanceof KsefCertsError
+      ? err
+      : new KsefCertsError("INTERNAL", "The server failed unexpectedly; the error is in its log.", { cause: err });
+  const status = agentHttpStatus(core);
+  if (status === 500) logger?.error({ err: core.cause ?? core, path: c.req.path }, "agent API error");
+  if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="ksef-certs agent"');
+  const retryAfter = core.details["retryAfterSeconds"];
+  if (status === 429 && typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
+  const replacedBy = core.details["replacedBy"];
+  return c.json(
+    {
+      error: {
+        code: core.code,
+        message: core.message,
+        ...(core.hint === undefined ? {} : { hint: core.hint }),
+        ...(core.violations.length === 0 ? {} : { violations: core.violations }),
+        ...(typeof core.details["reason"] === "string" ? { reason: core.details["reason"] } : {}),
+      },
+      ...(status === 410 && typeof replacedBy === "string" ? { replacedBy } : {}),
+    },
+    status,
+  );
+}
+
+function tooLarge(limitBytes: number): KsefCertsError {
+  return new KsefCertsError("TOO_LARGE", `The request body is larger than ${limitBytes} bytes.`, { details: { limitBytes } });
+}
+
+/** Parses a JSON body with a zod schema; bad JSON or a schema miss is VALIDATION with one violation per issue. */
+async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw new KsefCertsError("MALFORMED", "The request body is not JSON.", { hint: "Send Content-Type: application/json with a JSON object." });
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const violations = parsed.error.issues.map((i) => {
+      const field = i.path.join(".") || "body";
+      return { field, rule: `${field}.${i.code}`, message: i.message };
+    });
+    throw new KsefCertsError("VALIDATION", `The request body is not valid: ${violations.map((v) => `${v.field}: ${v.message}`).join("; ")}`, { violations });
+  }
+  return parsed.data;
+}
+
+const PairBody = z.object({ code: z.string().min(1).max(64), label: z.string().min(1).max(200) });
+const FailedBody = z.object({ reason: z.string().min(1).max(1000) });
+
+/** The wire form of a request (agent contract). */
+function wireRequest(r: DeliveredSigningRequest): Record<string, unknown> {
+  return {
+    id: r.id,
+    enrollmentId: r.enrollmentId,
+    challenge: r.challenge,
+    contextIdentifier: { type: r.contextIdentifier.type, value: r.contextIdentifier.value },
+    fileName: r.fileName,
+    xmlBase64: Buffer.from(r.xml).toString("base64"),
+    expiresAt: r.expiresAt.toISOString(),
+    status: r.status,
+    ...(r.replacedBy === undefined ? {} : { replacedBy: r.replacedBy }),
+    ...(r.failureReason === null ? {} : { failureReason: r.failureReason }),
+  };
+}
+
+function defaultVersion(): string {
+  try {
+    // src/server/agent and dist/server/agent are both three levels below the package root.
+    return (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+function defaultClientKey(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "local";
+  } catch {
+    return "local"; // not served by @hono/node-server (app.request in tests)
+  }
+}
+
+/**
+ * Creates the agent API sub-app (mount it at `/agent/v1`).
+ * @param deps database, notifier, clock, logger, version, client key, throttle limits
+ * @returns the Hono app; every answer is JSON, errors as {@link agentErrorResponse} writes them
+ */
+export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
+  const { db, notifier, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const version = deps.version ?? defaultVersion();
+  const clientKey = deps.clientKey ?? defaultClientKey;
+  const throttle = createPairingThrottle(deps.pairingThrottle);
+  const jsonLimit = bodyLimit({ maxSize: MAX_JSON_BYTES, onError: () => { throw tooLarge(MAX_JSON_BYTES); } });
+  const app = new Hono<AgentApiEnv>();
+
+  app.onError((err, c) => agentErrorResponse(c, err, logger));
+  app.notFound((c) => agentErrorResponse(c, new KsefCertsError("NOT_FOUND", `No agent API route ${c.req.method} ${c.req.path}.`)));
+
+  app.post("/pair", jsonLimit, async (c) => {
+    const key = clientKey(c);
+    const retryAfterSeconds = throttle.retryAfterSeconds(key, now().getTime());
+    if (retryAfterSeconds !== undefined) {
+      logger?.warn({ client: key }, "pairing throttled");
+      throw new KsefCertsError("FORBIDDEN", "Too many wrong pairing codes from this computer; wait before trying again.", {
+        hint: `Try again in ${retryAfterSeconds} s with a fresh code from the administrator.`,
+        details: { reason: "throttled", retryAfterSeconds },
+      });
+    }
+    const body = await jsonBody(c, PairBody);
+    try {
+      const paired = await pairWorkstation(db, { code: body.code, label: body.label, now: now() });
+      logger?.info({ workstationId: paired.workstation.id, tokenId: paired.tokenId }, "workstation paired");
+      return c.json({ token: paired.token, workstation: paired.workstation, server: { version } });
+    } catch (err) {
+      if (err instanceof KsefCertsError && err.code === "NOT_FOUND") throttle.fail(key, now().getTime());
+      throw err;
+    }
+  });
+
+  app.use("*", async (c, next) => {
+    const header = c.req.header("Authorization") ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const { tokenId, workstation } = await authenticateWorkstation(db, match?.[1] ?? "", { now: now() });
+    c.set("workstation", workstation);
+    c.set("tokenId", tokenId);
+    await next();
+  });
+
+  app.get("/workstation", (c) => c.json(c.var.workstation));
+
+  app.get("/requests", async (c) => {
+    const waitParam = c.req.query("waitMs");
+    const waitMs = waitParam === undefined ? DEFAULT_WAIT_MS : /^\d{1,6}$/.test(waitParam) ? Number(waitParam) : Number.NaN;
+    if (!Number.isInteger(waitMs) || waitMs > MAX_WAIT_MS) {
+      throw new KsefCertsError("VALIDATION", `waitMs must be a whole number of milliseconds from 0 to ${MAX_WAIT_MS}.`, {
+        violations: [{ field: "waitMs", rule: "agent.waitMs.range", message: `Between 0 and ${MAX_WAIT_MS} ms.`, params: { min: 0, max: MAX_WAIT_MS } }],
+      });
+    }
+    const after = c.req.query("after");
+    const result = await waitForSigningRequests(db, c.var.workstation.id, {
+      waitMs,
+      notifier,
+      now,
+      signal: c.req.raw.signal,
+      ...(after === undefined || after === "" ? {} : { after }),
+    });
+    return c.json({ requests: result.requests.map(wireRequest), cursor: result.cursor });
+  });
+
+  app.post(
+    "/requests/:id/signed",
+    bodyLimit({ maxSize: MAX_HANDOFF_FILE_BYTES, onError: () => { throw tooLarge(MAX_HANDOFF_FILE_BYTES); } }),
+    async (c) => {
+      const type = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase();
+      if (type !== "application/octet-stream") {
+        throw new KsefCertsError("VALIDATION", "Upload the signed file as its exact bytes with Content-Type: application/octet-stream.", {
+          violations: [{ field: "Content-Type", rule: "agent.upload.contentType", message: "Must be application/octet-stream." }],
+        });
+      }
+      const sha256 = c.req.header("X-Content-SHA256")?.trim() ?? "";
+      if (!/^[0-9a-fA-F]{64}$/.test(sha256)) {
+        throw new KsefCertsError("VALIDATION", "Header X-Content-SHA256 must carry the SHA-256 of the file (64 hex digits).", {
+          violations: [{ field: "X-Content-SHA256", rule: "agent.upload.sha256", message: "64 hexadecimal digits." }],
+        });
+      }
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      const workstation = c.var.workstation;
+      const accepted = await acceptSignedFile(db, {
+        workstationId: workstation.id,
+        requestId: c.req.param("id"),
+        bytes,
+        sha256,
+        now: now(),
+        actor: `agent:${workstation.name}`,
+        notifier,
+      });
+      logger?.info({ workstationId: workstation.id, requestId: accepted.request.id, status: accepted.status }, "signed file received");
+      return c.json({ status: accepted.status, ...(accepted.signer === undefined ? {} : { signer: accepted.signer }) });
+    },
+  );
+
+  app.post("/requests/:id/failed", jsonLimit, async (c) => {
+    const body = await jsonBody(c, FailedBody);
+    const workstation = c.var.workstation;
+    const failed = await markSigningRequestFailed(db, {
+      workstationId: workstation.id,
+      requestId: c.req.param("id"),
+      reason: body.reason,
+      now: now(),
+      actor: `agent:${workstation.name}`,
+      notifier,
+    });
+    return c.json({ status: failed.status });
+  });
+
+  return app;
+}
