@@ -1,0 +1,35 @@
+/**
+ * The app's adapter registry: every id the CLI (and the admin API) offers, each with its adapter.
+ * `ADAPTERS` is checked against `ADAPTER_IDS` at compile time: a listed id without an adapter, or an
+ * adapter under the wrong id, does not compile.
+ */
+import { bundleAdapter, f2000Adapter, pemPairAdapter, pkcs12Adapter } from "@ksef-certs/adapters";
+import type { CertificateAdapter } from "@ksef-certs/core/adapters";
+import { KsefCertsError } from "@ksef-certs/core/errors";
+
+/** The adapter ids this app offers, in the order help texts list them. */
+export const ADAPTER_IDS = ["pem-pair", "pkcs12", "f2000", "bundle"] as const;
+
+/** One of {@link ADAPTER_IDS}. */
+export type AdapterId = (typeof ADAPTER_IDS)[number];
+
+/** Each offered id's adapter (its own `id` must equal the key). */
+export const ADAPTERS = {
+  "pem-pair": pemPairAdapter,
+  pkcs12: pkcs12Adapter,
+  f2000: f2000Adapter,
+  bundle: bundleAdapter,
+} satisfies { readonly [K in AdapterId]: CertificateAdapter<K> };
+
+/**
+ * The adapter of an id given by a person or a client.
+ * @param id e.g. `pem-pair`
+ * @throws {KsefCertsError} VALIDATION for an unknown id (the violation lists the known ones)
+ */
+export function adapterById(id: string): CertificateAdapter {
+  if ((ADAPTER_IDS as readonly string[]).includes(id)) return ADAPTERS[id as AdapterId];
+  throw new KsefCertsError("VALIDATION", `Unknown adapter ${JSON.stringify(id)}.`, {
+    hint: `Use one of ${ADAPTER_IDS.join(", ")}.`,
+    violations: [{ field: "adapter", rule: "adapter.known", message: `The adapter must be one of ${ADAPTER_IDS.join(", ")}.` }],
+  });
+}
