@@ -2,7 +2,7 @@
  * The app shell: sign-in page until `auth.me` knows the user, then the top bar (user, language, sign-out),
  * the navigation and the pages.
  */
-import { useEffect, useMemo, useState, type SyntheticEvent, type ReactNode } from "react";
+import { lazy, Suspense, useEffect, useMemo, useState, type SyntheticEvent, type ReactNode } from "react";
 import { NavLink, Navigate, Route, Routes } from "react-router";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { queryClient, setCsrfToken, trpc } from "./api";
@@ -10,14 +10,17 @@ import { I18nContext, translate, useI18n, type I18n, type Locale } from "./i18n"
 import { ErrorBox, Field } from "./ui";
 import { OrganisationPage } from "./pages/Organisation";
 import { CertificatesPage } from "./pages/Certificates";
-import { CertificatePage } from "./pages/Certificate";
-import { TimelinePage } from "./pages/Timeline";
-import { EnrollPage, EnrollmentStatusPage } from "./pages/Enroll";
-import { ImportPage } from "./pages/Import";
-import { ExportPage } from "./pages/Export";
-import { AuditPage } from "./pages/Audit";
-import { UsersPage } from "./pages/Users";
-import { WorkstationPage } from "./pages/Workstation";
+
+// Less-visited pages load on first visit: the sign-in page and the table stay in the first bundle.
+const CertificatePage = lazy(() => import("./pages/Certificate").then((m) => ({ default: m.CertificatePage })));
+const TimelinePage = lazy(() => import("./pages/Timeline").then((m) => ({ default: m.TimelinePage })));
+const EnrollPage = lazy(() => import("./pages/Enroll").then((m) => ({ default: m.EnrollPage })));
+const EnrollmentStatusPage = lazy(() => import("./pages/Enroll").then((m) => ({ default: m.EnrollmentStatusPage })));
+const ImportPage = lazy(() => import("./pages/Import").then((m) => ({ default: m.ImportPage })));
+const ExportPage = lazy(() => import("./pages/Export").then((m) => ({ default: m.ExportPage })));
+const AuditPage = lazy(() => import("./pages/Audit").then((m) => ({ default: m.AuditPage })));
+const UsersPage = lazy(() => import("./pages/Users").then((m) => ({ default: m.UsersPage })));
+const WorkstationPage = lazy(() => import("./pages/Workstation").then((m) => ({ default: m.WorkstationPage })));
 
 const LOCALE_KEY = "ksef-certs.locale";
 
@@ -159,6 +162,7 @@ function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; 
         </ul>
       </nav>
       <main id="content" className="content">
+        <Suspense fallback={<p role="status">{t("common.loading")}</p>}>
         <Routes>
           <Route path="/" element={<Navigate to="/certificates" replace />} />
           <Route path="/organisation" element={<OrganisationPage />} />
@@ -174,6 +178,7 @@ function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; 
           <Route path="/workstations/:id" element={<WorkstationPage />} />
           <Route path="*" element={<p>{t("common.notFound")}</p>} />
         </Routes>
+        </Suspense>
       </main>
     </>
   );

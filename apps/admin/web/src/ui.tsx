@@ -64,7 +64,7 @@ export function ErrorBox({ error }: { readonly error: unknown }): ReactNode {
   const { t, locale } = useI18n();
   if (error === null || error === undefined) return null;
   const ksef = ksefErrorOf(error);
-  const message = ksef?.message ?? (error instanceof Error ? error.message : String(error));
+  const message = ksef?.message ?? (error instanceof Error ? error.message : JSON.stringify(error));
   return (
     <div role="alert" className="error-box">
       <p>{t("common.error", { message })}</p>
@@ -88,7 +88,7 @@ export function ErrorBox({ error }: { readonly error: unknown }): ReactNode {
  */
 export function DaysBadge({ days }: { readonly days: number }): ReactNode {
   const { t } = useI18n();
-  return <span className={`days days-${expiryBand(days)}`}>{days < 0 ? t("days.expired") : t("days.left", { days })}</span>;
+  return <span className={`days days-${expiryBand(days)}`}>{days < 0 ? t("days.expired") : days === 1 ? t("days.one") : t("days.left", { days })}</span>;
 }
 
 /** A scope as procedures take it. */
@@ -131,7 +131,7 @@ export function ScopePicker({ value, onChange, lockCompany = false, errors = {} 
   const operators = (company?.operators ?? []).filter((o) => !value.branchId || o.branchIds.includes(value.branchId));
   return (
     <fieldset className="scope">
-      <legend>{t("scope.company")} / {t("scope.branch")} / {t("scope.operator")}</legend>
+      <legend>{t("scope.legend")}</legend>
       <Field label={t("field.company")} errors={errors.companyId}>
         {(p) => (
           <select {...p} value={value.companyId} disabled={lockCompany} onChange={(e) => { onChange({ companyId: e.target.value }); }}>

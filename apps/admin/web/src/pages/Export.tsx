@@ -14,11 +14,20 @@ import { byField, ErrorBox, Field } from "../ui";
  * @param capabilities what `adapters.list` reports for the adapter
  */
 export function carriesPasswords(capabilities: unknown): boolean {
+  if (typeof capabilities === "object" && capabilities !== null && "carriesPasswords" in capabilities) return capabilities.carriesPasswords === true;
   if (Array.isArray(capabilities)) return capabilities.some((c) => typeof c === "string" && /password/i.test(c));
   if (typeof capabilities === "object" && capabilities !== null) {
     return Object.entries(capabilities).some(([k, v]) => /password/i.test(k) && v !== false && v !== "none" && v !== undefined && v !== null);
   }
   return false;
+}
+
+/**
+ * Whether an adapter can export (core `AdapterCapabilities.export`; anything else is offered).
+ * @param capabilities what `adapters.list` reports for the adapter
+ */
+export function canExport(capabilities: unknown): boolean {
+  return !(typeof capabilities === "object" && capabilities !== null && (capabilities as { export?: unknown }).export === false);
 }
 
 /** The export page (`/export?ids=a,b`). */
@@ -31,7 +40,8 @@ export function ExportPage(): ReactNode {
   const [adapterId, setAdapterId] = useState("");
   const [to, setTo] = useState("");
   const [password, setPassword] = useState("");
-  const chosen = (adapters.data ?? []).find((a) => a.id === adapterId) ?? adapters.data?.[0];
+  const exporters = (adapters.data ?? []).filter((a) => canExport(a.capabilities));
+  const chosen = exporters.find((a) => a.id === adapterId) ?? exporters[0];
   const needsPassword = chosen !== undefined && carriesPasswords(chosen.capabilities);
   const m = useMutation(
     trpc.certificates.export.mutationOptions({
@@ -55,7 +65,7 @@ export function ExportPage(): ReactNode {
           <Field label={t("field.adapter")} errors={errors.adapterId}>
             {(p) => (
               <select {...p} value={chosen?.id ?? ""} onChange={(e) => { setAdapterId(e.target.value); }}>
-                {(adapters.data ?? []).map((a) => <option key={a.id} value={a.id}>{a.id} – {a.description}</option>)}
+                {exporters.map((a) => <option key={a.id} value={a.id}>{a.id} – {a.description}</option>)}
               </select>
             )}
           </Field>
