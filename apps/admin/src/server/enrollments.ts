@@ -1,19 +1,204 @@
 /**
- * The background enrollment runner of the server (filled in below the skeleton): starts enrollments
- * with core `createEnrollmentService`, fans their progress out to `enrollments.watch` subscribers.
+ * The server's background enrollments: one core `createEnrollmentService` per server, runs started in the
+ * background (never awaited by a request), retried with backoff on transient stops, and their progress
+ * fanned out to `enrollments.watch` subscribers (an in-process emitter keyed by enrollment id; a late
+ * subscriber gets the current state first, from the database).
  */
+import { EventEmitter, on } from "node:events";
+import { readPrivateKey } from "@ksef-certs/core/crypto";
+import {
+  createEnrollmentService,
+  FINAL_ENROLLMENT_STATES,
+  sealerFromMasterKey,
+  type EnrollmentHandoff,
+  type EnrollmentKsefClient,
+  type EnrollmentRequestInput,
+  type EnrollmentRunResult,
+  type EnrollmentService,
+  type EnrollmentSummary,
+} from "@ksef-certs/core/enrollment";
+import { KsefCertsError } from "@ksef-certs/core/errors";
+import type { KsefEnvironment } from "@ksef-certs/core/ksef";
+import { getCertificateSecrets, getWorkstation } from "@ksef-certs/core/registry";
+import { unseal, type Db } from "@ksef-certs/core/store";
+import type { Logger } from "pino";
 
 /** One progress event of an enrollment, as `enrollments.watch` sends it. */
 export interface EnrollmentEvent {
+  readonly enrollmentId: string;
   readonly state: string;
   readonly message: string;
   /** ISO 8601. */
   readonly at: string;
-  readonly handoff?: { readonly workstationId: string | null; readonly workstationName: string | null; readonly expiresAt: string | null; readonly fileName: string | null };
+  /** Set while a person must sign auth.xml at a workstation. */
+  readonly handoff?: { readonly workstationId: string; readonly workstationName: string | null; readonly expiresAt: string | null; readonly fileName: string | null };
+  /** Whether the enrollment reached completed or failed. */
+  readonly final: boolean;
 }
 
-/** Runs enrollments in the background. */
+/** What the runner needs. */
+export interface EnrollmentRunnerOptions {
+  readonly db: Db;
+  /** The KSeF client of an environment (official URL, or the simulator's). */
+  readonly client: (environment: KsefEnvironment) => EnrollmentKsefClient;
+  /** The hand-off (the agent's when available, else the folder hand-off). */
+  readonly handoff?: EnrollmentHandoff;
+  /** Seals key passwords and KSeF sessions; required for `sealPassword` and for automatic sign-in with held certificates. */
+  readonly masterKey?: Uint8Array;
+  readonly clock: () => Date;
+  readonly logger?: Logger;
+  /** Delays between retries after a transient stop (ms); default 5 s, 30 s, 2 min, 10 min. */
+  readonly retryDelaysMs?: readonly number[];
+  /** KSeF status poll tuning (tests). */
+  readonly pollOptions?: { readonly intervalMs?: number; readonly timeoutMs?: number };
+}
+
+/** Runs enrollments in the background and publishes their progress. */
 export interface EnrollmentRunner {
-  /** Placeholder for the skeleton; see the full interface once the runner lands. */
-  readonly kind: "runner";
+  /** The core service (request validation, get, list). */
+  readonly service: EnrollmentService;
+  /** Stores a request and starts running it in the background. */
+  request(input: EnrollmentRequestInput, actor: string): Promise<EnrollmentSummary>;
+  /** Starts (or restarts) a run in the background unless one is running. */
+  kick(enrollmentId: string, actor?: string): void;
+  /** Resumes every unfinished enrollment in the background (server start). */
+  resumeAll(): void;
+  /** The current state as an event. */
+  current(enrollmentId: string): Promise<EnrollmentEvent>;
+  /** Events of one enrollment: the current state first, then each change, until a final state or `signal` aborts. */
+  watch(enrollmentId: string, signal: AbortSignal): AsyncGenerator<EnrollmentEvent>;
+  /** Stops every run (state stays resumable) and waits for them. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_RETRY_DELAYS_MS = [5_000, 30_000, 120_000, 600_000];
+
+/**
+ * Creates the runner.
+ * @param options database, KSeF clients, hand-off, master key, clock, logger
+ */
+export function createEnrollmentRunner(options: EnrollmentRunnerOptions): EnrollmentRunner {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  const running = new Map<string, Promise<void>>();
+  const timers = new Set<NodeJS.Timeout>();
+  const abort = new AbortController();
+  const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  const masterKey = options.masterKey;
+
+  const service = createEnrollmentService({
+    db: options.db,
+    client: options.client,
+    now: options.clock,
+    ...(options.handoff === undefined ? {} : { handoff: options.handoff }),
+    ...(masterKey === undefined ? {} : { sealer: sealerFromMasterKey(masterKey) }),
+    ...(options.pollOptions === undefined ? {} : { pollOptions: options.pollOptions }),
+    signerFor: async (certificateId) => {
+      const secrets = await getCertificateSecrets(options.db, certificateId);
+      if (secrets.sealedPassword === null || masterKey === undefined) {
+        throw new KsefCertsError("PASSWORD_REQUIRED", "The signing certificate's key password is not sealed, so the server cannot sign in with it unattended.", {
+          hint: "Import the signing certificate with its password sealed, or use the hand-off.",
+          details: { certificateId },
+        });
+      }
+      const password = new TextDecoder().decode(unseal(masterKey, secrets.sealedPassword, secrets.sealedPasswordAad));
+      return { privateKey: (await readPrivateKey(secrets.keyFile, { password })).key, certificate: secrets.certificateDer };
+    },
+    onProgress: (p) => {
+      void eventOf(p.enrollmentId, p.message).then((e) => emitter.emit(p.enrollmentId, e), () => undefined);
+    },
+  });
+
+  async function eventOf(enrollmentId: string, message?: string): Promise<EnrollmentEvent> {
+    const e = await service.get(enrollmentId);
+    let handoff: EnrollmentEvent["handoff"];
+    if (e.state === "awaiting_signature" && e.workstationId !== null) {
+      const w = await getWorkstation(options.db, e.workstationId).catch(() => undefined);
+      handoff = {
+        workstationId: e.workstationId,
+        workstationName: w?.name ?? null,
+        expiresAt: e.challengeExpiresAt?.toISOString() ?? null,
+        fileName: e.handoffFile === null ? null : (e.handoffFile.split(/[\\/]/).pop() ?? null),
+      };
+    }
+    return {
+      enrollmentId,
+      state: e.state,
+      message: message ?? (e.failureReason ?? `State ${e.state}.`),
+      at: options.clock().toISOString(),
+      ...(handoff === undefined ? {} : { handoff }),
+      final: (FINAL_ENROLLMENT_STATES as readonly string[]).includes(e.state),
+    };
+  }
+
+  function publish(enrollmentId: string, message?: string): void {
+    void eventOf(enrollmentId, message).then((e) => emitter.emit(enrollmentId, e), () => undefined);
+  }
+
+  function kick(enrollmentId: string, actor = "system", attempt = 0): void {
+    if (running.has(enrollmentId) || abort.signal.aborted) return;
+    const run = (async () => {
+      let result: EnrollmentRunResult | undefined;
+      try {
+        result = await service.run(enrollmentId, { signal: abort.signal, actor });
+      } catch (err) {
+        if (!abort.signal.aborted) options.logger?.error({ err, enrollmentId }, "enrollment run failed");
+      } finally {
+        running.delete(enrollmentId);
+      }
+      if (result === undefined) return;
+      publish(enrollmentId, result.message);
+      options.logger?.info({ enrollmentId, outcome: result.outcome, state: result.enrollment.state }, "enrollment run stopped");
+      if (result.outcome === "retry" && attempt < delays.length && !abort.signal.aborted) {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          kick(enrollmentId, actor, attempt + 1);
+        }, delays[attempt]);
+        timer.unref();
+        timers.add(timer);
+      }
+    })();
+    running.set(enrollmentId, run);
+  }
+
+  return {
+    service,
+    async request(input, actor) {
+      const summary = await service.request(input, { actor });
+      kick(summary.id, actor);
+      return summary;
+    },
+    kick: (id, actor) => {
+      kick(id, actor);
+    },
+    resumeAll() {
+      void service.list({ states: ["requested", "key_generated", "authenticating", "awaiting_signature", "authenticated", "submitting", "submitted"] }).then(
+        (open) => {
+          for (const e of open) kick(e.id);
+        },
+        (err: unknown) => options.logger?.error({ err }, "could not list unfinished enrollments"),
+      );
+    },
+    current: (id) => eventOf(id),
+    async *watch(enrollmentId, signal) {
+      // Subscribe before reading the current state, so nothing between the two is lost.
+      const events = on(emitter, enrollmentId, { signal });
+      const first = await eventOf(enrollmentId);
+      yield first;
+      if (first.final) return;
+      try {
+        for await (const [event] of events as AsyncIterable<[EnrollmentEvent]>) {
+          yield event;
+          if (event.final) return;
+        }
+      } catch (err) {
+        if (!signal.aborted) throw err;
+      }
+    },
+    async close() {
+      abort.abort(new KsefCertsError("IO", "The server is stopping.", { details: { reason: "aborted" } }));
+      for (const t of timers) clearTimeout(t);
+      await Promise.allSettled([...running.values()]);
+    },
+  };
 }

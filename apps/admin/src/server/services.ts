@@ -1,6 +1,6 @@
 /**
- * Server-wide services handed to every request's context: the clock, the logger, and (when the server
- * runs them) the background enrollment runner. Tests and the benchmark build their own.
+ * Server-wide services handed to every request's context: the clock, the logger, the master key and
+ * (when the server runs them) the background enrollment runner. Tests and the benchmark build their own.
  */
 import type { Logger } from "pino";
 import type { EnrollmentRunner } from "./enrollments.js";
@@ -11,6 +11,8 @@ export interface ServerServices {
   readonly clock: () => Date;
   /** The server's logger (redacts secrets), or undefined in tests. */
   readonly logger?: Logger;
-  /** Runs enrollments in the background and fans out their progress; undefined when the server runs none (tests of other routers). */
+  /** The master key (seals key passwords for unattended use); undefined when none is configured. */
+  readonly masterKey?: Uint8Array;
+  /** Runs enrollments in the background; undefined when the server runs none (tests of other routers). */
   readonly enrollments?: EnrollmentRunner;
 }

@@ -62,3 +62,4 @@ export {
   type VisibleCertificateFilter,
   type VisibleCertificatePage,
 } from "./certificates.js";
+export { auditEntityType, listAuditEntries, type AuditListFilter } from "./audit.js";

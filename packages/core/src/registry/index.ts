@@ -53,6 +53,7 @@ export {
   type Workstation,
 } from "./organisation.js";
 export { importCertificatePair, importPkcs12, type ImportCertificatePairInput, type ImportPkcs12Input, type PasswordSealer } from "./import.js";
+export { assignCertificate, type AssignResult } from "./assign.js";
 export { certificateFor, type CertificateForInput, type CertificateResolution, type ResolutionRule } from "./resolve.js";
 export {
   DEFAULT_RENEWAL_WINDOW_DAYS,

@@ -1,0 +1,52 @@
+/**
+ * `audit.*`: the audit log, newest first, and its hash-chain verification. A super-admin or an
+ * all-company auditor reads everything; a company admin or company auditor everything of its company;
+ * a branch admin only entries of an entity it may read (give `entityId`).
+ */
+import { z } from "zod";
+import { auditEntityType, hasRole, listAuditEntries, type EntityKind } from "@ksef-certs/core/access";
+import { KsefCertsError } from "@ksef-certs/core/errors";
+import { verifyAuditLog } from "@ksef-certs/core/store";
+import { authedProcedure, requireEntity, router } from "../trpc.js";
+
+const ENTITY_KINDS: readonly string[] = ["company", "branch", "operator", "workstation", "certificate", "enrollment"];
+
+/** The `audit` router. */
+export const auditRouter = router({
+  /** `{ entityId?, companyId?, cursor?, limit? }` → `{ entries: [{ seq, at, actor, action, entityType, entityId, before, after }], nextCursor }`. */
+  list: authedProcedure
+    .input(z.object({ entityId: z.string().max(64).optional(), companyId: z.string().max(64).optional(), cursor: z.number().int().positive().optional(), limit: z.number().int().min(1).max(500).optional() }).default({}))
+    .query(async ({ ctx, input }) => {
+      const everything = ctx.principal.roles.some((r) => r.role === "super_admin" || (r.role === "auditor" && r.companyId === null));
+      if (input.entityId !== undefined && !everything) {
+        const kind = await auditEntityType(ctx.db, input.entityId);
+        if (kind === undefined || !ENTITY_KINDS.includes(kind)) throw new KsefCertsError("NOT_FOUND", `No entity with id ${JSON.stringify(input.entityId)}.`);
+        await requireEntity(ctx, kind as EntityKind, input.entityId, "read");
+      }
+      if (input.companyId !== undefined && !everything) {
+        if (!ctx.principal.roles.some((r) => (r.role === "company_admin" || r.role === "auditor") && r.companyId === input.companyId)) {
+          await requireEntity(ctx, "company", input.companyId, "read");
+          throw new KsefCertsError("FORBIDDEN", "Only the company's admins and auditors read its whole log.");
+        }
+      }
+      if (input.entityId === undefined && input.companyId === undefined && !everything) {
+        throw new KsefCertsError("FORBIDDEN", "Choose a company or an entity: your role reads only part of the log.");
+      }
+      const page = await listAuditEntries(ctx.db, {
+        ...(input.entityId === undefined ? {} : { entityId: input.entityId }),
+        ...(input.companyId === undefined ? {} : { companyId: input.companyId }),
+        ...(input.cursor === undefined ? {} : { cursor: input.cursor }),
+        ...(input.limit === undefined ? {} : { limit: input.limit }),
+      });
+      return {
+        entries: page.entries.map((e) => ({ seq: e.seq, at: e.at.toISOString(), actor: e.actor, action: e.action, entityType: e.entityType, entityId: e.entityId, before: e.before, after: e.after })),
+        nextCursor: page.nextCursor,
+      };
+    }),
+  /** `{ ok, entries, firstBad?, head }`: the whole chain checked (super-admins and auditors). */
+  verify: authedProcedure.query(async ({ ctx }) => {
+    if (!hasRole(ctx.principal, "super_admin", "auditor", "company_admin")) throw new KsefCertsError("FORBIDDEN", "Your role may not verify the audit log.");
+    const v = await verifyAuditLog(ctx.db);
+    return { ok: v.ok, entries: v.entries, head: v.head, ...(v.firstBad === undefined ? {} : { firstBad: v.firstBad }) };
+  }),
+});

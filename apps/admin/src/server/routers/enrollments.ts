@@ -1,0 +1,162 @@
+/**
+ * `enrollments.*`: requesting a certificate from KSeF (run in the background by the server's
+ * {@link EnrollmentRunner}), listing and watching enrollments, and the browser side of the hand-off:
+ * downloading the unsigned auth.xml and uploading the signed file (accepted through the agent's
+ * signing request, so the waiting enrollment continues exactly as if the agent had uploaded it).
+ */
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { canRead, heldScope } from "@ksef-certs/core/access";
+import { acceptSignedFile, listSigningRequests, type SigningRequestNotifier } from "@ksef-certs/core/agent";
+import type { EnrollmentSummary } from "@ksef-certs/core/enrollment";
+import { KsefCertsError } from "@ksef-certs/core/errors";
+import type { EnrollmentRunner } from "../enrollments.js";
+import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
+import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
+import { certificateTypeInput, environmentInput } from "./certificates.js";
+
+const id = z.string().max(64);
+/** Largest signed auth.xml accepted from the browser (bytes). */
+const MAX_SIGNED_BYTES = 1024 * 1024;
+
+function runnerOf(services: { enrollments?: EnrollmentRunner }): EnrollmentRunner {
+  if (services.enrollments === undefined) throw new KsefCertsError("UNSUPPORTED", "This server does not run enrollments.");
+  return services.enrollments;
+}
+
+/**
+ * An enrollment on the wire: no secrets, dates as ISO strings.
+ * @param e the core summary
+ */
+export function enrollmentView(e: EnrollmentSummary) {
+  const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+  return {
+    id: e.id,
+    state: e.state,
+    scope: { type: e.scopeType, companyId: e.companyId, branchId: e.branchId, operatorId: e.operatorId },
+    environment: e.environment,
+    certificateType: e.certificateType,
+    mode: e.mode,
+    name: e.name,
+    validFrom: iso(e.validFrom),
+    authMethod: e.authMethod,
+    signingCertificateId: e.signingCertificateId,
+    workstationId: e.workstationId,
+    passwordSealed: e.passwordSealed,
+    challengeExpiresAt: iso(e.challengeExpiresAt),
+    handoffFile: e.handoffFile,
+    ksefReferenceNumber: e.ksefReferenceNumber,
+    certificateSerialNumber: e.certificateSerialNumber,
+    certificateId: e.certificateId,
+    failureCode: e.failureCode,
+    failureReason: e.failureReason,
+    attempts: e.attempts,
+    createdAt: e.createdAt.toISOString(),
+    updatedAt: e.updatedAt.toISOString(),
+  };
+}
+
+/** Services the hand-off upload needs (the agent's notifier, when the agent API runs in this server). */
+export interface HandoffServices {
+  readonly notifier?: SigningRequestNotifier;
+}
+
+/** The `enrollments` router. */
+export const enrollmentsRouter = router({
+  /** Validates, stores and starts an enrollment → `{ enrollmentId }`. */
+  request: mutationProcedure
+    .input(
+      z.object({
+        scope: scopeInput,
+        environment: environmentInput,
+        certificateType: certificateTypeInput,
+        mode: z.enum(["current", "queued"]),
+        name: z.string().max(200),
+        validFrom: z.iso.datetime({ offset: true }).optional(),
+        authMethod: z.enum(["certificate", "handoff"]),
+        signingCertificateId: id.optional(),
+        workstationId: id.optional(),
+        keyPassword: z.string().max(1100),
+        sealPassword: z.boolean().optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const runner = runnerOf(ctx.services);
+      const { scope } = await authorizeScopeInput(ctx, input.scope, "write");
+      // Signing in with a held certificate uses its key: the same access as exporting it.
+      if (input.signingCertificateId !== undefined) await requireEntity(ctx, "certificate", input.signingCertificateId, "write");
+      if (input.workstationId !== undefined) await requireEntity(ctx, "workstation", input.workstationId, "read");
+      const e = await runner.request(
+        {
+          scope,
+          environment: input.environment,
+          certificateType: input.certificateType,
+          mode: input.mode,
+          name: input.name,
+          authMethod: input.authMethod,
+          keyPassword: input.keyPassword,
+          ...(input.validFrom === undefined ? {} : { validFrom: input.validFrom }),
+          ...(input.signingCertificateId === undefined ? {} : { signingCertificateId: input.signingCertificateId }),
+          ...(input.workstationId === undefined ? {} : { workstationId: input.workstationId }),
+          ...(input.sealPassword === undefined ? {} : { sealPassword: input.sealPassword }),
+        },
+        actorOf(ctx.principal),
+      );
+      return { enrollmentId: e.id };
+    }),
+  /** `{ companyId?, state? }` → enrollments the caller may see, newest first. */
+  list: authedProcedure.input(z.object({ companyId: id.optional(), state: z.string().max(40).optional() }).default({})).query(async ({ ctx, input }) => {
+    const all = await runnerOf(ctx.services).service.list(input.state === undefined ? {} : { states: [input.state as never] });
+    const out = [];
+    for (const e of all) {
+      if (input.companyId !== undefined && e.companyId !== input.companyId) continue;
+      if (canRead(ctx.principal, await heldScope(ctx.db, { scopeType: e.scopeType, companyId: e.companyId, branchId: e.branchId, operatorId: e.operatorId }))) out.push(enrollmentView(e));
+    }
+    return out;
+  }),
+  /** `{ id }` → the enrollment. */
+  get: authedProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
+    await requireEntity(ctx, "enrollment", input.id, "read");
+    return enrollmentView(await runnerOf(ctx.services).service.get(input.id));
+  }),
+  /** `{ id }` → SSE events `{ state, message, at, handoff?, final }`: the current state first, then each change, until a final state. */
+  watch: authedProcedure.input(z.object({ id })).subscription(async function* ({ ctx, input, signal }) {
+    await requireEntity(ctx, "enrollment", input.id, "read");
+    const runner = runnerOf(ctx.services);
+    let n = 0;
+    for await (const event of runner.watch(input.id, signal ?? new AbortController().signal)) {
+      n += 1;
+      yield tracked(`${event.at}#${n}`, event);
+    }
+  }),
+  /** `{ id, signedBase64 }` → `{ outcome }`: the signed auth.xml uploaded from the browser for the pending hand-off. */
+  uploadSigned: mutationProcedure.input(z.object({ id, signedBase64: z.string().max(1_500_000) })).mutation(async ({ ctx, input }) => {
+    await requireEntity(ctx, "enrollment", input.id, "write");
+    const bytes = decodeUpload("signed", input.signedBase64, MAX_SIGNED_BYTES);
+    const [pending] = await listSigningRequests(ctx.db, { enrollmentId: input.id, statuses: ["pending"], limit: 1 });
+    if (pending === undefined) {
+      throw new KsefCertsError("CONFLICT", "This enrollment is not waiting for a signed file.", { violations: [{ field: "signed", rule: "signed.notWaiting", message: "Nothing is waiting for a signature." }] });
+    }
+    const notifier = (ctx.services as HandoffServices).notifier;
+    const accepted = await acceptSignedFile(ctx.db, {
+      workstationId: pending.workstationId,
+      requestId: pending.id,
+      bytes,
+      now: ctx.services.clock(),
+      actor: actorOf(ctx.principal),
+      ...(notifier === undefined ? {} : { notifier }),
+    });
+    ctx.services.enrollments?.kick(input.id, actorOf(ctx.principal));
+    return { accepted: true as const, status: (accepted as { status?: string }).status ?? "signed" };
+  }),
+  /** `{ id }` → `{ fileName, xmlBase64 }`: the unsigned auth.xml waiting for a signature. */
+  downloadRequest: authedProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
+    await requireEntity(ctx, "enrollment", input.id, "read");
+    const row = await ctx.db.query.signingRequests.findFirst({
+      where: (t, { and, eq }) => and(eq(t.enrollmentId, input.id), eq(t.status, "pending")),
+      orderBy: (t, { desc }) => [desc(t.createdAt)],
+    });
+    if (row === undefined) throw new KsefCertsError("NOT_FOUND", "This enrollment has no auth.xml waiting for a signature.");
+    return { fileName: row.fileName, xmlBase64: Buffer.from(row.xml).toString("base64"), expiresAt: row.expiresAt.toISOString() };
+  }),
+});
