@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, writeFile } 
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startBackend, type AgentBackend } from "./backend.js";
+import { closeShared, startBackend, type AgentBackend } from "./backend.js";
 import { runCli, startAgent, unaccounted, type RunningAgent } from "./fixtures.js";
 
 let dir: string;
@@ -22,6 +22,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "ksef-signer-e2e-"));
 });
 afterAll(async () => {
+  await closeShared();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -36,7 +37,7 @@ beforeEach(async (ctx) => {
   const paired = await runCli(["pair", "--server", backend.url, "--code", await backend.pairingCode(), "--config-dir", configDir, "--json"]);
   expect(paired.code, paired.stderr + paired.stdout).toBe(0);
   expect((await stat(join(configDir, "token"))).mode & 0o777).toBe(0o600);
-});
+}, 120_000);
 
 afterEach(async () => {
   for (const a of agents) await a.kill9();
@@ -79,6 +80,8 @@ describe("ksef-signer run against the agent API", () => {
     await movedTo(a, "auth-podpisany.xml");
     expect(await backend.submissions(r.id)).toBe(1);
     expect(await readFile(join(inbox, "processed", "auth-podpisany.xml"))).toEqual(signed);
+    // The bytes the server stored are the person's, unchanged: KSeF (the simulator) logs in with them.
+    await backend.authenticate(r.id);
     expect(await unaccounted(inbox)).toEqual([]);
     expect(a.raw()).not.toContain(await readFile(join(configDir, "token"), "utf8").then((t) => t.trim()));
   });
@@ -128,7 +131,7 @@ describe("ksef-signer run against the agent API", () => {
     const renewedPath = await written(a, renewed.id);
     await writeFile(join(inbox, "za-pozno.xml"), late);
     const reason = await a.waitFor((l) => l["kind"] === "expired" || (l.msg.includes("expired") && l["file"] === "za-pozno.xml"), 20_000, "the expiry message");
-    expect(String(reason.msg)).toContain(renewedPath);
+    expect(reason.msg).toContain(renewedPath);
     expect(await readFile(join(inbox, "failed", "za-pozno.xml.reason.txt"), "utf8")).toMatch(/wygasło[\s\S]*expired/);
     await writeFile(join(inbox, "na-czas.xml"), await backend.sign(renewed));
     await uploaded(a, renewed.id);

@@ -161,7 +161,7 @@ export class AgentApiClient {
       if (this.token === undefined) throw new KsefCertsError("INTERNAL", "The agent API client has no token.");
       headers["authorization"] = `Bearer ${this.token}`;
     }
-    let body: BodyInit | undefined;
+    let body: Uint8Array<ArrayBuffer> | string | undefined;
     if (opts.json !== undefined) {
       headers["content-type"] = "application/json";
       body = JSON.stringify(opts.json);

@@ -92,15 +92,20 @@ function fail(c: Context, error: unknown): Response {
   return c.json({ error: { code: e.code, message: e.message, ...(e.hint === undefined ? {} : { hint: e.hint }) } }, HTTP_STATUS[e.code] as 400);
 }
 
+/** Anything with a fetch handler (a Hono app). */
+export interface FetchApp {
+  fetch(request: Request, env?: unknown): Response | Promise<Response>;
+}
+
 /**
- * Serves the local API on 127.0.0.1 only.
+ * Serves the local API (or another fetch handler) on 127.0.0.1 only.
  * @param app from {@link createLocalApi}
  * @param port the TCP port (0: any free one)
  * @returns the port bound and a close function
  */
-export async function serveLocalApi(app: Hono, port: number): Promise<{ port: number; close: () => Promise<void> }> {
+export async function serveLocalApi(app: FetchApp, port: number): Promise<{ port: number; close: () => Promise<void> }> {
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port }, () => {
+    const s = serve({ fetch: (request, env) => app.fetch(request, env), hostname: "127.0.0.1", port }, () => {
       resolve(s);
     });
     s.once("error", reject);
@@ -112,6 +117,8 @@ export async function serveLocalApi(app: Hono, port: number): Promise<{ port: nu
         server.close(() => {
           resolve();
         });
+        // Long polls hold connections open; close them so shutdown does not wait for their timeout.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
   };
 }

@@ -19,6 +19,9 @@ export interface UnsignedRequestFields {
   readonly namespace: "2.0" | "2.1";
 }
 
+/** A DOM element as core's parser returns them (no DOM lib needed by this package). */
+type XmlElement = ReturnType<typeof parseXmlSafely>["document"]["documentElement"];
+
 const CONTEXT_TYPES: readonly string[] = ["Nip", "InternalId", "NipVatUe", "PeppolId"];
 
 /**
@@ -37,7 +40,7 @@ export function readUnsignedRequest(xml: Uint8Array): UnsignedRequestFields {
   }
   const children = elementChildren(root);
   if (children.some((c) => c.localName === "Signature")) throw invalid("signature", "The AuthTokenRequest is already signed.");
-  const text = (e: Element | undefined): string | undefined => e?.textContent.replace(/\s+/g, " ").trim();
+  const text = (e: XmlElement | undefined): string | undefined => e?.textContent.replace(/\s+/g, " ").trim();
   const challenge = text(children.find((c) => c.localName === "Challenge"));
   const context = children.find((c) => c.localName === "ContextIdentifier");
   const contextValue = context === undefined ? undefined : elementChildren(context)[0];
@@ -57,9 +60,9 @@ export function readUnsignedRequest(xml: Uint8Array): UnsignedRequestFields {
   };
 }
 
-function elementChildren(e: Element): Element[] {
-  const out: Element[] = [];
-  for (let n = e.firstChild; n !== null; n = n.nextSibling) if (n.nodeType === 1) out.push(n as Element);
+function elementChildren(e: XmlElement): XmlElement[] {
+  const out: XmlElement[] = [];
+  for (let n = e.firstChild; n !== null; n = n.nextSibling) if (n.nodeType === 1) out.push(n as XmlElement);
   return out;
 }
 
