@@ -164,7 +164,7 @@ describe("Agent against the agent contract (fake server)", () => {
     for (const e of s.events) if (e.type === "poll-failed") expect(e.delayMs).toBeLessThanOrEqual(Math.min(30_000, 500 * 2 ** e.attempt));
   });
 
-  it("signs automatically with an allowed certificate (sealed password), and leaves other contexts to a person", async () => {
+  it("signs automatically with an allowed certificate (sealed password), without writing auth.xml for a person", async () => {
     const keyPem = await encryptPrivateKeyPem(person.keys.privateKey, "Haslo-Testowe-1!");
     const certPath = join(s.dir, "anna.crt");
     const keyPath = join(s.dir, "anna.key");
@@ -182,8 +182,8 @@ describe("Agent against the agent contract (fake server)", () => {
     await startAgent({ autoSigners: signers });
     const r = s.server.addRequest();
     await until(() => s.server.submissions.get(r.id) === 1, 15_000, "the automatic submission");
+    await until(() => s.events.some((e) => e.type === "uploaded" && e.requestId === r.id && e.by === "agent"), 15_000, "the agent's upload event");
     expect(await readdir(s.outbox)).not.toContain(r.fileName);
-    expect(s.events.some((e) => e.type === "uploaded" && e.by === "agent")).toBe(true);
     expect(logs.join("\n") + s.logs.join("\n")).not.toContain("Haslo-Testowe-1!");
   });
 

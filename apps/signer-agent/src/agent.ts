@@ -107,12 +107,17 @@ export interface LocalHandoffStatus {
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    const done = (): void => {
       clearTimeout(t);
+      signal.removeEventListener("abort", done);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
   });
+
+/** Shortest gap between two polls that brought nothing new, ms: a server answering at once must not be polled in a tight loop. */
+const MIN_QUIET_POLL_GAP_MS = 1000;
 
 /** The running daemon (see the module comment). `start()`, then `stop()` or wait for `done`. */
 export class Agent {
@@ -259,9 +264,12 @@ export class Agent {
     let attempt = 0;
     while (!signal.aborted) {
       try {
+        const started = Date.now();
         const page = await this.api.requests(this.o.pollWaitMs ?? DEFAULT_POLL_WAIT_MS, this.journal.cursor, signal);
         attempt = 0;
-        await this.apply(page.requests, page.cursor);
+        const changed = await this.apply(page.requests, page.cursor);
+        const elapsed = Date.now() - started;
+        if (!changed && elapsed < MIN_QUIET_POLL_GAP_MS) await sleep(MIN_QUIET_POLL_GAP_MS - elapsed, signal);
       } catch (error) {
         if (isAborted(signal)) return;
         if (isTokenRevoked(error)) {
@@ -279,8 +287,10 @@ export class Agent {
     }
   }
 
-  private async apply(requests: readonly SigningRequest[], cursor: string | undefined): Promise<void> {
+  /** Applies a page of the long poll; returns whether anything was new to the agent. */
+  private async apply(requests: readonly SigningRequest[], cursor: string | undefined): Promise<boolean> {
     const now = Date.now();
+    let changed = false;
     for (const r of requests) {
       try {
         const known = this.journal.request(r.id);
@@ -292,11 +302,13 @@ export class Agent {
           if (known?.status === "pending" && known.outboxPath !== undefined) continue;
           // A request we already answered (signed here, server not yet caught up) must not be written out again.
           if (known !== undefined && known.status !== "pending") continue;
+          changed = true;
           await this.journal.putRequest({ id: r.id, source: "server", challenge: r.challenge, contextIdentifier: r.contextIdentifier, fileName, expiresAt: r.expiresAt, status: "pending" });
           await this.deliver({ id: r.id, challenge: r.challenge, contextIdentifier: r.contextIdentifier, fileName, expiresAt: r.expiresAt, xml, source: "server" });
           continue;
         }
         if (known?.status === status && known.replacedBy === (r.replacedBy ?? undefined)) continue;
+        changed = true;
         await this.journal.putRequest({
           id: r.id,
           source: "server",
@@ -323,10 +335,12 @@ export class Agent {
       }
     }
     if (cursor !== undefined && cursor !== this.journal.cursor) {
+      changed = true;
       await this.journal.update((s) => {
         s.cursor = cursor;
       });
     }
+    return changed;
   }
 
   /** Signs a request with an auto-sign certificate when one fits, else writes its auth.xml into the outbox for a person. */

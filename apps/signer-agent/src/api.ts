@@ -168,14 +168,28 @@ export class AgentApiClient {
     } else if (opts.bytes !== undefined) {
       body = new Uint8Array(opts.bytes);
     }
+    // One controller per call, linked to the caller's signal and unlinked afterwards: fetch would otherwise leave a
+    // listener on a long-lived signal for every request (thousands over a day of long polls).
+    const controller = new AbortController();
+    const onAbort = (): void => {
+      controller.abort();
+    };
+    if (opts.signal?.aborted === true) controller.abort();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
     let response: Response;
     try {
-      response = await this.fetchImpl(this.base + path, { method, headers, ...(body === undefined ? {} : { body }), ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+      response = await this.fetchImpl(this.base + path, { method, headers, ...(body === undefined ? {} : { body }), signal: controller.signal });
     } catch (cause) {
+      opts.signal?.removeEventListener("abort", onAbort);
       if (opts.signal?.aborted === true) throw new KsefCertsError("IO", "The request to the admin server was cancelled.", { details: { reason: "aborted" }, cause });
       throw new KsefCertsError("IO", `The admin server at ${this.base} could not be reached.`, { retryable: true, hint: "Check the network and that the server runs.", cause });
     }
-    const text = await readLimited(response);
+    let text: string;
+    try {
+      text = await readLimited(response);
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+    }
     let json: unknown = undefined;
     try {
       json = text === "" ? undefined : JSON.parse(text);

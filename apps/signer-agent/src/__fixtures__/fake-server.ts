@@ -129,17 +129,19 @@ export async function startFakeAgentServer(workstation: { outboxDir: string; inb
     status: r.status,
     ...(r.replacedBy === undefined ? {} : { replacedBy: r.replacedBy }),
   });
-  const page = (after: number): { requests: Record<string, unknown>[]; cursor: string } => {
+  const page = (after: number): { requests: Record<string, unknown>[]; cursor: string; fresh: boolean } => {
     const now = Date.now();
     const list = [...requests.values()].filter((r) => (r.status === "pending" && r.expiresAt.getTime() > now) || r.version > after);
-    return { requests: list.map(view), cursor: String(version) };
+    // Like the admin server: at once when something changed since `after` (without `after`: when anything is pending).
+    const fresh = after < 0 ? list.length > 0 : list.some((r) => r.version > after);
+    return { requests: list.map(view), cursor: String(version), fresh };
   };
   app.get("/agent/v1/requests", async (c) => {
     polls++;
     const waitMs = Math.min(30_000, Number(c.req.query("waitMs") ?? "0"));
     const after = Number(c.req.query("after") ?? "-1");
     let p = page(after);
-    if (p.requests.length === 0 && waitMs > 0) {
+    if (!p.fresh && waitMs > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, waitMs);
         waiters.add(() => {
@@ -149,7 +151,7 @@ export async function startFakeAgentServer(workstation: { outboxDir: string; inb
       });
       p = page(after);
     }
-    return c.json(p);
+    return c.json({ requests: p.requests, cursor: p.cursor });
   });
   app.post("/agent/v1/requests/:id/signed", async (c) => {
     const r = requests.get(c.req.param("id"));
