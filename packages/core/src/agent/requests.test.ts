@@ -177,5 +177,13 @@ describeEachDb("agent signing requests", (ctx) => {
     expect(woke.changed).toBe(true);
     expect(woke.requests.map((r) => r.id)).toEqual([made.view.id]);
     await expect(waitForSigningRequests(db, org.workstationId, { waitMs: 30_001, notifier })).rejects.toSatisfy((e) => isKsefCertsError(e, "VALIDATION"));
+
+    // The agent disconnects mid-wait: the poll ends at once instead of holding the wait.
+    const controller = new AbortController();
+    const t2 = performance.now();
+    const cancelled = waitForSigningRequests(db, org.workstationId, { after: woke.cursor, waitMs: 30_000, notifier, signal: controller.signal, now });
+    setTimeout(() => { controller.abort(); }, 50);
+    await expect(cancelled).rejects.toSatisfy((e) => isKsefCertsError(e, "IO") && e.details["reason"] === "aborted");
+    expect(performance.now() - t2).toBeLessThan(5000);
   });
 });

@@ -402,7 +402,8 @@ export const MAX_WAIT_MS = 30_000;
  * @param workstationId the authenticated workstation
  * @param options cursor, wait, notifier, cancellation, clock
  * @returns as {@link pendingSigningRequests}
- * @throws {KsefCertsError} VALIDATION for `waitMs` outside 0–30 000 or a foreign cursor
+ * @throws {KsefCertsError} VALIDATION for `waitMs` outside 0–30 000 or a foreign cursor; IO with
+ *   `details.reason = "aborted"` (retryable: poll again) when `signal` aborts during the wait
  */
 export async function waitForSigningRequests(db: Db, workstationId: string, options: WaitForSigningRequestsOptions): Promise<PendingSigningRequests> {
   const now = options.now ?? (() => new Date());
@@ -422,6 +423,10 @@ export async function waitForSigningRequests(db: Db, workstationId: string, opti
     if (first.changed || options.waitMs === 0) return first;
     if (!seen.change) {
       await options.notifier.next((e) => e.workstationId === workstationId, { timeoutMs: options.waitMs, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+    }
+    // The client went away: nothing is delivered, so no `deliveredAt` is stamped.
+    if (options.signal?.aborted === true) {
+      throw new KsefCertsError("IO", "The long poll was cancelled (the agent disconnected).", { retryable: true, details: { reason: "aborted" } });
     }
     return await pendingSigningRequests(db, workstationId, { ...base, now: now() });
   } finally {
