@@ -1,0 +1,106 @@
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { encryptPrivateKeyPem } from "@ksef-certs/core/crypto";
+import { makePerson, startFakeAgentServer, type FakeAgentServer } from "../__fixtures__/fake-server.js";
+import { runCli, type CliIo } from "./program.js";
+
+let dir: string;
+let server: FakeAgentServer;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "ksef-signer-cli-"));
+  await mkdir(join(dir, "out"));
+  await mkdir(join(dir, "in"));
+  server = await startFakeAgentServer({ outboxDir: join(dir, "out"), inboxDir: join(dir, "in") });
+});
+afterEach(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function cli(args: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const stderr = new PassThrough();
+  stderr.on("data", (d: Buffer) => (err += d.toString("utf8")));
+  const input = new PassThrough();
+  input.end(stdin);
+  const io: CliIo = {
+    stdin: input,
+    stdinIsTTY: false,
+    stdout: { write: (t: string) => (out += t) },
+    stderr,
+    env: { HOME: dir },
+    cwd: dir,
+    prompt: () => Promise.reject(new Error("no prompt in tests")),
+  };
+  const code = await runCli(args, io);
+  return { code, out, err };
+}
+
+describe("ksef-signer CLI", () => {
+  it("every command has --help with examples", async () => {
+    for (const cmd of [["pair"], ["status"], ["run"], ["unpair"], ["auto-sign", "enable"], ["auto-sign", "list"], ["install"]]) {
+      const r = await cli([...cmd, "--help"]);
+      expect(r.code, cmd.join(" ")).toBe(0);
+      expect(r.out, cmd.join(" ")).toContain("Examples:");
+      expect(r.out, cmd.join(" ")).toContain("--json");
+    }
+  });
+
+  it("pair → status → unpair, with --json; the token file is 0600 and the code is accepted in any case without dash", async () => {
+    const cfg = join(dir, "cfg");
+    const paired = await cli(["pair", "--server", server.url, "--code", "abcdef12", "--config-dir", cfg, "--json"]);
+    expect(paired.code, paired.err + paired.out).toBe(0);
+    expect(JSON.parse(paired.out)).toMatchObject({ paired: true, outboxDir: join(dir, "out"), inboxDir: join(dir, "in") });
+    expect((await stat(join(cfg, "token"))).mode & 0o777).toBe(0o600);
+    server.addRequest();
+    const status = await cli(["status", "--config-dir", cfg, "--json"]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.out)).toMatchObject({ serverStatus: { reachable: true, tokenAccepted: true }, journal: { requests: 0 } });
+    const again = await cli(["pair", "--server", server.url, "--code", "ABCD-EF12", "--config-dir", cfg, "--json"]);
+    expect(again.code).toBe(7); // used code: 404 → NOT_FOUND
+    expect(JSON.parse(again.out)).toMatchObject({ error: { code: "NOT_FOUND" } });
+    server.revokeTokens();
+    const revoked = await cli(["status", "--config-dir", cfg]);
+    expect(revoked.out).toContain("token revoked: pair again");
+    const unpaired = await cli(["unpair", "--config-dir", cfg, "--json"]);
+    expect(JSON.parse(unpaired.out)).toMatchObject({ unpaired: true, wasPaired: true });
+    await expect(readFile(join(cfg, "token"))).rejects.toThrow();
+    const notPaired = await cli(["status", "--config-dir", cfg]);
+    expect(notPaired.code).toBe(7);
+    expect(notPaired.err).toContain("ksef-signer pair");
+  });
+
+  it("refuses passwords on the command line and keeps auto-sign passwords sealed", async () => {
+    const refused = await cli(["auto-sign", "enable", "--password=secret", "--json"]);
+    expect(refused.code).toBe(2);
+    expect(refused.out).not.toContain("secret");
+    const cfg = join(dir, "cfg");
+    expect((await cli(["pair", "--server", server.url, "--code", "ABCD-EF12", "--config-dir", cfg])).code).toBe(0);
+    const person = await makePerson();
+    await writeFile(join(dir, "a.crt"), Buffer.from(person.certificate));
+    await writeFile(join(dir, "a.key"), await encryptPrivateKeyPem(person.keys.privateKey, "Haslo-Testowe-1!"));
+    await writeFile(join(dir, "pw.txt"), "zle-haslo\n");
+    const wrong = await cli(["auto-sign", "enable", "--cert", "a.crt", "--key", "a.key", "--password-file", "pw.txt", "--config-dir", cfg]);
+    expect(wrong.code).toBe(4);
+    const ok = await cli(["auto-sign", "enable", "--cert", "a.crt", "--key", "a.key", "--password-stdin", "--config-dir", cfg, "--json"], "Haslo-Testowe-1!\n");
+    expect(ok.code, ok.err + ok.out).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ enabled: { contexts: [{ type: "Nip", value: "5265877635" }], passwordSource: "sealed" } });
+    const config = await readFile(join(cfg, "config.json"), "utf8");
+    expect(config).not.toContain("Haslo-Testowe-1!");
+    const list = await cli(["auto-sign", "list", "--config-dir", cfg]);
+    expect(list.out).toMatch(/password: sealed/);
+    const fp = (JSON.parse(ok.out) as { enabled: { fingerprint: string } }).enabled.fingerprint;
+    expect((await cli(["auto-sign", "disable", fp.slice(0, 16), "--config-dir", cfg])).code).toBe(0);
+    await expect(stat(join(cfg, "auto-sign", `${fp}.sealed`))).rejects.toThrow();
+  });
+
+  it("install --print writes a systemd user unit running this CLI", async () => {
+    const r = await cli(["install", "--print", "--run-args", "--open-signing-page"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ExecStart=.*main\.js run --open-signing-page$/m);
+  });
+});
