@@ -1,15 +1,18 @@
 /**
  * What the admin web suite needs around the browser: Debian's chromium through playwright-core (never a
- * downloaded browser), the real `ksef-certs serve --with-simulator` on a free port with a fresh data
- * folder, and screenshots into `artifacts/screenshots/` at the repository root.
+ * downloaded browser), the real admin server on a free port with a fresh data folder and a simulator, and screenshots into `artifacts/screenshots/` at the repository root.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { createUser } from "@ksef-certs/core/access";
+import { openStore } from "@ksef-certs/core/store";
+import { startSimulator } from "@ksef-certs/ksef-simulator";
+import { createServer } from "../../apps/admin/src/server/app.js";
 
 /** Debian's chromium (installed by `.ci/run` with apt when missing). */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -51,50 +54,38 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** A running `ksef-certs serve`. */
+/** A running admin server with its KSeF simulator and first admin. */
 export interface AdminServer {
   readonly url: string;
   readonly adminLogin: string;
   readonly adminPassword: string;
-  readonly output: () => string;
   readonly stop: () => Promise<void>;
 }
 
 /**
- * Starts the built CLI `ksef-certs serve --with-simulator` on a free port with a fresh data folder and
- * waits for the line with its address and the first admin's login and password (printed once).
+ * Starts the real admin server (H2's `createServer`: /trpc, the built web app from `apps/admin/dist/web`)
+ * on a free port with a fresh embedded database in `dataDir`, a KSeF simulator beside it for every
+ * environment, and a first super-admin with a random password (what `serve` prints once).
  * @param dataDir the data folder (fresh)
- * @param env extra environment (master key)
- * @throws Error when it does not come up within 60 s (with its output)
  */
-export async function startAdminServer(dataDir: string, env: Record<string, string>): Promise<AdminServer> {
-  const cli = join(REPO, "apps/admin/dist/cli/main.js");
-  const child: ChildProcess = spawn(process.execPath, [cli, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--with-simulator"], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const exited = new Promise<void>((resolve) => child.once("exit", () => { resolve(); }));
-  child.stdout?.on("data", (d: Buffer) => { out += d.toString("utf8"); });
-  child.stderr?.on("data", (d: Buffer) => { out += d.toString("utf8"); });
-  const until = Date.now() + 60_000;
-  for (;;) {
-    const url = /(http:\/\/127\.0\.0\.1:\d+)(?!\d|\/v2)/.exec(out)?.[1];
-    const login = /(?:login|użytkownik)\W+([\w.@-]+)/i.exec(out)?.[1];
-    const password = /(?:password|hasło)\W+(\S+)/i.exec(out)?.[1];
-    if (url !== undefined && login !== undefined && password !== undefined) {
-      return {
-        url,
-        adminLogin: login,
-        adminPassword: password,
-        output: () => out,
-        stop: async () => {
-          if (child.exitCode === null) child.kill("SIGTERM");
-          await exited;
-        },
-      };
-    }
-    if (child.exitCode !== null || Date.now() > until) throw new Error(`ksef-certs serve did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export async function startAdminServer(dataDir: string): Promise<AdminServer> {
+  const webRoot = join(REPO, "apps/admin/dist/web");
+  if (!existsSync(join(webRoot, "index.html"))) throw new Error("apps/admin/dist/web is missing: run `pnpm --filter @ksef-certs/admin build` first");
+  const store = await openStore({ dataDir });
+  const sim = await startSimulator({ enrollmentDelayMs: 150 });
+  const adminLogin = "admin";
+  const adminPassword = `Admin-${randomBytes(9).toString("base64url")}-2026`;
+  await createUser(store.db, { login: adminLogin, displayName: "Administrator", password: adminPassword, role: { role: "super_admin" } }, { actor: "test:admin-web" });
+  const server = createServer({ store, port: 0, webRoot, ksefUrlFor: () => sim.url, masterKey: randomBytes(32), pollOptions: { intervalMs: 100 } });
+  const { url } = await server.listen();
+  return {
+    url,
+    adminLogin,
+    adminPassword,
+    stop: async () => {
+      await server.close();
+      await sim.close();
+      await store.close();
+    },
+  };
 }

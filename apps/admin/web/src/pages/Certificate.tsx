@@ -37,7 +37,7 @@ export function CertificatePage(): ReactNode {
       </dl>
       <div className="actions">
         <Link className="button" to={`/export?ids=${c.id}`}>{t("cert.export")}</Link>
-        <AssignForm id={c.id} current={{ companyId: c.scope.companyId, branchId: c.scope.branchId ?? undefined, operatorId: c.scope.operatorId ?? undefined }} />
+        {c.scope !== null && <AssignForm id={c.id} current={{ companyId: c.scope.companyId, branchId: c.scope.branchId ?? undefined, operatorId: c.scope.operatorId ?? undefined }} />}
         {!c.revokedAt && <RevokeButton id={c.id} name={c.name} />}
       </div>
       <h2>{t("cert.exports")}</h2>

@@ -31,7 +31,7 @@ interface Filters {
 const EMPTY: Filters = { companyId: "", branchId: "", operatorId: "", environment: "", certificateType: "", mode: "", state: "", expiringWithinDays: "", search: "" };
 
 function toInput(f: Filters, cursor: string | undefined): ListInput {
-  type In = NonNullable<ListInput>;
+  type In = Extract<ListInput, object>;
   return {
     limit: PAGE,
     ...(f.companyId ? { companyId: f.companyId } : {}),
@@ -51,7 +51,8 @@ function toInput(f: Filters, cursor: string | undefined): ListInput {
  * Who holds a certificate, as one line: company, branch code, operator.
  * @param scope the row's scope
  */
-export function holderText(scope: CertificateRow["scope"]): string {
+export function holderText(scope: CertificateRow["scope"] | null): string {
+  if (scope === null) return "";
   return [scope.companyName, scope.branchCode, scope.operatorName].filter((s): s is string => typeof s === "string" && s !== "").join(" / ");
 }
 

@@ -27,7 +27,9 @@ import {
 type Environment = (typeof ENVIRONMENTS)[number];
 type CertificateType = (typeof CERTIFICATE_TYPES)[number];
 type Mode = (typeof MODES)[number];
-type WatchEvent = RouterOutputs["enrollments"]["watch"];
+/** What `enrollments.watch` yields: tracked messages `{ id, data }` whose data is one progress event. */
+type WatchMessage = RouterOutputs["enrollments"]["watch"] extends AsyncIterable<infer M> ? M : never;
+type WatchEvent = WatchMessage extends { data: infer D } ? D : WatchMessage;
 
 /** The wizard page (`/enroll`). */
 export function EnrollPage(): ReactNode {
@@ -169,7 +171,8 @@ export function EnrollmentStatusPage(): ReactNode {
     trpc.enrollments.watch.subscriptionOptions(
       { id },
       {
-        onData: (event: WatchEvent) => {
+        onData: (message) => {
+          const event: WatchEvent = message.data;
           setEvents((list) => [...list, event]);
           if (event.state === "completed" || event.state === "failed") void enrollment.refetch();
         },
@@ -185,7 +188,8 @@ export function EnrollmentStatusPage(): ReactNode {
   const handoff = [...events].reverse().find((e) => e.handoff)?.handoff ?? undefined;
   const state = last?.state ?? "requested";
   const waiting = state === "awaiting_signature" && handoff !== undefined;
-  const certificateId = (enrollment.data as { certificateId?: string | null } | undefined)?.certificateId ?? undefined;
+  const certificateId = enrollment.data?.certificateId ?? undefined;
+  const expiresAt = handoff?.expiresAt ? new Date(handoff.expiresAt).getTime() : undefined;
 
   return (
     <section aria-labelledby="status-heading">
@@ -193,13 +197,15 @@ export function EnrollmentStatusPage(): ReactNode {
       <ErrorBox error={enrollment.error} />
       <p role="status" aria-live="polite" className={`status status-${state}`}>
         {stateLabel(t, state)}
-        {waiting ? ` — ${t("enroll.waiting", { workstation: handoff.workstationName })}` : ""}
+        {waiting ? ` — ${t("enroll.waiting", { workstation: handoff.workstationName ?? handoff.workstationId })}` : ""}
       </p>
       {waiting && (
         <div className="handoff card">
-          <p className="countdown" role="timer">
-            {new Date(handoff.expiresAt).getTime() > now ? t("enroll.countdown", { time: remaining(new Date(handoff.expiresAt).getTime() - now) }) : t("enroll.expired")}
-          </p>
+          {expiresAt !== undefined && (
+            <p className="countdown" role="timer">
+              {expiresAt > now ? t("enroll.countdown", { time: remaining(expiresAt - now) }) : t("enroll.expired")}
+            </p>
+          )}
           <HandoffActions id={id} />
         </div>
       )}
