@@ -13,9 +13,15 @@ type Row = RouterOutputs["certificates"]["timeline"]["rows"][number];
 
 const DAY_MS = 86_400_000;
 const WIDTH = 1000;
-const LABEL = 260;
+const LABEL = 340;
+/** Row labels longer than this are cut with an ellipsis (the full text is the row's tooltip). */
+const LABEL_CHARS = 48;
 const ROW = 34;
 const AXIS = 28;
+
+function shorten(text: string): string {
+  return text.length > LABEL_CHARS ? `…${text.slice(text.length - LABEL_CHARS + 1)}` : text;
+}
 
 function isoDay(d: Date): string {
   return d.toISOString().slice(0, 10);
@@ -108,7 +114,10 @@ function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; reado
         const y = AXIS + i * ROW;
         return (
           <g key={`${r.label}-${r.certificateType}`} className="row">
-            <text x={4} y={y + ROW / 2 + 4} className="row-label">{r.label} · {t(`type.${r.certificateType}`)}</text>
+            <text x={4} y={y + ROW / 2 + 4} className="row-label">
+              <title>{`${r.label} · ${t(`type.${r.certificateType}`)}`}</title>
+              {shorten(`${r.label} · ${t(`type.${r.certificateType}`)}`)}
+            </text>
             {r.spans.map((s) => (
               <Link key={s.id} to={`/certificates/${s.id}`}>
                 <rect x={x(s.validFrom)} y={y + 6} width={Math.max(x(s.validTo) - x(s.validFrom), 2)} height={ROW - 12} rx={3} className={`bar bar-${s.mode}`}>
