@@ -1,5 +1,4 @@
-import { chmod, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -8,10 +7,10 @@ import { buildAuthTokenRequest } from "@ksef-certs/core/ksef";
 import { Agent, type AgentEvent } from "./agent.js";
 import { AgentApiClient } from "./api.js";
 import { prepareAutoSigners, storeKeyPassword, unlockSigner } from "./autosign.js";
-import { saveConfig, saveToken, type AgentConfig } from "./config.js";
+import type { AgentConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { createLocalApi } from "./local-api.js";
-import { NIP, makePerson, newChallenge, signFor, startFakeAgentServer, type FakeAgentServer, type Person } from "./__fixtures__/fake-server.js";
+import { NIP, makePerson, newChallenge, pairedFakeSetup, signFor, type PairedFake, type Person } from "./__fixtures__/fake-server.js";
 import { until } from "./__fixtures__/wait.js";
 
 let person: Person;
@@ -19,14 +18,8 @@ beforeAll(async () => {
   person = await makePerson();
 });
 
-interface Setup {
-  dir: string;
-  outbox: string;
-  inbox: string;
-  configDir: string;
-  server: FakeAgentServer;
+interface Setup extends PairedFake {
   config: AgentConfig;
-  token: string;
   logs: string[];
   events: AgentEvent[];
 }
@@ -35,17 +28,7 @@ let s: Setup;
 let agents: Agent[] = [];
 
 beforeEach(async () => {
-  const dir = await mkdtemp(join(tmpdir(), "ksef-signer-agent-"));
-  const outbox = join(dir, "do-podpisu");
-  const inbox = join(dir, "podpisane");
-  await Promise.all([outbox, inbox].map((d) => import("node:fs/promises").then((fs) => fs.mkdir(d))));
-  const server = await startFakeAgentServer({ outboxDir: outbox, inboxDir: inbox });
-  const paired = await new AgentApiClient(server.url).pair(server.code.toLowerCase().replace("-", ""), "test");
-  const configDir = join(dir, "config");
-  const config: AgentConfig = { version: 1, server: server.url, workstation: paired.workstation, pairedAt: new Date().toISOString(), autoSign: [] };
-  await saveConfig(configDir, config);
-  await saveToken(configDir, paired.token);
-  s = { dir, outbox, inbox, configDir, server, config, token: paired.token, logs: [], events: [] };
+  s = { ...(await pairedFakeSetup("ksef-signer-agent-")), logs: [], events: [] };
 });
 
 afterEach(async () => {

@@ -4,6 +4,9 @@
  * like the real server does; every accepted upload is counted, so "exactly one submission" is checkable.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { serve, type ServerType } from "@hono/node-server";
@@ -13,6 +16,8 @@ import { classifySignedFile, handoffFileName, type PendingSignature } from "@kse
 import { buildAuthTokenRequest } from "@ksef-certs/core/ksef";
 import { selfSignedCertificate } from "@ksef-certs/core/testing";
 import { signAuthTokenRequest } from "@ksef-certs/core/xades";
+import { AgentApiClient } from "../api.js";
+import { saveConfig, saveToken, type AgentConfig } from "../config.js";
 
 /** A NIP with a valid check digit. */
 export const NIP = "5265877635";
@@ -253,4 +258,34 @@ export function signFor(person: Person, r: { challenge: string }): Promise<Uint8
     { challenge: r.challenge, contextIdentifier: { type: "Nip", value: NIP }, subjectIdentifierType: "certificateSubject" },
     { privateKey: person.keys.privateKey, certificate: person.certificate },
   );
+}
+
+/** A temporary workstation paired with a fresh fake: folders, config folder with config.json and token. */
+export interface PairedFake {
+  readonly dir: string;
+  readonly outbox: string;
+  readonly inbox: string;
+  readonly configDir: string;
+  readonly server: FakeAgentServer;
+  readonly config: AgentConfig;
+  readonly token: string;
+}
+
+/**
+ * Creates the folders in a new temp folder, starts a fake, pairs with it and saves the config and token.
+ * @param prefix temp folder prefix
+ */
+export async function pairedFakeSetup(prefix: string): Promise<PairedFake> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const outbox = join(dir, "do-podpisu");
+  const inbox = join(dir, "podpisane");
+  await mkdir(outbox);
+  await mkdir(inbox);
+  const server = await startFakeAgentServer({ outboxDir: outbox, inboxDir: inbox });
+  const paired = await new AgentApiClient(server.url).pair(server.code.toLowerCase().replace("-", ""), "test");
+  const configDir = join(dir, "config");
+  const config: AgentConfig = { version: 1, server: server.url, workstation: paired.workstation, pairedAt: new Date().toISOString(), autoSign: [] };
+  await saveConfig(configDir, config);
+  await saveToken(configDir, paired.token);
+  return { dir, outbox, inbox, configDir, server, config, token: paired.token };
 }
