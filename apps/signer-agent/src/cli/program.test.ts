@@ -42,7 +42,7 @@ async function cli(args: string[], stdin = ""): Promise<{ code: number; out: str
 
 describe("ksef-signer CLI", () => {
   it("every command has --help with examples", async () => {
-    for (const cmd of [["pair"], ["status"], ["run"], ["unpair"], ["auto-sign", "enable"], ["auto-sign", "list"], ["install"]]) {
+    for (const cmd of [["pair"], ["status"], ["run"], ["give-up"], ["unpair"], ["auto-sign", "enable"], ["auto-sign", "list"], ["install"]]) {
       const r = await cli([...cmd, "--help"]);
       expect(r.code, cmd.join(" ")).toBe(0);
       expect(r.out, cmd.join(" ")).toContain("Examples:");
@@ -56,7 +56,10 @@ describe("ksef-signer CLI", () => {
     expect(paired.code, paired.err + paired.out).toBe(0);
     expect(JSON.parse(paired.out)).toMatchObject({ paired: true, outboxDir: join(dir, "out"), inboxDir: join(dir, "in") });
     expect((await stat(join(cfg, "token"))).mode & 0o777).toBe(0o600);
-    server.addRequest();
+    const r = server.addRequest();
+    const gaveUp = await cli(["give-up", r.id, "--reason", "operator on leave", "--config-dir", cfg, "--json"]);
+    expect(gaveUp.code, gaveUp.out).toBe(0);
+    expect(server.requests.get(r.id)?.failedReason).toBe("operator on leave");
     const status = await cli(["status", "--config-dir", cfg, "--json"]);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.out)).toMatchObject({ serverStatus: { reachable: true, tokenAccepted: true }, journal: { requests: 0 } });

@@ -250,6 +250,19 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
       }
     });
 
+  withCommon(program.command("give-up"))
+    .description("tell the server a pending request will not be signed here (recorded for the admin; the request becomes failed)")
+    .argument("<request-id>", "the request's id (see ksef-signer status --json)")
+    .requiredOption("--reason <text>", "why, for the admin (no secrets), at most 1000 characters")
+    .addHelpText("after", examples(["ksef-signer give-up 7d9c0e4a-… --reason 'Jan is on leave; sign at kasa-2'"]))
+    .action(async (requestId: string, opts: Common & { reason: string }) => {
+      const out = new Out(io, opts.json === true);
+      const configDir = configDirOf(io, opts);
+      const config = await requireConfig(configDir);
+      await new AgentApiClient(config.server, await loadToken(configDir)).reportFailed(requestId, opts.reason);
+      out.result({ requestId, status: "failed" }, [`request ${requestId} marked failed on the server`]);
+    });
+
   withCommon(program.command("unpair"))
     .description("forget the pairing here (token, config, journal); the admin app can also revoke the token")
     .addHelpText("after", examples(["ksef-signer unpair"]))
