@@ -11,6 +11,7 @@ import { acceptSignedFile, listSigningRequests, type SigningRequestNotifier } fr
 import type { EnrollmentSummary } from "@ksef-certs/core/enrollment";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import type { EnrollmentRunner } from "../enrollments.js";
+import { toTrpcError } from "../errors.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
 import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
 import { certificateTypeInput, environmentInput } from "./certificates.js";
@@ -121,7 +122,12 @@ export const enrollmentsRouter = router({
   }),
   /** `{ id }` → SSE events `{ state, message, at, handoff?, final }`: the current state first, then each change, until a final state. */
   watch: authedProcedure.input(z.object({ id })).subscription(async function* ({ ctx, input, signal }) {
-    await requireEntity(ctx, "enrollment", input.id, "read");
+    // A generator's errors bypass the mapping middleware: map the refusal here.
+    try {
+      await requireEntity(ctx, "enrollment", input.id, "read");
+    } catch (err) {
+      throw toTrpcError(err);
+    }
     const runner = runnerOf(ctx.services);
     let n = 0;
     for await (const event of runner.watch(input.id, signal ?? new AbortController().signal)) {

@@ -1,0 +1,122 @@
+/**
+ * Test fixtures of the server suites: a store (PGlite in memory, or a scratch PostgreSQL database when
+ * KSEF_CERTS_TEST_DATABASE_URL is set), an organisation with two branches, certificates in each scope,
+ * an enrollment, accounts of every role with real sessions, and callers bound to them.
+ */
+import { authenticate, createUser, type NewSession } from "@ksef-certs/core/access";
+import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/core/crypto";
+import { addBranch, addCompany, addOperator, addWorkstation, recordCertificate, type Scope } from "@ksef-certs/core/registry";
+import { openStore, schema, type Db, type Store } from "@ksef-certs/core/store";
+import { createScratchDatabase, issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import { appRouter } from "../router.js";
+import type { ServerServices } from "../services.js";
+import { createCallerFactory, type Context } from "../trpc.js";
+
+/** Database kinds this run tests. */
+export const DB_KINDS: ("pglite" | "postgres")[] = process.env["KSEF_CERTS_TEST_DATABASE_URL"] ? ["pglite", "postgres"] : ["pglite"];
+
+/** Opens a fresh store of a kind; `close` also drops a scratch database. */
+export async function openTestStore(kind: "pglite" | "postgres"): Promise<Store> {
+  if (kind === "pglite") return openStore({ dataDir: ":memory:", env: {} });
+  const scratch = await createScratchDatabase(process.env["KSEF_CERTS_TEST_DATABASE_URL"] ?? "");
+  const store = await openStore({ databaseUrl: scratch.url, env: {} });
+  return { ...store, close: async () => {
+    await store.close();
+    await scratch.drop();
+  } };
+}
+
+/** The clock of the fixtures. */
+export const T0 = new Date("2026-11-30T10:00:00Z");
+/** Password of every test account. */
+export const PASSWORD = "Bardzo-dlugie-haslo-1";
+
+const META = { actor: "test", at: T0 };
+
+/** Records a current Authentication certificate for a scope. */
+export async function certificateFor(db: Db, scope: Scope): Promise<string> {
+  const keys = await generateKeyPair("EC-P256");
+  const keyFile = new TextEncoder().encode(await encryptPrivateKeyPem(keys.privateKey, "Haslo-klucza-123!", { iterations: 1000 }));
+  const issued = await issueKsefLikeCertificate({
+    certificateType: "Authentication",
+    keys,
+    enrollmentData: { commonName: "Jan Kowalski", countryName: "PL", givenName: "Jan", surname: "Kowalski", serialNumber: "PNOPL-44051401359" },
+    validFrom: new Date(T0.getTime() - 86_400_000),
+    validityDays: 365,
+  });
+  const row = await recordCertificate(db, { scope, environment: "test", mode: "current", name: "Cert", certificateDer: issued.der, keyFile, source: "imported" }, META);
+  return row.id;
+}
+
+/** The organisation, its certificates, an enrollment per branch, and sessions of every role. */
+export async function buildWorld(db: Db) {
+  const company = await addCompany(db, { nip: "5265877635", name: "Firma" }, META);
+  const other = await addCompany(db, { nip: "7740001454", name: "Inna" }, META);
+  const b1 = await addBranch(db, { companyId: company.id, code: "B1", name: "Oddział 1" }, META);
+  const b2 = await addBranch(db, { companyId: company.id, code: "B2", name: "Oddział 2" }, META);
+  const o1 = await addOperator(db, { companyId: company.id, name: "Jan", branchIds: [b1.id] }, META);
+  const o2 = await addOperator(db, { companyId: company.id, name: "Anna", branchIds: [b2.id] }, META);
+  const w1 = await addWorkstation(db, { branchId: b1.id, name: "kasa-1", outboxDir: "/tmp/o1", inboxDir: "/tmp/i1" }, META);
+  const w2 = await addWorkstation(db, { branchId: b2.id, name: "kasa-2", outboxDir: "/tmp/o2", inboxDir: "/tmp/i2" }, META);
+  const certs = {
+    company: await certificateFor(db, { type: "company", companyId: company.id }),
+    b1: await certificateFor(db, { type: "branch", branchId: b1.id }),
+    b2: await certificateFor(db, { type: "branch", branchId: b2.id }),
+    o1: await certificateFor(db, { type: "operator", operatorId: o1.id }),
+    o2: await certificateFor(db, { type: "operator", operatorId: o2.id }),
+    other: await certificateFor(db, { type: "company", companyId: other.id }),
+  };
+  const enrollment = async (branchId: string, state: string): Promise<string> => {
+    const [row] = await db
+      .insert(schema.enrollments)
+      .values({ scopeType: "branch", companyId: company.id, branchId, environment: "test", certificateType: "Authentication", mode: "current", name: "Nowy certyfikat", state, authMethod: "handoff" })
+      .returning({ id: schema.enrollments.id });
+    if (row === undefined) throw new Error("no enrollment row");
+    return row.id;
+  };
+  const enrollments = { b1: await enrollment(b1.id, "completed"), b2: await enrollment(b2.id, "awaiting_signature") };
+  const account = async (login: string, role: { role: "super_admin" | "company_admin" | "branch_admin" | "auditor"; companyId?: string; branchId?: string }): Promise<NewSession> => {
+    await createUser(db, { login, displayName: login, password: PASSWORD, role }, META);
+    return authenticate(db, { login, password: PASSWORD, clientKey: "test", at: T0 });
+  };
+  const sessions = {
+    superAdmin: await account("super", { role: "super_admin" }),
+    companyAdmin: await account("firma-admin", { role: "company_admin", companyId: company.id }),
+    branchAdmin: await account("b1-admin", { role: "branch_admin", branchId: b1.id }),
+    auditor: await account("audytor", { role: "auditor", companyId: company.id }),
+  };
+  return { company, other, b1, b2, o1, o2, w1, w2, certs, enrollments, sessions };
+}
+
+/** What a test caller records (cookies set). */
+export interface CallerRecord {
+  readonly cookies: string[];
+}
+
+/**
+ * A server-side caller with a session (or none) and a CSRF header (default: the session's right one).
+ * @param db the database
+ * @param services server services
+ * @param session the session, or null for an anonymous caller
+ * @param csrf the header to send (undefined: the right token; null: none)
+ * @param secure whether the request is https
+ */
+export async function callerFor(db: Db, services: ServerServices, session: NewSession | null, csrf?: string | null, secure = false) {
+  const { sessionFromToken } = await import("@ksef-certs/core/access");
+  const active = session === null ? undefined : await sessionFromToken(db, session.token, services.clock());
+  const record: CallerRecord = { cookies: [] };
+  const ctx: Context = {
+    db,
+    services,
+    principal: active?.principal ?? null,
+    session: active ?? null,
+    sessionToken: session?.token ?? null,
+    csrfHeader: csrf === undefined ? (session?.csrfToken ?? null) : csrf,
+    clientKey: "test-client",
+    secure,
+    setCookie: (h) => {
+      record.cookies.push(h);
+    },
+  };
+  return { caller: createCallerFactory(appRouter)(ctx), record };
+}
