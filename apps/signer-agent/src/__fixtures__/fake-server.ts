@@ -187,7 +187,10 @@ export async function startFakeAgentServer(workstation: { outboxDir: string; inb
     const r = requests.get(c.req.param("id"));
     if (r === undefined) return c.json({ error: { code: "NOT_FOUND", message: "No such request." } }, 404);
     r.failedReason = (await c.req.json<{ reason: string }>()).reason;
-    return c.json({});
+    if (r.status === "pending") r.status = "failed";
+    r.version = ++version;
+    wake();
+    return c.json({ status: r.status });
   });
 
   const server: ServerType = await new Promise((resolve) => {

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import { Agent, GOV_SIGNING_PAGE_URL } from "../agent.js";
-import { AgentApiClient, isTokenRevoked, normalizeServerUrl } from "../api.js";
+import { AgentApiClient, isTokenRevoked, normalizeServerUrl, type SigningRequest } from "../api.js";
 import { forgetKeyPassword, keyringAvailable, prepareAutoSigners, storeKeyPassword, unlockSigner, type PasswordPrompt } from "../autosign.js";
 import { foldersOf, loadConfig, loadToken, removePairing, requireConfig, resolveConfigDir, saveConfig, saveToken, type AgentConfig, type AutoSignSetting, type PasswordSource } from "../config.js";
 import { Journal } from "../journal.js";
@@ -162,16 +162,22 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
       const config = await requireConfig(configDir);
       const journal = await Journal.peek(configDir);
       let server: { reachable: boolean; tokenAccepted?: boolean; message?: string } | undefined;
+      let serverPending: SigningRequest[] | undefined;
       if (opts.offline !== true) {
         try {
-          await new AgentApiClient(config.server, await loadToken(configDir)).workstation();
+          const client = new AgentApiClient(config.server, await loadToken(configDir));
+          await client.workstation();
           server = { reachable: true, tokenAccepted: true };
+          // The server's own list (waitMs 0: answer now), which the agent's journal may not have caught up with.
+          serverPending = (await client.requests(0, undefined)).requests.filter((r) => r.status === "pending" && Date.parse(r.expiresAt) > Date.now());
         } catch (error) {
           server = isTokenRevoked(error) ? { reachable: true, tokenAccepted: false, message: "token revoked: pair again" } : { reachable: false, message: error instanceof Error ? error.message : String(error) };
         }
       }
       const requests = Object.values(journal?.requests ?? {});
-      const pending = requests.filter((r) => r.status === "pending" && Date.parse(r.expiresAt) > Date.now());
+      const pending =
+        serverPending?.map((r) => ({ id: r.id, fileName: r.fileName, contextIdentifier: r.contextIdentifier, expiresAt: r.expiresAt, inOutbox: journal?.requests[r.id]?.outboxPath !== undefined })) ??
+        requests.filter((r) => r.status === "pending" && Date.parse(r.expiresAt) > Date.now()).map((r) => ({ id: r.id, fileName: r.fileName, contextIdentifier: r.contextIdentifier, expiresAt: r.expiresAt, inOutbox: r.outboxPath !== undefined }));
       const inflight = Object.entries(journal?.inflight ?? {}).map(([sha256, v]) => ({ sha256, ...v }));
       const folders = safeFolders(config);
       out.result(
@@ -190,7 +196,7 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
           `workstation: ${config.workstation.name}${config.workstation.companyName == null ? "" : ` — ${config.workstation.companyName}`}${config.workstation.branchCode == null ? "" : ` / ${config.workstation.branchCode}`}`,
           `outbox:      ${folders.outboxDir ?? "(not set)"}`,
           `inbox:       ${folders.inboxDir ?? "(not set)"}`,
-          `pending:     ${pending.length}`,
+          `pending:     ${pending.length}${serverPending === undefined ? " (as last seen by the agent)" : " (on the server)"}`,
           ...pending.map((r) => `  - ${r.fileName} (${r.contextIdentifier.type} ${r.contextIdentifier.value}, expires ${r.expiresAt})`),
           `journal:     ${requests.length} requests, ${Object.keys(journal?.uploads ?? {}).length} uploaded files, ${inflight.length} uploads in flight`,
           `auto-sign:   ${config.autoSign.length === 0 ? "off" : config.autoSign.map((s) => `${s.subject} (${s.contexts.map((c) => c.value).join(", ")})`).join("; ")}`,
