@@ -1,12 +1,220 @@
 /**
- * Placeholder registration (filled in by its issue's work): keeps program.ts stable while the command is built.
+ * `ksef-certs serve`: the admin web app and its API on 127.0.0.1 (issue 5 §1). Opens the store (embedded
+ * PGlite by default, DATABASE_URL → PostgreSQL), creates the first super-admin on the first start and
+ * prints its login and a random password once (stdout only; never logged), optionally starts the KSeF
+ * simulator beside it and points the test and demo environments at it, and stops cleanly on SIGINT/SIGTERM
+ * (running enrollments stop in a resumable state and resume on the next start).
  */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import type { CommandEnv } from "../options.js";
+import { pino } from "pino";
+import { countUsers, createUser } from "@ksef-certs/core/access";
+import { KsefCertsError } from "@ksef-certs/core/errors";
+import type { KsefEnvironment } from "@ksef-certs/core/ksef";
+import { createMasterKeyFile, masterKeyFilePath, openStore, resolveStoreTarget } from "@ksef-certs/core/store";
+import { createServer, DEFAULT_PORT } from "../../server/app.js";
+import { resolvePath } from "../context.js";
+import { KSEF_URL_ENV } from "../ksef.js";
+import { type CommandEnv, examples } from "../options.js";
+import { Output } from "../output.js";
+import { readPasswordFile } from "../password.js";
+import { addStoreOptions, cliActor, dataDirOf, masterKeyOf, type StoreOptions } from "../store.js";
+
+/** Options of `serve`. */
+export interface ServeOptions extends StoreOptions {
+  readonly host?: string;
+  readonly port?: string;
+  readonly withSimulator?: boolean;
+  readonly simulatorPort?: string;
+  readonly open?: boolean;
+  readonly adminPasswordFile?: string;
+}
+
+/** Login of the first super-admin created on the first start. */
+export const FIRST_ADMIN_LOGIN = "admin";
+
+/** Fields a log line must never carry (pino `redact`): passwords, tokens, cookies, keys. */
+export const LOG_REDACT_PATHS = [
+  "password",
+  "*.password",
+  "keyPassword",
+  "*.keyPassword",
+  "token",
+  "*.token",
+  "csrfToken",
+  "*.csrfToken",
+  "cookie",
+  "*.cookie",
+  "headers.cookie",
+  "req.headers.cookie",
+  "req.headers.authorization",
+  "headers.authorization",
+  "authorization",
+  "*.authorization",
+];
+
+/** The built web app next to the compiled CLI (`dist/web`). */
+function defaultWebRoot(): string {
+  return fileURLToPath(new URL("../../web", import.meta.url));
+}
+
+function portOf(text: string | undefined, fallback: number, option: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 65_535) {
+    throw new KsefCertsError("VALIDATION", `${option} must be a port number from 0 to 65535.`, { violations: [{ field: option, rule: "port.range", message: "A port is 0..65535." }] });
+  }
+  return n;
+}
 
 /**
- * Registers the command group of this file.
- * @param _program the root command
- * @param _env the run's surface and state
+ * Registers `serve`.
+ * @param program the root command
+ * @param env the run's surface and state
  */
-export function registerServe(_program: Command, _env: CommandEnv): void {}
+export function registerServe(program: Command, env: CommandEnv): void {
+  const cmd = program
+    .command("serve")
+    .summary("start the admin web app and its API")
+    .description(
+      "Start the admin web app and its API (tRPC at /trpc, the signer agent API at /agent/v1) on 127.0.0.1.\n" +
+        "On the first start an account `admin` is created and its password is printed ONCE on stdout (or taken from\n" +
+        "--admin-password-file). --with-simulator starts a local KSeF simulator and points the test and demo\n" +
+        "environments at it (production always goes to MF's KSeF unless $" +
+        KSEF_URL_ENV +
+        " says otherwise). Ctrl+C stops it; enrollments in progress resume on the next start.",
+    )
+    .option("--host <host>", "interface to listen on (default 127.0.0.1; anything else exposes the app to the network)")
+    .option("--port <port>", `port (default ${DEFAULT_PORT}; 0 picks a free one)`)
+    .option("--with-simulator", "start the KSeF simulator beside the app, for the test and demo environments")
+    .option("--simulator-port <port>", "port of the simulator (default: a free one)")
+    .option("--open", "open the app in the default browser")
+    .option("--admin-password-file <file>", "on the first start, the first admin's password (first line of the file) instead of a random one");
+  addStoreOptions(cmd).addHelpText(
+    "after",
+    examples(["ksef-certs serve", "ksef-certs serve --with-simulator --open", "ksef-certs serve --port 9000 --data-dir ./data", "DATABASE_URL=postgres://ksef@db/ksef ksef-certs serve"]),
+  );
+  cmd.action(async (opts: ServeOptions) => {
+    await runServe(env, opts);
+  });
+}
+
+/**
+ * Runs the server until SIGINT/SIGTERM (or `stop` resolves, in tests).
+ * @param env the run's surface and state
+ * @param opts command options
+ * @param stop resolves when the server should stop (default: the first SIGINT or SIGTERM)
+ */
+export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promise<void>): Promise<void> {
+  const { io } = env;
+  const out = new Output(io, opts.json === true);
+  const port = portOf(opts.port, DEFAULT_PORT, "--port");
+  const simulatorPort = portOf(opts.simulatorPort, 0, "--simulator-port");
+  const logger = pino({ level: io.env["KSEF_CERTS_LOG_LEVEL"] ?? "info", redact: { paths: LOG_REDACT_PATHS, censor: "[redacted]" } }, pino.destination(2));
+  const dataDir = dataDirOf(io, opts);
+  const storeEnv: NodeJS.ProcessEnv = { ...io.env };
+  const store = await openStore({
+    ...(dataDir === undefined ? {} : { dataDir }),
+    env: storeEnv,
+    onProgress: (m) => {
+      out.note(m);
+    },
+  });
+  const cleanups: (() => Promise<void>)[] = [() => store.close()];
+  try {
+    let masterKey = await masterKeyOf(io, opts);
+    const target = resolveStoreTarget({ ...(dataDir === undefined ? {} : { dataDir }), env: storeEnv });
+    if (masterKey === undefined && target.kind === "pglite" && target.dataDir !== ":memory:") {
+      // The embedded store's own key: sealing (unattended use, resumable enrollments) works out of the box.
+      const path = masterKeyFilePath(target.dataDir);
+      if (!existsSync(path)) masterKey = await createMasterKeyFile(path);
+    }
+
+    let firstAdmin: { login: string; password: string; generated: boolean } | undefined;
+    if ((await countUsers(store.db)) === 0) {
+      const given = opts.adminPasswordFile === undefined ? undefined : await readPasswordFile(io, opts.adminPasswordFile);
+      const password = given ?? randomBytes(18).toString("base64url");
+      await createUser(store.db, { login: FIRST_ADMIN_LOGIN, displayName: "Administrator", password, role: { role: "super_admin" } }, { actor: cliActor(io) });
+      firstAdmin = { login: FIRST_ADMIN_LOGIN, password, generated: given === undefined };
+    }
+
+    let simulatorUrl: string | undefined;
+    if (opts.withSimulator === true) {
+      const { startSimulator } = await import("@ksef-certs/ksef-simulator");
+      const sim = await startSimulator({ host: "127.0.0.1", port: simulatorPort });
+      simulatorUrl = sim.url;
+      cleanups.unshift(() => sim.close());
+    }
+    const fromEnv = io.env[KSEF_URL_ENV];
+    const ksefUrlFor = (environment: KsefEnvironment): string | undefined =>
+      simulatorUrl !== undefined && environment !== "production" ? simulatorUrl : fromEnv !== undefined && fromEnv.trim() !== "" ? fromEnv.trim() : undefined;
+
+    const server = createServer({
+      store,
+      host: opts.host ?? "127.0.0.1",
+      port,
+      webRoot: io.env["KSEF_CERTS_WEB_ROOT"] === undefined ? defaultWebRoot() : resolvePath(io, io.env["KSEF_CERTS_WEB_ROOT"]),
+      ksefUrlFor,
+      logger,
+      ...(masterKey === undefined ? {} : { masterKey }),
+    });
+    const { url } = await server.listen();
+    cleanups.unshift(() => server.close());
+    const lines = [`ksef-certs admin: ${url}  (database: ${store.location})`];
+    if (simulatorUrl !== undefined) lines.push(`KSeF simulator: ${simulatorUrl} (test and demo environments)`);
+    if (firstAdmin !== undefined) {
+      lines.push(
+        firstAdmin.generated
+          ? `First start: sign in as "${firstAdmin.login}" with password ${firstAdmin.password}  (shown only now; change it after signing in)`
+          : `First start: sign in as "${firstAdmin.login}" with the password from --admin-password-file.`,
+      );
+    }
+    lines.push("Ctrl+C stops the server.");
+    out.result(
+      {
+        url,
+        database: store.location,
+        ...(simulatorUrl === undefined ? {} : { simulatorUrl }),
+        ...(firstAdmin === undefined ? {} : { firstAdmin: { login: firstAdmin.login, ...(firstAdmin.generated ? { password: firstAdmin.password } : {}) } }),
+      },
+      lines,
+    );
+    if (opts.open === true) openBrowser(url);
+    await (stop ?? untilSignal());
+    out.note("stopping…");
+  } finally {
+    for (const c of cleanups) {
+      await c().catch((err: unknown) => {
+        logger.error({ err }, "shutdown step failed");
+      });
+    }
+  }
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
+}
+
+function openBrowser(url: string): void {
+  const [cmd, args] = process.platform === "darwin" ? ["open", [url]] : process.platform === "win32" ? ["cmd", ["/c", "start", "", url]] : ["xdg-open", [url]];
+  try {
+    spawn(cmd, args, { stdio: "ignore", detached: true })
+      .on("error", () => {
+        // No browser: the URL is printed anyway.
+      })
+      .unref();
+  } catch {
+    // No browser opener: the URL is printed anyway.
+  }
+}
