@@ -1,0 +1,127 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
+import { EventSource } from "eventsource";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Store } from "@ksef-certs/core/store";
+import { buildWorld, openTestStore, PASSWORD } from "./__fixtures__/world.js";
+import { createServer, type AdminServer } from "./app.js";
+import type { AppRouter } from "./router.js";
+
+describe("admin server over real HTTP", () => {
+  let store: Store;
+  let server: AdminServer;
+  let url: string;
+  let webRoot: string;
+  let w: Awaited<ReturnType<typeof buildWorld>>;
+  beforeAll(async () => {
+    store = await openTestStore("pglite");
+    w = await buildWorld(store.db);
+    webRoot = await mkdtemp(join(tmpdir(), "ksef-web-"));
+    await writeFile(join(webRoot, "index.html"), "<!doctype html><title>ksef-certs</title>");
+    // The session fixtures were made at T0; the server's own clock must be within the session's idle limit.
+    server = createServer({ store, port: 0, webRoot, resumeEnrollments: false, clock: () => new Date("2026-11-30T10:05:00Z") });
+    ({ url } = await server.listen());
+  }, 120_000);
+  afterAll(async () => {
+    await server.close();
+    await store.close();
+    await rm(webRoot, { recursive: true, force: true });
+  });
+
+  async function login(login: string): Promise<{ cookie: string; csrf: string; setCookie: string }> {
+    const res = await fetch(`${url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login, password: PASSWORD }) });
+    expect(res.status).toBe(200);
+    const setCookie = res.headers.get("set-cookie") ?? "";
+    const body = (await res.json()) as { result: { data: { csrfToken: string } } };
+    return { cookie: setCookie.split(";")[0] ?? "", csrf: body.result.data.csrfToken, setCookie };
+  }
+
+  function client(cookie: string, csrf: string | undefined) {
+    return createTRPCClient<AppRouter>({
+      links: [
+        splitLink({
+          condition: (op) => op.type === "subscription",
+          true: httpSubscriptionLink({
+            url: `${url}/trpc`,
+            EventSource,
+            eventSourceOptions: { fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, cookie } }) },
+          }),
+          false: httpBatchLink({ url: `${url}/trpc`, headers: () => ({ cookie, ...(csrf === undefined ? {} : { "x-csrf-token": csrf }) }) }),
+        }),
+      ],
+    });
+  }
+
+  it("signs in with a strict cookie, refuses a mutation without the CSRF header, accepts it with", async () => {
+    const s = await login("super");
+    expect(s.setCookie).toMatch(/^ksef_certs_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+    expect((await client(s.cookie, s.csrf).auth.me.query())?.user.login).toBe("super");
+    const noCsrf = await client(s.cookie, undefined)
+      .org.addBranch.mutate({ companyId: w.company.id, code: "B7", name: "Siódmy" })
+      .catch((e: unknown) => e);
+    expect(noCsrf).toBeInstanceOf(TRPCClientError);
+    expect((noCsrf as TRPCClientError<AppRouter>).data?.httpStatus).toBe(403);
+    const added = await client(s.cookie, s.csrf).org.addBranch.mutate({ companyId: w.company.id, code: "B7", name: "Siódmy" });
+    expect(added.code).toBe("B7");
+    const bad = await client(s.cookie, s.csrf)
+      .org.addCompany.mutate({ nip: "12", name: "" })
+      .catch((e: unknown) => e as TRPCClientError<AppRouter>);
+    expect(bad.data?.ksef?.violations.map((v) => v.field)).toEqual(expect.arrayContaining(["nip", "name"]));
+    // Without a cookie: nothing.
+    expect(await client("", undefined).auth.me.query()).toBeNull();
+  });
+
+  it("streams enrollments.watch over SSE: the current state first, ending at a final state; another branch's enrollment is refused", async () => {
+    const s = await login("b1-admin");
+    const c = client(s.cookie, s.csrf);
+    const events = await new Promise<{ state: string; final: boolean }[]>((resolve, reject) => {
+      const got: { state: string; final: boolean }[] = [];
+      const sub = c.enrollments.watch.subscribe(
+        { id: w.enrollments.b1 },
+        {
+          onData: (e) => {
+            got.push({ state: e.data.state, final: e.data.final });
+            if (e.data.final) {
+              sub.unsubscribe();
+              resolve(got);
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    expect(events).toEqual([{ state: "completed", final: true }]);
+    const refused = await new Promise<unknown>((resolve) => {
+      const sub = c.enrollments.watch.subscribe(
+        { id: w.enrollments.b2 },
+        {
+          onData: () => {
+            resolve(new Error("an event of a hidden enrollment arrived"));
+          },
+          onError: (err) => {
+            sub.unsubscribe();
+            resolve(err);
+          },
+        },
+      );
+    });
+    expect((refused as TRPCClientError<AppRouter>).data?.code).toBe("NOT_FOUND");
+  });
+
+  it("serves the web app with SPA fallback and strict headers, never outside its folder", async () => {
+    const page = await fetch(`${url}/certificates/123`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<title>ksef-certs</title>");
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(page.headers.get("x-frame-options")).toBe("DENY");
+    expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+    expect((await fetch(`${url}/assets/missing.js`)).status).toBe(404);
+    expect(await (await fetch(`${url}/%2e%2e/%2e%2e/package.json`)).text()).not.toContain("\"name\"");
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true });
+    const big = await fetch(`${url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: "x".repeat(3 * 1024 * 1024) });
+    expect(big.status).toBe(413);
+  });
+});
