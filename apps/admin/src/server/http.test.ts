@@ -46,7 +46,7 @@ describe("admin server over real HTTP", () => {
           true: httpSubscriptionLink({
             url: `${url}/trpc`,
             EventSource,
-            eventSourceOptions: { fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, cookie } }) },
+            eventSourceOptions: { fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, cookie } }) },
           }),
           false: httpBatchLink({ url: `${url}/trpc`, headers: () => ({ cookie, ...(csrf === undefined ? {} : { "x-csrf-token": csrf }) }) }),
         }),
@@ -67,8 +67,9 @@ describe("admin server over real HTTP", () => {
     expect(added.code).toBe("B7");
     const bad = await client(s.cookie, s.csrf)
       .org.addCompany.mutate({ nip: "12", name: "" })
-      .catch((e: unknown) => e as TRPCClientError<AppRouter>);
-    expect(bad.data?.ksef?.violations.map((v) => v.field)).toEqual(expect.arrayContaining(["nip", "name"]));
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(TRPCClientError);
+    expect((bad as TRPCClientError<AppRouter>).data?.ksef?.violations.map((v) => v.field)).toEqual(expect.arrayContaining(["nip", "name"]));
     // Without a cookie: nothing.
     expect(await client("", undefined).auth.me.query()).toBeNull();
   });
