@@ -7,7 +7,7 @@ import { and, desc, eq, inArray } from "drizzle-orm";
 import { KsefCertsError } from "../errors.js";
 import { listCertificates, sealedPasswordAad, type CertificateFilter } from "../registry/certificates.js";
 import { inTransaction, isUuid, notFound } from "../registry/internal.js";
-import { appendAudit } from "../store/audit.js";
+import { appendAuditBatch } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { branches, certificateExports, certificates, companies, operators } from "../store/schema.js";
 import type { AdapterContext, AdapterTarget, CertificateAdapter, ExportPair } from "./contract.js";
@@ -145,9 +145,10 @@ export async function exportWithAdapter(input: ExportWithAdapterInput): Promise<
     for (let i = 0; i < pairs.length; i += CHUNK) {
       await tx.insert(certificateExports).values(pairs.slice(i, i + CHUNK).map((p) => ({ certificateId: p.certificateId, adapterId: input.adapter.id, target: refs.get(p.certificateId) ?? "", actor: input.actor, at })));
     }
-    for (const p of pairs) {
-      await appendAudit(tx, { actor: input.actor, action: "certificate.export", entityType: "certificate", entityId: p.certificateId, after: { adapterId: input.adapter.id, target: refs.get(p.certificateId) ?? "" }, at });
-    }
+    await appendAuditBatch(
+      tx,
+      pairs.map((p) => ({ actor: input.actor, action: "certificate.export", entityType: "certificate", entityId: p.certificateId, after: { adapterId: input.adapter.id, target: refs.get(p.certificateId) ?? "" }, at })),
+    );
   });
   return { adapterId: input.adapter.id, exported: pairs.map((p) => ({ certificateId: p.certificateId, serialNumber: p.serialNumber, ref: refs.get(p.certificateId) ?? "" })) };
 }

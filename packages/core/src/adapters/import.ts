@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { assertKeyMatchesCertificate, encryptPrivateKeyPem, inspectPrivateKey, parseCertificate, readPrivateKey } from "../crypto/index.js";
 import { KsefCertsError, isKsefCertsError } from "../errors.js";
-import { defaultCertificateName, recordCertificate, type Scope } from "../registry/certificates.js";
+import { defaultCertificateName, recordCertificate, recordCertificates, sealedPasswordAad, type RecordCertificateInput, type Scope } from "../registry/certificates.js";
 import type { PasswordSealer } from "../registry/import.js";
 import { inTransaction, type CertificateTypeName, type Environment } from "../registry/internal.js";
 import { findCompanyByNip, listBranches, listOperators } from "../registry/organisation.js";
@@ -177,25 +177,20 @@ class ScopeFinder {
   }
 }
 
-async function recordVerified(tx: Db, pair: VerifiedPair, scope: Scope, input: ImportWithAdapterInput, at: Date): Promise<ImportedCertificate> {
+/** What the registry records for a verified pair (a fresh id; the password sealed to it when asked). */
+async function recordInputOf(pair: VerifiedPair, scope: Scope, input: ImportWithAdapterInput): Promise<RecordCertificateInput> {
   const id = randomUUID();
-  const sealedPassword = input.sealPassword === undefined ? undefined : await input.sealPassword.seal(new TextEncoder().encode(pair.password), `certificate:${id}:password`);
-  const row = await recordCertificate(
-    tx,
-    {
-      id,
-      scope,
-      environment: pair.environment,
-      mode: pair.mode,
-      name: pair.name,
-      certificateDer: pair.certificateDer,
-      keyFile: pair.keyFile,
-      ...(sealedPassword === undefined ? {} : { sealedPassword }),
-      source: "imported",
-    },
-    { actor: input.actor, at },
-    input.maxActive === undefined ? {} : { maxActive: input.maxActive },
-  );
+  const sealedPassword = input.sealPassword === undefined ? undefined : await input.sealPassword.seal(new TextEncoder().encode(pair.password), sealedPasswordAad(id));
+  return { id, scope, environment: pair.environment, mode: pair.mode, name: pair.name, certificateDer: pair.certificateDer, keyFile: pair.keyFile, ...(sealedPassword === undefined ? {} : { sealedPassword }), source: "imported" };
+}
+
+function rules(input: ImportWithAdapterInput): { maxActive?: number } {
+  return input.maxActive === undefined ? {} : { maxActive: input.maxActive };
+}
+
+/** One pair on its own (the fallback when a batch is refused as a whole). */
+async function recordVerified(tx: Db, pair: VerifiedPair, scope: Scope, input: ImportWithAdapterInput, at: Date): Promise<ImportedCertificate> {
+  const row = await recordCertificate(tx, await recordInputOf(pair, scope, input), { actor: input.actor, at }, rules(input));
   return { ref: pair.ref, certificateId: row.id, serialNumber: row.serialNumber, certificateType: row.certificateType, environment: row.environment };
 }
 
@@ -211,16 +206,59 @@ function batchFailure(failures: readonly AdapterFailure[], total: number): KsefC
   });
 }
 
+/** Pairs per recording batch (one transaction each in `"per-pair"` mode): big enough for multi-row inserts, small enough to start early. */
+const RECORD_CHUNK = 250;
+
+interface ScopedPair {
+  readonly pair: VerifiedPair;
+  readonly scope: Scope;
+}
+
+/** Finds each pair's registry scope (`input.scope` when given); a pair whose scope is unknown fails alone. */
+async function scopePairs(pairs: readonly VerifiedPair[], scopes: ScopeFinder, input: ImportWithAdapterInput): Promise<{ scoped: ScopedPair[]; failed: AdapterFailure[] }> {
+  const scoped: ScopedPair[] = [];
+  const failed: AdapterFailure[] = [];
+  for (const pair of pairs) {
+    try {
+      scoped.push({ pair, scope: input.scope ?? (await scopes.find(pair.scope, pair.ref)) });
+    } catch (err) {
+      failed.push({ ref: pair.ref, error: asError(err) });
+    }
+  }
+  return { scoped, failed };
+}
+
+/**
+ * Records scoped pairs with one {@link recordCertificates} batch (passwords sealed when asked).
+ * @returns the recorded pairs and the refused ones, both in the order given
+ */
+async function recordBatch(tx: Db, scoped: readonly ScopedPair[], input: ImportWithAdapterInput, at: Date): Promise<{ imported: ImportedCertificate[]; failed: AdapterFailure[] }> {
+  const records = await Promise.all(scoped.map((s) => recordInputOf(s.pair, s.scope, input)));
+  const outcomes = await recordCertificates(tx, records, { actor: input.actor, at }, rules(input));
+  const imported: ImportedCertificate[] = [];
+  const failed: AdapterFailure[] = [];
+  outcomes.forEach((o, i) => {
+    const ref = scoped[i]?.pair.ref ?? "";
+    if (o.ok) imported.push({ ref, certificateId: o.row.id, serialNumber: o.row.serialNumber, certificateType: o.row.certificateType, environment: o.row.environment });
+    else failed.push({ ref, error: o.error });
+  });
+  return { imported, failed };
+}
+
 /**
  * Imports every pair an adapter reads from `source` into the registry.
  *
  * Order: the adapter reads the source; every pair is verified (key decrypted with `ctx.password({ purpose: "key" })`,
- * key matches certificate, type as the source says) with `concurrency` decryptions at once; then pairs
- * are recorded with {@link recordCertificate} (current ones before queued ones, so a queued successor
- * finds its current one), with the scope the source names (company NIP, branch code, operator PESEL)
- * unless `scope` is given. Passwords are used and forgotten (sealed only with `sealPassword`).
+ * key matches certificate, type as the source says) with `concurrency` decryptions at once; pairs are recorded
+ * with the registry's batch path ({@link recordCertificates}: the rules of {@link recordCertificate}, a few
+ * set-wise queries and multi-row inserts per batch), current ones before queued ones (so a queued successor finds
+ * its current one), each in source order, with the scope the source names (company NIP, branch code, operator PESEL)
+ * unless `scope` is given. `"per-pair"`: batches of current pairs are recorded while later keys are still being
+ * decrypted (the thread pool stays busy), each batch in a transaction of its own (a batch the database refuses
+ * as a whole is recorded pair by pair). `true`: one transaction after every key is verified, so the registry
+ * is never locked while keys are decrypted. Passwords are used and forgotten (sealed only with `sealPassword`).
  * @param input see {@link ImportWithAdapterInput}
- * @returns the pairs recorded and, for `"per-pair"`, the ones that failed with their typed errors
+ * @returns the pairs recorded (in source order) and, for `"per-pair"`, the ones that failed with their typed errors
  * @throws {KsefCertsError} with `atomic: true`, the first failure's code (details.failures lists every failed pair) and nothing is recorded;
  *   in both modes, what the adapter throws for an unusable source (NOT_FOUND, FORBIDDEN, WRONG_PASSWORD, MALFORMED, IO…)
  */
@@ -232,45 +270,84 @@ export async function importWithAdapter(input: ImportWithAdapterInput): Promise<
   const total = read.pairs.length + read.failures.length;
   input.onProgress?.({ phase: "read", done: 1, total: 1 });
   const failures: AdapterFailure[] = [...read.failures];
+  const imported: ImportedCertificate[] = [];
+  let recorded = 0;
+  const recordedSome = (count: number): void => {
+    for (let i = 0; i < count; i++) input.onProgress?.({ phase: "record", done: ++recorded, total: read.pairs.length });
+  };
+
+  // "per-pair": the verified prefix (source order) feeds recording batches while later keys are being decrypted.
+  const perPair = input.atomic === "per-pair";
+  const scopes = new ScopeFinder(input.db);
+  const done = new Array<VerifiedPair | null | undefined>(read.pairs.length);
+  const currents: VerifiedPair[] = [];
+  const queued: VerifiedPair[] = [];
+  let prefix = 0;
+  let recording = Promise.resolve();
+  const recordPerPair = (pairs: VerifiedPair[]): void => {
+    if (pairs.length === 0) return;
+    recording = recording.then(async () => {
+      // Scopes are looked up before the transaction: PGlite runs one connection, which the transaction holds.
+      const { scoped, failed } = await scopePairs(pairs, scopes, input);
+      failures.push(...failed);
+      let result: { imported: ImportedCertificate[]; failed: AdapterFailure[] };
+      try {
+        result = await inTransaction(input.db, (tx) => recordBatch(tx, scoped, input, at));
+      } catch {
+        // The database refused the batch as a whole (a concurrent writer, a lost connection): each pair on its own.
+        result = { imported: [], failed: [] };
+        for (const { pair, scope } of scoped) {
+          try {
+            result.imported.push(await inTransaction(input.db, (tx) => recordVerified(tx, pair, scope, input, at)));
+          } catch (err) {
+            result.failed.push({ ref: pair.ref, error: asError(err) });
+          }
+        }
+      }
+      imported.push(...result.imported);
+      failures.push(...result.failed);
+      recordedSome(pairs.length);
+    });
+  };
+  const advance = (final: boolean): void => {
+    while (prefix < done.length && done[prefix] !== undefined) {
+      const v = done[prefix++];
+      if (v) (v.mode === "current" ? currents : queued).push(v);
+    }
+    if (!perPair) return;
+    if (currents.length >= RECORD_CHUNK || final) recordPerPair(currents.splice(0));
+    if (final) for (let i = 0; i < queued.length; i += RECORD_CHUNK) recordPerPair(queued.slice(i, i + RECORD_CHUNK));
+  };
+
   let verifiedCount = 0;
-  const verified = await mapConcurrent(read.pairs, input.concurrency ?? availableParallelism() * 2, async (pair) => {
+  await mapConcurrent(read.pairs, input.concurrency ?? availableParallelism() * 2, async (pair, index) => {
     try {
-      return await verifyPair(pair, input);
+      done[index] = await verifyPair(pair, input);
     } catch (err) {
       failures.push({ ref: pair.ref, error: asError(err) });
-      return undefined;
+      done[index] = null;
     } finally {
       input.onProgress?.({ phase: "verify", done: ++verifiedCount, total: read.pairs.length });
+      advance(false);
     }
   });
   if (input.atomic === true && failures.length > 0) throw batchFailure(failures, total);
-  const ordered = verified.filter((v): v is VerifiedPair => v !== undefined).sort((a, b) => (a.mode === b.mode ? 0 : a.mode === "current" ? -1 : 1));
-  const imported: ImportedCertificate[] = [];
-  let recorded = 0;
-  const progress = (): void => input.onProgress?.({ phase: "record", done: ++recorded, total: ordered.length });
-  if (input.atomic === true) {
-    await inTransaction(input.db, async (tx) => {
-      const scopes = new ScopeFinder(tx);
-      for (const pair of ordered) {
-        try {
-          imported.push(await recordVerified(tx, pair, input.scope ?? (await scopes.find(pair.scope, pair.ref)), input, at));
-        } catch (err) {
-          throw batchFailure([{ ref: pair.ref, error: asError(err) }], total);
-        }
-        progress();
-      }
-    });
+  input.onProgress?.({ phase: "record", done: recorded, total: read.pairs.length });
+  advance(true);
+  if (perPair) {
+    await recording;
   } else {
-    const scopes = new ScopeFinder(input.db);
-    for (const pair of ordered) {
-      try {
-        const scope = input.scope ?? (await scopes.find(pair.scope, pair.ref));
-        imported.push(await inTransaction(input.db, (tx) => recordVerified(tx, pair, scope, input, at)));
-      } catch (err) {
-        failures.push({ ref: pair.ref, error: asError(err) });
-      }
-      progress();
-    }
+    const ordered = [...currents, ...queued];
+    await inTransaction(input.db, async (tx) => {
+      const { scoped, failed } = await scopePairs(ordered, new ScopeFinder(tx), input);
+      const result = await recordBatch(tx, scoped, input, at);
+      // The failure a one-by-one recording would have stopped at: the earliest in recording order.
+      const position = new Map(ordered.map((p, i) => [p.ref, i]));
+      const first = [...failed, ...result.failed].sort((a, b) => (position.get(a.ref) ?? 0) - (position.get(b.ref) ?? 0))[0];
+      if (first !== undefined) throw batchFailure([first], total);
+      imported.push(...result.imported);
+    });
+    recordedSome(ordered.length);
   }
   const order = new Map(read.pairs.map((p, i) => [p.ref, i]));
   imported.sort((a, b) => (order.get(a.ref) ?? 0) - (order.get(b.ref) ?? 0));

@@ -20,7 +20,7 @@ import { and, asc, desc, eq, gt, inArray, lte, type SQL, sql } from "drizzle-orm
 import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
 import { inspectPrivateKey, KSEF_COMMON_NAME_SUFFIXES, MAX_OBJECT_BYTES, parseCertificate, type CertificateInfo } from "../crypto/index.js";
 import { KsefCertsError, type Violation } from "../errors.js";
-import { appendAudit } from "../store/audit.js";
+import { appendAudit, appendAuditBatch, type AuditEntryInput } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { branches, certificates, companies, operators } from "../store/schema.js";
 import {
@@ -274,22 +274,13 @@ function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[]
  */
 export async function recordCertificate(db: Db, input: RecordCertificateInput, meta: ChangeMeta, options: CertificateRuleOptions = {}): Promise<CertificateRow> {
   const at = meta.at ?? new Date();
-  const maxActive = options.maxActive ?? DEFAULT_MAX_ACTIVE;
-  if (!Number.isSafeInteger(maxActive) || maxActive < 1 || maxActive > 100) {
-    throw new KsefCertsError("VALIDATION", "maxActive must be an integer from 1 to 100.", {
-      violations: [{ field: "maxActive", rule: "maxActive.range", message: "maxActive must be an integer from 1 to 100.", params: { min: 1, max: 100 } }],
-    });
-  }
-  const violations = checkRecordInput(input);
-  const info = inspectMaterial(input, at, violations);
-  assertValid(violations, "The certificate");
-  if (info === undefined || info.ksefType === undefined) throw new KsefCertsError("INTERNAL", "Certificate validation let an unreadable certificate through.");
-  const certificateType = info.ksefType;
+  const maxActive = checkMaxActive(options.maxActive);
+  const info = validateRecordInput(input, at);
 
   return inTransaction(db, async (tx) => {
     const s = await scopeOf(tx, input.scope);
-    await lockSlot(tx, s, input.environment, certificateType);
-    await promoteInSlot(tx, s, input.environment, certificateType, at, "system");
+    await lockSlot(tx, s, input.environment, info.ksefType);
+    await promoteInSlot(tx, s, input.environment, info.ksefType, at, "system");
 
     const [duplicate] = await tx
       .select({ id: certificates.id })
@@ -300,74 +291,302 @@ export async function recordCertificate(db: Db, input: RecordCertificateInput, m
     const active = await tx
       .select({ id: certificates.id, mode: certificates.mode, validTo: certificates.validTo })
       .from(certificates)
-      .where(and(slotCondition(s, input.environment, certificateType), activeAt(at)));
-    const slot = `${s.type} scope, ${input.environment}, ${certificateType}`;
-    if (active.length >= maxActive) {
-      throw new KsefCertsError("CONFLICT", `This ${slot} already has ${active.length} active certificates (at most ${maxActive}).`, {
-        hint: "Revoke one of them first, or wait until one expires.",
-        details: { rule: "maxActive", maxActive, activeIds: active.map((r) => r.id) },
-      });
-    }
-    const current = active.find((r) => r.mode === "current");
-    const queued = active.find((r) => r.mode === "queued");
-    if (input.mode === "current" && current !== undefined) {
-      throw new KsefCertsError("CONFLICT", `This ${slot} already has a current certificate (valid to ${current.validTo.toISOString()}).`, {
-        hint: "Record the new certificate as queued: it takes over when the current one expires or is revoked.",
-        details: { rule: "oneCurrent", currentId: current.id },
-      });
-    }
-    if (input.mode === "queued" && current === undefined) {
-      throw new KsefCertsError("CONFLICT", `A queued certificate needs a current one in the same scope, environment and type; this ${slot} has none.`, {
-        hint: "Record the certificate as current instead.",
-        details: { rule: "queuedNeedsCurrent" },
-      });
-    }
-    if (input.mode === "queued" && queued !== undefined) {
-      throw new KsefCertsError("CONFLICT", `This ${slot} already has a queued certificate.`, {
-        hint: "Revoke the queued certificate first if this one should replace it.",
-        details: { rule: "oneQueued", queuedId: queued.id },
-      });
-    }
+      .where(and(slotCondition(s, input.environment, info.ksefType), activeAt(at)));
+    const broken = slotRuleError(s, input, info.ksefType, active, maxActive);
+    if (broken !== undefined) throw broken;
 
     let row: CertificateRow | undefined;
     try {
-      [row] = await tx
-        .insert(certificates)
-        .values({
-          id: input.id ?? randomUUID(),
-          scopeType: s.type,
-          companyId: s.companyId,
-          branchId: s.branchId,
-          operatorId: s.operatorId,
-          environment: input.environment,
-          certificateType,
-          mode: input.mode,
-          name: input.name.trim(),
-          serialNumber: info.serialNumber,
-          subjectIdentifierType: info.subjectIdentifier.type,
-          subjectIdentifierValue: info.subjectIdentifier.value,
-          subject: info.subjectText,
-          fingerprint: info.fingerprintSha256,
-          validFrom: new Date(info.validFrom),
-          validTo: new Date(info.validTo),
-          status: "active",
-          certificateDer: info.der,
-          keyFile: input.keyFile,
-          sealedPassword: input.sealedPassword ?? null,
-          source: input.source,
-          enrollmentId: input.enrollmentId ?? null,
-          createdAt: at,
-          updatedAt: at,
-        })
-        .returning();
+      [row] = await tx.insert(certificates).values(certificateValues(input, s, info, at)).returning();
     } catch (err) {
       // The serial check above runs under the slot lock, but a certificate of another type or scope may carry the same serial.
       if (isUniqueViolation(err)) throw duplicateSerial(info.serialNumber, input.environment, input.id ?? "");
       throw err;
     }
     if (row === undefined) throw new KsefCertsError("INTERNAL", "The certificate insert returned no row.");
-    await appendAudit(tx, { actor: meta.actor, action: "certificate.record", entityType: "certificate", entityId: row.id, after: auditView(row), at });
+    await appendAudit(tx, recordAuditEntry(row, meta.actor, at));
     return row;
+  });
+}
+
+function checkMaxActive(maxActive: number = DEFAULT_MAX_ACTIVE): number {
+  if (!Number.isSafeInteger(maxActive) || maxActive < 1 || maxActive > 100) {
+    throw new KsefCertsError("VALIDATION", "maxActive must be an integer from 1 to 100.", {
+      violations: [{ field: "maxActive", rule: "maxActive.range", message: "maxActive must be an integer from 1 to 100.", params: { min: 1, max: 100 } }],
+    });
+  }
+  return maxActive;
+}
+
+type TypedCertificateInfo = CertificateInfo & { readonly ksefType: CertificateTypeName };
+
+/** The input rules that need no database: every broken one in one VALIDATION error; MALFORMED/TOO_LARGE from the parser. */
+function validateRecordInput(input: RecordCertificateInput, at: Date): TypedCertificateInfo {
+  const violations = checkRecordInput(input);
+  const info = inspectMaterial(input, at, violations);
+  assertValid(violations, "The certificate");
+  if (info === undefined || info.ksefType === undefined) throw new KsefCertsError("INTERNAL", "Certificate validation let an unreadable certificate through.");
+  return info as TypedCertificateInfo;
+}
+
+/** The slot rules (limit, one current, queued needs a current, one queued) against the slot's active rows; undefined when they allow `input`. */
+function slotRuleError(
+  s: ResolvedScope,
+  input: Pick<RecordCertificateInput, "environment" | "mode">,
+  certificateType: CertificateTypeName,
+  active: readonly { readonly id: string; readonly mode: "current" | "queued"; readonly validTo: Date }[],
+  maxActive: number,
+): KsefCertsError | undefined {
+  const slot = `${s.type} scope, ${input.environment}, ${certificateType}`;
+  if (active.length >= maxActive) {
+    return new KsefCertsError("CONFLICT", `This ${slot} already has ${active.length} active certificates (at most ${maxActive}).`, {
+      hint: "Revoke one of them first, or wait until one expires.",
+      details: { rule: "maxActive", maxActive, activeIds: active.map((r) => r.id) },
+    });
+  }
+  const current = active.find((r) => r.mode === "current");
+  const queued = active.find((r) => r.mode === "queued");
+  if (input.mode === "current" && current !== undefined) {
+    return new KsefCertsError("CONFLICT", `This ${slot} already has a current certificate (valid to ${current.validTo.toISOString()}).`, {
+      hint: "Record the new certificate as queued: it takes over when the current one expires or is revoked.",
+      details: { rule: "oneCurrent", currentId: current.id },
+    });
+  }
+  if (input.mode === "queued" && current === undefined) {
+    return new KsefCertsError("CONFLICT", `A queued certificate needs a current one in the same scope, environment and type; this ${slot} has none.`, {
+      hint: "Record the certificate as current instead.",
+      details: { rule: "queuedNeedsCurrent" },
+    });
+  }
+  if (input.mode === "queued" && queued !== undefined) {
+    return new KsefCertsError("CONFLICT", `This ${slot} already has a queued certificate.`, {
+      hint: "Revoke the queued certificate first if this one should replace it.",
+      details: { rule: "oneQueued", queuedId: queued.id },
+    });
+  }
+  return undefined;
+}
+
+/** The row to insert for `input` in scope `s`. */
+function certificateValues(input: RecordCertificateInput, s: ResolvedScope, info: TypedCertificateInfo, at: Date): typeof certificates.$inferInsert & { id: string } {
+  return {
+    id: input.id ?? randomUUID(),
+    scopeType: s.type,
+    companyId: s.companyId,
+    branchId: s.branchId,
+    operatorId: s.operatorId,
+    environment: input.environment,
+    certificateType: info.ksefType,
+    mode: input.mode,
+    name: input.name.trim(),
+    serialNumber: info.serialNumber,
+    subjectIdentifierType: info.subjectIdentifier.type,
+    subjectIdentifierValue: info.subjectIdentifier.value,
+    subject: info.subjectText,
+    fingerprint: info.fingerprintSha256,
+    validFrom: new Date(info.validFrom),
+    validTo: new Date(info.validTo),
+    status: "active",
+    certificateDer: info.der,
+    keyFile: input.keyFile,
+    sealedPassword: input.sealedPassword ?? null,
+    source: input.source,
+    enrollmentId: input.enrollmentId ?? null,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+function recordAuditEntry(row: CertificateRow, actor: string, at: Date): AuditEntryInput {
+  return { actor, action: "certificate.record", entityType: "certificate", entityId: row.id, after: auditView(row), at };
+}
+
+/** What {@link recordCertificates} did with one input: the stored row, or the error {@link recordCertificate} would have thrown. */
+export type RecordOutcome = { readonly ok: true; readonly row: CertificateRow } | { readonly ok: false; readonly error: KsefCertsError };
+
+/** Rows per multi-row certificate insert (25 columns each: well under PostgreSQL's 65 535 parameters). */
+const INSERT_ROWS = 500;
+/** Ids per `IN (…)` list. */
+const IN_LIST = 1000;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function slotKey(s: ResolvedScope, environment: Environment, certificateType: CertificateTypeName): string {
+  const owner = s.type === "company" ? s.companyId : s.type === "branch" ? s.branchId : s.operatorId;
+  return `ksef-certs:slot:${s.type}:${owner ?? ""}:${environment}:${certificateType}`;
+}
+
+function scopeKey(scope: Scope): string {
+  return `${scope.type}:${scope.type === "company" ? scope.companyId : scope.type === "branch" ? scope.branchId : scope.operatorId}`;
+}
+
+/** Resolves distinct scopes with one query per scope kind; an unknown one maps to the error {@link scopeOf} throws for it. */
+async function scopesOf(tx: Db, scopes: readonly Scope[]): Promise<Map<string, ResolvedScope | KsefCertsError>> {
+  const key = scopeKey;
+  const out = new Map<string, ResolvedScope | KsefCertsError>();
+  const wanted = { company: new Set<string>(), branch: new Set<string>(), operator: new Set<string>() };
+  for (const scope of scopes) {
+    const k = key(scope);
+    if (out.has(k)) continue;
+    // Scopes come from outside: the type may be none of the three and the id not a string.
+    const raw = scope as unknown as Record<string, unknown>;
+    const id = typeof raw["type"] === "string" ? raw[`${raw["type"]}Id`] : undefined;
+    if (!isUuid(id) || !Object.hasOwn(wanted, scope.type)) {
+      // No query happens for these: scopeOf throws before it asks the database.
+      out.set(k, await scopeOf(tx, scope).then((): KsefCertsError => new KsefCertsError("INTERNAL", "scopeOf accepted a malformed scope."), asRecordError));
+      continue;
+    }
+    wanted[scope.type].add(id);
+    out.set(k, notFound(scope.type, id));
+  }
+  for (const ids of chunks([...wanted.company], IN_LIST)) {
+    for (const r of await tx.select({ id: companies.id }).from(companies).where(inArray(companies.id, ids))) out.set(`company:${r.id}`, { type: "company", companyId: r.id, branchId: null, operatorId: null });
+  }
+  for (const ids of chunks([...wanted.branch], IN_LIST)) {
+    for (const r of await tx.select({ id: branches.id, companyId: branches.companyId }).from(branches).where(inArray(branches.id, ids))) {
+      out.set(`branch:${r.id}`, { type: "branch", companyId: r.companyId, branchId: r.id, operatorId: null });
+    }
+  }
+  for (const ids of chunks([...wanted.operator], IN_LIST)) {
+    for (const r of await tx.select({ id: operators.id, companyId: operators.companyId }).from(operators).where(inArray(operators.id, ids))) {
+      out.set(`operator:${r.id}`, { type: "operator", companyId: r.companyId, branchId: null, operatorId: r.id });
+    }
+  }
+  return new Map(scopes.map((scope) => [key(scope), out.get(key(scope)) as ResolvedScope | KsefCertsError]));
+}
+
+function asRecordError(err: unknown): KsefCertsError {
+  if (err instanceof KsefCertsError) return err;
+  throw err;
+}
+
+type ActiveRow = { readonly id: string; readonly mode: "current" | "queued"; readonly validFrom: Date; readonly validTo: Date };
+
+/** The active rows of every slot in `slots` (keyed by {@link slotKey}), in a few set-wise queries. */
+async function activeRowsOf(tx: Db, slots: ReadonlyMap<string, { s: ResolvedScope; environment: Environment; certificateType: CertificateTypeName }>, at: Date): Promise<Map<string, ActiveRow[]>> {
+  const out = new Map<string, ActiveRow[]>([...slots.keys()].map((k) => [k, []]));
+  const owners = { company: new Set<string>(), branch: new Set<string>(), operator: new Set<string>() };
+  for (const { s } of slots.values()) owners[s.type].add((s.type === "company" ? s.companyId : s.type === "branch" ? s.branchId : s.operatorId) ?? "");
+  const column = { company: certificates.companyId, branch: certificates.branchId, operator: certificates.operatorId } as const;
+  for (const type of ["company", "branch", "operator"] as const) {
+    for (const ids of chunks([...owners[type]], IN_LIST)) {
+      const rows = await tx
+        .select({ id: certificates.id, mode: certificates.mode, validFrom: certificates.validFrom, validTo: certificates.validTo, ...SLOT_COLUMNS })
+        .from(certificates)
+        .where(and(eq(certificates.scopeType, type), inArray(column[type], ids), activeAt(at)))
+        .orderBy(asc(certificates.createdAt), asc(certificates.id));
+      for (const r of rows) out.get(slotKey(slotOfRow(r), r.environment, r.certificateType))?.push({ id: r.id, mode: r.mode, validFrom: r.validFrom, validTo: r.validTo });
+    }
+  }
+  return out;
+}
+
+/**
+ * Records many certificates in one transaction, with the same rules and the same outcome per input as
+ * calling {@link recordCertificate} for each in order and skipping the ones that throw (an earlier input
+ * counts against a later one in the same slot, a serial repeated in the batch is a duplicate). Set-wise:
+ * scopes, slot locks, active rows and serials are read with a few queries for the whole batch, rows and
+ * their `certificate.record` audit entries are written with multi-row inserts. Due queued successors in
+ * the batch's slots are promoted first, as any reader would. Meant for imports of many pairs.
+ * @param db the database or a transaction (the caller's transaction is used when given: an atomic caller
+ *   throws when an outcome failed, so nothing is kept)
+ * @param inputs the certificates, in the order they count
+ * @param meta actor and clock (`at`, default now)
+ * @param options `maxActive` (default 2)
+ * @returns one outcome per input, in order: the stored row, or the VALIDATION / MALFORMED / TOO_LARGE / NOT_FOUND /
+ *   CONFLICT error recordCertificate would have thrown for it
+ * @throws {KsefCertsError} VALIDATION for a `maxActive` out of range; CONFLICT (rule `uniqueSerial`) when a concurrent
+ *   writer recorded one of the serials meanwhile (nothing of the batch is kept: retry, or record one by one)
+ */
+export async function recordCertificates(db: Db, inputs: readonly RecordCertificateInput[], meta: ChangeMeta, options: CertificateRuleOptions = {}): Promise<RecordOutcome[]> {
+  const at = meta.at ?? new Date();
+  const maxActive = checkMaxActive(options.maxActive);
+  const outcomes = new Array<RecordOutcome | undefined>(inputs.length);
+  const valid: { index: number; input: RecordCertificateInput; info: TypedCertificateInfo }[] = [];
+  inputs.forEach((input, index) => {
+    try {
+      valid.push({ index, input, info: validateRecordInput(input, at) });
+    } catch (err) {
+      outcomes[index] = { ok: false, error: asRecordError(err) };
+    }
+  });
+  if (valid.length === 0) return outcomes as RecordOutcome[];
+
+  return inTransaction(db, async (tx) => {
+    const scopes = await scopesOf(tx, valid.map((v) => v.input.scope));
+    const slots = new Map<string, { s: ResolvedScope; environment: Environment; certificateType: CertificateTypeName }>();
+    const placed = valid.flatMap((v) => {
+      const s = scopes.get(scopeKey(v.input.scope));
+      if (s === undefined || s instanceof KsefCertsError) {
+        outcomes[v.index] = { ok: false, error: s ?? new KsefCertsError("INTERNAL", "A scope was not resolved.") };
+        return [];
+      }
+      const key = slotKey(s, v.input.environment, v.info.ksefType);
+      slots.set(key, { s, environment: v.input.environment, certificateType: v.info.ksefType });
+      return [{ ...v, s, key }];
+    });
+    if (placed.length === 0) return outcomes as RecordOutcome[];
+
+    // The same locks as lockSlot, in one order (audit log first, then the slots sorted), so batches and single changes cannot deadlock.
+    await tx.execute(sql`LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE`);
+    for (const keys of chunks([...slots.keys()].sort(), IN_LIST)) {
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(v.k, 0)) FROM (VALUES ${sql.join(keys.map((k) => sql`(${k})`), sql`, `)}) AS v(k)`);
+    }
+    const active = await activeRowsOf(tx, slots, at);
+    for (const [key, rows] of active) {
+      const due = !rows.some((r) => r.mode === "current") && rows.some((r) => r.mode === "queued" && r.validFrom.getTime() <= at.getTime());
+      const slot = slots.get(key);
+      if (!due || slot === undefined) continue;
+      await promoteInSlot(tx, slot.s, slot.environment, slot.certificateType, at, "system");
+      const reread = await tx
+        .select({ id: certificates.id, mode: certificates.mode, validFrom: certificates.validFrom, validTo: certificates.validTo })
+        .from(certificates)
+        .where(and(slotCondition(slot.s, slot.environment, slot.certificateType), activeAt(at)))
+        .orderBy(asc(certificates.createdAt), asc(certificates.id));
+      active.set(key, reread);
+    }
+
+    const existing = new Map<string, string>();
+    for (const serials of chunks([...new Set(placed.map((p) => p.info.serialNumber))], IN_LIST)) {
+      const rows = await tx.select({ id: certificates.id, environment: certificates.environment, serialNumber: certificates.serialNumber }).from(certificates).where(inArray(certificates.serialNumber, serials));
+      for (const r of rows) existing.set(`${r.environment}|${r.serialNumber}`, r.id);
+    }
+
+    const values: (typeof certificates.$inferInsert & { id: string })[] = [];
+    for (const p of placed) {
+      const serialKey = `${p.input.environment}|${p.info.serialNumber}`;
+      const duplicate = existing.get(serialKey);
+      const slotRows = active.get(p.key) ?? [];
+      const error = duplicate !== undefined ? duplicateSerial(p.info.serialNumber, p.input.environment, duplicate) : slotRuleError(p.s, p.input, p.info.ksefType, slotRows, maxActive);
+      if (error !== undefined) {
+        outcomes[p.index] = { ok: false, error };
+        continue;
+      }
+      const v = certificateValues(p.input, p.s, p.info, at);
+      values.push(v);
+      existing.set(serialKey, v.id);
+      slotRows.push({ id: v.id, mode: p.input.mode, validFrom: new Date(p.info.validFrom), validTo: new Date(p.info.validTo) });
+      active.set(p.key, slotRows);
+      outcomes[p.index] = { ok: true, row: { ...v, revokedAt: null, revocationReason: null } as CertificateRow };
+    }
+    try {
+      for (const part of chunks(values, INSERT_ROWS)) await tx.insert(certificates).values(part);
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw new KsefCertsError("CONFLICT", "A certificate of this batch was recorded by another writer meanwhile; nothing of the batch was recorded.", {
+          hint: "Import again: the pairs already recorded are then reported as duplicates.",
+          details: { rule: "uniqueSerial" },
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    await appendAuditBatch(tx, outcomes.flatMap((o) => (o?.ok === true ? [recordAuditEntry(o.row, meta.actor, at)] : [])));
+    return outcomes as RecordOutcome[];
   });
 }
 

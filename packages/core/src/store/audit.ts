@@ -131,26 +131,59 @@ function isTransaction(db: Db): boolean {
   return db instanceof PgTransaction;
 }
 
-async function appendInTransaction(db: Db, input: AuditEntryInput): Promise<AuditEntry> {
+/** Locks the log for the rest of the transaction and returns its head (last seq and hash; 0 and genesis when empty). */
+async function lockHead(db: Db): Promise<{ seq: number; hash: string }> {
   // One writer at a time across connections and processes: the chain has exactly one head.
   await db.execute(sql`LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE`);
   const [last] = await db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
-  const seq = (last?.seq ?? 0) + 1;
-  const at = new Date(Math.floor((input.at ?? new Date()).getTime()));
+  return { seq: last?.seq ?? 0, hash: last?.hash ?? AUDIT_GENESIS_HASH };
+}
+
+/** The entry following `prev` in the chain, hash included. */
+function chainEntry(input: AuditEntryInput, prev: { seq: number; hash: string }, now: Date): AuditEntry {
   const draft = {
-    seq,
-    at,
+    seq: prev.seq + 1,
+    at: new Date(Math.floor((input.at ?? now).getTime())),
     actor: input.actor,
     action: input.action,
     entityType: input.entityType,
     entityId: input.entityId ?? null,
     before: redactForAudit(input.before) ?? null,
     after: redactForAudit(input.after) ?? null,
-    prevHash: last?.hash ?? AUDIT_GENESIS_HASH,
+    prevHash: prev.hash,
   };
-  const hash = entryHash(draft);
-  await db.insert(auditLog).values({ ...draft, hash });
-  return { ...draft, hash };
+  return { ...draft, hash: entryHash(draft) };
+}
+
+async function appendInTransaction(db: Db, input: AuditEntryInput): Promise<AuditEntry> {
+  const entry = chainEntry(input, await lockHead(db), new Date());
+  await db.insert(auditLog).values(entry);
+  return entry;
+}
+
+/** Rows per multi-row insert of {@link appendAuditBatch} (10 columns each: well under PostgreSQL's 65 535 parameters). */
+const AUDIT_BATCH_ROWS = 1000;
+
+/**
+ * Appends several entries in order, as many {@link appendAudit} calls would, with one lock, one head
+ * read and multi-row inserts: the chain (seq, prevHash, hash) is exactly the one {@link verifyAuditLog}
+ * expects. Call it inside the transaction that makes the changes.
+ * @param db the transaction of the changes (given the database itself, the entries get a transaction of their own)
+ * @param inputs the entries, in the order they happened (secrets dropped as in {@link appendAudit})
+ * @returns the stored entries, in order
+ */
+export async function appendAuditBatch(db: Db, inputs: readonly AuditEntryInput[]): Promise<AuditEntry[]> {
+  if (inputs.length === 0) return [];
+  if (!isTransaction(db)) return db.transaction((tx) => appendBatchInTransaction(tx, inputs));
+  return appendBatchInTransaction(db, inputs);
+}
+
+async function appendBatchInTransaction(db: Db, inputs: readonly AuditEntryInput[]): Promise<AuditEntry[]> {
+  let prev = await lockHead(db);
+  const now = new Date();
+  const entries = inputs.map((input) => (prev = chainEntry(input, prev, now)));
+  for (let i = 0; i < entries.length; i += AUDIT_BATCH_ROWS) await db.insert(auditLog).values(entries.slice(i, i + AUDIT_BATCH_ROWS));
+  return entries;
 }
 
 /**
