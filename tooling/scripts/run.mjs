@@ -42,8 +42,11 @@ switch (task) {
   case "start": {
     let status = p("exec", "turbo", "run", "build", "--filter=@ksef-certs/admin...", "--output-logs=errors-only");
     if (status !== 0) process.exit(status);
+    // No command (or only options such as --with-simulator, --port): the admin web app (`ksef-certs serve`) on the
+    // embedded database; `npm start -- inspect my.crt` still runs any CLI command.
+    const args = rest.length === 0 || (rest[0].startsWith("--") && !["--help", "-h", "--version", "-V"].includes(rest[0])) ? ["serve", ...rest] : rest;
     // npm runs scripts at the root; INIT_CWD is where the user typed the command, so their relative paths work.
-    status = run(process.execPath, [join(root, "apps/admin/dist/cli/main.js"), ...(rest.length ? rest : ["--help"])], { cwd: process.env.INIT_CWD ?? root });
+    status = run(process.execPath, [join(root, "apps/admin/dist/cli/main.js"), ...args], { cwd: process.env.INIT_CWD ?? root });
     process.exit(status);
     break;
   }
