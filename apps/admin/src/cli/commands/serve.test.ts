@@ -1,0 +1,71 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { CliIo } from "../context.js";
+import { runServe } from "./serve.js";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "ksef-serve-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Starts `serve` in-process; resolves once its result is printed, with a function that stops it. */
+async function start(args: Parameters<typeof runServe>[1]): Promise<{ out: () => string; err: () => string; stop: () => Promise<void> }> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdin: Readable.from([]),
+    stdinIsTTY: false,
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { KSEF_CERTS_WEB_ROOT: dir, KSEF_CERTS_LOG_LEVEL: "warn" },
+    cwd: dir,
+    prompt: () => Promise.reject(new Error("no prompt in this test")),
+  };
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const running = runServe({ io, state: { json: args.json === true, exitCode: 0 } }, args, stopped);
+  for (let i = 0; i < 600 && !stdout.includes("url") && !stdout.includes("http://"); i++) await new Promise((r) => setTimeout(r, 100));
+  return {
+    out: () => stdout,
+    err: () => stderr,
+    stop: async () => {
+      stop();
+      await running;
+    },
+  };
+}
+
+it("serve: creates the first admin once (password printed only on stdout), serves the app and the API, restarts on the same data", async () => {
+  await writeFile(join(dir, "index.html"), "<!doctype html><title>app</title>");
+  const dataDir = join(dir, "data");
+  const first = await start({ dataDir, port: "0", json: true });
+  const shown = JSON.parse(first.out()) as { url: string; firstAdmin: { login: string; password: string } };
+  expect(shown.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(shown.firstAdmin.login).toBe("admin");
+  expect(shown.firstAdmin.password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+  expect((await fetch(`${shown.url}/`)).status).toBe(200);
+  const login = await fetch(`${shown.url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "admin", password: shown.firstAdmin.password }) });
+  expect(login.status).toBe(200);
+  await first.stop();
+  expect(first.err()).not.toContain(shown.firstAdmin.password);
+  // Stopped: the port is closed.
+  await expect(fetch(`${shown.url}/healthz`)).rejects.toThrow();
+
+  const second = await start({ dataDir, port: "0", json: true });
+  const again = JSON.parse(second.out()) as { url: string; firstAdmin?: unknown };
+  expect(again.firstAdmin).toBeUndefined();
+  await second.stop();
+});
+
+it("serve --with-simulator points test and demo at a local KSeF", async () => {
+  const s = await start({ dataDir: join(dir, "sim"), port: "0", withSimulator: true, json: true });
+  const shown = JSON.parse(s.out()) as { simulatorUrl: string };
+  expect(shown.simulatorUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v2$/);
+  await s.stop();
+});
