@@ -1,7 +1,7 @@
 /**
- * Issue 5, items 3 and 5 (browser): the admin web app driven in Debian's chromium against the real
- * admin server (`createServer`, the server `ksef-certs serve` runs) with the KSeF simulator on a fresh data folder. An admin signs in with the printed
- * credentials, builds a company with two branches, an operator and a workstation, imports a `.crt` +
+ * Issue 5, items 3 and 5 (browser): the admin web app driven in Debian's chromium against the product
+ * started as the README starts it — the built CLI `ksef-certs serve --with-simulator` on a free port and a
+ * fresh data folder. An admin signs in with the login and password the CLI printed once, builds a company with two branches, an operator and a workstation, imports a `.crt` +
  * encrypted `.key` pair, enrolls an Authentication certificate for the operator through the hand-off
  * (the test downloads auth.xml in the browser, signs it as the person and uploads it back), sees both
  * certificates in the table and on the timeline, exports one through an adapter, verifies the audit log,
@@ -64,10 +64,17 @@ describe.skipIf(!run)("admin web app in chromium", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+    // Each step runs even when an earlier one (or the suite) failed: no server or browser outlives the run.
+    try {
+      await browser?.close();
+    } finally {
+      try {
+        await server?.stop();
+      } finally {
+        if (work) await rm(work, { recursive: true, force: true });
+      }
+    }
+  }, 30_000);
 
   function url(path = ""): string {
     if (!server) throw new Error("server not started");

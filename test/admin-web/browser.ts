@@ -1,18 +1,16 @@
 /**
  * What the admin web suite needs around the browser: Debian's chromium through playwright-core (never a
- * downloaded browser), the real admin server on a free port with a fresh data folder and a simulator, and screenshots into `artifacts/screenshots/` at the repository root.
+ * downloaded browser), the product started as the README starts it (the built `ksef-certs serve --with-simulator`
+ * on a free port with a fresh data folder), and screenshots into `artifacts/screenshots/` at the repository root.
  */
-import { randomBytes } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createServer as createNetServer } from "node:net";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { createUser } from "@ksef-certs/core/access";
-import { openStore } from "@ksef-certs/core/store";
-import { startSimulator } from "@ksef-certs/ksef-simulator";
-import { createServer } from "../../apps/admin/src/server/app.js";
 
 /** Debian's chromium (installed by `.ci/run` with apt when missing). */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -54,38 +52,101 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** A running admin server with its KSeF simulator and first admin. */
+/** A running `ksef-certs serve --with-simulator` with the first admin it printed. */
 export interface AdminServer {
   readonly url: string;
   readonly adminLogin: string;
   readonly adminPassword: string;
+  /** Everything the server printed on stderr so far (logs), for failure messages. */
+  readonly stderr: () => string;
+  /** Stops the server (SIGTERM, then SIGKILL after 10 s); safe to call twice. */
   readonly stop: () => Promise<void>;
 }
 
+/** The built CLI the README's `npm start` runs. */
+export const CLI = join(REPO, "apps/admin/dist/cli/main.js");
+
+/** A port nobody listens on right now (the kernel's pick for port 0, released at once). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => {
+        if (address !== null && typeof address === "object") resolve(address.port);
+        else reject(new Error("no port"));
+      });
+    });
+  });
+}
+
+const URL_LINE = /^ksef-certs admin: (http:\/\/\S+)/m;
+const ADMIN_LINE = /^First start: sign in as "([^"]+)" with password (\S+)/m;
+const STARTUP_MS = 60_000;
+
 /**
- * Starts the real admin server (H2's `createServer`: /trpc, the built web app from `apps/admin/dist/web`)
- * on a free port with a fresh embedded database in `dataDir`, a KSeF simulator beside it for every
- * environment, and a first super-admin with a random password (what `serve` prints once).
+ * Starts the product the way the README does: the built CLI `serve --with-simulator` on a free port with a
+ * fresh data folder, and reads the URL and the first admin's login and password it prints once on stdout.
+ * Whatever happens (startup timeout, early exit) the child is killed before this throws; a process `exit`
+ * hook kills it too if the test worker dies without running `afterAll`.
  * @param dataDir the data folder (fresh)
+ * @throws Error when the CLI or the web app is not built, the server exits, or prints no admin within 60 s
  */
 export async function startAdminServer(dataDir: string): Promise<AdminServer> {
-  const webRoot = join(REPO, "apps/admin/dist/web");
-  if (!existsSync(join(webRoot, "index.html"))) throw new Error("apps/admin/dist/web is missing: run `pnpm --filter @ksef-certs/admin build` first");
-  const store = await openStore({ dataDir });
-  const sim = await startSimulator({ enrollmentDelayMs: 150 });
-  const adminLogin = "admin";
-  const adminPassword = `Admin-${randomBytes(9).toString("base64url")}-2026`;
-  await createUser(store.db, { login: adminLogin, displayName: "Administrator", password: adminPassword, role: { role: "super_admin" } }, { actor: "test:admin-web" });
-  const server = createServer({ store, port: 0, webRoot, ksefUrlFor: () => sim.url, masterKey: randomBytes(32), pollOptions: { intervalMs: 100 } });
-  const { url } = await server.listen();
-  return {
-    url,
-    adminLogin,
-    adminPassword,
-    stop: async () => {
-      await server.close();
-      await sim.close();
-      await store.close();
-    },
+  if (!existsSync(CLI) || !existsSync(join(REPO, "apps/admin/dist/web/index.html"))) {
+    throw new Error("apps/admin/dist is missing: run `pnpm --filter @ksef-certs/admin build` first");
+  }
+  const port = await freePort();
+  // The embedded database in dataDir, whatever the developer's shell points at.
+  const env: NodeJS.ProcessEnv = { ...process.env, KSEF_CERTS_LOG_LEVEL: "warn" };
+  delete env["DATABASE_URL"];
+  delete env["KSEF_CERTS_MASTER_KEY"];
+  delete env["KSEF_CERTS_WEB_ROOT"];
+  const child: ChildProcess = spawn(process.execPath, [CLI, "serve", "--with-simulator", "--port", String(port), "--data-dir", dataDir], {
+    cwd: REPO,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const killOnExit = (): void => {
+    child.kill("SIGKILL");
   };
+  process.once("exit", killOnExit);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => { resolve(); }));
+  const stop = async (): Promise<void> => {
+    process.off("exit", killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const hard = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(hard);
+  };
+  try {
+    const printed = await new Promise<{ url: string; login: string; password: string }>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`serve printed no admin within ${String(STARTUP_MS)} ms:\n${stdout}\n${stderr}`)); }, STARTUP_MS);
+      const check = (): void => {
+        const url = URL_LINE.exec(stdout)?.[1];
+        const admin = ADMIN_LINE.exec(stdout);
+        if (url !== undefined && admin?.[1] !== undefined && admin[2] !== undefined) {
+          clearTimeout(timer);
+          resolve({ url, login: admin[1], password: admin[2] });
+        }
+      };
+      child.stdout?.on("data", check);
+      child.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`serve exited (${String(code ?? signal)}) before printing the admin:\n${stdout}\n${stderr}`));
+      });
+      check();
+    });
+    if (printed.url !== `http://127.0.0.1:${String(port)}`) throw new Error(`serve listens on ${printed.url}, not on --port ${String(port)}`);
+    return { url: printed.url, adminLogin: printed.login, adminPassword: printed.password, stderr: () => stderr, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
