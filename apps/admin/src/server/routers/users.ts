@@ -20,7 +20,6 @@ async function checkGrant(ctx: { db: Db; principal: Principal }, g: { role: stri
   if (g.role === "super_admin") throw new KsefCertsError("FORBIDDEN", "Only a super-admin grants super-admin.");
   if (g.branchId !== undefined && g.branchId !== null) {
     await requireEntity(ctx, "branch", g.branchId, "write");
-    if (g.role !== "branch_admin") return;
     return;
   }
   if (g.companyId === undefined || g.companyId === null) throw new KsefCertsError("FORBIDDEN", "Only a super-admin grants roles over every company.");
