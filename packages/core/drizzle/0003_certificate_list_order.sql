@@ -1,0 +1,1 @@
+CREATE INDEX "certificates_valid_to_id" ON "certificates" USING btree ("valid_to","id");
