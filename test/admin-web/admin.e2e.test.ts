@@ -13,15 +13,27 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserContext, Page } from "playwright-core";
-import { encryptPrivateKeyPem, generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
-import { issueKsefLikeCertificate, selfSignedCertificate } from "@ksef-certs/core/testing";
+import { encryptPrivateKeyPem, exportPkcs12, generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
+import { issueKsefLikeCertificate, selfSignedCertificate, type IssuedTestCertificate } from "@ksef-certs/core/testing";
 import { signXml } from "@ksef-certs/core/xades";
 import { browserAvailable, CHROMIUM, launchBrowser, screenshot, startAdminServer, type AdminServer } from "./browser.js";
 
 const NIP = "5265877635";
 const PESEL = "44051401458";
 const KEY_PASSWORD = "Klucz-KSeF-2026-bezpieczny!";
+const P12_NAME = "Kraków z pliku p12";
 const BRANCH_ADMIN = { login: "kierownik.waw", password: "Kierownik-WAW-2026!", name: "Kierownik Warszawa" };
+
+/** A key pair and a KSeF-like certificate of the test company (what a person downloads from the ministry's app). */
+async function companyCertificate(certificateType: "Authentication" | "Offline"): Promise<{ keys: KeyPair; issued: IssuedTestCertificate }> {
+  const keys = await generateKeyPair("EC-P256");
+  const issued = await issueKsefLikeCertificate({
+    certificateType,
+    keys,
+    enrollmentData: { commonName: "Hurtownia Testowa", countryName: "PL", organizationName: "Hurtownia Testowa", organizationIdentifier: `VATPL-${NIP}` },
+  });
+  return { keys, issued };
+}
 
 const run = browserAvailable();
 if (!run) {
@@ -50,6 +62,8 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     server = await startAdminServer(join(work, "data"));
     browser = await launchBrowser();
     page = browser.pages()[0] ?? (await browser.newPage());
+    // A missing element fails in 15 s, not playwright's 30 s, so a broken run stays short.
+    page.setDefaultTimeout(15_000);
     // Jan's own signature (Profil Zaufany stand-in, accepted on KSeF TEST): PESEL in the subject.
     jan = await generateKeyPair("EC-P256");
     janCert = (
@@ -144,12 +158,7 @@ describe.skipIf(!run)("admin web app in chromium", () => {
   });
 
   it("imports a .crt + encrypted .key pair for the Kraków branch", async () => {
-    const keys = await generateKeyPair("EC-P256");
-    const issued = await issueKsefLikeCertificate({
-      certificateType: "Offline",
-      keys,
-      enrollmentData: { commonName: "Hurtownia Testowa", countryName: "PL", organizationName: "Hurtownia Testowa", organizationIdentifier: `VATPL-${NIP}` },
-    });
+    const { keys, issued } = await companyCertificate("Offline");
     const crt = join(work, "krk.crt");
     const key = join(work, "krk.key");
     await writeFile(crt, issued.certificate);
@@ -251,6 +260,115 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await screenshot(page, "09-certificate");
   });
 
+  it("imports a .p12 for Kraków, assigns it to the Warsaw branch and revokes it with a reason (confirmed)", async () => {
+    const { keys, issued } = await companyCertificate("Authentication");
+    const p12 = join(work, "krk.p12");
+    // Few iterations: this run tests the upload path, not PBKDF2 cost.
+    await writeFile(p12, await exportPkcs12({ certificate: issued.der, privateKey: keys.privateKey, password: KEY_PASSWORD, iterations: 2_048 }));
+
+    await go("Import");
+    const form = page.getByRole("form", { exact: true, name: "Import certyfikatu" });
+    await form.getByLabel("plik .p12 / .pfx", { exact: true }).check();
+    await form.getByLabel("Firma", { exact: true }).selectOption({ label: `Hurtownia Testowa (${NIP})` });
+    await form.getByLabel("Oddział", { exact: true }).selectOption({ label: "KRK – Oddział Kraków" });
+    await form.getByLabel("Nazwa", { exact: true }).fill(P12_NAME);
+    await form.getByLabel("Plik PKCS#12 (.p12)", { exact: true }).setInputFiles(p12);
+    await form.getByLabel("Hasło", { exact: true }).fill(KEY_PASSWORD);
+    await form.getByRole("button", { exact: true, name: "Importuj" }).click();
+    await form.getByRole("status").getByText("Zaimportowano certyfikat.").waitFor();
+    await form.getByRole("status").getByRole("link", { exact: true, name: "Otwórz certyfikat" }).click();
+    await page.getByRole("heading", { exact: true, name: `Certyfikat ${P12_NAME}` }).waitFor();
+    const facts = page.getByRole("definition");
+    await facts.getByText("Hurtownia Testowa / KRK", { exact: true }).waitFor();
+    await facts.getByText("imported", { exact: true }).waitFor();
+
+    await page.getByRole("button", { exact: true, name: "Przypisz" }).click();
+    const assign = page.getByRole("form", { exact: true, name: "Przypisz do oddziału lub operatora" });
+    await assign.getByLabel("Oddział", { exact: true }).selectOption({ label: "WAW – Oddział Warszawa" });
+    await assign.getByRole("button", { exact: true, name: "Zapisz" }).click();
+    await facts.getByText("Hurtownia Testowa / WAW", { exact: true }).waitFor();
+
+    await page.getByRole("button", { exact: true, name: "Unieważnij" }).click();
+    const dialog = page.getByRole("dialog", { exact: true, name: "Unieważnić certyfikat?" });
+    await dialog.waitFor();
+    // Nothing is revoked until a reason is given and confirmed.
+    expect(await dialog.getByRole("button", { exact: true, name: "Potwierdź" }).isDisabled()).toBe(true);
+    await dialog.getByLabel("Powód", { exact: true }).fill("Klucz skopiowany na niezaufany komputer");
+    await screenshot(page, "13-revoke-dialog");
+    await dialog.getByRole("button", { exact: true, name: "Potwierdź" }).click();
+    await page.getByRole("note").getByText("Klucz skopiowany na niezaufany komputer", { exact: false }).waitFor();
+    await facts.getByText("unieważniony", { exact: true }).waitFor();
+    expect(await page.getByRole("button", { exact: true, name: "Unieważnij" }).count()).toBe(0);
+    await page.getByRole("table", { exact: true, name: "Zdarzenia" }).getByText("certificate.revoke", { exact: false }).waitFor();
+  });
+
+  it("pairs a signer agent with a one-time code from the workstation page, lists its token, and its revocation locks the agent out", async () => {
+    await go("Organizacja");
+    await page.getByRole("treeitem", { exact: true, name: "kasa-1" }).getByRole("link", { exact: true, name: "kasa-1" }).click();
+    await page.getByRole("heading", { exact: true, name: "Stanowisko kasa-1" }).waitFor();
+    await page.getByRole("button", { exact: true, name: "Sparuj agenta podpisu" }).click();
+    const code = ((await page.getByRole("region", { exact: true, name: "Jednorazowy kod parowania" }).locator("output").textContent()) ?? "").trim();
+    expect(code.length).toBeGreaterThan(5);
+
+    const paired = await fetch(url("/agent/v1/pair"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, label: "agent kasa-1" }) });
+    expect(paired.status).toBe(200);
+    const { token } = (await paired.json()) as { token: string };
+    const asAgent = (): Promise<Response> => fetch(url("/agent/v1/workstation"), { headers: { authorization: `Bearer ${token}` } });
+    expect((await asAgent()).status).toBe(200);
+    // A code works once.
+    const again = await fetch(url("/agent/v1/pair"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, label: "drugi" }) });
+    expect(again.status).toBeGreaterThanOrEqual(400);
+
+    // The page watches for the agent while a code is shown: the token appears without a reload.
+    const tokens = page.getByRole("table", { exact: true, name: "Tokeny agentów" });
+    const row = tokens.getByRole("row").filter({ hasText: "agent kasa-1" });
+    await row.waitFor({ timeout: 15_000 });
+    await screenshot(page, "14-workstation");
+    await row.getByRole("button", { exact: true, name: "Unieważnij token" }).click();
+    await row.getByText("unieważniony", { exact: true }).waitFor();
+    expect((await asAgent()).status).toBe(401);
+  });
+
+  it("shows the main pages in English after switching the language", async () => {
+    const nav = page.getByRole("navigation", { exact: true, name: "Nawigacja główna" });
+    await page.getByRole("group", { exact: true, name: "Język" }).getByRole("button", { exact: true, name: "EN" }).click();
+    const main = page.getByRole("navigation", { exact: true, name: "Main navigation" });
+    try {
+      await main.waitFor();
+      expect(await nav.count()).toBe(0);
+      const pages: [link: string, heading: string, label?: string][] = [
+        ["Organisation", "Organisation", "Outbox folder (to sign)"],
+        ["Certificates", "Certificates", "Certificate type"],
+        ["Expiry timeline", "Certificate expiry timeline", "Environment"],
+        ["New certificate", "New KSeF certificate", "Private key password"],
+        ["Import", "Import a certificate", "Certificate (.crt)"],
+        ["Export", "Export to a program"],
+        ["Audit log", "Audit log"],
+        ["Users", "Users", "Full name"],
+      ];
+      for (const [link, heading, label] of pages) {
+        await main.getByRole("link", { exact: true, name: link }).click();
+        await page.getByRole("heading", { exact: true, name: heading }).waitFor();
+        if (label !== undefined) await page.getByLabel(label, { exact: true }).first().waitFor();
+      }
+      await main.getByRole("link", { exact: true, name: "Certificates" }).click();
+      await page.getByRole("table", { exact: true, name: "Certificate list" }).getByRole("link", { exact: true, name: "Jan Kowalski logowanie" }).click();
+      await page.getByRole("heading", { exact: true, name: "Certificate Jan Kowalski logowanie" }).waitFor();
+      const facts = page.getByRole("definition");
+      await facts.getByText("enrolled", { exact: true }).waitFor();
+      await facts.getByText("Authentication", { exact: true }).waitFor();
+      await page.getByRole("table", { exact: true, name: "Exports to programs" }).waitFor();
+      await screenshot(page, "15-certificate-en");
+      // The choice is remembered for the account: a reload keeps English.
+      await page.reload();
+      await page.getByRole("heading", { exact: true, name: "Certificate Jan Kowalski logowanie" }).waitFor();
+    } finally {
+      // Back to Polish even when a check failed, so the tests after this one still find their Polish labels.
+      await page.getByRole("button", { exact: true, name: "PL" }).click();
+      await nav.waitFor();
+    }
+  });
+
   it("verifies the audit log", async () => {
     await go("Dziennik zdarzeń");
     await page.getByRole("button", { exact: true, name: "Sprawdź integralność" }).click();
@@ -277,6 +395,8 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await go("Certyfikaty");
     const table = page.getByRole("table", { exact: true, name: "Lista certyfikatów" });
     await table.getByRole("link", { exact: true, name: "Jan Kowalski logowanie" }).waitFor();
+    // The .p12 moved from Kraków to Warsaw: visible now; what stayed in Kraków is not.
+    await table.getByRole("link", { exact: true, name: P12_NAME }).waitFor();
     expect(await table.getByRole("link", { exact: true, name: "Kraków offline" }).count()).toBe(0);
 
     await go("Organizacja");

@@ -24,9 +24,11 @@ export function WorkstationPage(): ReactNode {
   const qc = useQueryClient();
   const tree = useQuery(trpc.org.tree.queryOptions());
   const workstation = (tree.data ?? []).flatMap((c) => c.branches.flatMap((b) => b.workstations.map((w) => ({ ...w, branch: b, company: c })))).find((w) => w.id === id);
-  const tokens = useQuery(trpc.workstations.tokens.queryOptions({ workstationId: id }));
-  const requests = useQuery(trpc.workstations.signingRequests.queryOptions({ workstationId: id }));
   const pair = useMutation(trpc.workstations.createPairingCode.mutationOptions());
+  // While a code is on screen, watch for the agent that uses it: its token shows up without a reload.
+  const codeShown = pair.data !== undefined && new Date(pair.data.expiresAt).getTime() > Date.now();
+  const tokens = useQuery({ ...trpc.workstations.tokens.queryOptions({ workstationId: id }), refetchInterval: codeShown ? 2_000 : false });
+  const requests = useQuery(trpc.workstations.signingRequests.queryOptions({ workstationId: id }));
   const revoke = useMutation(
     trpc.workstations.revokeToken.mutationOptions({
       onSuccess: async () => { await qc.invalidateQueries({ queryKey: trpc.workstations.tokens.queryKey({ workstationId: id }) }); },
