@@ -54,6 +54,16 @@ export {
 } from "./organisation.js";
 export { importCertificatePair, importPkcs12, type ImportCertificatePairInput, type ImportPkcs12Input, type PasswordSealer } from "./import.js";
 export { assignCertificate, type AssignResult } from "./assign.js";
+export {
+  KSEF_ALREADY_REVOKED,
+  REVOCATION_REASONS,
+  revokeCertificate,
+  type RevocationReason,
+  type RevokeCertificateInput,
+  type RevokeCertificateResult,
+  type RevokeInKsef,
+  type RevokeKsefClient,
+} from "./revoke.js";
 export { certificateFor, type CertificateForInput, type CertificateResolution, type ResolutionRule } from "./resolve.js";
 export {
   DEFAULT_RENEWAL_WINDOW_DAYS,

@@ -9,9 +9,7 @@
 import { mkdir } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import { assertKeyMatchesCertificate, encodePem, exportPkcs12, inspectPrivateKey, MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, parseCertificate, readPrivateKey } from "@ksef-certs/core/crypto";
-import { openKsefSession } from "@ksef-certs/core/enrollment";
 import { KsefCertsError } from "@ksef-certs/core/errors";
-import { KsefApiError } from "@ksef-certs/core/ksef";
 import {
   certificateFor,
   type CertificateSummary,
@@ -20,13 +18,14 @@ import {
   type Environment,
   getCertificate,
   getCertificateSecrets,
-  getCompany,
   importCertificatePair,
   importPkcs12,
   listCertificates,
   type PasswordSealer,
   renewalWarnings,
-  revokeCertificateLocally,
+  REVOCATION_REASONS,
+  type RevocationReason,
+  revokeCertificate,
 } from "@ksef-certs/core/registry";
 import { type Db, seal, unseal } from "@ksef-certs/core/store";
 import { resolvePath } from "../context.js";
@@ -110,8 +109,8 @@ export interface CertRevokeOptions extends StoreOptions, KsefTargetOptions {
   readonly signingPasswordFile?: string;
 }
 
-/** KSeF's revocation reasons (SPEC `CertificateRevocationReason`). */
-export const REVOCATION_REASONS = ["Unspecified", "Superseded", "KeyCompromise"] as const;
+/** KSeF's revocation reasons (SPEC `CertificateRevocationReason`); core `REVOCATION_REASONS`. */
+export { REVOCATION_REASONS } from "@ksef-certs/core/registry";
 
 /**
  * Registers the `cert` command group.
@@ -630,32 +629,29 @@ export async function certRevoke(env: CommandEnv, id: string, opts: CertRevokeOp
   const masterKey = opts.local === true ? undefined : await masterKeyOf(io, opts);
   const target = opts.local === true ? undefined : ksefTargetOf(io, opts);
   const { result, label, ksef } = await withStore(env, opts, async (s) => {
-    let ksefOutcome: "revoked" | "already-revoked" | "not-called" = "not-called";
-    if (target !== undefined && opts.withCertificate !== undefined) {
-      const { certificateDer: _d, ...cert } = await getCertificate(s.db, id.trim(), at);
-      if (cert.state === "revoked") {
-        throw new KsefCertsError("CONFLICT", `The certificate ${cert.serialNumber} is already revoked in the registry.`, { details: { id: cert.id } });
-      }
-      const { certificateDer: _d2, ...signing } = await getCertificate(s.db, opts.withCertificate.trim(), at);
-      assertCanRevokeWith(cert, signing);
-      io.stderr.write(`${describeKsefTarget(target, cert.environment)}\n`);
-      const signer = await new SigningKeys(io, s.db, masterKey, opts.signingPasswordFile).signer(signing.id);
-      const company = await getCompany(s.db, cert.companyId);
-      const client = ksefClients(target)(cert.environment);
-      io.stderr.write(`signing in to KSeF with certificate ${signing.serialNumber} (context NIP ${company.nip})\n`);
-      const session = await openKsefSession({ client, signer, contextIdentifier: { type: "Nip", value: company.nip } });
-      try {
-        await client.revokeCertificate(session, cert.serialNumber, { revocationReason: opts.reason as (typeof REVOCATION_REASONS)[number] });
-        ksefOutcome = "revoked";
-        io.stderr.write(`KSeF revoked certificate ${cert.serialNumber}\n`);
-      } catch (err) {
-        if (!(err instanceof KsefApiError) || !err.ksefCodes.includes(25009)) throw err;
-        ksefOutcome = "already-revoked";
-        io.stderr.write(`KSeF says certificate ${cert.serialNumber} is already revoked (25009); marking it revoked here too\n`);
-      }
-    }
-    const r = await revokeCertificateLocally(s.db, id.trim(), opts.reason, { actor, at });
-    return { result: r, label: await new ScopeLabels(s.db).of(r.certificate), ksef: ksefOutcome };
+    const signingKeys = new SigningKeys(io, s.db, masterKey, opts.signingPasswordFile);
+    const r = await revokeCertificate({
+      db: s.db,
+      certificateId: id.trim(),
+      reason: opts.reason as RevocationReason,
+      actor,
+      at,
+      onProgress: (line) => io.stderr.write(`${line}\n`),
+      ...(target === undefined || opts.withCertificate === undefined
+        ? {}
+        : {
+            ksef: {
+              signingCertificateId: opts.withCertificate.trim(),
+              signingField: "--with-certificate",
+              signer: (signing) => signingKeys.signer(signing.id),
+              client: (environment) => {
+                io.stderr.write(`${describeKsefTarget(target, environment)}\n`);
+                return ksefClients(target)(environment);
+              },
+            },
+          }),
+    });
+    return { result: r, label: await new ScopeLabels(s.db).of(r.certificate), ksef: r.ksef };
   });
   const ksefLine = ksef === "revoked" ? "in KSeF and " : ksef === "already-revoked" ? "here (KSeF had already revoked it: 25009) and " : "";
   out.result({ certificate: certificateJson(result.certificate, label), ksef, promoted: result.promoted ?? null }, [
@@ -666,20 +662,3 @@ export async function certRevoke(env: CommandEnv, id: string, opts: CertRevokeOp
   ]);
 }
 
-/**
- * KSeF revokes only certificates of the signed-in identity (ksef-api.md §3.1 row 7), and signs in only
- * with an active Authentication certificate of the same environment: checked here, before any call.
- * @throws {KsefCertsError} VALIDATION listing what does not fit
- */
-function assertCanRevokeWith(cert: CertificateSummary, signing: CertificateSummary): void {
-  const v: { field: string; rule: string; message: string }[] = [];
-  if (signing.certificateType !== "Authentication") v.push({ field: "--with-certificate", rule: "signingCertificate.type", message: "Only an Authentication certificate can sign in to KSeF." });
-  if (signing.state !== "active") v.push({ field: "--with-certificate", rule: "signingCertificate.valid", message: `The signing certificate is ${signing.state}.` });
-  if (signing.environment !== cert.environment) {
-    v.push({ field: "--with-certificate", rule: "signingCertificate.environment", message: `The signing certificate is from ${signing.environment}, the certificate to revoke from ${cert.environment}.` });
-  }
-  if (signing.subjectIdentifierType !== cert.subjectIdentifierType || signing.subjectIdentifierValue !== cert.subjectIdentifierValue) {
-    v.push({ field: "--with-certificate", rule: "signingCertificate.identity", message: "KSeF lets a person revoke only their own certificates: the signing certificate names another person or company." });
-  }
-  if (v.length > 0) throw new KsefCertsError("VALIDATION", `Certificate ${signing.serialNumber} cannot sign in to revoke ${cert.serialNumber}: ${v.map((x) => x.message).join(" ")}`, { violations: v });
-}
