@@ -215,6 +215,12 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await writeFile(signedPath, await signXml(authXml, { privateKey: jan.privateKey, certificate: janCert }));
     await page.getByLabel("Wgraj podpisany plik", { exact: true }).setInputFiles(signedPath);
     await expect.poll(() => status.textContent(), { timeout: 90_000 }).toContain("certyfikat wydany");
+    // Progress in Polish, with the file path, reference numbers and serial the server reported.
+    const events = page.getByRole("list", { exact: true, name: "Przebieg wniosku" });
+    await events.getByText(`Plik auth.xml jest w ${outbox}/`, { exact: false }).waitFor();
+    await events.getByText(/^KSeF przyjął wniosek certyfikacyjny \(\d{8}-[A-Z]{2}-[0-9A-F-]+\)\.$/).waitFor();
+    await events.getByText(/^Certyfikat [0-9A-F]+ zapisano jako bieżący\.$/).waitFor();
+    expect(await events.textContent()).not.toMatch(/Signed in to KSeF|Sending the certificate request|State \w+\./);
     await screenshot(page, "06-enroll-issued");
     await page.getByRole("link", { exact: true, name: "Otwórz certyfikat" }).click();
     await page.getByRole("heading", { exact: true, name: "Certyfikat Jan Kowalski logowanie" }).waitFor();
@@ -240,6 +246,13 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await chart.waitFor();
     await expect.poll(() => chart.getByText("Jan Kowalski", { exact: false }).count()).toBeGreaterThan(0);
     await expect.poll(() => chart.getByText("dziś").count()).toBe(1);
+    // The chart starts 30 days back: gaps from then on are not labelled with that date any more (past = muted, no label).
+    const start = new Intl.DateTimeFormat("pl-PL", { year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(Date.now() - 30 * 86_400_000));
+    expect(await chart.locator("text").filter({ hasText: start }).count()).toBe(0);
+    // Kraków's Offline pair was imported today: its gap lies wholly in the past and says so.
+    const gaps = page.getByRole("list", { exact: true, name: "Luki (okresy bez ważnego certyfikatu)" });
+    await gaps.getByRole("listitem").filter({ hasText: "KRK Oddział Kraków (Offline)" }).getByText("Luka (miniona):", { exact: false }).waitFor();
+    await gaps.getByRole("listitem").filter({ hasText: "WAW Oddział Warszawa (Offline)" }).getByText("Luka:", { exact: false }).waitFor();
     await screenshot(page, "08-timeline");
   });
 
@@ -280,7 +293,7 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await page.getByRole("heading", { exact: true, name: `Certyfikat ${P12_NAME}` }).waitFor();
     const facts = page.getByRole("definition");
     await facts.getByText("Hurtownia Testowa / KRK", { exact: true }).waitFor();
-    await facts.getByText("imported", { exact: true }).waitFor();
+    await facts.getByText("import z pliku", { exact: true }).waitFor();
 
     await page.getByRole("button", { exact: true, name: "Przypisz" }).click();
     const assign = page.getByRole("form", { exact: true, name: "Przypisz do oddziału lub operatora" });
@@ -293,13 +306,13 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await dialog.waitFor();
     // Nothing is revoked until a reason is given and confirmed.
     expect(await dialog.getByRole("button", { exact: true, name: "Potwierdź" }).isDisabled()).toBe(true);
-    await dialog.getByLabel("Powód", { exact: true }).fill("Klucz skopiowany na niezaufany komputer");
+    await dialog.getByLabel("Powód", { exact: true }).selectOption({ label: "klucz prywatny naruszony (wyciek)" });
     await screenshot(page, "13-revoke-dialog");
     await dialog.getByRole("button", { exact: true, name: "Potwierdź" }).click();
-    await page.getByRole("note").getByText("Klucz skopiowany na niezaufany komputer", { exact: false }).waitFor();
+    await page.getByRole("note").getByText("klucz prywatny naruszony (wyciek)", { exact: false }).waitFor();
     await facts.getByText("unieważniony", { exact: true }).waitFor();
     expect(await page.getByRole("button", { exact: true, name: "Unieważnij" }).count()).toBe(0);
-    await page.getByRole("table", { exact: true, name: "Zdarzenia" }).getByText("certificate.revoke", { exact: false }).waitFor();
+    await page.getByRole("table", { exact: true, name: "Zdarzenia" }).getByText("unieważniono certyfikat", { exact: true }).waitFor();
   });
 
   it("pairs a signer agent with a one-time code from the workstation page, lists its token, and its revocation locks the agent out", async () => {
@@ -355,7 +368,7 @@ describe.skipIf(!run)("admin web app in chromium", () => {
       await page.getByRole("table", { exact: true, name: "Certificate list" }).getByRole("link", { exact: true, name: "Jan Kowalski logowanie" }).click();
       await page.getByRole("heading", { exact: true, name: "Certificate Jan Kowalski logowanie" }).waitFor();
       const facts = page.getByRole("definition");
-      await facts.getByText("enrolled", { exact: true }).waitFor();
+      await facts.getByText("enrolled in KSeF", { exact: true }).waitFor();
       await facts.getByText("Authentication", { exact: true }).waitFor();
       await page.getByRole("table", { exact: true, name: "Exports to programs" }).waitFor();
       await screenshot(page, "15-certificate-en");

@@ -4,7 +4,7 @@
 import { useState, type ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { trpc } from "../api";
-import { formatDate, useI18n } from "../i18n";
+import { codeText, formatDate, useI18n } from "../i18n";
 import { ErrorBox } from "../ui";
 
 /** The audit page. */
@@ -36,7 +36,7 @@ export function AuditPage(): ReactNode {
         <tbody>
           {(data?.entries ?? []).map((a) => (
             <tr key={a.seq}>
-              <td>{a.seq}</td><td>{formatDate(locale, a.at, true)}</td><td>{a.actor}</td><td>{a.action}</td><td>{a.entityType} <code>{a.entityId}</code></td>
+              <td>{a.seq}</td><td>{formatDate(locale, a.at, true)}</td><td>{a.actor}</td><td title={a.action}>{codeText(t, "action.", a.action)}</td><td>{codeText(t, "entity.", a.entityType)} <code>{a.entityId}</code></td>
             </tr>
           ))}
         </tbody>

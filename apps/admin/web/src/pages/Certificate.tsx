@@ -6,9 +6,13 @@ import { useRef, useState, type SyntheticEvent, type ReactNode } from "react";
 import { Link, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { isNotFound, ksefErrorOf, trpc } from "../api";
-import { formatDate, useI18n } from "../i18n";
+import { codeText, formatDate, useI18n } from "../i18n";
 import { byField, DaysBadge, ErrorBox, Field, ScopePicker, scopeInput, type ScopeValue } from "../ui";
 import { holderText, stateText } from "./Certificates";
+
+/** KSeF's revocation reasons (the values `certificates.revoke` takes). */
+const REVOCATION_REASONS = ["Unspecified", "Superseded", "KeyCompromise"] as const;
+type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 /** The certificate page (`/certificates/:id`). */
 export function CertificatePage(): ReactNode {
@@ -21,7 +25,7 @@ export function CertificatePage(): ReactNode {
   return (
     <section aria-labelledby="cert-heading">
       <h1 id="cert-heading">{t("cert.heading", { name: c.name })}</h1>
-      {c.revokedAt ? <p role="note" className="revoked">{t("cert.revokedAt", { at: formatDate(locale, c.revokedAt, true), reason: c.revocationReason ?? "" })}</p> : null}
+      {c.revokedAt ? <p role="note" className="revoked">{t("cert.revokedAt", { at: formatDate(locale, c.revokedAt, true), reason: codeText(t, "reason.", c.revocationReason ?? "") })}</p> : null}
       <dl className="facts">
         <dt>{t("field.subject")}</dt><dd>{c.subject}</dd>
         <dt>{t("field.serial")}</dt><dd><code>{c.serialNumber}</code></dd>
@@ -33,7 +37,7 @@ export function CertificatePage(): ReactNode {
         <dt>{t("field.mode")}</dt><dd>{t(`mode.${c.mode}`)}</dd>
         <dt>{t("field.state")}</dt><dd>{stateText(t, c.state)}</dd>
         <dt>{t("field.holder")}</dt><dd>{holderText(c.scope)}</dd>
-        <dt>{t("field.source")}</dt><dd>{c.source}</dd>
+        <dt>{t("field.source")}</dt><dd>{codeText(t, "source.", c.source)}</dd>
       </dl>
       <div className="actions">
         <Link className="button" to={`/export?ids=${c.id}`}>{t("cert.export")}</Link>
@@ -58,7 +62,7 @@ export function CertificatePage(): ReactNode {
         <thead><tr><th scope="col">#</th><th scope="col">{t("cert.at")}</th><th scope="col">{t("cert.actor")}</th><th scope="col">{t("cert.action")}</th></tr></thead>
         <tbody>
           {audit.map((a) => (
-            <tr key={a.seq}><td>{a.seq}</td><td>{formatDate(locale, a.at, true)}</td><td>{a.actor}</td><td>{a.action}</td></tr>
+            <tr key={a.seq}><td>{a.seq}</td><td>{formatDate(locale, a.at, true)}</td><td>{a.actor}</td><td title={a.action}>{codeText(t, "action.", a.action)}</td></tr>
           ))}
         </tbody>
       </table>
@@ -99,7 +103,7 @@ function RevokeButton({ id, name }: { readonly id: string; readonly name: string
   const { t } = useI18n();
   const qc = useQueryClient();
   const dialog = useRef<HTMLDialogElement>(null);
-  const [reason, setReason] = useState("");
+  const [reason, setReason] = useState<RevocationReason | "">("");
   const m = useMutation(
     trpc.certificates.revoke.mutationOptions({
       onSuccess: async () => {
@@ -110,7 +114,7 @@ function RevokeButton({ id, name }: { readonly id: string; readonly name: string
   );
   const submit = (e: SyntheticEvent): void => {
     e.preventDefault();
-    m.mutate({ id, reason });
+    if (reason !== "") m.mutate({ id, reason });
   };
   return (
     <>
@@ -120,10 +124,15 @@ function RevokeButton({ id, name }: { readonly id: string; readonly name: string
           <h2 id="revoke-heading">{t("cert.revokeHeading")}</h2>
           <p>{name}: {t("cert.revokeText")}</p>
           <Field label={t("field.reason")} errors={byField(ksefErrorOf(m.error)?.violations ?? []).reason}>
-            {(p) => <textarea {...p} required value={reason} onChange={(e) => { setReason(e.target.value); }} />}
+            {(p) => (
+              <select {...p} required value={reason} onChange={(e) => { setReason(REVOCATION_REASONS.find((r) => r === e.target.value) ?? ""); }}>
+                <option value="">{t("scope.choose")}</option>
+                {REVOCATION_REASONS.map((r) => <option key={r} value={r}>{t(`reason.${r}`)}</option>)}
+              </select>
+            )}
           </Field>
           <ErrorBox error={m.error} />
-          <button type="submit" className="danger" disabled={m.isPending || reason.trim() === ""}>{t("common.confirm")}</button>
+          <button type="submit" className="danger" disabled={m.isPending || reason === ""}>{t("common.confirm")}</button>
           <button type="button" onClick={() => dialog.current?.close()}>{t("common.cancel")}</button>
         </form>
       </dialog>

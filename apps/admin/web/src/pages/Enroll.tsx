@@ -9,7 +9,8 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { checkCertificateName, checkPassword } from "@ksef-certs/core/policies";
 import { ksefErrorOf, trpc, type RouterOutputs } from "../api";
-import { formatDate, useI18n, type MessageKey, type ViolationLike } from "../i18n";
+import { formatDate, useI18n, type ViolationLike } from "../i18n";
+import { eventText, stateLabel } from "./enrollmentText";
 import {
   byField,
   CERTIFICATE_TYPES,
@@ -218,7 +219,7 @@ export function EnrollmentStatusPage(): ReactNode {
       <ol aria-label={t("enroll.status")} className="events">
         {events.map((e, i) => (
           <li key={`${e.at}-${String(i)}`}>
-            <time dateTime={e.at}>{formatDate(locale, e.at, true)}</time> <strong>{stateLabel(t, e.state)}</strong> {e.message}
+            <time dateTime={e.at}>{formatDate(locale, e.at, true)}</time> <strong>{stateLabel(t, e.state)}</strong> <EventLine state={e.state} message={e.message} />
           </li>
         ))}
       </ol>
@@ -226,11 +227,16 @@ export function EnrollmentStatusPage(): ReactNode {
   );
 }
 
-function stateLabel(t: (key: MessageKey) => string, state: string): string {
-  const key = `enroll.state.${state}`;
-  return key in { "enroll.state.requested": 1, "enroll.state.key_generated": 1, "enroll.state.authenticating": 1, "enroll.state.awaiting_signature": 1, "enroll.state.authenticated": 1, "enroll.state.submitting": 1, "enroll.state.submitted": 1, "enroll.state.completed": 1, "enroll.state.failed": 1 }
-    ? t(key as MessageKey)
-    : state;
+/** One progress sentence in the UI language; the server's own words stay as a detail when not rewritten. */
+function EventLine({ state, message }: { readonly state: string; readonly message: string }): ReactNode {
+  const i18n = useI18n();
+  const { text, detail } = eventText(i18n, state, message);
+  return (
+    <>
+      <span>{text}</span>
+      {detail !== undefined && <small className="detail" lang="en"> {i18n.t("ev.detail", { message: detail })}</small>}
+    </>
+  );
 }
 
 const MAX_SIGNED_BYTES = 64 * 1024;

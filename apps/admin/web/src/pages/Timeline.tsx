@@ -1,6 +1,7 @@
 /**
  * The expiry timeline: one row per scope and certificate type, bars for the validity of current and queued
- * certificates, gaps (no valid certificate) in red with their dates, and a marker at today.
+ * certificates, gaps (no valid certificate) in red from today on and muted where they already passed, dates
+ * printed on a bar only where they fit (always in its tooltip), and a marker at today.
  */
 import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
@@ -21,6 +22,23 @@ const AXIS = 28;
 
 function shorten(text: string): string {
   return text.length > LABEL_CHARS ? `…${text.slice(text.length - LABEL_CHARS + 1)}` : text;
+}
+
+/** Approximate width of a label in the chart's 11px font (viewBox units), to print it only where it fits. */
+function fits(text: string, width: number): boolean {
+  return text.length * 6.4 + 10 <= width;
+}
+
+/** The part of a gap before today (muted: nothing to do about it) and the part from today on (red). */
+function splitAtToday(gap: { readonly from: string; readonly to: string }, today: Date): { gap: { from: string; to: string }; from: string; to: string; past: boolean }[] {
+  const now = today.toISOString();
+  const g = { from: gap.from, to: gap.to };
+  if (new Date(gap.to) <= today) return [{ gap: g, from: gap.from, to: gap.to, past: true }];
+  if (new Date(gap.from) >= today) return [{ gap: g, from: gap.from, to: gap.to, past: false }];
+  return [
+    { gap: g, from: gap.from, to: now, past: true },
+    { gap: g, from: now, to: gap.to, past: false },
+  ];
 }
 
 function isoDay(d: Date): string {
@@ -77,11 +95,14 @@ export function TimelinePage(): ReactNode {
         timeline.isSuccess && <p>{t("timeline.noGaps")}</p>
       ) : (
         <ul aria-label={t("timeline.gaps")} className="gaps">
-          {gaps.map((g, i) => (
-            <li key={`${g.row.label}-${String(i)}`}>
-              <strong>{g.row.label}</strong> ({t(`type.${g.row.certificateType}`)}): {t("timeline.gap", { from: formatDate(locale, g.from), to: formatDate(locale, g.to) })}
-            </li>
-          ))}
+          {gaps.map((g, i) => {
+            const past = new Date(g.to) <= today;
+            return (
+              <li key={`${g.row.label}-${String(i)}`} className={past ? "gap-past" : undefined}>
+                <strong>{g.row.label}</strong> ({t(`type.${g.row.certificateType}`)}): {t(past ? "timeline.pastGap" : "timeline.gap", { from: formatDate(locale, g.from), to: formatDate(locale, g.to) })}
+              </li>
+            );
+          })}
         </ul>
       )}
     </section>
@@ -118,21 +139,34 @@ function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; reado
               <title>{`${r.label} · ${t(`type.${r.certificateType}`)}`}</title>
               {shorten(`${r.label} · ${t(`type.${r.certificateType}`)}`)}
             </text>
-            {r.spans.map((s) => (
-              <Link key={s.id} to={`/certificates/${s.id}`}>
-                <rect x={x(s.validFrom)} y={y + 6} width={Math.max(x(s.validTo) - x(s.validFrom), 2)} height={ROW - 12} rx={3} className={`bar bar-${s.mode}`}>
-                  <title>{`${t(`mode.${s.mode}`)}: ${formatDate(locale, s.validFrom)} – ${formatDate(locale, s.validTo)}`}</title>
-                </rect>
-              </Link>
-            ))}
-            {r.gaps.map((g) => (
-              <g key={g.from} className="gap">
-                <rect x={x(g.from)} y={y + 4} width={Math.max(x(g.to) - x(g.from), 3)} height={ROW - 8}>
-                  <title>{t("timeline.gap", { from: formatDate(locale, g.from), to: formatDate(locale, g.to) })}</title>
-                </rect>
-                <text x={x(g.from) + 3} y={y + ROW / 2 + 4} className="gap-label">{formatDate(locale, g.from)}</text>
-              </g>
-            ))}
+            {r.spans.map((s) => {
+              const x0 = x(s.validFrom);
+              const width = Math.max(x(s.validTo) - x0, 2);
+              const dates = `${formatDate(locale, s.validFrom)} – ${formatDate(locale, s.validTo)}`;
+              return (
+                <Link key={s.id} to={`/certificates/${s.id}`}>
+                  <rect x={x0} y={y + 6} width={width} height={ROW - 12} rx={3} className={`bar bar-${s.mode}`}>
+                    <title>{`${t(`mode.${s.mode}`)}: ${dates}`}</title>
+                  </rect>
+                  {fits(dates, width) && <text x={x0 + 4} y={y + ROW / 2 + 4} className="bar-label">{dates}</text>}
+                </Link>
+              );
+            })}
+            {r.gaps.flatMap((g) => splitAtToday(g, today)).map((part) => {
+              const x0 = x(part.from);
+              const width = Math.max(x(part.to) - x0, 3);
+              const dates = t("timeline.gap", { from: formatDate(locale, part.gap.from), to: formatDate(locale, part.gap.to) });
+              // A gap running now is labelled by when it ends: that is what the admin must act on.
+              const label = part.past ? "" : part.from === part.gap.from ? `${formatDate(locale, part.gap.from)} – ${formatDate(locale, part.gap.to)}` : t("timeline.until", { to: formatDate(locale, part.gap.to) });
+              return (
+                <g key={`${part.gap.from}-${String(part.past)}`} className={part.past ? "gap gap-past" : "gap"}>
+                  <rect x={x0} y={y + 4} width={width} height={ROW - 8}>
+                    <title>{part.past ? t("timeline.pastGap", { from: formatDate(locale, part.gap.from), to: formatDate(locale, part.gap.to) }) : dates}</title>
+                  </rect>
+                  {label !== "" && fits(label, width) && <text x={x0 + 5} y={y + ROW / 2 + 4} className="gap-label">{label}</text>}
+                </g>
+              );
+            })}
           </g>
         );
       })}

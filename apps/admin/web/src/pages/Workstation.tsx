@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode } from "react";
 import { useParams } from "react-router";
 import { trpc } from "../api";
-import { formatDate, useI18n } from "../i18n";
+import { codeText, formatDate, useI18n } from "../i18n";
 import { ErrorBox } from "../ui";
 
 interface TokenRow {
@@ -36,7 +36,7 @@ export function WorkstationPage(): ReactNode {
   );
   if (tree.isSuccess && !workstation) return <p role="alert">{t("common.notFound")}</p>;
   const tokenRows = (tokens.data ?? []) as readonly TokenRow[];
-  const requestRows = (requests.data ?? []) as readonly { id: string; fileName?: string; state?: string; createdAt?: string; expiresAt?: string }[];
+  const requestRows = requests.data ?? [];
   return (
     <section aria-labelledby="ws-heading">
       <h1 id="ws-heading">{t("ws.heading", { name: workstation?.name ?? "" })}</h1>
@@ -65,7 +65,7 @@ export function WorkstationPage(): ReactNode {
         <p>{t("ws.noTokens")}</p>
       ) : (
         <table aria-label={t("ws.tokens")}>
-          <thead><tr><th scope="col">Id</th><th scope="col">{t("ws.created")}</th><th scope="col">{t("ws.lastUsed")}</th><th scope="col">{t("field.state")}</th><th scope="col"><span className="sr-only">{t("ws.revoke")}</span></th></tr></thead>
+          <thead><tr><th scope="col">{t("ws.agent")}</th><th scope="col">{t("ws.created")}</th><th scope="col">{t("ws.lastUsed")}</th><th scope="col">{t("field.state")}</th><th scope="col"><span className="sr-only">{t("ws.revoke")}</span></th></tr></thead>
           <tbody>
             {tokenRows.map((tok) => (
               <tr key={tok.id}>
@@ -82,7 +82,9 @@ export function WorkstationPage(): ReactNode {
       <h2>{t("ws.requests")}</h2>
       <ul>
         {requestRows.map((r) => (
-          <li key={r.id}>{r.fileName ?? r.id} {r.state} {formatDate(locale, r.expiresAt ?? r.createdAt, true)}</li>
+          <li key={r.id}>
+            <code>{r.fileName}</code> — {codeText(t, "ws.status.", r.status)} ({t("ws.codeExpires", { at: formatDate(locale, r.expiresAt, true) })})
+          </li>
         ))}
       </ul>
     </section>
