@@ -117,6 +117,7 @@ export function createServer(options: CreateServerOptions): AdminServer {
   const services: ServerServices & { notifier: typeof notifier } = {
     clock,
     notifier,
+    ksefClient: client,
     ...(logger === undefined ? {} : { logger }),
     ...(options.masterKey === undefined ? {} : { masterKey: options.masterKey }),
     ...(enrollments === undefined ? {} : { enrollments }),

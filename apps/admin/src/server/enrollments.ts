@@ -5,7 +5,6 @@
  * subscriber gets the current state first, from the database).
  */
 import { EventEmitter, on } from "node:events";
-import { readPrivateKey } from "@ksef-certs/core/crypto";
 import {
   createEnrollmentService,
   FINAL_ENROLLMENT_STATES,
@@ -19,9 +18,10 @@ import {
 } from "@ksef-certs/core/enrollment";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import type { KsefEnvironment } from "@ksef-certs/core/ksef";
-import { getCertificateSecrets, getWorkstation } from "@ksef-certs/core/registry";
-import { unseal, type Db } from "@ksef-certs/core/store";
+import { getWorkstation } from "@ksef-certs/core/registry";
+import type { Db } from "@ksef-certs/core/store";
 import type { Logger } from "pino";
+import { heldSigner } from "./signing.js";
 
 /** One progress event of an enrollment, as `enrollments.watch` sends it. */
 export interface EnrollmentEvent {
@@ -93,17 +93,7 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
     ...(options.handoff === undefined ? {} : { handoff: options.handoff }),
     ...(masterKey === undefined ? {} : { sealer: sealerFromMasterKey(masterKey) }),
     ...(options.pollOptions === undefined ? {} : { pollOptions: options.pollOptions }),
-    signerFor: async (certificateId) => {
-      const secrets = await getCertificateSecrets(options.db, certificateId);
-      if (secrets.sealedPassword === null || masterKey === undefined) {
-        throw new KsefCertsError("PASSWORD_REQUIRED", "The signing certificate's key password is not sealed, so the server cannot sign in with it unattended.", {
-          hint: "Import the signing certificate with its password sealed, or use the hand-off.",
-          details: { certificateId },
-        });
-      }
-      const password = new TextDecoder().decode(unseal(masterKey, secrets.sealedPassword, secrets.sealedPasswordAad));
-      return { privateKey: (await readPrivateKey(secrets.keyFile, { password })).key, certificate: secrets.certificateDer };
-    },
+    signerFor: (certificateId) => heldSigner(options.db, certificateId, { masterKey, hint: "Import the signing certificate with its password sealed, or use the hand-off." }),
     onProgress: (p) => {
       void eventOf(p.enrollmentId, p.message).then((e) => emitter.emit(p.enrollmentId, e), () => undefined);
     },

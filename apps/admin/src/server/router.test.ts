@@ -43,7 +43,7 @@ for (const kind of DB_KINDS) {
         () => caller.certificates.get({ id }),
         () => caller.certificates.export({ ids: [id], adapterId: "pem-pair", to: "/tmp/never-written" }),
         () => caller.certificates.assign({ id, scope: own }),
-        () => caller.certificates.revoke({ id, reason: "test" }),
+        () => caller.certificates.revoke({ id, reason: "Superseded" }),
         () => caller.certificates.resolve({ companyId: w.company.id, branchId, environment: "test", certificateType: "Authentication" }),
         () => caller.certificates.resolve({ companyId: w.company.id, operatorId, environment: "test", certificateType: "Authentication" }),
         () => caller.certificates.importPair({ scope: { companyId: w.company.id, branchId }, environment: "test", mode: "current", certificateBase64: "AA==", keyBase64: "AA==", password: "x" }),
@@ -68,7 +68,7 @@ for (const kind of DB_KINDS) {
       const listed = await caller.certificates.list({});
       expect(listed.items.map((c) => c.id).sort()).toEqual([w.certs.company, w.certs.b1, w.certs.o1].sort());
       expect((await caller.certificates.get({ id: w.certs.b1 })).certificate.id).toBe(w.certs.b1);
-      expect(await code(caller.certificates.revoke({ id: w.certs.company, reason: "test" }))).toBe("FORBIDDEN");
+      expect(await code(caller.certificates.revoke({ id: w.certs.company, reason: "Superseded" }))).toBe("FORBIDDEN");
       expect(await code(caller.certificates.export({ ids: [w.certs.company], adapterId: "pem-pair", to: "/tmp/never" }))).toBe("FORBIDDEN");
       const tree = await caller.org.tree();
       expect(tree.map((c) => c.id)).toEqual([w.company.id]);
@@ -90,7 +90,7 @@ for (const kind of DB_KINDS) {
       expect(await code(company.org.addBranch({ companyId: w.other.id, code: "B9", name: "Nowy" }))).toBe("NOT_FOUND");
       const auditor = (await callerFor(store.db, services, w.sessions.auditor)).caller;
       expect((await auditor.certificates.get({ id: w.certs.b2 })).certificate.id).toBe(w.certs.b2);
-      expect(await code(auditor.certificates.revoke({ id: w.certs.b2, reason: "nie" }))).toBe("FORBIDDEN");
+      expect(await code(auditor.certificates.revoke({ id: w.certs.b2, reason: "KeyCompromise" }))).toBe("FORBIDDEN");
       expect(await code(auditor.org.addBranch({ companyId: w.company.id, code: "B8", name: "Nie" }))).toBe("FORBIDDEN");
       expect((await auditor.audit.list({ companyId: w.company.id })).entries.length).toBeGreaterThan(0);
       const superAdmin = (await callerFor(store.db, services, w.sessions.superAdmin)).caller;

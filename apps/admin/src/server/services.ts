@@ -1,7 +1,9 @@
 /**
  * Server-wide services handed to every request's context: the clock, the logger, the master key and
- * (when the server runs them) the background enrollment runner. Tests and the benchmark build their own.
+ * (when the server runs them) the background enrollment runner, and the KSeF client per environment. Tests and the benchmark build their own.
  */
+import type { KsefEnvironment } from "@ksef-certs/core/ksef";
+import type { RevokeKsefClient } from "@ksef-certs/core/registry";
 import type { Logger } from "pino";
 import type { EnrollmentRunner } from "./enrollments.js";
 
@@ -15,4 +17,6 @@ export interface ServerServices {
   readonly masterKey?: Uint8Array;
   /** Runs enrollments in the background; undefined when the server runs none (tests of other routers). */
   readonly enrollments?: EnrollmentRunner;
+  /** The KSeF client of an environment (official URL, or the simulator's), for calls made within a request such as revocation; undefined → none. */
+  readonly ksefClient?: (environment: KsefEnvironment) => RevokeKsefClient;
 }

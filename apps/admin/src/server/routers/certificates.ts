@@ -14,12 +14,14 @@ import {
   getCertificate,
   importCertificatePair,
   importPkcs12,
-  revokeCertificateLocally,
+  REVOCATION_REASONS,
+  revokeCertificate,
   type CertificateSummary,
 } from "@ksef-certs/core/registry";
 import { seal, unseal } from "@ksef-certs/core/store";
 import { ADAPTERS, ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
+import { heldSigner } from "../signing.js";
 import { buildTimeline } from "../timeline.js";
 import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
 
@@ -42,6 +44,13 @@ export const listInput = z.object({
   search: z.string().max(100).optional(),
   cursor: z.string().max(500).optional(),
   limit: z.number().int().min(1).max(200).optional(),
+});
+
+/** Input of `certificates.revoke`. */
+export const revokeInput = z.object({
+  id,
+  reason: z.enum(REVOCATION_REASONS, { error: `The reason must be one of KSeF's revocation reasons: ${REVOCATION_REASONS.join(", ")}.` }),
+  ksef: z.object({ signingCertificateId: id, password: z.string().max(1100).optional() }).optional(),
 });
 
 /** Largest `.crt`/`.key` upload (bytes, router contract). */
@@ -211,11 +220,39 @@ export const certificatesRouter = router({
     const r = await assignCertificate(ctx.db, input.id, scope, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
     return { certificateId: r.certificateId, moved: r.moved };
   }),
-  /** `{ id, reason }` → marks it revoked here (KSeF revocation stays with `ksef-certs cert revoke`); `{ certificate, promotedId }`. */
-  revoke: mutationProcedure.input(z.object({ id, reason: z.string().max(300) })).mutation(async ({ ctx, input }) => {
+  /**
+   * `{ id, reason, ksef? }` → `{ certificate, promotedId, ksef: "revoked" | "already-revoked" | "not-called" }`. With
+   * `ksef: { signingCertificateId, password? }` it is revoked in KSeF first (core `revokeCertificate`: signed in with that held
+   * Authentication certificate of the same environment and identity; its key opened with `password`, else its sealed password;
+   * KSeF's 25009 counts as revoked), then here; without, only here. Needs write access to the certificate and read access to the
+   * signing certificate (NOT_FOUND otherwise). `reason` is one of KSeF's revocation reasons.
+   */
+  revoke: mutationProcedure.input(revokeInput).mutation(async ({ ctx, input }) => {
     await requireEntity(ctx, "certificate", input.id, "write");
-    const r = await revokeCertificateLocally(ctx.db, input.id, input.reason, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
-    return { certificate: certificateCore(r.certificate), promotedId: r.promoted?.certificateId ?? null };
+    const ksef = input.ksef;
+    if (ksef !== undefined) await requireEntity(ctx, "certificate", ksef.signingCertificateId, "read");
+    const clientOf = ctx.services.ksefClient;
+    if (ksef !== undefined && clientOf === undefined) throw new KsefCertsError("UNSUPPORTED", "This server does not call KSeF.");
+    const masterKey = ctx.services.masterKey;
+    const r = await revokeCertificate({
+      db: ctx.db,
+      certificateId: input.id,
+      reason: input.reason,
+      actor: actorOf(ctx.principal),
+      at: ctx.services.clock(),
+      ...(ksef === undefined || clientOf === undefined
+        ? {}
+        : {
+            ksef: {
+              client: clientOf,
+              signingCertificateId: ksef.signingCertificateId,
+              signingField: "ksef.signingCertificateId",
+              signer: (signing) =>
+                heldSigner(ctx.db, signing.id, { masterKey, password: ksef.password, passwordField: "ksef.password", hint: "Type the signing certificate's key password, or import it with its password sealed." }),
+            },
+          }),
+    });
+    return { certificate: certificateCore(r.certificate), promotedId: r.promoted?.certificateId ?? null, ksef: r.ksef };
   }),
   /**
    * `{ ids, adapterId, to, password? }` → `{ adapterId, exported: [{ certificateId, serialNumber, ref }] }`. `to` is a folder or
