@@ -97,6 +97,8 @@ export function certificateItem(c: Awaited<ReturnType<typeof listVisibleCertific
     validTo: c.validTo.toISOString(),
     daysToExpiry: c.daysToExpiry,
     passwordSealed: c.passwordSealed,
+    // Who KSeF issued it to: the revoke dialog offers only signing certificates of the same identity.
+    subjectIdentifier: { type: c.subjectIdentifierType, value: c.subjectIdentifierValue },
     scope: c.scope,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * One certificate: what it is and who holds it, the ERP exports it went to, its audit entries; actions
- * assign (another branch/operator of the same company), revoke with a reason (confirmed), export.
+ * assign (another branch/operator of the same company), revoke with one of KSeF's reasons (confirmed; only here, or in KSeF
+ * too, signing in with a held Authentication certificate of the same identity and environment), export.
  */
 import { useRef, useState, type SyntheticEvent, type ReactNode } from "react";
 import { Link, useParams } from "react-router";
@@ -42,7 +43,7 @@ export function CertificatePage(): ReactNode {
       <div className="actions">
         <Link className="button" to={`/export?ids=${c.id}`}>{t("cert.export")}</Link>
         {c.scope !== null && <AssignForm id={c.id} current={{ companyId: c.scope.companyId, branchId: c.scope.branchId ?? undefined, operatorId: c.scope.operatorId ?? undefined }} />}
-        {!c.revokedAt && <RevokeButton id={c.id} name={c.name} />}
+        {!c.revokedAt && <RevokeButton id={c.id} name={c.name} environment={c.environment} subject={c.subjectIdentifier} />}
       </div>
       <h2>{t("cert.exports")}</h2>
       {exports.length === 0 ? (
@@ -99,11 +100,29 @@ function AssignForm({ id, current }: { readonly id: string; readonly current: Sc
   );
 }
 
-function RevokeButton({ id, name }: { readonly id: string; readonly name: string }): ReactNode {
+interface RevokeProps {
+  readonly id: string;
+  readonly name: string;
+  readonly environment: "test" | "demo" | "production";
+  /** Who KSeF issued it to: only certificates of the same identity can sign in to revoke it. */
+  readonly subject: { readonly type: string; readonly value: string };
+}
+
+function RevokeButton({ id, name, environment, subject }: RevokeProps): ReactNode {
   const { t } = useI18n();
   const qc = useQueryClient();
   const dialog = useRef<HTMLDialogElement>(null);
   const [reason, setReason] = useState<RevocationReason | "">("");
+  // Only here unless chosen: a KSeF revocation cannot be undone and signs in with a held certificate.
+  const [where, setWhere] = useState<"ksef" | "local">("local");
+  const [signingCertificateId, setSigningCertificateId] = useState("");
+  const [password, setPassword] = useState("");
+  const candidates = useQuery({
+    ...trpc.certificates.list.queryOptions({ environment, certificateType: "Authentication", state: "active", limit: 200 }),
+    enabled: where === "ksef",
+  });
+  const signers = (candidates.data?.items ?? []).filter((c) => c.subjectIdentifier.type === subject.type && c.subjectIdentifier.value === subject.value);
+  const signing = signers.find((c) => c.id === signingCertificateId);
   const m = useMutation(
     trpc.certificates.revoke.mutationOptions({
       onSuccess: async () => {
@@ -114,8 +133,11 @@ function RevokeButton({ id, name }: { readonly id: string; readonly name: string
   );
   const submit = (e: SyntheticEvent): void => {
     e.preventDefault();
-    if (reason !== "") m.mutate({ id, reason });
+    if (reason === "") return;
+    if (where === "local") m.mutate({ id, reason });
+    else if (signingCertificateId !== "") m.mutate({ id, reason, ksef: { signingCertificateId, ...(password === "" ? {} : { password }) } });
   };
+  const errors = byField(ksefErrorOf(m.error)?.violations ?? []);
   return (
     <>
       <button type="button" className="danger" onClick={() => dialog.current?.showModal()}>{t("cert.revoke")}</button>
@@ -123,7 +145,7 @@ function RevokeButton({ id, name }: { readonly id: string; readonly name: string
         <form onSubmit={submit}>
           <h2 id="revoke-heading">{t("cert.revokeHeading")}</h2>
           <p>{name}: {t("cert.revokeText")}</p>
-          <Field label={t("field.reason")} errors={byField(ksefErrorOf(m.error)?.violations ?? []).reason}>
+          <Field label={t("field.reason")} errors={errors.reason}>
             {(p) => (
               <select {...p} required value={reason} onChange={(e) => { setReason(REVOCATION_REASONS.find((r) => r === e.target.value) ?? ""); }}>
                 <option value="">{t("scope.choose")}</option>
@@ -131,8 +153,34 @@ function RevokeButton({ id, name }: { readonly id: string; readonly name: string
               </select>
             )}
           </Field>
+          <fieldset className="radios">
+            <legend>{t("cert.revokeWhere")}</legend>
+            {(["local", "ksef"] as const).map((w) => (
+              <label key={w} className="check">
+                <input type="radio" name="revoke-where" value={w} checked={where === w} onChange={() => { setWhere(w); }} />
+                {t(w === "ksef" ? "cert.revokeInKsef" : "cert.revokeLocal")}
+              </label>
+            ))}
+          </fieldset>
+          {where === "ksef" && (candidates.isSuccess && signers.length === 0 ? (
+            <p role="note">{t("cert.noSigners")}</p>
+          ) : (
+            <>
+              <Field label={t("cert.signingCertificate")} errors={errors["ksef.signingCertificateId"]}>
+                {(p) => (
+                  <select {...p} required value={signingCertificateId} onChange={(e) => { setSigningCertificateId(e.target.value); }}>
+                    <option value="">{t("scope.choose")}</option>
+                    {signers.map((c) => <option key={c.id} value={c.id}>{c.name} ({c.serialNumber}){c.passwordSealed ? `, ${t("cert.sealedMark")}` : ""}</option>)}
+                  </select>
+                )}
+              </Field>
+              <Field label={t("cert.signingPassword")} hint={signing?.passwordSealed === true ? t("cert.signingPasswordSealed") : undefined} errors={errors["ksef.password"] ?? errors.password}>
+                {(p) => <input {...p} type="password" autoComplete="off" required={signing?.passwordSealed !== true} value={password} onChange={(e) => { setPassword(e.target.value); }} />}
+              </Field>
+            </>
+          ))}
           <ErrorBox error={m.error} />
-          <button type="submit" className="danger" disabled={m.isPending || reason === ""}>{t("common.confirm")}</button>
+          <button type="submit" className="danger" disabled={m.isPending || reason === "" || (where === "ksef" && (signing === undefined || (!signing.passwordSealed && password === "")))}>{t("common.confirm")}</button>
           <button type="button" onClick={() => dialog.current?.close()}>{t("common.cancel")}</button>
         </form>
       </dialog>
