@@ -1,13 +1,44 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
 import { EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addOperator } from "@ksef-certs/core/registry";
 import type { Store } from "@ksef-certs/core/store";
+import { signXml } from "@ksef-certs/core/xades";
+import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
+import { JAN_PESEL, janSigner } from "./__fixtures__/jan.js";
 import { buildWorld, openTestStore, PASSWORD } from "./__fixtures__/world.js";
 import { createServer, type AdminServer } from "./app.js";
 import type { AppRouter } from "./router.js";
+
+/** Signs in over HTTP → the session cookie, the CSRF token and the raw Set-Cookie header. */
+async function loginAt(base: string, login: string): Promise<{ cookie: string; csrf: string; setCookie: string }> {
+  const res = await fetch(`${base}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login, password: PASSWORD }) });
+  expect(res.status).toBe(200);
+  const setCookie = res.headers.get("set-cookie") ?? "";
+  const body = (await res.json()) as { result: { data: { csrfToken: string } } };
+  return { cookie: setCookie.split(";")[0] ?? "", csrf: body.result.data.csrfToken, setCookie };
+}
+
+/** A tRPC client as the web app builds it (batch for queries/mutations, SSE for subscriptions), with a cookie. */
+function clientAt(base: string, cookie: string, csrf: string | undefined) {
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url: `${base}/trpc`,
+          EventSource,
+          eventSourceOptions: { fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, cookie } }) },
+        }),
+        false: httpBatchLink({ url: `${base}/trpc`, headers: () => ({ cookie, ...(csrf === undefined ? {} : { "x-csrf-token": csrf }) }) }),
+      }),
+    ],
+  });
+}
 
 describe("admin server over real HTTP", () => {
   let store: Store;
@@ -29,30 +60,8 @@ describe("admin server over real HTTP", () => {
     await store.close();
     await rm(webRoot, { recursive: true, force: true });
   });
-
-  async function login(login: string): Promise<{ cookie: string; csrf: string; setCookie: string }> {
-    const res = await fetch(`${url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login, password: PASSWORD }) });
-    expect(res.status).toBe(200);
-    const setCookie = res.headers.get("set-cookie") ?? "";
-    const body = (await res.json()) as { result: { data: { csrfToken: string } } };
-    return { cookie: setCookie.split(";")[0] ?? "", csrf: body.result.data.csrfToken, setCookie };
-  }
-
-  function client(cookie: string, csrf: string | undefined) {
-    return createTRPCClient<AppRouter>({
-      links: [
-        splitLink({
-          condition: (op) => op.type === "subscription",
-          true: httpSubscriptionLink({
-            url: `${url}/trpc`,
-            EventSource,
-            eventSourceOptions: { fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, cookie } }) },
-          }),
-          false: httpBatchLink({ url: `${url}/trpc`, headers: () => ({ cookie, ...(csrf === undefined ? {} : { "x-csrf-token": csrf }) }) }),
-        }),
-      ],
-    });
-  }
+  const login = (name: string) => loginAt(url, name);
+  const client = (cookie: string, csrf: string | undefined) => clientAt(url, cookie, csrf);
 
   it("signs in with a strict cookie, refuses a mutation without the CSRF header, accepts it with", async () => {
     const s = await login("super");
@@ -124,5 +133,77 @@ describe("admin server over real HTTP", () => {
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true });
     const big = await fetch(`${url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: "x".repeat(3 * 1024 * 1024) });
     expect(big.status).toBe(413);
+  });
+});
+
+describe("enrollments.watch over SSE while a run is in progress (KSeF simulator)", () => {
+  let sim: RunningSimulator;
+  let store: Store;
+  let server: AdminServer;
+  let url: string;
+  let w: Awaited<ReturnType<typeof buildWorld>>;
+  let operatorId: string;
+  beforeAll(async () => {
+    sim = await startSimulator({ enrollmentDelayMs: 200 });
+    store = await openTestStore("pglite");
+    w = await buildWorld(store.db);
+    operatorId = (await addOperator(store.db, { companyId: w.company.id, name: "Jan Kowalski", pesel: JAN_PESEL, branchIds: [w.b1.id] }, { actor: "test" })).id;
+    // The real clock: the enrollment's challenge and KSeF's timestamps must agree.
+    server = createServer({ store, port: 0, ksefUrlFor: () => sim.url, masterKey: randomBytes(32), resumeEnrollments: false, pollOptions: { intervalMs: 20 } });
+    ({ url } = await server.listen());
+  }, 120_000);
+  afterAll(async () => {
+    await server.close();
+    await store.close();
+    await sim.close();
+  });
+
+  it("delivers the hand-off wait and the steps after the signed upload as they happen, not only the first and the final state", async () => {
+    const s = await loginAt(url, "firma-admin");
+    const c = clientAt(url, s.cookie, s.csrf);
+    const { enrollmentId } = await c.enrollments.request.mutate({
+      scope: { companyId: w.company.id, operatorId },
+      environment: "test",
+      certificateType: "Authentication",
+      mode: "current",
+      name: "Jan Kowalski logowanie",
+      authMethod: "handoff",
+      workstationId: w.w1.id,
+      keyPassword: "Nowy-Klucz!KSeF-2026x",
+    });
+    const jan = await janSigner();
+    const events = await new Promise<{ state: string; final: boolean; workstationName: string | null }[]>((resolve, reject) => {
+      const got: { state: string; final: boolean; workstationName: string | null }[] = [];
+      let uploaded = false;
+      const sub = c.enrollments.watch.subscribe(
+        { id: enrollmentId },
+        {
+          onData: (e) => {
+            got.push({ state: e.data.state, final: e.data.final, workstationName: e.data.handoff?.workstationName ?? null });
+            if (e.data.final) {
+              sub.unsubscribe();
+              resolve(got);
+            } else if (e.data.state === "awaiting_signature" && !uploaded) {
+              // The run waits for Jan: sign the auth.xml waiting at kasa-1 and upload it as the browser would.
+              uploaded = true;
+              void (async () => {
+                const request = await c.enrollments.downloadRequest.query({ id: enrollmentId });
+                const signed = await signXml(Buffer.from(request.xmlBase64, "base64"), jan);
+                await c.enrollments.uploadSigned.mutate({ id: enrollmentId, signedBase64: Buffer.from(signed).toString("base64") });
+              })().catch(reject);
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    const waiting = events.findIndex((e) => e.state === "awaiting_signature");
+    expect(waiting).toBeGreaterThanOrEqual(0);
+    expect(events[waiting]?.workstationName).toBe("kasa-1");
+    expect(events.at(-1)).toMatchObject({ state: "completed", final: true });
+    // Steps of the run after the upload reached the subscriber while it was still running.
+    const between = events.slice(waiting + 1, -1).map((e) => e.state);
+    expect(between, JSON.stringify(events)).toContain("submitted");
+    expect(events.slice(0, -1).every((e) => !e.final)).toBe(true);
   });
 });

@@ -5,21 +5,19 @@
 import { randomBytes } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKeyPair } from "@ksef-certs/core/crypto";
 import { createEnrollmentService, openKsefSession, sealerFromMasterKey, type EnrollmentService } from "@ksef-certs/core/enrollment";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import { createKsefClient, type KsefClient } from "@ksef-certs/core/ksef";
 import { addOperator } from "@ksef-certs/core/registry";
 import type { Store } from "@ksef-certs/core/store";
-import { selfSignedCertificate } from "@ksef-certs/core/testing";
 import { signXml, type XadesSigner } from "@ksef-certs/core/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
+import { JAN_PESEL, janSigner } from "./__fixtures__/jan.js";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
 import { ksefErrorData, type KsefErrorData } from "./errors.js";
 import type { ServerServices } from "./services.js";
 import { heldSigner } from "./signing.js";
 
-const PESEL = "44051401458";
 const KEY_PASSWORD = "Nowy-Klucz!KSeF-2026x";
 const GUESSED = "3f2b8c1e-9d4a-4e6b-8f00-123456789abc";
 
@@ -80,16 +78,8 @@ for (const kind of DB_KINDS) {
       client = createKsefClient({ baseUrl: sim.url });
       store = await openTestStore(kind);
       w = await buildWorld(store.db);
-      operatorId = (await addOperator(store.db, { companyId: w.company.id, name: "Jan Kowalski", pesel: PESEL, branchIds: [w.b1.id] }, { actor: "test", at: T0 })).id;
-      const keys = await generateKeyPair("EC-P256");
-      const self = await selfSignedCertificate(keys, [
-        { oid: "2.5.4.3", value: "Jan Kowalski", stringType: "UTF8String" },
-        { oid: "2.5.4.42", value: "Jan", stringType: "UTF8String" },
-        { oid: "2.5.4.4", value: "Kowalski", stringType: "UTF8String" },
-        { oid: "2.5.4.5", value: `PNOPL-${PESEL}`, stringType: "PrintableString" },
-        { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
-      ]);
-      jan = { privateKey: keys.privateKey, certificate: self.der };
+      operatorId = (await addOperator(store.db, { companyId: w.company.id, name: "Jan Kowalski", pesel: JAN_PESEL, branchIds: [w.b1.id] }, { actor: "test", at: T0 })).id;
+      jan = await janSigner();
       enrollment = createEnrollmentService({
         db: store.db,
         client: () => client,
