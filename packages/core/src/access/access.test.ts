@@ -165,7 +165,11 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
     await cert(db, { type: "branch", branchId: w.b2.id }, "Offline");
     const first = await listVisibleCertificates(db, w.superAdmin, { at: T0, limit: 2 });
     expect(first.total).toBe(4);
+    expect(first.totalIsCapped).toBe(false);
     expect(first.items).toHaveLength(2);
+    // Past the cap the count stops and says so (the default cap is 10 000).
+    expect(await listVisibleCertificates(db, w.superAdmin, { at: T0, limit: 2, countCap: 3 })).toMatchObject({ total: 3, totalIsCapped: true });
+    expect(await listVisibleCertificates(db, w.superAdmin, { at: T0, limit: 2, countCap: 4 })).toMatchObject({ total: 4, totalIsCapped: false });
     const second = await listVisibleCertificates(db, w.superAdmin, { at: T0, limit: 2, cursor: first.nextCursor! });
     expect(second.nextCursor).toBeNull();
     expect(new Set([...first.items, ...second.items].map((c) => c.id)).size).toBe(4);

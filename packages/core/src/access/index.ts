@@ -57,6 +57,7 @@ export {
 export {
   certificateVisibility,
   listVisibleCertificates,
+  TOTAL_COUNT_CAP,
   type CertificateScopeView,
   type VisibleCertificate,
   type VisibleCertificateFilter,
