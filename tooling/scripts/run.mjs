@@ -57,6 +57,13 @@ switch (task) {
     process.exit(run(process.execPath, [join(root, "packages/ksef-simulator/dist/cli.js"), ...rest], { cwd: process.env.INIT_CWD ?? root }));
     break;
   }
+  case "signer": {
+    // The workstation's signer agent (`ksef-signer`, apps/signer-agent): pair, status, run, auto-sign, install.
+    const status = p("exec", "turbo", "run", "build", "--filter=@ksef-certs/signer-agent...", "--output-logs=errors-only");
+    if (status !== 0) process.exit(status);
+    process.exit(run(process.execPath, [join(root, "apps/signer-agent/dist/cli/main.js"), ...rest], { cwd: process.env.INIT_CWD ?? root }));
+    break;
+  }
   case "test":
   case "bench":
   case "build":
@@ -66,6 +73,6 @@ switch (task) {
     process.exit(p("exec", "turbo", "run", task, "--concurrency=1", ...rest));
     break;
   default:
-    console.error(`unknown task ${task}: use start, simulator, test, bench, build, typecheck or lint`);
+    console.error(`unknown task ${task}: use start, simulator, signer, test, bench, build, typecheck or lint`);
     process.exit(2);
 }
