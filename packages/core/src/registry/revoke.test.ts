@@ -2,9 +2,10 @@
 // The KSeF side is a recording stub of the client operations (real sign-in and revocation against the
 // simulator run in apps/admin: src/cli/enroll.test.ts and src/server/revoke.test.ts).
 import { expect, it } from "vitest";
-import { isKsefCertsError, type KsefCertsError } from "../errors.js";
+import { rejection } from "../crypto/__fixtures__/errors.js";
 import { KsefApiError } from "../ksef/client/errors.js";
-import type { KsefSession } from "../ksef/client/session.js";
+import { systemClock } from "../ksef/client/index.js";
+import { KsefSession } from "../ksef/client/session.js";
 import { describeEachDb } from "../store/__fixtures__/test-db.js";
 import { readPrivateKey } from "../crypto/index.js";
 import { getCertificate, recordCertificate, type Scope } from "./certificates.js";
@@ -15,6 +16,9 @@ import { DAY, PERSON, testCertificate, testKey } from "./__fixtures__/certs.js";
 const AT = new Date("2026-11-30T10:00:00Z");
 const META = { actor: "test", at: AT };
 
+const TOKEN = { token: "access", validUntil: "2099-01-01T00:00:00Z" };
+const SESSION = new KsefSession({ accessToken: TOKEN, refreshToken: TOKEN }, () => Promise.reject(new Error("no refresh in this stub")), systemClock);
+
 /** A stub KSeF: records calls; `revoke` decides the answer of the revocation. */
 function stubKsef(revoke: () => Promise<void>) {
   const calls: string[] = [];
@@ -22,20 +26,10 @@ function stubKsef(revoke: () => Promise<void>) {
     challenge: () => (calls.push("challenge"), Promise.resolve({ challenge: "20261130-CR-0000000000-0000000000-00", timestamp: AT.toISOString(), timestampMs: AT.getTime(), clientIp: "127.0.0.1" })),
     submitXadesSignature: () => (calls.push("submit"), Promise.resolve({ referenceNumber: "20261130-AU-0000000000-0000000000-00", authenticationToken: { token: "t", validUntil: AT.toISOString() } })),
     waitForAuthentication: () => (calls.push("wait"), Promise.resolve({} as never)),
-    openSession: () => (calls.push("session"), Promise.resolve({} as KsefSession)),
+    openSession: () => (calls.push("session"), Promise.resolve(SESSION)),
     revokeCertificate: (_session, serial, options) => (calls.push(`revoke ${serial} ${options?.revocationReason ?? ""}`), revoke()),
   };
   return { client, calls };
-}
-
-async function failure(p: Promise<unknown>): Promise<KsefCertsError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isKsefCertsError(err)) return err;
-    throw err;
-  }
-  throw new Error("no error");
 }
 
 describeEachDb("registry: revokeCertificate", (ctx) => {
@@ -72,23 +66,23 @@ describeEachDb("registry: revokeCertificate", (ctx) => {
   it("checks the reason and the signing certificate before any KSeF call; another refusal of KSeF changes nothing here", async () => {
     const { db, auth, offline, signer, record, companyId } = await world();
     const never = stubKsef(() => Promise.resolve());
-    const reason = await failure(revokeCertificate({ db, certificateId: offline, reason: "Lost" as never, actor: "test", at: AT }));
+    const reason = await rejection(revokeCertificate({ db, certificateId: offline, reason: "Lost" as never, actor: "test", at: AT }));
     expect(reason.violations).toEqual([expect.objectContaining({ field: "reason", rule: "reason.oneOf" })]);
     const seal = await record("Authentication", { commonName: "Firma", countryName: "PL", organizationName: "Firma", organizationIdentifier: "VATPL-5265877635" }, { type: "company", companyId });
-    const wrong = await failure(revokeCertificate({ db, certificateId: offline, reason: "Superseded", actor: "test", at: AT, ksef: { client: () => never.client, signingCertificateId: seal, signingField: "--with-certificate", signer } }));
+    const wrong = await rejection(revokeCertificate({ db, certificateId: offline, reason: "Superseded", actor: "test", at: AT, ksef: { client: () => never.client, signingCertificateId: seal, signingField: "--with-certificate", signer } }));
     expect(wrong.code).toBe("VALIDATION");
     expect(wrong.violations).toEqual([{ field: "--with-certificate", rule: "signingCertificate.identity", message: expect.any(String) as string }]);
-    const offlineSigner = await failure(revokeCertificate({ db, certificateId: offline, reason: "Superseded", actor: "test", at: AT, ksef: { client: () => never.client, signingCertificateId: offline, signer } }));
+    const offlineSigner = await rejection(revokeCertificate({ db, certificateId: offline, reason: "Superseded", actor: "test", at: AT, ksef: { client: () => never.client, signingCertificateId: offline, signer } }));
     expect(offlineSigner.violations.map((v) => v.rule)).toEqual(["signingCertificate.type"]);
     expect(never.calls).toEqual([]);
 
     const refused = stubKsef(() => Promise.reject(new KsefApiError("VALIDATION", "not found", { operation: "POST /certificates/{certificateSerialNumber}/revoke", httpStatus: 400, retryable: false, problem: { format: "problem-details", errors: [{ code: 25008, description: "nie istnieje", details: [] }] } })));
-    const e = await failure(revokeCertificate({ db, certificateId: offline, reason: "Superseded", actor: "test", at: AT, ksef: { client: () => refused.client, signingCertificateId: auth, signer } }));
+    const e = await rejection(revokeCertificate({ db, certificateId: offline, reason: "Superseded", actor: "test", at: AT, ksef: { client: () => refused.client, signingCertificateId: auth, signer } }));
     expect(e).toBeInstanceOf(KsefApiError);
     expect((await getCertificate(db, offline, AT)).state).toBe("active");
     // Only here: no client needed; then a KSeF revocation is refused as already revoked here, before KSeF.
     expect((await revokeCertificate({ db, certificateId: offline, reason: "Unspecified", actor: "test", at: AT })).ksef).toBe("not-called");
-    expect((await failure(revokeCertificate({ db, certificateId: offline, reason: "Unspecified", actor: "test", at: AT, ksef: { client: () => never.client, signingCertificateId: auth, signer } }))).code).toBe("CONFLICT");
+    expect((await rejection(revokeCertificate({ db, certificateId: offline, reason: "Unspecified", actor: "test", at: AT, ksef: { client: () => never.client, signingCertificateId: auth, signer } }))).code).toBe("CONFLICT");
     expect(never.calls).toEqual([]);
   });
 });
