@@ -37,6 +37,12 @@ describe("ksef-certs (spawned)", () => {
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
+  it("ends quietly with its own exit code when the reader closes the pipe early (| head)", () => {
+    // `head -c 1` closes stdout after one byte while help is still being written: without the EPIPE handler node
+    // dies with an unhandled 'error' event and a stack trace on stderr.
+    const r = spawnSync("sh", ["-c", `"${process.execPath}" "${MAIN}" export --help | head -c 1 >/dev/null`], { encoding: "utf8", timeout: 30_000 });
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+  });
   it("reads the key password from stdin and exits 0 on a matching pair", () => {
     const r = cli(["pair-check", "--cert", "cert.crt", "--key", "enc.key", "--password-stdin"], `${fx.password}\n`);
     expect(r.stderr).toBe("");

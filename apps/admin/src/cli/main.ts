@@ -23,6 +23,12 @@ async function terminalPrompt(message: string): Promise<string> {
   }
 }
 
+// `ksef-certs cert list | head` closes the pipe early: that is the reader's choice, not a failure (as in `ls | head`).
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const io: CliIo = {
   stdin: process.stdin,
   stdinIsTTY: process.stdin.isTTY,

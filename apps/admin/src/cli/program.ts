@@ -45,7 +45,8 @@ function redactOptionValues(text: string): string {
  * @returns the root command, ready for `parseAsync(argv, { from: "user" })`
  */
 export function buildProgram(io: CliIo, state: RunState = { json: false, exitCode: EXIT_OK }): Command {
-  const width = Number(io.env["COLUMNS"]) > 40 ? Number(io.env["COLUMNS"]) : 100;
+  // Descriptions are written in lines of up to ~120 characters; a narrower default wrapped each of them a second time.
+  const width = Number(io.env["COLUMNS"]) > 40 ? Number(io.env["COLUMNS"]) : 120;
   const program = new Command("ksef-certs")
     .description(
       "Inspect, check, convert and create KSeF certificate files: .crt, .key (encrypted PKCS#8), .p12 and CSRs; and keep a\n" +

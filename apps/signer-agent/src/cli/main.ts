@@ -25,6 +25,12 @@ const stopSignal = new Promise<void>((resolve) => {
   });
 });
 
+// `ksef-signer status | head` closes the pipe early: that is the reader's choice, not a failure.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const io: CliIo = {
   stdin: process.stdin,
   stdinIsTTY: process.stdin.isTTY,
