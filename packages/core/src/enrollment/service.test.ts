@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { and, asc, eq } from "drizzle-orm";
-import { beforeAll, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { assertKeyMatchesCertificate, encryptPrivateKeyPem, generateKeyPair, parseCertificate, readPrivateKey, type KeyPair } from "../crypto/index.js";
 import { issueKsefLikeCertificate } from "../crypto/testing/index.js";
 import { isKsefCertsError } from "../errors.js";
@@ -16,7 +16,18 @@ import { unseal } from "../store/seal.js";
 import { auditLog, branches, certificates, companies, enrollments, operators, workstations } from "../store/schema.js";
 import { signXml } from "../xades/sign.js";
 import { FAKE_ENROLLMENT_DATA, FakeKsef, statusError, type FakeOp } from "./__fixtures__/fake-ksef.js";
-import { createEnrollmentService, createFolderHandoff, sealerFromMasterKey, type EnrollmentDeps, type EnrollmentHandoff, type EnrollmentProgress, type EnrollmentRequestInput } from "./index.js";
+import {
+  createEnrollmentService,
+  createFolderHandoff,
+  isEnrollmentProgressEvent,
+  sealerFromMasterKey,
+  type EnrollmentDeps,
+  type EnrollmentHandoff,
+  type EnrollmentProgress,
+  type EnrollmentProgressEvent,
+  type EnrollmentRequestInput,
+  type EnrollmentService,
+} from "./index.js";
 
 const T0 = Date.parse("2026-03-01T12:00:00Z");
 const DAY = 86_400_000;
@@ -117,8 +128,36 @@ async function world(db: Db): Promise<World> {
   return { db, companyId: company.id, branchId: branch.id, operatorId: operator.id, workstationId: ws.id, signingCertificateId: signing.id };
 }
 
-function service(w: World, fake: FakeKsef, timers: Timers, extra: Partial<EnrollmentDeps> = {}, events: EnrollmentProgress[] = []) {
-  return createEnrollmentService({
+/** Every progress event and every run's stop reason of every test here, checked against the event table after them all. */
+const reported: { readonly enrollmentId: string; readonly message: string; readonly event: EnrollmentProgressEvent | undefined; readonly from: "progress" | "run" }[] = [];
+
+afterAll(() => {
+  expect(reported.length).toBeGreaterThan(0);
+  const templates = new Map<string, Set<string>>();
+  for (const r of reported) {
+    const what = `${r.message} → ${JSON.stringify(r.event)}`;
+    expect(isEnrollmentProgressEvent(r.event), what).toBe(true);
+    if (r.event === undefined) continue;
+    // The params are the values the English sentence states; each progress kind is one sentence whatever the values
+    // (a run's `message` is the bare reason, so only progress sentences count as templates).
+    let template = r.message.split(r.enrollmentId).join("{enrollmentId}");
+    for (const [name, value] of Object.entries(r.event.params).sort(([, a], [, b]) => String(b).length - String(a).length)) {
+      expect(template, what).toContain(String(value));
+      template = template.split(String(value)).join(`{${name}}`);
+    }
+    if (r.from === "progress") templates.set(r.event.kind, (templates.get(r.event.kind) ?? new Set()).add(template));
+  }
+  for (const [kind, forms] of templates) expect([...forms], kind).toHaveLength(1);
+  const sentences = [...templates.values()].map((forms) => [...forms][0]);
+  expect(new Set(sentences).size).toBe(sentences.length);
+  // The scenarios below take these steps; a kind missing here means a step lost its event.
+  for (const kind of ["enrollment.requested", "key.generated", "handoff.published", "handoff.renewing", "ksef.authenticating", "ksef.authenticated", "ksef.enrollmentAccepted", "certificate.issued", "certificate.stored", "certificate.storeBlocked", "key.discarded", "ksef.enrollmentCancelled", "run.retrying", "enrollment.failed", "password.needed"]) {
+    expect(reported.map((r) => r.event?.kind)).toContain(kind);
+  }
+});
+
+function service(w: World, fake: FakeKsef, timers: Timers, extra: Partial<EnrollmentDeps> = {}, events: EnrollmentProgress[] = []): EnrollmentService {
+  const s = createEnrollmentService({
     db: w.db,
     client: () => fake,
     now: timers.now,
@@ -130,9 +169,28 @@ function service(w: World, fake: FakeKsef, timers: Timers, extra: Partial<Enroll
     sealer,
     reconcileGraceMs: 30_000,
     reconcilePollMs: 10_000,
-    onProgress: (e) => events.push(e),
+    onProgress: (e) => {
+      events.push(e);
+      reported.push({ ...e, from: "progress" });
+    },
     ...extra,
   });
+  const stopped = (r: Awaited<ReturnType<EnrollmentService["run"]>>): void => {
+    if (r.message !== undefined) reported.push({ enrollmentId: r.enrollment.id, message: r.message, event: r.event, from: "run" });
+  };
+  return {
+    ...s,
+    run: async (id, options) => {
+      const r = await s.run(id, options);
+      stopped(r);
+      return r;
+    },
+    resumeAll: async (options) => {
+      const rs = await s.resumeAll(options);
+      rs.forEach(stopped);
+      return rs;
+    },
+  };
 }
 
 function offlineForOperator(w: World, extra: Partial<EnrollmentRequestInput> = {}): EnrollmentRequestInput {

@@ -34,6 +34,7 @@ import { seal, unseal } from "../store/seal.js";
 import { branches, certificates, companies, enrollments, workstations } from "../store/schema.js";
 import type { XadesSigner } from "../xades/template.js";
 import { signAuthTokenRequest } from "../xades/sign.js";
+import { enrollmentEvent, type EnrollmentEventKind, type EnrollmentEventParams, type EnrollmentProgressEvent } from "./events.js";
 import { FINAL_ENROLLMENT_STATES, SENT_ENROLLMENT_STATES, type EnrollmentState } from "./states.js";
 
 /** A stored enrollment row, secrets included (encrypted key, sealed password and session). */
@@ -99,7 +100,10 @@ export interface EnrollmentProgress {
   readonly enrollmentId: string;
   /** The enrollment state when the message was written. */
   readonly state: string;
+  /** The step in English, for the CLI and logs; a UI should say {@link EnrollmentProgress.event} in its own language instead. */
   readonly message: string;
+  /** The same step, machine-readable: one of the kinds of `ENROLLMENT_EVENTS` with the values `message` states. */
+  readonly event: EnrollmentProgressEvent;
 }
 
 /** What the enrollment service needs; only `db` and `client` are required. */
@@ -209,8 +213,10 @@ export interface EnrollmentSummary {
 export interface EnrollmentRunResult {
   readonly outcome: EnrollmentOutcome;
   readonly enrollment: EnrollmentSummary;
-  /** Why it stopped, for `waiting`/`blocked`/`retry`/`failed`. */
+  /** Why it stopped, for `waiting`/`blocked`/`retry`/`failed` (English). */
   readonly message?: string;
+  /** The same reason, machine-readable; set whenever `message` is. */
+  readonly event?: EnrollmentProgressEvent;
   /** The error behind a `blocked`, `retry` or `failed` outcome. */
   readonly error?: KsefCertsError;
 }
@@ -297,16 +303,29 @@ const MAX_RECONCILE_PAGES = 20;
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
+/** A step's report: the machine-readable event and its English sentence. */
+interface Said {
+  readonly event: EnrollmentProgressEvent;
+  readonly message: string;
+}
+
+/** A step's report, typing `params` by `kind`. */
+function said<K extends EnrollmentEventKind>(kind: K, params: EnrollmentEventParams[K], message: string): Said {
+  return { event: enrollmentEvent(kind, params), message };
+}
+
 /** A stop that is not a failure: `run` returns it as its outcome. */
 class Stop extends Error {
+  readonly event: EnrollmentProgressEvent;
   constructor(
     readonly outcome: "waiting" | "blocked" | "retry",
-    message: string,
+    report: Said,
     readonly error?: KsefCertsError,
     /** The row as it was left, when the stop changed it. */
     readonly row?: EnrollmentRow,
   ) {
-    super(message);
+    super(report.message);
+    this.event = report.event;
   }
 }
 
@@ -432,9 +451,9 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
   const maxRenewals = deps.maxChallengeRenewals ?? 5;
   const poll = deps.pollOptions ?? {};
 
-  function progress(row: EnrollmentRow, message: string): void {
+  function progress(row: EnrollmentRow, report: Said): void {
     try {
-      deps.onProgress?.({ enrollmentId: row.id, state: row.state, message });
+      deps.onProgress?.({ enrollmentId: row.id, state: row.state, message: report.message, event: report.event });
     } catch {
       // A broken progress printer must not break an enrollment.
     }
@@ -456,7 +475,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     to: EnrollmentState,
     patch: Partial<typeof enrollments.$inferInsert>,
     ctx: { readonly actor: string },
-    message: string,
+    report: Said,
     action = "enrollment.state",
     extra?: (tx: Db) => Promise<Partial<typeof enrollments.$inferInsert>>,
   ): Promise<EnrollmentRow> {
@@ -476,12 +495,12 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
         entityType: "enrollment",
         entityId: row.id,
         before: summarizeEnrollment(row),
-        after: { ...summarizeEnrollment(next), message },
+        after: { ...summarizeEnrollment(next), message: report.message },
         at,
       });
       return next;
     });
-    progress(updated, message);
+    progress(updated, report);
     return updated;
   }
 
@@ -563,7 +582,10 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
       return inserted;
     });
     passwords.set(id, input.keyPassword);
-    progress(row, `Enrollment of "${row.name}" (${row.certificateType}, ${row.environment}) requested.`);
+    progress(
+      row,
+      said("enrollment.requested", { name: row.name, certificateType: row.certificateType, environment: row.environment }, `Enrollment of "${row.name}" (${row.certificateType}, ${row.environment}) requested.`),
+    );
     return summarizeEnrollment(row);
   }
 
@@ -651,7 +673,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
   function needPassword(row: EnrollmentRow, ctx: RunContext): string {
     const password = passwordFor(row, ctx);
     if (password === undefined) {
-      throw new Stop("waiting", `The key password of enrollment ${row.id} is needed to continue; run it again with the password.`);
+      throw new Stop("waiting", said("password.needed", {}, `The key password of enrollment ${row.id} is needed to continue; run it again with the password.`));
     }
     return password;
   }
@@ -663,7 +685,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     try {
       ctx.privateKey = (await readPrivateKey(row.keyFile, { password })).key;
     } catch (err) {
-      if (isKsefCertsError(err, "WRONG_PASSWORD")) throw new Stop("waiting", `The password given does not open the key of enrollment ${row.id}; run it again with the right one.`, err);
+      if (isKsefCertsError(err, "WRONG_PASSWORD")) throw new Stop("waiting", said("password.wrong", {}, `The password given does not open the key of enrollment ${row.id}; run it again with the right one.`), err);
       throw err;
     }
     return ctx.privateKey;
@@ -749,7 +771,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
           keepState ? (row.state as EnrollmentState) : "authenticating",
           { challenge: ch.challenge, challengeExpiresAt: new Date(now().getTime() + CHALLENGE_LIFETIME_MS), handoffFile: null, authReferenceNumber: null },
           ctx,
-          "Signing in to KSeF with the held Authentication certificate.",
+          said("ksef.signingInWithCertificate", {}, "Signing in to KSeF with the held Authentication certificate."),
         );
         const input: AuthTokenRequestInput = { challenge: ch.challenge, contextIdentifier, subjectIdentifierType: "certificateSubject" };
         signed = await signAuthTokenRequest(input, await deps.signerFor(certificateId), { signingTime: now() });
@@ -771,7 +793,8 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
           expiresAt = row.challengeExpiresAt;
           // Rebuilt, not stored: the request is a pure function of challenge and context, so the bytes are the published ones.
           xml = utf8.encode(buildAuthTokenRequest({ challenge, contextIdentifier, subjectIdentifierType: "certificateSubject" }));
-          progress(row, `Still waiting for the signed ${row.handoffFile ?? "auth.xml"} (until ${expiresAt.toISOString()}).`);
+          const file = row.handoffFile ?? "auth.xml";
+          progress(row, said("handoff.stillWaiting", { file, expiresAt: expiresAt.toISOString() }, `Still waiting for the signed ${file} (until ${expiresAt.toISOString()}).`));
         } else {
           const ch = await client.challenge(signal);
           challenge = ch.challenge;
@@ -782,10 +805,10 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
             { challenge, challengeExpiresAt: expiresAt, handoffFile: null, authReferenceNumber: null },
             ctx,
             renewals > 0
-              ? "The previous auth.xml expired unsigned (a KSeF challenge lasts 10 minutes); a new one is being written — sign the new file."
+              ? said("handoff.renewing", {}, "The previous auth.xml expired unsigned (a KSeF challenge lasts 10 minutes); a new one is being written — sign the new file.")
               : keepState
-                ? "The KSeF session of this enrollment is gone; a new auth.xml is being written — sign it to continue."
-                : "Writing auth.xml for signing with Profil Zaufany.",
+                ? said("handoff.reauthenticating", {}, "The KSeF session of this enrollment is gone; a new auth.xml is being written — sign it to continue.")
+                : said("handoff.writing", {}, "Writing auth.xml for signing with Profil Zaufany."),
           );
           xml = utf8.encode(buildAuthTokenRequest({ challenge, contextIdentifier, subjectIdentifierType: "certificateSubject" }));
           const { file } = await handoff.publish({ enrollmentId: row.id, workstationId, challenge, xml, expiresAt, contextIdentifier });
@@ -794,14 +817,21 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
             row.state as EnrollmentState,
             { handoffFile: file },
             ctx,
-            `auth.xml is in ${file}: sign it on the gov.pl page (Profil Zaufany) and put the signed file in the inbox folder before ${expiresAt.toISOString()}.`,
+            said(
+              "handoff.published",
+              { file, expiresAt: expiresAt.toISOString() },
+              `auth.xml is in ${file}: sign it on the gov.pl page (Profil Zaufany) and put the signed file in the inbox folder before ${expiresAt.toISOString()}.`,
+            ),
           );
         }
         signed = await awaitSigned(row, { challenge, expiresAt, workstationId, xml, file: row.handoffFile ?? "", contextIdentifier }, ctx);
         if (signed === undefined) {
           renewals++;
           if (renewals > maxRenewals) {
-            throw new Stop("waiting", `No signed auth.xml arrived for ${renewals} challenges in a row; run the enrollment again when the person is ready to sign.`);
+            throw new Stop(
+              "waiting",
+              said("handoff.abandoned", { challenges: renewals }, `No signed auth.xml arrived for ${renewals} challenges in a row; run the enrollment again when the person is ready to sign.`),
+            );
           }
           continue;
         }
@@ -813,13 +843,19 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
       } catch (err) {
         if (row.authMethod === "handoff" && err instanceof KsefApiError && err.ksefCodes.includes(21111) && renewals < maxRenewals) {
           renewals++;
-          progress(row, "KSeF says the challenge of the signed file is no longer valid; a new auth.xml follows.");
-          row = await save(row, row.state as EnrollmentState, { challengeExpiresAt: now() }, ctx, "Challenge refused by KSeF (21111).");
+          progress(row, said("handoff.challengeInvalid", {}, "KSeF says the challenge of the signed file is no longer valid; a new auth.xml follows."));
+          row = await save(row, row.state as EnrollmentState, { challengeExpiresAt: now() }, ctx, said("handoff.challengeRefused", {}, "Challenge refused by KSeF (21111)."));
           continue;
         }
         throw err;
       }
-      row = await save(row, row.state as EnrollmentState, { authReferenceNumber: init.referenceNumber }, ctx, `KSeF is checking the signature (authentication ${init.referenceNumber}).`);
+      row = await save(
+        row,
+        row.state as EnrollmentState,
+        { authReferenceNumber: init.referenceNumber },
+        ctx,
+        said("ksef.authenticating", { referenceNumber: init.referenceNumber }, `KSeF is checking the signature (authentication ${init.referenceNumber}).`),
+      );
       await client.waitForAuthentication(init.referenceNumber, init.authenticationToken.token, { ...signal, ...poll });
       const tokens = await client.redeemToken(init.authenticationToken.token, signal);
       ctx.session = newSession(tokens, client);
@@ -827,7 +863,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
         deps.sealer === undefined
           ? null
           : deps.sealer.seal(utf8.encode(JSON.stringify({ refreshToken: tokens.refreshToken.token, validUntil: tokens.refreshToken.validUntil })), enrollmentSessionAad(row.id));
-      return save(row, keepState ? (row.state as EnrollmentState) : "authenticated", { sealedSession }, ctx, "Signed in to KSeF.");
+      return save(row, keepState ? (row.state as EnrollmentState) : "authenticated", { sealedSession }, ctx, said("ksef.authenticated", {}, "Signed in to KSeF."));
     }
   }
 
@@ -850,7 +886,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
         try {
           await session.accessToken(ctx.signal === undefined ? {} : { signal: ctx.signal });
           ctx.session = session;
-          progress(start, "Continuing with the stored KSeF session.");
+          progress(start, said("ksef.sessionResumed", {}, "Continuing with the stored KSeF session."));
           return { row: start, session };
         } catch (err) {
           // 401/403: KSeF ended the session; anything else is a real fault.
@@ -858,14 +894,14 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
         }
       }
     }
-    progress(start, "No usable KSeF session for this enrollment; signing in again.");
+    progress(start, said("ksef.sessionMissing", {}, "No usable KSeF session for this enrollment; signing in again."));
     let row: EnrollmentRow;
     try {
       row = await authenticate(start, ctx);
     } catch (err) {
       if (err instanceof KsefCertsError && !err.retryable && SENT_ENROLLMENT_STATES.includes(start.state as EnrollmentState) && err.details["concurrent"] !== true) {
         // KSeF already has the enrollment: a failed sign-in must not end it, or its reference would be dropped.
-        throw new Stop("blocked", `Signing in to KSeF failed, so enrollment ${start.id} cannot be followed up now: ${err.message}`, err);
+        throw new Stop("blocked", said("ksef.signInFailed", { reason: err.message }, `Signing in to KSeF failed, so enrollment ${start.id} cannot be followed up now: ${err.message}`), err);
       }
       throw err;
     }
@@ -880,7 +916,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     const keys = await generateKeyPair("EC-P256");
     const keyFile = utf8.encode(await encryptPrivateKeyPem(keys.privateKey, password));
     const publicKeySpki = new Uint8Array(keys.publicKey.export({ type: "spki", format: "der" }));
-    const next = await save(row, "key_generated", { keyFile, publicKeySpki, csrDer: null }, ctx, "New EC P-256 key generated and stored encrypted.");
+    const next = await save(row, "key_generated", { keyFile, publicKeySpki, csrDer: null }, ctx, said("key.generated", {}, "New EC P-256 key generated and stored encrypted."));
     ctx.privateKey = keys.privateKey;
     return next;
   }
@@ -901,7 +937,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     const data = await client.enrollmentData(session, signal);
     const csrDer = await createCsr(data, keyPairOf(key));
     const submittedAt = now();
-    row = await save(row, "submitting", { csrDer, submittedAt }, ctx, "Sending the certificate request to KSeF.");
+    row = await save(row, "submitting", { csrDer, submittedAt }, ctx, said("ksef.submitting", {}, "Sending the certificate request to KSeF."));
     const body = {
       certificateName: row.name,
       certificateType: row.certificateType,
@@ -909,7 +945,13 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
       ...(row.validFrom === null ? {} : { validFrom: row.validFrom.toISOString() }),
     };
     const res = await client.enrollCertificate(session, body, signal);
-    return save(row, "submitted", { ksefReferenceNumber: res.referenceNumber }, ctx, `KSeF accepted the certificate request (${res.referenceNumber}).`);
+    return save(
+      row,
+      "submitted",
+      { ksefReferenceNumber: res.referenceNumber },
+      ctx,
+      said("ksef.enrollmentAccepted", { referenceNumber: res.referenceNumber }, `KSeF accepted the certificate request (${res.referenceNumber}).`),
+    );
   }
 
   /** `submitting` after a crash or an unknown outcome: find the certificate of this key in KSeF, or discard the key. */
@@ -922,12 +964,12 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     for (;;) {
       const found = spki === undefined ? undefined : await findIssued(client, session, row, spki, submittedAt, ctx);
       if (found !== undefined) {
-        progress(row, `KSeF already issued certificate ${found.serial} for this key; adopting it.`);
+        progress(row, said("certificate.found", { serialNumber: found.serial }, `KSeF already issued certificate ${found.serial} for this key; adopting it.`));
         return complete(row, found.der, found.serial, ctx);
       }
       const left = deadline - now().getTime();
       if (left <= 0) break;
-      progress(row, "KSeF shows no certificate for this key yet; checking again shortly.");
+      progress(row, said("certificate.notFoundYet", {}, "KSeF shows no certificate for this key yet; checking again shortly."));
       await sleep(Math.min(reconcilePollMs, left), ctx.signal);
     }
     ctx.privateKey = undefined;
@@ -936,7 +978,11 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
       "requested",
       { keyFile: null, publicKeySpki: null, csrDer: null, submittedAt: null, certificateSerialNumber: null },
       ctx,
-      "It is unknown whether KSeF got the certificate request and KSeF shows no certificate for this key: the key is discarded and a new one will be enrolled, so no key is ever enrolled twice.",
+      said(
+        "key.discarded",
+        {},
+        "It is unknown whether KSeF got the certificate request and KSeF shows no certificate for this key: the key is discarded and a new one will be enrolled, so no key is ever enrolled twice.",
+      ),
       "enrollment.key_discarded",
     );
   }
@@ -983,7 +1029,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     if (serial === null) {
       const ref = row.ksefReferenceNumber;
       if (ref === null) throw new KsefCertsError("INTERNAL", `Enrollment ${row.id} is submitted without a KSeF reference number.`);
-      progress(row, `Waiting for KSeF to issue the certificate (${ref}).`);
+      progress(row, said("ksef.awaitingCertificate", { referenceNumber: ref }, `Waiting for KSeF to issue the certificate (${ref}).`));
       let done;
       try {
         done = await client.waitForEnrollment(session, ref, { ...signal, ...poll });
@@ -996,14 +1042,14 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
             "requested",
             { keyFile: null, publicKeySpki: null, csrDer: null, submittedAt: null, ksefReferenceNumber: null },
             ctx,
-            `KSeF cancelled enrollment ${ref} (550); the key is discarded and the certificate will be requested again with a new key.`,
+            said("ksef.enrollmentCancelled", { referenceNumber: ref }, `KSeF cancelled enrollment ${ref} (550); the key is discarded and the certificate will be requested again with a new key.`),
             "enrollment.key_discarded",
           );
         }
         throw err;
       }
       serial = done.certificateSerialNumber;
-      row = await save(row, "submitted", { certificateSerialNumber: serial }, ctx, `KSeF issued certificate ${serial}.`);
+      row = await save(row, "submitted", { certificateSerialNumber: serial }, ctx, said("certificate.issued", { serialNumber: serial }, `KSeF issued certificate ${serial}.`));
     }
     const res = await client.retrieveCertificates(session, [serial], signal);
     const item = res.certificates.find((c) => c.certificateSerialNumber.toUpperCase() === serial.toUpperCase()) ?? res.certificates[0];
@@ -1040,7 +1086,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
         "completed",
         { certificateSerialNumber: serial, certificateId, sealedSession: null, failureCode: null, failureReason: null },
         ctx,
-        `Certificate ${serial} stored as ${row.mode}.`,
+        said("certificate.stored", { serialNumber: serial, mode: row.mode }, `Certificate ${serial} stored as ${row.mode}.`),
         "enrollment.state",
         async (tx) => {
           await recordCertificate(
@@ -1073,7 +1119,12 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
           .set({ certificateSerialNumber: serial, failureReason: reasonOf(err), updatedAt: now() })
           .where(and(eq(enrollments.id, row.id), eq(enrollments.state, row.state)))
           .returning();
-        throw new Stop("blocked", `KSeF issued certificate ${serial}, but the registry cannot store it yet: ${err.message}`, err, kept);
+        throw new Stop(
+          "blocked",
+          said("certificate.storeBlocked", { serialNumber: serial, reason: err.message }, `KSeF issued certificate ${serial}, but the registry cannot store it yet: ${err.message}`),
+          err,
+          kept,
+        );
       }
       throw err;
     }
@@ -1103,7 +1154,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
   async function fail(id: string, err: KsefCertsError, ctx: RunContext): Promise<EnrollmentRow> {
     const row = await load(id);
     if (FINAL_ENROLLMENT_STATES.includes(row.state as EnrollmentState)) return row;
-    const next = await save(row, "failed", { failureCode: failureCodeOf(err), failureReason: reasonOf(err), sealedSession: null }, ctx, `Enrollment failed: ${err.message}`, "enrollment.fail");
+    const next = await save(row, "failed", { failureCode: failureCodeOf(err), failureReason: reasonOf(err), sealedSession: null }, ctx, said("enrollment.failed", { reason: err.message }, `Enrollment failed: ${err.message}`), "enrollment.fail");
     passwords.delete(id);
     return next;
   }
@@ -1114,7 +1165,10 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     }
     let row = await load(enrollmentId);
     if (row.state === "completed") return { outcome: "completed", enrollment: summarizeEnrollment(row) };
-    if (row.state === "failed") return { outcome: "failed", enrollment: summarizeEnrollment(row), ...(row.failureReason === null ? {} : { message: row.failureReason }) };
+    if (row.state === "failed") {
+      const reason = row.failureReason;
+      return { outcome: "failed", enrollment: summarizeEnrollment(row), ...(reason === null ? {} : { message: reason, event: enrollmentEvent("enrollment.failed", { reason }) }) };
+    }
     running.add(enrollmentId);
     const ctx: RunContext = { actor: options.actor ?? "system", signal: options.signal, keyPassword: options.keyPassword, session: undefined, privateKey: undefined };
     try {
@@ -1131,18 +1185,19 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
         } catch (err) {
           if (err instanceof Stop) {
             const latest = err.row ?? (await load(enrollmentId));
-            if (err.outcome !== "blocked") progress(latest, err.message);
-            return { outcome: err.outcome, enrollment: summarizeEnrollment(latest), message: err.message, ...(err.error === undefined ? {} : { error: err.error }) };
+            if (err.outcome !== "blocked") progress(latest, { event: err.event, message: err.message });
+            return { outcome: err.outcome, enrollment: summarizeEnrollment(latest), message: err.message, event: err.event, ...(err.error === undefined ? {} : { error: err.error }) };
           }
           if (isAborted(ctx.signal)) throw err;
           if (!(err instanceof KsefCertsError) || err.details["concurrent"] === true) throw err;
           const latest = await load(enrollmentId);
           if (err.retryable) {
-            progress(latest, `Stopped by a passing fault, to be retried: ${err.message}`);
-            return { outcome: "retry", enrollment: summarizeEnrollment(latest), message: err.message, error: err };
+            const retrying = said("run.retrying", { reason: err.message }, `Stopped by a passing fault, to be retried: ${err.message}`);
+            progress(latest, retrying);
+            return { outcome: "retry", enrollment: summarizeEnrollment(latest), message: err.message, event: retrying.event, error: err };
           }
           const failed = await fail(enrollmentId, err, ctx);
-          return { outcome: "failed", enrollment: summarizeEnrollment(failed), message: err.message, error: err };
+          return { outcome: "failed", enrollment: summarizeEnrollment(failed), message: err.message, event: enrollmentEvent("enrollment.failed", { reason: err.message }), error: err };
         }
       }
       throw new KsefCertsError("INTERNAL", `Enrollment ${enrollmentId} did not settle within ${MAX_STEPS} steps.`);
