@@ -7,10 +7,12 @@
 import { EventEmitter, on } from "node:events";
 import {
   createEnrollmentService,
+  enrollmentStateEvent,
   FINAL_ENROLLMENT_STATES,
   sealerFromMasterKey,
   type EnrollmentHandoff,
   type EnrollmentKsefClient,
+  type EnrollmentProgressEvent,
   type EnrollmentRequestInput,
   type EnrollmentRunResult,
   type EnrollmentService,
@@ -27,7 +29,10 @@ import { heldSigner } from "./signing.js";
 export interface EnrollmentEvent {
   readonly enrollmentId: string;
   readonly state: string;
+  /** The step in English (as the core wrote it; logs, older clients). */
   readonly message: string;
+  /** The same step, machine-readable (core `ENROLLMENT_EVENTS`): what a UI says in its own language. */
+  readonly event: EnrollmentProgressEvent;
   /** ISO 8601. */
   readonly at: string;
   /** Set while a person must sign auth.xml at a workstation. */
@@ -95,11 +100,12 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
     ...(options.pollOptions === undefined ? {} : { pollOptions: options.pollOptions }),
     signerFor: (certificateId) => heldSigner(options.db, certificateId, { masterKey, hint: "Import the signing certificate with its password sealed, or use the hand-off." }),
     onProgress: (p) => {
-      void eventOf(p.enrollmentId, p.message).then((e) => emitter.emit(p.enrollmentId, e), () => undefined);
+      publish(p.enrollmentId, { message: p.message, event: p.event });
     },
   });
 
-  async function eventOf(enrollmentId: string, message?: string): Promise<EnrollmentEvent> {
+  /** The event of `enrollmentId` as it stands now, reporting `step` (default: the state itself). */
+  async function eventOf(enrollmentId: string, step?: { readonly message: string; readonly event: EnrollmentProgressEvent }): Promise<EnrollmentEvent> {
     const e = await service.get(enrollmentId);
     let handoff: EnrollmentEvent["handoff"];
     if (e.state === "awaiting_signature" && e.workstationId !== null) {
@@ -111,18 +117,20 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
         fileName: e.handoffFile === null ? null : (e.handoffFile.split(/[\\/]/).pop() ?? null),
       };
     }
+    const said = step ?? enrollmentStateEvent(e);
     return {
       enrollmentId,
       state: e.state,
-      message: message ?? (e.failureReason ?? `State ${e.state}.`),
+      message: said.message,
+      event: said.event,
       at: options.clock().toISOString(),
       ...(handoff === undefined ? {} : { handoff }),
       final: (FINAL_ENROLLMENT_STATES as readonly string[]).includes(e.state),
     };
   }
 
-  function publish(enrollmentId: string, message?: string): void {
-    void eventOf(enrollmentId, message).then((e) => emitter.emit(enrollmentId, e), () => undefined);
+  function publish(enrollmentId: string, step?: { readonly message: string; readonly event: EnrollmentProgressEvent }): void {
+    void eventOf(enrollmentId, step).then((e) => emitter.emit(enrollmentId, e), () => undefined);
   }
 
   function kick(enrollmentId: string, actor = "system", attempt = 0): void {
@@ -137,7 +145,7 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
         running.delete(enrollmentId);
       }
       if (result === undefined) return;
-      publish(enrollmentId, result.message);
+      publish(enrollmentId, result.message === undefined || result.event === undefined ? undefined : { message: result.message, event: result.event });
       options.logger?.info({ enrollmentId, outcome: result.outcome, state: result.enrollment.state }, "enrollment run stopped");
       if (result.outcome === "retry" && attempt < delays.length && !abort.signal.aborted) {
         const timer = setTimeout(() => {

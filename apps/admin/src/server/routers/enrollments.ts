@@ -120,7 +120,7 @@ export const enrollmentsRouter = router({
     await requireEntity(ctx, "enrollment", input.id, "read");
     return enrollmentView(await runnerOf(ctx.services).service.get(input.id));
   }),
-  /** `{ id }` → SSE events `{ state, message, at, handoff?, final }`: the current state first, then each change, until a final state. */
+  /** `{ id }` → SSE events `{ state, message, event: { kind, params }, at, handoff?, final }`: the current state first, then each change, until a final state. */
   watch: authedProcedure.input(z.object({ id })).subscription(async function* ({ ctx, input, signal }) {
     // A generator's errors bypass the mapping middleware: map the refusal here.
     try {

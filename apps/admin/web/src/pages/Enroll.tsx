@@ -219,7 +219,7 @@ export function EnrollmentStatusPage(): ReactNode {
       <ol aria-label={t("enroll.status")} className="events">
         {events.map((e, i) => (
           <li key={`${e.at}-${String(i)}`}>
-            <time dateTime={e.at}>{formatDate(locale, e.at, true)}</time> <strong>{stateLabel(t, e.state)}</strong> <EventLine state={e.state} message={e.message} />
+            <time dateTime={e.at}>{formatDate(locale, e.at, true)}</time> <strong>{stateLabel(t, e.state)}</strong> <EventLine event={e} />
           </li>
         ))}
       </ol>
@@ -227,10 +227,10 @@ export function EnrollmentStatusPage(): ReactNode {
   );
 }
 
-/** One progress sentence in the UI language; the server's own words stay as a detail when not rewritten. */
-function EventLine({ state, message }: { readonly state: string; readonly message: string }): ReactNode {
+/** One progress sentence in the UI language, said from the event's kind; the server's English words (an error's text) as a detail. */
+function EventLine({ event }: { readonly event: WatchEvent }): ReactNode {
   const i18n = useI18n();
-  const { text, detail } = eventText(i18n, state, message);
+  const { text, detail } = eventText(i18n, event);
   return (
     <>
       <span>{text}</span>

@@ -1,45 +1,27 @@
 /**
- * Enrollment progress in the UI language. The server's watch events carry a state and an English sentence
- * written by the core enrollment service (packages/core/src/enrollment/service.ts); each known sentence is
- * recognised here and rewritten from the dictionary with its file paths, reference numbers, serials and
- * times carried over. A sentence this table does not know stays visible as a secondary detail, so nothing
- * the server said is lost.
+ * Enrollment progress in the UI language. The server's watch events carry, beside the core's English
+ * sentence, a machine-readable event (`event.kind` from core `ENROLLMENT_EVENTS` and its params); each kind
+ * maps here to a dictionary sentence (Polish and English in `i18n.ts`) with its file paths, reference numbers,
+ * serials and times filled in. The table is typed by kind, so a kind the core adds fails to compile until it is
+ * given a sentence. An event without `event` (an older server) shows the state with the server's words as a detail.
  */
+import type { EnrollmentEventKind, EnrollmentEventParams, EnrollmentProgressEvent } from "@ksef-certs/core/enrollment";
 import { formatDate, type I18n, type MessageKey } from "../i18n";
 
-/** A progress line: the sentence to show and, when it could not be rewritten, the server's own words. */
+/** A progress line: the sentence to show and, where the server gave one, its own English words as a detail. */
 export interface EventText {
   readonly text: string;
   readonly detail?: string;
 }
 
-type Params = Readonly<Record<string, string>>;
+type Fmt = Pick<I18n, "t" | "locale">;
 
-/** Server sentence → dictionary key; named groups become the key's parameters (`at` is a date-time). */
-const PATTERNS: readonly (readonly [RegExp, MessageKey])[] = [
-  [/^Enrollment of "(?<name>.*)" \((?<type>\w+), (?<environment>\w+)\) requested\.$/, "ev.requested"],
-  [/^New EC P-256 key generated and stored encrypted\.$/, "ev.keyGenerated"],
-  [/^Signing in to KSeF with the held Authentication certificate\.$/, "ev.signingInWithCertificate"],
-  [/^The previous auth\.xml expired unsigned/, "ev.previousExpired"],
-  [/^The KSeF session of this enrollment is gone;/, "ev.sessionGone"],
-  [/^Writing auth\.xml for signing with Profil Zaufany\.$/, "ev.writingAuthXml"],
-  [/^auth\.xml is in (?<file>.+): sign it on the gov\.pl page \(Profil Zaufany\) and put the signed file in the inbox folder before (?<at>\S+)\.$/, "ev.authXmlAt"],
-  [/^Still waiting for the signed (?<file>.+) \(until (?<at>\S+)\)\.$/, "ev.stillWaiting"],
-  [/^KSeF says the challenge of the signed file is no longer valid;/, "ev.challengeInvalid"],
-  [/^Challenge refused by KSeF \(21111\)\.$/, "ev.challengeRefused"],
-  [/^KSeF is checking the signature \(authentication (?<ref>[^)]+)\)\.$/, "ev.checkingSignature"],
-  [/^Signed in to KSeF\.$/, "ev.signedIn"],
-  [/^Continuing with the stored KSeF session\.$/, "ev.sessionContinues"],
-  [/^No usable KSeF session for this enrollment; signing in again\.$/, "ev.signInAgain"],
-  [/^Sending the certificate request to KSeF\.$/, "ev.sending"],
-  [/^KSeF accepted the certificate request \((?<ref>[^)]+)\)\.$/, "ev.accepted"],
-  [/^KSeF already issued certificate (?<serial>\S+) for this key; adopting it\.$/, "ev.adopting"],
-  [/^KSeF shows no certificate for this key yet;/, "ev.notYet"],
-  [/^Waiting for KSeF to issue the certificate \((?<ref>[^)]+)\)\.$/, "ev.waitingIssue"],
-  [/^KSeF cancelled enrollment (?<ref>\S+) \(550\);/, "ev.cancelled"],
-  [/^KSeF issued certificate (?<serial>\S+)\.$/, "ev.issued"],
-  [/^Certificate (?<serial>\S+) stored as (?<mode>current|queued)\.$/, "ev.stored"],
-];
+/** How one kind is said: the dictionary sentence, its placeholders from the params, and an English detail (error text) if any. */
+interface Rule<K extends EnrollmentEventKind> {
+  readonly key: MessageKey;
+  readonly params?: (p: EnrollmentEventParams[K], i18n: Fmt) => Readonly<Record<string, string | number>>;
+  readonly detail?: (p: EnrollmentEventParams[K]) => string;
+}
 
 const STATES: readonly string[] = ["requested", "key_generated", "authenticating", "awaiting_signature", "authenticated", "submitting", "submitted", "completed", "failed"];
 
@@ -52,31 +34,77 @@ export function stateLabel(t: I18n["t"], state: string): string {
   return STATES.includes(state) ? t(`enroll.state.${state}` as MessageKey) : state;
 }
 
-function localise(i18n: Pick<I18n, "t" | "locale">, groups: Params): Params {
-  const out: Record<string, string> = { ...groups };
-  if (groups["at"] !== undefined) out["at"] = formatDate(i18n.locale, groups["at"], true);
-  if (groups["type"] === "Authentication" || groups["type"] === "Offline") out["type"] = i18n.t(`type.${groups["type"]}`);
-  if (groups["environment"] === "test" || groups["environment"] === "demo" || groups["environment"] === "production") out["environment"] = i18n.t(`env.${groups["environment"]}`);
-  if (groups["mode"] === "current" || groups["mode"] === "queued") out["mode"] = i18n.t(`mode.${groups["mode"]}`);
-  return out;
+/** A known enum value in the UI language, else as it comes. */
+function label(i18n: Fmt, prefix: "type" | "env" | "mode", value: string, known: readonly string[]): string {
+  return known.includes(value) ? i18n.t(`${prefix}.${value}` as MessageKey) : value;
+}
+
+const at = (p: { readonly file: string; readonly expiresAt: string }, i18n: Fmt): Readonly<Record<string, string>> => ({ file: p.file, at: formatDate(i18n.locale, p.expiresAt, true) });
+const ref = (p: { readonly referenceNumber: string }): Readonly<Record<string, string>> => ({ ref: p.referenceNumber });
+const serial = (p: { readonly serialNumber: string }): Readonly<Record<string, string>> => ({ serial: p.serialNumber });
+const reason = (p: { readonly reason: string }): string => p.reason;
+
+/** Every event kind's sentence. */
+const RULES: { readonly [K in EnrollmentEventKind]: Rule<K> } = {
+  "enrollment.requested": {
+    key: "ev.requested",
+    params: (p, i18n) => ({
+      name: p.name,
+      type: label(i18n, "type", p.certificateType, ["Authentication", "Offline"]),
+      environment: label(i18n, "env", p.environment, ["test", "demo", "production"]),
+    }),
+  },
+  "enrollment.state": { key: "ev.state", params: (p, i18n) => ({ state: stateLabel(i18n.t, p.state) }) },
+  "enrollment.failed": { key: "ev.failed", detail: reason },
+  "run.retrying": { key: "ev.retry", detail: reason },
+  "password.needed": { key: "ev.passwordNeeded" },
+  "password.wrong": { key: "ev.passwordWrong" },
+  "key.generated": { key: "ev.keyGenerated" },
+  "key.discarded": { key: "ev.keyDiscarded" },
+  "ksef.signingInWithCertificate": { key: "ev.signingInWithCertificate" },
+  "handoff.writing": { key: "ev.writingAuthXml" },
+  "handoff.renewing": { key: "ev.previousExpired" },
+  "handoff.reauthenticating": { key: "ev.sessionGone" },
+  "handoff.published": { key: "ev.authXmlAt", params: at },
+  "handoff.stillWaiting": { key: "ev.stillWaiting", params: at },
+  "handoff.challengeInvalid": { key: "ev.challengeInvalid" },
+  "handoff.challengeRefused": { key: "ev.challengeRefused" },
+  "handoff.abandoned": { key: "ev.handoffAbandoned", params: (p) => ({ challenges: p.challenges }) },
+  "ksef.authenticating": { key: "ev.checkingSignature", params: ref },
+  "ksef.authenticated": { key: "ev.signedIn" },
+  "ksef.sessionResumed": { key: "ev.sessionContinues" },
+  "ksef.sessionMissing": { key: "ev.signInAgain" },
+  "ksef.signInFailed": { key: "ev.signInFailed", detail: reason },
+  "ksef.submitting": { key: "ev.sending" },
+  "ksef.enrollmentAccepted": { key: "ev.accepted", params: ref },
+  "ksef.awaitingCertificate": { key: "ev.waitingIssue", params: ref },
+  "ksef.enrollmentCancelled": { key: "ev.cancelled", params: ref },
+  "certificate.found": { key: "ev.adopting", params: serial },
+  "certificate.notFoundYet": { key: "ev.notYet" },
+  "certificate.issued": { key: "ev.issued", params: serial },
+  "certificate.stored": { key: "ev.stored", params: (p, i18n) => ({ serial: p.serialNumber, mode: label(i18n, "mode", p.mode, ["current", "queued"]) }) },
+  "certificate.storeBlocked": { key: "ev.storeBlocked", params: serial, detail: reason },
+};
+
+/** One event through its kind's rule; the generic ties `params` to the rule of the same kind. */
+function said<K extends EnrollmentEventKind>(i18n: Fmt, kind: K, params: EnrollmentEventParams[K]): EventText {
+  const rule: Rule<K> = RULES[kind];
+  const text = i18n.t(rule.key, rule.params?.(params, i18n));
+  const detail = rule.detail?.(params);
+  return detail === undefined || detail === "" ? { text } : { text, detail };
 }
 
 /**
- * One progress event's sentence in the UI language. English shows the server's sentence as it is (it is
- * English); Polish rewrites every known sentence and, for an unknown one, says the state in Polish with the
- * server's sentence as the detail.
+ * One progress event's sentence in the UI language, from its `event`; without one (an older server, or a kind
+ * this build does not know) the state in the UI language, with the server's sentence as the detail.
  * @param i18n the current language and translator
- * @param state the event's enrollment state
- * @param message the server's sentence
+ * @param e the watch event: its state, the server's English sentence and the machine-readable event
  */
-export function eventText(i18n: Pick<I18n, "t" | "locale">, state: string, message: string): EventText {
-  if (/^State \w+\.$/.test(message)) return { text: i18n.t("ev.state", { state: stateLabel(i18n.t, state) }) };
-  if (i18n.locale === "en") return { text: message };
-  const retry = /^Stopped by a passing fault, to be retried: (?<detail>.+)$/.exec(message);
-  if (retry?.groups?.["detail"] !== undefined) return { text: i18n.t("ev.retry"), detail: retry.groups["detail"] };
-  for (const [pattern, key] of PATTERNS) {
-    const m = pattern.exec(message);
-    if (m) return { text: i18n.t(key, localise(i18n, m.groups ?? {})) };
+export function eventText(i18n: Fmt, e: { readonly state: string; readonly message: string; readonly event?: EnrollmentProgressEvent | undefined }): EventText {
+  const event = e.event;
+  if (event !== undefined && Object.hasOwn(RULES, event.kind) && typeof event.params === "object") {
+    return said(i18n, event.kind, event.params);
   }
-  return { text: i18n.t("ev.state", { state: stateLabel(i18n.t, state) }), detail: message };
+  const text = i18n.t("ev.state", { state: stateLabel(i18n.t, e.state) });
+  return e.message === `State ${e.state}.` || e.message === "" ? { text } : { text, detail: e.message };
 }
