@@ -6,7 +6,7 @@
 import { resolve as resolvePath } from "node:path";
 import { z } from "zod";
 import { listAuditEntries, listVisibleCertificates } from "@ksef-certs/core/access";
-import { exportWithAdapter, listCertificateExports } from "@ksef-certs/core/adapters";
+import { exportWithAdapter, importWithAdapter, listCertificateExports } from "@ksef-certs/core/adapters";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import {
   assignCertificate,
@@ -23,7 +23,7 @@ import { ADAPTERS, ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
 import { heldSigner } from "../signing.js";
 import { buildTimeline } from "../timeline.js";
-import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
+import { actorOf, authedProcedure, hasRole, mutationProcedure, requireEntity, router } from "../trpc.js";
 
 /** Input bounds shared by the certificate procedures. */
 export const environmentInput = z.enum(["test", "demo", "production"]);
@@ -105,10 +105,13 @@ export function certificateItem(c: Awaited<ReturnType<typeof listVisibleCertific
 
 /** The `certificates` router. */
 export const certificatesRouter = router({
-  /** Filtered page of what the caller may see → `{ items, nextCursor, total }` (soonest expiry first). */
+  /**
+   * Filtered page of what the caller may see → `{ items, nextCursor, total, totalIsCapped }` (soonest expiry first;
+   * `total` counts up to 10 000 and `totalIsCapped` says when more match).
+   */
   list: authedProcedure.input(listInput.default({})).query(async ({ ctx, input }) => {
     const page = await listVisibleCertificates(ctx.db, ctx.principal, { ...stripUndefined(input), at: ctx.services.clock() });
-    return { items: page.items.map(certificateItem), nextCursor: page.nextCursor, total: page.total };
+    return { items: page.items.map(certificateItem), nextCursor: page.nextCursor, total: page.total, totalIsCapped: page.totalIsCapped };
   }),
   /** `{ id }` → `{ certificate (+ fingerprint, subjectIdentifier, source, revokedAt, revocationReason, scope), exports, audit }`. */
   get: authedProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
@@ -309,11 +312,70 @@ function sealerOf(masterKey: Uint8Array | undefined, wanted: boolean | undefined
   return { sealPassword: { seal: (plain, aad) => seal(masterKey, plain, aad) } };
 }
 
-/** The `adapters` router: `list()` → `[{ id, description, capabilities, targetKinds }]`. */
+/**
+ * The `adapters` router: `list()` → `[{ id, description, capabilities, targetKinds }]`; `import(...)` reads pairs with an
+ * adapter from a folder or file on the server's machine (the app is local) and records them, like `ksef-certs import`.
+ */
 export const adaptersRouter = router({
   list: authedProcedure.query(() =>
     ADAPTER_IDS.map((a) => ({ id: a, description: ADAPTERS[a].description, capabilities: ADAPTERS[a].capabilities, targetKinds: ADAPTERS[a].targetKinds })),
   ),
+  /**
+   * `{ adapterId, from, scope?, environment?, mode?, perPair?, password?, sealPassword? }` → the import report
+   * (`imported[]`, `failed[]` with each pair's typed error). With `scope` the pairs are held for it (write access to it
+   * needed); without one they go where the source's manifest says (f2000, bundle), which may name any company: only a
+   * super-admin may do that. All or nothing unless `perPair` (core `importWithAdapter`).
+   */
+  import: mutationProcedure
+    .input(
+      z.object({
+        adapterId: z.string().max(64),
+        from: z.string().min(1).max(2048),
+        scope: scopeInput.optional(),
+        environment: environmentInput.optional(),
+        mode: z.enum(["current", "queued"]).optional(),
+        perPair: z.boolean().optional(),
+        password: z.string().max(1100).optional(),
+        sealPassword: z.boolean().optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const scope = input.scope === undefined ? undefined : (await authorizeScopeInput(ctx, input.scope, "write")).scope;
+      if (scope === undefined && !hasRole(ctx.principal, "super_admin")) {
+        throw new KsefCertsError("FORBIDDEN", "Importing without a scope records pairs wherever the source's manifest says; only a super-admin may do that.", {
+          hint: "Choose the company (and branch or operator) the pairs are for.",
+          violations: [{ field: "scope", rule: "import.scopeRequired", message: "Choose the company the pairs are for." }],
+        });
+      }
+      const adapter = adapterById(input.adapterId);
+      if (!adapter.capabilities.import) {
+        throw new KsefCertsError("UNSUPPORTED", `The ${adapter.id} adapter only exports.`, { violations: [{ field: "adapterId", rule: "adapter.import", message: "This adapter cannot import." }] });
+      }
+      const password = input.password;
+      const report = await importWithAdapter({
+        db: ctx.db,
+        adapter,
+        source: { kind: adapter.sourceKinds.includes("folder") ? "folder" : "file", path: resolvePath(input.from) },
+        ctx: {
+          password: () =>
+            password !== undefined && password !== ""
+              ? Promise.resolve(password)
+              : Promise.reject(new KsefCertsError("PASSWORD_REQUIRED", "The keys (or the file) need their password.", { violations: [{ field: "password", rule: "password.required", message: "Give the password." }] })),
+        },
+        atomic: input.perPair === true ? "per-pair" : true,
+        actor: actorOf(ctx.principal),
+        at: ctx.services.clock(),
+        ...(scope === undefined ? {} : { scope }),
+        ...(input.environment === undefined ? {} : { environment: input.environment }),
+        ...(input.mode === undefined ? {} : { mode: input.mode }),
+        ...sealerOf(ctx.services.masterKey, input.sealPassword),
+      });
+      return {
+        adapterId: report.adapterId,
+        imported: report.imported,
+        failed: report.failed.map((f) => ({ ref: f.ref, code: f.error.code, message: f.error.message })),
+      };
+    }),
 });
 
 

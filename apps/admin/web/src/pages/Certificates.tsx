@@ -149,7 +149,7 @@ export function CertificatesPage(): ReactNode {
         </table>
       )}
       <div className="pager">
-        <span>{t("common.total", { count: list.data?.total ?? 0 })}</span>
+        <span>{t("common.total", { count: `${String(list.data?.total ?? 0)}${list.data?.totalIsCapped === true ? "+" : ""}` })}</span>
         <button type="button" disabled={cursors.length < 2} onClick={() => { setCursors(cursors.slice(0, -1)); }}>{t("common.previous")}</button>
         <button
           type="button"
