@@ -58,6 +58,22 @@ export const MESSAGES_PL: Readonly<Record<string, (p: Params) => string>> = {
   "qrLabel.characters": () => "Podpis pod kodem QR może zawierać tylko wielkie litery A–Z, cyfry i kreskę.",
   "qrLabel.length": (p) => `Podpis pod kodem QR może mieć najwyżej ${p.max ?? 64} znaków.`,
   "qr.capacity": () => "Link jest za długi, by zmieścić się w kodzie QR.",
+  // Admin app: accounts, revocation, import and export (issues 5 and 7).
+  "login.format": () => "Login musi mieć od 2 do 64 znaków: litery, cyfry, kropka, podkreślenie, @ lub kreska.",
+  "login.unique": () => "Konto o takim loginie już istnieje.",
+  "displayName.length": (p) => `Nazwa wyświetlana musi mieć od ${p.min ?? 1} do ${p.max ?? 200} znaków.`,
+  "current.wrong": () => "Obecne hasło jest nieprawidłowe.",
+  "password.required": () => "Podaj hasło.",
+  "masterKey.required": () => "Na serwerze nie ma klucza głównego, więc hasła nie można zachować.",
+  "role.known": () => "Nieznana rola.",
+  "reason.oneOf": () => "Przyczyna unieważnienia musi być jedną z przyczyn KSeF: Unspecified, Superseded, KeyCompromise.",
+  "signingCertificate.type": () => "Do KSeF loguje tylko certyfikat uwierzytelniający (Authentication).",
+  "signingCertificate.valid": () => "Certyfikat do logowania nie jest ważny.",
+  "signingCertificate.environment": () => "Certyfikat do logowania pochodzi z innego środowiska KSeF niż unieważniany.",
+  "signingCertificate.identity": () => "KSeF pozwala unieważnić tylko własne certyfikaty: certyfikat do logowania wskazuje inną osobę lub firmę.",
+  "import.scopeRequired": () => "Wybierz firmę (oraz oddział lub operatora), dla której są te certyfikaty.",
+  "adapter.import": () => "Ten format (adapter) służy tylko do eksportu.",
+  "selection.empty": () => "Żaden certyfikat nie pasuje do wyboru; nie ma czego eksportować.",
 };
 
 /**
