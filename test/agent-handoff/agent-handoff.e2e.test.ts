@@ -22,6 +22,8 @@ import { createAgentApi } from "../../apps/admin/src/server/agent/index.js";
 
 const NIP = "5265877635";
 const PESEL = "44051401458";
+/** Someone else (Ewa Lis), who must not be able to enroll Jan's certificate by signing his auth.xml. */
+const OTHER_PESEL = "02070803628";
 const PASSWORD = "Klucz-KSeF-2026-bezpieczny!";
 const meta = { actor: "test:agent-e2e" };
 const KINDS = process.env.KSEF_CERTS_TEST_DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as const);
@@ -111,6 +113,7 @@ for (const kind of KINDS) {
     let workstationId: string;
     let auth: Record<string, string>;
     let person: { keys: KeyPair; certificate: Uint8Array };
+    let otherPerson: { keys: KeyPair; certificate: Uint8Array };
 
     /** The agent's long poll. */
     async function poll(after: string | undefined, waitMs = 25_000): Promise<{ requests: WireRequest[]; cursor: string }> {
@@ -185,6 +188,13 @@ for (const kind of KINDS) {
         { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
       ]);
       person = { keys, certificate: cert.der };
+      const otherKeys = await generateKeyPair("EC-P256");
+      const otherCert = await selfSignedCertificate(otherKeys, [
+        { oid: "2.5.4.3", value: "Ewa Lis", stringType: "UTF8String" },
+        { oid: "2.5.4.5", value: `PNOPL-${OTHER_PESEL}`, stringType: "PrintableString" },
+        { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
+      ]);
+      otherPerson = { keys: otherKeys, certificate: otherCert.der };
 
       const { code } = await createPairingCode(store.db, { workstationId, actor: "user:admin", now: clock.now() });
       const paired = await fetch(`${base}/pair`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code, label: "kasa-1 e2e" }) });
@@ -207,6 +217,18 @@ for (const kind of KINDS) {
       expect(request.contextIdentifier).toEqual({ type: "Nip", value: NIP });
       const xml = Buffer.from(request.xmlBase64, "base64");
       expect(xml.toString("utf8")).toContain(request.challenge);
+
+      expect(request.fileName).toContain("-Jan-Kowalski-");
+
+      // Signed by another person: refused before anything reaches KSeF (it would issue the certificate to her); the request stays pending.
+      const byOther = await signXml(xml, { privateKey: otherPerson.keys.privateKey, certificate: otherPerson.certificate });
+      const refused = await upload(request.id, byOther);
+      expect(refused.status).toBe(400);
+      const refusal = (await refused.json()) as { error: { reason: string; message: string } };
+      expect(refusal.error.reason).toBe("wrong-signer");
+      expect(refusal.error.message).toContain(`signed by PESEL ${OTHER_PESEL}, but this request is for Jan Kowalski (PESEL ${PESEL})`);
+      expect(refusal.error.message).toContain(`Plik podpisał(a) PESEL ${OTHER_PESEL}`);
+      expect(await listSigningRequests(store.db, { enrollmentId })).toMatchObject([{ id: request.id, status: "pending", signedSha256: null }]);
 
       const signed = await signXml(xml, { privateKey: person.keys.privateKey, certificate: person.certificate });
       const res = await upload(request.id, signed);

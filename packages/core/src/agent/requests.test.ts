@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { beforeAll, expect, it } from "vitest";
 import { isKsefCertsError } from "../errors.js";
-import { makePerson, newChallenge, signedFor, unsignedFor, NIP, type Person } from "../handoff/__fixtures__/signer.js";
+import { JAN_PESEL, OTHER_PESEL, makeJanAndEwa, makePerson, newChallenge, signedFor, unsignedFor, NIP, type Person } from "../handoff/__fixtures__/signer.js";
 import type { PendingSignature } from "../handoff/index.js";
 import { verifyAuditLog } from "../store/audit.js";
 import { describeEachDb } from "../store/__fixtures__/test-db.js";
@@ -21,8 +21,11 @@ import {
 import type { Db } from "../store/db.js";
 
 let person: Person;
+let jan: Person;
+let other: Person;
 beforeAll(async () => {
   person = await makePerson();
+  ({ jan, ewa: other } = await makeJanAndEwa());
 });
 
 const now = (): Date => new Date();
@@ -91,6 +94,44 @@ describeEachDb("agent signing requests", (ctx) => {
     expect(row?.status).toBe("pending");
     expect(row?.signedXml).toBeNull();
     await expect(acceptSignedFile(db, { ...base, bytes: signed })).resolves.toMatchObject({ status: "signed" });
+  });
+
+  it("an operator's request: a file signed by another person (or by no person) is refused with the reason and stays pending; the operator's is accepted; the file name carries the operator", async () => {
+    const { db } = ctx();
+    const org = await seedOrg(db);
+    const enrollmentId = await seedEnrollment(db, org, { name: "Jan Kowalski", pesel: JAN_PESEL });
+    const { p, view } = await request(db, org, { enrollmentId });
+    expect(view.fileName).toMatch(/^auth-5265877635-Jan-Kowalski-[A-F0-9]{10}-[A-F0-9]{2}\.xml$/);
+    const base = { workstationId: org.workstationId, requestId: view.id };
+    const error = await acceptSignedFile(db, { ...base, bytes: await signedFor(other, p) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!isKsefCertsError(error, "VALIDATION")) throw new Error(`expected a VALIDATION refusal, got ${String(error)}`);
+    expect(error.details["reason"]).toBe("wrong-signer");
+    expect(error.message).toContain(`signed by PESEL ${OTHER_PESEL}, but this request is for Jan Kowalski (PESEL ${JAN_PESEL})`);
+    expect(error.message).toContain(`Plik podpisał(a) PESEL ${OTHER_PESEL}, a ten wniosek dotyczy operatora Jan Kowalski (PESEL ${JAN_PESEL})`);
+    expect(error.details["signer"]).toEqual({ type: "Pesel", value: OTHER_PESEL });
+    // Anna's NIP certificate names no PESEL: not Jan either.
+    await expect(acceptSignedFile(db, { ...base, bytes: await signedFor(person, p) })).rejects.toSatisfy(
+      (e) => isKsefCertsError(e, "VALIDATION") && e.details["reason"] === "wrong-signer" && e.message.includes(`signed by NIP ${NIP}`),
+    );
+    const [row] = await db.select().from(signingRequests).where(eq(signingRequests.id, view.id));
+    expect(row?.status).toBe("pending");
+    expect(row?.signedXml).toBeNull();
+    const accepted = await acceptSignedFile(db, { ...base, bytes: await signedFor(jan, p) });
+    expect(accepted).toMatchObject({ status: "signed", signer: { identity: { type: "Pesel", value: JAN_PESEL } } });
+  });
+
+  it("company scope and an operator without PESEL or NIP on record: any signer is accepted", async () => {
+    const { db } = ctx();
+    const org = await seedOrg(db);
+    const company = await request(db, org, { enrollmentId: await seedEnrollment(db, org) });
+    expect(company.view.fileName).toMatch(/^auth-5265877635-[A-F0-9]{10}-[A-F0-9]{2}\.xml$/);
+    await expect(acceptSignedFile(db, { workstationId: org.workstationId, requestId: company.view.id, bytes: await signedFor(other, company.p) })).resolves.toMatchObject({ status: "signed" });
+    const unknown = await request(db, org, { enrollmentId: await seedEnrollment(db, org, { name: "Stażysta" }) });
+    expect(unknown.view.fileName).toContain("-Stazysta-");
+    await expect(acceptSignedFile(db, { workstationId: org.workstationId, requestId: unknown.view.id, bytes: await signedFor(other, unknown.p) })).resolves.toMatchObject({ status: "signed" });
   });
 
   it("a renewed request replaces the pending one; an upload for the old one is CONFLICT challenge-expired with replacedBy", async () => {
@@ -180,8 +221,10 @@ describeEachDb("agent signing requests", (ctx) => {
 
     // The agent disconnects mid-wait: the poll ends at once instead of holding the wait.
     const controller = new AbortController();
+    // From a cursor past every change (the insert may have landed between woke's cursor and rows reads: then it is sent again once).
+    const settled = await pendingSigningRequests(db, org.workstationId, { after: woke.cursor });
+    const cancelled = waitForSigningRequests(db, org.workstationId, { after: settled.cursor, waitMs: 30_000, notifier, signal: controller.signal, now });
     const t2 = performance.now();
-    const cancelled = waitForSigningRequests(db, org.workstationId, { after: woke.cursor, waitMs: 30_000, notifier, signal: controller.signal, now });
     setTimeout(() => { controller.abort(); }, 50);
     await expect(cancelled).rejects.toSatisfy((e) => isKsefCertsError(e, "IO") && e.details["reason"] === "aborted");
     expect(performance.now() - t2).toBeLessThan(5000);

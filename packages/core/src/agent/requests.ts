@@ -14,7 +14,8 @@
 import { createHash } from "node:crypto";
 import { and, asc, desc, eq, gt, inArray, lte, max, type SQL } from "drizzle-orm";
 import { KsefCertsError } from "../errors.js";
-import { MAX_AUTH_REQUEST_BYTES, MAX_HANDOFF_FILE_BYTES, classifySignedFile, handoffFileName, type PendingSignature } from "../handoff/index.js";
+import { enrollmentOperator, operatorFileNamePart } from "../enrollment/expected-signer.js";
+import { MAX_AUTH_REQUEST_BYTES, MAX_HANDOFF_FILE_BYTES, classifySignedFile, handoffFileName, wrongSignerMessage, type PendingSignature } from "../handoff/index.js";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { signingRequests, workstations } from "../store/schema.js";
@@ -144,7 +145,7 @@ export interface CreateSigningRequestInput {
   /** The unsigned AuthTokenRequest, UTF-8, ≤ `MAX_AUTH_REQUEST_BYTES`. */
   readonly xml: Uint8Array;
   readonly expiresAt: Date;
-  /** Default `handoffFileName({ context, challenge })`. */
+  /** Default `handoffFileName({ context, operator, challenge })`, `operator` being the enrollment's operator, if any. */
   readonly fileName?: string;
   /** For the audit log; default `system`. */
   readonly actor?: string;
@@ -170,8 +171,9 @@ export async function createSigningRequest(db: Db, input: CreateSigningRequestIn
       details: { size: input.xml.byteLength, limitBytes: MAX_AUTH_REQUEST_BYTES },
     });
   }
-  const fileName = input.fileName ?? handoffFileName({ context: input.contextIdentifier.value, challenge: input.challenge });
   const enrollmentId = input.enrollmentId ?? null;
+  const operator = input.fileName === undefined && enrollmentId !== null ? operatorFileNamePart(await enrollmentOperator(db, enrollmentId)) : undefined;
+  const fileName = input.fileName ?? handoffFileName({ context: input.contextIdentifier.value, challenge: input.challenge, ...(operator === undefined ? {} : { operator }) });
   const { created, replaced } = await db.transaction(async (tx) => {
     const [w] = await tx.select({ id: workstations.id }).from(workstations).where(eq(workstations.id, input.workstationId));
     if (w === undefined) throw new KsefCertsError("NOT_FOUND", `No workstation with id ${JSON.stringify(input.workstationId)}.`, { details: { entity: "workstation", id: input.workstationId } });
@@ -457,9 +459,9 @@ export interface AcceptSignedFileInput {
   readonly notifier?: SigningRequestNotifier;
 }
 
-function rejectionError(kind: string, message: string, details: Record<string, unknown>): KsefCertsError {
+function rejectionError(kind: string, message: string, details: Record<string, unknown>, hint = "Sign the auth.xml file of this request (not another one) and upload the signed file as saved."): KsefCertsError {
   return new KsefCertsError("VALIDATION", message, {
-    hint: "Sign the auth.xml file of this request (not another one) and upload the signed file as saved.",
+    hint,
     details: { reason: kind, ...details },
     violations: [{ field: "file", rule: `agent.signedFile.${kind}`, message }],
   });
@@ -477,8 +479,10 @@ function rejectionError(kind: string, message: string, details: Record<string, u
  *   when the challenge expired; CONFLICT with `details.reason = "already-signed"` when different bytes were accepted
  *   before; CONFLICT `details.reason = "closed"` for a cancelled request
  * @throws {KsefCertsError} MALFORMED when `sha256` does not match the bytes, or the file is not an AuthTokenRequest;
- *   VALIDATION (`details.reason`: `unsigned`, `wrong-challenge`, or the verifier's rejection reason with
- *   `details.ksefExceptionCode`) when the file is refused; TOO_LARGE above `MAX_HANDOFF_FILE_BYTES`
+ *   VALIDATION (`details.reason`: `unsigned`, `wrong-challenge`, `wrong-signer` — an operator's enrollment signed by
+ *   someone else or by no identifiable person, message in English and Polish, `details.signer`/`details.expected` —
+ *   or the verifier's rejection reason with `details.ksefExceptionCode`) when the file is refused; the request stays
+ *   as it was (pending); TOO_LARGE above `MAX_HANDOFF_FILE_BYTES`
  */
 export async function acceptSignedFile(db: Db, input: AcceptSignedFileInput): Promise<AcceptedSignedFile> {
   const now = input.now ?? new Date();
@@ -498,11 +502,14 @@ export async function acceptSignedFile(db: Db, input: AcceptSignedFileInput): Pr
   const early = await settledOutcome(db, row, sha256, now);
   if (early !== undefined) return early;
 
+  // KSeF issues the certificate to whoever signed: an operator's enrollment must be signed by that operator.
+  const expectedSigner = await enrollmentOperator(db, row.enrollmentId);
   const pending: PendingSignature = {
     id: row.id,
     challenge: row.challenge,
     contextIdentifier: { type: row.contextIdentifier.type as ContextIdentifierType, value: row.contextIdentifier.value },
     expiresAt: row.expiresAt,
+    ...(expectedSigner === undefined ? {} : { expectedSigner }),
   };
   const c = await classifySignedFile(input.bytes, [pending], { now });
   switch (c.kind) {
@@ -514,6 +521,10 @@ export async function acceptSignedFile(db: Db, input: AcceptSignedFileInput): Pr
       throw rejectionError("unsigned", "The file has no signature: it is the unsigned auth.xml. Sign it first (Profil Zaufany or a qualified signature).", {});
     case "unknown-challenge":
       throw rejectionError("wrong-challenge", "The signed file is for another challenge than this request (an older auth.xml, or another request's).", {});
+    case "wrong-signer": {
+      const m = wrongSignerMessage(c.verified.identity, c.expected);
+      throw rejectionError("wrong-signer", `${m.en} / ${m.pl}`, { signer: c.verified.identity, expected: c.expected, en: m.en, pl: m.pl }, `Ask ${c.expected.name} to sign this auth.xml (Profil Zaufany or a personal qualified signature) and upload that file.`);
+    }
     case "rejected":
       throw rejectionError(c.reason, `The signature was refused: ${c.message}`, { ksefExceptionCode: c.ksefExceptionCode });
     case "not-auth-request":

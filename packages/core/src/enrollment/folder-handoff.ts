@@ -10,6 +10,7 @@ import { KsefCertsError } from "../errors.js";
 import { awaitSignature, handoffFileName, writeAuthRequest, type InboxProblem } from "../handoff/index.js";
 import type { Db } from "../store/db.js";
 import { workstations } from "../store/schema.js";
+import { enrollmentOperator, operatorFileNamePart } from "./expected-signer.js";
 import type { EnrollmentHandoff } from "./service.js";
 
 /** Options of {@link createFolderHandoff}. */
@@ -28,8 +29,10 @@ export interface FolderHandoffOptions {
 /**
  * Creates the folder hand-off for the enrollment service (`EnrollmentDeps.handoff`).
  * @param options database (for the workstation folders), clock, problem listener, watcher tuning
- * @returns the port: `publish` writes `auth-<NIP>-<challenge suffix>.xml` into the outbox and returns its path;
- *   `signed` watches the inbox (and the outbox) and resolves with the signed file's bytes, unchanged
+ * @returns the port: `publish` writes `auth-<NIP>[-<operator>]-<challenge suffix>.xml` into the outbox and returns
+ *   its path; `signed` watches the inbox (and the outbox) and resolves with the signed file's bytes, unchanged. For an
+ *   operator's enrollment (PESEL or NIP on record) a file signed by anyone else goes to `failed/` with the reason
+ *   (`wrong-signer`, reported to `onProblem`) and the wait goes on: KSeF would issue the certificate to the signer.
  * @throws {KsefCertsError} NOT_FOUND (from either method) when the workstation no longer exists; what
  *   `writeAuthRequest`/`awaitSignature` throw otherwise (`challenge-expired`, aborted, I/O)
  */
@@ -45,17 +48,22 @@ export function createFolderHandoff(options: FolderHandoffOptions): EnrollmentHa
   return {
     async publish(req) {
       const { outboxDir } = await folders(req.workstationId);
-      const fileName = handoffFileName({ context: req.contextIdentifier.value, challenge: req.challenge });
+      const operator = operatorFileNamePart(await enrollmentOperator(options.db, req.enrollmentId));
+      const fileName = handoffFileName({ context: req.contextIdentifier.value, challenge: req.challenge, ...(operator === undefined ? {} : { operator }) });
       const written = await writeAuthRequest(outboxDir, { fileName, xml: req.xml });
       return { file: written.path };
     },
     async signed(req) {
       const { outboxDir, inboxDir } = await folders(req.workstationId);
-      const fileName = req.file === "" ? handoffFileName({ context: req.contextIdentifier.value, challenge: req.challenge }) : basename(req.file);
+      const expectedSigner = await enrollmentOperator(options.db, req.enrollmentId);
+      const operator = operatorFileNamePart(expectedSigner);
+      const fileName =
+        req.file === "" ? handoffFileName({ context: req.contextIdentifier.value, challenge: req.challenge, ...(operator === undefined ? {} : { operator }) }) : basename(req.file);
+      const pending = { id: req.enrollmentId, challenge: req.challenge, contextIdentifier: req.contextIdentifier, expiresAt: req.expiresAt, ...(expectedSigner === undefined ? {} : { expectedSigner }) };
       const result = await awaitSignature({
         outboxDir,
         inboxDir,
-        request: { fileName, xml: req.xml, pending: { id: req.enrollmentId, challenge: req.challenge, contextIdentifier: req.contextIdentifier, expiresAt: req.expiresAt } },
+        request: { fileName, xml: req.xml, pending },
         signal: req.signal,
         ...(options.now === undefined ? {} : { now: options.now }),
         ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),

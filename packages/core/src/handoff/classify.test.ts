@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { XADES_REJECTION_KSEF_CODES, type XadesRejectionReason } from "../xades/verify.js";
-import { classifySignedFile, type PendingSignature } from "./classify.js";
-import { REJECTION_REASONS_PL, problemMessage } from "./messages.js";
+import { classifySignedFile, isExpectedSigner, type PendingSignature } from "./classify.js";
+import { REJECTION_REASONS_PL, problemMessage, wrongSignerMessage } from "./messages.js";
 import { NIP, makePerson, pendingFor, signedFor, unsignedFor, type Person } from "./__fixtures__/signer.js";
 
 let person: Person;
@@ -86,6 +86,33 @@ describe("classifySignedFile", () => {
 
   test("refuses a file above maxBytes without parsing it", async () => {
     await expect(classifySignedFile(signed, [waiting], { maxBytes: 100 })).rejects.toMatchObject({ code: "TOO_LARGE" });
+  });
+  test("with an expected signer, a valid signature by someone else is wrong-signer; by that person (NIP on record) signed", async () => {
+    const result = await classifySignedFile(signed, [{ ...waiting, expectedSigner: { name: "Jan Kowalski", pesel: "44051401458" } }]);
+    expect(result).toMatchObject({ kind: "wrong-signer", expected: { name: "Jan Kowalski", pesel: "44051401458" }, verified: { identity: { type: "Nip", value: NIP } } });
+    expect(problemMessage("wrong-signer", { classification: result }).en).toBe(
+      `The file was signed by NIP ${NIP}, but this request is for Jan Kowalski (PESEL 44051401458). KSeF issues the certificate to whoever signs, so Jan Kowalski must sign this auth.xml. The file was not sent to KSeF.`,
+    );
+    expect((await classifySignedFile(signed, [{ ...waiting, expectedSigner: { name: "Anna Nowak", pesel: "44051401458", nip: NIP } }])).kind).toBe("signed");
+  });
+});
+
+describe("expected signer", () => {
+  test("PESEL or NIP on record must match the same kind of identity; a fingerprint never matches; nothing on record matches all", () => {
+    const jan = { name: "Jan Kowalski", pesel: "44051401458" };
+    expect(isExpectedSigner({ type: "Pesel", value: "44051401458" }, jan)).toBe(true);
+    expect(isExpectedSigner({ type: "Pesel", value: "02070803628" }, jan)).toBe(false);
+    expect(isExpectedSigner({ type: "Nip", value: NIP }, jan)).toBe(false);
+    expect(isExpectedSigner({ type: "Nip", value: NIP }, { name: "Jan", nip: "526-587-76-35" })).toBe(true);
+    expect(isExpectedSigner({ type: "Fingerprint", value: "AB".repeat(32) }, jan)).toBe(false);
+    expect(isExpectedSigner({ type: "Pesel", value: "02070803628" }, { name: "Stażysta" })).toBe(true);
+  });
+
+  test("a signature naming no person has its own reason, in both languages", () => {
+    const m = wrongSignerMessage({ type: "Fingerprint", value: "AB".repeat(32) }, { name: "Jan Kowalski", pesel: "44051401458" });
+    expect(m.en).toContain("does not name the signer by PESEL or NIP");
+    expect(m.en).toContain("this request is for Jan Kowalski (PESEL 44051401458)");
+    expect(m.pl).toContain("nie da się odczytać PESEL ani NIP");
   });
 });
 

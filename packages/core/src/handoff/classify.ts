@@ -19,9 +19,24 @@ import {
   type VerifiedAuthTokenRequest,
   type XadesRejectionReason,
 } from "../xades/verify.js";
+import type { KsefIdentity } from "../xades/identity.js";
 
 /** Largest file the hand-off reads: 1 MiB (a signed AuthTokenRequest is 3–12 KiB; a certificate chain adds a few). */
 export const MAX_HANDOFF_FILE_BYTES = 1_048_576;
+
+/**
+ * The one person who may sign a request: KSeF issues an Authentication certificate to whoever signed the
+ * AuthTokenRequest (ksef-api.md §2.2), so an operator's enrollment must be signed by that operator.
+ * Without `pesel` and `nip` nothing is checked.
+ */
+export interface ExpectedSigner {
+  /** How people know them, e.g. `Jan Kowalski` (in messages only). */
+  readonly name: string;
+  /** PESEL on record (11 digits). */
+  readonly pesel?: string;
+  /** NIP on record (10 digits). */
+  readonly nip?: string;
+}
 
 /** A login waiting for a person's signature: the challenge KSeF issued and the context it is for. */
 export interface PendingSignature {
@@ -33,6 +48,26 @@ export interface PendingSignature {
   readonly contextIdentifier: { readonly type: ContextIdentifierType; readonly value: string };
   /** When the challenge stops being accepted (KSeF: 10 minutes after `POST /auth/challenge`; ksef-api.md §2.1). */
   readonly expiresAt: Date;
+  /** Who must sign (an operator's enrollment); absent when any authorised person may (company, branch). */
+  readonly expectedSigner?: ExpectedSigner;
+}
+
+/**
+ * Whether the identity KSeF derives from a signature (`VerifiedAuthTokenRequest.identity`: the certificate
+ * subject's PESEL/NIP, or Profil Zaufany's ppZP PESEL) is the expected signer's. A certificate fingerprint
+ * never matches: it names no person.
+ * @param identity the signer's identity as the verifier derived it
+ * @param expected the person on record
+ * @returns true when it names them (or nothing is on record to compare with)
+ */
+export function isExpectedSigner(identity: KsefIdentity, expected: ExpectedSigner): boolean {
+  const digits = (v: string | undefined): string => (v ?? "").replace(/\D/g, "");
+  const pesel = digits(expected.pesel);
+  const nip = digits(expected.nip);
+  if (pesel === "" && nip === "") return true;
+  if (identity.type === "Pesel") return pesel !== "" && identity.value === pesel;
+  if (identity.type === "Nip") return nip !== "" && identity.value === nip;
+  return false;
 }
 
 /**
@@ -42,6 +77,8 @@ export interface PendingSignature {
  *   `pending` when its challenge is one we wait for.
  * - `expired`: a file for `pending`, whose challenge has expired; a new `auth.xml` has to be signed.
  * - `unknown-challenge`: an AuthTokenRequest for a challenge nobody is waiting for (an old or foreign request).
+ * - `wrong-signer`: a valid signature for `pending`, but not by `pending.expectedSigner` (`verified.identity` names
+ *   someone else, or no person: a fingerprint); must not be submitted, KSeF would issue the certificate to the signer.
  * - `rejected`: the verifier refused it (`reason`, KSeF's `ksefExceptionCode`, an English `message`); `pending` when it names one.
  * - `not-auth-request`: not an AuthTokenRequest at all (another document, not XML).
  */
@@ -49,6 +86,7 @@ export type ClassifiedFile =
   | { readonly kind: "signed"; readonly pending: PendingSignature; readonly verified: VerifiedAuthTokenRequest }
   | { readonly kind: "unsigned"; readonly challenge?: string; readonly pending?: PendingSignature }
   | { readonly kind: "expired"; readonly pending: PendingSignature }
+  | { readonly kind: "wrong-signer"; readonly pending: PendingSignature; readonly verified: VerifiedAuthTokenRequest; readonly expected: ExpectedSigner }
   | { readonly kind: "unknown-challenge"; readonly challenge?: string }
   | { readonly kind: "rejected"; readonly reason: XadesRejectionReason; readonly ksefExceptionCode: number; readonly message: string; readonly pending?: PendingSignature }
   | { readonly kind: "not-auth-request" };
@@ -77,7 +115,8 @@ function allElements(root: Element, out: Element[] = []): Element[] {
  * as UTF-16: then `rejected` with the verifier's reason); a root ds:Signature without the request →
  * `rejected` `detached`; no ds:Signature → `unsigned`; no pending request with its challenge →
  * `unknown-challenge`; the pending request expired at `now` → `expired`; then
- * `verifySignedAuthTokenRequest(bytes, { challenge, contextIdentifier }, { now })` → `signed` or `rejected`.
+ * `verifySignedAuthTokenRequest(bytes, { challenge, contextIdentifier }, { now })` → `rejected`, or
+ * `wrong-signer` when the pending request has an `expectedSigner` the signature does not name, else `signed`.
  * The bytes are never changed or re-serialised.
  * @param bytes the file exactly as read
  * @param pending the requests waiting for a signature
@@ -145,6 +184,8 @@ async function rejectedBy(bytes: Uint8Array, pending: PendingSignature | undefin
     const expected = pending === undefined ? {} : { challenge: pending.challenge, contextIdentifier: pending.contextIdentifier };
     const verified = await verifySignedAuthTokenRequest(bytes, expected, { now, maxBytes });
     if (pending === undefined) return { kind: "unknown-challenge", challenge: verified.challenge.slice(0, 64) };
+    const signer = pending.expectedSigner;
+    if (signer !== undefined && !isExpectedSigner(verified.identity, signer)) return { kind: "wrong-signer", pending, verified, expected: signer };
     return { kind: "signed", pending, verified };
   } catch (error) {
     const rejection = xadesRejectionOf(error);

@@ -2,8 +2,9 @@
  * The sentences a person reads about a file they dropped into the hand-off inbox (in `<name>.reason.txt`
  * beside a failed file, in the signer agent's notifications, in the CLI): Polish first, English second.
  */
+import type { KsefIdentity } from "../xades/identity.js";
 import type { XadesRejectionReason } from "../xades/verify.js";
-import type { ClassifiedFile } from "./classify.js";
+import type { ClassifiedFile, ExpectedSigner } from "./classify.js";
 
 /** What happened to an inbox file that was not a successful hand-off (see `InboxProblem`). */
 export type InboxProblemKind =
@@ -50,6 +51,32 @@ export const REJECTION_REASONS_PL: Readonly<Record<XadesRejectionReason, string>
   "context-mismatch": "podpisany wniosek dotyczy innego kontekstu (NIP lub identyfikatora) niż oczekiwany",
 };
 
+/**
+ * Why a valid signature by the wrong person is refused (classification `wrong-signer`), e.g. "The file was signed
+ * by PESEL 02070803628, but this request is for Jan Kowalski (PESEL 44051401458)…". A fingerprint identity
+ * (a seal or a certificate naming no person) gets its own sentence.
+ * @param signer the identity KSeF would derive from the signature (`VerifiedAuthTokenRequest.identity`)
+ * @param expected the operator on record
+ * @returns Polish and English text (identifiers and the operator's name only)
+ */
+export function wrongSignerMessage(signer: KsefIdentity, expected: ExpectedSigner): BilingualMessage {
+  const ids = [expected.pesel === undefined || expected.pesel === "" ? undefined : `PESEL ${expected.pesel}`, expected.nip === undefined || expected.nip === "" ? undefined : `NIP ${expected.nip}`];
+  const who = `${expected.name} (${ids.filter((i) => i !== undefined).join(", ")})`;
+  const tailPl = `KSeF wystawia certyfikat temu, kto podpisał plik, więc ten plik auth.xml musi podpisać ${expected.name}. Pliku nie wysłano do KSeF.`;
+  const tailEn = `KSeF issues the certificate to whoever signs, so ${expected.name} must sign this auth.xml. The file was not sent to KSeF.`;
+  if (signer.type === "Fingerprint") {
+    return {
+      pl: `Z podpisu nie da się odczytać PESEL ani NIP podpisującego (np. pieczęć firmowa lub certyfikat rozpoznawany po odcisku), a ten wniosek dotyczy operatora ${who}. ${tailPl}`,
+      en: `The signature does not name the signer by PESEL or NIP (e.g. a company seal, or a certificate identified by its fingerprint), but this request is for ${who}. ${tailEn}`,
+    };
+  }
+  const id = `${signer.type === "Pesel" ? "PESEL" : "NIP"} ${signer.value}`;
+  return {
+    pl: `Plik podpisał(a) ${id}, a ten wniosek dotyczy operatora ${who}. ${tailPl}`,
+    en: `The file was signed by ${id}, but this request is for ${who}. ${tailEn}`,
+  };
+}
+
 /** Parameters some messages name. */
 export interface ProblemMessageParams {
   /** The file's name as the person saw it. */
@@ -59,7 +86,7 @@ export interface ProblemMessageParams {
   /** For `too-large`: the file's size and the limit, bytes. */
   readonly size?: number;
   readonly limitBytes?: number;
-  /** For `rejected`: the verifier's verdict. */
+  /** For `rejected` and `wrong-signer`: the verdict. */
   readonly classification?: ClassifiedFile;
 }
 
@@ -100,6 +127,11 @@ export function problemMessage(kind: InboxProblemKind, params: ProblemMessagePar
         };
       }
       return { pl: "Podpis odrzucony.", en: "Signature refused." };
+    }
+    case "wrong-signer": {
+      const c = params.classification;
+      if (c?.kind === "wrong-signer") return wrongSignerMessage(c.verified.identity, c.expected);
+      return { pl: "Plik podpisała inna osoba niż ta, której dotyczy wniosek.", en: "The file was signed by someone other than the person this request is for." };
     }
     case "not-auth-request":
       return {

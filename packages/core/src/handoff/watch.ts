@@ -65,7 +65,7 @@ export interface InboxProblem {
   readonly movedTo?: string;
   /** SHA-256 of the bytes, when they were read. */
   readonly sha256?: string;
-  /** The verdict, for `unsigned`, `expired`, `unknown-challenge`, `rejected`, `not-auth-request`. */
+  /** The verdict, for `unsigned`, `expired`, `unknown-challenge`, `wrong-signer`, `rejected`, `not-auth-request`. */
   readonly classification?: ClassifiedFile;
   /** The underlying failure for `unreadable`, `submit-failed`, `move-failed`, `watch-error`. */
   readonly error?: unknown;

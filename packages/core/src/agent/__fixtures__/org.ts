@@ -1,6 +1,6 @@
 /** Test-only: a company with a branch and two workstations, the shape every agent test starts from. */
 import type { Db } from "../../store/db.js";
-import { branches, companies, enrollments, workstations } from "../../store/schema.js";
+import { branches, companies, enrollments, operators, workstations } from "../../store/schema.js";
 import { NIP } from "../../handoff/__fixtures__/signer.js";
 
 /** Ids of the seeded organisation. */
@@ -30,11 +30,20 @@ export async function seedOrg(db: Db): Promise<Org> {
   return { companyId: c.id, branchId: b.id, workstationId: w1.id, otherWorkstationId: w2.id };
 }
 
-/** Inserts a hand-off enrollment (state `awaiting_signature`) for the company at kasa-1; returns its id. */
-export async function seedEnrollment(db: Db, org: Org): Promise<string> {
+/**
+ * Inserts a hand-off enrollment (state `awaiting_signature`) at kasa-1 for the company, or with `operator` for a
+ * new operator of the company (name, PESEL and/or NIP); returns its id.
+ */
+export async function seedEnrollment(db: Db, org: Org, operator?: { readonly name: string; readonly pesel?: string; readonly nip?: string }): Promise<string> {
+  let operatorId: string | undefined;
+  if (operator !== undefined) {
+    const [o] = await db.insert(operators).values({ companyId: org.companyId, ...operator }).returning({ id: operators.id });
+    operatorId = o?.id;
+  }
+  const scope = operatorId === undefined ? { scopeType: "company" as const } : { scopeType: "operator" as const, operatorId };
   const [e] = await db
     .insert(enrollments)
-    .values({ scopeType: "company", companyId: org.companyId, environment: "test", certificateType: "Authentication", mode: "current", name: "Test enrollment", state: "awaiting_signature", authMethod: "handoff", workstationId: org.workstationId })
+    .values({ ...scope, companyId: org.companyId, environment: "test", certificateType: "Authentication", mode: "current", name: "Test enrollment", state: "awaiting_signature", authMethod: "handoff", workstationId: org.workstationId })
     .returning({ id: enrollments.id });
   if (e === undefined) throw new Error("no enrollment");
   return e.id;

@@ -18,17 +18,32 @@ export interface Person {
   readonly certificate: Uint8Array;
 }
 
-/** Makes the signing person (one EC P-256 key; call once per test file). */
-export async function makePerson(): Promise<Person> {
+/**
+ * Makes the signing person (one EC P-256 key; call once per test file): Anna Nowak with NIP {@link NIP}, or
+ * with `pesel`, a person whose certificate names that PESEL (`PNOPL-<PESEL>`) and `name`.
+ */
+export async function makePerson(options: { readonly pesel?: string; readonly name?: readonly [given: string, surname: string] } = {}): Promise<Person> {
   const keys = await generateKeyPair("EC-P256");
+  const [given, surname] = options.name ?? ["Anna", "Nowak"];
   const cert = await selfSignedCertificate(keys, [
-    { oid: "2.5.4.42", value: "Anna", stringType: "UTF8String" },
-    { oid: "2.5.4.4", value: "Nowak", stringType: "UTF8String" },
-    { oid: "2.5.4.5", value: `TINPL-${NIP}`, stringType: "PrintableString" },
-    { oid: "2.5.4.3", value: "Anna Nowak", stringType: "UTF8String" },
+    { oid: "2.5.4.42", value: given, stringType: "UTF8String" },
+    { oid: "2.5.4.4", value: surname, stringType: "UTF8String" },
+    { oid: "2.5.4.5", value: options.pesel === undefined ? `TINPL-${NIP}` : `PNOPL-${options.pesel}`, stringType: "PrintableString" },
+    { oid: "2.5.4.3", value: `${given} ${surname}`, stringType: "UTF8String" },
     { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
   ]);
   return { keys, certificate: cert.der };
+}
+
+/** Operator Jan Kowalski's PESEL (valid check digit). */
+export const JAN_PESEL = "44051401458";
+/** Another person's PESEL (Ewa Lis), who must not enroll Jan's certificate. */
+export const OTHER_PESEL = "02070803628";
+
+/** Jan Kowalski ({@link JAN_PESEL}) and Ewa Lis ({@link OTHER_PESEL}), each with a PESEL certificate. */
+export async function makeJanAndEwa(): Promise<{ jan: Person; ewa: Person }> {
+  const [jan, ewa] = await Promise.all([makePerson({ pesel: JAN_PESEL, name: ["Jan", "Kowalski"] }), makePerson({ pesel: OTHER_PESEL, name: ["Ewa", "Lis"] })]);
+  return { jan, ewa };
 }
 
 /** A fresh challenge of the XSD form. */
