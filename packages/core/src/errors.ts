@@ -135,3 +135,25 @@ export function assertNoViolations(violations: readonly Violation[], message: st
   if (violations.length === 0) return;
   throw new KsefCertsError("VALIDATION", `${message}: ${violations.map((v) => v.message).join("; ")}`, { violations });
 }
+
+/**
+ * Process exit code per {@link ErrorCode}, shared by the `ksef-certs` and `ksef-signer` CLIs so scripts treat both alike:
+ * 1 internal, 2 usage/validation, 3 damaged or oversized input, 4 password missing or wrong, 5 unsupported scheme or
+ * algorithm, 6 key does not match the certificate, 7 file missing, not accessible or I/O failure, 8 conflict (e.g. refusing
+ * to overwrite). Scripts branch on these numbers: change them only with a major version.
+ */
+export const CLI_EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
+  INTERNAL: 1,
+  VALIDATION: 2,
+  MALFORMED: 3,
+  TOO_LARGE: 3,
+  PASSWORD_REQUIRED: 4,
+  WRONG_PASSWORD: 4,
+  UNSUPPORTED: 5,
+  KEY_MISMATCH: 6,
+  NOT_FOUND: 7,
+  // A CLI only meets FORBIDDEN as a file it may not read or write (or a refused token), so it groups with I/O.
+  FORBIDDEN: 7,
+  IO: 7,
+  CONFLICT: 8,
+};
