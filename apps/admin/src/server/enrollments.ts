@@ -5,6 +5,7 @@
  * subscriber gets the current state first, from the database).
  */
 import { EventEmitter, on } from "node:events";
+import { LOCAL_SYSTEM_PRINCIPAL, unlockHeldCertificate } from "@ksef-certs/core/access";
 import {
   createEnrollmentService,
   enrollmentStateEvent,
@@ -14,6 +15,7 @@ import {
   type EnrollmentKsefClient,
   type EnrollmentProgressEvent,
   type EnrollmentRequestInput,
+  type EnrollmentRequestMeta,
   type EnrollmentRunResult,
   type EnrollmentService,
   type EnrollmentSummary,
@@ -23,7 +25,6 @@ import type { KsefEnvironment } from "@ksef-certs/core/ksef";
 import { getWorkstation } from "@ksef-certs/core/registry";
 import type { Db } from "@ksef-certs/core/store";
 import type { Logger } from "pino";
-import { heldSigner } from "./signing.js";
 
 /** One progress event of an enrollment, as `enrollments.watch` sends it. */
 export interface EnrollmentEvent {
@@ -62,8 +63,8 @@ export interface EnrollmentRunnerOptions {
 export interface EnrollmentRunner {
   /** The core service (request validation, get, list). */
   readonly service: EnrollmentService;
-  /** Stores a request and starts running it in the background. */
-  request(input: EnrollmentRequestInput, actor: string): Promise<EnrollmentSummary>;
+  /** Stores a request (authorised against `meta.principal` in core) and starts running it in the background. */
+  request(input: EnrollmentRequestInput, meta: EnrollmentRequestMeta): Promise<EnrollmentSummary>;
   /** Starts (or restarts) a run in the background unless one is running. */
   kick(enrollmentId: string, actor?: string): void;
   /** Resumes every unfinished enrollment in the background (server start). */
@@ -98,7 +99,8 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
     ...(options.handoff === undefined ? {} : { handoff: options.handoff }),
     ...(masterKey === undefined ? {} : { sealer: sealerFromMasterKey(masterKey) }),
     ...(options.pollOptions === undefined ? {} : { pollOptions: options.pollOptions }),
-    signerFor: (certificateId) => heldSigner(options.db, certificateId, { masterKey, hint: "Import the signing certificate with its password sealed, or use the hand-off." }),
+    // Background runs act as the local system: the request was authorised against its principal when it was made.
+    signerFor: (certificateId) => unlockHeldCertificate(options.db, LOCAL_SYSTEM_PRINCIPAL, certificateId, { masterKey, hint: "Import the signing certificate with its password sealed, or use the hand-off." }),
     onProgress: (p) => {
       publish(p.enrollmentId, { message: p.message, event: p.event });
     },
@@ -161,9 +163,9 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
 
   return {
     service,
-    async request(input, actor) {
-      const summary = await service.request(input, { actor });
-      kick(summary.id, actor);
+    async request(input, meta) {
+      const summary = await service.request(input, meta);
+      kick(summary.id, meta.actor);
       return summary;
     },
     kick: (id, actor) => {

@@ -16,7 +16,7 @@ import { JAN_PESEL, janSigner } from "./__fixtures__/jan.js";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
 import { ksefErrorData, type KsefErrorData } from "./errors.js";
 import type { ServerServices } from "./services.js";
-import { heldSigner } from "./signing.js";
+import { LOCAL_SYSTEM_PRINCIPAL, unlockHeldCertificate } from "@ksef-certs/core/access";
 
 const KEY_PASSWORD = "Nowy-Klucz!KSeF-2026x";
 const GUESSED = "3f2b8c1e-9d4a-4e6b-8f00-123456789abc";
@@ -87,7 +87,7 @@ for (const kind of DB_KINDS) {
         pollOptions: { intervalMs: 20 },
         // Jan signs auth.xml at once, wherever the hand-off put it.
         handoff: { publish: () => Promise.resolve({ file: "auth.xml" }), signed: async (req) => signXml(req.xml, jan) },
-        signerFor: (id) => heldSigner(store.db, id, { masterKey, hint: "test" }),
+        signerFor: (id) => unlockHeldCertificate(store.db, LOCAL_SYSTEM_PRINCIPAL, id, { masterKey, hint: "test" }),
       });
       auth = await enroll("Authentication", "Jan Kowalski logowanie");
       services = { clock: () => T0, masterKey, ksefClient: () => client };
@@ -155,13 +155,24 @@ for (const kind of DB_KINDS) {
       expect(sim.state.certificates.get(offline.serialNumber)?.revokedAt).toBeUndefined();
     });
 
-    it("a branch admin cannot sign in with another branch's certificate, nor a guessed one (NOT_FOUND), and nothing is revoked", async () => {
+    it("a branch admin cannot sign in with another branch's certificate, nor a guessed one (NOT_FOUND), nor the company's it may only read (FORBIDDEN), and nothing is revoked", async () => {
       const offline = await enroll("Offline", "Jan Kowalski offline 4");
       const { caller } = await callerFor(store.db, services, w.sessions.branchAdmin);
       for (const signingCertificateId of [w.certs.b2, w.certs.other, GUESSED]) {
         expect((await refusal(caller.certificates.revoke({ id: offline.id, reason: "Superseded", ksef: { signingCertificateId } }))).trpc).toBe("NOT_FOUND");
       }
       expect(sim.state.certificates.get(offline.serialNumber)?.revokedAt).toBeUndefined();
+      // Jan's Authentication certificate held for the whole company: the branch admin may read it, not use its key.
+      const admin = await callerFor(store.db, services, w.sessions.superAdmin);
+      // The company's own Authentication slot is taken by the fixture's certificate: retire it here first.
+      await admin.caller.certificates.revoke({ id: w.certs.company, reason: "Superseded" });
+      await admin.caller.certificates.assign({ id: auth.id, scope: { companyId: w.company.id } });
+      const readOnly = await refusal(caller.certificates.revoke({ id: offline.id, reason: "Superseded", ksef: { signingCertificateId: auth.id } }));
+      expect(readOnly.trpc).toBe("FORBIDDEN");
+      expect(readOnly.core?.violations.map((v) => v.rule)).toEqual(["signingCertificate.access"]);
+      expect(sim.state.certificates.get(offline.serialNumber)?.revokedAt).toBeUndefined();
+      expect((await caller.certificates.get({ id: offline.id })).certificate.state).not.toBe("revoked");
+      await admin.caller.certificates.assign({ id: auth.id, scope: { companyId: w.company.id, operatorId } });
       // Its own branch's operator, with Jan's certificate: allowed.
       expect((await caller.certificates.revoke({ id: offline.id, reason: "Superseded", ksef: { signingCertificateId: auth.id } })).ksef).toBe("revoked");
       expect(sim.state.certificates.get(offline.serialNumber)?.revokedAt).toBeInstanceOf(Date);

@@ -64,3 +64,11 @@ export {
   type VisibleCertificatePage,
 } from "./certificates.js";
 export { auditEntityType, listAuditEntries, type AuditListFilter } from "./audit.js";
+export { authorizeEnrollmentRequest, authorizeHeldCertificateUse, type EnrollmentRequestTarget } from "./use.js";
+export {
+  LOCAL_SYSTEM_PRINCIPAL,
+  revokeCertificateAs,
+  unlockHeldCertificate,
+  type RevokeCertificateAsInput,
+  type UnlockHeldCertificateOptions,
+} from "./held.js";

@@ -17,6 +17,7 @@ export {
   type EnrollmentOutcome,
   type EnrollmentProgress,
   type EnrollmentRequestInput,
+  type EnrollmentRequestMeta,
   type EnrollmentRow,
   type EnrollmentRunOptions,
   type EnrollmentRunResult,

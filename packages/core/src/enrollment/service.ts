@@ -19,6 +19,8 @@
  * Nothing secret goes to the audit log or to progress messages.
  */
 import { createHash, createPublicKey, randomUUID, type KeyObject } from "node:crypto";
+import { authorizeEnrollmentRequest } from "../access/use.js";
+import type { Principal } from "../access/rules.js";
 import { and, asc, desc, eq, inArray, notInArray } from "drizzle-orm";
 import { createCsr, encryptPrivateKeyPem, generateKeyPair, keyPairOf, parseCertificate, readPrivateKey } from "../crypto/index.js";
 import { KsefCertsError, isKsefCertsError, type Violation } from "../errors.js";
@@ -221,6 +223,17 @@ export interface EnrollmentRunResult {
   readonly error?: KsefCertsError;
 }
 
+/** Who requests an enrollment (see {@link EnrollmentService.request}). */
+export interface EnrollmentRequestMeta {
+  /** Audit actor, e.g. `user:<login>` or `cli:<os user>`. */
+  readonly actor: string;
+  /**
+   * The signed-in account asking (the admin server passes it): the request is authorised against it (core
+   * `authorizeEnrollmentRequest`). Absent for the local system (the CLI run by someone holding the data folder).
+   */
+  readonly principal?: Principal;
+}
+
 /** The enrollment use cases. */
 export interface EnrollmentService {
   /**
@@ -229,8 +242,9 @@ export interface EnrollmentService {
    * @throws {KsefCertsError} VALIDATION listing every broken rule (name, password, enums, auth method, validFrom, signing certificate)
    * @throws {KsefCertsError} NOT_FOUND for an unknown scope, signing certificate or workstation
    * @throws {KsefCertsError} CONFLICT when the registry's slot rules already forbid the certificate (limit, one current, queued needs a current one)
+   * @throws {KsefCertsError} NOT_FOUND / FORBIDDEN when `meta.principal` may not act on the scope, use the signing certificate or see the workstation
    */
-  request(input: EnrollmentRequestInput, meta: { readonly actor: string }): Promise<EnrollmentSummary>;
+  request(input: EnrollmentRequestInput, meta: EnrollmentRequestMeta): Promise<EnrollmentSummary>;
   /**
    * Drives one enrollment as far as it can go (see the module comment). Returns instead of throwing for
    * every expected stop; a cancelled `signal` rejects with the abort error and leaves a resumable state.
@@ -506,7 +520,15 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
 
   // ------------------------------------------------------------------ request
 
-  async function request(input: EnrollmentRequestInput, meta: { readonly actor: string }): Promise<EnrollmentSummary> {
+  async function request(input: EnrollmentRequestInput, meta: EnrollmentRequestMeta): Promise<EnrollmentSummary> {
+    // Authorised before anything is validated, so a refusal says nothing about ids the principal may not see.
+    if (meta.principal !== undefined) {
+      await authorizeEnrollmentRequest(db, meta.principal, {
+        scope: input.scope,
+        signingCertificateId: input.authMethod === "certificate" ? input.signingCertificateId : undefined,
+        workstationId: input.authMethod === "handoff" ? input.workstationId : undefined,
+      });
+    }
     const v: Violation[] = [];
     if (typeof input.name !== "string") v.push({ field: "certificateName", rule: "certificateName.required", message: "The certificate name is required." });
     else v.push(...checkCertificateName(input.name));

@@ -71,6 +71,7 @@ export const MESSAGES_PL: Readonly<Record<string, (p: Params) => string>> = {
   "signingCertificate.valid": () => "Certyfikat do logowania nie jest ważny.",
   "signingCertificate.environment": () => "Certyfikat do logowania pochodzi z innego środowiska KSeF niż unieważniany.",
   "signingCertificate.identity": () => "KSeF pozwala unieważnić tylko własne certyfikaty: certyfikat do logowania wskazuje inną osobę lub firmę.",
+  "signingCertificate.access": () => "Logowanie do KSeF certyfikatem używa jego klucza prywatnego: Twoja rola może ten certyfikat oglądać, ale nie może go użyć.",
   "import.scopeRequired": () => "Wybierz firmę (oraz oddział lub operatora), dla której są te certyfikaty.",
   "adapter.import": () => "Ten format (adapter) służy tylko do eksportu.",
   "selection.empty": () => "Żaden certyfikat nie pasuje do wyboru; nie ma czego eksportować.",

@@ -5,7 +5,7 @@
  */
 import { resolve as resolvePath } from "node:path";
 import { z } from "zod";
-import { listAuditEntries, listVisibleCertificates } from "@ksef-certs/core/access";
+import { listAuditEntries, listVisibleCertificates, revokeCertificateAs } from "@ksef-certs/core/access";
 import { exportWithAdapter, importWithAdapter, listCertificateExports } from "@ksef-certs/core/adapters";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import {
@@ -15,13 +15,11 @@ import {
   importCertificatePair,
   importPkcs12,
   REVOCATION_REASONS,
-  revokeCertificate,
   type CertificateSummary,
 } from "@ksef-certs/core/registry";
 import { seal, unseal } from "@ksef-certs/core/store";
 import { ADAPTERS, ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
-import { heldSigner } from "../signing.js";
 import { buildTimeline } from "../timeline.js";
 import { actorOf, authedProcedure, hasRole, mutationProcedure, requireEntity, router } from "../trpc.js";
 
@@ -229,33 +227,22 @@ export const certificatesRouter = router({
    * `{ id, reason, ksef? }` → `{ certificate, promotedId, ksef: "revoked" | "already-revoked" | "not-called" }`. With
    * `ksef: { signingCertificateId, password? }` it is revoked in KSeF first (core `revokeCertificate`: signed in with that held
    * Authentication certificate of the same environment and identity; its key opened with `password`, else its sealed password;
-   * KSeF's 25009 counts as revoked), then here; without, only here. Needs write access to the certificate and read access to the
-   * signing certificate (NOT_FOUND otherwise). `reason` is one of KSeF's revocation reasons.
+   * KSeF's 25009 counts as revoked), then here; without, only here. Needs write access to the certificate and the right to use the
+   * signing certificate's key (core `revokeCertificateAs`: NOT_FOUND when unseen, FORBIDDEN when only readable). `reason` is one of KSeF's
+   * revocation reasons.
    */
   revoke: mutationProcedure.input(revokeInput).mutation(async ({ ctx, input }) => {
-    await requireEntity(ctx, "certificate", input.id, "write");
     const ksef = input.ksef;
-    if (ksef !== undefined) await requireEntity(ctx, "certificate", ksef.signingCertificateId, "read");
     const clientOf = ctx.services.ksefClient;
     if (ksef !== undefined && clientOf === undefined) throw new KsefCertsError("UNSUPPORTED", "This server does not call KSeF.");
-    const masterKey = ctx.services.masterKey;
-    const r = await revokeCertificate({
-      db: ctx.db,
+    const r = await revokeCertificateAs(ctx.db, ctx.principal, {
       certificateId: input.id,
       reason: input.reason,
       actor: actorOf(ctx.principal),
       at: ctx.services.clock(),
       ...(ksef === undefined || clientOf === undefined
         ? {}
-        : {
-            ksef: {
-              client: clientOf,
-              signingCertificateId: ksef.signingCertificateId,
-              signingField: "ksef.signingCertificateId",
-              signer: (signing) =>
-                heldSigner(ctx.db, signing.id, { masterKey, password: ksef.password, passwordField: "ksef.password", hint: "Type the signing certificate's key password, or import it with its password sealed." }),
-            },
-          }),
+        : { ksef: { client: clientOf, signingCertificateId: ksef.signingCertificateId, password: ksef.password, masterKey: ctx.services.masterKey } }),
     });
     return { certificate: certificateCore(r.certificate), promotedId: r.promoted?.certificateId ?? null, ksef: r.ksef };
   }),

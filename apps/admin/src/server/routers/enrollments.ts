@@ -83,10 +83,8 @@ export const enrollmentsRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       const runner = runnerOf(ctx.services);
+      // The scope must name one company; who may request what (scope, signing certificate, workstation) is core's rule.
       const { scope } = await authorizeScopeInput(ctx, input.scope, "write");
-      // Signing in with a held certificate uses its key: the same access as exporting it.
-      if (input.signingCertificateId !== undefined) await requireEntity(ctx, "certificate", input.signingCertificateId, "write");
-      if (input.workstationId !== undefined) await requireEntity(ctx, "workstation", input.workstationId, "read");
       const e = await runner.request(
         {
           scope,
@@ -101,7 +99,7 @@ export const enrollmentsRouter = router({
           ...(input.workstationId === undefined ? {} : { workstationId: input.workstationId }),
           ...(input.sealPassword === undefined ? {} : { sealPassword: input.sealPassword }),
         },
-        actorOf(ctx.principal),
+        { actor: actorOf(ctx.principal), principal: ctx.principal },
       );
       return { enrollmentId: e.id };
     }),
