@@ -10,6 +10,7 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import { hostname, networkInterfaces } from "node:os";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -57,6 +58,11 @@ export interface CreateServerOptions {
   readonly resumeEnrollments?: boolean;
   /** KSeF status poll tuning (tests). */
   readonly pollOptions?: { readonly intervalMs?: number; readonly timeoutMs?: number };
+  /**
+   * The origin people reach the server at through a reverse proxy, e.g. `https://ksef.biuro.example`: its host name
+   * joins the `Host` allow-list ({@link allowedHostNames}).
+   */
+  readonly publicOrigin?: string;
 }
 
 /** A created server. */
@@ -124,6 +130,16 @@ export function createServer(options: CreateServerOptions): AdminServer {
   };
 
   const app = new Hono();
+  const hostNames = allowedHostNames(options.host ?? "127.0.0.1", options.publicOrigin);
+  // DNS rebinding: a web page on evil.example whose name resolves to 127.0.0.1 reaches this server with
+  // `Host: evil.example`; only names this server is known by are answered.
+  app.use("*", async (c, next) => {
+    const name = hostNameOf(c.req.header("host"));
+    if (name === undefined || !hostNames.has(name)) {
+      return c.json({ error: { code: "FORBIDDEN", message: "This server does not answer to that host name.", hint: "Open it at the address it printed on start, or configure its public origin." } }, 421);
+    }
+    return next();
+  });
   app.use(
     "*",
     secureHeaders({
@@ -176,7 +192,13 @@ export function createServer(options: CreateServerOptions): AdminServer {
   if (options.webRoot !== undefined) {
     const root = resolve(options.webRoot);
     app.get("*", async (c) => {
-      const path = decodeURIComponent(new URL(c.req.url).pathname);
+      let path: string;
+      try {
+        path = decodeURIComponent(new URL(c.req.url).pathname);
+      } catch {
+        return c.json({ error: { code: "MALFORMED", message: "The address is not valid URL encoding." } }, 400);
+      }
+      if (path.includes("\0")) return c.notFound();
       if (path.startsWith("/trpc") || path.startsWith("/agent/")) return c.notFound();
       const file = normalize(join(root, path));
       const inside = file === root || file.startsWith(root + sep);
@@ -232,6 +254,51 @@ export function createServer(options: CreateServerOptions): AdminServer {
       });
     },
   };
+}
+
+/**
+ * The host names this server answers to: loopback names always, the bound address, every local interface
+ * address and the machine's name when bound to all interfaces, and the public origin's host.
+ * @param host the bound address (`127.0.0.1`, `::`, `0.0.0.0`, a name)
+ * @param publicOrigin a configured public origin, e.g. `https://ksef.example.pl`
+ * @returns lower-case host names (IPv6 without brackets)
+ * @throws {KsefCertsError} VALIDATION when `publicOrigin` is not an http(s) origin
+ */
+export function allowedHostNames(host: string, publicOrigin?: string): Set<string> {
+  const names = new Set(["localhost", "127.0.0.1", "::1", host.toLowerCase().replace(/^\[|\]$/g, "")]);
+  if (host === "0.0.0.0" || host === "::") {
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(a.address.toLowerCase());
+    names.add(hostname().toLowerCase());
+  }
+  if (publicOrigin !== undefined && publicOrigin.trim() !== "") {
+    let url: URL | undefined;
+    try {
+      url = new URL(publicOrigin);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:") || url.hostname === "") {
+      throw new KsefCertsError("VALIDATION", "The public origin must be an http(s) address such as https://ksef.example.pl.", {
+        violations: [{ field: "publicOrigin", rule: "publicOrigin.url", message: "Give an address such as https://ksef.example.pl." }],
+      });
+    }
+    names.add(url.hostname.toLowerCase().replace(/^\[|\]$/g, ""));
+  }
+  return names;
+}
+
+/**
+ * The host name of a `Host` header (lower case, IPv6 without brackets, no port); undefined when missing or malformed.
+ * @param header the header value
+ */
+export function hostNameOf(header: string | undefined): string | undefined {
+  if (header === undefined || header.length === 0 || header.length > 300) return undefined;
+  try {
+    const name = new URL(`http://${header}/`).hostname.toLowerCase();
+    return name === "" ? undefined : name.replace(/^\[|\]$/g, "");
+  } catch {
+    return undefined;
+  }
 }
 
 function remoteAddress(c: Parameters<typeof getConnInfo>[0]): string {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
@@ -134,7 +135,40 @@ describe("admin server over real HTTP", () => {
     const big = await fetch(`${url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: "x".repeat(3 * 1024 * 1024) });
     expect(big.status).toBe(413);
   });
+
+  it("answers only to its own host names (DNS rebinding), and a malformed URL encoding is a 400, not a 500", async () => {
+    const { port } = new URL(url);
+    for (const path of ["/", "/trpc/auth.me", "/agent/v1/requests", "/healthz"]) {
+      expect((await rawGet(port, path, "evil.example")).status, path).toBe(421);
+      expect((await rawGet(port, path, `evil.example:${port}`)).status, path).toBe(421);
+    }
+    // No Host at all: Node's HTTP/1.1 parser refuses it before the app (400); either way, never answered.
+    expect([400, 421]).toContain((await rawGet(port, "/healthz", "")).status);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, "LOCALHOST"]) expect((await rawGet(port, "/healthz", host)).status, host).toBe(200);
+    for (const path of ["/%", "/%E0%A4%A", "/a%zz"]) {
+      const r = await rawGet(port, path, `127.0.0.1:${port}`);
+      expect(r.status, path).toBe(400);
+      expect(JSON.parse(r.body)).toMatchObject({ error: { code: "MALFORMED" } });
+    }
+    expect((await rawGet(port, "/%00", `127.0.0.1:${port}`)).status).toBe(404);
+  });
 });
+
+/** A GET with exactly this `Host` header (fetch would not let the header be chosen). */
+function rawGet(port: string, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: "127.0.0.1", port: Number(port), path, method: "GET", setHost: false, headers: host === "" ? {} : { host } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => {
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 describe("enrollments.watch over SSE while a run is in progress (KSeF simulator)", () => {
   let sim: RunningSimulator;

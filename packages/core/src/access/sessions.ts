@@ -7,10 +7,19 @@
  *   recomputes it from the cookie, the page gets it from `auth.login`/`auth.me` and sends it in a header;
  *   its SHA-256 is stored (`csrf_hash`) and compared in constant time.
  * - Sessions end after {@link SESSION_IDLE_MS} without use or {@link SESSION_ABSOLUTE_MS} after sign-in.
- * - Throttling (`login_throttle`): per login, {@link LOGIN_MAX_FAILURES} failures within
- *   {@link THROTTLE_WINDOW_MS} lock it for 1 minute, doubling with each further failure up to 1 hour;
- *   per client address the same with {@link CLIENT_MAX_FAILURES}. Unknown logins are hashed against a
- *   dummy hash so they answer as slowly as known ones, and count as failures of that login name.
+ * - Throttling (`login_throttle`), after OWASP ASVS 4.0 §2.2.1 (anti-automation with growing delays rather than
+ *   hard lock-outs): every attempt is counted BEFORE the password is checked, in one row-locked transaction
+ *   per key, so parallel guesses cannot all slip through; a locked key is refused without evaluating the
+ *   password. Two keys per attempt:
+ *   - the login name together with the client address: {@link LOGIN_FREE_ATTEMPTS} attempts, then a delay of 1 s
+ *     doubling with each further attempt, up to {@link LOGIN_MAX_DELAY_MS} (5 minutes): a guesser from elsewhere
+ *     cannot lock the account out for its owner, and its owner waits minutes at most;
+ *   - the client address alone: {@link CLIENT_FREE_ATTEMPTS} failed attempts over all logins, then delays up to
+ *     {@link CLIENT_MAX_DELAY_MS} (1 minute), which slows spraying one password over many logins.
+ *   Attempts refused while locked are not counted (hammering does not extend the wait). A success clears its
+ *   login key. A count restarts after {@link THROTTLE_WINDOW_MS} without attempts. Unknown logins are hashed
+ *   against a dummy hash so they answer as slowly as known ones, and count like known ones.
+ * @see https://github.com/OWASP/ASVS/blob/v4.0.3/4.0/en/0x11-V2-Authentication.md (V2.2.1)
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { and, eq, lt } from "drizzle-orm";
@@ -28,14 +37,18 @@ export const SESSION_IDLE_MS = 30 * 60_000;
 export const SESSION_ABSOLUTE_MS = 12 * 3_600_000;
 /** `last_seen_at` is written at most this often (ms), so reads do not each write. */
 const TOUCH_EVERY_MS = 60_000;
-/** Failures of one login name before it is locked. */
-export const LOGIN_MAX_FAILURES = 5;
-/** Failures from one client address before it is locked. */
-export const CLIENT_MAX_FAILURES = 20;
-/** Failures are counted within this window (ms): 15 minutes. */
+/** Attempts of one login name from one client address before delays start. */
+export const LOGIN_FREE_ATTEMPTS = 5;
+/** Longest delay of one login name from one client address (ms): 5 minutes. */
+export const LOGIN_MAX_DELAY_MS = 5 * 60_000;
+/** Failed attempts from one client address, over all logins, before delays start. */
+export const CLIENT_FREE_ATTEMPTS = 30;
+/** Longest delay of one client address (ms): 1 minute. */
+export const CLIENT_MAX_DELAY_MS = 60_000;
+/** A count restarts after this long without attempts (ms): 15 minutes. */
 export const THROTTLE_WINDOW_MS = 15 * 60_000;
-const FIRST_LOCK_MS = 60_000;
-const MAX_LOCK_MS = 3_600_000;
+/** The first delay (ms); each further attempt doubles it. */
+const FIRST_DELAY_MS = 1_000;
 
 /**
  * SHA-256 of a token, 64 lower-case hex (what the database stores).
@@ -83,10 +96,10 @@ export interface AuthenticateInput {
   readonly at?: Date;
 }
 
-function throttled(until: Date): KsefCertsError {
-  const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
+function throttled(until: Date, at: Date): KsefCertsError {
+  const seconds = Math.max(1, Math.ceil((until.getTime() - at.getTime()) / 1000));
   return new KsefCertsError("FORBIDDEN", "Too many failed sign-ins; try again later.", {
-    hint: `Wait until ${until.toISOString()}.`,
+    hint: `Wait ${seconds} s.`,
     details: { reason: "throttled", retryAfterSeconds: seconds, lockedUntil: until.toISOString() },
   });
 }
@@ -95,28 +108,42 @@ function badCredentials(): KsefCertsError {
   return new KsefCertsError("FORBIDDEN", "The login or the password is wrong.", { details: { reason: "credentials" } });
 }
 
-async function lockOf(db: Db, key: string, at: Date): Promise<Date | undefined> {
-  const [row] = await db.select().from(loginThrottle).where(eq(loginThrottle.key, key));
-  return row?.lockedUntil !== null && row?.lockedUntil !== undefined && row.lockedUntil.getTime() > at.getTime() ? row.lockedUntil : undefined;
+/** How one throttle key behaves. */
+interface ThrottleRule {
+  readonly free: number;
+  readonly maxDelayMs: number;
 }
 
-async function recordFailure(db: Db, key: string, max: number, at: Date): Promise<void> {
+const LOGIN_RULE: ThrottleRule = { free: LOGIN_FREE_ATTEMPTS, maxDelayMs: LOGIN_MAX_DELAY_MS };
+const CLIENT_RULE: ThrottleRule = { free: CLIENT_FREE_ATTEMPTS, maxDelayMs: CLIENT_MAX_DELAY_MS };
+
+/**
+ * Counts one attempt against `key` before anything is checked (row lock: concurrent attempts take turns), and
+ * sets the delay the next attempt must wait once the free attempts are used.
+ * @returns undefined when the attempt may proceed, else until when the key is locked (the attempt is not counted)
+ */
+async function countAttempt(db: Db, key: string, rule: ThrottleRule, at: Date): Promise<Date | undefined> {
+  return db.transaction(async (tx) => {
+    await tx.insert(loginThrottle).values({ key, failures: 0, windowStartedAt: at, lockedUntil: null }).onConflictDoNothing();
+    const [row] = await tx.select().from(loginThrottle).where(eq(loginThrottle.key, key)).for("update");
+    if (row === undefined) throw new KsefCertsError("INTERNAL", "The sign-in throttle row vanished.");
+    if (row.lockedUntil !== null && row.lockedUntil.getTime() > at.getTime()) return row.lockedUntil;
+    // `window_started_at` holds the last counted attempt: a quiet spell of THROTTLE_WINDOW_MS starts afresh.
+    const attempts = (at.getTime() - row.windowStartedAt.getTime() > THROTTLE_WINDOW_MS ? 0 : row.failures) + 1;
+    const lockedUntil = attempts >= rule.free ? new Date(at.getTime() + Math.min(rule.maxDelayMs, FIRST_DELAY_MS * 2 ** Math.min(30, attempts - rule.free))) : null;
+    await tx.update(loginThrottle).set({ failures: attempts, windowStartedAt: at, lockedUntil }).where(eq(loginThrottle.key, key));
+    return undefined;
+  });
+}
+
+/** Gives back an attempt counted by {@link countAttempt} that turned out not to be a failure. */
+async function refundAttempt(db: Db, key: string, rule: ThrottleRule): Promise<void> {
   await db.transaction(async (tx) => {
     const [row] = await tx.select().from(loginThrottle).where(eq(loginThrottle.key, key)).for("update");
-    let failures = 1;
-    let windowStartedAt = at;
-    if (row !== undefined) {
-      const inWindow = at.getTime() - row.windowStartedAt.getTime() <= THROTTLE_WINDOW_MS;
-      // A locked key keeps its count: failures while locked (or soon after) keep doubling the lock.
-      const recentlyLocked = row.lockedUntil !== null && at.getTime() - row.lockedUntil.getTime() < THROTTLE_WINDOW_MS;
-      if (inWindow || recentlyLocked) {
-        failures = row.failures + 1;
-        windowStartedAt = row.windowStartedAt;
-      }
-    }
-    const lockedUntil = failures >= max ? new Date(at.getTime() + Math.min(MAX_LOCK_MS, FIRST_LOCK_MS * 2 ** Math.min(20, failures - max))) : null;
-    if (row === undefined) await tx.insert(loginThrottle).values({ key, failures, windowStartedAt, lockedUntil });
-    else await tx.update(loginThrottle).set({ failures, windowStartedAt, lockedUntil }).where(eq(loginThrottle.key, key));
+    if (row === undefined) return;
+    const failures = Math.max(0, row.failures - 1);
+    // A refund only lifts a lock this attempt set: one set by earlier failures stays.
+    await tx.update(loginThrottle).set({ failures, ...(failures < rule.free ? { lockedUntil: null } : {}) }).where(eq(loginThrottle.key, key));
   });
 }
 
@@ -144,21 +171,22 @@ export async function loadPrincipal(db: Db, userId: string): Promise<Principal |
 export async function authenticate(db: Db, input: AuthenticateInput): Promise<NewSession> {
   const at = input.at ?? new Date();
   const login = normalizeLogin(input.login).slice(0, 64);
-  const loginKey = `login:${login}`;
   const clientKey = `client:${input.clientKey.slice(0, 200)}`;
-  for (const key of [clientKey, loginKey]) {
-    const until = await lockOf(db, key, at);
-    if (until !== undefined) throw throttled(until);
+  const loginKey = `login:${login}|${clientKey}`;
+  // Counted before the password is looked at: the client first (the wider key), then this login from this client.
+  const clientLock = await countAttempt(db, clientKey, CLIENT_RULE, at);
+  if (clientLock !== undefined) throw throttled(clientLock, at);
+  const loginLock = await countAttempt(db, loginKey, LOGIN_RULE, at);
+  if (loginLock !== undefined) {
+    await refundAttempt(db, clientKey, CLIENT_RULE);
+    throw throttled(loginLock, at);
   }
   const [u] = login === "" ? [] : await db.select({ id: users.id, passwordHash: users.passwordHash, disabledAt: users.disabledAt }).from(users).where(eq(users.login, login));
   const password = typeof input.password === "string" ? input.password.slice(0, MAX_PASSWORD_CHARS + 1) : "";
   const ok = await verifyPassword(password, u?.passwordHash ?? (await dummyPasswordHash()));
-  if (u === undefined || !ok || u.disabledAt !== null) {
-    await recordFailure(db, loginKey, LOGIN_MAX_FAILURES, at);
-    await recordFailure(db, clientKey, CLIENT_MAX_FAILURES, at);
-    throw badCredentials();
-  }
+  if (u === undefined || !ok || u.disabledAt !== null) throw badCredentials();
   await db.delete(loginThrottle).where(eq(loginThrottle.key, loginKey));
+  await refundAttempt(db, clientKey, CLIENT_RULE);
   const principal = await loadPrincipal(db, u.id);
   if (principal === undefined) throw badCredentials();
   const token = randomBytes(32).toString("base64url");

@@ -31,6 +31,7 @@ export interface ServeOptions extends StoreOptions {
   readonly simulatorPort?: string;
   readonly open?: boolean;
   readonly adminPasswordFile?: string;
+  readonly publicOrigin?: string;
 }
 
 /** Login of the first super-admin created on the first start. */
@@ -92,6 +93,7 @@ export function registerServe(program: Command, env: CommandEnv): void {
     .option("--with-simulator", "start the KSeF simulator beside the app, for the test and demo environments")
     .option("--simulator-port <port>", "port of the simulator (default: a free one)")
     .option("--open", "open the app in the default browser")
+    .option("--public-origin <url>", "the address people use through a reverse proxy, e.g. https://ksef.example.pl (the server answers only to its own host names; default $KSEF_CERTS_PUBLIC_ORIGIN)")
     .option("--admin-password-file <file>", "on the first start, the first admin's password (first line of the file) instead of a random one");
   addStoreOptions(cmd).addHelpText(
     "after",
@@ -159,6 +161,7 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
       webRoot: io.env["KSEF_CERTS_WEB_ROOT"] === undefined ? defaultWebRoot() : resolvePath(io, io.env["KSEF_CERTS_WEB_ROOT"]),
       ksefUrlFor,
       logger,
+      ...publicOriginOf(opts.publicOrigin ?? io.env["KSEF_CERTS_PUBLIC_ORIGIN"]),
       ...(masterKey === undefined ? {} : { masterKey }),
     });
     const { url } = await server.listen();
@@ -192,6 +195,10 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
       });
     }
   }
+}
+
+function publicOriginOf(value: string | undefined): { publicOrigin?: string } {
+  return value === undefined || value.trim() === "" ? {} : { publicOrigin: value.trim() };
 }
 
 function untilSignal(): Promise<void> {
