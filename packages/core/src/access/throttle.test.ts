@@ -99,8 +99,15 @@ describeEachDb("access: sign-in throttling", (ctx) => {
     for (let i = 0; i < LOGIN_FREE_ATTEMPTS - 1; i++) await attempt(db, "ewa", "wrong", "c", T0);
     const quiet = after(THROTTLE_WINDOW_MS + 1);
     for (let i = 0; i < LOGIN_FREE_ATTEMPTS - 1; i++) expect((await attempt(db, "ewa", "wrong", "c", quiet)).outcome).toBe("credentials");
-    const unknown = await authenticate(db, { login: "nobody", password: "x", clientKey: "d", at: T0 }).catch((e: unknown) => e as KsefCertsError);
-    const wrong = await authenticate(db, { login: "ewa", password: "x", clientKey: "d", at: T0 }).catch((e: unknown) => e as KsefCertsError);
+    const refusal = (login: string): Promise<KsefCertsError> =>
+      authenticate(db, { login, password: "x", clientKey: "d", at: T0 }).then(
+        () => {
+          throw new Error("signed in");
+        },
+        (e: unknown) => e as KsefCertsError,
+      );
+    const unknown = await refusal("nobody");
+    const wrong = await refusal("ewa");
     expect([unknown.message, unknown.details["reason"]]).toEqual([wrong.message, wrong.details["reason"]]);
   });
 });
