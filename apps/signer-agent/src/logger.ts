@@ -3,6 +3,7 @@
  * `info` by default and `debug` with `--verbose`. Secrets never reach it: passwords and tokens are not
  * passed to log calls, and the redaction below removes them should a future call pass an object holding one.
  */
+import { errorForLog } from "@ksef-certs/core/errors";
 import { pino, type Logger } from "pino";
 
 /** Paths pino removes from every log line (passwords, tokens, authorization headers, key material). */
@@ -37,6 +38,8 @@ export function createLogger(options: { verbose?: boolean; level?: string; desti
       level: options.level ?? (options.verbose === true ? "debug" : "info"),
       redact: { paths: [...REDACT_PATHS], censor: "[redacted]" },
       base: { pid: process.pid },
+      // Errors of failed requests may carry what was sent: only codes, messages and frames are logged.
+      serializers: { err: errorForLog, error: errorForLog },
     },
     (options.destination ?? process.stderr) as Parameters<typeof pino>[1],
   );

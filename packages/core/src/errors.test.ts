@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assertNoViolations, isKsefCertsError, KsefCertsError } from "./errors.js";
+import { assertNoViolations, errorForLog, isKsefCertsError, KsefCertsError } from "./errors.js";
 
 describe("KsefCertsError", () => {
   it("carries code, hint and violations, and serialises without its cause", () => {
@@ -34,5 +34,22 @@ describe("KsefCertsError", () => {
       expect((e as KsefCertsError).violations).toEqual(violations);
       expect((e as KsefCertsError).message).toContain("at least one digit");
     }
+  });
+
+  it("errorForLog keeps what helps and drops bound values, PostgreSQL details and value fields, also in causes", () => {
+    const secret = "MIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI";
+    const pg = Object.assign(new Error('new row for relation "certificates" violates check constraint "x"'), { code: "23514", constraint: "x", detail: `Failing row contains (${secret}).`, where: secret });
+    const drizzle = Object.assign(new Error(`Failed query: insert into "certificates" ("key_file") values ($1)\nparams: ${secret}`), { query: 'insert into "certificates"', params: [secret], cause: pg });
+    const core = new KsefCertsError("INTERNAL", "The certificate could not be stored.", { cause: drizzle, details: { id: "c1" } });
+    const logged = JSON.stringify(errorForLog(core));
+    expect(logged).not.toContain(secret);
+    expect(logged).not.toContain(secret.slice(0, 16));
+    const out = errorForLog(core) as { type: string; details: unknown; cause: { message: string; paramsOmitted: boolean; cause: { code: string; constraint: string; detailOmitted: boolean } } };
+    expect(out.type).toBe("KsefCertsError");
+    expect(out.details).toEqual({ id: "c1" });
+    expect(out.cause.message).toBe('Failed query: insert into "certificates" ("key_file") values ($1)');
+    expect(out.cause.paramsOmitted).toBe(true);
+    expect(out.cause.cause).toMatchObject({ code: "23514", constraint: "x", detailOmitted: true });
+    expect(errorForLog("plain text\nparams: 1,2,3")).toEqual({ type: "string", message: "plain text" });
   });
 });

@@ -157,3 +157,49 @@ export const CLI_EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   IO: 7,
   CONFLICT: 8,
 };
+
+/** Error properties that may carry values of a failed query or request (bytes, passwords, hashes): never logged. */
+const UNLOGGED_ERROR_FIELDS = new Set(["params", "parameters", "detail", "where", "query_params", "args", "body", "data", "input", "value", "values"]);
+
+/** Error properties worth logging when they are short scalars (codes, constraint and table names, positions). */
+const LOGGED_ERROR_FIELDS = ["code", "errno", "syscall", "severity", "constraint", "constraint_name", "table", "table_name", "column", "column_name", "schema", "schema_name", "routine", "position", "status", "retryable"];
+
+/**
+ * A plain object describing an error that is safe to write to a log: class name, message and stack with any
+ * query parameters cut off (drizzle's "Failed query … params: …" carries every bound value: key files, sealed
+ * passwords, password hashes), short scalar codes, `details` and violation rules of a {@link KsefCertsError}
+ * (secret-free by contract), and the same for up to four causes. Value-bearing fields (`params`, `parameters`,
+ * `detail` of PostgreSQL errors, which quotes offending values, …) are dropped whatever the error.
+ * @param err anything thrown
+ * @returns `{ type, message, stack?, code?, …, cause? }`
+ */
+export function errorForLog(err: unknown): Record<string, unknown> {
+  return describeForLog(err, 0);
+}
+
+function describeForLog(err: unknown, depth: number): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: typeof err, message: typeof err === "string" ? cutParams(err) : "(not an Error)" };
+  const out: Record<string, unknown> = { type: err.constructor.name, message: cutParams(err.message) };
+  if (typeof err.stack === "string") {
+    // The stack's first line repeats the message: only the frames are kept.
+    out["stack"] = `${err.constructor.name}: ${String(out["message"])}\n${err.stack.split("\n").filter((l) => /^\s+at /.test(l)).join("\n")}`;
+  }
+  const bag = err as unknown as Record<string, unknown>;
+  for (const key of LOGGED_ERROR_FIELDS) {
+    const v = bag[key];
+    if ((typeof v === "string" && v.length <= 200) || typeof v === "number" || typeof v === "boolean") out[key] = v;
+  }
+  if (err instanceof KsefCertsError) {
+    out["details"] = err.details;
+    if (err.violations.length > 0) out["violations"] = err.violations.map((v) => v.rule);
+  }
+  for (const key of Object.keys(bag)) if (UNLOGGED_ERROR_FIELDS.has(key)) out[`${key}Omitted`] = true;
+  if (err.cause !== undefined && depth < 4) out["cause"] = describeForLog(err.cause, depth + 1);
+  return out;
+}
+
+/** A message without the bound values some drivers append (`\nparams: …`) or quote (`DETAIL: …`). */
+function cutParams(message: string): string {
+  const cut = message.search(/\n\s*(params|parameters|DETAIL)\s*:/i);
+  return (cut === -1 ? message : message.slice(0, cut)).slice(0, 2000);
+}

@@ -10,12 +10,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { pino } from "pino";
 import { countUsers, createUser } from "@ksef-certs/core/access";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import type { KsefEnvironment } from "@ksef-certs/core/ksef";
 import { createMasterKeyFile, masterKeyFilePath, openStore, resolveStoreTarget } from "@ksef-certs/core/store";
 import { createServer, DEFAULT_PORT } from "../../server/app.js";
+import { createServerLogger } from "../../server/logger.js";
 import { resolvePath } from "../context.js";
 import { KSEF_URL_ENV } from "../ksef.js";
 import { type CommandEnv, examples } from "../options.js";
@@ -36,26 +36,6 @@ export interface ServeOptions extends StoreOptions {
 
 /** Login of the first super-admin created on the first start. */
 export const FIRST_ADMIN_LOGIN = "admin";
-
-/** Fields a log line must never carry (pino `redact`): passwords, tokens, cookies, keys. */
-export const LOG_REDACT_PATHS = [
-  "password",
-  "*.password",
-  "keyPassword",
-  "*.keyPassword",
-  "token",
-  "*.token",
-  "csrfToken",
-  "*.csrfToken",
-  "cookie",
-  "*.cookie",
-  "headers.cookie",
-  "req.headers.cookie",
-  "req.headers.authorization",
-  "headers.authorization",
-  "authorization",
-  "*.authorization",
-];
 
 /** The built web app next to the compiled CLI (`dist/web`). */
 function defaultWebRoot(): string {
@@ -115,7 +95,7 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
   const out = new Output(io, opts.json === true);
   const port = portOf(opts.port, DEFAULT_PORT, "--port");
   const simulatorPort = portOf(opts.simulatorPort, 0, "--simulator-port");
-  const logger = pino({ level: io.env["KSEF_CERTS_LOG_LEVEL"] ?? "info", redact: { paths: LOG_REDACT_PATHS, censor: "[redacted]" } }, pino.destination(2));
+  const logger = createServerLogger({ level: io.env["KSEF_CERTS_LOG_LEVEL"] ?? "info" });
   const dataDir = dataDirOf(io, opts);
   const storeEnv: NodeJS.ProcessEnv = { ...io.env };
   const store = await openStore({
