@@ -9,7 +9,7 @@
  * {@link ADAPTER_LIMITS.files} entries; only regular-file entries with safe relative paths (a link,
  * device or `..` entry refuses the whole bundle).
  */
-import { ADAPTER_LIMITS, assertSafeRelativePath, defineAdapter, openWithPassword, readSourceBytes, sealWithPassword, writeTargetBytes } from "@ksef-certs/core/adapters";
+import { ADAPTER_LIMITS, assertSafeRelativePath, defineAdapter, openWithPassword, readSourceBytes, sealWithPassword, writeOptions, writeTargetBytes } from "@ksef-certs/core/adapters";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import tar from "tar-stream";
 import { f2000Files, F2000_MANIFEST, manifestBytes, parseManifest, readF2000 } from "./f2000.js";
@@ -109,7 +109,7 @@ export function createBundleAdapter(options: BundleOptions = {}) {
       const archive = await packTar([{ path: F2000_MANIFEST, bytes: manifestBytes(entries), mode: 0o600 }, ...files], new Date());
       const ref = target.kind === "stream" ? (target.name ?? "bundle") : target.kind === "file" ? target.path : "bundle";
       const password = await ctx.password({ purpose: "new", ref });
-      const where = await writeTargetBytes(target, await sealWithPassword(archive, password, options.iterations === undefined ? {} : { iterations: options.iterations }));
+      const where = await writeTargetBytes(target, await sealWithPassword(archive, password, options.iterations === undefined ? {} : { iterations: options.iterations }), writeOptions(ctx));
       ctx.onProgress?.(pairs.length, pairs.length);
       return { written: pairs.map((p) => ({ certificateId: p.certificateId, ref: where })) };
     },

@@ -10,9 +10,12 @@
  * 2. a wrong password gives `WRONG_PASSWORD` (from the adapter, or when the imported key is opened);
  * 3. damaged (truncated) files give typed `KsefCertsError`s, never another exception or a silent pair;
  * 4. no password and no key material reaches `ctx.logger`, `console` or stdout/stderr;
- * 5. two exports in parallel into one folder (or file) leave complete, consistent files and no temp files.
+ * 5. two exports in parallel into one folder (or file) leave complete, consistent files and no temp files (the
+ *    second either writes the same bytes or is refused with `CONFLICT`: nothing is silently overwritten);
+ * 6. a file with other content where the export writes is never replaced unless `ctx.replace` asks for it, and every
+ *    replacement is reported through `ctx.onReplaced`.
  */
-import { mkdtemp, readdir, readFile, rm, stat, truncate } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -227,15 +230,44 @@ export function runAdapterConformance(adapter: CertificateAdapter, options: Conf
 
     it("two exports in parallel into one place leave complete, consistent files", async () => {
       const { target, source } = where(adapter, dir, "parallel");
-      await Promise.all([adapter.export(fixture.pairs, target, ctxWith(fixture.password, logged)), adapter.export(fixture.pairs, target, ctxWith(fixture.password, logged))]);
-      const result = await adapter.import(source, ctxWith(fixture.password, logged));
-      expect(result.failures).toEqual([]);
-      const bySerial = matchBySerial(result, fixture.pairs);
-      for (const p of fixture.pairs) await openImportedPair(bySerial.get(p.serialNumber) as ImportedPair, fixture.password);
+      const outcomes = await Promise.allSettled([adapter.export(fixture.pairs, target, ctxWith(fixture.password, logged)), adapter.export(fixture.pairs, target, ctxWith(fixture.password, logged))]);
+      // Formats that re-encrypt write other bytes each time: where the two meet, one is refused, never overwritten.
+      for (const o of outcomes) if (o.status === "rejected") expect(isKsefCertsError(o.reason, "CONFLICT"), String(o.reason)).toBe(true);
+      const result = await adapter.import(source, ctxWith(fixture.password, logged)).catch((e: unknown) => e);
+      if (outcomes.some((o) => o.status === "fulfilled")) {
+        const read = result as AdapterImportResult;
+        expect(read.failures).toEqual([]);
+        const bySerial = matchBySerial(read, fixture.pairs);
+        for (const p of fixture.pairs) await openImportedPair(bySerial.get(p.serialNumber) as ImportedPair, fixture.password);
+      } else if (!isKsefCertsError(result, "NOT_FOUND")) {
+        // Both refused: whatever either wrote is whole.
+        const read = result as AdapterImportResult;
+        expect(read.failures).toEqual([]);
+        for (const p of read.pairs) await openImportedPair(p, fixture.password);
+      }
       const root = target.kind === "folder" ? target.path : dir;
       const leftovers = (await filesBelow(root)).filter((f) => f.endsWith(".tmp") || f.endsWith(".lock"));
       expect(leftovers).toEqual([]);
       if (target.kind === "file") expect((await stat(target.path)).size).toBeGreaterThan(0);
+    });
+
+    it("never replaces a file with other content unless asked, and reports each replacement", async () => {
+      const { target, source } = where(adapter, dir, "replace");
+      await adapter.export(fixture.pairs, target, ctxWith(fixture.password, logged));
+      const written = target.kind === "folder" ? await filesBelow(target.path) : target.kind === "file" ? [target.path] : [];
+      expect(written.length).toBeGreaterThan(0);
+      // Someone else's edit of every file: the next export must not destroy it.
+      for (const f of written) await writeFile(f, "not ours\n");
+      const refused = await adapter.export(fixture.pairs, target, ctxWith(fixture.password, logged)).catch((e: unknown) => e);
+      // CONFLICT, or MALFORMED from a format that first reads an index of its own (F2000's manifest): either way a refusal.
+      expect(isKsefCertsError(refused, "CONFLICT", "MALFORMED"), String(refused)).toBe(true);
+      expect(await Promise.all(written.map((f) => readFile(f, "utf8")))).toEqual(written.map(() => "not ours\n"));
+      const replaced: string[] = [];
+      await adapter.export(fixture.pairs, target, { ...ctxWith(fixture.password, logged), replace: true, onReplaced: (p) => replaced.push(p) });
+      expect(replaced.length).toBeGreaterThan(0);
+      const result = await adapter.import(source, ctxWith(fixture.password, logged));
+      expect(result.failures).toEqual([]);
+      matchBySerial(result, fixture.pairs);
     });
 
     it("no password or key material reaches logs", () => {

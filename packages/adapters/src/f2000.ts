@@ -32,6 +32,7 @@ import {
   readFileInside,
   withFolderLock,
   writeFileAtomic,
+  writeOptions,
 } from "@ksef-certs/core/adapters";
 import { KsefCertsError, isKsefCertsError } from "@ksef-certs/core/errors";
 import { typedFailure } from "./names.js";
@@ -212,25 +213,31 @@ export const f2000Adapter = defineAdapter({
   },
   async export(pairs, target, ctx) {
     const root = folderOf(target, "target");
-    await ensureFolder(root);
+    await ensureFolder(root, writeOptions(ctx));
     const { files, entries } = f2000Files(pairs);
     return withFolderLock(root, async () => {
       let previous: readonly F2000Entry[] = [];
+      let unreadable = false;
       try {
         previous = parseManifest(await readFileInside(root, F2000_MANIFEST, ADAPTER_LIMITS.manifestBytes)).certificates;
       } catch (err) {
-        if (!isKsefCertsError(err, "NOT_FOUND")) throw err;
+        // A manifest that is not ours is kept, unless the person asked to replace what is there.
+        if (!isKsefCertsError(err, "NOT_FOUND") && !(ctx.replace === true && isKsefCertsError(err, "MALFORMED", "UNSUPPORTED"))) throw err;
+        unreadable = !isKsefCertsError(err, "NOT_FOUND");
       }
       let done = 0;
       const folders = new Set(files.map((f) => f.path.slice(0, f.path.lastIndexOf("/"))));
-      for (const f of folders) await ensureFolder(join(root, ...f.split("/")));
+      for (const f of folders) await ensureFolder(join(root, ...f.split("/")), writeOptions(ctx));
       await mapConcurrent(files, 16, async (f) => {
-        await writeFileAtomic(join(root, ...f.path.split("/")), f.bytes, f.mode);
+        await writeFileAtomic(join(root, ...f.path.split("/")), f.bytes, f.mode, writeOptions(ctx));
         if (f.path.endsWith(".key")) ctx.onProgress?.(++done, pairs.length);
       });
       const merged = new Map(previous.map((e) => [`${e.environment}/${e.serialNumber}`, e]));
       for (const e of entries) merged.set(`${e.environment}/${e.serialNumber}`, e);
-      await writeFileAtomic(join(root, F2000_MANIFEST), manifestBytes([...merged.values()]), 0o600);
+      // The manifest is merged on purpose (read under the folder lock, written back with every entry kept).
+      // Only a manifest that was not ours counts as replaced; merging into ours is the format working (still undoable).
+      const { onReplaced: _merged, ...merging } = writeOptions(ctx);
+      await writeFileAtomic(join(root, F2000_MANIFEST), manifestBytes([...merged.values()]), 0o600, { ...(unreadable ? writeOptions(ctx) : merging), replace: true });
       return { written: pairs.map((p, i) => ({ certificateId: p.certificateId, ref: join(root, ...(entries[i]?.crt ?? "").split("/")) })) };
     });
   },

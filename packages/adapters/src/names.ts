@@ -1,7 +1,7 @@
 /**
  * File names for exported pairs, shared by the folder adapters.
  */
-import { type AdapterContext, type AdapterExportResult, type AdapterTarget, ensureFolder, type ExportPair, folderOf, mapConcurrent } from "@ksef-certs/core/adapters";
+import { type AdapterContext, type AdapterExportResult, type AdapterTarget, ensureFolder, type ExportPair, folderOf, mapConcurrent, writeOptions } from "@ksef-certs/core/adapters";
 import { KsefCertsError, isKsefCertsError } from "@ksef-certs/core/errors";
 
 /**
@@ -62,7 +62,7 @@ export async function exportPerPair(
   write: (pair: ExportPair, base: string, root: string) => Promise<string>,
 ): Promise<AdapterExportResult> {
   const root = folderOf(target, "target");
-  await ensureFolder(root);
+  await ensureFolder(root, writeOptions(ctx));
   const bases = uniqueBases(pairs);
   let done = 0;
   const written = await mapConcurrent(pairs, concurrency, async (pair, i) => {

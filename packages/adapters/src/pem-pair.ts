@@ -16,6 +16,7 @@ import {
   mapConcurrent,
   readFileInside,
   writeFileAtomic,
+  writeOptions,
 } from "@ksef-certs/core/adapters";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import { exportPerPair, typedFailure } from "./names.js";
@@ -65,9 +66,9 @@ export const pemPairAdapter = defineAdapter({
   },
   async export(pairs, target, ctx) {
     return exportPerPair(pairs, target, ctx, FILE_CONCURRENCY, async (pair, base, root) => {
-      await writeFileAtomic(join(root, `${base}.crt`), new TextEncoder().encode(encodePem("CERTIFICATE", pair.certificateDer)), 0o644);
+      await writeFileAtomic(join(root, `${base}.crt`), new TextEncoder().encode(encodePem("CERTIFICATE", pair.certificateDer)), 0o644, writeOptions(ctx));
       // The key file exactly as stored: the web app's encrypted PKCS#8, openable by every program that opens it today.
-      await writeFileAtomic(join(root, `${base}.key`), pair.keyFile, 0o600);
+      await writeFileAtomic(join(root, `${base}.key`), pair.keyFile, 0o600, writeOptions(ctx));
       return join(root, `${base}.crt`);
     });
   },

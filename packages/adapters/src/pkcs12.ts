@@ -16,6 +16,7 @@ import {
   mapConcurrent,
   readFileInside,
   writeFileAtomic,
+  writeOptions,
 } from "@ksef-certs/core/adapters";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import { basename, dirname, join, resolve } from "node:path";
@@ -68,7 +69,7 @@ export const pkcs12Adapter = defineAdapter({
       const password = await ctx.password({ purpose: "key", ref: base, certificateId: pair.certificateId });
       const key = await readPrivateKey(pair.keyFile, { password });
       const p12 = await exportPkcs12({ certificate: pair.certificateDer, privateKey: key.key, password, ...(pair.metadata.name === undefined ? {} : { friendlyName: pair.metadata.name }) });
-      await writeFileAtomic(join(root, `${base}.p12`), p12, 0o600);
+      await writeFileAtomic(join(root, `${base}.p12`), p12, 0o600, writeOptions(ctx));
       return join(root, `${base}.p12`);
     });
   },

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 // example:start
-import { defineAdapter, ensureFolder, folderOf, listFilesInside, readFileInside, writeFileAtomic, type AdapterFailure, type ImportedPair } from "@ksef-certs/core/adapters";
+import { defineAdapter, ensureFolder, folderOf, listFilesInside, readFileInside, writeFileAtomic, writeOptions, type AdapterFailure, type ImportedPair } from "@ksef-certs/core/adapters";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import { runAdapterConformance } from "./conformance.js";
 type AcmeFile = { type: "Authentication" | "Offline"; name: string; certificate: string; key: string };
@@ -29,12 +29,12 @@ export const acmeAdapter = defineAdapter({
     }
     return { pairs, failures };
   },
-  async export(pairs, target) {
+  async export(pairs, target, ctx) {
     const root = folderOf(target, "target");
-    await ensureFolder(root);
+    await ensureFolder(root, writeOptions(ctx));
     for (const p of pairs) {
       const file: AcmeFile = { type: p.metadata.certificateType, name: p.metadata.name ?? p.serialNumber, certificate: Buffer.from(p.certificateDer).toString("base64"), key: Buffer.from(p.keyFile).toString("base64") };
-      await writeFileAtomic(`${root}/${p.serialNumber}.json`, new TextEncoder().encode(JSON.stringify(file)));
+      await writeFileAtomic(`${root}/${p.serialNumber}.json`, new TextEncoder().encode(JSON.stringify(file)), 0o600, writeOptions(ctx));
     }
     return { written: pairs.map((p) => ({ certificateId: p.certificateId, ref: `${p.serialNumber}.json` })) };
   },

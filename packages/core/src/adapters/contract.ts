@@ -8,6 +8,7 @@
  * one (PKCS#12, the bundle) asks `ctx.password(...)` and forgets it.
  */
 import type { KsefCertsError } from "../errors.js";
+import type { WrittenChange } from "./fs.js";
 import type { CertificateTypeName, Environment } from "../registry/internal.js";
 
 /**
@@ -120,6 +121,15 @@ export interface AdapterContext {
   readonly logger?: AdapterLogger;
   /** Progress of the adapter's own work (files read or written). */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Export only: the person asked explicitly to replace files with other content already at the target (default: such
+   * a file is a CONFLICT and nothing is overwritten). Pass it on to `writeFileAtomic` / `writeTargetBytes`.
+   */
+  readonly replace?: boolean;
+  /** Export only: told about each file replaced (its path), for the audit log. */
+  readonly onReplaced?: (path: string) => void;
+  /** Export only: told about every file and folder created or replaced, so a failed export can be undone. */
+  readonly onWritten?: (change: WrittenChange) => void;
 }
 
 /** What an adapter can do. */

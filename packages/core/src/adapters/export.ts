@@ -11,6 +11,7 @@ import { appendAuditBatch } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { branches, certificateExports, certificates, companies, operators } from "../store/schema.js";
 import type { AdapterContext, AdapterTarget, CertificateAdapter, ExportPair } from "./contract.js";
+import { undoWrites, type WrittenChange } from "./fs.js";
 import type { BatchProgress } from "./import.js";
 
 /** Input of {@link exportWithAdapter}: `certificateIds` or `filter` (a registry {@link CertificateFilter}) says which. */
@@ -31,12 +32,18 @@ export interface ExportWithAdapterInput {
    */
   readonly unseal?: (sealed: Uint8Array, aad: string) => Uint8Array | Promise<Uint8Array>;
   readonly onProgress?: (progress: BatchProgress) => void;
+  /** Replace files with other content already at the target (default false: a CONFLICT, nothing overwritten); each replacement is audited. */
+  readonly replace?: boolean;
+  /** What to record as the target of a written ref (default the ref itself), e.g. a download's name instead of a staging path. */
+  readonly describeRef?: (ref: string) => string;
 }
 
 /** What {@link exportWithAdapter} did: one entry per certificate, with where it went. */
 export interface ExportReport {
   readonly adapterId: string;
   readonly exported: readonly { readonly certificateId: string; readonly serialNumber: string; readonly ref: string }[];
+  /** Files that held other content and were replaced (only with `replace`), as recorded. */
+  readonly replaced: readonly string[];
 }
 
 /** One `certificate_exports` row. */
@@ -96,8 +103,9 @@ async function loadPairs(db: Db, ids: readonly string[]): Promise<{ pairs: Expor
 
 /**
  * Exports registry certificates with an adapter, then records one `certificate_exports` row and one
- * audit entry (`certificate.export`, after: adapter id and target) per certificate in one transaction.
- * Nothing is recorded when the adapter fails.
+ * audit entry (`certificate.export`, after: adapter id and target) per certificate, and `export.replace` listing
+ * replaced files, in one transaction. When the adapter or the recording fails, every file and folder the adapter
+ * wrote is undone (created ones removed, replaced ones restored) and nothing is recorded.
  * @param input see {@link ExportWithAdapterInput}
  * @returns where each certificate went
  * @throws {KsefCertsError} VALIDATION when neither or both of `certificateIds` / `filter` are given, or nothing matches;
@@ -130,27 +138,46 @@ export async function exportWithAdapter(input: ExportWithAdapterInput): Promise<
             return new TextDecoder().decode(await unsealer(blob, sealedPasswordAad(request.certificateId)));
           },
         };
-  const result = await input.adapter.export(pairs, input.target, {
-    ...ctx,
-    onProgress: (done, total) => {
-      input.onProgress?.({ phase: "write", done, total });
-      ctx.onProgress?.(done, total);
-    },
-  });
-  const refs = new Map(result.written.map((w) => [w.certificateId, w.ref]));
-  for (const p of pairs) {
-    if (!refs.has(p.certificateId)) throw new KsefCertsError("INTERNAL", `The adapter ${input.adapter.id} did not report where certificate ${p.certificateId} went.`);
-  }
-  await inTransaction(input.db, async (tx) => {
-    for (let i = 0; i < pairs.length; i += CHUNK) {
-      await tx.insert(certificateExports).values(pairs.slice(i, i + CHUNK).map((p) => ({ certificateId: p.certificateId, adapterId: input.adapter.id, target: refs.get(p.certificateId) ?? "", actor: input.actor, at })));
+  // Every file and folder the adapter writes is journalled: a failure anywhere before the records commit undoes them,
+  // so an export is either complete, recorded and audited, or leaves nothing behind.
+  const changes: WrittenChange[] = [];
+  const replaced: string[] = [];
+  const describe = input.describeRef ?? ((ref: string) => ref);
+  try {
+    const result = await input.adapter.export(pairs, input.target, {
+      ...ctx,
+      replace: input.replace === true,
+      onReplaced: (path) => {
+        replaced.push(path);
+        ctx.onReplaced?.(path);
+      },
+      onWritten: (change) => {
+        changes.push(change);
+        ctx.onWritten?.(change);
+      },
+      onProgress: (done, total) => {
+        input.onProgress?.({ phase: "write", done, total });
+        ctx.onProgress?.(done, total);
+      },
+    });
+    const refs = new Map(result.written.map((w) => [w.certificateId, describe(w.ref)]));
+    for (const p of pairs) {
+      if (!refs.has(p.certificateId)) throw new KsefCertsError("INTERNAL", `The adapter ${input.adapter.id} did not report where certificate ${p.certificateId} went.`);
     }
-    await appendAuditBatch(
-      tx,
-      pairs.map((p) => ({ actor: input.actor, action: "certificate.export", entityType: "certificate", entityId: p.certificateId, after: { adapterId: input.adapter.id, target: refs.get(p.certificateId) ?? "" }, at })),
-    );
-  });
-  return { adapterId: input.adapter.id, exported: pairs.map((p) => ({ certificateId: p.certificateId, serialNumber: p.serialNumber, ref: refs.get(p.certificateId) ?? "" })) };
+    await inTransaction(input.db, async (tx) => {
+      for (let i = 0; i < pairs.length; i += CHUNK) {
+        await tx.insert(certificateExports).values(pairs.slice(i, i + CHUNK).map((p) => ({ certificateId: p.certificateId, adapterId: input.adapter.id, target: refs.get(p.certificateId) ?? "", actor: input.actor, at })));
+      }
+      await appendAuditBatch(tx, [
+        ...pairs.map((p) => ({ actor: input.actor, action: "certificate.export", entityType: "certificate", entityId: p.certificateId, after: { adapterId: input.adapter.id, target: refs.get(p.certificateId) ?? "" }, at })),
+        ...(replaced.length === 0 ? [] : [{ actor: input.actor, action: "export.replace", entityType: "export", after: { adapterId: input.adapter.id, files: replaced.map(describe) }, at }]),
+      ]);
+    });
+    return { adapterId: input.adapter.id, exported: pairs.map((p) => ({ certificateId: p.certificateId, serialNumber: p.serialNumber, ref: refs.get(p.certificateId) ?? "" })), replaced: replaced.map(describe) };
+  } catch (err) {
+    await undoWrites(changes);
+    throw err;
+  }
 }
 
 /**

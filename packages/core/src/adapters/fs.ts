@@ -7,10 +7,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants, type Stats } from "node:fs";
-import { lstat, mkdir, open, readdir, realpath, rename, rm, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { KsefCertsError } from "../errors.js";
-import type { AdapterFailure, AdapterSource, AdapterTarget } from "./contract.js";
+import type { AdapterContext, AdapterFailure, AdapterSource, AdapterTarget } from "./contract.js";
 
 /** Size and count limits of adapter input (bytes unless said otherwise). */
 export const ADAPTER_LIMITS = {
@@ -199,25 +199,57 @@ export async function listFilesInside(root: string, options: { readonly maxDepth
 /**
  * Creates a folder (and its parents) with mode 0700 when missing.
  * @param path the folder
+ * @param options `onWritten` is told about each folder created (parents first)
  * @throws {KsefCertsError} FORBIDDEN / IO
  */
-export async function ensureFolder(path: string): Promise<void> {
+export async function ensureFolder(path: string, options: Pick<WriteOptions, "onWritten"> = {}): Promise<void> {
   try {
-    await mkdir(path, { recursive: true, mode: 0o700 });
+    const first = await mkdir(path, { recursive: true, mode: 0o700 });
+    if (first !== undefined && options.onWritten !== undefined) {
+      // mkdir names the first folder it created; every folder from there down to `path` is new.
+      const created = [first];
+      for (let rel = relative(first, path); rel !== "" && rel !== "."; rel = dirname(rel)) created.push(join(first, rel));
+      for (const dir of [first, ...created.slice(1).reverse()]) options.onWritten({ kind: "folder", path: dir });
+    }
   } catch (err) {
     throw fsFailure(err, `create the folder ${path}`, path);
   }
 }
 
+/** How {@link writeFileAtomic} treats a file already at the path. */
+export interface WriteOptions {
+  /**
+   * Replace a file with other content (default false: such a file is a CONFLICT and stays as it is). A file with
+   * exactly the bytes to write is never a conflict: writing it again changes nothing.
+   */
+  readonly replace?: boolean;
+  /** Told about each file that was replaced (its path), so the caller can audit it. */
+  readonly onReplaced?: (path: string) => void;
+  /**
+   * Told about every change made: a file created (`previous` undefined) or replaced (`previous` = its old bytes), and
+   * a folder created (`kind` `folder`); an export that fails later undoes them in reverse order.
+   */
+  readonly onWritten?: (change: WrittenChange) => void;
+}
+
+/** One change made by {@link writeFileAtomic} or {@link ensureFolder}, for undoing a failed export. */
+export type WrittenChange =
+  | { readonly kind: "file"; readonly path: string; readonly previous: Uint8Array | undefined }
+  | { readonly kind: "folder"; readonly path: string };
+
 /**
- * Writes `bytes` to `path` atomically: a temp file beside it (`.NAME.<random>.tmp`, mode `mode`,
- * fsynced), then renamed over `path`. A failure removes the temp file.
+ * Writes `bytes` to `path` atomically and never silently over another file: a temp file beside it
+ * (`.NAME.<random>.tmp`, mode `mode`, fsynced) is linked into place, which fails instead of replacing; a file
+ * already there with the same bytes is left as it is, one with other bytes is a CONFLICT unless
+ * `options.replace` (then renamed over it and reported through `options.onReplaced`). A failure removes the temp file.
  * @param path the final path (its folder must exist)
  * @param bytes the content
  * @param mode file mode (default 0600: key material and certificates' pairs are private)
- * @throws {KsefCertsError} FORBIDDEN / IO (retryable for transient errors)
+ * @param options replace policy (see {@link WriteOptions})
+ * @throws {KsefCertsError} CONFLICT when another file is there and `replace` is not set (`details.path`); FORBIDDEN / IO
+ *   (retryable for transient errors)
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o600, options: WriteOptions = {}): Promise<void> {
   const temp = join(dirname(path), `.${path.split(sep).pop() ?? "file"}.${randomBytes(6).toString("hex")}.tmp`);
   try {
     const handle = await open(temp, "wx", mode);
@@ -227,10 +259,85 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
+    try {
+      await link(temp, path);
+      options.onWritten?.({ kind: "file", path, previous: undefined });
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code !== "EEXIST") {
+        // File systems without hard links (some network shares): fall back to check-then-rename.
+        if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"].includes(String(code))) throw err;
+        if (!(await exists(path))) {
+          await rename(temp, path);
+          options.onWritten?.({ kind: "file", path, previous: undefined });
+          return;
+        }
+      }
+      const previous = await regularFileBytes(path);
+      if (previous !== undefined && Buffer.from(previous).equals(bytes)) return;
+      if (options.replace !== true) {
+        throw new KsefCertsError("CONFLICT", `${path} already exists with other content; it is not replaced.`, {
+          hint: "Export into an empty folder, or ask explicitly to replace the files.",
+          details: { path },
+        });
+      }
+      await rename(temp, path);
+      options.onReplaced?.(path);
+      options.onWritten?.({ kind: "file", path, previous });
+    }
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
     throw fsFailure(err, `write ${path}`, path);
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+/**
+ * The {@link WriteOptions} an export's context asks for (`ctx.replace`, `ctx.onReplaced`).
+ * @param ctx the adapter context
+ */
+export function writeOptions(ctx: Pick<AdapterContext, "replace" | "onReplaced" | "onWritten">): WriteOptions {
+  return {
+    ...(ctx.replace === undefined ? {} : { replace: ctx.replace }),
+    ...(ctx.onReplaced === undefined ? {} : { onReplaced: ctx.onReplaced }),
+    ...(ctx.onWritten === undefined ? {} : { onWritten: ctx.onWritten }),
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The bytes of the regular file at `path` (never through a link), or undefined when it is anything else. */
+async function regularFileBytes(path: string): Promise<Uint8Array | undefined> {
+  try {
+    if (!(await lstat(path)).isFile()) return undefined;
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      return new Uint8Array(await handle.readFile());
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Undoes the changes of a failed export in reverse order: created files removed, replaced ones written back,
+ * created folders removed when empty. Best effort: a change that cannot be undone is skipped.
+ * @param changes what {@link WriteOptions.onWritten} reported, in order
+ */
+export async function undoWrites(changes: readonly WrittenChange[]): Promise<void> {
+  for (const c of [...changes].reverse()) {
+    if (c.kind === "folder") await rmdir(c.path).catch(() => undefined);
+    else if (c.previous === undefined) await unlink(c.path).catch(() => undefined);
+    else await writeFile(c.path, c.previous).catch(() => undefined);
   }
 }
 
@@ -289,17 +396,19 @@ export async function readSourceBytes(source: AdapterSource, maxBytes: number): 
 }
 
 /**
- * Writes one output to a `file` target (atomically) or a `stream` target.
+ * Writes one output to a `file` target (atomically, never silently over another file: {@link writeFileAtomic}) or a
+ * `stream` target.
  * @param target the target (a `folder` target is refused)
  * @param bytes the output
+ * @param options replace policy for a `file` target
  * @returns a description of where it went (the path, or the stream's name)
  * @throws {KsefCertsError} VALIDATION for a folder target; FORBIDDEN / IO
  */
-export async function writeTargetBytes(target: AdapterTarget, bytes: Uint8Array): Promise<string> {
+export async function writeTargetBytes(target: AdapterTarget, bytes: Uint8Array, options: WriteOptions = {}): Promise<string> {
   if (target.kind === "folder") throw new KsefCertsError("VALIDATION", "This adapter writes one file, not a folder.", { violations: [{ field: "target", rule: "target.kind", message: "Give a file." }] });
   if (target.kind === "file") {
     await ensureFolder(dirname(resolve(target.path)));
-    await writeFileAtomic(resolve(target.path), bytes);
+    await writeFileAtomic(resolve(target.path), bytes, 0o600, options);
     return resolve(target.path);
   }
   try {

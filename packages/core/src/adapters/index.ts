@@ -33,7 +33,11 @@ export {
   readSourceBytes,
   withFolderLock,
   writeFileAtomic,
+  undoWrites,
+  writeOptions,
   writeTargetBytes,
+  type WriteOptions,
+  type WrittenChange,
   type FolderListing,
 } from "./fs.js";
 export { CMS_MAX_ITERATIONS, CMS_PASSWORD_ITERATIONS, openWithPassword, sealWithPassword, type SealWithPasswordOptions } from "./cms.js";

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
@@ -16,7 +16,7 @@ import { auditLog, certificateExports, certificates } from "../store/schema.js";
 import { seal, unseal } from "../store/seal.js";
 import { defineAdapter, type AdapterFailure, type AdapterScope, type ExportPair, type ImportedPair } from "./contract.js";
 import { exportWithAdapter, listCertificateExports } from "./export.js";
-import { ensureFolder, writeFileAtomic } from "./fs.js";
+import { ensureFolder, writeFileAtomic, writeOptions } from "./fs.js";
 import { importWithAdapter, type BatchProgress } from "./import.js";
 
 const PASSWORD = "Tajne-Haslo-2026!";
@@ -53,14 +53,14 @@ function memoryAdapter(pairs: readonly ImportedPair[], readFailures: readonly Ad
     async export(list, target, ctx) {
       if (target.kind !== "folder") throw new KsefCertsError("UNSUPPORTED", "folders only");
       received.push([...list]);
-      await ensureFolder(target.path);
+      await ensureFolder(target.path, writeOptions(ctx));
       const written = [];
       for (const [i, p] of list.entries()) {
         if (p.metadata.name === "fail") throw new KsefCertsError("IO", "disk full", { retryable: true });
         // Formats that re-encrypt ask for the key's password: exercised here so the unseal path is.
         await readPrivateKey(p.keyFile, { password: await ctx.password({ purpose: "key", ref: p.serialNumber, certificateId: p.certificateId }) });
-        await writeFileAtomic(join(target.path, `${p.serialNumber}.der`), p.certificateDer);
-        await writeFileAtomic(join(target.path, `${p.serialNumber}.key`), p.keyFile);
+        await writeFileAtomic(join(target.path, `${p.serialNumber}.der`), p.certificateDer, 0o600, writeOptions(ctx));
+        await writeFileAtomic(join(target.path, `${p.serialNumber}.key`), p.keyFile, 0o600, writeOptions(ctx));
         written.push({ certificateId: p.certificateId, ref: join(target.path, `${p.serialNumber}.der`) });
         ctx.onProgress?.(i + 1, list.length);
       }
@@ -294,6 +294,38 @@ describeEachDb("exportWithAdapter and listCertificateExports", (ctx) => {
     await expect(exportWithAdapter({ db, adapter, target, ctx: ctxFor(), certificateIds: [randomUUID()], actor: "a" })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(exportWithAdapter({ db, adapter: { ...adapter, capabilities: { ...adapter.capabilities, export: false } }, target, ctx: ctxFor(), certificateIds: ids, actor: "a" })).rejects.toMatchObject({ code: "UNSUPPORTED" });
     expect(await db.select().from(certificateExports)).toEqual([]);
+  });
+
+  it("an export that fails midway leaves nothing behind: its files and folders removed, a file it replaced restored, nothing recorded", async () => {
+    const { db } = ctx();
+    const report = await imported(db);
+    const ids = report.imported.map((i) => i.certificateId);
+    const dir = await mkdtemp(join(tmpdir(), "export-undo-"));
+    dirs.push(dir);
+    const { adapter } = memoryAdapter([]);
+    // The first key's password is known, the second is not: two files are written before the failure.
+    const first = ids[0] ?? "";
+    const oneKnown = { password: (r: { certificateId?: string }) => (r.certificateId === first ? Promise.resolve(PASSWORD) : Promise.reject(new KsefCertsError("PASSWORD_REQUIRED", "not sealed"))) };
+    await expect(exportWithAdapter({ db, adapter, target: { kind: "folder", path: join(dir, "nowy", "folder") }, ctx: oneKnown, certificateIds: ids, actor: "a", at: T0 })).rejects.toMatchObject({ code: "PASSWORD_REQUIRED" });
+    expect(await readdir(dir)).toEqual([]);
+    expect(await db.select().from(certificateExports)).toEqual([]);
+
+    // A complete export, then someone else's edit of one file: without replace it is a CONFLICT and stays.
+    const full = join(dir, "pelny");
+    await exportWithAdapter({ db, adapter, target: { kind: "folder", path: full }, ctx: ctxFor(), certificateIds: ids, actor: "a", at: T0 });
+    const edited = join(full, `${report.imported[0]?.serialNumber ?? ""}.key`);
+    await writeFile(edited, "ERP's own copy\n");
+    await expect(exportWithAdapter({ db, adapter, target: { kind: "folder", path: full }, ctx: ctxFor(), certificateIds: ids, actor: "a", at: T0 })).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(await readFile(edited, "utf8")).toBe("ERP's own copy\n");
+    // With replace, but failing on the second pair: the replaced file comes back.
+    await expect(exportWithAdapter({ db, adapter, target: { kind: "folder", path: full }, ctx: oneKnown, certificateIds: ids, actor: "a", at: T0, replace: true })).rejects.toMatchObject({ code: "PASSWORD_REQUIRED" });
+    expect(await readFile(edited, "utf8")).toBe("ERP's own copy\n");
+    expect(await db.select().from(certificateExports)).toHaveLength(ids.length);
+    // With replace, complete: replaced and audited.
+    const out = await exportWithAdapter({ db, adapter, target: { kind: "folder", path: full }, ctx: ctxFor(), certificateIds: ids, actor: "a", at: T0, replace: true });
+    expect(out.replaced).toEqual([edited]);
+    const audit = await db.select().from(auditLog).where(eq(auditLog.action, "export.replace"));
+    expect(audit.map((a) => a.after)).toEqual([{ adapterId: "memory-test", files: [edited] }]);
   });
 
   it("answers key password requests from sealed passwords when given unseal", async () => {

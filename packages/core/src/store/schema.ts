@@ -389,3 +389,16 @@ export const certificateExports = pgTable(
   },
   (t) => [index("certificate_exports_certificate").on(t.certificateId)],
 );
+
+/**
+ * A server-side folder exports may be written to, configured by a super-admin and picked by name: web requests
+ * never name a path. `path` is relative to the server's export root (a fixed folder outside the data folder);
+ * `company_id` limits it to one company's certificates (null: any company the exporter may write).
+ */
+export const exportDestinations = pgTable("export_destinations", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull().unique(),
+  path: text("path").notNull(),
+  companyId: uuid("company_id").references(() => companies.id, { onDelete: "cascade" }),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+});

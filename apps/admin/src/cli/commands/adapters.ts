@@ -16,7 +16,7 @@ import type { CertificateTypeName, Environment } from "@ksef-certs/core/registry
 import { unseal } from "@ksef-certs/core/store";
 import { ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { resolvePath, type CliIo } from "../context.js";
-import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
+import { addForceOption, addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
 import { Output } from "../output.js";
 import { Passwords } from "../password.js";
 import { addStoreOptions, cliActor, masterKeyOf, nowOf, type StoreOptions, withStore } from "../store.js";
@@ -41,6 +41,7 @@ export interface AdapterExportOptions extends StoreOptions, InputPasswordOptions
   readonly branch?: string;
   readonly environment?: Environment;
   readonly type?: CertificateTypeName;
+  readonly force?: boolean;
   readonly id?: string[];
 }
 
@@ -157,7 +158,8 @@ export function registerAdapterCommands(program: Command, env: CommandEnv): void
     .summary("export registry certificates into an ERP format")
     .description(
       `Write certificates with an adapter (${ADAPTER_IDS.join(", ")}) into --to (a folder; for bundle a file), each file written\n` +
-        "to a temp name and renamed; every export is recorded (certificate_exports) and audited. Choose certificates by --id\n" +
+        "to a temp name and renamed, never over a file with other content unless --force (each replacement audited); an export\n" +
+        "that fails midway removes what it wrote. Every export is recorded (certificate_exports) and audited. Choose certificates by --id\n" +
         "(repeatable), or by --company with --branch / an operator, --environment and --type (active ones). pkcs12 needs the\n" +
         "key's password (the sealed one when a master key is configured); bundle asks a new password for the archive.",
     )
@@ -169,6 +171,7 @@ export function registerAdapterCommands(program: Command, env: CommandEnv): void
   addOperatorReferenceOptions(exp);
   addEnvironmentOption(exp, false);
   addTypeOption(exp, false);
+  addForceOption(exp);
   addPasswordOptions(exp, "the keys (pkcs12) or the new bundle");
   addStoreOptions(exp).addHelpText(
     "after",
@@ -213,11 +216,16 @@ export function registerAdapterCommands(program: Command, env: CommandEnv): void
           at: nowOf(env.io),
           ...(masterKey === undefined ? {} : { unseal: (sealed: Uint8Array, aad: string) => unseal(masterKey, sealed, aad) }),
           onProgress: bar.update,
+          replace: opts.force === true,
         });
       } finally {
         bar.stop();
       }
     });
-    out.result(report, [`exported ${report.exported.length} certificate(s) with ${report.adapterId}`, ...report.exported.map((e) => `  ${e.serialNumber} → ${e.ref}`)]);
+    out.result(report, [
+      `exported ${report.exported.length} certificate(s) with ${report.adapterId}`,
+      ...report.exported.map((e) => `  ${e.serialNumber} → ${e.ref}`),
+      ...report.replaced.map((f) => `  replaced ${f}`),
+    ]);
   });
 }
