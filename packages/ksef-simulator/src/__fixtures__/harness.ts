@@ -4,6 +4,7 @@
  */
 import { type KeyPair, generateKeyPair } from "@ksef-certs/core/crypto";
 import { type NameAttributeInput, type TestCertificateAuthority, createTestCertificateAuthority, selfSignedCertificate } from "@ksef-certs/core/testing";
+import { type Logger, pino } from "pino";
 import { expect } from "vitest";
 import { createSimulatorApp } from "../app.js";
 import type { SimulatorApp, SimulatorOptions } from "../simulator.js";
@@ -128,6 +129,13 @@ export async function signIn(sim: SimulatorApp, credential: Credential, query = 
   expect(tokens.status).toBe(200);
   const pair = tokens.body as { accessToken: { token: string }; refreshToken: { token: string } };
   return { referenceNumber: started.referenceNumber, authenticationToken, accessToken: pair.accessToken.token, refreshToken: pair.refreshToken.token };
+}
+
+/** A logger that keeps what it is given, for tests that check what was logged. */
+export function capturingLogger(): { logger: Logger; entries: Record<string, unknown>[] } {
+  const entries: Record<string, unknown>[] = [];
+  const logger = pino({ level: "debug" }, { write: (line: string) => entries.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, entries };
 }
 
 /** A clock tests can move: starts at the real time (signing certificates are valid from "now"). */
