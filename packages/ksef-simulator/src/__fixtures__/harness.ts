@@ -80,9 +80,12 @@ export interface Credential {
  * A self-signed personal certificate as a qualified one looks (G, SN, serialNumber PNOPL-…, CN, C).
  * @param pesel 11 digits
  * @param keys an existing key pair, or a new EC P-256 one
+ * @param extra further subject attributes
+ * @param validFrom start of the certificate's 365 days; default the process clock (pass the simulator's clock when it is fixed)
  */
-export async function personCredential(pesel: string, keys?: KeyPair, extra: readonly NameAttributeInput[] = []): Promise<Credential> {
+export async function personCredential(pesel: string, keys?: KeyPair, extra: readonly NameAttributeInput[] = [], validFrom?: Date): Promise<Credential> {
   const k = keys ?? (await generateKeyPair("EC-P256"));
+  const validity = validFrom === undefined ? {} : { validFrom };
   const cert = await selfSignedCertificate(k, [
     { oid: "2.5.4.42", value: "Jan", stringType: "UTF8String" },
     { oid: "2.5.4.4", value: "Kowalski", stringType: "UTF8String" },
@@ -90,7 +93,7 @@ export async function personCredential(pesel: string, keys?: KeyPair, extra: rea
     { oid: "2.5.4.3", value: "Jan Kowalski", stringType: "UTF8String" },
     { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
     ...extra,
-  ]);
+  ], validity);
   return { keys: k, certificate: cert.der };
 }
 
@@ -138,9 +141,12 @@ export function capturingLogger(): { logger: Logger; entries: Record<string, unk
   return { logger, entries };
 }
 
-/** A clock tests can move: starts at the real time (signing certificates are valid from "now"). */
-export function movableClock(): { now: () => Date; advance: (ms: number) => void } {
-  let t = Date.now();
+/**
+ * A clock tests can move.
+ * @param start where it starts; default the real time (signing certificates are valid from "now" unless told otherwise)
+ */
+export function movableClock(start?: Date): { now: () => Date; advance: (ms: number) => void } {
+  let t = start?.getTime() ?? Date.now();
   return {
     now: () => new Date(t),
     advance: (ms) => {

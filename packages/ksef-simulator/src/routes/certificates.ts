@@ -6,12 +6,22 @@
 import { type CsrInfo, type EnrollmentData, type KsefCertificateType, parseCertificate, parseCsr } from "@ksef-certs/core/crypto";
 import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
 import type { KeyObject } from "node:crypto";
+import { EARLIEST_CERTIFICATE_TIME_MS, LATEST_CERTIFICATE_TIME_MS, MS_PER_DAY, parseDateTime } from "../date-time.js";
 import { referenceNumber } from "../ids.js";
 import { KsefErrorReply, badRequest } from "../http-errors.js";
 import type { RouteContext, Simulator } from "../simulator.js";
 import { type AuthOperation, type CertificateRecord, type EnrollmentRecord, type StatusInfo, identityKey } from "../state.js";
 
 const ENROLLMENT_RETENTION_MS = 30 * 86_400_000;
+
+/** Validity of an issued certificate, days: two years, as KSeF issues (ksef-api.md §3.4). */
+export const CERTIFICATE_VALIDITY_DAYS = 730;
+
+/**
+ * The latest `validFrom` an enrollment may ask for, ms since the epoch: the certificate's end of validity
+ * must still fit an X.509 time (9999-12-31T23:59:59Z, RFC 5280 §4.1.2.5.2).
+ */
+export const LATEST_VALID_FROM_MS = LATEST_CERTIFICATE_TIME_MS - CERTIFICATE_VALIDITY_DAYS * MS_PER_DAY;
 
 /** Enrollment-data fields and the DN attribute each one is (ksef-api.md §3.2). */
 const DN_FIELDS: readonly { readonly field: keyof EnrollmentData; readonly oid: string }[] = [
@@ -75,6 +85,41 @@ export function subjectDifferences(csr: CsrInfo, data: EnrollmentData): string[]
   return problems;
 }
 
+/**
+ * Reads a request's date-time (SPEC `format: date-time`, already checked by the OpenAPI validator).
+ * @param field the member name, for the 21405 details
+ * @param value the string
+ * @returns the instant
+ * @throws {KsefErrorReply} 400/21405 for a leap second or a string that is not a date-time
+ */
+export function requestDateTime(field: string, value: string): Date {
+  const parsed = parseDateTime(value);
+  if (parsed.kind === "leap-second") throw badRequest(21405, `${field}: sekunda przestępna (:60) nie jest obsługiwana; podaj czas z sekundami od 00 do 59.`);
+  if (parsed.kind === "invalid") throw badRequest(21405, `${field}: wartość nie jest datą i czasem w formacie RFC 3339 (np. 2026-05-01T00:00:00Z).`);
+  return parsed.date;
+}
+
+/**
+ * The start of validity an enrollment asks for, refused at submission when the certificate could not hold it.
+ * @param value `validFrom` of the request (null or absent: from the moment of issuing)
+ * @returns the instant, or undefined for "from issuing"
+ * @throws {KsefErrorReply} 400/21405 when it is no date-time, a leap second, before year 0000, or so late that the
+ *   end of validity would pass 9999-12-31T23:59:59Z
+ */
+export function requestedValidFrom(value: string | null | undefined): Date | undefined {
+  if (value === undefined || value === null) return undefined;
+  const validFrom = requestDateTime("validFrom", value);
+  const whole = Math.floor(validFrom.getTime() / 1000) * 1000;
+  if (whole < EARLIEST_CERTIFICATE_TIME_MS) throw badRequest(21405, "validFrom: certyfikat X.509 nie zapisze daty sprzed roku 0000.");
+  if (whole > LATEST_VALID_FROM_MS) {
+    throw badRequest(
+      21405,
+      `validFrom: certyfikat jest ważny ${String(CERTIFICATE_VALIDITY_DAYS)} dni, więc kończyłby się po 9999-12-31T23:59:59Z, czego certyfikat X.509 nie zapisze; najpóźniejsza możliwa data to ${new Date(LATEST_VALID_FROM_MS).toISOString()}.`,
+    );
+  }
+  return validFrom;
+}
+
 function spkiHex(key: KeyObject): string {
   return key.export({ type: "spki", format: "der" }).toString("hex");
 }
@@ -131,6 +176,7 @@ export function registerCertificateRoutes(sim: Simulator): void {
         keys: { publicKey: e.publicKey },
         enrollmentData: e.enrollmentData,
         validFrom: e.validFrom ?? now,
+        validityDays: CERTIFICATE_VALIDITY_DAYS,
         issuer: ca,
       });
       const info = parseCertificate(issued.der);
@@ -186,6 +232,7 @@ export function registerCertificateRoutes(sim: Simulator): void {
     const data = op.enrollmentData;
     if (data === undefined) throw badRequest(25002, "Certyfikat użyty do uwierzytelnienia nie zawiera atrybutów commonName i countryName.");
     const body = ctx.body as { certificateName: string; certificateType: KsefCertificateType; csr: string; validFrom?: string | null };
+    const validFrom = requestedValidFrom(body.validFrom);
     let csr: CsrInfo;
     try {
       csr = parseCsr(Buffer.from(body.csr, "base64"));
@@ -201,7 +248,6 @@ export function registerCertificateRoutes(sim: Simulator): void {
     const limits = sim.limitsOf(op.identity);
     if (enrollmentsOf(op).length >= limits.maxEnrollments) throw badRequest(25006);
     if (activeCertificatesOf(op.identity, ctx.now).length >= limits.maxCertificates) throw badRequest(25007);
-    const validFrom = body.validFrom === undefined || body.validFrom === null ? undefined : new Date(body.validFrom);
     const record: EnrollmentRecord = {
       referenceNumber: referenceNumber("EH", ctx.now),
       identity: op.identity,
@@ -266,10 +312,10 @@ export function registerCertificateRoutes(sim: Simulator): void {
     const pageOffset = offsetParam === undefined ? 0 : Number(offsetParam);
     if (!Number.isInteger(pageSize) || pageSize < 10 || pageSize > 50) throw badRequest(21405, "pageSize: wartość musi być liczbą całkowitą od 10 do 50.");
     if (!Number.isInteger(pageOffset) || pageOffset < 0) throw badRequest(21405, "pageOffset: wartość musi być nieujemną liczbą całkowitą.");
-    await processDue(ctx.now);
     const f = (ctx.body ?? {}) as { certificateSerialNumber?: string | null; name?: string | null; type?: string | null; status?: string | null; expiresAfter?: string | null };
+    const expiresAfter = f.expiresAfter === undefined || f.expiresAfter === null ? undefined : requestDateTime("expiresAfter", f.expiresAfter);
+    await processDue(ctx.now);
     const key = identityKey(op.identity);
-    const expiresAfter = f.expiresAfter === undefined || f.expiresAfter === null ? undefined : new Date(f.expiresAfter);
     const matching = [...state.certificates.values()]
       .filter((c) => identityKey(c.identity) === key)
       .filter((c) => f.certificateSerialNumber === undefined || f.certificateSerialNumber === null || c.serialNumber === f.certificateSerialNumber)
