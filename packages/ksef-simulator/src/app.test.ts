@@ -190,6 +190,7 @@ describe("faults", () => {
     const bad = await call(sim, "POST", "/__simulator/faults", { json: { errorRate: 2, bogus: 1 } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual(['unknown fault "bogus"', "errorRate must be between 0 and 1"]);
+    expect((await call(sim, "POST", "/__simulator/faults", { json: { enrollmentStatus500: 1 } })).body.faults).toEqual({ enrollmentStatus500: 1 });
     const ok = await call(sim, "POST", "/__simulator/faults", { json: { errorRate: 1 } });
     expect(ok.status).toBe(200);
     expect((await call(sim, "POST", "/auth/challenge")).status).toBe(500);

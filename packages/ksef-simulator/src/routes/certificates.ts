@@ -52,6 +52,8 @@ const ENROLLMENT_ACCEPTED: StatusInfo = { code: 100, description: "Wniosek przyj
 const ENROLLMENT_DONE: StatusInfo = { code: 200, description: "Wniosek obsłużony (certyfikat wygenerowany)" };
 const REJECTED_KEY_TAKEN: StatusInfo = { code: 400, description: "Wniosek odrzucony", details: ["Klucz publiczny został już certyfikowany przez inny podmiot."] };
 const REJECTED_LIMIT: StatusInfo = { code: 400, description: "Wniosek odrzucony", details: ["Osiągnięto dopuszczalny limit posiadanych certyfikatów."] };
+/** An enrollment that failed inside KSeF (SPEC `CertificateEnrollmentStatusResponse`: 500, no details). */
+const ENROLLMENT_FAILED: StatusInfo = { code: 500, description: "Nieznany błąd" };
 const ENROLLMENT_550: StatusInfo = {
   code: 550,
   description: "Operacja została anulowana przez system",
@@ -147,60 +149,101 @@ export function registerCertificateRoutes(sim: Simulator): void {
     return [...state.certificates.values()].filter((c) => identityKey(c.identity) === key && statusOf(c, now) === "Active");
   }
 
-  /** Issues (or rejects) every enrollment whose delay has passed; KSeF does this in the background. */
-  async function processDue(now: Date): Promise<void> {
-    const delay = sim.options.enrollmentDelayMs ?? 0;
-    for (const e of state.enrollments.values()) {
-      if (e.status !== undefined || now.getTime() - e.requestDate.getTime() < delay) continue;
+  /** Enrollments being processed now, so that concurrent requests wait for the same work instead of issuing twice. */
+  const inProgress = new Map<string, Promise<void>>();
+
+  /** The certificate for an enrollment, made and checked but not yet recorded anywhere. */
+  async function issueFor(e: EnrollmentRecord, now: Date): Promise<CertificateRecord> {
+    const ca = await sim.certificateAuthority();
+    const validFrom = e.validFrom ?? now;
+    const issued = await issueKsefLikeCertificate({
+      certificateType: e.certificateType,
+      // A KSeF CA never holds the subject's private key: it certifies the CSR's public key.
+      keys: { publicKey: e.publicKey },
+      enrollmentData: e.enrollmentData,
+      validFrom,
+      validityDays: CERTIFICATE_VALIDITY_DAYS,
+      issuer: ca,
+    });
+    const info = parseCertificate(issued.der);
+    // What query and sign-in report must be what the certificate says; a certificate that reads back otherwise is not handed out.
+    const expectedFrom = Math.floor(validFrom.getTime() / 1000) * 1000;
+    if (Date.parse(info.validFrom) !== expectedFrom || Date.parse(info.validTo) !== expectedFrom + CERTIFICATE_VALIDITY_DAYS * MS_PER_DAY) {
+      throw new Error(`The issued certificate reads back valid ${info.validFrom} to ${info.validTo}, not from ${new Date(expectedFrom).toISOString()} for ${String(CERTIFICATE_VALIDITY_DAYS)} days.`);
+    }
+    const faults = state.faults;
+    if ((faults.enrollmentStatus500 ?? 0) > 0) {
+      state.faults = { ...faults, enrollmentStatus500: (faults.enrollmentStatus500 ?? 0) - 1 };
+      state.counters.faultsInjected++;
+      throw new Error("Injected fault enrollmentStatus500: issuing failed after the certificate was made.");
+    }
+    return {
+      serialNumber: info.serialNumber,
+      der: issued.der,
+      info,
+      name: e.certificateName,
+      type: e.certificateType,
+      commonName: e.enrollmentData.commonName,
+      identity: e.identity,
+      enrollmentData: e.enrollmentData,
+      spkiHex: e.spkiHex,
+      validFrom: new Date(info.validFrom),
+      validTo: new Date(info.validTo),
+      requestDate: e.requestDate,
+      revokedAt: undefined,
+      revocationReason: undefined,
+      lastUseDate: undefined,
+    };
+  }
+
+  /**
+   * Decides one enrollment. The outcome is written in one synchronous step at the end, so a failure at any
+   * point leaves no certificate, counter or serial behind: the enrollment alone ends with status 500.
+   */
+  async function processOne(e: EnrollmentRecord, now: Date): Promise<void> {
+    try {
       const key = identityKey(e.identity);
-      const taken = [...state.certificates.values()].some((c) => c.spkiHex === e.spkiHex && identityKey(c.identity) !== key);
-      if (taken) {
+      if ([...state.certificates.values()].some((c) => c.spkiHex === e.spkiHex && identityKey(c.identity) !== key)) {
         e.status = REJECTED_KEY_TAKEN;
-        continue;
+        return;
       }
       if (activeCertificatesOf(e.identity, now).length >= sim.limitsOf(e.identity).maxCertificates) {
         e.status = REJECTED_LIMIT;
-        continue;
+        return;
       }
       const faults = state.faults;
       if ((faults.enrollmentStatus550 ?? 0) > 0) {
         state.faults = { ...faults, enrollmentStatus550: (faults.enrollmentStatus550 ?? 0) - 1 };
         state.counters.faultsInjected++;
         e.status = ENROLLMENT_550;
-        continue;
+        return;
       }
-      const ca = await sim.certificateAuthority();
-      const issued = await issueKsefLikeCertificate({
-        certificateType: e.certificateType,
-        // A KSeF CA never holds the subject's private key: it certifies the CSR's public key.
-        keys: { publicKey: e.publicKey },
-        enrollmentData: e.enrollmentData,
-        validFrom: e.validFrom ?? now,
-        validityDays: CERTIFICATE_VALIDITY_DAYS,
-        issuer: ca,
-      });
-      const info = parseCertificate(issued.der);
-      const record: CertificateRecord = {
-        serialNumber: info.serialNumber,
-        der: issued.der,
-        info,
-        name: e.certificateName,
-        type: e.certificateType,
-        commonName: e.enrollmentData.commonName,
-        identity: e.identity,
-        enrollmentData: e.enrollmentData,
-        spkiHex: e.spkiHex,
-        validFrom: new Date(info.validFrom),
-        validTo: new Date(info.validTo),
-        requestDate: e.requestDate,
-        revokedAt: undefined,
-        revocationReason: undefined,
-        lastUseDate: undefined,
-      };
+      const record = await issueFor(e, now);
       state.certificates.set(record.serialNumber, record);
       state.counters.certificatesIssued++;
       e.status = ENROLLMENT_DONE;
       e.certificateSerialNumber = record.serialNumber;
+    } catch (err) {
+      e.failureReason = err instanceof Error ? err.message : String(err);
+      e.status = ENROLLMENT_FAILED;
+      sim.logger.error({ err, referenceNumber: e.referenceNumber }, "enrollment failed");
+    }
+  }
+
+  /**
+   * Issues (or rejects) every enrollment whose delay has passed, oldest first; KSeF does this in the
+   * background. One enrollment's failure ends that enrollment only: this never throws.
+   */
+  async function processDue(now: Date): Promise<void> {
+    const delay = sim.options.enrollmentDelayMs ?? 0;
+    for (const e of state.enrollments.values()) {
+      if (e.status !== undefined || now.getTime() - e.requestDate.getTime() < delay) continue;
+      let work = inProgress.get(e.referenceNumber);
+      if (work === undefined) {
+        work = processOne(e, now).finally(() => inProgress.delete(e.referenceNumber));
+        inProgress.set(e.referenceNumber, work);
+      }
+      await work;
     }
   }
 

@@ -4,7 +4,7 @@ import { type EnrollmentData, type KeyPair, createCsr, generateKeyPair, parseCer
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dateTimeLike } from "../__fixtures__/date-times.js";
-import { type CallResult, type Credential, type Session, call, capturingLogger, expectConformingResponses, newSimulator, personCredential, signIn } from "../__fixtures__/harness.js";
+import { type CallResult, type Credential, type Session, call, capturingLogger, expectConformingResponses, movableClock, newSimulator, personCredential, signIn } from "../__fixtures__/harness.js";
 import { openApiValidator } from "../openapi/validator.js";
 import type { SimulatorApp } from "../simulator.js";
 import { LATEST_VALID_FROM_MS } from "./certificates.js";
@@ -178,6 +178,59 @@ describe("validFrom in every form the SPEC's date-time allows", () => {
     expect(exceptionOf(res).exceptionCode).toBe(21405);
     const offset = await call(sim, "POST", "/certificates/query", { token: a.session.accessToken, json: { expiresAfter: "2026-03-02T11:00:00+01" } });
     expect(offset.body.certificates).toHaveLength(1);
+    expectConformingResponses(sim);
+  });
+});
+
+describe("background issuing", () => {
+  it("an enrollment that fails while its certificate is issued ends alone with status 500, leaves no certificate behind, and is logged; the others are issued", async () => {
+    const clock = movableClock(T0);
+    const { logger, entries } = capturingLogger();
+    const sim = await newSimulator({ now: clock.now, enrollmentDelayMs: 1000, logger });
+    const a = await enrollee(sim, person, keys);
+    const b = await enrollee(sim, otherPerson, otherKeys);
+    const failing = (await enroll(sim, a)).body.referenceNumber as string;
+    const sameSubject = (await enroll(sim, a)).body.referenceNumber as string;
+    const otherSubject = (await enroll(sim, b)).body.referenceNumber as string;
+    sim.setFaults({ enrollmentStatus500: 1 });
+    clock.advance(1000);
+
+    // The other subject's status request runs the background work for all three.
+    const other = await status(sim, b, otherSubject);
+    expect(other.body.status.code).toBe(200);
+    const failed = await status(sim, a, failing);
+    expect(failed.status).toBe(200);
+    expect(failed.body.status).toEqual({ code: 500, description: "Nieznany błąd" });
+    expect(failed.body.certificateSerialNumber).toBeUndefined();
+    const same = await status(sim, a, sameSubject);
+    expect(same.body.status.code).toBe(200);
+
+    const record = sim.state.enrollments.get(failing);
+    expect(record?.failureReason).toMatch(/enrollmentStatus500/);
+    expect(record?.certificateSerialNumber).toBeUndefined();
+    expect(sim.state.counters.certificatesIssued).toBe(2);
+    expect([...sim.state.certificates.values()].map((c) => c.serialNumber).sort()).toEqual([other.body.certificateSerialNumber, same.body.certificateSerialNumber].sort());
+    expect(sim.state.faults.enrollmentStatus500).toBe(0);
+    expect(entries.filter((e) => e["msg"] === "enrollment failed").map((e) => e["referenceNumber"])).toEqual([failing]);
+
+    await expectCertificateEndpointsAnswer(sim, a, sameSubject, same.body.certificateSerialNumber as string);
+    // A retry of the failed request is a new enrollment and succeeds.
+    const retry = (await enroll(sim, a)).body.referenceNumber as string;
+    clock.advance(1000);
+    expect((await status(sim, a, retry)).body.status.code).toBe(200);
+    expectConformingResponses(sim);
+  });
+
+  it("concurrent requests issue one certificate per enrollment, not one per request", async () => {
+    const clock = movableClock(T0);
+    const sim = await newSimulator({ now: clock.now, enrollmentDelayMs: 1000 });
+    const a = await enrollee(sim, person, keys);
+    const ref = (await enroll(sim, a)).body.referenceNumber as string;
+    clock.advance(1000);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => status(sim, a, ref)));
+    expect(new Set(answers.map((r) => r.body.certificateSerialNumber as string)).size).toBe(1);
+    expect(sim.state.counters.certificatesIssued).toBe(1);
+    expect(sim.state.certificates.size).toBe(1);
     expectConformingResponses(sim);
   });
 });
