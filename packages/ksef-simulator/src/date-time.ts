@@ -4,9 +4,10 @@
  *
  * Every form the OpenAPI validator lets through (ajv-formats `date-time`) is read here, exactly:
  * `T`, `t` or a space between date and time; `Z`, `z`, `+hh`, `+hhmm` or `+hh:mm` offsets; any
- * number of fractional digits; a leap second `:60` where the validator allows one. `new Date()`
- * cannot be used instead: it answers NaN for `+hh` offsets and for leap seconds, and reads years
- * 0000–0099 as 1900–1999 through `Date.UTC`.
+ * number of fractional digits; a leap second `:60` where the validator allows one. Only an hour 24 or
+ * a minute 60 is refused although the validator passes it: its leap-second rule looks at the UTC hour
+ * and minute alone, so `24:59:00+01:00` gets through. `new Date()` cannot be used instead: it answers
+ * NaN for `+hh` offsets and for leap seconds; nor `Date.UTC`, which turns years 0000–0099 into 1900–1999.
  */
 
 /** A date-time as RFC 3339 §5.6 writes it, with the relaxations ajv-formats accepts. */
