@@ -3,7 +3,7 @@
 import { parseCertificate } from "@ksef-certs/core/crypto";
 import { constants, privateDecrypt, publicEncrypt } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { call, expectConformingResponses, newSimulator } from "./__fixtures__/harness.js";
+import { call, capturingLogger, expectConformingResponses, newSimulator } from "./__fixtures__/harness.js";
 import { CHALLENGE_PATTERN } from "./ids.js";
 
 describe("challenge", () => {
@@ -70,6 +70,37 @@ describe("error formats", () => {
   it("answers unknown paths with 404", async () => {
     const sim = await newSimulator();
     expect((await call(sim, "GET", "/nothing/here")).status).toBe(404);
+  });
+
+  it("answers an error no handler expected, in a KSeF operation or outside one, with 500 Problem Details JSON and logs it with the same traceId", async () => {
+    const { logger, entries } = capturingLogger();
+    const now = new Date("2026-03-02T10:00:00Z");
+    const sim = await newSimulator({ now: () => now, logger });
+    sim.simulator.route("GET", "/__test/operation", {}, () => {
+      throw new TypeError("handler bug");
+    });
+    sim.app.get("/__test/raw", () => {
+      throw new RangeError("raw handler bug");
+    });
+    for (const [path, message] of [
+      ["/v2/__test/operation", "handler bug"],
+      ["/__test/raw", "raw handler bug"],
+    ] as const) {
+      for (const headers of [{}, { "X-Error-Format": "problem-details" }]) {
+        const res = await call(sim, "GET", path, { headers });
+        expect(res.status, path).toBe(500);
+        expect(res.contentType, path).toMatch(/^application\/problem\+json/);
+        expect(res.body, path).toMatchObject({ title: "Internal Server Error", status: 500, instance: path, timestamp: now.toISOString() });
+        expect(res.body.traceId, path).toMatch(/^[0-9a-f]{32}$/);
+        // Nothing of the error's own text reaches the client.
+        expect(JSON.stringify(res.body), path).not.toContain(message);
+        const logged = entries.filter((e) => e["traceId"] === res.body.traceId);
+        expect(logged, path).toHaveLength(1);
+        expect(logged[0], path).toMatchObject({ msg: "request failed", level: 50, path, err: { message } });
+      }
+    }
+    // The failures stay with their requests.
+    expect((await call(sim, "POST", "/auth/challenge")).status).toBe(200);
   });
 });
 
@@ -159,6 +190,7 @@ describe("faults", () => {
     const bad = await call(sim, "POST", "/__simulator/faults", { json: { errorRate: 2, bogus: 1 } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual(['unknown fault "bogus"', "errorRate must be between 0 and 1"]);
+    expect((await call(sim, "POST", "/__simulator/faults", { json: { enrollmentStatus500: 1 } })).body.faults).toEqual({ enrollmentStatus500: 1 });
     const ok = await call(sim, "POST", "/__simulator/faults", { json: { errorRate: 1 } });
     expect(ok.status).toBe(200);
     expect((await call(sim, "POST", "/auth/challenge")).status).toBe(500);

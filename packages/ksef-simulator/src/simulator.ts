@@ -13,6 +13,7 @@ import { createTestCertificateAuthority } from "@ksef-certs/core/testing";
 import type { SubjectIdentifier } from "@ksef-certs/core/crypto";
 import { randomBytes } from "node:crypto";
 import { type Context, Hono } from "hono";
+import { type Logger, pino } from "pino";
 import { KsefErrorReply, type Reply, badRequest, renderError } from "./http-errors.js";
 import { type TokenClaims, signJwt, verifyJwt } from "./jwt.js";
 import { type OpenApiValidator, type OpenApiViolation, openApiValidator } from "./openapi/validator.js";
@@ -63,6 +64,11 @@ export interface SimulatorOptions {
   readonly now?: () => Date;
   /** XAdES verifier; default `verifySignedAuthTokenRequest` from `@ksef-certs/core/xades`. */
   readonly verifier?: AuthTokenRequestVerifier;
+  /**
+   * Where unexpected errors are logged (a failed request, a failed enrollment); default one JSON line per
+   * entry on stderr. Pass the host application's logger to keep its redaction and destination.
+   */
+  readonly logger?: Logger;
 }
 
 /** Which bearer token an operation takes. */
@@ -101,6 +107,14 @@ const TOKEN_TYPES: Readonly<Record<TokenKind, readonly TokenClaims["token-type"]
   refresh: ["RefreshToken"],
   accessOrRefresh: ["ContextToken", "RefreshToken"],
 };
+
+let stderrLogger: Logger | undefined;
+
+/** The default logger, made on first use: synchronous JSON lines on stderr, so nothing is lost when the process stops. */
+function defaultLogger(): Logger {
+  stderrLogger ??= pino({ name: "ksef-simulator" }, pino.destination({ dest: 2, sync: true }));
+  return stderrLogger;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -158,7 +172,29 @@ export class Simulator {
       if (warning !== undefined) c.res.headers.set("X-System-Warning", warning.normalize("NFKD").replace(/[^\x20-\x7e]/g, ""));
     });
     for (const r of register) r(this);
+    // Whatever escapes a handler (the fault-control endpoints, middleware) still gets a JSON answer, never Hono's plain-text 500.
+    this.app.onError((err, c) => this.toResponse(this.unexpectedError(err, c.req.method, c.req.path, this.now())));
     this.app.notFound((c) => c.json({ title: "Not Found", status: 404, detail: `No KSeF operation at ${c.req.method} ${c.req.path}.` }, 404));
+  }
+
+  /** The logger of unexpected errors (see {@link SimulatorOptions.logger}). */
+  get logger(): Logger {
+    return this.options.logger ?? defaultLogger();
+  }
+
+  /**
+   * Answers an error no handler expected: logged with the trace id, answered 500 as Problem Details
+   * (the SPEC documents no 500 body; this is the shape of KSeF's other Problem Details answers).
+   * @param err what was thrown
+   * @param method the request's HTTP method
+   * @param instance the request path
+   * @param now the current time
+   */
+  unexpectedError(err: unknown, method: string, instance: string, now: Date): Reply {
+    const reply = renderError(new KsefErrorReply(500, undefined, ["Wystąpił nieoczekiwany błąd symulatora. Spróbuj ponownie."]), true, instance, `${method} ${instance}`, now);
+    const traceId = (reply.body as { traceId?: string } | undefined)?.traceId;
+    this.logger.error({ err, method, path: instance, traceId }, "request failed");
+    return reply;
   }
 
   /** Current time per the configured clock. */
@@ -339,8 +375,7 @@ export class Simulator {
           throw new KsefErrorReply(500, undefined, ["Wstrzyknięty błąd symulatora po przetworzeniu żądania (errorAfterProcessingRate)."]);
         }
       } catch (err) {
-        if (!(err instanceof KsefErrorReply)) throw err;
-        reply = renderError(err, problem, instance, operation, now);
+        reply = err instanceof KsefErrorReply ? renderError(err, problem, instance, operation, now) : this.unexpectedError(err, method, instance, now);
       }
       // Injected 5xx are outside the contract on purpose; everything else must conform.
       if (options.control !== true && !(injected && reply.status === 500)) this.recordResponse(operation, method, template, reply);

@@ -72,9 +72,11 @@ export interface EnrollmentRecord {
   readonly spkiHex: string;
   readonly enrollmentData: EnrollmentData;
   readonly validFrom: Date | undefined;
-  /** The final status once processed (200, 400, 550); undefined while 100. */
+  /** The final status once processed (200, 400, 500, 550); undefined while 100. */
   status: StatusInfo | undefined;
   certificateSerialNumber: string | undefined;
+  /** Why processing failed (status 500), for tests and the log; KSeF's status itself carries no details. */
+  failureReason?: string;
 }
 
 /** A certificate issued by the simulator's CA. */
@@ -127,6 +129,11 @@ export interface Faults {
   readonly authStatus550?: number;
   /** The next N accepted enrollments end with status 550. */
   readonly enrollmentStatus550?: number;
+  /**
+   * The next N enrollments that reach issuing fail there with an internal error, after their certificate
+   * is made and before it is recorded: status 500 ("Nieznany błąd"), no certificate, other enrollments unaffected.
+   */
+  readonly enrollmentStatus500?: number;
   /** The next `requests` requests get 429 with `Retry-After: retryAfterSeconds`. */
   readonly rateLimitStorm?: { readonly requests: number; readonly retryAfterSeconds: number };
 }

@@ -4,6 +4,7 @@
  */
 import { type KeyPair, generateKeyPair } from "@ksef-certs/core/crypto";
 import { type NameAttributeInput, type TestCertificateAuthority, createTestCertificateAuthority, selfSignedCertificate } from "@ksef-certs/core/testing";
+import { type Logger, pino } from "pino";
 import { expect } from "vitest";
 import { createSimulatorApp } from "../app.js";
 import type { SimulatorApp, SimulatorOptions } from "../simulator.js";
@@ -79,9 +80,12 @@ export interface Credential {
  * A self-signed personal certificate as a qualified one looks (G, SN, serialNumber PNOPL-…, CN, C).
  * @param pesel 11 digits
  * @param keys an existing key pair, or a new EC P-256 one
+ * @param extra further subject attributes
+ * @param validFrom start of the certificate's 365 days; default the process clock (pass the simulator's clock when it is fixed)
  */
-export async function personCredential(pesel: string, keys?: KeyPair, extra: readonly NameAttributeInput[] = []): Promise<Credential> {
+export async function personCredential(pesel: string, keys?: KeyPair, extra: readonly NameAttributeInput[] = [], validFrom?: Date): Promise<Credential> {
   const k = keys ?? (await generateKeyPair("EC-P256"));
+  const validity = validFrom === undefined ? {} : { validFrom };
   const cert = await selfSignedCertificate(k, [
     { oid: "2.5.4.42", value: "Jan", stringType: "UTF8String" },
     { oid: "2.5.4.4", value: "Kowalski", stringType: "UTF8String" },
@@ -89,7 +93,7 @@ export async function personCredential(pesel: string, keys?: KeyPair, extra: rea
     { oid: "2.5.4.3", value: "Jan Kowalski", stringType: "UTF8String" },
     { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
     ...extra,
-  ]);
+  ], validity);
   return { keys: k, certificate: cert.der };
 }
 
@@ -130,9 +134,19 @@ export async function signIn(sim: SimulatorApp, credential: Credential, query = 
   return { referenceNumber: started.referenceNumber, authenticationToken, accessToken: pair.accessToken.token, refreshToken: pair.refreshToken.token };
 }
 
-/** A clock tests can move: starts at the real time (signing certificates are valid from "now"). */
-export function movableClock(): { now: () => Date; advance: (ms: number) => void } {
-  let t = Date.now();
+/** A logger that keeps what it is given, for tests that check what was logged. */
+export function capturingLogger(): { logger: Logger; entries: Record<string, unknown>[] } {
+  const entries: Record<string, unknown>[] = [];
+  const logger = pino({ level: "debug" }, { write: (line: string) => entries.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, entries };
+}
+
+/**
+ * A clock tests can move.
+ * @param start where it starts; default the real time (signing certificates are valid from "now" unless told otherwise)
+ */
+export function movableClock(start?: Date): { now: () => Date; advance: (ms: number) => void } {
+  let t = start?.getTime() ?? Date.now();
   return {
     now: () => new Date(t),
     advance: (ms) => {

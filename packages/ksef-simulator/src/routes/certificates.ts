@@ -6,12 +6,22 @@
 import { type CsrInfo, type EnrollmentData, type KsefCertificateType, parseCertificate, parseCsr } from "@ksef-certs/core/crypto";
 import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
 import type { KeyObject } from "node:crypto";
+import { EARLIEST_CERTIFICATE_TIME_MS, LATEST_CERTIFICATE_TIME_MS, MS_PER_DAY, parseDateTime } from "../date-time.js";
 import { referenceNumber } from "../ids.js";
 import { KsefErrorReply, badRequest } from "../http-errors.js";
 import type { RouteContext, Simulator } from "../simulator.js";
 import { type AuthOperation, type CertificateRecord, type EnrollmentRecord, type StatusInfo, identityKey } from "../state.js";
 
 const ENROLLMENT_RETENTION_MS = 30 * 86_400_000;
+
+/** Validity of an issued certificate, days: two years, as KSeF issues (ksef-api.md §3.4). */
+export const CERTIFICATE_VALIDITY_DAYS = 730;
+
+/**
+ * The latest `validFrom` an enrollment may ask for, ms since the epoch: the certificate's end of validity
+ * must still fit an X.509 time (9999-12-31T23:59:59Z, RFC 5280 §4.1.2.5.2).
+ */
+export const LATEST_VALID_FROM_MS = LATEST_CERTIFICATE_TIME_MS - CERTIFICATE_VALIDITY_DAYS * MS_PER_DAY;
 
 /** Enrollment-data fields and the DN attribute each one is (ksef-api.md §3.2). */
 const DN_FIELDS: readonly { readonly field: keyof EnrollmentData; readonly oid: string }[] = [
@@ -42,6 +52,8 @@ const ENROLLMENT_ACCEPTED: StatusInfo = { code: 100, description: "Wniosek przyj
 const ENROLLMENT_DONE: StatusInfo = { code: 200, description: "Wniosek obsłużony (certyfikat wygenerowany)" };
 const REJECTED_KEY_TAKEN: StatusInfo = { code: 400, description: "Wniosek odrzucony", details: ["Klucz publiczny został już certyfikowany przez inny podmiot."] };
 const REJECTED_LIMIT: StatusInfo = { code: 400, description: "Wniosek odrzucony", details: ["Osiągnięto dopuszczalny limit posiadanych certyfikatów."] };
+/** An enrollment that failed inside KSeF (SPEC `CertificateEnrollmentStatusResponse`: 500, no details). */
+const ENROLLMENT_FAILED: StatusInfo = { code: 500, description: "Nieznany błąd" };
 const ENROLLMENT_550: StatusInfo = {
   code: 550,
   description: "Operacja została anulowana przez system",
@@ -75,6 +87,41 @@ export function subjectDifferences(csr: CsrInfo, data: EnrollmentData): string[]
   return problems;
 }
 
+/**
+ * Reads a request's date-time (SPEC `format: date-time`, already checked by the OpenAPI validator).
+ * @param field the member name, for the 21405 details
+ * @param value the string
+ * @returns the instant
+ * @throws {KsefErrorReply} 400/21405 for a leap second or a string that is not a date-time
+ */
+export function requestDateTime(field: string, value: string): Date {
+  const parsed = parseDateTime(value);
+  if (parsed.kind === "leap-second") throw badRequest(21405, `${field}: sekunda przestępna (:60) nie jest obsługiwana; podaj czas z sekundami od 00 do 59.`);
+  if (parsed.kind === "invalid") throw badRequest(21405, `${field}: wartość nie jest datą i czasem w formacie RFC 3339 (np. 2026-05-01T00:00:00Z).`);
+  return parsed.date;
+}
+
+/**
+ * The start of validity an enrollment asks for, refused at submission when the certificate could not hold it.
+ * @param value `validFrom` of the request (null or absent: from the moment of issuing)
+ * @returns the instant, or undefined for "from issuing"
+ * @throws {KsefErrorReply} 400/21405 when it is no date-time, a leap second, before year 0000, or so late that the
+ *   end of validity would pass 9999-12-31T23:59:59Z
+ */
+export function requestedValidFrom(value: string | null | undefined): Date | undefined {
+  if (value === undefined || value === null) return undefined;
+  const validFrom = requestDateTime("validFrom", value);
+  const whole = Math.floor(validFrom.getTime() / 1000) * 1000;
+  if (whole < EARLIEST_CERTIFICATE_TIME_MS) throw badRequest(21405, "validFrom: certyfikat X.509 nie zapisze daty sprzed roku 0000.");
+  if (whole > LATEST_VALID_FROM_MS) {
+    throw badRequest(
+      21405,
+      `validFrom: certyfikat jest ważny ${String(CERTIFICATE_VALIDITY_DAYS)} dni, więc kończyłby się po 9999-12-31T23:59:59Z, czego certyfikat X.509 nie zapisze; najpóźniejsza możliwa data to ${new Date(LATEST_VALID_FROM_MS).toISOString()}.`,
+    );
+  }
+  return validFrom;
+}
+
 function spkiHex(key: KeyObject): string {
   return key.export({ type: "spki", format: "der" }).toString("hex");
 }
@@ -102,59 +149,101 @@ export function registerCertificateRoutes(sim: Simulator): void {
     return [...state.certificates.values()].filter((c) => identityKey(c.identity) === key && statusOf(c, now) === "Active");
   }
 
-  /** Issues (or rejects) every enrollment whose delay has passed; KSeF does this in the background. */
-  async function processDue(now: Date): Promise<void> {
-    const delay = sim.options.enrollmentDelayMs ?? 0;
-    for (const e of state.enrollments.values()) {
-      if (e.status !== undefined || now.getTime() - e.requestDate.getTime() < delay) continue;
+  /** Enrollments being processed now, so that concurrent requests wait for the same work instead of issuing twice. */
+  const inProgress = new Map<string, Promise<void>>();
+
+  /** The certificate for an enrollment, made and checked but not yet recorded anywhere. */
+  async function issueFor(e: EnrollmentRecord, now: Date): Promise<CertificateRecord> {
+    const ca = await sim.certificateAuthority();
+    const validFrom = e.validFrom ?? now;
+    const issued = await issueKsefLikeCertificate({
+      certificateType: e.certificateType,
+      // A KSeF CA never holds the subject's private key: it certifies the CSR's public key.
+      keys: { publicKey: e.publicKey },
+      enrollmentData: e.enrollmentData,
+      validFrom,
+      validityDays: CERTIFICATE_VALIDITY_DAYS,
+      issuer: ca,
+    });
+    const info = parseCertificate(issued.der);
+    // What query and sign-in report must be what the certificate says; a certificate that reads back otherwise is not handed out.
+    const expectedFrom = Math.floor(validFrom.getTime() / 1000) * 1000;
+    if (Date.parse(info.validFrom) !== expectedFrom || Date.parse(info.validTo) !== expectedFrom + CERTIFICATE_VALIDITY_DAYS * MS_PER_DAY) {
+      throw new Error(`The issued certificate reads back valid ${info.validFrom} to ${info.validTo}, not from ${new Date(expectedFrom).toISOString()} for ${String(CERTIFICATE_VALIDITY_DAYS)} days.`);
+    }
+    const faults = state.faults;
+    if ((faults.enrollmentStatus500 ?? 0) > 0) {
+      state.faults = { ...faults, enrollmentStatus500: (faults.enrollmentStatus500 ?? 0) - 1 };
+      state.counters.faultsInjected++;
+      throw new Error("Injected fault enrollmentStatus500: issuing failed after the certificate was made.");
+    }
+    return {
+      serialNumber: info.serialNumber,
+      der: issued.der,
+      info,
+      name: e.certificateName,
+      type: e.certificateType,
+      commonName: e.enrollmentData.commonName,
+      identity: e.identity,
+      enrollmentData: e.enrollmentData,
+      spkiHex: e.spkiHex,
+      validFrom: new Date(info.validFrom),
+      validTo: new Date(info.validTo),
+      requestDate: e.requestDate,
+      revokedAt: undefined,
+      revocationReason: undefined,
+      lastUseDate: undefined,
+    };
+  }
+
+  /**
+   * Decides one enrollment. The outcome is written in one synchronous step at the end, so a failure at any
+   * point leaves no certificate, counter or serial behind: the enrollment alone ends with status 500.
+   */
+  async function processOne(e: EnrollmentRecord, now: Date): Promise<void> {
+    try {
       const key = identityKey(e.identity);
-      const taken = [...state.certificates.values()].some((c) => c.spkiHex === e.spkiHex && identityKey(c.identity) !== key);
-      if (taken) {
+      if ([...state.certificates.values()].some((c) => c.spkiHex === e.spkiHex && identityKey(c.identity) !== key)) {
         e.status = REJECTED_KEY_TAKEN;
-        continue;
+        return;
       }
       if (activeCertificatesOf(e.identity, now).length >= sim.limitsOf(e.identity).maxCertificates) {
         e.status = REJECTED_LIMIT;
-        continue;
+        return;
       }
       const faults = state.faults;
       if ((faults.enrollmentStatus550 ?? 0) > 0) {
         state.faults = { ...faults, enrollmentStatus550: (faults.enrollmentStatus550 ?? 0) - 1 };
         state.counters.faultsInjected++;
         e.status = ENROLLMENT_550;
-        continue;
+        return;
       }
-      const ca = await sim.certificateAuthority();
-      const issued = await issueKsefLikeCertificate({
-        certificateType: e.certificateType,
-        // A KSeF CA never holds the subject's private key: it certifies the CSR's public key.
-        keys: { publicKey: e.publicKey },
-        enrollmentData: e.enrollmentData,
-        validFrom: e.validFrom ?? now,
-        issuer: ca,
-      });
-      const info = parseCertificate(issued.der);
-      const record: CertificateRecord = {
-        serialNumber: info.serialNumber,
-        der: issued.der,
-        info,
-        name: e.certificateName,
-        type: e.certificateType,
-        commonName: e.enrollmentData.commonName,
-        identity: e.identity,
-        enrollmentData: e.enrollmentData,
-        spkiHex: e.spkiHex,
-        validFrom: new Date(info.validFrom),
-        validTo: new Date(info.validTo),
-        requestDate: e.requestDate,
-        revokedAt: undefined,
-        revocationReason: undefined,
-        lastUseDate: undefined,
-      };
+      const record = await issueFor(e, now);
       state.certificates.set(record.serialNumber, record);
       state.counters.certificatesIssued++;
       e.status = ENROLLMENT_DONE;
       e.certificateSerialNumber = record.serialNumber;
+    } catch (err) {
+      e.failureReason = err instanceof Error ? err.message : String(err);
+      e.status = ENROLLMENT_FAILED;
+      sim.logger.error({ err, referenceNumber: e.referenceNumber }, "enrollment failed");
+    }
+  }
+
+  /**
+   * Issues (or rejects) every enrollment whose delay has passed, oldest first; KSeF does this in the
+   * background. One enrollment's failure ends that enrollment only: this never throws.
+   */
+  async function processDue(now: Date): Promise<void> {
+    const delay = sim.options.enrollmentDelayMs ?? 0;
+    for (const e of state.enrollments.values()) {
+      if (e.status !== undefined || now.getTime() - e.requestDate.getTime() < delay) continue;
+      let work = inProgress.get(e.referenceNumber);
+      if (work === undefined) {
+        work = processOne(e, now).finally(() => inProgress.delete(e.referenceNumber));
+        inProgress.set(e.referenceNumber, work);
+      }
+      await work;
     }
   }
 
@@ -186,6 +275,7 @@ export function registerCertificateRoutes(sim: Simulator): void {
     const data = op.enrollmentData;
     if (data === undefined) throw badRequest(25002, "Certyfikat użyty do uwierzytelnienia nie zawiera atrybutów commonName i countryName.");
     const body = ctx.body as { certificateName: string; certificateType: KsefCertificateType; csr: string; validFrom?: string | null };
+    const validFrom = requestedValidFrom(body.validFrom);
     let csr: CsrInfo;
     try {
       csr = parseCsr(Buffer.from(body.csr, "base64"));
@@ -201,7 +291,6 @@ export function registerCertificateRoutes(sim: Simulator): void {
     const limits = sim.limitsOf(op.identity);
     if (enrollmentsOf(op).length >= limits.maxEnrollments) throw badRequest(25006);
     if (activeCertificatesOf(op.identity, ctx.now).length >= limits.maxCertificates) throw badRequest(25007);
-    const validFrom = body.validFrom === undefined || body.validFrom === null ? undefined : new Date(body.validFrom);
     const record: EnrollmentRecord = {
       referenceNumber: referenceNumber("EH", ctx.now),
       identity: op.identity,
@@ -266,10 +355,10 @@ export function registerCertificateRoutes(sim: Simulator): void {
     const pageOffset = offsetParam === undefined ? 0 : Number(offsetParam);
     if (!Number.isInteger(pageSize) || pageSize < 10 || pageSize > 50) throw badRequest(21405, "pageSize: wartość musi być liczbą całkowitą od 10 do 50.");
     if (!Number.isInteger(pageOffset) || pageOffset < 0) throw badRequest(21405, "pageOffset: wartość musi być nieujemną liczbą całkowitą.");
-    await processDue(ctx.now);
     const f = (ctx.body ?? {}) as { certificateSerialNumber?: string | null; name?: string | null; type?: string | null; status?: string | null; expiresAfter?: string | null };
+    const expiresAfter = f.expiresAfter === undefined || f.expiresAfter === null ? undefined : requestDateTime("expiresAfter", f.expiresAfter);
+    await processDue(ctx.now);
     const key = identityKey(op.identity);
-    const expiresAfter = f.expiresAfter === undefined || f.expiresAfter === null ? undefined : new Date(f.expiresAfter);
     const matching = [...state.certificates.values()]
       .filter((c) => identityKey(c.identity) === key)
       .filter((c) => f.certificateSerialNumber === undefined || f.certificateSerialNumber === null || c.serialNumber === f.certificateSerialNumber)

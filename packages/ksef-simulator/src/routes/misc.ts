@@ -20,7 +20,7 @@ export interface PublicKeyCertificateEntry {
   readonly validTo: Date;
 }
 
-const FAULT_NUMBERS = ["errorRate", "errorAfterProcessingRate", "latencyMs", "authStatus550", "enrollmentStatus550"] as const;
+const FAULT_NUMBERS = ["errorRate", "errorAfterProcessingRate", "latencyMs", "authStatus550", "enrollmentStatus550", "enrollmentStatus500"] as const;
 
 /** Checks a fault object from outside (HTTP); returns readable problems. */
 export function faultProblems(value: unknown): string[] {
