@@ -126,7 +126,7 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
     let simulatorUrl: string | undefined;
     if (opts.withSimulator === true) {
       const { startSimulator } = await import("@ksef-certs/ksef-simulator");
-      const sim = await startSimulator({ host: "127.0.0.1", port: simulatorPort });
+      const sim = await startSimulator({ host: "127.0.0.1", port: simulatorPort, logger: logger.child({ component: "ksef-simulator" }) });
       simulatorUrl = sim.url;
       cleanups.unshift(() => sim.close());
     }
