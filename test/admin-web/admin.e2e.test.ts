@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserContext, Page } from "playwright-core";
+import { unzipSync } from "fflate";
 import { encryptPrivateKeyPem, exportPkcs12, generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
 import { issueKsefLikeCertificate, selfSignedCertificate, type IssuedTestCertificate } from "@ksef-certs/core/testing";
 import { signXml } from "@ksef-certs/core/xades";
@@ -261,11 +262,16 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await page.getByRole("table", { exact: true, name: "Lista certyfikatów" }).getByRole("link", { exact: true, name: "Jan Kowalski logowanie" }).click();
     await page.getByRole("link", { exact: true, name: "Eksportuj" }).click();
     const form = page.getByRole("form", { exact: true, name: "Eksport do programu" });
-    await form.getByLabel("Folder lub plik docelowy", { exact: true }).fill(exportDir);
+    // A download (nothing is typed about the server's folders): the pair arrives as a ZIP of NAME.crt + NAME.key.
+    await form.getByLabel("Pobierz plik (jeden plik albo archiwum ZIP)", { exact: true }).check();
     if ((await form.getByLabel("Hasło", { exact: true }).count()) > 0) await form.getByLabel("Hasło", { exact: true }).fill(KEY_PASSWORD);
-    await form.getByRole("button", { exact: true, name: "Eksportuj" }).click();
-    await form.getByRole("status").getByText("Wyeksportowano", { exact: false }).waitFor();
-    expect((await readdir(exportDir)).length).toBeGreaterThan(0);
+    const [download] = await Promise.all([page.waitForEvent("download"), form.getByRole("button", { exact: true, name: "Eksportuj" }).click()]);
+    await form.getByRole("status").getByText("Pobrano", { exact: false }).waitFor();
+    const saved = join(exportDir, download.suggestedFilename());
+    await mkdir(exportDir, { recursive: true });
+    await download.saveAs(saved);
+    expect(download.suggestedFilename()).toMatch(/\.zip$/);
+    expect(Object.keys(unzipSync(await readFile(saved))).sort().map((n) => n.slice(n.lastIndexOf("."))).sort()).toEqual([".crt", ".key"]);
     await page.goBack();
     await page.getByRole("heading", { exact: true, name: "Certyfikat Jan Kowalski logowanie" }).waitFor();
     await page.reload();

@@ -1,7 +1,4 @@
-// adapters.import over the router: who may import where, and what a wrong password leaves behind.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// adapters.import over the router: uploads only (no server path), who may import where, and what a wrong password leaves behind.
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/core/crypto";
@@ -23,9 +20,8 @@ async function code(p: Promise<unknown>): Promise<string> {
   return "OK";
 }
 
-/** A folder in the ministry web app's layout: NAME.crt + NAME.key (encrypted PKCS#8). */
-async function pemPairFolder(name: string): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), "ksef-adapters-import-"));
+/** The ministry web app's pair as a browser uploads it: NAME.crt + NAME.key (encrypted PKCS#8), base64. */
+async function pemPairUpload(name: string): Promise<{ name: string; base64: string }[]> {
   const keys = await generateKeyPair("EC-P256");
   const issued = await issueKsefLikeCertificate({
     certificateType: "Offline",
@@ -34,32 +30,30 @@ async function pemPairFolder(name: string): Promise<string> {
     validFrom: new Date(T0.getTime() - 86_400_000),
     validityDays: 365,
   });
-  writeFileSync(join(dir, `${name}.crt`), issued.der);
-  writeFileSync(join(dir, `${name}.key`), await encryptPrivateKeyPem(keys.privateKey, KEY_PASSWORD, { iterations: 1000 }));
-  return dir;
+  return [
+    { name: `${name}.crt`, base64: Buffer.from(issued.der).toString("base64") },
+    { name: `${name}.key`, base64: Buffer.from(await encryptPrivateKeyPem(keys.privateKey, KEY_PASSWORD, { iterations: 1000 })).toString("base64") },
+  ];
 }
 
 for (const kind of DB_KINDS) {
   describe(`adapters.import [${kind}]`, () => {
     let store: Store;
     let w: Awaited<ReturnType<typeof buildWorld>>;
-    const dirs: string[] = [];
     beforeAll(async () => {
       store = await openTestStore(kind);
       w = await buildWorld(store.db);
     }, 120_000);
     afterAll(async () => {
       await store.close();
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     });
 
-    it("records a pem-pair folder for the caller's own branch, refuses other scopes and scope-less imports below super-admin", async () => {
-      const from = await pemPairFolder("oddzial-1");
-      dirs.push(from);
+    it("records an uploaded pem-pair for the caller's own branch, refuses other scopes and scope-less imports below super-admin", async () => {
+      const files = await pemPairUpload("oddzial-1");
       const branchAdmin = (await callerFor(store.db, services, w.sessions.branchAdmin)).caller;
       const companyAdmin = (await callerFor(store.db, services, w.sessions.companyAdmin)).caller;
       const auditor = (await callerFor(store.db, services, w.sessions.auditor)).caller;
-      const base = { adapterId: "pem-pair", from, environment: "test" as const, password: KEY_PASSWORD };
+      const base = { adapterId: "pem-pair", files, environment: "test" as const, password: KEY_PASSWORD };
 
       // Another branch is hidden from a branch admin; an auditor writes nothing; without a scope the manifest decides: super-admin only.
       expect(await code(branchAdmin.adapters.import({ ...base, scope: { companyId: w.company.id, branchId: w.b2.id } }))).toBe("NOT_FOUND");

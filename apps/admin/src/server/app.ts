@@ -15,7 +15,7 @@ import { extname, join, normalize, resolve, sep } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { trpcServer } from "@hono/trpc-server";
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { Logger } from "pino";
@@ -34,6 +34,8 @@ import type { ServerServices } from "./services.js";
 export const DEFAULT_PORT = 8420;
 /** Largest tRPC request body (bytes): a 256 KiB .p12 or a 1 MiB signed file as base64 fits. */
 export const MAX_TRPC_BODY_BYTES = 2 * 1024 * 1024;
+/** Largest body of `adapters.import` (bytes): core's upload limit as base64 (4/3) with room for the JSON around it. */
+export const MAX_UPLOAD_BODY_BYTES = 17 * 1024 * 1024;
 
 /** Options of {@link createServer}. */
 export interface CreateServerOptions {
@@ -63,6 +65,8 @@ export interface CreateServerOptions {
    * joins the `Host` allow-list ({@link allowedHostNames}).
    */
   readonly publicOrigin?: string;
+  /** The checked export root (core `checkExportRoot`): export destinations live below it; undefined → downloads only. */
+  readonly exportRoot?: string;
 }
 
 /** A created server. */
@@ -127,6 +131,7 @@ export function createServer(options: CreateServerOptions): AdminServer {
     ...(logger === undefined ? {} : { logger }),
     ...(options.masterKey === undefined ? {} : { masterKey: options.masterKey }),
     ...(enrollments === undefined ? {} : { enrollments }),
+    ...(options.exportRoot === undefined ? {} : { exportRoot: options.exportRoot }),
   };
 
   const app = new Hono();
@@ -163,13 +168,13 @@ export function createServer(options: CreateServerOptions): AdminServer {
   );
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/agent/v1", createAgentApi({ db, notifier, now: clock, ...(logger === undefined ? {} : { logger }) }));
-  app.use(
-    "/trpc/*",
-    bodyLimit({
-      maxSize: MAX_TRPC_BODY_BYTES,
-      onError: (c) => c.json({ error: { message: `The request body exceeds ${MAX_TRPC_BODY_BYTES} bytes.`, data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413 } } }, 413),
-    }),
-  );
+  // An import upload (a folder of pairs, a bundle) may be larger than any other request; only that procedure, alone.
+  const limitOf = (maxSize: number) =>
+    bodyLimit({ maxSize, onError: (c) => c.json({ error: { message: `The request body exceeds ${maxSize} bytes.`, data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413 } } }, 413) });
+  const uploadLimit = limitOf(MAX_UPLOAD_BODY_BYTES);
+  const requestLimit = limitOf(MAX_TRPC_BODY_BYTES);
+  const trpcBodyLimit: MiddlewareHandler = (c, next) => (new URL(c.req.url).pathname === "/trpc/adapters.import" ? uploadLimit : requestLimit)(c, next);
+  app.use("/trpc/*", trpcBodyLimit);
   app.use(
     "/trpc/*",
     trpcServer({

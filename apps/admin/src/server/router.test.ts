@@ -41,7 +41,7 @@ for (const kind of DB_KINDS) {
       const own = { companyId: w.company.id, branchId: w.b1.id };
       const byId = (id: string, enrollmentId: string, workstationId: string, operatorId: string, branchId: string) => [
         () => caller.certificates.get({ id }),
-        () => caller.certificates.export({ ids: [id], adapterId: "pem-pair", to: "/tmp/never-written" }),
+        () => caller.certificates.export({ ids: [id], adapterId: "pem-pair" }),
         () => caller.certificates.assign({ id, scope: own }),
         () => caller.certificates.revoke({ id, reason: "Superseded" }),
         () => caller.certificates.resolve({ companyId: w.company.id, branchId, environment: "test", certificateType: "Authentication" }),
@@ -69,7 +69,7 @@ for (const kind of DB_KINDS) {
       expect(listed.items.map((c) => c.id).sort()).toEqual([w.certs.company, w.certs.b1, w.certs.o1].sort());
       expect((await caller.certificates.get({ id: w.certs.b1 })).certificate.id).toBe(w.certs.b1);
       expect(await code(caller.certificates.revoke({ id: w.certs.company, reason: "Superseded" }))).toBe("FORBIDDEN");
-      expect(await code(caller.certificates.export({ ids: [w.certs.company], adapterId: "pem-pair", to: "/tmp/never" }))).toBe("FORBIDDEN");
+      expect(await code(caller.certificates.export({ ids: [w.certs.company], adapterId: "pem-pair" }))).toBe("FORBIDDEN");
       const tree = await caller.org.tree();
       expect(tree.map((c) => c.id)).toEqual([w.company.id]);
       expect(tree[0]?.branches.map((b) => b.code)).toEqual(["B1"]);

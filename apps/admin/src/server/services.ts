@@ -17,6 +17,8 @@ export interface ServerServices {
   readonly masterKey?: Uint8Array;
   /** Runs enrollments in the background; undefined when the server runs none (tests of other routers). */
   readonly enrollments?: EnrollmentRunner;
+  /** The real path of the export root (server folders exports may go to, by destination name); undefined → downloads only. */
+  readonly exportRoot?: string;
   /** The KSeF client of an environment (official URL, or the simulator's), for calls made within a request such as revocation; undefined → none. */
   readonly ksefClient?: (environment: KsefEnvironment) => RevokeKsefClient;
 }

@@ -43,3 +43,21 @@ export {
 export { CMS_MAX_ITERATIONS, CMS_PASSWORD_ITERATIONS, openWithPassword, sealWithPassword, type SealWithPasswordOptions } from "./cms.js";
 export { importWithAdapter, mapConcurrent, type BatchProgress, type ImportReport, type ImportWithAdapterInput, type ImportedCertificate } from "./import.js";
 export { exportWithAdapter, listCertificateExports, type CertificateExportRecord, type ExportReport, type ExportWithAdapterInput } from "./export.js";
+export {
+  MAX_DESTINATION_NAME,
+  MAX_UPLOAD_BYTES,
+  MAX_UPLOAD_FILES,
+  addExportDestination,
+  checkExportRoot,
+  exportCertificatesAs,
+  importUploadAs,
+  listExportDestinations,
+  removeExportDestination,
+  type AddExportDestinationInput,
+  type ExportCertificatesInput,
+  type ExportCertificatesResult,
+  type ExportDelivery,
+  type ExportDestination,
+  type ImportUploadInput,
+  type UploadedFile,
+} from "./transfer.js";

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { countUsers, createUser } from "@ksef-certs/core/access";
+import { checkExportRoot } from "@ksef-certs/core/adapters";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import type { KsefEnvironment } from "@ksef-certs/core/ksef";
 import { createMasterKeyFile, masterKeyFilePath, openStore, resolveStoreTarget } from "@ksef-certs/core/store";
@@ -32,6 +33,7 @@ export interface ServeOptions extends StoreOptions {
   readonly open?: boolean;
   readonly adminPasswordFile?: string;
   readonly publicOrigin?: string;
+  readonly exportRoot?: string;
 }
 
 /** Login of the first super-admin created on the first start. */
@@ -73,6 +75,7 @@ export function registerServe(program: Command, env: CommandEnv): void {
     .option("--with-simulator", "start the KSeF simulator beside the app, for the test and demo environments")
     .option("--simulator-port <port>", "port of the simulator (default: a free one)")
     .option("--open", "open the app in the default browser")
+    .option("--export-root <folder>", "a folder outside the data folder below which super-admins configure export destinations (default $KSEF_CERTS_EXPORT_ROOT; none: exports are downloads only)")
     .option("--public-origin <url>", "the address people use through a reverse proxy, e.g. https://ksef.example.pl (the server answers only to its own host names; default $KSEF_CERTS_PUBLIC_ORIGIN)")
     .option("--admin-password-file <file>", "on the first start, the first admin's password (first line of the file) instead of a random one");
   addStoreOptions(cmd).addHelpText(
@@ -134,6 +137,10 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
     const ksefUrlFor = (environment: KsefEnvironment): string | undefined =>
       simulatorUrl !== undefined && environment !== "production" ? simulatorUrl : fromEnv !== undefined && fromEnv.trim() !== "" ? fromEnv.trim() : undefined;
 
+    const rootOption = opts.exportRoot ?? io.env["KSEF_CERTS_EXPORT_ROOT"];
+    const exportRoot =
+      rootOption === undefined || rootOption.trim() === "" ? undefined : await checkExportRoot(resolvePath(io, rootOption.trim()), target.kind === "pglite" ? target.dataDir : undefined);
+
     const server = createServer({
       store,
       host: opts.host ?? "127.0.0.1",
@@ -142,6 +149,7 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
       ksefUrlFor,
       logger,
       ...publicOriginOf(opts.publicOrigin ?? io.env["KSEF_CERTS_PUBLIC_ORIGIN"]),
+      ...(exportRoot === undefined ? {} : { exportRoot }),
       ...(masterKey === undefined ? {} : { masterKey }),
     });
     const { url } = await server.listen();

@@ -3,10 +3,18 @@
  * timeline, resolution, import, assignment, revocation and export. Every procedure taking an id resolves
  * its scope first (`requireEntity`): an id the caller may not read answers NOT_FOUND.
  */
-import { resolve as resolvePath } from "node:path";
 import { z } from "zod";
 import { listAuditEntries, listVisibleCertificates, revokeCertificateAs } from "@ksef-certs/core/access";
-import { exportWithAdapter, importWithAdapter, listCertificateExports } from "@ksef-certs/core/adapters";
+import {
+  addExportDestination,
+  exportCertificatesAs,
+  importUploadAs,
+  listCertificateExports,
+  listExportDestinations,
+  MAX_UPLOAD_BYTES,
+  MAX_UPLOAD_FILES,
+  removeExportDestination,
+} from "@ksef-certs/core/adapters";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import {
   assignCertificate,
@@ -17,7 +25,7 @@ import {
   REVOCATION_REASONS,
   type CertificateSummary,
 } from "@ksef-certs/core/registry";
-import { seal, unseal } from "@ksef-certs/core/store";
+import { seal } from "@ksef-certs/core/store";
 import { ADAPTERS, ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
 import { buildTimeline } from "../timeline.js";
@@ -247,32 +255,38 @@ export const certificatesRouter = router({
     return { certificate: certificateCore(r.certificate), promotedId: r.promoted?.certificateId ?? null, ksef: r.ksef };
   }),
   /**
-   * `{ ids, adapterId, to, password? }` → `{ adapterId, exported: [{ certificateId, serialNumber, ref }] }`. `to` is a folder or
-   * file path on the server machine (the app is local). Needs write access to every certificate (exporting hands out the key).
+   * `{ ids, adapterId, password?, destination?, replace? }` → `{ adapterId, exported, replaced, download? }`. Without `destination`
+   * the export is a download (`download: { fileName, contentType, base64 }`: one file as it is, several as a ZIP); with one, it
+   * is written into that configured export destination (picked by name: requests never name a server path), replacing files
+   * with other content only when `replace` is set (audited). Core `exportCertificatesAs` checks write access to every
+   * certificate (exporting hands out the key) and the destination's company.
    */
   export: mutationProcedure
-    .input(z.object({ ids: z.array(id).min(1).max(500), adapterId: z.string().max(64), to: z.string().min(1).max(2048), password: z.string().max(1100).optional() }))
+    .input(
+      z.object({
+        ids: z.array(id).min(1).max(500),
+        adapterId: z.string().max(64),
+        password: z.string().max(1100).optional(),
+        destination: z.string().min(1).max(64).optional(),
+        replace: z.boolean().optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
-      for (const certificateId of input.ids) await requireEntity(ctx, "certificate", certificateId, "write");
-      const adapter = adapterById(input.adapterId);
-      const masterKey = ctx.services.masterKey;
-      const password = input.password;
-      const report = await exportWithAdapter({
-        db: ctx.db,
-        adapter,
-        target: { kind: adapter.targetKinds.includes("folder") ? "folder" : "file", path: resolvePath(input.to) },
-        ctx: {
-          password: (req) => {
-            if (password !== undefined && password !== "") return Promise.resolve(password);
-            return Promise.reject(new KsefCertsError("PASSWORD_REQUIRED", req.purpose === "new" ? "This format needs a password for the file." : "The key's password is not sealed; give it.", { violations: [{ field: "password", rule: "password.required", message: "A password is needed for this export." }] }));
-          },
-        },
+      const r = await exportCertificatesAs(ctx.db, ctx.principal, {
         certificateIds: input.ids,
+        adapter: adapterById(input.adapterId),
+        delivery: input.destination === undefined ? { kind: "download" } : { kind: "destination", name: input.destination, root: ctx.services.exportRoot, replace: input.replace === true },
+        password: input.password,
+        masterKey: ctx.services.masterKey,
         actor: actorOf(ctx.principal),
         at: ctx.services.clock(),
-        ...(masterKey === undefined ? {} : { unseal: (sealed: Uint8Array, aad: string) => unseal(masterKey, sealed, aad) }),
       });
-      return { adapterId: report.adapterId, exported: report.exported };
+      return {
+        adapterId: r.adapterId,
+        exported: r.exported,
+        replaced: r.replaced,
+        ...(r.download === undefined ? {} : { download: { fileName: r.download.fileName, contentType: r.download.contentType, base64: Buffer.from(r.download.bytes).toString("base64") } }),
+      };
     }),
 });
 
@@ -300,24 +314,24 @@ function sealerOf(masterKey: Uint8Array | undefined, wanted: boolean | undefined
 }
 
 /**
- * The `adapters` router: `list()` → `[{ id, description, capabilities, targetKinds }]`; `import(...)` reads pairs with an
- * adapter from a folder or file on the server's machine (the app is local) and records them, like `ksef-certs import`.
+ * The `adapters` router: `list()` → `[{ id, description, capabilities, sourceKinds, targetKinds }]`; `import(...)` reads uploaded
+ * files with an adapter and records the pairs, like `ksef-certs import`; `destinations` lists the configured export destinations.
  */
 export const adaptersRouter = router({
   list: authedProcedure.query(() =>
-    ADAPTER_IDS.map((a) => ({ id: a, description: ADAPTERS[a].description, capabilities: ADAPTERS[a].capabilities, targetKinds: ADAPTERS[a].targetKinds })),
+    ADAPTER_IDS.map((a) => ({ id: a, description: ADAPTERS[a].description, capabilities: ADAPTERS[a].capabilities, sourceKinds: ADAPTERS[a].sourceKinds, targetKinds: ADAPTERS[a].targetKinds })),
   ),
   /**
-   * `{ adapterId, from, scope?, environment?, mode?, perPair?, password?, sealPassword? }` → the import report
-   * (`imported[]`, `failed[]` with each pair's typed error). With `scope` the pairs are held for it (write access to it
-   * needed); without one they go where the source's manifest says (f2000, bundle), which may name any company: only a
-   * super-admin may do that. All or nothing unless `perPair` (core `importWithAdapter`).
+   * `{ adapterId, files: [{ name, base64 }], scope?, environment?, mode?, perPair?, password?, sealPassword? }` → the import report
+   * (`imported[]`, `failed[]` with each pair's typed error). The files are an upload (a folder's files with their relative
+   * names, or one `.p12`/bundle): requests never name a server path. Core `importUploadAs` checks write access to `scope`;
+   * without one the pairs go where the source's manifest says, which only a super-admin may do. All or nothing unless `perPair`.
    */
   import: mutationProcedure
     .input(
       z.object({
         adapterId: z.string().max(64),
-        from: z.string().min(1).max(2048),
+        files: z.array(z.object({ name: z.string().min(1).max(1024), base64: z.string().max(16_000_000) })).min(1).max(MAX_UPLOAD_FILES),
         scope: scopeInput.optional(),
         environment: environmentInput.optional(),
         mode: z.enum(["current", "queued"]).optional(),
@@ -327,35 +341,19 @@ export const adaptersRouter = router({
       }),
     )
     .mutation(async ({ ctx, input }) => {
+      // The scope must name one company; who may import where is core's rule.
       const scope = input.scope === undefined ? undefined : (await authorizeScopeInput(ctx, input.scope, "write")).scope;
-      if (scope === undefined && !hasRole(ctx.principal, "super_admin")) {
-        throw new KsefCertsError("FORBIDDEN", "Importing without a scope records pairs wherever the source's manifest says; only a super-admin may do that.", {
-          hint: "Choose the company (and branch or operator) the pairs are for.",
-          violations: [{ field: "scope", rule: "import.scopeRequired", message: "Choose the company the pairs are for." }],
-        });
-      }
-      const adapter = adapterById(input.adapterId);
-      if (!adapter.capabilities.import) {
-        throw new KsefCertsError("UNSUPPORTED", `The ${adapter.id} adapter only exports.`, { violations: [{ field: "adapterId", rule: "adapter.import", message: "This adapter cannot import." }] });
-      }
-      const password = input.password;
-      const report = await importWithAdapter({
-        db: ctx.db,
-        adapter,
-        source: { kind: adapter.sourceKinds.includes("folder") ? "folder" : "file", path: resolvePath(input.from) },
-        ctx: {
-          password: () =>
-            password !== undefined && password !== ""
-              ? Promise.resolve(password)
-              : Promise.reject(new KsefCertsError("PASSWORD_REQUIRED", "The keys (or the file) need their password.", { violations: [{ field: "password", rule: "password.required", message: "Give the password." }] })),
-        },
-        atomic: input.perPair === true ? "per-pair" : true,
-        actor: actorOf(ctx.principal),
-        at: ctx.services.clock(),
+      const report = await importUploadAs(ctx.db, ctx.principal, {
+        adapter: adapterById(input.adapterId),
+        files: input.files.map((f, i) => ({ name: f.name, bytes: decodeUpload(`files.${i}`, f.base64, MAX_UPLOAD_BYTES) })),
         ...(scope === undefined ? {} : { scope }),
         ...(input.environment === undefined ? {} : { environment: input.environment }),
         ...(input.mode === undefined ? {} : { mode: input.mode }),
+        perPair: input.perPair === true,
+        password: input.password,
         ...sealerOf(ctx.services.masterKey, input.sealPassword),
+        actor: actorOf(ctx.principal),
+        at: ctx.services.clock(),
       });
       return {
         adapterId: report.adapterId,
@@ -363,6 +361,27 @@ export const adaptersRouter = router({
         failed: report.failed.map((f) => ({ ref: f.ref, code: f.error.code, message: f.error.message })),
       };
     }),
+  /** The export destinations the caller may pick (names; the folder only for super-admins), and whether the server has an export root. */
+  destinations: authedProcedure.query(async ({ ctx }) => {
+    const list = await listExportDestinations(ctx.db, ctx.principal);
+    const superAdmin = hasRole(ctx.principal, "super_admin");
+    return {
+      configured: ctx.services.exportRoot !== undefined,
+      destinations: list.map((d) => ({ id: d.id, name: d.name, companyId: d.companyId, ...(superAdmin ? { path: d.path } : {}) })),
+    };
+  }),
+  /** `{ name, path, companyId? }` → the destination (super-admin only, core `addExportDestination`). */
+  addDestination: mutationProcedure
+    .input(z.object({ name: z.string().max(200), path: z.string().max(1024), companyId: id.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const d = await addExportDestination(ctx.db, ctx.principal, { name: input.name, path: input.path, ...(input.companyId === undefined ? {} : { companyId: input.companyId }) }, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+      return { id: d.id, name: d.name, path: d.path, companyId: d.companyId };
+    }),
+  /** `{ id }` → removes a destination (super-admin only; its files stay). */
+  removeDestination: mutationProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
+    await removeExportDestination(ctx.db, ctx.principal, input.id, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+    return { ok: true as const };
+  }),
 });
 
 

@@ -1,13 +1,14 @@
 /**
- * Export of picked certificates through a registered ERP adapter (`adapters.list`) to a folder or file on
- * the server machine, with the key password when the adapter carries passwords.
+ * Export of picked certificates through a registered ERP adapter (`adapters.list`): as a download (one file, or a
+ * ZIP of several), or into an export destination a super-admin configured, with the key password when the
+ * adapter carries passwords. No path of the server is ever typed here.
  */
 import { useState, type SyntheticEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ksefErrorOf, trpc } from "../api";
 import { useI18n } from "../i18n";
-import { byField, ErrorBox, Field } from "../ui";
+import { byField, downloadBase64, ErrorBox, Field } from "../ui";
 
 /**
  * Whether an adapter's capabilities say it stores the key password (then the export needs it).
@@ -30,29 +31,37 @@ export function canExport(capabilities: unknown): boolean {
   return !(typeof capabilities === "object" && capabilities !== null && (capabilities as { export?: unknown }).export === false);
 }
 
-/** The export page (`/export?ids=a,b`). */
+/** The export page (`/export?ids=a,b`): a download, or a destination a super-admin configured (picked by name). */
 export function ExportPage(): ReactNode {
   const { t } = useI18n();
   const qc = useQueryClient();
   const [params] = useSearchParams();
   const ids = (params.get("ids") ?? "").split(",").filter((s) => s !== "");
   const adapters = useQuery(trpc.adapters.list.queryOptions());
+  const destinations = useQuery(trpc.adapters.destinations.queryOptions());
   const [adapterId, setAdapterId] = useState("");
-  const [to, setTo] = useState("");
+  const [delivery, setDelivery] = useState<"download" | "destination">("download");
+  const [destination, setDestination] = useState("");
+  const [replace, setReplace] = useState(false);
   const [password, setPassword] = useState("");
   const exporters = (adapters.data ?? []).filter((a) => canExport(a.capabilities));
   const chosen = exporters.find((a) => a.id === adapterId) ?? exporters[0];
   const needsPassword = chosen !== undefined && carriesPasswords(chosen.capabilities);
+  const available = destinations.data?.destinations ?? [];
   const m = useMutation(
     trpc.certificates.export.mutationOptions({
-      onSuccess: async () => { await qc.invalidateQueries({ queryKey: trpc.certificates.pathKey() }); },
+      onSuccess: async (r) => {
+        if (r.download !== undefined) downloadBase64(r.download.fileName, r.download.base64, r.download.contentType);
+        await qc.invalidateQueries({ queryKey: trpc.certificates.pathKey() });
+      },
     }),
   );
   const errors = byField(ksefErrorOf(m.error)?.violations ?? []);
   const submit = (e: SyntheticEvent): void => {
     e.preventDefault();
     if (!chosen) return;
-    m.mutate({ ids, adapterId: chosen.id, to, ...(needsPassword ? { password } : {}) });
+    const where = delivery === "destination" ? { destination, replace } : {};
+    m.mutate({ ids, adapterId: chosen.id, ...where, ...(needsPassword ? { password } : {}) });
   };
   return (
     <section aria-labelledby="export-heading">
@@ -69,28 +78,47 @@ export function ExportPage(): ReactNode {
               </select>
             )}
           </Field>
-          <Field label={t("field.target")} errors={errors.to}>{(p) => <input {...p} value={to} onChange={(e) => { setTo(e.target.value); }} />}</Field>
+          <fieldset className="radios">
+            <legend>{t("export.delivery")}</legend>
+            <label className="check">
+              <input type="radio" name="delivery" checked={delivery === "download"} onChange={() => { setDelivery("download"); }} />
+              {t("export.download")}
+            </label>
+            <label className="check">
+              <input type="radio" name="delivery" checked={delivery === "destination"} disabled={available.length === 0} onChange={() => { setDelivery("destination"); setDestination((d) => d || (available[0]?.name ?? "")); }} />
+              {available.length === 0 ? t("export.noDestinations") : t("export.toDestination")}
+            </label>
+          </fieldset>
+          {delivery === "destination" && (
+            <>
+              <Field label={t("field.destination")} errors={errors.destination}>
+                {(p) => (
+                  <select {...p} value={destination} onChange={(e) => { setDestination(e.target.value); }}>
+                    {available.map((d) => <option key={d.id} value={d.name}>{d.name}</option>)}
+                  </select>
+                )}
+              </Field>
+              <label className="check">
+                <input type="checkbox" checked={replace} onChange={(e) => { setReplace(e.target.checked); }} />
+                {t("export.replace")}
+              </label>
+            </>
+          )}
           {needsPassword && (
             <Field label={t("field.password")} hint={t("export.passwordNeeded")} errors={errors.password}>
               {(p) => <input {...p} type="password" autoComplete="off" value={password} onChange={(e) => { setPassword(e.target.value); }} />}
             </Field>
           )}
           <ErrorBox error={adapters.error ?? m.error} />
-          {m.isSuccess && <p role="status">{t("export.done", { summary: summaryText(m.data) })}</p>}
-          <button type="submit" disabled={m.isPending || !chosen}>{t("export.submit")}</button>
+          {m.isSuccess && (
+            <p role="status">
+              {m.data.download !== undefined ? t("export.downloaded", { file: m.data.download.fileName, count: m.data.exported.length }) : t("export.done", { summary: `${m.data.exported.length} → ${destination}` })}
+              {m.data.replaced.length > 0 ? ` ${t("export.replacedCount", { count: m.data.replaced.length })}` : ""}
+            </p>
+          )}
+          <button type="submit" disabled={m.isPending || !chosen || (delivery === "destination" && destination === "")}>{t("export.submit")}</button>
         </form>
       )}
     </section>
   );
-}
-
-/**
- * One line from whatever summary the export returns (file names or counts).
- * @param summary the mutation's result
- */
-function summaryText(summary: unknown): string {
-  if (typeof summary !== "object" || summary === null) return String(summary);
-  const files = (summary as { files?: unknown }).files;
-  if (Array.isArray(files)) return files.map((f) => (typeof f === "string" ? f : typeof f === "object" && f !== null && "path" in f ? String((f as { path: unknown }).path) : "")).join(", ");
-  return JSON.stringify(summary);
 }

@@ -1,23 +1,37 @@
 /**
  * Import of a certificate someone downloaded from the ministry's web app: a `.crt` + encrypted `.key` pair,
- * or a `.p12`, uploaded with its password, for a scope, environment and mode.
+ * or a `.p12`, uploaded with its password, for a scope, environment and mode; or many pairs at once in an ERP
+ * adapter's format (a folder of pairs, an F2000 tree, a bundle), uploaded as files: never a server path.
  */
 import { useState, type SyntheticEvent, type ReactNode } from "react";
 import { Link } from "react-router";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ksefErrorOf, trpc } from "../api";
 import { useI18n } from "../i18n";
 import { byField, ENVIRONMENTS, ErrorBox, Field, fileToBase64, MODES, ScopePicker, scopeInput, type ScopeValue } from "../ui";
 
 const KIB = 1024;
-/** Router limits: ≤ 64 KiB for .crt/.key, ≤ 256 KiB for .p12. */
-const LIMITS = { pair: 64 * KIB, p12: 256 * KIB } as const;
+/** Router limits: ≤ 64 KiB for .crt/.key, ≤ 256 KiB for .p12, 12 MiB for an adapter upload in all. */
+const LIMITS = { pair: 64 * KIB, p12: 256 * KIB, upload: 12 * KIB * KIB } as const;
+
+/**
+ * The name a picked file is uploaded under: its path inside the picked folder (the folder's own name dropped), or its name.
+ * @param file a file from an `<input type="file">` (with `webkitdirectory`, it carries `webkitRelativePath`)
+ */
+export function uploadName(file: File): string {
+  const rel = file.webkitRelativePath;
+  return rel === "" ? file.name : rel.split("/").slice(1).join("/");
+}
 
 /** The import page. */
 export function ImportPage(): ReactNode {
   const { t } = useI18n();
   const qc = useQueryClient();
-  const [kind, setKind] = useState<"pair" | "p12">("pair");
+  const [kind, setKind] = useState<"pair" | "p12" | "adapter">("pair");
+  const importers = (useQuery(trpc.adapters.list.queryOptions()).data ?? []).filter((a) => a.capabilities.import);
+  const [adapterId, setAdapterId] = useState("");
+  const [files, setFiles] = useState<File[]>([]);
+  const [perPair, setPerPair] = useState(false);
   const [scope, setScope] = useState<ScopeValue>({ companyId: "" });
   const [environment, setEnvironment] = useState<(typeof ENVIRONMENTS)[number]>("test");
   const [mode, setMode] = useState<(typeof MODES)[number]>("current");
@@ -31,7 +45,9 @@ export function ImportPage(): ReactNode {
   const onSuccess = async (): Promise<void> => { await qc.invalidateQueries({ queryKey: trpc.certificates.pathKey() }); };
   const pair = useMutation(trpc.certificates.importPair.mutationOptions({ onSuccess }));
   const pkcs12 = useMutation(trpc.certificates.importPkcs12.mutationOptions({ onSuccess }));
-  const active = kind === "pair" ? pair : pkcs12;
+  const bulk = useMutation(trpc.adapters.import.mutationOptions({ onSuccess }));
+  const active = kind === "pair" ? pair : kind === "p12" ? pkcs12 : bulk;
+  const importer = importers.find((a) => a.id === adapterId) ?? importers[0];
   const errors = byField(ksefErrorOf(active.error)?.violations ?? []);
   const imported = active.data as { id?: string; certificate?: { id?: string } } | undefined;
   const importedId = imported?.id ?? imported?.certificate?.id;
@@ -46,6 +62,12 @@ export function ImportPage(): ReactNode {
       const keyBase64 = await fileToBase64(key, LIMITS.pair);
       if (certificateBase64 === undefined || keyBase64 === undefined) { setTooLarge(t("import.tooLarge", { max: 64 })); return; }
       pair.mutate({ ...common, certificateBase64, keyBase64 });
+    } else if (kind === "adapter") {
+      if (!importer || files.length === 0) return;
+      if (files.reduce((n, f) => n + f.size, 0) > LIMITS.upload) { setTooLarge(t("import.tooLarge", { max: LIMITS.upload / KIB })); return; }
+      const uploaded = await Promise.all(files.map(async (f) => ({ name: uploadName(f), base64: (await fileToBase64(f, LIMITS.upload)) ?? "" })));
+      const { name: _name, ...rest } = common;
+      bulk.mutate({ ...rest, adapterId: importer.id, files: uploaded, perPair });
     } else {
       if (!p12) return;
       const pkcs12Base64 = await fileToBase64(p12, LIMITS.p12);
@@ -60,10 +82,10 @@ export function ImportPage(): ReactNode {
       <form onSubmit={(e) => { void submit(e); }} aria-labelledby="import-heading" className="wizard">
         <fieldset className="radios">
           <legend>{t("import.kind")}</legend>
-          {(["pair", "p12"] as const).map((k) => (
+          {(["pair", "p12", "adapter"] as const).map((k) => (
             <label key={k} className="check">
               <input type="radio" name="kind" checked={kind === k} onChange={() => { setKind(k); }} />
-              {t(k === "pair" ? "import.pair" : "import.p12")}
+              {t(k === "pair" ? "import.pair" : k === "p12" ? "import.p12" : "import.adapter")}
             </label>
           ))}
         </fieldset>
@@ -82,8 +104,31 @@ export function ImportPage(): ReactNode {
             </select>
           )}
         </Field>
-        <Field label={t("field.name")} errors={errors.name ?? errors.certificateName}>{(p) => <input {...p} value={name} onChange={(e) => { setName(e.target.value); }} />}</Field>
-        {kind === "pair" ? (
+        {kind !== "adapter" && <Field label={t("field.name")} errors={errors.name ?? errors.certificateName}>{(p) => <input {...p} value={name} onChange={(e) => { setName(e.target.value); }} />}</Field>}
+        {kind === "adapter" ? (
+          <>
+            <Field label={t("field.adapter")} errors={errors.adapterId}>
+              {(p) => (
+                <select {...p} value={importer?.id ?? ""} onChange={(e) => { setAdapterId(e.target.value); }}>
+                  {importers.map((a) => <option key={a.id} value={a.id}>{a.id} – {a.description}</option>)}
+                </select>
+              )}
+            </Field>
+            {importer?.sourceKinds.includes("folder") === true && (
+              <Field label={t("import.folder")} errors={errors.files}>
+                {(p) => <input {...p} type="file" multiple {...{ webkitdirectory: "" }} onChange={(e) => { setFiles([...(e.target.files ?? [])]); }} />}
+              </Field>
+            )}
+            <Field label={t("import.files")} errors={importer?.sourceKinds.includes("folder") === true ? undefined : errors.files}>
+              {(p) => <input {...p} type="file" multiple={importer?.sourceKinds.includes("folder") === true} onChange={(e) => { setFiles([...(e.target.files ?? [])]); }} />}
+            </Field>
+            {files.length > 0 && <p>{t("import.chosen", { count: files.length })}</p>}
+            <label className="check">
+              <input type="checkbox" checked={perPair} onChange={(e) => { setPerPair(e.target.checked); }} />
+              {t("import.perPair")}
+            </label>
+          </>
+        ) : kind === "pair" ? (
           <>
             <Field label={t("import.crt")} errors={errors.certificate ?? errors.certificateBase64}>
               {(p) => <input {...p} type="file" accept=".crt,.cer,.pem,.der" onChange={(e) => { setCrt(e.target.files?.[0]); }} />}
@@ -106,10 +151,16 @@ export function ImportPage(): ReactNode {
         </label>
         {tooLarge !== undefined && <p role="alert">{tooLarge}</p>}
         <ErrorBox error={active.error} />
-        {active.isSuccess && (
+        {active.isSuccess && kind !== "adapter" && (
           <p role="status">
             {t("import.done")} {importedId ? <Link to={`/certificates/${importedId}`}>{t("enroll.open")}</Link> : null}
           </p>
+        )}
+        {bulk.isSuccess && kind === "adapter" && (
+          <div role="status">
+            <p>{t("import.bulkDone", { imported: bulk.data.imported.length, failed: bulk.data.failed.length })}</p>
+            {bulk.data.failed.length > 0 && <ul>{bulk.data.failed.map((f) => <li key={f.ref}>{f.ref}: {f.message}</li>)}</ul>}
+          </div>
         )}
         <button type="submit" disabled={active.isPending}>{t("import.submit")}</button>
       </form>

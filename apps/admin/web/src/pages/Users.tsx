@@ -1,5 +1,6 @@
 /**
- * Local accounts (super-admin): the list with roles, and a form to create a user with one role in a scope.
+ * Local accounts (super-admin): the list with roles, and a form to create a user with one role in a scope; and the
+ * export destinations (server folders below the export root that other roles pick by name).
  */
 import { useState, type SyntheticEvent, type ReactNode } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -103,6 +104,66 @@ export function UsersPage(): ReactNode {
         {create.isSuccess && <p role="status">{t("common.saved")}</p>}
         <button type="submit" disabled={create.isPending}>{t("users.add")}</button>
       </form>
+      <DestinationsSection />
+    </section>
+  );
+}
+
+/** Export destinations: list, add (name, folder below the export root, optional company), remove. */
+function DestinationsSection(): ReactNode {
+  const { t } = useI18n();
+  const qc = useQueryClient();
+  const list = useQuery(trpc.adapters.destinations.queryOptions());
+  const tree = useQuery(trpc.org.tree.queryOptions());
+  const [name, setName] = useState("");
+  const [path, setPath] = useState("");
+  const [companyId, setCompanyId] = useState("");
+  const refresh = async (): Promise<void> => { await qc.invalidateQueries({ queryKey: trpc.adapters.destinations.queryKey() }); };
+  const add = useMutation(trpc.adapters.addDestination.mutationOptions({ onSuccess: async () => { setName(""); setPath(""); setCompanyId(""); await refresh(); } }));
+  const remove = useMutation(trpc.adapters.removeDestination.mutationOptions({ onSuccess: refresh }));
+  const errors = byField(ksefErrorOf(add.error)?.violations ?? []);
+  const companyName = (id: string | null): string => (id === null ? t("destinations.anyCompany") : ((tree.data ?? []).find((c) => c.id === id)?.name ?? id));
+  const submit = (e: SyntheticEvent): void => {
+    e.preventDefault();
+    add.mutate({ name, path, ...(companyId ? { companyId } : {}) });
+  };
+  return (
+    <section aria-labelledby="destinations-heading" className="card">
+      <h2 id="destinations-heading">{t("destinations.heading")}</h2>
+      {list.data?.configured === false ? (
+        <p>{t("destinations.noRoot")}</p>
+      ) : (
+        <>
+          <table aria-label={t("destinations.heading")}>
+            <thead><tr><th scope="col">{t("field.name")}</th><th scope="col">{t("destinations.path")}</th><th scope="col">{t("field.company")}</th><th scope="col" /></tr></thead>
+            <tbody>
+              {(list.data?.destinations ?? []).map((d) => (
+                <tr key={d.id}>
+                  <td>{d.name}</td>
+                  <td>{d.path ?? ""}</td>
+                  <td>{companyName(d.companyId)}</td>
+                  <td><button type="button" onClick={() => { remove.mutate({ id: d.id }); }}>{t("destinations.remove")}</button></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <form onSubmit={submit} aria-label={t("destinations.add")}>
+            <Field label={t("field.name")} errors={errors.name}>{(p) => <input {...p} value={name} onChange={(e) => { setName(e.target.value); }} />}</Field>
+            <Field label={t("destinations.path")} hint={t("destinations.pathHint")} errors={errors.path}>{(p) => <input {...p} value={path} onChange={(e) => { setPath(e.target.value); }} />}</Field>
+            <Field label={t("field.company")} errors={errors.companyId}>
+              {(p) => (
+                <select {...p} value={companyId} onChange={(e) => { setCompanyId(e.target.value); }}>
+                  <option value="">{t("destinations.anyCompany")}</option>
+                  {(tree.data ?? []).map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+                </select>
+              )}
+            </Field>
+            <ErrorBox error={add.error ?? remove.error} />
+            {add.isSuccess && <p role="status">{t("common.saved")}</p>}
+            <button type="submit" disabled={add.isPending}>{t("destinations.add")}</button>
+          </form>
+        </>
+      )}
     </section>
   );
 }
