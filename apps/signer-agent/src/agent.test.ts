@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { chmod, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { encryptPrivateKeyPem } from "@ksef-certs/core/crypto";
 import { buildAuthTokenRequest } from "@ksef-certs/core/ksef";
+import { hostileXmlDocuments } from "@ksef-certs/core/testing";
 import { Agent, type AgentEvent } from "./agent.js";
 import { AgentApiClient } from "./api.js";
 import { prepareAutoSigners, storeKeyPassword, unlockSigner } from "./autosign.js";
@@ -131,6 +133,51 @@ describe("Agent against the agent contract (fake server)", () => {
     await writeFile(join(s.inbox, "signed.xml"), signed);
     await until(async () => (await readdir(join(s.inbox, "failed"))).includes("signed.xml.reason.txt"), 15_000, "failed/");
     expect(s.server.uploads).toMatchObject([{ id: r.id, status: 410 }]);
+  });
+
+  it("a file it can never accept (XML too deep or too wide, another document) goes to failed/ once with its reason and is not tried again", async () => {
+    const agent = await startAgent();
+    const r = s.server.addRequest();
+    await outboxFile(r.id);
+    const dropped: [string, Uint8Array][] = [...hostileXmlDocuments().map((d): [string, Uint8Array] => [d.name, d.bytes]), ["faktura.xml", Buffer.from("<Faktura/>")]];
+    for (const [name, bytes] of dropped) await writeFile(join(s.inbox, name), bytes);
+    const failed = join(s.inbox, "failed");
+    await until(async () => { const there = await readdir(failed); return dropped.every(([name]) => there.includes(name) && there.includes(`${name}.reason.txt`)); }, 15_000, "every file in failed/ with its reason");
+    expect(await readFile(join(failed, "deep-100000.xml.reason.txt"), "utf8")).toMatch(/więcej niż 64 poziomach[\s\S]*more than 64 levels deep/);
+    expect(await readFile(join(failed, "wide-200000.xml.reason.txt"), "utf8")).toContain("więcej niż 10000 elementów");
+    expect(await readFile(join(failed, "attributes-100000.xml.reason.txt"), "utf8")).toContain("więcej niż 10000 atrybutów");
+    // Two full rescans later (each awaited): nothing looked at again, nothing uploaded, the request still waits.
+    await agent.rescan();
+    await agent.rescan();
+    const problems = s.events.flatMap((e) => (e.type === "problem" ? [[basename(e.file), e.kind]] : []));
+    expect(problems.sort()).toEqual([["attributes-100000.xml", "too-complex"], ["deep-100000.xml", "too-complex"], ["faktura.xml", "not-auth-request"], ["wide-200000.xml", "too-complex"]]);
+    expect((await readdir(s.inbox)).sort()).toEqual(["failed", "processed"]);
+    expect(s.server.uploads).toEqual([]);
+    expect(agent.journalSnapshot().requests[r.id]?.status).toBe("pending");
+  });
+
+  it("a server's final refusal (400) moves the file to failed/ with the reason and a journal entry, once; 5xx and 429 are retried until accepted", async () => {
+    const agent = await startAgent();
+    const refused = s.server.addRequest();
+    await outboxFile(refused.id);
+    const bytes = await signFor(person, refused);
+    s.server.failNextUploads(400);
+    await writeFile(join(s.inbox, "odrzucony.xml"), bytes);
+    const reason = await until(async () => readFile(join(s.inbox, "failed", "odrzucony.xml.reason.txt"), "utf8").catch(() => undefined), 15_000, "the refusal's reason");
+    expect(reason).toContain("Serwer odrzucił podpisany plik: Injected answer 400.");
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    expect(agent.journalSnapshot().uploads[sha]).toMatchObject({ requestId: refused.id, result: "refused", reason: "Injected answer 400." });
+    await agent.rescan();
+    expect(s.server.uploads).toEqual([expect.objectContaining({ id: refused.id, status: 400 })]);
+
+    const later = s.server.addRequest();
+    await outboxFile(later.id);
+    s.server.failNextUploads(503, 429);
+    await writeFile(join(s.inbox, "pozniej.xml"), await signFor(person, later));
+    await until(() => s.server.submissions.get(later.id) === 1, 15_000, "the submission after two transient failures");
+    await until(async () => (await readdir(join(s.inbox, "processed"))).includes("pozniej.xml"), 15_000, "processed/");
+    expect(s.server.uploads.filter((u) => u.id === later.id).map((u) => u.status)).toEqual([503, 429, "signed"]);
+    expect(await readdir(join(s.inbox, "failed"))).not.toContain("pozniej.xml");
   });
 
   it("stops with 'token revoked: pair again' on 401", async () => {

@@ -8,8 +8,11 @@
  * What happens to a signed file (the watcher moves it afterwards, so every file ends up explained):
  * - accepted (`signed`) or already accepted (`duplicate`) → `processed/`;
  * - the server says the challenge expired (410) → `failed/` with the reason and the renewed request's file name;
- * - the server refuses it for good (409 other bytes accepted, 404, 400) → `failed/` with the server's reason;
- * - the server cannot be reached → stays in place and is offered again at the next rescan.
+ * - the server refuses it for good (any 4xx but 401, 408 and 429: 400 a file it cannot accept, 404, 409 other bytes
+ *   accepted, 413) → `failed/` with the server's reason, recorded in the journal, never uploaded again;
+ * - the server cannot be reached, or answers 5xx, 408 or 429 → stays in place and is offered again at the next rescan.
+ * A file the agent itself can never accept (not an AuthTokenRequest, XML too deep or too wide, a refused signature) is
+ * set aside in `failed/` by the watcher before any upload.
  */
 import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
@@ -397,7 +400,7 @@ export class Agent {
         throw error;
       }
       const expired = expiredChallengeOf(error);
-      const permanent = expired !== undefined || (error instanceof KsefCertsError && [400, 404, 409, 413].includes(Number(error.details["status"])));
+      const permanent = expired !== undefined || isFinalRefusal(error);
       if (!permanent) {
         this.o.logger.warn({ requestId: r.id, file: file.name, error: describe(error) }, "upload failed; the file stays and is tried again");
         throw error;
@@ -461,6 +464,17 @@ export class Agent {
   private crash(point: CrashPoint): void {
     if (this.o.crashAt === point) process.kill(process.pid, "SIGKILL");
   }
+}
+
+/**
+ * Whether the server's answer to an upload refuses the file for good: a 4xx says something about the request itself,
+ * which the same bytes will not change; 401 (token revoked) is handled apart, 408 and 429 say "later", like 5xx and
+ * network failures.
+ */
+function isFinalRefusal(error: unknown): boolean {
+  if (!(error instanceof KsefCertsError)) return false;
+  const status = Number(error.details["status"]);
+  return status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429;
 }
 
 /** Read through a call, so TypeScript does not keep the loop condition's narrowing. */

@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCertificate } from "@ksef-certs/core/crypto";
+import { CLI_EXIT_CODES } from "@ksef-certs/core/errors";
 import { buildAuthTokenRequest } from "@ksef-certs/core/ksef";
+import { deeplyNestedXml, manyAttributesXml, manySiblingsXml } from "@ksef-certs/core/testing";
 import { run } from "./__fixtures__/harness.js";
 
 const PASSWORD = "Testowe-Haslo-2026!";
@@ -53,5 +55,25 @@ describe("test-certificate, auth sign and auth verify: the hand-off tried withou
     const t = await run(["auth", "verify", "tampered.xml", "--json"], { cwd: dir });
     expect(t.code).toBe(3);
     expect(t.json<{ error: { message: string } }>().error.message).toMatch(/KSeF would answer 9105/);
+  });
+
+  it("verify refuses XML nested or spread beyond the parser's limits with the typed error and exit code 3, no stack trace", async () => {
+    // Under the verifier's 256 KiB limit, so the structure is what refuses them.
+    for (const doc of [deeplyNestedXml(30_000), manySiblingsXml(50_000), manyAttributesXml(25_000)]) {
+      writeFileSync(join(dir, doc.name), doc.bytes);
+      const human = await run(["auth", "verify", doc.name], { cwd: dir });
+      expect(human.code, human.stderr).toBe(CLI_EXIT_CODES.MALFORMED);
+      expect(human.code).toBe(3);
+      expect(human.stderr).toMatch(/^error: The signed AuthTokenRequest (nests elements more than 64 levels deep|holds more than 10000 (elements|attributes)).*KSeF would answer 21405\.$/m);
+      expect(human.stderr).toMatch(/^hint: /m);
+      expect(human.stderr).not.toMatch(/RangeError|call stack|\n\s+at /);
+      const json = await run(["auth", "verify", doc.name, "--json"], { cwd: dir });
+      expect(json.code).toBe(3);
+      expect(json.json<{ error: unknown }>().error).toMatchObject({
+        code: "MALFORMED",
+        violations: [{ rule: `xml.${doc.limit}` }],
+        details: { limit: doc.limit, rule: `xml.${doc.limit}`, reason: "too-complex", ksefExceptionCode: 21405, file: doc.name },
+      });
+    }
   });
 });

@@ -6,8 +6,11 @@ import { join } from "node:path";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
 import { EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSigningRequest, listSigningRequests } from "@ksef-certs/core/agent";
+import { buildAuthTokenRequest } from "@ksef-certs/core/ksef";
 import { addOperator } from "@ksef-certs/core/registry";
 import type { Store } from "@ksef-certs/core/store";
+import { hostileXmlDocuments } from "@ksef-certs/core/testing";
 import { signXml } from "@ksef-certs/core/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { JAN_PESEL, janSigner } from "./__fixtures__/jan.js";
@@ -119,6 +122,31 @@ describe("admin server over real HTTP", () => {
       );
     });
     expect((refused as TRPCClientError<AppRouter>).data?.code).toBe("NOT_FOUND");
+  });
+
+  it("a signed auth.xml uploaded in the browser that is XML too deep or too wide: BAD_REQUEST with the typed error, the hand-off still waits", async () => {
+    const s = await login("super");
+    const challenge = "20261130-CR-0A1B2C3D4E-5F6A7B8C9D-0E";
+    const request = { challenge, contextIdentifier: { type: "Nip" as const, value: "5265877635" }, subjectIdentifierType: "certificateSubject" as const };
+    await createSigningRequest(store.db, {
+      workstationId: w.w2.id,
+      enrollmentId: w.enrollments.b2,
+      challenge,
+      contextIdentifier: request.contextIdentifier,
+      xml: new TextEncoder().encode(buildAuthTokenRequest(request)),
+      expiresAt: new Date("2026-11-30T10:15:00Z"),
+    });
+    for (const doc of hostileXmlDocuments()) {
+      const error = await client(s.cookie, s.csrf)
+        .enrollments.uploadSigned.mutate({ id: w.enrollments.b2, signedBase64: Buffer.from(doc.bytes).toString("base64") })
+        .catch((e: unknown) => e);
+      expect(error, doc.name).toBeInstanceOf(TRPCClientError);
+      const data = (error as TRPCClientError<AppRouter>).data;
+      expect(data).toMatchObject({ code: "BAD_REQUEST", httpStatus: 400, ksef: { code: "MALFORMED", violations: [{ field: "xml", rule: `xml.${doc.limit}`, params: { max: doc.limit === "depth" ? 64 : 10_000 } }] } });
+      expect(data?.ksef?.hint).toContain("AuthTokenRequest");
+    }
+    const [pending] = await listSigningRequests(store.db, { enrollmentId: w.enrollments.b2, statuses: ["pending"], limit: 1 });
+    expect(pending?.challenge).toBe(challenge);
   });
 
   it("serves the web app with SPA fallback and strict headers, never outside its folder", async () => {

@@ -76,6 +76,8 @@ export interface FakeAgentServer {
   addRequest(expiresInMs?: number): FakeRequest;
   /** Expires a request, optionally renewing it (the new request carries a new challenge); returns the new one. */
   expire(id: string, renew?: boolean): FakeRequest | undefined;
+  /** Answers the next uploads with these HTTP statuses (an error body each) before judging any file. */
+  failNextUploads(...statuses: number[]): void;
   /** Revokes every token (401 from then on). */
   revokeTokens(): void;
   /** How many long polls were answered. */
@@ -93,6 +95,7 @@ export async function startFakeAgentServer(workstation: { outboxDir: string; inb
   const requests = new Map<string, FakeRequest>();
   const submissions = new Map<string, number>();
   const uploads: FakeAgentServer["uploads"] = [];
+  const failures: number[] = [];
   let version = 0;
   let polls = 0;
   let codeUsed = false;
@@ -166,6 +169,8 @@ export async function startFakeAgentServer(workstation: { outboxDir: string; inb
       uploads.push({ id: c.req.param("id"), status: status === 200 ? (body as { status: "signed" | "duplicate" }).status : status, at: arrivedAt });
       return c.json(body as object, status as 200);
     };
+    const injected = failures.shift();
+    if (injected !== undefined) return answer(injected, { error: { code: injected >= 500 || injected === 429 ? "IO" : "VALIDATION", message: `Injected answer ${injected}.` } });
     if (r === undefined) return answer(404, { error: { code: "NOT_FOUND", message: "No such request." } });
     const sha = createHash("sha256").update(bytes).digest("hex");
     if (c.req.header("x-content-sha256") !== sha) return answer(400, { error: { code: "VALIDATION", message: "X-Content-SHA256 does not match the body." } });
@@ -234,6 +239,9 @@ export async function startFakeAgentServer(workstation: { outboxDir: string; inb
       r.version = ++version;
       wake();
       return next;
+    },
+    failNextUploads(...statuses) {
+      failures.push(...statuses);
     },
     revokeTokens() {
       tokens.clear();

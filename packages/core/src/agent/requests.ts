@@ -478,7 +478,9 @@ function rejectionError(kind: string, message: string, details: Record<string, u
  * @throws {KsefCertsError} CONFLICT with `details.reason = "challenge-expired"` (and `details.replacedBy` when renewed)
  *   when the challenge expired; CONFLICT with `details.reason = "already-signed"` when different bytes were accepted
  *   before; CONFLICT `details.reason = "closed"` for a cancelled request
- * @throws {KsefCertsError} MALFORMED when `sha256` does not match the bytes, or the file is not an AuthTokenRequest;
+ * @throws {KsefCertsError} MALFORMED when `sha256` does not match the bytes, or the file is not an AuthTokenRequest, or it
+ *   is XML nested or spread beyond the parser's structure limits (`details.limit`, a violation of rule `xml.depth`,
+ *   `xml.elements` or `xml.attributes`, from `classifySignedFile`);
  *   VALIDATION (`details.reason`: `unsigned`, `wrong-challenge`, `wrong-signer` — an operator's enrollment signed by
  *   someone else or by no identifiable person, message in English and Polish, `details.signer`/`details.expected` —
  *   or the verifier's rejection reason with `details.ksefExceptionCode`) when the file is refused; the request stays

@@ -1,5 +1,9 @@
+import { performance } from "node:perf_hooks";
 import { beforeAll, describe, expect, test } from "vitest";
+import { KsefCertsError } from "../errors.js";
 import { XADES_REJECTION_KSEF_CODES, type XadesRejectionReason } from "../xades/verify.js";
+import { xmlLimitOf } from "../xml/safe-parse.js";
+import { deeplyNestedXml, hostileXmlDocuments } from "../xml/testing.js";
 import { classifySignedFile, isExpectedSigner, type PendingSignature } from "./classify.js";
 import { REJECTION_REASONS_PL, problemMessage, wrongSignerMessage } from "./messages.js";
 import { NIP, makePerson, pendingFor, signedFor, unsignedFor, type Person } from "./__fixtures__/signer.js";
@@ -82,6 +86,23 @@ describe("classifySignedFile", () => {
     ]) {
       expect(await classifySignedFile(input, [waiting])).toEqual({ kind: "not-auth-request" });
     }
+  });
+
+  test.each(hostileXmlDocuments())("$name (an AuthTokenRequest on the outside, beyond the $limit limit) is refused with the typed error, in well under a second", async (doc) => {
+    const started = performance.now();
+    const error: unknown = await classifySignedFile(doc.bytes, [waiting]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(error).toBeInstanceOf(KsefCertsError);
+    expect(error).toMatchObject({ code: "MALFORMED", details: { limit: doc.limit }, violations: [{ rule: `xml.${doc.limit}` }] });
+    expect(xmlLimitOf(error)).toBe(doc.limit);
+  });
+
+  test("XML too deep is refused whatever it claims to be (no AuthTokenRequest named anywhere) and whatever is pending", async () => {
+    const faktura = Buffer.from(Buffer.from(deeplyNestedXml().bytes).toString("utf8").replaceAll("AuthTokenRequest", "Faktura"));
+    await expect(classifySignedFile(faktura, [])).rejects.toMatchObject({ code: "MALFORMED", details: { limit: "depth" } });
   });
 
   test("refuses a file above maxBytes without parsing it", async () => {

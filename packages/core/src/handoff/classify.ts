@@ -9,7 +9,8 @@
  * (so a wrapped, second Challenge cannot pick a request the signature does not cover).
  */
 import { KsefCertsError } from "../errors.js";
-import { parseXmlSafely } from "../xml/safe-parse.js";
+import { parseXmlSafely, xmlLimitOf } from "../xml/safe-parse.js";
+import { elementsInDocumentOrder } from "../xml/walk.js";
 import {
   AUTH_TOKEN_REQUEST_NAMESPACES,
   XADES_REJECTION_KSEF_CODES,
@@ -101,13 +102,6 @@ export interface ClassifyOptions {
 
 const DSIG = "http://www.w3.org/2000/09/xmldsig#";
 const REQUEST_NAMESPACES: ReadonlySet<string> = new Set(AUTH_TOKEN_REQUEST_NAMESPACES);
-const ELEMENT = 1;
-
-function allElements(root: Element, out: Element[] = []): Element[] {
-  out.push(root);
-  for (let n = root.firstChild; n !== null; n = n.nextSibling) if (n.nodeType === ELEMENT) allElements(n as Element, out);
-  return out;
-}
 
 /**
  * Classifies a file from a hand-off inbox by its content (see {@link ClassifiedFile}). Order: not XML or no
@@ -123,6 +117,9 @@ function allElements(root: Element, out: Element[] = []): Element[] {
  * @param options `now` and `maxBytes`
  * @returns the classification
  * @throws {KsefCertsError} TOO_LARGE above `maxBytes` (the inbox watcher checks the size before reading)
+ * @throws {KsefCertsError} MALFORMED with `details.limit` (`xmlLimitOf` tells it: `depth`, `elements`, `attributes`) and one
+ *   violation of rule `xml.depth` / `xml.elements` / `xml.attributes` when the file is XML nested or spread beyond
+ *   `parseXmlSafely`'s structure limits: a refusal of the file, never a reason to try it again
  * @throws {KsefCertsError} INTERNAL when the verifier fails in an unexpected way (a bug, not a bad file)
  */
 export async function classifySignedFile(bytes: Uint8Array, pending: readonly PendingSignature[], options: ClassifyOptions = {}): Promise<ClassifiedFile> {
@@ -136,11 +133,14 @@ export async function classifySignedFile(bytes: Uint8Array, pending: readonly Pe
   let document: Document;
   try {
     document = parseXmlSafely(bytes, { maxBytes, what: "the file" }).document;
-  } catch {
+  } catch (error) {
+    // Too deep or too wide to read at all: no classification fits, the file is refused as it is (and is never
+    // worth a retry). The parser's pre-scan refused it before building anything.
+    if (xmlLimitOf(error) !== undefined) throw error;
     // An AuthTokenRequest we cannot parse (re-encoded, DTD added, cut off) deserves the verifier's precise reason.
     return mentionsAuthTokenRequest(bytes) ? rejectedBy(bytes, undefined, now, maxBytes) : { kind: "not-auth-request" };
   }
-  const elements = allElements(document.documentElement);
+  const elements = elementsInDocumentOrder(document.documentElement);
   const requests = elements.filter((e) => e.localName === "AuthTokenRequest" && REQUEST_NAMESPACES.has(e.namespaceURI ?? ""));
   const signatures = elements.filter((e) => e.localName === "Signature" && e.namespaceURI === DSIG);
   if (requests.length === 0) {

@@ -2,6 +2,8 @@
  * The sentences a person reads about a file they dropped into the hand-off inbox (in `<name>.reason.txt`
  * beside a failed file, in the signer agent's notifications, in the CLI): Polish first, English second.
  */
+import type { KsefCertsError } from "../errors.js";
+import { violationMessagePl } from "../policies/messages-pl.js";
 import type { KsefIdentity } from "../xades/identity.js";
 import type { XadesRejectionReason } from "../xades/verify.js";
 import type { ClassifiedFile, ExpectedSigner } from "./classify.js";
@@ -11,6 +13,8 @@ export type InboxProblemKind =
   | Exclude<ClassifiedFile["kind"], "signed">
   | "duplicate"
   | "too-large"
+  | "too-complex"
+  | "check-failed"
   | "unreadable"
   | "submit-failed"
   | "move-failed"
@@ -30,6 +34,7 @@ export interface BilingualMessage {
  */
 export const REJECTION_REASONS_PL: Readonly<Record<XadesRejectionReason, string>> = {
   "too-large": "plik jest za duży jak na podpisany wniosek AuthTokenRequest",
+  "too-complex": "plik XML jest zagnieżdżony zbyt głęboko albo ma zbyt wiele elementów lub atrybutów jak na podpisany wniosek AuthTokenRequest",
   "not-xml": "plik nie jest poprawnym dokumentem XML",
   "dtd-or-entity": "plik zawiera deklarację DOCTYPE lub encji, czego nie przyjmujemy ze względów bezpieczeństwa",
   "not-utf8": "plik nie jest zapisany w kodowaniu UTF-8 (KSeF odrzuciłby go błędem 21217); użyj pliku dokładnie takiego, jaki zapisała strona podpisu, bez otwierania go w edytorze",
@@ -88,6 +93,8 @@ export interface ProblemMessageParams {
   readonly limitBytes?: number;
   /** For `rejected` and `wrong-signer`: the verdict. */
   readonly classification?: ClassifiedFile;
+  /** For `too-complex`: the parser's refusal (its violation names the limit, `xml.depth`, `xml.elements` or `xml.attributes`). */
+  readonly error?: KsefCertsError;
 }
 
 /**
@@ -142,6 +149,18 @@ export function problemMessage(kind: InboxProblemKind, params: ProblemMessagePar
       return {
         pl: `Plik ma ${params.size ?? "?"} bajtów, a podpisany wniosek ma najwyżej ${params.limitBytes ?? "?"} bajtów: to nie jest właściwy plik.`,
         en: `The file is ${params.size ?? "?"} bytes, while a signed request is at most ${params.limitBytes ?? "?"} bytes: this is not the right file.`,
+      };
+    case "too-complex": {
+      const violation = params.error?.violations[0];
+      return {
+        pl: `${violation === undefined ? "Plik XML jest zagnieżdżony zbyt głęboko albo ma zbyt wiele elementów lub atrybutów." : violationMessagePl(violation)} Pliku nie sprawdzano dalej ani nie wysłano.`,
+        en: `${params.error?.message ?? "The XML file is nested too deep or holds too many elements or attributes."} The file was not checked further or sent.`,
+      };
+    }
+    case "check-failed":
+      return {
+        pl: "Nie udało się sprawdzić tego pliku (błąd programu); odłożono go, by nie sprawdzać go w kółko. Zgłoś to administratorowi, podając nazwę pliku.",
+        en: "This file could not be checked (a program error); it was set aside so it is not checked over and over. Report it to the administrator with the file's name.",
       };
     case "unreadable":
       return {

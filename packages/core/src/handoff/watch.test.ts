@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { KsefCertsError } from "../errors.js";
 import { signXml } from "../xades/sign.js";
+import { deeplyNestedXml, manySiblingsXml } from "../xml/testing.js";
 import type { PendingSignature } from "./classify.js";
 import { awaitSignature } from "./session.js";
 import { watchInbox, type InboxProblem, type InboxWatcher, type WatchInboxOptions } from "./watch.js";
@@ -116,6 +117,37 @@ describe("watchInbox", () => {
     await until("the broken file set aside", () => seen.problems.length === 1);
     expect(seen.problems[0]).toMatchObject({ kind: "rejected" });
     expect(files(join(inbox, "failed"))).toContain("uciety.xml");
+  });
+
+  test("XML too deep or too wide goes to failed/ at once with the limit in Polish and English, and is never looked at again", async () => {
+    const seen = await start([pendingFor("hostile")]);
+    writeFileSync(join(inbox, "gleboki.xml"), deeplyNestedXml().bytes);
+    writeFileSync(join(inbox, "szeroki.xml"), manySiblingsXml().bytes);
+    await until("both set aside", () => seen.problems.length === 2);
+    expect(seen.problems.map((p) => [p.kind, p.movedTo]).sort()).toEqual([
+      ["too-complex", join(inbox, "failed", "gleboki.xml")],
+      ["too-complex", join(inbox, "failed", "szeroki.xml")],
+    ]);
+    const deep = readFileSync(join(inbox, "failed", "gleboki.xml.reason.txt"), "utf8");
+    expect(deep).toContain("więcej niż 64 poziomach");
+    expect(deep).toContain("nests elements more than 64 levels deep");
+    expect(readFileSync(join(inbox, "failed", "szeroki.xml.reason.txt"), "utf8")).toContain("więcej niż 10000 elementów");
+    await watcher?.rescan();
+    await watcher?.rescan();
+    expect(seen.problems).toHaveLength(2);
+    expect(seen.signed).toEqual([]);
+    expect(inboxFiles()).toEqual([]);
+  });
+
+  test("a file the classifier fails on goes to failed/ once instead of being tried at every rescan", async () => {
+    const broken = { ...pendingFor("bug"), get challenge(): string { throw new Error("a bug in the pending list"); } };
+    const seen = await start([broken]);
+    writeFileSync(join(inbox, "auth.xml"), unsignedFor(pendingFor("bug")));
+    await until("the file set aside", () => seen.problems.length === 1);
+    expect(seen.problems[0]).toMatchObject({ kind: "check-failed", movedTo: join(inbox, "failed", "auth.xml") });
+    expect(readFileSync(join(inbox, "failed", "auth.xml.reason.txt"), "utf8")).toContain("could not be checked");
+    await watcher?.rescan();
+    expect(seen.problems).toHaveLength(1);
   });
 
   test("a rescan that finds a file still being written waits until it is complete", async () => {

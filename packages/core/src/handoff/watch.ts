@@ -19,6 +19,7 @@ import { basename, join, resolve } from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import { KsefCertsError } from "../errors.js";
 import type { VerifiedAuthTokenRequest } from "../xades/verify.js";
+import { xmlLimitOf } from "../xml/safe-parse.js";
 import { classifySignedFile, MAX_HANDOFF_FILE_BYTES, type ClassifiedFile, type PendingSignature } from "./classify.js";
 import { problemMessage, type InboxProblemKind, type ProblemMessageParams } from "./messages.js";
 import { errnoOf, ioError } from "./write.js";
@@ -67,7 +68,7 @@ export interface InboxProblem {
   readonly sha256?: string;
   /** The verdict, for `unsigned`, `expired`, `unknown-challenge`, `wrong-signer`, `rejected`, `not-auth-request`. */
   readonly classification?: ClassifiedFile;
-  /** The underlying failure for `unreadable`, `submit-failed`, `move-failed`, `watch-error`. */
+  /** The underlying failure for `too-complex` (the parser's refusal), `check-failed`, `unreadable`, `submit-failed`, `move-failed`, `watch-error`. */
   readonly error?: unknown;
   /** The explanation, Polish. */
   readonly pl: string;
@@ -309,7 +310,21 @@ class Watcher implements InboxWatcher {
       return;
     }
 
-    const classification = await classifySignedFile(bytes, this.o.pending(), { now: this.now(), maxBytes: this.maxBytes });
+    const pending = this.o.pending();
+    const now = this.now();
+    let classification: ClassifiedFile;
+    try {
+      classification = await classifySignedFile(bytes, pending, { now, maxBytes: this.maxBytes });
+    } catch (error) {
+      // The verdict depends on the bytes alone: a file the classifier refuses (XML too deep or too wide) or fails on
+      // would be refused or failed on at every rescan, so it goes to failed/ once, explained, instead of forever.
+      const tooComplex = xmlLimitOf(error) !== undefined;
+      const kind = tooComplex ? "too-complex" : "check-failed";
+      const params = { fileName: name, ...(tooComplex ? { error: error as KsefCertsError } : {}) };
+      const movedTo = await this.setAside(path, FAILED_DIR, problemMessage(kind, params), file);
+      if (movedTo !== undefined) this.report({ kind, file: path, movedTo, sha256, error }, params);
+      return;
+    }
     if (classification.kind === "unsigned" && this.o.keepUnsigned === true) return;
     const quietMs = Date.now() - third.mtimeMs;
     if (classification.kind === "rejected" && (classification.reason === "not-xml" || classification.reason === "not-utf8") && quietMs < this.incompleteGraceMs) {

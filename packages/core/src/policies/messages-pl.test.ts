@@ -6,6 +6,8 @@ import { checkAuthTokenRequestInput } from "../ksef/auth-token-request.js";
 import { kod1Url } from "../qr/kod1.js";
 import { prepareKod2Signer } from "../qr/kod2.js";
 import { renderQr } from "../qr/render.js";
+import { parseXmlSafely } from "../xml/safe-parse.js";
+import { hostileXmlDocuments } from "../xml/testing.js";
 import { MESSAGES_PL, violationMessagePl } from "./messages-pl.js";
 
 function violationsOf(run: () => unknown): readonly Violation[] {
@@ -40,5 +42,22 @@ describe("Polish messages of the KSeF protocol rules (the web app shows these ne
     const missing = [...rules].filter((rule) => MESSAGES_PL[rule] === undefined);
     expect(missing).toEqual([]);
     for (const v of violations) expect(violationMessagePl(v)).not.toBe(v.message);
+  });
+
+  it("exist for every structure limit of XML read from outside (the upload forms show them)", () => {
+    const violations = hostileXmlDocuments().flatMap((doc) => {
+      try {
+        parseXmlSafely(doc.bytes);
+      } catch (error) {
+        if (isKsefCertsError(error, "MALFORMED")) return error.violations;
+        throw error;
+      }
+      throw new Error(`expected ${doc.name} to be refused`);
+    });
+    expect(violations.map((v) => v.rule)).toEqual(["xml.depth", "xml.elements", "xml.attributes"]);
+    for (const v of violations) {
+      expect(MESSAGES_PL[v.rule], v.rule).toBeDefined();
+      expect(violationMessagePl(v)).not.toBe(v.message);
+    }
   });
 });

@@ -38,6 +38,10 @@ export const MESSAGES_PL: Readonly<Record<string, (p: Params) => string>> = {
   "authTokenRequest.allowedIps.count": (p) => `Można podać najwyżej ${p.max ?? 10} pozycji każdego rodzaju (podano ${p.actual ?? "?"}).`,
   "authTokenRequest.allowedIps.format": (p) => `Adres nie ma postaci ${p.example ?? "a.b.c.d"}.`,
   "authTokenRequest.allowedIps.rangeOrder": () => "Zakres adresów IP zaczyna się za swoim końcem: najpierw podaj niższy adres.",
+  // XML read from outside (parseXmlSafely's structure limits).
+  "xml.depth": (p) => `Dokument XML ma elementy zagnieżdżone na więcej niż ${p.max ?? 64} poziomach, więc go odrzucono; podpisany wniosek AuthTokenRequest ma ich kilkanaście. Sprawdź, czy to właściwy plik.`,
+  "xml.elements": (p) => `Dokument XML ma więcej niż ${p.max ?? 10_000} elementów (licząc komentarze i instrukcje przetwarzania), więc go odrzucono; podpisany wniosek AuthTokenRequest ma ich najwyżej kilkaset. Sprawdź, czy to właściwy plik.`,
+  "xml.attributes": (p) => `Dokument XML ma więcej niż ${p.max ?? 10_000} atrybutów (licząc deklaracje przestrzeni nazw), więc go odrzucono; podpisany wniosek AuthTokenRequest ma ich kilkadziesiąt. Sprawdź, czy to właściwy plik.`,
   // XAdES signing.
   "xades.certificate.offline": () => "Certyfikatem typu Offline nie można się uwierzytelnić w KSeF: użyj certyfikatu typu Authentication albo podpisu kwalifikowanego / Profilu Zaufanego.",
   "xades.signingTime": () => "Czas złożenia podpisu nie jest poprawną datą.",

@@ -10,6 +10,7 @@
  * `ppZP:DanePodpisu/ppZP:IdKontaUzytkownikaEpuap`).
  */
 import type { CertificateInfo } from "../crypto/index.js";
+import { elementsInDocumentOrder } from "../xml/walk.js";
 
 /** Namespace of the Profil Zaufany signature data (`ppZP:`). */
 export const PPZP_NAMESPACE = "http://crd.gov.pl/xml/schematy/ppzp/";
@@ -64,14 +65,8 @@ function childrenNamed(parent: Element, namespace: string, localName: string): E
   return out;
 }
 
-function descendantsNamed(root: Element, namespace: string, localName: string, out: Element[] = []): Element[] {
-  for (let n = root.firstChild; n !== null; n = n.nextSibling) {
-    if (n.nodeType !== 1) continue;
-    const e = n as Element;
-    if (e.namespaceURI === namespace && e.localName === localName) out.push(e);
-    descendantsNamed(e, namespace, localName, out);
-  }
-  return out;
+function descendantsNamed(root: Element, namespace: string, localName: string): Element[] {
+  return elementsInDocumentOrder(root).filter((e) => e !== root && e.namespaceURI === namespace && e.localName === localName);
 }
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { KsefCertsError } from "../errors.js";
 import { generateKeyPair } from "../crypto/index.js";
-import { issueKsefLikeCertificate, selfSignedCertificate } from "../crypto/testing/index.js";
+import { hostileXmlDocuments, issueKsefLikeCertificate, selfSignedCertificate } from "../crypto/testing/index.js";
 import {
   bytes,
   profilZaufanySignerRole,
@@ -274,6 +274,18 @@ describe("expectations and limits", () => {
     expect(small.code).toBe("TOO_LARGE");
     const padded = xml.replace("<Challenge>", `<!--${"x".repeat(300_000)}--><Challenge>`);
     await expectRejected(padded, "too-large");
+  });
+
+  test("XML nested or spread beyond the structure limits is refused (too-complex, 21405), keeping the parser's rule id", async () => {
+    for (const doc of hostileXmlDocuments()) {
+      const error = await expectRejected(doc.bytes, "too-complex", {}, { maxBytes: 1_048_576 });
+      expect(error.code).toBe("MALFORMED");
+      expect(error.details).toMatchObject({ limit: doc.limit, rule: `xml.${doc.limit}` });
+      expect(error.violations.map((v) => v.rule)).toEqual([`xml.${doc.limit}`]);
+    }
+    // Inside a real signature too: the depth alone decides, before any signature check.
+    const xml = await signWithXadesjs(unsignedRequest(), person);
+    await expectRejected(xml.replace("</ds:Signature>", `<ds:Object>${"<x>".repeat(65)}${"</x>".repeat(65)}</ds:Object></ds:Signature>`), "too-complex");
   });
 
   test("not XML, not UTF-8, not an AuthTokenRequest, unsigned", async () => {

@@ -22,7 +22,8 @@
 import { KsefCertsError, type ErrorCode } from "../errors.js";
 import { parseCertificate, type CertificateInfo } from "../crypto/index.js";
 import { xades } from "../xml/dom.js";
-import { parseXmlSafely } from "../xml/safe-parse.js";
+import { parseXmlSafely, xmlLimitOf } from "../xml/safe-parse.js";
+import { elementsInDocumentOrder } from "../xml/walk.js";
 import { createHash } from "node:crypto";
 import { deriveKsefIdentity, findTrustedProfileBlocks, readTrustedProfile, type IdentitySource, type KsefIdentity, type TrustedProfileData } from "./identity.js";
 
@@ -105,6 +106,7 @@ export interface VerifiedAuthTokenRequest {
  */
 export type XadesRejectionReason =
   | "too-large"
+  | "too-complex"
   | "not-xml"
   | "dtd-or-entity"
   | "not-utf8"
@@ -127,13 +129,14 @@ export type XadesRejectionReason =
 
 /**
  * The KSeF exception code of each {@link XadesRejectionReason}: 21001 unreadable content, 21217 bad
- * character encoding, 21401 XSD violation, 21405 input validation, 9101 invalid document, 9102 no
+ * character encoding, 21405 input validation (our size and structure limits, `too-large` and `too-complex`), 21401 XSD violation, 21405 input validation, 9101 invalid document, 9102 no
  * signature, 9103 too many signatures, 9105 invalid signature, 21115 invalid certificate, 21117 subject
  * identifier invalid for the context, 21111 invalid challenge. `context-mismatch` has no KSeF twin (KSeF
  * takes the context from the document); 21405 is the closest.
  */
 export const XADES_REJECTION_KSEF_CODES: Readonly<Record<XadesRejectionReason, number>> = {
   "too-large": 21405,
+  "too-complex": 21405,
   "not-xml": 21001,
   "dtd-or-entity": 21001,
   "not-utf8": 21217,
@@ -185,12 +188,6 @@ const CDATA = 4;
 function elementChildren(parent: Node): Element[] {
   const out: Element[] = [];
   for (let n = parent.firstChild; n !== null; n = n.nextSibling) if (n.nodeType === ELEMENT) out.push(n as Element);
-  return out;
-}
-
-function allElements(root: Element, out: Element[] = []): Element[] {
-  out.push(root);
-  for (let n = root.firstChild; n !== null; n = n.nextSibling) if (n.nodeType === ELEMENT) allElements(n as Element, out);
   return out;
 }
 
@@ -589,7 +586,7 @@ export async function verifySignedAuthTokenRequest(input: Uint8Array, expected: 
   const root = document.documentElement;
 
   // Inventory of the whole document: every wrapping attack adds, duplicates or moves one of these.
-  const elements = allElements(root);
+  const elements = elementsInDocumentOrder(root);
   const requests = elements.filter((e) => e.localName === "AuthTokenRequest");
   const signatures = elements.filter((e) => is(e, DSIG, "Signature"));
   if (requests.length === 0) {
@@ -812,11 +809,20 @@ function wrapping(message: string): KsefCertsError {
   });
 }
 
-/** Parses with {@link parseXmlSafely}, telling a DTD, bad UTF-8 and plain malformation apart. */
+/** Parses with {@link parseXmlSafely}, telling a DTD, bad UTF-8, nesting or width beyond the limits and plain malformation apart. */
 function parse(input: Uint8Array, maxBytes: number): Document {
   try {
     return parseXmlSafely(input, { maxBytes, what: "the signed AuthTokenRequest" }).document;
   } catch (error) {
+    if (xmlLimitOf(error) !== undefined && error instanceof KsefCertsError) {
+      // Keep the parser's violation (its rule id is what a UI translates) and add the rejection's reason and code.
+      throw new KsefCertsError(error.code, error.message, {
+        ...(error.hint === undefined ? {} : { hint: error.hint }),
+        violations: error.violations,
+        details: { ...error.details, reason: "too-complex", ksefExceptionCode: XADES_REJECTION_KSEF_CODES["too-complex"] },
+        cause: error,
+      });
+    }
     const message = error instanceof Error ? error.message : "";
     // ASCII markers survive any decoding, so the raw bytes tell a DTD apart even when UTF-8 decoding failed too.
     const latin1 = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("latin1");

@@ -100,7 +100,8 @@ export async function authSign(env: CommandEnv, file: string, opts: AuthSignOpti
  * @param file the signed file
  * @param opts expected challenge and NIP
  * @throws {KsefCertsError} the verifier's rejection (its `details.reason` and `details.ksefExceptionCode` say why and what KSeF
- *   would answer), file-system codes
+ *   would answer; XML nested or spread beyond the parser's limits is `too-complex`, MALFORMED, with its `xml.*` violation),
+ *   file-system codes
  */
 export async function authVerify(env: CommandEnv, file: string, opts: AuthVerifyOptions): Promise<void> {
   const { io } = env;
@@ -139,6 +140,7 @@ export async function authVerify(env: CommandEnv, file: string, opts: AuthVerify
     if (rejection === undefined || !(error instanceof KsefCertsError)) throw error;
     throw new KsefCertsError(error.code, `${error.message} KSeF would answer ${rejection.ksefExceptionCode}.`, {
       ...(error.hint === undefined ? {} : { hint: error.hint }),
+      violations: error.violations,
       details: { ...error.details, file },
       cause: error,
     });

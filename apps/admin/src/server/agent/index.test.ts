@@ -8,7 +8,7 @@ import { createPairingCode, createSigningRequest, createSigningRequestNotifier, 
 import { generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
 import { buildAuthTokenRequest } from "@ksef-certs/core/ksef";
 import { openStore, schema, type Store } from "@ksef-certs/core/store";
-import { createScratchDatabase, selfSignedCertificate, type ScratchDatabase } from "@ksef-certs/core/testing";
+import { createScratchDatabase, hostileXmlDocuments, selfSignedCertificate, type ScratchDatabase } from "@ksef-certs/core/testing";
 import { signAuthTokenRequest } from "@ksef-certs/core/xades";
 import { createAgentApi } from "./index.js";
 
@@ -227,6 +227,24 @@ for (const kind of kinds) {
       expect(((await conflict.json()) as { error: { code: string } }).error.code).toBe("CONFLICT");
       expect((await upload(auth, "00000000-0000-4000-8000-000000000000", signed)).status).toBe(404);
       expect(await oversizeUpload(auth, r.view.id)).toBe(413);
+    });
+
+    it("upload of XML nested or spread beyond the parser's limits: 400 with the typed error naming the limit, never a 500; the request stays open", async () => {
+      const { auth } = await paired();
+      const r = await newRequest();
+      for (const doc of hostileXmlDocuments()) {
+        const started = Date.now();
+        const res = await upload(auth, r.view.id, doc.bytes);
+        expect(res.status, doc.name).toBe(400);
+        expect(Date.now() - started).toBeLessThan(5000);
+        const body = (await res.json()) as { error: { code: string; message: string; hint?: string; violations?: { field: string; rule: string }[] } };
+        expect(body.error).toMatchObject({ code: "MALFORMED", violations: [{ field: "xml", rule: `xml.${doc.limit}` }] });
+        expect(body.error.message).toMatch(/^The file (nests elements more than 64 levels deep|holds more than 10000)/);
+        expect(body.error.hint).toContain("AuthTokenRequest");
+      }
+      const ok = await upload(auth, r.view.id, await r.sign());
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ status: "signed" });
     });
 
     it("upload for an expired request: 410 with replacedBy once renewed; failed is recorded", async () => {
