@@ -17,6 +17,7 @@ import { registerKeygen } from "./commands/keygen.js";
 import { registerBranch, registerCompany, registerOperator, registerWorkstation } from "./commands/organisation.js";
 import { registerPairCheck } from "./commands/pair-check.js";
 import { registerServe } from "./commands/serve.js";
+import { registerUsers } from "./commands/users.js";
 import { registerTestCertificate } from "./commands/test-certificate.js";
 import type { CliIo } from "./context.js";
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
@@ -114,6 +115,7 @@ else the official URL of the environment, and print which one first.
   registerTestCertificate(program, env);
   registerAdapterCommands(program, env);
   registerServe(program, env);
+  registerUsers(program, env);
   return program;
 }
 

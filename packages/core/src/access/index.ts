@@ -74,3 +74,4 @@ export {
   type RevokeCertificateAsInput,
   type UnlockHeldCertificateOptions,
 } from "./held.js";
+export { resetPassword } from "./reset.js";

@@ -1,9 +1,11 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { CliIo } from "../context.js";
+import { runCli } from "../program.js";
 import { runServe } from "./serve.js";
 
 let dir: string;
@@ -69,3 +71,59 @@ it("serve --with-simulator points test and demo at a local KSeF", async () => {
   expect(shown.simulatorUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v2$/);
   await s.stop();
 });
+
+it("a first start that cannot listen (port taken) creates no admin; the next start does, and a lost password is reset from the CLI", async () => {
+  const dataDir = join(dir, "taken");
+  const blocker = createNetServer();
+  await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+  const port = (blocker.address() as AddressInfo).port;
+  const io = ioFor();
+  const failed = await runServe({ io: io.io, state: { json: true, exitCode: 0 } }, { dataDir, port: String(port), json: true }, Promise.resolve()).catch((e: unknown) => e);
+  blocker.close();
+  expect((failed as { code?: string }).code).toBe("IO");
+  expect(io.out()).not.toContain("password");
+
+  const started = await start({ dataDir, port: "0", json: true });
+  const shown = JSON.parse(started.out()) as { url: string; firstAdmin: { login: string; password: string } };
+  expect(shown.firstAdmin.login).toBe("admin");
+  const login = (password: string) => fetch(`${shown.url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "admin", password }) });
+  const session = (await login(shown.firstAdmin.password)).headers.get("set-cookie")?.split(";")[0] ?? "";
+  await started.stop();
+
+  // The password is lost: whoever holds the data folder sets a new one (read from a file, never from argv).
+  await writeFile(join(dir, "nowe-haslo.txt"), "Nowe-Haslo-Admina-2026\n");
+  const reset = ioFor();
+  const code = await runCli(["users", "reset-password", "--login", "ADMIN", "--password-file", "nowe-haslo.txt", "--data-dir", dataDir, "--json"], reset.io);
+  expect(code, reset.err()).toBe(0);
+  expect(JSON.parse(reset.out())).toMatchObject({ login: "admin" });
+  expect(reset.out()).not.toContain("Nowe-Haslo");
+  const weak = ioFor();
+  await writeFile(join(dir, "slabe.txt"), "krotkie\n");
+  expect(await runCli(["users", "reset-password", "--login", "admin", "--password-file", "slabe.txt", "--data-dir", dataDir], weak.io)).not.toBe(0);
+
+  const again = await start({ dataDir, port: "0", json: true });
+  const url = (JSON.parse(again.out()) as { url: string }).url;
+  const relogin = (password: string) => fetch(`${url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "admin", password }) });
+  expect((await relogin(shown.firstAdmin.password)).status).toBe(401);
+  expect((await relogin("Nowe-Haslo-Admina-2026")).status).toBe(200);
+  // The session from before the reset is gone.
+  const me = (await (await fetch(`${url}/trpc/auth.me`, { headers: { cookie: session } })).json()) as { result: { data: unknown } };
+  expect(me.result.data).toBeNull();
+  await again.stop();
+});
+
+/** An in-memory CLI surface rooted at the test folder. */
+function ioFor(): { io: CliIo; out: () => string; err: () => string } {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdin: Readable.from([]),
+    stdinIsTTY: false,
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { KSEF_CERTS_WEB_ROOT: dir, KSEF_CERTS_LOG_LEVEL: "warn" },
+    cwd: dir,
+    prompt: () => Promise.reject(new Error("no prompt in this test")),
+  };
+  return { io, out: () => stdout, err: () => stderr };
+}

@@ -118,13 +118,9 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
       if (!existsSync(path)) masterKey = await createMasterKeyFile(path);
     }
 
-    let firstAdmin: { login: string; password: string; generated: boolean } | undefined;
-    if ((await countUsers(store.db)) === 0) {
-      const given = opts.adminPasswordFile === undefined ? undefined : await readPasswordFile(io, opts.adminPasswordFile);
-      const password = given ?? randomBytes(18).toString("base64url");
-      await createUser(store.db, { login: FIRST_ADMIN_LOGIN, displayName: "Administrator", password, role: { role: "super_admin" } }, { actor: cliActor(io) });
-      firstAdmin = { login: FIRST_ADMIN_LOGIN, password, generated: given === undefined };
-    }
+    // Read before listening (a bad file is refused before anything starts); the account itself is created only once the
+    // server listens, so a start that fails (port taken) never leaves an admin whose password nobody saw.
+    const givenAdminPassword = opts.adminPasswordFile === undefined ? undefined : await readPasswordFile(io, opts.adminPasswordFile);
 
     let simulatorUrl: string | undefined;
     if (opts.withSimulator === true) {
@@ -154,12 +150,18 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
     });
     const { url } = await server.listen();
     cleanups.unshift(() => server.close());
+    let firstAdmin: { login: string; password: string; generated: boolean } | undefined;
+    if ((await countUsers(store.db)) === 0) {
+      const password = givenAdminPassword ?? randomBytes(18).toString("base64url");
+      await createUser(store.db, { login: FIRST_ADMIN_LOGIN, displayName: "Administrator", password, role: { role: "super_admin" } }, { actor: cliActor(io) });
+      firstAdmin = { login: FIRST_ADMIN_LOGIN, password, generated: givenAdminPassword === undefined };
+    }
     const lines = [`ksef-certs admin: ${url}  (database: ${store.location})`];
     if (simulatorUrl !== undefined) lines.push(`KSeF simulator: ${simulatorUrl} (test and demo environments)`);
     if (firstAdmin !== undefined) {
       lines.push(
         firstAdmin.generated
-          ? `First start: sign in as "${firstAdmin.login}" with password ${firstAdmin.password}  (shown only now; change it after signing in)`
+          ? `First start: sign in as "${firstAdmin.login}" with password ${firstAdmin.password}  (shown only now; change it after signing in; lost it? ksef-certs users reset-password --login ${firstAdmin.login})`
           : `First start: sign in as "${firstAdmin.login}" with the password from --admin-password-file.`,
       );
     }
