@@ -1,18 +1,30 @@
 /**
- * The append-only audit log with a hash chain (issue "registry", item 6).
+ * The append-only audit log with a keyed hash chain.
  *
- * Each entry's `hash` is SHA-256 over the canonical JSON (keys sorted, no whitespace) of
+ * Each entry's `hash` is a MAC over the canonical JSON (keys sorted, no whitespace) of
  * `{seq, at, actor, action, entityType, entityId, before, after, prevHash}`; `prevHash` is the previous
- * entry's hash (64 zeros for the first). Editing, deleting or reordering any entry breaks the chain
- * from that entry on, which {@link verifyAuditLog} reports. Appends take a table lock inside the
- * caller's transaction, so concurrent writers (two processes on one PostgreSQL) cannot fork the chain.
+ * entry's hash (64 zeros for the first). With a master key bound to the database ({@link bindAuditKey}),
+ * the MAC is HMAC-SHA256 under a key derived from it (`audit-keys.ts`) and the row says so
+ * (`hashScheme = 'hmac-sha256'`); someone with only database access can then neither edit an entry and
+ * recompute the chain, nor append one. Entries written before any master key existed carry a plain
+ * SHA-256 (`'sha256'`): they are accepted only as a prefix of the log (the first keyed entry's MAC covers
+ * their last hash), and a process without the key may not append after a keyed entry.
+ *
+ * Deleting entries from the end is what a chain alone cannot show; {@link verifyAuditLog} compares the
+ * log with the keyed head checkpoint kept outside the database (`audit-checkpoint.ts`).
+ *
+ * Appends take a table lock inside the caller's transaction, so concurrent writers (two processes on
+ * one PostgreSQL) cannot fork the chain.
  */
-import { createHash } from "node:crypto";
 import { asc, desc, sql } from "drizzle-orm";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import { KsefCertsError } from "../errors.js";
+import { type AuditCheckpointRead, readAuditCheckpoint } from "./audit-checkpoint.js";
+import { type AuditHashScheme, type AuditKeys, boundAuditKeys, canonicalJson, deriveAuditKeys, macHex, sameDigest } from "./audit-keys.js";
 import type { Db } from "./db.js";
 import { auditLog } from "./schema.js";
+
+export { canonicalJson } from "./audit-keys.js";
 
 /** `prevHash` of the first entry. */
 export const AUDIT_GENESIS_HASH = "0".repeat(64);
@@ -48,35 +60,47 @@ export interface AuditEntry {
   readonly after: unknown;
   readonly prevHash: string;
   readonly hash: string;
+  /** How `hash` was made: `hmac-sha256` under the audit key, or `sha256` (no master key was bound). */
+  readonly hashScheme: AuditHashScheme;
 }
+
+/**
+ * Why an entry fails verification:
+ * - `hash`: its content does not match its MAC (edited, or edited and re-hashed without the key);
+ * - `chain`: its `prevHash` is not the previous entry's hash (entries changed, removed, inserted or swapped);
+ * - `sequence`: its seq is not the next one (an entry before it is missing, or the rows were renumbered);
+ * - `truncated`: the checkpoint names a later entry than the log's last one (entries were removed from the end);
+ *   the seq reported is the first missing one;
+ * - `checkpoint`: the entry at the checkpoint's seq has another hash; or the checkpoint file is damaged, or is
+ *   missing while the log has keyed entries (then the seq reported is the one after the log's last: from there
+ *   on, removal cannot be ruled out);
+ * - `unkeyed`: a plain SHA-256 entry after a keyed one (written, or rewritten, without the key).
+ */
+export type AuditBadReason = "hash" | "chain" | "sequence" | "truncated" | "checkpoint" | "unkeyed";
 
 /** Result of {@link verifyAuditLog}. */
 export interface AuditVerification {
   readonly ok: boolean;
-  /** Entries checked. */
+  /** Entries checked (before the first bad one). */
   readonly entries: number;
+  /** How many of those carry a plain SHA-256 (written before a master key existed). */
+  readonly unkeyed: number;
   /** The first entry that does not verify, and why. */
-  readonly firstBad?: { readonly seq: number; readonly reason: "hash" | "chain" | "sequence" };
-  /** Hash of the last entry (what an external witness may record). */
+  readonly firstBad?: { readonly seq: number; readonly reason: AuditBadReason };
+  /** Hash of the last entry checked. */
   readonly head: string;
+  /** The checkpoint file as read, when one was given. */
+  readonly checkpoint?: AuditCheckpointRead;
 }
 
-/**
- * JSON with sorted keys and no whitespace; `undefined` members dropped, dates as ISO strings.
- * @param value any JSON-like value
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || value === undefined) return "null";
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (value instanceof Uint8Array) throw new KsefCertsError("INTERNAL", "Binary data must not be written to the audit log.");
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
+/** Options of {@link verifyAuditLog}. */
+export interface VerifyAuditLogOptions {
+  /** The master key (default: the one bound to `db` by {@link bindAuditKey}); needed when the log has keyed entries. */
+  readonly masterKey?: Uint8Array;
+  /** The head checkpoint file (`auditCheckpointPath`); without it, entries removed from the end cannot be noticed. */
+  readonly checkpoint?: string;
+  /** Called every 1 000 entries with the count so far (for long logs). */
+  readonly onProgress?: (checked: number) => void;
 }
 
 /**
@@ -99,8 +123,8 @@ export function redactForAudit(value: unknown): unknown {
   return value;
 }
 
-function entryHash(e: Omit<AuditEntry, "hash">): string {
-  const body = canonicalJson({
+function entryBody(e: Omit<AuditEntry, "hash" | "hashScheme">): string {
+  return canonicalJson({
     seq: e.seq,
     at: e.at.toISOString(),
     actor: e.actor,
@@ -111,15 +135,15 @@ function entryHash(e: Omit<AuditEntry, "hash">): string {
     after: e.after,
     prevHash: e.prevHash,
   });
-  return createHash("sha256").update(body, "utf8").digest("hex");
 }
 
 /**
  * Appends one entry. Call it inside the transaction that makes the change, so the change and its entry
- * commit together (or not at all).
+ * commit together (or not at all). Keyed when a master key is bound to the database ({@link bindAuditKey}).
  * @param db the transaction of the change (given the database itself, the entry gets a transaction of its own)
  * @param input who, what, which entity, before/after (secrets dropped)
  * @returns the stored entry
+ * @throws {KsefCertsError} FORBIDDEN when the log already has keyed entries and no master key is bound (the change is rolled back with it)
  */
 export async function appendAudit(db: Db, input: AuditEntryInput): Promise<AuditEntry> {
   if (!isTransaction(db)) return db.transaction((tx) => appendInTransaction(tx, input));
@@ -131,16 +155,35 @@ function isTransaction(db: Db): boolean {
   return db instanceof PgTransaction;
 }
 
-/** Locks the log for the rest of the transaction and returns its head (last seq and hash; 0 and genesis when empty). */
-async function lockHead(db: Db): Promise<{ seq: number; hash: string }> {
+interface Head {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * Locks the log for the rest of the transaction and returns its head (last seq and hash; 0 and genesis when
+ * empty), after checking that this process may extend it.
+ */
+async function lockHead(db: Db, keys: AuditKeys | undefined): Promise<Head> {
   // One writer at a time across connections and processes: the chain has exactly one head.
   await db.execute(sql`LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE`);
-  const [last] = await db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
+  const [last] = await db
+    .select({ seq: auditLog.seq, hash: auditLog.hash, hashScheme: auditLog.hashScheme })
+    .from(auditLog)
+    .orderBy(desc(auditLog.seq))
+    .limit(1);
+  if (keys === undefined && last !== undefined && last.hashScheme !== "sha256") throw masterKeyNeeded("The audit log is keyed with a master key and this process has none, so the change is refused: an entry without the key would break the log.");
   return { seq: last?.seq ?? 0, hash: last?.hash ?? AUDIT_GENESIS_HASH };
 }
 
+function masterKeyNeeded(message: string): KsefCertsError {
+  return new KsefCertsError("FORBIDDEN", message, {
+    hint: "Set KSEF_CERTS_MASTER_KEY or KSEF_CERTS_MASTER_KEY_FILE to the master key the server uses (the embedded store keeps it in <data dir>/master.key).",
+  });
+}
+
 /** The entry following `prev` in the chain, hash included. */
-function chainEntry(input: AuditEntryInput, prev: { seq: number; hash: string }, now: Date): AuditEntry {
+function chainEntry(input: AuditEntryInput, prev: Head, now: Date, keys: AuditKeys | undefined): AuditEntry {
   const draft = {
     seq: prev.seq + 1,
     at: new Date(Math.floor((input.at ?? now).getTime())),
@@ -152,16 +195,17 @@ function chainEntry(input: AuditEntryInput, prev: { seq: number; hash: string },
     after: redactForAudit(input.after) ?? null,
     prevHash: prev.hash,
   };
-  return { ...draft, hash: entryHash(draft) };
+  return { ...draft, hash: macHex(entryBody(draft), keys?.entry), hashScheme: keys === undefined ? "sha256" : "hmac-sha256" };
 }
 
 async function appendInTransaction(db: Db, input: AuditEntryInput): Promise<AuditEntry> {
-  const entry = chainEntry(input, await lockHead(db), new Date());
+  const keys = boundAuditKeys(db);
+  const entry = chainEntry(input, await lockHead(db, keys), new Date(), keys);
   await db.insert(auditLog).values(entry);
   return entry;
 }
 
-/** Rows per multi-row insert of {@link appendAuditBatch} (10 columns each: well under PostgreSQL's 65 535 parameters). */
+/** Rows per multi-row insert of {@link appendAuditBatch} (11 columns each: well under PostgreSQL's 65 535 parameters). */
 const AUDIT_BATCH_ROWS = 1000;
 
 /**
@@ -171,6 +215,7 @@ const AUDIT_BATCH_ROWS = 1000;
  * @param db the transaction of the changes (given the database itself, the entries get a transaction of their own)
  * @param inputs the entries, in the order they happened (secrets dropped as in {@link appendAudit})
  * @returns the stored entries, in order
+ * @throws {KsefCertsError} FORBIDDEN as {@link appendAudit}
  */
 export async function appendAuditBatch(db: Db, inputs: readonly AuditEntryInput[]): Promise<AuditEntry[]> {
   if (inputs.length === 0) return [];
@@ -179,23 +224,47 @@ export async function appendAuditBatch(db: Db, inputs: readonly AuditEntryInput[
 }
 
 async function appendBatchInTransaction(db: Db, inputs: readonly AuditEntryInput[]): Promise<AuditEntry[]> {
-  let prev = await lockHead(db);
+  const keys = boundAuditKeys(db);
+  let prev: Head = await lockHead(db, keys);
   const now = new Date();
-  const entries = inputs.map((input) => (prev = chainEntry(input, prev, now)));
+  const entries = inputs.map((input) => (prev = chainEntry(input, prev, now, keys)));
   for (let i = 0; i < entries.length; i += AUDIT_BATCH_ROWS) await db.insert(auditLog).values(entries.slice(i, i + AUDIT_BATCH_ROWS));
   return entries;
 }
 
 /**
- * Reads the whole log in order and checks every hash and link.
+ * Reads the whole log in order and checks every entry's MAC (or plain SHA-256, for the unkeyed prefix),
+ * its link to the previous one, and the log against the head checkpoint. Stops at the first bad entry.
+ * The checkpoint is read before the log, so entries appended meanwhile do not count as a difference.
  * @param db the database
- * @param onProgress called every 1 000 entries with the count so far (for long logs)
- * @returns whether the chain is intact, how many entries, and the first bad one
+ * @param options master key (default: the bound one), checkpoint file, progress callback
+ * @returns whether the log is intact, how many entries were checked, and the first bad one with the reason
+ * @throws {KsefCertsError} FORBIDDEN when the log has keyed entries, or a checkpoint is given, and there is no master key
+ * @throws {KsefCertsError} VALIDATION when the master key is not 32 bytes
+ * @throws {KsefCertsError} IO when the checkpoint file exists but cannot be read
  */
-export async function verifyAuditLog(db: Db, onProgress?: (checked: number) => void): Promise<AuditVerification> {
+export async function verifyAuditLog(db: Db, options: VerifyAuditLogOptions = {}): Promise<AuditVerification> {
+  const keys = options.masterKey === undefined ? boundAuditKeys(db) : deriveAuditKeys(options.masterKey);
+  const noKey = (): KsefCertsError => masterKeyNeeded("The audit log has entries keyed with the master key (or a checkpoint to compare with); verifying them needs that key.");
+  let checkpoint: AuditCheckpointRead | undefined;
+  if (options.checkpoint !== undefined) {
+    if (keys === undefined) throw noKey();
+    checkpoint = await readAuditCheckpoint(options.checkpoint, keys);
+  }
+  const mark = checkpoint?.status === "valid" ? checkpoint.checkpoint : undefined;
   let prevHash = AUDIT_GENESIS_HASH;
   let expectedSeq = 1;
   let entries = 0;
+  let unkeyed = 0;
+  let keyedSeen = false;
+  const result = (firstBad?: { seq: number; reason: AuditBadReason }): AuditVerification => ({
+    ok: firstBad === undefined,
+    entries,
+    unkeyed,
+    ...(firstBad === undefined ? {} : { firstBad }),
+    head: prevHash,
+    ...(checkpoint === undefined ? {} : { checkpoint }),
+  });
   const pageSize = 1000;
   for (;;) {
     const rows = await db
@@ -205,15 +274,32 @@ export async function verifyAuditLog(db: Db, onProgress?: (checked: number) => v
       .orderBy(asc(auditLog.seq))
       .limit(pageSize);
     for (const row of rows) {
-      if (row.seq !== expectedSeq) return { ok: false, entries, firstBad: { seq: row.seq, reason: "sequence" }, head: prevHash };
-      if (row.prevHash !== prevHash) return { ok: false, entries, firstBad: { seq: row.seq, reason: "chain" }, head: prevHash };
-      const recomputed = entryHash({ ...row, at: row.at, entityId: row.entityId, before: row.before, after: row.after });
-      if (recomputed !== row.hash) return { ok: false, entries, firstBad: { seq: row.seq, reason: "hash" }, head: prevHash };
+      if (row.seq !== expectedSeq) return result({ seq: row.seq, reason: "sequence" });
+      if (row.prevHash !== prevHash) return result({ seq: row.seq, reason: "chain" });
+      const body = entryBody(row);
+      // Read as a plain string: the column's type names two schemes, the stored row may say anything.
+      const scheme: string = row.hashScheme;
+      if (scheme === "hmac-sha256") {
+        if (keys === undefined) throw noKey();
+        if (!sameDigest(macHex(body, keys.entry), row.hash)) return result({ seq: row.seq, reason: "hash" });
+        keyedSeen = true;
+      } else if (scheme === "sha256") {
+        if (keyedSeen) return result({ seq: row.seq, reason: "unkeyed" });
+        if (macHex(body, undefined) !== row.hash) return result({ seq: row.seq, reason: "hash" });
+        unkeyed++;
+      } else {
+        // Only reachable when the column's check constraint was dropped: nothing vouches for this row.
+        return result({ seq: row.seq, reason: "hash" });
+      }
+      if (mark !== undefined && row.seq === mark.seq && !sameDigest(row.hash, mark.hash)) return result({ seq: row.seq, reason: "checkpoint" });
       prevHash = row.hash;
       expectedSeq++;
       entries++;
     }
-    onProgress?.(entries);
-    if (rows.length < pageSize) return { ok: true, entries, head: prevHash };
+    options.onProgress?.(entries);
+    if (rows.length < pageSize) break;
   }
+  if (mark !== undefined && mark.seq >= expectedSeq) return result({ seq: expectedSeq, reason: "truncated" });
+  if (checkpoint?.status === "invalid" || (checkpoint?.status === "missing" && keyedSeen)) return result({ seq: expectedSeq, reason: "checkpoint" });
+  return result();
 }

@@ -1,7 +1,7 @@
 /**
  * `@ksef-certs/core/store`: persistence. The one PostgreSQL-dialect schema, the database handle type,
- * and the hash-chained audit log; opening a store (embedded PGlite or PostgreSQL) and sealing secrets
- * under the master key join here.
+ * and the keyed, hash-chained audit log with its head checkpoint; opening a store (embedded PGlite or
+ * PostgreSQL) and sealing secrets under the master key join here.
  */
 export { MIGRATIONS_FOLDER, type Db, type Schema } from "./db.js";
 export * as schema from "./schema.js";
@@ -11,10 +11,27 @@ export {
   canonicalJson,
   redactForAudit,
   verifyAuditLog,
+  type AuditBadReason,
   type AuditEntry,
   type AuditEntryInput,
   type AuditVerification,
+  type VerifyAuditLogOptions,
 } from "./audit.js";
+export { bindAuditKey, deriveAuditKeys, type AuditHashScheme, type AuditKeys } from "./audit-keys.js";
+export {
+  AUDIT_CHECKPOINT_FILE,
+  AUDIT_CHECKPOINT_INTERVAL_MS,
+  auditCheckpointPath,
+  checkpointAuditHead,
+  readAuditCheckpoint,
+  startAuditCheckpoints,
+  type AuditCheckpoint,
+  type AuditCheckpointRead,
+  type AuditCheckpointResult,
+  type AuditCheckpointSchedule,
+  type AuditCheckpointScheduleOptions,
+  type CheckpointAuditHeadOptions,
+} from "./audit-checkpoint.js";
 export { APP_DIR_NAME, IN_MEMORY, databaseDir, defaultDataDir, lockFilePath, masterKeyFilePath, resolveDataDir, type PlatformInfo } from "./paths.js";
 export {
   MASTER_KEY_BYTES,

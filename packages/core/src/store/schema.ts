@@ -223,22 +223,36 @@ export const enrollments = pgTable(
 );
 
 /**
- * The append-only audit log. Each entry carries the SHA-256 of the previous one (`prevHash`) and its
- * own (`hash`, over the canonical JSON of the entry including `prevHash`), so `ksef-certs audit verify`
- * finds any edited, removed or reordered entry. `before`/`after` never hold secrets (keys, passwords).
+ * How an audit entry's `hash` was made: `hmac-sha256` keyed with a key derived from the master key
+ * (what every entry gets once a master key exists), or `sha256` without a key (entries written before
+ * any master key existed; accepted only before the first keyed entry). See `src/store/audit.ts`.
  */
-export const auditLog = pgTable("audit_log", {
-  seq: bigserial("seq", { mode: "number" }).primaryKey(),
-  at: timestamp("at", { withTimezone: true }).notNull(),
-  actor: text("actor").notNull(),
-  action: text("action").notNull(),
-  entityType: text("entity_type").notNull(),
-  entityId: text("entity_id"),
-  before: jsonb("before"),
-  after: jsonb("after"),
-  prevHash: text("prev_hash").notNull(),
-  hash: text("hash").notNull().unique(),
-});
+export const AUDIT_HASH_SCHEMES = ["sha256", "hmac-sha256"] as const;
+
+/**
+ * The append-only audit log. Each entry carries the previous entry's hash (`prevHash`) and its own
+ * (`hash`, over the canonical JSON of the entry including `prevHash`; `hashScheme` says whether it is an
+ * HMAC under the audit key or a plain SHA-256), so `ksef-certs audit verify` finds any edited, removed or
+ * reordered entry. `before`/`after` never hold secrets (keys, passwords).
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    entityType: text("entity_type").notNull(),
+    entityId: text("entity_id"),
+    before: jsonb("before"),
+    after: jsonb("after"),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull().unique(),
+    // Rows from before this column existed were all plain SHA-256.
+    hashScheme: text("hash_scheme").$type<(typeof AUDIT_HASH_SCHEMES)[number]>().notNull().default("sha256"),
+  },
+  (t) => [check("audit_log_hash_scheme", sql`${t.hashScheme} IN ('sha256', 'hmac-sha256')`)],
+);
 
 /** Roles of admin-app accounts (issue 5 §2): what a role may touch is decided by `@ksef-certs/core/access`. */
 export const userRole = pgEnum("user_role", ["super_admin", "company_admin", "branch_admin", "auditor"]);

@@ -12,10 +12,10 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
-import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { link, open, rename, stat, unlink } from "node:fs/promises";
 import { KsefCertsError } from "../errors.js";
 import { IN_MEMORY, masterKeyFilePath, resolveDataDir } from "./paths.js";
+import { writePrivateTemp } from "./private-file.js";
 
 /** Master key length: 32 bytes (AES-256). */
 export const MASTER_KEY_BYTES = 32;
@@ -181,17 +181,9 @@ export function parseMasterKeyText(text: string, origin = "the master key"): Uin
  */
 export async function createMasterKeyFile(path: string): Promise<Uint8Array> {
   const key = new Uint8Array(randomBytes(MASTER_KEY_BYTES));
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  let tmp: string | undefined;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const handle = await open(tmp, "wx", 0o600);
-    try {
-      await handle.writeFile(key);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    tmp = await writePrivateTemp(path, key);
     try {
       // link() fails with EEXIST instead of replacing, which rename() would do silently.
       await link(tmp, path);
@@ -211,7 +203,7 @@ export async function createMasterKeyFile(path: string): Promise<Uint8Array> {
       cause: err,
     });
   } finally {
-    await unlink(tmp).catch(() => undefined);
+    if (tmp !== undefined) await unlink(tmp).catch(() => undefined);
   }
 }
 

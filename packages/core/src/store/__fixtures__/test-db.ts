@@ -22,6 +22,12 @@ import * as schema from "../schema.js";
 export interface TestDb {
   readonly kind: "pglite" | "postgres";
   readonly db: Db;
+  /**
+   * Another drizzle handle on the same database and connection, with a dialect object of its own: an audit
+   * key bound to it (`bindAuditKey`) reaches no other handle, so a test can key its appends without keying
+   * the suite's shared `db`.
+   */
+  handle(): Db;
   /** Empties every table (keeps the schema). */
   truncate(): Promise<void>;
   close(): Promise<void>;
@@ -38,7 +44,13 @@ export async function openPgliteTestDb(): Promise<TestDb> {
   const client = new PGlite();
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  return { kind: "pglite", db: db as unknown as Db, truncate: () => truncate(db), close: () => client.close() };
+  return {
+    kind: "pglite",
+    db: db as unknown as Db,
+    handle: () => drizzlePglite(client, { schema }),
+    truncate: () => truncate(db),
+    close: () => client.close(),
+  };
 }
 
 /**
@@ -57,6 +69,7 @@ export async function openPostgresTestDb(url: string): Promise<TestDb> {
   return {
     kind: "postgres",
     db: db as unknown as Db,
+    handle: () => drizzlePostgres(client, { schema }),
     truncate: () => truncate(db),
     close: async () => {
       await client.end();

@@ -1,0 +1,2 @@
+ALTER TABLE "audit_log" ADD COLUMN "hash_scheme" text DEFAULT 'sha256' NOT NULL;--> statement-breakpoint
+ALTER TABLE "audit_log" ADD CONSTRAINT "audit_log_hash_scheme" CHECK ("audit_log"."hash_scheme" IN ('sha256', 'hmac-sha256'));
