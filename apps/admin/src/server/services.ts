@@ -15,6 +15,8 @@ export interface ServerServices {
   readonly logger?: Logger;
   /** The master key (seals key passwords for unattended use); undefined when none is configured. */
   readonly masterKey?: Uint8Array;
+  /** The audit head checkpoint file (`audit.verify` compares the log with it); undefined when there is none. */
+  readonly auditCheckpoint?: string;
   /** Runs enrollments in the background; undefined when the server runs none (tests of other routers). */
   readonly enrollments?: EnrollmentRunner;
   /** The KSeF client of an environment (official URL, or the simulator's), for calls made within a request such as revocation; undefined → none. */

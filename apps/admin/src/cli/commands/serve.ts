@@ -14,14 +14,14 @@ import { pino } from "pino";
 import { countUsers, createUser } from "@ksef-certs/core/access";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import type { KsefEnvironment } from "@ksef-certs/core/ksef";
-import { createMasterKeyFile, masterKeyFilePath, openStore, resolveStoreTarget } from "@ksef-certs/core/store";
+import { bindAuditKey, createMasterKeyFile, masterKeyFilePath, openStore, resolveStoreTarget, startAuditCheckpoints } from "@ksef-certs/core/store";
 import { createServer, DEFAULT_PORT } from "../../server/app.js";
 import { resolvePath } from "../context.js";
 import { KSEF_URL_ENV } from "../ksef.js";
 import { type CommandEnv, examples } from "../options.js";
 import { Output } from "../output.js";
 import { readPasswordFile } from "../password.js";
-import { addStoreOptions, cliActor, dataDirOf, masterKeyOf, type StoreOptions } from "../store.js";
+import { addStoreOptions, auditCheckpointOf, auditCheckpointWarning, cliActor, dataDirOf, masterKeyOf, nowOf, type StoreOptions } from "../store.js";
 
 /** Options of `serve`. */
 export interface ServeOptions extends StoreOptions {
@@ -132,6 +132,26 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
       const path = masterKeyFilePath(target.dataDir);
       if (!existsSync(path)) masterKey = await createMasterKeyFile(path);
     }
+    // Keyed audit entries from the first change on; the head checkpoint follows every few seconds and on stop.
+    const auditCheckpoint = masterKey === undefined ? undefined : auditCheckpointOf(io, opts);
+    if (masterKey !== undefined) {
+      bindAuditKey(store.db, masterKey);
+      if (auditCheckpoint !== undefined) {
+        const checkpoints = startAuditCheckpoints(store.db, {
+          masterKey,
+          path: auditCheckpoint,
+          now: () => nowOf(io),
+          onResult: (r) => {
+            const warning = auditCheckpointWarning(r);
+            if (warning !== undefined) logger.warn({ path: r.path, head: r.head.seq, checkpoint: r.previous?.seq }, warning);
+          },
+          onError: (err) => {
+            logger.error({ err }, "audit checkpoint not written");
+          },
+        });
+        cleanups.unshift(() => checkpoints.stop());
+      }
+    }
 
     let firstAdmin: { login: string; password: string; generated: boolean } | undefined;
     if ((await countUsers(store.db)) === 0) {
@@ -160,6 +180,7 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
       ksefUrlFor,
       logger,
       ...(masterKey === undefined ? {} : { masterKey }),
+      ...(auditCheckpoint === undefined ? {} : { auditCheckpoint }),
     });
     const { url } = await server.listen();
     cleanups.unshift(() => server.close());
