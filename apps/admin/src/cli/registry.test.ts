@@ -25,9 +25,11 @@ let dir: string;
 let dataDir: string;
 const everything: string[] = [];
 const ids: Record<string, string> = {};
+/** The master key once a test introduced one: the audit log is keyed from then on, so every later command needs it. */
+let keyEnv: Record<string, string> = {};
 
 async function cli(argv: readonly string[], more: Partial<RunOptions> = {}): ReturnType<typeof run> {
-  const r = await run([...argv, "--data-dir", dataDir], { cwd: dir, ...more });
+  const r = await run([...argv, "--data-dir", dataDir], { cwd: dir, ...more, env: { ...keyEnv, ...more.env } });
   everything.push(r.stdout, r.stderr);
   return r;
 }
@@ -258,6 +260,7 @@ describe("registry commands on an embedded database", () => {
 
     const masterKey = randomBytes(32).toString("base64");
     const env = { KSEF_CERTS_MASTER_KEY: masterKey };
+    keyEnv = env;
     const ok = await cli(args, { stdin: `${PASSWORD}\n`, env });
     expect(ok.code, ok.stdout).toBe(0);
     const c = ok.json<{ certificate: Json }>().certificate;

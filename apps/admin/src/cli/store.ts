@@ -8,13 +8,14 @@
  * 3. `KSEF_CERTS_DATA_DIR` from the environment, else the platform's user data folder → PGlite.
  *
  * The store is opened per command and always closed (in `finally`), which releases the data-folder
- * lock. On Ctrl-C the core's lock handler removes the lock file before the process ends (core
+ * lock. With a master key, the command's audit entries are keyed with it and, on close, the log's head
+ * is written to the audit checkpoint (core `src/store/audit-checkpoint.ts`). On Ctrl-C the core's lock handler removes the lock file before the process ends (core
  * `src/store/lock.ts`); every change is one transaction, so an interrupted command leaves either
  * the whole change or none of it.
  */
 import { userInfo } from "node:os";
 import type { Command } from "commander";
-import { loadMasterKey, openStore, type Store } from "@ksef-certs/core/store";
+import { type AuditCheckpointResult, auditCheckpointPath, bindAuditKey, checkpointAuditHead, loadMasterKey, openStore, type Store } from "@ksef-certs/core/store";
 import { resolvePath, type CliIo } from "./context.js";
 import type { CommandEnv, CommonOptions } from "./options.js";
 import { Output } from "./output.js";
@@ -72,19 +73,24 @@ export function dataDirOf(io: CliIo, opts: StoreOptions): string | undefined {
 
 /**
  * Opens the store, runs `work`, and closes the store whatever happens (the lock is released even
- * when `work` throws). Slow steps (creating the database, migrating, taking over a stale lock) are
- * noted on stderr in human mode.
+ * when `work` throws). With a master key, it is bound to the store's audit log first and the log's head
+ * is checkpointed before closing (a checkpoint problem is a warning on stderr, not a failure). Slow steps
+ * (creating the database, migrating, taking over a stale lock) are noted on stderr in human mode.
  * @param env the run's surface and state
  * @param opts the command's options (`--data-dir`, `--json`)
  * @param work what the command does with the open store
  * @returns what `work` returns
  * @throws {KsefCertsError} CONFLICT when another process has the data folder open; VALIDATION for an
- *   unusable `--data-dir` or `DATABASE_URL`; IO when the database cannot be opened or reached; and whatever `work` throws
+ *   unusable `--data-dir` or `DATABASE_URL`; IO when the database cannot be opened or reached; as
+ *   {@link masterKeyOf} for an unusable master key; and whatever `work` throws (FORBIDDEN when it changes
+ *   a keyed audit log without the master key)
  */
 export async function withStore<T>(env: CommandEnv, opts: StoreOptions, work: (store: Store) => Promise<T>): Promise<T> {
   const { io } = env;
   const out = new Output(io, opts.json === true);
   const dataDir = opts.dataDir === undefined ? undefined : dataDirOf(io, opts);
+  // Every change this command makes is keyed into the audit log, and its head checkpointed on close.
+  const masterKey = await masterKeyOf(io, opts);
   const store = await openStore({
     ...(dataDir === undefined ? {} : { dataDir }),
     env: { ...envForStore(io) },
@@ -93,10 +99,53 @@ export async function withStore<T>(env: CommandEnv, opts: StoreOptions, work: (s
     },
   });
   try {
+    if (masterKey !== undefined) bindAuditKey(store.db, masterKey);
     return await work(store);
   } finally {
+    const path = masterKey === undefined ? undefined : auditCheckpointOf(io, opts);
+    if (masterKey !== undefined && path !== undefined) {
+      // The command's own outcome (and exit code) stands; a checkpoint problem is a warning beside it.
+      await checkpointAuditHead(store.db, { masterKey, path, now: () => nowOf(io) }).then(
+        (r) => {
+          const warning = auditCheckpointWarning(r);
+          if (warning !== undefined) out.note(`warning: ${warning}`);
+        },
+        (err: unknown) => {
+          out.note(`warning: the audit checkpoint was not written: ${err instanceof Error ? err.message : String(err)}`);
+        },
+      );
+    }
     await store.close();
   }
+}
+
+/**
+ * The audit head checkpoint file of this run (core `auditCheckpointPath`): `KSEF_CERTS_AUDIT_CHECKPOINT`
+ * (relative to the working directory), else `<data dir>/audit-head.json`; `undefined` for `:memory:`.
+ * @param io the run's surface
+ * @param opts the command's options (for the data folder)
+ * @throws {KsefCertsError} VALIDATION for an unusable path
+ */
+export function auditCheckpointOf(io: CliIo, opts: StoreOptions): string | undefined {
+  const dataDir = dataDirOf(io, opts);
+  return auditCheckpointPath({ env: envForStore(io), ...(dataDir === undefined ? {} : { dataDir }) });
+}
+
+/**
+ * What to tell an operator about a checkpoint run that did not move forward (core `checkpointAuditHead`),
+ * or `undefined` when it went as it should.
+ * @param r the result
+ */
+export function auditCheckpointWarning(r: AuditCheckpointResult): string | undefined {
+  const verify = "Run `ksef-certs audit verify` and find out who changed the log.";
+  if (r.status === "behind") {
+    return `the audit log ends at entry #${r.head.seq} but its checkpoint ${r.path} names entry #${r.previous?.seq ?? "?"}: entries were removed. The checkpoint is kept. ${verify}`;
+  }
+  if (r.status === "mismatch") {
+    return `the audit log's entry #${r.previous?.seq ?? "?"} is not the one its checkpoint ${r.path} recorded (the log was rewritten, or the checkpoint belongs to another database). The checkpoint is kept. ${verify}`;
+  }
+  if (r.status === "invalid") return `the audit checkpoint ${r.path} is damaged or was not written with this master key; it is left as it is. ${verify}`;
+  return undefined;
 }
 
 /**
@@ -107,6 +156,8 @@ function envForStore(io: CliIo): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...io.env };
   const dir = env["KSEF_CERTS_DATA_DIR"];
   if (dir !== undefined && dir !== "" && dir !== ":memory:") env["KSEF_CERTS_DATA_DIR"] = resolvePath(io, dir);
+  const checkpoint = env["KSEF_CERTS_AUDIT_CHECKPOINT"];
+  if (checkpoint !== undefined && checkpoint.trim() !== "") env["KSEF_CERTS_AUDIT_CHECKPOINT"] = resolvePath(io, checkpoint);
   return env;
 }
 

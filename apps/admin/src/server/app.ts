@@ -22,7 +22,7 @@ import type { Logger } from "pino";
 import { createAgentHandoff, createSigningRequestNotifier } from "@ksef-certs/core/agent";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import { createKsefClient, type KsefEnvironment } from "@ksef-certs/core/ksef";
-import type { Store } from "@ksef-certs/core/store";
+import { bindAuditKey, type Store } from "@ksef-certs/core/store";
 import { createAgentApi } from "./agent/index.js";
 import { contextForRequest } from "./context.js";
 import { createEnrollmentRunner, type EnrollmentRunner } from "./enrollments.js";
@@ -52,8 +52,10 @@ export interface CreateServerOptions {
   /** The clock; default `new Date()`. */
   readonly clock?: () => Date;
   readonly logger?: Logger;
-  /** The master key (sealed passwords, KSeF sessions of enrollments). */
+  /** The master key (sealed passwords, KSeF sessions of enrollments; bound to the store's audit log here). */
   readonly masterKey?: Uint8Array;
+  /** The audit head checkpoint file `audit.verify` compares the log with (core `auditCheckpointPath`). */
+  readonly auditCheckpoint?: string;
   /** Run enrollments in this server (default true). */
   readonly runEnrollments?: boolean;
   /** Resume unfinished enrollments on start (default true). */
@@ -99,6 +101,7 @@ const CONTENT_TYPES: Record<string, string> = {
  */
 export function createServer(options: CreateServerOptions): AdminServer {
   const db = options.store.db;
+  if (options.masterKey !== undefined) bindAuditKey(db, options.masterKey);
   const clock = options.clock ?? (() => new Date());
   const logger = options.logger;
   const notifier = createSigningRequestNotifier();
@@ -130,6 +133,7 @@ export function createServer(options: CreateServerOptions): AdminServer {
     ksefClient: client,
     ...(logger === undefined ? {} : { logger }),
     ...(options.masterKey === undefined ? {} : { masterKey: options.masterKey }),
+    ...(options.auditCheckpoint === undefined ? {} : { auditCheckpoint: options.auditCheckpoint }),
     ...(enrollments === undefined ? {} : { enrollments }),
     ...(options.exportRoot === undefined ? {} : { exportRoot: options.exportRoot }),
   };

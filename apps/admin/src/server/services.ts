@@ -15,6 +15,8 @@ export interface ServerServices {
   readonly logger?: Logger;
   /** The master key (seals key passwords for unattended use); undefined when none is configured. */
   readonly masterKey?: Uint8Array;
+  /** The audit head checkpoint file (`audit.verify` compares the log with it); undefined when there is none. */
+  readonly auditCheckpoint?: string;
   /** Runs enrollments in the background; undefined when the server runs none (tests of other routers). */
   readonly enrollments?: EnrollmentRunner;
   /** The real path of the export root (server folders exports may go to, by destination name); undefined → downloads only. */

@@ -8,6 +8,7 @@ export * as schema from "./schema.js";
 export {
   AUDIT_GENESIS_HASH,
   appendAudit,
+  appendAuditBatch,
   canonicalJson,
   redactForAudit,
   verifyAuditLog,

@@ -1,21 +1,23 @@
 /**
- * `ksef-certs audit verify`: checks the hash chain of the append-only audit log (issue 4, item 6;
- * core `src/store/audit.ts`): every entry's SHA-256 and its link to the previous entry.
+ * `ksef-certs audit verify`: checks the append-only audit log (core `src/store/audit.ts`): every entry's
+ * MAC under the key derived from the master key (plain SHA-256 for entries written before a master key
+ * existed), its link to the previous entry, and the log's end against the head checkpoint kept beside the
+ * master key (core `src/store/audit-checkpoint.ts`).
  */
 import type { Command } from "commander";
-import { type Db, verifyAuditLog } from "@ksef-certs/core/store";
+import { type AuditBadReason, type AuditCheckpointRead, type Db, verifyAuditLog } from "@ksef-certs/core/store";
 import { exitCodeFor } from "../exit-codes.js";
 import { type CommandEnv, examples } from "../options.js";
 import { Output } from "../output.js";
-import { addStoreOptions, type StoreOptions, withStore } from "../store.js";
+import { addStoreOptions, auditCheckpointOf, masterKeyOf, type StoreOptions, withStore } from "../store.js";
 
-/** Exit code of `audit verify` when the chain is broken: 3, the code of damaged input (`MALFORMED`). */
+/** Exit code of `audit verify` when the log does not verify: 3, the code of damaged input (`MALFORMED`). */
 export const EXIT_AUDIT_BROKEN = exitCodeFor("MALFORMED");
 
 /** What is shown about the first entry that fails verification (never its before/after values). */
 export interface BadAuditEntry {
   readonly seq: number;
-  readonly reason: "hash" | "chain" | "sequence";
+  readonly reason: AuditBadReason;
   readonly at?: string;
   readonly actor?: string;
   readonly action?: string;
@@ -23,11 +25,28 @@ export interface BadAuditEntry {
   readonly entityId?: string | null;
 }
 
-const REASONS: Readonly<Record<BadAuditEntry["reason"], string>> = {
-  hash: "its content does not match its hash (it was changed)",
-  chain: "it does not link to the entry before it (an entry was changed, removed or inserted)",
-  sequence: "an entry before it is missing",
+/** The checkpoint as shown: where it is and what was found there. */
+interface CheckpointShown {
+  readonly path: string;
+  readonly status: AuditCheckpointRead["status"];
+  readonly problem?: "malformed" | "mac";
+  readonly seq?: number;
+  readonly at?: string;
+}
+
+const REASONS: Readonly<Record<Exclude<AuditBadReason, "checkpoint">, string>> = {
+  hash: "its content does not match its MAC (it was changed, or changed and re-hashed without the master key)",
+  chain: "it does not link to the entry before it (an entry was changed, removed, inserted or moved)",
+  sequence: "an entry before it is missing, or entries were renumbered",
+  truncated: "it and every later entry the checkpoint vouches for were removed from the end of the log",
+  unkeyed: "it was written, or rewritten, without the master key after entries written with it",
 };
+
+function checkpointReason(c: CheckpointShown | undefined): string {
+  if (c?.status === "missing") return `the checkpoint ${c.path} is missing, so entries removed from the end cannot be ruled out from here on`;
+  if (c?.status === "invalid") return `the checkpoint ${c.path} is damaged or does not carry a valid MAC under this master key, so entries removed from the end cannot be ruled out from here on`;
+  return "it is not the entry the checkpoint recorded at this position (the log was rewritten, or the checkpoint belongs to another database)";
+}
 
 /**
  * Registers `audit verify`.
@@ -35,38 +54,64 @@ const REASONS: Readonly<Record<BadAuditEntry["reason"], string>> = {
  * @param env the run's surface and state
  */
 export function registerAudit(program: Command, env: CommandEnv): void {
-  const group = program.command("audit").summary("check the audit log").description("The append-only, hash-chained log of every registry change.");
+  const group = program.command("audit").summary("check the audit log").description("The append-only, keyed and hash-chained log of every registry change.");
   const verify = group
     .command("verify")
-    .summary("verify the audit log's hash chain")
+    .summary("verify the audit log's keyed hash chain and its checkpoint")
     .description(
-      `Verify every entry's SHA-256 and its link to the previous one. Prints the number of entries checked and OK (exit 0),\nor the first bad entry and why (exit ${EXIT_AUDIT_BROKEN}, the code of damaged input). With --json: { ok, entries, head, firstBad? }.`,
+      "Verify every entry's MAC (HMAC-SHA256 under a key derived from the master key; plain SHA-256 for entries written\n" +
+        "before a master key existed), its link to the previous one, and that the log still reaches the head checkpoint\n" +
+        `($KSEF_CERTS_AUDIT_CHECKPOINT, else <data dir>/audit-head.json). Prints the number of entries checked and OK (exit 0),\nor the first bad entry and why (exit ${EXIT_AUDIT_BROKEN}, the code of damaged input). ` +
+        "With --json: { ok, entries, unkeyed, head, firstBad?, checkpoint? }.",
     );
   addStoreOptions(verify).addHelpText("after", examples(["ksef-certs audit verify", "ksef-certs audit verify --json"]));
   verify.action(async (opts: StoreOptions) => {
     const out = new Output(env.io, opts.json === true);
+    const path = (await masterKeyOf(env.io, opts)) === undefined ? undefined : auditCheckpointOf(env.io, opts);
     const result = await withStore(env, opts, async (s) => {
-      const v = await verifyAuditLog(s.db, (n) => {
-        if (n > 0 && n % 10_000 === 0) out.note(`checked ${n} entries…`);
+      // The master key is bound to s.db by withStore; the checkpoint needs it too.
+      const v = await verifyAuditLog(s.db, {
+        ...(path === undefined ? {} : { checkpoint: path }),
+        onProgress: (n) => {
+          if (n > 0 && n % 10_000 === 0) out.note(`checked ${n} entries…`);
+        },
       });
       return { ...v, firstBad: v.firstBad === undefined ? undefined : await describeEntry(s.db, v.firstBad.seq, v.firstBad.reason) };
     });
+    const checkpoint = path === undefined || result.checkpoint === undefined ? undefined : shownCheckpoint(path, result.checkpoint);
+    const data = { ok: result.ok, entries: result.entries, unkeyed: result.unkeyed, head: result.head, ...(checkpoint === undefined ? {} : { checkpoint }) };
     if (result.ok) {
-      out.result({ ok: true, entries: result.entries, head: result.head }, [`audit log OK: ${result.entries} entries checked`, `head: ${result.head}`]);
+      out.result(data, [`audit log OK: ${result.entries} entries checked`, `head: ${result.head}`, ...okNotes(result.unkeyed, checkpoint)]);
       return;
     }
     const bad = result.firstBad;
     env.state.exitCode = EXIT_AUDIT_BROKEN;
-    out.result({ ok: false, entries: result.entries, head: result.head, firstBad: bad ?? null }, [
+    const why = bad === undefined ? "?" : bad.reason === "checkpoint" ? checkpointReason(checkpoint) : REASONS[bad.reason];
+    out.result({ ...data, firstBad: bad ?? null }, [
       `audit log BROKEN: ${result.entries} entries verified before entry #${bad?.seq ?? "?"}`,
-      `entry #${bad?.seq ?? "?"}${bad?.action === undefined ? "" : ` (${bad.action} of ${bad.entityType ?? "?"} ${bad.entityId ?? ""} by ${bad.actor ?? "?"} at ${bad.at ?? "?"})`}: ${bad === undefined ? "?" : REASONS[bad.reason]}`,
-      "Restore the database from a backup taken before that entry, and find out who changed it.",
+      `entry #${bad?.seq ?? "?"}${bad?.action === undefined ? "" : ` (${bad.action} of ${bad.entityType ?? "?"} ${bad.entityId ?? ""} by ${bad.actor ?? "?"} at ${bad.at ?? "?"})`}: ${why}`,
+      ...(checkpoint?.seq === undefined ? [] : [`checkpoint: entry #${checkpoint.seq} at ${checkpoint.at ?? "?"} (${checkpoint.path})`]),
+      "Restore the database from a backup taken before that entry (with the checkpoint and master key of the same time), and find out who changed it.",
     ]);
   });
 }
 
+function shownCheckpoint(path: string, c: AuditCheckpointRead): CheckpointShown {
+  if (c.status === "valid") return { path, status: c.status, seq: c.checkpoint.seq, at: c.checkpoint.at.toISOString() };
+  return { path, status: c.status, ...(c.status === "invalid" ? { problem: c.problem } : {}) };
+}
+
+function okNotes(unkeyed: number, checkpoint: CheckpointShown | undefined): string[] {
+  const notes: string[] = [];
+  if (unkeyed > 0) notes.push(`${unkeyed} entries were written before a master key existed (plain SHA-256; a later keyed entry vouches for them)`);
+  if (checkpoint === undefined) notes.push("no master key: entries removed from the end of the log cannot be noticed (set KSEF_CERTS_MASTER_KEY or the master key file)");
+  else if (checkpoint.seq !== undefined) notes.push(`checkpoint: entry #${checkpoint.seq} at ${checkpoint.at ?? "?"} (${checkpoint.path})`);
+  else notes.push(`checkpoint: none yet at ${checkpoint.path} (written when this command closes the store)`);
+  return notes;
+}
+
 /** The stored fields of one entry, read with plain SQL (the seq is an integer from the database, not user input). */
-async function describeEntry(db: Db, seq: number, reason: BadAuditEntry["reason"]): Promise<BadAuditEntry> {
+async function describeEntry(db: Db, seq: number, reason: AuditBadReason): Promise<BadAuditEntry> {
   if (!Number.isSafeInteger(seq)) return { seq, reason };
   const result: unknown = await db.execute(`SELECT seq, at, actor, action, entity_type, entity_id FROM audit_log WHERE seq = ${seq}`);
   const rows = Array.isArray(result) ? (result as Record<string, unknown>[]) : ((result as { rows?: Record<string, unknown>[] }).rows ?? []);

@@ -1,8 +1,10 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { Readable } from "node:stream";
+import { AUDIT_CHECKPOINT_FILE, loadMasterKey, openStore, verifyAuditLog } from "@ksef-certs/core/store";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { CliIo } from "../context.js";
 import { runCli } from "../program.js";
@@ -127,3 +129,23 @@ function ioFor(): { io: CliIo; out: () => string; err: () => string } {
   };
   return { io, out: () => stdout, err: () => stderr };
 }
+
+it("serve keys the audit log with the master key it created and checkpoints the head while running and on stop", async () => {
+  const dataDir = join(dir, "audit");
+  const path = join(dataDir, AUDIT_CHECKPOINT_FILE);
+  const s = await start({ dataDir, port: "0", json: true });
+  // Creating the first admin wrote the first (keyed) entries; the timer checkpoints them within about 5 s.
+  for (let i = 0; i < 600 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(existsSync(path), s.err()).toBe(true);
+  await s.stop();
+  const masterKey = await loadMasterKey({ dataDir, env: {} });
+  expect(masterKey).toBeDefined();
+  const store = await openStore({ dataDir, env: {} });
+  try {
+    const v = await verifyAuditLog(store.db, { masterKey: masterKey!, checkpoint: path });
+    expect(v).toMatchObject({ ok: true, unkeyed: 0, checkpoint: { status: "valid", checkpoint: { seq: v.entries } } });
+    expect(v.entries).toBeGreaterThan(0);
+  } finally {
+    await store.close();
+  }
+}, 120_000);

@@ -14,7 +14,7 @@ import { countUsers, createUser } from "@ksef-certs/core/access";
 import { checkExportRoot } from "@ksef-certs/core/adapters";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import type { KsefEnvironment } from "@ksef-certs/core/ksef";
-import { createMasterKeyFile, masterKeyFilePath, openStore, resolveStoreTarget } from "@ksef-certs/core/store";
+import { bindAuditKey, createMasterKeyFile, masterKeyFilePath, openStore, resolveStoreTarget, startAuditCheckpoints } from "@ksef-certs/core/store";
 import { createServer, DEFAULT_PORT } from "../../server/app.js";
 import { createServerLogger } from "../../server/logger.js";
 import { resolvePath } from "../context.js";
@@ -22,7 +22,7 @@ import { KSEF_URL_ENV } from "../ksef.js";
 import { type CommandEnv, examples } from "../options.js";
 import { Output } from "../output.js";
 import { readPasswordFile } from "../password.js";
-import { addStoreOptions, cliActor, dataDirOf, masterKeyOf, type StoreOptions } from "../store.js";
+import { addStoreOptions, auditCheckpointOf, auditCheckpointWarning, cliActor, dataDirOf, masterKeyOf, nowOf, type StoreOptions } from "../store.js";
 
 /** Options of `serve`. */
 export interface ServeOptions extends StoreOptions {
@@ -117,6 +117,26 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
       const path = masterKeyFilePath(target.dataDir);
       if (!existsSync(path)) masterKey = await createMasterKeyFile(path);
     }
+    // Keyed audit entries from the first change on; the head checkpoint follows every few seconds and on stop.
+    const auditCheckpoint = masterKey === undefined ? undefined : auditCheckpointOf(io, opts);
+    if (masterKey !== undefined) {
+      bindAuditKey(store.db, masterKey);
+      if (auditCheckpoint !== undefined) {
+        const checkpoints = startAuditCheckpoints(store.db, {
+          masterKey,
+          path: auditCheckpoint,
+          now: () => nowOf(io),
+          onResult: (r) => {
+            const warning = auditCheckpointWarning(r);
+            if (warning !== undefined) logger.warn({ path: r.path, head: r.head.seq, checkpoint: r.previous?.seq }, warning);
+          },
+          onError: (err) => {
+            logger.error({ err }, "audit checkpoint not written");
+          },
+        });
+        cleanups.unshift(() => checkpoints.stop());
+      }
+    }
 
     // Read before listening (a bad file is refused before anything starts); the account itself is created only once the
     // server listens, so a start that fails (port taken) never leaves an admin whose password nobody saw.
@@ -147,6 +167,7 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
       ...publicOriginOf(opts.publicOrigin ?? io.env["KSEF_CERTS_PUBLIC_ORIGIN"]),
       ...(exportRoot === undefined ? {} : { exportRoot }),
       ...(masterKey === undefined ? {} : { masterKey }),
+      ...(auditCheckpoint === undefined ? {} : { auditCheckpoint }),
     });
     const { url } = await server.listen();
     cleanups.unshift(() => server.close());

@@ -1,5 +1,5 @@
 /**
- * `audit.*`: the audit log, newest first, and its hash-chain verification. A super-admin or an
+ * `audit.*`: the audit log, newest first, and its verification (keyed chain and head checkpoint). A super-admin or an
  * all-company auditor reads everything; a company admin or company auditor everything of its company;
  * a branch admin only entries of an entity it may read (give `entityId`).
  */
@@ -43,10 +43,23 @@ export const auditRouter = router({
         nextCursor: page.nextCursor,
       };
     }),
-  /** `{ ok, entries, firstBad?, head }`: the whole chain checked (super-admins and auditors). */
+  /**
+   * `{ ok, entries, unkeyed, head, firstBad?: { seq, reason }, checkpoint?: { status, seq?, at? } }`: the whole
+   * log checked (MACs, links, and its end against the head checkpoint; super-admins, auditors, company admins).
+   */
   verify: authedProcedure.query(async ({ ctx }) => {
     if (!hasRole(ctx.principal, "super_admin", "auditor", "company_admin")) throw new KsefCertsError("FORBIDDEN", "Your role may not verify the audit log.");
-    const v = await verifyAuditLog(ctx.db);
-    return { ok: v.ok, entries: v.entries, head: v.head, ...(v.firstBad === undefined ? {} : { firstBad: v.firstBad }) };
+    const { masterKey, auditCheckpoint } = ctx.services;
+    const v = await verifyAuditLog(ctx.db, { ...(masterKey === undefined ? {} : { masterKey, ...(auditCheckpoint === undefined ? {} : { checkpoint: auditCheckpoint }) }) });
+    const c = v.checkpoint;
+    return {
+      ok: v.ok,
+      entries: v.entries,
+      unkeyed: v.unkeyed,
+      head: v.head,
+      ...(v.firstBad === undefined ? {} : { firstBad: v.firstBad }),
+      // Where the file is stays on the server: it says where the master key lives.
+      ...(c === undefined ? {} : { checkpoint: c.status === "valid" ? { status: c.status, seq: c.checkpoint.seq, at: c.checkpoint.at.toISOString() } : { status: c.status } }),
+    };
   }),
 });
