@@ -22,6 +22,7 @@ import type { Logger } from "pino";
 import { createAgentHandoff, createSigningRequestNotifier } from "@ksef-certs/core/agent";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import { createKsefClient, type KsefEnvironment } from "@ksef-certs/core/ksef";
+import { promoteQueued } from "@ksef-certs/core/registry";
 import { bindAuditKey, type Store } from "@ksef-certs/core/store";
 import { createAgentApi } from "./agent/index.js";
 import { contextForRequest } from "./context.js";
@@ -67,6 +68,11 @@ export interface CreateServerOptions {
    * joins the `Host` allow-list ({@link allowedHostNames}).
    */
   readonly publicOrigin?: string;
+  /**
+   * How often the background job persists the takeovers of queued certificates that are due (ms; default 60 000; 0
+   * turns it off). Readers never write them: resolution and reports already treat a due successor as current.
+   */
+  readonly takeoverIntervalMs?: number;
   /** The checked export root (core `checkExportRoot`): export destinations live below it; undefined → downloads only. */
   readonly exportRoot?: string;
 }
@@ -228,6 +234,29 @@ export function createServer(options: CreateServerOptions): AdminServer {
     return c.json({ error: core?.toJSON() ?? { code: "INTERNAL", message: "Internal error." } }, 500);
   });
 
+  // The queued successors' takeovers, persisted at the moment they happen (within one interval), each with its audit entry.
+  let takeoverTimer: NodeJS.Timeout | undefined;
+  let takeoverRun: Promise<void> = Promise.resolve();
+  const runTakeovers = (): void => {
+    takeoverRun = takeoverRun
+      .then(() => promoteQueued(db, { at: clock(), actor: "system" }))
+      .then(
+        (done) => {
+          for (const p of done) logger?.info({ certificateId: p.certificateId, replacedId: p.replacedId }, "queued certificate took over");
+        },
+        (err: unknown) => {
+          logger?.error({ err }, "persisting due takeovers failed");
+        },
+      );
+  };
+  const startTakeovers = (): void => {
+    const every = options.takeoverIntervalMs ?? 60_000;
+    if (every <= 0 || takeoverTimer !== undefined) return;
+    runTakeovers();
+    takeoverTimer = setInterval(runTakeovers, every);
+    takeoverTimer.unref();
+  };
+
   let server: ServerType | undefined;
   return {
     app,
@@ -238,6 +267,7 @@ export function createServer(options: CreateServerOptions): AdminServer {
         const s = serve({ fetch: app.fetch, hostname: host, port: options.port ?? DEFAULT_PORT }, (info: AddressInfo) => {
           const shown = host.includes(":") ? `[${host}]` : host;
           if (options.resumeEnrollments !== false) enrollments?.resumeAll();
+          startTakeovers();
           resolveListen({ url: `http://${shown}:${info.port}`, port: info.port });
         });
         s.once("error", (err: NodeJS.ErrnoException) => {
@@ -252,6 +282,8 @@ export function createServer(options: CreateServerOptions): AdminServer {
       });
     },
     async close() {
+      if (takeoverTimer !== undefined) clearInterval(takeoverTimer);
+      await takeoverRun;
       await enrollments?.close();
       const s = server;
       if (s === undefined) return;

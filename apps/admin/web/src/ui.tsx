@@ -83,12 +83,15 @@ export function ErrorBox({ error }: { readonly error: unknown }): ReactNode {
 }
 
 /**
- * Days to expiry, coloured red (≤ 14) or amber (≤ 60).
- * @param props `days`: whole days until validTo
+ * Days to expiry, coloured red (≤ 14) or amber (≤ 60); a revoked or expired certificate says so in red instead,
+ * whatever its validity dates say (it is never shown as healthy).
+ * @param props `days`: whole days until validTo; `state`: the certificate's state at the server's clock
  */
-export function DaysBadge({ days }: { readonly days: number }): ReactNode {
+export function DaysBadge({ days, state }: { readonly days: number; readonly state?: string }): ReactNode {
   const { t } = useI18n();
-  return <span className={`days days-${expiryBand(days)}`}>{days < 0 ? t("days.expired") : days === 1 ? t("days.one") : t("days.left", { days })}</span>;
+  if (state === "revoked") return <span className="days days-red">{t("certs.state.revoked")}</span>;
+  if (state === "expired" || days < 0) return <span className="days days-red">{t("days.expired")}</span>;
+  return <span className={`days days-${expiryBand(days)}`}>{days === 1 ? t("days.one") : t("days.left", { days })}</span>;
 }
 
 /** A scope as procedures take it. */

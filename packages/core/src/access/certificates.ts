@@ -6,7 +6,7 @@
  */
 import { and, asc, eq, getTableColumns, gt, ilike, inArray, lte, or, type SQL, sql } from "drizzle-orm";
 import { KsefCertsError } from "../errors.js";
-import { promoteQueued, summarize, type CertificateSummary } from "../registry/certificates.js";
+import { summarize, type CertificateSummary } from "../registry/certificates.js";
 import { MS_PER_DAY, type CertificateTypeName, type Environment } from "../registry/internal.js";
 import type { Db } from "../store/db.js";
 import { branches, certificates, companies, operatorBranches, operators } from "../store/schema.js";
@@ -128,8 +128,8 @@ function decodeCursor(cursor: string): { validTo: Date; id: string } {
 }
 
 /**
- * Lists the certificates the principal may see, soonest expiry first. Due queued successors are promoted
- * first (within the filter's company, environment and type).
+ * Lists the certificates the principal may see, soonest expiry first, as stored (modes as persisted: a queued
+ * successor's takeover is written by the server's background job when it happens, never by a read).
  * @param db the database
  * @param principal the signed-in account
  * @param filter see {@link VisibleCertificateFilter}
@@ -147,16 +147,6 @@ export async function listVisibleCertificates(db: Db, principal: Principal, filt
   }
   if (filter.search !== undefined && filter.search.length > 100) throw badFilter("search", "The search text may have at most 100 characters.");
   for (const id of [filter.companyId, filter.branchId, filter.operatorId]) if (id !== undefined && !UUID.test(id)) return { items: [], nextCursor: null, total: 0, totalIsCapped: false };
-
-  await promoteQueued(
-    db,
-    { at },
-    {
-      ...(filter.companyId === undefined ? {} : { companyId: filter.companyId }),
-      ...(filter.environment === undefined ? {} : { environment: filter.environment }),
-      ...(filter.certificateType === undefined ? {} : { certificateType: filter.certificateType }),
-    },
-  );
 
   const c: SQL[] = [];
   const visible = certificateVisibility(principal);

@@ -273,11 +273,17 @@ describeEachDb("registry: certificates", (ctx) => {
       [cur.id, "current", "expired"],
       [next.id, "queued", "notYetValid"],
     ]);
+    // Listing at day 36 is a read: the takeover is not written by it.
+    expect((await listCertificates(db, { at: at(36), branchId: o.b1.id })).find((r) => r.id === next.id)).toMatchObject({ mode: "queued", state: "active" });
+    expect(await db.select().from(auditLog).where(eq(auditLog.action, "certificate.promote"))).toEqual([]);
+    // The background job persists it, once.
+    expect(await promoteQueued(db, { at: at(36) })).toMatchObject([{ certificateId: next.id, replacedId: cur.id }]);
     const listed = await listCertificates(db, { at: at(36), branchId: o.b1.id });
     expect(listed.find((r) => r.id === next.id)).toMatchObject({ mode: "current", state: "active" });
     const promo = await db.select().from(auditLog).where(eq(auditLog.action, "certificate.promote"));
     expect(promo).toHaveLength(1);
-    expect(promo[0]).toMatchObject({ actor: "system", entityId: next.id, after: { mode: "current", replacedId: cur.id, replacedBecause: "expired" } });
+    // effectiveAt: the moment it happened (the successor started on day 35, after the current one ended on day 30).
+    expect(promo[0]).toMatchObject({ actor: "system", entityId: next.id, after: { mode: "current", replacedId: cur.id, replacedBecause: "expired", effectiveAt: at(35).toISOString() } });
     expect(promo[0]?.at.toISOString()).toBe(at(36).toISOString());
     expect(await promoteQueued(db, { at: at(37) })).toEqual([]);
     expect((await verifyAuditLog(db)).ok).toBe(true);
@@ -341,13 +347,27 @@ describeEachDb("registry: certificates", (ctx) => {
     expect((await failure(certificateFor(db, base))).code).toBe("VALIDATION");
   });
 
-  it("resolution lets a due queued successor take over", async () => {
+  it("resolution at any date is a pure read: a due queued successor answers for its slot, and nothing is written", async () => {
     const { db } = ctx();
     const o = await organisation(db);
-    await record(db, o.scopes.jan, "Offline", "current", -700, 730);
+    const cur = await record(db, o.scopes.jan, "Offline", "current", -700, 730); // ends day 30
     const next = await record(db, o.scopes.jan, "Offline", "queued", 20, 730);
-    const r = await certificateFor(db, { operatorId: o.jan.id, environment: "test", certificateType: "Offline", at: at(31) });
-    expect(r.found && [r.rule, r.certificate.id, r.certificate.mode]).toEqual(["operator", next.id, "current"]);
+    const before = await db.select().from(certificates);
+    const auditBefore = (await db.select().from(auditLog)).length;
+    const q = { operatorId: o.jan.id, environment: "test", certificateType: "Offline" } as const;
+    // A question about the future (what `cert resolve --at` asks) answers the successor…
+    const future = await certificateFor(db, { ...q, at: at(31) });
+    expect(future.found && [future.rule, future.certificate.id]).toEqual(["operator", next.id]);
+    // …and changes nothing: asked about today, the current one still answers, the slot still has one current.
+    const today = await certificateFor(db, { ...q, at: T0 });
+    expect(today.found && today.certificate.id).toBe(cur.id);
+    expect(await db.select().from(certificates)).toEqual(before);
+    expect((await db.select().from(auditLog)).length).toBe(auditBefore);
+    // Reports see the takeover the same way: the successor covers the current one, so no warning today; once it has
+    // taken over (not yet written), the warning is about the successor, the slot's current one by then.
+    expect(await renewalWarnings(db, { at: T0, withinDays: 60 })).toEqual([]);
+    expect((await renewalWarnings(db, { at: at(40), withinDays: 800 })).map((w) => [w.certificate.id, w.reason])).toEqual([[next.id, "noSuccessor"]]);
+    expect(await db.select().from(certificates)).toEqual(before);
   });
 
   it("warns about current certificates expiring without a successor that covers the gap", async () => {

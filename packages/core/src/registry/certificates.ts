@@ -8,8 +8,9 @@
  * - one `current` per slot; a `queued` one needs a current one and there is at most one queued;
  * - a KSeF serial appears once per environment (KSeF serials are unique per issuing CA, and each
  *   environment has its own CA: field-lessons.md §4);
- * - a queued successor becomes current by itself once the current one has expired or was revoked
- *   ({@link promoteQueued}), called by the readers so nothing depends on a timer.
+ * - a queued successor becomes current once the current one has expired or was revoked: readers (resolution,
+ *   reports) already treat it so at any date without writing, and {@link promoteQueued}, run by whatever does
+ *   background work (the server's takeover job, `ksef-certs cert takeover`), persists it once with its audit entry.
  *
  * Private keys are stored only as the encrypted PKCS#8 file, bytes unchanged; passwords only sealed
  * (AES-256-GCM under the master key, `src/store/seal.ts`) with the AAD {@link sealedPasswordAad}.
@@ -618,7 +619,7 @@ export interface Promotion {
   readonly certificateType: CertificateTypeName;
 }
 
-/** Which slots {@link promoteQueued} looks at (all when empty); readers narrow it to what they read. */
+/** Which slots {@link promoteQueued} looks at (all when empty). */
 export interface PromotionFilter {
   readonly companyId?: string;
   readonly environment?: Environment;
@@ -628,8 +629,9 @@ export interface PromotionFilter {
 /**
  * Queued successors take over by themselves: for each (scope, environment, type) that has no current
  * certificate valid-or-pending at `at` (its current one expired or was revoked) and a queued one valid
- * at `at`, the queued one becomes current, with an audit entry `certificate.promote`. Cheap when
- * there is nothing to do (one query). {@link listCertificates} and {@link certificateFor} call it first.
+ * at `at`, the queued one becomes current, with an audit entry `certificate.promote` (its `after.effectiveAt` is
+ * the moment the takeover happened: the later of the successor's start and the end of the one it replaces). Cheap
+ * when there is nothing to do (one query). Background work calls it with the real clock; readers never do.
  * @param db the database or a transaction
  * @param meta the clock (`at`, default now) and actor (default `system`)
  * @param filter limit to one company / environment / type
@@ -694,7 +696,7 @@ async function promoteInSlot(tx: Db, s: ResolvedScope, environment: Environment,
   const successor = rows.filter((r) => r.mode === "queued" && r.validFrom.getTime() <= at.getTime()).sort((a, b) => a.validFrom.getTime() - b.validFrom.getTime())[0];
   if (successor === undefined) return undefined;
   const [replaced] = await tx
-    .select({ id: certificates.id, status: certificates.status, validTo: certificates.validTo })
+    .select({ id: certificates.id, status: certificates.status, validTo: certificates.validTo, revokedAt: certificates.revokedAt })
     .from(certificates)
     .where(and(slotCondition(s, environment, certificateType), eq(certificates.mode, "current")))
     .orderBy(desc(certificates.validTo))
@@ -711,6 +713,7 @@ async function promoteInSlot(tx: Db, s: ResolvedScope, environment: Environment,
       mode: "current",
       replacedId: replaced?.id ?? null,
       replacedBecause: replaced === undefined ? "none" : replaced.status === "revoked" ? "revoked" : "expired",
+      effectiveAt: new Date(Math.max(successor.validFrom.getTime(), replaced === undefined ? 0 : Math.min(replaced.validTo.getTime(), replaced.revokedAt?.getTime() ?? Infinity))).toISOString(),
     },
     at,
   });
@@ -809,8 +812,8 @@ export function selectSummaries(db: Db, where: SQL | undefined): Promise<Summary
 }
 
 /**
- * Lists certificates with their state and days to expiry, soonest expiry first. Promotes due queued
- * successors first (within the filter's company, environment and type).
+ * Lists certificates with their state and days to expiry, soonest expiry first, as stored (a read: queued
+ * successors' takeovers are persisted by background work, never here).
  * @param db the database
  * @param filter see {@link CertificateFilter}
  * @returns summaries without key file, sealed password or DER (see {@link getCertificateSecrets})
@@ -830,8 +833,6 @@ export async function listCertificates(db: Db, filter: CertificateFilter = {}): 
   }
   assertValid(v, "The certificate filter");
   for (const id of [filter.companyId, filter.branchId, filter.operatorId]) if (id !== undefined && !isUuid(id)) return [];
-
-  await promoteQueued(db, { at }, { ...(filter.companyId === undefined ? {} : { companyId: filter.companyId }), ...pick(filter, "environment", "certificateType") });
 
   const c: SQL[] = [];
   if (filter.companyId !== undefined) c.push(eq(certificates.companyId, filter.companyId));
@@ -860,11 +861,6 @@ export async function listCertificates(db: Db, filter: CertificateFilter = {}): 
   return rows.map((r) => summarize(r, at));
 }
 
-function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
-  return out;
-}
 
 /**
  * One certificate with its DER (for display and export), without secrets.

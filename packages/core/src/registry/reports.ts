@@ -7,7 +7,7 @@ import { and, asc, desc, eq, gt, inArray, lte, not, type SQL, sql } from "drizzl
 import type { Violation } from "../errors.js";
 import type { Db } from "../store/db.js";
 import { branches, certificates, companies, operatorBranches, operators } from "../store/schema.js";
-import { type CertificateSummary, promoteQueued, SLOT_COLUMNS, type ResolvedScope, selectSummaries, summarize } from "./certificates.js";
+import { type CertificateSummary, SLOT_COLUMNS, type ResolvedScope, selectSummaries, summarize } from "./certificates.js";
 import { assertValid, CERTIFICATE_TYPES, type CertificateTypeName, ENVIRONMENTS, type Environment, isUuid, MS_PER_DAY } from "./internal.js";
 
 /** The renewal window of the F2000 model: warn from 60 days before expiry (issue 4, item 2). */
@@ -46,18 +46,10 @@ function commonFilter(input: { companyId?: string; environment?: Environment; ce
   return c;
 }
 
-function promotionFilter(input: { companyId?: string; environment?: Environment; certificateType?: CertificateTypeName }): Parameters<typeof promoteQueued>[2] {
-  return {
-    ...(input.companyId === undefined ? {} : { companyId: input.companyId }),
-    ...(input.environment === undefined ? {} : { environment: input.environment }),
-    ...(input.certificateType === undefined ? {} : { certificateType: input.certificateType }),
-  };
-}
-
 /**
- * Current certificates that expire within `withinDays` of `at` and have no queued successor that
- * starts no later than they end (so the slot would have a gap), soonest expiry first. Due queued
- * successors are promoted first.
+ * Current certificates that expire within `withinDays` of `at` and have no queued successor that starts no later than
+ * they end (so the slot would have a gap), soonest expiry first. A queued certificate that has taken over by `at`
+ * counts as its slot's current one whether or not the takeover has been persisted: the report is a pure read.
  * @param db the database
  * @param input see {@link RenewalWarningsInput}
  * @returns the warnings
@@ -70,27 +62,20 @@ export async function renewalWarnings(db: Db, input: RenewalWarningsInput = {}):
     assertValid([{ field: "withinDays", rule: "withinDays.range", message: "The window must be 0 to 3650 days.", params: { min: 0, max: 3650 } }], "The report");
   }
   if (input.companyId !== undefined && !isUuid(input.companyId)) return [];
-  await promoteQueued(db, { at }, promotionFilter(input));
   const until = new Date(at.getTime() + withinDays * MS_PER_DAY);
-  const expiring = await selectSummaries(
-    db,
-    and(...commonFilter(input), eq(certificates.mode, "current"), eq(certificates.status, "active"), gt(certificates.validTo, at), lte(certificates.validTo, until)),
-  );
-  if (expiring.length === 0) return [];
-  const queued = await selectSummaries(
-    db,
-    and(
-      inArray(certificates.companyId, [...new Set(expiring.map((r) => r.companyId))]),
-      ...commonFilter(input),
-      eq(certificates.mode, "queued"),
-      eq(certificates.status, "active"),
-      gt(certificates.validTo, at),
-    ),
-  );
-  const successors = new Map(queued.map((q) => [slotKey(q), q]));
+  // Every active certificate of the slots concerned that has not ended by `at`: current and queued alike.
+  const live = await selectSummaries(db, and(...commonFilter(input), eq(certificates.status, "active"), gt(certificates.validTo, at)));
+  const bySlot = new Map<string, typeof live>();
+  for (const r of live) bySlot.set(slotKey(r), [...(bySlot.get(slotKey(r)) ?? []), r]);
   const warnings: RenewalWarning[] = [];
-  for (const cur of expiring) {
-    const next = successors.get(slotKey(cur));
+  for (const rows of bySlot.values()) {
+    const validNow = (r: (typeof live)[number]): boolean => r.validFrom.getTime() <= at.getTime();
+    // The slot's current certificate at `at`: the stored current one, else the queued one that has taken over.
+    const cur =
+      rows.filter((r) => r.mode === "current" && validNow(r)).sort((a, b) => b.validTo.getTime() - a.validTo.getTime())[0] ??
+      rows.filter((r) => r.mode === "queued" && validNow(r)).sort((a, b) => a.validFrom.getTime() - b.validFrom.getTime())[0];
+    if (cur === undefined || cur.validTo.getTime() > until.getTime()) continue;
+    const next = rows.filter((r) => r.mode === "queued" && r.id !== cur.id).sort((a, b) => a.validFrom.getTime() - b.validFrom.getTime())[0];
     if (next !== undefined && next.validFrom.getTime() <= cur.validTo.getTime() && next.validTo.getTime() > cur.validTo.getTime()) continue;
     warnings.push({ certificate: summarize(cur, at), reason: next === undefined ? "noSuccessor" : "gapBeforeSuccessor", successor: next === undefined ? null : summarize(next, at) });
   }

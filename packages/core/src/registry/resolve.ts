@@ -2,16 +2,17 @@
  * Which certificate an ERP adapter uses (issue 4, item 3): the operator's current certificate, else
  * the branch's, else the company's, valid at the given moment, and which rule matched.
  *
- * Cost: one query for the operator/branch/company ids (primary keys), the promotion check limited to
- * the company, environment and type (index `certificates_company`), one query for the candidates of
- * the three scopes (indexes on operator, branch and company). Queued successors that are due are
- * promoted first, so the answer never depends on a timer having run.
+ * Cost: one query for the operator/branch/company ids (primary keys), one query for the candidates of
+ * the three scopes (indexes on operator, branch and company). Resolution is a pure read at any date: a
+ * queued successor that takes over by `at` is the answer for its slot whether or not the takeover has been
+ * persisted yet (the server's background job persists it when it happens), so the answer never depends on a
+ * timer having run and a question about the future changes nothing.
  */
-import { and, eq, lte, gt, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, lte, or, type SQL, sql } from "drizzle-orm";
 import { KsefCertsError, type Violation } from "../errors.js";
 import type { Db } from "../store/db.js";
 import { branches, certificates, companies, operatorBranches, operators } from "../store/schema.js";
-import { type CertificateSummary, promoteQueued, type ResolvedScope, selectSummaries, summarize } from "./certificates.js";
+import { type CertificateSummary, type ResolvedScope, selectSummaries, summarize } from "./certificates.js";
 import { assertValid, type CertificateTypeName, type Environment, isUuid, notFound } from "./internal.js";
 
 /** The rules tried, in order. */
@@ -48,7 +49,8 @@ export type CertificateResolution =
 
 /**
  * Resolves the certificate to use for an operator / branch / company: the operator's current valid
- * certificate, else the branch's, else the company's (status active, `validFrom ≤ at < validTo`).
+ * certificate (or the queued one that has taken over by `at`), else the branch's, else the company's
+ * (status active, `validFrom ≤ at < validTo`). Writes nothing.
  * @param db the database
  * @param input see {@link CertificateForInput}
  * @returns `{ found: true, certificate, rule, scope, tried }` or `{ found: false, tried }`
@@ -91,8 +93,6 @@ export async function certificateFor(db: Db, input: CertificateForInput): Promis
   const [companyId] = [...companyIds];
   if (companyId === undefined) throw new KsefCertsError("INTERNAL", "Resolution found no company.");
 
-  await promoteQueued(db, { at }, { companyId, environment: input.environment, certificateType: input.certificateType });
-
   const tried: ResolutionRule[] = [];
   const scopes: SQL[] = [];
   if (input.operatorId !== undefined) {
@@ -112,15 +112,18 @@ export async function certificateFor(db: Db, input: CertificateForInput): Promis
       or(...scopes),
       eq(certificates.environment, input.environment),
       eq(certificates.certificateType, input.certificateType),
-      eq(certificates.mode, "current"),
+      inArray(certificates.mode, ["current", "queued"]),
       eq(certificates.status, "active"),
       lte(certificates.validFrom, at),
       gt(certificates.validTo, at),
     ),
   );
   for (const [i, rule] of tried.entries()) {
-    // One current per slot by rule; if history left two, the one valid longest wins.
-    const match = rows.filter((r) => r.scopeType === rule).sort((a, b) => b.validTo.getTime() - a.validTo.getTime())[0];
+    // The slot's current certificate valid at `at` (if history left two, the one valid longest); else the queued one that
+    // takes over by then (the earliest to start), exactly as the takeover will be persisted: reading never writes it.
+    const inSlot = rows.filter((r) => r.scopeType === rule);
+    const current = inSlot.filter((r) => r.mode === "current").sort((a, b) => b.validTo.getTime() - a.validTo.getTime())[0];
+    const match = current ?? inSlot.filter((r) => r.mode === "queued").sort((a, b) => a.validFrom.getTime() - b.validFrom.getTime())[0];
     if (match !== undefined) {
       return {
         found: true,

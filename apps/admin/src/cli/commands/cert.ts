@@ -22,6 +22,7 @@ import {
   importPkcs12,
   listCertificates,
   type PasswordSealer,
+  promoteQueued,
   renewalWarnings,
   REVOCATION_REASONS,
   type RevocationReason,
@@ -126,6 +127,7 @@ export function registerCert(program: Command, env: CommandEnv): void {
   registerResolve(group, env);
   registerExpiring(group, env);
   registerGaps(group, env);
+  registerTakeover(group, env);
   registerExport(group, env);
   registerRevoke(group, env);
 }
@@ -480,6 +482,23 @@ function registerGaps(group: Command, env: CommandEnv): void {
             ]),
           ),
     );
+  });
+}
+
+function registerTakeover(group: Command, env: CommandEnv): void {
+  const cmd = group
+    .command("takeover")
+    .summary("persist the takeovers of queued certificates that are due")
+    .description(
+      "A queued certificate takes over its slot once the current one has expired or was revoked. Resolution and reports\n" +
+        "already treat it so (they never write); this records the takeover in the registry with its audit entry, as a\n" +
+        "running `ksef-certs serve` does by itself every minute. For cron or a systemd timer when no server runs.",
+    );
+  addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs cert takeover", "ksef-certs cert takeover --json"]));
+  cmd.action(async (opts: StoreOptions) => {
+    const out = new Output(env.io, opts.json === true);
+    const done = await withStore(env, opts, (s) => promoteQueued(s.db, { at: nowOf(env.io), actor: cliActor(env.io) }));
+    out.result(done, done.length === 0 ? ["no takeover is due"] : done.map((p) => `${p.certificateId} is now current${p.replacedId === null ? "" : ` (replaces ${p.replacedId})`}`));
   });
 }
 

@@ -32,7 +32,7 @@ export function CertificatePage(): ReactNode {
         <dt>{t("field.serial")}</dt><dd><code>{c.serialNumber}</code></dd>
         <dt>{t("field.fingerprint")}</dt><dd><code className="wrap">{c.fingerprint}</code></dd>
         <dt>{t("field.validFrom")}</dt><dd>{formatDate(locale, c.validFrom, true)}</dd>
-        <dt>{t("field.validTo")}</dt><dd>{formatDate(locale, c.validTo, true)} <DaysBadge days={c.daysToExpiry} /></dd>
+        <dt>{t("field.validTo")}</dt><dd>{formatDate(locale, c.validTo, true)} <DaysBadge days={c.daysToExpiry} state={c.state} /></dd>
         <dt>{t("field.certificateType")}</dt><dd>{t(`type.${c.certificateType}`)}</dd>
         <dt>{t("field.environment")}</dt><dd>{t(`env.${c.environment}`)}</dd>
         <dt>{t("field.mode")}</dt><dd>{t(`mode.${c.mode}`)}</dd>

@@ -142,7 +142,7 @@ export function CertificatesPage(): ReactNode {
                 <td>{stateText(t, c.state)}</td>
                 <td><code>{c.serialNumber}</code></td>
                 <td>{formatDate(locale, c.validTo)}</td>
-                <td><DaysBadge days={c.daysToExpiry} /></td>
+                <td><DaysBadge days={c.daysToExpiry} state={c.state} /></td>
               </tr>
             ))}
           </tbody>
