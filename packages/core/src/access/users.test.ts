@@ -135,6 +135,7 @@ describeEachDb("access: who manages which accounts", (ctx) => {
       { what: "revoke another company's admin", by: adminA, change: "revoke", input: { userId: w.ids.adminB, role: "company_admin", companyId: w.b.id }, expected: "NOT_FOUND", superAdminMay: true },
       // Branch admin of A1 and company admin of B: its branch is readable, but A's accounts are not its to manage.
       { what: "grant its branch with a company admin role elsewhere", by: mixed, change: "grant", input: { userId: w.ids.memberA, role: "branch_admin", branchId: w.a1.id }, expected: "FORBIDDEN", superAdminMay: true },
+      { what: "grant its branch to an account of its other company", by: mixed, change: "grant", input: { userId: w.ids.memberB, role: "branch_admin", branchId: w.a1.id }, expected: "FORBIDDEN", superAdminMay: true },
       { what: "grant A from company B's admin", by: mixed, change: "grant", input: { userId: w.ids.memberA, role: "auditor", companyId: w.a.id }, expected: "FORBIDDEN", superAdminMay: true },
       { what: "revoke a branch admin of its branch with a company admin role elsewhere", by: mixed, change: "revoke", input: { userId: w.ids.branchA1, role: "branch_admin", branchId: w.a1.id }, expected: "FORBIDDEN", superAdminMay: true },
       { what: "a super-admin revokes its own super-admin", by: superAdmin, change: "revoke", input: { userId: w.ids.super, role: "super_admin" }, expected: "FORBIDDEN", superAdminMay: false },
@@ -202,6 +203,8 @@ describeEachDb("access: who manages which accounts", (ctx) => {
       ["no role at all", undefined, "FORBIDDEN"],
     ];
     for (const [what, role, expected] of cases) expect([what, await outcome(createUserAs(db, adminA, input(role), META))]).toEqual([what, expected]);
+    // Branch admin of A1 and company admin of B: a new branch admin of A1 is A's business, not its.
+    expect(await outcome(createUserAs(db, await w.principal(w.ids.mixed), input({ role: "branch_admin", branchId: w.a1.id }), META))).toBe("FORBIDDEN");
     expect((await listUsersAs(db, await w.principal(w.ids.super))).map((u) => u.login)).not.toContain("intruz");
     await expect(createUserAs(db, await w.principal(w.ids.super), input({ role: "super_admin" }), META)).resolves.toMatchObject({ login: "intruz" });
   });
