@@ -85,25 +85,42 @@ const URL_LINE = /^ksef-certs admin: (http:\/\/\S+)/m;
 const ADMIN_LINE = /^First start: sign in as "([^"]+)" with password (\S+)/m;
 const STARTUP_MS = 60_000;
 
+/** A running `ksef-certs serve` child process. */
+export interface ServeProcess<T> {
+  readonly url: string;
+  /** What `ready` read from stdout once the server listened. */
+  readonly printed: T;
+  /** Everything the server printed on stderr so far (logs), for failure messages. */
+  readonly stderr: () => string;
+  /** Stops the server (SIGTERM, then SIGKILL after 10 s); safe to call twice. */
+  readonly stop: () => Promise<void>;
+  /** Kills the server with SIGKILL at once (a crash: nothing of its shutdown runs); resolves once it is gone. */
+  readonly kill: () => Promise<void>;
+}
+
 /**
- * Starts the product the way the README does: the built CLI `serve --with-simulator` on a free port with a
- * fresh data folder, and reads the URL and the first admin's login and password it prints once on stdout.
- * Whatever happens (startup timeout, early exit) the child is killed before this throws; a process `exit`
+ * Spawns the built CLI `serve` on a free port with `dataDir` and waits until it printed its URL and `ready`
+ * found what it needs in stdout. The embedded database in `dataDir` is used whatever the developer's shell points
+ * at; without `dataDir`, the store is the one `options.env` names (`DATABASE_URL`). Whatever happens (startup timeout, early exit) the child is killed before this throws; a process `exit`
  * hook kills it too if the test worker dies without running `afterAll`.
- * @param dataDir the data folder (fresh)
- * @throws Error when the CLI or the web app is not built, the server exits, or prints no admin within 60 s
+ * @param dataDir the data folder (`--data-dir`, which wins over `DATABASE_URL`), or undefined
+ * @param options more `serve` arguments, more environment, and what to read from stdout (default nothing)
+ * @throws Error when the CLI or the web app is not built, the server exits, or is not ready within 60 s
  */
-export async function startAdminServer(dataDir: string): Promise<AdminServer> {
+export async function startServe<T = undefined>(
+  dataDir: string | undefined,
+  options: { readonly args?: readonly string[]; readonly env?: Readonly<Record<string, string>>; readonly ready?: (stdout: string) => T | undefined } = {},
+): Promise<ServeProcess<T>> {
   if (!existsSync(CLI) || !existsSync(join(REPO, "apps/admin/dist/web/index.html"))) {
     throw new Error("apps/admin/dist is missing: run `pnpm --filter @ksef-certs/admin build` first");
   }
   const port = await freePort();
-  // The embedded database in dataDir, whatever the developer's shell points at.
   const env: NodeJS.ProcessEnv = { ...process.env, KSEF_CERTS_LOG_LEVEL: "warn" };
   delete env["DATABASE_URL"];
   delete env["KSEF_CERTS_MASTER_KEY"];
   delete env["KSEF_CERTS_WEB_ROOT"];
-  const child: ChildProcess = spawn(process.execPath, [CLI, "serve", "--with-simulator", "--port", String(port), "--data-dir", dataDir], {
+  Object.assign(env, options.env);
+  const child: ChildProcess = spawn(process.execPath, [CLI, "serve", ...(options.args ?? []), "--port", String(port), ...(dataDir === undefined ? [] : ["--data-dir", dataDir])], {
     cwd: REPO,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -117,36 +134,54 @@ export async function startAdminServer(dataDir: string): Promise<AdminServer> {
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once("exit", () => { resolve(); }));
-  const stop = async (): Promise<void> => {
+  const end = async (signal: "SIGTERM" | "SIGKILL"): Promise<void> => {
     process.off("exit", killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
+    child.kill(signal);
     const hard = setTimeout(() => child.kill("SIGKILL"), 10_000);
     await exited;
     clearTimeout(hard);
   };
+  const stop = (): Promise<void> => end("SIGTERM");
   try {
-    const printed = await new Promise<{ url: string; login: string; password: string }>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`serve printed no admin within ${String(STARTUP_MS)} ms:\n${stdout}\n${stderr}`)); }, STARTUP_MS);
+    const started = await new Promise<{ url: string; printed: T }>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`serve was not ready within ${String(STARTUP_MS)} ms:\n${stdout}\n${stderr}`)); }, STARTUP_MS);
       const check = (): void => {
         const url = URL_LINE.exec(stdout)?.[1];
-        const admin = ADMIN_LINE.exec(stdout);
-        if (url !== undefined && admin?.[1] !== undefined && admin[2] !== undefined) {
+        const printed = options.ready === undefined ? (undefined as T) : options.ready(stdout);
+        if (url !== undefined && (options.ready === undefined || printed !== undefined)) {
           clearTimeout(timer);
-          resolve({ url, login: admin[1], password: admin[2] });
+          resolve({ url, printed: printed as T });
         }
       };
       child.stdout?.on("data", check);
       child.once("exit", (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`serve exited (${String(code ?? signal)}) before printing the admin:\n${stdout}\n${stderr}`));
+        reject(new Error(`serve exited (${String(code ?? signal)}) before it was ready:\n${stdout}\n${stderr}`));
       });
       check();
     });
-    if (printed.url !== `http://127.0.0.1:${String(port)}`) throw new Error(`serve listens on ${printed.url}, not on --port ${String(port)}`);
-    return { url: printed.url, adminLogin: printed.login, adminPassword: printed.password, stderr: () => stderr, stop };
+    if (started.url !== `http://127.0.0.1:${String(port)}`) throw new Error(`serve listens on ${started.url}, not on --port ${String(port)}`);
+    return { ...started, stderr: () => stderr, stop, kill: () => end("SIGKILL") };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/**
+ * Starts the product the way the README does: the built CLI `serve --with-simulator` on a free port with a
+ * fresh data folder, and reads the URL and the first admin's login and password it prints once on stdout.
+ * @param dataDir the data folder (fresh)
+ * @throws Error as {@link startServe}, or when no first admin is printed
+ */
+export async function startAdminServer(dataDir: string): Promise<AdminServer> {
+  const server = await startServe(dataDir, {
+    args: ["--with-simulator"],
+    ready: (stdout) => {
+      const admin = ADMIN_LINE.exec(stdout);
+      return admin?.[1] !== undefined && admin[2] !== undefined ? { login: admin[1], password: admin[2] } : undefined;
+    },
+  });
+  return { url: server.url, adminLogin: server.printed.login, adminPassword: server.printed.password, stderr: server.stderr, stop: server.stop };
 }

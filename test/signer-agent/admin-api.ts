@@ -55,3 +55,38 @@ export async function signInAdmin(base: string, login: string, password: string)
     mutation: async <T>(path: string, input?: unknown) => (await call(base, path, { method: "POST", input, headers: { cookie, "x-csrf-token": csrf } })).data as T,
   };
 }
+
+/**
+ * Polls `read` every `intervalMs` until `done` holds (an enrollment's state over `enrollments.get`, say), failing
+ * after `timeoutMs` with the last value and `logs()` (the server's, for the failure message).
+ * @param what what is waited for, for the message
+ * @param read reads the current value
+ * @param done whether the value is the awaited one
+ * @param options `timeoutMs` (default 30 s), `intervalMs` (default 200 ms), `logs`
+ * @returns the first value `done` accepts
+ * @throws Error on timeout
+ */
+export async function pollUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (v: T) => boolean,
+  options: { readonly timeoutMs?: number; readonly intervalMs?: number; readonly logs?: () => string } = {},
+): Promise<T> {
+  const end = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}\n${options.logs?.() ?? ""}`);
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 200));
+  }
+}
+
+/** What the suites read of `enrollments.get` / `enrollments.list` (the server sends more). */
+export interface EnrollmentView {
+  readonly id: string;
+  readonly state: string;
+  readonly certificateId: string | null;
+  readonly certificateSerialNumber: string | null;
+  readonly failureReason: string | null;
+  readonly workstationId: string | null;
+}

@@ -1,6 +1,6 @@
 /**
- * `@ksef-certs/core/access`: accounts, sign-in, sessions and the authorisation rules of the admin app
- * (issue 5 §2). See `rules.ts` for what each role may see and change.
+ * `@ksef-certs/core/access`: accounts, sign-in, sessions and the authorisation rules of the admin app.
+ * See `rules.ts` for what each role may see and change, `users.ts` for who manages which accounts.
  */
 export { DEFAULT_SCRYPT_PARAMS, MAX_PASSWORD_CHARS, dummyPasswordHash, hashPassword, verifyPassword, type ScryptParams } from "./password.js";
 export {
@@ -25,11 +25,16 @@ export {
   checkAccountPassword,
   countUsers,
   createUser,
+  createUserAs,
   getUser,
+  getUserAs,
   grantRole,
+  grantRoleAs,
   listUsers,
+  listUsersAs,
   normalizeLogin,
   revokeRole,
+  revokeRoleAs,
   setUserLocale,
   type CreateUserInput,
   type RoleGrantInput,

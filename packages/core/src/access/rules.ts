@@ -1,5 +1,5 @@
 /**
- * Who may read or change what in the admin app (issue 5 §2). A {@link Principal} is a signed-in account
+ * Who may read or change what in the admin app. A {@link Principal} is a signed-in account
  * with its role grants; an {@link AccessScope} is what a thing belongs to (a company, a branch, an
  * operator with the branches they work at, or the whole installation). Every procedure that takes an id
  * first resolves its scope with {@link scopeOfEntity}, then asks {@link canRead} / {@link canWrite}.

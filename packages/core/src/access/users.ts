@@ -1,6 +1,15 @@
 /**
- * Local accounts of the admin app and their role grants (issue 5 §2). Logins are stored lower-case;
- * passwords only as scrypt hashes (`password.ts`); every change has its audit entry in the same transaction.
+ * Local accounts of the admin app and their role grants. Logins are stored lower-case; passwords only as
+ * scrypt hashes (`password.ts`); every change has its audit entry in the same transaction.
+ *
+ * Who manages accounts (the `…As` use cases, which take the signed-in principal; the others are for the
+ * installation's own operator, e.g. the first super-admin `serve` creates):
+ * - a super-admin: every account and every role, except revoking its own roles (so the last super-admin
+ *   cannot remove itself: only a super-admin revokes super-admin, and never its own);
+ * - a company admin: accounts holding a role in one of its companies (it sees only those roles and the
+ *   roles over every company), and only roles over its companies or their branches; never super-admin or
+ *   auditor of every company, never an account holding one of those, never its own roles;
+ * - anyone else: nothing (FORBIDDEN).
  */
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { KsefCertsError, type Violation } from "../errors.js";
@@ -9,7 +18,7 @@ import type { Db } from "../store/db.js";
 import { branches, companies, userRoles, users, webSessions } from "../store/schema.js";
 import { inTransaction, isUniqueViolation, type ChangeMeta } from "../registry/internal.js";
 import { hashPassword, MAX_PASSWORD_CHARS, verifyPassword } from "./password.js";
-import type { Role, RoleGrant } from "./rules.js";
+import { canRead, hiddenEntity, scopeOfEntity, type Principal, type Role, type RoleGrant } from "./rules.js";
 
 /** An account without its password hash. */
 export interface User {
@@ -275,5 +284,142 @@ export async function changePassword(
     const sessions = await tx.select({ tokenHash: webSessions.tokenHash }).from(webSessions).where(eq(webSessions.userId, input.userId));
     for (const s of sessions) if (s.tokenHash !== input.keepSessionHash) await tx.delete(webSessions).where(eq(webSessions.tokenHash, s.tokenHash));
     await appendAudit(tx, { actor: meta.actor, action: "user.changePassword", entityType: "user", entityId: input.userId, at });
+  });
+}
+
+/** The companies whose accounts a principal manages: every company (super-admin) or those it is company admin of. */
+type AccountReach = { readonly all: true } | { readonly all: false; readonly companies: ReadonlySet<string> };
+
+function reachOf(principal: Principal): AccountReach {
+  if (principal.roles.some((g) => g.role === "super_admin")) return { all: true };
+  const companies = new Set<string>();
+  for (const g of principal.roles) if (g.role === "company_admin" && g.companyId !== null) companies.add(g.companyId);
+  if (companies.size === 0) throw new KsefCertsError("FORBIDDEN", "Your role may not manage accounts.", { details: { reason: "role" } });
+  return { all: false, companies };
+}
+
+function hiddenUser(id: string): KsefCertsError {
+  return new KsefCertsError("NOT_FOUND", `No account with id ${JSON.stringify(id)}.`, { details: { entity: "user", id } });
+}
+
+/**
+ * The account as a company admin sees it: its roles over the admin's companies and over every company; undefined
+ * when it holds no role in them (another company's account, or one without roles).
+ */
+function seenBy(reach: AccountReach, u: UserWithRoles): UserWithRoles | undefined {
+  if (reach.all) return u;
+  if (!u.roles.some((r) => r.companyId !== null && reach.companies.has(r.companyId))) return undefined;
+  return { ...u, roles: u.roles.filter((r) => r.companyId === null || reach.companies.has(r.companyId)) };
+}
+
+/**
+ * Checks the principal may grant or revoke this role over this scope, before anything about the scope is revealed:
+ * an unknown or unreadable branch or company answers NOT_FOUND like a made-up id.
+ */
+async function authorizeGrant(db: Db, principal: Principal, reach: AccountReach, input: RoleGrantInput): Promise<void> {
+  if (reach.all) return;
+  if (input.role === "super_admin") throw new KsefCertsError("FORBIDDEN", "Only a super-admin grants or revokes super-admin.", { details: { reason: "role" } });
+  let companyId = input.companyId ?? null;
+  const branchId = input.branchId ?? null;
+  if (input.role === "branch_admin" && branchId !== null) {
+    const scope = await scopeOfEntity(db, "branch", branchId);
+    if (scope.kind === "global" || !canRead(principal, scope)) throw hiddenEntity("branch", branchId);
+    companyId = scope.companyId;
+  }
+  if (companyId === null) throw new KsefCertsError("FORBIDDEN", "Only a super-admin grants or revokes roles over every company.", { details: { reason: "role" } });
+  if (reach.companies.has(companyId)) return;
+  if (!canRead(principal, { kind: "company", companyId })) throw hiddenEntity("company", companyId);
+  throw new KsefCertsError("FORBIDDEN", "Your role may not manage the accounts of this company.", { hint: "Ask an administrator of that company.", details: { reason: "role" } });
+}
+
+/** Checks the principal may change this account's roles (see the module comment); NOT_FOUND when it may not see it. */
+function authorizeTarget(principal: Principal, reach: AccountReach, target: UserWithRoles, change: "grant" | "revoke"): void {
+  if (seenBy(reach, target) === undefined) throw hiddenUser(target.id);
+  if (change === "revoke" && target.id === principal.userId) {
+    throw new KsefCertsError("FORBIDDEN", "You cannot revoke your own roles.", { hint: "Ask another administrator.", details: { reason: "self" } });
+  }
+  if (!reach.all && target.roles.some((r) => r.companyId === null)) {
+    throw new KsefCertsError("FORBIDDEN", "Only a super-admin changes the roles of an account with a role over every company.", { details: { reason: "role" } });
+  }
+}
+
+/**
+ * The accounts the principal manages, by login, each with the roles it may see (see the module comment).
+ * @param db the database
+ * @param principal the signed-in account
+ * @throws {KsefCertsError} FORBIDDEN for a principal that manages no accounts (branch admin, auditor)
+ */
+export async function listUsersAs(db: Db, principal: Principal): Promise<UserWithRoles[]> {
+  const reach = reachOf(principal);
+  return (await listUsers(db)).flatMap((u) => seenBy(reach, u) ?? []);
+}
+
+/**
+ * One account as the principal sees it.
+ * @param db the database
+ * @param principal the signed-in account
+ * @param id account id
+ * @throws {KsefCertsError} FORBIDDEN for a principal that manages no accounts; NOT_FOUND for an unknown account or
+ *   one the principal may not see (the same answer)
+ */
+export async function getUserAs(db: Db, principal: Principal, id: string): Promise<UserWithRoles> {
+  const reach = reachOf(principal);
+  const seen = seenBy(reach, await getUser(db, id));
+  if (seen === undefined) throw hiddenUser(id);
+  return seen;
+}
+
+/**
+ * {@link createUser} on behalf of a signed-in account: the first role is required unless the principal is a
+ * super-admin, and must be one the principal may grant.
+ * @param db the database
+ * @param principal the signed-in account
+ * @param input as {@link createUser}
+ * @param meta actor and clock
+ * @returns the account as the principal sees it
+ * @throws {KsefCertsError} FORBIDDEN or NOT_FOUND when the principal may not grant the role; as {@link createUser}
+ */
+export async function createUserAs(db: Db, principal: Principal, input: CreateUserInput, meta: ChangeMeta): Promise<UserWithRoles> {
+  const reach = reachOf(principal);
+  if (input.role === undefined) {
+    if (!reach.all) throw new KsefCertsError("FORBIDDEN", "Only a super-admin creates an account without a role.", { details: { reason: "role" } });
+  } else await authorizeGrant(db, principal, reach, { userId: "", ...input.role });
+  const created = await createUser(db, input, meta);
+  return seenBy(reach, created) ?? created;
+}
+
+/**
+ * {@link grantRole} on behalf of a signed-in account (see the module comment for who may grant what to whom).
+ * @param db the database
+ * @param principal the signed-in account
+ * @param input account, role, company/branch
+ * @param meta actor and clock
+ * @throws {KsefCertsError} FORBIDDEN when the principal may not grant the role or change the account; NOT_FOUND
+ *   for an account, company or branch it may not see; as {@link grantRole}
+ */
+export async function grantRoleAs(db: Db, principal: Principal, input: RoleGrantInput, meta: ChangeMeta): Promise<{ readonly grant: RoleGrant; readonly added: boolean }> {
+  const reach = reachOf(principal);
+  return inTransaction(db, async (tx) => {
+    await authorizeGrant(tx, principal, reach, input);
+    authorizeTarget(principal, reach, await getUser(tx, input.userId), "grant");
+    return grantRole(tx, input, meta);
+  });
+}
+
+/**
+ * {@link revokeRole} on behalf of a signed-in account (see the module comment: never one's own roles).
+ * @param db the database
+ * @param principal the signed-in account
+ * @param input account, role, company/branch (as granted)
+ * @param meta actor and clock
+ * @throws {KsefCertsError} FORBIDDEN when the principal may not revoke the role or change the account, or it is
+ *   its own; NOT_FOUND for an account, company or branch it may not see; as {@link revokeRole}
+ */
+export async function revokeRoleAs(db: Db, principal: Principal, input: RoleGrantInput, meta: ChangeMeta): Promise<{ readonly removed: boolean }> {
+  const reach = reachOf(principal);
+  return inTransaction(db, async (tx) => {
+    await authorizeGrant(tx, principal, reach, input);
+    authorizeTarget(principal, reach, await getUser(tx, input.userId), "revoke");
+    return revokeRole(tx, input, meta);
   });
 }

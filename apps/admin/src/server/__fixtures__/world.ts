@@ -3,6 +3,7 @@
  * KSEF_CERTS_TEST_DATABASE_URL is set), an organisation with two branches, certificates in each scope,
  * an enrollment, accounts of every role with real sessions, and callers bound to them.
  */
+import { TRPCError } from "@trpc/server";
 import { authenticate, createUser, type NewSession } from "@ksef-certs/core/access";
 import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/core/crypto";
 import { addBranch, addCompany, addOperator, addWorkstation, recordCertificate, type Scope } from "@ksef-certs/core/registry";
@@ -119,4 +120,18 @@ export async function callerFor(db: Db, services: ServerServices, session: NewSe
     },
   };
   return { caller: createCallerFactory(appRouter)(ctx), record };
+}
+
+/**
+ * The tRPC code a call is refused with, or "OK" when it succeeds (other errors are re-thrown).
+ * @param call the pending call
+ */
+export async function trpcCode(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof TRPCError) return err.code;
+    throw err;
+  }
+  return "OK";
 }
