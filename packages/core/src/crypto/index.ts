@@ -8,7 +8,7 @@
 import "reflect-metadata";
 
 export { MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, decodePem, encodePem, looksLikePem, type BytesInput, type PemBlock } from "./encoding.js";
-export { describeKey } from "./key-description.js";
+export { KSEF_KEY_TYPES_TEXT, assertKsefKey, describeKey, keyTypeName, type AssertKsefKeyOptions } from "./key-description.js";
 export { generateKeyPair, keyPairOf, type KeyPair } from "./keys.js";
 export { DN_ATTRIBUTES, formatName, type DnAttributeType } from "./dn.js";
 export {
