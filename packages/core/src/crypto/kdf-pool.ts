@@ -19,12 +19,13 @@
  *   `os.setPriority`): on a machine busy with other work, sign-in hashing and requests win the CPU over
  *   key derivation instead of sharing it evenly (elsewhere the workers keep the normal priority).
  *
- * The pool is created on the first heavy job, not when the module loads: the CLI and the signer agent
- * start as fast as before and never start a worker for ordinary keys. Idle workers are unreferenced (a
- * CLI exits when its work is done) and stopped after {@link KDF_WORKER_IDLE_MS}. The worker is a small
- * CommonJS script evaluated from a string (`eval: true`), so it runs the same from `src` under the test
- * runner and from `dist`, and needs no file of its own. Inputs are copied to the worker (structured
- * clone); the worker wipes its copy of the password after use.
+ * The pool is created on the first heavy job, not when the module loads (node:worker_threads itself is
+ * loaded then too): the CLI and the signer agent start as fast as before and never start a worker for
+ * ordinary keys. Idle workers are unreferenced (a CLI exits when its work is done) and stopped after
+ * {@link KDF_WORKER_IDLE_MS}. The worker is a small CommonJS script evaluated from a string
+ * (`eval: true`), so it runs the same from `src` under the test runner and from `dist`, and needs no
+ * file of its own. Inputs are copied to the worker (structured clone); the worker wipes its copy of the
+ * password after use.
  * {@link closeKeyDerivationPool} stops the workers (the admin server calls it on shutdown): jobs still
  * queued or running fail with a retryable `IO` error at once. A worker inside a native derivation cannot
  * be interrupted (`terminate()` waits until the call returns: seconds at the caps of ./pbe.ts, longer at
@@ -32,7 +33,7 @@
  * to stop, and ends as soon as its derivation returns, without holding the process open meanwhile.
  */
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { KsefCertsError } from "../errors.js";
 
 /** One key derivation, as the worker runs it. Byte arrays are copied to the worker; nothing is shared. */
@@ -215,7 +216,9 @@ export function createKeyDerivationPool(size: number = KDF_POOL_SIZE, idleMs: nu
   };
 
   const start = (): Slot => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, name: "ksef-certs-kdf" });
+    // Loaded here, not at the top: node:worker_threads costs a few ms to load, which a CLI without heavy keys never pays.
+    const { Worker: WorkerThread } = process.getBuiltinModule("node:worker_threads");
+    const worker = new WorkerThread(WORKER_SOURCE, { eval: true, name: "ksef-certs-kdf" });
     const slot: Slot = { worker, running: undefined, idleTimer: undefined };
     worker.on("message", (reply: WorkerReply) => {
       const pending = slot.running;

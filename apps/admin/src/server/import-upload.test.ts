@@ -1,8 +1,12 @@
-// Heavy key work never starves sign-in: eight concurrent certificates.importPair uploads whose keys ask for
-// 10 000 000 PBKDF2 iterations (the most we run) keep the server busy for tens of seconds, and a sign-in
-// (auth.login, scrypt on libuv's thread pool) made meanwhile over real HTTP still answers within a second.
-import { encryptPrivateKeySync, encodePem, generateKeyPair } from "@ksef-certs/core/crypto";
-import type { Store } from "@ksef-certs/core/store";
+// Certificate uploads over real HTTP (certificates.importPair): only what KSeF issues is recorded (a key
+// type KSeF never certifies, or a certificate of KSeF's TEST CA as production, is refused with the reason),
+// and heavy key work never starves sign-in: eight concurrent uploads whose keys ask for 10 000 000 PBKDF2
+// iterations (the most we run) keep the server busy for tens of seconds, and a sign-in (auth.login, scrypt
+// on libuv's thread pool) made meanwhile still answers within a second.
+import { generateKeyPairSync } from "node:crypto";
+import { encryptPrivateKeyPem, encryptPrivateKeySync, encodePem, generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
+import type { Violation } from "@ksef-certs/core/errors";
+import { schema, type Store } from "@ksef-certs/core/store";
 import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWorld, openTestStore, PASSWORD, T0 } from "./__fixtures__/world.js";
@@ -21,7 +25,19 @@ async function login(base: string, name: string): Promise<{ cookie: string; csrf
   return { cookie: (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "", csrf: body.result.data.csrfToken, ms };
 }
 
-describe("sign-in while heavy keys are imported", () => {
+/** The answer of one upload: HTTP status, and the core error's code, message and violations when refused. */
+async function upload(base: string, session: { cookie: string; csrf: string }, input: Record<string, unknown>): Promise<{ status: number; ksef?: { code: string; message: string; violations?: Violation[] } }> {
+  const res = await fetch(`${base}/trpc/certificates.importPair`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie: session.cookie, "x-csrf-token": session.csrf },
+    body: JSON.stringify(input),
+  });
+  const body = (await res.json()) as { error?: { data?: { ksef?: { code: string; message: string; violations?: Violation[] } } } };
+  const ksef = body.error?.data?.ksef;
+  return { status: res.status, ...(ksef === undefined ? {} : { ksef }) };
+}
+
+describe("certificate uploads", () => {
   let store: Store;
   let server: AdminServer;
   let url: string;
@@ -51,6 +67,36 @@ describe("sign-in while heavy keys are imported", () => {
     // Also stops the key-derivation workers: the uploads still deriving fail at once instead of running on.
     await server.close();
     await store.close();
+  });
+
+  it("refuses a key type KSeF never issues and a TEST-CA certificate as production, naming why, and records nothing; the same certificate as test is recorded", async () => {
+    const admin = await login(url, "firma-admin");
+    const rows = async (): Promise<number> => (await store.db.select({ id: schema.certificates.id }).from(schema.certificates)).length;
+    const before = await rows();
+    const pairOf = async (keys: KeyPair) => ({
+      certificateBase64: Buffer.from(
+        (await issueKsefLikeCertificate({ certificateType: "Authentication", keys, enrollmentData: { commonName: "Jan Kowalski", countryName: "PL", serialNumber: "PNOPL-44051401359" }, validFrom: new Date(T0.getTime() - 86_400_000), validityDays: 365 })).der,
+      ).toString("base64"),
+      keyBase64: Buffer.from(await encryptPrivateKeyPem(keys.privateKey, KEY_PASSWORD, { iterations: 1000 })).toString("base64"),
+      password: KEY_PASSWORD,
+    });
+    // The world holds a current certificate in this slot already: an accepted upload becomes its queued successor.
+    const common = { scope: { companyId: w.company.id }, mode: "queued" };
+
+    const p384 = await upload(url, admin, { ...common, environment: "test", ...(await pairOf(generateKeyPairSync("ec", { namedCurve: "secp384r1" }))) });
+    expect(p384.status).toBe(400);
+    expect(p384.ksef?.code).toBe("UNSUPPORTED");
+    expect(p384.ksef?.message).toContain("EC P-384 (secp384r1)");
+
+    const real = await pairOf(await generateKeyPair("EC-P256"));
+    const asProduction = await upload(url, admin, { ...common, environment: "production", ...real });
+    expect(asProduction.status).toBe(400);
+    expect(asProduction.ksef).toMatchObject({ code: "VALIDATION", message: expect.stringContaining("issued by KSeF's test environment (TEST CCK KSeF)") as unknown });
+    expect(asProduction.ksef?.violations?.map((v) => [v.field, v.rule])).toEqual([["environment", "certificate.environment"]]);
+    expect(await rows()).toBe(before);
+
+    expect((await upload(url, admin, { ...common, environment: "test", ...real })).status).toBe(200);
+    expect(await rows()).toBe(before + 1);
   });
 
   it("eight uploads of keys with 10 000 000 PBKDF2 iterations do not hold up auth.login: it answers within a second", async () => {
