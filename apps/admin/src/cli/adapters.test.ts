@@ -49,10 +49,10 @@ describe("ksef-certs import / export --adapter", () => {
   it("an all-or-nothing import with a wrong password records nothing (exit 4); --per-pair reports each pair", async () => {
     writeFileSync(join(dir, "wrong"), "Nie-To-Haslo-1!\n");
     const before = await cli(["cert", "list", "--json"], "data2");
-    const failed = await cli(["import", "--adapter", "pem-pair", "--from", "from-app", "--company", NIP, "--environment", "production", "--password-file", "wrong", "--json"], "data2");
+    const failed = await cli(["import", "--adapter", "pem-pair", "--from", "from-app", "--company", NIP, "--environment", "demo", "--password-file", "wrong", "--json"], "data2");
     expect(failed.code).toBe(4);
     expect((await cli(["cert", "list", "--json"], "data2")).stdout).toBe(before.stdout);
-    const perPair = await cli(["import", "--adapter", "pem-pair", "--from", "from-app", "--company", NIP, "--environment", "production", "--password-file", "wrong", "--per-pair", "--json"], "data2");
+    const perPair = await cli(["import", "--adapter", "pem-pair", "--from", "from-app", "--company", NIP, "--environment", "demo", "--password-file", "wrong", "--per-pair", "--json"], "data2");
     expect((JSON.parse(perPair.stdout) as { failed: { error: { code: string } }[] }).failed.map((f) => f.error.code)).toEqual(["WRONG_PASSWORD", "WRONG_PASSWORD"]);
   }, 120_000);
 });

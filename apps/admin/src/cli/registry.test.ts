@@ -147,6 +147,14 @@ describe("registry commands on an embedded database", () => {
     expect(wrong.code).toBe(4);
     const both = await cli(["cert", "import", "--company", NIP, "--environment", "test", "--cert", "op.crt", "--key", "op.key", "--p12", "x.p12"]);
     expect(both.code).toBe(2);
+    // A certificate of KSeF's test CA is never production: refused from the certificate alone, before any password is asked for.
+    const production = await cli(["cert", "import", "--company", NIP, "--environment", "production", "--cert", "op.crt", "--key", "op.key", "--json"]);
+    expect(production.code).toBe(2);
+    const refused = production.json<{ error: { code: string; message: string; violations: Json[] } }>().error;
+    expect(refused.code).toBe("VALIDATION");
+    expect(refused.message).toContain("issued by KSeF's test environment (TEST CCK KSeF)");
+    expect(refused.violations.map((v) => v["rule"])).toEqual(["certificate.environment"]);
+    expect((await cli(["cert", "list", "--json"])).json<Json[]>()).toEqual([]);
   });
 
   it("imports pairs for an operator, a branch and the company, reading type, serial and validity from the certificate", async () => {

@@ -6,7 +6,9 @@
  * - everything else: the built web app from `webRoot` (dist/web) with SPA fallback to index.html.
  * Every response carries strict security headers (CSP default-src 'self', X-Frame-Options DENY,
  * Referrer-Policy no-referrer, nosniff). Enrollments run in the background (`enrollments.ts`) with the
- * agent hand-off, and unfinished ones resume on start.
+ * agent hand-off, and unfinished ones resume on start. Imports derive heavy keys on core's key-derivation
+ * worker pool (`@ksef-certs/core/crypto`, `kdf-pool.ts`), away from libuv's threads where sign-in hashes
+ * passwords; `close()` stops that pool.
  */
 import { readFile, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
@@ -20,6 +22,7 @@ import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { Logger } from "pino";
 import { createAgentHandoff, createSigningRequestNotifier } from "@ksef-certs/core/agent";
+import { closeKeyDerivationPool } from "@ksef-certs/core/crypto";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import { createKsefClient, type KsefEnvironment } from "@ksef-certs/core/ksef";
 import { promoteQueued } from "@ksef-certs/core/registry";
@@ -84,7 +87,10 @@ export interface AdminServer {
   readonly services: ServerServices;
   /** Starts listening; resolves with the URL (`http://127.0.0.1:8420`). */
   listen(): Promise<{ readonly url: string; readonly port: number }>;
-  /** Stops accepting, ends running enrollments (state stays resumable) and closes connections. */
+  /**
+   * Stops accepting, ends running enrollments (state stays resumable), stops the key-derivation workers (an import still
+   * deriving a heavy key fails with a retryable IO error) and closes connections.
+   */
   close(): Promise<void>;
 }
 
@@ -285,6 +291,7 @@ export function createServer(options: CreateServerOptions): AdminServer {
       if (takeoverTimer !== undefined) clearInterval(takeoverTimer);
       await takeoverRun;
       await enrollments?.close();
+      await closeKeyDerivationPool();
       const s = server;
       if (s === undefined) return;
       await new Promise<void>((done) => {

@@ -1,7 +1,9 @@
 /**
  * `importWithAdapter`: reads pairs with an adapter and records them in the registry (issue 7, items 3
- * and 6). Every pair is checked before anything is written: the key is decrypted with its password
- * (PBKDF2 on the libuv thread pool, several keys at once: the sync path stops near one core) and
+ * and 6). Every pair is checked before anything is written: the certificate must be one KSeF issues for
+ * that environment (its key EC P-256 or RSA-2048, its issuer that environment's CA: checked first, before
+ * the password is asked for), the key is decrypted with its password (PBKDF2 off the event loop, several
+ * keys at once: the sync path stops near one core; see crypto/kdf-pool.ts for where heavy ones run) and
  * must belong to the certificate; the certificate's KSeF type must be what the adapter said.
  * Then either one transaction records them all (`atomic: true`: any failure leaves the registry as it
  * was) or each pair is recorded in its own transaction and reported (`atomic: "per-pair"`).
@@ -10,7 +12,16 @@ import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { assertKeyMatchesCertificate, encryptPrivateKeyPem, inspectPrivateKey, parseCertificate, readPrivateKey } from "../crypto/index.js";
 import { KsefCertsError, isKsefCertsError } from "../errors.js";
-import { defaultCertificateName, recordCertificate, recordCertificates, sealedPasswordAad, type RecordCertificateInput, type Scope } from "../registry/certificates.js";
+import {
+  assertKsefCertificateFits,
+  defaultCertificateName,
+  recordCertificate,
+  recordCertificates,
+  sealedPasswordAad,
+  type CertificateRuleOptions,
+  type RecordCertificateInput,
+  type Scope,
+} from "../registry/certificates.js";
 import type { PasswordSealer } from "../registry/import.js";
 import { inTransaction, type CertificateTypeName, type Environment } from "../registry/internal.js";
 import { findCompanyByNip, listBranches, listOperators } from "../registry/organisation.js";
@@ -46,6 +57,8 @@ export interface ImportWithAdapterInput {
   readonly sealPassword?: PasswordSealer;
   /** Registry rule: most active certificates per slot (default 2). */
   readonly maxActive?: number;
+  /** Registry rule: record production certificates of a CA other than KSeF's (default false; see `CertificateRuleOptions`). */
+  readonly allowUnknownIssuer?: boolean;
   /** Keys decrypted at once; default 2 × `os.availableParallelism()` (set `UV_THREADPOOL_SIZE` at least that high to use all cores). */
   readonly concurrency?: number;
   readonly onProgress?: (progress: BatchProgress) => void;
@@ -117,6 +130,8 @@ async function verifyPair(pair: ImportedPair, input: ImportWithAdapterInput): Pr
       violations: [{ field: "environment", rule: "environment.required", message: "The environment is required for this format." }],
     });
   }
+  // Before the password is asked for: a certificate KSeF would never accept costs no key derivation.
+  assertKsefCertificateFits(info, environment, rules(input));
   const password = await input.ctx.password({ purpose: "key", ref: pair.ref });
   const key = await readPrivateKey(pair.keyFile, { password });
   assertKeyMatchesCertificate(key.key, info);
@@ -184,8 +199,8 @@ async function recordInputOf(pair: VerifiedPair, scope: Scope, input: ImportWith
   return { id, scope, environment: pair.environment, mode: pair.mode, name: pair.name, certificateDer: pair.certificateDer, keyFile: pair.keyFile, ...(sealedPassword === undefined ? {} : { sealedPassword }), source: "imported" };
 }
 
-function rules(input: ImportWithAdapterInput): { maxActive?: number } {
-  return input.maxActive === undefined ? {} : { maxActive: input.maxActive };
+function rules(input: ImportWithAdapterInput): CertificateRuleOptions {
+  return { ...(input.maxActive === undefined ? {} : { maxActive: input.maxActive }), ...(input.allowUnknownIssuer === true ? { allowUnknownIssuer: true } : {}) };
 }
 
 /** One pair on its own (the fallback when a batch is refused as a whole). */

@@ -16,7 +16,7 @@ import { assertNoViolations, KsefCertsError, type Violation } from "../errors.js
 import { type AsnNode, encodedBytes, malformed, readSequence } from "./asn1.js";
 import { DN_OID, formatName, isWellFormedText, PRINTABLE_STRING, readName } from "./dn.js";
 import type { BytesInput } from "./encoding.js";
-import { describeKey } from "./key-description.js";
+import { assertKsefKey, describeKey } from "./key-description.js";
 import type { KeyPair } from "./keys.js";
 import type { DnAttribute, EnrollmentData, KeyDescription } from "./types.js";
 import { locateX509Objects, readSignatureAlgorithm, readSignatureValue, readSubjectPublicKey, verifySignature } from "./x509.js";
@@ -100,14 +100,7 @@ function checkKeys(keys: KeyPair): KeyDescription {
       violations: [{ field: "privateKey", rule: "csr.key.private", message: "privateKey must be a private key" }],
     });
   }
-  const description = describeKey(keys.privateKey);
-  if (!description.ksefAccepted) {
-    const name = description.type === "ec" ? `EC ${description.curve ?? "(unknown curve)"}` : description.type === "rsa" || description.type === "rsa-pss" ? `${description.type.toUpperCase()}-${String(description.bits ?? "?")}` : description.type;
-    throw new KsefCertsError("UNSUPPORTED", `KSeF does not certify ${name} keys; it accepts EC P-256 (recommended) or RSA with exactly 2048 bits.`, {
-      hint: "Generate a new EC P-256 key pair for this certificate.",
-      details: { scheme: name },
-    });
-  }
+  const description = assertKsefKey(keys.privateKey, { what: "The key given for the CSR", hint: "Generate a new EC P-256 key pair for this certificate." });
   if (!spkiOf(keys.privateKey).equals(spkiOf(keys.publicKey))) {
     throw new KsefCertsError("KEY_MISMATCH", "The public key does not belong to the private key given for the CSR.", {
       hint: "Use the public and private key of the same pair.",

@@ -2,10 +2,13 @@
  * Password-based encryption shared by encrypted PKCS#8 and PKCS#12: PBES2 with PBKDF2 or scrypt
  * (RFC 8018 §6.2, RFC 7914 §7), the PKCS#12 PBE schemes and key-derivation function (RFC 7292 App. B, C).
  *
- * PBKDF2 and scrypt run through node:crypto's asynchronous functions (libuv thread pool), so
- * decrypting several keys at once uses every core and never blocks the event loop. The PKCS#12 KDF
- * has no native binding; it runs in slices that yield to the event loop. node-forge is loaded only
- * for RC2 (legacy PKCS#12 certificate bags), which OpenSSL 3's default provider lacks.
+ * The asynchronous functions never block the event loop. A light derivation (the usual 2 048 to
+ * 100 000 iterations) runs as it always did: PBKDF2 and scrypt through node:crypto's asynchronous
+ * functions on libuv's thread pool, so decrypting several keys at once uses every core; the PKCS#12 KDF,
+ * which has no native binding, in slices that yield to the event loop. A heavy one (a file asking for
+ * millions of iterations) runs on the separate worker pool of ./kdf-pool.ts, so that it cannot hold
+ * libuv's threads, which sign-in hashing needs, for seconds. node-forge is loaded only for RC2 (legacy
+ * PKCS#12 certificate bags), which OpenSSL 3's default provider lacks.
  */
 import { createCipheriv, createDecipheriv, hash as oneShotHash, pbkdf2, pbkdf2Sync, scrypt, type CipherKey } from "node:crypto";
 import type * as asn1js from "asn1js";
@@ -25,6 +28,7 @@ import {
   readSmallInteger,
   sequence,
 } from "./asn1.js";
+import { deriveKey, type KdfJob } from "./kdf-pool.js";
 import type { KeyEncryption } from "./types.js";
 
 /** Highest PBKDF2 iteration count we run (≈ 2 s on one core): a hostile file must not hang us. */
@@ -329,23 +333,43 @@ export function bmpPassword(password: string, nullPassword = false): Uint8Array 
   return out;
 }
 
-function pbkdf2Async(password: Buffer, salt: Uint8Array, iterations: number, length: number, digest: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    pbkdf2(password, salt, iterations, length, digest, (err, key) => {
-      if (err) reject(err);
-      else resolve(key);
-    });
-  });
+/** PBKDF2 off the event loop: inline on libuv's pool when light, on the worker pool when heavy (module comment). The password buffer is wiped. */
+async function pbkdf2Async(password: Buffer, salt: Uint8Array, iterations: number, length: number, digest: string): Promise<Uint8Array> {
+  const job: KdfJob = { kind: "pbkdf2", password, salt, iterations, keyLength: length, digest };
+  try {
+    return await deriveKey(
+      job,
+      () =>
+        new Promise((resolve, reject) => {
+          pbkdf2(password, salt, iterations, length, digest, (err, key) => {
+            if (err) reject(err);
+            else resolve(key);
+          });
+        }),
+    );
+  } finally {
+    password.fill(0);
+  }
 }
 
-function scryptAsync(password: Buffer, scheme: Extract<PbeScheme, { kind: "scrypt" }>): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const options = { N: scheme.cost, r: scheme.blockSize, p: scheme.parallelization, maxmem: 128 * scheme.cost * scheme.blockSize * 2 + 32 * 1024 * 1024 };
-    scrypt(password, scheme.salt, scheme.cipher.keyBytes, options, (err, key) => {
-      if (err) reject(err);
-      else resolve(key);
-    });
-  });
+/** scrypt off the event loop, routed like {@link pbkdf2Async}. The password buffer is wiped. */
+async function scryptAsync(password: Buffer, scheme: Extract<PbeScheme, { kind: "scrypt" }>): Promise<Uint8Array> {
+  const options = { N: scheme.cost, r: scheme.blockSize, p: scheme.parallelization, maxmem: 128 * scheme.cost * scheme.blockSize * 2 + 32 * 1024 * 1024 };
+  const job: KdfJob = { kind: "scrypt", password, salt: scheme.salt, keyLength: scheme.cipher.keyBytes, ...options };
+  try {
+    return await deriveKey(
+      job,
+      () =>
+        new Promise((resolve, reject) => {
+          scrypt(password, scheme.salt, scheme.cipher.keyBytes, options, (err, key) => {
+            if (err) reject(err);
+            else resolve(key);
+          });
+        }),
+    );
+  } finally {
+    password.fill(0);
+  }
 }
 
 /** Digest sizes for the PKCS#12 KDF: output `u` and block `v` in bytes (RFC 7292 B.2). */
@@ -362,11 +386,19 @@ const KDF_SLICE = 2048;
 /** Longest time the KDF holds the event loop before yielding, in ms. */
 const KDF_YIELD_MS = 8;
 
+/** What the PKCS#12 KDF asks its driver for: `input` hashed `rounds` times (RFC 7292 B.2 step 6a). */
+interface HashChain {
+  readonly hash: string;
+  readonly input: Buffer;
+  readonly rounds: number;
+}
+
 /**
- * The PKCS#12 KDF as a generator: it yields between slices so that the asynchronous driver can let
- * the event loop run, while the synchronous driver just runs it to the end.
+ * The PKCS#12 KDF as a generator: it yields each block's hash chain, the expensive part, to its driver
+ * (the synchronous one runs it in place, the asynchronous one in slices or on the worker pool) and gets
+ * the chain's result back.
  */
-function* pkcs12KdfSteps(hash: string, password: Uint8Array, salt: Uint8Array, id: number, iterations: number, length: number): Generator<undefined, Uint8Array> {
+function* pkcs12KdfSteps(hash: string, password: Uint8Array, salt: Uint8Array, id: number, iterations: number, length: number): Generator<HashChain, Uint8Array, Uint8Array> {
   const sizes = KDF_HASHES[hash];
   if (sizes === undefined) throw new KsefCertsError("UNSUPPORTED", `The PKCS#12 key derivation with ${hash} is not supported.`, { details: { scheme: hash } });
   const { u, v } = sizes;
@@ -380,11 +412,7 @@ function* pkcs12KdfSteps(hash: string, password: Uint8Array, salt: Uint8Array, i
   const blocks = Math.ceil(length / u);
   const out = new Uint8Array(blocks * u);
   for (let block = 0; block < blocks; block++) {
-    let a: Buffer = oneShotHash(hash, Buffer.concat([d, i]), "buffer");
-    for (let r = 1; r < iterations; r++) {
-      a = oneShotHash(hash, a, "buffer");
-      if (r % KDF_SLICE === 0) yield;
-    }
+    const a = yield { hash, input: Buffer.concat([d, i]), rounds: iterations };
     out.set(a, block * u);
     if (block + 1 < blocks) {
       // I_j = (I_j + B + 1) mod 2^(8v) for each v-byte block of I, B = A repeated to v bytes.
@@ -398,7 +426,28 @@ function* pkcs12KdfSteps(hash: string, password: Uint8Array, salt: Uint8Array, i
       }
     }
   }
+  i.fill(0);
   return out.subarray(0, length);
+}
+
+function hashChainSync(chain: HashChain): Uint8Array {
+  let a = chain.input;
+  for (let r = 0; r < chain.rounds; r++) a = oneShotHash(chain.hash, a, "buffer");
+  return a;
+}
+
+/** The hash chain on the event loop, yielding to it every ~{@link KDF_YIELD_MS} ms. */
+async function hashChainSliced(chain: HashChain): Promise<Uint8Array> {
+  let a = chain.input;
+  let sliceStart = performance.now();
+  for (let r = 0; r < chain.rounds; r++) {
+    a = oneShotHash(chain.hash, a, "buffer");
+    if (r % KDF_SLICE === KDF_SLICE - 1 && performance.now() - sliceStart > KDF_YIELD_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+  return a;
 }
 
 /**
@@ -413,33 +462,28 @@ function* pkcs12KdfSteps(hash: string, password: Uint8Array, salt: Uint8Array, i
  */
 export function pkcs12KdfSync(hash: string, password: Uint8Array, salt: Uint8Array, id: number, iterations: number, length: number): Uint8Array {
   const steps = pkcs12KdfSteps(hash, password, salt, id, iterations, length);
-  for (;;) {
-    const step = steps.next();
+  for (let step = steps.next(); ; step = steps.next(hashChainSync(step.value))) {
     if (step.done === true) return step.value;
   }
 }
 
 /**
- * PKCS#12 key derivation (RFC 7292 App. B.2) that yields to the event loop every ~8 ms.
- * Parameters as {@link pkcs12KdfSync}.
+ * PKCS#12 key derivation (RFC 7292 App. B.2) off the event loop: a light one in slices that yield every
+ * ~8 ms, a heavy one on the worker pool (module comment). Parameters as {@link pkcs12KdfSync}.
  * @param hash node digest name
  * @param password password bytes from {@link bmpPassword}
  * @param salt salt bytes
  * @param id 1 = cipher key, 2 = IV, 3 = MAC key
  * @param iterations iteration count
  * @param length output length in bytes
- * @throws {KsefCertsError} `UNSUPPORTED` for a digest without known block size
+ * @throws {KsefCertsError} `UNSUPPORTED` for a digest without known block size; `IO` when the worker pool is shut down meanwhile
  */
 export async function pkcs12Kdf(hash: string, password: Uint8Array, salt: Uint8Array, id: number, iterations: number, length: number): Promise<Uint8Array> {
   const steps = pkcs12KdfSteps(hash, password, salt, id, iterations, length);
-  let sliceStart = performance.now();
-  for (;;) {
-    const step = steps.next();
+  for (let step = steps.next(); ; ) {
     if (step.done === true) return step.value;
-    if (performance.now() - sliceStart > KDF_YIELD_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
-    }
+    const chain = step.value;
+    step = steps.next(await deriveKey({ kind: "hashChain", hash: chain.hash, input: chain.input, rounds: chain.rounds }, () => hashChainSliced(chain)));
   }
 }
 

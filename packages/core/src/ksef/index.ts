@@ -16,6 +16,17 @@ export {
 // KSeF environments and hosts.
 export { KSEF_ENDPOINTS, KSEF_ENVIRONMENTS, isKsefEnvironment, type KsefEndpoints, type KsefEnvironment } from "./environments.js";
 
+// Which environment a certificate belongs to, by its issuer.
+export {
+  KSEF_PRODUCTION_ISSUER,
+  issuerCommonName,
+  issuerEnvironmentViolation,
+  ksefIssuerOf,
+  type IssuedCertificate,
+  type IssuerRuleOptions,
+  type KsefIssuer,
+} from "./issuers.js";
+
 // KSeF API 2.0 client (H3).
 export * from "./client/index.js";
 

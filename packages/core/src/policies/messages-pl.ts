@@ -96,6 +96,13 @@ export const MESSAGES_PL: Readonly<Record<string, (p: Params) => string>> = {
   "import.scopeRequired": () => "Wybierz firmę (oraz oddział lub operatora), dla której są te certyfikaty.",
   "adapter.import": () => "Ten format (adapter) służy tylko do eksportu.",
   "selection.empty": () => "Żaden certyfikat nie pasuje do wyboru; nie ma czego eksportować.",
+  // The issuer decides the environment (ksef/issuers.ts).
+  "certificate.environment": (p) =>
+    p.belongsTo === "production"
+      ? `Ten certyfikat wystawiło produkcyjne środowisko KSeF (${p.issuer ?? "CCK KSeF"}); zaimportuj go jako produkcyjny.`
+      : `Ten certyfikat wystawiło testowe środowisko KSeF (${p.issuer ?? "TEST CCK KSeF"}), które podpisuje też certyfikaty środowiska demo; zaimportuj go jako testowy albo demo.`,
+  "certificate.issuer": (p) =>
+    `Ten certyfikat wystawił „${p.issuer ?? "?"}”, a nie produkcyjny urząd certyfikacji KSeF (${p.expected ?? "CCK KSeF"}); produkcyjny KSeF przyjmuje tylko certyfikaty wystawione przez siebie. Zaimportuj go jako testowy albo demo albo wybierz certyfikat pobrany z produkcyjnego KSeF.`,
 };
 
 /**

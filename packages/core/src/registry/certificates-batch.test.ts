@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { expect, it } from "vitest";
 import { KsefCertsError } from "../errors.js";
@@ -42,6 +43,8 @@ async function material(): Promise<Material> {
   ];
   const der: Record<string, Der> = {};
   for (const [name, type, from, days] of specs) der[name] = await testCertificate(key, type, at(from), days);
+  // A key KSeF never certifies: the batch refuses it as UNSUPPORTED, as one by one does.
+  der["p384"] = await testCertificate({ ...key, keys: generateKeyPairSync("ec", { namedCurve: "secp384r1" }) }, "Authentication", at(-1), 400);
   return { keyFile: key.keyFile, plainKey, der };
 }
 
@@ -85,7 +88,9 @@ async function scenario(db: Db, m: Material): Promise<RecordCertificateInput[]> 
     pair(b1Scope, "auth4", "queued"), // needs a current (Authentication slot of b1 is empty)
     pair(b1Scope, "auth1", "current"), // duplicate serial within the batch
     pair(companyScope, "pre", "current", { environment: "demo" }), // duplicate serial in the registry
-    pair(companyScope, "pre", "current", { environment: "production" }), // same serial, other environment: fine
+    pair(b2Scope, "pre", "current", { environment: "test" }), // same serial, other environment: fine
+    pair(companyScope, "pre", "current", { environment: "production" }), // issued by KSeF's test CA: never production
+    pair(b1Scope, "p384", "current"), // an EC P-384 key: not a KSeF certificate
     pair(b2Scope, "off2", "current"), // the promoted successor is current now
     pair(b2Scope, "off3", "queued"),
     pair({ type: "branch", branchId: MISSING }, "auth3", "current"),
@@ -116,8 +121,8 @@ async function auditActions(db: Db): Promise<string[]> {
 
 describeEachDb("recordCertificates (batch) against recordCertificate one by one", (ctx) => {
   it.each([
-    [2, ["MALFORMED", "NOT_FOUND", "VALIDATION", "maxActive", "oneCurrent", "queuedNeedsCurrent", "uniqueSerial"]],
-    [3, ["MALFORMED", "NOT_FOUND", "VALIDATION", "oneCurrent", "oneQueued", "queuedNeedsCurrent", "uniqueSerial"]],
+    [2, ["MALFORMED", "NOT_FOUND", "UNSUPPORTED", "VALIDATION", "maxActive", "oneCurrent", "queuedNeedsCurrent", "uniqueSerial"]],
+    [3, ["MALFORMED", "NOT_FOUND", "UNSUPPORTED", "VALIDATION", "oneCurrent", "oneQueued", "queuedNeedsCurrent", "uniqueSerial"]],
   ])("with at most %i active per slot: the same outcome per input, the same registry and a verifying audit chain", async (maxActive, expectedRules) => {
     const test = ctx();
     const db = test.db;

@@ -170,7 +170,7 @@ describeEachDb("registry: certificates", (ctx) => {
     // Open the pool's connections first (PostgreSQL): otherwise the first transaction finishes while the others still connect, and nothing races.
     await Promise.all([0, 1, 2, 3].map(() => db.execute(sql`SELECT pg_sleep(0.05)`)));
     const results = await Promise.allSettled(
-      ders.map((der, i) => recordCertificate(db, { scope: o.scopes.b1, environment: "production", mode: "current", name: `C${i}`, certificateDer: der, keyFile: key.keyFile, source: "imported" }, META)),
+      ders.map((der, i) => recordCertificate(db, { scope: o.scopes.b1, environment: "test", mode: "current", name: `C${i}`, certificateDer: der, keyFile: key.keyFile, source: "imported" }, META)),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     for (const r of results) if (r.status === "rejected") expect((r.reason as KsefCertsError).code).toBe("CONFLICT");

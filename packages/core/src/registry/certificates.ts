@@ -8,6 +8,10 @@
  * - one `current` per slot; a `queued` one needs a current one and there is at most one queued;
  * - a KSeF serial appears once per environment (KSeF serials are unique per issuing CA, and each
  *   environment has its own CA: field-lessons.md §4);
+ * - only what KSeF issues is stored ({@link assertKsefCertificateFits}): a key KSeF certifies (EC P-256 or
+ *   RSA-2048), and a certificate whose issuer fits the environment (`ksef/issuers.ts`, docs/ksef-issuers.md):
+ *   one from KSeF's test CA never as production, one from the production CA never as test or demo, one
+ *   from another CA as production only when `allowUnknownIssuer` says so;
  * - a queued successor becomes current once the current one has expired or was revoked: readers (resolution,
  *   reports) already treat it so at any date without writing, and {@link promoteQueued}, run by whatever does
  *   background work (the server's takeover job, `ksef-certs cert takeover`), persists it once with its audit entry.
@@ -19,8 +23,9 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, gt, inArray, lte, type SQL, sql } from "drizzle-orm";
 import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
-import { inspectPrivateKey, KSEF_COMMON_NAME_SUFFIXES, MAX_OBJECT_BYTES, parseCertificate, type CertificateInfo } from "../crypto/index.js";
+import { assertKsefKey, inspectPrivateKey, KSEF_COMMON_NAME_SUFFIXES, MAX_OBJECT_BYTES, parseCertificate, type CertificateInfo } from "../crypto/index.js";
 import { KsefCertsError, type Violation } from "../errors.js";
+import { issuerEnvironmentViolation } from "../ksef/issuers.js";
 import { appendAudit, appendAuditBatch, type AuditEntryInput } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { branches, certificates, companies, operators } from "../store/schema.js";
@@ -78,6 +83,11 @@ export interface RecordCertificateInput {
 export interface CertificateRuleOptions {
   /** Most active certificates per (scope, environment, type), 1..100; default {@link DEFAULT_MAX_ACTIVE}. */
   readonly maxActive?: number;
+  /**
+   * Record a production certificate whose issuer is not KSeF's production CA (default false: refused with rule
+   * `certificate.issuer`). For tests and simulators with a CA of their own; production KSeF would refuse such a certificate.
+   */
+  readonly allowUnknownIssuer?: boolean;
 }
 
 /** The F2000 default: at most two active certificates per scope, environment and type (issue 4, item 2). */
@@ -224,14 +234,45 @@ function checkRecordInput(input: RecordCertificateInput): Violation[] {
   return v;
 }
 
+/**
+ * What every way into the registry checks first, before a key is decrypted or anything written: the
+ * certificate's key is one KSeF issues certificates for, and its issuer fits the environment (module comment).
+ * Imports call it as soon as they have the certificate; {@link recordCertificate} runs the same checks again.
+ * @param info the parsed certificate
+ * @param environment the environment it is to be recorded for (an unknown name is left to the record's own check)
+ * @param options `allowUnknownIssuer` (see {@link CertificateRuleOptions})
+ * @throws {KsefCertsError} `UNSUPPORTED` naming the key type and what KSeF issues (`details.scheme`), from `assertKsefKey`
+ * @throws {KsefCertsError} `VALIDATION` with one violation, rule `certificate.environment` (issued for another environment; the
+ *   message names it) or `certificate.issuer` (not KSeF's production CA, for production)
+ */
+export function assertKsefCertificateFits(info: CertificateInfo, environment: Environment, options: Pick<CertificateRuleOptions, "allowUnknownIssuer"> = {}): void {
+  assertKsefKey(info.keyDescription, { what: "The certificate's key" });
+  const violation = issuerViolation(info, environment, options);
+  if (violation === undefined) return;
+  throw new KsefCertsError("VALIDATION", violation.message, {
+    hint: violation.rule === "certificate.environment" ? "Choose the environment the certificate was issued in." : "Choose test or demo, or pick the certificate KSeF production issued.",
+    violations: [violation],
+    details: { issuer: info.issuerText, environment },
+  });
+}
+
+function issuerViolation(info: CertificateInfo, environment: Environment, options: Pick<CertificateRuleOptions, "allowUnknownIssuer">): Violation | undefined {
+  if (!(ENVIRONMENTS as readonly string[]).includes(environment)) return undefined;
+  return issuerEnvironmentViolation(info, environment, options.allowUnknownIssuer === true ? { allowUnknownIssuer: true } : {});
+}
+
 /** Reads the certificate and the key file far enough to apply the rules; adds violations for what cannot be stored. */
-function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[]): CertificateInfo | undefined {
+function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[], options: CertificateRuleOptions): CertificateInfo | undefined {
   let info: CertificateInfo | undefined;
   if (!(input.certificateDer instanceof Uint8Array) || input.certificateDer.byteLength === 0) {
     v.push({ field: "certificate", rule: "certificate.required", message: "The certificate is required." });
   } else {
     // MALFORMED / TOO_LARGE from the parser are the right answer for a file that is not a certificate: let them through.
     info = parseCertificate(input.certificateDer);
+    // A key KSeF never certifies is not a KSeF certificate at all: UNSUPPORTED, as every import reports it.
+    assertKsefKey(info.keyDescription, { what: "The certificate's key" });
+    const issuer = issuerViolation(info, input.environment, options);
+    if (issuer !== undefined) v.push(issuer);
     if (info.ksefType === undefined) {
       v.push({
         field: "certificate",
@@ -265,9 +306,11 @@ function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[]
  * @param db the database or a transaction
  * @param input scope, environment, mode, name, certificate DER, encrypted key file, optional sealed password
  * @param meta actor and clock (`at`, default now) of the change
- * @param options `maxActive` (default 2)
+ * @param options `maxActive` (default 2), `allowUnknownIssuer` (default false)
  * @returns the stored row (secrets included: it is the caller's own input)
- * @throws {KsefCertsError} VALIDATION listing every broken input rule (unknown KSeF type, expired certificate, plain key, name length…)
+ * @throws {KsefCertsError} VALIDATION listing every broken input rule (unknown KSeF type, expired certificate, plain key, name length,
+ *   an issuer that does not fit the environment: rules `certificate.environment`, `certificate.issuer`…)
+ * @throws {KsefCertsError} UNSUPPORTED when the certificate's key is not one KSeF certifies (EC P-256, RSA-2048)
  * @throws {KsefCertsError} MALFORMED or TOO_LARGE when `certificateDer` is not a certificate
  * @throws {KsefCertsError} NOT_FOUND when the scope does not exist
  * @throws {KsefCertsError} CONFLICT when a rule forbids it: limit reached, a second current, a queued one without a current
@@ -276,7 +319,7 @@ function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[]
 export async function recordCertificate(db: Db, input: RecordCertificateInput, meta: ChangeMeta, options: CertificateRuleOptions = {}): Promise<CertificateRow> {
   const at = meta.at ?? new Date();
   const maxActive = checkMaxActive(options.maxActive);
-  const info = validateRecordInput(input, at);
+  const info = validateRecordInput(input, at, options);
 
   return inTransaction(db, async (tx) => {
     const s = await scopeOf(tx, input.scope);
@@ -321,10 +364,10 @@ function checkMaxActive(maxActive: number = DEFAULT_MAX_ACTIVE): number {
 
 type TypedCertificateInfo = CertificateInfo & { readonly ksefType: CertificateTypeName };
 
-/** The input rules that need no database: every broken one in one VALIDATION error; MALFORMED/TOO_LARGE from the parser. */
-function validateRecordInput(input: RecordCertificateInput, at: Date): TypedCertificateInfo {
+/** The input rules that need no database: every broken one in one VALIDATION error; MALFORMED/TOO_LARGE from the parser, UNSUPPORTED for a key KSeF never certifies. */
+function validateRecordInput(input: RecordCertificateInput, at: Date, options: CertificateRuleOptions): TypedCertificateInfo {
   const violations = checkRecordInput(input);
-  const info = inspectMaterial(input, at, violations);
+  const info = inspectMaterial(input, at, violations, options);
   assertValid(violations, "The certificate");
   if (info === undefined || info.ksefType === undefined) throw new KsefCertsError("INTERNAL", "Certificate validation let an unreadable certificate through.");
   return info as TypedCertificateInfo;
@@ -497,8 +540,8 @@ async function activeRowsOf(tx: Db, slots: ReadonlyMap<string, { s: ResolvedScop
  *   throws when an outcome failed, so nothing is kept)
  * @param inputs the certificates, in the order they count
  * @param meta actor and clock (`at`, default now)
- * @param options `maxActive` (default 2)
- * @returns one outcome per input, in order: the stored row, or the VALIDATION / MALFORMED / TOO_LARGE / NOT_FOUND /
+ * @param options `maxActive` (default 2), `allowUnknownIssuer` (default false)
+ * @returns one outcome per input, in order: the stored row, or the VALIDATION / UNSUPPORTED / MALFORMED / TOO_LARGE / NOT_FOUND /
  *   CONFLICT error recordCertificate would have thrown for it
  * @throws {KsefCertsError} VALIDATION for a `maxActive` out of range; CONFLICT (rule `uniqueSerial`) when a concurrent
  *   writer recorded one of the serials meanwhile (nothing of the batch is kept: retry, or record one by one)
@@ -510,7 +553,7 @@ export async function recordCertificates(db: Db, inputs: readonly RecordCertific
   const valid: { index: number; input: RecordCertificateInput; info: TypedCertificateInfo }[] = [];
   inputs.forEach((input, index) => {
     try {
-      valid.push({ index, input, info: validateRecordInput(input, at) });
+      valid.push({ index, input, info: validateRecordInput(input, at, options) });
     } catch (err) {
       outcomes[index] = { ok: false, error: asRecordError(err) };
     }

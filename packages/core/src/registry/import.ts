@@ -6,6 +6,10 @@
  * Keys are stored only as encrypted PKCS#8: a key file that already is one is kept byte for byte (the
  * KSeF web app's `.key` stays openable by every program that opens it today); a plain or legacy-
  * encrypted key is re-encrypted in the KSeF web app layout under the same password (ksef-api.md §7.3).
+ *
+ * Only what KSeF issues gets in ({@link assertKsefCertificateFits}): a certificate whose key KSeF would
+ * not certify, or whose issuer belongs to another environment, is refused as soon as the certificate is
+ * read, before the key's password is tried (for a `.crt` with its `.key`: before any key derivation).
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -19,6 +23,7 @@ import {
 import { KsefCertsError } from "../errors.js";
 import type { Db } from "../store/db.js";
 import {
+  assertKsefCertificateFits,
   type CertificateRow,
   type CertificateRuleOptions,
   defaultCertificateName,
@@ -111,8 +116,10 @@ async function record(
  * @param db the database
  * @param input scope, environment, mode, optional name, the two files, the password, optional sealer
  * @param meta actor and clock
- * @param options `maxActive`
+ * @param options `maxActive`, `allowUnknownIssuer`
  * @returns the stored row
+ * @throws {KsefCertsError} UNSUPPORTED when the certificate's key is not EC P-256 or RSA-2048 (`details.scheme` names it), before the key is read
+ * @throws {KsefCertsError} VALIDATION `certificate.environment` / `certificate.issuer` when the issuer does not fit the environment, before the key is read
  * @throws {KsefCertsError} KEY_MISMATCH when the key does not belong to the certificate (nothing is written)
  * @throws {KsefCertsError} WRONG_PASSWORD / PASSWORD_REQUIRED / UNSUPPORTED / MALFORMED / TOO_LARGE from reading the files
  * @throws {KsefCertsError} VALIDATION (empty password, unknown KSeF type, expired…), NOT_FOUND (scope), CONFLICT (rules) as {@link recordCertificate}
@@ -120,6 +127,7 @@ async function record(
 export async function importCertificatePair(db: Db, input: ImportCertificatePairInput, meta: ChangeMeta, options: CertificateRuleOptions = {}): Promise<CertificateRow> {
   const password = requirePassword(input.password, "key");
   const certificate = parseCertificate(input.crt);
+  assertKsefCertificateFits(certificate, input.environment, options);
   const key = await readPrivateKey(input.key, { password });
   assertKeyMatchesCertificate(key.key, certificate);
   const keyFile = key.format === "pkcs8-encrypted" ? bytesOf(input.key) : new TextEncoder().encode(await encryptPrivateKeyPem(key.key, password));
@@ -132,15 +140,19 @@ export async function importCertificatePair(db: Db, input: ImportCertificatePair
  * @param db the database
  * @param input scope, environment, mode, optional name, the file, its password, optional sealer
  * @param meta actor and clock
- * @param options `maxActive`
+ * @param options `maxActive`, `allowUnknownIssuer`
  * @returns the stored row
  * @throws {KsefCertsError} WRONG_PASSWORD / MALFORMED / UNSUPPORTED / KEY_MISMATCH / TOO_LARGE from reading the file
+ * @throws {KsefCertsError} UNSUPPORTED when the key is not EC P-256 or RSA-2048 (`details.scheme` names it); nothing is written
+ * @throws {KsefCertsError} VALIDATION `certificate.environment` / `certificate.issuer` when the issuer does not fit the environment
  * @throws {KsefCertsError} VALIDATION (empty password, unknown KSeF type, expired…), NOT_FOUND (scope), CONFLICT (rules) as {@link recordCertificate}
  */
 export async function importPkcs12(db: Db, input: ImportPkcs12Input, meta: ChangeMeta, options: CertificateRuleOptions = {}): Promise<CertificateRow> {
   const password = requirePassword(input.password, "key");
   const p12 = await readPkcs12(input.p12, password);
-  assertKeyMatchesCertificate(p12.privateKey, p12.certificate);
+  const certificate = parseCertificate(p12.certificate);
+  assertKsefCertificateFits(certificate, input.environment, options);
+  assertKeyMatchesCertificate(p12.privateKey, certificate);
   const keyFile = new TextEncoder().encode(await encryptPrivateKeyPem(p12.privateKey, password));
   return record(db, input, p12.certificate, keyFile, meta, options);
 }

@@ -6,6 +6,7 @@
  */
 export {
   DEFAULT_MAX_ACTIVE,
+  assertKsefCertificateFits,
   certificateStateAt,
   defaultCertificateName,
   getCertificate,

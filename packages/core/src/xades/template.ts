@@ -21,6 +21,7 @@ import { type AsnNode, encodedBytes, parseDer, readOid, readSequence } from "../
 import { type CertificateInfo, parseCertificate } from "../crypto/certificate.js";
 import { assertKeyMatchesCertificate } from "../crypto/pair.js";
 import { type AuthTokenRequestInput, assertAuthTokenRequestInput, authTokenRequestNamespace } from "../ksef/auth-token-request.js";
+import { ksefIssuerOf } from "../ksef/issuers.js";
 
 /** XML-DSig namespace (prefix `ds`). */
 export const XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#";
@@ -174,9 +175,6 @@ function keyKindOf(key: KeyObject): "EC-P256" | "RSA" {
   });
 }
 
-/** KSeF CAs seen so far: "TEST CCK KSeF", "TI CCK KSeF" (older TEST), "CCK KSeF" (PRD) (field-lessons.md §4, ksef-api.md §1.2). */
-const KSEF_ISSUER_CN = /(^|\s)CCK KSeF$/;
-
 /**
  * Whether the certificate is a KSeF Offline certificate. A KSeF certificate is recognised by its CN
  * suffix or its issuer; keyUsage nonRepudiation alone is not enough by itself, because qualified
@@ -184,8 +182,7 @@ const KSEF_ISSUER_CN = /(^|\s)CCK KSeF$/;
  */
 function isKsefOffline(info: CertificateInfo): boolean {
   if (info.typeCheck.fromCommonName === "Offline") return true;
-  const issuerCn = info.issuer.find((a) => a.oid === "2.5.4.3")?.value;
-  return info.ksefType === "Offline" && issuerCn !== undefined && KSEF_ISSUER_CN.test(issuerCn);
+  return info.ksefType === "Offline" && ksefIssuerOf(info) !== undefined;
 }
 
 /**

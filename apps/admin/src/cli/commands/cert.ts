@@ -11,6 +11,7 @@ import { type Command, Option } from "commander";
 import { assertKeyMatchesCertificate, encodePem, exportPkcs12, inspectPrivateKey, MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, parseCertificate, readPrivateKey } from "@ksef-certs/core/crypto";
 import { KsefCertsError } from "@ksef-certs/core/errors";
 import {
+  assertKsefCertificateFits,
   certificateFor,
   type CertificateSummary,
   type CertificateTypeName,
@@ -214,6 +215,8 @@ export async function certImport(env: CommandEnv, opts: CertImportOptions): Prom
     const keyPath = opts.key ?? "";
     const crt = await readInput(io, certPath, MAX_OBJECT_BYTES, "certificate file");
     const info = parseCertificate(crt);
+    // What KSeF never issued is refused before a password is asked for or a key derived.
+    assertKsefCertificateFits(info, opts.environment);
     const key = await readInput(io, keyPath, MAX_OBJECT_BYTES, "private key file");
     let password: string;
     if (inspectPrivateKey(key).encrypted) {
