@@ -56,8 +56,10 @@ for (const kind of DB_KINDS) {
         "certificates.importPkcs12": { scope: { companyId }, environment: "test", mode: "queued", pkcs12Base64: "AA==", password: "x" },
         "certificates.assign": { id: w.certs.b1, scope: { companyId, branchId: w.b2.id } },
         "certificates.revoke": { id: w.certs.company, reason: "Superseded" },
-        "certificates.export": { ids: [w.certs.company], adapterId: "pem-pair", to: "/tmp/never-written" },
-        "adapters.import": { adapterId: "pem-pair", from: "/tmp/never-read", scope: { companyId }, environment: "test" },
+        "certificates.export": { ids: [w.certs.company], adapterId: "pem-pair" },
+        "adapters.import": { adapterId: "pem-pair", files: [{ name: "a.crt", base64: "AA==" }], scope: { companyId }, environment: "test" },
+        "adapters.addDestination": { name: "Udział", path: "f2000" },
+        "adapters.removeDestination": { id: "00000000-0000-4000-8000-000000000000" },
         "enrollments.request": {
           scope: { companyId },
           environment: "test",
