@@ -191,6 +191,21 @@ export function createServer(options: CreateServerOptions): AdminServer {
   const requestLimit = limitOf(MAX_TRPC_BODY_BYTES);
   const trpcBodyLimit: MiddlewareHandler = (c, next) => (new URL(c.req.url).pathname === "/trpc/adapters.import" ? uploadLimit : requestLimit)(c, next);
   app.use("/trpc/*", trpcBodyLimit);
+  // Text that does not decode (invalid UTF-8 bytes, a broken %-escape) is refused as such, instead of being read
+  // with replacement characters and stored changed.
+  app.use("/trpc/*", async (c, next) => {
+    const query = new URL(c.req.url).search.slice(1);
+    let readable = true;
+    try {
+      for (const part of query === "" ? [] : query.split("&")) decodeURIComponent(part.replace(/\+/g, " "));
+      if (c.req.method === "POST") new TextDecoder("utf-8", { fatal: true }).decode(await c.req.arrayBuffer());
+    } catch {
+      readable = false;
+    }
+    if (readable) return next();
+    const message = "The request is not valid text (UTF-8 and %-escapes).";
+    return c.json({ error: { message, code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400, ksef: { code: "MALFORMED", message, hint: null, violations: [{ field: "input", rule: "input.encoding", message }] } } } }, 400);
+  });
   app.use(
     "/trpc/*",
     trpcServer({
@@ -234,6 +249,7 @@ export function createServer(options: CreateServerOptions): AdminServer {
       return c.body(new Uint8Array(body), 200, { "content-type": type, "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache" });
     });
   }
+  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `Nothing here: ${c.req.method} ${c.req.path.slice(0, 200)}.` } }, 404));
   app.onError((err, c) => {
     const core = findCoreError(err);
     if (core === undefined || core.code === "INTERNAL") logger?.error({ err }, "request failed");

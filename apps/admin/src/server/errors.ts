@@ -58,6 +58,31 @@ export function findCoreError(err: unknown): KsefCertsError | undefined {
   return undefined;
 }
 
+/** The parts of a zod issue a violation is made of. */
+interface ZodLikeIssue {
+  readonly path?: readonly (string | number | symbol)[];
+  readonly code?: string;
+  readonly message?: string;
+  readonly maximum?: number | bigint;
+  readonly minimum?: number | bigint;
+  readonly values?: readonly unknown[];
+}
+
+/**
+ * One zod issue as a typed violation: `field` is the input path joined by dots, `rule` is `input.<zod issue code>`
+ * (`input.too_big`, `input.invalid_type`…, one wording per rule in the catalogues), `params` the limit or the values
+ * allowed; the message is zod's sentence (or the schema's own), never the whole issue list.
+ * @param issue a zod issue
+ */
+export function violationOfIssue(issue: ZodLikeIssue): Violation {
+  const field = (issue.path ?? []).map(String).join(".") || "input";
+  const params: Record<string, string | number> = {};
+  if (issue.maximum !== undefined) params["max"] = Number(issue.maximum);
+  if (issue.minimum !== undefined) params["min"] = Number(issue.minimum);
+  if (issue.values !== undefined) params["allowed"] = issue.values.map(String).join(", ");
+  return { field, rule: `input.${issue.code ?? "invalid"}`, message: (issue.message ?? "Invalid value.").slice(0, 300), ...(Object.keys(params).length === 0 ? {} : { params }) };
+}
+
 /** What `error.data.ksef` carries (router contract). */
 export interface KsefErrorData {
   readonly code: ErrorCode;
@@ -70,7 +95,7 @@ export interface KsefErrorData {
 
 /**
  * The `data.ksef` of an error: from a core error, or VALIDATION violations from a zod input error
- * (field = the input path joined by dots, rule = `<field>.<zod issue code>`).
+ * ({@link violationOfIssue}).
  * @param err the TRPCError's cause
  */
 export function ksefErrorData(err: unknown): KsefErrorData | null {
@@ -88,11 +113,7 @@ export function ksefErrorData(err: unknown): KsefErrorData | null {
   }
   const issues = (err as { issues?: unknown } | null)?.issues;
   if (Array.isArray(issues)) {
-    const violations: Violation[] = issues.map((i: { path?: (string | number)[]; code?: string; message?: string }) => {
-      const field = (i.path ?? []).join(".") || "input";
-      return { field, rule: `${field}.${i.code ?? "invalid"}`, message: i.message ?? "Invalid value." };
-    });
-    return { code: "VALIDATION", message: "The input is not valid.", hint: null, violations };
+    return { code: "VALIDATION", message: "The input is not valid.", hint: null, violations: (issues as ZodLikeIssue[]).map(violationOfIssue) };
   }
   return null;
 }

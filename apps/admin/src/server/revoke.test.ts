@@ -145,7 +145,7 @@ for (const kind of DB_KINDS) {
       expect(self.core?.violations.map((v) => v.rule)).toContain("signingCertificate.type");
       const reason = await refusal(caller.certificates.revoke({ id: offline.id, reason: "Lost it" as never }));
       expect(reason.trpc).toBe("BAD_REQUEST");
-      expect(reason.data?.violations).toEqual([{ field: "reason", rule: "reason.invalid_value", message: "The reason must be one of KSeF's revocation reasons: Unspecified, Superseded, KeyCompromise." }]);
+      expect(reason.data?.violations).toEqual([{ field: "reason", rule: "input.invalid_value", params: { allowed: "Unspecified, Superseded, KeyCompromise" }, message: "The reason must be one of KSeF's revocation reasons: Unspecified, Superseded, KeyCompromise." }]);
       expect(sim.state.counters.requests["POST /auth/challenge"] ?? 0).toBe(challenges);
       expect(sim.state.certificates.get(offline.serialNumber)?.revokedAt).toBeUndefined();
       expect((await caller.certificates.get({ id: offline.id })).certificate.state).not.toBe("revoked");

@@ -47,9 +47,10 @@ const t = initTRPC.context<Context>().create({
     const ksef = ksefErrorData(error.cause);
     // Internal failures are logged with their cause by the server; the page gets no stack or internals.
     const internal = error.code === "INTERNAL_SERVER_ERROR";
+    // A refused input says so in one sentence; the violations carry the details (never zod's JSON dump).
     return {
       ...shape,
-      message: internal ? (ksef?.message ?? "Internal error.") : shape.message,
+      message: internal ? (ksef?.message ?? "Internal error.") : ksef !== null ? ksef.message : shape.message,
       data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, ksef },
     };
   },
@@ -71,8 +72,46 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/**
+ * Refuses, before any schema or use case sees them, strings that no field may hold: NUL characters (PostgreSQL text
+ * cannot store them) and lone UTF-16 surrogates (not encodable as UTF-8). The violation names the field.
+ */
+const refuseUnstorableStrings = t.middleware(async ({ getRawInput, next }) => {
+  const bad = unstorableStringField(await getRawInput());
+  if (bad !== undefined) {
+    const message = "The text contains characters that cannot be stored (a NUL character or a broken UTF-16 surrogate).";
+    throw new KsefCertsError("VALIDATION", message, { violations: [{ field: bad, rule: "input.characters", message }] });
+  }
+  return next();
+});
+
 /** A procedure anyone may call (core errors mapped). */
-export const publicProcedure = t.procedure.use(mapErrors);
+export const publicProcedure = t.procedure.use(mapErrors).use(refuseUnstorableStrings);
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The path (`a.b.0.c`) of the first string in `value` holding a NUL character or a lone surrogate, or undefined.
+ * Iterative, so a deeply nested input cannot exhaust the stack.
+ * @param value a parsed JSON input
+ */
+export function unstorableStringField(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, ""]];
+  for (let n = 0; stack.length > 0 && n < 1_000_000; n++) {
+    const [v, path] = stack.pop() as [unknown, string];
+    if (typeof v === "string") {
+      if (v.includes("\u0000") || LONE_SURROGATE.test(v)) return path === "" ? "input" : path;
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => stack.push([x, path === "" ? String(i) : `${path}.${i}`]));
+    } else if (typeof v === "object" && v !== null) {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes("\u0000") || LONE_SURROGATE.test(k)) return path === "" ? "input" : path;
+        stack.push([x, path === "" ? k : `${path}.${k}`]);
+      }
+    }
+  }
+  return undefined;
+}
 
 /** A procedure for a signed-in account; mutations also need the CSRF header. `ctx.principal` and `ctx.session` are non-null. */
 export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
