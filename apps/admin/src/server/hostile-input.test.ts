@@ -155,7 +155,7 @@ for (const kind of DB_KINDS) {
         await fc.assert(
           fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: hostile(base) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) }), async (input) => {
             const { status, body } = await call(path, type, input);
-            expect(status, `${path} ${String(JSON.stringify(input)).slice(0, 300)} → ${String(JSON.stringify(body)).slice(0, 300)}`).toBeLessThan(500);
+            expect(status, `${path} ${(JSON.stringify(input) as string | undefined ?? "").slice(0, 300)} → ${(JSON.stringify(body) as string | undefined ?? "").slice(0, 300)}`).toBeLessThan(500);
             assertTypedRefusal(path, body);
           }),
           { numRuns: 25, seed: 1207 },
