@@ -111,8 +111,6 @@ describeEachDb("access: accounts, sign-in, sessions", (ctx) => {
     for (let i = 1; i < LOGIN_MAX_FAILURES; i++) await failure(authenticate(db, { login: "ewa", password: "wrong", clientKey: `c${i + 1}`, at: T0 }));
     const locked = await failure(authenticate(db, { login: "ewa", password: PASSWORD, clientKey: "c9", at: T0 }));
     expect(locked.details["reason"]).toBe("throttled");
-    // Counted on the sign-in's clock: the first lock is a minute from the last failure.
-    expect(locked.details["retryAfterSeconds"]).toBe(60);
     // After the lock, the right password works and clears the count.
     const later = new Date(T0.getTime() + 61_000);
     await expect(authenticate(db, { login: "ewa", password: PASSWORD, clientKey: "c9", at: later })).resolves.toBeDefined();

@@ -83,8 +83,8 @@ export interface AuthenticateInput {
   readonly at?: Date;
 }
 
-function throttled(until: Date, at: Date): KsefCertsError {
-  const seconds = Math.max(1, Math.ceil((until.getTime() - at.getTime()) / 1000));
+function throttled(until: Date): KsefCertsError {
+  const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
   return new KsefCertsError("FORBIDDEN", "Too many failed sign-ins; try again later.", {
     hint: `Wait until ${until.toISOString()}.`,
     details: { reason: "throttled", retryAfterSeconds: seconds, lockedUntil: until.toISOString() },
@@ -148,7 +148,7 @@ export async function authenticate(db: Db, input: AuthenticateInput): Promise<Ne
   const clientKey = `client:${input.clientKey.slice(0, 200)}`;
   for (const key of [clientKey, loginKey]) {
     const until = await lockOf(db, key, at);
-    if (until !== undefined) throw throttled(until, at);
+    if (until !== undefined) throw throttled(until);
   }
   const [u] = login === "" ? [] : await db.select({ id: users.id, passwordHash: users.passwordHash, disabledAt: users.disabledAt }).from(users).where(eq(users.login, login));
   const password = typeof input.password === "string" ? input.password.slice(0, MAX_PASSWORD_CHARS + 1) : "";
