@@ -202,9 +202,9 @@ export class Simulator {
     return this.options.now?.() ?? new Date();
   }
 
-  /** The CA issuing certificates (created on first use unless given in the options). */
+  /** The CA issuing certificates (created on first use unless given in the options), valid from a day before {@link now}. */
   certificateAuthority(): Promise<TestCertificateAuthority> {
-    this.caPromise ??= createTestCertificateAuthority();
+    this.caPromise ??= createTestCertificateAuthority({ validFrom: new Date(this.now().getTime() - 86_400_000) });
     return this.caPromise;
   }
 

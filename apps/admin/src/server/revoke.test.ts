@@ -7,13 +7,13 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEnrollmentService, openKsefSession, sealerFromMasterKey, type EnrollmentService } from "@ksef-certs/core/enrollment";
 import { KsefCertsError } from "@ksef-certs/core/errors";
-import { createKsefClient, type KsefClient } from "@ksef-certs/core/ksef";
+import { createKsefClient, systemClock, type KsefClient } from "@ksef-certs/core/ksef";
 import { addOperator } from "@ksef-certs/core/registry";
 import type { Store } from "@ksef-certs/core/store";
 import { signXml, type XadesSigner } from "@ksef-certs/core/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { JAN_PESEL, janSigner } from "./__fixtures__/jan.js";
-import { buildWorld, callerFor, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
+import { buildWorld, callerFor, clockFromT0, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
 import { ksefErrorData, type KsefErrorData } from "./errors.js";
 import type { ServerServices } from "./services.js";
 import { LOCAL_SYSTEM_PRINCIPAL, unlockHeldCertificate } from "@ksef-certs/core/access";
@@ -44,6 +44,8 @@ for (const kind of DB_KINDS) {
     let operatorId: string;
     let auth: { id: string; serialNumber: string };
     const masterKey = randomBytes(32);
+    // One clock for the server, the enrollment service, the simulator and the KSeF client.
+    const clock = clockFromT0();
 
     /** Enrolls a certificate for Jan in the simulator and records it (sealed password), as the server would. */
     async function enroll(certificateType: "Authentication" | "Offline", name: string): Promise<{ id: string; serialNumber: string }> {
@@ -74,14 +76,15 @@ for (const kind of DB_KINDS) {
 
     beforeAll(async () => {
       // One simulator per database kind: each issues its own certificates within Jan's PESEL limits.
-      sim = await startSimulator({ enrollmentDelayMs: 0 });
-      client = createKsefClient({ baseUrl: sim.url });
+      sim = await startSimulator({ enrollmentDelayMs: 0, now: clock });
+      client = createKsefClient({ baseUrl: sim.url, clock: { now: () => clock().getTime(), sleep: (ms, signal) => systemClock.sleep(ms, signal) } });
       store = await openTestStore(kind);
       w = await buildWorld(store.db);
       operatorId = (await addOperator(store.db, { companyId: w.company.id, name: "Jan Kowalski", pesel: JAN_PESEL, branchIds: [w.b1.id] }, { actor: "test", at: T0 })).id;
-      jan = await janSigner();
+      jan = await janSigner(clock());
       enrollment = createEnrollmentService({
         db: store.db,
+        now: clock,
         client: () => client,
         sealer: sealerFromMasterKey(masterKey),
         pollOptions: { intervalMs: 20 },
@@ -90,7 +93,7 @@ for (const kind of DB_KINDS) {
         signerFor: (id) => unlockHeldCertificate(store.db, LOCAL_SYSTEM_PRINCIPAL, id, { masterKey, hint: "test" }),
       });
       auth = await enroll("Authentication", "Jan Kowalski logowanie");
-      services = { clock: () => T0, masterKey, ksefClient: () => client };
+      services = { clock, masterKey, ksefClient: () => client };
     }, 180_000);
     afterAll(async () => {
       await store.close();
@@ -117,7 +120,7 @@ for (const kind of DB_KINDS) {
       const offline = await enroll("Offline", "Jan Kowalski offline 2");
       const record = sim.state.certificates.get(offline.serialNumber);
       if (record === undefined) throw new Error("the simulator does not know the certificate");
-      record.revokedAt = new Date();
+      record.revokedAt = clock();
       record.revocationReason = "Unspecified";
       const { caller } = await callerFor(store.db, services, w.sessions.superAdmin);
       const wrong = await refusal(caller.certificates.revoke({ id: offline.id, reason: "Superseded", ksef: { signingCertificateId: auth.id, password: "Zle-haslo-123!" } }));

@@ -28,6 +28,10 @@ const NAMEOPT = "esc_2253,esc_ctrl,utf8,dump_nostr,dump_unknown,dump_der,sep_com
 let dir: OpensslDir;
 let ec: KeyPair;
 
+/** `openssl verify` at this process's clock, the one the test CA and the certificates take their validity from. */
+function verify(...args: string[]): Buffer {
+  return dir.run(["verify", "-attime", String(Math.floor(Date.now() / 1000)), ...args]);
+}
 
 /** `openssl x509 -noout -serial -fingerprint -sha256 -dates -subject` as a record. */
 function opensslFacts(file: string): { serial: string; fingerprint: string; notBefore: string; notAfter: string; subject: string } {
@@ -112,7 +116,9 @@ describe("parseCertificate on openssl certificates", () => {
 
 describe("parseCertificate on KSeF-like certificates", () => {
   it("reads an Authentication certificate: 16-hex serial, NULL parameters, reordered subject, type from keyUsage and CN", async () => {
-    const validFrom = new Date("2025-10-07T13:34:06.000Z");
+    // Issued a month ago, valid for KSeF's two years: still valid now, whatever the date.
+    const validFrom = new Date(Math.floor(Date.now() / 1000) * 1000 - 30 * 86_400_000);
+    const validTo = new Date(validFrom.getTime() + 730 * 86_400_000).toISOString();
     const issued = await issueKsefLikeCertificate({ certificateType: "Authentication", keys: ec, enrollmentData: SEAL, validFrom });
     const info = parseCertificate(issued.certificate);
     dir.write("auth.pem", issued.certificate);
@@ -121,9 +127,9 @@ describe("parseCertificate on KSeF-like certificates", () => {
     expect(info.serialNumber).toMatch(/^[0-9A-F]{16}$/);
     expect(info.serialNumber).toBe(facts.serial);
     expect(info.fingerprintSha256).toBe(facts.fingerprint);
-    expect(info.validFrom).toBe("2025-10-07T13:34:06.000Z");
-    expect(info.validTo).toBe("2027-10-07T13:34:06.000Z");
-    expect(facts.notAfter).toBe("2027-10-07T13:34:06.000Z");
+    expect(info.validFrom).toBe(validFrom.toISOString());
+    expect(info.validTo).toBe(validTo);
+    expect(facts.notAfter).toBe(validTo);
     expect(info.subject.map((a) => [a.name, a.value, a.stringType])).toEqual([
       ["C", "PL", "PrintableString"],
       ["organizationIdentifier", "VATPL-5265877635", "UTF8String"],
@@ -149,7 +155,7 @@ describe("parseCertificate on KSeF-like certificates", () => {
   it("is accepted by openssl (x509 -text, verify -CAfile) and signed by the test CA", async () => {
     const text = dir.run(["x509", "-in", "auth.pem", "-noout", "-text"]).toString("utf8");
     expect(text).toMatch(/X509v3 Key Usage: critical\s+Digital Signature/);
-    expect(dir.run(["verify", "-CAfile", "ca.pem", "auth.pem"]).toString()).toContain("auth.pem: OK");
+    expect(verify("-CAfile", "ca.pem", "auth.pem").toString()).toContain("auth.pem: OK");
     const ca = parseCertificate(dir.read("ca.pem"));
     expect(ca.selfSigned).toBe(true);
     expect(ca.signatureAlgorithmHasNullParameters).toBe(true);
@@ -157,7 +163,7 @@ describe("parseCertificate on KSeF-like certificates", () => {
     const other = await createTestCertificateAuthority({ commonName: "Another CA" });
     dir.write("other-ca.pem", other.certificate);
     expect(isSignedBy(parseCertificate(dir.read("auth.pem")), parseCertificate(other.certificate))).toBe(false);
-    expect(() => dir.run(["verify", "-CAfile", "other-ca.pem", "auth.pem"])).toThrow();
+    expect(() => verify("-CAfile", "other-ca.pem", "auth.pem")).toThrow();
     expect((await testCertificateAuthority()).certificate).toBe(dir.read("ca.pem").toString());
   });
 
@@ -171,7 +177,7 @@ describe("parseCertificate on KSeF-like certificates", () => {
     expect(info.subjectIdentifier).toEqual({ type: "Pesel", value: "44051401458" });
     dir.write("offline.pem", issued.certificate);
     expect(dir.run(["x509", "-in", "offline.pem", "-noout", "-text"]).toString()).toMatch(/X509v3 Key Usage: critical\s+Non Repudiation/);
-    expect(dir.run(["verify", "-CAfile", "ca.pem", "offline.pem"]).toString()).toContain("OK");
+    expect(verify("-CAfile", "ca.pem", "offline.pem").toString()).toContain("OK");
   });
 
   it("flags a certificate whose keyUsage and CN suffix disagree", async () => {

@@ -3,11 +3,18 @@
  *
  * chokidar 5 events are hints only (`depth: 0`, `ignoreInitial: false` so files dropped while we were
  * down are found, `awaitWriteFinish`, dotfiles and temp suffixes ignored); a periodic rescan covers missed
- * events (network shares, Windows #954). Each file is then checked by us: its mtime at least `stabilityMs`
- * old, size and mtime equal across two stats `pollIntervalMs` apart, read fully (EBUSY/EPERM retried with
- * backoff, as Windows and scanners hold new files: chokidar #538, #1237), the length and mtime unchanged
- * after the read. Files are handled one at a time, keyed by the SHA-256 of their bytes, so a file saved
- * twice is never passed on twice; hashes of files already in `processed/` are loaded at start.
+ * events (network shares, Windows #954). Each file is then checked by us: unchanged (size and mtime) for at
+ * least `stabilityMs` as we observed it, size and mtime equal across two stats `pollIntervalMs` apart, read
+ * fully (EBUSY/EPERM retried with backoff, as Windows and scanners hold new files: chokidar #538, #1237), the
+ * length and mtime unchanged after the read. Files are handled one at a time, keyed by the SHA-256 of their
+ * bytes, so a file saved twice is never passed on twice; hashes of files already in `processed/` are loaded
+ * at start.
+ *
+ * How long a file has been quiet is measured from when this watcher first saw its current size and mtime, on
+ * the process's monotonic clock; never by comparing the mtime with the wall clock. The mtime is stamped by
+ * whoever owns the file system (a file server for a network share, with its own clock) and the wall clock can
+ * be set or moved, so their difference says nothing reliable: a skew would pass a half-written file as old,
+ * or hold a finished one back. mtimes are only compared with each other, as "changed or not".
  *
  * After handling, a file is moved to `<inbox>/processed/` (passed on, or a duplicate) or `<inbox>/failed/`
  * (with `<name>.reason.txt`, Polish and English), keeping its name (`-2`, `-3` … on collision), so the
@@ -106,7 +113,7 @@ export interface WatchInboxOptions {
   readonly pollIntervalMs?: number;
   /** Largest file read, bytes; default {@link MAX_HANDOFF_FILE_BYTES}. Bigger files go to `failed/` unread. */
   readonly maxBytes?: number;
-  /** The clock for challenge expiry and certificate validity; default `() => new Date()`. */
+  /** The clock for challenge expiry, certificate validity and the time in reason files; default `() => new Date()`. */
   readonly now?: () => Date;
   /**
    * Leave unsigned AuthTokenRequests where they are, unreported (default false: they go to `failed/`). For
@@ -173,6 +180,8 @@ class Watcher implements InboxWatcher {
   private readonly now: () => Date;
   /** SHA-256 → name of the file handled first. */
   private readonly handled = new Map<string, string>();
+  /** Path → its size and mtime when first seen so, and when that was (`performance.now()`, ms). */
+  private readonly observed = new Map<string, { size: number; mtimeMs: number; since: number }>();
   private readonly queued = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private chain: Promise<void> = Promise.resolve();
@@ -224,6 +233,8 @@ class Watcher implements InboxWatcher {
     } catch (error) {
       this.report({ kind: "watch-error", file: this.inboxDir, error }, {});
     }
+    const present = new Set(names.map((name) => join(this.inboxDir, name)));
+    for (const path of this.observed.keys()) if (!present.has(path)) this.observed.delete(path);
     for (const name of names.sort()) this.schedule(join(this.inboxDir, name));
     await this.chain;
   }
@@ -275,15 +286,18 @@ class Watcher implements InboxWatcher {
     const name = basename(path);
     if (isIgnoredInboxName(name)) return;
     const first = await statFile(path);
-    if (first === undefined) return; // gone (moved by the person, or by us) or not a regular file
+    if (first === undefined) {
+      this.observed.delete(path);
+      return; // gone (moved by the person, or by us) or not a regular file
+    }
     if (first.size > this.maxBytes) {
       const movedTo = await this.setAside(path, FAILED_DIR, problemMessage("too-large", { size: first.size, limitBytes: this.maxBytes }), undefined);
       if (movedTo !== undefined) this.report({ kind: "too-large", file: path, movedTo }, { size: first.size, limitBytes: this.maxBytes });
       return;
     }
     // Rescans find files without a write-finish check: wait until the file has been quiet for stabilityMs.
-    const age = Date.now() - first.mtimeMs;
-    if (age < this.stabilityMs) await sleep(Math.min(this.stabilityMs - age, this.stabilityMs));
+    const age = this.quietFor(path, first);
+    if (age < this.stabilityMs) await sleep(this.stabilityMs - age);
     await sleep(this.pollMs);
     const second = await statFile(path);
     if (second === undefined) return;
@@ -326,7 +340,7 @@ class Watcher implements InboxWatcher {
       return;
     }
     if (classification.kind === "unsigned" && this.o.keepUnsigned === true) return;
-    const quietMs = Date.now() - third.mtimeMs;
+    const quietMs = this.quietFor(path, third);
     if (classification.kind === "rejected" && (classification.reason === "not-xml" || classification.reason === "not-utf8") && quietMs < this.incompleteGraceMs) {
       // Possibly still being written (a truncated file is not well-formed): look again once the grace is over;
       // more bytes arriving meanwhile bring a change event sooner.
@@ -355,6 +369,18 @@ class Watcher implements InboxWatcher {
         /* a failing listener must not stop the watcher */
       }
     }
+  }
+
+  /**
+   * How long (ms) the file has had this size and mtime as far as this watcher saw: 0 when they are new to it.
+   * Remembers them, so the next look measures from the first one that saw them.
+   */
+  private quietFor(path: string, st: { size: number; mtimeMs: number }): number {
+    const at = performance.now();
+    const seen = this.observed.get(path);
+    if (seen !== undefined && seen.size === st.size && seen.mtimeMs === st.mtimeMs) return at - seen.since;
+    this.observed.set(path, { ...st, since: at });
+    return 0;
   }
 
   /** Reads the whole file, retrying while another program holds it; `undefined` when it vanished or stays locked. */
@@ -392,8 +418,9 @@ class Watcher implements InboxWatcher {
         if ((await lstat(candidate).catch(() => undefined)) !== undefined) continue;
         if ((await lstat(candidate + REASON_SUFFIX).catch(() => undefined)) !== undefined) continue;
         await rename(path, candidate);
+        this.observed.delete(path);
         if (reason !== undefined) {
-          const lines = [reason.pl, reason.en, "", `Plik / File: ${name}`, ...(file === undefined ? [] : [`SHA-256: ${file.sha256}`]), `Czas / Time: ${new Date().toISOString()}`, ""];
+          const lines = [reason.pl, reason.en, "", `Plik / File: ${name}`, ...(file === undefined ? [] : [`SHA-256: ${file.sha256}`]), `Czas / Time: ${this.now().toISOString()}`, ""];
           await writeFile(candidate + REASON_SUFFIX, lines.join("\n"), { mode: 0o644 }).catch(() => undefined);
         }
         return candidate;

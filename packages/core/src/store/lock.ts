@@ -8,11 +8,16 @@
  * before this machine last booted) is stale and taken over; a live one is refused with `CONFLICT`.
  * The lock is removed by {@link DataDirLock.release}, and best-effort at process exit and on
  * SIGINT/SIGTERM/SIGHUP when nothing else handles those signals.
+ *
+ * The age of a lock or guard file is its mtime against the mtime of a probe file just created beside it: both
+ * stamped by the file system's clock (a file server's, for a shared folder), never compared with this process's
+ * clock, which may differ from it by any amount.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync, unlinkSync } from "node:fs";
 import { open, readFile, stat, unlink } from "node:fs/promises";
 import { hostname, uptime } from "node:os";
+import { dirname, join } from "node:path";
 import { KsefCertsError } from "../errors.js";
 import { lockFilePath } from "./paths.js";
 
@@ -85,7 +90,7 @@ export async function acquireDataDirLock(dataDir: string, options: AcquireLockOp
     }
     const existing = await readLock(path);
     if (existing === "gone") continue;
-    const verdict = judge(path, existing);
+    const verdict = await judge(path, existing);
     if (verdict.live) throw inUse(path, verdict.reason, existing);
     await takeOver(path, existing, verdict.reason, options.onProgress);
   }
@@ -116,10 +121,10 @@ interface Existing {
 
 type Verdict = { live: true; reason: string } | { live: false; reason: string };
 
-function judge(path: string, existing: Existing): Verdict {
+async function judge(path: string, existing: Existing): Promise<Verdict> {
   const info = existing.info;
   if (info === undefined) {
-    const age = Date.now() - existing.mtimeMs;
+    const age = (await fileSystemNow(dirname(path))) - existing.mtimeMs;
     return age < UNREADABLE_GRACE_MS
       ? { live: true, reason: "is being created by another process" }
       : { live: false, reason: `was left unreadable ${Math.round(age / 1000)} s ago` };
@@ -307,9 +312,27 @@ function inUse(path: string, reason: string, existing: Existing): KsefCertsError
 
 async function ageMs(path: string): Promise<number | undefined> {
   try {
-    return Date.now() - (await stat(path)).mtimeMs;
+    const { mtimeMs } = await stat(path);
+    return (await fileSystemNow(dirname(path))) - mtimeMs;
   } catch {
     return undefined;
+  }
+}
+
+/** The file system's current time in a folder (Unix ms): the mtime of a probe file created there and removed. */
+async function fileSystemNow(dir: string): Promise<number> {
+  const probe = join(dir, `.ksef-certs.lock.clock-${randomBytes(6).toString("hex")}`);
+  let handle;
+  try {
+    handle = await open(probe, "wx", 0o600);
+  } catch (err) {
+    throw ioError(probe, "created", err);
+  }
+  try {
+    return (await handle.stat()).mtimeMs;
+  } finally {
+    await handle.close().catch(() => undefined);
+    await unlink(probe).catch(() => undefined);
   }
 }
 

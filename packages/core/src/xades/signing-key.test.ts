@@ -101,13 +101,27 @@ describe("UnlockedKeyCache", () => {
     cache.clear();
   });
 
-  it("its timers do not keep the process alive (no new ref'd Timeout)", async () => {
-    const timeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
-    const cache = new UnlockedKeyCache({ ttlMs: 60_000 });
-    const before = timeouts();
-    await cache.unlock(encrypted, PASSWORD);
+  it("its timers do not keep the process alive (its Timeout is unref'd)", async () => {
+    // Its own timer is told apart by its delay: counting every Timeout in the process would also count the test
+    // runner's, which come and go while the key is decrypted.
+    const ttlMs = 61_237;
+    const timers: { ms: number | undefined; timer: NodeJS.Timeout }[] = [];
+    const realSetTimeout = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation((fn: () => void, ms?: number) => {
+      const timer = realSetTimeout(fn, ms);
+      timers.push({ ms, timer });
+      return timer;
+    });
+    const cache = new UnlockedKeyCache({ ttlMs });
+    try {
+      await cache.unlock(encrypted, PASSWORD);
+    } finally {
+      spy.mockRestore();
+    }
     expect(cache.size).toBe(1);
-    expect(timeouts()).toBe(before);
+    const own = timers.filter((t) => t.ms === ttlMs);
+    expect(own).toHaveLength(1);
+    expect(own[0]?.timer.hasRef()).toBe(false);
     cache.clear();
   });
 

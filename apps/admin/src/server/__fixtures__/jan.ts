@@ -10,8 +10,11 @@ import type { XadesSigner } from "@ksef-certs/core/xades";
 /** Jan's PESEL. */
 export const JAN_PESEL = "44051401458";
 
-/** A fresh key and self-signed certificate of Jan (EC P-256). */
-export async function janSigner(): Promise<XadesSigner> {
+/**
+ * A fresh key and self-signed certificate of Jan (EC P-256), valid for a year.
+ * @param validFrom start of validity; default now (give the suite's clock when the simulator runs on it)
+ */
+export async function janSigner(validFrom?: Date): Promise<XadesSigner> {
   const keys = await generateKeyPair("EC-P256");
   const self = await selfSignedCertificate(keys, [
     { oid: "2.5.4.3", value: "Jan Kowalski", stringType: "UTF8String" },
@@ -19,6 +22,6 @@ export async function janSigner(): Promise<XadesSigner> {
     { oid: "2.5.4.4", value: "Kowalski", stringType: "UTF8String" },
     { oid: "2.5.4.5", value: `PNOPL-${JAN_PESEL}`, stringType: "PrintableString" },
     { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
-  ]);
+  ], validFrom === undefined ? {} : { validFrom });
   return { privateKey: keys.privateKey, certificate: self.der };
 }

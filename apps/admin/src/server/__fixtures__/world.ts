@@ -29,6 +29,16 @@ export async function openTestStore(kind: "pglite" | "postgres"): Promise<Store>
 
 /** The clock of the fixtures. */
 export const T0 = new Date("2026-11-30T10:00:00Z");
+
+/**
+ * The one clock of a suite that runs the KSeF simulator beside the server: it starts at {@link T0} and runs at the
+ * real pace (monotonic), so the server, the enrollment service, the simulator and the KSeF client agree on every
+ * date (certificates, challenges, tokens), and waits such as polling and rate-limit windows still pass.
+ */
+export function clockFromT0(): () => Date {
+  const start = performance.now();
+  return () => new Date(T0.getTime() + Math.floor(performance.now() - start));
+}
 /** Password of every test account. */
 export const PASSWORD = "Bardzo-dlugie-haslo-1";
 
@@ -70,7 +80,7 @@ export async function buildWorld(db: Db) {
   const enrollment = async (branchId: string, state: string): Promise<string> => {
     const [row] = await db
       .insert(schema.enrollments)
-      .values({ scopeType: "branch", companyId: company.id, branchId, environment: "test", certificateType: "Authentication", mode: "current", name: "Nowy certyfikat", state, authMethod: "handoff" })
+      .values({ scopeType: "branch", companyId: company.id, branchId, environment: "test", certificateType: "Authentication", mode: "current", name: "Nowy certyfikat", state, authMethod: "handoff", createdAt: T0, updatedAt: T0 })
       .returning({ id: schema.enrollments.id });
     if (row === undefined) throw new Error("no enrollment row");
     return row.id;

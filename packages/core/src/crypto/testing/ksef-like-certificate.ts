@@ -195,13 +195,14 @@ function wholeSeconds(date: Date): Date {
  * Creates a new test CA: EC P-256 key, self-signed certificate `C=PL, O=Ministerstwo Finansów,
  * OU=Krajowa Administracja Skarbowa, CN=TEST CCK KSeF` (or the given CN), basicConstraints CA,
  * keyUsage keyCertSign + cRLSign, ten years of validity, signed ecdsa-with-SHA256 with NULL parameters.
- * @param options `commonName` to tell several CAs apart (e.g. for "issued by another CA" tests)
+ * @param options `commonName` to tell several CAs apart (e.g. for "issued by another CA" tests); `validFrom`, the
+ *   start of validity (default a day before now: give the clock of the code under test, so the CA is valid on it)
  */
-export async function createTestCertificateAuthority(options: { readonly commonName?: string } = {}): Promise<TestCertificateAuthority> {
+export async function createTestCertificateAuthority(options: { readonly commonName?: string; readonly validFrom?: Date } = {}): Promise<TestCertificateAuthority> {
   const keys = await generateKeyPair("EC-P256");
   const subject = TEST_CA_SUBJECT.map((a) => (a.oid === DN_OID.commonName && options.commonName !== undefined ? { ...a, value: options.commonName } : a));
   const id = keyIdentifier(keys.publicKey);
-  const validFrom = wholeSeconds(new Date(Date.now() - MS_PER_DAY));
+  const validFrom = wholeSeconds(options.validFrom ?? new Date(Date.now() - MS_PER_DAY));
   const der = buildCertificate({
     serial: randomSerial(),
     issuer: subject,
