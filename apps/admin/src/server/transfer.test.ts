@@ -145,10 +145,13 @@ for (const kind of DB_KINDS) {
       const before = stagingLeftovers();
       const { caller } = await callerFor(store.db, services, w.sessions.superAdmin);
       const scope = { companyId: w.company.id };
-      for (const name of ["../../etc/cron.d/x.crt", "/etc/passwd", "a\\..\\b.key", "a/./b.crt", "x\u0000.crt"]) {
+      for (const name of ["../../etc/cron.d/x.crt", "/etc/passwd", "a\\..\\b.key", "a/./b.crt"]) {
         const r = await refusal(caller.adapters.import({ adapterId: "pem-pair", files: [{ name, base64: "AA==" }], scope, environment: "test", password: "x" }));
         expect(r.core?.violations.map((v) => v.rule), name).toEqual(["upload.name"]);
       }
+      // A NUL is refused before any use case sees the input, with the field named.
+      const nul = await refusal(caller.adapters.import({ adapterId: "pem-pair", files: [{ name: "x\u0000.crt", base64: "AA==" }], scope, environment: "test", password: "x" }));
+      expect(nul.core?.violations.map((v) => [v.field, v.rule])).toEqual([["files.0.name", "input.characters"]]);
       const two = await refusal(caller.adapters.import({ adapterId: "bundle", files: [{ name: "a.p7m", base64: "AA==" }, { name: "b.p7m", base64: "AA==" }], scope, password: "x" }));
       expect(two.core?.violations.map((v) => v.rule)).toEqual(["upload.oneFile"]);
       expect(stagingLeftovers()).toEqual(before);
