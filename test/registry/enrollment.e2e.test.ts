@@ -22,6 +22,7 @@ import {
   certificateFor,
   getCertificateSecrets,
   listCertificates,
+  promoteQueued,
   type Branch,
   type Operator,
 } from "@ksef-certs/core/registry";
@@ -198,6 +199,10 @@ afterAll(async () => {
     const r = await certificateFor(store.db, { operatorId: jan.id, branchId: waw.id, environment: "test", certificateType: "Authentication", at: after });
     expect(r.found && r.rule).toBe("operator");
     expect(r.found && r.certificate.id).toBe(certs.janNext);
+    // Asking about that day wrote nothing; the background job (the server's, or `cert takeover`) records the takeover.
+    const asked = await listCertificates(store.db, { operatorId: jan.id, certificateType: "Authentication", at: after });
+    expect(asked.find((c) => c.id === certs.janNext)).toMatchObject({ mode: "queued", state: "active" });
+    expect((await promoteQueued(store.db, { at: after })).map((p) => p.certificateId)).toEqual([certs.janNext]);
     const after2 = await listCertificates(store.db, { operatorId: jan.id, certificateType: "Authentication", at: after });
     expect(after2.find((c) => c.id === certs.janNext)).toMatchObject({ mode: "current", state: "active" });
     expect(after2.find((c) => c.id === certs.janAuth)).toMatchObject({ state: "expired" });

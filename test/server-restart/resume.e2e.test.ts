@@ -127,7 +127,9 @@ async function storeFor(kind: "pglite" | "postgres"): Promise<{ dataDir: string 
   }
   const scratch = await createScratchDatabase(DATABASE_URL ?? "");
   // No --data-dir: it would win over DATABASE_URL.
-  return { dataDir: undefined, printed: /^postgres:\/\//, env: { DATABASE_URL: scratch.url, KSEF_CERTS_MASTER_KEY: randomBytes(32).toString("base64") }, drop: () => scratch.drop() };
+  // The audit checkpoint goes beside the test's own files, never into this user's data folder.
+  const env = { DATABASE_URL: scratch.url, KSEF_CERTS_MASTER_KEY: randomBytes(32).toString("base64"), KSEF_CERTS_AUDIT_CHECKPOINT: join(await mkdtemp(join(work, "pg-")), "audit-head.json") };
+  return { dataDir: undefined, printed: /^postgres:\/\//, env, drop: () => scratch.drop() };
 }
 
 /** Waits for an enrollment to reach a state, with the server's log in the failure message. */
@@ -242,5 +244,6 @@ it.each(CASES)("[$kind] an automatic enrollment killed (SIGKILL) $what completes
   expect(trail.map((e) => e.action)).not.toContain("enrollment.key_discarded");
   const recorded = (await admin.query<{ entries: AuditEntry[] }>("audit.list", { entityId: done.certificateId ?? "" })).entries;
   expect(recorded.map((e) => e.action)).toEqual(["certificate.record"]);
-  expect((await admin.query<{ ok: boolean }>("audit.verify")).ok).toBe(true);
+  const verified = await admin.query<{ ok: boolean }>("audit.verify");
+  expect(verified.ok, JSON.stringify(verified)).toBe(true);
 }, 240_000);

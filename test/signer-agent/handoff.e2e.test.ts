@@ -175,6 +175,8 @@ describe("kill -9 of the agent between steps", () => {
     await writeFile(join(inbox, "signed.xml"), await backend.sign(r));
     const second = run();
     await uploaded(second, r.id);
+    // Filed under processed/ just after the upload: wait for it rather than race it.
+    await second.waitFor((l) => l.msg === "signed file handled and moved to processed/" && l["file"] === "signed.xml", 20_000, "signed.xml filed after the upload");
     expect(await backend.submissions(r.id)).toBe(1);
     expect(await readFile(path).catch(() => undefined)).toBeUndefined(); // auth.xml removed once signed
     expect(await unaccounted(inbox)).toEqual([]);

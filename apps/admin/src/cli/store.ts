@@ -15,7 +15,7 @@
  */
 import { userInfo } from "node:os";
 import type { Command } from "commander";
-import { type AuditCheckpointResult, auditCheckpointPath, bindAuditKey, checkpointAuditHead, loadMasterKey, openStore, type Store } from "@ksef-certs/core/store";
+import { type AuditCheckpointResult, auditCheckpointPath, bindAuditKey, checkpointAuditHead, loadMasterKey, openStore, redactDatabaseUrl, resolveStoreTarget, type Store } from "@ksef-certs/core/store";
 import { resolvePath, type CliIo } from "./context.js";
 import type { CommandEnv, CommonOptions } from "./options.js";
 import { Output } from "./output.js";
@@ -128,7 +128,9 @@ export async function withStore<T>(env: CommandEnv, opts: StoreOptions, work: (s
  */
 export function auditCheckpointOf(io: CliIo, opts: StoreOptions): string | undefined {
   const dataDir = dataDirOf(io, opts);
-  return auditCheckpointPath({ env: envForStore(io), ...(dataDir === undefined ? {} : { dataDir }) });
+  const env = envForStore(io);
+  const target = resolveStoreTarget({ env, ...(dataDir === undefined ? {} : { dataDir }) });
+  return auditCheckpointPath({ env, ...(dataDir === undefined ? {} : { dataDir }), ...(target.kind === "postgres" ? { database: redactDatabaseUrl(target.url) } : {}) });
 }
 
 /**

@@ -68,7 +68,7 @@ export const MESSAGES_PL: Readonly<Record<string, (p: Params) => string>> = {
   "displayName.length": (p) => `Nazwa wyświetlana musi mieć od ${p.min ?? 1} do ${p.max ?? 200} znaków.`,
   "current.wrong": () => "Obecne hasło jest nieprawidłowe.",
   "password.required": () => "Podaj hasło.",
-  "password.repeat": () => "Oba hasła różnią się.",
+  "password.repeat": () => "Hasła nie są takie same.",
   "masterKey.required": () => "Na serwerze nie ma klucza głównego, więc hasła nie można zachować.",
   "role.known": () => "Nieznana rola.",
   "reason.oneOf": () => "Przyczyna unieważnienia musi być jedną z przyczyn KSeF: Unspecified, Superseded, KeyCompromise.",

@@ -38,6 +38,11 @@ describe("where the checkpoint lives", () => {
     expect(auditCheckpointPath({ env: { KSEF_CERTS_DATA_DIR: "/var/lib/ksef" } })).toBe(join("/var/lib/ksef", AUDIT_CHECKPOINT_FILE));
     expect(auditCheckpointPath({ dataDir: "/srv/ksef", env: { KSEF_CERTS_AUDIT_CHECKPOINT: "/etc/ksef/head.json" } })).toBe("/etc/ksef/head.json");
     expect(auditCheckpointPath({ dataDir: ":memory:", env: {} })).toBeUndefined();
+    // Two PostgreSQL databases used from one data folder: two checkpoints.
+    const a = auditCheckpointPath({ dataDir: "/srv/ksef", env: {}, database: "postgres://ksef@db1:5432/a" });
+    const b = auditCheckpointPath({ dataDir: "/srv/ksef", env: {}, database: "postgres://ksef@db1:5432/b" });
+    expect(a).toMatch(/^\/srv\/ksef\/audit-head-[0-9a-f]{16}\.json$/);
+    expect(a).not.toBe(b);
     expect(() => auditCheckpointPath({ env: { KSEF_CERTS_AUDIT_CHECKPOINT: "a\0b" } })).toThrow(expect.objectContaining({ code: "VALIDATION" }));
   });
 });

@@ -15,6 +15,7 @@
  * be removed without trace; serve writes every few seconds and each CLI command on close, to keep that
  * window short.
  */
+import { createHash } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
@@ -93,12 +94,14 @@ export interface CheckpointAuditHeadOptions {
 /**
  * Where the checkpoint of this installation lives: `env.KSEF_CERTS_AUDIT_CHECKPOINT` when set (useful when
  * the master key comes from the environment and the data folder is not where it should be kept), else
- * `<dataDir>/audit-head.json` (beside `master.key` and, for the embedded store, the database).
- * @param options the data folder (as `resolveDataDir` takes it) and environment (default `process.env`)
+ * `<dataDir>/audit-head.json` (beside `master.key` and, for the embedded store, the database); for a PostgreSQL
+ * database (`database`: its URL without password) `<dataDir>/audit-head-<16 hex of its SHA-256>.json`, so several
+ * databases used from one data folder never share a checkpoint.
+ * @param options the data folder (as `resolveDataDir` takes it), environment (default `process.env`), the PostgreSQL database
  * @returns the path, or `undefined` for an in-memory store with no `KSEF_CERTS_AUDIT_CHECKPOINT` (nothing is kept)
  * @throws {KsefCertsError} VALIDATION when the chosen path is empty, contains a NUL or is over 4 096 characters
  */
-export function auditCheckpointPath(options: { readonly dataDir?: string; readonly env?: NodeJS.ProcessEnv } = {}): string | undefined {
+export function auditCheckpointPath(options: { readonly dataDir?: string; readonly env?: NodeJS.ProcessEnv; readonly database?: string } = {}): string | undefined {
   const env = options.env ?? process.env;
   const explicit = env.KSEF_CERTS_AUDIT_CHECKPOINT;
   if (explicit !== undefined && explicit.trim() !== "") {
@@ -110,7 +113,11 @@ export function auditCheckpointPath(options: { readonly dataDir?: string; readon
     return explicit;
   }
   const dataDir = resolveDataDir(options.dataDir, env);
-  return dataDir === IN_MEMORY ? undefined : join(dataDir, AUDIT_CHECKPOINT_FILE);
+  if (dataDir === IN_MEMORY) return undefined;
+  // Several PostgreSQL databases may be used from one data folder: each keeps a checkpoint of its own.
+  if (options.database === undefined) return join(dataDir, AUDIT_CHECKPOINT_FILE);
+  const id = createHash("sha256").update(options.database, "utf8").digest("hex").slice(0, 16);
+  return join(dataDir, AUDIT_CHECKPOINT_FILE.replace(/\.json$/, `-${id}.json`));
 }
 
 function checkpointBody(c: { seq: number; hash: string; at: string }): string {
@@ -246,7 +253,7 @@ export interface AuditCheckpointSchedule {
 }
 
 /**
- * Checkpoints the head every `intervalMs` when it changed since the last run, on a timer that does not
+ * Checkpoints the head at once, then every `intervalMs` when it changed since the last run, on a timer that does not
  * keep the process alive; {@link AuditCheckpointSchedule.stop} checkpoints a last time.
  * @param db the database
  * @param options master key, path, clock, period, where to report
@@ -265,11 +272,15 @@ export function startAuditCheckpoints(db: Db, options: AuditCheckpointScheduleOp
       options.onError?.(err);
     }
   };
-  const timer = setInterval(() => {
+  const tick = (): void => {
     running ??= runOnce(false).finally(() => {
       running = undefined;
     });
-  }, options.intervalMs ?? AUDIT_CHECKPOINT_INTERVAL_MS);
+  };
+  // Once at once: a process killed before its first tick (a crash on the first start) must not leave a keyed log
+  // without any checkpoint, which a later verification would rightly call suspicious.
+  tick();
+  const timer = setInterval(tick, options.intervalMs ?? AUDIT_CHECKPOINT_INTERVAL_MS);
   timer.unref();
   let stopping: Promise<void> | undefined;
   return {
