@@ -8,7 +8,7 @@
  * and creates a branch admin who sees only their branch (table, tree, and a direct URL to the other
  * branch's certificate answers not-found). Screenshots of the main pages go to `artifacts/screenshots/`.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
