@@ -14,9 +14,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserContext, Page } from "playwright-core";
 import { unzipSync } from "fflate";
-import { encryptPrivateKeyPem, exportPkcs12, generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
-import { issueKsefLikeCertificate, selfSignedCertificate, type IssuedTestCertificate } from "@ksef-certs/core/testing";
-import { signXml } from "@ksef-certs/core/xades";
+import { encryptPrivateKeyPem, exportPkcs12, generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
+import { issueKsefLikeCertificate, selfSignedCertificate, type IssuedTestCertificate } from "@ksef-certs/ksef/testing";
+import { signXml } from "@ksef-certs/ksef/xades";
 import { browserAvailable, CHROMIUM, launchBrowser, screenshot, startAdminServer, type AdminServer } from "./browser.js";
 
 const NIP = "5265877635";

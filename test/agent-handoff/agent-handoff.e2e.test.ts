@@ -9,14 +9,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAgentHandoff, createPairingCode, createSigningRequestNotifier, listSigningRequests, sha256Hex, type SigningRequestNotifier } from "@ksef-certs/core/agent";
-import { generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
-import { createEnrollmentService, type EnrollmentRunResult, type EnrollmentService } from "@ksef-certs/core/enrollment";
-import { createKsefClient } from "@ksef-certs/core/ksef";
-import { addBranch, addCompany, addOperator, addWorkstation, listCertificates, type Operator } from "@ksef-certs/core/registry";
-import { openStore, verifyAuditLog, type Store } from "@ksef-certs/core/store";
-import { createScratchDatabase, selfSignedCertificate, type ScratchDatabase } from "@ksef-certs/core/testing";
-import { signXml } from "@ksef-certs/core/xades";
+import { createAgentHandoff, createPairingCode, createSigningRequestNotifier, listSigningRequests, sha256Hex, type SigningRequestNotifier } from "@ksef-certs/domain/agent";
+import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
+import { createEnrollmentService, type EnrollmentRunResult, type EnrollmentService } from "@ksef-certs/domain/enrollment";
+import { createKsefClient } from "@ksef-certs/ksef/api";
+import { addBranch, addCompany, addOperator, addWorkstation, listCertificates, type Operator } from "@ksef-certs/domain/registry";
+import { openStore, verifyAuditLog, type Store } from "@ksef-certs/domain/store";
+import { createScratchDatabase, type ScratchDatabase } from "@ksef-certs/domain/testing";
+import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { signXml } from "@ksef-certs/ksef/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { createAgentApi } from "../../apps/admin/src/server/agent/index.js";
 

@@ -15,10 +15,10 @@ import {
   parseCertificate,
   readPrivateKey,
   type KeyPair,
-} from "@ksef-certs/core/crypto";
-import { isKsefCertsError } from "@ksef-certs/core/errors";
-import { createKsefClient, KsefApiError, type KsefClient, type KsefSession } from "@ksef-certs/core/ksef";
-import { prepareKod2Signer, verifyKod2Url } from "@ksef-certs/core/qr";
+} from "@ksef-certs/ksef/crypto";
+import { isKsefCertsError } from "@ksef-certs/ksef/errors";
+import { createKsefClient, KsefApiError, type KsefClient, type KsefSession } from "@ksef-certs/ksef/api";
+import { prepareKod2Signer, verifyKod2Url } from "@ksef-certs/ksef/qr";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { logIn, NIP, selfSignedPerson, type Signer } from "./fixtures.js";
 

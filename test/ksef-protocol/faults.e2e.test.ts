@@ -4,8 +4,8 @@
  * answer is lost after it recorded the enrollment.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createCsr, generateKeyPair } from "@ksef-certs/core/crypto";
-import { createKsefClient, KsefApiError, KsefStatusError, type KsefClient, type KsefSession, type RetryEvent } from "@ksef-certs/core/ksef";
+import { createCsr, generateKeyPair } from "@ksef-certs/ksef/crypto";
+import { createKsefClient, KsefApiError, KsefStatusError, type KsefClient, type KsefSession, type RetryEvent } from "@ksef-certs/ksef/api";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { logIn, selfSignedPerson } from "./fixtures.js";
 

@@ -3,10 +3,11 @@
  * (what KSeF TEST accepts for XAdES), and a login through the simulator with our client and signer.
  */
 import type { KeyObject } from "node:crypto";
-import { generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
-import type { KsefClient, KsefSession } from "@ksef-certs/core/ksef";
-import { selfSignedCertificate, type NameAttributeInput } from "@ksef-certs/core/testing";
-import { signAuthTokenRequest } from "@ksef-certs/core/xades";
+import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
+import type { KsefClient, KsefSession } from "@ksef-certs/ksef/api";
+import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { type NameAttributeInput } from "@ksef-certs/ksef/testing";
+import { signAuthTokenRequest } from "@ksef-certs/ksef/xades";
 
 /** A NIP with a valid check digit (the simulator and our builder check it). */
 export const NIP = "5265877635";

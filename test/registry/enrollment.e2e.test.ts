@@ -11,9 +11,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile, appendFile } from "node:fs/p
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKeyPair, readPrivateKey, type KeyPair } from "@ksef-certs/core/crypto";
-import { createEnrollmentService, createFolderHandoff, sealerFromMasterKey, type EnrollmentDeps, type EnrollmentService } from "@ksef-certs/core/enrollment";
-import { createKsefClient } from "@ksef-certs/core/ksef";
+import { generateKeyPair, readPrivateKey, type KeyPair } from "@ksef-certs/ksef/crypto";
+import { createEnrollmentService, createFolderHandoff, sealerFromMasterKey, type EnrollmentDeps, type EnrollmentService } from "@ksef-certs/domain/enrollment";
+import { createKsefClient } from "@ksef-certs/ksef/api";
 import {
   addBranch,
   addCompany,
@@ -25,10 +25,11 @@ import {
   promoteQueued,
   type Branch,
   type Operator,
-} from "@ksef-certs/core/registry";
-import { openStore, verifyAuditLog, type Store } from "@ksef-certs/core/store";
-import { createScratchDatabase, selfSignedCertificate, type ScratchDatabase } from "@ksef-certs/core/testing";
-import { signXml } from "@ksef-certs/core/xades";
+} from "@ksef-certs/domain/registry";
+import { openStore, verifyAuditLog, type Store } from "@ksef-certs/domain/store";
+import { createScratchDatabase, type ScratchDatabase } from "@ksef-certs/domain/testing";
+import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { signXml } from "@ksef-certs/ksef/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 
 const NIP = "5265877635";

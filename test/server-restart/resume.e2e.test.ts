@@ -18,8 +18,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it, onTestFinished } from "vitest";
-import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/core/crypto";
-import { createScratchDatabase, issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/ksef/crypto";
+import { createScratchDatabase } from "@ksef-certs/domain/testing";
+import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { startServe, type ServeProcess } from "../admin-web/browser.js";
 import { pollUntil, signInAdmin, type AdminApi, type EnrollmentView } from "../signer-agent/admin-api.js";

@@ -5,10 +5,10 @@
  * (`signed`); {@link AgentBackend.authenticate} then posts the bytes the server stored to the simulator, which
  * must accept them as they are.
  */
-import { createPairingCode, createSigningRequest, createSigningRequestNotifier, listWorkstationTokens, revokeWorkstationToken, type SigningRequestNotifier } from "@ksef-certs/core/agent";
-import { buildAuthTokenRequest, createKsefClient, type KsefClient } from "@ksef-certs/core/ksef";
-import { openStore, schema, type Store } from "@ksef-certs/core/store";
-import { signAuthTokenRequest } from "@ksef-certs/core/xades";
+import { createPairingCode, createSigningRequest, createSigningRequestNotifier, listWorkstationTokens, revokeWorkstationToken, type SigningRequestNotifier } from "@ksef-certs/domain/agent";
+import { buildAuthTokenRequest, createKsefClient, type KsefClient } from "@ksef-certs/ksef/api";
+import { openStore, schema, type Store } from "@ksef-certs/domain/store";
+import { signAuthTokenRequest } from "@ksef-certs/ksef/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { createAgentApi } from "../../apps/admin/src/server/agent/index.js";
 import { serveLocalApi } from "../../apps/signer-agent/src/local-api.js";

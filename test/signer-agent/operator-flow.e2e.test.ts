@@ -13,9 +13,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { generateKeyPair } from "@ksef-certs/core/crypto";
-import { selfSignedCertificate } from "@ksef-certs/core/testing";
-import { signXml } from "@ksef-certs/core/xades";
+import { generateKeyPair } from "@ksef-certs/ksef/crypto";
+import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { signXml } from "@ksef-certs/ksef/xades";
 import { startAdminServer, type AdminServer } from "../admin-web/browser.js";
 import { signInAdmin, type AdminApi } from "./admin-api.js";
 import { runCli, startAgent, unaccounted, type RunningAgent } from "./fixtures.js";

@@ -4,7 +4,7 @@ import jsdoc from "eslint-plugin-jsdoc";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/coverage/**", "**/*.js", "**/*.mjs", "**/src/ksef/openapi.ts"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/coverage/**", "**/*.js", "**/*.mjs", "**/src/api/openapi.ts"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -4,8 +4,8 @@
  * adapter under the wrong id, does not compile.
  */
 import { bundleAdapter, f2000Adapter, pemPairAdapter, pkcs12Adapter } from "@ksef-certs/adapters";
-import type { CertificateAdapter } from "@ksef-certs/core/adapters";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import type { CertificateAdapter } from "@ksef-certs/ksef/adapters";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 
 /** The adapter ids this app offers, in the order help texts list them. */
 export const ADAPTER_IDS = ["pem-pair", "pkcs12", "f2000", "bundle"] as const;

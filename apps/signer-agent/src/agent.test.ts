@@ -3,9 +3,9 @@ import { chmod, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/p
 import { basename, join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { encryptPrivateKeyPem } from "@ksef-certs/core/crypto";
-import { buildAuthTokenRequest } from "@ksef-certs/core/ksef";
-import { hostileXmlDocuments } from "@ksef-certs/core/testing";
+import { encryptPrivateKeyPem } from "@ksef-certs/ksef/crypto";
+import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
+import { hostileXmlDocuments } from "@ksef-certs/ksef/testing";
 import { Agent, type AgentEvent } from "./agent.js";
 import { AgentApiClient } from "./api.js";
 import { prepareAutoSigners, storeKeyPassword, unlockSigner } from "./autosign.js";

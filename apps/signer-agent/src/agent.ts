@@ -18,7 +18,7 @@ import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import {
   FAILED_DIR,
   REASON_SUFFIX,
@@ -33,7 +33,7 @@ import {
   type InboxProblem,
   type InboxWatcher,
   type PendingSignature,
-} from "@ksef-certs/core/handoff";
+} from "@ksef-certs/ksef/handoff";
 import { AgentApiClient, expiredChallengeOf, isTokenRevoked, type SigningRequest } from "./api.js";
 import { autoSignerFor, describe, signWith, type AutoSigner } from "./autosign.js";
 import { fullJitterDelay } from "./backoff.js";

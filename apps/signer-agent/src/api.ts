@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { KsefCertsError, type ErrorCode } from "@ksef-certs/core/errors";
+import { KsefCertsError, type ErrorCode } from "@ksef-certs/ksef/errors";
 import { workstationSchema, type Workstation } from "./config.js";
 
 /** Path prefix of the agent API on the admin server. */

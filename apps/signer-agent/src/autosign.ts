@@ -15,9 +15,9 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import { assertKeyMatchesCertificate, parseCertificate, readPrivateKey, type CertificateInfo } from "@ksef-certs/core/crypto";
-import { prepareXadesSigner, signAuthTokenRequest, type PreparedXadesSigner } from "@ksef-certs/core/xades";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { assertKeyMatchesCertificate, parseCertificate, readPrivateKey, type CertificateInfo } from "@ksef-certs/ksef/crypto";
+import { prepareXadesSigner, signAuthTokenRequest, type PreparedXadesSigner } from "@ksef-certs/ksef/xades";
 import type { AutoSignSetting, PasswordSource } from "./config.js";
 import { readIfExists, writeFileAtomic } from "./files.js";
 import type { AgentLogger } from "./logger.js";
@@ -96,7 +96,7 @@ export async function signWith(signer: AutoSigner, unsignedXml: Uint8Array): Pro
  */
 export async function storeKeyPassword(configDir: string, fingerprint: string, source: PasswordSource, password: string): Promise<void> {
   if (source === "sealed") {
-    const { seal } = await import("@ksef-certs/core/store");
+    const { seal } = await import("@ksef-certs/ksef/crypto");
     const key = await agentKey(configDir, true);
     if (key === undefined) throw new KsefCertsError("INTERNAL", "The agent key was not created.");
     await writeFileAtomic(join(configDir, SEALED_DIR, `${fingerprint}.sealed`), seal(key, password, aadOf(fingerprint)), 0o600);
@@ -127,7 +127,7 @@ export async function loadKeyPassword(configDir: string, setting: AutoSignSettin
     const sealed = await readIfExists(join(configDir, SEALED_DIR, `${setting.fingerprint}.sealed`));
     const key = await agentKey(configDir, false);
     if (sealed === undefined || key === undefined) throw passwordRequired(setting, "its sealed password file or the agent key is missing");
-    const { unseal } = await import("@ksef-certs/core/store");
+    const { unseal } = await import("@ksef-certs/ksef/crypto");
     return Buffer.from(unseal(key, sealed, aadOf(setting.fingerprint))).toString("utf8");
   }
   if (setting.passwordSource === "keyring") {

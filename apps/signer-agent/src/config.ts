@@ -12,7 +12,7 @@ import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
 import { z } from "zod";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { ensurePrivateDir, readIfExists, writeFileAtomic } from "./files.js";
 
 /** Folder name under the XDG config home. */

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import { chmod, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 
 /**
  * Writes `data` to `path` atomically with the given mode (default 0600: only the user may read the agent's files).

@@ -15,7 +15,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono, type Context } from "hono";
-import { KsefCertsError, type ErrorCode } from "@ksef-certs/core/errors";
+import { KsefCertsError, type ErrorCode } from "@ksef-certs/ksef/errors";
 import type { Agent } from "./agent.js";
 import { MAX_UNSIGNED_REQUEST_BYTES } from "./request-xml.js";
 

@@ -3,7 +3,7 @@
  * `info` by default and `debug` with `--verbose`. Secrets never reach it: passwords and tokens are not
  * passed to log calls, and the redaction below removes them should a future call pass an object holding one.
  */
-import { errorForLog } from "@ksef-certs/core/errors";
+import { errorForLog } from "@ksef-certs/ksef/errors";
 import { pino, type Logger } from "pino";
 
 /** Paths pino removes from every log line (passwords, tokens, authorization headers, key material). */

@@ -3,9 +3,9 @@
  * automatic signing and for the local API (which receives the ERP's own request). Parsed only with core
  * `parseXmlSafely` (no DTDs, size-limited); the namespace decides schema 2.0 or 2.1.
  */
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import { AUTH_TOKEN_REQUEST_NAMESPACES, type ContextIdentifierType } from "@ksef-certs/core/xades";
-import { parseXmlSafely } from "@ksef-certs/core/xml";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { AUTH_TOKEN_REQUEST_NAMESPACES, type ContextIdentifierType } from "@ksef-certs/ksef/xades";
+import { parseXmlSafely } from "@ksef-certs/ksef/xml";
 
 /** Largest unsigned AuthTokenRequest accepted, bytes (one is under 1 KiB; 64 KiB leaves room for comments and IP lists). */
 export const MAX_UNSIGNED_REQUEST_BYTES = 65_536;

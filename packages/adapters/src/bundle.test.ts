@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { sealWithPassword } from "@ksef-certs/core/adapters";
+import { sealWithPassword } from "@ksef-certs/ksef/crypto";
 import tar from "tar-stream";
 import { createBundleAdapter } from "./bundle.js";
 import { conformanceFixture, runAdapterConformance } from "./conformance.js";

@@ -9,8 +9,9 @@
  * {@link ADAPTER_LIMITS.files} entries; only regular-file entries with safe relative paths (a link,
  * device or `..` entry refuses the whole bundle).
  */
-import { ADAPTER_LIMITS, assertSafeRelativePath, defineAdapter, openWithPassword, readSourceBytes, sealWithPassword, writeOptions, writeTargetBytes } from "@ksef-certs/core/adapters";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { ADAPTER_LIMITS, assertSafeRelativePath, defineAdapter, readSourceBytes, writeOptions, writeTargetBytes } from "@ksef-certs/ksef/adapters";
+import { openWithPassword, sealWithPassword } from "@ksef-certs/ksef/crypto";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import tar from "tar-stream";
 import { f2000Files, F2000_MANIFEST, manifestBytes, parseManifest, readF2000 } from "./f2000.js";
 

@@ -20,10 +20,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { AdapterContext, AdapterImportResult, AdapterSource, AdapterTarget, CertificateAdapter, ExportPair, ImportedPair } from "@ksef-certs/core/adapters";
-import { assertKeyMatchesCertificate, encryptPrivateKeyPem, generateKeyPair, parseCertificate, readPrivateKey } from "@ksef-certs/core/crypto";
-import { isKsefCertsError, KsefCertsError } from "@ksef-certs/core/errors";
-import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import type { AdapterContext, AdapterImportResult, AdapterSource, AdapterTarget, CertificateAdapter, ExportPair, ImportedPair } from "@ksef-certs/ksef/adapters";
+import { assertKeyMatchesCertificate, encryptPrivateKeyPem, generateKeyPair, parseCertificate, readPrivateKey } from "@ksef-certs/ksef/crypto";
+import { isKsefCertsError, KsefCertsError } from "@ksef-certs/ksef/errors";
+import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
 
 /** Metadata fields a format may keep across a round trip (`certificateType` is always checked). */
 export type KeptMetadata = "environment" | "scope" | "mode" | "name";

@@ -16,25 +16,9 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { encodePem, parseCertificate } from "@ksef-certs/core/crypto";
-import {
-  ADAPTER_LIMITS,
-  type AdapterFailure,
-  type AdapterImportResult,
-  type AdapterScope,
-  assertSafeRelativePath,
-  defineAdapter,
-  ensureFolder,
-  type ExportPair,
-  folderOf,
-  type ImportedPair,
-  mapConcurrent,
-  readFileInside,
-  withFolderLock,
-  writeFileAtomic,
-  writeOptions,
-} from "@ksef-certs/core/adapters";
-import { KsefCertsError, isKsefCertsError } from "@ksef-certs/core/errors";
+import { encodePem, parseCertificate } from "@ksef-certs/ksef/crypto";
+import { ADAPTER_LIMITS, type AdapterFailure, type AdapterImportResult, type AdapterScope, assertSafeRelativePath, defineAdapter, ensureFolder, type ExportPair, folderOf, type ImportedPair, mapConcurrent, readFileInside, withFolderLock, writeFileAtomic, writeOptions } from "@ksef-certs/ksef/adapters";
+import { KsefCertsError, isKsefCertsError } from "@ksef-certs/ksef/errors";
 import { typedFailure } from "./names.js";
 
 /** `format` of an F2000 manifest. */

@@ -1,6 +1,6 @@
 /**
  * `@ksef-certs/adapters`: the built-in ERP adapters (issue 7, item 2). Each is a plain
- * `CertificateAdapter` (contract in `@ksef-certs/core/adapters`) and passes the conformance suite
+ * `CertificateAdapter` (contract in `@ksef-certs/ksef/adapters`) and passes the conformance suite
  * (`@ksef-certs/adapters/conformance`).
  */
 export { pemPairAdapter } from "./pem-pair.js";

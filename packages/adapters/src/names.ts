@@ -1,8 +1,8 @@
 /**
  * File names for exported pairs, shared by the folder adapters.
  */
-import { type AdapterContext, type AdapterExportResult, type AdapterTarget, ensureFolder, type ExportPair, folderOf, mapConcurrent, writeOptions } from "@ksef-certs/core/adapters";
-import { KsefCertsError, isKsefCertsError } from "@ksef-certs/core/errors";
+import { type AdapterContext, type AdapterExportResult, type AdapterTarget, ensureFolder, type ExportPair, folderOf, mapConcurrent, writeOptions } from "@ksef-certs/ksef/adapters";
+import { KsefCertsError, isKsefCertsError } from "@ksef-certs/ksef/errors";
 
 /**
  * A file base name from a certificate name: letters, digits, `.`, `_`, `-` and spaces kept (the web app's

@@ -5,20 +5,9 @@
  * the format carries no environment or scope, so an import names them.
  */
 import { join } from "node:path";
-import { encodePem, parseCertificate } from "@ksef-certs/core/crypto";
-import {
-  ADAPTER_LIMITS,
-  type AdapterFailure,
-  defineAdapter,
-  folderOf,
-  type ImportedPair,
-  listFilesInside,
-  mapConcurrent,
-  readFileInside,
-  writeFileAtomic,
-  writeOptions,
-} from "@ksef-certs/core/adapters";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { encodePem, parseCertificate } from "@ksef-certs/ksef/crypto";
+import { ADAPTER_LIMITS, type AdapterFailure, defineAdapter, folderOf, type ImportedPair, listFilesInside, mapConcurrent, readFileInside, writeFileAtomic, writeOptions } from "@ksef-certs/ksef/adapters";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { exportPerPair, typedFailure } from "./names.js";
 
 const FILE_CONCURRENCY = 16;

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseCertificate } from "@ksef-certs/core/crypto";
+import { parseCertificate } from "@ksef-certs/ksef/crypto";
 import { conformanceFixture, runAdapterConformance } from "./conformance.js";
 import { pkcs12Adapter } from "./pkcs12.js";
 

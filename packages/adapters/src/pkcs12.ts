@@ -5,20 +5,9 @@
  * the key is re-encrypted into KSeF-layout PKCS#8 under the file's password, so the registry never
  * holds it unencrypted (the key bytes therefore differ from any earlier `.key`; the key itself is kept).
  */
-import { encryptPrivateKeyPem, exportPkcs12, importPkcs12, parseCertificate, readPrivateKey } from "@ksef-certs/core/crypto";
-import {
-  ADAPTER_LIMITS,
-  type AdapterFailure,
-  defineAdapter,
-  folderOf,
-  type ImportedPair,
-  listFilesInside,
-  mapConcurrent,
-  readFileInside,
-  writeFileAtomic,
-  writeOptions,
-} from "@ksef-certs/core/adapters";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { encryptPrivateKeyPem, exportPkcs12, importPkcs12, parseCertificate, readPrivateKey } from "@ksef-certs/ksef/crypto";
+import { ADAPTER_LIMITS, type AdapterFailure, defineAdapter, folderOf, type ImportedPair, listFilesInside, mapConcurrent, readFileInside, writeFileAtomic, writeOptions } from "@ksef-certs/ksef/adapters";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { basename, dirname, join, resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import { exportPerPair, typedFailure } from "./names.js";

@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 // example:start
-import { defineAdapter, ensureFolder, folderOf, listFilesInside, readFileInside, writeFileAtomic, writeOptions, type AdapterFailure, type ImportedPair } from "@ksef-certs/core/adapters";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { defineAdapter, ensureFolder, folderOf, listFilesInside, readFileInside, writeFileAtomic, writeOptions, type AdapterFailure, type ImportedPair } from "@ksef-certs/ksef/adapters";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { runAdapterConformance } from "./conformance.js";
 type AcmeFile = { type: "Authentication" | "Offline"; name: string; certificate: string; key: string };
 /** ACME ERP's format: one `SERIAL.json` per certificate (type, name, DER and encrypted key file in base64). */

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call --
    Response bodies are read as loose JSON here; their shape is checked against the OpenAPI schema by expectConformingResponses. */
-import { parseCertificate } from "@ksef-certs/core/crypto";
+import { parseCertificate } from "@ksef-certs/ksef/crypto";
 import { constants, privateDecrypt, publicEncrypt } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { call, capturingLogger, expectConformingResponses, newSimulator } from "./__fixtures__/harness.js";

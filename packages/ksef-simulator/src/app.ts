@@ -3,7 +3,7 @@
  * tests) and {@link startSimulator} (HTTP on @hono/node-server).
  */
 import { serve, type ServerType } from "@hono/node-server";
-import type { TestCertificateAuthority } from "@ksef-certs/core/testing";
+import type { TestCertificateAuthority } from "@ksef-certs/ksef/testing";
 import type { AddressInfo } from "node:net";
 import { registerAuthRoutes } from "./routes/auth.js";
 import { registerCertificateRoutes } from "./routes/certificates.js";

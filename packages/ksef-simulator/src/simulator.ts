@@ -8,9 +8,9 @@
  * bearer token is present, subject) → 5xx fault → bearer token (401) → body read, size limit and
  * OpenAPI validation (400/21405) → handler → 5xx-after-processing fault → response validation.
  */
-import type { TestCertificateAuthority } from "@ksef-certs/core/testing";
-import { createTestCertificateAuthority } from "@ksef-certs/core/testing";
-import type { SubjectIdentifier } from "@ksef-certs/core/crypto";
+import type { TestCertificateAuthority } from "@ksef-certs/ksef/testing";
+import { createTestCertificateAuthority } from "@ksef-certs/ksef/testing";
+import type { SubjectIdentifier } from "@ksef-certs/ksef/crypto";
 import { randomBytes } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { type Logger, pino } from "pino";
@@ -62,7 +62,7 @@ export interface SimulatorOptions {
   readonly specPath?: string;
   /** The clock; default `() => new Date()`. Tests move it to expire challenges and tokens. */
   readonly now?: () => Date;
-  /** XAdES verifier; default `verifySignedAuthTokenRequest` from `@ksef-certs/core/xades`. */
+  /** XAdES verifier; default `verifySignedAuthTokenRequest` from `@ksef-certs/ksef/xades`. */
   readonly verifier?: AuthTokenRequestVerifier;
   /**
    * Where unexpected errors are logged (a failed request, a failed enrollment); default one JSON line per

@@ -3,7 +3,7 @@
  * limit overrides, fault settings and the counters tests read. One instance per simulator; nothing
  * is persisted.
  */
-import type { CertificateInfo, EnrollmentData, KsefCertificateType, SubjectIdentifier } from "@ksef-certs/core/crypto";
+import type { CertificateInfo, EnrollmentData, KsefCertificateType, SubjectIdentifier } from "@ksef-certs/ksef/crypto";
 import type { KeyObject } from "node:crypto";
 import type { OpenApiViolation } from "./openapi/validator.js";
 

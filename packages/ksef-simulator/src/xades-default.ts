@@ -1,9 +1,9 @@
 /**
- * The default verifier: `verifySignedAuthTokenRequest` from `@ksef-certs/core/xades` (signature,
+ * The default verifier: `verifySignedAuthTokenRequest` from `@ksef-certs/ksef/xades` (signature,
  * references, XSW defences, signing certificate, AuthTokenRequest rules; typed rejections carrying
  * the KSeF exception code).
  */
-import { verifySignedAuthTokenRequest } from "@ksef-certs/core/xades";
+import { verifySignedAuthTokenRequest } from "@ksef-certs/ksef/xades";
 import type { AuthTokenRequestVerifier } from "./xades-verifier.js";
 
 /**

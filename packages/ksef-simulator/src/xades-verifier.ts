@@ -1,10 +1,10 @@
 /**
  * The XAdES verification the simulator relies on for `POST /auth/xades-signature`: the contract of
- * `verifySignedAuthTokenRequest` from `@ksef-certs/core/xades` (signature, references, signing
+ * `verifySignedAuthTokenRequest` from `@ksef-certs/ksef/xades` (signature, references, signing
  * certificate, AuthTokenRequest schema). On rejection it throws a `KsefCertsError` whose
  * `details.ksefExceptionCode` is the KSeF code to answer with (9105, 21401, …).
  */
-import type { CertificateInfo } from "@ksef-certs/core/crypto";
+import type { CertificateInfo } from "@ksef-certs/ksef/crypto";
 
 /** What a verified AuthTokenRequest yields (the fields the simulator reads). */
 export interface VerifiedAuthTokenRequest {

@@ -12,9 +12,9 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
-import { authenticate, createUser, listVisibleCertificates, type Principal } from "@ksef-certs/core/access";
-import { certificateFor } from "@ksef-certs/core/registry";
-import { openStore, type Db } from "@ksef-certs/core/store";
+import { authenticate, createUser, listVisibleCertificates, type Principal } from "@ksef-certs/domain/access";
+import { certificateFor } from "@ksef-certs/domain/registry";
+import { openStore, type Db } from "@ksef-certs/domain/store";
 import { createServer } from "../server/app.js";
 import type { LoadResult, LoadScenario } from "./load.js";
 

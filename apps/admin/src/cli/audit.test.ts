@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { appendAuditBatch, AUDIT_CHECKPOINT_FILE, bindAuditKey, openStore } from "@ksef-certs/core/store";
+import { appendAuditBatch, AUDIT_CHECKPOINT_FILE, bindAuditKey, openStore } from "@ksef-certs/domain/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, type RunOptions } from "./__fixtures__/harness.js";
 

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCertificate } from "@ksef-certs/core/crypto";
-import { CLI_EXIT_CODES } from "@ksef-certs/core/errors";
-import { buildAuthTokenRequest } from "@ksef-certs/core/ksef";
-import { deeplyNestedXml, manyAttributesXml, manySiblingsXml } from "@ksef-certs/core/testing";
+import { parseCertificate } from "@ksef-certs/ksef/crypto";
+import { CLI_EXIT_CODES } from "@ksef-certs/ksef/errors";
+import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
+import { deeplyNestedXml, manyAttributesXml, manySiblingsXml } from "@ksef-certs/ksef/testing";
 import { run } from "./__fixtures__/harness.js";
 
 const PASSWORD = "Testowe-Haslo-2026!";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES, KsefCertsError } from "@ksef-certs/core/errors";
+import { ERROR_CODES, KsefCertsError } from "@ksef-certs/ksef/errors";
 import { EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
 
 describe("exit codes", () => {

@@ -3,7 +3,7 @@
  * Scripts branch on these numbers, so they are part of the CLI's contract: change them only with a
  * major version.
  */
-import { CLI_EXIT_CODES, type ErrorCode, type KsefCertsError } from "@ksef-certs/core/errors";
+import { CLI_EXIT_CODES, type ErrorCode, type KsefCertsError } from "@ksef-certs/ksef/errors";
 
 /** Exit code of a successful run. */
 export const EXIT_OK = 0;

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { chmod, link, lstat, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { type CliIo, resolvePath } from "./context.js";
 
 /**

@@ -12,7 +12,7 @@ import {
   parseCertificate,
   type PrivateKeyInfo,
   readPrivateKey,
-} from "@ksef-certs/core/crypto";
+} from "@ksef-certs/ksef/crypto";
 import type { CliIo } from "./context.js";
 import { readInput } from "./files.js";
 import type { Passwords } from "./password.js";

@@ -5,8 +5,8 @@
  * sent, so nobody enrolls on production by mistake (nor on a simulator believing it is production).
  */
 import type { Command } from "commander";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import { createKsefClient, KSEF_ENDPOINTS, type KsefClient, type KsefEnvironment } from "@ksef-certs/core/ksef";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { createKsefClient, KSEF_ENDPOINTS, type KsefClient, type KsefEnvironment } from "@ksef-certs/ksef/api";
 import type { CliIo } from "./context.js";
 
 /** The environment variable naming a KSeF API base URL when `--ksef-url` is not given. */

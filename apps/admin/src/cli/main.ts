@@ -4,7 +4,7 @@
  * directory, terminal prompt) into the program and exits with its code.
  */
 import password from "@inquirer/password";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { CliIo } from "./context.js";
 import { runCli } from "./program.js";
 

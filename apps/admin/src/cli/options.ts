@@ -2,8 +2,8 @@
  * Options several commands share, declared once so that their spelling and help text agree.
  */
 import { type Command, Option } from "commander";
-import type { KeyAlgorithm } from "@ksef-certs/core/crypto";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import type { KeyAlgorithm } from "@ksef-certs/ksef/crypto";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { CliIo } from "./context.js";
 import { NEW_PASSWORD_PROFILES, type NewPasswordProfile } from "./password.js";
 

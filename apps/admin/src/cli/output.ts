@@ -10,8 +10,8 @@
  * {@link toJsonValue} refuses key objects outright.
  */
 import { KeyObject } from "node:crypto";
-import type { KeyDescription, KeyEncryption } from "@ksef-certs/core/crypto";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import type { KeyDescription, KeyEncryption } from "@ksef-certs/ksef/crypto";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { CliIo } from "./context.js";
 
 /** A JSON value as printed. */

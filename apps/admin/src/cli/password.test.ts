@@ -5,7 +5,7 @@ import { PassThrough, Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CliIo } from "./context.js";
 import { assertNewPassword, MAX_PASSWORD_FILE_BYTES, Passwords, readPasswordFile, StdinLines } from "./password.js";
-import { isKsefCertsError } from "@ksef-certs/core/errors";
+import { isKsefCertsError } from "@ksef-certs/ksef/errors";
 import { outcomeCode } from "./__fixtures__/harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ksef-certs-pw-"));

@@ -10,8 +10,8 @@
  * Never from argv (no `--password VALUE`: shell history and `ps` would keep it) and not from an
  * environment variable. A password is never printed, logged or put in an error.
  */
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import { checkPassword, type PasswordProfile } from "@ksef-certs/core/policies";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { checkPassword, type PasswordProfile } from "@ksef-certs/ksef/policies";
 import type { CliIo } from "./context.js";
 import { readInput } from "./files.js";
 

@@ -7,10 +7,10 @@ import { randomBytes, X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encryptPrivateKeyPem, generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
-import { MESSAGES_PL, violationMessagePl } from "@ksef-certs/core/policies";
-import { openStore } from "@ksef-certs/core/store";
-import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import { encryptPrivateKeyPem, generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
+import { MESSAGES_PL, violationMessagePl } from "@ksef-certs/ksef/policies";
+import { openStore } from "@ksef-certs/domain/store";
+import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openssl, run, type RunOptions } from "./__fixtures__/harness.js";
 

@@ -15,7 +15,7 @@
  */
 import { userInfo } from "node:os";
 import type { Command } from "commander";
-import { type AuditCheckpointResult, auditCheckpointPath, bindAuditKey, checkpointAuditHead, loadMasterKey, openStore, redactDatabaseUrl, resolveStoreTarget, type Store } from "@ksef-certs/core/store";
+import { type AuditCheckpointResult, auditCheckpointPath, bindAuditKey, checkpointAuditHead, loadMasterKey, openStore, redactDatabaseUrl, resolveStoreTarget, type Store } from "@ksef-certs/domain/store";
 import { resolvePath, type CliIo } from "./context.js";
 import type { CommandEnv, CommonOptions } from "./options.js";
 import { Output } from "./output.js";

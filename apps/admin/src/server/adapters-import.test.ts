@@ -1,9 +1,9 @@
 // adapters.import over the router: uploads only (no server path), who may import where, and what a wrong password leaves behind.
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/core/crypto";
-import type { Store } from "@ksef-certs/core/store";
-import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/ksef/crypto";
+import type { Store } from "@ksef-certs/domain/store";
+import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
 import type { ServerServices } from "./services.js";
 

@@ -7,7 +7,7 @@
  * Every response carries strict security headers (CSP default-src 'self', X-Frame-Options DENY,
  * Referrer-Policy no-referrer, nosniff). Enrollments run in the background (`enrollments.ts`) with the
  * agent hand-off, and unfinished ones resume on start. Imports derive heavy keys on core's key-derivation
- * worker pool (`@ksef-certs/core/crypto`, `kdf-pool.ts`), away from libuv's threads where sign-in hashes
+ * worker pool (`@ksef-certs/ksef/crypto`, `kdf-pool.ts`), away from libuv's threads where sign-in hashes
  * passwords; `close()` stops that pool.
  */
 import { readFile, stat } from "node:fs/promises";
@@ -21,12 +21,12 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { Logger } from "pino";
-import { createAgentHandoff, createSigningRequestNotifier } from "@ksef-certs/core/agent";
-import { closeKeyDerivationPool } from "@ksef-certs/core/crypto";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import { createKsefClient, type KsefEnvironment } from "@ksef-certs/core/ksef";
-import { promoteQueued } from "@ksef-certs/core/registry";
-import { bindAuditKey, type Store } from "@ksef-certs/core/store";
+import { createAgentHandoff, createSigningRequestNotifier } from "@ksef-certs/domain/agent";
+import { closeKeyDerivationPool } from "@ksef-certs/ksef/crypto";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { createKsefClient, type KsefEnvironment } from "@ksef-certs/ksef/api";
+import { promoteQueued } from "@ksef-certs/domain/registry";
+import { bindAuditKey, type Store } from "@ksef-certs/domain/store";
 import { createAgentApi } from "./agent/index.js";
 import { contextForRequest } from "./context.js";
 import { createEnrollmentRunner, type EnrollmentRunner } from "./enrollments.js";

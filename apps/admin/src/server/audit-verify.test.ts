@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AUDIT_CHECKPOINT_FILE, appendAuditBatch, checkpointAuditHead, type Store } from "@ksef-certs/core/store";
+import { AUDIT_CHECKPOINT_FILE, appendAuditBatch, checkpointAuditHead, type Store } from "@ksef-certs/domain/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer } from "./app.js";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";

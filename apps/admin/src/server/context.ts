@@ -2,8 +2,8 @@
  * Building the per-request {@link Context}: the session from the cookie, the CSRF header, the client
  * address; and a context for in-process callers (tests, benchmark).
  */
-import { sessionFromToken, type ActiveSession } from "@ksef-certs/core/access";
-import type { Db } from "@ksef-certs/core/store";
+import { sessionFromToken, type ActiveSession } from "@ksef-certs/domain/access";
+import type { Db } from "@ksef-certs/domain/store";
 import type { ServerServices } from "./services.js";
 import { CSRF_HEADER, SESSION_COOKIE, type Context } from "./trpc.js";
 

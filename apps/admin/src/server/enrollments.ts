@@ -5,25 +5,12 @@
  * subscriber gets the current state first, from the database).
  */
 import { EventEmitter, on } from "node:events";
-import { LOCAL_SYSTEM_PRINCIPAL, unlockHeldCertificate } from "@ksef-certs/core/access";
-import {
-  createEnrollmentService,
-  enrollmentStateEvent,
-  FINAL_ENROLLMENT_STATES,
-  sealerFromMasterKey,
-  type EnrollmentHandoff,
-  type EnrollmentKsefClient,
-  type EnrollmentProgressEvent,
-  type EnrollmentRequestInput,
-  type EnrollmentRequestMeta,
-  type EnrollmentRunResult,
-  type EnrollmentService,
-  type EnrollmentSummary,
-} from "@ksef-certs/core/enrollment";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import type { KsefEnvironment } from "@ksef-certs/core/ksef";
-import { getWorkstation } from "@ksef-certs/core/registry";
-import type { Db } from "@ksef-certs/core/store";
+import { LOCAL_SYSTEM_PRINCIPAL, unlockHeldCertificate } from "@ksef-certs/domain/access";
+import { createEnrollmentService, enrollmentStateEvent, FINAL_ENROLLMENT_STATES, sealerFromMasterKey, type EnrollmentHandoff, type EnrollmentKsefClient, type EnrollmentProgressEvent, type EnrollmentRequestInput, type EnrollmentRequestMeta, type EnrollmentRunResult, type EnrollmentService, type EnrollmentSummary } from "@ksef-certs/domain/enrollment";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import type { KsefEnvironment } from "@ksef-certs/ksef/api";
+import { getWorkstation } from "@ksef-certs/domain/registry";
+import type { Db } from "@ksef-certs/domain/store";
 import type { Logger } from "pino";
 
 /** One progress event of an enrollment, as `enrollments.watch` sends it. */

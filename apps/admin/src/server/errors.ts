@@ -4,7 +4,7 @@
  * `{ code, message, hint, violations }` into `data.ksef` so forms can place each violation by field and rule.
  */
 import { TRPCError } from "@trpc/server";
-import { KsefCertsError, type ErrorCode, type Violation } from "@ksef-certs/core/errors";
+import { KsefCertsError, type ErrorCode, type Violation } from "@ksef-certs/ksef/errors";
 
 /** tRPC error codes used by the server (`TRPCError["code"]`). */
 export type TrpcCode = TRPCError["code"];

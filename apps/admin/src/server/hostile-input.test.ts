@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { createPairingCode, pairWorkstation } from "@ksef-certs/core/agent";
-import type { Store } from "@ksef-certs/core/store";
+import { createPairingCode, pairWorkstation } from "@ksef-certs/domain/agent";
+import type { Store } from "@ksef-certs/domain/store";
 import { buildWorld, DB_KINDS, openTestStore, PASSWORD, T0 } from "./__fixtures__/world.js";
 import { createServer, type AdminServer } from "./app.js";
 import { appRouter } from "./router.js";

@@ -4,10 +4,10 @@
 // iterations (the most we run) keep the server busy for tens of seconds, and a sign-in (auth.login, scrypt
 // on libuv's thread pool) made meanwhile still answers within a second.
 import { generateKeyPairSync } from "node:crypto";
-import { encryptPrivateKeyPem, encryptPrivateKeySync, encodePem, generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
-import type { Violation } from "@ksef-certs/core/errors";
-import { schema, type Store } from "@ksef-certs/core/store";
-import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import { encryptPrivateKeyPem, encryptPrivateKeySync, encodePem, generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
+import type { Violation } from "@ksef-certs/ksef/errors";
+import { schema, type Store } from "@ksef-certs/domain/store";
+import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWorld, openTestStore, PASSWORD, T0 } from "./__fixtures__/world.js";
 import { createServer, type AdminServer } from "./app.js";

@@ -3,7 +3,7 @@
  * `errorForLog` (query parameters, PostgreSQL `detail` and other value-bearing fields dropped, also in
  * causes), and redaction removes password, token, cookie and key fields should a call ever pass one.
  */
-import { errorForLog } from "@ksef-certs/core/errors";
+import { errorForLog } from "@ksef-certs/ksef/errors";
 import { pino, type DestinationStream, type Logger } from "pino";
 
 /** Fields a log line must never carry (pino `redact`): passwords, tokens, cookies, keys, hashes. */

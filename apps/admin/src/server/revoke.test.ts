@@ -5,18 +5,19 @@
 import { randomBytes } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEnrollmentService, openKsefSession, sealerFromMasterKey, type EnrollmentService } from "@ksef-certs/core/enrollment";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import { createKsefClient, systemClock, type KsefClient } from "@ksef-certs/core/ksef";
-import { addOperator } from "@ksef-certs/core/registry";
-import type { Store } from "@ksef-certs/core/store";
-import { signXml, type XadesSigner } from "@ksef-certs/core/xades";
+import { createEnrollmentService, sealerFromMasterKey, type EnrollmentService } from "@ksef-certs/domain/enrollment";
+import { openKsefSession } from "@ksef-certs/ksef/api";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { createKsefClient, systemClock, type KsefClient } from "@ksef-certs/ksef/api";
+import { addOperator } from "@ksef-certs/domain/registry";
+import type { Store } from "@ksef-certs/domain/store";
+import { signXml, type XadesSigner } from "@ksef-certs/ksef/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { JAN_PESEL, janSigner } from "./__fixtures__/jan.js";
 import { buildWorld, callerFor, clockFromT0, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
 import { ksefErrorData, type KsefErrorData } from "./errors.js";
 import type { ServerServices } from "./services.js";
-import { LOCAL_SYSTEM_PRINCIPAL, unlockHeldCertificate } from "@ksef-certs/core/access";
+import { LOCAL_SYSTEM_PRINCIPAL, unlockHeldCertificate } from "@ksef-certs/domain/access";
 
 const KEY_PASSWORD = "Nowy-Klucz!KSeF-2026x";
 const GUESSED = "3f2b8c1e-9d4a-4e6b-8f00-123456789abc";

@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Store } from "@ksef-certs/core/store";
+import type { Store } from "@ksef-certs/domain/store";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, PASSWORD, T0 } from "./__fixtures__/world.js";
 import { createEnrollmentRunner } from "./enrollments.js";
 import { appRouter } from "./router.js";

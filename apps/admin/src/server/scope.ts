@@ -3,10 +3,10 @@
  * converted to a registry `Scope` after checking the caller may act there.
  */
 import { z } from "zod";
-import type { AccessScope, Principal } from "@ksef-certs/core/access";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import type { Scope } from "@ksef-certs/core/registry";
-import type { Db } from "@ksef-certs/core/store";
+import type { AccessScope, Principal } from "@ksef-certs/domain/access";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import type { Scope } from "@ksef-certs/domain/registry";
+import type { Db } from "@ksef-certs/domain/store";
 import { requireEntity } from "./trpc.js";
 
 /** zod schema of a scope on the wire. */

@@ -8,9 +8,9 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encryptPrivateKeyPem, exportPkcs12, generateKeyPair } from "@ksef-certs/core/crypto";
-import { schema, type Store } from "@ksef-certs/core/store";
-import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import { encryptPrivateKeyPem, exportPkcs12, generateKeyPair } from "@ksef-certs/ksef/crypto";
+import { schema, type Store } from "@ksef-certs/domain/store";
+import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
 import { buildWorld, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
 import { createServer, type AdminServer } from "./app.js";
 import { createServerLogger } from "./logger.js";

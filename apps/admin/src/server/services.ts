@@ -2,8 +2,8 @@
  * Server-wide services handed to every request's context: the clock, the logger, the master key and
  * (when the server runs them) the background enrollment runner, and the KSeF client per environment. Tests and the benchmark build their own.
  */
-import type { KsefEnvironment } from "@ksef-certs/core/ksef";
-import type { RevokeKsefClient } from "@ksef-certs/core/registry";
+import type { KsefEnvironment } from "@ksef-certs/ksef/api";
+import type { RevokeKsefClient } from "@ksef-certs/domain/registry";
 import type { Logger } from "pino";
 import type { EnrollmentRunner } from "./enrollments.js";
 

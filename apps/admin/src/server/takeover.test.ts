@@ -1,11 +1,11 @@
 // The queued takeover is persisted by the server's background job at the moment it happens, with its audit entry,
 // and by nothing that only reads (the certificate list of a branch admin, resolution).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authenticate } from "@ksef-certs/core/access";
-import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/core/crypto";
-import { recordCertificate } from "@ksef-certs/core/registry";
-import { schema, type Store } from "@ksef-certs/core/store";
-import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import { authenticate } from "@ksef-certs/domain/access";
+import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/ksef/crypto";
+import { recordCertificate } from "@ksef-certs/domain/registry";
+import { schema, type Store } from "@ksef-certs/domain/store";
+import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, PASSWORD, T0 } from "./__fixtures__/world.js";
 import { createServer } from "./app.js";
 

@@ -3,9 +3,9 @@
  * company, branch and operator) and each certificate type, the certificates' validity spans in one
  * environment between `from` and `to`, and the gaps where that scope has no valid certificate of its own.
  */
-import { listVisibleCertificates, type Principal, type VisibleCertificate } from "@ksef-certs/core/access";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import type { Db } from "@ksef-certs/core/store";
+import { listVisibleCertificates, type Principal, type VisibleCertificate } from "@ksef-certs/domain/access";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import type { Db } from "@ksef-certs/domain/store";
 import { visibleOrganisation } from "./routers/org.js";
 
 /** Most certificates a timeline reads (pages of 200). */

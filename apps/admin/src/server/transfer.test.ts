@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { TRPCError } from "@trpc/server";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkExportRoot, listCertificateExports } from "@ksef-certs/core/adapters";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import type { Store } from "@ksef-certs/core/store";
+import { checkExportRoot, listCertificateExports } from "@ksef-certs/domain/adapters";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import type { Store } from "@ksef-certs/domain/store";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
 import type { ServerServices } from "./services.js";
 

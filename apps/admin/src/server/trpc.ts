@@ -9,9 +9,9 @@
  * - {@link mutationProcedure}: the same builder, named for readability at mutation sites.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
-import { authorizeEntity, authorizeScope, canRead, canWrite, checkCsrf, hasRole, type AccessScope, type ActiveSession, type EntityKind, type Principal, type Role } from "@ksef-certs/core/access";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import type { Db } from "@ksef-certs/core/store";
+import { authorizeEntity, authorizeScope, canRead, canWrite, checkCsrf, hasRole, type AccessScope, type ActiveSession, type EntityKind, type Principal, type Role } from "@ksef-certs/domain/access";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import type { Db } from "@ksef-certs/domain/store";
 import { ksefErrorData, toTrpcError } from "./errors.js";
 import type { ServerServices } from "./services.js";
 

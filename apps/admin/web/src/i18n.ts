@@ -4,7 +4,7 @@
  * Placeholders are `{name}`, filled by {@link translate}.
  */
 import { createContext, useContext } from "react";
-import { MESSAGES_PL } from "@ksef-certs/core/policies";
+import { MESSAGES_PL } from "@ksef-certs/ksef/policies";
 
 const pl = {
   "app.title": "Certyfikaty KSeF",

@@ -1,5 +1,5 @@
 /** Test-only: the API client's error mapping, driven through a fetch that answers with a given status and body. */
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { AgentApiClient } from "../api.js";
 
 /**

@@ -11,11 +11,11 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
-import { generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
-import { classifySignedFile, handoffFileName, type PendingSignature } from "@ksef-certs/core/handoff";
-import { buildAuthTokenRequest } from "@ksef-certs/core/ksef";
-import { selfSignedCertificate } from "@ksef-certs/core/testing";
-import { signAuthTokenRequest } from "@ksef-certs/core/xades";
+import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
+import { classifySignedFile, handoffFileName, type PendingSignature } from "@ksef-certs/ksef/handoff";
+import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
+import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { signAuthTokenRequest } from "@ksef-certs/ksef/xades";
 import { AgentApiClient } from "../api.js";
 import { saveConfig, saveToken, type AgentConfig } from "../config.js";
 

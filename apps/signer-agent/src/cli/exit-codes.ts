@@ -2,7 +2,7 @@
  * Exit codes of `ksef-signer`: the same numbers as the `ksef-certs` CLI (apps/admin/src/cli/exit-codes.ts) so
  * scripts treat both alike, plus 9 for "token revoked: pair again" (a service manager must not restart then).
  */
-import { CLI_EXIT_CODES, type ErrorCode } from "@ksef-certs/core/errors";
+import { CLI_EXIT_CODES, type ErrorCode } from "@ksef-certs/ksef/errors";
 
 /** Success. */
 export const EXIT_OK = 0;

@@ -4,7 +4,7 @@
  * into the program and exits with its code.
  */
 import password from "@inquirer/password";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { runCli, type CliIo } from "./program.js";
 
 async function terminalPrompt(message: string): Promise<string> {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { encryptPrivateKeyPem } from "@ksef-certs/core/crypto";
+import { encryptPrivateKeyPem } from "@ksef-certs/ksef/crypto";
 import { makePerson, startFakeAgentServer, type FakeAgentServer } from "../__fixtures__/fake-server.js";
 import { runCli, type CliIo } from "./program.js";
 

@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { Agent, GOV_SIGNING_PAGE_URL } from "../agent.js";
 import { AgentApiClient, isTokenRevoked, normalizeServerUrl, type SigningRequest } from "../api.js";
 import { forgetKeyPassword, keyringAvailable, prepareAutoSigners, storeKeyPassword, unlockSigner, type PasswordPrompt } from "../autosign.js";

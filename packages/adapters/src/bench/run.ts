@@ -12,11 +12,12 @@ import { pbkdf2, randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { exportWithAdapter, importWithAdapter, mapConcurrent, type ExportPair } from "@ksef-certs/core/adapters";
-import { encryptPrivateKeyPem, generateKeyPair, parseCertificate } from "@ksef-certs/core/crypto";
-import { addBranch, addCompany } from "@ksef-certs/core/registry";
-import { openStore } from "@ksef-certs/core/store";
-import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import { exportWithAdapter, importWithAdapter } from "@ksef-certs/domain/adapters";
+import { mapConcurrent, type ExportPair } from "@ksef-certs/ksef/adapters";
+import { encryptPrivateKeyPem, generateKeyPair, parseCertificate } from "@ksef-certs/ksef/crypto";
+import { addBranch, addCompany } from "@ksef-certs/domain/registry";
+import { openStore } from "@ksef-certs/domain/store";
+import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
 import { f2000Adapter } from "../f2000.js";
 
 const cores = availableParallelism();

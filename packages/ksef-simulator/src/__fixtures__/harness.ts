@@ -2,8 +2,9 @@
  * Test harness: in-process simulators with a shared CA, a JSON/XML request helper, and sign-in with
  * real XAdES signatures (core's `signAuthTokenRequest`) verified by the simulator for real.
  */
-import { type KeyPair, generateKeyPair } from "@ksef-certs/core/crypto";
-import { type NameAttributeInput, type TestCertificateAuthority, createTestCertificateAuthority, selfSignedCertificate } from "@ksef-certs/core/testing";
+import { type KeyPair, generateKeyPair } from "@ksef-certs/ksef/crypto";
+import { type NameAttributeInput } from "@ksef-certs/ksef/testing";
+import { type TestCertificateAuthority, createTestCertificateAuthority, selfSignedCertificate } from "@ksef-certs/ksef/testing";
 import { type Logger, pino } from "pino";
 import { expect } from "vitest";
 import { createSimulatorApp } from "../app.js";
@@ -99,7 +100,7 @@ export async function personCredential(pesel: string, keys?: KeyPair, extra: rea
 
 /** Signs an AuthTokenRequest with core's XAdES signer (loaded at run time: it lands in core separately). */
 export async function signRequest(challenge: string, credential: Credential, contextNip = "5265877635"): Promise<Uint8Array> {
-  const mod = (await import("@ksef-certs/core/xades")) as Record<string, unknown>;
+  const mod = (await import("@ksef-certs/ksef/xades")) as Record<string, unknown>;
   const sign = mod["signAuthTokenRequest"] as (input: unknown, signer: unknown) => Promise<Uint8Array>;
   return sign({ challenge, contextIdentifier: { type: "Nip", value: contextNip }, subjectIdentifierType: "certificateSubject" }, { privateKey: credential.keys.privateKey, certificate: credential.certificate });
 }

@@ -3,7 +3,7 @@
  * template. Used where core's signer refuses on purpose (a KSeF Offline certificate), so the
  * simulator's own refusal can be tested with a genuinely signed document.
  */
-import { encodePem, parseCertificate } from "@ksef-certs/core/crypto";
+import { encodePem, parseCertificate } from "@ksef-certs/ksef/crypto";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isKsefCertsError } from "@ksef-certs/core/errors";
+import { isKsefCertsError } from "@ksef-certs/ksef/errors";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -2,9 +2,9 @@
  * Authentication operations (SPEC paths `/auth/*`, ksef-api.md §2): challenge, XAdES sign-in
  * verified for real, status polling, token redeem/refresh, and session listing/revocation.
  */
-import { type CertificateInfo, type EnrollmentData, isSignedBy, parseCertificate } from "@ksef-certs/core/crypto";
-import { isKsefCertsError } from "@ksef-certs/core/errors";
-import { xadesRejectionOf } from "@ksef-certs/core/xades";
+import { type CertificateInfo, type EnrollmentData, isSignedBy, parseCertificate } from "@ksef-certs/ksef/crypto";
+import { isKsefCertsError } from "@ksef-certs/ksef/errors";
+import { xadesRejectionOf } from "@ksef-certs/ksef/xades";
 import { CHALLENGE_PATTERN, referenceNumber } from "../ids.js";
 import { KsefErrorReply, badRequest } from "../http-errors.js";
 import type { Simulator } from "../simulator.js";

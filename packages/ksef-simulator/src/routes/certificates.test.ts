@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call --
    Response bodies are read as loose JSON here; their shape is checked against the OpenAPI schema by expectConformingResponses. */
-import { type EnrollmentData, type KeyPair, createCsr, generateKeyPair, isSignedBy, keyMatchesCertificate, parseCertificate, parseCsr } from "@ksef-certs/core/crypto";
+import { type EnrollmentData, type KeyPair, createCsr, generateKeyPair, isSignedBy, keyMatchesCertificate, parseCertificate, parseCsr } from "@ksef-certs/ksef/crypto";
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";

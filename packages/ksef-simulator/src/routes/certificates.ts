@@ -3,8 +3,8 @@
  * enrollment with KSeF's CSR checks, enrollment status with delayed issuing, retrieve, query, revoke.
  * Every operation acts for the authenticated subject (the identity of the access token's sign-in).
  */
-import { type CsrInfo, type EnrollmentData, type KsefCertificateType, parseCertificate, parseCsr } from "@ksef-certs/core/crypto";
-import { issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import { type CsrInfo, type EnrollmentData, type KsefCertificateType, parseCertificate, parseCsr } from "@ksef-certs/ksef/crypto";
+import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
 import type { KeyObject } from "node:crypto";
 import { EARLIEST_CERTIFICATE_TIME_MS, LATEST_CERTIFICATE_TIME_MS, MS_PER_DAY, parseDateTime } from "../date-time.js";
 import { referenceNumber } from "../ids.js";

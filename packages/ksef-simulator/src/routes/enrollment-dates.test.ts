@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access --
    Response bodies are read as loose JSON here; their shape is checked against the OpenAPI schema by expectConformingResponses. */
-import { type EnrollmentData, type KeyPair, createCsr, generateKeyPair, parseCertificate } from "@ksef-certs/core/crypto";
+import { type EnrollmentData, type KeyPair, createCsr, generateKeyPair, parseCertificate } from "@ksef-certs/ksef/crypto";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dateTimeLike } from "../__fixtures__/date-times.js";

@@ -4,8 +4,8 @@
  * (`POST`/`DELETE /testdata/limits/subject/certificate`), and the simulator's own fault control
  * (`GET`/`POST /__simulator/faults`, outside `/v2` and outside the KSeF contract).
  */
-import { generateKeyPair, type KeyPair } from "@ksef-certs/core/crypto";
-import { selfSignedCertificate } from "@ksef-certs/core/testing";
+import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
+import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
 import { createHash } from "node:crypto";
 import { KsefErrorReply } from "../http-errors.js";
 import type { Simulator } from "../simulator.js";

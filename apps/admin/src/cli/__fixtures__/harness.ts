@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
-import { isKsefCertsError } from "@ksef-certs/core/errors";
+import { isKsefCertsError } from "@ksef-certs/ksef/errors";
 import type { CliIo } from "../context.js";
 import { runCli } from "../program.js";
 

@@ -10,10 +10,11 @@
 import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
-import { exportWithAdapter, importWithAdapter, type AdapterSource, type BatchProgress, type PasswordRequest } from "@ksef-certs/core/adapters";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import type { CertificateTypeName, Environment } from "@ksef-certs/core/registry";
-import { unseal } from "@ksef-certs/core/store";
+import { exportWithAdapter, importWithAdapter, type BatchProgress } from "@ksef-certs/domain/adapters";
+import { type AdapterSource, type PasswordRequest } from "@ksef-certs/ksef/adapters";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import type { CertificateTypeName, Environment } from "@ksef-certs/domain/registry";
+import { unseal } from "@ksef-certs/ksef/crypto";
 import { ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { resolvePath, type CliIo } from "../context.js";
 import { addForceOption, addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";

@@ -5,7 +5,7 @@
  * master key (core `src/store/audit-checkpoint.ts`).
  */
 import type { Command } from "commander";
-import { type AuditBadReason, type AuditCheckpointRead, type Db, verifyAuditLog } from "@ksef-certs/core/store";
+import { type AuditBadReason, type AuditCheckpointRead, type Db, verifyAuditLog } from "@ksef-certs/domain/store";
 import { exitCodeFor } from "../exit-codes.js";
 import { type CommandEnv, examples } from "../options.js";
 import { Output } from "../output.js";

@@ -8,8 +8,8 @@
  * Zaufany does on gov.pl, for trying the hand-off without it.
  */
 import type { Command } from "commander";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import { signXml, verifySignedAuthTokenRequest, xadesRejectionOf } from "@ksef-certs/core/xades";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { signXml, verifySignedAuthTokenRequest, xadesRejectionOf } from "@ksef-certs/ksef/xades";
 import { checkOutputs, readInput, writeOutputs } from "../files.js";
 import { readKeyFile } from "../inputs.js";
 import { addForceOption, addJsonOption, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions } from "../options.js";

@@ -8,8 +8,8 @@
  */
 import { mkdir } from "node:fs/promises";
 import { type Command, Option } from "commander";
-import { assertKeyMatchesCertificate, encodePem, exportPkcs12, inspectPrivateKey, MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, parseCertificate, readPrivateKey } from "@ksef-certs/core/crypto";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { assertKeyMatchesCertificate, encodePem, exportPkcs12, inspectPrivateKey, MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, parseCertificate, readPrivateKey } from "@ksef-certs/ksef/crypto";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import {
   assertKsefCertificateFits,
   certificateFor,
@@ -28,8 +28,9 @@ import {
   REVOCATION_REASONS,
   type RevocationReason,
   revokeCertificate,
-} from "@ksef-certs/core/registry";
-import { type Db, seal, unseal } from "@ksef-certs/core/store";
+} from "@ksef-certs/domain/registry";
+import { type Db } from "@ksef-certs/domain/store";
+import { seal, unseal } from "@ksef-certs/ksef/crypto";
 import { resolvePath } from "../context.js";
 import { checkOutputs, fsError, readInput, writeOutputs, type OutputFile } from "../files.js";
 import { addForceOption, addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
@@ -112,7 +113,7 @@ export interface CertRevokeOptions extends StoreOptions, KsefTargetOptions {
 }
 
 /** KSeF's revocation reasons (SPEC `CertificateRevocationReason`); core `REVOCATION_REASONS`. */
-export { REVOCATION_REASONS } from "@ksef-certs/core/registry";
+export { REVOCATION_REASONS } from "@ksef-certs/domain/registry";
 
 /**
  * Registers the `cert` command group.

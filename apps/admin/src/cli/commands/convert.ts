@@ -2,8 +2,8 @@
  * `ksef-certs convert`: PEM pair → PKCS#12, PKCS#12 → PEM pair, any key → the KSeF web app's `.key` format.
  */
 import { type Command, Option } from "commander";
-import { assertKeyMatchesCertificate, describeKey, encodePem, encryptPrivateKeyPem, exportPkcs12, KSEF_KEY_ENCRYPTION, parseCertificate } from "@ksef-certs/core/crypto";
-import { KsefCertsError, type Violation } from "@ksef-certs/core/errors";
+import { assertKeyMatchesCertificate, describeKey, encodePem, encryptPrivateKeyPem, exportPkcs12, KSEF_KEY_ENCRYPTION, parseCertificate } from "@ksef-certs/ksef/crypto";
+import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
 import { checkOutputs, type OutputFile, writeOutputs } from "../files.js";
 import { readCertificateFile, readKeyFile, readPkcs12File } from "../inputs.js";
 import {

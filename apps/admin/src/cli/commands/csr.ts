@@ -2,8 +2,8 @@
  * `ksef-certs csr`: the PKCS#10 request KSeF expects, built from the enrollment data KSeF returned.
  */
 import { type Command, Option } from "commander";
-import { createCsr, describeKey, encodePem, encryptPrivateKeyPem, type EnrollmentData, generateKeyPair, type KeyPair, keyPairOf, KSEF_KEY_ENCRYPTION, MAX_OBJECT_BYTES, parseCsr } from "@ksef-certs/core/crypto";
-import { KsefCertsError, type Violation } from "@ksef-certs/core/errors";
+import { createCsr, describeKey, encodePem, encryptPrivateKeyPem, type EnrollmentData, generateKeyPair, type KeyPair, keyPairOf, KSEF_KEY_ENCRYPTION, MAX_OBJECT_BYTES, parseCsr } from "@ksef-certs/ksef/crypto";
+import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
 import type { CliIo } from "../context.js";
 import { checkOutputs, type OutputFile, readInput, writeOutputs } from "../files.js";
 import { readKeyFile } from "../inputs.js";

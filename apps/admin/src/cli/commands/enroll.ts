@@ -15,17 +15,9 @@
  * secrets in them.
  */
 import { type Command, Option } from "commander";
-import { readPrivateKey } from "@ksef-certs/core/crypto";
-import {
-  createEnrollmentService,
-  createFolderHandoff,
-  sealerFromMasterKey,
-  type EnrollmentProgress,
-  type EnrollmentRunResult,
-  type EnrollmentService,
-  type EnrollmentSummary,
-} from "@ksef-certs/core/enrollment";
-import { type ErrorCode, isKsefCertsError, KsefCertsError } from "@ksef-certs/core/errors";
+import { readPrivateKey } from "@ksef-certs/ksef/crypto";
+import { createEnrollmentService, createFolderHandoff, sealerFromMasterKey, type EnrollmentProgress, type EnrollmentRunResult, type EnrollmentService, type EnrollmentSummary } from "@ksef-certs/domain/enrollment";
+import { type ErrorCode, isKsefCertsError, KsefCertsError } from "@ksef-certs/ksef/errors";
 import {
   type CertificateSummary,
   type CertificateTypeName,
@@ -34,9 +26,10 @@ import {
   getCertificateSecrets,
   listWorkstations,
   type Workstation,
-} from "@ksef-certs/core/registry";
-import { type Db, unseal } from "@ksef-certs/core/store";
-import type { XadesSigner } from "@ksef-certs/core/xades";
+} from "@ksef-certs/domain/registry";
+import { type Db } from "@ksef-certs/domain/store";
+import { unseal } from "@ksef-certs/ksef/crypto";
+import type { XadesSigner } from "@ksef-certs/ksef/xades";
 import type { CliIo } from "../context.js";
 import { addKsefUrlOption, describeKsefTarget, ksefClients, ksefTargetOf, type KsefTarget, type KsefTargetOptions } from "../ksef.js";
 import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";

@@ -6,8 +6,8 @@
  * Output never holds secrets: enrollments are shown through core's summary (no key, password or session).
  */
 import { type Command, Option } from "commander";
-import { ENROLLMENT_STATES, FINAL_ENROLLMENT_STATES, type EnrollmentRunResult, type EnrollmentState, type EnrollmentSummary } from "@ksef-certs/core/enrollment";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { ENROLLMENT_STATES, FINAL_ENROLLMENT_STATES, type EnrollmentRunResult, type EnrollmentState, type EnrollmentSummary } from "@ksef-certs/domain/enrollment";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { exitCodeFor } from "../exit-codes.js";
 import { addKsefUrlOption, describeKsefTarget, ksefTargetOf, type KsefTargetOptions } from "../ksef.js";
 import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";

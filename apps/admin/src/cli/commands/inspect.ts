@@ -2,8 +2,8 @@
  * `ksef-certs inspect <file...>`: what each file is (by content, not by name) and what is in it.
  */
 import type { Command } from "commander";
-import { describeKey, detectFileKind, type FileKindDetection, importPkcs12, inspectPrivateKey, MAX_PKCS12_BYTES, parseCertificate, parseCsr } from "@ksef-certs/core/crypto";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { describeKey, detectFileKind, type FileKindDetection, importPkcs12, inspectPrivateKey, MAX_PKCS12_BYTES, parseCertificate, parseCsr } from "@ksef-certs/ksef/crypto";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { CliIo } from "../context.js";
 import { exitCodeFor } from "../exit-codes.js";
 import { readInput } from "../files.js";

@@ -2,7 +2,7 @@
  * `ksef-certs keygen`: a new key pair, the private key written encrypted exactly as the KSeF web app writes it.
  */
 import type { Command } from "commander";
-import { describeKey, encryptPrivateKeyPem, generateKeyPair, KSEF_KEY_ENCRYPTION } from "@ksef-certs/core/crypto";
+import { describeKey, encryptPrivateKeyPem, generateKeyPair, KSEF_KEY_ENCRYPTION } from "@ksef-certs/ksef/crypto";
 import { checkOutputs, writeOutputs, type OutputFile } from "../files.js";
 import {
   addAlgorithmOption,

@@ -18,8 +18,8 @@ import {
   listWorkstations,
   type Operator,
   type Workstation,
-} from "@ksef-certs/core/registry";
-import type { Db } from "@ksef-certs/core/store";
+} from "@ksef-certs/domain/registry";
+import type { Db } from "@ksef-certs/domain/store";
 import { resolvePath } from "../context.js";
 import { type CommandEnv, examples } from "../options.js";
 import { formatFields, Output } from "../output.js";

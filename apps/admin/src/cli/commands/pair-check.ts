@@ -2,7 +2,7 @@
  * `ksef-certs pair-check`: does this private key belong to this certificate?
  */
 import type { Command } from "commander";
-import { assertKeyMatchesCertificate } from "@ksef-certs/core/crypto";
+import { assertKeyMatchesCertificate } from "@ksef-certs/ksef/crypto";
 import { readCertificateFile, readKeyFile } from "../inputs.js";
 import { addJsonOption, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions } from "../options.js";
 import { formatFields, keyText, Output } from "../output.js";

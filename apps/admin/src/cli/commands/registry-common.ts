@@ -4,7 +4,7 @@
  * the names shown for a certificate's scope.
  */
 import { type Command, Option } from "commander";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import {
   type Branch,
   CERTIFICATE_TYPES,
@@ -17,8 +17,8 @@ import {
   listOperators,
   type Operator,
   type Scope,
-} from "@ksef-certs/core/registry";
-import type { Db } from "@ksef-certs/core/store";
+} from "@ksef-certs/domain/registry";
+import type { Db } from "@ksef-certs/domain/store";
 
 /** Milliseconds per day. */
 const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import { AUDIT_CHECKPOINT_FILE, loadMasterKey, openStore, verifyAuditLog } from "@ksef-certs/core/store";
+import { AUDIT_CHECKPOINT_FILE, loadMasterKey, openStore, verifyAuditLog } from "@ksef-certs/domain/store";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { CliIo } from "../context.js";
 import { runCli } from "../program.js";

@@ -7,10 +7,11 @@
  * DEMO and production refuse such certificates.
  */
 import type { Command } from "commander";
-import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/core/crypto";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import { checkNip, checkPesel } from "@ksef-certs/core/policies";
-import { selfSignedCertificate, type NameAttributeInput } from "@ksef-certs/core/testing";
+import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/ksef/crypto";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { checkNip, checkPesel } from "@ksef-certs/ksef/policies";
+import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { type NameAttributeInput } from "@ksef-certs/ksef/testing";
 import { checkOutputs, writeOutputs } from "../files.js";
 import { addForceOption, addJsonOption, addNewPasswordOptions, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions } from "../options.js";
 import { Output } from "../output.js";

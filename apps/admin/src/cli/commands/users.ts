@@ -6,8 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
-import { checkAccountPassword, resetPassword } from "@ksef-certs/core/access";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { checkAccountPassword, resetPassword } from "@ksef-certs/domain/access";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
 import { Output } from "../output.js";
 import { Passwords } from "../password.js";

@@ -3,9 +3,9 @@
  * with his PESEL in the subject's serialNumber (what Profil Zaufany or a qualified signature gives him),
  * accepted by the simulator's XAdES sign-in; KSeF certificates enrolled with it carry his PESEL.
  */
-import { generateKeyPair } from "@ksef-certs/core/crypto";
-import { selfSignedCertificate } from "@ksef-certs/core/testing";
-import type { XadesSigner } from "@ksef-certs/core/xades";
+import { generateKeyPair } from "@ksef-certs/ksef/crypto";
+import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import type { XadesSigner } from "@ksef-certs/ksef/xades";
 
 /** Jan's PESEL. */
 export const JAN_PESEL = "44051401458";

@@ -4,11 +4,12 @@
  * an enrollment, accounts of every role with real sessions, and callers bound to them.
  */
 import { TRPCError } from "@trpc/server";
-import { authenticate, createUser, type NewSession } from "@ksef-certs/core/access";
-import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/core/crypto";
-import { addBranch, addCompany, addOperator, addWorkstation, recordCertificate, type Scope } from "@ksef-certs/core/registry";
-import { openStore, schema, type Db, type Store } from "@ksef-certs/core/store";
-import { createScratchDatabase, issueKsefLikeCertificate } from "@ksef-certs/core/testing";
+import { authenticate, createUser, type NewSession } from "@ksef-certs/domain/access";
+import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/ksef/crypto";
+import { addBranch, addCompany, addOperator, addWorkstation, recordCertificate, type Scope } from "@ksef-certs/domain/registry";
+import { openStore, schema, type Db, type Store } from "@ksef-certs/domain/store";
+import { createScratchDatabase } from "@ksef-certs/domain/testing";
+import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
 import { appRouter } from "../router.js";
 import type { ServerServices } from "../services.js";
 import { createCallerFactory, type Context } from "../trpc.js";
@@ -113,7 +114,7 @@ export interface CallerRecord {
  * @param secure whether the request is https
  */
 export async function callerFor(db: Db, services: ServerServices, session: NewSession | null, csrf?: string | null, secure = false) {
-  const { sessionFromToken } = await import("@ksef-certs/core/access");
+  const { sessionFromToken } = await import("@ksef-certs/domain/access");
   const active = session === null ? undefined : await sessionFromToken(db, session.token, services.clock());
   const record: CallerRecord = { cookies: [] };
   const ctx: Context = {

@@ -28,10 +28,10 @@ import {
   type AgentWorkstation,
   type DeliveredSigningRequest,
   type SigningRequestNotifier,
-} from "@ksef-certs/core/agent";
-import { KsefCertsError, type ErrorCode } from "@ksef-certs/core/errors";
-import { MAX_HANDOFF_FILE_BYTES } from "@ksef-certs/core/handoff";
-import type { Db } from "@ksef-certs/core/store";
+} from "@ksef-certs/domain/agent";
+import { KsefCertsError, type ErrorCode } from "@ksef-certs/ksef/errors";
+import { MAX_HANDOFF_FILE_BYTES } from "@ksef-certs/ksef/handoff";
+import type { Db } from "@ksef-certs/domain/store";
 import { createPairingThrottle, type PairingThrottleOptions } from "./throttle.js";
 
 export { createPairingThrottle, type PairingThrottle, type PairingThrottleOptions } from "./throttle.js";

@@ -4,9 +4,9 @@
  * a branch admin only entries of an entity it may read (give `entityId`).
  */
 import { z } from "zod";
-import { auditEntityType, hasRole, listAuditEntries, type EntityKind } from "@ksef-certs/core/access";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import { verifyAuditLog } from "@ksef-certs/core/store";
+import { auditEntityType, hasRole, listAuditEntries, type EntityKind } from "@ksef-certs/domain/access";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { verifyAuditLog } from "@ksef-certs/domain/store";
 import { authedProcedure, requireEntity, router } from "../trpc.js";
 
 const ENTITY_KINDS: readonly string[] = ["company", "branch", "operator", "workstation", "certificate", "enrollment"];

@@ -3,7 +3,7 @@
  * password. The CSRF token is returned by `login` and `me`; the client sends it in `x-csrf-token`.
  */
 import { z } from "zod";
-import { authenticate, changePassword, endSession, setUserLocale, tokenHash, type Principal } from "@ksef-certs/core/access";
+import { authenticate, changePassword, endSession, setUserLocale, tokenHash, type Principal } from "@ksef-certs/domain/access";
 import { actorOf, authedProcedure, mutationProcedure, publicProcedure, router, SESSION_COOKIE } from "../trpc.js";
 
 /**

@@ -4,18 +4,9 @@
  * its scope first (`requireEntity`): an id the caller may not read answers NOT_FOUND.
  */
 import { z } from "zod";
-import { listAuditEntries, listVisibleCertificates, revokeCertificateAs } from "@ksef-certs/core/access";
-import {
-  addExportDestination,
-  exportCertificatesAs,
-  importUploadAs,
-  listCertificateExports,
-  listExportDestinations,
-  MAX_UPLOAD_BYTES,
-  MAX_UPLOAD_FILES,
-  removeExportDestination,
-} from "@ksef-certs/core/adapters";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { listAuditEntries, listVisibleCertificates, revokeCertificateAs } from "@ksef-certs/domain/access";
+import { addExportDestination, exportCertificatesAs, importUploadAs, listCertificateExports, listExportDestinations, MAX_UPLOAD_BYTES, MAX_UPLOAD_FILES, removeExportDestination } from "@ksef-certs/domain/adapters";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import {
   assignCertificate,
   certificateFor,
@@ -24,8 +15,8 @@ import {
   importPkcs12,
   REVOCATION_REASONS,
   type CertificateSummary,
-} from "@ksef-certs/core/registry";
-import { seal } from "@ksef-certs/core/store";
+} from "@ksef-certs/domain/registry";
+import { seal } from "@ksef-certs/ksef/crypto";
 import { ADAPTERS, ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
 import { buildTimeline } from "../timeline.js";

@@ -6,10 +6,10 @@
  */
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { canRead, heldScope } from "@ksef-certs/core/access";
-import { acceptSignedFile, listSigningRequests, type SigningRequestNotifier } from "@ksef-certs/core/agent";
-import type { EnrollmentSummary } from "@ksef-certs/core/enrollment";
-import { KsefCertsError } from "@ksef-certs/core/errors";
+import { canRead, heldScope } from "@ksef-certs/domain/access";
+import { acceptSignedFile, listSigningRequests, type SigningRequestNotifier } from "@ksef-certs/domain/agent";
+import type { EnrollmentSummary } from "@ksef-certs/domain/enrollment";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { EnrollmentRunner } from "../enrollments.js";
 import { toTrpcError } from "../errors.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";

@@ -1,12 +1,12 @@
 /**
  * `org.*`: the organisation tree the caller may see, and adding companies, branches, operators and
- * workstations (registry use cases of `@ksef-certs/core/registry`; checks in `@ksef-certs/core/access`).
+ * workstations (registry use cases of `@ksef-certs/domain/registry`; checks in `@ksef-certs/domain/access`).
  */
 import { z } from "zod";
-import { canRead, hasRole, type Principal } from "@ksef-certs/core/access";
-import { KsefCertsError } from "@ksef-certs/core/errors";
-import { addBranch, addCompany, addOperator, addWorkstation, assignOperatorToBranch, listCompanies } from "@ksef-certs/core/registry";
-import { schema, type Db } from "@ksef-certs/core/store";
+import { canRead, hasRole, type Principal } from "@ksef-certs/domain/access";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { addBranch, addCompany, addOperator, addWorkstation, assignOperatorToBranch, listCompanies } from "@ksef-certs/domain/registry";
+import { schema, type Db } from "@ksef-certs/domain/store";
 import { actorOf, authedProcedure, mutationProcedure, requireEntity, requireScope, router } from "../trpc.js";
 import { TRPCError } from "@trpc/server";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser } from "@ksef-certs/core/access";
-import type { Store } from "@ksef-certs/core/store";
+import { createUser } from "@ksef-certs/domain/access";
+import type { Store } from "@ksef-certs/domain/store";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, PASSWORD, T0, trpcCode } from "../__fixtures__/world.js";
 import type { ServerServices } from "../services.js";
 

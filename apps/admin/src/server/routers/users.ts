@@ -1,10 +1,10 @@
 /**
  * `users.*`: accounts and role grants. Who may see and change which account is decided by the core use cases
- * (`@ksef-certs/core/access`, users.ts): a super-admin manages everyone; a company admin the accounts holding a
+ * (`@ksef-certs/domain/access`, users.ts): a super-admin manages everyone; a company admin the accounts holding a
  * role in its companies, with roles over its companies only; nobody revokes its own roles.
  */
 import { z } from "zod";
-import { createUserAs, getUserAs, grantRoleAs, listUsersAs, revokeRoleAs, type RoleGrantInput, type UserWithRoles } from "@ksef-certs/core/access";
+import { createUserAs, getUserAs, grantRoleAs, listUsersAs, revokeRoleAs, type RoleGrantInput, type UserWithRoles } from "@ksef-certs/domain/access";
 import { actorOf, authedProcedure, mutationProcedure, router } from "../trpc.js";
 
 const id = z.string().max(64);

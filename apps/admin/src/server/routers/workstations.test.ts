@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authenticate, createUser, type Role } from "@ksef-certs/core/access";
-import { createPairingCode, createSigningRequest, listWorkstationTokens, pairWorkstation } from "@ksef-certs/core/agent";
-import { openStore, schema, type Store } from "@ksef-certs/core/store";
+import { authenticate, createUser, type Role } from "@ksef-certs/domain/access";
+import { createPairingCode, createSigningRequest, listWorkstationTokens, pairWorkstation } from "@ksef-certs/domain/agent";
+import { openStore, schema, type Store } from "@ksef-certs/domain/store";
 import { contextForRequest } from "../context.js";
 import { CSRF_HEADER, SESSION_COOKIE, createCallerFactory } from "../trpc.js";
 import { workstationsRouter } from "./workstations.js";

@@ -14,8 +14,8 @@
  * Dates are ISO 8601 strings.
  */
 import { z } from "zod";
-import { createPairingCode, listSigningRequests, listWorkstationTokens, revokeWorkstationToken, workstationTokenInfo, type WorkstationTokenInfo } from "@ksef-certs/core/agent";
-import { isKsefCertsError, KsefCertsError } from "@ksef-certs/core/errors";
+import { createPairingCode, listSigningRequests, listWorkstationTokens, revokeWorkstationToken, workstationTokenInfo, type WorkstationTokenInfo } from "@ksef-certs/domain/agent";
+import { isKsefCertsError, KsefCertsError } from "@ksef-certs/ksef/errors";
 import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
 
 const uuid = z.uuid();

@@ -7,7 +7,7 @@ import { useEffect, useState, type SyntheticEvent, type ReactNode } from "react"
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { checkCertificateName, checkPassword } from "@ksef-certs/core/policies";
+import { checkCertificateName, checkPassword } from "@ksef-certs/ksef/policies";
 import { ksefErrorOf, trpc, type RouterOutputs } from "../api";
 import { formatDate, useI18n, type ViolationLike } from "../i18n";
 import { eventText, stateLabel } from "./enrollmentText";

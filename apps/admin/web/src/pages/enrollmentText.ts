@@ -5,7 +5,7 @@
  * serials and times filled in. The table is typed by kind, so a kind the core adds fails to compile until it is
  * given a sentence. An event without `event` (an older server) shows the state with the server's words as a detail.
  */
-import type { EnrollmentEventKind, EnrollmentEventParams, EnrollmentProgressEvent } from "@ksef-certs/core/enrollment";
+import type { EnrollmentEventKind, EnrollmentEventParams, EnrollmentProgressEvent } from "@ksef-certs/domain/enrollment";
 import { formatDate, type I18n, type MessageKey } from "../i18n";
 
 /** A progress line: the sentence to show and, where the server gave one, its own English words as a detail. */

@@ -1,0 +1,190 @@
+import { sql } from "drizzle-orm";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { assignCertificate } from "../registry/assign.js";
+import { recordCertificate, type Scope } from "../registry/certificates.js";
+import { addBranch, addCompany, addOperator } from "../registry/organisation.js";
+import { DAY, testCertificate, testKey, type TestKey } from "../registry/__fixtures__/certs.js";
+import { verifyAuditLog } from "../store/audit.js";
+import { describeEachDb } from "../store/__fixtures__/test-db.js";
+import type { Db } from "../store/db.js";
+import { webSessions } from "../store/schema.js";
+import { listAuditEntries } from "./audit.js";
+import { listVisibleCertificates } from "./certificates.js";
+import { hashPassword, verifyPassword } from "./password.js";
+import { authorizeEntity, canRead, canWrite, type Principal } from "./rules.js";
+import { authenticate, checkCsrf, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, sessionFromToken, tokenHash } from "./sessions.js";
+import { createUser, grantRole, revokeRole } from "./users.js";
+
+const T0 = new Date("2026-03-01T12:00:00Z");
+const META = { actor: "test", at: T0 };
+const PASSWORD = "Dlugie-haslo-admina-1";
+let key: TestKey;
+beforeAll(async () => {
+  key = await testKey();
+});
+
+async function failure(p: Promise<unknown>): Promise<KsefCertsError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof KsefCertsError) return err;
+    throw err;
+  }
+  throw new Error("expected a KsefCertsError");
+}
+
+describe("access: passwords", () => {
+  it("hashes with scrypt in a self-describing string and verifies only the right password", async () => {
+    const h = await hashPassword("correct horse battery staple");
+    expect(h).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    expect(await verifyPassword("correct horse battery staple", h)).toBe(true);
+    expect(await verifyPassword("correct horse battery stapl", h)).toBe(false);
+    expect(await hashPassword("correct horse battery staple")).not.toBe(h);
+    expect(await verifyPassword("x", "scrypt$1$1$1$$")).toBe(false);
+    expect(await verifyPassword("x", "bcrypt$whatever")).toBe(false);
+  });
+});
+
+/** A company with two branches, an operator at each, and accounts with every role. */
+async function world(db: Db) {
+  await db.execute(sql`TRUNCATE users, login_throttle, web_sessions CASCADE`);
+  const company = await addCompany(db, { nip: "5265877635", name: "Firma" }, META);
+  const other = await addCompany(db, { nip: "7740001454", name: "Inna" }, META);
+  const b1 = await addBranch(db, { companyId: company.id, code: "B1", name: "Oddział 1" }, META);
+  const b2 = await addBranch(db, { companyId: company.id, code: "B2", name: "Oddział 2" }, META);
+  const o1 = await addOperator(db, { companyId: company.id, name: "Jan", branchIds: [b1.id] }, META);
+  const o2 = await addOperator(db, { companyId: company.id, name: "Anna", branchIds: [b2.id] }, META);
+  const principal = (id: string, login: string, roles: Principal["roles"]): Principal => ({ userId: id, login, displayName: login, locale: "pl", roles });
+  return {
+    company,
+    other,
+    b1,
+    b2,
+    o1,
+    o2,
+    superAdmin: principal("s", "s", [{ role: "super_admin", companyId: null, branchId: null }]),
+    companyAdmin: principal("c", "c", [{ role: "company_admin", companyId: company.id, branchId: null }]),
+    branchAdmin: principal("b", "b", [{ role: "branch_admin", companyId: company.id, branchId: b1.id }]),
+    auditor: principal("a", "a", [{ role: "auditor", companyId: company.id, branchId: null }]),
+  };
+}
+
+async function cert(db: Db, scope: Scope, type: "Authentication" | "Offline" = "Authentication", fromDay = -10) {
+  const der = await testCertificate(key, type, new Date(T0.getTime() + fromDay * DAY), 365);
+  return recordCertificate(db, { scope, environment: "test", mode: "current", name: "Cert", certificateDer: der, keyFile: key.keyFile, source: "imported" }, { actor: "test", at: T0 });
+}
+
+describeEachDb("access: accounts, sign-in, sessions", (ctx) => {
+  beforeEach(async () => {
+    await ctx().db.execute(sql`TRUNCATE users, login_throttle, web_sessions CASCADE`);
+  });
+
+  it("signs in, stores only hashes, checks CSRF, and ends idle and old sessions", async () => {
+    const { db } = ctx();
+    const u = await createUser(db, { login: " Admin ", displayName: "Admin", password: PASSWORD, role: { role: "super_admin" } }, META);
+    expect(u.login).toBe("admin");
+    const s = await authenticate(db, { login: "ADMIN", password: PASSWORD, clientKey: "127.0.0.1", at: T0 });
+    expect(s.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const stored = await db.select({ tokenHash: webSessions.tokenHash, csrfHash: webSessions.csrfHash }).from(webSessions);
+    expect(stored).toEqual([{ tokenHash: tokenHash(s.token), csrfHash: tokenHash(s.csrfToken) }]);
+    const active = await sessionFromToken(db, s.token, new Date(T0.getTime() + 60_000));
+    expect(active?.principal.roles).toEqual([{ role: "super_admin", companyId: null, branchId: null }]);
+    expect(active?.csrfToken).toBe(s.csrfToken);
+    expect(checkCsrf(active!.session, s.csrfToken)).toBe(true);
+    expect(checkCsrf(active!.session, `${s.csrfToken.slice(0, -1)}x`)).toBe(false);
+    expect(checkCsrf(active!.session, undefined)).toBe(false);
+    // Idle: nothing for longer than the idle limit.
+    expect(await sessionFromToken(db, s.token, new Date(T0.getTime() + 60_000 + SESSION_IDLE_MS))).toBeUndefined();
+    // Absolute: kept alive by requests, still ends.
+    const s2 = await authenticate(db, { login: "admin", password: PASSWORD, clientKey: "127.0.0.1", at: T0 });
+    for (let t = 0; t < SESSION_ABSOLUTE_MS; t += SESSION_IDLE_MS / 2) expect(await sessionFromToken(db, s2.token, new Date(T0.getTime() + t))).toBeDefined();
+    expect(await sessionFromToken(db, s2.token, new Date(T0.getTime() + SESSION_ABSOLUTE_MS))).toBeUndefined();
+  });
+
+  it("revoking a role ends the account's sessions", async () => {
+    const { db } = ctx();
+    const company = await addCompany(db, { nip: "5265877635", name: "Firma" }, META);
+    const u = await createUser(db, { login: "kasia", displayName: "Kasia", password: PASSWORD, role: { role: "company_admin", companyId: company.id } }, META);
+    const s = await authenticate(db, { login: "kasia", password: PASSWORD, clientKey: "x", at: T0 });
+    expect((await grantRole(db, { userId: u.id, role: "company_admin", companyId: company.id }, META)).added).toBe(false);
+    expect((await revokeRole(db, { userId: u.id, role: "company_admin", companyId: company.id }, META)).removed).toBe(true);
+    expect(await sessionFromToken(db, s.token, T0)).toBeUndefined();
+    expect((await failure(grantRole(db, { userId: u.id, role: "branch_admin" }, META))).code).toBe("VALIDATION");
+    expect((await verifyAuditLog(db)).ok).toBe(true);
+  });
+});
+
+describeEachDb("access: rules and the visible certificate list", (ctx) => {
+  it("a branch admin sees its branch, its operators and company-scope certificates, never the other branch", async () => {
+    const { db } = ctx();
+    const w = await world(db);
+    const cCompany = await cert(db, { type: "company", companyId: w.company.id });
+    const cB1 = await cert(db, { type: "branch", branchId: w.b1.id });
+    const cB2 = await cert(db, { type: "branch", branchId: w.b2.id });
+    const cO1 = await cert(db, { type: "operator", operatorId: w.o1.id });
+    const cO2 = await cert(db, { type: "operator", operatorId: w.o2.id });
+    const cOther = await cert(db, { type: "company", companyId: w.other.id });
+    const ids = async (p: Principal) => (await listVisibleCertificates(db, p, { at: T0 })).items.map((c) => c.id).sort();
+    expect(await ids(w.superAdmin)).toEqual([cCompany, cB1, cB2, cO1, cO2, cOther].map((c) => c.id).sort());
+    expect(await ids(w.companyAdmin)).toEqual([cCompany, cB1, cB2, cO1, cO2].map((c) => c.id).sort());
+    expect(await ids(w.auditor)).toEqual([cCompany, cB1, cB2, cO1, cO2].map((c) => c.id).sort());
+    expect(await ids(w.branchAdmin)).toEqual([cCompany, cB1, cO1].map((c) => c.id).sort());
+    for (const hidden of [cB2, cO2, cOther]) {
+      expect((await failure(authorizeEntity(db, w.branchAdmin, "certificate", hidden.id, "read"))).code).toBe("NOT_FOUND");
+    }
+    expect((await failure(authorizeEntity(db, w.branchAdmin, "certificate", cCompany.id, "write"))).code).toBe("FORBIDDEN");
+    await expect(authorizeEntity(db, w.branchAdmin, "certificate", cO1.id, "write")).resolves.toMatchObject({ kind: "operator" });
+    expect((await failure(authorizeEntity(db, w.auditor, "certificate", cB1.id, "write"))).code).toBe("FORBIDDEN");
+    expect(canRead(w.branchAdmin, { kind: "branch", companyId: w.company.id, branchId: w.b2.id })).toBe(false);
+    expect(canWrite(w.companyAdmin, { kind: "company", companyId: w.other.id })).toBe(false);
+    // A made-up id answers exactly like a hidden one.
+    expect((await failure(authorizeEntity(db, w.branchAdmin, "certificate", "00000000-0000-4000-8000-000000000000", "read"))).message).toBe(
+      (await failure(authorizeEntity(db, w.branchAdmin, "certificate", cB2.id, "read"))).message.replace(cB2.id, "00000000-0000-4000-8000-000000000000"),
+    );
+  });
+
+  it("pages with a cursor, counts the total, filters and searches", async () => {
+    const { db } = ctx();
+    const w = await world(db);
+    for (let i = 0; i < 3; i++) await cert(db, { type: "operator", operatorId: (await addOperator(db, { companyId: w.company.id, name: `Op ${i}`, branchIds: [w.b1.id] }, META)).id }, "Authentication", -10 - i);
+    await cert(db, { type: "branch", branchId: w.b2.id }, "Offline");
+    const first = await listVisibleCertificates(db, w.superAdmin, { at: T0, limit: 2 });
+    expect(first.total).toBe(4);
+    expect(first.totalIsCapped).toBe(false);
+    expect(first.items).toHaveLength(2);
+    // Past the cap the count stops and says so (the default cap is 10 000).
+    expect(await listVisibleCertificates(db, w.superAdmin, { at: T0, limit: 2, countCap: 3 })).toMatchObject({ total: 3, totalIsCapped: true });
+    expect(await listVisibleCertificates(db, w.superAdmin, { at: T0, limit: 2, countCap: 4 })).toMatchObject({ total: 4, totalIsCapped: false });
+    const second = await listVisibleCertificates(db, w.superAdmin, { at: T0, limit: 2, cursor: first.nextCursor! });
+    expect(second.nextCursor).toBeNull();
+    expect(new Set([...first.items, ...second.items].map((c) => c.id)).size).toBe(4);
+    expect(first.items[0]!.validTo.getTime()).toBeLessThanOrEqual(first.items[1]!.validTo.getTime());
+    expect((await listVisibleCertificates(db, w.superAdmin, { at: T0, certificateType: "Offline" })).items.map((c) => c.scope.branchCode)).toEqual(["B2"]);
+    expect((await listVisibleCertificates(db, w.branchAdmin, { at: T0, certificateType: "Offline" })).total).toBe(0);
+    const serial = second.items[0]!.serialNumber;
+    expect((await listVisibleCertificates(db, w.superAdmin, { at: T0, search: serial.slice(2, 10).toLowerCase() })).items.map((c) => c.serialNumber)).toContain(serial);
+    expect((await failure(listVisibleCertificates(db, w.superAdmin, { cursor: "bogus" }))).code).toBe("VALIDATION");
+  });
+
+  it("assigns a certificate within its company under the slot rules, audited; the old slot's queued one takes over", async () => {
+    const { db } = ctx();
+    const w = await world(db);
+    const current = await cert(db, { type: "branch", branchId: w.b1.id });
+    const der = await testCertificate(key, "Authentication", new Date(T0.getTime() - 5 * DAY), 400);
+    const queued = await recordCertificate(db, { scope: { type: "branch", branchId: w.b1.id }, environment: "test", mode: "queued", name: "Next", certificateDer: der, keyFile: key.keyFile, source: "imported" }, META);
+    const r = await assignCertificate(db, current.id, { type: "operator", operatorId: w.o1.id }, META);
+    expect(r).toMatchObject({ moved: true, from: { type: "branch" }, to: { type: "operator", operatorId: w.o1.id } });
+    const b1 = await listVisibleCertificates(db, w.superAdmin, { at: T0, branchId: w.b1.id });
+    expect(b1.items.map((c) => [c.id, c.mode])).toEqual([[queued.id, "current"]]);
+    // The operator's slot now has a current one: a second current cannot move in.
+    const another = await cert(db, { type: "branch", branchId: w.b2.id });
+    expect((await failure(assignCertificate(db, another.id, { type: "operator", operatorId: w.o1.id }, META))).code).toBe("CONFLICT");
+    expect((await failure(assignCertificate(db, another.id, { type: "company", companyId: w.other.id }, META))).code).toBe("VALIDATION");
+    expect((await assignCertificate(db, current.id, { type: "operator", operatorId: w.o1.id }, META)).moved).toBe(false);
+    const audit = await listAuditEntries(db, { entityId: current.id });
+    expect(audit.entries.map((e) => e.action)).toEqual(["certificate.assign", "certificate.record"]);
+    expect((await listAuditEntries(db, { companyId: w.other.id })).entries.every((e) => e.entityId === w.other.id || e.action === "certificate.record")).toBe(true);
+    expect((await verifyAuditLog(db)).ok).toBe(true);
+  });
+});

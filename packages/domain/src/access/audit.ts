@@ -1,0 +1,73 @@
+/**
+ * Reading the audit log page by page, newest first: for one entity, for everything of one company
+ * (the company, its branches, operators, workstations, certificates and enrollments), or all of it.
+ * Who may ask for what is the caller's business (the admin router checks the entity or company first).
+ */
+import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import type { AuditEntry } from "../store/audit.js";
+import type { Db } from "../store/db.js";
+import { auditLog, branches, certificates, companies, enrollments, operators, workstations } from "../store/schema.js";
+
+/** Filter of {@link listAuditEntries}. */
+export interface AuditListFilter {
+  /** Only entries about this entity. */
+  readonly entityId?: string;
+  /** Only entries about this company and everything it owns. */
+  readonly companyId?: string;
+  /** Entries with `seq` below this (the previous page's `nextCursor`). */
+  readonly cursor?: number;
+  /** 1..500; default 100. */
+  readonly limit?: number;
+}
+
+/**
+ * The entity type of the newest audit entry about an id (to find what kind of thing it is), or undefined.
+ * @param db the database
+ * @param entityId an entity id
+ */
+export async function auditEntityType(db: Db, entityId: string): Promise<string | undefined> {
+  const [row] = await db.select({ entityType: auditLog.entityType }).from(auditLog).where(eq(auditLog.entityId, entityId)).orderBy(desc(auditLog.seq)).limit(1);
+  return row?.entityType;
+}
+
+/**
+ * One page of audit entries, newest first.
+ * @param db the database
+ * @param filter entity, company, cursor, limit
+ * @returns entries and the cursor of the next page (null at the end)
+ * @throws {KsefCertsError} VALIDATION for a bad limit or cursor
+ */
+export async function listAuditEntries(db: Db, filter: AuditListFilter = {}): Promise<{ entries: AuditEntry[]; nextCursor: number | null }> {
+  const limit = filter.limit ?? 100;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) {
+    throw new KsefCertsError("VALIDATION", "limit must be an integer from 1 to 500.", { violations: [{ field: "limit", rule: "limit.range", message: "limit must be an integer from 1 to 500." }] });
+  }
+  if (filter.cursor !== undefined && !(Number.isSafeInteger(filter.cursor) && filter.cursor > 0)) {
+    throw new KsefCertsError("VALIDATION", "The cursor is not valid.", { violations: [{ field: "cursor", rule: "cursor.invalid", message: "The cursor is not valid." }] });
+  }
+  const c: SQL[] = [];
+  if (filter.entityId !== undefined) c.push(eq(auditLog.entityId, filter.entityId));
+  if (filter.companyId !== undefined) {
+    const id = filter.companyId;
+    const owned = sql`(
+      SELECT ${companies.id}::text FROM ${companies} WHERE ${companies.id} = ${id}
+      UNION ALL SELECT ${branches.id}::text FROM ${branches} WHERE ${branches.companyId} = ${id}
+      UNION ALL SELECT ${operators.id}::text FROM ${operators} WHERE ${operators.companyId} = ${id}
+      UNION ALL SELECT ${workstations.id}::text FROM ${workstations} JOIN ${branches} ON ${branches.id} = ${workstations.branchId} WHERE ${branches.companyId} = ${id}
+      UNION ALL SELECT ${certificates.id}::text FROM ${certificates} WHERE ${certificates.companyId} = ${id}
+      UNION ALL SELECT ${enrollments.id}::text FROM ${enrollments} WHERE ${enrollments.companyId} = ${id}
+    )`;
+    c.push(inArray(auditLog.entityId, owned));
+  }
+  if (filter.cursor !== undefined) c.push(lt(auditLog.seq, filter.cursor));
+  const rows = await db
+    .select()
+    .from(auditLog)
+    .where(c.length === 0 ? undefined : and(...c))
+    .orderBy(desc(auditLog.seq))
+    .limit(limit + 1);
+  const entries = rows.slice(0, limit);
+  const last = entries[entries.length - 1];
+  return { entries, nextCursor: rows.length > limit && last !== undefined ? last.seq : null };
+}

@@ -1,0 +1,38 @@
+/**
+ * `@ksef-certs/domain/enrollment`: enrollment of KSeF certificates as a persisted, resumable state
+ * machine (issue 4, item 5). Wire it with `createEnrollmentService({ db, client, signerFor, handoff, sealer })`;
+ * progress comes as English sentences with machine-readable events (`ENROLLMENT_EVENTS`, `EnrollmentEventKind`).
+ */
+export {
+  CHALLENGE_LIFETIME_MS,
+  createEnrollmentService,
+  enrollmentPasswordAad,
+  enrollmentSessionAad,
+  sealerFromMasterKey,
+  summarizeEnrollment,
+  type EnrollmentDeps,
+  type EnrollmentEnvironment,
+  type EnrollmentHandoff,
+  type EnrollmentKsefClient,
+  type EnrollmentOutcome,
+  type EnrollmentProgress,
+  type EnrollmentRequestInput,
+  type EnrollmentRequestMeta,
+  type EnrollmentRow,
+  type EnrollmentRunOptions,
+  type EnrollmentRunResult,
+  type EnrollmentSealer,
+  type EnrollmentService,
+  type EnrollmentSummary,
+} from "./service.js";
+export {
+  ENROLLMENT_EVENTS,
+  enrollmentEvent,
+  enrollmentStateEvent,
+  isEnrollmentProgressEvent,
+  type EnrollmentEventKind,
+  type EnrollmentEventParams,
+  type EnrollmentProgressEvent,
+} from "./events.js";
+export { ENROLLMENT_STATES, FINAL_ENROLLMENT_STATES, SENT_ENROLLMENT_STATES, isEnrollmentState, type EnrollmentState } from "./states.js";
+export { createFolderHandoff, type FolderHandoffOptions } from "./folder-handoff.js";
