@@ -134,7 +134,10 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await page.getByRole("treeitem", { exact: true, name: `Hurtownia Testowa (${NIP})` }).waitFor();
 
     const branch = page.getByRole("form", { exact: true, name: "Dodaj oddział" });
-    for (const [code, name] of [["WAW", "Oddział Warszawa"], ["KRK", "Oddział Kraków"]] as const) {
+    for (const [code, name] of [
+      ["WAW", "Oddział Warszawa"],
+      ["KRK", "Oddział Kraków"],
+    ] as const) {
       await branch.getByLabel("Kod", { exact: true }).fill(code);
       await branch.getByLabel("Nazwa", { exact: true }).fill(name);
       await branch.getByRole("button", { exact: true, name: "Dodaj oddział" }).click();
@@ -271,7 +274,12 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await mkdir(exportDir, { recursive: true });
     await download.saveAs(saved);
     expect(download.suggestedFilename()).toMatch(/\.zip$/);
-    expect(Object.keys(unzipSync(await readFile(saved))).sort().map((n) => n.slice(n.lastIndexOf("."))).sort()).toEqual([".crt", ".key"]);
+    expect(
+      Object.keys(unzipSync(await readFile(saved)))
+        .sort()
+        .map((n) => n.slice(n.lastIndexOf(".")))
+        .sort(),
+    ).toEqual([".crt", ".key"]);
     await page.goBack();
     await page.getByRole("heading", { exact: true, name: "Certyfikat Jan Kowalski logowanie" }).waitFor();
     await page.reload();
@@ -331,13 +339,21 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     const code = ((await page.getByRole("region", { exact: true, name: "Jednorazowy kod parowania" }).locator("output").textContent()) ?? "").trim();
     expect(code.length).toBeGreaterThan(5);
 
-    const paired = await fetch(url("/agent/v1/pair"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, label: "agent kasa-1" }) });
+    const paired = await fetch(url("/agent/v1/pair"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code, label: "agent kasa-1" }),
+    });
     expect(paired.status).toBe(200);
     const { token } = (await paired.json()) as { token: string };
     const asAgent = (): Promise<Response> => fetch(url("/agent/v1/workstation"), { headers: { authorization: `Bearer ${token}` } });
     expect((await asAgent()).status).toBe(200);
     // A code works once.
-    const again = await fetch(url("/agent/v1/pair"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, label: "drugi" }) });
+    const again = await fetch(url("/agent/v1/pair"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code, label: "drugi" }),
+    });
     expect(again.status).toBeGreaterThanOrEqual(400);
 
     // The page watches for the agent while a code is shown: the token appears without a reload.

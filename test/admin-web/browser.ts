@@ -38,7 +38,15 @@ export async function launchBrowser(): Promise<BrowserContext> {
     viewport: { width: 1280, height: 900 },
     locale: "pl-PL",
     acceptDownloads: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }
 
@@ -120,11 +128,15 @@ export async function startServe<T = undefined>(
   delete env["KSEF_CERTS_MASTER_KEY"];
   delete env["KSEF_CERTS_WEB_ROOT"];
   Object.assign(env, options.env);
-  const child: ChildProcess = spawn(process.execPath, [CLI, "serve", ...(options.args ?? []), "--port", String(port), ...(dataDir === undefined ? [] : ["--data-dir", dataDir])], {
-    cwd: REPO,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [CLI, "serve", ...(options.args ?? []), "--port", String(port), ...(dataDir === undefined ? [] : ["--data-dir", dataDir])],
+    {
+      cwd: REPO,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const killOnExit = (): void => {
     child.kill("SIGKILL");
   };
@@ -133,7 +145,11 @@ export async function startServe<T = undefined>(
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => { resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      resolve();
+    }),
+  );
   const end = async (signal: "SIGTERM" | "SIGKILL"): Promise<void> => {
     process.off("exit", killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -145,7 +161,9 @@ export async function startServe<T = undefined>(
   const stop = (): Promise<void> => end("SIGTERM");
   try {
     const started = await new Promise<{ url: string; printed: T }>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`serve was not ready within ${String(STARTUP_MS)} ms:\n${stdout}\n${stderr}`)); }, STARTUP_MS);
+      const timer = setTimeout(() => {
+        reject(new Error(`serve was not ready within ${String(STARTUP_MS)} ms:\n${stdout}\n${stderr}`));
+      }, STARTUP_MS);
       const check = (): void => {
         const url = URL_LINE.exec(stdout)?.[1];
         const printed = options.ready === undefined ? (undefined as T) : options.ready(stdout);

@@ -9,7 +9,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAgentHandoff, createPairingCode, createSigningRequestNotifier, listSigningRequests, sha256Hex, type SigningRequestNotifier } from "@ksef-certs/domain/agent";
+import {
+  createAgentHandoff,
+  createPairingCode,
+  createSigningRequestNotifier,
+  listSigningRequests,
+  sha256Hex,
+  type SigningRequestNotifier,
+} from "@ksef-certs/domain/agent";
 import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
 import { createEnrollmentService, type EnrollmentRunResult, type EnrollmentService } from "@ksef-certs/domain/enrollment";
 import { createKsefClient } from "@ksef-certs/ksef/api";
@@ -78,10 +85,12 @@ async function serveUnderPrefix(prefix: string, handle: (request: Request) => Re
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
       const body = req.method === "GET" || req.method === "HEAD" ? undefined : Buffer.concat(chunks);
-      void Promise.resolve(handle(new Request(url, { method: req.method ?? "GET", headers, ...(body === undefined ? {} : { body }) }))).then(async (response) => {
-        res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
-        res.end(Buffer.from(await response.arrayBuffer()));
-      });
+      void Promise.resolve(handle(new Request(url, { method: req.method ?? "GET", headers, ...(body === undefined ? {} : { body }) }))).then(
+        async (response) => {
+          res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
+          res.end(Buffer.from(await response.arrayBuffer()));
+        },
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -125,7 +134,11 @@ for (const kind of KINDS) {
     }
 
     /** Polls until a pending request of `enrollmentId` other than `not` arrives. */
-    async function pendingOf(enrollmentId: string, cursor: string | undefined, not?: string): Promise<{ request: WireRequest; cursor: string; seen: WireRequest[] }> {
+    async function pendingOf(
+      enrollmentId: string,
+      cursor: string | undefined,
+      not?: string,
+    ): Promise<{ request: WireRequest; cursor: string; seen: WireRequest[] }> {
       const seen: WireRequest[] = [];
       for (let i = 0; i < 20; i++) {
         const answer = await poll(cursor);
@@ -165,7 +178,9 @@ for (const kind of KINDS) {
       const waw = await addBranch(store.db, { companyId: company.id, code: "WAW", name: "Oddział Warszawa" }, meta);
       jan = await addOperator(store.db, { companyId: company.id, name: "Jan Kowalski", pesel: PESEL, branchIds: [waw.id] }, meta);
       // The folders are the workstation's, not the server's: the server never touches them in the agent hand-off.
-      workstationId = (await addWorkstation(store.db, { branchId: waw.id, name: "kasa-1", outboxDir: "C:\\KSeF\\do-podpisu", inboxDir: "C:\\KSeF\\podpisane" }, meta)).id;
+      workstationId = (
+        await addWorkstation(store.db, { branchId: waw.id, name: "kasa-1", outboxDir: "C:\\KSeF\\do-podpisu", inboxDir: "C:\\KSeF\\podpisane" }, meta)
+      ).id;
 
       clock = new Clock();
       notifier = createSigningRequestNotifier();
@@ -198,13 +213,21 @@ for (const kind of KINDS) {
       otherPerson = { keys: otherKeys, certificate: otherCert.der };
 
       const { code } = await createPairingCode(store.db, { workstationId, actor: "user:admin", now: clock.now() });
-      const paired = await fetch(`${base}/pair`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code, label: "kasa-1 e2e" }) });
+      const paired = await fetch(`${base}/pair`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ code, label: "kasa-1 e2e" }),
+      });
       expect(paired.status).toBe(200);
       auth = { Authorization: `Bearer ${((await paired.json()) as { token: string }).token}` };
     }, 120_000);
 
     afterAll(async () => {
-      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
       await store.close();
       await scratch?.drop();
       await sim.close();
@@ -241,7 +264,12 @@ for (const kind of KINDS) {
       const result: EnrollmentRunResult = await running;
       expect(result.outcome, result.message).toBe("completed");
       const [cert] = await listCertificates(store.db, { operatorId: jan.id });
-      expect(cert).toMatchObject({ id: result.enrollment.certificateId, certificateType: "Authentication", subjectIdentifierType: "Pesel", subjectIdentifierValue: PESEL });
+      expect(cert).toMatchObject({
+        id: result.enrollment.certificateId,
+        certificateType: "Authentication",
+        subjectIdentifierType: "Pesel",
+        subjectIdentifierValue: PESEL,
+      });
       const [stored] = await listSigningRequests(store.db, { enrollmentId });
       expect(stored).toMatchObject({ id: request.id, status: "submitted", signedSha256: sha256Hex(signed) });
       expect(sim.state.counters.certificatesIssued).toBe(1);

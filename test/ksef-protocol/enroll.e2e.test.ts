@@ -26,7 +26,10 @@ let sim: RunningSimulator;
 let client: KsefClient;
 let person: Signer;
 let session: KsefSession;
-const issued: Record<"Authentication" | "Offline", { keys: KeyPair; der: Uint8Array; serial: string } | undefined> = { Authentication: undefined, Offline: undefined };
+const issued: Record<"Authentication" | "Offline", { keys: KeyPair; der: Uint8Array; serial: string } | undefined> = {
+  Authentication: undefined,
+  Offline: undefined,
+};
 
 beforeAll(async () => {
   sim = await startSimulator({ enrollmentDelayMs: 400 });
@@ -47,37 +50,40 @@ describe("KSeF protocol end to end against the simulator", () => {
     expect(limits.canRequest).toBe(true);
   });
 
-  it.each(["Authentication", "Offline"] as const)("enrolls a %s certificate from our CSR, waits for it, retrieves it and pairs it with our key", async (certificateType) => {
-    const data = await client.enrollmentData(session);
-    const keys = await generateKeyPair("EC-P256");
-    const csr = await createCsr(data, keys);
-    const progress: number[] = [];
-    const { referenceNumber } = await client.enrollCertificate(session, {
-      certificateName: `Certyfikat ${certificateType} Żółkiewska`,
-      certificateType,
-      csr: Buffer.from(csr).toString("base64"),
-    });
-    const done = await client.waitForEnrollment(session, referenceNumber, { intervalMs: 100, onProgress: (s) => progress.push(s.status.code) });
-    expect(progress.length).toBeGreaterThan(0); // it really was asynchronous: status 100 first
-    expect(done.status.code).toBe(200);
+  it.each(["Authentication", "Offline"] as const)(
+    "enrolls a %s certificate from our CSR, waits for it, retrieves it and pairs it with our key",
+    async (certificateType) => {
+      const data = await client.enrollmentData(session);
+      const keys = await generateKeyPair("EC-P256");
+      const csr = await createCsr(data, keys);
+      const progress: number[] = [];
+      const { referenceNumber } = await client.enrollCertificate(session, {
+        certificateName: `Certyfikat ${certificateType} Żółkiewska`,
+        certificateType,
+        csr: Buffer.from(csr).toString("base64"),
+      });
+      const done = await client.waitForEnrollment(session, referenceNumber, { intervalMs: 100, onProgress: (s) => progress.push(s.status.code) });
+      expect(progress.length).toBeGreaterThan(0); // it really was asynchronous: status 100 first
+      expect(done.status.code).toBe(200);
 
-    const { certificates } = await client.retrieveCertificates(session, [done.certificateSerialNumber]);
-    expect(certificates).toHaveLength(1);
-    const der = Buffer.from(certificates[0]!.certificate, "base64");
-    const info = parseCertificate(der);
-    expect(info.ksefType).toBe(certificateType);
-    expect(info.serialNumber).toBe(done.certificateSerialNumber);
-    expect(info.serialNumber).toMatch(/^[0-9A-F]{16}$/);
-    expect(info.subjectIdentifier).toEqual({ type: "Nip", value: NIP });
-    expect(new X509Certificate(der).verify(new X509Certificate(sim.ca.der).publicKey)).toBe(true);
-    assertKeyMatchesCertificate(keys.privateKey, der);
+      const { certificates } = await client.retrieveCertificates(session, [done.certificateSerialNumber]);
+      expect(certificates).toHaveLength(1);
+      const der = Buffer.from(certificates[0]!.certificate, "base64");
+      const info = parseCertificate(der);
+      expect(info.ksefType).toBe(certificateType);
+      expect(info.serialNumber).toBe(done.certificateSerialNumber);
+      expect(info.serialNumber).toMatch(/^[0-9A-F]{16}$/);
+      expect(info.subjectIdentifier).toEqual({ type: "Nip", value: NIP });
+      expect(new X509Certificate(der).verify(new X509Certificate(sim.ca.der).publicKey)).toBe(true);
+      assertKeyMatchesCertificate(keys.privateKey, der);
 
-    // The pair as the ministry's web app hands it out: .crt + password-protected .key, and it opens again.
-    const keyPem = await encryptPrivateKeyPem(keys.privateKey, "Hasło-do-klucza-1!");
-    const reopened = await readPrivateKey(keyPem, { password: "Hasło-do-klucza-1!" });
-    assertKeyMatchesCertificate(reopened.key, der);
-    issued[certificateType] = { keys, der, serial: done.certificateSerialNumber };
-  });
+      // The pair as the ministry's web app hands it out: .crt + password-protected .key, and it opens again.
+      const keyPem = await encryptPrivateKeyPem(keys.privateKey, "Hasło-do-klucza-1!");
+      const reopened = await readPrivateKey(keyPem, { password: "Hasło-do-klucza-1!" });
+      assertKeyMatchesCertificate(reopened.key, der);
+      issued[certificateType] = { keys, der, serial: done.certificateSerialNumber };
+    },
+  );
 
   it("lists both certificates, signs a KOD II link with the Offline one and refuses the Authentication one", async () => {
     const listed = [];
@@ -87,13 +93,25 @@ describe("KSeF protocol end to end against the simulator", () => {
     expect(listed.every((c) => c.status === "Active")).toBe(true);
 
     const offline = issued.Offline!;
-    const signer = prepareKod2Signer({ environment: "test", contextIdentifier: { type: "Nip", value: NIP }, sellerNip: NIP, certificate: offline.der, privateKey: offline.keys.privateKey });
+    const signer = prepareKod2Signer({
+      environment: "test",
+      contextIdentifier: { type: "Nip", value: NIP },
+      sellerNip: NIP,
+      certificate: offline.der,
+      privateKey: offline.keys.privateKey,
+    });
     const link = signer.link({ sha256: createHash("sha256").update("<Faktura/>").digest() });
     expect(link).toContain(`/certificate/Nip/${NIP}/${NIP}/${offline.serial}/`);
     expect(verifyKod2Url(link, offline.der).valid).toBe(true);
     const auth = issued.Authentication!;
     expect(() =>
-      prepareKod2Signer({ environment: "test", contextIdentifier: { type: "Nip", value: NIP }, sellerNip: NIP, certificate: auth.der, privateKey: auth.keys.privateKey }),
+      prepareKod2Signer({
+        environment: "test",
+        contextIdentifier: { type: "Nip", value: NIP },
+        sellerNip: NIP,
+        certificate: auth.der,
+        privateKey: auth.keys.privateKey,
+      }),
     ).toThrow(/Offline/);
   });
 
@@ -103,7 +121,11 @@ describe("KSeF protocol end to end against the simulator", () => {
     const data = await client.enrollmentData(renewed);
     expect(data.commonName).toBe("Anna Żółkiewska"); // the " (uwierzytelnienie)" suffix is not part of the enrollment data
     const newKeys = await generateKeyPair("EC-P256");
-    const { referenceNumber } = await client.enrollCertificate(renewed, { certificateName: "Następca Authentication", certificateType: "Authentication", csr: Buffer.from(await createCsr(data, newKeys)).toString("base64") });
+    const { referenceNumber } = await client.enrollCertificate(renewed, {
+      certificateName: "Następca Authentication",
+      certificateType: "Authentication",
+      csr: Buffer.from(await createCsr(data, newKeys)).toString("base64"),
+    });
     expect((await client.waitForEnrollment(renewed, referenceNumber, { intervalMs: 100 })).status.code).toBe(200);
     // An Offline certificate cannot authenticate (KSeF answers 21115; the simulator's own suite shows that with an xmlsec1
     // signature): our signer refuses before anything is sent.

@@ -102,7 +102,11 @@ async function startProxy(target: string): Promise<KsefProxy> {
     close: async () => {
       for (const res of held) res.destroy();
       proxy.closeAllConnections();
-      await new Promise<void>((resolve) => proxy.close(() => { resolve(); }));
+      await new Promise<void>((resolve) =>
+        proxy.close(() => {
+          resolve();
+        }),
+      );
     },
   };
 }
@@ -121,7 +125,9 @@ async function serve(dataDir: string | undefined, env: Readonly<Record<string, s
  * The store of one run: the embedded database in the data folder (its master key made by the first start), or a
  * scratch PostgreSQL database with the master key in the environment, as an installation on PostgreSQL runs.
  */
-async function storeFor(kind: "pglite" | "postgres"): Promise<{ dataDir: string | undefined; printed: RegExp; env: Record<string, string>; drop: () => Promise<void> }> {
+async function storeFor(
+  kind: "pglite" | "postgres",
+): Promise<{ dataDir: string | undefined; printed: RegExp; env: Record<string, string>; drop: () => Promise<void> }> {
   if (kind === "pglite") {
     const dataDir = await mkdtemp(join(work, "data-"));
     return { dataDir, printed: new RegExp(`^${dataDir}`), env: {}, drop: () => Promise.resolve() };
@@ -129,7 +135,11 @@ async function storeFor(kind: "pglite" | "postgres"): Promise<{ dataDir: string 
   const scratch = await createScratchDatabase(DATABASE_URL ?? "");
   // No --data-dir: it would win over DATABASE_URL.
   // The audit checkpoint goes beside the test's own files, never into this user's data folder.
-  const env = { DATABASE_URL: scratch.url, KSEF_CERTS_MASTER_KEY: randomBytes(32).toString("base64"), KSEF_CERTS_AUDIT_CHECKPOINT: join(await mkdtemp(join(work, "pg-")), "audit-head.json") };
+  const env = {
+    DATABASE_URL: scratch.url,
+    KSEF_CERTS_MASTER_KEY: randomBytes(32).toString("base64"),
+    KSEF_CERTS_AUDIT_CHECKPOINT: join(await mkdtemp(join(work, "pg-")), "audit-head.json"),
+  };
   return { dataDir: undefined, printed: /^postgres:\/\//, env, drop: () => scratch.drop() };
 }
 
@@ -156,95 +166,115 @@ const KILL_POINTS = [
 ] as const;
 
 const DATABASE_URL = process.env["KSEF_CERTS_TEST_DATABASE_URL"];
-const CASES = (DATABASE_URL === undefined || DATABASE_URL === "" ? (["pglite"] as const) : (["pglite", "postgres"] as const)).flatMap((kind) => KILL_POINTS.map((point) => ({ kind, ...point })));
+const CASES = (DATABASE_URL === undefined || DATABASE_URL === "" ? (["pglite"] as const) : (["pglite", "postgres"] as const)).flatMap((kind) =>
+  KILL_POINTS.map((point) => ({ kind, ...point })),
+);
 
 /** Rejects after `ms` unless `p` settles first. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => { reject(new Error(`${what} did not happen within ${String(ms)} ms`)); }, ms).unref())]);
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => {
+        reject(new Error(`${what} did not happen within ${String(ms)} ms`));
+      }, ms).unref(),
+    ),
+  ]);
 }
 
-it.each(CASES)("[$kind] an automatic enrollment killed (SIGKILL) $what completes exactly once after the server starts again", async (point) => {
-  const store = await storeFor(point.kind);
-  onTestFinished(async () => {
-    await server?.stop();
-    await store.drop();
-  });
-  const before = { ...sim.state.counters };
-  server = await serve(store.dataDir, store.env);
-  expect(server.printed).toMatch(store.printed);
-  let admin: AdminApi = await signInAdmin(server.url, "admin", ADMIN_PASSWORD);
-  const company = await admin.mutation<{ id: string }>("org.addCompany", { nip: NIP, name: "Hurtownia Testowa" });
-  const operator = await admin.mutation<{ id: string }>("org.addOperator", { companyId: company.id, name: "Jan Kowalski", pesel: PESEL });
-  const scope = { companyId: company.id, operatorId: operator.id };
+it.each(CASES)(
+  "[$kind] an automatic enrollment killed (SIGKILL) $what completes exactly once after the server starts again",
+  async (point) => {
+    const store = await storeFor(point.kind);
+    onTestFinished(async () => {
+      await server?.stop();
+      await store.drop();
+    });
+    const before = { ...sim.state.counters };
+    server = await serve(store.dataDir, store.env);
+    expect(server.printed).toMatch(store.printed);
+    let admin: AdminApi = await signInAdmin(server.url, "admin", ADMIN_PASSWORD);
+    const company = await admin.mutation<{ id: string }>("org.addCompany", { nip: NIP, name: "Hurtownia Testowa" });
+    const operator = await admin.mutation<{ id: string }>("org.addOperator", { companyId: company.id, name: "Jan Kowalski", pesel: PESEL });
+    const scope = { companyId: company.id, operatorId: operator.id };
 
-  // Jan's Authentication certificate, held with its password sealed: the server signs in with it unattended.
-  const keys = await generateKeyPair("EC-P256");
-  const held = await issueKsefLikeCertificate({
-    certificateType: "Authentication",
-    keys,
-    enrollmentData: { commonName: "Jan Kowalski", countryName: "PL", givenName: "Jan", surname: "Kowalski", serialNumber: `PNOPL-${PESEL}` },
-    validFrom: new Date(Date.now() - DAY_MS),
-    validityDays: 365,
-  });
-  const keyPem = await encryptPrivateKeyPem(keys.privateKey, HELD_KEY_PASSWORD);
-  const signing = await admin.mutation<{ id: string }>("certificates.importPair", {
-    scope,
-    environment: "test",
-    mode: "current",
-    name: "Jan Kowalski logowanie",
-    certificateBase64: Buffer.from(held.der).toString("base64"),
-    keyBase64: Buffer.from(keyPem).toString("base64"),
-    password: HELD_KEY_PASSWORD,
-    sealPassword: true,
-  });
+    // Jan's Authentication certificate, held with its password sealed: the server signs in with it unattended.
+    const keys = await generateKeyPair("EC-P256");
+    const held = await issueKsefLikeCertificate({
+      certificateType: "Authentication",
+      keys,
+      enrollmentData: { commonName: "Jan Kowalski", countryName: "PL", givenName: "Jan", surname: "Kowalski", serialNumber: `PNOPL-${PESEL}` },
+      validFrom: new Date(Date.now() - DAY_MS),
+      validityDays: 365,
+    });
+    const keyPem = await encryptPrivateKeyPem(keys.privateKey, HELD_KEY_PASSWORD);
+    const signing = await admin.mutation<{ id: string }>("certificates.importPair", {
+      scope,
+      environment: "test",
+      mode: "current",
+      name: "Jan Kowalski logowanie",
+      certificateBase64: Buffer.from(held.der).toString("base64"),
+      keyBase64: Buffer.from(keyPem).toString("base64"),
+      password: HELD_KEY_PASSWORD,
+      sealPassword: true,
+    });
 
-  const answerHeld = point.hold ? ksef.holdNextEnrollmentAnswer() : undefined;
-  const { enrollmentId } = await admin.mutation<{ enrollmentId: string }>("enrollments.request", {
-    scope,
-    environment: "test",
-    certificateType: "Offline",
-    mode: "current",
-    name: "Jan Kowalski offline",
-    authMethod: "certificate",
-    signingCertificateId: signing.id,
-    keyPassword: NEW_KEY_PASSWORD,
-    sealPassword: true,
-  });
-  const get = (api: AdminApi) => () => api.query<EnrollmentView>("enrollments.get", { id: enrollmentId });
-  if (answerHeld !== undefined) await within(answerHeld, 60_000, "the enrollment request reaching KSeF");
-  const reached = await until("the kill point", get(admin), (e) => e.state === point.state || e.state === "completed" || e.state === "failed", 60_000);
-  expect(reached.state, JSON.stringify(reached)).toBe(point.state);
-  // KSeF has the request and has not issued the certificate yet: the server dies now, mid-enrollment.
-  await server.kill();
-  const created = (): number[] => [sim.state.counters.enrollmentsCreated - before.enrollmentsCreated, sim.state.counters.certificatesIssued - before.certificatesIssued];
-  expect(created()).toEqual([1, 0]);
+    const answerHeld = point.hold ? ksef.holdNextEnrollmentAnswer() : undefined;
+    const { enrollmentId } = await admin.mutation<{ enrollmentId: string }>("enrollments.request", {
+      scope,
+      environment: "test",
+      certificateType: "Offline",
+      mode: "current",
+      name: "Jan Kowalski offline",
+      authMethod: "certificate",
+      signingCertificateId: signing.id,
+      keyPassword: NEW_KEY_PASSWORD,
+      sealPassword: true,
+    });
+    const get = (api: AdminApi) => () => api.query<EnrollmentView>("enrollments.get", { id: enrollmentId });
+    if (answerHeld !== undefined) await within(answerHeld, 60_000, "the enrollment request reaching KSeF");
+    const reached = await until("the kill point", get(admin), (e) => e.state === point.state || e.state === "completed" || e.state === "failed", 60_000);
+    expect(reached.state, JSON.stringify(reached)).toBe(point.state);
+    // KSeF has the request and has not issued the certificate yet: the server dies now, mid-enrollment.
+    await server.kill();
+    const created = (): number[] => [
+      sim.state.counters.enrollmentsCreated - before.enrollmentsCreated,
+      sim.state.counters.certificatesIssued - before.certificatesIssued,
+    ];
+    expect(created()).toEqual([1, 0]);
 
-  // The same data folder, a new process: nothing in memory, the key passwords and the KSeF session are sealed.
-  server = await serve(store.dataDir, store.env);
-  expect(server.printed).toMatch(store.printed);
-  admin = await signInAdmin(server.url, "admin", ADMIN_PASSWORD);
-  const done = await until("the resumed enrollment to finish", get(admin), (e) => e.state === "completed" || e.state === "failed", 90_000);
-  expect(done.state, done.failureReason ?? "").toBe("completed");
+    // The same data folder, a new process: nothing in memory, the key passwords and the KSeF session are sealed.
+    server = await serve(store.dataDir, store.env);
+    expect(server.printed).toMatch(store.printed);
+    admin = await signInAdmin(server.url, "admin", ADMIN_PASSWORD);
+    const done = await until("the resumed enrollment to finish", get(admin), (e) => e.state === "completed" || e.state === "failed", 90_000);
+    expect(done.state, done.failureReason ?? "").toBe("completed");
 
-  // Exactly once: one enrollment and one certificate in KSeF, one enrollment and one new certificate here.
-  expect(created()).toEqual([1, 1]);
-  expect(sim.state.certificates.has(done.certificateSerialNumber ?? "")).toBe(true);
-  expect((await admin.query<EnrollmentView[]>("enrollments.list", {})).map((e) => [e.id, e.state])).toEqual([[enrollmentId, "completed"]]);
-  const listed = await admin.query<{ items: { id: string; certificateType: string; serialNumber: string }[] }>("certificates.list", { operatorId: operator.id });
-  expect(listed.items.filter((c) => c.certificateType === "Offline")).toEqual([expect.objectContaining({ id: done.certificateId, serialNumber: done.certificateSerialNumber })]);
-  expect(listed.items.map((c) => c.id).sort()).toEqual([signing.id, done.certificateId].sort());
+    // Exactly once: one enrollment and one certificate in KSeF, one enrollment and one new certificate here.
+    expect(created()).toEqual([1, 1]);
+    expect(sim.state.certificates.has(done.certificateSerialNumber ?? "")).toBe(true);
+    expect((await admin.query<EnrollmentView[]>("enrollments.list", {})).map((e) => [e.id, e.state])).toEqual([[enrollmentId, "completed"]]);
+    const listed = await admin.query<{ items: { id: string; certificateType: string; serialNumber: string }[] }>("certificates.list", {
+      operatorId: operator.id,
+    });
+    expect(listed.items.filter((c) => c.certificateType === "Offline")).toEqual([
+      expect.objectContaining({ id: done.certificateId, serialNumber: done.certificateSerialNumber }),
+    ]);
+    expect(listed.items.map((c) => c.id).sort()).toEqual([signing.id, done.certificateId].sort());
 
-  // The enrollment's audit trail: one unbroken chain of states, each entered once, the last ones by the resumed server.
-  const trail = (await admin.query<{ entries: AuditEntry[] }>("audit.list", { entityId: enrollmentId, limit: 500 })).entries.sort((a, b) => a.seq - b.seq);
-  expect(trail[0]?.action).toBe("enrollment.request");
-  for (let i = 1; i < trail.length; i++) expect([i, trail[i]?.before?.state]).toEqual([i, trail[i - 1]?.after?.state]);
-  const killedAt = ["requested", "key_generated", "authenticating", "authenticated", "submitting", "submitted"];
-  const byAdmin = killedAt.slice(0, killedAt.indexOf(point.state) + 1).map((state) => ["user:admin", state]);
-  const entered = trail.filter((e) => e.before?.state !== e.after?.state).map((e) => [e.actor, e.after?.state]);
-  expect(entered).toEqual([...byAdmin, ["system", "completed"]]);
-  expect(trail.map((e) => e.action)).not.toContain("enrollment.key_discarded");
-  const recorded = (await admin.query<{ entries: AuditEntry[] }>("audit.list", { entityId: done.certificateId ?? "" })).entries;
-  expect(recorded.map((e) => e.action)).toEqual(["certificate.record"]);
-  const verified = await admin.query<{ ok: boolean }>("audit.verify");
-  expect(verified.ok, JSON.stringify(verified)).toBe(true);
-}, 240_000);
+    // The enrollment's audit trail: one unbroken chain of states, each entered once, the last ones by the resumed server.
+    const trail = (await admin.query<{ entries: AuditEntry[] }>("audit.list", { entityId: enrollmentId, limit: 500 })).entries.sort((a, b) => a.seq - b.seq);
+    expect(trail[0]?.action).toBe("enrollment.request");
+    for (let i = 1; i < trail.length; i++) expect([i, trail[i]?.before?.state]).toEqual([i, trail[i - 1]?.after?.state]);
+    const killedAt = ["requested", "key_generated", "authenticating", "authenticated", "submitting", "submitted"];
+    const byAdmin = killedAt.slice(0, killedAt.indexOf(point.state) + 1).map((state) => ["user:admin", state]);
+    const entered = trail.filter((e) => e.before?.state !== e.after?.state).map((e) => [e.actor, e.after?.state]);
+    expect(entered).toEqual([...byAdmin, ["system", "completed"]]);
+    expect(trail.map((e) => e.action)).not.toContain("enrollment.key_discarded");
+    const recorded = (await admin.query<{ entries: AuditEntry[] }>("audit.list", { entityId: done.certificateId ?? "" })).entries;
+    expect(recorded.map((e) => e.action)).toEqual(["certificate.record"]);
+    const verified = await admin.query<{ ok: boolean }>("audit.verify");
+    expect(verified.ok, JSON.stringify(verified)).toBe(true);
+  },
+  240_000,
+);

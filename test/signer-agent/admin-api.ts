@@ -18,10 +18,18 @@ interface Answer {
   readonly error?: { readonly message: string; readonly data?: { readonly code?: string } };
 }
 
-async function call(base: string, path: string, init: { method: "GET" | "POST"; input: unknown; headers: Record<string, string> }): Promise<{ data: unknown; response: Response }> {
+async function call(
+  base: string,
+  path: string,
+  init: { method: "GET" | "POST"; input: unknown; headers: Record<string, string> },
+): Promise<{ data: unknown; response: Response }> {
   const batch = JSON.stringify({ 0: init.input });
   const url = `${base}/trpc/${path}?batch=1${init.method === "GET" ? `&input=${encodeURIComponent(batch)}` : ""}`;
-  const response = await fetch(url, { method: init.method, headers: { ...init.headers, ...(init.method === "POST" ? { "content-type": "application/json" } : {}) }, ...(init.method === "POST" ? { body: batch } : {}) });
+  const response = await fetch(url, {
+    method: init.method,
+    headers: { ...init.headers, ...(init.method === "POST" ? { "content-type": "application/json" } : {}) },
+    ...(init.method === "POST" ? { body: batch } : {}),
+  });
   const text = await response.text();
   let answers: Answer[];
   try {
@@ -52,7 +60,8 @@ export async function signInAdmin(base: string, login: string, password: string)
   const csrf = (data as { csrfToken: string }).csrfToken;
   return {
     query: async <T>(path: string, input?: unknown) => (await call(base, path, { method: "GET", input, headers: { cookie } })).data as T,
-    mutation: async <T>(path: string, input?: unknown) => (await call(base, path, { method: "POST", input, headers: { cookie, "x-csrf-token": csrf } })).data as T,
+    mutation: async <T>(path: string, input?: unknown) =>
+      (await call(base, path, { method: "POST", input, headers: { cookie, "x-csrf-token": csrf } })).data as T,
   };
 }
 

@@ -5,7 +5,14 @@
  * (`signed`); {@link AgentBackend.authenticate} then posts the bytes the server stored to the simulator, which
  * must accept them as they are.
  */
-import { createPairingCode, createSigningRequest, createSigningRequestNotifier, listWorkstationTokens, revokeWorkstationToken, type SigningRequestNotifier } from "@ksef-certs/domain/agent";
+import {
+  createPairingCode,
+  createSigningRequest,
+  createSigningRequestNotifier,
+  listWorkstationTokens,
+  revokeWorkstationToken,
+  type SigningRequestNotifier,
+} from "@ksef-certs/domain/agent";
 import { buildAuthTokenRequest, createKsefClient, type KsefClient } from "@ksef-certs/ksef/api";
 import { openStore, schema, type Store } from "@ksef-certs/domain/store";
 import { signAuthTokenRequest } from "@ksef-certs/ksef/xades";
@@ -52,7 +59,10 @@ async function sharedServer(): Promise<NonNullable<typeof shared>> {
   if (shared !== undefined) return shared;
   const store: Store = await openStore({ dataDir: ":memory:", env: {} });
   const [c] = await store.db.insert(schema.companies).values({ nip: NIP, name: "Hurtownia Testowa" }).returning();
-  const [b] = await store.db.insert(schema.branches).values({ companyId: c?.id ?? "", code: "WAW", name: "Oddział Warszawa" }).returning();
+  const [b] = await store.db
+    .insert(schema.branches)
+    .values({ companyId: c?.id ?? "", code: "WAW", name: "Oddział Warszawa" })
+    .returning();
   const notifier: SigningRequestNotifier = createSigningRequestNotifier();
   const api = createAgentApi({ db: store.db, notifier, version: "e2e" });
   // Mount at /agent/v1 with the API's own Hono class (the test package does not depend on hono itself).
@@ -78,28 +88,54 @@ export async function startBackend(workstation: { outboxDir: string; inboxDir: s
   const server = await sharedServer();
   const { notifier } = server;
   const db = server.store.db;
-  const [w] = await db.insert(schema.workstations).values({ branchId: server.branchId, name: `kasa-${++seq}`, ...workstation }).returning();
+  const [w] = await db
+    .insert(schema.workstations)
+    .values({ branchId: server.branchId, name: `kasa-${++seq}`, ...workstation })
+    .returning();
   const workstationId = w?.id ?? "";
   // One hand-off enrollment per request (a new request in the same enrollment replaces the older one).
   const newEnrollment = async (): Promise<string> => {
     const [e] = await db
       .insert(schema.enrollments)
-      .values({ scopeType: "company", companyId: server.companyId, environment: "test", certificateType: "Authentication", mode: "current", name: "e2e", state: "awaiting_signature", authMethod: "handoff", workstationId })
+      .values({
+        scopeType: "company",
+        companyId: server.companyId,
+        environment: "test",
+        certificateType: "Authentication",
+        mode: "current",
+        name: "e2e",
+        state: "awaiting_signature",
+        authMethod: "handoff",
+        workstationId,
+      })
       .returning({ id: schema.enrollments.id });
     return e?.id ?? "";
   };
   const enrollmentOf = new Map<string, string>();
 
-  const input = (challenge: string): Parameters<typeof buildAuthTokenRequest>[0] => ({ challenge, contextIdentifier: { type: "Nip", value: NIP }, subjectIdentifierType: "certificateSubject" });
+  const input = (challenge: string): Parameters<typeof buildAuthTokenRequest>[0] => ({
+    challenge,
+    contextIdentifier: { type: "Nip", value: NIP },
+    subjectIdentifierType: "certificateSubject",
+  });
   const createRequest = async (enrollmentId?: string): Promise<BackendRequest> => {
     const enrollment = enrollmentId ?? (await newEnrollment());
     const { challenge } = await client.challenge();
     const xml = new TextEncoder().encode(buildAuthTokenRequest(input(challenge)));
-    const view = await createSigningRequest(db, { workstationId, enrollmentId: enrollment, challenge, contextIdentifier: { type: "Nip", value: NIP }, xml, expiresAt: new Date(Date.now() + 600_000), notifier });
+    const view = await createSigningRequest(db, {
+      workstationId,
+      enrollmentId: enrollment,
+      challenge,
+      contextIdentifier: { type: "Nip", value: NIP },
+      xml,
+      expiresAt: new Date(Date.now() + 600_000),
+      notifier,
+    });
     enrollmentOf.set(view.id, enrollment);
     return { id: view.id, challenge, xml, fileName: view.fileName };
   };
-  const row = async (id: string): Promise<typeof schema.signingRequests.$inferSelect | undefined> => (await db.select().from(schema.signingRequests)).find((r) => r.id === id);
+  const row = async (id: string): Promise<typeof schema.signingRequests.$inferSelect | undefined> =>
+    (await db.select().from(schema.signingRequests)).find((r) => r.id === id);
   return {
     url: server.url,
     pairingCode: async () => (await createPairingCode(db, { workstationId, actor: "e2e" })).code,
@@ -115,11 +151,13 @@ export async function startBackend(workstation: { outboxDir: string; inboxDir: s
       await client.waitForAuthentication(init.referenceNumber, init.authenticationToken.token, { intervalMs: 50 });
     },
     revokeTokens: async () => {
-      for (const t of await listWorkstationTokens(db, workstationId)) if (t.revokedAt === null) await revokeWorkstationToken(db, { tokenId: t.id, actor: "e2e" });
+      for (const t of await listWorkstationTokens(db, workstationId))
+        if (t.revokedAt === null) await revokeWorkstationToken(db, { tokenId: t.id, actor: "e2e" });
     },
     // The workstation's tokens are revoked so a leftover agent of this test stops; the server stays for the next test.
     close: async () => {
-      for (const t of await listWorkstationTokens(db, workstationId)) if (t.revokedAt === null) await revokeWorkstationToken(db, { tokenId: t.id, actor: "e2e" });
+      for (const t of await listWorkstationTokens(db, workstationId))
+        if (t.revokedAt === null) await revokeWorkstationToken(db, { tokenId: t.id, actor: "e2e" });
     },
   };
 }

@@ -69,10 +69,14 @@ export interface RunningAgent {
  * @param extraArgs more `run` arguments
  */
 export function startAgent(configDir: string, env: Record<string, string> = {}, extraArgs: readonly string[] = []): RunningAgent {
-  const child = spawn(process.execPath, [CLI, "run", "--config-dir", configDir, "--verbose", "--poll-wait-ms", "2000", "--stability-ms", "150", "--rescan-interval-ms", "1000", ...extraArgs], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, "run", "--config-dir", configDir, "--verbose", "--poll-wait-ms", "2000", "--stability-ms", "150", "--rescan-interval-ms", "1000", ...extraArgs],
+    {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const lines: LogLine[] = [];
   let raw = "";
   let partial = "";
@@ -93,9 +97,11 @@ export function startAgent(configDir: string, env: Record<string, string> = {}, 
     for (const l of listeners) l();
   });
   child.stdout.resume();
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => {
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("close", (code) => {
+      resolve(code);
+    }),
+  );
   const waitFor = (match: (l: LogLine) => boolean, timeoutMs = 20_000, what = "a log line"): Promise<LogLine> =>
     new Promise((resolve, reject) => {
       const check = (): boolean => {
@@ -149,7 +155,8 @@ export function startAgent(configDir: string, env: Record<string, string> = {}, 
  */
 export async function unaccounted(folder: string, keep: readonly string[] = []): Promise<string[]> {
   const out: string[] = [];
-  const list = async (dir: string): Promise<string[]> => (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name);
+  const list = async (dir: string): Promise<string[]> =>
+    (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name);
   for (const name of await list(folder)) if (!keep.includes(name)) out.push(name);
   const failed = await list(join(folder, "failed"));
   for (const name of failed) if (!name.endsWith(".reason.txt") && !failed.includes(`${name}.reason.txt`)) out.push(`failed/${name}`);

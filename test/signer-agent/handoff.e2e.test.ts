@@ -52,10 +52,16 @@ function run(env: Record<string, string> = {}): RunningAgent {
 }
 
 const written = (a: RunningAgent, requestId: string): Promise<string> =>
-  a.waitFor((l) => l.msg === "auth.xml written to the outbox for signing" && l["requestId"] === requestId, 20_000, `auth.xml of ${requestId}`).then((l) => String(l["file"]));
+  a
+    .waitFor((l) => l.msg === "auth.xml written to the outbox for signing" && l["requestId"] === requestId, 20_000, `auth.xml of ${requestId}`)
+    .then((l) => String(l["file"]));
 
 const uploaded = (a: RunningAgent, requestId: string): Promise<unknown> =>
-  a.waitFor((l) => (l.msg === "signed file uploaded" || l.msg.startsWith("signed file was already uploaded")) && l["requestId"] === requestId, 20_000, `the upload for ${requestId}`);
+  a.waitFor(
+    (l) => (l.msg === "signed file uploaded" || l.msg.startsWith("signed file was already uploaded")) && l["requestId"] === requestId,
+    20_000,
+    `the upload for ${requestId}`,
+  );
 
 const movedTo = (a: RunningAgent, file: string): Promise<unknown> =>
   a.waitFor((l) => l.msg === "signed file handled and moved to processed/" && l["file"] === file, 20_000, `${file} in processed/`);
@@ -160,7 +166,11 @@ describe("kill -9 of the agent between steps", () => {
       expect(await first.exited).toBeNull(); // killed by SIGKILL, no exit code
       expect(await backend.submissions(r.id)).toBe(point === "before-upload" ? 0 : 1);
       const second = run();
-      await second.waitFor((l) => (l.msg === "signed file handled and moved to processed/" || l["kind"] === "duplicate") && l["file"] === "podpisany.xml", 20_000, "the file handled after restart");
+      await second.waitFor(
+        (l) => (l.msg === "signed file handled and moved to processed/" || l["kind"] === "duplicate") && l["file"] === "podpisany.xml",
+        20_000,
+        "the file handled after restart",
+      );
       expect(await backend.submissions(r.id)).toBe(1);
       expect(await readdir(join(inbox, "processed"))).toContain("podpisany.xml");
       expect(await unaccounted(inbox)).toEqual([]);
@@ -176,7 +186,11 @@ describe("kill -9 of the agent between steps", () => {
     const second = run();
     await uploaded(second, r.id);
     // Filed under processed/ just after the upload: wait for it rather than race it.
-    await second.waitFor((l) => l.msg === "signed file handled and moved to processed/" && l["file"] === "signed.xml", 20_000, "signed.xml filed after the upload");
+    await second.waitFor(
+      (l) => l.msg === "signed file handled and moved to processed/" && l["file"] === "signed.xml",
+      20_000,
+      "signed.xml filed after the upload",
+    );
     expect(await backend.submissions(r.id)).toBe(1);
     expect(await readFile(path).catch(() => undefined)).toBeUndefined(); // auth.xml removed once signed
     expect(await unaccounted(inbox)).toEqual([]);

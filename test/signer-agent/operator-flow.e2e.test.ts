@@ -59,7 +59,9 @@ async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => bo
     const v = await read();
     if (done(v)) return v;
     if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}\nagent:\n${agent?.raw().slice(-3000) ?? ""}\nserver:\n${server?.stderr().slice(-3000) ?? ""}`);
+      throw new Error(
+        `timed out waiting for ${what}; last: ${JSON.stringify(v)}\nagent:\n${agent?.raw().slice(-3000) ?? ""}\nserver:\n${server?.stderr().slice(-3000) ?? ""}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -92,7 +94,12 @@ it("pairs a workstation with ksef-signer and completes an operator's hand-off: t
   const admin: AdminApi = await signInAdmin(server.url, server.adminLogin, server.adminPassword);
   const company = await admin.mutation<{ id: string }>("org.addCompany", { nip: NIP, name: "Hurtownia Testowa" });
   const branch = await admin.mutation<{ id: string }>("org.addBranch", { companyId: company.id, code: "WAW", name: "Oddział Warszawa" });
-  const operator = await admin.mutation<{ id: string }>("org.addOperator", { companyId: company.id, name: "Jan Kowalski", pesel: PESEL, branchIds: [branch.id] });
+  const operator = await admin.mutation<{ id: string }>("org.addOperator", {
+    companyId: company.id,
+    name: "Jan Kowalski",
+    pesel: PESEL,
+    branchIds: [branch.id],
+  });
   const workstation = await admin.mutation<{ id: string }>("org.addWorkstation", { branchId: branch.id, name: "kasa-1", outboxDir: outbox, inboxDir: inbox });
   const { code } = await admin.mutation<{ code: string }>("workstations.createPairingCode", { workstationId: workstation.id });
   expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
@@ -100,7 +107,12 @@ it("pairs a workstation with ksef-signer and completes an operator's hand-off: t
   // The operator's workstation: pair (the folders come from the server), then the daemon.
   const paired = await runCli(["pair", "--server", server.url, "--code", code, "--config-dir", configDir, "--label", "kasa-1 e2e", "--json"]);
   expect(paired.code, paired.stderr + paired.stdout).toBe(0);
-  expect(JSON.parse(paired.stdout)).toMatchObject({ paired: true, workstation: { id: workstation.id, companyNip: NIP, outboxDir: outbox, inboxDir: inbox }, outboxDir: outbox, inboxDir: inbox });
+  expect(JSON.parse(paired.stdout)).toMatchObject({
+    paired: true,
+    workstation: { id: workstation.id, companyNip: NIP, outboxDir: outbox, inboxDir: inbox },
+    outboxDir: outbox,
+    inboxDir: inbox,
+  });
   const tokens = await admin.query<{ label: string; revokedAt: string | null }[]>("workstations.tokens", { workstationId: workstation.id });
   expect(tokens).toEqual([expect.objectContaining({ label: "kasa-1 e2e", revokedAt: null })]);
   const a = startAgent(configDir);
@@ -143,28 +155,52 @@ it("pairs a workstation with ksef-signer and completes an operator's hand-off: t
   await writeFile(join(inbox, SAVED_AS), signed);
 
   // The server submits the uploaded file to KSeF (the simulator) and the enrollment finishes.
-  const done = await until("the enrollment to finish", () => admin.query<Enrollment>("enrollments.get", { id: enrollmentId }), (e) => e.state === "completed" || e.state === "failed", 45_000);
+  const done = await until(
+    "the enrollment to finish",
+    () => admin.query<Enrollment>("enrollments.get", { id: enrollmentId }),
+    (e) => e.state === "completed" || e.state === "failed",
+    45_000,
+  );
   expect(done.state, done.failureReason ?? "").toBe("completed");
   expect(done.certificateId).not.toBeNull();
   expect(done.certificateSerialNumber).not.toBeNull();
 
-  const listed = await admin.query<{ items: { id: string; certificateType: string; environment: string; serialNumber: string }[] }>("certificates.list", { operatorId: operator.id });
-  expect(listed.items).toEqual([expect.objectContaining({ id: done.certificateId, certificateType: "Authentication", environment: "test", serialNumber: done.certificateSerialNumber })]);
-  const issued = await admin.query<{ certificate: { subjectIdentifier: { type: string; value: string }; enrollmentId: string | null } }>("certificates.get", { id: done.certificateId });
+  const listed = await admin.query<{ items: { id: string; certificateType: string; environment: string; serialNumber: string }[] }>("certificates.list", {
+    operatorId: operator.id,
+  });
+  expect(listed.items).toEqual([
+    expect.objectContaining({ id: done.certificateId, certificateType: "Authentication", environment: "test", serialNumber: done.certificateSerialNumber }),
+  ]);
+  const issued = await admin.query<{ certificate: { subjectIdentifier: { type: string; value: string }; enrollmentId: string | null } }>("certificates.get", {
+    id: done.certificateId,
+  });
   expect(issued.certificate).toMatchObject({ subjectIdentifier: { type: "Pesel", value: PESEL }, enrollmentId });
 
   // Exactly one signing request, submitted with the very bytes Jan saved.
   const requests = await admin.query<SigningRequestView[]>("workstations.signingRequests", { workstationId: workstation.id });
-  expect(requests).toEqual([expect.objectContaining({ id: request?.id, enrollmentId, status: "submitted", signedSha256: createHash("sha256").update(signed).digest("hex") })]);
+  expect(requests).toEqual([
+    expect.objectContaining({ id: request?.id, enrollmentId, status: "submitted", signedSha256: createHash("sha256").update(signed).digest("hex") }),
+  ]);
 
   // The workstation's folders: the saved file in processed/, nothing left over, the stale auth.xml gone.
   await a.waitFor((l) => l.msg === "signed file handled and moved to processed/" && l["file"] === SAVED_AS, 20_000, `${SAVED_AS} in processed/`);
   expect(await readdir(join(inbox, "processed"))).toEqual([SAVED_AS]);
   expect(await readFile(join(inbox, "processed", SAVED_AS))).toEqual(Buffer.from(signed));
   expect(await unaccounted(inbox)).toEqual([]);
-  await until("auth.xml to leave the outbox", () => readdir(outbox), (names) => !names.some((n) => n.endsWith(".xml")), 10_000);
+  await until(
+    "auth.xml to leave the outbox",
+    () => readdir(outbox),
+    (names) => !names.some((n) => n.endsWith(".xml")),
+    10_000,
+  );
 
   const status = await runCli(["status", "--config-dir", configDir, "--json"]);
   expect(status.code, status.stderr).toBe(0);
-  expect(JSON.parse(status.stdout)).toMatchObject({ server: server.url, serverStatus: { reachable: true, tokenAccepted: true }, outboxDir: outbox, inboxDir: inbox, pending: [] });
+  expect(JSON.parse(status.stdout)).toMatchObject({
+    server: server.url,
+    serverStatus: { reachable: true, tokenAccepted: true },
+    outboxDir: outbox,
+    inboxDir: inbox,
+    pending: [],
+  });
 }, 90_000);

@@ -29,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/*.test.ts", "**/*.bench.ts", "**/bench/**"],
+    files: ["**/*.test.ts", "**/*.bench.ts", "**/bench/**", "**/src/testing/bench.ts"],
     rules: {
       "jsdoc/require-jsdoc": "off",
       "@typescript-eslint/no-non-null-assertion": "off",

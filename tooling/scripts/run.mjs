@@ -72,7 +72,12 @@ switch (task) {
     // One package at a time: the suites and benchmarks each want both cores (PBKDF2, RSA keygen, openssl).
     process.exit(p("exec", "turbo", "run", task, "--concurrency=1", ...rest));
     break;
+  case "format":
+  case "format:check":
+    // Prettier over the whole repository (.prettierrc.json, .prettierignore); CI checks, people write.
+    process.exit(p("exec", "prettier", task === "format" ? "--write" : "--check", ".", ...rest));
+    break;
   default:
-    console.error(`unknown task ${task}: use start, simulator, signer, test, bench, build, typecheck or lint`);
+    console.error(`unknown task ${task}: use start, simulator, signer, test, bench, build, typecheck, lint, format or format:check`);
     process.exit(2);
 }

@@ -43,7 +43,12 @@ afterEach(async () => {
 function logSink(lines: string[]): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString("utf8").split("\n").filter((l) => l !== ""));
+      lines.push(
+        ...chunk
+          .toString("utf8")
+          .split("\n")
+          .filter((l) => l !== ""),
+      );
       cb();
     },
   });
@@ -68,7 +73,11 @@ async function startAgent(extra: Partial<ConstructorParameters<typeof Agent>[0]>
 }
 
 const outboxFile = (id: string): Promise<string> =>
-  until(() => s.events.find((e): e is Extract<AgentEvent, { type: "request-written" }> => e.type === "request-written" && e.requestId === id)?.path, 15_000, "auth.xml in the outbox");
+  until(
+    () => s.events.find((e): e is Extract<AgentEvent, { type: "request-written" }> => e.type === "request-written" && e.requestId === id)?.path,
+    15_000,
+    "auth.xml in the outbox",
+  );
 
 describe("Agent against the agent contract (fake server)", () => {
   it("writes auth.xml named for its purpose, uploads the signed file once and moves it to processed/", async () => {
@@ -139,10 +148,20 @@ describe("Agent against the agent contract (fake server)", () => {
     const agent = await startAgent();
     const r = s.server.addRequest();
     await outboxFile(r.id);
-    const dropped: [string, Uint8Array][] = [...hostileXmlDocuments().map((d): [string, Uint8Array] => [d.name, d.bytes]), ["faktura.xml", Buffer.from("<Faktura/>")]];
+    const dropped: [string, Uint8Array][] = [
+      ...hostileXmlDocuments().map((d): [string, Uint8Array] => [d.name, d.bytes]),
+      ["faktura.xml", Buffer.from("<Faktura/>")],
+    ];
     for (const [name, bytes] of dropped) await writeFile(join(s.inbox, name), bytes);
     const failed = join(s.inbox, "failed");
-    await until(async () => { const there = await readdir(failed); return dropped.every(([name]) => there.includes(name) && there.includes(`${name}.reason.txt`)); }, 15_000, "every file in failed/ with its reason");
+    await until(
+      async () => {
+        const there = await readdir(failed);
+        return dropped.every(([name]) => there.includes(name) && there.includes(`${name}.reason.txt`));
+      },
+      15_000,
+      "every file in failed/ with its reason",
+    );
     expect(await readFile(join(failed, "deep-100000.xml.reason.txt"), "utf8")).toMatch(/więcej niż 64 poziomach[\s\S]*more than 64 levels deep/);
     expect(await readFile(join(failed, "wide-200000.xml.reason.txt"), "utf8")).toContain("więcej niż 10000 elementów");
     expect(await readFile(join(failed, "attributes-100000.xml.reason.txt"), "utf8")).toContain("więcej niż 10000 atrybutów");
@@ -150,7 +169,12 @@ describe("Agent against the agent contract (fake server)", () => {
     await agent.rescan();
     await agent.rescan();
     const problems = s.events.flatMap((e) => (e.type === "problem" ? [[basename(e.file), e.kind]] : []));
-    expect(problems.sort()).toEqual([["attributes-100000.xml", "too-complex"], ["deep-100000.xml", "too-complex"], ["faktura.xml", "not-auth-request"], ["wide-200000.xml", "too-complex"]]);
+    expect(problems.sort()).toEqual([
+      ["attributes-100000.xml", "too-complex"],
+      ["deep-100000.xml", "too-complex"],
+      ["faktura.xml", "not-auth-request"],
+      ["wide-200000.xml", "too-complex"],
+    ]);
     expect((await readdir(s.inbox)).sort()).toEqual(["failed", "processed"]);
     expect(s.server.uploads).toEqual([]);
     expect(agent.journalSnapshot().requests[r.id]?.status).toBe("pending");
@@ -163,7 +187,11 @@ describe("Agent against the agent contract (fake server)", () => {
     const bytes = await signFor(person, refused);
     s.server.failNextUploads(400);
     await writeFile(join(s.inbox, "odrzucony.xml"), bytes);
-    const reason = await until(async () => readFile(join(s.inbox, "failed", "odrzucony.xml.reason.txt"), "utf8").catch(() => undefined), 15_000, "the refusal's reason");
+    const reason = await until(
+      async () => readFile(join(s.inbox, "failed", "odrzucony.xml.reason.txt"), "utf8").catch(() => undefined),
+      15_000,
+      "the refusal's reason",
+    );
     expect(reason).toContain("Serwer odrzucił podpisany plik: Injected answer 400.");
     const sha = createHash("sha256").update(bytes).digest("hex");
     expect(agent.journalSnapshot().uploads[sha]).toMatchObject({ requestId: refused.id, result: "refused", reason: "Injected answer 400." });
@@ -205,7 +233,16 @@ describe("Agent against the agent contract (fake server)", () => {
     expect((await stat(join(s.configDir, "agent.key"))).mode & 0o777).toBe(0o600);
     const sealed = await readFile(join(s.configDir, "auto-sign", `${certificate.fingerprintSha256}.sealed`));
     expect(sealed.includes("Haslo-Testowe-1!")).toBe(false);
-    const setting = { fingerprint: certificate.fingerprintSha256, certPath, keyPath, contexts: [{ type: "Nip" as const, value: NIP }], passwordSource: "sealed" as const, subject: certificate.subjectText, validTo: certificate.validTo, enabledAt: new Date().toISOString() };
+    const setting = {
+      fingerprint: certificate.fingerprintSha256,
+      certPath,
+      keyPath,
+      contexts: [{ type: "Nip" as const, value: NIP }],
+      passwordSource: "sealed" as const,
+      subject: certificate.subjectText,
+      validTo: certificate.validTo,
+      enabledAt: new Date().toISOString(),
+    };
     const logs: string[] = [];
     const signers = await prepareAutoSigners(s.configDir, [setting], undefined, createLogger({ destination: logSink(logs) }));
     expect(signers).toHaveLength(1);
@@ -221,7 +258,10 @@ describe("Agent against the agent contract (fake server)", () => {
     const agent = await startAgent();
     const app = createLocalApi(agent, s.token);
     const challenge = newChallenge();
-    const unsigned = Buffer.from(buildAuthTokenRequest({ challenge, contextIdentifier: { type: "Nip", value: NIP }, subjectIdentifierType: "certificateSubject" }), "utf8");
+    const unsigned = Buffer.from(
+      buildAuthTokenRequest({ challenge, contextIdentifier: { type: "Nip", value: NIP }, subjectIdentifierType: "certificateSubject" }),
+      "utf8",
+    );
     const unauthorised = await app.request("/local/v1/handoffs", { method: "POST", body: unsigned });
     expect(unauthorised.status).toBe(401);
     const auth = { authorization: `Bearer ${s.token}` };
@@ -233,7 +273,11 @@ describe("Agent against the agent contract (fake server)", () => {
     expect((await app.request(`/local/v1/handoffs/${id}/signed`, { headers: auth })).status).toBe(409);
     const signed = await signFor(person, { challenge });
     await writeFile(join(s.inbox, "erp.xml"), signed);
-    await until(async () => ((await (await app.request(`/local/v1/handoffs/${id}`, { headers: auth })).json()) as { status: string }).status === "signed", 15_000, "signed");
+    await until(
+      async () => ((await (await app.request(`/local/v1/handoffs/${id}`, { headers: auth })).json()) as { status: string }).status === "signed",
+      15_000,
+      "signed",
+    );
     const result = await app.request(`/local/v1/handoffs/${id}/signed`, { headers: auth });
     expect(result.status).toBe(200);
     expect(Buffer.from(await result.arrayBuffer())).toEqual(Buffer.from(signed));

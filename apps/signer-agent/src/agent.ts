@@ -59,7 +59,14 @@ export const LOCAL_RESULTS_DIR = "local";
 export type AgentEvent =
   | { readonly type: "request-written"; readonly requestId: string; readonly path: string }
   | { readonly type: "request-closed"; readonly requestId: string; readonly status: string; readonly replacedBy?: string }
-  | { readonly type: "uploaded"; readonly requestId: string; readonly sha256: string; readonly result: "signed" | "duplicate"; readonly file: string; readonly by: "person" | "agent" }
+  | {
+      readonly type: "uploaded";
+      readonly requestId: string;
+      readonly sha256: string;
+      readonly result: "signed" | "duplicate";
+      readonly file: string;
+      readonly by: "person" | "agent";
+    }
   | { readonly type: "refused"; readonly requestId: string; readonly sha256: string; readonly file: string; readonly reason: string }
   | { readonly type: "local-signed"; readonly requestId: string; readonly sha256: string }
   | { readonly type: "problem"; readonly kind: InboxProblem["kind"]; readonly file: string; readonly movedTo?: string }
@@ -185,7 +192,10 @@ export class Agent {
     for (const f of this.journal.inflight()) {
       this.o.logger.info({ requestId: f.requestId, file: f.fileName }, "an upload was interrupted; the file is offered again from the folder");
     }
-    this.o.logger.info({ server: this.o.config.server, workstation: this.o.config.workstation.name, outboxDir: this.outboxDir, inboxDir: this.inboxDir }, "signer agent started");
+    this.o.logger.info(
+      { server: this.o.config.server, workstation: this.o.config.workstation.name, outboxDir: this.outboxDir, inboxDir: this.inboxDir },
+      "signer agent started",
+    );
     this.pollLoop = this.poll();
   }
 
@@ -222,8 +232,24 @@ export class Agent {
     const id = randomUUID();
     const expiresAt = new Date(Date.now() + Math.min(Math.max(1000, ttlMs), 3_600_000)).toISOString();
     const fileName = handoffFileName({ context: fields.contextIdentifier.value, challenge: fields.challenge, prefix: "auth-erp" });
-    await this.journal.putRequest({ id, source: "local", challenge: fields.challenge, contextIdentifier: fields.contextIdentifier, fileName, expiresAt, status: "pending" });
-    await this.deliver({ id, challenge: fields.challenge, contextIdentifier: fields.contextIdentifier, fileName, expiresAt, xml: unsignedXml, source: "local" });
+    await this.journal.putRequest({
+      id,
+      source: "local",
+      challenge: fields.challenge,
+      contextIdentifier: fields.contextIdentifier,
+      fileName,
+      expiresAt,
+      status: "pending",
+    });
+    await this.deliver({
+      id,
+      challenge: fields.challenge,
+      contextIdentifier: fields.contextIdentifier,
+      fileName,
+      expiresAt,
+      xml: unsignedXml,
+      source: "local",
+    });
     return { id, fileName, expiresAt };
   }
 
@@ -306,8 +332,24 @@ export class Agent {
           // A request we already answered (signed here, server not yet caught up) must not be written out again.
           if (known !== undefined && known.status !== "pending") continue;
           changed = true;
-          await this.journal.putRequest({ id: r.id, source: "server", challenge: r.challenge, contextIdentifier: r.contextIdentifier, fileName, expiresAt: r.expiresAt, status: "pending" });
-          await this.deliver({ id: r.id, challenge: r.challenge, contextIdentifier: r.contextIdentifier, fileName, expiresAt: r.expiresAt, xml, source: "server" });
+          await this.journal.putRequest({
+            id: r.id,
+            source: "server",
+            challenge: r.challenge,
+            contextIdentifier: r.contextIdentifier,
+            fileName,
+            expiresAt: r.expiresAt,
+            status: "pending",
+          });
+          await this.deliver({
+            id: r.id,
+            challenge: r.challenge,
+            contextIdentifier: r.contextIdentifier,
+            fileName,
+            expiresAt: r.expiresAt,
+            xml,
+            source: "server",
+          });
           continue;
         }
         if (known?.status === status && known.replacedBy === (r.replacedBy ?? undefined)) continue;
@@ -328,7 +370,10 @@ export class Agent {
         if (known?.outboxPath !== undefined) await removeIfUnchanged(known.outboxPath, xml);
         const replacement = r.replacedBy ?? undefined;
         if (status === "expired") {
-          this.o.logger.warn({ requestId: r.id, replacedBy: replacement }, replacement === undefined ? "the challenge expired before a signed file arrived" : "the challenge expired; a renewed auth.xml replaces it");
+          this.o.logger.warn(
+            { requestId: r.id, replacedBy: replacement },
+            replacement === undefined ? "the challenge expired before a signed file arrived" : "the challenge expired; a renewed auth.xml replaces it",
+          );
         } else {
           this.o.logger.info({ requestId: r.id, status }, "signing request closed");
         }
@@ -347,7 +392,15 @@ export class Agent {
   }
 
   /** Signs a request with an auto-sign certificate when one fits, else writes its auth.xml into the outbox for a person. */
-  private async deliver(r: { id: string; challenge: string; contextIdentifier: JournalRequest["contextIdentifier"]; fileName: string; expiresAt: string; xml: Uint8Array; source: "server" | "local" }): Promise<void> {
+  private async deliver(r: {
+    id: string;
+    challenge: string;
+    contextIdentifier: JournalRequest["contextIdentifier"];
+    fileName: string;
+    expiresAt: string;
+    xml: Uint8Array;
+    source: "server" | "local";
+  }): Promise<void> {
     const auto = autoSignerFor(this.o.autoSigners ?? [], r.contextIdentifier, new Date());
     if (auto !== undefined) {
       try {
@@ -356,10 +409,18 @@ export class Agent {
         // Our own signature is checked like a person's before it leaves (a request that does not match is not sent).
         const check = await classifySignedFile(bytes, [pending]);
         if (check.kind !== "signed") throw new KsefCertsError("INTERNAL", `The automatically signed request did not verify (${check.kind}).`);
-        const handled = await this.onSigned(pending, bytes, { path: "(auto-sign)", name: "(auto-sign)", sha256: sha256Of(bytes), size: bytes.byteLength }, "agent");
+        const handled = await this.onSigned(
+          pending,
+          bytes,
+          { path: "(auto-sign)", name: "(auto-sign)", sha256: sha256Of(bytes), size: bytes.byteLength },
+          "agent",
+        );
         if (handled) return;
       } catch (error) {
-        this.o.logger.warn({ requestId: r.id, fingerprint: auto.setting.fingerprint, error: describe(error) }, "automatic signing failed; the request goes to a person");
+        this.o.logger.warn(
+          { requestId: r.id, fingerprint: auto.setting.fingerprint, error: describe(error) },
+          "automatic signing failed; the request goes to a person",
+        );
       }
     }
     const written = await writeAuthRequest(this.outboxDir, { fileName: r.fileName, xml: r.xml });
@@ -417,7 +478,10 @@ export class Agent {
       if (req !== undefined) s.requests[r.id] = { ...req, status: "signed", signedBy: by, updatedAt: new Date().toISOString() };
     });
     if (r.outboxPath !== undefined) await removeIfUnchanged(r.outboxPath, undefined);
-    this.o.logger.info({ requestId: r.id, file: file.name, sha256: file.sha256, result, by }, result === "signed" ? "signed file uploaded" : "signed file was already uploaded (duplicate)");
+    this.o.logger.info(
+      { requestId: r.id, file: file.name, sha256: file.sha256, result, by },
+      result === "signed" ? "signed file uploaded" : "signed file was already uploaded (duplicate)",
+    );
     this.emit({ type: "uploaded", requestId: r.id, sha256: file.sha256, result, file: file.path, by });
     this.crash("after-journal");
     return true;
@@ -440,7 +504,12 @@ export class Agent {
       s.uploads[file.sha256] = { requestId: r.id, fileName: file.name, result: "refused", reason: serverMessage, at: new Date().toISOString() };
       const req = s.requests[r.id];
       if (req !== undefined && expired !== undefined) {
-        s.requests[r.id] = { ...req, status: "expired", ...(expired.replacedBy === undefined ? {} : { replacedBy: expired.replacedBy }), updatedAt: new Date().toISOString() };
+        s.requests[r.id] = {
+          ...req,
+          status: "expired",
+          ...(expired.replacedBy === undefined ? {} : { replacedBy: expired.replacedBy }),
+          updatedAt: new Date().toISOString(),
+        };
       }
     });
     const movedTo = file.path.startsWith("(") ? undefined : await setAsideFailed(file.path, message, file.sha256);

@@ -32,9 +32,18 @@ const requestSchema = z.object({
 export type SigningRequest = z.infer<typeof requestSchema>;
 
 const requestsSchema = z.object({ requests: z.array(requestSchema).max(1000), cursor: z.string().max(200).nullish() });
-const pairSchema = z.object({ token: z.string().min(16).max(512), workstation: workstationSchema, server: z.object({ version: z.string().max(100) }).partial().loose() });
+const pairSchema = z.object({
+  token: z.string().min(16).max(512),
+  workstation: workstationSchema,
+  server: z
+    .object({ version: z.string().max(100) })
+    .partial()
+    .loose(),
+});
 const uploadSchema = z.object({ status: z.enum(["signed", "duplicate"]), signer: z.record(z.string(), z.unknown()).optional() });
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }), replacedBy: z.string().nullish() }).loose();
+const errorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }), replacedBy: z.string().nullish() })
+  .loose();
 
 /** The answer to pairing. */
 export interface PairResult {
@@ -52,7 +61,16 @@ export interface UploadResult {
   readonly signer?: Readonly<Record<string, unknown>>;
 }
 
-const STATUS_CODES: Readonly<Record<number, ErrorCode>> = { 400: "VALIDATION", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT", 410: "CONFLICT", 413: "TOO_LARGE", 429: "IO", 503: "IO" };
+const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
+  400: "VALIDATION",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  409: "CONFLICT",
+  410: "CONFLICT",
+  413: "TOO_LARGE",
+  429: "IO",
+  503: "IO",
+};
 
 /**
  * Whether an error means the workstation token is no longer accepted (HTTP 401): the agent must stop and be paired again.
@@ -148,7 +166,10 @@ export class AgentApiClient {
    * @param reason a sentence for the admin (no secrets), at most 1000 characters
    */
   async reportFailed(requestId: string, reason: string, signal?: AbortSignal): Promise<void> {
-    await this.call("POST", `/requests/${encodeURIComponent(requestId)}/failed`, { json: { reason: reason.slice(0, 1000) }, ...(signal === undefined ? {} : { signal }) });
+    await this.call("POST", `/requests/${encodeURIComponent(requestId)}/failed`, {
+      json: { reason: reason.slice(0, 1000) },
+      ...(signal === undefined ? {} : { signal }),
+    });
   }
 
   private async call(
@@ -181,8 +202,13 @@ export class AgentApiClient {
       response = await this.fetchImpl(this.base + path, { method, headers, ...(body === undefined ? {} : { body }), signal: controller.signal });
     } catch (cause) {
       opts.signal?.removeEventListener("abort", onAbort);
-      if (opts.signal?.aborted === true) throw new KsefCertsError("IO", "The request to the admin server was cancelled.", { details: { reason: "aborted" }, cause });
-      throw new KsefCertsError("IO", `The admin server at ${this.base} could not be reached.`, { retryable: true, hint: "Check the network and that the server runs.", cause });
+      if (opts.signal?.aborted === true)
+        throw new KsefCertsError("IO", "The request to the admin server was cancelled.", { details: { reason: "aborted" }, cause });
+      throw new KsefCertsError("IO", `The admin server at ${this.base} could not be reached.`, {
+        retryable: true,
+        hint: "Check the network and that the server runs.",
+        cause,
+      });
     }
     let text: string;
     try {
@@ -255,6 +281,9 @@ function errorFromResponse(status: number, json: unknown): KsefCertsError {
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   const r = schema.safeParse(body);
-  if (!r.success) throw new KsefCertsError("MALFORMED", `The admin server's ${what} answer does not follow the agent contract.`, { details: { issues: r.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`) } });
+  if (!r.success)
+    throw new KsefCertsError("MALFORMED", `The admin server's ${what} answer does not follow the agent contract.`, {
+      details: { issues: r.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`) },
+    });
   return r.data;
 }

@@ -50,7 +50,11 @@ export type PasswordPrompt = (message: string) => Promise<string>;
  * @returns the prepared signer and the parsed certificate
  * @throws {KsefCertsError} WRONG_PASSWORD, KEY_MISMATCH, UNSUPPORTED, VALIDATION (Offline certificate), MALFORMED, NOT_FOUND
  */
-export async function unlockSigner(certPath: string, keyPath: string, password: string): Promise<{ signer: PreparedXadesSigner; certificate: CertificateInfo }> {
+export async function unlockSigner(
+  certPath: string,
+  keyPath: string,
+  password: string,
+): Promise<{ signer: PreparedXadesSigner; certificate: CertificateInfo }> {
   const certBytes = await readSmall(certPath, "certificate");
   const keyBytes = await readSmall(keyPath, "key");
   const certificate = parseCertificate(certBytes);
@@ -101,7 +105,10 @@ export async function storeKeyPassword(configDir: string, fingerprint: string, s
     if (key === undefined) throw new KsefCertsError("INTERNAL", "The agent key was not created.");
     await writeFileAtomic(join(configDir, SEALED_DIR, `${fingerprint}.sealed`), seal(key, password, aadOf(fingerprint)), 0o600);
   } else if (source === "keyring") {
-    await secretTool(["store", "--label", `ksef-signer key password ${fingerprint.slice(0, 16)}`, "service", KEYRING_SERVICE, "fingerprint", fingerprint], password);
+    await secretTool(
+      ["store", "--label", `ksef-signer key password ${fingerprint.slice(0, 16)}`, "service", KEYRING_SERVICE, "fingerprint", fingerprint],
+      password,
+    );
   }
 }
 
@@ -147,7 +154,12 @@ export async function loadKeyPassword(configDir: string, setting: AutoSignSettin
  * @param prompt the terminal prompt, when there is a terminal
  * @param logger where warnings go (never the password)
  */
-export async function prepareAutoSigners(configDir: string, settings: readonly AutoSignSetting[], prompt: PasswordPrompt | undefined, logger: AgentLogger): Promise<AutoSigner[]> {
+export async function prepareAutoSigners(
+  configDir: string,
+  settings: readonly AutoSignSetting[],
+  prompt: PasswordPrompt | undefined,
+  logger: AgentLogger,
+): Promise<AutoSigner[]> {
   const out: AutoSigner[] = [];
   for (const setting of settings) {
     try {
@@ -156,7 +168,10 @@ export async function prepareAutoSigners(configDir: string, settings: readonly A
       out.push({ setting, signer });
       logger.info({ fingerprint: setting.fingerprint, contexts: setting.contexts }, "automatic signing ready");
     } catch (error) {
-      logger.warn({ fingerprint: setting.fingerprint, error: describe(error) }, "automatic signing unavailable for this certificate; its requests go to a person");
+      logger.warn(
+        { fingerprint: setting.fingerprint, error: describe(error) },
+        "automatic signing unavailable for this certificate; its requests go to a person",
+      );
     }
   }
   return out;
@@ -177,7 +192,8 @@ async function agentKey(configDir: string, create: boolean): Promise<Uint8Array 
   const raw = await readIfExists(path);
   if (raw !== undefined) {
     const key = Buffer.from(raw.toString("utf8").trim(), "base64");
-    if (key.byteLength !== 32) throw new KsefCertsError("MALFORMED", `${path} does not hold a 32-byte key.`, { hint: "Disable and enable automatic signing again." });
+    if (key.byteLength !== 32)
+      throw new KsefCertsError("MALFORMED", `${path} does not hold a 32-byte key.`, { hint: "Disable and enable automatic signing again." });
     return key;
   }
   if (!create) return undefined;
@@ -214,7 +230,12 @@ function secretTool(args: string[], stdin?: string): Promise<string> {
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
     child.on("error", (error) => {
-      reject(new KsefCertsError("UNSUPPORTED", "secret-tool (libsecret) is not available on this computer.", { hint: "Use --password-source sealed or prompt.", cause: error }));
+      reject(
+        new KsefCertsError("UNSUPPORTED", "secret-tool (libsecret) is not available on this computer.", {
+          hint: "Use --password-source sealed or prompt.",
+          cause: error,
+        }),
+      );
     });
     child.on("close", (code) => {
       if (code === 0) resolve(out);

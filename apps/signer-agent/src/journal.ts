@@ -206,4 +206,3 @@ function prune(state: JournalState, now: number): void {
     state.uploads = Object.fromEntries(uploads.filter(([sha]) => !dropped.has(sha)));
   }
 }
-

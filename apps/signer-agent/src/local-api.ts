@@ -57,7 +57,8 @@ export function createLocalApi(agent: Pick<Agent, "startLocalHandoff" | "localHa
     const length = Number(c.req.header("content-length") ?? "0");
     if (length > MAX_UNSIGNED_REQUEST_BYTES) return fail(c, new KsefCertsError("TOO_LARGE", `The request is larger than ${MAX_UNSIGNED_REQUEST_BYTES} bytes.`));
     const body = new Uint8Array(await c.req.arrayBuffer());
-    if (body.byteLength > MAX_UNSIGNED_REQUEST_BYTES) return fail(c, new KsefCertsError("TOO_LARGE", `The request is larger than ${MAX_UNSIGNED_REQUEST_BYTES} bytes.`));
+    if (body.byteLength > MAX_UNSIGNED_REQUEST_BYTES)
+      return fail(c, new KsefCertsError("TOO_LARGE", `The request is larger than ${MAX_UNSIGNED_REQUEST_BYTES} bytes.`));
     const ttl = c.req.query("ttlMs");
     try {
       const started = await agent.startLocalHandoff(body, ttl === undefined ? undefined : Number(ttl));
@@ -77,7 +78,11 @@ export function createLocalApi(agent: Pick<Agent, "startLocalHandoff" | "localHa
   app.get(`${LOCAL_API_PREFIX}/handoffs/:id/signed`, async (c) => {
     try {
       const s = await agent.localHandoff(c.req.param("id"));
-      if (s.signed !== undefined) return c.body(new Uint8Array(s.signed), 200, { "content-type": "application/xml", "x-content-sha256": createHash("sha256").update(s.signed).digest("hex") });
+      if (s.signed !== undefined)
+        return c.body(new Uint8Array(s.signed), 200, {
+          "content-type": "application/xml",
+          "x-content-sha256": createHash("sha256").update(s.signed).digest("hex"),
+        });
       if (s.status === "expired") return c.json({ error: { code: "CONFLICT", message: "The hand-off expired before a signed file arrived." } }, 410);
       return c.json({ error: { code: "CONFLICT", message: "Not signed yet." } }, 409);
     } catch (error) {

@@ -46,16 +46,25 @@ export function readUnsignedRequest(xml: Uint8Array): UnsignedRequestFields {
   const contextValue = context === undefined ? undefined : elementChildren(context)[0];
   const subject = text(children.find((c) => c.localName === "SubjectIdentifierType"));
   if (challenge === undefined || challenge === "") throw invalid("Challenge", "The AuthTokenRequest has no Challenge.");
-  if (contextValue === undefined || !CONTEXT_TYPES.includes(contextValue.localName)) throw invalid("ContextIdentifier", "The AuthTokenRequest has no ContextIdentifier.");
-  if (subject !== "certificateSubject" && subject !== "certificateFingerprint") throw invalid("SubjectIdentifierType", "The SubjectIdentifierType is missing or unknown.");
+  if (contextValue === undefined || !CONTEXT_TYPES.includes(contextValue.localName))
+    throw invalid("ContextIdentifier", "The AuthTokenRequest has no ContextIdentifier.");
+  if (subject !== "certificateSubject" && subject !== "certificateFingerprint")
+    throw invalid("SubjectIdentifierType", "The SubjectIdentifierType is missing or unknown.");
   const policy = children.find((c) => c.localName === "AuthorizationPolicy");
   const allowed = policy === undefined ? undefined : elementChildren(policy).find((c) => c.localName === "AllowedIps");
-  const listOf = (name: string): string[] => (allowed === undefined ? [] : elementChildren(allowed).filter((c) => c.localName === name).map((c) => text(c) ?? ""));
+  const listOf = (name: string): string[] =>
+    allowed === undefined
+      ? []
+      : elementChildren(allowed)
+          .filter((c) => c.localName === name)
+          .map((c) => text(c) ?? "");
   return {
     challenge,
     contextIdentifier: { type: contextValue.localName as ContextIdentifierType, value: text(contextValue) ?? "" },
     subjectIdentifierType: subject,
-    ...(allowed === undefined ? {} : { authorizationPolicy: { allowedIps: { ip4Addresses: listOf("Ip4Address"), ip4Ranges: listOf("Ip4Range"), ip4Masks: listOf("Ip4Mask") } } }),
+    ...(allowed === undefined
+      ? {}
+      : { authorizationPolicy: { allowedIps: { ip4Addresses: listOf("Ip4Address"), ip4Ranges: listOf("Ip4Range"), ip4Masks: listOf("Ip4Mask") } } }),
     namespace: ns.endsWith("/2.1") ? "2.1" : "2.0",
   };
 }

@@ -71,10 +71,27 @@ describe("config folder", () => {
 describe("Journal", () => {
   it("survives reopening, writes 0600, and forgets finished requests after a day", async () => {
     const j = await Journal.open(dir);
-    await j.putRequest({ id: "a", source: "server", challenge: "c", contextIdentifier: { type: "Nip", value: "5265877635" }, fileName: "f.xml", expiresAt: new Date(Date.now() + 60_000).toISOString(), status: "pending" });
+    await j.putRequest({
+      id: "a",
+      source: "server",
+      challenge: "c",
+      contextIdentifier: { type: "Nip", value: "5265877635" },
+      fileName: "f.xml",
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      status: "pending",
+    });
     const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
     await j.update((s) => {
-      s.requests["old"] = { id: "old", source: "server", challenge: "d", contextIdentifier: { type: "Nip", value: "5265877635" }, fileName: "g.xml", expiresAt: old, status: "expired", updatedAt: old };
+      s.requests["old"] = {
+        id: "old",
+        source: "server",
+        challenge: "d",
+        contextIdentifier: { type: "Nip", value: "5265877635" },
+        fileName: "g.xml",
+        expiresAt: old,
+        status: "expired",
+        updatedAt: old,
+      };
       s.uploads["ab"] = { requestId: "a", fileName: "x.xml", result: "signed", at: new Date().toISOString() };
       s.cursor = "42";
     });
@@ -91,7 +108,13 @@ describe("readUnsignedRequest", () => {
   it("reads back what buildAuthTokenRequest wrote, including IP policy and schema 2.1", () => {
     const challenge = "20261130-CR-1234567890-ABCDEF0123-45";
     const xml = Buffer.from(
-      buildAuthTokenRequest({ challenge, contextIdentifier: { type: "Nip", value: "5265877635" }, subjectIdentifierType: "certificateFingerprint", authorizationPolicy: { allowedIps: { ip4Addresses: ["10.0.0.1"] } }, namespace: "2.1" }),
+      buildAuthTokenRequest({
+        challenge,
+        contextIdentifier: { type: "Nip", value: "5265877635" },
+        subjectIdentifierType: "certificateFingerprint",
+        authorizationPolicy: { allowedIps: { ip4Addresses: ["10.0.0.1"] } },
+        namespace: "2.1",
+      }),
       "utf8",
     );
     expect(readUnsignedRequest(xml)).toEqual({
@@ -105,21 +128,32 @@ describe("readUnsignedRequest", () => {
 
   it("refuses other documents and DTDs", () => {
     expect(() => readUnsignedRequest(Buffer.from("<a/>"))).toThrow(expect.objectContaining({ code: "VALIDATION" }) as Error);
-    expect(() => readUnsignedRequest(Buffer.from('<!DOCTYPE x [<!ENTITY e "x">]><AuthTokenRequest xmlns="http://ksef.mf.gov.pl/auth/token/2.0"/>'))).toThrow(KsefCertsError);
+    expect(() => readUnsignedRequest(Buffer.from('<!DOCTYPE x [<!ENTITY e "x">]><AuthTokenRequest xmlns="http://ksef.mf.gov.pl/auth/token/2.0"/>'))).toThrow(
+      KsefCertsError,
+    );
   });
 });
 
 describe("API errors", () => {
   it("401 is 'token revoked: pair again'; 410 carries replacedBy; 5xx is retryable IO", async () => {
-    expect(await errorFromStatusForTest(401, { error: { code: "FORBIDDEN", message: "x" } })).toMatchObject({ message: "token revoked: pair again", details: { reason: "token-revoked" } });
-    expect(await errorFromStatusForTest(410, { error: { code: "CONFLICT", message: "the challenge expired" }, replacedBy: "new-id" })).toMatchObject({ code: "CONFLICT", details: { status: 410, replacedBy: "new-id" } });
+    expect(await errorFromStatusForTest(401, { error: { code: "FORBIDDEN", message: "x" } })).toMatchObject({
+      message: "token revoked: pair again",
+      details: { reason: "token-revoked" },
+    });
+    expect(await errorFromStatusForTest(410, { error: { code: "CONFLICT", message: "the challenge expired" }, replacedBy: "new-id" })).toMatchObject({
+      code: "CONFLICT",
+      details: { status: 410, replacedBy: "new-id" },
+    });
     expect(await errorFromStatusForTest(503, undefined)).toMatchObject({ code: "IO", retryable: true });
   });
 });
 
 describe("autoSignerFor", () => {
   it("picks a certificate only for its allowed contexts and while it is valid", () => {
-    const signer = { setting: { contexts: [{ type: "Nip", value: "5265877635" }] }, signer: { certificate: { validFrom: "2026-01-01T00:00:00Z", validTo: "2027-01-01T00:00:00Z" } } } as unknown as AutoSigner;
+    const signer = {
+      setting: { contexts: [{ type: "Nip", value: "5265877635" }] },
+      signer: { certificate: { validFrom: "2026-01-01T00:00:00Z", validTo: "2027-01-01T00:00:00Z" } },
+    } as unknown as AutoSigner;
     const now = new Date("2026-11-30T00:00:00Z");
     expect(autoSignerFor([signer], { type: "Nip", value: "5265877635" }, now)).toBe(signer);
     expect(autoSignerFor([signer], { type: "Nip", value: "1111111111" }, now)).toBeUndefined();
@@ -130,7 +164,12 @@ describe("autoSignerFor", () => {
 
 describe("systemdUserUnit", () => {
   it("runs the agent, restarts on failure but not after a revoked token (exit 9), quotes paths with spaces", () => {
-    const unit = systemdUserUnit({ node: "/usr/bin/node", main: "/opt/ksef signer/main.js", configDir: "/home/jan/.config/ksef-signer", runArgs: ["--open-signing-page"] });
+    const unit = systemdUserUnit({
+      node: "/usr/bin/node",
+      main: "/opt/ksef signer/main.js",
+      configDir: "/home/jan/.config/ksef-signer",
+      runArgs: ["--open-signing-page"],
+    });
     expect(unit).toContain('ExecStart=/usr/bin/node "/opt/ksef signer/main.js" run --config-dir /home/jan/.config/ksef-signer --open-signing-page');
     expect(unit).toContain("RestartPreventExitStatus=9");
     expect(unit).toContain("WantedBy=default.target");

@@ -17,7 +17,11 @@ async function tarOf(entries: { name: string; type?: "file" | "symlink"; body?: 
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on("data", (c: unknown) => chunks.push(c as Buffer));
-  const ended = new Promise<void>((r) => pack.on("end", () => { r(); }));
+  const ended = new Promise<void>((r) =>
+    pack.on("end", () => {
+      r();
+    }),
+  );
   for (const e of entries) pack.entry({ name: e.name, type: e.type ?? "file", ...(e.linkname === undefined ? {} : { linkname: e.linkname }) }, e.body ?? "");
   pack.finalize();
   await ended;
@@ -38,7 +42,10 @@ describe("bundle specifics", () => {
     await bundle.export(pairs, { kind: "file", path: file }, { password: () => Promise.resolve(password) });
     const archive = execFileSync("openssl", ["cms", "-decrypt", "-binary", "-inform", "DER", "-in", file, "-pwri_password", password]);
     await writeFile(join(dir, "out.tar"), archive);
-    const names = execFileSync("tar", ["-tf", join(dir, "out.tar")], { encoding: "utf8" }).trim().split("\n").sort();
+    const names = execFileSync("tar", ["-tf", join(dir, "out.tar")], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .sort();
     expect(names[0]).toBe("5265877635/firma/test-Authentication-" + (pairs[0]?.serialNumber ?? "") + ".crt");
     expect(names).toContain("manifest.json");
     expect(names).toHaveLength(5);
@@ -48,7 +55,9 @@ describe("bundle specifics", () => {
     const password = "Haslo-Biura-2026!";
     for (const entries of [[{ name: "../evil.crt", body: "x" }], [{ name: "manifest.json", type: "symlink" as const, linkname: "/etc/passwd" }]]) {
       const sealed = await sealWithPassword(await tarOf(entries), password, { iterations: 1000 });
-      await expect(bundle.import({ kind: "stream", stream: Readable.from([sealed]) }, { password: () => Promise.resolve(password) })).rejects.toMatchObject({ code: "FORBIDDEN" });
+      await expect(bundle.import({ kind: "stream", stream: Readable.from([sealed]) }, { password: () => Promise.resolve(password) })).rejects.toMatchObject({
+        code: "FORBIDDEN",
+      });
     }
   });
 
@@ -59,8 +68,29 @@ describe("bundle specifics", () => {
     const ours = join(dir, "ours.p7m");
     await bundle.export(pairs, { kind: "file", path: ours }, { password: () => Promise.resolve(password) });
     await writeFile(join(dir, "plain.tar"), execFileSync("openssl", ["cms", "-decrypt", "-binary", "-inform", "DER", "-in", ours, "-pwri_password", password]));
-    execFileSync("openssl", ["cms", "-encrypt", "-binary", "-aes256", "-outform", "DER", "-in", join(dir, "plain.tar"), "-out", join(dir, "theirs.p7m"), "-pwri_password", password]);
-    const result = await bundle.import({ kind: "stream", stream: (async function* () { yield await readFile(join(dir, "theirs.p7m")); })() }, { password: () => Promise.resolve(password) });
+    execFileSync("openssl", [
+      "cms",
+      "-encrypt",
+      "-binary",
+      "-aes256",
+      "-outform",
+      "DER",
+      "-in",
+      join(dir, "plain.tar"),
+      "-out",
+      join(dir, "theirs.p7m"),
+      "-pwri_password",
+      password,
+    ]);
+    const result = await bundle.import(
+      {
+        kind: "stream",
+        stream: (async function* () {
+          yield await readFile(join(dir, "theirs.p7m"));
+        })(),
+      },
+      { password: () => Promise.resolve(password) },
+    );
     expect(result.pairs.map((p) => p.metadata.name)).toEqual(["Jan Kowalski 0"]);
   });
 });

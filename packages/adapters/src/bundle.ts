@@ -49,20 +49,40 @@ async function unpackTar(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
         stream.on("end", next);
         stream.resume();
       };
-      if (failure !== undefined) { skip(); return; }
-      if (++count > ADAPTER_LIMITS.files) { skip(new KsefCertsError("TOO_LARGE", `The bundle holds more than ${ADAPTER_LIMITS.files} entries.`, { details: { limitFiles: ADAPTER_LIMITS.files } })); return; }
-      if (header.type === "directory") { skip(); return; }
-      if (header.type !== "file") { skip(new KsefCertsError("FORBIDDEN", `The bundle holds a ${header.type} entry (${header.name}); only files are accepted.`, { details: { entry: header.name } })); return; }
+      if (failure !== undefined) {
+        skip();
+        return;
+      }
+      if (++count > ADAPTER_LIMITS.files) {
+        skip(new KsefCertsError("TOO_LARGE", `The bundle holds more than ${ADAPTER_LIMITS.files} entries.`, { details: { limitFiles: ADAPTER_LIMITS.files } }));
+        return;
+      }
+      if (header.type === "directory") {
+        skip();
+        return;
+      }
+      if (header.type !== "file") {
+        skip(
+          new KsefCertsError("FORBIDDEN", `The bundle holds a ${header.type} entry (${header.name}); only files are accepted.`, {
+            details: { entry: header.name },
+          }),
+        );
+        return;
+      }
       try {
         assertSafeRelativePath(header.name, "bundle entry");
       } catch (err) {
-        skip(err as KsefCertsError); return;
+        skip(err as KsefCertsError);
+        return;
       }
       const chunks: Buffer[] = [];
       stream.on("data", (data: unknown) => {
         const c = data as Buffer;
         total += c.byteLength;
-        if (total > ADAPTER_LIMITS.bundleBytes) failure ??= new KsefCertsError("TOO_LARGE", `The bundle unpacks to more than ${ADAPTER_LIMITS.bundleBytes} bytes.`, { details: { limitBytes: ADAPTER_LIMITS.bundleBytes } });
+        if (total > ADAPTER_LIMITS.bundleBytes)
+          failure ??= new KsefCertsError("TOO_LARGE", `The bundle unpacks to more than ${ADAPTER_LIMITS.bundleBytes} bytes.`, {
+            details: { limitBytes: ADAPTER_LIMITS.bundleBytes },
+          });
         else chunks.push(c);
       });
       stream.on("end", () => {
@@ -74,7 +94,9 @@ async function unpackTar(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
       if (failure === undefined) resolve();
       else reject(failure);
     });
-    extract.on("error", (err) => { reject(err instanceof KsefCertsError ? err : new KsefCertsError("MALFORMED", "The bundle's archive is damaged.", { cause: err })); });
+    extract.on("error", (err) => {
+      reject(err instanceof KsefCertsError ? err : new KsefCertsError("MALFORMED", "The bundle's archive is damaged.", { cause: err }));
+    });
   });
   extract.end(Buffer.from(bytes));
   await done;
@@ -88,7 +110,8 @@ async function unpackTar(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
 export function createBundleAdapter(options: BundleOptions = {}) {
   return defineAdapter({
     id: "bundle",
-    description: "One encrypted archive (.p7m: CMS password-encrypted tar of the F2000 tree) of selected pairs, for an accounting office; openssl cms opens it.",
+    description:
+      "One encrypted archive (.p7m: CMS password-encrypted tar of the F2000 tree) of selected pairs, for an accounting office; openssl cms opens it.",
     capabilities: { import: true, export: true, certificateTypes: ["Authentication", "Offline"], carriesPasswords: true },
     sourceKinds: ["file", "stream"],
     targetKinds: ["file", "stream"],
@@ -100,7 +123,8 @@ export function createBundleAdapter(options: BundleOptions = {}) {
       const read = (path: string, max: number): Promise<Uint8Array> => {
         const bytes = files.get(path);
         if (bytes === undefined) return Promise.reject(new KsefCertsError("NOT_FOUND", `The bundle has no ${path}.`, { details: { entry: path } }));
-        if (bytes.byteLength > max) return Promise.reject(new KsefCertsError("TOO_LARGE", `${path} in the bundle is larger than ${max} bytes.`, { details: { limitBytes: max } }));
+        if (bytes.byteLength > max)
+          return Promise.reject(new KsefCertsError("TOO_LARGE", `${path} in the bundle is larger than ${max} bytes.`, { details: { limitBytes: max } }));
         return Promise.resolve(bytes);
       };
       return readF2000(parseManifest(await read(F2000_MANIFEST, ADAPTER_LIMITS.manifestBytes)), read, ctx.onProgress);
@@ -110,7 +134,11 @@ export function createBundleAdapter(options: BundleOptions = {}) {
       const archive = await packTar([{ path: F2000_MANIFEST, bytes: manifestBytes(entries), mode: 0o600 }, ...files], new Date());
       const ref = target.kind === "stream" ? (target.name ?? "bundle") : target.kind === "file" ? target.path : "bundle";
       const password = await ctx.password({ purpose: "new", ref });
-      const where = await writeTargetBytes(target, await sealWithPassword(archive, password, options.iterations === undefined ? {} : { iterations: options.iterations }), writeOptions(ctx));
+      const where = await writeTargetBytes(
+        target,
+        await sealWithPassword(archive, password, options.iterations === undefined ? {} : { iterations: options.iterations }),
+        writeOptions(ctx),
+      );
       ctx.onProgress?.(pairs.length, pairs.length);
       return { written: pairs.map((p) => ({ certificateId: p.certificateId, ref: where })) };
     },

@@ -20,7 +20,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { AdapterContext, AdapterImportResult, AdapterSource, AdapterTarget, CertificateAdapter, ExportPair, ImportedPair } from "@ksef-certs/ksef/adapters";
+import type {
+  AdapterContext,
+  AdapterImportResult,
+  AdapterSource,
+  AdapterTarget,
+  CertificateAdapter,
+  ExportPair,
+  ImportedPair,
+} from "@ksef-certs/ksef/adapters";
 import { assertKeyMatchesCertificate, encryptPrivateKeyPem, generateKeyPair, parseCertificate, readPrivateKey } from "@ksef-certs/ksef/crypto";
 import { isKsefCertsError, KsefCertsError } from "@ksef-certs/ksef/errors";
 import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
@@ -61,11 +69,20 @@ export async function conformanceFixture(count = 3, keyIterations = 100_000): Pr
   for (let i = 0; i < count; i++) {
     const keys = await generateKeyPair();
     const certificateType = i % 2 === 0 ? "Authentication" : "Offline";
-    const issued = await issueKsefLikeCertificate({ certificateType, keys, enrollmentData: { commonName: `Jan Kowalski ${i}`, countryName: "PL", givenName: "Jan", surname: "Kowalski", serialNumber: "PNOPL-44051401458" } });
+    const issued = await issueKsefLikeCertificate({
+      certificateType,
+      keys,
+      enrollmentData: { commonName: `Jan Kowalski ${i}`, countryName: "PL", givenName: "Jan", surname: "Kowalski", serialNumber: "PNOPL-44051401458" },
+    });
     const keyPem = await encryptPrivateKeyPem(keys.privateKey, PASSWORD, { iterations: keyIterations });
     const plainDer = keys.privateKey.export({ type: "pkcs8", format: "der" });
     secrets.push(keyPem.split("\n")[1] ?? keyPem, plainDer.toString("hex").slice(-64), plainDer.toString("base64").slice(-40));
-    const scope = i % 3 === 0 ? { companyNip: "5265877635" } : i % 3 === 1 ? { companyNip: "5265877635", branchCode: "WAW" } : { companyNip: "5265877635", operatorPesel: "44051401458" };
+    const scope =
+      i % 3 === 0
+        ? { companyNip: "5265877635" }
+        : i % 3 === 1
+          ? { companyNip: "5265877635", branchCode: "WAW" }
+          : { companyNip: "5265877635", operatorPesel: "44051401458" };
     pairs.push({
       certificateId: randomUUID(),
       serialNumber: parseCertificate(issued.der).serialNumber,
@@ -88,7 +105,8 @@ function ctxWith(password: string, logged: string[]): AdapterContext {
 }
 
 function where(adapter: CertificateAdapter, dir: string, name: string): { target: AdapterTarget; source: AdapterSource } {
-  if (adapter.targetKinds.includes("folder") && adapter.sourceKinds.includes("folder")) return { target: { kind: "folder", path: join(dir, name) }, source: { kind: "folder", path: join(dir, name) } };
+  if (adapter.targetKinds.includes("folder") && adapter.sourceKinds.includes("folder"))
+    return { target: { kind: "folder", path: join(dir, name) }, source: { kind: "folder", path: join(dir, name) } };
   return { target: { kind: "file", path: join(dir, `${name}.out`) }, source: { kind: "file", path: join(dir, `${name}.out`) } };
 }
 
@@ -140,10 +158,10 @@ export function runAdapterConformance(adapter: CertificateAdapter, options: Conf
       for (const stream of [process.stdout, process.stderr]) {
         const original = stream.write.bind(stream);
         spies.push(
-          vi.spyOn(stream, "write").mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+          vi.spyOn(stream, "write").mockImplementation((chunk: unknown, ...rest: unknown[]) => {
             logged.push(String(chunk));
             return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-          })),
+          }),
         );
       }
     }, 120_000);
@@ -230,7 +248,10 @@ export function runAdapterConformance(adapter: CertificateAdapter, options: Conf
 
     it("two exports in parallel into one place leave complete, consistent files", async () => {
       const { target, source } = where(adapter, dir, "parallel");
-      const outcomes = await Promise.allSettled([adapter.export(fixture.pairs, target, ctxWith(fixture.password, logged)), adapter.export(fixture.pairs, target, ctxWith(fixture.password, logged))]);
+      const outcomes = await Promise.allSettled([
+        adapter.export(fixture.pairs, target, ctxWith(fixture.password, logged)),
+        adapter.export(fixture.pairs, target, ctxWith(fixture.password, logged)),
+      ]);
       // Formats that re-encrypt write other bytes each time: where the two meet, one is refused, never overwritten.
       for (const o of outcomes) if (o.status === "rejected") expect(isKsefCertsError(o.reason, "CONFLICT"), String(o.reason)).toBe(true);
       const result = await adapter.import(source, ctxWith(fixture.password, logged)).catch((e: unknown) => e);

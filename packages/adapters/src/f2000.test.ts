@@ -21,7 +21,11 @@ describe("f2000 specifics", () => {
     await f2000Adapter.export(pairs.slice(0, 2), { kind: "folder", path: root }, ctx);
     await f2000Adapter.export(pairs.slice(2), { kind: "folder", path: root }, ctx);
     const manifest = parseManifest(await readFile(join(root, "manifest.json")));
-    expect(manifest.certificates.map((e) => e.crt.split("/").slice(0, 2).join("/")).sort()).toEqual(["5265877635/firma", "5265877635/oddzial-WAW", "5265877635/operator-44051401458"]);
+    expect(manifest.certificates.map((e) => e.crt.split("/").slice(0, 2).join("/")).sort()).toEqual([
+      "5265877635/firma",
+      "5265877635/oddzial-WAW",
+      "5265877635/operator-44051401458",
+    ]);
     const result = await f2000Adapter.import({ kind: "folder", path: root }, ctx);
     expect(result.pairs).toHaveLength(3);
   });

@@ -17,7 +17,23 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { encodePem, parseCertificate } from "@ksef-certs/ksef/crypto";
-import { ADAPTER_LIMITS, type AdapterFailure, type AdapterImportResult, type AdapterScope, assertSafeRelativePath, defineAdapter, ensureFolder, type ExportPair, folderOf, type ImportedPair, mapConcurrent, readFileInside, withFolderLock, writeFileAtomic, writeOptions } from "@ksef-certs/ksef/adapters";
+import {
+  ADAPTER_LIMITS,
+  type AdapterFailure,
+  type AdapterImportResult,
+  type AdapterScope,
+  assertSafeRelativePath,
+  defineAdapter,
+  ensureFolder,
+  type ExportPair,
+  folderOf,
+  type ImportedPair,
+  mapConcurrent,
+  readFileInside,
+  withFolderLock,
+  writeFileAtomic,
+  writeOptions,
+} from "@ksef-certs/ksef/adapters";
 import { KsefCertsError, isKsefCertsError } from "@ksef-certs/ksef/errors";
 import { typedFailure } from "./names.js";
 
@@ -78,7 +94,9 @@ export function f2000Files(pairs: readonly ExportPair[]): { files: TreeFile[]; e
   for (const p of pairs) {
     const { environment, scope } = p.metadata;
     if (environment === undefined || scope === undefined) {
-      throw new KsefCertsError("UNSUPPORTED", `The certificate ${p.serialNumber} has no environment or scope, which the F2000 tree needs.`, { details: { certificateId: p.certificateId } });
+      throw new KsefCertsError("UNSUPPORTED", `The certificate ${p.serialNumber} has no environment or scope, which the F2000 tree needs.`, {
+        details: { certificateId: p.certificateId },
+      });
     }
     const base = `${folderOfScope(scope)}/${environment}-${p.metadata.certificateType}-${segment(p.serialNumber)}`;
     const entry: F2000Entry = {
@@ -92,7 +110,10 @@ export function f2000Files(pairs: readonly ExportPair[]): { files: TreeFile[]; e
       serialNumber: p.serialNumber,
       fingerprintSha256: createHash("sha256").update(p.certificateDer).digest("hex").toUpperCase(),
     };
-    files.push({ path: entry.crt, bytes: new TextEncoder().encode(encodePem("CERTIFICATE", p.certificateDer)), mode: 0o644 }, { path: entry.key, bytes: p.keyFile, mode: 0o600 });
+    files.push(
+      { path: entry.crt, bytes: new TextEncoder().encode(encodePem("CERTIFICATE", p.certificateDer)), mode: 0o644 },
+      { path: entry.key, bytes: p.keyFile, mode: 0o600 },
+    );
     entries.push(entry);
   }
   return { files, entries };
@@ -103,7 +124,11 @@ export function f2000Files(pairs: readonly ExportPair[]): { files: TreeFile[]; e
  * @param entries manifest entries
  */
 export function manifestBytes(entries: readonly F2000Entry[]): Uint8Array {
-  const manifest: F2000Manifest = { format: F2000_FORMAT, version: F2000_VERSION, certificates: [...entries].sort((a, b) => (a.crt < b.crt ? -1 : a.crt > b.crt ? 1 : 0)) };
+  const manifest: F2000Manifest = {
+    format: F2000_FORMAT,
+    version: F2000_VERSION,
+    certificates: [...entries].sort((a, b) => (a.crt < b.crt ? -1 : a.crt > b.crt ? 1 : 0)),
+  };
   return new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
 }
 
@@ -115,7 +140,10 @@ const str = (v: unknown): v is string => typeof v === "string" && v.length > 0 &
  * @throws {KsefCertsError} MALFORMED (not JSON, wrong fields), UNSUPPORTED (another version), FORBIDDEN (a path leaving the tree), TOO_LARGE
  */
 export function parseManifest(bytes: Uint8Array): F2000Manifest {
-  if (bytes.byteLength > ADAPTER_LIMITS.manifestBytes) throw new KsefCertsError("TOO_LARGE", `The manifest is larger than ${ADAPTER_LIMITS.manifestBytes} bytes.`, { details: { limitBytes: ADAPTER_LIMITS.manifestBytes } });
+  if (bytes.byteLength > ADAPTER_LIMITS.manifestBytes)
+    throw new KsefCertsError("TOO_LARGE", `The manifest is larger than ${ADAPTER_LIMITS.manifestBytes} bytes.`, {
+      details: { limitBytes: ADAPTER_LIMITS.manifestBytes },
+    });
   let data: unknown;
   try {
     data = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
@@ -126,8 +154,14 @@ export function parseManifest(bytes: Uint8Array): F2000Manifest {
   if (m === null || typeof m !== "object" || m.format !== F2000_FORMAT || !Array.isArray(m.certificates)) {
     throw new KsefCertsError("MALFORMED", `The manifest is not a ${F2000_FORMAT} manifest.`, { hint: "The file is damaged or from another program." });
   }
-  if (m.version !== F2000_VERSION) throw new KsefCertsError("UNSUPPORTED", `The manifest has version ${String(m.version)}; this ksef-certs reads version ${F2000_VERSION}.`, { details: { scheme: `f2000 v${String(m.version)}` } });
-  if (m.certificates.length > ADAPTER_LIMITS.files) throw new KsefCertsError("TOO_LARGE", `The manifest lists more than ${ADAPTER_LIMITS.files} certificates.`, { details: { limitFiles: ADAPTER_LIMITS.files } });
+  if (m.version !== F2000_VERSION)
+    throw new KsefCertsError("UNSUPPORTED", `The manifest has version ${String(m.version)}; this ksef-certs reads version ${F2000_VERSION}.`, {
+      details: { scheme: `f2000 v${String(m.version)}` },
+    });
+  if (m.certificates.length > ADAPTER_LIMITS.files)
+    throw new KsefCertsError("TOO_LARGE", `The manifest lists more than ${ADAPTER_LIMITS.files} certificates.`, {
+      details: { limitFiles: ADAPTER_LIMITS.files },
+    });
   for (const e of m.certificates as unknown[]) {
     const x = e as Partial<F2000Entry> | null;
     const scope = x?.scope as Partial<AdapterScope> | undefined;
@@ -152,7 +186,6 @@ export function parseManifest(bytes: Uint8Array): F2000Manifest {
   return m as F2000Manifest;
 }
 
-
 /**
  * Reads the pairs a manifest lists through `readFile` (a folder or an unpacked archive); each entry that
  * cannot be read is a failure, the rest are pairs with the manifest's metadata.
@@ -160,7 +193,11 @@ export function parseManifest(bytes: Uint8Array): F2000Manifest {
  * @param readFile reads one relative path with a size limit
  * @param onProgress entries done / total
  */
-export async function readF2000(manifest: F2000Manifest, readFile: (path: string, maxBytes: number) => Promise<Uint8Array>, onProgress?: (done: number, total: number) => void): Promise<AdapterImportResult> {
+export async function readF2000(
+  manifest: F2000Manifest,
+  readFile: (path: string, maxBytes: number) => Promise<Uint8Array>,
+  onProgress?: (done: number, total: number) => void,
+): Promise<AdapterImportResult> {
   const failures: AdapterFailure[] = [];
   let done = 0;
   const read = await mapConcurrent(manifest.certificates, 16, async (e): Promise<ImportedPair | undefined> => {
@@ -221,7 +258,10 @@ export const f2000Adapter = defineAdapter({
       // The manifest is merged on purpose (read under the folder lock, written back with every entry kept).
       // Only a manifest that was not ours counts as replaced; merging into ours is the format working (still undoable).
       const { onReplaced: _merged, ...merging } = writeOptions(ctx);
-      await writeFileAtomic(join(root, F2000_MANIFEST), manifestBytes([...merged.values()]), 0o600, { ...(unreadable ? writeOptions(ctx) : merging), replace: true });
+      await writeFileAtomic(join(root, F2000_MANIFEST), manifestBytes([...merged.values()]), 0o600, {
+        ...(unreadable ? writeOptions(ctx) : merging),
+        replace: true,
+      });
       return { written: pairs.map((p, i) => ({ certificateId: p.certificateId, ref: join(root, ...(entries[i]?.crt ?? "").split("/")) })) };
     });
   },

@@ -1,7 +1,16 @@
 /**
  * File names for exported pairs, shared by the folder adapters.
  */
-import { type AdapterContext, type AdapterExportResult, type AdapterTarget, ensureFolder, type ExportPair, folderOf, mapConcurrent, writeOptions } from "@ksef-certs/ksef/adapters";
+import {
+  type AdapterContext,
+  type AdapterExportResult,
+  type AdapterTarget,
+  ensureFolder,
+  type ExportPair,
+  folderOf,
+  mapConcurrent,
+  writeOptions,
+} from "@ksef-certs/ksef/adapters";
 import { KsefCertsError, isKsefCertsError } from "@ksef-certs/ksef/errors";
 
 /**

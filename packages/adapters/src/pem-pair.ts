@@ -6,12 +6,22 @@
  */
 import { join } from "node:path";
 import { encodePem, parseCertificate } from "@ksef-certs/ksef/crypto";
-import { ADAPTER_LIMITS, type AdapterFailure, defineAdapter, folderOf, type ImportedPair, listFilesInside, mapConcurrent, readFileInside, writeFileAtomic, writeOptions } from "@ksef-certs/ksef/adapters";
+import {
+  ADAPTER_LIMITS,
+  type AdapterFailure,
+  defineAdapter,
+  folderOf,
+  type ImportedPair,
+  listFilesInside,
+  mapConcurrent,
+  readFileInside,
+  writeFileAtomic,
+  writeOptions,
+} from "@ksef-certs/ksef/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { exportPerPair, typedFailure } from "./names.js";
 
 const FILE_CONCURRENCY = 16;
-
 
 /** The `pem-pair` adapter: `NAME.crt` + `NAME.key` per certificate in one folder. */
 export const pemPairAdapter = defineAdapter({
@@ -38,10 +48,13 @@ export const pemPairAdapter = defineAdapter({
         const crt = crts.get(name);
         const key = keys.get(name);
         if (crt === undefined || key === undefined) {
-          throw new KsefCertsError("NOT_FOUND", `${name}: ${crt === undefined ? `${name}.crt` : `${name}.key`} is missing beside ${crt ?? key ?? name}.`, { details: { ref: name } });
+          throw new KsefCertsError("NOT_FOUND", `${name}: ${crt === undefined ? `${name}.crt` : `${name}.key`} is missing beside ${crt ?? key ?? name}.`, {
+            details: { ref: name },
+          });
         }
         const info = parseCertificate(await readFileInside(root, crt, ADAPTER_LIMITS.pairFileBytes));
-        if (info.ksefType === undefined) throw new KsefCertsError("MALFORMED", `${crt} is not a KSeF certificate (its key usage names no KSeF type).`, { details: { ref: crt } });
+        if (info.ksefType === undefined)
+          throw new KsefCertsError("MALFORMED", `${crt} is not a KSeF certificate (its key usage names no KSeF type).`, { details: { ref: crt } });
         const keyFile = await readFileInside(root, key, ADAPTER_LIMITS.pairFileBytes);
         return { ref: name, certificateDer: info.der, keyFile, metadata: { certificateType: info.ksefType, name } };
       } catch (err) {

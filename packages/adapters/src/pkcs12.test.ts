@@ -23,7 +23,9 @@ describe("pkcs12 specifics", () => {
     const [file] = (await readdir(root)).filter((f) => f.endsWith(".p12"));
     expect(file).toBeDefined();
     await writeFile(join(root, "pass"), `${password}\n`);
-    const all = execFileSync("sh", ["-c", `openssl pkcs12 -in "${join(root, file ?? "")}" -info -noout -passin "file:${join(root, "pass")}" 2>&1`], { encoding: "utf8" });
+    const all = execFileSync("sh", ["-c", `openssl pkcs12 -in "${join(root, file ?? "")}" -info -noout -passin "file:${join(root, "pass")}" 2>&1`], {
+      encoding: "utf8",
+    });
     expect(all).toMatch(/MAC: sha256/);
     expect(all).toMatch(/PBES2, PBKDF2, AES-256-CBC/);
     const pem = execFileSync("openssl", ["pkcs12", "-in", join(root, file ?? ""), "-nokeys", "-passin", `file:${join(root, "pass")}`], { encoding: "utf8" });

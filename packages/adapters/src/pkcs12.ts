@@ -6,12 +6,22 @@
  * holds it unencrypted (the key bytes therefore differ from any earlier `.key`; the key itself is kept).
  */
 import { encryptPrivateKeyPem, exportPkcs12, importPkcs12, parseCertificate, readPrivateKey } from "@ksef-certs/ksef/crypto";
-import { ADAPTER_LIMITS, type AdapterFailure, defineAdapter, folderOf, type ImportedPair, listFilesInside, mapConcurrent, readFileInside, writeFileAtomic, writeOptions } from "@ksef-certs/ksef/adapters";
+import {
+  ADAPTER_LIMITS,
+  type AdapterFailure,
+  defineAdapter,
+  folderOf,
+  type ImportedPair,
+  listFilesInside,
+  mapConcurrent,
+  readFileInside,
+  writeFileAtomic,
+  writeOptions,
+} from "@ksef-certs/ksef/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { basename, dirname, join, resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import { exportPerPair, typedFailure } from "./names.js";
-
 
 /** The `pkcs12` adapter: one password-protected `.p12` per certificate. */
 export const pkcs12Adapter = defineAdapter({
@@ -40,7 +50,8 @@ export const pkcs12Adapter = defineAdapter({
         const password = await ctx.password({ purpose: "file", ref: file });
         const p12 = await importPkcs12(bytes, password);
         const info = parseCertificate(p12.certificate);
-        if (info.ksefType === undefined) throw new KsefCertsError("MALFORMED", `${file} holds no KSeF certificate (its key usage names no KSeF type).`, { details: { ref: file } });
+        if (info.ksefType === undefined)
+          throw new KsefCertsError("MALFORMED", `${file} holds no KSeF certificate (its key usage names no KSeF type).`, { details: { ref: file } });
         const keyFile = new TextEncoder().encode(await encryptPrivateKeyPem(p12.privateKey, password));
         const name = p12.friendlyName ?? file.replace(/\.(p12|pfx)$/i, "");
         return { ref: file, certificateDer: info.der, keyFile, metadata: { certificateType: info.ksefType, name } };
@@ -57,7 +68,12 @@ export const pkcs12Adapter = defineAdapter({
     return exportPerPair(pairs, target, ctx, availableParallelism(), async (pair, base, root) => {
       const password = await ctx.password({ purpose: "key", ref: base, certificateId: pair.certificateId });
       const key = await readPrivateKey(pair.keyFile, { password });
-      const p12 = await exportPkcs12({ certificate: pair.certificateDer, privateKey: key.key, password, ...(pair.metadata.name === undefined ? {} : { friendlyName: pair.metadata.name }) });
+      const p12 = await exportPkcs12({
+        certificate: pair.certificateDer,
+        privateKey: key.key,
+        password,
+        ...(pair.metadata.name === undefined ? {} : { friendlyName: pair.metadata.name }),
+      });
       await writeFileAtomic(join(root, `${base}.p12`), p12, 0o600, writeOptions(ctx));
       return join(root, `${base}.p12`);
     });

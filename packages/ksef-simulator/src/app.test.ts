@@ -45,7 +45,10 @@ describe("error formats", () => {
     expect(legacy.contentType).toMatch(/^application\/json/);
     expect(legacy.body.exception.exceptionDetailList[0]).toMatchObject({ exceptionCode: 21405, exceptionDescription: "Błąd walidacji danych wejściowych." });
     expect(legacy.body.exception.referenceNumber).toHaveLength(36);
-    const problem = await call(sim, "POST", "/auth/xades-signature?verifyCertificateChain=maybe", { xml: "<a/>", headers: { "X-Error-Format": "problem-details" } });
+    const problem = await call(sim, "POST", "/auth/xades-signature?verifyCertificateChain=maybe", {
+      xml: "<a/>",
+      headers: { "X-Error-Format": "problem-details" },
+    });
     expect(problem.contentType).toMatch(/^application\/problem\+json/);
     expect(problem.body).toMatchObject({ title: "Bad Request", status: 400, instance: "/v2/auth/xades-signature", errors: [{ code: 21405 }] });
     expect(typeof problem.body.traceId).toBe("string");
@@ -218,8 +221,13 @@ describe("security public keys", () => {
     // The private half is real: what is encrypted to the published key decrypts (RSA-OAEP SHA-256, as for KSeF tokens).
     const [tokenKey] = await sim.simulator.publicKeyCertificates();
     const first = res.body[0] as { certificate: string };
-    const cipher = publicEncrypt({ key: parseCertificate(Buffer.from(first.certificate, "base64")).publicKey, oaepHash: "sha256", padding: constants.RSA_PKCS1_OAEP_PADDING }, Buffer.from("token|1"));
-    expect(privateDecrypt({ key: tokenKey?.keys.privateKey ?? "", oaepHash: "sha256", padding: constants.RSA_PKCS1_OAEP_PADDING }, cipher).toString()).toBe("token|1");
+    const cipher = publicEncrypt(
+      { key: parseCertificate(Buffer.from(first.certificate, "base64")).publicKey, oaepHash: "sha256", padding: constants.RSA_PKCS1_OAEP_PADDING },
+      Buffer.from("token|1"),
+    );
+    expect(privateDecrypt({ key: tokenKey?.keys.privateKey ?? "", oaepHash: "sha256", padding: constants.RSA_PKCS1_OAEP_PADDING }, cipher).toString()).toBe(
+      "token|1",
+    );
     expectConformingResponses(sim);
   });
 });

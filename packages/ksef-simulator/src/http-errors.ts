@@ -133,7 +133,12 @@ export function renderError(err: KsefErrorReply, problemDetails: boolean, instan
       const detail = err.details[0] ?? `Przekroczono limit liczby żądań. Spróbuj ponownie po ${String(seconds)} sekundach.`;
       const headers = { "Retry-After": String(seconds) };
       return problemDetails
-        ? { status: 429, contentType: "application/problem+json", headers, body: { title: "Too Many Requests", status: 429, instance, detail, timestamp, traceId: trace } }
+        ? {
+            status: 429,
+            contentType: "application/problem+json",
+            headers,
+            body: { title: "Too Many Requests", status: 429, instance, detail, timestamp, traceId: trace },
+          }
         : { status: 429, contentType: "application/json", headers, body: { status: { code: 429, description: "Too Many Requests", details: [detail] } } };
     }
     case 500:
@@ -141,7 +146,14 @@ export function renderError(err: KsefErrorReply, problemDetails: boolean, instan
       return {
         status: 500,
         contentType: "application/problem+json",
-        body: { title: "Internal Server Error", status: 500, instance, detail: err.details[0] ?? "Wystąpił nieoczekiwany błąd. Spróbuj ponownie.", timestamp, traceId: trace },
+        body: {
+          title: "Internal Server Error",
+          status: 500,
+          instance,
+          detail: err.details[0] ?? "Wystąpił nieoczekiwany błąd. Spróbuj ponownie.",
+          timestamp,
+          traceId: trace,
+        },
       };
     case 400: {
       const code = err.code ?? 21405;

@@ -54,7 +54,10 @@ export class SlidingWindowLimiter {
         const oldest = inWindow[inWindow.length - limit] ?? nowMs;
         const retryAfterSeconds = Math.max(1, Math.ceil((oldest + w.ms - nowMs) / 1000));
         this.hits.set(key, times);
-        return { retryAfterSeconds, detail: `Przekroczono limit ${String(limit)} żądań ${w.label}. Spróbuj ponownie po ${String(retryAfterSeconds)} sekundach.` };
+        return {
+          retryAfterSeconds,
+          detail: `Przekroczono limit ${String(limit)} żądań ${w.label}. Spróbuj ponownie po ${String(retryAfterSeconds)} sekundach.`,
+        };
       }
     }
     times.push(nowMs);

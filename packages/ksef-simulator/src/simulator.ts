@@ -191,7 +191,13 @@ export class Simulator {
    * @param now the current time
    */
   unexpectedError(err: unknown, method: string, instance: string, now: Date): Reply {
-    const reply = renderError(new KsefErrorReply(500, undefined, ["Wystąpił nieoczekiwany błąd symulatora. Spróbuj ponownie."]), true, instance, `${method} ${instance}`, now);
+    const reply = renderError(
+      new KsefErrorReply(500, undefined, ["Wystąpił nieoczekiwany błąd symulatora. Spróbuj ponownie."]),
+      true,
+      instance,
+      `${method} ${instance}`,
+      now,
+    );
     const traceId = (reply.body as { traceId?: string } | undefined)?.traceId;
     this.logger.error({ err, method, path: instance, traceId }, "request failed");
     return reply;

@@ -11,4 +11,5 @@ import type { AuthTokenRequestVerifier } from "./xades-verifier.js";
  * challenge against the ones it issued).
  * @throws {KsefCertsError} as the core verifier, with `details.reason` and `details.ksefExceptionCode`
  */
-export const defaultVerifier: AuthTokenRequestVerifier = (bytes, _expected, options) => verifySignedAuthTokenRequest(bytes, {}, options.now === undefined ? {} : { now: options.now });
+export const defaultVerifier: AuthTokenRequestVerifier = (bytes, _expected, options) =>
+  verifySignedAuthTokenRequest(bytes, {}, options.now === undefined ? {} : { now: options.now });

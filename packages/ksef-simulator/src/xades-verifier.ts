@@ -28,4 +28,8 @@ export interface VerifiedAuthTokenRequest {
  * @param options `now`: the simulator clock, for certificate validity
  * @throws {KsefCertsError} with `details.ksefExceptionCode` when the document is refused
  */
-export type AuthTokenRequestVerifier = (bytes: Uint8Array, expected: undefined, options: { readonly now?: Date }) => Promise<VerifiedAuthTokenRequest> | VerifiedAuthTokenRequest;
+export type AuthTokenRequestVerifier = (
+  bytes: Uint8Array,
+  expected: undefined,
+  options: { readonly now?: Date },
+) => Promise<VerifiedAuthTokenRequest> | VerifiedAuthTokenRequest;

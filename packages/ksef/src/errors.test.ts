@@ -21,7 +21,9 @@ describe("KsefCertsError", () => {
   });
 
   it("assertNoViolations throws every violation at once", () => {
-    expect(() => { assertNoViolations([], "ok"); }).not.toThrow();
+    expect(() => {
+      assertNoViolations([], "ok");
+    }).not.toThrow();
     const violations = [
       { field: "password", rule: "password.minLength", message: "at least 15 characters" },
       { field: "password", rule: "password.digit", message: "at least one digit" },
@@ -38,13 +40,26 @@ describe("KsefCertsError", () => {
 
   it("errorForLog keeps what helps and drops bound values, PostgreSQL details and value fields, also in causes", () => {
     const secret = "MIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI";
-    const pg = Object.assign(new Error('new row for relation "certificates" violates check constraint "x"'), { code: "23514", constraint: "x", detail: `Failing row contains (${secret}).`, where: secret });
-    const drizzle = Object.assign(new Error(`Failed query: insert into "certificates" ("key_file") values ($1)\nparams: ${secret}`), { query: 'insert into "certificates"', params: [secret], cause: pg });
+    const pg = Object.assign(new Error('new row for relation "certificates" violates check constraint "x"'), {
+      code: "23514",
+      constraint: "x",
+      detail: `Failing row contains (${secret}).`,
+      where: secret,
+    });
+    const drizzle = Object.assign(new Error(`Failed query: insert into "certificates" ("key_file") values ($1)\nparams: ${secret}`), {
+      query: 'insert into "certificates"',
+      params: [secret],
+      cause: pg,
+    });
     const core = new KsefCertsError("INTERNAL", "The certificate could not be stored.", { cause: drizzle, details: { id: "c1" } });
     const logged = JSON.stringify(errorForLog(core));
     expect(logged).not.toContain(secret);
     expect(logged).not.toContain(secret.slice(0, 16));
-    const out = errorForLog(core) as { type: string; details: unknown; cause: { message: string; paramsOmitted: boolean; cause: { code: string; constraint: string; detailOmitted: boolean } } };
+    const out = errorForLog(core) as {
+      type: string;
+      details: unknown;
+      cause: { message: string; paramsOmitted: boolean; cause: { code: string; constraint: string; detailOmitted: boolean } };
+    };
     expect(out.type).toBe("KsefCertsError");
     expect(out.details).toEqual({ id: "c1" });
     expect(out.cause.message).toBe('Failed query: insert into "certificates" ("key_file") values ($1)');

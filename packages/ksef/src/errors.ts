@@ -162,7 +162,24 @@ export const CLI_EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
 const UNLOGGED_ERROR_FIELDS = new Set(["params", "parameters", "detail", "where", "query_params", "args", "body", "data", "input", "value", "values"]);
 
 /** Error properties worth logging when they are short scalars (codes, constraint and table names, positions). */
-const LOGGED_ERROR_FIELDS = ["code", "errno", "syscall", "severity", "constraint", "constraint_name", "table", "table_name", "column", "column_name", "schema", "schema_name", "routine", "position", "status", "retryable"];
+const LOGGED_ERROR_FIELDS = [
+  "code",
+  "errno",
+  "syscall",
+  "severity",
+  "constraint",
+  "constraint_name",
+  "table",
+  "table_name",
+  "column",
+  "column_name",
+  "schema",
+  "schema_name",
+  "routine",
+  "position",
+  "status",
+  "retryable",
+];
 
 /**
  * A plain object describing an error that is safe to write to a log: class name, message and stack with any
@@ -182,7 +199,10 @@ function describeForLog(err: unknown, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = { type: err.constructor.name, message: cutParams(err.message) };
   if (typeof err.stack === "string") {
     // The stack's first line repeats the message: only the frames are kept.
-    out["stack"] = `${err.constructor.name}: ${String(out["message"])}\n${err.stack.split("\n").filter((l) => /^\s+at /.test(l)).join("\n")}`;
+    out["stack"] = `${err.constructor.name}: ${String(out["message"])}\n${err.stack
+      .split("\n")
+      .filter((l) => /^\s+at /.test(l))
+      .join("\n")}`;
   }
   const bag = err as unknown as Record<string, unknown>;
   for (const key of LOGGED_ERROR_FIELDS) {

@@ -37,7 +37,10 @@ async function exec(db: Db, text: string): Promise<void> {
 /** Bulk SQL seeding: companies, branches, operators (each at one branch), and N certificates spread over the three scopes. */
 async function seed(db: Db): Promise<void> {
   await exec(db, `INSERT INTO companies (nip, name) SELECT lpad(i::text, 10, '0'), 'Firma ' || i FROM generate_series(1, ${COMPANIES}) i`);
-  await exec(db, `INSERT INTO branches (company_id, code, name) SELECT c.id, 'B' || j, 'Oddział ' || j FROM companies c, generate_series(1, ${BRANCHES_PER_COMPANY}) j`);
+  await exec(
+    db,
+    `INSERT INTO branches (company_id, code, name) SELECT c.id, 'B' || j, 'Oddział ' || j FROM companies c, generate_series(1, ${BRANCHES_PER_COMPANY}) j`,
+  );
   await exec(db, `INSERT INTO operators (company_id, name) SELECT c.id, 'Operator ' || j FROM companies c, generate_series(1, ${OPERATORS_PER_COMPANY}) j`);
   await exec(
     db,
@@ -94,7 +97,9 @@ function line(name: string, http: LoadResult, local: { opsPerSecond: number; p95
 const store = await openStore({ dataDir: ":memory:", env: {} });
 const t0 = performance.now();
 await seed(store.db);
-console.log(`admin server bench: ${N} certificates seeded in PGlite (in memory) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${SECONDS} s per HTTP case, ${CONNECTIONS} connections`);
+console.log(
+  `admin server bench: ${N} certificates seeded in PGlite (in memory) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${SECONDS} s per HTTP case, ${CONNECTIONS} connections`,
+);
 const at = new Date();
 const [company] = (
   (await client(store.db).query(
@@ -103,7 +108,11 @@ const [company] = (
 ).rows;
 if (company === undefined) throw new Error("seeding made no organisation");
 await createUser(store.db, { login: "bench", displayName: "Bench", password: "bench-password-long", role: { role: "super_admin" } }, { actor: "bench" });
-await createUser(store.db, { login: "bench-branch", displayName: "Bench branch", password: "bench-password-long", role: { role: "branch_admin", branchId: company.branch_id } }, { actor: "bench" });
+await createUser(
+  store.db,
+  { login: "bench-branch", displayName: "Bench branch", password: "bench-password-long", role: { role: "branch_admin", branchId: company.branch_id } },
+  { actor: "bench" },
+);
 const superSession = await authenticate(store.db, { login: "bench", password: "bench-password-long", clientKey: "bench" });
 const branchSession = await authenticate(store.db, { login: "bench-branch", password: "bench-password-long", clientKey: "bench" });
 
@@ -111,7 +120,13 @@ const server = createServer({ store, port: 0, runEnrollments: false });
 const { url } = await server.listen();
 const q = (path: string, input: unknown): string => `${url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`;
 const cases: { name: string; path: string; input: Record<string, unknown>; session: typeof superSession; local: (p: Principal) => Promise<unknown> }[] = [
-  { name: "certificates.list page of 50 (super-admin)", path: "certificates.list", input: { limit: 50 }, session: superSession, local: (p) => listVisibleCertificates(store.db, p, { limit: 50 }) },
+  {
+    name: "certificates.list page of 50 (super-admin)",
+    path: "certificates.list",
+    input: { limit: 50 },
+    session: superSession,
+    local: (p) => listVisibleCertificates(store.db, p, { limit: 50 }),
+  },
   {
     name: "certificates.list filtered (type, expiring 90 d)",
     path: "certificates.list",
@@ -119,18 +134,48 @@ const cases: { name: string; path: string; input: Record<string, unknown>; sessi
     session: superSession,
     local: (p) => listVisibleCertificates(store.db, p, { limit: 50, certificateType: "Offline", expiringWithinDays: 90 }),
   },
-  { name: "certificates.list page of 50 (branch admin)", path: "certificates.list", input: { limit: 50 }, session: branchSession, local: (p) => listVisibleCertificates(store.db, p, { limit: 50 }) },
+  {
+    name: "certificates.list page of 50 (branch admin)",
+    path: "certificates.list",
+    input: { limit: 50 },
+    session: branchSession,
+    local: (p) => listVisibleCertificates(store.db, p, { limit: 50 }),
+  },
   {
     name: "certificates.resolve (operator → branch → company)",
     path: "certificates.resolve",
-    input: { companyId: company.company_id, branchId: company.branch_id, operatorId: company.operator_id, environment: "test", certificateType: "Authentication" },
+    input: {
+      companyId: company.company_id,
+      branchId: company.branch_id,
+      operatorId: company.operator_id,
+      environment: "test",
+      certificateType: "Authentication",
+    },
     session: superSession,
-    local: () => certificateFor(store.db, { companyId: company.company_id, branchId: company.branch_id, operatorId: company.operator_id, environment: "test", certificateType: "Authentication" }),
+    local: () =>
+      certificateFor(store.db, {
+        companyId: company.company_id,
+        branchId: company.branch_id,
+        operatorId: company.operator_id,
+        environment: "test",
+        certificateType: "Authentication",
+      }),
   },
 ];
-const scenarios: LoadScenario[] = cases.map((c) => ({ name: c.name, url: q(c.path, c.input), cookie: `ksef_certs_session=${c.session.token}`, connections: CONNECTIONS, durationSeconds: SECONDS }));
-const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(new URL("./load.js", import.meta.url)), JSON.stringify(scenarios)], { maxBuffer: 1 << 20 });
-const results = stdout.trim().split("\n").map((l) => JSON.parse(l) as LoadResult);
+const scenarios: LoadScenario[] = cases.map((c) => ({
+  name: c.name,
+  url: q(c.path, c.input),
+  cookie: `ksef_certs_session=${c.session.token}`,
+  connections: CONNECTIONS,
+  durationSeconds: SECONDS,
+}));
+const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(new URL("./load.js", import.meta.url)), JSON.stringify(scenarios)], {
+  maxBuffer: 1 << 20,
+});
+const results = stdout
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l) as LoadResult);
 console.log(`\nadmin API over HTTP (second process, autocannon) beside the use case in-process (sequential), ${at.toISOString()}`);
 for (const c of cases) {
   const http = results.find((r) => r.name === c.name);

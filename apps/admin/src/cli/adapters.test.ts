@@ -32,7 +32,22 @@ describe("ksef-certs import / export --adapter", () => {
   });
 
   it("imports a pem-pair folder for an operator, exports it as an F2000 tree and as a bundle another registry imports", async () => {
-    const imported = await cli(["import", "--adapter", "pem-pair", "--from", "from-app", "--company", NIP, "--operator-pesel", PESEL, "--environment", "test", "--password-file", "pass", "--json"]);
+    const imported = await cli([
+      "import",
+      "--adapter",
+      "pem-pair",
+      "--from",
+      "from-app",
+      "--company",
+      NIP,
+      "--operator-pesel",
+      PESEL,
+      "--environment",
+      "test",
+      "--password-file",
+      "pass",
+      "--json",
+    ]);
     expect(imported.code, imported.stderr).toBe(0);
     expect((JSON.parse(imported.stdout) as { imported: unknown[] }).imported).toHaveLength(2);
     const tree = await cli(["export", "--adapter", "f2000", "--to", "tree", "--company", NIP, "--json"]);
@@ -49,10 +64,19 @@ describe("ksef-certs import / export --adapter", () => {
   it("an all-or-nothing import with a wrong password records nothing (exit 4); --per-pair reports each pair", async () => {
     writeFileSync(join(dir, "wrong"), "Nie-To-Haslo-1!\n");
     const before = await cli(["cert", "list", "--json"], "data2");
-    const failed = await cli(["import", "--adapter", "pem-pair", "--from", "from-app", "--company", NIP, "--environment", "demo", "--password-file", "wrong", "--json"], "data2");
+    const failed = await cli(
+      ["import", "--adapter", "pem-pair", "--from", "from-app", "--company", NIP, "--environment", "demo", "--password-file", "wrong", "--json"],
+      "data2",
+    );
     expect(failed.code).toBe(4);
     expect((await cli(["cert", "list", "--json"], "data2")).stdout).toBe(before.stdout);
-    const perPair = await cli(["import", "--adapter", "pem-pair", "--from", "from-app", "--company", NIP, "--environment", "demo", "--password-file", "wrong", "--per-pair", "--json"], "data2");
-    expect((JSON.parse(perPair.stdout) as { failed: { error: { code: string } }[] }).failed.map((f) => f.error.code)).toEqual(["WRONG_PASSWORD", "WRONG_PASSWORD"]);
+    const perPair = await cli(
+      ["import", "--adapter", "pem-pair", "--from", "from-app", "--company", NIP, "--environment", "demo", "--password-file", "wrong", "--per-pair", "--json"],
+      "data2",
+    );
+    expect((JSON.parse(perPair.stdout) as { failed: { error: { code: string } }[] }).failed.map((f) => f.error.code)).toEqual([
+      "WRONG_PASSWORD",
+      "WRONG_PASSWORD",
+    ]);
   }, 120_000);
 });

@@ -16,7 +16,10 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "ksef-certs-auth-"));
   writeFileSync(join(dir, "pw.txt"), `${PASSWORD}\n`);
-  writeFileSync(join(dir, "auth.xml"), buildAuthTokenRequest({ challenge: CHALLENGE, contextIdentifier: { type: "Nip", value: NIP }, subjectIdentifierType: "certificateSubject" }));
+  writeFileSync(
+    join(dir, "auth.xml"),
+    buildAuthTokenRequest({ challenge: CHALLENGE, contextIdentifier: { type: "Nip", value: NIP }, subjectIdentifierType: "certificateSubject" }),
+  );
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -25,24 +28,52 @@ afterAll(() => {
 describe("test-certificate, auth sign and auth verify: the hand-off tried without Profil Zaufany", () => {
   it("makes a self-signed person certificate whose identity is the PESEL, with an encrypted key", async () => {
     const r = await run(
-      ["test-certificate", "--given-name", "Jan", "--surname", "Kowalski", "--pesel", "44051401458", "--out-cert", "jan.crt", "--out-key", "jan.key", "--password-file", "pw.txt", "--json"],
+      [
+        "test-certificate",
+        "--given-name",
+        "Jan",
+        "--surname",
+        "Kowalski",
+        "--pesel",
+        "44051401458",
+        "--out-cert",
+        "jan.crt",
+        "--out-key",
+        "jan.key",
+        "--password-file",
+        "pw.txt",
+        "--json",
+      ],
       { cwd: dir },
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const info = parseCertificate(readFileSync(join(dir, "jan.crt")));
     expect(info.subjectIdentifier).toEqual({ type: "Pesel", value: "44051401458" });
     expect(readFileSync(join(dir, "jan.key"), "utf8")).toContain("ENCRYPTED PRIVATE KEY");
-    const bad = await run(["test-certificate", "--given-name", "Jan", "--pesel", "44051401459", "--out-cert", "x.crt", "--out-key", "x.key", "--password-file", "pw.txt", "--json"], { cwd: dir });
+    const bad = await run(
+      ["test-certificate", "--given-name", "Jan", "--pesel", "44051401459", "--out-cert", "x.crt", "--out-key", "x.key", "--password-file", "pw.txt", "--json"],
+      { cwd: dir },
+    );
     expect(bad.code).toBe(2);
-    expect(bad.json<{ error: { violations: { rule: string }[] } }>().error.violations.map((v) => v.rule)).toEqual(expect.arrayContaining(["required", "pesel.checksum"]));
+    expect(bad.json<{ error: { violations: { rule: string }[] } }>().error.violations.map((v) => v.rule)).toEqual(
+      expect.arrayContaining(["required", "pesel.checksum"]),
+    );
   });
 
   it("signs auth.xml with it, and verify names the signer, the challenge and the context", async () => {
-    const signed = await run(["auth", "sign", "auth.xml", "--cert", "jan.crt", "--key", "jan.key", "--password-file", "pw.txt", "--out", "auth.signed.xml"], { cwd: dir });
+    const signed = await run(["auth", "sign", "auth.xml", "--cert", "jan.crt", "--key", "jan.key", "--password-file", "pw.txt", "--out", "auth.signed.xml"], {
+      cwd: dir,
+    });
     expect(signed.code, signed.stderr).toBe(0);
     const v = await run(["auth", "verify", "auth.signed.xml", "--challenge", CHALLENGE, "--nip", NIP, "--json"], { cwd: dir });
     expect(v.code, v.stdout + v.stderr).toBe(0);
-    expect(v.json()).toMatchObject({ valid: true, packaging: "enveloped", challenge: CHALLENGE, identity: { type: "Pesel", value: "44051401458" }, contextIdentifier: { type: "Nip", value: NIP } });
+    expect(v.json()).toMatchObject({
+      valid: true,
+      packaging: "enveloped",
+      challenge: CHALLENGE,
+      identity: { type: "Pesel", value: "44051401458" },
+      contextIdentifier: { type: "Nip", value: NIP },
+    });
     for (const out of [signed.stdout, signed.stderr, v.stdout, v.stderr]) expect(out).not.toContain(PASSWORD);
   });
 
@@ -64,7 +95,9 @@ describe("test-certificate, auth sign and auth verify: the hand-off tried withou
       const human = await run(["auth", "verify", doc.name], { cwd: dir });
       expect(human.code, human.stderr).toBe(CLI_EXIT_CODES.MALFORMED);
       expect(human.code).toBe(3);
-      expect(human.stderr).toMatch(/^error: The signed AuthTokenRequest (nests elements more than 64 levels deep|holds more than 10000 (elements|attributes)).*KSeF would answer 21405\.$/m);
+      expect(human.stderr).toMatch(
+        /^error: The signed AuthTokenRequest (nests elements more than 64 levels deep|holds more than 10000 (elements|attributes)).*KSeF would answer 21405\.$/m,
+      );
       expect(human.stderr).toMatch(/^hint: /m);
       expect(human.stderr).not.toMatch(/RangeError|call stack|\n\s+at /);
       const json = await run(["auth", "verify", doc.name, "--json"], { cwd: dir });

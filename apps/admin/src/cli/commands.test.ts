@@ -161,7 +161,22 @@ describe("pair-check", () => {
 
 describe("convert", () => {
   it("pem -> p12 -> pem keeps the certificate bytes and the key; openssl reads our p12", async () => {
-    const toP12 = await cli(["convert", "--to", "p12", "--cert", "cert.crt", "--key", "enc.key", "--out", "rt.p12", "--password-file", fx.passFile, "--new-password-file", "new.pass", "--json"]);
+    const toP12 = await cli([
+      "convert",
+      "--to",
+      "p12",
+      "--cert",
+      "cert.crt",
+      "--key",
+      "enc.key",
+      "--out",
+      "rt.p12",
+      "--password-file",
+      fx.passFile,
+      "--new-password-file",
+      "new.pass",
+      "--json",
+    ]);
     expect(toP12.code).toBe(0);
     expect(toP12.json()).toMatchObject({ to: "p12", outputs: [{ file: "rt.p12", kind: "pkcs12" }] });
     expect(statSync(join(fx.dir, "rt.p12")).mode & 0o777).toBe(0o600);
@@ -172,7 +187,20 @@ describe("convert", () => {
     const keyFromP12 = openssl(fx.dir, ["pkcs12", "-in", "rt.p12", "-passin", "file:new.pass", "-nocerts", "-nodes"]);
     expect(createPublicKey(keyFromP12).export({ type: "spki", format: "pem" })).toBe(publicKeyOf(fx.dir, "plain.pem", "key"));
 
-    const toPem = await cli(["convert", "--to", "pem", "--p12", "rt.p12", "--out-cert", "rt.crt", "--out-key", "rt.key", "--password-file", "new.pass", "--same-password"]);
+    const toPem = await cli([
+      "convert",
+      "--to",
+      "pem",
+      "--p12",
+      "rt.p12",
+      "--out-cert",
+      "rt.crt",
+      "--out-key",
+      "rt.key",
+      "--password-file",
+      "new.pass",
+      "--same-password",
+    ]);
     expect(toPem.code).toBe(0);
     expect(toPem.stdout).toContain("wrote rt.crt");
     expect(new X509Certificate(fx.read("rt.crt")).raw).toEqual(new X509Certificate(fx.read("cert.crt")).raw);
@@ -182,20 +210,26 @@ describe("convert", () => {
     expect(inspected.json<{ files: Json[] }>().files[0]?.privateKey).toMatchObject({ ksefWebAppFormat: true });
   });
   it("an openssl-made p12 converts to PEM with the key in the KSeF format (prompted passwords)", async () => {
-    const r = await cli(["convert", "--to", "pem", "--p12", "bundle.p12", "--out-cert", "b.crt", "--out-key", "b.key"], { prompts: [fx.password, NEW_PASSWORD, NEW_PASSWORD] });
+    const r = await cli(["convert", "--to", "pem", "--p12", "bundle.p12", "--out-cert", "b.crt", "--out-key", "b.key"], {
+      prompts: [fx.password, NEW_PASSWORD, NEW_PASSWORD],
+    });
     expect(r.code).toBe(0);
     expect(r.asked).toEqual(["Password for the PKCS#12 file bundle.p12:", "New password for b.key:", "Repeat the new password for b.key:"]);
     expect(publicKeyOf(fx.dir, "b.key", "key", "new.pass")).toBe(publicKeyOf(fx.dir, "cert.crt", "cert"));
   });
   it("--to ksef-key re-encrypts a plain key and openssl decrypts it", async () => {
-    const r = await cli(["convert", "--to", "ksef-key", "--key", "plain.pem", "--out", "k.key", "--new-password-stdin", "--json"], { stdin: `${NEW_PASSWORD}\n` });
+    const r = await cli(["convert", "--to", "ksef-key", "--key", "plain.pem", "--out", "k.key", "--new-password-stdin", "--json"], {
+      stdin: `${NEW_PASSWORD}\n`,
+    });
     expect(r.code).toBe(0);
     expect(r.json()).toMatchObject({ to: "ksef-key", from: { format: "pkcs8", container: "pem" }, key: { algorithm: "EC-P256" } });
     expect(publicKeyOf(fx.dir, "k.key", "key", "new.pass")).toBe(publicKeyOf(fx.dir, "plain.pem", "key"));
     expect(openssl(fx.dir, ["asn1parse", "-in", "k.key"])).toMatch(/hmacWithSHA256[\s\S]*aes-256-cbc/);
   });
   it("--to ksef-key with both passwords piped: line 1 old, line 2 new", async () => {
-    const r = await cli(["convert", "--to", "ksef-key", "--key", "enc.key", "--out", "k2.key", "--password-stdin", "--new-password-stdin"], { stdin: `${fx.password}\n${NEW_PASSWORD}\n` });
+    const r = await cli(["convert", "--to", "ksef-key", "--key", "enc.key", "--out", "k2.key", "--password-stdin", "--new-password-stdin"], {
+      stdin: `${fx.password}\n${NEW_PASSWORD}\n`,
+    });
     expect(r.code).toBe(0);
     expect(publicKeyOf(fx.dir, "k2.key", "key", "new.pass")).toBe(publicKeyOf(fx.dir, "plain.pem", "key"));
   });
@@ -218,15 +252,32 @@ describe("convert", () => {
   it("names every option that does not fit --to", async () => {
     const r = await cli(["convert", "--to", "pem", "--cert", "cert.crt", "--out", "x", "--json"]);
     expect(r.code).toBe(2);
-    const fields = (r.json<{ error: { violations: { field: string }[] } }>().error.violations).map((v) => v.field);
+    const fields = r.json<{ error: { violations: { field: string }[] } }>().error.violations.map((v) => v.field);
     expect(fields.sort()).toEqual(["--cert", "--out", "--out-cert", "--out-key", "--p12"]);
   });
   it("a weak new password is refused with each broken rule", async () => {
     fx.write("weak.pass", "short\n");
     const r = await cli(["convert", "--to", "ksef-key", "--key", "plain.pem", "--out", "w.key", "--new-password-file", "weak.pass", "--json"]);
     expect(r.code).toBe(2);
-    expect(r.json<{ error: { violations: { rule: string }[] } }>().error.violations.map((v) => v.rule)).toEqual(["password.length", "password.upper", "password.digit", "password.special"]);
-    const ok = await cli(["convert", "--to", "ksef-key", "--key", "plain.pem", "--out", "w.key", "--new-password-file", "weak.pass", "--password-profile", "none"]);
+    expect(r.json<{ error: { violations: { rule: string }[] } }>().error.violations.map((v) => v.rule)).toEqual([
+      "password.length",
+      "password.upper",
+      "password.digit",
+      "password.special",
+    ]);
+    const ok = await cli([
+      "convert",
+      "--to",
+      "ksef-key",
+      "--key",
+      "plain.pem",
+      "--out",
+      "w.key",
+      "--new-password-file",
+      "weak.pass",
+      "--password-profile",
+      "none",
+    ]);
     expect(ok.code).toBe(0);
   });
 });
@@ -245,7 +296,9 @@ describe("keygen", () => {
     const r = await cli(["keygen", "--algorithm", "rsa-2048", "--out", "rsa.key", "--json"], { prompts: [NEW_PASSWORD, NEW_PASSWORD] });
     expect(r.code).toBe(0);
     expect(r.asked).toHaveLength(2);
-    expect(r.json()).toMatchObject({ privateKey: { file: "rsa.key", format: "pkcs8-encrypted", key: { type: "rsa", bits: 2048, algorithm: "RSA-2048" }, encryption: { iterations: 100000 } } });
+    expect(r.json()).toMatchObject({
+      privateKey: { file: "rsa.key", format: "pkcs8-encrypted", key: { type: "rsa", bits: 2048, algorithm: "RSA-2048" }, encryption: { iterations: 100000 } },
+    });
     expect(openssl(fx.dir, ["pkey", "-in", "rsa.key", "-passin", "file:new.pass", "-noout", "-text"])).toMatch(/2048 bit/);
   });
   it("two different entries on the terminal: exit 2, nothing written", async () => {
@@ -294,9 +347,15 @@ describe("csr", () => {
     expect(openssl(fx.dir, ["req", "-in", "a.csr", "-noout", "-pubkey"])).toBe(publicKeyOf(fx.dir, "plain.pem", "key"));
   });
   it("generates a new key with --key-out; both verify with openssl (JSON, DER and base64)", async () => {
-    const r = await cli(["csr", "--enrollment-data", "data.json", "--key-out", "csr-new.key", "--out", "b.der", "--format", "der", "--password-stdin", "--json"], { stdin: `${NEW_PASSWORD}\n` });
+    const r = await cli(
+      ["csr", "--enrollment-data", "data.json", "--key-out", "csr-new.key", "--out", "b.der", "--format", "der", "--password-stdin", "--json"],
+      { stdin: `${NEW_PASSWORD}\n` },
+    );
     expect(r.code).toBe(0);
-    expect(r.json()).toMatchObject({ csr: { file: "b.der", format: "der", signatureValid: true, key: { algorithm: "EC-P256" } }, privateKey: { file: "csr-new.key" } });
+    expect(r.json()).toMatchObject({
+      csr: { file: "b.der", format: "der", signatureValid: true, key: { algorithm: "EC-P256" } },
+      privateKey: { file: "csr-new.key" },
+    });
     openssl(fx.dir, ["req", "-in", "b.der", "-inform", "DER", "-verify", "-noout"]);
     expect(openssl(fx.dir, ["req", "-in", "b.der", "-inform", "DER", "-noout", "-pubkey"])).toBe(publicKeyOf(fx.dir, "csr-new.key", "key", "new.pass"));
     const b64 = await cli(["csr", "--enrollment-data", "data.json", "--key", "plain.pem", "--out", "c.b64", "--format", "base64"]);

@@ -94,15 +94,47 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
   });
 
   it("refuses a new key password that breaks the ksef-app rules, listing the violations, before anything is stored", async () => {
-    const r = await cli(
-      ["cert", "enroll", "--company", NIP, "--operator-pesel", PESEL, "--environment", "test", "--type", "Authentication", "--name", "Jan Kowalski logowanie", "--workstation", "kasa-1", "--password-file", "weak.txt", "--ksef-url", sim.url, "--json"],
-    );
+    const r = await cli([
+      "cert",
+      "enroll",
+      "--company",
+      NIP,
+      "--operator-pesel",
+      PESEL,
+      "--environment",
+      "test",
+      "--type",
+      "Authentication",
+      "--name",
+      "Jan Kowalski logowanie",
+      "--workstation",
+      "kasa-1",
+      "--password-file",
+      "weak.txt",
+      "--ksef-url",
+      sim.url,
+      "--json",
+    ]);
     expect(r.code).toBe(2);
     const err = r.json<{ error: Json }>().error;
     expect(err["code"]).toBe("VALIDATION");
     expect((err["violations"] as Json[]).length).toBeGreaterThan(0);
     expect((err["violations"] as Json[]).every((v) => typeof v["rule"] === "string" && v["rule"].startsWith("password."))).toBe(true);
-    const neither = await cli(["cert", "enroll", "--company", NIP, "--environment", "test", "--type", "Offline", "--name", "Firma offline", "--password-file", "pw.txt", "--json"]);
+    const neither = await cli([
+      "cert",
+      "enroll",
+      "--company",
+      NIP,
+      "--environment",
+      "test",
+      "--type",
+      "Offline",
+      "--name",
+      "Firma offline",
+      "--password-file",
+      "pw.txt",
+      "--json",
+    ]);
     expect(neither.code).toBe(2);
     expect((await cli(["enrollment", "list", "--json"])).json<Json[]>()).toEqual([]);
     expect(sim.state.counters.enrollmentsCreated).toBe(0);
@@ -110,8 +142,26 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
 
   it("enrolls the operator's Authentication certificate through the folder hand-off, signed by Jan", async () => {
     const running = cli([
-      "cert", "enroll", "--company", NIP, "--operator-pesel", PESEL, "--environment", "test", "--type", "Authentication",
-      "--name", "Jan Kowalski logowanie", "--workstation", "kasa-1", "--password-file", "pw.txt", "--seal-password", "--ksef-url", sim.url, "--json",
+      "cert",
+      "enroll",
+      "--company",
+      NIP,
+      "--operator-pesel",
+      PESEL,
+      "--environment",
+      "test",
+      "--type",
+      "Authentication",
+      "--name",
+      "Jan Kowalski logowanie",
+      "--workstation",
+      "kasa-1",
+      "--password-file",
+      "pw.txt",
+      "--seal-password",
+      "--ksef-url",
+      sim.url,
+      "--json",
     ]);
     const authXml = await until("auth.xml in the outbox", () => readdirSync(outbox).find((n) => /^auth-.*\.xml$/.test(n)));
     const signed = await signXml(readFileSync(join(outbox, authXml)), janSigner);
@@ -122,7 +172,15 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
     expect(body["outcome"]).toBe("completed");
     expect(body["enrollment"]).toMatchObject({ state: "completed", authMethod: "handoff", passwordSealed: true });
     const c = body["certificate"] as Json;
-    expect(c).toMatchObject({ certificateType: "Authentication", environment: "test", mode: "current", state: "active", subjectIdentifierValue: PESEL, source: "enrolled", passwordSealed: true });
+    expect(c).toMatchObject({
+      certificateType: "Authentication",
+      environment: "test",
+      mode: "current",
+      state: "active",
+      subjectIdentifierValue: PESEL,
+      source: "enrolled",
+      passwordSealed: true,
+    });
     expect(sim.state.certificates.get(c["serialNumber"] as string)?.type).toBe("Authentication");
     ids["auth"] = c["id"] as string;
     // Progress on stderr even in --json mode: which KSeF, the states, where auth.xml is and where the signed file goes.
@@ -134,7 +192,23 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
 
   it("enrolls an Offline certificate automatically with that Authentication certificate (its sealed password), human output", async () => {
     const r = await cli(
-      ["cert", "enroll", "--company", NIP, "--operator", ids["op"] ?? "", "--environment", "test", "--type", "Offline", "--name", "Jan Kowalski offline", "--with-certificate", ids["auth"] ?? "", "--password-stdin"],
+      [
+        "cert",
+        "enroll",
+        "--company",
+        NIP,
+        "--operator",
+        ids["op"] ?? "",
+        "--environment",
+        "test",
+        "--type",
+        "Offline",
+        "--name",
+        "Jan Kowalski offline",
+        "--with-certificate",
+        ids["auth"] ?? "",
+        "--password-stdin",
+      ],
       { stdin: `${SIGNING_FREE_PASSWORD}\n`, env: { ...env, KSEF_CERTS_KSEF_URL: sim.url } },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -157,12 +231,34 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
   });
 
   it("revokes the Offline certificate in KSeF (signed in with the Authentication one) and locally", async () => {
-    const bad = await cli(["cert", "revoke", ids["offline"] ?? "", "--reason", "KeyCompromise", "--with-certificate", ids["offline"] ?? "", "--ksef-url", sim.url, "--json"]);
+    const bad = await cli([
+      "cert",
+      "revoke",
+      ids["offline"] ?? "",
+      "--reason",
+      "KeyCompromise",
+      "--with-certificate",
+      ids["offline"] ?? "",
+      "--ksef-url",
+      sim.url,
+      "--json",
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.json<{ error: Json }>().error["violations"]).toContainEqual(expect.objectContaining({ rule: "signingCertificate.type" }));
     expect(sim.state.certificates.get(ids["offlineSerial"] ?? "")?.revokedAt).toBeUndefined();
 
-    const r = await cli(["cert", "revoke", ids["offline"] ?? "", "--reason", "KeyCompromise", "--with-certificate", ids["auth"] ?? "", "--ksef-url", sim.url, "--json"]);
+    const r = await cli([
+      "cert",
+      "revoke",
+      ids["offline"] ?? "",
+      "--reason",
+      "KeyCompromise",
+      "--with-certificate",
+      ids["auth"] ?? "",
+      "--ksef-url",
+      sim.url,
+      "--json",
+    ]);
     expect(r.code, r.stdout).toBe(0);
     const body = r.json<Json>();
     expect(body["ksef"]).toBe("revoked");
@@ -176,9 +272,27 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
 
   it("marks a certificate KSeF already revoked (25009) revoked here too, and says so", async () => {
     // A second Offline certificate, revoked in KSeF behind the registry's back.
-    const e = await cli(
-      ["cert", "enroll", "--company", NIP, "--operator-pesel", PESEL, "--environment", "test", "--type", "Offline", "--name", "Jan Kowalski offline 2", "--with-certificate", ids["auth"] ?? "", "--password-file", "pw.txt", "--ksef-url", sim.url, "--json"],
-    );
+    const e = await cli([
+      "cert",
+      "enroll",
+      "--company",
+      NIP,
+      "--operator-pesel",
+      PESEL,
+      "--environment",
+      "test",
+      "--type",
+      "Offline",
+      "--name",
+      "Jan Kowalski offline 2",
+      "--with-certificate",
+      ids["auth"] ?? "",
+      "--password-file",
+      "pw.txt",
+      "--ksef-url",
+      sim.url,
+      "--json",
+    ]);
     expect(e.code, e.stdout).toBe(0);
     const c = e.json<Json>()["certificate"] as Json;
     const record = sim.state.certificates.get(c["serialNumber"] as string);
@@ -197,12 +311,31 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
     const polls = sim.state.counters.requests[ENROLLMENT_STATUS] ?? 0;
     const baseListeners = process.listenerCount("SIGINT");
     const running = cli([
-      "cert", "enroll", "--company", NIP, "--operator-pesel", PESEL, "--environment", "test", "--type", "Offline",
-      "--name", "Jan Kowalski offline 3", "--with-certificate", ids["auth"] ?? "", "--password-file", "pw.txt", "--ksef-url", sim.url, "--json",
+      "cert",
+      "enroll",
+      "--company",
+      NIP,
+      "--operator-pesel",
+      PESEL,
+      "--environment",
+      "test",
+      "--type",
+      "Offline",
+      "--name",
+      "Jan Kowalski offline 3",
+      "--with-certificate",
+      ids["auth"] ?? "",
+      "--password-file",
+      "pw.txt",
+      "--ksef-url",
+      sim.url,
+      "--json",
     ]);
     // State `submitted` is saved before the first status poll; the CLI's own SIGINT handler must be there
     // (else the store's lock handler would end this test process).
-    await until("the first status poll", () => ((sim.state.counters.requests[ENROLLMENT_STATUS] ?? 0) > polls && process.listenerCount("SIGINT") > baseListeners ? true : undefined));
+    await until("the first status poll", () =>
+      (sim.state.counters.requests[ENROLLMENT_STATUS] ?? 0) > polls && process.listenerCount("SIGINT") > baseListeners ? true : undefined,
+    );
     process.emit("SIGINT", "SIGINT");
     const r = await running;
     expect(r.code, r.stdout).toBe(7);
@@ -222,7 +355,11 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
     const resumed = await cli(["enrollment", "resume", id, "--ksef-url", sim.url, "--json"]);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
     const [result] = resumed.json<{ results: Json[] }>().results;
-    expect(result).toMatchObject({ outcome: "completed", enrollment: { id, state: "completed" }, certificate: { certificateType: "Offline", state: "active" } });
+    expect(result).toMatchObject({
+      outcome: "completed",
+      enrollment: { id, state: "completed" },
+      certificate: { certificateType: "Offline", state: "active" },
+    });
     expect(sim.state.counters.enrollmentsCreated).toBe(created + 1);
     expect((await cli(["enrollment", "resume", "--json"])).json<{ results: Json[] }>().results).toEqual([]);
     const all = (await cli(["enrollment", "list", "--json"])).json<Json[]>();
@@ -234,11 +371,33 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
   it("leaves a hand-off interrupted while waiting for the signature resumable; without the key password it waits (exit 4), with it the resumed wait takes the signed file", async () => {
     const before = new Set(readdirSync(outbox));
     const baseListeners = process.listenerCount("SIGINT");
-    const running = cli([
-      "cert", "enroll", "--company", NIP, "--operator-pesel", PESEL, "--environment", "test", "--type", "Authentication", "--mode", "queued",
-      "--name", "Jan Kowalski następca", "--workstation", "kasa-1", "--password-stdin", "--ksef-url", sim.url,
-    ], { stdin: `${SIGNING_FREE_PASSWORD}\n` });
-    await until("a new auth.xml", () => (readdirSync(outbox).some((n) => /^auth-.*\.xml$/.test(n) && !before.has(n)) && process.listenerCount("SIGINT") > baseListeners ? true : undefined));
+    const running = cli(
+      [
+        "cert",
+        "enroll",
+        "--company",
+        NIP,
+        "--operator-pesel",
+        PESEL,
+        "--environment",
+        "test",
+        "--type",
+        "Authentication",
+        "--mode",
+        "queued",
+        "--name",
+        "Jan Kowalski następca",
+        "--workstation",
+        "kasa-1",
+        "--password-stdin",
+        "--ksef-url",
+        sim.url,
+      ],
+      { stdin: `${SIGNING_FREE_PASSWORD}\n` },
+    );
+    await until("a new auth.xml", () =>
+      readdirSync(outbox).some((n) => /^auth-.*\.xml$/.test(n) && !before.has(n)) && process.listenerCount("SIGINT") > baseListeners ? true : undefined,
+    );
     process.emit("SIGINT", "SIGINT");
     const r = await running;
     expect(r.code, r.stderr).toBe(7);
@@ -267,12 +426,20 @@ describe("cert enroll, enrollment resume and cert revoke against the simulator",
     expect(describeKsefTarget(ksefTargetOf(io, { ksefUrl: "http://127.0.0.1:8090/v2/" }), "production")).toBe(
       "KSeF production: http://127.0.0.1:8090/v2 (from --ksef-url; a local server, not MF's KSeF) — the certificate is recorded as production, but this is not the production KSeF",
     );
-    expect(describeKsefTarget(ksefTargetOf({ env: { KSEF_CERTS_KSEF_URL: "https://api.ksef.mf.gov.pl/v2" } } as unknown as CliIo, {}), "test")).toContain("this is the PRODUCTION KSeF");
+    expect(describeKsefTarget(ksefTargetOf({ env: { KSEF_CERTS_KSEF_URL: "https://api.ksef.mf.gov.pl/v2" } } as unknown as CliIo, {}), "test")).toContain(
+      "this is the PRODUCTION KSeF",
+    );
     expect(() => ksefTargetOf(io, { ksefUrl: "not a url" })).toThrow(/--ksef-url is not a usable URL/);
   });
 
   it("documents the KSeF commands with examples", async () => {
-    for (const path of [["cert", "enroll"], ["enrollment", "list"], ["enrollment", "show"], ["enrollment", "resume"], ["cert", "revoke"]]) {
+    for (const path of [
+      ["cert", "enroll"],
+      ["enrollment", "list"],
+      ["enrollment", "show"],
+      ["enrollment", "resume"],
+      ["cert", "revoke"],
+    ]) {
       const r = await run([...path, "--help"], { cwd: dir });
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("Examples:");

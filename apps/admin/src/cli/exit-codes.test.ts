@@ -11,7 +11,16 @@ describe("exit codes", () => {
     expect(EXIT_CODES.MALFORMED).toBe(EXIT_CODES.TOO_LARGE);
     expect(EXIT_CODES.PASSWORD_REQUIRED).toBe(EXIT_CODES.WRONG_PASSWORD);
     expect(EXIT_CODES.NOT_FOUND).toBe(EXIT_CODES.IO);
-    const distinct = [EXIT_USAGE, EXIT_INTERNAL, EXIT_CODES.MALFORMED, EXIT_CODES.WRONG_PASSWORD, EXIT_CODES.UNSUPPORTED, EXIT_CODES.KEY_MISMATCH, EXIT_CODES.IO, EXIT_CODES.CONFLICT];
+    const distinct = [
+      EXIT_USAGE,
+      EXIT_INTERNAL,
+      EXIT_CODES.MALFORMED,
+      EXIT_CODES.WRONG_PASSWORD,
+      EXIT_CODES.UNSUPPORTED,
+      EXIT_CODES.KEY_MISMATCH,
+      EXIT_CODES.IO,
+      EXIT_CODES.CONFLICT,
+    ];
     expect(new Set(distinct).size).toBe(distinct.length);
   });
   it("take an error or its code", () => {

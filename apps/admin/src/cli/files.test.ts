@@ -21,7 +21,6 @@ const io: CliIo = {
   prompt: () => Promise.reject(new Error("no prompt")),
 };
 
-
 describe("readInput", () => {
   it("reads relative to cwd and refuses files over the limit before reading", async () => {
     writeFileSync(join(dir, "in.bin"), Buffer.alloc(100, 1));
@@ -35,7 +34,14 @@ describe("readInput", () => {
 
 describe("writeOutputs", () => {
   it("writes with the requested mode and leaves no temporary file", async () => {
-    await writeOutputs(io, [{ path: "k.key", data: "secret-ish", mode: 0o600 }, { path: "c.crt", data: new Uint8Array([1, 2, 3]), mode: 0o644 }], false);
+    await writeOutputs(
+      io,
+      [
+        { path: "k.key", data: "secret-ish", mode: 0o600 },
+        { path: "c.crt", data: new Uint8Array([1, 2, 3]), mode: 0o644 },
+      ],
+      false,
+    );
     expect(statSync(join(dir, "k.key")).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, "c.crt")).mode & 0o777).toBe(0o644);
     expect(readFileSync(join(dir, "c.crt"))).toEqual(Buffer.from([1, 2, 3]));
@@ -43,7 +49,18 @@ describe("writeOutputs", () => {
   });
   it("refuses to overwrite without force, writing nothing, and replaces with force", async () => {
     writeFileSync(join(dir, "exists.key"), "old");
-    expect(await outcomeCode(writeOutputs(io, [{ path: "fresh.key", data: "new", mode: 0o600 }, { path: "exists.key", data: "new", mode: 0o600 }], false))).toBe("CONFLICT");
+    expect(
+      await outcomeCode(
+        writeOutputs(
+          io,
+          [
+            { path: "fresh.key", data: "new", mode: 0o600 },
+            { path: "exists.key", data: "new", mode: 0o600 },
+          ],
+          false,
+        ),
+      ),
+    ).toBe("CONFLICT");
     expect(readFileSync(join(dir, "exists.key"), "utf8")).toBe("old");
     expect(readdirSync(dir)).not.toContain("fresh.key");
     await writeOutputs(io, [{ path: "exists.key", data: "new", mode: 0o600 }], true);
@@ -52,7 +69,18 @@ describe("writeOutputs", () => {
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
   it("rejects two outputs with one name and a missing directory", async () => {
-    expect(await outcomeCode(writeOutputs(io, [{ path: "same", data: "a", mode: 0o600 }, { path: join(dir, "same"), data: "b", mode: 0o600 }], false))).toBe("VALIDATION");
+    expect(
+      await outcomeCode(
+        writeOutputs(
+          io,
+          [
+            { path: "same", data: "a", mode: 0o600 },
+            { path: join(dir, "same"), data: "b", mode: 0o600 },
+          ],
+          false,
+        ),
+      ),
+    ).toBe("VALIDATION");
     expect(await outcomeCode(writeOutputs(io, [{ path: "no-such-dir/x.key", data: "a", mode: 0o600 }], false))).toBe("NOT_FOUND");
   });
 });

@@ -26,9 +26,17 @@ export function fsError(err: unknown, path: string, doing: string): unknown {
       return new KsefCertsError("NOT_FOUND", `Cannot ${doing} ${path}: no such file or directory.`, { hint: "Check the path.", details, cause: err });
     case "EACCES":
     case "EPERM":
-      return new KsefCertsError("FORBIDDEN", `Cannot ${doing} ${path}: permission denied.`, { hint: "Check the file's owner and permissions.", details, cause: err });
+      return new KsefCertsError("FORBIDDEN", `Cannot ${doing} ${path}: permission denied.`, {
+        hint: "Check the file's owner and permissions.",
+        details,
+        cause: err,
+      });
     case "EEXIST":
-      return new KsefCertsError("CONFLICT", `Will not overwrite ${path}: it already exists.`, { hint: "Choose another name, or add --force to replace it.", details, cause: err });
+      return new KsefCertsError("CONFLICT", `Will not overwrite ${path}: it already exists.`, {
+        hint: "Choose another name, or add --force to replace it.",
+        details,
+        cause: err,
+      });
     case "EISDIR":
       return new KsefCertsError("IO", `Cannot ${doing} ${path}: it is a directory.`, { hint: "Give a file name.", details, cause: err });
     default:
@@ -103,7 +111,11 @@ async function exists(path: string): Promise<boolean> {
  *   name the same file; `NOT_FOUND`, `FORBIDDEN`, `IO` from the file system
  */
 export async function writeOutputs(io: CliIo, files: readonly OutputFile[], force: boolean): Promise<string[]> {
-  const targets = await checkOutputs(io, files.map((f) => f.path), force);
+  const targets = await checkOutputs(
+    io,
+    files.map((f) => f.path),
+    force,
+  );
   for (const [i, file] of files.entries()) {
     const target = targets[i] ?? resolvePath(io, file.path);
     await writeOne(target, file, force);

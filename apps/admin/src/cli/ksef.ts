@@ -36,7 +36,10 @@ export interface KsefTarget {
  * @param cmd the command
  */
 export function addKsefUrlOption(cmd: Command): Command {
-  return cmd.option("--ksef-url <url>", `KSeF API base URL, e.g. http://127.0.0.1:8090/v2 for the simulator (default: $${KSEF_URL_ENV}, else the official URL of --environment)`);
+  return cmd.option(
+    "--ksef-url <url>",
+    `KSeF API base URL, e.g. http://127.0.0.1:8090/v2 for the simulator (default: $${KSEF_URL_ENV}, else the official URL of --environment)`,
+  );
 }
 
 /**
@@ -49,7 +52,11 @@ export function addKsefUrlOption(cmd: Command): Command {
 export function ksefTargetOf(io: CliIo, opts: KsefTargetOptions): KsefTarget {
   const fromEnv = io.env[KSEF_URL_ENV];
   const [raw, source]: [string | undefined, KsefTarget["source"]] =
-    opts.ksefUrl !== undefined ? [opts.ksefUrl, "--ksef-url"] : fromEnv !== undefined && fromEnv.trim() !== "" ? [fromEnv, KSEF_URL_ENV] : [undefined, "environment"];
+    opts.ksefUrl !== undefined
+      ? [opts.ksefUrl, "--ksef-url"]
+      : fromEnv !== undefined && fromEnv.trim() !== ""
+        ? [fromEnv, KSEF_URL_ENV]
+        : [undefined, "environment"];
   if (raw === undefined) return { baseUrl: undefined, source, loopback: false };
   const text = raw.trim();
   let url: URL;

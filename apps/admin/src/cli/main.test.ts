@@ -11,7 +11,13 @@ let fx: Fixtures;
 const seen: string[] = [];
 
 function cli(args: readonly string[], input?: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: fx.dir, encoding: "utf8", input: input ?? "", timeout: 30_000, env: { PATH: process.env["PATH"] ?? "" } });
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    cwd: fx.dir,
+    encoding: "utf8",
+    input: input ?? "",
+    timeout: 30_000,
+    env: { PATH: process.env["PATH"] ?? "" },
+  });
   seen.push(r.stdout, r.stderr);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -18,7 +18,8 @@ async function terminalPrompt(message: string): Promise<string> {
   try {
     return await password({ message }, { input: process.stdin, output: process.stderr });
   } catch (err) {
-    if (err instanceof Error && err.name === "ExitPromptError") throw new KsefCertsError("PASSWORD_REQUIRED", "The password prompt was cancelled.", { cause: err });
+    if (err instanceof Error && err.name === "ExitPromptError")
+      throw new KsefCertsError("PASSWORD_REQUIRED", "The password prompt was cancelled.", { cause: err });
     throw err;
   }
 }

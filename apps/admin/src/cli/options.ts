@@ -44,7 +44,7 @@ export interface NewPasswordOptions {
  * @param cmd the command
  */
 export function addJsonOption(cmd: Command): Command {
-  return cmd.option("--json", "print one JSON object on stdout (errors too: {\"error\": {...}})");
+  return cmd.option("--json", 'print one JSON object on stdout (errors too: {"error": {...}})');
 }
 
 /**
@@ -71,7 +71,10 @@ export function addNewPasswordOptions(cmd: Command, what: string, withSources: b
       .option("--new-password-stdin", `read the new password of ${what} from stdin (the line after the input password, if that is piped too)`);
   }
   return cmd.addOption(
-    new Option("--password-profile <profile>", "rules the new password must meet: ksef-app (15-32 chars, A-Z a-z 0-9 and one of !@#$%^&*()-_+=), f2000 (12+ mixed), none")
+    new Option(
+      "--password-profile <profile>",
+      "rules the new password must meet: ksef-app (15-32 chars, A-Z a-z 0-9 and one of !@#$%^&*()-_+=), f2000 (12+ mixed), none",
+    )
       .choices(NEW_PASSWORD_PROFILES)
       .default("ksef-app"),
   );
@@ -85,7 +88,11 @@ export const ALGORITHMS: Readonly<Record<string, KeyAlgorithm>> = { "ec-p256": "
  * @param cmd the command
  */
 export function addAlgorithmOption(cmd: Command): Command {
-  return cmd.addOption(new Option("--algorithm <algorithm>", "key algorithm of a new key (EC P-256 is what the KSeF web app uses)").choices(Object.keys(ALGORITHMS)).default("ec-p256"));
+  return cmd.addOption(
+    new Option("--algorithm <algorithm>", "key algorithm of a new key (EC P-256 is what the KSeF web app uses)")
+      .choices(Object.keys(ALGORITHMS))
+      .default("ec-p256"),
+  );
 }
 
 /**
@@ -95,7 +102,8 @@ export function addAlgorithmOption(cmd: Command): Command {
  */
 export function keyAlgorithm(value: string): KeyAlgorithm {
   const algorithm = ALGORITHMS[value];
-  if (algorithm === undefined) throw new KsefCertsError("VALIDATION", `Unknown key algorithm "${value}".`, { hint: `Use one of ${Object.keys(ALGORITHMS).join(", ")}.` });
+  if (algorithm === undefined)
+    throw new KsefCertsError("VALIDATION", `Unknown key algorithm "${value}".`, { hint: `Use one of ${Object.keys(ALGORITHMS).join(", ")}.` });
   return algorithm;
 }
 

@@ -90,7 +90,11 @@ export class Output {
       this.io.stdout.write(`${JSON.stringify({ error: toJsonValue(err.toJSON()) }, null, 2)}\n`);
       return;
     }
-    this.io.stderr.write(humanError(err).map((l) => `${l}\n`).join(""));
+    this.io.stderr.write(
+      humanError(err)
+        .map((l) => `${l}\n`)
+        .join(""),
+    );
   }
 }
 
@@ -118,7 +122,9 @@ export function asKsefCertsError(err: unknown, env: Readonly<Record<string, stri
   const name = err instanceof Error ? err.name : typeof err;
   const text = err instanceof Error ? err.message : String(err);
   return new KsefCertsError("INTERNAL", debug ? `Unexpected error (${name}): ${text}` : `Unexpected error (${name}). This is a bug in ksef-certs.`, {
-    hint: debug ? "Please report it with the command you ran (without passwords or key files)." : "Run again with KSEF_CERTS_DEBUG=1 to see its text, and report it.",
+    hint: debug
+      ? "Please report it with the command you ran (without passwords or key files)."
+      : "Run again with KSEF_CERTS_DEBUG=1 to see its text, and report it.",
     cause: err,
   });
 }

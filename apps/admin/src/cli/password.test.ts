@@ -32,7 +32,6 @@ function io(options: { stdin?: string; prompts?: string[] } = {}): CliIo & { ask
   };
 }
 
-
 const GOOD = "Abcdefghijk-1234";
 
 describe("password files", () => {
@@ -130,7 +129,11 @@ describe("new password policy", () => {
       expect(e.violations.map((v) => v.rule)).toEqual(["password.length", "password.upper", "password.digit", "password.special", "password.characters"]);
       expect(JSON.stringify(e.toJSON())).not.toContain("zażółć");
     }
-    expect(() => { assertNewPassword("", "none"); }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
-    expect(() => { assertNewPassword("Abcdefghij1!", "f2000"); }).not.toThrow();
+    expect(() => {
+      assertNewPassword("", "none");
+    }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
+    expect(() => {
+      assertNewPassword("Abcdefghij1!", "f2000");
+    }).not.toThrow();
   });
 });

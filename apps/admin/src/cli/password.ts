@@ -102,9 +102,13 @@ export class StdinLines {
       }
       if (this.failure !== undefined) throw new KsefCertsError("IO", "Cannot read the password from stdin.", { cause: this.failure });
       if (this.ended) {
-        throw new KsefCertsError("PASSWORD_REQUIRED", index === 0 ? "--password-stdin was given but stdin is empty." : `stdin has no line ${index + 1} for the second password.`, {
-          hint: "Pipe the password (one per line) into the command.",
-        });
+        throw new KsefCertsError(
+          "PASSWORD_REQUIRED",
+          index === 0 ? "--password-stdin was given but stdin is empty." : `stdin has no line ${index + 1} for the second password.`,
+          {
+            hint: "Pipe the password (one per line) into the command.",
+          },
+        );
       }
       await this.next();
     }
@@ -177,7 +181,10 @@ export function assertNewPassword(password: string, profile: NewPasswordProfile)
   const violations = checkPassword(password, profile);
   if (violations.length === 0) return;
   throw new KsefCertsError("VALIDATION", `The new password does not meet the ${profile} password rules.`, {
-    hint: profile === "ksef-app" ? "Use 15–32 characters with A–Z, a–z, 0–9 and one of !@#$%^&*()-_+= (or --password-profile f2000|none)." : "Choose a longer or more varied password (or --password-profile none).",
+    hint:
+      profile === "ksef-app"
+        ? "Use 15–32 characters with A–Z, a–z, 0–9 and one of !@#$%^&*()-_+= (or --password-profile f2000|none)."
+        : "Choose a longer or more varied password (or --password-profile none).",
     violations,
   });
 }
@@ -205,7 +212,10 @@ export class Passwords {
       throw usage(`--same-password reuses the input password; do not also give ${outNames.file} or ${outNames.stdin}.`);
     }
     if ((input.stdin === true || output.stdin === true) && io.stdinIsTTY) {
-      throw usage(`${input.stdin === true ? inNames.stdin : outNames.stdin} reads a piped password, but stdin is a terminal.`, "Leave the option out to be asked for the password without echo.");
+      throw usage(
+        `${input.stdin === true ? inNames.stdin : outNames.stdin} reads a piped password, but stdin is a terminal.`,
+        "Leave the option out to be asked for the password without echo.",
+      );
     }
     this.stdin = new StdinLines(io.stdin);
   }

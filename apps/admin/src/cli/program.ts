@@ -139,10 +139,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   if (passwordArg !== undefined) {
     const name = passwordArg.split("=")[0] ?? "--password";
     return fail(
-      new KsefCertsError("VALIDATION", `unknown option '${name}': passwords are never taken from the command line (shell history and the process list would keep them).`, {
-        hint: "Leave the option out to be asked on the terminal, or use --password-file FILE or --password-stdin.",
-        details: { option: "password" },
-      }),
+      new KsefCertsError(
+        "VALIDATION",
+        `unknown option '${name}': passwords are never taken from the command line (shell history and the process list would keep them).`,
+        {
+          hint: "Leave the option out to be asked on the terminal, or use --password-file FILE or --password-stdin.",
+          details: { option: "password" },
+        },
+      ),
     );
   }
   try {

@@ -35,7 +35,12 @@ async function cli(argv: readonly string[], more: Partial<RunOptions> = {}): Ret
 }
 
 /** Writes `<name>.crt` (PEM) and `<name>.key` (encrypted PKCS#8 under PASSWORD) for a new KSeF-like certificate. */
-async function issue(name: string, certificateType: "Authentication" | "Offline", validityDays: number, keys?: KeyPair): Promise<{ serial: string; keys: KeyPair }> {
+async function issue(
+  name: string,
+  certificateType: "Authentication" | "Offline",
+  validityDays: number,
+  keys?: KeyPair,
+): Promise<{ serial: string; keys: KeyPair }> {
   const k = keys ?? (await generateKeyPair("EC-P256"));
   const cert = await issueKsefLikeCertificate({
     certificateType,
@@ -63,7 +68,20 @@ beforeAll(async () => {
   serials["offline"] = (await issue("offline", "Offline", 300)).serial;
   // openssl reads line 2 for -passout when both name the same file.
   writeFileSync(join(dir, "pw-out.txt"), `${PASSWORD}\n`);
-  openssl(dir, ["pkcs12", "-export", "-inkey", "offline.key", "-in", "offline.crt", "-passin", "file:pw.txt", "-passout", "file:pw-out.txt", "-out", "offline.p12"]);
+  openssl(dir, [
+    "pkcs12",
+    "-export",
+    "-inkey",
+    "offline.key",
+    "-in",
+    "offline.crt",
+    "-passin",
+    "file:pw.txt",
+    "-passout",
+    "file:pw-out.txt",
+    "-out",
+    "offline.p12",
+  ]);
 });
 
 afterAll(() => {
@@ -130,20 +148,40 @@ describe("registry commands on an embedded database", () => {
     const atB1 = await cli(["operator", "list", "--company", NIP, "--branch", "001"]);
     expect(atB1.stdout).toMatch(new RegExp(`${ids["op"]}\\s+Jan Kowalski\\s+${PESEL}\\s+-\\s+001`));
 
-    const ws = await cli(["workstation", "add", "--company", NIP, "--branch", "001", "--name", "kasa-1", "--outbox", "hand/out", "--inbox", "hand/in", "--json"]);
+    const ws = await cli([
+      "workstation",
+      "add",
+      "--company",
+      NIP,
+      "--branch",
+      "001",
+      "--name",
+      "kasa-1",
+      "--outbox",
+      "hand/out",
+      "--inbox",
+      "hand/in",
+      "--json",
+    ]);
     expect(ws.code, ws.stdout).toBe(0);
     expect(ws.json<{ workstation: Json }>().workstation).toMatchObject({ outboxDir: join(dir, "hand/out"), inboxDir: join(dir, "hand/in") });
     const same = await cli(["workstation", "add", "--company", NIP, "--branch", "001", "--name", "kasa-2", "--outbox", "x", "--inbox", "x", "--json"]);
     expect(same.code).toBe(2);
-    expect((await cli(["workstation", "list", "--company", NIP, "--json"])).json<Json[]>().map((w) => [w["name"], w["branchCode"]])).toEqual([["kasa-1", "001"]]);
+    expect((await cli(["workstation", "list", "--company", NIP, "--json"])).json<Json[]>().map((w) => [w["name"], w["branchCode"]])).toEqual([
+      ["kasa-1", "001"],
+    ]);
   });
 
   it("refuses a mismatched pair with exit 6 and stores nothing", async () => {
-    const r = await cli(["cert", "import", "--company", NIP, "--environment", "test", "--cert", "op.crt", "--key", "other.key", "--password-stdin", "--json"], { stdin: `${PASSWORD}\n` });
+    const r = await cli(["cert", "import", "--company", NIP, "--environment", "test", "--cert", "op.crt", "--key", "other.key", "--password-stdin", "--json"], {
+      stdin: `${PASSWORD}\n`,
+    });
     expect(r.code).toBe(6);
     expect(r.json<{ error: Json }>().error["code"]).toBe("KEY_MISMATCH");
     expect((await cli(["cert", "list", "--json"])).json<Json[]>()).toEqual([]);
-    const wrong = await cli(["cert", "import", "--company", NIP, "--environment", "test", "--cert", "op.crt", "--key", "op.key", "--password-stdin"], { stdin: "not-the-password\n" });
+    const wrong = await cli(["cert", "import", "--company", NIP, "--environment", "test", "--cert", "op.crt", "--key", "op.key", "--password-stdin"], {
+      stdin: "not-the-password\n",
+    });
     expect(wrong.code).toBe(4);
     const both = await cli(["cert", "import", "--company", NIP, "--environment", "test", "--cert", "op.crt", "--key", "op.key", "--p12", "x.p12"]);
     expect(both.code).toBe(2);
@@ -158,13 +196,39 @@ describe("registry commands on an embedded database", () => {
   });
 
   it("imports pairs for an operator, a branch and the company, reading type, serial and validity from the certificate", async () => {
-    const op = await cli(["cert", "import", "--company", NIP, "--operator-pesel", PESEL, "--environment", "test", "--cert", "op.crt", "--key", "op.key", "--password-stdin", "--json"], {
-      stdin: `${PASSWORD}\n`,
-    });
+    const op = await cli(
+      [
+        "cert",
+        "import",
+        "--company",
+        NIP,
+        "--operator-pesel",
+        PESEL,
+        "--environment",
+        "test",
+        "--cert",
+        "op.crt",
+        "--key",
+        "op.key",
+        "--password-stdin",
+        "--json",
+      ],
+      {
+        stdin: `${PASSWORD}\n`,
+      },
+    );
     expect(op.code, op.stdout).toBe(0);
     const c = op.json<{ certificate: Json }>().certificate;
     const x = new X509Certificate(readFileSync(join(dir, "op.crt")));
-    expect(c).toMatchObject({ certificateType: "Authentication", environment: "test", mode: "current", serialNumber: serials["op"], state: "active", passwordSealed: false, source: "imported" });
+    expect(c).toMatchObject({
+      certificateType: "Authentication",
+      environment: "test",
+      mode: "current",
+      serialNumber: serials["op"],
+      state: "active",
+      passwordSealed: false,
+      source: "imported",
+    });
     expect(c["validTo"]).toBe(new Date(x.validTo).toISOString());
     expect(c["subjectIdentifierValue"]).toBe(PESEL);
     expect(c["name"]).toBe("Jan Kowalski op");
@@ -172,19 +236,49 @@ describe("registry commands on an embedded database", () => {
     expect(c["keyFile"]).toBeUndefined();
     ids["opCert"] = c["id"] as string;
 
-    const branch = await cli(["cert", "import", "--company", NIP, "--branch", "001", "--environment", "test", "--cert", "branch.crt", "--key", "branch.key", "--password-file", "pw.txt", "--json"]);
+    const branch = await cli([
+      "cert",
+      "import",
+      "--company",
+      NIP,
+      "--branch",
+      "001",
+      "--environment",
+      "test",
+      "--cert",
+      "branch.crt",
+      "--key",
+      "branch.key",
+      "--password-file",
+      "pw.txt",
+      "--json",
+    ]);
     expect(branch.code, branch.stdout).toBe(0);
     ids["branchCert"] = branch.json<{ certificate: Json }>().certificate["id"] as string;
     // Human output, password from the terminal prompt.
-    const company = await cli(["cert", "import", "--company", NIP, "--environment", "test", "--cert", "company.crt", "--key", "company.key", "--name", "Firma auth"], { prompts: [PASSWORD] });
+    const company = await cli(
+      ["cert", "import", "--company", NIP, "--environment", "test", "--cert", "company.crt", "--key", "company.key", "--name", "Firma auth"],
+      { prompts: [PASSWORD] },
+    );
     expect(company.code, company.stderr).toBe(0);
     expect(company.stdout).toContain(serials["company"]);
     expect(company.stdout).toMatch(/days to expiry:\s+728/);
 
-    const p12 = await cli(["cert", "import", "--company", NIP, "--branch", "002", "--environment", "demo", "--p12", "offline.p12", "--password-stdin", "--json"], { stdin: `${PASSWORD}\n` });
+    const p12 = await cli(
+      ["cert", "import", "--company", NIP, "--branch", "002", "--environment", "demo", "--p12", "offline.p12", "--password-stdin", "--json"],
+      { stdin: `${PASSWORD}\n` },
+    );
     expect(p12.code, p12.stdout).toBe(0);
-    expect(p12.json<{ certificate: Json }>().certificate).toMatchObject({ certificateType: "Offline", environment: "demo", serialNumber: serials["offline"], scope: { type: "branch", branchCode: "002" } });
-    const twice = await cli(["cert", "import", "--company", NIP, "--branch", "002", "--environment", "demo", "--p12", "offline.p12", "--password-stdin", "--json"], { stdin: `${PASSWORD}\n` });
+    expect(p12.json<{ certificate: Json }>().certificate).toMatchObject({
+      certificateType: "Offline",
+      environment: "demo",
+      serialNumber: serials["offline"],
+      scope: { type: "branch", branchCode: "002" },
+    });
+    const twice = await cli(
+      ["cert", "import", "--company", NIP, "--branch", "002", "--environment", "demo", "--p12", "offline.p12", "--password-stdin", "--json"],
+      { stdin: `${PASSWORD}\n` },
+    );
     expect(twice.code).toBe(8);
   });
 
@@ -228,7 +322,21 @@ describe("registry commands on an embedded database", () => {
     const human = await cli(["cert", "resolve", "--company", NIP, "--operator", ids["op"] ?? "", "--environment", "test", "--type", "Authentication"]);
     expect(human.stdout).toContain("matched rule: operator");
 
-    const none = await cli(["cert", "resolve", "--company", NIP, "--branch", "001", "--operator-pesel", PESEL, "--environment", "test", "--type", "Offline", "--json"]);
+    const none = await cli([
+      "cert",
+      "resolve",
+      "--company",
+      NIP,
+      "--branch",
+      "001",
+      "--operator-pesel",
+      PESEL,
+      "--environment",
+      "test",
+      "--type",
+      "Offline",
+      "--json",
+    ]);
     expect(none.code).toBe(7);
     const err = none.json<{ error: Json }>().error;
     expect(err["code"]).toBe("NOT_FOUND");
@@ -260,7 +368,25 @@ describe("registry commands on an embedded database", () => {
   });
 
   it("seals the password only with a master key, and uses the sealed one to export a .p12", async () => {
-    const args = ["cert", "import", "--company", NIP, "--operator", ids["op"] ?? "", "--environment", "test", "--mode", "queued", "--cert", "next.crt", "--key", "next.key", "--password-stdin", "--seal-password", "--json"];
+    const args = [
+      "cert",
+      "import",
+      "--company",
+      NIP,
+      "--operator",
+      ids["op"] ?? "",
+      "--environment",
+      "test",
+      "--mode",
+      "queued",
+      "--cert",
+      "next.crt",
+      "--key",
+      "next.key",
+      "--password-stdin",
+      "--seal-password",
+      "--json",
+    ];
     const refused = await cli(args, { stdin: `${PASSWORD}\n` });
     expect(refused.code).toBe(2);
     expect(refused.json<{ error: Json }>().error["message"]).toContain("--seal-password needs a master key");
@@ -291,7 +417,9 @@ describe("registry commands on an embedded database", () => {
     const body = r.json<Json>();
     expect(body["certificate"]).toMatchObject({ state: "revoked", revocationReason: "Superseded" });
     expect(body["promoted"]).toMatchObject({ certificateId: ids["nextCert"], replacedId: ids["opCert"] });
-    const resolved = (await cli(["cert", "resolve", "--company", NIP, "--operator-pesel", PESEL, "--environment", "test", "--type", "Authentication", "--json"])).json<Json>();
+    const resolved = (
+      await cli(["cert", "resolve", "--company", NIP, "--operator-pesel", PESEL, "--environment", "test", "--type", "Authentication", "--json"])
+    ).json<Json>();
     expect(resolved["rule"]).toBe("operator");
     expect(resolved["certificate"]["id"]).toBe(ids["nextCert"]);
     expect((await cli(["cert", "show", ids["opCert"] ?? "", "--json"])).json<{ certificate: Json }>().certificate).toMatchObject({ state: "revoked" });
@@ -350,7 +478,17 @@ describe("registry commands on an embedded database", () => {
   });
 
   it("documents every registry command with examples", async () => {
-    for (const path of [["company", "add"], ["branch", "list"], ["operator", "add"], ["workstation", "add"], ["cert", "import"], ["cert", "resolve"], ["cert", "revoke"], ["cert", "export"], ["audit", "verify"]]) {
+    for (const path of [
+      ["company", "add"],
+      ["branch", "list"],
+      ["operator", "add"],
+      ["workstation", "add"],
+      ["cert", "import"],
+      ["cert", "resolve"],
+      ["cert", "revoke"],
+      ["cert", "export"],
+      ["audit", "verify"],
+    ]) {
       const r = await run([...path, "--help"], { cwd: dir });
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("Examples:");

@@ -15,7 +15,17 @@
  */
 import { userInfo } from "node:os";
 import type { Command } from "commander";
-import { type AuditCheckpointResult, auditCheckpointPath, bindAuditKey, checkpointAuditHead, loadMasterKey, openStore, redactDatabaseUrl, resolveStoreTarget, type Store } from "@ksef-certs/domain/store";
+import {
+  type AuditCheckpointResult,
+  auditCheckpointPath,
+  bindAuditKey,
+  checkpointAuditHead,
+  loadMasterKey,
+  openStore,
+  redactDatabaseUrl,
+  resolveStoreTarget,
+  type Store,
+} from "@ksef-certs/domain/store";
 import { resolvePath, type CliIo } from "./context.js";
 import type { CommandEnv, CommonOptions } from "./options.js";
 import { Output } from "./output.js";
@@ -32,8 +42,11 @@ export interface StoreOptions extends CommonOptions {
  */
 export function addStoreOptions(cmd: Command): Command {
   return cmd
-    .option("--data-dir <dir>", "folder of the embedded database (default: $KSEF_CERTS_DATA_DIR, else the user data folder; DATABASE_URL from the environment selects PostgreSQL instead)")
-    .option("--json", "print JSON on stdout (errors too: {\"error\": {...}})");
+    .option(
+      "--data-dir <dir>",
+      "folder of the embedded database (default: $KSEF_CERTS_DATA_DIR, else the user data folder; DATABASE_URL from the environment selects PostgreSQL instead)",
+    )
+    .option("--json", 'print JSON on stdout (errors too: {"error": {...}})');
 }
 
 /**
@@ -130,7 +143,11 @@ export function auditCheckpointOf(io: CliIo, opts: StoreOptions): string | undef
   const dataDir = dataDirOf(io, opts);
   const env = envForStore(io);
   const target = resolveStoreTarget({ env, ...(dataDir === undefined ? {} : { dataDir }) });
-  return auditCheckpointPath({ env, ...(dataDir === undefined ? {} : { dataDir }), ...(target.kind === "postgres" ? { database: redactDatabaseUrl(target.url) } : {}) });
+  return auditCheckpointPath({
+    env,
+    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(target.kind === "postgres" ? { database: redactDatabaseUrl(target.url) } : {}),
+  });
 }
 
 /**

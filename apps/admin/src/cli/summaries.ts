@@ -2,7 +2,15 @@
  * What commands show about certificates, keys and PKCS#12 files: one JSON shape and one human form
  * each, built from the core's results. Only public facts: never key material or passwords.
  */
-import { type CertificateInfo, type CsrInfo, type ImportedPkcs12, isKsefKeyEncryption, type KeyDescription, type KeyEncryption, type PrivateKeyInspection } from "@ksef-certs/ksef/crypto";
+import {
+  type CertificateInfo,
+  type CsrInfo,
+  type ImportedPkcs12,
+  isKsefKeyEncryption,
+  type KeyDescription,
+  type KeyEncryption,
+  type PrivateKeyInspection,
+} from "@ksef-certs/ksef/crypto";
 import { encryptionText, formatFields, keyText } from "./output.js";
 
 const DAY_MS = 86_400_000;
@@ -226,7 +234,10 @@ export function csrLines(s: CsrSummary): string[] {
     ...formatFields([
       ["subject", s.subject],
       ["key", keyText(s.key)],
-      ["signature", `${s.signatureAlgorithm}${s.signatureAlgorithmHasNullParameters ? " (explicit NULL parameters)" : ""}, ${s.signatureValid ? "valid" : "DOES NOT VERIFY"}`],
+      [
+        "signature",
+        `${s.signatureAlgorithm}${s.signatureAlgorithmHasNullParameters ? " (explicit NULL parameters)" : ""}, ${s.signatureValid ? "valid" : "DOES NOT VERIFY"}`,
+      ],
     ]),
     "  subject attributes:",
     ...formatFields(

@@ -62,7 +62,9 @@ for (const kind of DB_KINDS) {
 
       // A wrong password records nothing (all or nothing by default).
       const before = (await companyAdmin.certificates.list({ branchId: w.b1.id })).total;
-      expect(await code(branchAdmin.adapters.import({ ...base, password: "Zle-haslo-000!", scope: { companyId: w.company.id, branchId: w.b1.id } }))).not.toBe("OK");
+      expect(await code(branchAdmin.adapters.import({ ...base, password: "Zle-haslo-000!", scope: { companyId: w.company.id, branchId: w.b1.id } }))).not.toBe(
+        "OK",
+      );
       expect((await companyAdmin.certificates.list({ branchId: w.b1.id })).total).toBe(before);
 
       const report = await branchAdmin.adapters.import({ ...base, scope: { companyId: w.company.id, branchId: w.b1.id } });

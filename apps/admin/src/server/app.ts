@@ -157,7 +157,16 @@ export function createServer(options: CreateServerOptions): AdminServer {
   app.use("*", async (c, next) => {
     const name = hostNameOf(c.req.header("host"));
     if (name === undefined || !hostNames.has(name)) {
-      return c.json({ error: { code: "FORBIDDEN", message: "This server does not answer to that host name.", hint: "Open it at the address it printed on start, or configure its public origin." } }, 421);
+      return c.json(
+        {
+          error: {
+            code: "FORBIDDEN",
+            message: "This server does not answer to that host name.",
+            hint: "Open it at the address it printed on start, or configure its public origin.",
+          },
+        },
+        421,
+      );
     }
     return next();
   });
@@ -186,7 +195,10 @@ export function createServer(options: CreateServerOptions): AdminServer {
   app.route("/agent/v1", createAgentApi({ db, notifier, now: clock, ...(logger === undefined ? {} : { logger }) }));
   // An import upload (a folder of pairs, a bundle) may be larger than any other request; only that procedure, alone.
   const limitOf = (maxSize: number) =>
-    bodyLimit({ maxSize, onError: (c) => c.json({ error: { message: `The request body exceeds ${maxSize} bytes.`, data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413 } } }, 413) });
+    bodyLimit({
+      maxSize,
+      onError: (c) => c.json({ error: { message: `The request body exceeds ${maxSize} bytes.`, data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413 } } }, 413),
+    });
   const uploadLimit = limitOf(MAX_UPLOAD_BODY_BYTES);
   const requestLimit = limitOf(MAX_TRPC_BODY_BYTES);
   const trpcBodyLimit: MiddlewareHandler = (c, next) => (new URL(c.req.url).pathname === "/trpc/adapters.import" ? uploadLimit : requestLimit)(c, next);
@@ -204,7 +216,20 @@ export function createServer(options: CreateServerOptions): AdminServer {
     }
     if (readable) return next();
     const message = "The request is not valid text (UTF-8 and %-escapes).";
-    return c.json({ error: { message, code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400, ksef: { code: "MALFORMED", message, hint: null, violations: [{ field: "input", rule: "input.encoding", message }] } } } }, 400);
+    return c.json(
+      {
+        error: {
+          message,
+          code: -32600,
+          data: {
+            code: "BAD_REQUEST",
+            httpStatus: 400,
+            ksef: { code: "MALFORMED", message, hint: null, violations: [{ field: "input", rule: "input.encoding", message }] },
+          },
+        },
+      },
+      400,
+    );
   });
   app.use(
     "/trpc/*",
@@ -294,10 +319,14 @@ export function createServer(options: CreateServerOptions): AdminServer {
         });
         s.once("error", (err: NodeJS.ErrnoException) => {
           reject(
-            new KsefCertsError("IO", err.code === "EADDRINUSE" ? `Port ${options.port ?? DEFAULT_PORT} on ${host} is in use.` : `Cannot listen on ${host}: ${err.message}`, {
-              ...(err.code === "EADDRINUSE" ? { hint: "Stop the other server or choose another --port." } : {}),
-              cause: err,
-            }),
+            new KsefCertsError(
+              "IO",
+              err.code === "EADDRINUSE" ? `Port ${options.port ?? DEFAULT_PORT} on ${host} is in use.` : `Cannot listen on ${host}: ${err.message}`,
+              {
+                ...(err.code === "EADDRINUSE" ? { hint: "Stop the other server or choose another --port." } : {}),
+                cause: err,
+              },
+            ),
           );
         });
         server = s;

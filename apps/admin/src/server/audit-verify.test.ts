@@ -44,7 +44,12 @@ for (const kind of DB_KINDS) {
 
       await store.db.execute(`DELETE FROM audit_log WHERE seq > ${written.head.seq - 12}`);
       const bad = await caller.audit.verify();
-      expect(bad).toMatchObject({ ok: false, entries: written.head.seq - 12, firstBad: { seq: written.head.seq - 11, reason: "truncated" }, checkpoint: { status: "valid", seq: written.head.seq } });
+      expect(bad).toMatchObject({
+        ok: false,
+        entries: written.head.seq - 12,
+        firstBad: { seq: written.head.seq - 11, reason: "truncated" },
+        checkpoint: { status: "valid", seq: written.head.seq },
+      });
       expect(JSON.stringify(bad)).not.toContain(dir);
     });
   });

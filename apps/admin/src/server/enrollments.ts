@@ -6,7 +6,20 @@
  */
 import { EventEmitter, on } from "node:events";
 import { LOCAL_SYSTEM_PRINCIPAL, unlockHeldCertificate } from "@ksef-certs/domain/access";
-import { createEnrollmentService, enrollmentStateEvent, FINAL_ENROLLMENT_STATES, sealerFromMasterKey, type EnrollmentHandoff, type EnrollmentKsefClient, type EnrollmentProgressEvent, type EnrollmentRequestInput, type EnrollmentRequestMeta, type EnrollmentRunResult, type EnrollmentService, type EnrollmentSummary } from "@ksef-certs/domain/enrollment";
+import {
+  createEnrollmentService,
+  enrollmentStateEvent,
+  FINAL_ENROLLMENT_STATES,
+  sealerFromMasterKey,
+  type EnrollmentHandoff,
+  type EnrollmentKsefClient,
+  type EnrollmentProgressEvent,
+  type EnrollmentRequestInput,
+  type EnrollmentRequestMeta,
+  type EnrollmentRunResult,
+  type EnrollmentService,
+  type EnrollmentSummary,
+} from "@ksef-certs/domain/enrollment";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { KsefEnvironment } from "@ksef-certs/ksef/api";
 import { getWorkstation } from "@ksef-certs/domain/registry";
@@ -24,7 +37,12 @@ export interface EnrollmentEvent {
   /** ISO 8601. */
   readonly at: string;
   /** Set while a person must sign auth.xml at a workstation. */
-  readonly handoff?: { readonly workstationId: string; readonly workstationName: string | null; readonly expiresAt: string | null; readonly fileName: string | null };
+  readonly handoff?: {
+    readonly workstationId: string;
+    readonly workstationName: string | null;
+    readonly expiresAt: string | null;
+    readonly fileName: string | null;
+  };
   /** Whether the enrollment reached completed or failed. */
   readonly final: boolean;
 }
@@ -87,7 +105,11 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
     ...(masterKey === undefined ? {} : { sealer: sealerFromMasterKey(masterKey) }),
     ...(options.pollOptions === undefined ? {} : { pollOptions: options.pollOptions }),
     // Background runs act as the local system: the request was authorised against its principal when it was made.
-    signerFor: (certificateId) => unlockHeldCertificate(options.db, LOCAL_SYSTEM_PRINCIPAL, certificateId, { masterKey, hint: "Import the signing certificate with its password sealed, or use the hand-off." }),
+    signerFor: (certificateId) =>
+      unlockHeldCertificate(options.db, LOCAL_SYSTEM_PRINCIPAL, certificateId, {
+        masterKey,
+        hint: "Import the signing certificate with its password sealed, or use the hand-off.",
+      }),
     onProgress: (p) => {
       publish(p.enrollmentId, { message: p.message, event: p.event });
     },
@@ -119,7 +141,10 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
   }
 
   function publish(enrollmentId: string, step?: { readonly message: string; readonly event: EnrollmentProgressEvent }): void {
-    void eventOf(enrollmentId, step).then((e) => emitter.emit(enrollmentId, e), () => undefined);
+    void eventOf(enrollmentId, step).then(
+      (e) => emitter.emit(enrollmentId, e),
+      () => undefined,
+    );
   }
 
   function kick(enrollmentId: string, actor = "system", attempt = 0): void {

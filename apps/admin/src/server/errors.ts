@@ -80,7 +80,12 @@ export function violationOfIssue(issue: ZodLikeIssue): Violation {
   if (issue.maximum !== undefined) params["max"] = Number(issue.maximum);
   if (issue.minimum !== undefined) params["min"] = Number(issue.minimum);
   if (issue.values !== undefined) params["allowed"] = issue.values.map(String).join(", ");
-  return { field, rule: `input.${issue.code ?? "invalid"}`, message: (issue.message ?? "Invalid value.").slice(0, 300), ...(Object.keys(params).length === 0 ? {} : { params }) };
+  return {
+    field,
+    rule: `input.${issue.code ?? "invalid"}`,
+    message: (issue.message ?? "Invalid value.").slice(0, 300),
+    ...(Object.keys(params).length === 0 ? {} : { params }),
+  };
 }
 
 /** What `error.data.ksef` carries (router contract). */

@@ -16,7 +16,23 @@ import { CSRF_HEADER, SESSION_COOKIE } from "./trpc.js";
 
 /** Strings an attacker or a careless paste sends. */
 const HOSTILE_STRING = fc.oneof(
-  fc.constantFrom("\u0000", "a\u0000b", "\ud800", "x\udfffy", "%", "%E0%A4%A", "../../etc/passwd", "C:\\Windows\\win.ini", "'; DROP TABLE users; --", "\u202e", "🧾".repeat(40), "", " ", "null", "NaN"),
+  fc.constantFrom(
+    "\u0000",
+    "a\u0000b",
+    "\ud800",
+    "x\udfffy",
+    "%",
+    "%E0%A4%A",
+    "../../etc/passwd",
+    "C:\\Windows\\win.ini",
+    "'; DROP TABLE users; --",
+    "\u202e",
+    "🧾".repeat(40),
+    "",
+    " ",
+    "null",
+    "NaN",
+  ),
   fc.string({ unit: "binary", maxLength: 40 }),
   fc.nat({ max: 3 }).map((n) => "x".repeat([201, 5_000, 70_000, 300_000][n] ?? 1)),
 );
@@ -78,7 +94,15 @@ for (const kind of DB_KINDS) {
         "certificates.get": { id: w.certs.b1 },
         "certificates.timeline": { companyId, environment: "test", from: T0.toISOString(), to: new Date(T0.getTime() + 90 * day).toISOString() },
         "certificates.resolve": { companyId, branchId: w.b1.id, environment: "test", certificateType: "Authentication" },
-        "certificates.importPair": { scope: { companyId }, environment: "test", mode: "queued", name: "Nazwa", certificateBase64: "AA==", keyBase64: "AA==", password: "x" },
+        "certificates.importPair": {
+          scope: { companyId },
+          environment: "test",
+          mode: "queued",
+          name: "Nazwa",
+          certificateBase64: "AA==",
+          keyBase64: "AA==",
+          password: "x",
+        },
         "certificates.importPkcs12": { scope: { companyId }, environment: "test", mode: "queued", name: "Nazwa", pkcs12Base64: "AA==", password: "x" },
         "certificates.assign": { id: w.certs.b1, scope: { companyId, branchId: w.b2.id } },
         "certificates.revoke": { id: w.certs.b2, reason: "Superseded", ksef: { signingCertificateId: w.certs.b1, password: "x" } },
@@ -119,12 +143,25 @@ for (const kind of DB_KINDS) {
       const headers = { cookie: `${SESSION_COOKIE}=${session.token}`, [CSRF_HEADER]: session.csrfToken, host: "localhost" };
       const res =
         type === "mutation"
-          ? await server.app.request(`http://localhost/trpc/${path}`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: input === undefined ? "" : JSON.stringify(input) })
-          : await server.app.request(`http://localhost/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers });
+          ? await server.app.request(`http://localhost/trpc/${path}`, {
+              method: "POST",
+              headers: { ...headers, "content-type": "application/json" },
+              body: input === undefined ? "" : JSON.stringify(input),
+            })
+          : await server.app.request(`http://localhost/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, {
+              headers,
+            });
       const text = await res.text();
       let body: unknown;
       try {
-        body = JSON.parse(text.startsWith("data:") ? (text.split("\n").find((l) => l.startsWith("data:"))?.slice(5) ?? "null") : text);
+        body = JSON.parse(
+          text.startsWith("data:")
+            ? (text
+                .split("\n")
+                .find((l) => l.startsWith("data:"))
+                ?.slice(5) ?? "null")
+            : text,
+        );
       } catch {
         body = text;
       }
@@ -149,13 +186,19 @@ for (const kind of DB_KINDS) {
         // Signing out would end the session the property runs in; it takes no input anyway.
         .filter((p) => p.path !== "auth.logout");
       const inputs = baseInputs();
-      expect(procedures.filter((p) => !(p.path in inputs)).map((p) => p.path), "procedures without a base input: add one").toEqual([]);
+      expect(
+        procedures.filter((p) => !(p.path in inputs)).map((p) => p.path),
+        "procedures without a base input: add one",
+      ).toEqual([]);
       for (const { path, type } of procedures) {
         const base = inputs[path];
         await fc.assert(
           fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: hostile(base) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) }), async (input) => {
             const { status, body } = await call(path, type, input);
-            expect(status, `${path} ${(JSON.stringify(input) as string | undefined ?? "").slice(0, 300)} → ${(JSON.stringify(body) as string | undefined ?? "").slice(0, 300)}`).toBeLessThan(500);
+            expect(
+              status,
+              `${path} ${((JSON.stringify(input) as string | undefined) ?? "").slice(0, 300)} → ${((JSON.stringify(body) as string | undefined) ?? "").slice(0, 300)}`,
+            ).toBeLessThan(500);
             assertTypedRefusal(path, body);
           }),
           { numRuns: 25, seed: 1207 },
@@ -166,8 +209,12 @@ for (const kind of DB_KINDS) {
     it("raw requests: invalid UTF-8 bodies, malformed URL encodings, deep nesting, wrong content types", async () => {
       const session = w.sessions.superAdmin;
       const headers = { cookie: `${SESSION_COOKIE}=${session.token}`, [CSRF_HEADER]: session.csrfToken, host: "localhost" };
-      const post = (path: string, body: string | Uint8Array, type = "application/json") => server.app.request(`http://localhost/trpc/${path}`, { method: "POST", headers: { ...headers, "content-type": type }, body });
-      const badUtf8 = new Uint8Array([0x7b, 0x22, 0x6e, 0x69, 0x70, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x2c, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d]);
+      const post = (path: string, body: string | Uint8Array, type = "application/json") =>
+        server.app.request(`http://localhost/trpc/${path}`, { method: "POST", headers: { ...headers, "content-type": type }, body });
+      const badUtf8 = new Uint8Array([
+        0x7b, 0x22, 0x6e, 0x69, 0x70, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x2c, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80,
+        0x22, 0x7d,
+      ]);
       const deep = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
       const responses = [
         await post("org.addCompany", badUtf8),
@@ -193,11 +240,15 @@ for (const kind of DB_KINDS) {
       const long = await call("org.addCompany", "mutation", { nip: "5265877635", name: "n".repeat(201) });
       expect(long.status).toBe(400);
       assertTypedRefusal("org.addCompany", long.body);
-      expect((long.body as { error: { data: { ksef: { violations: { field: string }[] } } } }).error.data.ksef.violations.map((v) => v.field)).toEqual(["name"]);
+      expect((long.body as { error: { data: { ksef: { violations: { field: string }[] } } } }).error.data.ksef.violations.map((v) => v.field)).toEqual([
+        "name",
+      ]);
       // A NUL in a search: refused with the field named, not a database error.
       const nul = await call("certificates.list", "query", { search: "Jan\u0000" });
       expect(nul.status).toBe(400);
-      expect((nul.body as { error: { data: { ksef: { violations: { field: string; rule: string }[] } } } }).error.data.ksef.violations).toEqual([expect.objectContaining({ field: "search", rule: "input.characters" })]);
+      expect((nul.body as { error: { data: { ksef: { violations: { field: string; rule: string }[] } } } }).error.data.ksef.violations).toEqual([
+        expect.objectContaining({ field: "search", rule: "input.characters" }),
+      ]);
     }, 120_000);
 
     it("every agent API route: hostile bodies, headers and parameters", async () => {
@@ -211,7 +262,10 @@ for (const kind of DB_KINDS) {
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom(...routes),
-          fc.oneof(HOSTILE_STRING, fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v))),
+          fc.oneof(
+            HOSTILE_STRING,
+            fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+          ),
           fc.constantFrom("", "%", "%FF", "\u0000", "../..", "x".repeat(5000), "00000000-0000-4000-8000-000000000000"),
           fc.constantFrom("application/json", "application/octet-stream", "text/plain", ""),
           fc.boolean(),
@@ -219,7 +273,12 @@ for (const kind of DB_KINDS) {
             const url = `http://localhost${route.replace("/x/", `/${encodeURIComponent(param)}/`)}?waitMs=${encodeURIComponent(param)}&after=${encodeURIComponent(param)}`;
             const res = await server.app.request(url, {
               method,
-              headers: { host: "localhost", ...(type === "" ? {} : { "content-type": type }), ...(authorised ? { authorization: `Bearer ${agentToken}` } : {}), "x-content-sha256": param.replace(/[^\x21-\x7e]/g, "").slice(0, 100) },
+              headers: {
+                host: "localhost",
+                ...(type === "" ? {} : { "content-type": type }),
+                ...(authorised ? { authorization: `Bearer ${agentToken}` } : {}),
+                "x-content-sha256": param.replace(/[^\x21-\x7e]/g, "").slice(0, 100),
+              },
               ...(method === "POST" ? { body } : {}),
             });
             const text = await res.text();

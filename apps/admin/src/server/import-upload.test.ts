@@ -18,7 +18,11 @@ const UPLOADS = 8;
 /** Signs in over HTTP; returns the session cookie, the CSRF token and how long the request took (ms). */
 async function login(base: string, name: string): Promise<{ cookie: string; csrf: string; ms: number }> {
   const started = performance.now();
-  const res = await fetch(`${base}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: name, password: PASSWORD }) });
+  const res = await fetch(`${base}/trpc/auth.login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ login: name, password: PASSWORD }),
+  });
   const body = (await res.json()) as { result: { data: { csrfToken: string } } };
   const ms = performance.now() - started;
   expect(res.status).toBe(200);
@@ -26,7 +30,11 @@ async function login(base: string, name: string): Promise<{ cookie: string; csrf
 }
 
 /** The answer of one upload: HTTP status, and the core error's code, message and violations when refused. */
-async function upload(base: string, session: { cookie: string; csrf: string }, input: Record<string, unknown>): Promise<{ status: number; ksef?: { code: string; message: string; violations?: Violation[] } }> {
+async function upload(
+  base: string,
+  session: { cookie: string; csrf: string },
+  input: Record<string, unknown>,
+): Promise<{ status: number; ksef?: { code: string; message: string; violations?: Violation[] } }> {
   const res = await fetch(`${base}/trpc/certificates.importPair`, {
     method: "POST",
     headers: { "content-type": "application/json", cookie: session.cookie, "x-csrf-token": session.csrf },
@@ -51,7 +59,9 @@ describe("certificate uploads", () => {
     ({ url } = await server.listen());
     // One key at the iteration cap (synchronous: a few seconds of setup), certified eight times (eight serials).
     const keys = await generateKeyPair("EC-P256");
-    keyBase64 = Buffer.from(encodePem("ENCRYPTED PRIVATE KEY", encryptPrivateKeySync(keys.privateKey, KEY_PASSWORD, { iterations: 10_000_000 }))).toString("base64");
+    keyBase64 = Buffer.from(encodePem("ENCRYPTED PRIVATE KEY", encryptPrivateKeySync(keys.privateKey, KEY_PASSWORD, { iterations: 10_000_000 }))).toString(
+      "base64",
+    );
     for (let i = 0; i < UPLOADS; i++) {
       const issued = await issueKsefLikeCertificate({
         certificateType: "Authentication",
@@ -75,7 +85,15 @@ describe("certificate uploads", () => {
     const before = await rows();
     const pairOf = async (keys: KeyPair) => ({
       certificateBase64: Buffer.from(
-        (await issueKsefLikeCertificate({ certificateType: "Authentication", keys, enrollmentData: { commonName: "Jan Kowalski", countryName: "PL", serialNumber: "PNOPL-44051401359" }, validFrom: new Date(T0.getTime() - 86_400_000), validityDays: 365 })).der,
+        (
+          await issueKsefLikeCertificate({
+            certificateType: "Authentication",
+            keys,
+            enrollmentData: { commonName: "Jan Kowalski", countryName: "PL", serialNumber: "PNOPL-44051401359" },
+            validFrom: new Date(T0.getTime() - 86_400_000),
+            validityDays: 365,
+          })
+        ).der,
       ).toString("base64"),
       keyBase64: Buffer.from(await encryptPrivateKeyPem(keys.privateKey, KEY_PASSWORD, { iterations: 1000 })).toString("base64"),
       password: KEY_PASSWORD,
@@ -91,7 +109,10 @@ describe("certificate uploads", () => {
     const real = await pairOf(await generateKeyPair("EC-P256"));
     const asProduction = await upload(url, admin, { ...common, environment: "production", ...real });
     expect(asProduction.status).toBe(400);
-    expect(asProduction.ksef).toMatchObject({ code: "VALIDATION", message: expect.stringContaining("issued by KSeF's test environment (TEST CCK KSeF)") as unknown });
+    expect(asProduction.ksef).toMatchObject({
+      code: "VALIDATION",
+      message: expect.stringContaining("issued by KSeF's test environment (TEST CCK KSeF)") as unknown,
+    });
     expect(asProduction.ksef?.violations?.map((v) => [v.field, v.rule])).toEqual([["environment", "certificate.environment"]]);
     expect(await rows()).toBe(before);
 
@@ -112,7 +133,14 @@ describe("certificate uploads", () => {
       fetch(`${url}/trpc/certificates.importPair`, {
         method: "POST",
         headers: { "content-type": "application/json", cookie: admin.cookie, "x-csrf-token": admin.csrf },
-        body: JSON.stringify({ scope: { companyId: w.company.id }, environment: "test", mode: "current", certificateBase64, keyBase64, password: KEY_PASSWORD }),
+        body: JSON.stringify({
+          scope: { companyId: w.company.id },
+          environment: "test",
+          mode: "current",
+          certificateBase64,
+          keyBase64,
+          password: KEY_PASSWORD,
+        }),
       })
         .then((res) => res.text())
         .finally(() => {

@@ -30,7 +30,11 @@ for (const kind of DB_KINDS) {
         throw new Error("KSeF is not used by this suite");
       };
       services = { clock: () => T0, enrollments: createEnrollmentRunner({ db: store.db, client: noKsef, clock: () => T0 }) };
-      await createUser(store.db, { login: "audytor-wszystkich", displayName: "Audytor", password: PASSWORD, role: { role: "auditor" } }, { actor: "test", at: T0 });
+      await createUser(
+        store.db,
+        { login: "audytor-wszystkich", displayName: "Audytor", password: PASSWORD, role: { role: "auditor" } },
+        { actor: "test", at: T0 },
+      );
       auditorOfAll = await authenticate(store.db, { login: "audytor-wszystkich", password: PASSWORD, clientKey: "test", at: T0 });
       const { code } = await createPairingCode(store.db, { workstationId: w.w1.id, actor: "test", now: T0 });
       ({ tokenId } = await pairWorkstation(store.db, { code, label: "kasa-1", now: T0 }));
@@ -84,7 +88,10 @@ for (const kind of DB_KINDS) {
         .map(([path]) => path)
         .filter((path) => !SELF_SERVICE.includes(path));
       const table = inputs();
-      expect(mutations.filter((path) => !(path in table)), "mutations without an auditor case: add one").toEqual([]);
+      expect(
+        mutations.filter((path) => !(path in table)),
+        "mutations without an auditor case: add one",
+      ).toEqual([]);
       const before = (await store.db.select({ seq: schema.auditLog.seq }).from(schema.auditLog)).length;
       const got: [string, string][] = [];
       for (const path of mutations) {

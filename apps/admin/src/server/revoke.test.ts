@@ -59,7 +59,9 @@ for (const kind of DB_KINDS) {
           name,
           keyPassword: KEY_PASSWORD,
           sealPassword: true,
-          ...(certificateType === "Authentication" ? { authMethod: "handoff" as const, workstationId: w.w1.id } : { authMethod: "certificate" as const, signingCertificateId: auth.id }),
+          ...(certificateType === "Authentication"
+            ? { authMethod: "handoff" as const, workstationId: w.w1.id }
+            : { authMethod: "certificate" as const, signingCertificateId: auth.id }),
         },
         { actor: "test" },
       );
@@ -81,7 +83,9 @@ for (const kind of DB_KINDS) {
       client = createKsefClient({ baseUrl: sim.url, clock: { now: () => clock().getTime(), sleep: (ms, signal) => systemClock.sleep(ms, signal) } });
       store = await openTestStore(kind);
       w = await buildWorld(store.db);
-      operatorId = (await addOperator(store.db, { companyId: w.company.id, name: "Jan Kowalski", pesel: JAN_PESEL, branchIds: [w.b1.id] }, { actor: "test", at: T0 })).id;
+      operatorId = (
+        await addOperator(store.db, { companyId: w.company.id, name: "Jan Kowalski", pesel: JAN_PESEL, branchIds: [w.b1.id] }, { actor: "test", at: T0 })
+      ).id;
       jan = await janSigner(clock());
       enrollment = createEnrollmentService({
         db: store.db,
@@ -114,7 +118,9 @@ for (const kind of DB_KINDS) {
       expect(got.certificate).toMatchObject({ state: "revoked", revocationReason: "KeyCompromise" });
       expect(got.audit.map((a) => a.action)).toContain("certificate.revoke");
       // Revoked here already: refused before KSeF is called again.
-      expect((await refusal(caller.certificates.revoke({ id: offline.id, reason: "KeyCompromise", ksef: { signingCertificateId: auth.id } }))).trpc).toBe("CONFLICT");
+      expect((await refusal(caller.certificates.revoke({ id: offline.id, reason: "KeyCompromise", ksef: { signingCertificateId: auth.id } }))).trpc).toBe(
+        "CONFLICT",
+      );
     });
 
     it("marks a certificate KSeF had already revoked (25009) revoked here too; a typed password opens the key, a wrong one is refused", async () => {
@@ -124,7 +130,9 @@ for (const kind of DB_KINDS) {
       record.revokedAt = clock();
       record.revocationReason = "Unspecified";
       const { caller } = await callerFor(store.db, services, w.sessions.superAdmin);
-      const wrong = await refusal(caller.certificates.revoke({ id: offline.id, reason: "Superseded", ksef: { signingCertificateId: auth.id, password: "Zle-haslo-123!" } }));
+      const wrong = await refusal(
+        caller.certificates.revoke({ id: offline.id, reason: "Superseded", ksef: { signingCertificateId: auth.id, password: "Zle-haslo-123!" } }),
+      );
       expect(wrong.core?.code).toBe("WRONG_PASSWORD");
       expect((await caller.certificates.get({ id: offline.id })).certificate.state).not.toBe("revoked");
       const r = await caller.certificates.revoke({ id: offline.id, reason: "Superseded", ksef: { signingCertificateId: auth.id, password: KEY_PASSWORD } });
@@ -149,7 +157,14 @@ for (const kind of DB_KINDS) {
       expect(self.core?.violations.map((v) => v.rule)).toContain("signingCertificate.type");
       const reason = await refusal(caller.certificates.revoke({ id: offline.id, reason: "Lost it" as never }));
       expect(reason.trpc).toBe("BAD_REQUEST");
-      expect(reason.data?.violations).toEqual([{ field: "reason", rule: "input.invalid_value", params: { allowed: "Unspecified, Superseded, KeyCompromise" }, message: "The reason must be one of KSeF's revocation reasons: Unspecified, Superseded, KeyCompromise." }]);
+      expect(reason.data?.violations).toEqual([
+        {
+          field: "reason",
+          rule: "input.invalid_value",
+          params: { allowed: "Unspecified, Superseded, KeyCompromise" },
+          message: "The reason must be one of KSeF's revocation reasons: Unspecified, Superseded, KeyCompromise.",
+        },
+      ]);
       expect(sim.state.counters.requests["POST /auth/challenge"] ?? 0).toBe(challenges);
       expect(sim.state.certificates.get(offline.serialNumber)?.revokedAt).toBeUndefined();
       expect((await caller.certificates.get({ id: offline.id })).certificate.state).not.toBe("revoked");

@@ -46,7 +46,15 @@ for (const kind of DB_KINDS) {
         () => caller.certificates.revoke({ id, reason: "Superseded" }),
         () => caller.certificates.resolve({ companyId: w.company.id, branchId, environment: "test", certificateType: "Authentication" }),
         () => caller.certificates.resolve({ companyId: w.company.id, operatorId, environment: "test", certificateType: "Authentication" }),
-        () => caller.certificates.importPair({ scope: { companyId: w.company.id, branchId }, environment: "test", mode: "current", certificateBase64: "AA==", keyBase64: "AA==", password: "x" }),
+        () =>
+          caller.certificates.importPair({
+            scope: { companyId: w.company.id, branchId },
+            environment: "test",
+            mode: "current",
+            certificateBase64: "AA==",
+            keyBase64: "AA==",
+            password: "x",
+          }),
         () => caller.audit.list({ entityId: id }),
         () => caller.audit.list({ entityId: enrollmentId }),
         () => caller.enrollments.get({ id: enrollmentId }),
@@ -63,7 +71,13 @@ for (const kind of DB_KINDS) {
       for (const call of [...hidden, ...guessed]) expect(await code(call())).toBe("NOT_FOUND");
       for (const id of [w.certs.b2, w.certs.o2, w.certs.other]) expect(await code(caller.certificates.get({ id }))).toBe("NOT_FOUND");
       // The subscription refuses before its first event.
-      expect(await code((async () => { for await (const _ of await caller.enrollments.watch({ id: w.enrollments.b2 })) break; })())).toBe("NOT_FOUND");
+      expect(
+        await code(
+          (async () => {
+            for await (const _ of await caller.enrollments.watch({ id: w.enrollments.b2 })) break;
+          })(),
+        ),
+      ).toBe("NOT_FOUND");
       // What it may see: its own branch, its operator, the company's certificate (read-only).
       const listed = await caller.certificates.list({});
       expect(listed.items.map((c) => c.id).sort()).toEqual([w.certs.company, w.certs.b1, w.certs.o1].sort());
@@ -74,7 +88,11 @@ for (const kind of DB_KINDS) {
       expect(tree.map((c) => c.id)).toEqual([w.company.id]);
       expect(tree[0]?.branches.map((b) => b.code)).toEqual(["B1"]);
       expect(tree[0]?.operators.map((o) => o.name)).toEqual(["Jan"]);
-      const timeline = await caller.certificates.timeline({ environment: "test", from: T0.toISOString(), to: new Date(T0.getTime() + 30 * 86_400_000).toISOString() });
+      const timeline = await caller.certificates.timeline({
+        environment: "test",
+        from: T0.toISOString(),
+        to: new Date(T0.getTime() + 30 * 86_400_000).toISOString(),
+      });
       expect(timeline.rows.flatMap((r) => r.spans.map((s) => s.id))).not.toContain(w.certs.b2);
       expect(await code(caller.users.list())).toBe("FORBIDDEN");
       expect(await code(caller.audit.list({}))).toBe("FORBIDDEN");
@@ -145,7 +163,14 @@ for (const kind of DB_KINDS) {
         expect.unreachable();
       } catch (err) {
         expect(err).toBeInstanceOf(TRPCError);
-        const shape = appRouter._def._config.errorFormatter({ error: err as TRPCError, type: "mutation", path: "org.addCompany", input: undefined, ctx: undefined, shape: { message: "", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400, path: "org.addCompany" } } } as never) as unknown as { data: { ksef: { code: string; violations: { field: string; rule: string }[] } } };
+        const shape = appRouter._def._config.errorFormatter({
+          error: err as TRPCError,
+          type: "mutation",
+          path: "org.addCompany",
+          input: undefined,
+          ctx: undefined,
+          shape: { message: "", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400, path: "org.addCompany" } },
+        } as never) as unknown as { data: { ksef: { code: string; violations: { field: string; rule: string }[] } } };
         expect(shape.data.ksef.code).toBe("VALIDATION");
         expect(shape.data.ksef.violations.map((v) => v.field)).toEqual(expect.arrayContaining(["nip", "name"]));
       }
@@ -156,6 +181,5 @@ for (const kind of DB_KINDS) {
       expect(await caller.auth.me()).toBeNull();
       expect(await code(caller.org.tree())).toBe("UNAUTHORIZED");
     });
-
   });
 }

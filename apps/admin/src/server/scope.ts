@@ -25,7 +25,11 @@ export type ScopeInput = z.infer<typeof scopeInput>;
  * @throws {KsefCertsError} NOT_FOUND for what the caller may not see; FORBIDDEN when it may see but not change it;
  *   VALIDATION when the branch or operator belongs to another company
  */
-export async function authorizeScopeInput(ctx: { db: Db; principal: Principal }, s: ScopeInput, access: "read" | "write"): Promise<{ scope: Scope; access: AccessScope }> {
+export async function authorizeScopeInput(
+  ctx: { db: Db; principal: Principal },
+  s: ScopeInput,
+  access: "read" | "write",
+): Promise<{ scope: Scope; access: AccessScope }> {
   const [kind, id, scope]: ["operator" | "branch" | "company", string, Scope] =
     s.operatorId !== undefined
       ? ["operator", s.operatorId, { type: "operator", operatorId: s.operatorId }]
@@ -34,7 +38,9 @@ export async function authorizeScopeInput(ctx: { db: Db; principal: Principal },
         : ["company", s.companyId, { type: "company", companyId: s.companyId }];
   const a = await requireEntity(ctx, kind, id, access);
   if (a.kind === "global" || a.companyId !== s.companyId) {
-    throw new KsefCertsError("VALIDATION", `The ${kind} belongs to another company.`, { violations: [{ field: `scope.${kind}Id`, rule: "scope.sameCompany", message: `The ${kind} must belong to the chosen company.` }] });
+    throw new KsefCertsError("VALIDATION", `The ${kind} belongs to another company.`, {
+      violations: [{ field: `scope.${kind}Id`, rule: "scope.sameCompany", message: `The ${kind} must belong to the chosen company.` }],
+    });
   }
   return { scope, access: a };
 }
@@ -49,7 +55,9 @@ export async function authorizeScopeInput(ctx: { db: Db; principal: Principal },
 export function decodeUpload(field: string, text: string, maxBytes: number): Uint8Array {
   const clean = text.replace(/\s+/g, "");
   if (clean.length === 0 || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) {
-    throw new KsefCertsError("VALIDATION", `The ${field} upload is empty or not base64.`, { violations: [{ field, rule: `${field}.base64`, message: "The file could not be read from the upload." }] });
+    throw new KsefCertsError("VALIDATION", `The ${field} upload is empty or not base64.`, {
+      violations: [{ field, rule: `${field}.base64`, message: "The file could not be read from the upload." }],
+    });
   }
   const bytes = new Uint8Array(Buffer.from(clean, "base64"));
   if (bytes.byteLength > maxBytes) {

@@ -67,7 +67,9 @@ for (const kind of DB_KINDS) {
         ksefUrlFor: () => "http://127.0.0.1:9/v2",
         pollOptions: { intervalMs: 10, timeoutMs: 200 },
       });
-      await store.db.execute("CREATE OR REPLACE FUNCTION ksef_test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql");
+      await store.db.execute(
+        "CREATE OR REPLACE FUNCTION ksef_test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql",
+      );
     }, 120_000);
     afterAll(async () => {
       await server.close();
@@ -117,7 +119,15 @@ for (const kind of DB_KINDS) {
       const keyPem = await encryptPrivateKeyPem(keys.privateKey, keyPassword, { iterations: 1000 });
       secretBytes("key file", new TextEncoder().encode(keyPem));
       secretBytes("key file DER", Buffer.from(keyPem.split("\n").slice(1, -2).join(""), "base64"));
-      const pair = { scope: { companyId }, environment: "test", mode: "current", certificateBase64: Buffer.from(issued.der).toString("base64"), keyBase64: Buffer.from(keyPem).toString("base64"), password: keyPassword, sealPassword: true };
+      const pair = {
+        scope: { companyId },
+        environment: "test",
+        mode: "current",
+        certificateBase64: Buffer.from(issued.der).toString("base64"),
+        keyBase64: Buffer.from(keyPem).toString("base64"),
+        password: keyPassword,
+        sealPassword: true,
+      };
       const p12 = await exportPkcs12({ certificate: issued.der, privateKey: keys.privateKey, password: keyPassword, iterations: 2048 });
       secretBytes("p12", p12);
 
@@ -128,10 +138,22 @@ for (const kind of DB_KINDS) {
       const refused = await failingWrites("users", () => call("users.create", createUser));
       expect(refused.status, refused.body).toBe(500);
       expect((await call("users.create", createUser)).status).toBe(200);
-      const login = await server.app.request("http://localhost/trpc/auth.login", { method: "POST", headers: { host: "localhost", "content-type": "application/json" }, body: JSON.stringify({ login: "nowa-osoba", password: accountPassword }) });
+      const login = await server.app.request("http://localhost/trpc/auth.login", {
+        method: "POST",
+        headers: { host: "localhost", "content-type": "application/json" },
+        body: JSON.stringify({ login: "nowa-osoba", password: accountPassword }),
+      });
       expect(login.status).toBe(200);
       secret("new session token", (login.headers.get("set-cookie") ?? "").split(";")[0]?.split("=")[1] ?? "");
-      expect((await server.app.request("http://localhost/trpc/auth.login", { method: "POST", headers: { host: "localhost", "content-type": "application/json" }, body: JSON.stringify({ login: "nowa-osoba", password: "zle-haslo-tajne-x" }) })).status).toBe(401);
+      expect(
+        (
+          await server.app.request("http://localhost/trpc/auth.login", {
+            method: "POST",
+            headers: { host: "localhost", "content-type": "application/json" },
+            body: JSON.stringify({ login: "nowa-osoba", password: "zle-haslo-tajne-x" }),
+          })
+        ).status,
+      ).toBe(401);
       secret("wrong password", "zle-haslo-tajne-x");
       const nextPassword = "Zmienione-Haslo-Tajne-2";
       secret("changed password", nextPassword);
@@ -140,33 +162,73 @@ for (const kind of DB_KINDS) {
 
       // Imports: the key file and the sealed password are bound values of the insert that fails.
       failed(await failingWrites("certificates", () => call("certificates.importPair", pair)));
-      failed(await failingWrites("certificates", () => call("certificates.importPkcs12", { ...pair, certificateBase64: undefined, keyBase64: undefined, pkcs12Base64: Buffer.from(p12).toString("base64") })));
-      const upload = { adapterId: "pem-pair", files: [{ name: "para.crt", base64: pair.certificateBase64 }, { name: "para.key", base64: pair.keyBase64 }], scope: { companyId, branchId: w.b1.id }, environment: "test", password: keyPassword, sealPassword: true };
+      failed(
+        await failingWrites("certificates", () =>
+          call("certificates.importPkcs12", { ...pair, certificateBase64: undefined, keyBase64: undefined, pkcs12Base64: Buffer.from(p12).toString("base64") }),
+        ),
+      );
+      const upload = {
+        adapterId: "pem-pair",
+        files: [
+          { name: "para.crt", base64: pair.certificateBase64 },
+          { name: "para.key", base64: pair.keyBase64 },
+        ],
+        scope: { companyId, branchId: w.b1.id },
+        environment: "test",
+        password: keyPassword,
+        sealPassword: true,
+      };
       failed(await failingWrites("certificates", () => call("adapters.import", upload)));
       const imported = JSON.parse((await call("certificates.importPair", pair)).body) as { result: { data: { id: string } } };
       const certificateId = imported.result.data.id;
 
       // Exports: the key leaves in the answer (a download), never in the log; the record's insert fails once.
-      failed(await failingWrites("certificate_exports", () => call("certificates.export", { ids: [certificateId], adapterId: "pkcs12", password: keyPassword })));
+      failed(
+        await failingWrites("certificate_exports", () => call("certificates.export", { ids: [certificateId], adapterId: "pkcs12", password: keyPassword })),
+      );
       expect((await call("certificates.export", { ids: [certificateId], adapterId: "pkcs12", password: keyPassword })).status).toBe(200);
 
       // Enrollments: the new key's password is sealed on the row; the insert fails once; the run fails at KSeF.
-      const enrollment = { scope: { companyId }, environment: "test", certificateType: "Offline", mode: "queued", name: "Nowy offline", authMethod: "certificate", signingCertificateId: w.certs.company, keyPassword, sealPassword: true };
+      const enrollment = {
+        scope: { companyId },
+        environment: "test",
+        certificateType: "Offline",
+        mode: "queued",
+        name: "Nowy offline",
+        authMethod: "certificate",
+        signingCertificateId: w.certs.company,
+        keyPassword,
+        sealPassword: true,
+      };
       failed(await failingWrites("enrollments", () => call("enrollments.request", enrollment)));
       // Revocation in KSeF with a typed password: KSeF is unreachable.
-      expect((await call("certificates.revoke", { id: w.certs.b2, reason: "Superseded", ksef: { signingCertificateId: w.certs.company, password: keyPassword } })).status).toBeGreaterThanOrEqual(400);
+      expect(
+        (await call("certificates.revoke", { id: w.certs.b2, reason: "Superseded", ksef: { signingCertificateId: w.certs.company, password: keyPassword } }))
+          .status,
+      ).toBeGreaterThanOrEqual(400);
 
       // Pairing: the one-time code and the agent's token.
       const paired = JSON.parse((await call("workstations.createPairingCode", { workstationId: w.w1.id })).body) as { result: { data: { code: string } } };
       secret("pairing code", paired.result.data.code);
-      expect((await failingWrites("workstation_tokens", () => server.app.request("http://localhost/agent/v1/pair", { method: "POST", headers: { host: "localhost", "content-type": "application/json" }, body: JSON.stringify({ code: paired.result.data.code, label: "kasa-1" }) }))).status).toBeGreaterThanOrEqual(500);
+      expect(
+        (
+          await failingWrites("workstation_tokens", () =>
+            server.app.request("http://localhost/agent/v1/pair", {
+              method: "POST",
+              headers: { host: "localhost", "content-type": "application/json" },
+              body: JSON.stringify({ code: paired.result.data.code, label: "kasa-1" }),
+            }),
+          )
+        ).status,
+      ).toBeGreaterThanOrEqual(500);
 
       // What the database now holds that must not be logged either: hashes and sealed passwords.
       for (const u of await store.db.select({ passwordHash: schema.users.passwordHash }).from(schema.users)) {
         secret("password hash", u.passwordHash);
         secret("password hash's hash part", u.passwordHash.split("$").pop() ?? "");
       }
-      for (const c of await store.db.select({ sealed: schema.certificates.sealedPassword }).from(schema.certificates)) if (c.sealed !== null) secretBytes("sealed password", c.sealed);
+      for (const c of await store.db.select({ sealed: schema.certificates.sealedPassword }).from(schema.certificates))
+        if (c.sealed !== null) secretBytes("sealed password", c.sealed);
 
       const log = lines.join("");
       // The failures really were logged (else this test could not fail)…

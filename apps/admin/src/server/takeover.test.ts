@@ -27,11 +27,28 @@ for (const kind of DB_KINDS) {
       const keys = await generateKeyPair("EC-P256");
       const keyFile = new TextEncoder().encode(await encryptPrivateKeyPem(keys.privateKey, "Haslo-klucza-123!", { iterations: 1000 }));
       const enrollmentData = { commonName: "Firma", countryName: "PL", organizationName: "Firma", organizationIdentifier: "VATPL-5265877635" };
-      const issue = async (fromDays: number, days: number) => (await issueKsefLikeCertificate({ certificateType: "Offline", keys, enrollmentData, validFrom: new Date(T0.getTime() + fromDays * DAY), validityDays: days })).der;
+      const issue = async (fromDays: number, days: number) =>
+        (
+          await issueKsefLikeCertificate({
+            certificateType: "Offline",
+            keys,
+            enrollmentData,
+            validFrom: new Date(T0.getTime() + fromDays * DAY),
+            validityDays: days,
+          })
+        ).der;
       const scope = { type: "branch" as const, branchId: w.b1.id };
       const meta = { actor: "test", at: T0 };
-      await recordCertificate(store.db, { scope, environment: "test", mode: "current", name: "Stary", certificateDer: await issue(-360, 361), keyFile, source: "imported" }, meta); // ends day 1
-      const next = await recordCertificate(store.db, { scope, environment: "test", mode: "queued", name: "Następca", certificateDer: await issue(0, 730), keyFile, source: "imported" }, meta);
+      await recordCertificate(
+        store.db,
+        { scope, environment: "test", mode: "current", name: "Stary", certificateDer: await issue(-360, 361), keyFile, source: "imported" },
+        meta,
+      ); // ends day 1
+      const next = await recordCertificate(
+        store.db,
+        { scope, environment: "test", mode: "queued", name: "Następca", certificateDer: await issue(0, 730), keyFile, source: "imported" },
+        meta,
+      );
       const later = new Date(T0.getTime() + 2 * DAY);
       const services = { clock: () => later };
       // A branch admin lists and resolves two days later: the successor answers, nothing is written.
@@ -40,7 +57,8 @@ for (const kind of DB_KINDS) {
       const resolved = await caller.certificates.resolve({ companyId: w.company.id, branchId: w.b1.id, environment: "test", certificateType: "Offline" });
       expect(resolved.found && resolved.certificate.id).toBe(next.id);
       await caller.certificates.list({ branchId: w.b1.id });
-      const row = async () => (await store.db.select({ id: schema.certificates.id, mode: schema.certificates.mode }).from(schema.certificates)).find((r) => r.id === next.id)?.mode;
+      const row = async () =>
+        (await store.db.select({ id: schema.certificates.id, mode: schema.certificates.mode }).from(schema.certificates)).find((r) => r.id === next.id)?.mode;
       expect(await row()).toBe("queued");
       // The server's job, on its first run after listening.
       const server = createServer({ store, port: 0, clock: () => later, runEnrollments: false, takeoverIntervalMs: 60_000 });

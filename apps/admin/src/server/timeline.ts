@@ -15,7 +15,12 @@ const MAX_RANGE_DAYS = 3 * 366;
 
 /** One row of the timeline. */
 export interface TimelineRow {
-  readonly scope: { readonly type: "company" | "branch" | "operator"; readonly companyId: string; readonly branchId: string | null; readonly operatorId: string | null };
+  readonly scope: {
+    readonly type: "company" | "branch" | "operator";
+    readonly companyId: string;
+    readonly branchId: string | null;
+    readonly operatorId: string | null;
+  };
   readonly label: string;
   readonly certificateType: "Authentication" | "Offline";
   /** ISO dates; `validTo` is the revocation time for a revoked certificate. */
@@ -64,7 +69,13 @@ export async function buildTimeline(
   const certs: VisibleCertificate[] = [];
   let cursor: string | undefined;
   do {
-    const page = await listVisibleCertificates(db, principal, { environment: input.environment, at: input.at, limit: 200, ...(input.companyId === undefined ? {} : { companyId: input.companyId }), ...(cursor === undefined ? {} : { cursor }) });
+    const page = await listVisibleCertificates(db, principal, {
+      environment: input.environment,
+      at: input.at,
+      limit: 200,
+      ...(input.companyId === undefined ? {} : { companyId: input.companyId }),
+      ...(cursor === undefined ? {} : { cursor }),
+    });
     certs.push(...page.items.filter((c) => c.validTo.getTime() > from && c.validFrom.getTime() < to));
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined && certs.length < MAX_TIMELINE_CERTIFICATES);

@@ -90,7 +90,10 @@ for (const kind of DB_KINDS) {
       expect((await refusal(branch.adapters.addDestination({ name: "Moja", path: "x" }))).code).toBe("FORBIDDEN");
       for (const path of ["../poza", "/etc", "a/../../b", "C:/Windows", "a\\b", ""]) {
         const bad = await refusal(admin.adapters.addDestination({ name: `Zła ${path}`, path }));
-        expect(bad.core?.violations.map((v) => v.rule), path).toEqual(["destination.path"]);
+        expect(
+          bad.core?.violations.map((v) => v.rule),
+          path,
+        ).toEqual(["destination.path"]);
       }
       await admin.adapters.addDestination({ name: "F2000 Firma", path: "f2000/5265877635", companyId: w.company.id });
       await admin.adapters.addDestination({ name: "F2000 Inna", path: "f2000/7740001454", companyId: w.other.id });
@@ -114,7 +117,13 @@ for (const kind of DB_KINDS) {
       expect(JSON.stringify({ m: again.core?.message, h: again.core?.hint, d: again.core?.details })).not.toContain(root);
       expect(again.core?.message).toContain(`destination:F2000 Firma/${p12 ?? ""}`);
       expect(readFileSync(join(folder, p12 ?? "")).equals(bytes)).toBe(true);
-      const replaced = await branch.certificates.export({ ids: [w.certs.b1], adapterId: "pkcs12", destination: "F2000 Firma", password: KEY_PASSWORD, replace: true });
+      const replaced = await branch.certificates.export({
+        ids: [w.certs.b1],
+        adapterId: "pkcs12",
+        destination: "F2000 Firma",
+        password: KEY_PASSWORD,
+        replace: true,
+      });
       expect(replaced.replaced).toEqual([`destination:F2000 Firma/${p12 ?? ""}`]);
       const audit = await admin.audit.list({});
       expect(audit.entries.some((e) => e.action === "export.replace")).toBe(true);
@@ -138,7 +147,9 @@ for (const kind of DB_KINDS) {
       const { exportRoot: _root, ...downloadsOnly } = services;
       const { caller } = await callerFor(store.db, downloadsOnly, w.sessions.superAdmin);
       expect((await caller.adapters.destinations()).configured).toBe(false);
-      expect((await refusal(caller.certificates.export({ ids: [w.certs.company], adapterId: "pem-pair", destination: "F2000 Firma" }))).core?.code).toBe("UNSUPPORTED");
+      expect((await refusal(caller.certificates.export({ ids: [w.certs.company], adapterId: "pem-pair", destination: "F2000 Firma" }))).core?.code).toBe(
+        "UNSUPPORTED",
+      );
     });
 
     it("an upload's file names cannot leave the upload; one-file formats take one file", async () => {
@@ -146,13 +157,30 @@ for (const kind of DB_KINDS) {
       const { caller } = await callerFor(store.db, services, w.sessions.superAdmin);
       const scope = { companyId: w.company.id };
       for (const name of ["../../etc/cron.d/x.crt", "/etc/passwd", "a\\..\\b.key", "a/./b.crt"]) {
-        const r = await refusal(caller.adapters.import({ adapterId: "pem-pair", files: [{ name, base64: "AA==" }], scope, environment: "test", password: "x" }));
-        expect(r.core?.violations.map((v) => v.rule), name).toEqual(["upload.name"]);
+        const r = await refusal(
+          caller.adapters.import({ adapterId: "pem-pair", files: [{ name, base64: "AA==" }], scope, environment: "test", password: "x" }),
+        );
+        expect(
+          r.core?.violations.map((v) => v.rule),
+          name,
+        ).toEqual(["upload.name"]);
       }
       // A NUL is refused before any use case sees the input, with the field named.
-      const nul = await refusal(caller.adapters.import({ adapterId: "pem-pair", files: [{ name: "x\u0000.crt", base64: "AA==" }], scope, environment: "test", password: "x" }));
+      const nul = await refusal(
+        caller.adapters.import({ adapterId: "pem-pair", files: [{ name: "x\u0000.crt", base64: "AA==" }], scope, environment: "test", password: "x" }),
+      );
       expect(nul.core?.violations.map((v) => [v.field, v.rule])).toEqual([["files.0.name", "input.characters"]]);
-      const two = await refusal(caller.adapters.import({ adapterId: "bundle", files: [{ name: "a.p7m", base64: "AA==" }, { name: "b.p7m", base64: "AA==" }], scope, password: "x" }));
+      const two = await refusal(
+        caller.adapters.import({
+          adapterId: "bundle",
+          files: [
+            { name: "a.p7m", base64: "AA==" },
+            { name: "b.p7m", base64: "AA==" },
+          ],
+          scope,
+          password: "x",
+        }),
+      );
       expect(two.core?.violations.map((v) => v.rule)).toEqual(["upload.oneFile"]);
       expect(stagingLeftovers()).toEqual(before);
     });

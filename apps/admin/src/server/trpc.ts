@@ -9,7 +9,19 @@
  * - {@link mutationProcedure}: the same builder, named for readability at mutation sites.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
-import { authorizeEntity, authorizeScope, canRead, canWrite, checkCsrf, hasRole, type AccessScope, type ActiveSession, type EntityKind, type Principal, type Role } from "@ksef-certs/domain/access";
+import {
+  authorizeEntity,
+  authorizeScope,
+  canRead,
+  canWrite,
+  checkCsrf,
+  hasRole,
+  type AccessScope,
+  type ActiveSession,
+  type EntityKind,
+  type Principal,
+  type Role,
+} from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { Db } from "@ksef-certs/domain/store";
 import { ksefErrorData, toTrpcError } from "./errors.js";
@@ -117,7 +129,11 @@ export function unstorableStringField(value: unknown): string | undefined {
 export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
   if (ctx.principal === null || ctx.session === null) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
   if (type === "mutation" && !checkCsrf(ctx.session.session, ctx.csrfHeader)) {
-    throw new TRPCError({ code: "FORBIDDEN", message: "The CSRF token is missing or wrong; reload the page.", cause: new KsefCertsError("FORBIDDEN", "The CSRF token is missing or wrong; reload the page.", { details: { reason: "csrf" } }) });
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: "The CSRF token is missing or wrong; reload the page.",
+      cause: new KsefCertsError("FORBIDDEN", "The CSRF token is missing or wrong; reload the page.", { details: { reason: "csrf" } }),
+    });
   }
   return next({ ctx: { ...ctx, principal: ctx.principal, session: ctx.session } });
 });

@@ -73,7 +73,14 @@ function LanguageSwitch(): ReactNode {
   return (
     <div className="lang" role="group" aria-label={t("top.language")}>
       {(["pl", "en"] as const).map((l) => (
-        <button key={l} type="button" aria-pressed={locale === l} onClick={() => { setLocale(l); }}>
+        <button
+          key={l}
+          type="button"
+          aria-pressed={locale === l}
+          onClick={() => {
+            setLocale(l);
+          }}
+        >
           {l.toUpperCase()}
         </button>
       ))}
@@ -105,9 +112,32 @@ function LoginPage(): ReactNode {
       </header>
       <form onSubmit={submit} aria-labelledby="login-heading" className="card">
         <h2 id="login-heading">{t("login.heading")}</h2>
-        <Field label={t("login.login")}>{(p) => <input {...p} autoComplete="username" value={login} onChange={(e) => { setLogin(e.target.value); }} required />}</Field>
+        <Field label={t("login.login")}>
+          {(p) => (
+            <input
+              {...p}
+              autoComplete="username"
+              value={login}
+              onChange={(e) => {
+                setLogin(e.target.value);
+              }}
+              required
+            />
+          )}
+        </Field>
         <Field label={t("login.password")}>
-          {(p) => <input {...p} type="password" autoComplete="current-password" value={password} onChange={(e) => { setPassword(e.target.value); }} required />}
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => {
+                setPassword(e.target.value);
+              }}
+              required
+            />
+          )}
         </Field>
         <ErrorBox error={mutation.error} />
         <button type="submit" disabled={mutation.isPending}>
@@ -148,7 +178,12 @@ function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; 
         <strong className="brand">{t("app.title")}</strong>
         <span className="user">{t("top.signedInAs", { name: displayName })}</span>
         <LanguageSwitch />
-        <button type="button" onClick={() => { logout.mutate(); }}>
+        <button
+          type="button"
+          onClick={() => {
+            logout.mutate();
+          }}
+        >
           {t("top.logout")}
         </button>
       </header>
@@ -163,21 +198,21 @@ function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; 
       </nav>
       <main id="content" className="content">
         <Suspense fallback={<p role="status">{t("common.loading")}</p>}>
-        <Routes>
-          <Route path="/" element={<Navigate to="/certificates" replace />} />
-          <Route path="/organisation" element={<OrganisationPage />} />
-          <Route path="/certificates" element={<CertificatesPage />} />
-          <Route path="/certificates/:id" element={<CertificatePage />} />
-          <Route path="/timeline" element={<TimelinePage />} />
-          <Route path="/enroll" element={<EnrollPage />} />
-          <Route path="/enrollments/:id" element={<EnrollmentStatusPage />} />
-          <Route path="/import" element={<ImportPage />} />
-          <Route path="/export" element={<ExportPage />} />
-          <Route path="/audit" element={<AuditPage />} />
-          <Route path="/users" element={<UsersPage />} />
-          <Route path="/workstations/:id" element={<WorkstationPage />} />
-          <Route path="*" element={<p>{t("common.notFound")}</p>} />
-        </Routes>
+          <Routes>
+            <Route path="/" element={<Navigate to="/certificates" replace />} />
+            <Route path="/organisation" element={<OrganisationPage />} />
+            <Route path="/certificates" element={<CertificatesPage />} />
+            <Route path="/certificates/:id" element={<CertificatePage />} />
+            <Route path="/timeline" element={<TimelinePage />} />
+            <Route path="/enroll" element={<EnrollPage />} />
+            <Route path="/enrollments/:id" element={<EnrollmentStatusPage />} />
+            <Route path="/import" element={<ImportPage />} />
+            <Route path="/export" element={<ExportPage />} />
+            <Route path="/audit" element={<AuditPage />} />
+            <Route path="/users" element={<UsersPage />} />
+            <Route path="/workstations/:id" element={<WorkstationPage />} />
+            <Route path="*" element={<p>{t("common.notFound")}</p>} />
+          </Routes>
         </Suspense>
       </main>
     </>

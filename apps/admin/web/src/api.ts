@@ -67,7 +67,9 @@ export function ksefErrorOf(error: unknown): KsefErrorData | undefined {
   const data: unknown = error.data;
   if (!isRecord(data) || !isRecord(data.ksef)) return undefined;
   const ksef = data.ksef;
-  const violations = Array.isArray(ksef.violations) ? ksef.violations.filter((v): v is ViolationLike => isRecord(v) && typeof v.field === "string" && typeof v.rule === "string") : [];
+  const violations = Array.isArray(ksef.violations)
+    ? ksef.violations.filter((v): v is ViolationLike => isRecord(v) && typeof v.field === "string" && typeof v.rule === "string")
+    : [];
   return {
     code: typeof ksef.code === "string" ? ksef.code : "INTERNAL",
     message: typeof ksef.message === "string" ? ksef.message : error.message,

@@ -308,8 +308,10 @@ const pl = {
   "ev.failed": "Wniosek nie powiódł się.",
   "ev.passwordNeeded": "Do kontynuacji potrzebne jest hasło klucza prywatnego; uruchom wniosek ponownie z hasłem.",
   "ev.passwordWrong": "Podane hasło nie otwiera klucza tego wniosku; uruchom go ponownie z właściwym hasłem.",
-  "ev.keyDiscarded": "Nie wiadomo, czy KSeF otrzymał wniosek certyfikacyjny, a KSeF nie pokazuje certyfikatu dla tego klucza: klucz zostaje odrzucony i zostanie zgłoszony nowy, więc żaden klucz nie trafi do KSeF dwa razy.",
-  "ev.handoffAbandoned": "Podpisany plik auth.xml nie nadszedł przez {challenges} kolejnych wyzwań; uruchom wniosek ponownie, gdy osoba będzie gotowa do podpisu.",
+  "ev.keyDiscarded":
+    "Nie wiadomo, czy KSeF otrzymał wniosek certyfikacyjny, a KSeF nie pokazuje certyfikatu dla tego klucza: klucz zostaje odrzucony i zostanie zgłoszony nowy, więc żaden klucz nie trafi do KSeF dwa razy.",
+  "ev.handoffAbandoned":
+    "Podpisany plik auth.xml nie nadszedł przez {challenges} kolejnych wyzwań; uruchom wniosek ponownie, gdy osoba będzie gotowa do podpisu.",
   "ev.signInFailed": "Logowanie do KSeF nie powiodło się; wniosek, który KSeF już ma, poczeka na dalszą obsługę.",
   "ev.storeBlocked": "KSeF wydał certyfikat {serial}, ale rejestr nie może go jeszcze zapisać; certyfikat i klucz są zachowane.",
   "ev.detail": "Szczegóły (komunikat serwera): {message}",
@@ -598,7 +600,7 @@ const en: Dictionary = {
   "action.workstation.pair": "signer agent paired",
   "action.workstation.pairing-code": "pairing code created",
   "action.workstation.token-revoke": "agent token revoked",
-  "ev.requested": "Enrollment of \"{name}\" ({type}, {environment}) requested.",
+  "ev.requested": 'Enrollment of "{name}" ({type}, {environment}) requested.',
   "ev.state": "State: {state}.",
   "ev.keyGenerated": "New EC P-256 key generated and stored encrypted.",
   "ev.signingInWithCertificate": "Signing in to KSeF with the held Authentication certificate.",
@@ -625,7 +627,8 @@ const en: Dictionary = {
   "ev.failed": "The enrollment failed.",
   "ev.passwordNeeded": "The key password is needed to continue; run the enrollment again with the password.",
   "ev.passwordWrong": "The password given does not open the key of this enrollment; run it again with the right one.",
-  "ev.keyDiscarded": "It is unknown whether KSeF got the certificate request and KSeF shows no certificate for this key: the key is discarded and a new one will be enrolled, so no key is ever enrolled twice.",
+  "ev.keyDiscarded":
+    "It is unknown whether KSeF got the certificate request and KSeF shows no certificate for this key: the key is discarded and a new one will be enrolled, so no key is ever enrolled twice.",
   "ev.handoffAbandoned": "No signed auth.xml arrived for {challenges} challenges in a row; run the enrollment again when the person is ready to sign.",
   "ev.signInFailed": "Signing in to KSeF failed; the enrollment KSeF already has waits to be followed up.",
   "ev.storeBlocked": "KSeF issued certificate {serial}, but the registry cannot store it yet; the certificate and key are kept.",

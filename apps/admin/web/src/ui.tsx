@@ -137,7 +137,14 @@ export function ScopePicker({ value, onChange, lockCompany = false, errors = {} 
       <legend>{t("scope.legend")}</legend>
       <Field label={t("field.company")} errors={errors.companyId}>
         {(p) => (
-          <select {...p} value={value.companyId} disabled={lockCompany} onChange={(e) => { onChange({ companyId: e.target.value }); }}>
+          <select
+            {...p}
+            value={value.companyId}
+            disabled={lockCompany}
+            onChange={(e) => {
+              onChange({ companyId: e.target.value });
+            }}
+          >
             <option value="">{t("scope.choose")}</option>
             {companies.map((c) => (
               <option key={c.id} value={c.id}>
@@ -149,7 +156,13 @@ export function ScopePicker({ value, onChange, lockCompany = false, errors = {} 
       </Field>
       <Field label={t("field.branch")} errors={errors.branchId}>
         {(p) => (
-          <select {...p} value={value.branchId ?? ""} onChange={(e) => { onChange({ companyId: value.companyId, branchId: e.target.value || undefined }); }}>
+          <select
+            {...p}
+            value={value.branchId ?? ""}
+            onChange={(e) => {
+              onChange({ companyId: value.companyId, branchId: e.target.value || undefined });
+            }}
+          >
             <option value="">{t("scope.none")}</option>
             {(company?.branches ?? []).map((b) => (
               <option key={b.id} value={b.id}>
@@ -161,7 +174,13 @@ export function ScopePicker({ value, onChange, lockCompany = false, errors = {} 
       </Field>
       <Field label={t("field.operator")} errors={errors.operatorId}>
         {(p) => (
-          <select {...p} value={value.operatorId ?? ""} onChange={(e) => { onChange({ ...value, operatorId: e.target.value || undefined }); }}>
+          <select
+            {...p}
+            value={value.operatorId ?? ""}
+            onChange={(e) => {
+              onChange({ ...value, operatorId: e.target.value || undefined });
+            }}
+          >
             <option value="">{t("scope.noOperator")}</option>
             {operators.map((o) => (
               <option key={o.id} value={o.id}>
@@ -204,7 +223,9 @@ export function downloadBase64(fileName: string, base64: string, type = "applica
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => { URL.revokeObjectURL(url); }, 10_000);
+  setTimeout(() => {
+    URL.revokeObjectURL(url);
+  }, 10_000);
 }
 
 /** The environments of KSeF. */

@@ -110,7 +110,8 @@ export async function startFakeAgentServer(workstation: { outboxDir: string; inb
   app.post("/agent/v1/pair", async (c) => {
     const body = await c.req.json<{ code: string; label: string }>();
     const norm = (s: string): string => s.replace(/-/g, "").toUpperCase();
-    if (codeUsed || norm(body.code) !== norm(code)) return c.json({ error: { code: "NOT_FOUND", message: "The pairing code is wrong, expired or used." } }, 404);
+    if (codeUsed || norm(body.code) !== norm(code))
+      return c.json({ error: { code: "NOT_FOUND", message: "The pairing code is wrong, expired or used." } }, 404);
     codeUsed = true;
     const token = randomBytes(32).toString("base64url");
     tokens.add(token);
@@ -170,13 +171,20 @@ export async function startFakeAgentServer(workstation: { outboxDir: string; inb
       return c.json(body as object, status as 200);
     };
     const injected = failures.shift();
-    if (injected !== undefined) return answer(injected, { error: { code: injected >= 500 || injected === 429 ? "IO" : "VALIDATION", message: `Injected answer ${injected}.` } });
+    if (injected !== undefined)
+      return answer(injected, { error: { code: injected >= 500 || injected === 429 ? "IO" : "VALIDATION", message: `Injected answer ${injected}.` } });
     if (r === undefined) return answer(404, { error: { code: "NOT_FOUND", message: "No such request." } });
     const sha = createHash("sha256").update(bytes).digest("hex");
     if (c.req.header("x-content-sha256") !== sha) return answer(400, { error: { code: "VALIDATION", message: "X-Content-SHA256 does not match the body." } });
-    if (r.signedSha256 !== undefined) return r.signedSha256 === sha ? answer(200, { status: "duplicate" }) : answer(409, { error: { code: "CONFLICT", message: "Another signed file was accepted for this request." } });
+    if (r.signedSha256 !== undefined)
+      return r.signedSha256 === sha
+        ? answer(200, { status: "duplicate" })
+        : answer(409, { error: { code: "CONFLICT", message: "Another signed file was accepted for this request." } });
     if (r.status === "expired" || r.expiresAt.getTime() <= Date.now()) {
-      return answer(410, { error: { code: "CONFLICT", message: "the challenge expired; sign the renewed request" }, ...(r.replacedBy === undefined ? {} : { replacedBy: r.replacedBy }) });
+      return answer(410, {
+        error: { code: "CONFLICT", message: "the challenge expired; sign the renewed request" },
+        ...(r.replacedBy === undefined ? {} : { replacedBy: r.replacedBy }),
+      });
     }
     const pending: PendingSignature = { id: r.id, challenge: r.challenge, contextIdentifier: r.contextIdentifier, expiresAt: r.expiresAt };
     const verdict = await classifySignedFile(bytes, [pending]);
@@ -207,7 +215,10 @@ export async function startFakeAgentServer(workstation: { outboxDir: string; inb
 
   const addRequest = (expiresInMs = 600_000): FakeRequest => {
     const challenge = newChallenge();
-    const xml = Buffer.from(buildAuthTokenRequest({ challenge, contextIdentifier: { type: "Nip", value: NIP }, subjectIdentifierType: "certificateSubject" }), "utf8");
+    const xml = Buffer.from(
+      buildAuthTokenRequest({ challenge, contextIdentifier: { type: "Nip", value: NIP }, subjectIdentifierType: "certificateSubject" }),
+      "utf8",
+    );
     const r: FakeRequest = {
       id: randomUUID(),
       challenge,

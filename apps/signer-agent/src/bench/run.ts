@@ -33,7 +33,9 @@ const fmt = (ms: number): string => (ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.to
 
 function line(name: string, xs: readonly number[], baselineMedian: number): void {
   const med = quantile(xs, 0.5);
-  console.log(`  ${name.padEnd(58)} median ${fmt(med).padStart(9)}  p95 ${fmt(quantile(xs, 0.95)).padStart(9)}  n=${xs.length}  ${(med / baselineMedian).toFixed(2).padStart(7)}x`);
+  console.log(
+    `  ${name.padEnd(58)} median ${fmt(med).padStart(9)}  p95 ${fmt(quantile(xs, 0.95)).padStart(9)}  n=${xs.length}  ${(med / baselineMedian).toFixed(2).padStart(7)}x`,
+  );
 }
 
 type Env = PairedFake;
@@ -145,8 +147,12 @@ async function idle(env: Env): Promise<void> {
     const pct = (ticks: number): string => `${((cpuMs(ticks) / wall) * 100).toFixed(2)} %`;
     const mb = (kb: number): string => `${(kb / 1024).toFixed(1)} MiB`;
     console.log(`\nIdle over ${(wall / 1000).toFixed(1)} s (CPU time from /proc/<pid>/stat at 10 ms resolution; RSS median of ${rss.a.length} samples)`);
-    console.log(`  ${"bare node process (baseline)".padEnd(58)} CPU ${String(cpuMs(b1.cpuTicks - b0.cpuTicks)).padStart(6)} ms (${pct(b1.cpuTicks - b0.cpuTicks)})  RSS ${mb(quantile(rss.b, 0.5)).padStart(10)}`);
-    console.log(`  ${"ksef-signer run (long poll 25 s, 2 folders watched, rescan 30 s)".padEnd(58)} CPU ${String(cpuMs(a1.cpuTicks - a0.cpuTicks)).padStart(6)} ms (${pct(a1.cpuTicks - a0.cpuTicks)})  RSS ${mb(quantile(rss.a, 0.5)).padStart(10)}  ${(quantile(rss.a, 0.5) / quantile(rss.b, 0.5)).toFixed(2)}x RSS`);
+    console.log(
+      `  ${"bare node process (baseline)".padEnd(58)} CPU ${String(cpuMs(b1.cpuTicks - b0.cpuTicks)).padStart(6)} ms (${pct(b1.cpuTicks - b0.cpuTicks)})  RSS ${mb(quantile(rss.b, 0.5)).padStart(10)}`,
+    );
+    console.log(
+      `  ${"ksef-signer run (long poll 25 s, 2 folders watched, rescan 30 s)".padEnd(58)} CPU ${String(cpuMs(a1.cpuTicks - a0.cpuTicks)).padStart(6)} ms (${pct(a1.cpuTicks - a0.cpuTicks)})  RSS ${mb(quantile(rss.a, 0.5)).padStart(10)}  ${(quantile(rss.a, 0.5) / quantile(rss.b, 0.5)).toFixed(2)}x RSS`,
+    );
   } finally {
     agent.kill("SIGTERM");
     bare.kill("SIGTERM");

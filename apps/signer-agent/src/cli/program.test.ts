@@ -63,7 +63,11 @@ describe("ksef-signer CLI", () => {
     const waiting = server.addRequest();
     const status = await cli(["status", "--config-dir", cfg, "--json"]);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.out)).toMatchObject({ serverStatus: { reachable: true, tokenAccepted: true }, pending: [{ id: waiting.id, fileName: waiting.fileName, inOutbox: false }], journal: { requests: 0 } });
+    expect(JSON.parse(status.out)).toMatchObject({
+      serverStatus: { reachable: true, tokenAccepted: true },
+      pending: [{ id: waiting.id, fileName: waiting.fileName, inOutbox: false }],
+      journal: { requests: 0 },
+    });
     const again = await cli(["pair", "--server", server.url, "--code", "ABCD-EF12", "--config-dir", cfg, "--json"]);
     expect(again.code).toBe(7); // used code: 404 → NOT_FOUND
     expect(JSON.parse(again.out)).toMatchObject({ error: { code: "NOT_FOUND" } });

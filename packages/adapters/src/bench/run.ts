@@ -22,7 +22,10 @@ import { f2000Adapter } from "../f2000.js";
 
 const cores = availableParallelism();
 if (Number(process.env["UV_THREADPOOL_SIZE"] ?? 4) < cores) {
-  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, UV_THREADPOOL_SIZE: String(cores) } });
+  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: "inherit",
+    env: { ...process.env, UV_THREADPOOL_SIZE: String(cores) },
+  });
   process.exit(child.status ?? 1);
 }
 
@@ -63,7 +66,9 @@ function rawPbkdf2Rate(seconds: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  console.log(`adapters bench: ${PAIRS} pairs, PBKDF2-HMAC-SHA256 ${ITERATIONS} iterations per key, ${cores} cores (${cpus()[0]?.model ?? "?"}), UV_THREADPOOL_SIZE=${process.env["UV_THREADPOOL_SIZE"] ?? "4"}, Node ${process.version}`);
+  console.log(
+    `adapters bench: ${PAIRS} pairs, PBKDF2-HMAC-SHA256 ${ITERATIONS} iterations per key, ${cores} cores (${cpus()[0]?.model ?? "?"}), UV_THREADPOOL_SIZE=${process.env["UV_THREADPOOL_SIZE"] ?? "4"}, Node ${process.version}`,
+  );
   const dir = await mkdtemp(join(tmpdir(), "ksef-adapters-bench-"));
   const store = await openStore({ dataDir: ":memory:" });
   try {
@@ -75,18 +80,30 @@ async function main(): Promise<void> {
       async (i): Promise<ExportPair> => {
         const keys = await generateKeyPair();
         const certificateType = i % 2 === 0 ? "Authentication" : "Offline";
-        const issued = await issueKsefLikeCertificate({ certificateType, keys, enrollmentData: { commonName: `Operator ${i}`, countryName: "PL", serialNumber: "PNOPL-44051401458" } });
+        const issued = await issueKsefLikeCertificate({
+          certificateType,
+          keys,
+          enrollmentData: { commonName: `Operator ${i}`, countryName: "PL", serialNumber: "PNOPL-44051401458" },
+        });
         const keyFile = new TextEncoder().encode(await encryptPrivateKeyPem(keys.privateKey, PASSWORD, { iterations: ITERATIONS }));
         // Two types per branch: every pair gets a slot of its own (one current certificate per slot).
         const scope = { companyNip: NIP, branchCode: `B${Math.floor(i / 2)}` };
-        return { certificateId: randomUUID(), serialNumber: parseCertificate(issued.der).serialNumber, certificateDer: issued.der, keyFile, metadata: { certificateType, environment: "test", mode: "current", name: `Operator ${i}`, scope } };
+        return {
+          certificateId: randomUUID(),
+          serialNumber: parseCertificate(issued.der).serialNumber,
+          certificateDer: issued.der,
+          keyFile,
+          metadata: { certificateType, environment: "test", mode: "current", name: `Operator ${i}`, scope },
+        };
       },
     );
     const company = await addCompany(store.db, { nip: NIP, name: "Bench" }, meta);
     for (let b = 0; b < Math.ceil(PAIRS / 2); b++) await addBranch(store.db, { companyId: company.id, code: `B${b}`, name: `Oddział ${b}` }, meta);
     const source = join(dir, "source");
     await f2000Adapter.export(pairs, { kind: "folder", path: source }, { password: () => Promise.resolve(PASSWORD) });
-    console.log(`setup: ${PAIRS} pairs generated and written as an F2000 tree, ${Math.ceil(PAIRS / 2)} branches, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `setup: ${PAIRS} pairs generated and written as an F2000 tree, ${Math.ceil(PAIRS / 2)} branches, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     const raw = await rawPbkdf2Rate(Math.max(3, Math.min(10, PAIRS / 200)));
     const ctx = { password: () => Promise.resolve(PASSWORD) };
@@ -113,7 +130,14 @@ async function main(): Promise<void> {
     const rawRate = (raw + rawAfter) / 2;
 
     const t2 = performance.now();
-    const exported = await exportWithAdapter({ db: store.db, adapter: f2000Adapter, target: { kind: "folder", path: join(dir, "export") }, ctx, certificateIds: report.imported.map((r) => r.certificateId), actor: "bench" });
+    const exported = await exportWithAdapter({
+      db: store.db,
+      adapter: f2000Adapter,
+      target: { kind: "folder", path: join(dir, "export") },
+      ctx,
+      certificateIds: report.imported.map((r) => r.certificateId),
+      actor: "bench",
+    });
     const exportSeconds = (performance.now() - t2) / 1000;
     if (exported.exported.length !== PAIRS) throw new Error(`exported ${exported.exported.length} of ${PAIRS}`);
 
@@ -124,11 +148,27 @@ async function main(): Promise<void> {
     };
     console.log("");
     row(`raw PBKDF2 100k, ${cores} in flight (baseline, before/after import)`, `${rawRate.toFixed(1)}/s`, `(${raw.toFixed(1)} / ${rawAfter.toFixed(1)})`);
-    row(`import ${PAIRS} pairs (f2000 → registry, atomic, keys decrypted+matched)`, `${importRate.toFixed(1)}/s`, `${importSeconds.toFixed(1)} s, ${(ratio * 100).toFixed(1)} % of raw (${phases})`);
-    row(`export ${PAIRS} pairs (registry → f2000, exports recorded + audited)`, `${(PAIRS / exportSeconds).toFixed(1)}/s`, `${exportSeconds.toFixed(1)} s (no PBKDF2: key files copied byte for byte)`);
+    row(
+      `import ${PAIRS} pairs (f2000 → registry, atomic, keys decrypted+matched)`,
+      `${importRate.toFixed(1)}/s`,
+      `${importSeconds.toFixed(1)} s, ${(ratio * 100).toFixed(1)} % of raw (${phases})`,
+    );
+    row(
+      `export ${PAIRS} pairs (registry → f2000, exports recorded + audited)`,
+      `${(PAIRS / exportSeconds).toFixed(1)}/s`,
+      `${exportSeconds.toFixed(1)} s (no PBKDF2: key files copied byte for byte)`,
+    );
     const rawCpuPerDerivation = rawCpu.reduce((a, b) => a + b, 0) / rawCpu.length;
-    row(`CPU per pair: import vs one raw derivation (all threads)`, `${(importCpuPerPair * 1000).toFixed(1)} ms`, `raw ${(rawCpuPerDerivation * 1000).toFixed(1)} ms: ${((rawCpuPerDerivation / importCpuPerPair) * 100).toFixed(1)} % of the import's CPU is the PBKDF2 it must do`);
-    console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(2)).join(", ")} (1, 5, 15 min; other processes share these ${cores} cores)`);
+    row(
+      `CPU per pair: import vs one raw derivation (all threads)`,
+      `${(importCpuPerPair * 1000).toFixed(1)} ms`,
+      `raw ${(rawCpuPerDerivation * 1000).toFixed(1)} ms: ${((rawCpuPerDerivation / importCpuPerPair) * 100).toFixed(1)} % of the import's CPU is the PBKDF2 it must do`,
+    );
+    console.log(
+      `load average during the run: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(", ")} (1, 5, 15 min; other processes share these ${cores} cores)`,
+    );
     console.log(`\ntarget: import ≥ 80 % of the raw all-core PBKDF2 rate: ${ratio >= 0.8 ? "met" : "not met"} (${(ratio * 100).toFixed(1)} %)`);
   } finally {
     await store.close();

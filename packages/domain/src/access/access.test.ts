@@ -72,7 +72,11 @@ async function world(db: Db) {
 
 async function cert(db: Db, scope: Scope, type: "Authentication" | "Offline" = "Authentication", fromDay = -10) {
   const der = await testCertificate(key, type, new Date(T0.getTime() + fromDay * DAY), 365);
-  return recordCertificate(db, { scope, environment: "test", mode: "current", name: "Cert", certificateDer: der, keyFile: key.keyFile, source: "imported" }, { actor: "test", at: T0 });
+  return recordCertificate(
+    db,
+    { scope, environment: "test", mode: "current", name: "Cert", certificateDer: der, keyFile: key.keyFile, source: "imported" },
+    { actor: "test", at: T0 },
+  );
 }
 
 describeEachDb("access: accounts, sign-in, sessions", (ctx) => {
@@ -147,7 +151,13 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
   it("pages with a cursor, counts the total, filters and searches", async () => {
     const { db } = ctx();
     const w = await world(db);
-    for (let i = 0; i < 3; i++) await cert(db, { type: "operator", operatorId: (await addOperator(db, { companyId: w.company.id, name: `Op ${i}`, branchIds: [w.b1.id] }, META)).id }, "Authentication", -10 - i);
+    for (let i = 0; i < 3; i++)
+      await cert(
+        db,
+        { type: "operator", operatorId: (await addOperator(db, { companyId: w.company.id, name: `Op ${i}`, branchIds: [w.b1.id] }, META)).id },
+        "Authentication",
+        -10 - i,
+      );
     await cert(db, { type: "branch", branchId: w.b2.id }, "Offline");
     const first = await listVisibleCertificates(db, w.superAdmin, { at: T0, limit: 2 });
     expect(first.total).toBe(4);
@@ -163,7 +173,9 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
     expect((await listVisibleCertificates(db, w.superAdmin, { at: T0, certificateType: "Offline" })).items.map((c) => c.scope.branchCode)).toEqual(["B2"]);
     expect((await listVisibleCertificates(db, w.branchAdmin, { at: T0, certificateType: "Offline" })).total).toBe(0);
     const serial = second.items[0]!.serialNumber;
-    expect((await listVisibleCertificates(db, w.superAdmin, { at: T0, search: serial.slice(2, 10).toLowerCase() })).items.map((c) => c.serialNumber)).toContain(serial);
+    expect((await listVisibleCertificates(db, w.superAdmin, { at: T0, search: serial.slice(2, 10).toLowerCase() })).items.map((c) => c.serialNumber)).toContain(
+      serial,
+    );
     expect((await failure(listVisibleCertificates(db, w.superAdmin, { cursor: "bogus" }))).code).toBe("VALIDATION");
   });
 
@@ -172,7 +184,19 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
     const w = await world(db);
     const current = await cert(db, { type: "branch", branchId: w.b1.id });
     const der = await testCertificate(key, "Authentication", new Date(T0.getTime() - 5 * DAY), 400);
-    const queued = await recordCertificate(db, { scope: { type: "branch", branchId: w.b1.id }, environment: "test", mode: "queued", name: "Next", certificateDer: der, keyFile: key.keyFile, source: "imported" }, META);
+    const queued = await recordCertificate(
+      db,
+      {
+        scope: { type: "branch", branchId: w.b1.id },
+        environment: "test",
+        mode: "queued",
+        name: "Next",
+        certificateDer: der,
+        keyFile: key.keyFile,
+        source: "imported",
+      },
+      META,
+    );
     const r = await assignCertificate(db, current.id, { type: "operator", operatorId: w.o1.id }, META);
     expect(r).toMatchObject({ moved: true, from: { type: "branch" }, to: { type: "operator", operatorId: w.o1.id } });
     const b1 = await listVisibleCertificates(db, w.superAdmin, { at: T0, branchId: w.b1.id });
@@ -184,7 +208,9 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
     expect((await assignCertificate(db, current.id, { type: "operator", operatorId: w.o1.id }, META)).moved).toBe(false);
     const audit = await listAuditEntries(db, { entityId: current.id });
     expect(audit.entries.map((e) => e.action)).toEqual(["certificate.assign", "certificate.record"]);
-    expect((await listAuditEntries(db, { companyId: w.other.id })).entries.every((e) => e.entityId === w.other.id || e.action === "certificate.record")).toBe(true);
+    expect((await listAuditEntries(db, { companyId: w.other.id })).entries.every((e) => e.entityId === w.other.id || e.action === "certificate.record")).toBe(
+      true,
+    );
     expect((await verifyAuditLog(db)).ok).toBe(true);
   });
 });

@@ -41,10 +41,14 @@ export async function auditEntityType(db: Db, entityId: string): Promise<string 
 export async function listAuditEntries(db: Db, filter: AuditListFilter = {}): Promise<{ entries: AuditEntry[]; nextCursor: number | null }> {
   const limit = filter.limit ?? 100;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) {
-    throw new KsefCertsError("VALIDATION", "limit must be an integer from 1 to 500.", { violations: [{ field: "limit", rule: "limit.range", message: "limit must be an integer from 1 to 500." }] });
+    throw new KsefCertsError("VALIDATION", "limit must be an integer from 1 to 500.", {
+      violations: [{ field: "limit", rule: "limit.range", message: "limit must be an integer from 1 to 500." }],
+    });
   }
   if (filter.cursor !== undefined && !(Number.isSafeInteger(filter.cursor) && filter.cursor > 0)) {
-    throw new KsefCertsError("VALIDATION", "The cursor is not valid.", { violations: [{ field: "cursor", rule: "cursor.invalid", message: "The cursor is not valid." }] });
+    throw new KsefCertsError("VALIDATION", "The cursor is not valid.", {
+      violations: [{ field: "cursor", rule: "cursor.invalid", message: "The cursor is not valid." }],
+    });
   }
   const c: SQL[] = [];
   if (filter.entityId !== undefined) c.push(eq(auditLog.entityId, filter.entityId));

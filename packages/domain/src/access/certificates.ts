@@ -93,7 +93,10 @@ export function certificateVisibility(principal: Principal): SQL | undefined {
             and(eq(certificates.scopeType, "branch"), eq(certificates.branchId, g.branchId)),
             and(
               eq(certificates.scopeType, "operator"),
-              inArray(certificates.operatorId, sql`(SELECT ${operatorBranches.operatorId} FROM ${operatorBranches} WHERE ${operatorBranches.branchId} = ${g.branchId})`),
+              inArray(
+                certificates.operatorId,
+                sql`(SELECT ${operatorBranches.operatorId} FROM ${operatorBranches} WHERE ${operatorBranches.branchId} = ${g.branchId})`,
+              ),
             ),
           ),
         ) as SQL,
@@ -142,11 +145,15 @@ export async function listVisibleCertificates(db: Db, principal: Principal, filt
   const countCap = filter.countCap ?? TOTAL_COUNT_CAP;
   if (!Number.isSafeInteger(countCap) || countCap < 1) throw badFilter("countCap", "countCap must be a positive integer.");
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200) throw badFilter("limit", "limit must be an integer from 1 to 200.");
-  if (filter.expiringWithinDays !== undefined && !(Number.isFinite(filter.expiringWithinDays) && filter.expiringWithinDays >= 0 && filter.expiringWithinDays <= 36_500)) {
+  if (
+    filter.expiringWithinDays !== undefined &&
+    !(Number.isFinite(filter.expiringWithinDays) && filter.expiringWithinDays >= 0 && filter.expiringWithinDays <= 36_500)
+  ) {
     throw badFilter("expiringWithinDays", "expiringWithinDays must be a number of days from 0 to 36500.");
   }
   if (filter.search !== undefined && filter.search.length > 100) throw badFilter("search", "The search text may have at most 100 characters.");
-  for (const id of [filter.companyId, filter.branchId, filter.operatorId]) if (id !== undefined && !UUID.test(id)) return { items: [], nextCursor: null, total: 0, totalIsCapped: false };
+  for (const id of [filter.companyId, filter.branchId, filter.operatorId])
+    if (id !== undefined && !UUID.test(id)) return { items: [], nextCursor: null, total: 0, totalIsCapped: false };
 
   const c: SQL[] = [];
   const visible = certificateVisibility(principal);
@@ -173,7 +180,11 @@ export async function listVisibleCertificates(db: Db, principal: Principal, filt
     default:
   }
   if (filter.expiringWithinDays !== undefined) {
-    c.push(eq(certificates.status, "active"), gt(certificates.validTo, at), lte(certificates.validTo, new Date(at.getTime() + filter.expiringWithinDays * MS_PER_DAY)));
+    c.push(
+      eq(certificates.status, "active"),
+      gt(certificates.validTo, at),
+      lte(certificates.validTo, new Date(at.getTime() + filter.expiringWithinDays * MS_PER_DAY)),
+    );
   }
   const search = filter.search?.trim();
   if (search !== undefined && search !== "") {
@@ -199,7 +210,12 @@ export async function listVisibleCertificates(db: Db, principal: Principal, filt
     .where(pageWhere)
     .orderBy(asc(certificates.validTo), asc(certificates.id))
     .limit(limit + 1);
-  const matching = db.select({ one: sql`1` }).from(certificates).where(where).limit(countCap + 1).as("matching");
+  const matching = db
+    .select({ one: sql`1` })
+    .from(certificates)
+    .where(where)
+    .limit(countCap + 1)
+    .as("matching");
   const [count] = await db.select({ n: sql<number>`count(*)::int` }).from(matching);
   const total = Math.min(count?.n ?? 0, countCap);
   const page = rows.slice(0, limit);
@@ -217,7 +233,12 @@ export async function listVisibleCertificates(db: Db, principal: Principal, filt
     },
   }));
   const last = page[page.length - 1];
-  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.validTo, last.id) : null, total, totalIsCapped: (count?.n ?? 0) > countCap };
+  return {
+    items,
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.validTo, last.id) : null,
+    total,
+    totalIsCapped: (count?.n ?? 0) > countCap,
+  };
 }
 
 function keysetAfter(k: { validTo: Date; id: string }): SQL {

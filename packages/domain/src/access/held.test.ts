@@ -43,7 +43,11 @@ async function world(db: Db) {
     const der = await testCertificate(key, "Authentication", new Date(T0.getTime() - 10 * DAY), 365);
     const id = randomUUID();
     const sealedPassword = seal(MASTER, key.password, sealedPasswordAad(id));
-    const row = await recordCertificate(db, { id, scope, environment: "test", mode: "current", name: "Cert", certificateDer: der, keyFile: key.keyFile, source: "imported", sealedPassword }, META);
+    const row = await recordCertificate(
+      db,
+      { id, scope, environment: "test", mode: "current", name: "Cert", certificateDer: der, keyFile: key.keyFile, source: "imported", sealedPassword },
+      META,
+    );
     return row.id;
   };
   const certs = {
@@ -53,7 +57,13 @@ async function world(db: Db) {
     o1: await held({ type: "operator", operatorId: o1.id }),
     other: await held({ type: "company", companyId: other.id }),
   };
-  const principal = (role: Role, companyId: string | null, branchId: string | null): Principal => ({ userId: role, login: role, displayName: role, locale: "pl", roles: [{ role, companyId, branchId }] });
+  const principal = (role: Role, companyId: string | null, branchId: string | null): Principal => ({
+    userId: role,
+    login: role,
+    displayName: role,
+    locale: "pl",
+    roles: [{ role, companyId, branchId }],
+  });
   const principals: Record<string, Principal> = {
     super_admin: principal("super_admin", null, null),
     company_admin: principal("company_admin", company.id, null),
@@ -91,7 +101,11 @@ describeEachDb("access: using a held certificate's key", (ctx) => {
 
   it("a read-only refusal names the rule and the field, so the form can place it", async () => {
     const w = await world(ctx().db);
-    const err = await unlockHeldCertificate(ctx().db, w.principals.branch_admin as Principal, w.certs.company, { masterKey: MASTER, hint: "test", certificateField: "ksef.signingCertificateId" }).catch((e: unknown) => e);
+    const err = await unlockHeldCertificate(ctx().db, w.principals.branch_admin as Principal, w.certs.company, {
+      masterKey: MASTER,
+      hint: "test",
+      certificateField: "ksef.signingCertificateId",
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KsefCertsError);
     expect((err as KsefCertsError).violations).toEqual([expect.objectContaining({ field: "ksef.signingCertificateId", rule: "signingCertificate.access" })]);
   });
@@ -106,7 +120,9 @@ describeEachDb("access: using a held certificate's key", (ctx) => {
     expect(await outcome(authorizeEnrollmentRequest(ctx().db, ba, { scope: op, signingCertificateId: w.certs.b2 }))).toBe("NOT_FOUND");
     expect(await outcome(authorizeEnrollmentRequest(ctx().db, ba, { scope: op, workstationId: w.w1.id }))).toBe("ok");
     expect(await outcome(authorizeEnrollmentRequest(ctx().db, ba, { scope: op, workstationId: w.w2.id }))).toBe("NOT_FOUND");
-    expect(await outcome(authorizeEnrollmentRequest(ctx().db, ba, { scope: { type: "company", companyId: w.company.id }, workstationId: w.w1.id }))).toBe("FORBIDDEN");
+    expect(await outcome(authorizeEnrollmentRequest(ctx().db, ba, { scope: { type: "company", companyId: w.company.id }, workstationId: w.w1.id }))).toBe(
+      "FORBIDDEN",
+    );
     expect(await outcome(authorizeEnrollmentRequest(ctx().db, auditor, { scope: op, workstationId: w.w1.id }))).toBe("FORBIDDEN");
   });
 });

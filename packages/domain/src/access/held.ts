@@ -60,7 +60,9 @@ export async function unlockHeldCertificate(db: Db, principal: Principal, certif
       throw new KsefCertsError("PASSWORD_REQUIRED", "The signing certificate's key password is not sealed, so the server cannot sign in with it by itself.", {
         hint: options.hint,
         details: { certificateId },
-        ...(options.passwordField === undefined ? {} : { violations: [{ field: options.passwordField, rule: "password.required", message: "Give the signing certificate's key password." }] }),
+        ...(options.passwordField === undefined
+          ? {}
+          : { violations: [{ field: options.passwordField, rule: "password.required", message: "Give the signing certificate's key password." }] }),
       });
     }
     password = new TextDecoder().decode(unseal(options.masterKey, secrets.sealedPassword, secrets.sealedPasswordAad));

@@ -46,7 +46,14 @@ function derive(password: string, salt: Buffer, params: ScryptParams): Promise<B
 export async function hashPassword(password: string, params: ScryptParams = DEFAULT_SCRYPT_PARAMS): Promise<string> {
   if (typeof password !== "string" || password.length === 0 || password.length > MAX_PASSWORD_CHARS) {
     throw new KsefCertsError("VALIDATION", `A password must have 1 to ${MAX_PASSWORD_CHARS} characters.`, {
-      violations: [{ field: "password", rule: "password.length", message: `A password must have 1 to ${MAX_PASSWORD_CHARS} characters.`, params: { min: 1, max: MAX_PASSWORD_CHARS } }],
+      violations: [
+        {
+          field: "password",
+          rule: "password.length",
+          message: `A password must have 1 to ${MAX_PASSWORD_CHARS} characters.`,
+          params: { min: 1, max: MAX_PASSWORD_CHARS },
+        },
+      ],
     });
   }
   const salt = randomBytes(SALT_BYTES);

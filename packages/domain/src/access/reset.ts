@@ -21,12 +21,19 @@ import { checkAccountPassword, normalizeLogin } from "./users.js";
  * @returns the account's id
  * @throws {KsefCertsError} NOT_FOUND for an unknown login; VALIDATION for a password that breaks the rules (field `password`)
  */
-export async function resetPassword(db: Db, input: { readonly login: string; readonly password: string }, meta: ChangeMeta): Promise<{ readonly userId: string }> {
+export async function resetPassword(
+  db: Db,
+  input: { readonly login: string; readonly password: string },
+  meta: ChangeMeta,
+): Promise<{ readonly userId: string }> {
   const login = normalizeLogin(input.login);
   const v = checkAccountPassword(input.password, "password");
   if (v.length > 0) throw new KsefCertsError("VALIDATION", v.map((x) => x.message).join(" "), { violations: v });
   const [user] = login === "" ? [] : await db.select({ id: users.id }).from(users).where(eq(users.login, login));
-  if (user === undefined) throw new KsefCertsError("NOT_FOUND", `No account with the login ${JSON.stringify(login)}.`, { hint: "List the accounts in the web app (Users), or check the spelling." });
+  if (user === undefined)
+    throw new KsefCertsError("NOT_FOUND", `No account with the login ${JSON.stringify(login)}.`, {
+      hint: "List the accounts in the web app (Users), or check the spelling.",
+    });
   const passwordHash = await hashPassword(input.password);
   const at = meta.at ?? new Date();
   await inTransaction(db, async (tx) => {

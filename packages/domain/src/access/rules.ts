@@ -184,7 +184,12 @@ export async function scopeOfEntity(db: Db, kind: EntityKind, id: string): Promi
  */
 export async function heldScope(
   db: Db,
-  held: { readonly scopeType: "company" | "branch" | "operator"; readonly companyId: string; readonly branchId: string | null; readonly operatorId: string | null },
+  held: {
+    readonly scopeType: "company" | "branch" | "operator";
+    readonly companyId: string;
+    readonly branchId: string | null;
+    readonly operatorId: string | null;
+  },
 ): Promise<AccessScope> {
   if (held.scopeType === "branch" && held.branchId !== null) return { kind: "branch", companyId: held.companyId, branchId: held.branchId };
   if (held.scopeType === "operator" && held.operatorId !== null) {
@@ -208,7 +213,10 @@ export async function authorizeEntity(db: Db, principal: Principal, kind: Entity
   const scope = await scopeOfEntity(db, kind, id);
   if (!canRead(principal, scope)) throw hiddenEntity(kind, id);
   if (access === "write" && !canWrite(principal, scope)) {
-    throw new KsefCertsError("FORBIDDEN", `Your role may not change this ${kind}.`, { hint: "Ask an administrator of its company.", details: { entity: kind, id } });
+    throw new KsefCertsError("FORBIDDEN", `Your role may not change this ${kind}.`, {
+      hint: "Ask an administrator of its company.",
+      details: { entity: kind, id },
+    });
   }
   return scope;
 }
@@ -222,5 +230,8 @@ export async function authorizeEntity(db: Db, principal: Principal, kind: Entity
  */
 export function authorizeScope(principal: Principal, scope: AccessScope, access: "read" | "write"): void {
   const ok = access === "read" ? canRead(principal, scope) : canWrite(principal, scope);
-  if (!ok) throw new KsefCertsError("FORBIDDEN", access === "read" ? "Your role may not see this." : "Your role may not change this.", { details: { scope: scope.kind } });
+  if (!ok)
+    throw new KsefCertsError("FORBIDDEN", access === "read" ? "Your role may not see this." : "Your role may not change this.", {
+      details: { scope: scope.kind },
+    });
 }

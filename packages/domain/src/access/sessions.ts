@@ -130,7 +130,8 @@ async function countAttempt(db: Db, key: string, rule: ThrottleRule, at: Date): 
     if (row.lockedUntil !== null && row.lockedUntil.getTime() > at.getTime()) return row.lockedUntil;
     // `window_started_at` holds the last counted attempt: a quiet spell of THROTTLE_WINDOW_MS starts afresh.
     const attempts = (at.getTime() - row.windowStartedAt.getTime() > THROTTLE_WINDOW_MS ? 0 : row.failures) + 1;
-    const lockedUntil = attempts >= rule.free ? new Date(at.getTime() + Math.min(rule.maxDelayMs, FIRST_DELAY_MS * 2 ** Math.min(30, attempts - rule.free))) : null;
+    const lockedUntil =
+      attempts >= rule.free ? new Date(at.getTime() + Math.min(rule.maxDelayMs, FIRST_DELAY_MS * 2 ** Math.min(30, attempts - rule.free))) : null;
     await tx.update(loginThrottle).set({ failures: attempts, windowStartedAt: at, lockedUntil }).where(eq(loginThrottle.key, key));
     return undefined;
   });
@@ -143,7 +144,10 @@ async function refundAttempt(db: Db, key: string, rule: ThrottleRule): Promise<v
     if (row === undefined) return;
     const failures = Math.max(0, row.failures - 1);
     // A refund only lifts a lock this attempt set: one set by earlier failures stays.
-    await tx.update(loginThrottle).set({ failures, ...(failures < rule.free ? { lockedUntil: null } : {}) }).where(eq(loginThrottle.key, key));
+    await tx
+      .update(loginThrottle)
+      .set({ failures, ...(failures < rule.free ? { lockedUntil: null } : {}) })
+      .where(eq(loginThrottle.key, key));
   });
 }
 
@@ -154,9 +158,15 @@ async function refundAttempt(db: Db, key: string, rule: ThrottleRule): Promise<v
  * @returns the principal, or undefined for an unknown or disabled account
  */
 export async function loadPrincipal(db: Db, userId: string): Promise<Principal | undefined> {
-  const [u] = await db.select({ id: users.id, login: users.login, displayName: users.displayName, locale: users.locale, disabledAt: users.disabledAt }).from(users).where(eq(users.id, userId));
+  const [u] = await db
+    .select({ id: users.id, login: users.login, displayName: users.displayName, locale: users.locale, disabledAt: users.disabledAt })
+    .from(users)
+    .where(eq(users.id, userId));
   if (u === undefined || u.disabledAt !== null) return undefined;
-  const roles: RoleGrant[] = await db.select({ role: userRoles.role, companyId: userRoles.companyId, branchId: userRoles.branchId }).from(userRoles).where(eq(userRoles.userId, userId));
+  const roles: RoleGrant[] = await db
+    .select({ role: userRoles.role, companyId: userRoles.companyId, branchId: userRoles.branchId })
+    .from(userRoles)
+    .where(eq(userRoles.userId, userId));
   return { userId: u.id, login: u.login, displayName: u.displayName, locale: u.locale, roles };
 }
 
@@ -181,7 +191,10 @@ export async function authenticate(db: Db, input: AuthenticateInput): Promise<Ne
     await refundAttempt(db, clientKey, CLIENT_RULE);
     throw throttled(loginLock, at);
   }
-  const [u] = login === "" ? [] : await db.select({ id: users.id, passwordHash: users.passwordHash, disabledAt: users.disabledAt }).from(users).where(eq(users.login, login));
+  const [u] =
+    login === ""
+      ? []
+      : await db.select({ id: users.id, passwordHash: users.passwordHash, disabledAt: users.disabledAt }).from(users).where(eq(users.login, login));
   const password = typeof input.password === "string" ? input.password.slice(0, MAX_PASSWORD_CHARS + 1) : "";
   const ok = await verifyPassword(password, u?.passwordHash ?? (await dummyPasswordHash()));
   if (u === undefined || !ok || u.disabledAt !== null) throw badCredentials();
@@ -195,7 +208,9 @@ export async function authenticate(db: Db, input: AuthenticateInput): Promise<Ne
   await db.transaction(async (tx) => {
     // Expired sessions of everybody are swept here, so the table does not grow without a timer.
     await tx.delete(webSessions).where(lt(webSessions.expiresAt, at));
-    await tx.insert(webSessions).values({ tokenHash: tokenHash(token), userId: u.id, csrfHash: tokenHash(csrfToken), createdAt: at, lastSeenAt: at, expiresAt });
+    await tx
+      .insert(webSessions)
+      .values({ tokenHash: tokenHash(token), userId: u.id, csrfHash: tokenHash(csrfToken), createdAt: at, lastSeenAt: at, expiresAt });
     await appendAudit(tx, { actor: `user:${principal.login}`, action: "user.login", entityType: "user", entityId: u.id, at });
   });
   return { token, csrfToken, expiresAt, principal };
@@ -228,7 +243,10 @@ export async function sessionFromToken(db: Db, token: string, at: Date = new Dat
   const principal = await loadPrincipal(db, session.userId);
   if (principal === undefined) return undefined;
   if (at.getTime() - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) {
-    await db.update(webSessions).set({ lastSeenAt: at }).where(and(eq(webSessions.tokenHash, hash)));
+    await db
+      .update(webSessions)
+      .set({ lastSeenAt: at })
+      .where(and(eq(webSessions.tokenHash, hash)));
   }
   return { session, principal, csrfToken: csrfTokenFor(token) };
 }

@@ -13,7 +13,13 @@ const T0 = new Date("2031-06-01T08:00:00Z");
 const PASSWORD = "Dlugie-haslo-admina-1";
 const after = (ms: number): Date => new Date(T0.getTime() + ms);
 
-async function attempt(db: Db, login: string, password: string, clientKey: string, at: Date): Promise<{ outcome: "ok" | "credentials" | "throttled"; retryAfterSeconds?: number; lockedUntil?: string }> {
+async function attempt(
+  db: Db,
+  login: string,
+  password: string,
+  clientKey: string,
+  at: Date,
+): Promise<{ outcome: "ok" | "credentials" | "throttled"; retryAfterSeconds?: number; lockedUntil?: string }> {
   try {
     await authenticate(db, { login, password, clientKey, at });
     return { outcome: "ok" };
@@ -21,7 +27,8 @@ async function attempt(db: Db, login: string, password: string, clientKey: strin
     if (!(err instanceof KsefCertsError)) throw err;
     const reason = err.details["reason"];
     if (reason === "credentials") return { outcome: "credentials" };
-    if (reason === "throttled") return { outcome: "throttled", retryAfterSeconds: err.details["retryAfterSeconds"] as number, lockedUntil: err.details["lockedUntil"] as string };
+    if (reason === "throttled")
+      return { outcome: "throttled", retryAfterSeconds: err.details["retryAfterSeconds"] as number, lockedUntil: err.details["lockedUntil"] as string };
     throw err;
   }
 }

@@ -33,7 +33,10 @@ export async function authorizeHeldCertificateUse(db: Db, principal: Principal, 
 
 /** What {@link authorizeEnrollmentRequest} looks at: where the certificate is held and what signs the KSeF login. */
 export interface EnrollmentRequestTarget {
-  readonly scope: { readonly type: "company"; readonly companyId: string } | { readonly type: "branch"; readonly branchId: string } | { readonly type: "operator"; readonly operatorId: string };
+  readonly scope:
+    | { readonly type: "company"; readonly companyId: string }
+    | { readonly type: "branch"; readonly branchId: string }
+    | { readonly type: "operator"; readonly operatorId: string };
   readonly signingCertificateId?: string | undefined;
   readonly workstationId?: string | undefined;
 }

@@ -96,8 +96,14 @@ describeEachDb("access: who manages which accounts", (ctx) => {
       ["list", () => listUsersAs(db, p)],
       ["get member", () => getUserAs(db, p, w.ids.memberA)],
       ["get self", () => getUserAs(db, p, p.userId)],
-      ["create in A", () => createUserAs(db, p, { login: "nowy", displayName: "Nowy", password: PASSWORD, role: { role: "auditor", companyId: w.a.id } }, META)],
-      ["create in own branch", () => createUserAs(db, p, { login: "nowy", displayName: "Nowy", password: PASSWORD, role: { role: "branch_admin", branchId: w.a1.id } }, META)],
+      [
+        "create in A",
+        () => createUserAs(db, p, { login: "nowy", displayName: "Nowy", password: PASSWORD, role: { role: "auditor", companyId: w.a.id } }, META),
+      ],
+      [
+        "create in own branch",
+        () => createUserAs(db, p, { login: "nowy", displayName: "Nowy", password: PASSWORD, role: { role: "branch_admin", branchId: w.a1.id } }, META),
+      ],
       ["grant own branch", () => grantRoleAs(db, p, { userId: w.ids.memberA, role: "branch_admin", branchId: w.a1.id }, META)],
       ["grant auditor of A", () => grantRoleAs(db, p, { userId: w.ids.memberA, role: "auditor", companyId: w.a.id }, META)],
       ["grant self super-admin", () => grantRoleAs(db, p, { userId: p.userId, role: "super_admin" }, META)],
@@ -116,31 +122,186 @@ describeEachDb("access: who manages which accounts", (ctx) => {
     const mixed = await w.principal(w.ids.mixed);
     const superAdmin = await w.principal(w.ids.super);
     const cases: { what: string; by: Principal; change: "grant" | "revoke"; input: RoleGrantInput; expected: string; superAdminMay: boolean }[] = [
-      { what: "grant super-admin", by: adminA, change: "grant", input: { userId: w.ids.memberA, role: "super_admin" }, expected: "FORBIDDEN", superAdminMay: true },
-      { what: "grant auditor of every company", by: adminA, change: "grant", input: { userId: w.ids.memberA, role: "auditor" }, expected: "FORBIDDEN", superAdminMay: true },
-      { what: "grant company admin of another company", by: adminA, change: "grant", input: { userId: w.ids.memberA, role: "company_admin", companyId: w.b.id }, expected: "NOT_FOUND", superAdminMay: true },
-      { what: "grant auditor of another company", by: adminA, change: "grant", input: { userId: w.ids.memberA, role: "auditor", companyId: w.b.id }, expected: "NOT_FOUND", superAdminMay: true },
-      { what: "grant branch admin of another company's branch", by: adminA, change: "grant", input: { userId: w.ids.memberA, role: "branch_admin", branchId: w.b1.id }, expected: "NOT_FOUND", superAdminMay: true },
-      { what: "grant another company's branch, claiming its own company", by: adminA, change: "grant", input: { userId: w.ids.memberA, role: "branch_admin", companyId: w.a.id, branchId: w.b1.id }, expected: "NOT_FOUND", superAdminMay: false },
-      { what: "grant a role in a company that does not exist", by: adminA, change: "grant", input: { userId: w.ids.memberA, role: "auditor", companyId: GUESSED }, expected: "NOT_FOUND", superAdminMay: false },
-      { what: "grant its company to another company's account", by: adminA, change: "grant", input: { userId: w.ids.memberB, role: "auditor", companyId: w.a.id }, expected: "NOT_FOUND", superAdminMay: true },
-      { what: "grant its company to an account without roles", by: adminA, change: "grant", input: { userId: w.ids.roleless, role: "auditor", companyId: w.a.id }, expected: "NOT_FOUND", superAdminMay: true },
-      { what: "grant its company to a guessed account", by: adminA, change: "grant", input: { userId: GUESSED, role: "auditor", companyId: w.a.id }, expected: "NOT_FOUND", superAdminMay: false },
-      { what: "grant its company to a super-admin", by: adminA, change: "grant", input: { userId: w.ids.superInA, role: "auditor", companyId: w.a.id }, expected: "FORBIDDEN", superAdminMay: true },
-      { what: "revoke a super-admin's role in its company", by: adminA, change: "revoke", input: { userId: w.ids.superInA, role: "company_admin", companyId: w.a.id }, expected: "FORBIDDEN", superAdminMay: true },
-      { what: "revoke a super-admin's super-admin", by: adminA, change: "revoke", input: { userId: w.ids.superInA, role: "super_admin" }, expected: "FORBIDDEN", superAdminMay: true },
-      { what: "revoke an auditor of every company's role in its company", by: adminA, change: "revoke", input: { userId: w.ids.auditorAllInA, role: "auditor", companyId: w.a.id }, expected: "FORBIDDEN", superAdminMay: true },
-      { what: "revoke its own role", by: adminA, change: "revoke", input: { userId: w.ids.adminA, role: "company_admin", companyId: w.a.id }, expected: "FORBIDDEN", superAdminMay: true },
-      { what: "revoke another company's role of a shared account", by: adminA, change: "revoke", input: { userId: w.ids.office, role: "company_admin", companyId: w.b.id }, expected: "NOT_FOUND", superAdminMay: true },
-      { what: "revoke another company's admin", by: adminA, change: "revoke", input: { userId: w.ids.adminB, role: "company_admin", companyId: w.b.id }, expected: "NOT_FOUND", superAdminMay: true },
+      {
+        what: "grant super-admin",
+        by: adminA,
+        change: "grant",
+        input: { userId: w.ids.memberA, role: "super_admin" },
+        expected: "FORBIDDEN",
+        superAdminMay: true,
+      },
+      {
+        what: "grant auditor of every company",
+        by: adminA,
+        change: "grant",
+        input: { userId: w.ids.memberA, role: "auditor" },
+        expected: "FORBIDDEN",
+        superAdminMay: true,
+      },
+      {
+        what: "grant company admin of another company",
+        by: adminA,
+        change: "grant",
+        input: { userId: w.ids.memberA, role: "company_admin", companyId: w.b.id },
+        expected: "NOT_FOUND",
+        superAdminMay: true,
+      },
+      {
+        what: "grant auditor of another company",
+        by: adminA,
+        change: "grant",
+        input: { userId: w.ids.memberA, role: "auditor", companyId: w.b.id },
+        expected: "NOT_FOUND",
+        superAdminMay: true,
+      },
+      {
+        what: "grant branch admin of another company's branch",
+        by: adminA,
+        change: "grant",
+        input: { userId: w.ids.memberA, role: "branch_admin", branchId: w.b1.id },
+        expected: "NOT_FOUND",
+        superAdminMay: true,
+      },
+      {
+        what: "grant another company's branch, claiming its own company",
+        by: adminA,
+        change: "grant",
+        input: { userId: w.ids.memberA, role: "branch_admin", companyId: w.a.id, branchId: w.b1.id },
+        expected: "NOT_FOUND",
+        superAdminMay: false,
+      },
+      {
+        what: "grant a role in a company that does not exist",
+        by: adminA,
+        change: "grant",
+        input: { userId: w.ids.memberA, role: "auditor", companyId: GUESSED },
+        expected: "NOT_FOUND",
+        superAdminMay: false,
+      },
+      {
+        what: "grant its company to another company's account",
+        by: adminA,
+        change: "grant",
+        input: { userId: w.ids.memberB, role: "auditor", companyId: w.a.id },
+        expected: "NOT_FOUND",
+        superAdminMay: true,
+      },
+      {
+        what: "grant its company to an account without roles",
+        by: adminA,
+        change: "grant",
+        input: { userId: w.ids.roleless, role: "auditor", companyId: w.a.id },
+        expected: "NOT_FOUND",
+        superAdminMay: true,
+      },
+      {
+        what: "grant its company to a guessed account",
+        by: adminA,
+        change: "grant",
+        input: { userId: GUESSED, role: "auditor", companyId: w.a.id },
+        expected: "NOT_FOUND",
+        superAdminMay: false,
+      },
+      {
+        what: "grant its company to a super-admin",
+        by: adminA,
+        change: "grant",
+        input: { userId: w.ids.superInA, role: "auditor", companyId: w.a.id },
+        expected: "FORBIDDEN",
+        superAdminMay: true,
+      },
+      {
+        what: "revoke a super-admin's role in its company",
+        by: adminA,
+        change: "revoke",
+        input: { userId: w.ids.superInA, role: "company_admin", companyId: w.a.id },
+        expected: "FORBIDDEN",
+        superAdminMay: true,
+      },
+      {
+        what: "revoke a super-admin's super-admin",
+        by: adminA,
+        change: "revoke",
+        input: { userId: w.ids.superInA, role: "super_admin" },
+        expected: "FORBIDDEN",
+        superAdminMay: true,
+      },
+      {
+        what: "revoke an auditor of every company's role in its company",
+        by: adminA,
+        change: "revoke",
+        input: { userId: w.ids.auditorAllInA, role: "auditor", companyId: w.a.id },
+        expected: "FORBIDDEN",
+        superAdminMay: true,
+      },
+      {
+        what: "revoke its own role",
+        by: adminA,
+        change: "revoke",
+        input: { userId: w.ids.adminA, role: "company_admin", companyId: w.a.id },
+        expected: "FORBIDDEN",
+        superAdminMay: true,
+      },
+      {
+        what: "revoke another company's role of a shared account",
+        by: adminA,
+        change: "revoke",
+        input: { userId: w.ids.office, role: "company_admin", companyId: w.b.id },
+        expected: "NOT_FOUND",
+        superAdminMay: true,
+      },
+      {
+        what: "revoke another company's admin",
+        by: adminA,
+        change: "revoke",
+        input: { userId: w.ids.adminB, role: "company_admin", companyId: w.b.id },
+        expected: "NOT_FOUND",
+        superAdminMay: true,
+      },
       // Branch admin of A1 and company admin of B: its branch is readable, but A's accounts are not its to manage.
-      { what: "grant its branch with a company admin role elsewhere", by: mixed, change: "grant", input: { userId: w.ids.memberA, role: "branch_admin", branchId: w.a1.id }, expected: "FORBIDDEN", superAdminMay: true },
-      { what: "grant its branch to an account of its other company", by: mixed, change: "grant", input: { userId: w.ids.memberB, role: "branch_admin", branchId: w.a1.id }, expected: "FORBIDDEN", superAdminMay: true },
-      { what: "grant A from company B's admin", by: mixed, change: "grant", input: { userId: w.ids.memberA, role: "auditor", companyId: w.a.id }, expected: "FORBIDDEN", superAdminMay: true },
-      { what: "revoke a branch admin of its branch with a company admin role elsewhere", by: mixed, change: "revoke", input: { userId: w.ids.branchA1, role: "branch_admin", branchId: w.a1.id }, expected: "FORBIDDEN", superAdminMay: true },
-      { what: "a super-admin revokes its own super-admin", by: superAdmin, change: "revoke", input: { userId: w.ids.super, role: "super_admin" }, expected: "FORBIDDEN", superAdminMay: false },
+      {
+        what: "grant its branch with a company admin role elsewhere",
+        by: mixed,
+        change: "grant",
+        input: { userId: w.ids.memberA, role: "branch_admin", branchId: w.a1.id },
+        expected: "FORBIDDEN",
+        superAdminMay: true,
+      },
+      {
+        what: "grant its branch to an account of its other company",
+        by: mixed,
+        change: "grant",
+        input: { userId: w.ids.memberB, role: "branch_admin", branchId: w.a1.id },
+        expected: "FORBIDDEN",
+        superAdminMay: true,
+      },
+      {
+        what: "grant A from company B's admin",
+        by: mixed,
+        change: "grant",
+        input: { userId: w.ids.memberA, role: "auditor", companyId: w.a.id },
+        expected: "FORBIDDEN",
+        superAdminMay: true,
+      },
+      {
+        what: "revoke a branch admin of its branch with a company admin role elsewhere",
+        by: mixed,
+        change: "revoke",
+        input: { userId: w.ids.branchA1, role: "branch_admin", branchId: w.a1.id },
+        expected: "FORBIDDEN",
+        superAdminMay: true,
+      },
+      {
+        what: "a super-admin revokes its own super-admin",
+        by: superAdmin,
+        change: "revoke",
+        input: { userId: w.ids.super, role: "super_admin" },
+        expected: "FORBIDDEN",
+        superAdminMay: false,
+      },
     ];
-    const attempt = (by: Principal, change: "grant" | "revoke", input: RoleGrantInput): Promise<unknown> => (change === "grant" ? grantRoleAs(db, by, input, META) : revokeRoleAs(db, by, input, META));
+    const attempt = (by: Principal, change: "grant" | "revoke", input: RoleGrantInput): Promise<unknown> =>
+      change === "grant" ? grantRoleAs(db, by, input, META) : revokeRoleAs(db, by, input, META);
     const before = await snapshot(db);
     const got: [string, string][] = [];
     for (const c of cases) got.push([c.what, await outcome(attempt(c.by, c.change, c.input))]);
@@ -165,7 +326,10 @@ describeEachDb("access: who manages which accounts", (ctx) => {
     const adminA = await w.principal(w.ids.adminA);
     const memberSession = await authenticate(db, { login: "member-a", password: PASSWORD, clientKey: "t", at: T0 });
     const [{ n: auditBefore } = { n: 0 }] = await db.select({ n: sql<number>`count(*)::int` }).from(auditLog);
-    expect(await grantRoleAs(db, adminA, { userId: w.ids.memberA, role: "branch_admin", branchId: w.a2.id }, META)).toEqual({ grant: { role: "branch_admin", companyId: w.a.id, branchId: w.a2.id }, added: true });
+    expect(await grantRoleAs(db, adminA, { userId: w.ids.memberA, role: "branch_admin", branchId: w.a2.id }, META)).toEqual({
+      grant: { role: "branch_admin", companyId: w.a.id, branchId: w.a2.id },
+      added: true,
+    });
     expect(await revokeRoleAs(db, adminA, { userId: w.ids.memberA, role: "auditor", companyId: w.a.id }, META)).toEqual({ removed: true });
     // Revoking ends the account's sessions.
     expect(await sessionFromToken(db, memberSession.token, T0)).toBeUndefined();
@@ -175,7 +339,12 @@ describeEachDb("access: who manages which accounts", (ctx) => {
     expect((await getUser(db, w.ids.office)).roles.map((r) => [r.role, r.companyId])).toEqual([["company_admin", w.b.id]]);
     // Now the office's account holds no role in A: it is B's account, out of A's reach.
     expect(await outcome(grantRoleAs(db, adminA, { userId: w.ids.office, role: "company_admin", companyId: w.a.id }, META))).toBe("NOT_FOUND");
-    const created = await createUserAs(db, adminA, { login: "Nowa", displayName: "Nowa", password: PASSWORD, role: { role: "branch_admin", branchId: w.a1.id } }, META);
+    const created = await createUserAs(
+      db,
+      adminA,
+      { login: "Nowa", displayName: "Nowa", password: PASSWORD, role: { role: "branch_admin", branchId: w.a1.id } },
+      META,
+    );
     expect(created.roles.map((r) => [r.role, r.companyId, r.branchId])).toEqual([["branch_admin", w.a.id, w.a1.id]]);
     const audit = await db.select({ action: auditLog.action, entityId: auditLog.entityId }).from(auditLog).orderBy(auditLog.seq);
     expect(audit.slice(auditBefore)).toEqual([
@@ -214,15 +383,33 @@ describeEachDb("access: who manages which accounts", (ctx) => {
     const w = await world(db);
     const adminA = await w.principal(w.ids.adminA);
     const seen = await listUsersAs(db, adminA);
-    expect(seen.map((u) => u.login)).toEqual(["admin-a", "admin-a2", "auditor-a", "auditor-all-in-a", "branch-a1", "member-a", "mixed", "office", "super-in-a"]);
+    expect(seen.map((u) => u.login)).toEqual([
+      "admin-a",
+      "admin-a2",
+      "auditor-a",
+      "auditor-all-in-a",
+      "branch-a1",
+      "member-a",
+      "mixed",
+      "office",
+      "super-in-a",
+    ]);
     // Another company's grants of a shared account are not shown; roles over every company are.
-    const roles = (login: string) => seen.find((u) => u.login === login)?.roles.map((r) => [r.role, r.companyId, r.branchId]).sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+    const roles = (login: string) =>
+      seen
+        .find((u) => u.login === login)
+        ?.roles.map((r) => [r.role, r.companyId, r.branchId])
+        .sort((x, y) => String(x[0]).localeCompare(String(y[0])));
     expect(roles("office")).toEqual([["company_admin", w.a.id, null]]);
     expect(roles("mixed")).toEqual([["branch_admin", w.a.id, w.a1.id]]);
-    expect(roles("super-in-a")).toEqual([["company_admin", w.a.id, null], ["super_admin", null, null]]);
+    expect(roles("super-in-a")).toEqual([
+      ["company_admin", w.a.id, null],
+      ["super_admin", null, null],
+    ]);
     expect(JSON.stringify(seen)).not.toContain(w.b.id);
     expect((await getUserAs(db, adminA, w.ids.office)).roles).toHaveLength(1);
-    for (const id of [w.ids.memberB, w.ids.adminB, w.ids.roleless, w.ids.super, w.ids.auditorAll, GUESSED, "not-a-uuid"]) expect([id, await outcome(getUserAs(db, adminA, id))]).toEqual([id, "NOT_FOUND"]);
+    for (const id of [w.ids.memberB, w.ids.adminB, w.ids.roleless, w.ids.super, w.ids.auditorAll, GUESSED, "not-a-uuid"])
+      expect([id, await outcome(getUserAs(db, adminA, id))]).toEqual([id, "NOT_FOUND"]);
     // B's admin sees the shared accounts with their B roles only.
     const seenByB = await listUsersAs(db, await w.principal(w.ids.adminB));
     expect(seenByB.map((u) => u.login)).toEqual(["admin-b", "member-b", "mixed", "office"]);
@@ -238,7 +425,11 @@ describe("access: account management needs a role", () => {
   it("refuses a principal without roles before touching the database", async () => {
     const nobody: Principal = { userId: GUESSED, login: "x", displayName: "x", locale: "pl", roles: [] };
     const db = undefined as unknown as Db;
-    for (const run of [() => listUsersAs(db, nobody), () => getUserAs(db, nobody, GUESSED), () => revokeRoleAs(db, nobody, { userId: GUESSED, role: "super_admin" }, META)]) {
+    for (const run of [
+      () => listUsersAs(db, nobody),
+      () => getUserAs(db, nobody, GUESSED),
+      () => revokeRoleAs(db, nobody, { userId: GUESSED, role: "super_admin" }, META),
+    ]) {
       expect(await outcome(run())).toBe("FORBIDDEN");
     }
   });

@@ -43,7 +43,14 @@ const LOCALES: readonly string[] = ["pl", "en"];
 
 const LOGIN = /^[a-z0-9][a-z0-9._@-]{1,63}$/;
 
-const userColumns = { id: users.id, login: users.login, displayName: users.displayName, locale: users.locale, disabledAt: users.disabledAt, createdAt: users.createdAt };
+const userColumns = {
+  id: users.id,
+  login: users.login,
+  displayName: users.displayName,
+  locale: users.locale,
+  disabledAt: users.disabledAt,
+  createdAt: users.createdAt,
+};
 
 /**
  * The violations of a new account password (length only: composition rules do not help, NIST SP 800-63B).
@@ -98,7 +105,8 @@ export interface CreateUserInput {
 export async function createUser(db: Db, input: CreateUserInput, meta: ChangeMeta): Promise<UserWithRoles> {
   const v: Violation[] = [];
   const login = normalizeLogin(input.login);
-  if (!LOGIN.test(login)) v.push({ field: "login", rule: "login.format", message: "The login must have 2 to 64 characters: letters, digits, '.', '_', '@' or '-'." });
+  if (!LOGIN.test(login))
+    v.push({ field: "login", rule: "login.format", message: "The login must have 2 to 64 characters: letters, digits, '.', '_', '@' or '-'." });
   const displayName = typeof input.displayName === "string" ? input.displayName.trim() : "";
   if (displayName.length === 0 || Array.from(displayName).length > 200) {
     v.push({ field: "displayName", rule: "displayName.length", message: "The display name must have 1 to 200 characters.", params: { min: 1, max: 200 } });
@@ -115,14 +123,24 @@ export async function createUser(db: Db, input: CreateUserInput, meta: ChangeMet
         .values({ login, displayName, passwordHash, locale: input.locale ?? "pl", createdAt: at, updatedAt: at })
         .returning(userColumns);
       if (row === undefined) throw new KsefCertsError("INTERNAL", "The account insert returned no row.");
-      await appendAudit(tx, { actor: meta.actor, action: "user.create", entityType: "user", entityId: row.id, after: { login, displayName, locale: row.locale }, at });
+      await appendAudit(tx, {
+        actor: meta.actor,
+        action: "user.create",
+        entityType: "user",
+        entityId: row.id,
+        after: { login, displayName, locale: row.locale },
+        at,
+      });
       if (input.role !== undefined) {
         await grantRole(tx, { userId: row.id, role: input.role.role, companyId: input.role.companyId ?? null, branchId: input.role.branchId ?? null }, meta);
       }
       return getUser(tx, row.id);
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new KsefCertsError("CONFLICT", `The login ${login} is taken.`, { violations: [{ field: "login", rule: "login.unique", message: "This login is taken." }] });
+    if (isUniqueViolation(err))
+      throw new KsefCertsError("CONFLICT", `The login ${login} is taken.`, {
+        violations: [{ field: "login", rule: "login.unique", message: "This login is taken." }],
+      });
     throw err;
   }
 }
@@ -150,7 +168,9 @@ export async function getUser(db: Db, id: string): Promise<UserWithRoles> {
  */
 export async function listUsers(db: Db): Promise<UserWithRoles[]> {
   const rows = await db.select(userColumns).from(users).orderBy(asc(users.login));
-  const grants = await db.select({ id: userRoles.id, userId: userRoles.userId, role: userRoles.role, companyId: userRoles.companyId, branchId: userRoles.branchId }).from(userRoles);
+  const grants = await db
+    .select({ id: userRoles.id, userId: userRoles.userId, role: userRoles.role, companyId: userRoles.companyId, branchId: userRoles.branchId })
+    .from(userRoles);
   return rows.map((u) => ({ ...u, roles: grants.filter((g) => g.userId === u.id).map(({ userId: _u, ...g }) => g) }));
 }
 
@@ -181,18 +201,23 @@ async function normalizeGrant(db: Db, input: RoleGrantInput): Promise<RoleGrant>
     if (branchId === null) v.push({ field: "branchId", rule: "branchId.required", message: "A branch admin needs a branch." });
     else {
       const [b] = /^[0-9a-f-]{36}$/i.test(branchId) ? await db.select({ companyId: branches.companyId }).from(branches).where(eq(branches.id, branchId)) : [];
-      if (b === undefined) throw new KsefCertsError("NOT_FOUND", `No branch with id ${JSON.stringify(branchId)}.`, { details: { entity: "branch", id: branchId } });
-      if (companyId !== null && companyId !== b.companyId) v.push({ field: "companyId", rule: "companyId.branch", message: "The branch belongs to another company." });
+      if (b === undefined)
+        throw new KsefCertsError("NOT_FOUND", `No branch with id ${JSON.stringify(branchId)}.`, { details: { entity: "branch", id: branchId } });
+      if (companyId !== null && companyId !== b.companyId)
+        v.push({ field: "companyId", rule: "companyId.branch", message: "The branch belongs to another company." });
       companyId = b.companyId;
     }
   } else if (branchId !== null) v.push({ field: "branchId", rule: "branchId.forbidden", message: "Only a branch admin has a branch." });
-  if (input.role === "company_admin" && companyId === null) v.push({ field: "companyId", rule: "companyId.required", message: "A company admin needs a company." });
+  if (input.role === "company_admin" && companyId === null)
+    v.push({ field: "companyId", rule: "companyId.required", message: "A company admin needs a company." });
   if (input.role === "super_admin" && companyId !== null) v.push({ field: "companyId", rule: "companyId.forbidden", message: "A super-admin has no company." });
-  if (!["super_admin", "company_admin", "branch_admin", "auditor"].includes(input.role)) v.push({ field: "role", rule: "role.known", message: "Unknown role." });
+  if (!["super_admin", "company_admin", "branch_admin", "auditor"].includes(input.role))
+    v.push({ field: "role", rule: "role.known", message: "Unknown role." });
   if (v.length > 0) throw new KsefCertsError("VALIDATION", `The role cannot be granted: ${v.map((x) => x.message).join(" ")}`, { violations: v });
   if (companyId !== null && input.role !== "branch_admin") {
     const [c] = /^[0-9a-f-]{36}$/i.test(companyId) ? await db.select({ id: companies.id }).from(companies).where(eq(companies.id, companyId)) : [];
-    if (c === undefined) throw new KsefCertsError("NOT_FOUND", `No company with id ${JSON.stringify(companyId)}.`, { details: { entity: "company", id: companyId } });
+    if (c === undefined)
+      throw new KsefCertsError("NOT_FOUND", `No company with id ${JSON.stringify(companyId)}.`, { details: { entity: "company", id: companyId } });
   }
   return { role: input.role, companyId, branchId };
 }
@@ -218,7 +243,10 @@ export async function grantRole(db: Db, input: RoleGrantInput, meta: ChangeMeta)
   return inTransaction(db, async (tx) => {
     await getUser(tx, input.userId);
     const grant = await normalizeGrant(tx, input);
-    const [existing] = await tx.select({ id: userRoles.id }).from(userRoles).where(and(eq(userRoles.userId, input.userId), sameGrant(grant)));
+    const [existing] = await tx
+      .select({ id: userRoles.id })
+      .from(userRoles)
+      .where(and(eq(userRoles.userId, input.userId), sameGrant(grant)));
     if (existing !== undefined) return { grant, added: false };
     await tx.insert(userRoles).values({ userId: input.userId, ...grant, createdAt: at });
     await appendAudit(tx, { actor: meta.actor, action: "user.grant", entityType: "user", entityId: input.userId, after: grant, at });
@@ -239,7 +267,10 @@ export async function revokeRole(db: Db, input: RoleGrantInput, meta: ChangeMeta
   return inTransaction(db, async (tx) => {
     await getUser(tx, input.userId);
     const grant = await normalizeGrant(tx, input);
-    const removed = await tx.delete(userRoles).where(and(eq(userRoles.userId, input.userId), sameGrant(grant))).returning({ id: userRoles.id });
+    const removed = await tx
+      .delete(userRoles)
+      .where(and(eq(userRoles.userId, input.userId), sameGrant(grant)))
+      .returning({ id: userRoles.id });
     if (removed.length === 0) return { removed: false };
     await tx.delete(webSessions).where(eq(webSessions.userId, input.userId));
     await appendAudit(tx, { actor: meta.actor, action: "user.revoke", entityType: "user", entityId: input.userId, before: grant, at });
@@ -255,7 +286,10 @@ export async function revokeRole(db: Db, input: RoleGrantInput, meta: ChangeMeta
  * @throws {KsefCertsError} VALIDATION for another locale
  */
 export async function setUserLocale(db: Db, userId: string, locale: "pl" | "en"): Promise<void> {
-  if (!LOCALES.includes(locale)) throw new KsefCertsError("VALIDATION", "The locale must be pl or en.", { violations: [{ field: "locale", rule: "locale.known", message: "The locale must be pl or en." }] });
+  if (!LOCALES.includes(locale))
+    throw new KsefCertsError("VALIDATION", "The locale must be pl or en.", {
+      violations: [{ field: "locale", rule: "locale.known", message: "The locale must be pl or en." }],
+    });
   await db.update(users).set({ locale, updatedAt: new Date() }).where(eq(users.id, userId));
 }
 
@@ -273,7 +307,9 @@ export async function changePassword(
 ): Promise<void> {
   const [row] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId));
   if (row === undefined || !(await verifyPassword(input.current, row.passwordHash))) {
-    throw new KsefCertsError("WRONG_PASSWORD", "The current password is wrong.", { violations: [{ field: "current", rule: "current.wrong", message: "The current password is wrong." }] });
+    throw new KsefCertsError("WRONG_PASSWORD", "The current password is wrong.", {
+      violations: [{ field: "current", rule: "current.wrong", message: "The current password is wrong." }],
+    });
   }
   const v = checkAccountPassword(input.next, "next");
   if (v.length > 0) throw new KsefCertsError("VALIDATION", v.map((x) => x.message).join(" "), { violations: v });
@@ -326,10 +362,14 @@ async function authorizeGrant(db: Db, principal: Principal, reach: AccountReach,
     if (scope.kind === "global" || !canRead(principal, scope)) throw hiddenEntity("branch", branchId);
     companyId = scope.companyId;
   }
-  if (companyId === null) throw new KsefCertsError("FORBIDDEN", "Only a super-admin grants or revokes roles over every company.", { details: { reason: "role" } });
+  if (companyId === null)
+    throw new KsefCertsError("FORBIDDEN", "Only a super-admin grants or revokes roles over every company.", { details: { reason: "role" } });
   if (reach.companies.has(companyId)) return;
   if (!canRead(principal, { kind: "company", companyId })) throw hiddenEntity("company", companyId);
-  throw new KsefCertsError("FORBIDDEN", "Your role may not manage the accounts of this company.", { hint: "Ask an administrator of that company.", details: { reason: "role" } });
+  throw new KsefCertsError("FORBIDDEN", "Your role may not manage the accounts of this company.", {
+    hint: "Ask an administrator of that company.",
+    details: { reason: "role" },
+  });
 }
 
 /** Checks the principal may change this account's roles (see the module comment); NOT_FOUND when it may not see it. */
@@ -339,7 +379,9 @@ function authorizeTarget(principal: Principal, reach: AccountReach, target: User
     throw new KsefCertsError("FORBIDDEN", "You cannot revoke your own roles.", { hint: "Ask another administrator.", details: { reason: "self" } });
   }
   if (!reach.all && target.roles.some((r) => r.companyId === null)) {
-    throw new KsefCertsError("FORBIDDEN", "Only a super-admin changes the roles of an account with a role over every company.", { details: { reason: "role" } });
+    throw new KsefCertsError("FORBIDDEN", "Only a super-admin changes the roles of an account with a role over every company.", {
+      details: { reason: "role" },
+    });
   }
 }
 
@@ -397,7 +439,12 @@ export async function createUserAs(db: Db, principal: Principal, input: CreateUs
  * @throws {KsefCertsError} FORBIDDEN when the principal may not grant the role or change the account; NOT_FOUND
  *   for an account, company or branch it may not see; as {@link grantRole}
  */
-export async function grantRoleAs(db: Db, principal: Principal, input: RoleGrantInput, meta: ChangeMeta): Promise<{ readonly grant: RoleGrant; readonly added: boolean }> {
+export async function grantRoleAs(
+  db: Db,
+  principal: Principal,
+  input: RoleGrantInput,
+  meta: ChangeMeta,
+): Promise<{ readonly grant: RoleGrant; readonly added: boolean }> {
   const reach = reachOf(principal);
   return inTransaction(db, async (tx) => {
     await authorizeGrant(tx, principal, reach, input);

@@ -61,7 +61,13 @@ const CHUNK = 1000;
 
 async function loadPairs(db: Db, ids: readonly string[]): Promise<{ pairs: ExportPair[]; sealed: Map<string, Uint8Array> }> {
   const rows: (typeof certificates.$inferSelect)[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) rows.push(...(await db.select().from(certificates).where(inArray(certificates.id, ids.slice(i, i + CHUNK)))));
+  for (let i = 0; i < ids.length; i += CHUNK)
+    rows.push(
+      ...(await db
+        .select()
+        .from(certificates)
+        .where(inArray(certificates.id, ids.slice(i, i + CHUNK)))),
+    );
   const byId = new Map(rows.map((r) => [r.id, r]));
   const companyIds = [...new Set(rows.map((r) => r.companyId))];
   const nips = new Map<string, string>();
@@ -69,8 +75,10 @@ async function loadPairs(db: Db, ids: readonly string[]): Promise<{ pairs: Expor
   const pesels = new Map<string, string | null>();
   if (companyIds.length > 0) {
     for (const c of await db.select({ id: companies.id, nip: companies.nip }).from(companies).where(inArray(companies.id, companyIds))) nips.set(c.id, c.nip);
-    for (const b of await db.select({ id: branches.id, code: branches.code }).from(branches).where(inArray(branches.companyId, companyIds))) codes.set(b.id, b.code);
-    for (const o of await db.select({ id: operators.id, pesel: operators.pesel }).from(operators).where(inArray(operators.companyId, companyIds))) pesels.set(o.id, o.pesel);
+    for (const b of await db.select({ id: branches.id, code: branches.code }).from(branches).where(inArray(branches.companyId, companyIds)))
+      codes.set(b.id, b.code);
+    for (const o of await db.select({ id: operators.id, pesel: operators.pesel }).from(operators).where(inArray(operators.companyId, companyIds)))
+      pesels.set(o.id, o.pesel);
   }
   const sealed = new Map<string, Uint8Array>();
   const pairs = ids.map((id): ExportPair => {
@@ -83,10 +91,14 @@ async function loadPairs(db: Db, ids: readonly string[]): Promise<{ pairs: Expor
     if (r.scopeType === "operator" && r.operatorId !== null) {
       const pesel = pesels.get(r.operatorId);
       if (pesel === null || pesel === undefined) {
-        throw new KsefCertsError("UNSUPPORTED", `The certificate ${r.serialNumber} belongs to an operator without a PESEL, which adapters identify operators by.`, {
-          hint: "Record the operator's PESEL, or export the certificate by its own id with a format that does not carry the scope.",
-          details: { certificateId: r.id },
-        });
+        throw new KsefCertsError(
+          "UNSUPPORTED",
+          `The certificate ${r.serialNumber} belongs to an operator without a PESEL, which adapters identify operators by.`,
+          {
+            hint: "Record the operator's PESEL, or export the certificate by its own id with a format that does not carry the scope.",
+            details: { certificateId: r.id },
+          },
+        );
       }
       scope = { companyNip, operatorPesel: pesel };
     }
@@ -114,16 +126,20 @@ async function loadPairs(db: Db, ids: readonly string[]): Promise<{ pairs: Expor
  */
 export async function exportWithAdapter(input: ExportWithAdapterInput): Promise<ExportReport> {
   const at = input.at ?? new Date();
-  if (!input.adapter.capabilities.export) throw new KsefCertsError("UNSUPPORTED", `The adapter ${input.adapter.id} does not export.`, { details: { adapterId: input.adapter.id } });
+  if (!input.adapter.capabilities.export)
+    throw new KsefCertsError("UNSUPPORTED", `The adapter ${input.adapter.id} does not export.`, { details: { adapterId: input.adapter.id } });
   if ((input.certificateIds === undefined) === (input.filter === undefined)) {
     throw new KsefCertsError("VALIDATION", "Say which certificates to export: certificate ids or a filter.", {
       violations: [{ field: "certificateIds", rule: "selection.one", message: "Give certificate ids or a filter, not both and not neither." }],
     });
   }
-  const ids = input.certificateIds !== undefined ? [...new Set(input.certificateIds)] : (await listCertificates(input.db, { ...input.filter, at })).map((c) => c.id);
+  const ids =
+    input.certificateIds !== undefined ? [...new Set(input.certificateIds)] : (await listCertificates(input.db, { ...input.filter, at })).map((c) => c.id);
   for (const id of ids) if (!isUuid(id)) throw notFound("certificate", String(id));
   if (ids.length === 0) {
-    throw new KsefCertsError("VALIDATION", "No certificate matches; nothing to export.", { violations: [{ field: "filter", rule: "selection.empty", message: "No certificate matches." }] });
+    throw new KsefCertsError("VALIDATION", "No certificate matches; nothing to export.", {
+      violations: [{ field: "filter", rule: "selection.empty", message: "No certificate matches." }],
+    });
   }
   const { pairs, sealed } = await loadPairs(input.db, ids);
   const unsealer = input.unseal;
@@ -162,18 +178,40 @@ export async function exportWithAdapter(input: ExportWithAdapterInput): Promise<
     });
     const refs = new Map(result.written.map((w) => [w.certificateId, describe(w.ref)]));
     for (const p of pairs) {
-      if (!refs.has(p.certificateId)) throw new KsefCertsError("INTERNAL", `The adapter ${input.adapter.id} did not report where certificate ${p.certificateId} went.`);
+      if (!refs.has(p.certificateId))
+        throw new KsefCertsError("INTERNAL", `The adapter ${input.adapter.id} did not report where certificate ${p.certificateId} went.`);
     }
     await inTransaction(input.db, async (tx) => {
       for (let i = 0; i < pairs.length; i += CHUNK) {
-        await tx.insert(certificateExports).values(pairs.slice(i, i + CHUNK).map((p) => ({ certificateId: p.certificateId, adapterId: input.adapter.id, target: refs.get(p.certificateId) ?? "", actor: input.actor, at })));
+        await tx
+          .insert(certificateExports)
+          .values(
+            pairs
+              .slice(i, i + CHUNK)
+              .map((p) => ({ certificateId: p.certificateId, adapterId: input.adapter.id, target: refs.get(p.certificateId) ?? "", actor: input.actor, at })),
+          );
       }
       await appendAuditBatch(tx, [
-        ...pairs.map((p) => ({ actor: input.actor, action: "certificate.export", entityType: "certificate", entityId: p.certificateId, after: { adapterId: input.adapter.id, target: refs.get(p.certificateId) ?? "" }, at })),
-        ...(replaced.length === 0 ? [] : [{ actor: input.actor, action: "export.replace", entityType: "export", after: { adapterId: input.adapter.id, files: replaced.map(describe) }, at }]),
+        ...pairs.map((p) => ({
+          actor: input.actor,
+          action: "certificate.export",
+          entityType: "certificate",
+          entityId: p.certificateId,
+          after: { adapterId: input.adapter.id, target: refs.get(p.certificateId) ?? "" },
+          at,
+        })),
+        ...(replaced.length === 0
+          ? []
+          : [
+              { actor: input.actor, action: "export.replace", entityType: "export", after: { adapterId: input.adapter.id, files: replaced.map(describe) }, at },
+            ]),
       ]);
     });
-    return { adapterId: input.adapter.id, exported: pairs.map((p) => ({ certificateId: p.certificateId, serialNumber: p.serialNumber, ref: refs.get(p.certificateId) ?? "" })), replaced: replaced.map(describe) };
+    return {
+      adapterId: input.adapter.id,
+      exported: pairs.map((p) => ({ certificateId: p.certificateId, serialNumber: p.serialNumber, ref: refs.get(p.certificateId) ?? "" })),
+      replaced: replaced.map(describe),
+    };
   } catch (err) {
     await undoWrites(changes);
     throw err;
@@ -189,6 +227,9 @@ export async function exportWithAdapter(input: ExportWithAdapterInput): Promise<
  */
 export async function listCertificateExports(db: Db, certificateId: string, adapterId?: string): Promise<CertificateExportRecord[]> {
   if (!isUuid(certificateId)) return [];
-  const where = adapterId === undefined ? eq(certificateExports.certificateId, certificateId) : and(eq(certificateExports.certificateId, certificateId), eq(certificateExports.adapterId, adapterId));
+  const where =
+    adapterId === undefined
+      ? eq(certificateExports.certificateId, certificateId)
+      : and(eq(certificateExports.certificateId, certificateId), eq(certificateExports.adapterId, adapterId));
   return db.select().from(certificateExports).where(where).orderBy(desc(certificateExports.at), desc(certificateExports.id));
 }

@@ -26,7 +26,15 @@ import type { PasswordSealer } from "../registry/import.js";
 import { inTransaction, type CertificateTypeName, type Environment } from "../registry/internal.js";
 import { findCompanyByNip, listBranches, listOperators } from "../registry/organisation.js";
 import type { Db } from "../store/db.js";
-import { mapConcurrent, type AdapterContext, type AdapterFailure, type AdapterScope, type AdapterSource, type CertificateAdapter, type ImportedPair } from "@ksef-certs/ksef/adapters";
+import {
+  mapConcurrent,
+  type AdapterContext,
+  type AdapterFailure,
+  type AdapterScope,
+  type AdapterSource,
+  type CertificateAdapter,
+  type ImportedPair,
+} from "@ksef-certs/ksef/adapters";
 
 /** Progress of a batch: which phase, and how many of how many pairs are done in it. */
 export interface BatchProgress {
@@ -103,9 +111,13 @@ function asError(err: unknown): KsefCertsError {
 async function verifyPair(pair: ImportedPair, input: ImportWithAdapterInput): Promise<VerifiedPair> {
   const info = parseCertificate(pair.certificateDer);
   if (info.ksefType !== pair.metadata.certificateType) {
-    throw new KsefCertsError("MALFORMED", `${pair.ref}: the certificate is ${info.ksefType ?? "of no KSeF type"}, the source says ${pair.metadata.certificateType}.`, {
-      details: { ref: pair.ref },
-    });
+    throw new KsefCertsError(
+      "MALFORMED",
+      `${pair.ref}: the certificate is ${info.ksefType ?? "of no KSeF type"}, the source says ${pair.metadata.certificateType}.`,
+      {
+        details: { ref: pair.ref },
+      },
+    );
   }
   const environment = pair.metadata.environment ?? input.environment;
   if (environment === undefined) {
@@ -120,7 +132,8 @@ async function verifyPair(pair: ImportedPair, input: ImportWithAdapterInput): Pr
   const key = await readPrivateKey(pair.keyFile, { password });
   assertKeyMatchesCertificate(key.key, info);
   // A plain or legacy key never reaches the registry as it is: it is stored re-encrypted (KSeF layout) under the password.
-  const keyFile = inspectPrivateKey(pair.keyFile).format === "pkcs8-encrypted" ? pair.keyFile : new TextEncoder().encode(await encryptPrivateKeyPem(key.key, password));
+  const keyFile =
+    inspectPrivateKey(pair.keyFile).format === "pkcs8-encrypted" ? pair.keyFile : new TextEncoder().encode(await encryptPrivateKeyPem(key.key, password));
   return {
     ref: pair.ref,
     certificateDer: info.der,
@@ -156,12 +169,20 @@ class ScopeFinder {
     const c = await entry;
     if (scope.branchCode !== undefined) {
       const id = c.branches.get(scope.branchCode);
-      if (id === undefined) throw new KsefCertsError("NOT_FOUND", `${ref}: company ${scope.companyNip} has no branch ${JSON.stringify(scope.branchCode)}.`, { hint: "Add the branch first (ksef-certs branch add).", details: { ref } });
+      if (id === undefined)
+        throw new KsefCertsError("NOT_FOUND", `${ref}: company ${scope.companyNip} has no branch ${JSON.stringify(scope.branchCode)}.`, {
+          hint: "Add the branch first (ksef-certs branch add).",
+          details: { ref },
+        });
       return { type: "branch", branchId: id };
     }
     if (scope.operatorPesel !== undefined) {
       const id = c.operators.get(scope.operatorPesel);
-      if (id === undefined) throw new KsefCertsError("NOT_FOUND", `${ref}: company ${scope.companyNip} has no operator with that PESEL.`, { hint: "Add the operator first (ksef-certs operator add).", details: { ref } });
+      if (id === undefined)
+        throw new KsefCertsError("NOT_FOUND", `${ref}: company ${scope.companyNip} has no operator with that PESEL.`, {
+          hint: "Add the operator first (ksef-certs operator add).",
+          details: { ref },
+        });
       return { type: "operator", operatorId: id };
     }
     return { type: "company", companyId: c.companyId };
@@ -169,7 +190,11 @@ class ScopeFinder {
 
   private async load(nip: string): Promise<{ companyId: string; branches: Map<string, string>; operators: Map<string, string> }> {
     const company = await findCompanyByNip(this.db, nip);
-    if (company === undefined) throw new KsefCertsError("NOT_FOUND", `No company with NIP ${nip} in the registry.`, { hint: "Add it first (ksef-certs company add).", details: { nip } });
+    if (company === undefined)
+      throw new KsefCertsError("NOT_FOUND", `No company with NIP ${nip} in the registry.`, {
+        hint: "Add it first (ksef-certs company add).",
+        details: { nip },
+      });
     const branches = new Map((await listBranches(this.db, company.id)).map((b) => [b.code, b.id]));
     const operators = new Map((await listOperators(this.db, { companyId: company.id })).flatMap((o) => (o.pesel === null ? [] : [[o.pesel, o.id] as const])));
     return { companyId: company.id, branches, operators };
@@ -179,12 +204,26 @@ class ScopeFinder {
 /** What the registry records for a verified pair (a fresh id; the password sealed to it when asked). */
 async function recordInputOf(pair: VerifiedPair, scope: Scope, input: ImportWithAdapterInput): Promise<RecordCertificateInput> {
   const id = randomUUID();
-  const sealedPassword = input.sealPassword === undefined ? undefined : await input.sealPassword.seal(new TextEncoder().encode(pair.password), sealedPasswordAad(id));
-  return { id, scope, environment: pair.environment, mode: pair.mode, name: pair.name, certificateDer: pair.certificateDer, keyFile: pair.keyFile, ...(sealedPassword === undefined ? {} : { sealedPassword }), source: "imported" };
+  const sealedPassword =
+    input.sealPassword === undefined ? undefined : await input.sealPassword.seal(new TextEncoder().encode(pair.password), sealedPasswordAad(id));
+  return {
+    id,
+    scope,
+    environment: pair.environment,
+    mode: pair.mode,
+    name: pair.name,
+    certificateDer: pair.certificateDer,
+    keyFile: pair.keyFile,
+    ...(sealedPassword === undefined ? {} : { sealedPassword }),
+    source: "imported",
+  };
 }
 
 function rules(input: ImportWithAdapterInput): CertificateRuleOptions {
-  return { ...(input.maxActive === undefined ? {} : { maxActive: input.maxActive }), ...(input.allowUnknownIssuer === true ? { allowUnknownIssuer: true } : {}) };
+  return {
+    ...(input.maxActive === undefined ? {} : { maxActive: input.maxActive }),
+    ...(input.allowUnknownIssuer === true ? { allowUnknownIssuer: true } : {}),
+  };
 }
 
 /** One pair on its own (the fallback when a batch is refused as a whole). */
@@ -214,7 +253,11 @@ interface ScopedPair {
 }
 
 /** Finds each pair's registry scope (`input.scope` when given); a pair whose scope is unknown fails alone. */
-async function scopePairs(pairs: readonly VerifiedPair[], scopes: ScopeFinder, input: ImportWithAdapterInput): Promise<{ scoped: ScopedPair[]; failed: AdapterFailure[] }> {
+async function scopePairs(
+  pairs: readonly VerifiedPair[],
+  scopes: ScopeFinder,
+  input: ImportWithAdapterInput,
+): Promise<{ scoped: ScopedPair[]; failed: AdapterFailure[] }> {
   const scoped: ScopedPair[] = [];
   const failed: AdapterFailure[] = [];
   for (const pair of pairs) {
@@ -231,14 +274,20 @@ async function scopePairs(pairs: readonly VerifiedPair[], scopes: ScopeFinder, i
  * Records scoped pairs with one {@link recordCertificates} batch (passwords sealed when asked).
  * @returns the recorded pairs and the refused ones, both in the order given
  */
-async function recordBatch(tx: Db, scoped: readonly ScopedPair[], input: ImportWithAdapterInput, at: Date): Promise<{ imported: ImportedCertificate[]; failed: AdapterFailure[] }> {
+async function recordBatch(
+  tx: Db,
+  scoped: readonly ScopedPair[],
+  input: ImportWithAdapterInput,
+  at: Date,
+): Promise<{ imported: ImportedCertificate[]; failed: AdapterFailure[] }> {
   const records = await Promise.all(scoped.map((s) => recordInputOf(s.pair, s.scope, input)));
   const outcomes = await recordCertificates(tx, records, { actor: input.actor, at }, rules(input));
   const imported: ImportedCertificate[] = [];
   const failed: AdapterFailure[] = [];
   outcomes.forEach((o, i) => {
     const ref = scoped[i]?.pair.ref ?? "";
-    if (o.ok) imported.push({ ref, certificateId: o.row.id, serialNumber: o.row.serialNumber, certificateType: o.row.certificateType, environment: o.row.environment });
+    if (o.ok)
+      imported.push({ ref, certificateId: o.row.id, serialNumber: o.row.serialNumber, certificateType: o.row.certificateType, environment: o.row.environment });
     else failed.push({ ref, error: o.error });
   });
   return { imported, failed };
@@ -263,7 +312,8 @@ async function recordBatch(tx: Db, scoped: readonly ScopedPair[], input: ImportW
  */
 export async function importWithAdapter(input: ImportWithAdapterInput): Promise<ImportReport> {
   const at = input.at ?? new Date();
-  if (!input.adapter.capabilities.import) throw new KsefCertsError("UNSUPPORTED", `The adapter ${input.adapter.id} does not import.`, { details: { adapterId: input.adapter.id } });
+  if (!input.adapter.capabilities.import)
+    throw new KsefCertsError("UNSUPPORTED", `The adapter ${input.adapter.id} does not import.`, { details: { adapterId: input.adapter.id } });
   input.onProgress?.({ phase: "read", done: 0, total: 1 });
   const read = await input.adapter.import(input.source, input.ctx);
   const total = read.pairs.length + read.failures.length;

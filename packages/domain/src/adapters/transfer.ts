@@ -53,7 +53,8 @@ export interface ExportDestination {
 }
 
 function onlySuperAdmin(principal: Principal, what: string): void {
-  if (!hasRole(principal, "super_admin")) throw new KsefCertsError("FORBIDDEN", `Only a super-admin may ${what}.`, { hint: "Ask a super-admin of this installation." });
+  if (!hasRole(principal, "super_admin"))
+    throw new KsefCertsError("FORBIDDEN", `Only a super-admin may ${what}.`, { hint: "Ask a super-admin of this installation." });
 }
 
 /**
@@ -66,7 +67,10 @@ function onlySuperAdmin(principal: Principal, what: string): void {
  */
 export async function checkExportRoot(root: string, dataDir: string | undefined): Promise<string> {
   const fail = (rule: string, message: string): never => {
-    throw new KsefCertsError("VALIDATION", message, { violations: [{ field: "exportRoot", rule, message }], hint: "Choose an empty folder of its own, e.g. /srv/ksef-certs-exports." });
+    throw new KsefCertsError("VALIDATION", message, {
+      violations: [{ field: "exportRoot", rule, message }],
+      hint: "Choose an empty folder of its own, e.g. /srv/ksef-certs-exports.",
+    });
   };
   if (!isAbsolute(root)) fail("exportRoot.absolute", "The export root must be an absolute path.");
   let real = "";
@@ -114,12 +118,19 @@ export interface AddExportDestinationInput {
  * @throws {KsefCertsError} FORBIDDEN for any other role; VALIDATION for a bad name or path; NOT_FOUND for an unknown company;
  *   CONFLICT when the name is taken
  */
-export async function addExportDestination(db: Db, principal: Principal, input: AddExportDestinationInput, meta: { readonly actor: string; readonly at: Date }): Promise<ExportDestination> {
+export async function addExportDestination(
+  db: Db,
+  principal: Principal,
+  input: AddExportDestinationInput,
+  meta: { readonly actor: string; readonly at: Date },
+): Promise<ExportDestination> {
   onlySuperAdmin(principal, "configure export destinations");
   const name = typeof input.name === "string" ? input.name.trim() : "";
   if (name.length === 0 || name.length > MAX_DESTINATION_NAME || /[\p{Cc}\p{Cs}]/u.test(name)) {
     const message = `A destination name has 1 to ${MAX_DESTINATION_NAME} printable characters.`;
-    throw new KsefCertsError("VALIDATION", message, { violations: [{ field: "name", rule: "destination.name", message, params: { max: MAX_DESTINATION_NAME } }] });
+    throw new KsefCertsError("VALIDATION", message, {
+      violations: [{ field: "name", rule: "destination.name", message, params: { max: MAX_DESTINATION_NAME } }],
+    });
   }
   try {
     assertSafeRelativePath(input.path, "destination");
@@ -130,13 +141,25 @@ export async function addExportDestination(db: Db, principal: Principal, input: 
   if (input.companyId !== undefined) await authorizeEntity(db, principal, "company", input.companyId, "read");
   const [taken] = await db.select({ id: exportDestinations.id }).from(exportDestinations).where(eq(exportDestinations.name, name));
   if (taken !== undefined) {
-    throw new KsefCertsError("CONFLICT", `A destination named "${name}" exists already.`, { violations: [{ field: "name", rule: "destination.unique", message: "This name is taken." }] });
+    throw new KsefCertsError("CONFLICT", `A destination named "${name}" exists already.`, {
+      violations: [{ field: "name", rule: "destination.unique", message: "This name is taken." }],
+    });
   }
   return db.transaction(async (txRaw) => {
     const tx = txRaw as unknown as Db;
-    const [row] = await tx.insert(exportDestinations).values({ id: randomUUID(), name, path: input.path, companyId: input.companyId ?? null, createdAt: meta.at }).returning();
+    const [row] = await tx
+      .insert(exportDestinations)
+      .values({ id: randomUUID(), name, path: input.path, companyId: input.companyId ?? null, createdAt: meta.at })
+      .returning();
     if (row === undefined) throw new KsefCertsError("INTERNAL", "The destination insert returned no row.");
-    await appendAudit(tx, { actor: meta.actor, action: "exportDestination.add", entityType: "exportDestination", entityId: row.id, after: { name, path: row.path, companyId: row.companyId }, at: meta.at });
+    await appendAudit(tx, {
+      actor: meta.actor,
+      action: "exportDestination.add",
+      entityType: "exportDestination",
+      entityId: row.id,
+      after: { name, path: row.path, companyId: row.companyId },
+      at: meta.at,
+    });
     return row;
   });
 }
@@ -156,7 +179,14 @@ export async function removeExportDestination(db: Db, principal: Principal, id: 
     const tx = txRaw as unknown as Db;
     const [row] = await tx.delete(exportDestinations).where(eq(exportDestinations.id, id)).returning();
     if (row === undefined) throw new KsefCertsError("NOT_FOUND", "No such export destination.", { details: { id } });
-    await appendAudit(tx, { actor: meta.actor, action: "exportDestination.remove", entityType: "exportDestination", entityId: id, before: { name: row.name, path: row.path, companyId: row.companyId }, at: meta.at });
+    await appendAudit(tx, {
+      actor: meta.actor,
+      action: "exportDestination.remove",
+      entityType: "exportDestination",
+      entityId: id,
+      before: { name: row.name, path: row.path, companyId: row.companyId },
+      at: meta.at,
+    });
   });
 }
 
@@ -211,7 +241,11 @@ export async function exportCertificatesAs(db: Db, principal: Principal, input: 
       password: (req: PasswordRequest) => {
         if (password !== undefined && password !== "") return Promise.resolve(password);
         const message = req.purpose === "new" ? "This format needs a password for the file." : "The key's password is not sealed; give it.";
-        return Promise.reject(new KsefCertsError("PASSWORD_REQUIRED", message, { violations: [{ field: "password", rule: "password.required", message: "A password is needed for this export." }] }));
+        return Promise.reject(
+          new KsefCertsError("PASSWORD_REQUIRED", message, {
+            violations: [{ field: "password", rule: "password.required", message: "A password is needed for this export." }],
+          }),
+        );
       },
     },
     ...(masterKey === undefined ? {} : { unseal: (sealed: Uint8Array, aad: string) => unseal(masterKey, sealed, aad) }),
@@ -219,18 +253,25 @@ export async function exportCertificatesAs(db: Db, principal: Principal, input: 
   if (input.delivery.kind === "download") return exportAsDownload(common, input.at);
   const delivery = input.delivery;
   if (delivery.root === undefined) {
-    throw new KsefCertsError("UNSUPPORTED", "This server has no export root, so it has no export destinations.", { hint: "Download the export instead, or ask a super-admin to configure an export root and destinations." });
+    throw new KsefCertsError("UNSUPPORTED", "This server has no export root, so it has no export destinations.", {
+      hint: "Download the export instead, or ask a super-admin to configure an export root and destinations.",
+    });
   }
   const destination = (await listExportDestinations(db, principal)).find((d) => d.name === delivery.name);
   if (destination === undefined) {
-    throw new KsefCertsError("NOT_FOUND", `No export destination named "${delivery.name}".`, { violations: [{ field: "destination", rule: "destination.known", message: "Choose one of the listed destinations." }] });
+    throw new KsefCertsError("NOT_FOUND", `No export destination named "${delivery.name}".`, {
+      violations: [{ field: "destination", rule: "destination.known", message: "Choose one of the listed destinations." }],
+    });
   }
   if (destination.companyId !== null) {
     const rows = await db.select({ id: certificates.id, companyId: certificates.companyId }).from(certificates).where(inArray(certificates.id, ids));
     const foreign = rows.filter((r) => r.companyId !== destination.companyId);
     if (foreign.length > 0) {
       const message = `The destination "${destination.name}" takes only its company's certificates.`;
-      throw new KsefCertsError("VALIDATION", message, { violations: [{ field: "destination", rule: "destination.company", message }], details: { certificateIds: foreign.map((r) => r.id) } });
+      throw new KsefCertsError("VALIDATION", message, {
+        violations: [{ field: "destination", rule: "destination.company", message }],
+        details: { certificateIds: foreign.map((r) => r.id) },
+      });
     }
   }
   const folder = await destinationFolder(delivery.root, destination);
@@ -249,7 +290,11 @@ export async function exportCertificatesAs(db: Db, principal: Principal, input: 
 /** The real folder of a destination below the root (created when missing), refusing anything that leads outside. */
 async function destinationFolder(root: string, destination: ExportDestination): Promise<string> {
   const unusable = (cause?: unknown): KsefCertsError =>
-    new KsefCertsError("IO", `The export destination "${destination.name}" cannot be written.`, { hint: "Ask a super-admin to check the destination.", cause, details: { destination: destination.name } });
+    new KsefCertsError("IO", `The export destination "${destination.name}" cannot be written.`, {
+      hint: "Ask a super-admin to check the destination.",
+      cause,
+      details: { destination: destination.name },
+    });
   try {
     const realRoot = await realpath(root);
     const wanted = join(realRoot, ...assertSafeRelativePath(destination.path, "destination").split("/"));
@@ -266,7 +311,12 @@ async function destinationFolder(root: string, destination: ExportDestination): 
 /** An error with every server path below `folder` replaced by `label` (and `details.path` made relative). */
 function withoutServerPaths(err: unknown, folder: string, label: string): unknown {
   if (!(err instanceof KsefCertsError)) return err;
-  const scrub = (text: string): string => text.split(folder + sep).join(`${label}/`).split(folder).join(label);
+  const scrub = (text: string): string =>
+    text
+      .split(folder + sep)
+      .join(`${label}/`)
+      .split(folder)
+      .join(label);
   const path = err.details["path"];
   return new KsefCertsError(err.code, scrub(err.message), {
     ...(err.hint === undefined ? {} : { hint: scrub(err.hint) }),
@@ -329,7 +379,10 @@ export interface ImportUploadInput {
   readonly adapter: CertificateAdapter;
   readonly files: readonly UploadedFile[];
   /** Hold every pair for this scope; without one, pairs go where the source's manifest says (super-admin only). */
-  readonly scope?: { readonly type: "company"; readonly companyId: string } | { readonly type: "branch"; readonly branchId: string } | { readonly type: "operator"; readonly operatorId: string };
+  readonly scope?:
+    | { readonly type: "company"; readonly companyId: string }
+    | { readonly type: "branch"; readonly branchId: string }
+    | { readonly type: "operator"; readonly operatorId: string };
   readonly environment?: Environment;
   readonly mode?: "current" | "queued";
   readonly perPair?: boolean;
@@ -364,27 +417,41 @@ export async function importUploadAs(db: Db, principal: Principal, input: Import
   else if (scope.type === "branch") await authorizeEntity(db, principal, "branch", scope.branchId, "write");
   else await authorizeEntity(db, principal, "operator", scope.operatorId, "write");
   if (!input.adapter.capabilities.import) {
-    throw new KsefCertsError("UNSUPPORTED", `The ${input.adapter.id} adapter only exports.`, { violations: [{ field: "adapterId", rule: "adapter.import", message: "This adapter cannot import." }] });
+    throw new KsefCertsError("UNSUPPORTED", `The ${input.adapter.id} adapter only exports.`, {
+      violations: [{ field: "adapterId", rule: "adapter.import", message: "This adapter cannot import." }],
+    });
   }
-  if (input.files.length === 0) throw new KsefCertsError("VALIDATION", "Choose the files to import.", { violations: [{ field: "files", rule: "upload.empty", message: "No file was chosen." }] });
+  if (input.files.length === 0)
+    throw new KsefCertsError("VALIDATION", "Choose the files to import.", {
+      violations: [{ field: "files", rule: "upload.empty", message: "No file was chosen." }],
+    });
   const total = input.files.reduce((n, f) => n + f.bytes.byteLength, 0);
   if (total > MAX_UPLOAD_BYTES || input.files.length > MAX_UPLOAD_FILES) {
     throw new KsefCertsError("TOO_LARGE", `An upload may have at most ${MAX_UPLOAD_FILES} files and ${MAX_UPLOAD_BYTES} bytes.`, {
-      violations: [{ field: "files", rule: "upload.size", message: "The upload is too large.", params: { maxBytes: MAX_UPLOAD_BYTES, maxFiles: MAX_UPLOAD_FILES } }],
+      violations: [
+        { field: "files", rule: "upload.size", message: "The upload is too large.", params: { maxBytes: MAX_UPLOAD_BYTES, maxFiles: MAX_UPLOAD_FILES } },
+      ],
     });
   }
   const folderSource = input.adapter.sourceKinds.includes("folder");
   if (!folderSource && input.files.length !== 1) {
-    throw new KsefCertsError("VALIDATION", `The ${input.adapter.id} format is one file; choose exactly one.`, { violations: [{ field: "files", rule: "upload.oneFile", message: "Choose exactly one file." }] });
+    throw new KsefCertsError("VALIDATION", `The ${input.adapter.id} format is one file; choose exactly one.`, {
+      violations: [{ field: "files", rule: "upload.oneFile", message: "Choose exactly one file." }],
+    });
   }
   const names = new Set<string>();
   for (const f of input.files) {
     try {
       assertSafeRelativePath(f.name, "upload");
     } catch {
-      throw new KsefCertsError("VALIDATION", "A file name of the upload is not usable.", { violations: [{ field: "files", rule: "upload.name", message: "A file name is not usable." }] });
+      throw new KsefCertsError("VALIDATION", "A file name of the upload is not usable.", {
+        violations: [{ field: "files", rule: "upload.name", message: "A file name is not usable." }],
+      });
     }
-    if (names.has(f.name)) throw new KsefCertsError("VALIDATION", "The upload names one file twice.", { violations: [{ field: "files", rule: "upload.duplicate", message: "A file is listed twice." }] });
+    if (names.has(f.name))
+      throw new KsefCertsError("VALIDATION", "The upload names one file twice.", {
+        violations: [{ field: "files", rule: "upload.duplicate", message: "A file is listed twice." }],
+      });
     names.add(f.name);
   }
   const staging = await mkdtemp(join(tmpdir(), "ksef-certs-upload-"));
@@ -405,7 +472,11 @@ export async function importUploadAs(db: Db, principal: Principal, input: Import
         password: () =>
           password !== undefined && password !== ""
             ? Promise.resolve(password)
-            : Promise.reject(new KsefCertsError("PASSWORD_REQUIRED", "The keys (or the file) need their password.", { violations: [{ field: "password", rule: "password.required", message: "Give the password." }] })),
+            : Promise.reject(
+                new KsefCertsError("PASSWORD_REQUIRED", "The keys (or the file) need their password.", {
+                  violations: [{ field: "password", rule: "password.required", message: "Give the password." }],
+                }),
+              ),
       },
       atomic: input.perPair === true ? "per-pair" : true,
       actor: input.actor,
@@ -422,4 +493,3 @@ export async function importUploadAs(db: Db, principal: Principal, input: Import
     await rm(staging, { recursive: true, force: true });
   }
 }
-

@@ -30,12 +30,34 @@ interface Made {
 }
 
 /** A KSeF-like pair with its key encrypted under `password` (few iterations: the use cases do not care). */
-async function makePair(ref: string, type: "Authentication" | "Offline", scope: AdapterScope | undefined, extra: { mode?: "current" | "queued"; password?: string; validFrom?: Date } = {}): Promise<Made> {
+async function makePair(
+  ref: string,
+  type: "Authentication" | "Offline",
+  scope: AdapterScope | undefined,
+  extra: { mode?: "current" | "queued"; password?: string; validFrom?: Date } = {},
+): Promise<Made> {
   const keys = await generateKeyPair();
-  const issued = await issueKsefLikeCertificate({ certificateType: type, keys, enrollmentData: { commonName: `Jan ${ref}`, countryName: "PL", serialNumber: `PNOPL-${PESEL}` }, validFrom: extra.validFrom ?? new Date(T0.getTime() - 86_400_000), validityDays: 365 });
+  const issued = await issueKsefLikeCertificate({
+    certificateType: type,
+    keys,
+    enrollmentData: { commonName: `Jan ${ref}`, countryName: "PL", serialNumber: `PNOPL-${PESEL}` },
+    validFrom: extra.validFrom ?? new Date(T0.getTime() - 86_400_000),
+    validityDays: 365,
+  });
   const keyFile = new TextEncoder().encode(await encryptPrivateKeyPem(keys.privateKey, extra.password ?? PASSWORD, { iterations: 1000 }));
   return {
-    pair: { ref, certificateDer: issued.der, keyFile, metadata: { certificateType: type, environment: "test", ...(scope === undefined ? {} : { scope }), ...(extra.mode === undefined ? {} : { mode: extra.mode }), name: `Jan ${ref}` } },
+    pair: {
+      ref,
+      certificateDer: issued.der,
+      keyFile,
+      metadata: {
+        certificateType: type,
+        environment: "test",
+        ...(scope === undefined ? {} : { scope }),
+        ...(extra.mode === undefined ? {} : { mode: extra.mode }),
+        name: `Jan ${ref}`,
+      },
+    },
     serial: parseCertificate(issued.der).serialNumber,
   };
 }
@@ -83,7 +105,9 @@ async function snapshot(db: Db): Promise<{ certificates: string[]; audit: number
   return { certificates: rows.map((r) => `${r.serial}:${r.mode}`).sort(), audit: (await db.select({ seq: auditLog.seq }).from(auditLog)).length };
 }
 
-const ctxFor = (wrongFor: readonly string[] = []) => ({ password: ({ ref }: { ref: string }) => Promise.resolve(wrongFor.includes(ref) ? "Zle-Haslo-1!" : PASSWORD) });
+const ctxFor = (wrongFor: readonly string[] = []) => ({
+  password: ({ ref }: { ref: string }) => Promise.resolve(wrongFor.includes(ref) ? "Zle-Haslo-1!" : PASSWORD),
+});
 
 const companyScope: AdapterScope = { companyNip: NIP };
 const branchScope: AdapterScope = { companyNip: NIP, branchCode: "WAW" };
@@ -111,7 +135,16 @@ describeEachDb("importWithAdapter", (ctx) => {
     const order = ["operatorAuthQueued", "companyAuth", "branchOff", "operatorAuth"];
     const { adapter } = memoryAdapter(order.map((k) => made[k]?.pair as ImportedPair));
     const progress: BatchProgress[] = [];
-    const report = await importWithAdapter({ db, adapter, source: { kind: "folder", path: "/unused" }, ctx: ctxFor(), atomic: true, actor: "cli:test", at: T0, onProgress: (p) => progress.push(p) });
+    const report = await importWithAdapter({
+      db,
+      adapter,
+      source: { kind: "folder", path: "/unused" },
+      ctx: ctxFor(),
+      atomic: true,
+      actor: "cli:test",
+      at: T0,
+      onProgress: (p) => progress.push(p),
+    });
     expect(report.failed).toEqual([]);
     expect(report.imported.map((i) => i.ref)).toEqual(order);
     const rows = await db.select().from(certificates);
@@ -133,19 +166,34 @@ describeEachDb("importWithAdapter", (ctx) => {
     await organisation(db);
     const before = await snapshot(db);
     const wrong = memoryAdapter(["companyAuth", "otherPassword", "branchOff"].map((k) => made[k]?.pair as ImportedPair));
-    const err = await importWithAdapter({ db, adapter: wrong.adapter, source: { kind: "folder", path: "/x" }, ctx: ctxFor(), atomic: true, actor: "t", at: T0 }).catch((e: unknown) => e);
+    const err = await importWithAdapter({
+      db,
+      adapter: wrong.adapter,
+      source: { kind: "folder", path: "/x" },
+      ctx: ctxFor(),
+      atomic: true,
+      actor: "t",
+      at: T0,
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "WRONG_PASSWORD", details: { failures: [{ ref: "otherPassword", code: "WRONG_PASSWORD" }] } });
     expect(await snapshot(db)).toEqual(before);
     // Both pairs verify, but the slot takes one current certificate: the second fails when recorded, the first is rolled back.
     const rule = memoryAdapter(["companyAuth", "branchOff", "companyAuth2"].map((k) => made[k]?.pair as ImportedPair));
-    await expect(importWithAdapter({ db, adapter: rule.adapter, source: { kind: "folder", path: "/x" }, ctx: ctxFor(), atomic: true, actor: "t", at: T0 })).rejects.toMatchObject({
+    await expect(
+      importWithAdapter({ db, adapter: rule.adapter, source: { kind: "folder", path: "/x" }, ctx: ctxFor(), atomic: true, actor: "t", at: T0 }),
+    ).rejects.toMatchObject({
       code: "CONFLICT",
       details: { failures: [{ ref: "companyAuth2", code: "CONFLICT" }] },
     });
     expect(await snapshot(db)).toEqual(before);
     // A pair the adapter could not read fails the atomic import too.
-    const unread = memoryAdapter([made["companyAuth"]?.pair as ImportedPair], [{ ref: "broken.crt", error: new KsefCertsError("MALFORMED", "not a certificate") }]);
-    await expect(importWithAdapter({ db, adapter: unread.adapter, source: { kind: "folder", path: "/x" }, ctx: ctxFor(), atomic: true, actor: "t", at: T0 })).rejects.toMatchObject({ code: "MALFORMED" });
+    const unread = memoryAdapter(
+      [made["companyAuth"]?.pair as ImportedPair],
+      [{ ref: "broken.crt", error: new KsefCertsError("MALFORMED", "not a certificate") }],
+    );
+    await expect(
+      importWithAdapter({ db, adapter: unread.adapter, source: { kind: "folder", path: "/x" }, ctx: ctxFor(), atomic: true, actor: "t", at: T0 }),
+    ).rejects.toMatchObject({ code: "MALFORMED" });
     expect(await snapshot(db)).toEqual(before);
   });
 
@@ -157,7 +205,16 @@ describeEachDb("importWithAdapter", (ctx) => {
       keys.map((k) => made[k]?.pair as ImportedPair),
       [{ ref: "broken.crt", error: new KsefCertsError("MALFORMED", "not a certificate") }],
     );
-    const report = await importWithAdapter({ db, adapter, source: { kind: "folder", path: "/x" }, ctx: ctxFor(), atomic: "per-pair", actor: "t", at: T0, concurrency: 3 });
+    const report = await importWithAdapter({
+      db,
+      adapter,
+      source: { kind: "folder", path: "/x" },
+      ctx: ctxFor(),
+      atomic: "per-pair",
+      actor: "t",
+      at: T0,
+      concurrency: 3,
+    });
     expect(report.imported.map((i) => i.ref)).toEqual(["companyAuth", "branchOff", "operatorAuthQueued", "operatorAuth"]);
     expect(Object.fromEntries(report.failed.map((f) => [f.ref, f.error.code]))).toEqual({
       "broken.crt": "MALFORMED",
@@ -209,9 +266,20 @@ describeEachDb("importWithAdapter", (ctx) => {
   it("refuses an adapter that does not import, and passes on what the adapter throws", async () => {
     const { db } = ctx();
     const { adapter } = memoryAdapter([]);
-    await expect(importWithAdapter({ db, adapter: { ...adapter, capabilities: { ...adapter.capabilities, import: false } }, source: { kind: "folder", path: "/x" }, ctx: ctxFor(), atomic: true, actor: "t" })).rejects.toMatchObject({ code: "UNSUPPORTED" });
+    await expect(
+      importWithAdapter({
+        db,
+        adapter: { ...adapter, capabilities: { ...adapter.capabilities, import: false } },
+        source: { kind: "folder", path: "/x" },
+        ctx: ctxFor(),
+        atomic: true,
+        actor: "t",
+      }),
+    ).rejects.toMatchObject({ code: "UNSUPPORTED" });
     const throwing = { ...adapter, import: () => Promise.reject(new KsefCertsError("IO", "gone", { retryable: true })) };
-    await expect(importWithAdapter({ db, adapter: throwing, source: { kind: "folder", path: "/x" }, ctx: ctxFor(), atomic: "per-pair", actor: "t" })).rejects.toMatchObject({ code: "IO", retryable: true });
+    await expect(
+      importWithAdapter({ db, adapter: throwing, source: { kind: "folder", path: "/x" }, ctx: ctxFor(), atomic: "per-pair", actor: "t" }),
+    ).rejects.toMatchObject({ code: "IO", retryable: true });
   });
 });
 
@@ -244,14 +312,24 @@ describeEachDb("exportWithAdapter and listCertificateExports", (ctx) => {
     const { adapter, received } = memoryAdapter([]);
     const ids = report.imported.map((i) => i.certificateId);
     const at1 = new Date(T0.getTime() + 60_000);
-    const out = await exportWithAdapter({ db, adapter, target: { kind: "folder", path: dir }, ctx: ctxFor(), certificateIds: [...ids, ids[0] ?? ""], actor: "admin", at: at1 });
+    const out = await exportWithAdapter({
+      db,
+      adapter,
+      target: { kind: "folder", path: dir },
+      ctx: ctxFor(),
+      certificateIds: [...ids, ids[0] ?? ""],
+      actor: "admin",
+      at: at1,
+    });
     expect(out.exported.map((e) => e.certificateId)).toEqual(ids);
     // The adapter got each certificate once, with the scope by the identifiers an ERP knows.
     expect(received[0]?.map((p) => p.metadata.scope)).toEqual([companyScope, branchScope, operatorScope]);
     const files = (await readdir(dir)).sort();
     expect(files).toEqual(report.imported.flatMap((i) => [`${i.serialNumber}.der`, `${i.serialNumber}.key`]).sort());
     expect(files.some((f) => f.includes(".tmp"))).toBe(false);
-    expect(Buffer.from(await readFile(join(dir, `${made["branchOff"]?.serial ?? ""}.key`))).equals(Buffer.from(made["branchOff"]?.pair.keyFile ?? []))).toBe(true);
+    expect(Buffer.from(await readFile(join(dir, `${made["branchOff"]?.serial ?? ""}.key`))).equals(Buffer.from(made["branchOff"]?.pair.keyFile ?? []))).toBe(
+      true,
+    );
 
     const rows = await db.select().from(certificateExports);
     expect(rows.map((r) => r.certificateId).sort()).toEqual([...ids].sort());
@@ -263,7 +341,15 @@ describeEachDb("exportWithAdapter and listCertificateExports", (ctx) => {
 
     // Exported again by filter, later: listCertificateExports returns newest first, and by adapter.
     const at2 = new Date(T0.getTime() + 120_000);
-    await exportWithAdapter({ db, adapter: { ...adapter, id: "other" }, target: { kind: "folder", path: join(dir, "again") }, ctx: ctxFor(), filter: { certificateType: "Offline" }, actor: "admin", at: at2 });
+    await exportWithAdapter({
+      db,
+      adapter: { ...adapter, id: "other" },
+      target: { kind: "folder", path: join(dir, "again") },
+      ctx: ctxFor(),
+      filter: { certificateType: "Offline" },
+      actor: "admin",
+      at: at2,
+    });
     const branchId = report.imported.find((i) => i.ref === "branchOff")?.certificateId ?? "";
     const list = await listCertificateExports(db, branchId);
     expect(list.map((r) => [r.adapterId, r.at.getTime()])).toEqual([
@@ -283,16 +369,41 @@ describeEachDb("exportWithAdapter and listCertificateExports", (ctx) => {
     dirs.push(dir);
     const ids = report.imported.map((i) => i.certificateId);
     const { adapter } = memoryAdapter([]);
-    const failing = { ...adapter, export: (pairs: readonly ExportPair[], target: Parameters<typeof adapter.export>[1], c: Parameters<typeof adapter.export>[2]) => adapter.export(pairs.map((p) => ({ ...p, metadata: { ...p.metadata, name: "fail" } })), target, c) };
-    await expect(exportWithAdapter({ db, adapter: failing, target: { kind: "folder", path: dir }, ctx: ctxFor(), certificateIds: ids, actor: "a" })).rejects.toMatchObject({ code: "IO", retryable: true });
+    const failing = {
+      ...adapter,
+      export: (pairs: readonly ExportPair[], target: Parameters<typeof adapter.export>[1], c: Parameters<typeof adapter.export>[2]) =>
+        adapter.export(
+          pairs.map((p) => ({ ...p, metadata: { ...p.metadata, name: "fail" } })),
+          target,
+          c,
+        ),
+    };
+    await expect(
+      exportWithAdapter({ db, adapter: failing, target: { kind: "folder", path: dir }, ctx: ctxFor(), certificateIds: ids, actor: "a" }),
+    ).rejects.toMatchObject({ code: "IO", retryable: true });
     expect(await db.select().from(certificateExports)).toEqual([]);
     expect(await snapshot(db)).toEqual(before);
     const target = { kind: "folder", path: dir } as const;
     await expect(exportWithAdapter({ db, adapter, target, ctx: ctxFor(), actor: "a" })).rejects.toMatchObject({ code: "VALIDATION" });
-    await expect(exportWithAdapter({ db, adapter, target, ctx: ctxFor(), certificateIds: ids, filter: {}, actor: "a" })).rejects.toMatchObject({ code: "VALIDATION" });
-    await expect(exportWithAdapter({ db, adapter, target, ctx: ctxFor(), filter: { environment: "production" }, actor: "a" })).rejects.toMatchObject({ code: "VALIDATION" });
-    await expect(exportWithAdapter({ db, adapter, target, ctx: ctxFor(), certificateIds: [randomUUID()], actor: "a" })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(exportWithAdapter({ db, adapter: { ...adapter, capabilities: { ...adapter.capabilities, export: false } }, target, ctx: ctxFor(), certificateIds: ids, actor: "a" })).rejects.toMatchObject({ code: "UNSUPPORTED" });
+    await expect(exportWithAdapter({ db, adapter, target, ctx: ctxFor(), certificateIds: ids, filter: {}, actor: "a" })).rejects.toMatchObject({
+      code: "VALIDATION",
+    });
+    await expect(exportWithAdapter({ db, adapter, target, ctx: ctxFor(), filter: { environment: "production" }, actor: "a" })).rejects.toMatchObject({
+      code: "VALIDATION",
+    });
+    await expect(exportWithAdapter({ db, adapter, target, ctx: ctxFor(), certificateIds: [randomUUID()], actor: "a" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(
+      exportWithAdapter({
+        db,
+        adapter: { ...adapter, capabilities: { ...adapter.capabilities, export: false } },
+        target,
+        ctx: ctxFor(),
+        certificateIds: ids,
+        actor: "a",
+      }),
+    ).rejects.toMatchObject({ code: "UNSUPPORTED" });
     expect(await db.select().from(certificateExports)).toEqual([]);
   });
 
@@ -305,8 +416,13 @@ describeEachDb("exportWithAdapter and listCertificateExports", (ctx) => {
     const { adapter } = memoryAdapter([]);
     // The first key's password is known, the second is not: two files are written before the failure.
     const first = ids[0] ?? "";
-    const oneKnown = { password: (r: { certificateId?: string }) => (r.certificateId === first ? Promise.resolve(PASSWORD) : Promise.reject(new KsefCertsError("PASSWORD_REQUIRED", "not sealed"))) };
-    await expect(exportWithAdapter({ db, adapter, target: { kind: "folder", path: join(dir, "nowy", "folder") }, ctx: oneKnown, certificateIds: ids, actor: "a", at: T0 })).rejects.toMatchObject({ code: "PASSWORD_REQUIRED" });
+    const oneKnown = {
+      password: (r: { certificateId?: string }) =>
+        r.certificateId === first ? Promise.resolve(PASSWORD) : Promise.reject(new KsefCertsError("PASSWORD_REQUIRED", "not sealed")),
+    };
+    await expect(
+      exportWithAdapter({ db, adapter, target: { kind: "folder", path: join(dir, "nowy", "folder") }, ctx: oneKnown, certificateIds: ids, actor: "a", at: T0 }),
+    ).rejects.toMatchObject({ code: "PASSWORD_REQUIRED" });
     expect(await readdir(dir)).toEqual([]);
     expect(await db.select().from(certificateExports)).toEqual([]);
 
@@ -315,14 +431,27 @@ describeEachDb("exportWithAdapter and listCertificateExports", (ctx) => {
     await exportWithAdapter({ db, adapter, target: { kind: "folder", path: full }, ctx: ctxFor(), certificateIds: ids, actor: "a", at: T0 });
     const edited = join(full, `${report.imported[0]?.serialNumber ?? ""}.key`);
     await writeFile(edited, "ERP's own copy\n");
-    await expect(exportWithAdapter({ db, adapter, target: { kind: "folder", path: full }, ctx: ctxFor(), certificateIds: ids, actor: "a", at: T0 })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(
+      exportWithAdapter({ db, adapter, target: { kind: "folder", path: full }, ctx: ctxFor(), certificateIds: ids, actor: "a", at: T0 }),
+    ).rejects.toMatchObject({ code: "CONFLICT" });
     expect(await readFile(edited, "utf8")).toBe("ERP's own copy\n");
     // With replace, but failing on the second pair: the replaced file comes back.
-    await expect(exportWithAdapter({ db, adapter, target: { kind: "folder", path: full }, ctx: oneKnown, certificateIds: ids, actor: "a", at: T0, replace: true })).rejects.toMatchObject({ code: "PASSWORD_REQUIRED" });
+    await expect(
+      exportWithAdapter({ db, adapter, target: { kind: "folder", path: full }, ctx: oneKnown, certificateIds: ids, actor: "a", at: T0, replace: true }),
+    ).rejects.toMatchObject({ code: "PASSWORD_REQUIRED" });
     expect(await readFile(edited, "utf8")).toBe("ERP's own copy\n");
     expect(await db.select().from(certificateExports)).toHaveLength(ids.length);
     // With replace, complete: replaced and audited.
-    const out = await exportWithAdapter({ db, adapter, target: { kind: "folder", path: full }, ctx: ctxFor(), certificateIds: ids, actor: "a", at: T0, replace: true });
+    const out = await exportWithAdapter({
+      db,
+      adapter,
+      target: { kind: "folder", path: full },
+      ctx: ctxFor(),
+      certificateIds: ids,
+      actor: "a",
+      at: T0,
+      replace: true,
+    });
     expect(out.replaced).toEqual([edited]);
     const audit = await db.select().from(auditLog).where(eq(auditLog.action, "export.replace"));
     expect(audit.map((a) => a.after)).toEqual([{ adapterId: "memory-test", files: [edited] }]);
@@ -336,10 +465,29 @@ describeEachDb("exportWithAdapter and listCertificateExports", (ctx) => {
     dirs.push(dir);
     const { adapter } = memoryAdapter([]);
     const asked: string[] = [];
-    const noPassword = { password: (r: { purpose: string }) => (asked.push(r.purpose), Promise.reject(new KsefCertsError("PASSWORD_REQUIRED", "no prompt here"))) };
-    const out = await exportWithAdapter({ db, adapter, target: { kind: "folder", path: dir }, ctx: noPassword, certificateIds: report.imported.map((i) => i.certificateId), actor: "a", unseal: (s, aad) => unseal(master, s, aad) });
+    const noPassword = {
+      password: (r: { purpose: string }) => (asked.push(r.purpose), Promise.reject(new KsefCertsError("PASSWORD_REQUIRED", "no prompt here"))),
+    };
+    const out = await exportWithAdapter({
+      db,
+      adapter,
+      target: { kind: "folder", path: dir },
+      ctx: noPassword,
+      certificateIds: report.imported.map((i) => i.certificateId),
+      actor: "a",
+      unseal: (s, aad) => unseal(master, s, aad),
+    });
     expect(out.exported).toHaveLength(3);
     expect(asked).toEqual([]);
-    await expect(exportWithAdapter({ db, adapter, target: { kind: "folder", path: join(dir, "b") }, ctx: noPassword, certificateIds: report.imported.map((i) => i.certificateId), actor: "a" })).rejects.toMatchObject({ code: "PASSWORD_REQUIRED" });
+    await expect(
+      exportWithAdapter({
+        db,
+        adapter,
+        target: { kind: "folder", path: join(dir, "b") },
+        ctx: noPassword,
+        certificateIds: report.imported.map((i) => i.certificateId),
+        actor: "a",
+      }),
+    ).rejects.toMatchObject({ code: "PASSWORD_REQUIRED" });
   });
 });

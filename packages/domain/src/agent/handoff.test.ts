@@ -15,7 +15,10 @@ beforeAll(async () => {
 function publication(org: Org, enrollmentId: string, inMs = 600_000) {
   const challenge = newChallenge();
   const p = { id: enrollmentId, challenge, contextIdentifier: { type: "Nip" as const, value: NIP }, expiresAt: new Date(Date.now() + inMs) };
-  return { p, req: { enrollmentId, workstationId: org.workstationId, challenge, xml: unsignedFor(p), expiresAt: p.expiresAt, contextIdentifier: p.contextIdentifier } };
+  return {
+    p,
+    req: { enrollmentId, workstationId: org.workstationId, challenge, xml: unsignedFor(p), expiresAt: p.expiresAt, contextIdentifier: p.contextIdentifier },
+  };
 }
 
 describeEachDb("agent hand-off", (ctx) => {
@@ -38,7 +41,10 @@ describeEachDb("agent hand-off", (ctx) => {
     // Woken by the notifier, not by the (one minute) poll.
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(Buffer.from(bytes).equals(Buffer.from(signed))).toBe(true);
-    const [row] = await db.select().from(signingRequests).where(eq(signingRequests.id, delivered?.id ?? ""));
+    const [row] = await db
+      .select()
+      .from(signingRequests)
+      .where(eq(signingRequests.id, delivered?.id ?? ""));
     expect(row?.status).toBe("submitted");
   });
 

@@ -100,7 +100,8 @@ export function createAgentHandoff(options: AgentHandoffOptions): EnrollmentHand
       }
       const id = row.id;
       for (;;) {
-        if (row === undefined) throw new KsefCertsError("NOT_FOUND", `The signing request ${id} was removed while waiting.`, { details: { entity: "signingRequest", id } });
+        if (row === undefined)
+          throw new KsefCertsError("NOT_FOUND", `The signing request ${id} was removed while waiting.`, { details: { entity: "signingRequest", id } });
         if ((row.status === "signed" || row.status === "submitted") && row.signedXml !== null) {
           if (row.status === "signed") {
             const [done] = await db

@@ -73,9 +73,12 @@ export function createSigningRequestNotifier(): SigningRequestNotifier {
         const unsubscribe = subscribe((event) => {
           if (filter(event)) done(true);
         });
-        const timer = setTimeout(() => {
-          done(false);
-        }, Math.max(0, Math.min(options.timeoutMs, 2_147_483_647)));
+        const timer = setTimeout(
+          () => {
+            done(false);
+          },
+          Math.max(0, Math.min(options.timeoutMs, 2_147_483_647)),
+        );
         options.signal?.addEventListener("abort", onAbort, { once: true });
       });
     },

@@ -5,7 +5,15 @@ import { verifyAuditLog } from "../store/audit.js";
 import { describeEachDb } from "../store/__fixtures__/test-db.js";
 import { auditLog, pairingCodes, workstationTokens } from "../store/schema.js";
 import { seedOrg } from "./__fixtures__/org.js";
-import { authenticateWorkstation, createPairingCode, listWorkstationTokens, normalizePairingCode, pairWorkstation, revokeWorkstationToken, secretHash } from "./index.js";
+import {
+  authenticateWorkstation,
+  createPairingCode,
+  listWorkstationTokens,
+  normalizePairingCode,
+  pairWorkstation,
+  revokeWorkstationToken,
+  secretHash,
+} from "./index.js";
 
 const T0 = new Date("2026-11-30T10:00:00Z");
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
@@ -66,7 +74,9 @@ describeEachDb("agent pairing", (ctx) => {
     await expect(pairWorkstation(db, { code: "not a code", label: "x", now: at(3000) })).rejects.toSatisfy((e) => isKsefCertsError(e, "NOT_FOUND"));
     await expect(pairWorkstation(db, { code: third.code, label: "   ", now: at(3000) })).rejects.toSatisfy((e) => isKsefCertsError(e, "VALIDATION"));
     await expect(pairWorkstation(db, { code: third.code, label: "ok", now: at(3000) })).resolves.toMatchObject({ workstation: { id: org.workstationId } });
-    await expect(createPairingCode(db, { workstationId: "00000000-0000-4000-8000-000000000000", actor: "admin" })).rejects.toSatisfy((e) => isKsefCertsError(e, "NOT_FOUND"));
+    await expect(createPairingCode(db, { workstationId: "00000000-0000-4000-8000-000000000000", actor: "admin" })).rejects.toSatisfy((e) =>
+      isKsefCertsError(e, "NOT_FOUND"),
+    );
   });
 
   it("two agents racing with one code: exactly one gets a token", async () => {
@@ -87,7 +97,9 @@ describeEachDb("agent pairing", (ctx) => {
     expect(auth).toMatchObject({ tokenId, workstation: { id: org.workstationId } });
     const [row] = await db.select().from(workstationTokens).where(eq(workstationTokens.id, tokenId));
     expect(row?.lastUsedAt).toEqual(at(120_000));
-    await expect(authenticateWorkstation(db, `${token}x`)).rejects.toSatisfy((e) => isKsefCertsError(e, "FORBIDDEN") && e.details["reason"] === "unauthenticated");
+    await expect(authenticateWorkstation(db, `${token}x`)).rejects.toSatisfy(
+      (e) => isKsefCertsError(e, "FORBIDDEN") && e.details["reason"] === "unauthenticated",
+    );
     await expect(authenticateWorkstation(db, "Bearer nonsense")).rejects.toSatisfy((e) => isKsefCertsError(e, "FORBIDDEN"));
 
     const revoked = await revokeWorkstationToken(db, { tokenId, actor: "admin", now: at(200_000) });
@@ -97,8 +109,12 @@ describeEachDb("agent pairing", (ctx) => {
     expect((await revokeWorkstationToken(db, { tokenId, actor: "admin", now: at(300_000) })).revokedAt).toEqual(at(200_000));
     expect((await db.select().from(auditLog).where(eq(auditLog.action, "workstation.token-revoke"))).length).toBe(1);
     const listed = await listWorkstationTokens(db, org.workstationId);
-    expect(listed).toEqual([{ id: tokenId, workstationId: org.workstationId, label: "kasa-1", createdAt: at(1000), lastUsedAt: at(120_000), revokedAt: at(200_000) }]);
+    expect(listed).toEqual([
+      { id: tokenId, workstationId: org.workstationId, label: "kasa-1", createdAt: at(1000), lastUsedAt: at(120_000), revokedAt: at(200_000) },
+    ]);
     expect(await listWorkstationTokens(db, org.otherWorkstationId)).toEqual([]);
-    await expect(revokeWorkstationToken(db, { tokenId: "00000000-0000-4000-8000-000000000000", actor: "admin" })).rejects.toSatisfy((e) => isKsefCertsError(e, "NOT_FOUND"));
+    await expect(revokeWorkstationToken(db, { tokenId: "00000000-0000-4000-8000-000000000000", actor: "admin" })).rejects.toSatisfy((e) =>
+      isKsefCertsError(e, "NOT_FOUND"),
+    );
   });
 });

@@ -120,7 +120,9 @@ export async function createPairingCode(
   const ttlMs = input.ttlMs ?? PAIRING_CODE_TTL_MS;
   if (!Number.isFinite(ttlMs) || ttlMs < 1000 || ttlMs > 86_400_000) {
     throw new KsefCertsError("VALIDATION", "A pairing code lives between 1 second and 24 hours.", {
-      violations: [{ field: "ttlMs", rule: "pairing.ttl.range", message: "The lifetime must be between 1 000 and 86 400 000 ms.", params: { min: 1000, max: 86_400_000 } }],
+      violations: [
+        { field: "ttlMs", rule: "pairing.ttl.range", message: "The lifetime must be between 1 000 and 86 400 000 ms.", params: { min: 1000, max: 86_400_000 } },
+      ],
     });
   }
   const code = newCode();
@@ -130,7 +132,14 @@ export async function createPairingCode(
     if (w === undefined) throw notFoundWorkstation(input.workstationId);
     await tx.delete(pairingCodes).where(and(eq(pairingCodes.workstationId, input.workstationId), isNull(pairingCodes.usedAt)));
     await tx.insert(pairingCodes).values({ codeHash: secretHash(code), workstationId: input.workstationId, createdBy: input.actor, createdAt: now, expiresAt });
-    await appendAudit(tx, { actor: input.actor, action: "workstation.pairing-code", entityType: "workstation", entityId: input.workstationId, after: { expiresAt }, at: now });
+    await appendAudit(tx, {
+      actor: input.actor,
+      action: "workstation.pairing-code",
+      entityType: "workstation",
+      entityId: input.workstationId,
+      after: { expiresAt },
+      at: now,
+    });
   });
   return { code: `${code.slice(0, 4)}-${code.slice(4)}`, expiresAt };
 }
@@ -175,7 +184,14 @@ export async function pairWorkstation(
       .values({ workstationId: used.workstationId, tokenHash: secretHash(token), label, createdAt: now, lastUsedAt: now })
       .returning({ id: workstationTokens.id });
     if (row === undefined) throw new KsefCertsError("INTERNAL", "The workstation token was not stored.");
-    await appendAudit(tx, { actor: `agent:${label}`, action: "workstation.pair", entityType: "workstation", entityId: used.workstationId, after: { tokenId: row.id, label }, at: now });
+    await appendAudit(tx, {
+      actor: `agent:${label}`,
+      action: "workstation.pair",
+      entityType: "workstation",
+      entityId: used.workstationId,
+      after: { tokenId: row.id, label },
+      at: now,
+    });
     return { token, tokenId: row.id, workstation: await agentWorkstation(tx, used.workstationId) };
   });
 }
@@ -192,7 +208,11 @@ const LAST_USED_GRANULARITY_MS = 60_000;
  * @throws {KsefCertsError} FORBIDDEN with `details.reason = "unauthenticated"` for a missing, unknown or revoked token
  *   (the HTTP layer answers 401 with `WWW-Authenticate: Bearer`)
  */
-export async function authenticateWorkstation(db: Db, token: string, options: { readonly now?: Date } = {}): Promise<{ tokenId: string; workstation: AgentWorkstation }> {
+export async function authenticateWorkstation(
+  db: Db,
+  token: string,
+  options: { readonly now?: Date } = {},
+): Promise<{ tokenId: string; workstation: AgentWorkstation }> {
   const now = options.now ?? new Date();
   const unauthenticated = new KsefCertsError("FORBIDDEN", "This workstation token is unknown or was revoked.", {
     hint: "Pair the signer agent again with a new code from the administrator.",
@@ -200,7 +220,12 @@ export async function authenticateWorkstation(db: Db, token: string, options: { 
   });
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) throw unauthenticated;
   const [row] = await db
-    .select({ id: workstationTokens.id, workstationId: workstationTokens.workstationId, lastUsedAt: workstationTokens.lastUsedAt, revokedAt: workstationTokens.revokedAt })
+    .select({
+      id: workstationTokens.id,
+      workstationId: workstationTokens.workstationId,
+      lastUsedAt: workstationTokens.lastUsedAt,
+      revokedAt: workstationTokens.revokedAt,
+    })
     .from(workstationTokens)
     .where(eq(workstationTokens.tokenHash, secretHash(token)));
   if (row === undefined || row.revokedAt !== null) throw unauthenticated;
@@ -238,7 +263,8 @@ export async function listWorkstationTokens(db: Db, workstationId: string): Prom
  */
 export async function workstationTokenInfo(db: Db, tokenId: string): Promise<WorkstationTokenInfo> {
   const [row] = await db.select().from(workstationTokens).where(eq(workstationTokens.id, tokenId));
-  if (row === undefined) throw new KsefCertsError("NOT_FOUND", `No workstation token with id ${JSON.stringify(tokenId)}.`, { details: { entity: "workstationToken", id: tokenId } });
+  if (row === undefined)
+    throw new KsefCertsError("NOT_FOUND", `No workstation token with id ${JSON.stringify(tokenId)}.`, { details: { entity: "workstationToken", id: tokenId } });
   return { id: row.id, workstationId: row.workstationId, label: row.label, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt, revokedAt: row.revokedAt };
 }
 
@@ -250,7 +276,10 @@ export async function workstationTokenInfo(db: Db, tokenId: string): Promise<Wor
  * @returns the token after revocation
  * @throws {KsefCertsError} NOT_FOUND for an unknown id
  */
-export async function revokeWorkstationToken(db: Db, input: { readonly tokenId: string; readonly actor: string; readonly now?: Date }): Promise<WorkstationTokenInfo> {
+export async function revokeWorkstationToken(
+  db: Db,
+  input: { readonly tokenId: string; readonly actor: string; readonly now?: Date },
+): Promise<WorkstationTokenInfo> {
   const now = input.now ?? new Date();
   return db.transaction(async (tx) => {
     const before = await workstationTokenInfo(tx, input.tokenId);

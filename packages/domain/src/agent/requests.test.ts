@@ -32,7 +32,12 @@ const now = (): Date => new Date();
 
 /** A pending signature and its request row for the workstation. */
 async function request(db: Db, org: Org, options: { enrollmentId?: string; inMs?: number; workstationId?: string } = {}) {
-  const p: PendingSignature = { id: "", challenge: newChallenge(), contextIdentifier: { type: "Nip", value: NIP }, expiresAt: new Date(Date.now() + (options.inMs ?? 600_000)) };
+  const p: PendingSignature = {
+    id: "",
+    challenge: newChallenge(),
+    contextIdentifier: { type: "Nip", value: NIP },
+    expiresAt: new Date(Date.now() + (options.inMs ?? 600_000)),
+  };
   const view = await createSigningRequest(db, {
     workstationId: options.workstationId ?? org.workstationId,
     enrollmentId: options.enrollmentId ?? null,
@@ -53,7 +58,13 @@ describeEachDb("agent signing requests", (ctx) => {
     notifier.subscribe((e) => events.push(e));
     const { p, view } = await request(db, org);
     const signed = await signedFor(person, p);
-    const accepted = await acceptSignedFile(db, { workstationId: org.workstationId, requestId: view.id, bytes: signed, sha256: sha256Hex(signed).toUpperCase(), notifier });
+    const accepted = await acceptSignedFile(db, {
+      workstationId: org.workstationId,
+      requestId: view.id,
+      bytes: signed,
+      sha256: sha256Hex(signed).toUpperCase(),
+      notifier,
+    });
     expect(accepted.status).toBe("signed");
     expect(accepted.signer).toMatchObject({ identity: { type: "Nip", value: NIP }, identitySource: "certificateSubject" });
     expect(events).toEqual([{ workstationId: org.workstationId, requestId: view.id, enrollmentId: null, status: "signed" }]);
@@ -79,15 +90,25 @@ describeEachDb("agent signing requests", (ctx) => {
     const org = await seedOrg(db);
     const { p, view } = await request(db, org);
     const base = { workstationId: org.workstationId, requestId: view.id };
-    await expect(acceptSignedFile(db, { ...base, bytes: unsignedFor(p) })).rejects.toSatisfy((e) => isKsefCertsError(e, "VALIDATION") && e.details["reason"] === "unsigned");
+    await expect(acceptSignedFile(db, { ...base, bytes: unsignedFor(p) })).rejects.toSatisfy(
+      (e) => isKsefCertsError(e, "VALIDATION") && e.details["reason"] === "unsigned",
+    );
     const foreign = await signedFor(person, { ...p, challenge: newChallenge() });
-    await expect(acceptSignedFile(db, { ...base, bytes: foreign })).rejects.toSatisfy((e) => isKsefCertsError(e, "VALIDATION") && e.details["reason"] === "wrong-challenge");
+    await expect(acceptSignedFile(db, { ...base, bytes: foreign })).rejects.toSatisfy(
+      (e) => isKsefCertsError(e, "VALIDATION") && e.details["reason"] === "wrong-challenge",
+    );
     const wrongContext = await signedFor(person, p, "1111111111");
-    await expect(acceptSignedFile(db, { ...base, bytes: wrongContext })).rejects.toSatisfy((e) => isKsefCertsError(e, "VALIDATION") && typeof e.details["ksefExceptionCode"] === "number");
+    await expect(acceptSignedFile(db, { ...base, bytes: wrongContext })).rejects.toSatisfy(
+      (e) => isKsefCertsError(e, "VALIDATION") && typeof e.details["ksefExceptionCode"] === "number",
+    );
     await expect(acceptSignedFile(db, { ...base, bytes: new TextEncoder().encode("hello") })).rejects.toSatisfy((e) => isKsefCertsError(e, "MALFORMED"));
     const signed = await signedFor(person, p);
-    await expect(acceptSignedFile(db, { ...base, bytes: signed, sha256: "0".repeat(64) })).rejects.toSatisfy((e) => isKsefCertsError(e, "MALFORMED") && e.details["reason"] === "sha256-mismatch");
-    await expect(acceptSignedFile(db, { ...base, workstationId: org.otherWorkstationId, bytes: signed })).rejects.toSatisfy((e) => isKsefCertsError(e, "NOT_FOUND"));
+    await expect(acceptSignedFile(db, { ...base, bytes: signed, sha256: "0".repeat(64) })).rejects.toSatisfy(
+      (e) => isKsefCertsError(e, "MALFORMED") && e.details["reason"] === "sha256-mismatch",
+    );
+    await expect(acceptSignedFile(db, { ...base, workstationId: org.otherWorkstationId, bytes: signed })).rejects.toSatisfy((e) =>
+      isKsefCertsError(e, "NOT_FOUND"),
+    );
     await expect(acceptSignedFile(db, { ...base, requestId: "not-a-uuid", bytes: signed })).rejects.toSatisfy((e) => isKsefCertsError(e, "NOT_FOUND"));
     // None of the refusals changed the request.
     const [row] = await db.select().from(signingRequests).where(eq(signingRequests.id, view.id));
@@ -128,10 +149,14 @@ describeEachDb("agent signing requests", (ctx) => {
     const org = await seedOrg(db);
     const company = await request(db, org, { enrollmentId: await seedEnrollment(db, org) });
     expect(company.view.fileName).toMatch(/^auth-5265877635-[A-F0-9]{10}-[A-F0-9]{2}\.xml$/);
-    await expect(acceptSignedFile(db, { workstationId: org.workstationId, requestId: company.view.id, bytes: await signedFor(other, company.p) })).resolves.toMatchObject({ status: "signed" });
+    await expect(
+      acceptSignedFile(db, { workstationId: org.workstationId, requestId: company.view.id, bytes: await signedFor(other, company.p) }),
+    ).resolves.toMatchObject({ status: "signed" });
     const unknown = await request(db, org, { enrollmentId: await seedEnrollment(db, org, { name: "Stażysta" }) });
     expect(unknown.view.fileName).toContain("-Stazysta-");
-    await expect(acceptSignedFile(db, { workstationId: org.workstationId, requestId: unknown.view.id, bytes: await signedFor(other, unknown.p) })).resolves.toMatchObject({ status: "signed" });
+    await expect(
+      acceptSignedFile(db, { workstationId: org.workstationId, requestId: unknown.view.id, bytes: await signedFor(other, unknown.p) }),
+    ).resolves.toMatchObject({ status: "signed" });
   });
 
   it("a renewed request replaces the pending one; an upload for the old one is CONFLICT challenge-expired with replacedBy", async () => {
@@ -189,10 +214,18 @@ describeEachDb("agent signing requests", (ctx) => {
     expect(failed.requests.map((r) => [r.id, r.status, r.failureReason])).toEqual([[a.view.id, "failed", "Operator cancelled in the signing page"]]);
     await expect(pendingSigningRequests(db, org.workstationId, { after: "yesterday" })).rejects.toSatisfy((e) => isKsefCertsError(e, "VALIDATION"));
     // A failed request still takes a valid file: the person may simply have tried again.
-    await expect(acceptSignedFile(db, { workstationId: org.workstationId, requestId: a.view.id, bytes: await signedFor(person, a.p) })).resolves.toMatchObject({ status: "signed" });
-    await expect(markSigningRequestFailed(db, { workstationId: org.workstationId, requestId: a.view.id, reason: "late" })).rejects.toSatisfy((e) => isKsefCertsError(e, "CONFLICT"));
-    await expect(markSigningRequestFailed(db, { workstationId: org.otherWorkstationId, requestId: a.view.id, reason: "x" })).rejects.toSatisfy((e) => isKsefCertsError(e, "NOT_FOUND"));
-    await expect(markSigningRequestFailed(db, { workstationId: org.workstationId, requestId: a.view.id, reason: " " })).rejects.toSatisfy((e) => isKsefCertsError(e, "VALIDATION"));
+    await expect(acceptSignedFile(db, { workstationId: org.workstationId, requestId: a.view.id, bytes: await signedFor(person, a.p) })).resolves.toMatchObject({
+      status: "signed",
+    });
+    await expect(markSigningRequestFailed(db, { workstationId: org.workstationId, requestId: a.view.id, reason: "late" })).rejects.toSatisfy((e) =>
+      isKsefCertsError(e, "CONFLICT"),
+    );
+    await expect(markSigningRequestFailed(db, { workstationId: org.otherWorkstationId, requestId: a.view.id, reason: "x" })).rejects.toSatisfy((e) =>
+      isKsefCertsError(e, "NOT_FOUND"),
+    );
+    await expect(markSigningRequestFailed(db, { workstationId: org.workstationId, requestId: a.view.id, reason: " " })).rejects.toSatisfy((e) =>
+      isKsefCertsError(e, "VALIDATION"),
+    );
   });
 
   it("the long poll wakes on a new request at once and otherwise answers after waitMs", async () => {
@@ -210,7 +243,14 @@ describeEachDb("agent signing requests", (ctx) => {
     const t1 = performance.now();
     const waiting = waitForSigningRequests(db, org.workstationId, { after: idle.cursor, waitMs: 30_000, notifier, now });
     // Another workstation's request does not wake it.
-    await createSigningRequest(db, { workstationId: org.otherWorkstationId, challenge: newChallenge(), contextIdentifier: { type: "Nip", value: NIP }, xml: new TextEncoder().encode("<x/>"), expiresAt: new Date(Date.now() + 600_000), notifier });
+    await createSigningRequest(db, {
+      workstationId: org.otherWorkstationId,
+      challenge: newChallenge(),
+      contextIdentifier: { type: "Nip", value: NIP },
+      xml: new TextEncoder().encode("<x/>"),
+      expiresAt: new Date(Date.now() + 600_000),
+      notifier,
+    });
     const made = await request(db, org);
     notifier.emit({ workstationId: org.workstationId, requestId: made.view.id, enrollmentId: null, status: "pending" });
     const woke = await waiting;
@@ -225,7 +265,9 @@ describeEachDb("agent signing requests", (ctx) => {
     const settled = await pendingSigningRequests(db, org.workstationId, { after: woke.cursor });
     const cancelled = waitForSigningRequests(db, org.workstationId, { after: settled.cursor, waitMs: 30_000, notifier, signal: controller.signal, now });
     const t2 = performance.now();
-    setTimeout(() => { controller.abort(); }, 50);
+    setTimeout(() => {
+      controller.abort();
+    }, 50);
     await expect(cancelled).rejects.toSatisfy((e) => isKsefCertsError(e, "IO") && e.details["reason"] === "aborted");
     expect(performance.now() - t2).toBeLessThan(5000);
   });

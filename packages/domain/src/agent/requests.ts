@@ -15,7 +15,14 @@ import { createHash } from "node:crypto";
 import { and, asc, desc, eq, gt, inArray, lte, max, type SQL } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { enrollmentOperator, operatorFileNamePart } from "../enrollment/expected-signer.js";
-import { MAX_AUTH_REQUEST_BYTES, MAX_HANDOFF_FILE_BYTES, classifySignedFile, handoffFileName, wrongSignerMessage, type PendingSignature } from "@ksef-certs/ksef/handoff";
+import {
+  MAX_AUTH_REQUEST_BYTES,
+  MAX_HANDOFF_FILE_BYTES,
+  classifySignedFile,
+  handoffFileName,
+  wrongSignerMessage,
+  type PendingSignature,
+} from "@ksef-certs/ksef/handoff";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { signingRequests, workstations } from "../store/schema.js";
@@ -115,7 +122,9 @@ async function withReplacements<T extends ViewRow>(db: Db, rows: readonly T[]): 
 }
 
 function notFoundRequest(id: string): KsefCertsError {
-  return new KsefCertsError("NOT_FOUND", `No signing request with id ${JSON.stringify(id)} for this workstation.`, { details: { entity: "signingRequest", id } });
+  return new KsefCertsError("NOT_FOUND", `No signing request with id ${JSON.stringify(id)} for this workstation.`, {
+    details: { entity: "signingRequest", id },
+  });
 }
 
 /**
@@ -130,7 +139,12 @@ export function challengeExpiredError(request: { readonly id: string; readonly e
     `The challenge of this signing request expired at ${request.expiresAt.toISOString()}; ${request.replacedBy === undefined ? "a new auth.xml will be issued" : "a new auth.xml has been issued"}.`,
     {
       hint: "Sign the new auth.xml within 10 minutes (KSeF challenges expire).",
-      details: { reason: "challenge-expired", requestId: request.id, expiresAt: request.expiresAt.toISOString(), ...(request.replacedBy === undefined ? {} : { replacedBy: request.replacedBy }) },
+      details: {
+        reason: "challenge-expired",
+        requestId: request.id,
+        expiresAt: request.expiresAt.toISOString(),
+        ...(request.replacedBy === undefined ? {} : { replacedBy: request.replacedBy }),
+      },
     },
   );
 }
@@ -173,10 +187,14 @@ export async function createSigningRequest(db: Db, input: CreateSigningRequestIn
   }
   const enrollmentId = input.enrollmentId ?? null;
   const operator = input.fileName === undefined && enrollmentId !== null ? operatorFileNamePart(await enrollmentOperator(db, enrollmentId)) : undefined;
-  const fileName = input.fileName ?? handoffFileName({ context: input.contextIdentifier.value, challenge: input.challenge, ...(operator === undefined ? {} : { operator }) });
+  const fileName =
+    input.fileName ?? handoffFileName({ context: input.contextIdentifier.value, challenge: input.challenge, ...(operator === undefined ? {} : { operator }) });
   const { created, replaced } = await db.transaction(async (tx) => {
     const [w] = await tx.select({ id: workstations.id }).from(workstations).where(eq(workstations.id, input.workstationId));
-    if (w === undefined) throw new KsefCertsError("NOT_FOUND", `No workstation with id ${JSON.stringify(input.workstationId)}.`, { details: { entity: "workstation", id: input.workstationId } });
+    if (w === undefined)
+      throw new KsefCertsError("NOT_FOUND", `No workstation with id ${JSON.stringify(input.workstationId)}.`, {
+        details: { entity: "workstation", id: input.workstationId },
+      });
     let createdAt = now;
     const replaced: { id: string; workstationId: string }[] = [];
     if (enrollmentId !== null) {
@@ -222,7 +240,14 @@ export async function createSigningRequest(db: Db, input: CreateSigningRequestIn
       action: "signing-request.create",
       entityType: "signing-request",
       entityId: row.id,
-      after: { workstationId: row.workstationId, enrollmentId, challenge: row.challenge, fileName, expiresAt: row.expiresAt, replaces: replaced.map((r) => r.id) },
+      after: {
+        workstationId: row.workstationId,
+        enrollmentId,
+        challenge: row.challenge,
+        fileName,
+        expiresAt: row.expiresAt,
+        replaces: replaced.map((r) => r.id),
+      },
       at: now,
     });
     return { created: row, replaced };
@@ -279,7 +304,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 async function loadRow(db: Db, requestId: string, workstationId: string | undefined, forUpdate = false): Promise<Row> {
   // Not a uuid: PostgreSQL would refuse the comparison; for the caller it is just an unknown id.
   if (!UUID.test(requestId)) throw notFoundRequest(requestId);
-  const where = workstationId === undefined ? eq(signingRequests.id, requestId) : and(eq(signingRequests.id, requestId), eq(signingRequests.workstationId, workstationId));
+  const where =
+    workstationId === undefined ? eq(signingRequests.id, requestId) : and(eq(signingRequests.id, requestId), eq(signingRequests.workstationId, workstationId));
   const query = db.select().from(signingRequests).where(where);
   const [row] = forUpdate ? await query.for("update") : await query;
   if (row === undefined) throw notFoundRequest(requestId);
@@ -359,7 +385,10 @@ export async function pendingSigningRequests(
   const expired = await expireOverdue(db, eq(signingRequests.workstationId, workstationId), now);
   for (const e of expired) options.notifier?.emit({ workstationId: e.workstationId, requestId: e.id, enrollmentId: e.enrollmentId, status: "expired" });
   // The cursor is read before the rows: a change committed in between is sent now and again next time, never lost.
-  const [newest] = await db.select({ at: max(signingRequests.updatedAt) }).from(signingRequests).where(eq(signingRequests.workstationId, workstationId));
+  const [newest] = await db
+    .select({ at: max(signingRequests.updatedAt) })
+    .from(signingRequests)
+    .where(eq(signingRequests.workstationId, workstationId));
   const pendingNow = and(eq(signingRequests.workstationId, workstationId), eq(signingRequests.status, "pending"), gt(signingRequests.expiresAt, now));
   const rows = await db
     .select()
@@ -371,13 +400,19 @@ export async function pendingSigningRequests(
   if (after !== undefined) {
     // Pending requests unchanged since the cursor are listed again: the answer is always the full pending set.
     const seen = new Set(rows.map((r) => r.id));
-    const stillPending = await db.select().from(signingRequests).where(and(pendingNow, lte(signingRequests.updatedAt, after)));
+    const stillPending = await db
+      .select()
+      .from(signingRequests)
+      .where(and(pendingNow, lte(signingRequests.updatedAt, after)));
     all = [...stillPending.filter((r) => !seen.has(r.id)), ...rows].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
   }
   const cursorMs = Math.max(newest?.at?.getTime() ?? 0, after?.getTime() ?? 0);
   const undelivered = all.filter((r) => r.deliveredAt === null && r.status === "pending").map((r) => r.id);
   if (undelivered.length > 0) await db.update(signingRequests).set({ deliveredAt: now }).where(inArray(signingRequests.id, undelivered));
-  const views = await withReplacements(db, all.map((r) => ({ ...toView(r), deliveredAt: r.deliveredAt ?? (r.status === "pending" ? now : null), xml: r.xml })));
+  const views = await withReplacements(
+    db,
+    all.map((r) => ({ ...toView(r), deliveredAt: r.deliveredAt ?? (r.status === "pending" ? now : null), xml: r.xml })),
+  );
   return { requests: views, cursor: String(cursorMs), changed };
 }
 
@@ -424,7 +459,10 @@ export async function waitForSigningRequests(db: Db, workstationId: string, opti
     const first = await pendingSigningRequests(db, workstationId, { ...base, now: now() });
     if (first.changed || options.waitMs === 0) return first;
     if (!seen.change) {
-      await options.notifier.next((e) => e.workstationId === workstationId, { timeoutMs: options.waitMs, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+      await options.notifier.next((e) => e.workstationId === workstationId, {
+        timeoutMs: options.waitMs,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
     }
     // The client went away: nothing is delivered, so no `deliveredAt` is stamped.
     if (options.signal?.aborted === true) {
@@ -459,7 +497,12 @@ export interface AcceptSignedFileInput {
   readonly notifier?: SigningRequestNotifier;
 }
 
-function rejectionError(kind: string, message: string, details: Record<string, unknown>, hint = "Sign the auth.xml file of this request (not another one) and upload the signed file as saved."): KsefCertsError {
+function rejectionError(
+  kind: string,
+  message: string,
+  details: Record<string, unknown>,
+  hint = "Sign the auth.xml file of this request (not another one) and upload the signed file as saved.",
+): KsefCertsError {
   return new KsefCertsError("VALIDATION", message, {
     hint,
     details: { reason: kind, ...details },
@@ -496,9 +539,13 @@ export async function acceptSignedFile(db: Db, input: AcceptSignedFileInput): Pr
     });
   }
   if (input.bytes.byteLength > MAX_HANDOFF_FILE_BYTES) {
-    throw new KsefCertsError("TOO_LARGE", `The file is ${input.bytes.byteLength} bytes; a signed AuthTokenRequest is at most ${MAX_HANDOFF_FILE_BYTES} bytes.`, {
-      details: { size: input.bytes.byteLength, limitBytes: MAX_HANDOFF_FILE_BYTES },
-    });
+    throw new KsefCertsError(
+      "TOO_LARGE",
+      `The file is ${input.bytes.byteLength} bytes; a signed AuthTokenRequest is at most ${MAX_HANDOFF_FILE_BYTES} bytes.`,
+      {
+        details: { size: input.bytes.byteLength, limitBytes: MAX_HANDOFF_FILE_BYTES },
+      },
+    );
   }
   const row = await loadRow(db, input.requestId, input.workstationId);
   const early = await settledOutcome(db, row, sha256, now);
@@ -525,7 +572,12 @@ export async function acceptSignedFile(db: Db, input: AcceptSignedFileInput): Pr
       throw rejectionError("wrong-challenge", "The signed file is for another challenge than this request (an older auth.xml, or another request's).", {});
     case "wrong-signer": {
       const m = wrongSignerMessage(c.verified.identity, c.expected);
-      throw rejectionError("wrong-signer", `${m.en} / ${m.pl}`, { signer: c.verified.identity, expected: c.expected, en: m.en, pl: m.pl }, `Ask ${c.expected.name} to sign this auth.xml (Profil Zaufany or a personal qualified signature) and upload that file.`);
+      throw rejectionError(
+        "wrong-signer",
+        `${m.en} / ${m.pl}`,
+        { signer: c.verified.identity, expected: c.expected, en: m.en, pl: m.pl },
+        `Ask ${c.expected.name} to sign this auth.xml (Profil Zaufany or a personal qualified signature) and upload that file.`,
+      );
     }
     case "rejected":
       throw rejectionError(c.reason, `The signature was refused: ${c.message}`, { ksefExceptionCode: c.ksefExceptionCode });
@@ -562,7 +614,8 @@ export async function acceptSignedFile(db: Db, input: AcceptSignedFileInput): Pr
     });
     return { status: "signed", request: toView(updated), signer };
   });
-  if (result.status === "signed") input.notifier?.emit({ workstationId: row.workstationId, requestId: row.id, enrollmentId: row.enrollmentId, status: "signed" });
+  if (result.status === "signed")
+    input.notifier?.emit({ workstationId: row.workstationId, requestId: row.id, enrollmentId: row.enrollmentId, status: "signed" });
   return result;
 }
 
@@ -579,7 +632,9 @@ async function settledOutcome(db: Db, row: Row, sha256: string, now: Date): Prom
     });
   }
   if (row.status === "cancelled") {
-    throw new KsefCertsError("CONFLICT", "This signing request was cancelled; its file is no longer needed.", { details: { reason: "closed", requestId: row.id } });
+    throw new KsefCertsError("CONFLICT", "This signing request was cancelled; its file is no longer needed.", {
+      details: { reason: "closed", requestId: row.id },
+    });
   }
   if (row.status === "expired" || row.expiresAt.getTime() <= now.getTime()) {
     const [view] = await withReplacements(db, [{ ...toView(row), status: "expired" as const }]);
@@ -608,24 +663,48 @@ async function expiredNow(db: Db, row: Row, now: Date, notifier: SigningRequestN
  */
 export async function markSigningRequestFailed(
   db: Db,
-  input: { readonly workstationId: string; readonly requestId: string; readonly reason: string; readonly now?: Date; readonly actor?: string; readonly notifier?: SigningRequestNotifier },
+  input: {
+    readonly workstationId: string;
+    readonly requestId: string;
+    readonly reason: string;
+    readonly now?: Date;
+    readonly actor?: string;
+    readonly notifier?: SigningRequestNotifier;
+  },
 ): Promise<SigningRequestView> {
   const now = input.now ?? new Date();
   const reason = input.reason.trim();
   if (reason === "" || reason.length > MAX_FAILURE_REASON_LENGTH) {
     throw new KsefCertsError("VALIDATION", `The reason must be 1–${MAX_FAILURE_REASON_LENGTH} characters.`, {
-      violations: [{ field: "reason", rule: "agent.failure.reason.length", message: `Between 1 and ${MAX_FAILURE_REASON_LENGTH} characters.`, params: { min: 1, max: MAX_FAILURE_REASON_LENGTH } }],
+      violations: [
+        {
+          field: "reason",
+          rule: "agent.failure.reason.length",
+          message: `Between 1 and ${MAX_FAILURE_REASON_LENGTH} characters.`,
+          params: { min: 1, max: MAX_FAILURE_REASON_LENGTH },
+        },
+      ],
     });
   }
   const updated = await db.transaction(async (tx) => {
     const row = await loadRow(tx, input.requestId, input.workstationId, true);
     if (row.status === "signed" || row.status === "submitted") {
-      throw new KsefCertsError("CONFLICT", "A signed file was already accepted for this request.", { details: { reason: "already-signed", requestId: row.id } });
+      throw new KsefCertsError("CONFLICT", "A signed file was already accepted for this request.", {
+        details: { reason: "already-signed", requestId: row.id },
+      });
     }
     const status = row.status === "pending" || row.status === "failed" ? "failed" : row.status;
     const [next] = await tx.update(signingRequests).set({ status, failureReason: reason, updatedAt: now }).where(eq(signingRequests.id, row.id)).returning();
     if (next === undefined) throw notFoundRequest(row.id);
-    await appendAudit(tx, { actor: input.actor ?? "agent", action: "signing-request.failed", entityType: "signing-request", entityId: row.id, before: { status: row.status }, after: { status, reason }, at: now });
+    await appendAudit(tx, {
+      actor: input.actor ?? "agent",
+      action: "signing-request.failed",
+      entityType: "signing-request",
+      entityId: row.id,
+      before: { status: row.status },
+      after: { status, reason },
+      at: now,
+    });
     return next;
   });
   input.notifier?.emit({ workstationId: updated.workstationId, requestId: updated.id, enrollmentId: updated.enrollmentId, status: updated.status });

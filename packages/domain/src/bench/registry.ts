@@ -149,7 +149,13 @@ async function blobs(): Promise<{ der: string; key: string }[]> {
       const { der } = await issueKsefLikeCertificate({
         certificateType,
         keys,
-        enrollmentData: { commonName: `Operator Bench ${i}`, givenName: "Operator", surname: `Bench${i}`, serialNumber: "PNOPL-80010112345", countryName: "PL" },
+        enrollmentData: {
+          commonName: `Operator Bench ${i}`,
+          givenName: "Operator",
+          surname: `Bench${i}`,
+          serialNumber: "PNOPL-80010112345",
+          countryName: "PL",
+        },
       });
       const key = await encryptPrivateKeyPem(keys.privateKey, "Bench-Hasło-2026!");
       out.push({ der: Buffer.from(der).toString("hex"), key: Buffer.from(key, "utf8").toString("hex") });
@@ -188,7 +194,12 @@ export async function seedRegistry(db: Db, total: number): Promise<Organisation>
     for (let o = 0; o < 10; o++) {
       const first = pick(own);
       const second = rnd() < 0.3 ? pick(own.filter((b) => b !== first)) : undefined;
-      operators.push({ id: randomUUID(), companyId: company.id, pesel: String(80_000_000_000 + peselCounter++), branchIds: second === undefined ? [first.id] : [first.id, second.id] });
+      operators.push({
+        id: randomUUID(),
+        companyId: company.id,
+        pesel: String(80_000_000_000 + peselCounter++),
+        branchIds: second === undefined ? [first.id] : [first.id, second.id],
+      });
     }
   }
 
@@ -206,7 +217,8 @@ export async function seedRegistry(db: Db, total: number): Promise<Organisation>
   };
   const nipOf = new Map(companies.map((c) => [c.id, c.nip]));
   for (const c of companies) addSlots({ scopeType: "company", companyId: c.id, branchId: null, operatorId: null, identifier: ["Nip", c.nip] });
-  for (const b of branches) addSlots({ scopeType: "branch", companyId: b.companyId, branchId: b.id, operatorId: null, identifier: ["Nip", nipOf.get(b.companyId) ?? ""] });
+  for (const b of branches)
+    addSlots({ scopeType: "branch", companyId: b.companyId, branchId: b.id, operatorId: null, identifier: ["Nip", nipOf.get(b.companyId) ?? ""] });
   for (const o of operators) addSlots({ scopeType: "operator", companyId: o.companyId, branchId: null, operatorId: o.id, identifier: ["Pesel", o.pesel] });
   // Bring the sum to exactly `total` by random single steps (at most 3 per slot).
   let sum = slots.reduce((a, s) => a + s.count, 0);
@@ -221,7 +233,16 @@ export async function seedRegistry(db: Db, total: number): Promise<Organisation>
     }
   }
 
-  const counts: SeedCounts = { companies: companies.length, branches: branches.length, operators: operators.length, certificates: 0, current: 0, queued: 0, expired: 0, revoked: 0 };
+  const counts: SeedCounts = {
+    companies: companies.length,
+    branches: branches.length,
+    operators: operators.length,
+    certificates: 0,
+    current: 0,
+    queued: 0,
+    expired: 0,
+    revoked: 0,
+  };
   const blob = await blobs();
   const blobCte = `b(n, der, key) AS (VALUES ${blob.map((x, i) => `(${i}, '\\x${x.der}'::bytea, '\\x${x.key}'::bytea)`).join(",")})`;
   const atMs = AT.getTime();
@@ -300,7 +321,10 @@ export async function seedRegistry(db: Db, total: number): Promise<Organisation>
       t,
       "branches",
       "id, company_id, code, name, internal_id",
-      branches.map((b) => `(${quote(b.id)}, ${quote(b.companyId)}, ${quote(b.code)}, ${quote(`Oddział ${b.code}`)}, ${quote(`${nipOf.get(b.companyId) ?? ""}-000${b.code.slice(2)}`)})`),
+      branches.map(
+        (b) =>
+          `(${quote(b.id)}, ${quote(b.companyId)}, ${quote(b.code)}, ${quote(`Oddział ${b.code}`)}, ${quote(`${nipOf.get(b.companyId) ?? ""}-000${b.code.slice(2)}`)})`,
+      ),
     );
     await insertRows(
       t,
@@ -322,7 +346,9 @@ export async function seedRegistry(db: Db, total: number): Promise<Organisation>
       "v(id, scope_type, company_id, branch_id, operator_id, environment, certificate_type, mode, name, serial_number, subject_identifier_type, subject_identifier_value, subject, fingerprint, valid_from, valid_to, status, revoked_at, revocation_reason, blob, created)";
     for (let i = 0; i < certRows.length; i += 2000) {
       await t.execute(
-        sql.raw(`WITH ${blobCte} INSERT INTO certificates (${columns}) SELECT ${select} FROM (VALUES ${certRows.slice(i, i + 2000).join(",")}) AS ${alias} JOIN b ON b.n = v.blob::int`),
+        sql.raw(
+          `WITH ${blobCte} INSERT INTO certificates (${columns}) SELECT ${select} FROM (VALUES ${certRows.slice(i, i + 2000).join(",")}) AS ${alias} JOIN b ON b.n = v.blob::int`,
+        ),
       );
     }
   });
@@ -403,7 +429,9 @@ async function timeOperation<I>(database: "pglite" | "postgres", op: Operation<I
 }
 
 function printLine(name: string, median: number, p95: number, ratio: number): void {
-  console.log(`  ${name.padEnd(58)} ${formatMs(median).padStart(10)} ${formatMs(p95).padStart(10)} ${(1000 / median).toFixed(1).padStart(9)} ${ratio.toFixed(2).padStart(6)}x`);
+  console.log(
+    `  ${name.padEnd(58)} ${formatMs(median).padStart(10)} ${formatMs(p95).padStart(10)} ${(1000 / median).toFixed(1).padStart(9)} ${ratio.toFixed(2).padStart(6)}x`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -461,7 +489,9 @@ function operations(db: Db, org: Organisation, calls: number): { op: Operation<n
       case 2:
         return { operatorId: o.id, environment, certificateType };
       default:
-        return k % 8 === 3 ? { branchId: pick(org.branches).id, environment, certificateType } : { companyId: pick(org.companies).id, environment, certificateType };
+        return k % 8 === 3
+          ? { branchId: pick(org.branches).id, environment, certificateType }
+          : { companyId: pick(org.companies).id, environment, certificateType };
     }
   });
   const resolve: Operation<ResolveInput> = {

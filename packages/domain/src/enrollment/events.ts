@@ -82,14 +82,18 @@ export type EnrollmentEventKind = keyof typeof ENROLLMENT_EVENTS;
 
 /** Every kind's parameters, typed: `string` or `number` as {@link ENROLLMENT_EVENTS} declares. */
 export type EnrollmentEventParams = {
-  readonly [K in EnrollmentEventKind]: { readonly [P in keyof (typeof ENROLLMENT_EVENTS)[K]]: (typeof ENROLLMENT_EVENTS)[K][P] extends "number" ? number : string };
+  readonly [K in EnrollmentEventKind]: {
+    readonly [P in keyof (typeof ENROLLMENT_EVENTS)[K]]: (typeof ENROLLMENT_EVENTS)[K][P] extends "number" ? number : string;
+  };
 };
 
 /**
  * One machine-readable progress event: a kind and exactly its parameters. Narrowing on `kind` types
  * `params`; every member fits `{ kind: EnrollmentEventKind; params: Readonly<Record<string, string | number>> }`.
  */
-export type EnrollmentProgressEvent = { readonly [K in EnrollmentEventKind]: { readonly kind: K; readonly params: EnrollmentEventParams[K] } }[EnrollmentEventKind];
+export type EnrollmentProgressEvent = {
+  readonly [K in EnrollmentEventKind]: { readonly kind: K; readonly params: EnrollmentEventParams[K] };
+}[EnrollmentEventKind];
 
 /**
  * Builds an event, typing `params` by `kind`.

@@ -45,8 +45,20 @@ async function setup(db: Db, operator?: { name: string; pesel: string }) {
       onProblem?.(p);
     },
   });
-  const p: PendingSignature = { id: enrollmentId, challenge: newChallenge(), contextIdentifier: { type: "Nip", value: NIP }, expiresAt: new Date(Date.now() + 600_000) };
-  const req = { enrollmentId, workstationId: org.workstationId, challenge: p.challenge, xml: unsignedFor(p), expiresAt: p.expiresAt, contextIdentifier: { type: "Nip" as const, value: NIP } };
+  const p: PendingSignature = {
+    id: enrollmentId,
+    challenge: newChallenge(),
+    contextIdentifier: { type: "Nip", value: NIP },
+    expiresAt: new Date(Date.now() + 600_000),
+  };
+  const req = {
+    enrollmentId,
+    workstationId: org.workstationId,
+    challenge: p.challenge,
+    xml: unsignedFor(p),
+    expiresAt: p.expiresAt,
+    contextIdentifier: { type: "Nip" as const, value: NIP },
+  };
   const nextProblem = (): Promise<InboxProblem> => new Promise((r) => (onProblem = r));
   return { handoff, p, req, inboxDir, problems, nextProblem };
 }

@@ -38,9 +38,14 @@ export interface FolderHandoffOptions {
  */
 export function createFolderHandoff(options: FolderHandoffOptions): EnrollmentHandoff {
   async function folders(workstationId: string): Promise<{ outboxDir: string; inboxDir: string }> {
-    const [w] = await options.db.select({ outboxDir: workstations.outboxDir, inboxDir: workstations.inboxDir }).from(workstations).where(eq(workstations.id, workstationId));
+    const [w] = await options.db
+      .select({ outboxDir: workstations.outboxDir, inboxDir: workstations.inboxDir })
+      .from(workstations)
+      .where(eq(workstations.id, workstationId));
     if (w === undefined) {
-      throw new KsefCertsError("NOT_FOUND", `No workstation with id ${JSON.stringify(workstationId)}.`, { details: { entity: "workstation", id: workstationId } });
+      throw new KsefCertsError("NOT_FOUND", `No workstation with id ${JSON.stringify(workstationId)}.`, {
+        details: { entity: "workstation", id: workstationId },
+      });
     }
     return w;
   }
@@ -58,8 +63,16 @@ export function createFolderHandoff(options: FolderHandoffOptions): EnrollmentHa
       const expectedSigner = await enrollmentOperator(options.db, req.enrollmentId);
       const operator = operatorFileNamePart(expectedSigner);
       const fileName =
-        req.file === "" ? handoffFileName({ context: req.contextIdentifier.value, challenge: req.challenge, ...(operator === undefined ? {} : { operator }) }) : basename(req.file);
-      const pending = { id: req.enrollmentId, challenge: req.challenge, contextIdentifier: req.contextIdentifier, expiresAt: req.expiresAt, ...(expectedSigner === undefined ? {} : { expectedSigner }) };
+        req.file === ""
+          ? handoffFileName({ context: req.contextIdentifier.value, challenge: req.challenge, ...(operator === undefined ? {} : { operator }) })
+          : basename(req.file);
+      const pending = {
+        id: req.enrollmentId,
+        challenge: req.challenge,
+        contextIdentifier: req.contextIdentifier,
+        expiresAt: req.expiresAt,
+        ...(expectedSigner === undefined ? {} : { expectedSigner }),
+      };
       const result = await awaitSignature({
         outboxDir,
         inboxDir,

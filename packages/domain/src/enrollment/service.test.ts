@@ -57,7 +57,13 @@ class Timers {
     }
     return new Promise<void>((resolve, reject) => {
       this.pending.push(resolve);
-      signal?.addEventListener("abort", () => { reject(new Error("aborted")); }, { once: true });
+      signal?.addEventListener(
+        "abort",
+        () => {
+          reject(new Error("aborted"));
+        },
+        { once: true },
+      );
     });
   };
   /** The challenge lifetime passes. */
@@ -122,14 +128,27 @@ async function world(db: Db): Promise<World> {
   if (ws === undefined) throw new Error("no workstation");
   const signing = await recordCertificate(
     db,
-    { scope: { type: "operator", operatorId: operator.id }, environment: "test", mode: "current", name: "Jan auth", certificateDer: person.der, keyFile: person.keyFile, source: "imported" },
+    {
+      scope: { type: "operator", operatorId: operator.id },
+      environment: "test",
+      mode: "current",
+      name: "Jan auth",
+      certificateDer: person.der,
+      keyFile: person.keyFile,
+      source: "imported",
+    },
     { actor: "admin", at: new Date(T0) },
   );
   return { db, companyId: company.id, branchId: branch.id, operatorId: operator.id, workstationId: ws.id, signingCertificateId: signing.id };
 }
 
 /** Every progress event and every run's stop reason of every test here, checked against the event table after them all. */
-const reported: { readonly enrollmentId: string; readonly message: string; readonly event: EnrollmentProgressEvent | undefined; readonly from: "progress" | "run" }[] = [];
+const reported: {
+  readonly enrollmentId: string;
+  readonly message: string;
+  readonly event: EnrollmentProgressEvent | undefined;
+  readonly from: "progress" | "run";
+}[] = [];
 
 afterAll(() => {
   expect(reported.length).toBeGreaterThan(0);
@@ -151,7 +170,23 @@ afterAll(() => {
   const sentences = [...templates.values()].map((forms) => [...forms][0]);
   expect(new Set(sentences).size).toBe(sentences.length);
   // The scenarios below take these steps; a kind missing here means a step lost its event.
-  for (const kind of ["enrollment.requested", "key.generated", "handoff.published", "handoff.renewing", "ksef.authenticating", "ksef.authenticated", "ksef.enrollmentAccepted", "certificate.issued", "certificate.stored", "certificate.storeBlocked", "key.discarded", "ksef.enrollmentCancelled", "run.retrying", "enrollment.failed", "password.needed"]) {
+  for (const kind of [
+    "enrollment.requested",
+    "key.generated",
+    "handoff.published",
+    "handoff.renewing",
+    "ksef.authenticating",
+    "ksef.authenticated",
+    "ksef.enrollmentAccepted",
+    "certificate.issued",
+    "certificate.stored",
+    "certificate.storeBlocked",
+    "key.discarded",
+    "ksef.enrollmentCancelled",
+    "run.retrying",
+    "enrollment.failed",
+    "password.needed",
+  ]) {
     expect(reported.map((r) => r.event?.kind)).toContain(kind);
   }
 });
@@ -225,7 +260,11 @@ async function assertCompletedOnce(w: World, fake: FakeKsef, enrollmentId: strin
 }
 
 async function auditActions(db: Db, enrollmentId: string): Promise<string[]> {
-  const rows = await db.select().from(auditLog).where(and(eq(auditLog.entityType, "enrollment"), eq(auditLog.entityId, enrollmentId))).orderBy(asc(auditLog.seq));
+  const rows = await db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.entityType, "enrollment"), eq(auditLog.entityId, enrollmentId)))
+    .orderBy(asc(auditLog.seq));
   return rows.map((r) => `${r.action}:${String((r.after as { state?: string } | null)?.state)}`);
 }
 
@@ -233,7 +272,9 @@ describeEachDb("enrollment", (ctx) => {
   it("validates every input rule at once and stores nothing for a bad request", async () => {
     const w = await world(ctx().db);
     const s = service(w, new FakeKsef(() => new Date(T0)), new Timers());
-    const err = await s.request(offlineForOperator(w, { name: "ab", keyPassword: "short", validFrom: "not a date" }), { actor: "admin" }).catch((e: unknown) => e);
+    const err = await s
+      .request(offlineForOperator(w, { name: "ab", keyPassword: "short", validFrom: "not a date" }), { actor: "admin" })
+      .catch((e: unknown) => e);
     expect(isKsefCertsError(err, "VALIDATION")).toBe(true);
     const rules = (err as { violations: { rule: string }[] }).violations.map((v) => v.rule);
     expect(rules).toEqual(expect.arrayContaining(["certificateName.length", "password.length", "validFrom.date"]));
@@ -243,9 +284,15 @@ describeEachDb("enrollment", (ctx) => {
   it("refuses what the registry would refuse later: a queued one without a current one, a second current one, an Offline signer", async () => {
     const w = await world(ctx().db);
     const s = service(w, new FakeKsef(() => new Date(T0)), new Timers());
-    await expect(s.request(offlineForOperator(w, { mode: "queued" }), { actor: "admin" })).rejects.toMatchObject({ code: "CONFLICT", details: { rule: "queuedNeedsCurrent" } });
+    await expect(s.request(offlineForOperator(w, { mode: "queued" }), { actor: "admin" })).rejects.toMatchObject({
+      code: "CONFLICT",
+      details: { rule: "queuedNeedsCurrent" },
+    });
     // The operator already holds a current Authentication certificate.
-    await expect(s.request(offlineForOperator(w, { certificateType: "Authentication" }), { actor: "admin" })).rejects.toMatchObject({ code: "CONFLICT", details: { rule: "oneCurrent" } });
+    await expect(s.request(offlineForOperator(w, { certificateType: "Authentication" }), { actor: "admin" })).rejects.toMatchObject({
+      code: "CONFLICT",
+      details: { rule: "oneCurrent" },
+    });
     const offline = await recordCertificate(
       w.db,
       {
@@ -253,7 +300,9 @@ describeEachDb("enrollment", (ctx) => {
         environment: "test",
         mode: "current",
         name: "Offline",
-        certificateDer: (await issueKsefLikeCertificate({ certificateType: "Offline", keys: person.keys, enrollmentData: FAKE_ENROLLMENT_DATA, validFrom: new Date(T0 - DAY) })).der,
+        certificateDer: (
+          await issueKsefLikeCertificate({ certificateType: "Offline", keys: person.keys, enrollmentData: FAKE_ENROLLMENT_DATA, validFrom: new Date(T0 - DAY) })
+        ).der,
         keyFile: person.keyFile,
         source: "imported",
       },
@@ -261,7 +310,9 @@ describeEachDb("enrollment", (ctx) => {
     );
     await expect(s.request(offlineForOperator(w, { signingCertificateId: offline.id }), { actor: "admin" })).rejects.toMatchObject({ code: "VALIDATION" });
     await expect(s.request(offlineForOperator(w, { environment: "demo" }), { actor: "admin" })).rejects.toMatchObject({ code: "VALIDATION" });
-    await expect(s.request(offlineForOperator(w, { scope: { type: "operator", operatorId: "00000000-0000-4000-8000-000000000000" } }), { actor: "admin" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(
+      s.request(offlineForOperator(w, { scope: { type: "operator", operatorId: "00000000-0000-4000-8000-000000000000" } }), { actor: "admin" }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(await w.db.select().from(enrollments)).toHaveLength(0);
   });
 
@@ -269,7 +320,14 @@ describeEachDb("enrollment", (ctx) => {
     const w = await world(ctx().db);
     const s = service(w, new FakeKsef(() => new Date(T0)), new Timers());
     const e = await s.request(offlineForOperator(w), { actor: "admin" });
-    expect(e).toMatchObject({ state: "requested", scopeType: "operator", operatorId: w.operatorId, companyId: w.companyId, passwordSealed: true, publicKeySha256: null });
+    expect(e).toMatchObject({
+      state: "requested",
+      scopeType: "operator",
+      operatorId: w.operatorId,
+      companyId: w.companyId,
+      passwordSealed: true,
+      publicKeySha256: null,
+    });
     const [row] = await w.db.select().from(enrollments).where(eq(enrollments.id, e.id));
     expect(Buffer.from(row?.sealedPassword ?? []).includes(Buffer.from(PASSWORD))).toBe(false);
     expect(await auditActions(w.db, e.id)).toEqual(["enrollment.request:requested"]);
@@ -286,7 +344,14 @@ describeEachDb("enrollment", (ctx) => {
     const result = await s.run(e.id, { actor: "admin" });
     expect(result.outcome).toBe("completed");
     const cert = await assertCompletedOnce(w, fake, e.id);
-    expect(cert).toMatchObject({ mode: "current", certificateType: "Offline", source: "enrolled", name: "Jan Offline", scopeType: "operator", operatorId: w.operatorId });
+    expect(cert).toMatchObject({
+      mode: "current",
+      certificateType: "Offline",
+      source: "enrolled",
+      name: "Jan Offline",
+      scopeType: "operator",
+      operatorId: w.operatorId,
+    });
     // The sealed password moved to the certificate row, bound to it.
     expect(new TextDecoder().decode(unseal(MASTER_KEY, cert.sealedPassword ?? new Uint8Array(), sealedPasswordAad(cert.id)))).toBe(PASSWORD);
     expect(await auditActions(w.db, e.id)).toEqual([
@@ -320,22 +385,39 @@ describeEachDb("enrollment", (ctx) => {
     const events: EnrollmentProgress[] = [];
     const s = service(w, fake, timers, { handoff }, events);
     const e = await s.request(
-      { scope: { type: "branch", branchId: w.branchId }, environment: "test", certificateType: "Authentication", mode: "current", name: "Oddzial WAW", authMethod: "handoff", workstationId: w.workstationId, keyPassword: PASSWORD },
+      {
+        scope: { type: "branch", branchId: w.branchId },
+        environment: "test",
+        certificateType: "Authentication",
+        mode: "current",
+        name: "Oddzial WAW",
+        authMethod: "handoff",
+        workstationId: w.workstationId,
+        keyPassword: PASSWORD,
+      },
       { actor: "admin" },
     );
     const running = s.run(e.id);
-    await vi.waitFor(() => { expect(handoff.published).toHaveLength(1); });
+    await vi.waitFor(() => {
+      expect(handoff.published).toHaveLength(1);
+    });
     const first = handoff.published[0];
     expect(new TextDecoder().decode(first?.xml)).toContain(`<Challenge>${first?.challenge ?? "?"}</Challenge>`);
     expect(new TextDecoder().decode(first?.xml)).toContain("<Nip>5265877635</Nip>");
-    await vi.waitFor(async () => { expect((await s.get(e.id)).handoffFile).toBe(first?.file); });
+    await vi.waitFor(async () => {
+      expect((await s.get(e.id)).handoffFile).toBe(first?.file);
+    });
     expect((await s.get(e.id)).state).toBe("awaiting_signature");
     timers.expire();
-    await vi.waitFor(() => { expect(handoff.published).toHaveLength(2); });
+    await vi.waitFor(() => {
+      expect(handoff.published).toHaveLength(2);
+    });
     const second = handoff.published[1];
     expect(second?.challenge).not.toBe(first?.challenge);
     expect(events.some((x) => /expired/.test(x.message))).toBe(true);
-    await vi.waitFor(async () => { expect((await s.get(e.id)).handoffFile).toBe(second?.file); });
+    await vi.waitFor(async () => {
+      expect((await s.get(e.id)).handoffFile).toBe(second?.file);
+    });
     const signedBytes = await handoff.sign(second?.challenge ?? "");
     const result = await running;
     expect(result.outcome).toBe("completed");
@@ -352,18 +434,32 @@ describeEachDb("enrollment", (ctx) => {
     const handoff = new FakeHandoff();
     const s1 = service(w, fake, timers, { handoff });
     const e = await s1.request(
-      { scope: { type: "branch", branchId: w.branchId }, environment: "test", certificateType: "Authentication", mode: "current", name: "Oddzial WAW", authMethod: "handoff", workstationId: w.workstationId, keyPassword: PASSWORD, sealPassword: true },
+      {
+        scope: { type: "branch", branchId: w.branchId },
+        environment: "test",
+        certificateType: "Authentication",
+        mode: "current",
+        name: "Oddzial WAW",
+        authMethod: "handoff",
+        workstationId: w.workstationId,
+        keyPassword: PASSWORD,
+        sealPassword: true,
+      },
       { actor: "admin" },
     );
     const ac = new AbortController();
     const first = s1.run(e.id, { signal: ac.signal });
-    await vi.waitFor(async () => { expect((await s1.get(e.id)).handoffFile).not.toBeNull(); });
+    await vi.waitFor(async () => {
+      expect((await s1.get(e.id)).handoffFile).not.toBeNull();
+    });
     ac.abort(new Error("Ctrl-C"));
     await expect(first).rejects.toThrow();
     expect((await s1.get(e.id)).state).toBe("awaiting_signature");
     const s2 = service(w, fake, timers, { handoff });
     const second = s2.run(e.id);
-    await vi.waitFor(() => { expect(fake.challenges).toHaveLength(1); });
+    await vi.waitFor(() => {
+      expect(fake.challenges).toHaveLength(1);
+    });
     // Give the resumed run time to (wrongly) publish a second file before the person signs.
     await new Promise((r) => setTimeout(r, 50));
     expect(handoff.published).toHaveLength(1);
@@ -385,7 +481,16 @@ describeEachDb("enrollment", (ctx) => {
       const handoff = createFolderHandoff({ db: w.db, now: timers.now, stabilityMs: 50, pollIntervalMs: 20, rescanIntervalMs: 500 });
       const s = service(w, fake, timers, { handoff });
       const e = await s.request(
-        { scope: { type: "branch", branchId: w.branchId }, environment: "test", certificateType: "Authentication", mode: "current", name: "Oddzial WAW", authMethod: "handoff", workstationId: w.workstationId, keyPassword: PASSWORD },
+        {
+          scope: { type: "branch", branchId: w.branchId },
+          environment: "test",
+          certificateType: "Authentication",
+          mode: "current",
+          name: "Oddzial WAW",
+          authMethod: "handoff",
+          workstationId: w.workstationId,
+          keyPassword: PASSWORD,
+        },
         { actor: "admin" },
       );
       const running = s.run(e.id);
@@ -478,7 +583,13 @@ describeEachDb("enrollment", (ctx) => {
     const e = await s.request(offlineForOperator(w), { actor: "admin" });
     fake.fail(
       "enrollCertificate",
-      () => new KsefApiError("IO", "KSeF failed while handling the enrollment (HTTP 502); KSeF may have processed it anyway.", { operation: "POST /certificates/enrollments", httpStatus: 502, outcomeUnknown: true, retryable: true }),
+      () =>
+        new KsefApiError("IO", "KSeF failed while handling the enrollment (HTTP 502); KSeF may have processed it anyway.", {
+          operation: "POST /certificates/enrollments",
+          httpStatus: 502,
+          outcomeUnknown: true,
+          retryable: true,
+        }),
       "after",
     );
     const first = await s.run(e.id);
@@ -548,7 +659,14 @@ describeEachDb("enrollment", (ctx) => {
     const e = await s.request(offlineForOperator(w), { actor: "admin" });
     fake.fail(
       "waitForAuthentication",
-      () => new KsefStatusError("IO", "KSeF authentication failed: 550 Operacja anulowana.", { operation: "GET /auth/{referenceNumber}", referenceNumber: "x", statusCode: 550, statusDescription: "Anulowano", statusDetails: [] }),
+      () =>
+        new KsefStatusError("IO", "KSeF authentication failed: 550 Operacja anulowana.", {
+          operation: "GET /auth/{referenceNumber}",
+          referenceNumber: "x",
+          statusCode: 550,
+          statusDescription: "Anulowano",
+          statusDetails: [],
+        }),
     );
     expect(await s.run(e.id)).toMatchObject({ outcome: "retry", enrollment: { state: "authenticating" } });
     fake.fail("waitForEnrollment", () => statusError(550));
@@ -615,7 +733,9 @@ describeEachDb("enrollment", (ctx) => {
         environment: "test",
         mode: "current",
         name: "Imported",
-        certificateDer: (await issueKsefLikeCertificate({ certificateType: "Offline", keys: person.keys, enrollmentData: FAKE_ENROLLMENT_DATA, validFrom: new Date(T0 - DAY) })).der,
+        certificateDer: (
+          await issueKsefLikeCertificate({ certificateType: "Offline", keys: person.keys, enrollmentData: FAKE_ENROLLMENT_DATA, validFrom: new Date(T0 - DAY) })
+        ).der,
         keyFile: person.keyFile,
         source: "imported",
       },

@@ -534,7 +534,8 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     else v.push(...checkCertificateName(input.name));
     if (typeof input.keyPassword !== "string") v.push({ field: "password", rule: "password.required", message: "The key password is required." });
     else v.push(...checkPassword(input.keyPassword, input.passwordProfile ?? "ksef-app"));
-    if (!["test", "demo", "production"].includes(input.environment)) v.push({ field: "environment", rule: "environment.known", message: "The environment must be test, demo or production." });
+    if (!["test", "demo", "production"].includes(input.environment))
+      v.push({ field: "environment", rule: "environment.known", message: "The environment must be test, demo or production." });
     // Widened on purpose: the CLI and other untyped callers pass whatever the user typed.
     const certificateType: string = input.certificateType;
     const mode: string = input.mode;
@@ -553,23 +554,35 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     }
     if (authMethod === "certificate") {
       if (input.signingCertificateId === undefined) {
-        v.push({ field: "signingCertificateId", rule: "signingCertificateId.required", message: "Automatic authentication needs the Authentication certificate to sign with." });
+        v.push({
+          field: "signingCertificateId",
+          rule: "signingCertificateId.required",
+          message: "Automatic authentication needs the Authentication certificate to sign with.",
+        });
       }
-      if (deps.signerFor === undefined) v.push({ field: "authMethod", rule: "authMethod.signer", message: "This program has no signer for automatic authentication; use the hand-off." });
+      if (deps.signerFor === undefined)
+        v.push({ field: "authMethod", rule: "authMethod.signer", message: "This program has no signer for automatic authentication; use the hand-off." });
     } else if (authMethod === "handoff") {
-      if (input.workstationId === undefined) v.push({ field: "workstationId", rule: "workstationId.required", message: "The hand-off needs the workstation whose folders carry auth.xml." });
-      if (deps.handoff === undefined) v.push({ field: "authMethod", rule: "authMethod.handoff", message: "This program has no folder hand-off configured; use automatic authentication." });
+      if (input.workstationId === undefined)
+        v.push({ field: "workstationId", rule: "workstationId.required", message: "The hand-off needs the workstation whose folders carry auth.xml." });
+      if (deps.handoff === undefined)
+        v.push({ field: "authMethod", rule: "authMethod.handoff", message: "This program has no folder hand-off configured; use automatic authentication." });
     } else {
       v.push({ field: "authMethod", rule: "authMethod.known", message: "The authentication method must be certificate or handoff." });
     }
     if (input.sealPassword === true && deps.sealer === undefined) {
-      v.push({ field: "sealPassword", rule: "sealPassword.masterKey", message: "Keeping the password for unattended use needs a master key (KSEF_CERTS_MASTER_KEY or a key file)." });
+      v.push({
+        field: "sealPassword",
+        rule: "sealPassword.masterKey",
+        message: "Keeping the password for unattended use needs a master key (KSEF_CERTS_MASTER_KEY or a key file).",
+      });
     }
     if (v.length > 0) throw new KsefCertsError("VALIDATION", `The enrollment cannot be requested: ${v.map((x) => x.message).join(" ")}`, { violations: v });
 
     const at = now();
     const id = randomUUID();
-    const sealedPassword = input.sealPassword === true && deps.sealer !== undefined ? deps.sealer.seal(utf8.encode(input.keyPassword), enrollmentPasswordAad(id)) : null;
+    const sealedPassword =
+      input.sealPassword === true && deps.sealer !== undefined ? deps.sealer.seal(utf8.encode(input.keyPassword), enrollmentPasswordAad(id)) : null;
 
     const row = await db.transaction(async (txRaw) => {
       const tx = txRaw as unknown as Db;
@@ -600,13 +613,24 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
         })
         .returning();
       if (inserted === undefined) throw new KsefCertsError("INTERNAL", "The enrollment insert returned no row.");
-      await appendAudit(tx, { actor: meta.actor, action: "enrollment.request", entityType: "enrollment", entityId: id, after: summarizeEnrollment(inserted), at });
+      await appendAudit(tx, {
+        actor: meta.actor,
+        action: "enrollment.request",
+        entityType: "enrollment",
+        entityId: id,
+        after: summarizeEnrollment(inserted),
+        at,
+      });
       return inserted;
     });
     passwords.set(id, input.keyPassword);
     progress(
       row,
-      said("enrollment.requested", { name: row.name, certificateType: row.certificateType, environment: row.environment }, `Enrollment of "${row.name}" (${row.certificateType}, ${row.environment}) requested.`),
+      said(
+        "enrollment.requested",
+        { name: row.name, certificateType: row.certificateType, environment: row.environment },
+        `Enrollment of "${row.name}" (${row.certificateType}, ${row.environment}) requested.`,
+      ),
     );
     return summarizeEnrollment(row);
   }
@@ -614,19 +638,36 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
   async function checkSigningCertificate(tx: Db, certificateId: string, environment: EnrollmentEnvironment, at: Date): Promise<void> {
     if (!UUID.test(certificateId)) throw notFound("certificate", certificateId);
     const [c] = await tx
-      .select({ id: certificates.id, environment: certificates.environment, type: certificates.certificateType, status: certificates.status, validFrom: certificates.validFrom, validTo: certificates.validTo })
+      .select({
+        id: certificates.id,
+        environment: certificates.environment,
+        type: certificates.certificateType,
+        status: certificates.status,
+        validFrom: certificates.validFrom,
+        validTo: certificates.validTo,
+      })
       .from(certificates)
       .where(eq(certificates.id, certificateId));
     if (c === undefined) throw notFound("certificate", certificateId);
     const v: Violation[] = [];
-    if (c.type !== "Authentication") v.push({ field: "signingCertificateId", rule: "signingCertificate.type", message: "Only an Authentication certificate can sign in to KSeF; an Offline one cannot." });
+    if (c.type !== "Authentication")
+      v.push({
+        field: "signingCertificateId",
+        rule: "signingCertificate.type",
+        message: "Only an Authentication certificate can sign in to KSeF; an Offline one cannot.",
+      });
     if (c.environment !== environment) {
-      v.push({ field: "signingCertificateId", rule: "signingCertificate.environment", message: `The signing certificate is from ${c.environment}; KSeF ${environment} does not accept it.` });
+      v.push({
+        field: "signingCertificateId",
+        rule: "signingCertificate.environment",
+        message: `The signing certificate is from ${c.environment}; KSeF ${environment} does not accept it.`,
+      });
     }
     if (c.status !== "active" || c.validTo.getTime() <= at.getTime() || c.validFrom.getTime() > at.getTime()) {
       v.push({ field: "signingCertificateId", rule: "signingCertificate.valid", message: "The signing certificate is revoked, expired or not valid yet." });
     }
-    if (v.length > 0) throw new KsefCertsError("VALIDATION", `The certificate cannot sign this authentication: ${v.map((x) => x.message).join(" ")}`, { violations: v });
+    if (v.length > 0)
+      throw new KsefCertsError("VALIDATION", `The certificate cannot sign this authentication: ${v.map((x) => x.message).join(" ")}`, { violations: v });
   }
 
   async function checkWorkstation(tx: Db, workstationId: string, companyId: string): Promise<void> {
@@ -655,7 +696,10 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     at: Date,
   ): Promise<void> {
     const active = (
-      await tx.select({ id: certificates.id, mode: certificates.mode, status: certificates.status, validTo: certificates.validTo }).from(certificates).where(slotCondition(s, environment, certificateType))
+      await tx
+        .select({ id: certificates.id, mode: certificates.mode, status: certificates.status, validTo: certificates.validTo })
+        .from(certificates)
+        .where(slotCondition(s, environment, certificateType))
     ).filter((c) => c.status === "active" && c.validTo.getTime() > at.getTime());
     const slot = `${s.type} scope, ${environment}, ${certificateType}`;
     if (active.length >= maxActive) {
@@ -672,7 +716,10 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
       });
     }
     if (mode === "queued" && active.some((c) => c.mode === "queued")) {
-      throw new KsefCertsError("CONFLICT", `This ${slot} already has a queued certificate.`, { hint: "Revoke the queued certificate first.", details: { rule: "oneQueued" } });
+      throw new KsefCertsError("CONFLICT", `This ${slot} already has a queued certificate.`, {
+        hint: "Revoke the queued certificate first.",
+        details: { rule: "oneQueued" },
+      });
     }
     if (mode === "current" && current !== undefined) {
       throw new KsefCertsError("CONFLICT", `This ${slot} already has a current certificate (valid to ${current.validTo.toISOString()}).`, {
@@ -688,7 +735,8 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     if (ctx.keyPassword !== undefined) return ctx.keyPassword;
     const remembered = passwords.get(row.id);
     if (remembered !== undefined) return remembered;
-    if (row.sealedPassword !== null && deps.sealer !== undefined) return utf8Decoder.decode(deps.sealer.unseal(row.sealedPassword, enrollmentPasswordAad(row.id)));
+    if (row.sealedPassword !== null && deps.sealer !== undefined)
+      return utf8Decoder.decode(deps.sealer.unseal(row.sealedPassword, enrollmentPasswordAad(row.id)));
     return undefined;
   }
 
@@ -707,7 +755,12 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     try {
       ctx.privateKey = (await readPrivateKey(row.keyFile, { password })).key;
     } catch (err) {
-      if (isKsefCertsError(err, "WRONG_PASSWORD")) throw new Stop("waiting", said("password.wrong", {}, `The password given does not open the key of enrollment ${row.id}; run it again with the right one.`), err);
+      if (isKsefCertsError(err, "WRONG_PASSWORD"))
+        throw new Stop(
+          "waiting",
+          said("password.wrong", {}, `The password given does not open the key of enrollment ${row.id}; run it again with the right one.`),
+          err,
+        );
       throw err;
     }
     return ctx.privateKey;
@@ -816,7 +869,14 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
           // Rebuilt, not stored: the request is a pure function of challenge and context, so the bytes are the published ones.
           xml = utf8.encode(buildAuthTokenRequest({ challenge, contextIdentifier, subjectIdentifierType: "certificateSubject" }));
           const file = row.handoffFile ?? "auth.xml";
-          progress(row, said("handoff.stillWaiting", { file, expiresAt: expiresAt.toISOString() }, `Still waiting for the signed ${file} (until ${expiresAt.toISOString()}).`));
+          progress(
+            row,
+            said(
+              "handoff.stillWaiting",
+              { file, expiresAt: expiresAt.toISOString() },
+              `Still waiting for the signed ${file} (until ${expiresAt.toISOString()}).`,
+            ),
+          );
         } else {
           const ch = await client.challenge(signal);
           challenge = ch.challenge;
@@ -827,7 +887,11 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
             { challenge, challengeExpiresAt: expiresAt, handoffFile: null, authReferenceNumber: null },
             ctx,
             renewals > 0
-              ? said("handoff.renewing", {}, "The previous auth.xml expired unsigned (a KSeF challenge lasts 10 minutes); a new one is being written — sign the new file.")
+              ? said(
+                  "handoff.renewing",
+                  {},
+                  "The previous auth.xml expired unsigned (a KSeF challenge lasts 10 minutes); a new one is being written — sign the new file.",
+                )
               : keepState
                 ? said("handoff.reauthenticating", {}, "The KSeF session of this enrollment is gone; a new auth.xml is being written — sign it to continue.")
                 : said("handoff.writing", {}, "Writing auth.xml for signing with Profil Zaufany."),
@@ -852,7 +916,11 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
           if (renewals > maxRenewals) {
             throw new Stop(
               "waiting",
-              said("handoff.abandoned", { challenges: renewals }, `No signed auth.xml arrived for ${renewals} challenges in a row; run the enrollment again when the person is ready to sign.`),
+              said(
+                "handoff.abandoned",
+                { challenges: renewals },
+                `No signed auth.xml arrived for ${renewals} challenges in a row; run the enrollment again when the person is ready to sign.`,
+              ),
             );
           }
           continue;
@@ -866,7 +934,13 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
         if (row.authMethod === "handoff" && err instanceof KsefApiError && err.ksefCodes.includes(21111) && renewals < maxRenewals) {
           renewals++;
           progress(row, said("handoff.challengeInvalid", {}, "KSeF says the challenge of the signed file is no longer valid; a new auth.xml follows."));
-          row = await save(row, row.state as EnrollmentState, { challengeExpiresAt: now() }, ctx, said("handoff.challengeRefused", {}, "Challenge refused by KSeF (21111)."));
+          row = await save(
+            row,
+            row.state as EnrollmentState,
+            { challengeExpiresAt: now() },
+            ctx,
+            said("handoff.challengeRefused", {}, "Challenge refused by KSeF (21111)."),
+          );
           continue;
         }
         throw err;
@@ -884,8 +958,17 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
       const sealedSession =
         deps.sealer === undefined
           ? null
-          : deps.sealer.seal(utf8.encode(JSON.stringify({ refreshToken: tokens.refreshToken.token, validUntil: tokens.refreshToken.validUntil })), enrollmentSessionAad(row.id));
-      return save(row, keepState ? (row.state as EnrollmentState) : "authenticated", { sealedSession }, ctx, said("ksef.authenticated", {}, "Signed in to KSeF."));
+          : deps.sealer.seal(
+              utf8.encode(JSON.stringify({ refreshToken: tokens.refreshToken.token, validUntil: tokens.refreshToken.validUntil })),
+              enrollmentSessionAad(row.id),
+            );
+      return save(
+        row,
+        keepState ? (row.state as EnrollmentState) : "authenticated",
+        { sealedSession },
+        ctx,
+        said("ksef.authenticated", {}, "Signed in to KSeF."),
+      );
     }
   }
 
@@ -900,7 +983,12 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
       } catch {
         stored = undefined;
       }
-      if (stored !== undefined && typeof stored.refreshToken === "string" && typeof stored.validUntil === "string" && Date.parse(stored.validUntil) > now().getTime()) {
+      if (
+        stored !== undefined &&
+        typeof stored.refreshToken === "string" &&
+        typeof stored.validUntil === "string" &&
+        Date.parse(stored.validUntil) > now().getTime()
+      ) {
         const session = newSession(
           { accessToken: { token: "", validUntil: new Date(0).toISOString() }, refreshToken: { token: stored.refreshToken, validUntil: stored.validUntil } },
           client,
@@ -921,9 +1009,18 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     try {
       row = await authenticate(start, ctx);
     } catch (err) {
-      if (err instanceof KsefCertsError && !err.retryable && SENT_ENROLLMENT_STATES.includes(start.state as EnrollmentState) && err.details["concurrent"] !== true) {
+      if (
+        err instanceof KsefCertsError &&
+        !err.retryable &&
+        SENT_ENROLLMENT_STATES.includes(start.state as EnrollmentState) &&
+        err.details["concurrent"] !== true
+      ) {
         // KSeF already has the enrollment: a failed sign-in must not end it, or its reference would be dropped.
-        throw new Stop("blocked", said("ksef.signInFailed", { reason: err.message }, `Signing in to KSeF failed, so enrollment ${start.id} cannot be followed up now: ${err.message}`), err);
+        throw new Stop(
+          "blocked",
+          said("ksef.signInFailed", { reason: err.message }, `Signing in to KSeF failed, so enrollment ${start.id} cannot be followed up now: ${err.message}`),
+          err,
+        );
       }
       throw err;
     }
@@ -938,7 +1035,13 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     const keys = await generateKeyPair("EC-P256");
     const keyFile = utf8.encode(await encryptPrivateKeyPem(keys.privateKey, password));
     const publicKeySpki = new Uint8Array(keys.publicKey.export({ type: "spki", format: "der" }));
-    const next = await save(row, "key_generated", { keyFile, publicKeySpki, csrDer: null }, ctx, said("key.generated", {}, "New EC P-256 key generated and stored encrypted."));
+    const next = await save(
+      row,
+      "key_generated",
+      { keyFile, publicKeySpki, csrDer: null },
+      ctx,
+      said("key.generated", {}, "New EC P-256 key generated and stored encrypted."),
+    );
     ctx.privateKey = keys.privateKey;
     return next;
   }
@@ -951,10 +1054,14 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     const signal = ctx.signal === undefined ? {} : { signal: ctx.signal };
     const limits = await client.certificateLimits(session, signal);
     if (!limits.canRequest) {
-      throw new KsefCertsError("CONFLICT", `KSeF does not let this person request a certificate now (enrollment requests left: ${limits.enrollment.remaining} of ${limits.enrollment.limit}; certificates left: ${limits.certificate.remaining} of ${limits.certificate.limit}).`, {
-        hint: "Revoke certificates no longer needed, or ask MF to raise the limit.",
-        details: { limits },
-      });
+      throw new KsefCertsError(
+        "CONFLICT",
+        `KSeF does not let this person request a certificate now (enrollment requests left: ${limits.enrollment.remaining} of ${limits.enrollment.limit}; certificates left: ${limits.certificate.remaining} of ${limits.certificate.limit}).`,
+        {
+          hint: "Revoke certificates no longer needed, or ask MF to raise the limit.",
+          details: { limits },
+        },
+      );
     }
     const data = await client.enrollmentData(session, signal);
     const csrDer = await createCsr(data, keyPairOf(key));
@@ -1064,18 +1171,29 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
             "requested",
             { keyFile: null, publicKeySpki: null, csrDer: null, submittedAt: null, ksefReferenceNumber: null },
             ctx,
-            said("ksef.enrollmentCancelled", { referenceNumber: ref }, `KSeF cancelled enrollment ${ref} (550); the key is discarded and the certificate will be requested again with a new key.`),
+            said(
+              "ksef.enrollmentCancelled",
+              { referenceNumber: ref },
+              `KSeF cancelled enrollment ${ref} (550); the key is discarded and the certificate will be requested again with a new key.`,
+            ),
             "enrollment.key_discarded",
           );
         }
         throw err;
       }
       serial = done.certificateSerialNumber;
-      row = await save(row, "submitted", { certificateSerialNumber: serial }, ctx, said("certificate.issued", { serialNumber: serial }, `KSeF issued certificate ${serial}.`));
+      row = await save(
+        row,
+        "submitted",
+        { certificateSerialNumber: serial },
+        ctx,
+        said("certificate.issued", { serialNumber: serial }, `KSeF issued certificate ${serial}.`),
+      );
     }
     const res = await client.retrieveCertificates(session, [serial], signal);
     const item = res.certificates.find((c) => c.certificateSerialNumber.toUpperCase() === serial.toUpperCase()) ?? res.certificates[0];
-    if (item === undefined) throw new KsefCertsError("IO", `KSeF returned no certificate for serial ${serial}.`, { retryable: true, hint: "Try again in a moment." });
+    if (item === undefined)
+      throw new KsefCertsError("IO", `KSeF returned no certificate for serial ${serial}.`, { retryable: true, hint: "Try again in a moment." });
     return complete(row, new Uint8Array(Buffer.from(item.certificate, "base64")), serial, ctx);
   }
 
@@ -1143,7 +1261,11 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
           .returning();
         throw new Stop(
           "blocked",
-          said("certificate.storeBlocked", { serialNumber: serial, reason: err.message }, `KSeF issued certificate ${serial}, but the registry cannot store it yet: ${err.message}`),
+          said(
+            "certificate.storeBlocked",
+            { serialNumber: serial, reason: err.message },
+            `KSeF issued certificate ${serial}, but the registry cannot store it yet: ${err.message}`,
+          ),
           err,
           kept,
         );
@@ -1176,7 +1298,14 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
   async function fail(id: string, err: KsefCertsError, ctx: RunContext): Promise<EnrollmentRow> {
     const row = await load(id);
     if (FINAL_ENROLLMENT_STATES.includes(row.state as EnrollmentState)) return row;
-    const next = await save(row, "failed", { failureCode: failureCodeOf(err), failureReason: reasonOf(err), sealedSession: null }, ctx, said("enrollment.failed", { reason: err.message }, `Enrollment failed: ${err.message}`), "enrollment.fail");
+    const next = await save(
+      row,
+      "failed",
+      { failureCode: failureCodeOf(err), failureReason: reasonOf(err), sealedSession: null },
+      ctx,
+      said("enrollment.failed", { reason: err.message }, `Enrollment failed: ${err.message}`),
+      "enrollment.fail",
+    );
     passwords.delete(id);
     return next;
   }
@@ -1189,10 +1318,20 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     if (row.state === "completed") return { outcome: "completed", enrollment: summarizeEnrollment(row) };
     if (row.state === "failed") {
       const reason = row.failureReason;
-      return { outcome: "failed", enrollment: summarizeEnrollment(row), ...(reason === null ? {} : { message: reason, event: enrollmentEvent("enrollment.failed", { reason }) }) };
+      return {
+        outcome: "failed",
+        enrollment: summarizeEnrollment(row),
+        ...(reason === null ? {} : { message: reason, event: enrollmentEvent("enrollment.failed", { reason }) }),
+      };
     }
     running.add(enrollmentId);
-    const ctx: RunContext = { actor: options.actor ?? "system", signal: options.signal, keyPassword: options.keyPassword, session: undefined, privateKey: undefined };
+    const ctx: RunContext = {
+      actor: options.actor ?? "system",
+      signal: options.signal,
+      keyPassword: options.keyPassword,
+      session: undefined,
+      privateKey: undefined,
+    };
     try {
       [row] = (await db
         .update(enrollments)
@@ -1208,7 +1347,13 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
           if (err instanceof Stop) {
             const latest = err.row ?? (await load(enrollmentId));
             if (err.outcome !== "blocked") progress(latest, { event: err.event, message: err.message });
-            return { outcome: err.outcome, enrollment: summarizeEnrollment(latest), message: err.message, event: err.event, ...(err.error === undefined ? {} : { error: err.error }) };
+            return {
+              outcome: err.outcome,
+              enrollment: summarizeEnrollment(latest),
+              message: err.message,
+              event: err.event,
+              ...(err.error === undefined ? {} : { error: err.error }),
+            };
           }
           if (isAborted(ctx.signal)) throw err;
           if (!(err instanceof KsefCertsError) || err.details["concurrent"] === true) throw err;
@@ -1219,7 +1364,13 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
             return { outcome: "retry", enrollment: summarizeEnrollment(latest), message: err.message, event: retrying.event, error: err };
           }
           const failed = await fail(enrollmentId, err, ctx);
-          return { outcome: "failed", enrollment: summarizeEnrollment(failed), message: err.message, event: enrollmentEvent("enrollment.failed", { reason: err.message }), error: err };
+          return {
+            outcome: "failed",
+            enrollment: summarizeEnrollment(failed),
+            message: err.message,
+            event: enrollmentEvent("enrollment.failed", { reason: err.message }),
+            error: err,
+          };
         }
       }
       throw new KsefCertsError("INTERNAL", `Enrollment ${enrollmentId} did not settle within ${MAX_STEPS} steps.`);
@@ -1238,7 +1389,12 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     const results: EnrollmentRunResult[] = [];
     for (const e of ordered) {
       if (running.has(e.id)) continue;
-      results.push(await run(e.id, { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.actor === undefined ? {} : { actor: options.actor }) }));
+      results.push(
+        await run(e.id, {
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+          ...(options.actor === undefined ? {} : { actor: options.actor }),
+        }),
+      );
     }
     return results;
   }

@@ -29,7 +29,10 @@ export interface AssignResult {
 async function lockSlots(tx: Db, slots: readonly ResolvedScope[], environment: Environment, certificateType: CertificateTypeName): Promise<void> {
   await tx.execute(sql`LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE`);
   const keys = slots
-    .map((s) => `ksef-certs:slot:${s.type}:${(s.type === "company" ? s.companyId : s.type === "branch" ? s.branchId : s.operatorId) ?? ""}:${environment}:${certificateType}`)
+    .map(
+      (s) =>
+        `ksef-certs:slot:${s.type}:${(s.type === "company" ? s.companyId : s.type === "branch" ? s.branchId : s.operatorId) ?? ""}:${environment}:${certificateType}`,
+    )
     .sort();
   for (const key of keys) await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
 }
@@ -76,7 +79,14 @@ export async function assignCertificate(db: Db, id: string, scope: Scope, meta: 
       const others = await tx
         .select({ id: certificates.id, mode: certificates.mode })
         .from(certificates)
-        .where(and(slotCondition(to, row.environment, row.certificateType), eq(certificates.status, "active"), gt(certificates.validTo, at), ne(certificates.id, id)));
+        .where(
+          and(
+            slotCondition(to, row.environment, row.certificateType),
+            eq(certificates.status, "active"),
+            gt(certificates.validTo, at),
+            ne(certificates.id, id),
+          ),
+        );
       const slot = `${to.type} scope, ${row.environment}, ${row.certificateType}`;
       if (others.length >= maxActive) {
         throw new KsefCertsError("CONFLICT", `The target ${slot} already has ${others.length} active certificates (at most ${maxActive}).`, {
@@ -86,7 +96,9 @@ export async function assignCertificate(db: Db, id: string, scope: Scope, meta: 
       }
       const current = others.find((o) => o.mode === "current");
       if (row.mode === "current" && current !== undefined) {
-        throw new KsefCertsError("CONFLICT", `The target ${slot} already has a current certificate.`, { details: { rule: "oneCurrent", currentId: current.id } });
+        throw new KsefCertsError("CONFLICT", `The target ${slot} already has a current certificate.`, {
+          details: { rule: "oneCurrent", currentId: current.id },
+        });
       }
       if (row.mode === "queued" && current === undefined) {
         throw new KsefCertsError("CONFLICT", `A queued certificate needs a current one in the target ${slot}.`, { details: { rule: "queuedNeedsCurrent" } });
@@ -95,10 +107,7 @@ export async function assignCertificate(db: Db, id: string, scope: Scope, meta: 
         throw new KsefCertsError("CONFLICT", `The target ${slot} already has a queued certificate.`, { details: { rule: "oneQueued" } });
       }
     }
-    await tx
-      .update(certificates)
-      .set({ scopeType: to.type, branchId: to.branchId, operatorId: to.operatorId, updatedAt: at })
-      .where(eq(certificates.id, id));
+    await tx.update(certificates).set({ scopeType: to.type, branchId: to.branchId, operatorId: to.operatorId, updatedAt: at }).where(eq(certificates.id, id));
     await appendAudit(tx, {
       actor: meta.actor,
       action: "certificate.assign",

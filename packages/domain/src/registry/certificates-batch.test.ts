@@ -59,7 +59,12 @@ async function scenario(db: Db, m: Material): Promise<RecordCertificateInput[]> 
   const b1 = await addBranch(db, { companyId: company.id, code: "O1", name: "Kraków" }, META);
   const b2 = await addBranch(db, { companyId: company.id, code: "O2", name: "Gdańsk" }, META);
   const jan = await addOperator(db, { companyId: company.id, name: "Jan Kowalski", pesel: "44051401359", branchIds: [b1.id] }, META);
-  const pair = (scope: RecordCertificateInput["scope"], der: string, mode: "current" | "queued", extra: Partial<RecordCertificateInput> = {}): RecordCertificateInput => ({
+  const pair = (
+    scope: RecordCertificateInput["scope"],
+    der: string,
+    mode: "current" | "queued",
+    extra: Partial<RecordCertificateInput> = {},
+  ): RecordCertificateInput => ({
     scope,
     environment: "test",
     mode,
@@ -106,8 +111,23 @@ async function scenario(db: Db, m: Material): Promise<RecordCertificateInput[]> 
 /** An outcome without the random ids, to compare two runs. */
 function normalise(o: RecordOutcome, ids: Map<string, string>): unknown {
   const scrub = (text: string): string => [...ids].reduce((t, [id, name]) => t.replaceAll(id, name), text);
-  if (o.ok) return { ok: true, serial: o.row.serialNumber, mode: o.row.mode, scopeType: o.row.scopeType, environment: o.row.environment, type: o.row.certificateType, name: o.row.name };
-  return { ok: false, code: o.error.code, rule: (o.error.details as { rule?: string } | undefined)?.rule, message: scrub(o.error.message), violations: o.error.violations.map((v) => v.rule) };
+  if (o.ok)
+    return {
+      ok: true,
+      serial: o.row.serialNumber,
+      mode: o.row.mode,
+      scopeType: o.row.scopeType,
+      environment: o.row.environment,
+      type: o.row.certificateType,
+      name: o.row.name,
+    };
+  return {
+    ok: false,
+    code: o.error.code,
+    rule: (o.error.details as { rule?: string } | undefined)?.rule,
+    message: scrub(o.error.message),
+    violations: o.error.violations.map((v) => v.rule),
+  };
 }
 
 async function registryState(db: Db): Promise<unknown[]> {
@@ -187,7 +207,21 @@ describeEachDb("recordCertificates (batch) against recordCertificate one by one"
   it("refuses a maxActive out of range and returns early for an all-invalid batch", async () => {
     const { db } = ctx();
     await expect(recordCertificates(db, [], META, { maxActive: 0 })).rejects.toMatchObject({ code: "VALIDATION" });
-    const out = await recordCertificates(db, [{ scope: { type: "company", companyId: MISSING }, environment: "test", mode: "current", name: "", certificateDer: new Uint8Array(), keyFile: new Uint8Array(), source: "imported" }], META);
+    const out = await recordCertificates(
+      db,
+      [
+        {
+          scope: { type: "company", companyId: MISSING },
+          environment: "test",
+          mode: "current",
+          name: "",
+          certificateDer: new Uint8Array(),
+          keyFile: new Uint8Array(),
+          source: "imported",
+        },
+      ],
+      META,
+    );
     expect(out.map((o) => (o.ok ? "ok" : o.error.code))).toEqual(["VALIDATION"]);
     expect(await db.select().from(auditLog)).toEqual([]);
   });

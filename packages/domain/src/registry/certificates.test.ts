@@ -69,7 +69,15 @@ async function organisation(db: Db) {
 }
 
 /** Records a certificate of `type` for `scope`, valid from `fromDay` for `days` (days relative to T0). */
-async function record(db: Db, scope: Scope, type: "Authentication" | "Offline", mode: "current" | "queued", fromDay: number, days: number, options: { maxActive?: number; when?: Date } = {}) {
+async function record(
+  db: Db,
+  scope: Scope,
+  type: "Authentication" | "Offline",
+  mode: "current" | "queued",
+  fromDay: number,
+  days: number,
+  options: { maxActive?: number; when?: Date } = {},
+) {
   const der = await testCertificate(key, type, at(fromDay), days);
   return recordCertificate(
     db,
@@ -88,8 +96,19 @@ describeEachDb("registry: certificates", (ctx) => {
     expect((await failure(scopeOf(db, { type: "branch", branchId: o.jan.id }))).code).toBe("NOT_FOUND");
 
     const der = await testCertificate(key, "Offline", at(-1), 730, SEAL);
-    const row = await recordCertificate(db, { scope: o.scopes.company, environment: "test", mode: "current", name: "Pieczęć", certificateDer: der, keyFile: key.keyFile, source: "imported" }, META);
-    expect(row).toMatchObject({ certificateType: "Offline", mode: "current", subjectIdentifierType: "Nip", subjectIdentifierValue: "5265877635", status: "active", scopeType: "company" });
+    const row = await recordCertificate(
+      db,
+      { scope: o.scopes.company, environment: "test", mode: "current", name: "Pieczęć", certificateDer: der, keyFile: key.keyFile, source: "imported" },
+      META,
+    );
+    expect(row).toMatchObject({
+      certificateType: "Offline",
+      mode: "current",
+      subjectIdentifierType: "Nip",
+      subjectIdentifierValue: "5265877635",
+      status: "active",
+      scopeType: "company",
+    });
     expect(row.serialNumber).toMatch(/^[0-9A-F]{16}$/);
     expect(row.subject).toContain("CN=Firma Testowa (offline)");
     expect(row.fingerprint).toMatch(/^[0-9A-F]{64}$/);
@@ -102,10 +121,20 @@ describeEachDb("registry: certificates", (ctx) => {
     expect(JSON.stringify(audit)).not.toMatch(/ENCRYPTED|keyFile|certificateDer/);
 
     // The same serial in another environment is another certificate; in the same one it is a CONFLICT, and nothing is written.
-    const again = await failure(recordCertificate(db, { scope: o.scopes.b1, environment: "test", mode: "current", name: "x", certificateDer: der, keyFile: key.keyFile, source: "imported" }, META));
+    const again = await failure(
+      recordCertificate(
+        db,
+        { scope: o.scopes.b1, environment: "test", mode: "current", name: "x", certificateDer: der, keyFile: key.keyFile, source: "imported" },
+        META,
+      ),
+    );
     expect(again.code).toBe("CONFLICT");
     expect(again.details["rule"]).toBe("uniqueSerial");
-    await recordCertificate(db, { scope: o.scopes.company, environment: "demo", mode: "current", name: "Demo", certificateDer: der, keyFile: key.keyFile, source: "imported" }, META);
+    await recordCertificate(
+      db,
+      { scope: o.scopes.company, environment: "demo", mode: "current", name: "Demo", certificateDer: der, keyFile: key.keyFile, source: "imported" },
+      META,
+    );
     expect(await db.select({ id: certificates.id }).from(certificates)).toHaveLength(2);
     expect((await verifyAuditLog(db)).ok).toBe(true);
   });
@@ -113,19 +142,81 @@ describeEachDb("registry: certificates", (ctx) => {
   it("refuses what it cannot store, listing every problem", async () => {
     const { db } = ctx();
     const o = await organisation(db);
-    const noType = (await issueKsefLikeCertificate({ certificateType: "Offline", keys: key.keys, enrollmentData: PERSON, validFrom: at(-1), overrides: { keyUsage: "none", commonNameSuffix: "" } })).der;
+    const noType = (
+      await issueKsefLikeCertificate({
+        certificateType: "Offline",
+        keys: key.keys,
+        enrollmentData: PERSON,
+        validFrom: at(-1),
+        overrides: { keyUsage: "none", commonNameSuffix: "" },
+      })
+    ).der;
     const plainKey = new TextEncoder().encode(key.keys.privateKey.export({ type: "pkcs8", format: "pem" }) as string);
-    const e = await failure(recordCertificate(db, { scope: o.scopes.company, environment: "test", mode: "current", name: "", certificateDer: noType, keyFile: plainKey, source: "imported" }, META));
+    const e = await failure(
+      recordCertificate(
+        db,
+        { scope: o.scopes.company, environment: "test", mode: "current", name: "", certificateDer: noType, keyFile: plainKey, source: "imported" },
+        META,
+      ),
+    );
     expect(e.code).toBe("VALIDATION");
     expect(e.violations.map((v) => v.rule).sort()).toEqual(["certificate.ksefType", "keyFile.encrypted", "name.length"]);
 
-    const both = (await issueKsefLikeCertificate({ certificateType: "Offline", keys: key.keys, enrollmentData: PERSON, validFrom: at(-1), overrides: { keyUsage: "Authentication" } })).der;
-    expect((await failure(recordCertificate(db, { scope: o.scopes.company, environment: "test", mode: "current", name: "Mixed", certificateDer: both, keyFile: key.keyFile, source: "imported" }, META))).violations.map((v) => v.rule)).toEqual(["certificate.typeConsistent"]);
+    const both = (
+      await issueKsefLikeCertificate({
+        certificateType: "Offline",
+        keys: key.keys,
+        enrollmentData: PERSON,
+        validFrom: at(-1),
+        overrides: { keyUsage: "Authentication" },
+      })
+    ).der;
+    expect(
+      (
+        await failure(
+          recordCertificate(
+            db,
+            { scope: o.scopes.company, environment: "test", mode: "current", name: "Mixed", certificateDer: both, keyFile: key.keyFile, source: "imported" },
+            META,
+          ),
+        )
+      ).violations.map((v) => v.rule),
+    ).toEqual(["certificate.typeConsistent"]);
 
     const expired = await testCertificate(key, "Authentication", at(-40), 30);
-    expect((await failure(recordCertificate(db, { scope: o.scopes.company, environment: "test", mode: "current", name: "Old", certificateDer: expired, keyFile: key.keyFile, source: "imported" }, META))).violations.map((v) => v.rule)).toEqual(["certificate.expired"]);
-    expect((await failure(recordCertificate(db, { scope: o.scopes.company, environment: "test", mode: "current", name: "Junk", certificateDer: new Uint8Array([48, 3, 2, 1, 1]), keyFile: key.keyFile, source: "imported" }, META))).code).toBe("MALFORMED");
-    expect((await failure(record(db, { type: "operator", operatorId: "00000000-0000-4000-8000-000000000000" }, "Offline", "current", -1, 100))).code).toBe("NOT_FOUND");
+    expect(
+      (
+        await failure(
+          recordCertificate(
+            db,
+            { scope: o.scopes.company, environment: "test", mode: "current", name: "Old", certificateDer: expired, keyFile: key.keyFile, source: "imported" },
+            META,
+          ),
+        )
+      ).violations.map((v) => v.rule),
+    ).toEqual(["certificate.expired"]);
+    expect(
+      (
+        await failure(
+          recordCertificate(
+            db,
+            {
+              scope: o.scopes.company,
+              environment: "test",
+              mode: "current",
+              name: "Junk",
+              certificateDer: new Uint8Array([48, 3, 2, 1, 1]),
+              keyFile: key.keyFile,
+              source: "imported",
+            },
+            META,
+          ),
+        )
+      ).code,
+    ).toBe("MALFORMED");
+    expect((await failure(record(db, { type: "operator", operatorId: "00000000-0000-4000-8000-000000000000" }, "Offline", "current", -1, 100))).code).toBe(
+      "NOT_FOUND",
+    );
     expect(await db.select().from(certificates)).toHaveLength(0);
   });
 
@@ -170,7 +261,13 @@ describeEachDb("registry: certificates", (ctx) => {
     // Open the pool's connections first (PostgreSQL): otherwise the first transaction finishes while the others still connect, and nothing races.
     await Promise.all([0, 1, 2, 3].map(() => db.execute(sql`SELECT pg_sleep(0.05)`)));
     const results = await Promise.allSettled(
-      ders.map((der, i) => recordCertificate(db, { scope: o.scopes.b1, environment: "test", mode: "current", name: `C${i}`, certificateDer: der, keyFile: key.keyFile, source: "imported" }, META)),
+      ders.map((der, i) =>
+        recordCertificate(
+          db,
+          { scope: o.scopes.b1, environment: "test", mode: "current", name: `C${i}`, certificateDer: der, keyFile: key.keyFile, source: "imported" },
+          META,
+        ),
+      ),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     for (const r of results) if (r.status === "rejected") expect((r.reason as KsefCertsError).code).toBe("CONFLICT");
@@ -184,7 +281,15 @@ describeEachDb("registry: certificates", (ctx) => {
     const crtPem = encodePem("CERTIFICATE", await testCertificate(key, "Authentication", at(-1), 730));
     const kept = await importCertificatePair(
       db,
-      { scope: o.scopes.jan, environment: "test", mode: "current", crt: crtPem, key: key.keyFile, password: key.password, sealPassword: { seal: (p, aad) => seal(master, p, aad) } },
+      {
+        scope: o.scopes.jan,
+        environment: "test",
+        mode: "current",
+        crt: crtPem,
+        key: key.keyFile,
+        password: key.password,
+        sealPassword: { seal: (p, aad) => seal(master, p, aad) },
+      },
       META,
     );
     expect(kept).toMatchObject({ name: "Jan Kowalski", certificateType: "Authentication", source: "imported", subjectIdentifierType: "Pesel" });
@@ -197,7 +302,11 @@ describeEachDb("registry: certificates", (ctx) => {
     // A plain PKCS#8 key (DER, as some programs write) is stored encrypted in the KSeF web app layout, under the given password.
     const offlineDer = await testCertificate(otherKey, "Offline", at(-1), 730);
     const plainDer = otherKey.keys.privateKey.export({ type: "pkcs8", format: "der" });
-    const reenc = await importCertificatePair(db, { scope: o.scopes.jan, environment: "test", mode: "current", name: "Offline Jana", crt: offlineDer, key: plainDer, password: "Nowe-Haslo-789!" }, META);
+    const reenc = await importCertificatePair(
+      db,
+      { scope: o.scopes.jan, environment: "test", mode: "current", name: "Offline Jana", crt: offlineDer, key: plainDer, password: "Nowe-Haslo-789!" },
+      META,
+    );
     const stored = (await getCertificateSecrets(db, reenc.id)).keyFile;
     const inspected = inspectPrivateKey(stored);
     expect(inspected.format).toBe("pkcs8-encrypted");
@@ -207,12 +316,28 @@ describeEachDb("registry: certificates", (ctx) => {
 
     const before = await db.select().from(auditLog);
     const mismatch = await failure(
-      importCertificatePair(db, { scope: o.scopes.b1, environment: "test", mode: "current", crt: await testCertificate(key, "Offline", at(-1), 730), key: plainDer, password: "Nowe-Haslo-789!" }, META),
+      importCertificatePair(
+        db,
+        {
+          scope: o.scopes.b1,
+          environment: "test",
+          mode: "current",
+          crt: await testCertificate(key, "Offline", at(-1), 730),
+          key: plainDer,
+          password: "Nowe-Haslo-789!",
+        },
+        META,
+      ),
     );
     expect(mismatch.code).toBe("KEY_MISMATCH");
-    const wrong = await failure(importCertificatePair(db, { scope: o.scopes.b1, environment: "test", mode: "current", crt: crtPem, key: key.keyFile, password: "wrong" }, META));
+    const wrong = await failure(
+      importCertificatePair(db, { scope: o.scopes.b1, environment: "test", mode: "current", crt: crtPem, key: key.keyFile, password: "wrong" }, META),
+    );
     expect(wrong.code).toBe("WRONG_PASSWORD");
-    expect((await failure(importCertificatePair(db, { scope: o.scopes.b1, environment: "test", mode: "current", crt: crtPem, key: plainDer, password: "" }, META))).code).toBe("VALIDATION");
+    expect(
+      (await failure(importCertificatePair(db, { scope: o.scopes.b1, environment: "test", mode: "current", crt: crtPem, key: plainDer, password: "" }, META)))
+        .code,
+    ).toBe("VALIDATION");
     expect(await db.select({ id: certificates.id }).from(certificates)).toHaveLength(2);
     expect(await db.select().from(auditLog)).toHaveLength(before.length);
   });
@@ -221,8 +346,16 @@ describeEachDb("registry: certificates", (ctx) => {
     const { db } = ctx();
     const o = await organisation(db);
     const der = await testCertificate(otherKey, "Offline", at(-1), 730, SEAL);
-    const p12 = await exportPkcs12({ certificate: der, privateKey: otherKey.keys.privateKey, password: "Plik-P12-Haslo!", iterations: 1000, macIterations: 1000 });
-    expect((await failure(importPkcs12(db, { scope: o.scopes.company, environment: "demo", mode: "current", p12, password: "nie to" }, META))).code).toBe("WRONG_PASSWORD");
+    const p12 = await exportPkcs12({
+      certificate: der,
+      privateKey: otherKey.keys.privateKey,
+      password: "Plik-P12-Haslo!",
+      iterations: 1000,
+      macIterations: 1000,
+    });
+    expect((await failure(importPkcs12(db, { scope: o.scopes.company, environment: "demo", mode: "current", p12, password: "nie to" }, META))).code).toBe(
+      "WRONG_PASSWORD",
+    );
     const row = await importPkcs12(db, { scope: o.scopes.company, environment: "demo", mode: "current", p12, password: "Plik-P12-Haslo!" }, META);
     expect(row).toMatchObject({ name: "Firma Testowa", certificateType: "Offline", environment: "demo", subjectIdentifierValue: "5265877635" });
     const stored = (await getCertificateSecrets(db, row.id)).keyFile;
@@ -283,7 +416,11 @@ describeEachDb("registry: certificates", (ctx) => {
     const promo = await db.select().from(auditLog).where(eq(auditLog.action, "certificate.promote"));
     expect(promo).toHaveLength(1);
     // effectiveAt: the moment it happened (the successor started on day 35, after the current one ended on day 30).
-    expect(promo[0]).toMatchObject({ actor: "system", entityId: next.id, after: { mode: "current", replacedId: cur.id, replacedBecause: "expired", effectiveAt: at(35).toISOString() } });
+    expect(promo[0]).toMatchObject({
+      actor: "system",
+      entityId: next.id,
+      after: { mode: "current", replacedId: cur.id, replacedBecause: "expired", effectiveAt: at(35).toISOString() },
+    });
     expect(promo[0]?.at.toISOString()).toBe(at(36).toISOString());
     expect(await promoteQueued(db, { at: at(37) })).toEqual([]);
     expect((await verifyAuditLog(db)).ok).toBe(true);
@@ -335,14 +472,19 @@ describeEachDb("registry: certificates", (ctx) => {
     await revokeCertificateLocally(db, br1.id, "Unspecified", META);
     const afterRevoke = await certificateFor(db, { ...base, operatorId: o.jan.id, branchId: o.b1.id, at: at(91) });
     expect(afterRevoke.found && afterRevoke.rule).toBe("company");
-    expect(await certificateFor(db, { ...base, environment: "production", operatorId: o.jan.id, branchId: o.b1.id })).toEqual({ found: false, tried: ["operator", "branch", "company"] });
+    expect(await certificateFor(db, { ...base, environment: "production", operatorId: o.jan.id, branchId: o.b1.id })).toEqual({
+      found: false,
+      tried: ["operator", "branch", "company"],
+    });
     expect(await certificateFor(db, { ...base, certificateType: "Offline", companyId: o.company.id })).toEqual({ found: false, tried: ["company"] });
     expect((await certificateFor(db, { ...base, companyId: o.company.id, at: at(-11) })).found).toBe(false);
 
     const notThere = await failure(certificateFor(db, { ...base, operatorId: o.anna.id, branchId: o.b1.id }));
     expect(notThere.violations.map((v) => v.rule)).toEqual(["resolution.operatorAtBranch"]);
     const other = await addCompany(db, { nip: "7740001454", name: "Inna" }, META);
-    expect((await failure(certificateFor(db, { ...base, operatorId: o.jan.id, companyId: other.id }))).violations.map((v) => v.rule)).toEqual(["resolution.sameCompany"]);
+    expect((await failure(certificateFor(db, { ...base, operatorId: o.jan.id, companyId: other.id }))).violations.map((v) => v.rule)).toEqual([
+      "resolution.sameCompany",
+    ]);
     expect((await failure(certificateFor(db, { ...base, operatorId: "00000000-0000-4000-8000-000000000000" }))).code).toBe("NOT_FOUND");
     expect((await failure(certificateFor(db, base))).code).toBe("VALIDATION");
   });
@@ -385,7 +527,9 @@ describeEachDb("registry: certificates", (ctx) => {
       [lonely.id, "noSuccessor", null, 30],
       [gap.id, "gapBeforeSuccessor", lateNext.id, 50],
     ]);
-    expect((await renewalWarnings(db, { at: T0, withinDays: 120 })).map((x) => x.certificate.id)).toContain((await listCertificates(db, { operatorId: o.jan.id, at: T0 }))[0]?.id);
+    expect((await renewalWarnings(db, { at: T0, withinDays: 120 })).map((x) => x.certificate.id)).toContain(
+      (await listCertificates(db, { operatorId: o.jan.id, at: T0 }))[0]?.id,
+    );
     expect((await renewalWarnings(db, { at: T0, environment: "demo" })).length).toBe(0);
     expect(covered.id).toBeTruthy();
     expect((await failure(renewalWarnings(db, { withinDays: -5 }))).code).toBe("VALIDATION");

@@ -159,7 +159,12 @@ export function slotCondition(s: ResolvedScope, environment: Environment, certif
 }
 
 function slotOfRow(row: Pick<CertificateRow, "scopeType" | "companyId" | "branchId" | "operatorId">): ResolvedScope {
-  return { type: row.scopeType, companyId: row.companyId, branchId: row.scopeType === "branch" ? row.branchId : null, operatorId: row.scopeType === "operator" ? row.operatorId : null };
+  return {
+    type: row.scopeType,
+    companyId: row.companyId,
+    branchId: row.scopeType === "branch" ? row.branchId : null,
+    operatorId: row.scopeType === "operator" ? row.operatorId : null,
+  };
 }
 
 /**
@@ -224,13 +229,22 @@ function checkRecordInput(input: RecordCertificateInput): Violation[] {
   if (!(input.keyFile instanceof Uint8Array) || input.keyFile.byteLength === 0) {
     v.push({ field: "keyFile", rule: "keyFile.required", message: "The private key file is required." });
   } else if (input.keyFile.byteLength > MAX_OBJECT_BYTES) {
-    v.push({ field: "keyFile", rule: "keyFile.size", message: `The private key file may have at most ${MAX_OBJECT_BYTES} bytes.`, params: { max: MAX_OBJECT_BYTES } });
+    v.push({
+      field: "keyFile",
+      rule: "keyFile.size",
+      message: `The private key file may have at most ${MAX_OBJECT_BYTES} bytes.`,
+      params: { max: MAX_OBJECT_BYTES },
+    });
   }
-  if (input.sealedPassword !== undefined && (!(input.sealedPassword instanceof Uint8Array) || input.sealedPassword.byteLength === 0 || input.sealedPassword.byteLength > MAX_SEALED_BYTES)) {
+  if (
+    input.sealedPassword !== undefined &&
+    (!(input.sealedPassword instanceof Uint8Array) || input.sealedPassword.byteLength === 0 || input.sealedPassword.byteLength > MAX_SEALED_BYTES)
+  ) {
     v.push({ field: "sealedPassword", rule: "sealedPassword.size", message: `A sealed password must have 1 to ${MAX_SEALED_BYTES} bytes.` });
   }
   if (input.id !== undefined && !isUuid(input.id)) v.push({ field: "id", rule: "id.uuid", message: "The id must be a UUID." });
-  if (input.enrollmentId !== undefined && !isUuid(input.enrollmentId)) v.push({ field: "enrollmentId", rule: "enrollmentId.uuid", message: "The enrollment id must be a UUID." });
+  if (input.enrollmentId !== undefined && !isUuid(input.enrollmentId))
+    v.push({ field: "enrollmentId", rule: "enrollmentId.uuid", message: "The enrollment id must be a UUID." });
   return v;
 }
 
@@ -245,12 +259,19 @@ function checkRecordInput(input: RecordCertificateInput): Violation[] {
  * @throws {KsefCertsError} `VALIDATION` with one violation, rule `certificate.environment` (issued for another environment; the
  *   message names it) or `certificate.issuer` (not KSeF's production CA, for production)
  */
-export function assertKsefCertificateFits(info: CertificateInfo, environment: Environment, options: Pick<CertificateRuleOptions, "allowUnknownIssuer"> = {}): void {
+export function assertKsefCertificateFits(
+  info: CertificateInfo,
+  environment: Environment,
+  options: Pick<CertificateRuleOptions, "allowUnknownIssuer"> = {},
+): void {
   assertKsefKey(info.keyDescription, { what: "The certificate's key" });
   const violation = issuerViolation(info, environment, options);
   if (violation === undefined) return;
   throw new KsefCertsError("VALIDATION", violation.message, {
-    hint: violation.rule === "certificate.environment" ? "Choose the environment the certificate was issued in." : "Choose test or demo, or pick the certificate KSeF production issued.",
+    hint:
+      violation.rule === "certificate.environment"
+        ? "Choose the environment the certificate was issued in."
+        : "Choose test or demo, or pick the certificate KSeF production issued.",
     violations: [violation],
     details: { issuer: info.issuerText, environment },
   });
@@ -280,7 +301,11 @@ function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[]
         message: "The certificate's key usage does not say whether it is an Authentication (digitalSignature) or an Offline (nonRepudiation) KSeF certificate.",
       });
     } else if (!info.typeCheck.consistent) {
-      v.push({ field: "certificate", rule: "certificate.typeConsistent", message: "The certificate's name suffix and its key usage name different KSeF types; it is damaged or not from KSeF." });
+      v.push({
+        field: "certificate",
+        rule: "certificate.typeConsistent",
+        message: "The certificate's name suffix and its key usage name different KSeF types; it is damaged or not from KSeF.",
+      });
     }
     if (new Date(info.validTo).getTime() <= at.getTime()) {
       v.push({ field: "certificate", rule: "certificate.expired", message: `The certificate expired on ${info.validTo}.`, params: { validTo: info.validTo } });
@@ -293,7 +318,12 @@ function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[]
     } catch {
       encrypted = false;
     }
-    if (!encrypted) v.push({ field: "keyFile", rule: "keyFile.encrypted", message: "The private key must be stored as encrypted PKCS#8; a plain or unreadable key file is never stored." });
+    if (!encrypted)
+      v.push({
+        field: "keyFile",
+        rule: "keyFile.encrypted",
+        message: "The private key must be stored as encrypted PKCS#8; a plain or unreadable key file is never stored.",
+      });
   }
   return info;
 }
@@ -316,7 +346,12 @@ function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[]
  * @throws {KsefCertsError} CONFLICT when a rule forbids it: limit reached, a second current, a queued one without a current
  *   one or beside another queued one, or the serial already recorded in that environment
  */
-export async function recordCertificate(db: Db, input: RecordCertificateInput, meta: ChangeMeta, options: CertificateRuleOptions = {}): Promise<CertificateRow> {
+export async function recordCertificate(
+  db: Db,
+  input: RecordCertificateInput,
+  meta: ChangeMeta,
+  options: CertificateRuleOptions = {},
+): Promise<CertificateRow> {
   const at = meta.at ?? new Date();
   const maxActive = checkMaxActive(options.maxActive);
   const info = validateRecordInput(input, at, options);
@@ -341,7 +376,10 @@ export async function recordCertificate(db: Db, input: RecordCertificateInput, m
 
     let row: CertificateRow | undefined;
     try {
-      [row] = await tx.insert(certificates).values(certificateValues(input, s, info, at)).returning();
+      [row] = await tx
+        .insert(certificates)
+        .values(certificateValues(input, s, info, at))
+        .returning();
     } catch (err) {
       // The serial check above runs under the slot lock, but a certificate of another type or scope may carry the same serial.
       if (isUniqueViolation(err)) throw duplicateSerial(info.serialNumber, input.environment, input.id ?? "");
@@ -412,7 +450,12 @@ function slotRuleError(
 }
 
 /** The row to insert for `input` in scope `s`. */
-function certificateValues(input: RecordCertificateInput, s: ResolvedScope, info: TypedCertificateInfo, at: Date): typeof certificates.$inferInsert & { id: string } {
+function certificateValues(
+  input: RecordCertificateInput,
+  s: ResolvedScope,
+  info: TypedCertificateInfo,
+  at: Date,
+): typeof certificates.$inferInsert & { id: string } {
   return {
     id: input.id ?? randomUUID(),
     scopeType: s.type,
@@ -488,7 +531,8 @@ async function scopesOf(tx: Db, scopes: readonly Scope[]): Promise<Map<string, R
     out.set(k, notFound(scope.type, id));
   }
   for (const ids of chunks([...wanted.company], IN_LIST)) {
-    for (const r of await tx.select({ id: companies.id }).from(companies).where(inArray(companies.id, ids))) out.set(`company:${r.id}`, { type: "company", companyId: r.id, branchId: null, operatorId: null });
+    for (const r of await tx.select({ id: companies.id }).from(companies).where(inArray(companies.id, ids)))
+      out.set(`company:${r.id}`, { type: "company", companyId: r.id, branchId: null, operatorId: null });
   }
   for (const ids of chunks([...wanted.branch], IN_LIST)) {
     for (const r of await tx.select({ id: branches.id, companyId: branches.companyId }).from(branches).where(inArray(branches.id, ids))) {
@@ -511,7 +555,11 @@ function asRecordError(err: unknown): KsefCertsError {
 type ActiveRow = { readonly id: string; readonly mode: "current" | "queued"; readonly validFrom: Date; readonly validTo: Date };
 
 /** The active rows of every slot in `slots` (keyed by {@link slotKey}), in a few set-wise queries. */
-async function activeRowsOf(tx: Db, slots: ReadonlyMap<string, { s: ResolvedScope; environment: Environment; certificateType: CertificateTypeName }>, at: Date): Promise<Map<string, ActiveRow[]>> {
+async function activeRowsOf(
+  tx: Db,
+  slots: ReadonlyMap<string, { s: ResolvedScope; environment: Environment; certificateType: CertificateTypeName }>,
+  at: Date,
+): Promise<Map<string, ActiveRow[]>> {
   const out = new Map<string, ActiveRow[]>([...slots.keys()].map((k) => [k, []]));
   const owners = { company: new Set<string>(), branch: new Set<string>(), operator: new Set<string>() };
   for (const { s } of slots.values()) owners[s.type].add((s.type === "company" ? s.companyId : s.type === "branch" ? s.branchId : s.operatorId) ?? "");
@@ -523,7 +571,8 @@ async function activeRowsOf(tx: Db, slots: ReadonlyMap<string, { s: ResolvedScop
         .from(certificates)
         .where(and(eq(certificates.scopeType, type), inArray(column[type], ids), activeAt(at)))
         .orderBy(asc(certificates.createdAt), asc(certificates.id));
-      for (const r of rows) out.get(slotKey(slotOfRow(r), r.environment, r.certificateType))?.push({ id: r.id, mode: r.mode, validFrom: r.validFrom, validTo: r.validTo });
+      for (const r of rows)
+        out.get(slotKey(slotOfRow(r), r.environment, r.certificateType))?.push({ id: r.id, mode: r.mode, validFrom: r.validFrom, validTo: r.validTo });
     }
   }
   return out;
@@ -546,7 +595,12 @@ async function activeRowsOf(tx: Db, slots: ReadonlyMap<string, { s: ResolvedScop
  * @throws {KsefCertsError} VALIDATION for a `maxActive` out of range; CONFLICT (rule `uniqueSerial`) when a concurrent
  *   writer recorded one of the serials meanwhile (nothing of the batch is kept: retry, or record one by one)
  */
-export async function recordCertificates(db: Db, inputs: readonly RecordCertificateInput[], meta: ChangeMeta, options: CertificateRuleOptions = {}): Promise<RecordOutcome[]> {
+export async function recordCertificates(
+  db: Db,
+  inputs: readonly RecordCertificateInput[],
+  meta: ChangeMeta,
+  options: CertificateRuleOptions = {},
+): Promise<RecordOutcome[]> {
   const at = meta.at ?? new Date();
   const maxActive = checkMaxActive(options.maxActive);
   const outcomes = new Array<RecordOutcome | undefined>(inputs.length);
@@ -561,7 +615,10 @@ export async function recordCertificates(db: Db, inputs: readonly RecordCertific
   if (valid.length === 0) return outcomes as RecordOutcome[];
 
   return inTransaction(db, async (tx) => {
-    const scopes = await scopesOf(tx, valid.map((v) => v.input.scope));
+    const scopes = await scopesOf(
+      tx,
+      valid.map((v) => v.input.scope),
+    );
     const slots = new Map<string, { s: ResolvedScope; environment: Environment; certificateType: CertificateTypeName }>();
     const placed = valid.flatMap((v) => {
       const s = scopes.get(scopeKey(v.input.scope));
@@ -578,7 +635,12 @@ export async function recordCertificates(db: Db, inputs: readonly RecordCertific
     // The same locks as lockSlot, in one order (audit log first, then the slots sorted), so batches and single changes cannot deadlock.
     await tx.execute(sql`LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE`);
     for (const keys of chunks([...slots.keys()].sort(), IN_LIST)) {
-      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(v.k, 0)) FROM (VALUES ${sql.join(keys.map((k) => sql`(${k})`), sql`, `)}) AS v(k)`);
+      await tx.execute(
+        sql`SELECT pg_advisory_xact_lock(hashtextextended(v.k, 0)) FROM (VALUES ${sql.join(
+          keys.map((k) => sql`(${k})`),
+          sql`, `,
+        )}) AS v(k)`,
+      );
     }
     const active = await activeRowsOf(tx, slots, at);
     for (const [key, rows] of active) {
@@ -596,7 +658,10 @@ export async function recordCertificates(db: Db, inputs: readonly RecordCertific
 
     const existing = new Map<string, string>();
     for (const serials of chunks([...new Set(placed.map((p) => p.info.serialNumber))], IN_LIST)) {
-      const rows = await tx.select({ id: certificates.id, environment: certificates.environment, serialNumber: certificates.serialNumber }).from(certificates).where(inArray(certificates.serialNumber, serials));
+      const rows = await tx
+        .select({ id: certificates.id, environment: certificates.environment, serialNumber: certificates.serialNumber })
+        .from(certificates)
+        .where(inArray(certificates.serialNumber, serials));
       for (const r of rows) existing.set(`${r.environment}|${r.serialNumber}`, r.id);
     }
 
@@ -605,7 +670,10 @@ export async function recordCertificates(db: Db, inputs: readonly RecordCertific
       const serialKey = `${p.input.environment}|${p.info.serialNumber}`;
       const duplicate = existing.get(serialKey);
       const slotRows = active.get(p.key) ?? [];
-      const error = duplicate !== undefined ? duplicateSerial(p.info.serialNumber, p.input.environment, duplicate) : slotRuleError(p.s, p.input, p.info.ksefType, slotRows, maxActive);
+      const error =
+        duplicate !== undefined
+          ? duplicateSerial(p.info.serialNumber, p.input.environment, duplicate)
+          : slotRuleError(p.s, p.input, p.info.ksefType, slotRows, maxActive);
       if (error !== undefined) {
         outcomes[p.index] = { ok: false, error };
         continue;
@@ -629,7 +697,10 @@ export async function recordCertificates(db: Db, inputs: readonly RecordCertific
       }
       throw err;
     }
-    await appendAuditBatch(tx, outcomes.flatMap((o) => (o?.ok === true ? [recordAuditEntry(o.row, meta.actor, at)] : [])));
+    await appendAuditBatch(
+      tx,
+      outcomes.flatMap((o) => (o?.ok === true ? [recordAuditEntry(o.row, meta.actor, at)] : [])),
+    );
     return outcomes as RecordOutcome[];
   });
 }
@@ -694,9 +765,13 @@ export async function promoteQueued(db: Db, meta: { readonly at?: Date; readonly
   // Two small queries instead of one anti-join: the due queued certificates are few (the partial index
   // certificates_queued finds them), while an anti-join against every current certificate scanned the whole
   // table (measured with 100 000 certificates: 6x the raw report; bench/registry.ts).
-  const queued = await db.select(SLOT_COLUMNS).from(certificates).where(and(...conditions));
+  const queued = await db
+    .select(SLOT_COLUMNS)
+    .from(certificates)
+    .where(and(...conditions));
   if (queued.length === 0) return [];
-  const slotKey = (r: (typeof queued)[number]): string => [r.scopeType, r.companyId, r.branchId ?? "", r.operatorId ?? "", r.environment, r.certificateType].join("|");
+  const slotKey = (r: (typeof queued)[number]): string =>
+    [r.scopeType, r.companyId, r.branchId ?? "", r.operatorId ?? "", r.environment, r.certificateType].join("|");
   const companyIds = [...new Set(queued.map((q) => q.companyId))];
   const covering = await db
     .select({
@@ -730,13 +805,22 @@ export async function promoteQueued(db: Db, meta: { readonly at?: Date; readonly
 }
 
 /** Promotes the slot's queued certificate if its current one is gone; call with the slot locked. */
-async function promoteInSlot(tx: Db, s: ResolvedScope, environment: Environment, certificateType: CertificateTypeName, at: Date, actor: string): Promise<Promotion | undefined> {
+async function promoteInSlot(
+  tx: Db,
+  s: ResolvedScope,
+  environment: Environment,
+  certificateType: CertificateTypeName,
+  at: Date,
+  actor: string,
+): Promise<Promotion | undefined> {
   const rows = await tx
     .select()
     .from(certificates)
     .where(and(slotCondition(s, environment, certificateType), activeAt(at)));
   if (rows.some((r) => r.mode === "current")) return undefined;
-  const successor = rows.filter((r) => r.mode === "queued" && r.validFrom.getTime() <= at.getTime()).sort((a, b) => a.validFrom.getTime() - b.validFrom.getTime())[0];
+  const successor = rows
+    .filter((r) => r.mode === "queued" && r.validFrom.getTime() <= at.getTime())
+    .sort((a, b) => a.validFrom.getTime() - b.validFrom.getTime())[0];
   if (successor === undefined) return undefined;
   const [replaced] = await tx
     .select({ id: certificates.id, status: certificates.status, validTo: certificates.validTo, revokedAt: certificates.revokedAt })
@@ -756,7 +840,9 @@ async function promoteInSlot(tx: Db, s: ResolvedScope, environment: Environment,
       mode: "current",
       replacedId: replaced?.id ?? null,
       replacedBecause: replaced === undefined ? "none" : replaced.status === "revoked" ? "revoked" : "expired",
-      effectiveAt: new Date(Math.max(successor.validFrom.getTime(), replaced === undefined ? 0 : Math.min(replaced.validTo.getTime(), replaced.revokedAt?.getTime() ?? Infinity))).toISOString(),
+      effectiveAt: new Date(
+        Math.max(successor.validFrom.getTime(), replaced === undefined ? 0 : Math.min(replaced.validTo.getTime(), replaced.revokedAt?.getTime() ?? Infinity)),
+      ).toISOString(),
     },
     at,
   });
@@ -846,7 +932,12 @@ export function certificateStateAt(row: Pick<CertificateRow, "status" | "validFr
  * @param at the clock
  */
 export function summarize(row: SummaryRow, at: Date): CertificateSummary {
-  return { ...row, passwordSealed: row.passwordSealed, state: certificateStateAt(row, at), daysToExpiry: Math.floor((row.validTo.getTime() - at.getTime()) / MS_PER_DAY) };
+  return {
+    ...row,
+    passwordSealed: row.passwordSealed,
+    state: certificateStateAt(row, at),
+    daysToExpiry: Math.floor((row.validTo.getTime() - at.getTime()) / MS_PER_DAY),
+  };
 }
 
 /** Selects summaries (no secrets, no DER) matching `where`. */
@@ -903,7 +994,6 @@ export async function listCertificates(db: Db, filter: CertificateFilter = {}): 
   const rows = (await query) as unknown as SummaryRow[];
   return rows.map((r) => summarize(r, at));
 }
-
 
 /**
  * One certificate with its DER (for display and export), without secrets.
@@ -962,7 +1052,12 @@ export async function getCertificateSecrets(db: Db, id: string): Promise<Certifi
  * @returns the updated certificate, and the promotion if one happened
  * @throws {KsefCertsError} NOT_FOUND for an unknown id; CONFLICT when already revoked; VALIDATION for an empty or long reason
  */
-export async function revokeCertificateLocally(db: Db, id: string, reason: string, meta: ChangeMeta): Promise<{ certificate: CertificateSummary; promoted: Promotion | undefined }> {
+export async function revokeCertificateLocally(
+  db: Db,
+  id: string,
+  reason: string,
+  meta: ChangeMeta,
+): Promise<{ certificate: CertificateSummary; promoted: Promotion | undefined }> {
   const at = meta.at ?? new Date();
   const text = typeof reason === "string" ? reason.trim() : "";
   if (text.length === 0 || Array.from(text).length > 200) {
@@ -982,7 +1077,9 @@ export async function revokeCertificateLocally(db: Db, id: string, reason: strin
       .where(and(eq(certificates.id, id), eq(certificates.status, "active")))
       .returning();
     if (row === undefined) {
-      throw new KsefCertsError("CONFLICT", `The certificate ${before.serialNumber} is already revoked.`, { details: { id, revokedAt: before.revokedAt?.toISOString() ?? null } });
+      throw new KsefCertsError("CONFLICT", `The certificate ${before.serialNumber} is already revoked.`, {
+        details: { id, revokedAt: before.revokedAt?.toISOString() ?? null },
+      });
     }
     await appendAudit(tx, {
       actor: meta.actor,

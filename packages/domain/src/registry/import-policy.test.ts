@@ -33,7 +33,14 @@ interface Material {
 }
 
 async function material(keys: { privateKey: KeyObject; publicKey: KeyObject }, issuer?: TestCertificateAuthority): Promise<Material> {
-  const issued = await issueKsefLikeCertificate({ certificateType: "Authentication", keys, enrollmentData: PERSON, validFrom: new Date(T0.getTime() - DAY), validityDays: 365, ...(issuer === undefined ? {} : { issuer }) });
+  const issued = await issueKsefLikeCertificate({
+    certificateType: "Authentication",
+    keys,
+    enrollmentData: PERSON,
+    validFrom: new Date(T0.getTime() - DAY),
+    validityDays: 365,
+    ...(issuer === undefined ? {} : { issuer }),
+  });
   return {
     der: issued.der,
     keyFile: new TextEncoder().encode(await encryptPrivateKeyPem(keys.privateKey, PASSWORD, { iterations: 1000 })),
@@ -92,7 +99,12 @@ async function organisation(db: Db) {
 /** An adapter that hands out `pairs` (refs = their names), remembering whose key password was asked for. */
 function adapterOf(pairs: readonly (readonly [string, Material])[], environment: Environment) {
   const asked: string[] = [];
-  const imported: ImportedPair[] = pairs.map(([ref, m]) => ({ ref, certificateDer: m.der, keyFile: m.keyFile, metadata: { certificateType: "Authentication", environment, name: "Jan Kowalski" } }));
+  const imported: ImportedPair[] = pairs.map(([ref, m]) => ({
+    ref,
+    certificateDer: m.der,
+    keyFile: m.keyFile,
+    metadata: { certificateType: "Authentication", environment, name: "Jan Kowalski" },
+  }));
   const adapter = defineAdapter({
     id: "memory-policy",
     description: "Pairs from a list in memory.",
@@ -127,17 +139,38 @@ describeEachDb("import refuses keys KSeF never issues", (ctx) => {
     const before = await stored(db);
     for (const [scheme, m] of refused) {
       for (const mode of ["current", "queued"] as const) {
-        expectRefusedKey(await rejection(importCertificatePair(db, { scope: o.company, environment: "test", mode, crt: m.der, key: m.keyFile, password: PASSWORD }, META)), scheme);
+        expectRefusedKey(
+          await rejection(importCertificatePair(db, { scope: o.company, environment: "test", mode, crt: m.der, key: m.keyFile, password: PASSWORD }, META)),
+          scheme,
+        );
         expectRefusedKey(await rejection(importPkcs12(db, { scope: o.company, environment: "test", mode, p12: m.p12, password: PASSWORD }, META)), scheme);
       }
       // The pair is refused from its certificate alone, before the key is decrypted: a wrong password changes nothing.
-      expectRefusedKey(await rejection(importCertificatePair(db, { scope: o.company, environment: "test", mode: "current", crt: m.der, key: m.keyFile, password: "Nie-To-Haslo-1!" }, META)), scheme);
+      expectRefusedKey(
+        await rejection(
+          importCertificatePair(db, { scope: o.company, environment: "test", mode: "current", crt: m.der, key: m.keyFile, password: "Nie-To-Haslo-1!" }, META),
+        ),
+        scheme,
+      );
       // recordCertificate (enrollment's way in) runs the same check.
-      expectRefusedKey(await rejection(recordCertificate(db, { scope: o.company, environment: "test", mode: "current", name: "Obcy klucz", certificateDer: m.der, keyFile: m.keyFile, source: "enrolled" }, META)), scheme);
+      expectRefusedKey(
+        await rejection(
+          recordCertificate(
+            db,
+            { scope: o.company, environment: "test", mode: "current", name: "Obcy klucz", certificateDer: m.der, keyFile: m.keyFile, source: "enrolled" },
+            META,
+          ),
+        ),
+        scheme,
+      );
     }
     expect(await stored(db)).toEqual(before);
 
-    const row = await importCertificatePair(db, { scope: o.company, environment: "test", mode: "current", crt: real.der, key: real.keyFile, password: PASSWORD }, META);
+    const row = await importCertificatePair(
+      db,
+      { scope: o.company, environment: "test", mode: "current", crt: real.der, key: real.keyFile, password: PASSWORD },
+      META,
+    );
     expect(row).toMatchObject({ mode: "current", serialNumber: parseCertificate(real.der).serialNumber });
     const p12Row = await importPkcs12(db, { scope: o.company, environment: "demo", mode: "current", p12: real.p12, password: PASSWORD }, META);
     expect(p12Row.environment).toBe("demo");
@@ -148,13 +181,35 @@ describeEachDb("import refuses keys KSeF never issues", (ctx) => {
     const o = await organisation(db);
     const before = await stored(db);
     const atomic = adapterOf([...refused, ["real", realForAdapter]], "test");
-    const err = await rejection(importWithAdapter({ db, adapter: atomic.adapter, source: { kind: "folder", path: "/unused" }, ctx: atomic.ctx, atomic: true, actor: "t", at: T0, scope: o.branch }));
+    const err = await rejection(
+      importWithAdapter({
+        db,
+        adapter: atomic.adapter,
+        source: { kind: "folder", path: "/unused" },
+        ctx: atomic.ctx,
+        atomic: true,
+        actor: "t",
+        at: T0,
+        scope: o.branch,
+      }),
+    );
     expect(err.code).toBe("UNSUPPORTED");
-    expect((err.details["failures"] as { ref: string; code: string }[]).map((f) => [f.ref, f.code])).toEqual(refused.map(([scheme]) => [scheme, "UNSUPPORTED"]));
+    expect((err.details["failures"] as { ref: string; code: string }[]).map((f) => [f.ref, f.code])).toEqual(
+      refused.map(([scheme]) => [scheme, "UNSUPPORTED"]),
+    );
     expect(await stored(db)).toEqual(before);
 
     const perPair = adapterOf([...refused, ["real", realForAdapter]], "test");
-    const report = await importWithAdapter({ db, adapter: perPair.adapter, source: { kind: "folder", path: "/unused" }, ctx: perPair.ctx, atomic: "per-pair", actor: "t", at: T0, scope: o.branch });
+    const report = await importWithAdapter({
+      db,
+      adapter: perPair.adapter,
+      source: { kind: "folder", path: "/unused" },
+      ctx: perPair.ctx,
+      atomic: "per-pair",
+      actor: "t",
+      at: T0,
+      scope: o.branch,
+    });
     expect(report.imported.map((i) => i.ref)).toEqual(["real"]);
     expect(report.failed.map((f) => f.ref)).toEqual(refused.map(([scheme]) => scheme));
     for (const f of report.failed) expectRefusedKey(f.error, f.ref);
@@ -169,11 +224,25 @@ describeEachDb("the issuer decides the environment", (ctx) => {
     const o = await organisation(db);
     const before = await stored(db);
     const refusals = [
-      await rejection(importCertificatePair(db, { scope: o.company, environment: "production", mode: "current", crt: real.der, key: real.keyFile, password: PASSWORD }, META)),
+      await rejection(
+        importCertificatePair(db, { scope: o.company, environment: "production", mode: "current", crt: real.der, key: real.keyFile, password: PASSWORD }, META),
+      ),
       await rejection(importPkcs12(db, { scope: o.company, environment: "production", mode: "current", p12: real.p12, password: PASSWORD }, META)),
-      await rejection(recordCertificate(db, { scope: o.company, environment: "production", mode: "current", name: "Test", certificateDer: real.der, keyFile: real.keyFile, source: "enrolled" }, META)),
+      await rejection(
+        recordCertificate(
+          db,
+          { scope: o.company, environment: "production", mode: "current", name: "Test", certificateDer: real.der, keyFile: real.keyFile, source: "enrolled" },
+          META,
+        ),
+      ),
       // Decided from the certificate, before the key: a wrong password does not hide it.
-      await rejection(importCertificatePair(db, { scope: o.company, environment: "production", mode: "current", crt: real.der, key: real.keyFile, password: "Nie-To-Haslo-1!" }, META)),
+      await rejection(
+        importCertificatePair(
+          db,
+          { scope: o.company, environment: "production", mode: "current", crt: real.der, key: real.keyFile, password: "Nie-To-Haslo-1!" },
+          META,
+        ),
+      ),
     ];
     for (const err of refusals) {
       expect(err.code).toBe("VALIDATION");
@@ -184,14 +253,28 @@ describeEachDb("the issuer decides the environment", (ctx) => {
       expect(violationMessagePl(violation ?? { field: "", rule: "", message: "" })).toContain("testowe środowisko KSeF (TEST CCK KSeF)");
     }
     const viaAdapter = adapterOf([["test-ca", real]], "production");
-    const report = await importWithAdapter({ db, adapter: viaAdapter.adapter, source: { kind: "folder", path: "/unused" }, ctx: viaAdapter.ctx, atomic: "per-pair", actor: "t", at: T0, scope: o.branch });
+    const report = await importWithAdapter({
+      db,
+      adapter: viaAdapter.adapter,
+      source: { kind: "folder", path: "/unused" },
+      ctx: viaAdapter.ctx,
+      atomic: "per-pair",
+      actor: "t",
+      at: T0,
+      scope: o.branch,
+    });
     expect(report.failed.map((f) => [f.ref, f.error.code, f.error.violations[0]?.rule])).toEqual([["test-ca", "VALIDATION", "certificate.environment"]]);
     expect(viaAdapter.asked).toEqual([]);
     expect(await stored(db)).toEqual(before);
 
-    expect((await importCertificatePair(db, { scope: o.company, environment: "test", mode: "current", crt: real.der, key: real.keyFile, password: PASSWORD }, META)).environment).toBe("test");
+    expect(
+      (await importCertificatePair(db, { scope: o.company, environment: "test", mode: "current", crt: real.der, key: real.keyFile, password: PASSWORD }, META))
+        .environment,
+    ).toBe("test");
     // DEMO certificates carry the TEST CA's name too, so demo is accepted as well.
-    expect((await importPkcs12(db, { scope: o.company, environment: "demo", mode: "current", p12: real.p12, password: PASSWORD }, META)).environment).toBe("demo");
+    expect((await importPkcs12(db, { scope: o.company, environment: "demo", mode: "current", p12: real.p12, password: PASSWORD }, META)).environment).toBe(
+      "demo",
+    );
   });
 
   it("a certificate of KSeF's production CA is refused as test and demo and accepted as production", async () => {
@@ -199,21 +282,30 @@ describeEachDb("the issuer decides the environment", (ctx) => {
     const o = await organisation(db);
     const m = await material(await generateKeyPair("EC-P256"), productionCa);
     for (const environment of ["test", "demo"] as const) {
-      const err = await rejection(importCertificatePair(db, { scope: o.company, environment, mode: "current", crt: m.der, key: m.keyFile, password: PASSWORD }, META));
+      const err = await rejection(
+        importCertificatePair(db, { scope: o.company, environment, mode: "current", crt: m.der, key: m.keyFile, password: PASSWORD }, META),
+      );
       expect(err.code).toBe("VALIDATION");
       expect(err.message).toBe("This certificate was issued by KSeF's production environment (CCK KSeF); import it as production.");
       expect(err.violations[0]).toMatchObject({ rule: "certificate.environment", params: { issuer: "CCK KSeF", belongsTo: "production" } });
-      expect((await rejection(importPkcs12(db, { scope: o.company, environment, mode: "current", p12: m.p12, password: PASSWORD }, META))).violations[0]?.rule).toBe("certificate.environment");
+      expect(
+        (await rejection(importPkcs12(db, { scope: o.company, environment, mode: "current", p12: m.p12, password: PASSWORD }, META))).violations[0]?.rule,
+      ).toBe("certificate.environment");
     }
     expect((await stored(db)).certificates).toBe(0);
-    expect((await importCertificatePair(db, { scope: o.company, environment: "production", mode: "current", crt: m.der, key: m.keyFile, password: PASSWORD }, META)).environment).toBe("production");
+    expect(
+      (await importCertificatePair(db, { scope: o.company, environment: "production", mode: "current", crt: m.der, key: m.keyFile, password: PASSWORD }, META))
+        .environment,
+    ).toBe("production");
   });
 
   it("a certificate of another CA works for test and demo as before, and for production only when explicitly allowed", async () => {
     const { db } = ctx();
     const o = await organisation(db);
     const m = await material(await generateKeyPair("EC-P256"), otherCa);
-    const err = await rejection(importCertificatePair(db, { scope: o.company, environment: "production", mode: "current", crt: m.der, key: m.keyFile, password: PASSWORD }, META));
+    const err = await rejection(
+      importCertificatePair(db, { scope: o.company, environment: "production", mode: "current", crt: m.der, key: m.keyFile, password: PASSWORD }, META),
+    );
     expect(err.code).toBe("VALIDATION");
     expect(err.violations[0]).toMatchObject({ field: "environment", rule: "certificate.issuer", params: { issuer: "Nasze Testowe CA", expected: "CCK KSeF" } });
     expect(err.message).toContain('issued by "Nasze Testowe CA", not by KSeF\'s production CA (CCK KSeF)');
@@ -222,7 +314,12 @@ describeEachDb("the issuer decides the environment", (ctx) => {
 
     await importCertificatePair(db, { scope: o.company, environment: "test", mode: "current", crt: m.der, key: m.keyFile, password: PASSWORD }, META);
     await importPkcs12(db, { scope: o.company, environment: "demo", mode: "current", p12: m.p12, password: PASSWORD }, META);
-    const allowed = await importCertificatePair(db, { scope: o.branch, environment: "production", mode: "current", crt: m.der, key: m.keyFile, password: PASSWORD }, META, { allowUnknownIssuer: true });
+    const allowed = await importCertificatePair(
+      db,
+      { scope: o.branch, environment: "production", mode: "current", crt: m.der, key: m.keyFile, password: PASSWORD },
+      META,
+      { allowUnknownIssuer: true },
+    );
     expect(allowed.environment).toBe("production");
     expect((await stored(db)).certificates).toBe(3);
   });

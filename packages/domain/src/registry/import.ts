@@ -12,7 +12,14 @@
  * read, before the key's password is tried (for a `.crt` with its `.key`: before any key derivation).
  */
 import { randomUUID } from "node:crypto";
-import { assertKeyMatchesCertificate, type BytesInput, encryptPrivateKeyPem, importPkcs12 as readPkcs12, parseCertificate, readPrivateKey } from "@ksef-certs/ksef/crypto";
+import {
+  assertKeyMatchesCertificate,
+  type BytesInput,
+  encryptPrivateKeyPem,
+  importPkcs12 as readPkcs12,
+  parseCertificate,
+  readPrivateKey,
+} from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { Db } from "../store/db.js";
 import {
@@ -82,7 +89,8 @@ async function record(
   options: CertificateRuleOptions,
 ): Promise<CertificateRow> {
   const id = randomUUID();
-  const sealedPassword = common.sealPassword === undefined ? undefined : await common.sealPassword.seal(new TextEncoder().encode(common.password), sealedPasswordAad(id));
+  const sealedPassword =
+    common.sealPassword === undefined ? undefined : await common.sealPassword.seal(new TextEncoder().encode(common.password), sealedPasswordAad(id));
   const name = common.name ?? defaultCertificateName(parseCertificate(certificateDer));
   return recordCertificate(
     db,
@@ -117,7 +125,12 @@ async function record(
  * @throws {KsefCertsError} WRONG_PASSWORD / PASSWORD_REQUIRED / UNSUPPORTED / MALFORMED / TOO_LARGE from reading the files
  * @throws {KsefCertsError} VALIDATION (empty password, unknown KSeF type, expired…), NOT_FOUND (scope), CONFLICT (rules) as {@link recordCertificate}
  */
-export async function importCertificatePair(db: Db, input: ImportCertificatePairInput, meta: ChangeMeta, options: CertificateRuleOptions = {}): Promise<CertificateRow> {
+export async function importCertificatePair(
+  db: Db,
+  input: ImportCertificatePairInput,
+  meta: ChangeMeta,
+  options: CertificateRuleOptions = {},
+): Promise<CertificateRow> {
   const password = requirePassword(input.password, "key");
   const certificate = parseCertificate(input.crt);
   assertKsefCertificateFits(certificate, input.environment, options);

@@ -66,7 +66,8 @@ export function assertValid(violations: readonly Violation[], what: string): voi
 export function requiredText(violations: Violation[], field: string, value: unknown, max: number): string {
   const text = typeof value === "string" ? value.trim() : "";
   if (text.length === 0) violations.push({ field, rule: `${field}.required`, message: `The ${field} is required.` });
-  else if (Array.from(text).length > max) violations.push({ field, rule: `${field}.length`, message: `The ${field} may have at most ${max} characters.`, params: { max } });
+  else if (Array.from(text).length > max)
+    violations.push({ field, rule: `${field}.length`, message: `The ${field} may have at most ${max} characters.`, params: { max } });
   return text;
 }
 

@@ -107,7 +107,10 @@ export function listCompanies(db: Db): Promise<Company[]> {
  * @param nip the NIP
  */
 export async function findCompanyByNip(db: Db, nip: string): Promise<Company | undefined> {
-  const [row] = await db.select().from(companies).where(eq(companies.nip, normalizeNip(nip)));
+  const [row] = await db
+    .select()
+    .from(companies)
+    .where(eq(companies.nip, normalizeNip(nip)));
   return row;
 }
 
@@ -155,10 +158,14 @@ export async function addBranch(db: Db, input: AddBranchInput, meta: ChangeMeta)
   assertValid(v, "The branch");
   const at = meta.at ?? new Date();
   const duplicate = (): KsefCertsError =>
-    new KsefCertsError("CONFLICT", `The company already has a branch with code ${JSON.stringify(code)}${internalId ? ` or the InternalId ${internalId} is taken` : ""}.`, {
-      hint: "Pick another code, or list the branches to find the existing one.",
-      details: { companyId: company.id, code, internalId: internalId ?? null },
-    });
+    new KsefCertsError(
+      "CONFLICT",
+      `The company already has a branch with code ${JSON.stringify(code)}${internalId ? ` or the InternalId ${internalId} is taken` : ""}.`,
+      {
+        hint: "Pick another code, or list the branches to find the existing one.",
+        details: { companyId: company.id, code, internalId: internalId ?? null },
+      },
+    );
   return conflictOnDuplicate(
     () =>
       inTransaction(db, async (tx) => {
@@ -169,7 +176,14 @@ export async function addBranch(db: Db, input: AddBranchInput, meta: ChangeMeta)
         if (sameCode !== undefined) throw duplicate();
         const [row] = await tx
           .insert(branches)
-          .values({ companyId: company.id, code, name, internalId: internalId === undefined || internalId === "" ? null : internalId, createdAt: at, updatedAt: at })
+          .values({
+            companyId: company.id,
+            code,
+            name,
+            internalId: internalId === undefined || internalId === "" ? null : internalId,
+            createdAt: at,
+            updatedAt: at,
+          })
           .returning();
         if (row === undefined) throw new KsefCertsError("INTERNAL", "The branch insert returned no row.");
         await appendAudit(tx, { actor: meta.actor, action: "branch.add", entityType: "branch", entityId: row.id, after: row, at });
@@ -228,7 +242,14 @@ async function branchViolations(db: Db, companyId: string, branchIds: readonly s
   const bad = ids.filter((id) => !ok.has(id));
   return bad.length === 0
     ? []
-    : [{ field: "branchIds", rule: "branchIds.company", message: `These branches do not exist in the operator's company: ${bad.join(", ")}.`, params: { branchIds: bad.join(",") } }];
+    : [
+        {
+          field: "branchIds",
+          rule: "branchIds.company",
+          message: `These branches do not exist in the operator's company: ${bad.join(", ")}.`,
+          params: { branchIds: bad.join(",") },
+        },
+      ];
 }
 
 /**
@@ -254,7 +275,10 @@ export async function addOperator(db: Db, input: AddOperatorInput, meta: ChangeM
   assertValid(v, "The operator");
   const at = meta.at ?? new Date();
   const duplicate = (): KsefCertsError =>
-    new KsefCertsError("CONFLICT", "The company already has an operator with this PESEL.", { hint: "List the operators to find the existing one.", details: { companyId: company.id } });
+    new KsefCertsError("CONFLICT", "The company already has an operator with this PESEL.", {
+      hint: "List the operators to find the existing one.",
+      details: { companyId: company.id },
+    });
   return conflictOnDuplicate(
     () =>
       inTransaction(db, async (tx) => {
@@ -289,7 +313,11 @@ export async function addOperator(db: Db, input: AddOperatorInput, meta: ChangeM
  * @throws {KsefCertsError} NOT_FOUND for an unknown operator or branch
  * @throws {KsefCertsError} VALIDATION (`branchId.company`) when the branch belongs to another company
  */
-export async function assignOperatorToBranch(db: Db, input: { readonly operatorId: string; readonly branchId: string }, meta: ChangeMeta): Promise<{ readonly added: boolean }> {
+export async function assignOperatorToBranch(
+  db: Db,
+  input: { readonly operatorId: string; readonly branchId: string },
+  meta: ChangeMeta,
+): Promise<{ readonly added: boolean }> {
   const operator = await getOperator(db, input.operatorId);
   const branch = await getBranch(db, input.branchId);
   if (branch.companyId !== operator.companyId) {
@@ -408,7 +436,12 @@ function checkFolder(v: Violation[], field: "outboxDir" | "inboxDir", value: unk
     return undefined;
   }
   const key = folderKey(dir);
-  if (key === undefined) v.push({ field, rule: `${field}.absolute`, message: `The ${field === "outboxDir" ? "outbox" : "inbox"} folder must be an absolute path (/…, C:\\… or \\\\server\\share\\…).` });
+  if (key === undefined)
+    v.push({
+      field,
+      rule: `${field}.absolute`,
+      message: `The ${field === "outboxDir" ? "outbox" : "inbox"} folder must be an absolute path (/…, C:\\… or \\\\server\\share\\…).`,
+    });
   return key;
 }
 
@@ -435,17 +468,28 @@ export async function addWorkstation(db: Db, input: AddWorkstationInput, meta: C
   if (outbox !== undefined && inbox !== undefined) {
     const sep = outbox.kind === "win" ? "\\" : "/";
     if (outbox.kind === inbox.kind && outbox.key === inbox.key) {
-      v.push({ field: "inboxDir", rule: "inboxDir.distinct", message: "The inbox and the outbox must be different folders: the signed file must not be mistaken for the unsigned one." });
+      v.push({
+        field: "inboxDir",
+        rule: "inboxDir.distinct",
+        message: "The inbox and the outbox must be different folders: the signed file must not be mistaken for the unsigned one.",
+      });
     } else if (outbox.kind === inbox.kind && (inside(outbox.key, inbox.key, sep) || inside(inbox.key, outbox.key, sep))) {
       v.push({ field: "inboxDir", rule: "inboxDir.nested", message: "The inbox and the outbox must not be inside each other." });
     } else if (outbox.kind !== inbox.kind) {
-      v.push({ field: "inboxDir", rule: "inboxDir.sameSystem", message: "The inbox and the outbox must be paths of the same system (both Windows or both POSIX)." });
+      v.push({
+        field: "inboxDir",
+        rule: "inboxDir.sameSystem",
+        message: "The inbox and the outbox must be paths of the same system (both Windows or both POSIX).",
+      });
     }
   }
   assertValid(v, "The workstation");
   const at = meta.at ?? new Date();
   const duplicate = (): KsefCertsError =>
-    new KsefCertsError("CONFLICT", `The branch already has a workstation named ${JSON.stringify(name)}.`, { hint: "Pick another name.", details: { branchId: branch.id, name } });
+    new KsefCertsError("CONFLICT", `The branch already has a workstation named ${JSON.stringify(name)}.`, {
+      hint: "Pick another name.",
+      details: { branchId: branch.id, name },
+    });
   return conflictOnDuplicate(
     () =>
       inTransaction(db, async (tx) => {

@@ -34,8 +34,22 @@ export interface RenewalWarning {
   readonly successor: CertificateSummary | null;
 }
 
-function slotKey(r: { scopeType: string; companyId: string; branchId: string | null; operatorId: string | null; environment: string; certificateType: string }): string {
-  return [r.scopeType, r.companyId, r.scopeType === "branch" ? r.branchId : "", r.scopeType === "operator" ? r.operatorId : "", r.environment, r.certificateType].join("|");
+function slotKey(r: {
+  scopeType: string;
+  companyId: string;
+  branchId: string | null;
+  operatorId: string | null;
+  environment: string;
+  certificateType: string;
+}): string {
+  return [
+    r.scopeType,
+    r.companyId,
+    r.scopeType === "branch" ? r.branchId : "",
+    r.scopeType === "operator" ? r.operatorId : "",
+    r.environment,
+    r.certificateType,
+  ].join("|");
 }
 
 function commonFilter(input: { companyId?: string; environment?: Environment; certificateType?: CertificateTypeName }): SQL[] {
@@ -59,7 +73,10 @@ export async function renewalWarnings(db: Db, input: RenewalWarningsInput = {}):
   const at = input.at ?? new Date();
   const withinDays = input.withinDays ?? DEFAULT_RENEWAL_WINDOW_DAYS;
   if (!(Number.isFinite(withinDays) && withinDays >= 0 && withinDays <= 3650)) {
-    assertValid([{ field: "withinDays", rule: "withinDays.range", message: "The window must be 0 to 3650 days.", params: { min: 0, max: 3650 } }], "The report");
+    assertValid(
+      [{ field: "withinDays", rule: "withinDays.range", message: "The window must be 0 to 3650 days.", params: { min: 0, max: 3650 } }],
+      "The report",
+    );
   }
   if (input.companyId !== undefined && !isUuid(input.companyId)) return [];
   const until = new Date(at.getTime() + withinDays * MS_PER_DAY);
@@ -77,7 +94,11 @@ export async function renewalWarnings(db: Db, input: RenewalWarningsInput = {}):
     if (cur === undefined || cur.validTo.getTime() > until.getTime()) continue;
     const next = rows.filter((r) => r.mode === "queued" && r.id !== cur.id).sort((a, b) => a.validFrom.getTime() - b.validFrom.getTime())[0];
     if (next !== undefined && next.validFrom.getTime() <= cur.validTo.getTime() && next.validTo.getTime() > cur.validTo.getTime()) continue;
-    warnings.push({ certificate: summarize(cur, at), reason: next === undefined ? "noSuccessor" : "gapBeforeSuccessor", successor: next === undefined ? null : summarize(next, at) });
+    warnings.push({
+      certificate: summarize(cur, at),
+      reason: next === undefined ? "noSuccessor" : "gapBeforeSuccessor",
+      successor: next === undefined ? null : summarize(next, at),
+    });
   }
   return warnings.sort((a, b) => a.certificate.validTo.getTime() - b.certificate.validTo.getTime());
 }
@@ -132,7 +153,11 @@ export async function coverageGaps(db: Db, input: CoverageGapsInput): Promise<Co
   const types = input.certificateType === undefined ? CERTIFICATE_TYPES : [input.certificateType];
 
   const companyWhere = input.companyId === undefined ? undefined : eq(companies.id, input.companyId);
-  const companyRows = await db.select({ id: companies.id, nip: companies.nip, name: companies.name }).from(companies).where(companyWhere).orderBy(asc(companies.nip));
+  const companyRows = await db
+    .select({ id: companies.id, nip: companies.nip, name: companies.name })
+    .from(companies)
+    .where(companyWhere)
+    .orderBy(asc(companies.nip));
   const branchRows = await db
     .select({ id: branches.id, companyId: branches.companyId, code: branches.code })
     .from(branches)
@@ -162,14 +187,34 @@ export async function coverageGaps(db: Db, input: CoverageGapsInput): Promise<Co
   // The latest certificate per slot that had started by `on` but does not cover it (expired or revoked).
   const endedAt = sql`coalesce(least(${certificates.revokedAt}, ${certificates.validTo}), ${certificates.validTo})`;
   const endedIds = await db
-    .selectDistinctOn([certificates.scopeType, certificates.companyId, certificates.branchId, certificates.operatorId, certificates.environment, certificates.certificateType], {
-      id: certificates.id,
-    })
+    .selectDistinctOn(
+      [certificates.scopeType, certificates.companyId, certificates.branchId, certificates.operatorId, certificates.environment, certificates.certificateType],
+      {
+        id: certificates.id,
+      },
+    )
     .from(certificates)
     .where(and(...filter, lte(certificates.validFrom, on), not(validOn)))
-    .orderBy(certificates.scopeType, certificates.companyId, certificates.branchId, certificates.operatorId, certificates.environment, certificates.certificateType, desc(endedAt));
+    .orderBy(
+      certificates.scopeType,
+      certificates.companyId,
+      certificates.branchId,
+      certificates.operatorId,
+      certificates.environment,
+      certificates.certificateType,
+      desc(endedAt),
+    );
   const ended = new Map(
-    (endedIds.length === 0 ? [] : await selectSummaries(db, inArray(certificates.id, endedIds.map((r) => r.id)))).map((r) => [slotKey(r), summarize(r, at)]),
+    (endedIds.length === 0
+      ? []
+      : await selectSummaries(
+          db,
+          inArray(
+            certificates.id,
+            endedIds.map((r) => r.id),
+          ),
+        )
+    ).map((r) => [slotKey(r), summarize(r, at)]),
   );
 
   const gaps: CoverageGap[] = [];
@@ -180,7 +225,14 @@ export async function coverageGaps(db: Db, input: CoverageGapsInput): Promise<Co
       for (const certificateType of types) {
         if (isCovered(s, environment, certificateType)) continue;
         const key = slotKey({ scopeType: s.type, companyId: s.companyId, branchId: s.branchId, operatorId: s.operatorId, environment, certificateType });
-        gaps.push({ scope: s, label, environment, certificateType, endedCertificate: ended.get(key) ?? null, fallback: fallback(environment, certificateType) });
+        gaps.push({
+          scope: s,
+          label,
+          environment,
+          certificateType,
+          endedCertificate: ended.get(key) ?? null,
+          fallback: fallback(environment, certificateType),
+        });
       }
     }
   };

@@ -85,7 +85,8 @@ export async function certificateFor(db: Db, input: CertificateForInput): Promis
   if (input.companyId !== undefined && !ids?.company) throw notFound("company", input.companyId);
   const companyIds = new Set([ids?.operator_company, ids?.branch_company, ids?.company].filter((x): x is string => typeof x === "string"));
   const v: Violation[] = [];
-  if (companyIds.size > 1) v.push({ field: "companyId", rule: "resolution.sameCompany", message: "The operator, branch and company given belong to different companies." });
+  if (companyIds.size > 1)
+    v.push({ field: "companyId", rule: "resolution.sameCompany", message: "The operator, branch and company given belong to different companies." });
   else if (input.operatorId !== undefined && input.branchId !== undefined && ids?.works_there !== true) {
     v.push({ field: "branchId", rule: "resolution.operatorAtBranch", message: "The operator does not work at this branch." });
   }
@@ -129,7 +130,12 @@ export async function certificateFor(db: Db, input: CertificateForInput): Promis
         found: true,
         certificate: summarize(match, at),
         rule,
-        scope: { type: rule, companyId, branchId: rule === "branch" ? (input.branchId ?? null) : null, operatorId: rule === "operator" ? (input.operatorId ?? null) : null },
+        scope: {
+          type: rule,
+          companyId,
+          branchId: rule === "branch" ? (input.branchId ?? null) : null,
+          operatorId: rule === "operator" ? (input.operatorId ?? null) : null,
+        },
         tried: tried.slice(0, i + 1),
       };
     }

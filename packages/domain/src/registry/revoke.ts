@@ -91,7 +91,9 @@ export async function revokeCertificate(input: RevokeCertificateInput): Promise<
   const { db, at, ksef } = input;
   if (!(REVOCATION_REASONS as readonly string[]).includes(input.reason)) {
     const message = `The reason must be one of KSeF's revocation reasons: ${REVOCATION_REASONS.join(", ")}.`;
-    throw new KsefCertsError("VALIDATION", message, { violations: [{ field: "reason", rule: "reason.oneOf", message, params: { allowed: REVOCATION_REASONS.join(", ") } }] });
+    throw new KsefCertsError("VALIDATION", message, {
+      violations: [{ field: "reason", rule: "reason.oneOf", message, params: { allowed: REVOCATION_REASONS.join(", ") } }],
+    });
   }
   let outcome: RevokeCertificateResult["ksef"] = "not-called";
   if (ksef !== undefined) {
@@ -113,7 +115,10 @@ export async function revokeCertificate(input: RevokeCertificateInput): Promise<
       ...(ksef.pollOptions === undefined ? {} : { pollOptions: ksef.pollOptions }),
     });
     try {
-      await client.revokeCertificate(session, cert.serialNumber, { revocationReason: input.reason, ...(ksef.signal === undefined ? {} : { signal: ksef.signal }) });
+      await client.revokeCertificate(session, cert.serialNumber, {
+        revocationReason: input.reason,
+        ...(ksef.signal === undefined ? {} : { signal: ksef.signal }),
+      });
       outcome = "revoked";
       input.onProgress?.(`KSeF revoked certificate ${cert.serialNumber}`);
     } catch (err) {
@@ -136,13 +141,27 @@ export async function revokeCertificate(input: RevokeCertificateInput): Promise<
  */
 function assertCanRevokeWith(cert: CertificateSummary, signing: CertificateSummary, field: string): void {
   const v: Violation[] = [];
-  if (signing.certificateType !== "Authentication") v.push({ field, rule: "signingCertificate.type", message: "Only an Authentication certificate can sign in to KSeF." });
+  if (signing.certificateType !== "Authentication")
+    v.push({ field, rule: "signingCertificate.type", message: "Only an Authentication certificate can sign in to KSeF." });
   if (signing.state !== "active") v.push({ field, rule: "signingCertificate.valid", message: `The signing certificate is ${signing.state}.` });
   if (signing.environment !== cert.environment) {
-    v.push({ field, rule: "signingCertificate.environment", message: `The signing certificate is from ${signing.environment}, the certificate to revoke from ${cert.environment}.` });
+    v.push({
+      field,
+      rule: "signingCertificate.environment",
+      message: `The signing certificate is from ${signing.environment}, the certificate to revoke from ${cert.environment}.`,
+    });
   }
   if (signing.subjectIdentifierType !== cert.subjectIdentifierType || signing.subjectIdentifierValue !== cert.subjectIdentifierValue) {
-    v.push({ field, rule: "signingCertificate.identity", message: "KSeF lets a person revoke only their own certificates: the signing certificate names another person or company." });
+    v.push({
+      field,
+      rule: "signingCertificate.identity",
+      message: "KSeF lets a person revoke only their own certificates: the signing certificate names another person or company.",
+    });
   }
-  if (v.length > 0) throw new KsefCertsError("VALIDATION", `Certificate ${signing.serialNumber} cannot sign in to revoke ${cert.serialNumber}: ${v.map((x) => x.message).join(" ")}`, { violations: v });
+  if (v.length > 0)
+    throw new KsefCertsError(
+      "VALIDATION",
+      `Certificate ${signing.serialNumber} cannot sign in to revoke ${cert.serialNumber}: ${v.map((x) => x.message).join(" ")}`,
+      { violations: v },
+    );
 }

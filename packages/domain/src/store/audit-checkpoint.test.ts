@@ -103,17 +103,30 @@ describeEachDb("audit head checkpoint", (ctx) => {
 
     const original = readFileSync(path, "utf8");
     unlinkSync(path);
-    expect(await verifyAuditLog(db, { checkpoint: path })).toMatchObject({ ok: false, entries: 7, firstBad: { seq: 8, reason: "checkpoint" }, checkpoint: { status: "missing" } });
+    expect(await verifyAuditLog(db, { checkpoint: path })).toMatchObject({
+      ok: false,
+      entries: 7,
+      firstBad: { seq: 8, reason: "checkpoint" },
+      checkpoint: { status: "missing" },
+    });
 
     // Lowering its seq (to hide a truncation) without the key: the MAC fails.
     writeFileSync(path, original.replace('"seq":7', '"seq":3'));
-    expect(await verifyAuditLog(db, { checkpoint: path })).toMatchObject({ ok: false, firstBad: { seq: 8, reason: "checkpoint" }, checkpoint: { status: "invalid", problem: "mac" } });
+    expect(await verifyAuditLog(db, { checkpoint: path })).toMatchObject({
+      ok: false,
+      firstBad: { seq: 8, reason: "checkpoint" },
+      checkpoint: { status: "invalid", problem: "mac" },
+    });
     expect(await checkpoint()).toMatchObject({ status: "invalid" });
     expect(readFileSync(path, "utf8")).toContain('"seq":3');
 
     for (const damaged of ["", "{", "[]", original.replace(/"mac":"[0-9a-f]+"/, '"mac":"zz"'), original.replace('"version":1', '"version":2')]) {
       writeFileSync(path, damaged);
-      expect(await verifyAuditLog(db, { checkpoint: path })).toMatchObject({ ok: false, firstBad: { reason: "checkpoint" }, checkpoint: { status: "invalid", problem: "malformed" } });
+      expect(await verifyAuditLog(db, { checkpoint: path })).toMatchObject({
+        ok: false,
+        firstBad: { reason: "checkpoint" },
+        checkpoint: { status: "invalid", problem: "malformed" },
+      });
     }
 
     // A checkpoint written under another master key does not authenticate either.
@@ -130,7 +143,12 @@ describeEachDb("audit head checkpoint", (ctx) => {
 
   it("a missing checkpoint is no finding while the log has no keyed entry", async () => {
     await appendAuditBatch(ctx().db, entries(3));
-    expect(await verifyAuditLog(ctx().db, { masterKey, checkpoint: path })).toMatchObject({ ok: true, entries: 3, unkeyed: 3, checkpoint: { status: "missing" } });
+    expect(await verifyAuditLog(ctx().db, { masterKey, checkpoint: path })).toMatchObject({
+      ok: true,
+      entries: 3,
+      unkeyed: 3,
+      checkpoint: { status: "missing" },
+    });
   });
 
   it("reports a rewritten unkeyed log at the checkpoint's seq, and the writer will not move on from it", async () => {

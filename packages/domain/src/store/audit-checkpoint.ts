@@ -101,7 +101,9 @@ export interface CheckpointAuditHeadOptions {
  * @returns the path, or `undefined` for an in-memory store with no `KSEF_CERTS_AUDIT_CHECKPOINT` (nothing is kept)
  * @throws {KsefCertsError} VALIDATION when the chosen path is empty, contains a NUL or is over 4 096 characters
  */
-export function auditCheckpointPath(options: { readonly dataDir?: string; readonly env?: NodeJS.ProcessEnv; readonly database?: string } = {}): string | undefined {
+export function auditCheckpointPath(
+  options: { readonly dataDir?: string; readonly env?: NodeJS.ProcessEnv; readonly database?: string } = {},
+): string | undefined {
   const env = options.env ?? process.env;
   const explicit = env.KSEF_CERTS_AUDIT_CHECKPOINT;
   if (explicit !== undefined && explicit.trim() !== "") {

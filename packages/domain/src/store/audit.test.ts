@@ -17,7 +17,13 @@ function entry(i: number): AuditEntryInput {
 describeEachDb("audit log hash chain", (ctx) => {
   it("chains entries, drops secrets, and verifies", async () => {
     const { db } = ctx();
-    const first = await appendAudit(db, { actor: "admin", action: "company.add", entityType: "company", entityId: "c1", after: { nip: "5265877635", name: "Firma" } });
+    const first = await appendAudit(db, {
+      actor: "admin",
+      action: "company.add",
+      entityType: "company",
+      entityId: "c1",
+      after: { nip: "5265877635", name: "Firma" },
+    });
     const second = await appendAudit(db, {
       actor: "admin",
       action: "certificate.import",
@@ -48,7 +54,9 @@ describeEachDb("audit log hash chain", (ctx) => {
   it("keeps one chain under concurrent appends", async () => {
     const { db } = ctx();
     await Promise.all(
-      Array.from({ length: 12 }, (_, i) => db.transaction((tx) => appendAudit(tx as never, { actor: "w", action: "x.y", entityType: "x", entityId: String(i) }))),
+      Array.from({ length: 12 }, (_, i) =>
+        db.transaction((tx) => appendAudit(tx as never, { actor: "w", action: "x.y", entityType: "x", entityId: String(i) })),
+      ),
     );
     expect(await verifyAuditLog(db)).toMatchObject({ ok: true, entries: 12 });
   });
@@ -59,7 +67,9 @@ describeEachDb("audit log hash chain", (ctx) => {
     bindAuditKey(a, masterKey);
     bindAuditKey(b, masterKey);
     await Promise.all(
-      Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).transaction((tx) => appendAudit(tx as never, { actor: "w", action: "x.y", entityType: "x", entityId: String(i) }))),
+      Array.from({ length: 12 }, (_, i) =>
+        (i % 2 === 0 ? a : b).transaction((tx) => appendAudit(tx as never, { actor: "w", action: "x.y", entityType: "x", entityId: String(i) })),
+      ),
     );
     expect(await verifyAuditLog(ctx().db, { masterKey })).toMatchObject({ ok: true, entries: 12, unkeyed: 0 });
   });
@@ -86,7 +96,8 @@ describeEachDb("audit log hash chain", (ctx) => {
     const first = await db.select().from(auditLog).orderBy(auditLog.seq);
     await db.execute(sql`DELETE FROM audit_log`);
     const single = [];
-    for (const input of [{ actor: "admin", action: "company.add", entityType: "company", entityId: "c", at }, ...inputs.slice(0, 50)]) single.push(await appendAudit(db, input));
+    for (const input of [{ actor: "admin", action: "company.add", entityType: "company", entityId: "c", at }, ...inputs.slice(0, 50)])
+      single.push(await appendAudit(db, input));
     expect(single.map((e) => e.hash)).toEqual(first.slice(0, 51).map((r) => r.hash));
     expect(await appendAuditBatch(db, [])).toEqual([]);
   });
@@ -144,15 +155,40 @@ describeEachDb("audit log keyed with the master key", (ctx) => {
     const masterKey = randomBytes(32);
     const db = ctx().handle();
     bindAuditKey(db, masterKey);
-    const e = await appendAudit(db, { actor: "admin", action: "company.add", entityType: "company", entityId: "c1", after: { nip: "5265877635", name: "Zażółć" } });
-    const derived = execFileSync("openssl", ["kdf", "-keylen", "32", "-kdfopt", "digest:SHA256", "-kdfopt", `hexkey:${masterKey.toString("hex")}`, "-kdfopt", "info:ksef-certs audit-log entry-mac v1", "HKDF"], {
-      encoding: "utf8",
-    })
+    const e = await appendAudit(db, {
+      actor: "admin",
+      action: "company.add",
+      entityType: "company",
+      entityId: "c1",
+      after: { nip: "5265877635", name: "Zażółć" },
+    });
+    const derived = execFileSync(
+      "openssl",
+      [
+        "kdf",
+        "-keylen",
+        "32",
+        "-kdfopt",
+        "digest:SHA256",
+        "-kdfopt",
+        `hexkey:${masterKey.toString("hex")}`,
+        "-kdfopt",
+        "info:ksef-certs audit-log entry-mac v1",
+        "HKDF",
+      ],
+      {
+        encoding: "utf8",
+      },
+    )
       .trim()
       .replaceAll(":", "")
       .toLowerCase();
     const [row] = await rowsOf(db);
-    const mac = execFileSync("openssl", ["dgst", "-sha256", "-mac", "HMAC", "-macopt", `hexkey:${derived}`, "-r"], { input: auditBodyOf(row!, AUDIT_GENESIS_HASH) }).toString("utf8").split(" ")[0];
+    const mac = execFileSync("openssl", ["dgst", "-sha256", "-mac", "HMAC", "-macopt", `hexkey:${derived}`, "-r"], {
+      input: auditBodyOf(row!, AUDIT_GENESIS_HASH),
+    })
+      .toString("utf8")
+      .split(" ")[0];
     expect(e.hash).toBe(mac);
     expect(row?.hash).toBe(mac);
   });

@@ -172,7 +172,10 @@ async function lockHead(db: Db, keys: AuditKeys | undefined): Promise<Head> {
     .from(auditLog)
     .orderBy(desc(auditLog.seq))
     .limit(1);
-  if (keys === undefined && last !== undefined && last.hashScheme !== "sha256") throw masterKeyNeeded("The audit log is keyed with a master key and this process has none, so the change is refused: an entry without the key would break the log.");
+  if (keys === undefined && last !== undefined && last.hashScheme !== "sha256")
+    throw masterKeyNeeded(
+      "The audit log is keyed with a master key and this process has none, so the change is refused: an entry without the key would break the log.",
+    );
   return { seq: last?.seq ?? 0, hash: last?.hash ?? AUDIT_GENESIS_HASH };
 }
 
@@ -245,7 +248,8 @@ async function appendBatchInTransaction(db: Db, inputs: readonly AuditEntryInput
  */
 export async function verifyAuditLog(db: Db, options: VerifyAuditLogOptions = {}): Promise<AuditVerification> {
   const keys = options.masterKey === undefined ? boundAuditKeys(db) : deriveAuditKeys(options.masterKey);
-  const noKey = (): KsefCertsError => masterKeyNeeded("The audit log has entries keyed with the master key (or a checkpoint to compare with); verifying them needs that key.");
+  const noKey = (): KsefCertsError =>
+    masterKeyNeeded("The audit log has entries keyed with the master key (or a checkpoint to compare with); verifying them needs that key.");
   let checkpoint: AuditCheckpointRead | undefined;
   if (options.checkpoint !== undefined) {
     if (keys === undefined) throw noKey();

@@ -306,7 +306,10 @@ function inUse(path: string, reason: string, existing: Existing): KsefCertsError
         ? `Open it only on ${existing.info.hostname}; if ksef-certs no longer runs there, delete ${path}. To share data between machines, set DATABASE_URL to a PostgreSQL server.`
         : "Stop the other ksef-certs process (or use it through its API), or set DATABASE_URL to share a PostgreSQL server between processes.",
     retryable: existing.info === undefined,
-    details: { lockFile: path, ...(existing.info === undefined ? {} : { pid: existing.info.pid, hostname: existing.info.hostname, startedAt: existing.info.startedAt }) },
+    details: {
+      lockFile: path,
+      ...(existing.info === undefined ? {} : { pid: existing.info.pid, hostname: existing.info.hostname, startedAt: existing.info.startedAt }),
+    },
   });
 }
 

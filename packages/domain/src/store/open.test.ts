@@ -101,7 +101,10 @@ describe("embedded store in a data folder", () => {
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
     expect((await stat(join(dataDir, "db"))).mode & 0o777).toBe(0o700);
     expect((await readdir(join(dataDir, "db"))).length).toBeGreaterThan(0);
-    expect(progress).toEqual([expect.stringContaining("Creating the embedded database"), `Applied ${await journalEntries()} database migration${(await journalEntries()) === 1 ? "" : "s"} to ${dataDir}.`]);
+    expect(progress).toEqual([
+      expect.stringContaining("Creating the embedded database"),
+      `Applied ${await journalEntries()} database migration${(await journalEntries()) === 1 ? "" : "s"} to ${dataDir}.`,
+    ]);
     expect(await appliedMigrationCount(store.db)).toBe(await journalEntries());
     expect(JSON.parse(await readFile(lockFilePath(dataDir), "utf8"))).toMatchObject({ pid: process.pid });
 

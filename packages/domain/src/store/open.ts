@@ -157,7 +157,13 @@ async function createPglite(dbDir: string | undefined, location: string): Promis
   }
 }
 
-async function finishPglite(client: PGlite, location: string, lock: DataDirLock | undefined, migrate: boolean, progress: (message: string) => void): Promise<Store> {
+async function finishPglite(
+  client: PGlite,
+  location: string,
+  lock: DataDirLock | undefined,
+  migrate: boolean,
+  progress: (message: string) => void,
+): Promise<Store> {
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   try {
     if (migrate) await runMigrations(db, (d) => migratePglite(d as never, { migrationsFolder: MIGRATIONS_FOLDER }), location, progress);

@@ -117,7 +117,9 @@ describe("master key", () => {
     await writeFile(named, `${Buffer.from(otherKey).toString("hex")}\n`, { mode: 0o400 });
     expect(Buffer.from((await loadMasterKey({ env: { KSEF_CERTS_MASTER_KEY_FILE: named }, dataDir })) ?? []).equals(Buffer.from(otherKey))).toBe(true);
     expect(await codeOf(loadMasterKey({ env: { KSEF_CERTS_MASTER_KEY_FILE: join(dir, "missing.key") }, dataDir }))).toBe("NOT_FOUND");
-    expect(await codeOf(loadMasterKey({ env: { KSEF_CERTS_MASTER_KEY_FILE: named, KSEF_CERTS_MASTER_KEY: Buffer.from(key).toString("hex") } }))).toBe("VALIDATION");
+    expect(await codeOf(loadMasterKey({ env: { KSEF_CERTS_MASTER_KEY_FILE: named, KSEF_CERTS_MASTER_KEY: Buffer.from(key).toString("hex") } }))).toBe(
+      "VALIDATION",
+    );
     expect(await codeOf(loadMasterKey({ env: { KSEF_CERTS_MASTER_KEY: "short" }, dataDir }))).toBe("VALIDATION");
   });
 

@@ -105,7 +105,11 @@ async function readMasterKeyFile(path: string, platform: NodeJS.Platform, requir
         details: { path },
       });
     }
-    throw new KsefCertsError("IO", `The master key file ${path} could not be opened (${errno(err) ?? "error"}).`, { retryable: true, cause: err, details: { path } });
+    throw new KsefCertsError("IO", `The master key file ${path} could not be opened (${errno(err) ?? "error"}).`, {
+      retryable: true,
+      cause: err,
+      details: { path },
+    });
   }
   try {
     // fstat on the open handle: the checked file is the read file, even if the path is swapped meanwhile.

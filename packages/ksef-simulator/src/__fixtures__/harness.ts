@@ -55,7 +55,12 @@ export async function call(sim: SimulatorApp, method: string, path: string, opti
   const url = path.startsWith("/__") || path.startsWith("/v2") ? path : `/v2${path}`;
   const res = await sim.request(url, { method, headers, ...(body === undefined ? {} : { body }) });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, contentType: res.headers.get("content-type") ?? "", body: text === "" ? undefined : (JSON.parse(text) as unknown) };
+  return {
+    status: res.status,
+    headers: res.headers,
+    contentType: res.headers.get("content-type") ?? "",
+    body: text === "" ? undefined : (JSON.parse(text) as unknown),
+  };
 }
 
 /**
@@ -87,14 +92,18 @@ export interface Credential {
 export async function personCredential(pesel: string, keys?: KeyPair, extra: readonly NameAttributeInput[] = [], validFrom?: Date): Promise<Credential> {
   const k = keys ?? (await generateKeyPair("EC-P256"));
   const validity = validFrom === undefined ? {} : { validFrom };
-  const cert = await selfSignedCertificate(k, [
-    { oid: "2.5.4.42", value: "Jan", stringType: "UTF8String" },
-    { oid: "2.5.4.4", value: "Kowalski", stringType: "UTF8String" },
-    { oid: "2.5.4.5", value: `PNOPL-${pesel}`, stringType: "PrintableString" },
-    { oid: "2.5.4.3", value: "Jan Kowalski", stringType: "UTF8String" },
-    { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
-    ...extra,
-  ], validity);
+  const cert = await selfSignedCertificate(
+    k,
+    [
+      { oid: "2.5.4.42", value: "Jan", stringType: "UTF8String" },
+      { oid: "2.5.4.4", value: "Kowalski", stringType: "UTF8String" },
+      { oid: "2.5.4.5", value: `PNOPL-${pesel}`, stringType: "PrintableString" },
+      { oid: "2.5.4.3", value: "Jan Kowalski", stringType: "UTF8String" },
+      { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
+      ...extra,
+    ],
+    validity,
+  );
   return { keys: k, certificate: cert.der };
 }
 
@@ -102,7 +111,10 @@ export async function personCredential(pesel: string, keys?: KeyPair, extra: rea
 export async function signRequest(challenge: string, credential: Credential, contextNip = "5265877635"): Promise<Uint8Array> {
   const mod = (await import("@ksef-certs/ksef/xades")) as Record<string, unknown>;
   const sign = mod["signAuthTokenRequest"] as (input: unknown, signer: unknown) => Promise<Uint8Array>;
-  return sign({ challenge, contextIdentifier: { type: "Nip", value: contextNip }, subjectIdentifierType: "certificateSubject" }, { privateKey: credential.keys.privateKey, certificate: credential.certificate });
+  return sign(
+    { challenge, contextIdentifier: { type: "Nip", value: contextNip }, subjectIdentifierType: "certificateSubject" },
+    { privateKey: credential.keys.privateKey, certificate: credential.certificate },
+  );
 }
 
 /** Tokens of a completed sign-in. */

@@ -44,7 +44,16 @@ export function signWithXmlsec(challenge: string, credential: Credential): Uint8
     writeFileSync(join(dir, "in.xml"), template);
     execFileSync(
       "/usr/bin/xmlsec1",
-      ["--sign", "--privkey-pem", `${join(dir, "key.pem")},${join(dir, "cert.pem")}`, "--id-attr:Id", `${XADES}:SignedProperties`, "--output", join(dir, "out.xml"), join(dir, "in.xml")],
+      [
+        "--sign",
+        "--privkey-pem",
+        `${join(dir, "key.pem")},${join(dir, "cert.pem")}`,
+        "--id-attr:Id",
+        `${XADES}:SignedProperties`,
+        "--output",
+        join(dir, "out.xml"),
+        join(dir, "in.xml"),
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     return readFileSync(join(dir, "out.xml"));

@@ -16,7 +16,11 @@ describe("OpenAPI validator over spec/open-api.json", () => {
   });
 
   it("accepts a valid enrollment request, including Polish letters in the name and a null validFrom", () => {
-    expect(v.validateRequest("POST", "/certificates/enrollments", { body: { certificateName: "Kasa źółć 1", certificateType: "Offline", csr: "MIIB", validFrom: null } })).toEqual([]);
+    expect(
+      v.validateRequest("POST", "/certificates/enrollments", {
+        body: { certificateName: "Kasa źółć 1", certificateType: "Offline", csr: "MIIB", validFrom: null },
+      }),
+    ).toEqual([]);
   });
 
   it("lists every violation of an invalid enrollment request (pattern, length, enum, byte format, required)", () => {
@@ -25,18 +29,30 @@ describe("OpenAPI validator over spec/open-api.json", () => {
     expect(paths).toContain("/certificateName");
     expect(paths).toContain("/certificateType");
     expect(paths).toContain("/csr");
-    expect(v.validateRequest("POST", "/certificates/enrollments", { body: {} }).map((p) => p.message).join(" ")).toMatch(/certificateName/);
+    expect(
+      v
+        .validateRequest("POST", "/certificates/enrollments", { body: {} })
+        .map((p) => p.message)
+        .join(" "),
+    ).toMatch(/certificateName/);
     expect(v.validateRequest("POST", "/certificates/enrollments", {})).toEqual([{ path: "", message: "a request body is required" }]);
   });
 
   it("checks int32 ranges and date-time formats", () => {
-    expect(v.validateRequest("POST", "/testdata/limits/subject/certificate", { body: { subjectIdentifierType: "Nip", certificate: { maxCertificates: 2 ** 31 } } })).not.toEqual([]);
+    expect(
+      v.validateRequest("POST", "/testdata/limits/subject/certificate", { body: { subjectIdentifierType: "Nip", certificate: { maxCertificates: 2 ** 31 } } }),
+    ).not.toEqual([]);
     expect(v.validateRequest("POST", "/certificates/query", { body: { expiresAfter: "yesterday" } })).not.toEqual([]);
     expect(v.validateRequest("POST", "/certificates/query", { body: { expiresAfter: "2026-01-01T00:00:00Z", status: null } })).toEqual([]);
   });
 
   it("validates responses: documented status, media type, schema, nullable $ref properties", () => {
-    const challenge = { challenge: "20250514-CR-226FB7B000-3ACF9BE4C0-10", timestamp: "2025-07-11T12:23:56.015Z", timestampMs: 1752236636015, clientIp: "127.0.0.1" };
+    const challenge = {
+      challenge: "20250514-CR-226FB7B000-3ACF9BE4C0-10",
+      timestamp: "2025-07-11T12:23:56.015Z",
+      timestampMs: 1752236636015,
+      clientIp: "127.0.0.1",
+    };
     expect(v.validateResponse("POST", "/auth/challenge", 200, "application/json; charset=utf-8", challenge)).toEqual([]);
     expect(v.validateResponse("POST", "/auth/challenge", 200, "application/json", { ...challenge, timestampMs: "x" })).not.toEqual([]);
     expect(v.validateResponse("POST", "/auth/challenge", 418, "application/json", {})[0]?.message).toMatch(/418 is not documented/);

@@ -70,9 +70,13 @@ export function loadOpenApiDocument(specPath: string = defaultSpecPath()): OpenA
   try {
     text = readFileSync(specPath);
   } catch (cause) {
-    throw new KsefCertsError("IO", `The OpenAPI document ${specPath} cannot be read.`, { hint: "Pass specPath pointing to spec/open-api.json of the repository.", cause });
+    throw new KsefCertsError("IO", `The OpenAPI document ${specPath} cannot be read.`, {
+      hint: "Pass specPath pointing to spec/open-api.json of the repository.",
+      cause,
+    });
   }
-  if (text.byteLength > MAX_SPEC_BYTES) throw new KsefCertsError("TOO_LARGE", `The OpenAPI document ${specPath} is larger than 16 MiB.`, { details: { limitBytes: MAX_SPEC_BYTES } });
+  if (text.byteLength > MAX_SPEC_BYTES)
+    throw new KsefCertsError("TOO_LARGE", `The OpenAPI document ${specPath} is larger than 16 MiB.`, { details: { limitBytes: MAX_SPEC_BYTES } });
   let doc: Partial<OpenApiDocument>;
   try {
     doc = JSON.parse(text.toString("utf8")) as Partial<OpenApiDocument>;
@@ -226,7 +230,9 @@ export class OpenApiValidator {
       return [{ path: "", message: `status ${key} does not document media type "${type}" (documented: ${Object.keys(response.content).join(", ")})` }];
     }
     if (media.schema === undefined) return [];
-    const fn = this.compiled(`/${pointer("paths", pathTemplate, method.toLowerCase(), "responses", op.responses?.[key] === undefined ? "default" : key, "content", type, "schema")}`);
+    const fn = this.compiled(
+      `/${pointer("paths", pathTemplate, method.toLowerCase(), "responses", op.responses?.[key] === undefined ? "default" : key, "content", type, "schema")}`,
+    );
     return fn(body) ? [] : flatten(fn.errors);
   }
 }

@@ -1,7 +1,16 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-assignment --
    Response bodies are read as loose JSON here; their shape is checked against the OpenAPI schema by expectConformingResponses. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Credential, call, expectConformingResponses, newSimulator, personCredential, signIn, signRequest, movableClock } from "../__fixtures__/harness.js";
+import {
+  type Credential,
+  call,
+  expectConformingResponses,
+  newSimulator,
+  personCredential,
+  signIn,
+  signRequest,
+  movableClock,
+} from "../__fixtures__/harness.js";
 
 let person: Credential;
 
@@ -119,7 +128,9 @@ describe("XAdES sign-in", () => {
   it("with verifyCertificateChain=true a self-signed certificate ends with status 460 (untrusted chain)", async () => {
     const sim = await newSimulator();
     const challenge = await call(sim, "POST", "/auth/challenge");
-    const init = await call(sim, "POST", "/auth/xades-signature?verifyCertificateChain=true", { xml: await signRequest(challenge.body.challenge as string, person) });
+    const init = await call(sim, "POST", "/auth/xades-signature?verifyCertificateChain=true", {
+      xml: await signRequest(challenge.body.challenge as string, person),
+    });
     expect(init.status).toBe(202);
     const token = init.body.authenticationToken.token as string;
     const status = await call(sim, "GET", `/auth/${init.body.referenceNumber as string}`, { token });
@@ -181,8 +192,13 @@ describe("tokens and sessions", () => {
     expect(list.body.items.map((i: { referenceNumber: string }) => i.referenceNumber).sort()).toEqual([first.referenceNumber, second.referenceNumber].sort());
     expect(list.body.items.find((i: { isCurrent: boolean }) => i.isCurrent).referenceNumber).toBe(second.referenceNumber);
     expect(list.body.continuationToken).toBeNull();
-    expect((await call(sim, "GET", "/auth/sessions?pageSize=5", { token: second.accessToken })).body.exception.exceptionDetailList[0].exceptionCode).toBe(21405);
-    expect((await call(sim, "GET", "/auth/sessions", { token: second.accessToken, headers: { "x-continuation-token": "!!" } })).body.exception.exceptionDetailList[0].exceptionCode).toBe(21418);
+    expect((await call(sim, "GET", "/auth/sessions?pageSize=5", { token: second.accessToken })).body.exception.exceptionDetailList[0].exceptionCode).toBe(
+      21405,
+    );
+    expect(
+      (await call(sim, "GET", "/auth/sessions", { token: second.accessToken, headers: { "x-continuation-token": "!!" } })).body.exception.exceptionDetailList[0]
+        .exceptionCode,
+    ).toBe(21418);
 
     expect((await call(sim, "DELETE", "/auth/sessions/current", { token: second.refreshToken })).status).toBe(204);
     const refresh = await call(sim, "POST", "/auth/token/refresh", { token: second.refreshToken });

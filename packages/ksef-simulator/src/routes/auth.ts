@@ -60,7 +60,8 @@ export function enrollmentDataOf(info: CertificateInfo): EnrollmentData | undefi
 }
 
 function methodOf(ksefCertificate: boolean, info: CertificateInfo): AuthenticationMethodDescription {
-  if (ksefCertificate) return { method: "InternalCertificate", info: { category: "XadesSignature", code: "xades.internal-certificate", displayName: "Certyfikat KSeF" } };
+  if (ksefCertificate)
+    return { method: "InternalCertificate", info: { category: "XadesSignature", code: "xades.internal-certificate", displayName: "Certyfikat KSeF" } };
   const seal = info.subject.some((a) => a.oid === "2.5.4.97") && !info.subject.some((a) => a.oid === "2.5.4.42" || a.oid === "2.5.4.4");
   return seal
     ? { method: "QualifiedSeal", info: { category: "XadesSignature", code: "xades.qualified-seal", displayName: "Pieczęć kwalifikowana" } }
@@ -187,7 +188,11 @@ export function registerAuthRoutes(sim: Simulator): void {
     const continuation = c.req.header("x-continuation-token");
     let offset = 0;
     if (continuation !== undefined && continuation !== "") {
-      const decoded = Number(Buffer.from(continuation, "base64url").toString("utf8").replace(/^offset:/, ""));
+      const decoded = Number(
+        Buffer.from(continuation, "base64url")
+          .toString("utf8")
+          .replace(/^offset:/, ""),
+      );
       if (!continuation.match(/^[A-Za-z0-9_-]{1,64}$/) || !Number.isInteger(decoded) || decoded < 0) throw badRequest(21418);
       offset = decoded;
     }
@@ -225,7 +230,12 @@ export function registerAuthRoutes(sim: Simulator): void {
     const ref = c.req.param("referenceNumber") ?? "";
     const op = sim.state.authOperations.get(ref);
     const mine = auth?.operation;
-    if (op === undefined || mine === undefined || op.contextIdentifier.type !== mine.contextIdentifier.type || op.contextIdentifier.value !== mine.contextIdentifier.value) {
+    if (
+      op === undefined ||
+      mine === undefined ||
+      op.contextIdentifier.type !== mine.contextIdentifier.type ||
+      op.contextIdentifier.value !== mine.contextIdentifier.value
+    ) {
       throw badRequest(21304, `Operacja uwierzytelniania o numerze referencyjnym ${ref} nie została znaleziona.`);
     }
     revoke(op);
@@ -236,7 +246,8 @@ export function registerAuthRoutes(sim: Simulator): void {
     const ref = c.req.param("referenceNumber") ?? "";
     const op = sim.state.authOperations.get(ref);
     if (op === undefined) throw badRequest(21304, `Operacja uwierzytelniania o numerze referencyjnym ${ref} nie została znaleziona.`);
-    if (auth?.operation !== op) throw new KsefErrorReply(403, undefined, [], { reasonCode: "insufficient-resource-access", detail: "Token nie dotyczy tej operacji uwierzytelniania." });
+    if (auth?.operation !== op)
+      throw new KsefErrorReply(403, undefined, [], { reasonCode: "insufficient-resource-access", detail: "Token nie dotyczy tej operacji uwierzytelniania." });
     if (now.getTime() - op.startDate.getTime() > AUTH_RETENTION_MS) throw new KsefErrorReply(410, undefined);
     return { status: 200, contentType: "application/json", body: statusBody(op, now) };
   });

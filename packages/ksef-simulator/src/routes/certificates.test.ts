@@ -1,13 +1,33 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call --
    Response bodies are read as loose JSON here; their shape is checked against the OpenAPI schema by expectConformingResponses. */
-import { type EnrollmentData, type KeyPair, createCsr, generateKeyPair, isSignedBy, keyMatchesCertificate, parseCertificate, parseCsr } from "@ksef-certs/ksef/crypto";
+import {
+  type EnrollmentData,
+  type KeyPair,
+  createCsr,
+  generateKeyPair,
+  isSignedBy,
+  keyMatchesCertificate,
+  parseCertificate,
+  parseCsr,
+} from "@ksef-certs/ksef/crypto";
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type CallResult, type Credential, type Session, call, expectConformingResponses, newSimulator, personCredential, sharedAuthority, signIn, movableClock } from "../__fixtures__/harness.js";
+import {
+  type CallResult,
+  type Credential,
+  type Session,
+  call,
+  expectConformingResponses,
+  newSimulator,
+  personCredential,
+  sharedAuthority,
+  signIn,
+  movableClock,
+} from "../__fixtures__/harness.js";
 import { signWithXmlsec } from "../__fixtures__/xmlsec-sign.js";
 import type { SimulatorApp } from "../simulator.js";
 
@@ -26,7 +46,10 @@ beforeAll(async () => {
 
 async function enroll(sim: SimulatorApp, s: Session, keys: KeyPair, body: Record<string, unknown> = {}, data: EnrollmentData = DATA): Promise<CallResult> {
   const csr = Buffer.from(await createCsr(data, keys)).toString("base64");
-  return call(sim, "POST", "/certificates/enrollments", { token: s.accessToken, json: { certificateName: "Kasa główna", certificateType: "Authentication", csr, ...body } });
+  return call(sim, "POST", "/certificates/enrollments", {
+    token: s.accessToken,
+    json: { certificateName: "Kasa główna", certificateType: "Authentication", csr, ...body },
+  });
 }
 
 /** Enrolls and returns the issued certificate's serial (enrollment delay 0). */
@@ -55,7 +78,10 @@ describe("enrollment data and limits", () => {
   it("reports limits per identifier type (PESEL 12/6), and TEST overrides change and reset them", async () => {
     const sim = await newSimulator();
     const s = await signIn(sim, person);
-    expect((await call(sim, "GET", "/limits/subject", { token: s.accessToken })).body).toEqual({ enrollment: { maxEnrollments: 12 }, certificate: { maxCertificates: 6 } });
+    expect((await call(sim, "GET", "/limits/subject", { token: s.accessToken })).body).toEqual({
+      enrollment: { maxEnrollments: 12 },
+      certificate: { maxCertificates: 6 },
+    });
     expect((await call(sim, "GET", "/certificates/limits", { token: s.accessToken })).body).toEqual({
       canRequest: true,
       enrollment: { limit: 12, remaining: 12 },
@@ -66,7 +92,10 @@ describe("enrollment data and limits", () => {
       json: { subjectIdentifierType: "Pesel", enrollment: { maxEnrollments: 3 }, certificate: { maxCertificates: 1 } },
     });
     expect(set.status).toBe(200);
-    expect((await call(sim, "GET", "/limits/subject", { token: s.accessToken })).body).toEqual({ enrollment: { maxEnrollments: 3 }, certificate: { maxCertificates: 1 } });
+    expect((await call(sim, "GET", "/limits/subject", { token: s.accessToken })).body).toEqual({
+      enrollment: { maxEnrollments: 3 },
+      certificate: { maxCertificates: 1 },
+    });
     expect((await call(sim, "DELETE", "/testdata/limits/subject/certificate", { token: s.accessToken })).status).toBe(200);
     expect((await call(sim, "GET", "/limits/subject", { token: s.accessToken })).body.certificate.maxCertificates).toBe(6);
     const bad = await call(sim, "POST", "/testdata/limits/subject/certificate", { token: s.accessToken, json: { certificate: { maxCertificates: -1 } } });
@@ -134,7 +163,10 @@ describe("enrollment", () => {
     validFrom.setUTCMilliseconds(0);
     const e = await enroll(sim, s, ecKeys, { certificateType: "Offline", validFrom: validFrom.toISOString() });
     const st = await call(sim, "GET", `/certificates/enrollments/${e.body.referenceNumber as string}`, { token: s.accessToken });
-    const got = await call(sim, "POST", "/certificates/retrieve", { token: s.accessToken, json: { certificateSerialNumbers: [st.body.certificateSerialNumber] } });
+    const got = await call(sim, "POST", "/certificates/retrieve", {
+      token: s.accessToken,
+      json: { certificateSerialNumbers: [st.body.certificateSerialNumber] },
+    });
     const info = parseCertificate(Buffer.from(got.body.certificates[0].certificate as string, "base64"));
     expect(info.ksefType).toBe("Offline");
     expect(info.keyUsage).toEqual(["nonRepudiation"]);
@@ -181,7 +213,19 @@ describe("enrollment", () => {
     const keyFile = join(dir, "p384.pem");
     writeFileSync(keyFile, generateKeyPairSync("ec", { namedCurve: "secp384r1" }).privateKey.export({ type: "pkcs8", format: "pem" }));
     const csrFile = join(dir, "p384.csr");
-    execFileSync("/usr/bin/openssl", ["req", "-new", "-key", keyFile, "-utf8", "-subj", `/CN=Jan Kowalski/SN=Kowalski/GN=Jan/C=PL/serialNumber=PNOPL-${PESEL}`, "-outform", "DER", "-out", csrFile]);
+    execFileSync("/usr/bin/openssl", [
+      "req",
+      "-new",
+      "-key",
+      keyFile,
+      "-utf8",
+      "-subj",
+      `/CN=Jan Kowalski/SN=Kowalski/GN=Jan/C=PL/serialNumber=PNOPL-${PESEL}`,
+      "-outform",
+      "DER",
+      "-out",
+      csrFile,
+    ]);
     const res = await call(sim, "POST", "/certificates/enrollments", {
       token: s.accessToken,
       json: { certificateName: "Kasa główna", certificateType: "Authentication", csr: readFileSync(csrFile).toString("base64") },
@@ -280,9 +324,18 @@ describe("query, retrieve, revoke", () => {
     const second = await call(sim, "POST", "/certificates/query?pageSize=10&pageOffset=1", { token: s.accessToken, json: {} });
     expect(second.body).toMatchObject({ hasMore: false, certificates: [{ certificateSerialNumber: serials[0] }] });
     expect((await call(sim, "POST", "/certificates/query", { token: s.accessToken, json: { type: "Offline" } })).body.certificates).toHaveLength(1);
-    expect((await call(sim, "POST", "/certificates/query", { token: s.accessToken, json: { certificateSerialNumber: serials[3] } })).body.certificates).toHaveLength(1);
+    expect(
+      (await call(sim, "POST", "/certificates/query", { token: s.accessToken, json: { certificateSerialNumber: serials[3] } })).body.certificates,
+    ).toHaveLength(1);
     expect((await call(sim, "POST", "/certificates/query", { token: s.accessToken, json: { name: "GŁÓWNA" } })).body.certificates).toHaveLength(10);
-    expect((await call(sim, "POST", "/certificates/query", { token: s.accessToken, json: { expiresAfter: new Date(c.now().getTime() + 800 * 86_400_000).toISOString() } })).body.certificates).toHaveLength(0);
+    expect(
+      (
+        await call(sim, "POST", "/certificates/query", {
+          token: s.accessToken,
+          json: { expiresAfter: new Date(c.now().getTime() + 800 * 86_400_000).toISOString() },
+        })
+      ).body.certificates,
+    ).toHaveLength(0);
     expect(exceptionCode(await call(sim, "POST", "/certificates/query?pageSize=9", { token: s.accessToken, json: {} }))).toBe(21405);
     // No body at all lists everything too.
     expect((await call(sim, "POST", "/certificates/query?pageSize=50", { token: s.accessToken })).body.certificates).toHaveLength(11);
@@ -295,14 +348,18 @@ describe("query, retrieve, revoke", () => {
     const serial = await issue(sim, a, ecKeys);
     const b = await signIn(sim, otherPerson);
     expect(exceptionCode(await call(sim, "POST", `/certificates/${serial}/revoke`, { token: b.accessToken, json: {} }))).toBe(25008);
-    expect((await call(sim, "POST", "/certificates/retrieve", { token: b.accessToken, json: { certificateSerialNumbers: [serial] } })).body.certificates).toEqual([]);
+    expect(
+      (await call(sim, "POST", "/certificates/retrieve", { token: b.accessToken, json: { certificateSerialNumbers: [serial] } })).body.certificates,
+    ).toEqual([]);
     const revoked = await call(sim, "POST", `/certificates/${serial}/revoke`, { token: a.accessToken, json: { revocationReason: "KeyCompromise" } });
     expect(revoked.status).toBe(204);
     expect(revoked.body).toBeUndefined();
     expect(sim.state.certificates.get(serial)?.revocationReason).toBe("KeyCompromise");
     expect(exceptionCode(await call(sim, "POST", `/certificates/${serial}/revoke`, { token: a.accessToken, json: {} }))).toBe(25009);
     expect(exceptionCode(await call(sim, "POST", "/certificates/0123456789ABCDEF/revoke", { token: a.accessToken }))).toBe(25008);
-    expect((await call(sim, "POST", "/certificates/query", { token: a.accessToken, json: { status: "Revoked" } })).body.certificates[0].certificateSerialNumber).toBe(serial);
+    expect(
+      (await call(sim, "POST", "/certificates/query", { token: a.accessToken, json: { status: "Revoked" } })).body.certificates[0].certificateSerialNumber,
+    ).toBe(serial);
     expectConformingResponses(sim);
   });
 });
@@ -341,12 +398,16 @@ describe("signing in with a KSeF certificate", () => {
 
     // core's signer refuses Offline certificates outright, so xmlsec1 signs here (what another client could send).
     const c1 = await call(sim, "POST", "/auth/challenge");
-    const refused = await call(sim, "POST", "/auth/xades-signature", { xml: signWithXmlsec(c1.body.challenge as string, { keys: offlineKeys, certificate: await retrieve(sim, s, offline) }) });
+    const refused = await call(sim, "POST", "/auth/xades-signature", {
+      xml: signWithXmlsec(c1.body.challenge as string, { keys: offlineKeys, certificate: await retrieve(sim, s, offline) }),
+    });
     expect(refused.status).toBe(400);
     expect(exceptionCode(refused)).toBe(21115);
 
     const c2 = await call(sim, "POST", "/auth/challenge");
-    const init = await call(sim, "POST", "/auth/xades-signature", { xml: signWithXmlsec(c2.body.challenge as string, { keys: authKeys, certificate: await retrieve(sim, s, auth) }) });
+    const init = await call(sim, "POST", "/auth/xades-signature", {
+      xml: signWithXmlsec(c2.body.challenge as string, { keys: authKeys, certificate: await retrieve(sim, s, auth) }),
+    });
     expect(init.status, JSON.stringify(init.body)).toBe(202);
     const status = await call(sim, "GET", `/auth/${init.body.referenceNumber as string}`, { token: init.body.authenticationToken.token as string });
     expect(status.body.status).toMatchObject({ code: 460, details: ["Certyfikat odwołany."] });

@@ -50,7 +50,11 @@ const CSR_SIGNATURE_ALGORITHMS = new Set([
 
 const ENROLLMENT_ACCEPTED: StatusInfo = { code: 100, description: "Wniosek przyjęty do realizacji" };
 const ENROLLMENT_DONE: StatusInfo = { code: 200, description: "Wniosek obsłużony (certyfikat wygenerowany)" };
-const REJECTED_KEY_TAKEN: StatusInfo = { code: 400, description: "Wniosek odrzucony", details: ["Klucz publiczny został już certyfikowany przez inny podmiot."] };
+const REJECTED_KEY_TAKEN: StatusInfo = {
+  code: 400,
+  description: "Wniosek odrzucony",
+  details: ["Klucz publiczny został już certyfikowany przez inny podmiot."],
+};
 const REJECTED_LIMIT: StatusInfo = { code: 400, description: "Wniosek odrzucony", details: ["Osiągnięto dopuszczalny limit posiadanych certyfikatów."] };
 /** An enrollment that failed inside KSeF (SPEC `CertificateEnrollmentStatusResponse`: 500, no details). */
 const ENROLLMENT_FAILED: StatusInfo = { code: 500, description: "Nieznany błąd" };
@@ -169,7 +173,9 @@ export function registerCertificateRoutes(sim: Simulator): void {
     // What query and sign-in report must be what the certificate says; a certificate that reads back otherwise is not handed out.
     const expectedFrom = Math.floor(validFrom.getTime() / 1000) * 1000;
     if (Date.parse(info.validFrom) !== expectedFrom || Date.parse(info.validTo) !== expectedFrom + CERTIFICATE_VALIDITY_DAYS * MS_PER_DAY) {
-      throw new Error(`The issued certificate reads back valid ${info.validFrom} to ${info.validTo}, not from ${new Date(expectedFrom).toISOString()} for ${String(CERTIFICATE_VALIDITY_DAYS)} days.`);
+      throw new Error(
+        `The issued certificate reads back valid ${info.validFrom} to ${info.validTo}, not from ${new Date(expectedFrom).toISOString()} for ${String(CERTIFICATE_VALIDITY_DAYS)} days.`,
+      );
     }
     const faults = state.faults;
     if ((faults.enrollmentStatus500 ?? 0) > 0) {
@@ -355,7 +361,13 @@ export function registerCertificateRoutes(sim: Simulator): void {
     const pageOffset = offsetParam === undefined ? 0 : Number(offsetParam);
     if (!Number.isInteger(pageSize) || pageSize < 10 || pageSize > 50) throw badRequest(21405, "pageSize: wartość musi być liczbą całkowitą od 10 do 50.");
     if (!Number.isInteger(pageOffset) || pageOffset < 0) throw badRequest(21405, "pageOffset: wartość musi być nieujemną liczbą całkowitą.");
-    const f = (ctx.body ?? {}) as { certificateSerialNumber?: string | null; name?: string | null; type?: string | null; status?: string | null; expiresAfter?: string | null };
+    const f = (ctx.body ?? {}) as {
+      certificateSerialNumber?: string | null;
+      name?: string | null;
+      type?: string | null;
+      status?: string | null;
+      expiresAfter?: string | null;
+    };
     const expiresAfter = f.expiresAfter === undefined || f.expiresAfter === null ? undefined : requestDateTime("expiresAfter", f.expiresAfter);
     await processDue(ctx.now);
     const key = identityKey(op.identity);

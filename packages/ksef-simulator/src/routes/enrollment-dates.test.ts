@@ -4,7 +4,18 @@ import { type EnrollmentData, type KeyPair, createCsr, generateKeyPair, parseCer
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dateTimeLike } from "../__fixtures__/date-times.js";
-import { type CallResult, type Credential, type Session, call, capturingLogger, expectConformingResponses, movableClock, newSimulator, personCredential, signIn } from "../__fixtures__/harness.js";
+import {
+  type CallResult,
+  type Credential,
+  type Session,
+  call,
+  capturingLogger,
+  expectConformingResponses,
+  movableClock,
+  newSimulator,
+  personCredential,
+  signIn,
+} from "../__fixtures__/harness.js";
 import { openApiValidator } from "../openapi/validator.js";
 import type { SimulatorApp } from "../simulator.js";
 import { LATEST_VALID_FROM_MS } from "./certificates.js";
@@ -50,7 +61,11 @@ function status(sim: SimulatorApp, who: Enrollee, referenceNumber: string): Prom
 }
 
 /** Enrolls with the given body and returns the final status body (enrollment delay 0). */
-async function enrolledStatus(sim: SimulatorApp, who: Enrollee, extra: Record<string, unknown> = {}): Promise<{ status: { code: number }; certificateSerialNumber?: string }> {
+async function enrolledStatus(
+  sim: SimulatorApp,
+  who: Enrollee,
+  extra: Record<string, unknown> = {},
+): Promise<{ status: { code: number }; certificateSerialNumber?: string }> {
   const e = await enroll(sim, who, extra);
   expect(e.status, JSON.stringify(e.body)).toBe(202);
   const st = await status(sim, who, e.body.referenceNumber as string);
@@ -126,7 +141,13 @@ describe("validFrom that no certificate can hold", () => {
   it("refuses leap seconds and instants before year 0000 with 400/21405", async () => {
     const sim = await newSimulator({ now: () => T0 });
     const a = await enrollee(sim, person, keys);
-    for (const validFrom of ["2016-12-31T23:59:60Z", "2016-12-31T23:59:60.5Z", "2017-01-01T00:59:60+01:00", "0000-01-01T00:00:00+00:01", "0000-01-01T00:30:00+01"]) {
+    for (const validFrom of [
+      "2016-12-31T23:59:60Z",
+      "2016-12-31T23:59:60.5Z",
+      "2017-01-01T00:59:60+01:00",
+      "0000-01-01T00:00:00+00:01",
+      "0000-01-01T00:30:00+01",
+    ]) {
       const res = await enroll(sim, a, { validFrom });
       expect(res.status, validFrom).toBe(400);
       expect(exceptionOf(res).exceptionCode, validFrom).toBe(21405);
@@ -209,7 +230,9 @@ describe("background issuing", () => {
     expect(record?.failureReason).toMatch(/enrollmentStatus500/);
     expect(record?.certificateSerialNumber).toBeUndefined();
     expect(sim.state.counters.certificatesIssued).toBe(2);
-    expect([...sim.state.certificates.values()].map((c) => c.serialNumber).sort()).toEqual([other.body.certificateSerialNumber, same.body.certificateSerialNumber].sort());
+    expect([...sim.state.certificates.values()].map((c) => c.serialNumber).sort()).toEqual(
+      [other.body.certificateSerialNumber, same.body.certificateSerialNumber].sort(),
+    );
     expect(sim.state.faults.enrollmentStatus500).toBe(0);
     expect(entries.filter((e) => e["msg"] === "enrollment failed").map((e) => e["referenceNumber"])).toEqual([failing]);
 
@@ -265,7 +288,12 @@ const hostileValidFrom: fc.Arbitrary<string | null> = fc.oneof(
 describe("hostile validFrom (property)", () => {
   it("never answers 5xx, always answers per the OpenAPI document, and a normal enrollment afterwards is issued", async () => {
     const validator = openApiValidator();
-    const sim = await newSimulator({ now: () => T0, rateLimits: "off", certificateLimits: { Pesel: { maxEnrollments: 1_000_000, maxCertificates: 1_000_000 } }, logger: capturingLogger().logger });
+    const sim = await newSimulator({
+      now: () => T0,
+      rateLimits: "off",
+      certificateLimits: { Pesel: { maxEnrollments: 1_000_000, maxCertificates: 1_000_000 } },
+      logger: capturingLogger().logger,
+    });
     const a = await enrollee(sim, person, keys);
     const b = await enrollee(sim, otherPerson, otherKeys);
     const conforms = (method: string, template: string, res: CallResult): void => {

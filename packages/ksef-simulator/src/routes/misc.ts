@@ -40,7 +40,14 @@ export function faultProblems(value: unknown): string[] {
   const storm = f["rateLimitStorm"];
   if (storm !== undefined) {
     const s = storm as Record<string, unknown> | null;
-    if (s === null || typeof s !== "object" || !Number.isInteger(s["requests"]) || !Number.isInteger(s["retryAfterSeconds"]) || (s["requests"] as number) < 0 || (s["retryAfterSeconds"] as number) < 0) {
+    if (
+      s === null ||
+      typeof s !== "object" ||
+      !Number.isInteger(s["requests"]) ||
+      !Number.isInteger(s["retryAfterSeconds"]) ||
+      (s["requests"] as number) < 0 ||
+      (s["retryAfterSeconds"] as number) < 0
+    ) {
       problems.push("rateLimitStorm must be {requests: integer ≥ 0, retryAfterSeconds: integer ≥ 0}");
     }
   }
@@ -83,7 +90,9 @@ export function registerMiscRoutes(sim: Simulator): void {
       body: entries.map((e) => ({
         certificate: Buffer.from(e.der).toString("base64"),
         certificateId: createHash("sha256").update(e.der).digest("base64"),
-        publicKeyId: createHash("sha256").update(e.keys.publicKey.export({ type: "spki", format: "der" })).digest("base64"),
+        publicKeyId: createHash("sha256")
+          .update(e.keys.publicKey.export({ type: "spki", format: "der" }))
+          .digest("base64"),
         validFrom: new Date(Math.floor(e.validFrom.getTime() / 1000) * 1000).toISOString(),
         validTo: new Date(Math.floor(e.validTo.getTime() / 1000) * 1000).toISOString(),
         usage: [e.usage],
@@ -94,7 +103,11 @@ export function registerMiscRoutes(sim: Simulator): void {
   sim.route("GET", "/limits/subject", { token: "access" }, ({ auth }) => {
     if (auth === undefined) throw new KsefErrorReply(401, undefined);
     const limits = sim.limitsOf(auth.operation.identity);
-    return { status: 200, contentType: "application/json", body: { enrollment: { maxEnrollments: limits.maxEnrollments }, certificate: { maxCertificates: limits.maxCertificates } } };
+    return {
+      status: 200,
+      contentType: "application/json",
+      body: { enrollment: { maxEnrollments: limits.maxEnrollments }, certificate: { maxCertificates: limits.maxCertificates } },
+    };
   });
 
   sim.route("POST", "/testdata/limits/subject/certificate", { token: "access" }, ({ auth, body }) => {

@@ -180,7 +180,10 @@ export async function listFilesInside(root: string, options: { readonly maxDepth
           target = undefined;
         }
         if (target === undefined || !isInside(realRoot, target)) {
-          refused.push({ ref: childRel, error: new KsefCertsError("FORBIDDEN", `${childRel} is a link leading outside the source folder; it is not read.`, { details: { path: childRel } }) });
+          refused.push({
+            ref: childRel,
+            error: new KsefCertsError("FORBIDDEN", `${childRel} is a link leading outside the source folder; it is not read.`, { details: { path: childRel } }),
+          });
         } else if ((await lstat(target)).isFile()) {
           files.push(childRel);
         }
@@ -361,7 +364,11 @@ export async function withFolderLock<T>(folder: string, work: () => Promise<T>, 
     } catch (err) {
       if ((err as { code?: unknown }).code !== "EEXIST") throw fsFailure(err, `lock ${folder}`, folder);
       if (Date.now() > deadline) {
-        throw new KsefCertsError("CONFLICT", `Another export is writing into ${folder}.`, { retryable: true, hint: `Try again when it has finished (or remove ${lock} if no export is running).`, details: { path: lock } });
+        throw new KsefCertsError("CONFLICT", `Another export is writing into ${folder}.`, {
+          retryable: true,
+          hint: `Try again when it has finished (or remove ${lock} if no export is running).`,
+          details: { path: lock },
+        });
       }
       await new Promise((r) => setTimeout(r, delay));
     }
@@ -380,7 +387,10 @@ export async function withFolderLock<T>(folder: string, work: () => Promise<T>, 
  * @throws {KsefCertsError} VALIDATION for a folder source; TOO_LARGE; NOT_FOUND / FORBIDDEN / IO
  */
 export async function readSourceBytes(source: AdapterSource, maxBytes: number): Promise<Uint8Array> {
-  if (source.kind === "folder") throw new KsefCertsError("VALIDATION", "This adapter reads one file, not a folder.", { violations: [{ field: "source", rule: "source.kind", message: "Give a file." }] });
+  if (source.kind === "folder")
+    throw new KsefCertsError("VALIDATION", "This adapter reads one file, not a folder.", {
+      violations: [{ field: "source", rule: "source.kind", message: "Give a file." }],
+    });
   if (source.kind === "file") {
     const full = resolve(source.path);
     return readFileInside(dirname(full), relative(dirname(full), full), maxBytes);
@@ -405,7 +415,10 @@ export async function readSourceBytes(source: AdapterSource, maxBytes: number): 
  * @throws {KsefCertsError} VALIDATION for a folder target; FORBIDDEN / IO
  */
 export async function writeTargetBytes(target: AdapterTarget, bytes: Uint8Array, options: WriteOptions = {}): Promise<string> {
-  if (target.kind === "folder") throw new KsefCertsError("VALIDATION", "This adapter writes one file, not a folder.", { violations: [{ field: "target", rule: "target.kind", message: "Give a file." }] });
+  if (target.kind === "folder")
+    throw new KsefCertsError("VALIDATION", "This adapter writes one file, not a folder.", {
+      violations: [{ field: "target", rule: "target.kind", message: "Give a file." }],
+    });
   if (target.kind === "file") {
     await ensureFolder(dirname(resolve(target.path)));
     await writeFileAtomic(resolve(target.path), bytes, 0o600, options);
@@ -427,7 +440,9 @@ export async function writeTargetBytes(target: AdapterTarget, bytes: Uint8Array,
  */
 export function folderOf(where: AdapterSource | AdapterTarget, role: "source" | "target"): string {
   if (where.kind !== "folder") {
-    throw new KsefCertsError("VALIDATION", `This adapter works on a folder ${role}.`, { violations: [{ field: role, rule: `${role}.kind`, message: "Give a folder." }] });
+    throw new KsefCertsError("VALIDATION", `This adapter works on a folder ${role}.`, {
+      violations: [{ field: role, rule: `${role}.kind`, message: "Give a folder." }],
+    });
   }
   return resolve(where.path);
 }

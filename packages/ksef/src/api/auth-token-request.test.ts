@@ -47,19 +47,34 @@ describe("buildAuthTokenRequest", () => {
   });
 
   it("writes the declaration, the namespace, XSD order and no whitespace", () => {
-    const xml = buildAuthTokenRequest({ challenge: CHALLENGE, contextIdentifier: { type: "Nip", value: "5265877635" }, subjectIdentifierType: "certificateSubject", authorizationPolicy: POLICY });
+    const xml = buildAuthTokenRequest({
+      challenge: CHALLENGE,
+      contextIdentifier: { type: "Nip", value: "5265877635" },
+      subjectIdentifierType: "certificateSubject",
+      authorizationPolicy: POLICY,
+    });
     expect(xml).toBe(
       `<?xml version="1.0" encoding="utf-8"?><AuthTokenRequest xmlns="${AUTH_TOKEN_REQUEST_NAMESPACE_2_0}"><Challenge>${CHALLENGE}</Challenge>` +
         `<ContextIdentifier><Nip>5265877635</Nip></ContextIdentifier><SubjectIdentifierType>certificateSubject</SubjectIdentifierType>` +
         `<AuthorizationPolicy><AllowedIps><Ip4Address>192.168.0.1</Ip4Address><Ip4Address>10.0.0.255</Ip4Address><Ip4Range>10.0.0.1-10.0.0.99</Ip4Range>` +
         `<Ip4Mask>172.16.0.0/12</Ip4Mask><Ip4Mask>0.0.0.0/0</Ip4Mask></AllowedIps></AuthorizationPolicy></AuthTokenRequest>`,
     );
-    const v21 = buildAuthTokenRequest({ challenge: CHALLENGE, contextIdentifier: { type: "Nip", value: "5265877635" }, subjectIdentifierType: "certificateSubject", namespace: "2.1" });
+    const v21 = buildAuthTokenRequest({
+      challenge: CHALLENGE,
+      contextIdentifier: { type: "Nip", value: "5265877635" },
+      subjectIdentifierType: "certificateSubject",
+      namespace: "2.1",
+    });
     expect(v21).toContain(`<AuthTokenRequest xmlns="${AUTH_TOKEN_REQUEST_NAMESPACE_2_1}">`);
   });
 
   it("xmllint rejects what the builder refuses (the oracle is not blind): a bad NIP and an IP mask /33", () => {
-    const good = buildAuthTokenRequest({ challenge: CHALLENGE, contextIdentifier: { type: "Nip", value: "5265877635" }, subjectIdentifierType: "certificateSubject", authorizationPolicy: POLICY });
+    const good = buildAuthTokenRequest({
+      challenge: CHALLENGE,
+      contextIdentifier: { type: "Nip", value: "5265877635" },
+      subjectIdentifierType: "certificateSubject",
+      authorizationPolicy: POLICY,
+    });
     for (const version of ["2.0", "2.1"] as const) {
       const text = version === "2.0" ? good : good.replace(AUTH_TOKEN_REQUEST_NAMESPACE_2_0, AUTH_TOKEN_REQUEST_NAMESPACE_2_1);
       expect(tools.validate(text, version).status).toBe(0);
@@ -70,12 +85,21 @@ describe("buildAuthTokenRequest", () => {
   });
 
   it("the official XSD files as libxml2 reads them: 2.0 does not compile, 2.1 takes ^…$ literally (why the oracle repairs them)", () => {
-    const peppol = buildAuthTokenRequest({ challenge: CHALLENGE, contextIdentifier: { type: "PeppolId", value: "PPL123456" }, subjectIdentifierType: "certificateSubject", namespace: "2.1" });
+    const peppol = buildAuthTokenRequest({
+      challenge: CHALLENGE,
+      contextIdentifier: { type: "PeppolId", value: "PPL123456" },
+      subjectIdentifierType: "certificateSubject",
+      namespace: "2.1",
+    });
     const v21 = tools.validateOfficial(peppol, "2.1");
     expect(v21.status).not.toBe(0);
     expect(v21.stderr).toContain("'^P[A-Z]{2}[0-9]{6}$'");
     expect(tools.validate(peppol, "2.1").status).toBe(0);
-    const nip = buildAuthTokenRequest({ challenge: CHALLENGE, contextIdentifier: { type: "Nip", value: "5265877635" }, subjectIdentifierType: "certificateSubject" });
+    const nip = buildAuthTokenRequest({
+      challenge: CHALLENGE,
+      contextIdentifier: { type: "Nip", value: "5265877635" },
+      subjectIdentifierType: "certificateSubject",
+    });
     const v20 = tools.validateOfficial(nip, "2.0");
     expect(v20.status).not.toBe(0);
     expect(v20.stderr).toContain("failed to compile");

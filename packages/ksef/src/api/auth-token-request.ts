@@ -162,7 +162,8 @@ export function checkAuthTokenRequestInput(input: AuthTokenRequestInput): Violat
     v.push({
       field: "challenge",
       rule: "authTokenRequest.challenge.format",
-      message: "The challenge is not a KSeF challenge (36 characters like 20250625-CR-20F5EE4000-DA48AE4124-46); pass the value POST /auth/challenge returned, unchanged.",
+      message:
+        "The challenge is not a KSeF challenge (36 characters like 20250625-CR-20F5EE4000-DA48AE4124-46); pass the value POST /auth/challenge returned, unchanged.",
     });
   }
   const ctx: unknown = input.contextIdentifier;

@@ -56,7 +56,9 @@ describe("issuerEnvironmentViolation", () => {
     expect(issuerEnvironmentViolation(issuedBy("TEST CCK KSeF"), "production")?.message).toBe(
       "This certificate was issued by KSeF's test environment (TEST CCK KSeF), which also signs demo certificates; import it as test or demo.",
     );
-    expect(issuerEnvironmentViolation(issuedBy("CCK KSeF"), "demo")?.message).toBe("This certificate was issued by KSeF's production environment (CCK KSeF); import it as production.");
+    expect(issuerEnvironmentViolation(issuedBy("CCK KSeF"), "demo")?.message).toBe(
+      "This certificate was issued by KSeF's production environment (CCK KSeF); import it as production.",
+    );
     expect(issuerEnvironmentViolation(issuedBy("Nasze Testowe CA"), "production", { allowUnknownIssuer: true })).toBeUndefined();
     // The option never lets a KSeF CA's certificate into another environment.
     for (const environment of KSEF_ENVIRONMENTS.filter((e) => e !== "production")) {
@@ -64,6 +66,9 @@ describe("issuerEnvironmentViolation", () => {
     }
     expect(issuerEnvironmentViolation(issuedBy("TEST CCK KSeF"), "production", { allowUnknownIssuer: true })?.rule).toBe("certificate.environment");
     // Without any commonName the one-line issuer is named.
-    expect(issuerEnvironmentViolation({ issuer: [{ oid: "2.5.4.10", value: "Firma" }], issuerText: "O=Firma" }, "production")?.params).toEqual({ issuer: "O=Firma", expected: "CCK KSeF" });
+    expect(issuerEnvironmentViolation({ issuer: [{ oid: "2.5.4.10", value: "Firma" }], issuerText: "O=Firma" }, "production")?.params).toEqual({
+      issuer: "O=Firma",
+      expected: "CCK KSeF",
+    });
   });
 });

@@ -65,7 +65,9 @@ export function ksefIssuerOf(certificate: IssuedCertificate): KsefIssuer | undef
   if (commonName === undefined) return undefined;
   const match = KSEF_ISSUER_NAME.exec(commonName);
   if (match === null) return undefined;
-  return match[1] === undefined ? { commonName, environments: ["production"], belongsTo: "production" } : { commonName, environments: ["test", "demo"], belongsTo: "test" };
+  return match[1] === undefined
+    ? { commonName, environments: ["production"], belongsTo: "production" }
+    : { commonName, environments: ["test", "demo"], belongsTo: "test" };
 }
 
 /** Options of {@link issuerEnvironmentViolation}. */
@@ -88,7 +90,11 @@ export interface IssuerRuleOptions {
  * @param options see {@link IssuerRuleOptions}
  * @returns the violation (field `environment`, params `issuer` and for `certificate.environment` `belongsTo`), or undefined when it fits
  */
-export function issuerEnvironmentViolation(certificate: IssuedCertificate, environment: KsefEnvironment, options: IssuerRuleOptions = {}): Violation | undefined {
+export function issuerEnvironmentViolation(
+  certificate: IssuedCertificate,
+  environment: KsefEnvironment,
+  options: IssuerRuleOptions = {},
+): Violation | undefined {
   const known = ksefIssuerOf(certificate);
   if (known === undefined) {
     if (environment !== "production" || options.allowUnknownIssuer === true) return undefined;

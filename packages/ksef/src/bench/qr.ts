@@ -34,7 +34,12 @@ export interface Kod2BenchResult {
 }
 
 const NIP = "5265877635";
-const enrollmentData: EnrollmentData = { commonName: "Firma Bench", countryName: "PL", organizationIdentifier: `VATPL-${NIP}`, organizationName: "Firma Bench" };
+const enrollmentData: EnrollmentData = {
+  commonName: "Firma Bench",
+  countryName: "PL",
+  organizationIdentifier: `VATPL-${NIP}`,
+  organizationName: "Firma Bench",
+};
 
 /**
  * Measures KOD II signing in two interleaved groups (EC P-256, RSA-2048), prints them and a target
@@ -73,7 +78,8 @@ export async function benchKod2(): Promise<Kod2BenchResult> {
   const ecPem = ec.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const rsaPem = rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const ecEncrypted = await encryptPrivateKeyPem(ec.privateKey, PASSWORD);
-  const peerLink = (pem: string, serial: string, password?: string): string => peer.buildCertificateVerificationUrl("Nip", NIP, NIP, serial, hashBase64, pem, password);
+  const peerLink = (pem: string, serial: string, password?: string): string =>
+    peer.buildCertificateVerificationUrl("Nip", NIP, NIP, serial, hashBase64, pem, password);
   const ecSerial = ecSigner.certificateSerial;
   const rsaSerial = rsaSigner.certificateSerial;
   for (const [link, cert] of [
@@ -101,7 +107,10 @@ export async function benchKod2(): Promise<Kod2BenchResult> {
     { name: "ours prepared signer .link({ sha256 })", run: () => ecSigner.link(invoice) },
     { name: "peer ksef-client-ts buildCertificateVerificationUrl", run: () => peerLink(ecPem, ecSerial) },
     { name: `ours prepared signer .link(invoice XML ${invoiceXml.length} B)`, run: () => ecSigner.link(invoiceXml) },
-    { name: "ours kod2Url-style prepare + link per call", run: () => prepareKod2Signer({ ...common, certificate: ecCert.der, privateKey: ec.privateKey }).link(invoice) },
+    {
+      name: "ours kod2Url-style prepare + link per call",
+      run: () => prepareKod2Signer({ ...common, certificate: ecCert.der, privateKey: ec.privateKey }).link(invoice),
+    },
   ]);
   const rsaGroup = await benchGroup("KOD II link, RSA-2048 (RSASSA-PSS SHA-256, salt 32)", [
     { name: `raw crypto.sign PSS of the ${signed.length}-byte link text`, run: () => sign("sha256", signed, rsaKey) },

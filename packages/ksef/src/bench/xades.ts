@@ -124,7 +124,10 @@ export async function benchXades(): Promise<string[]> {
     const publicKey = f.keys.publicKey;
     const rawSignature = rawSign(f.keys.privateKey);
     await benchGroup(`XAdES verify a signed AuthTokenRequest, ${algorithm} (the peer has no verification API)`, [
-      { name: "raw crypto.verify(sha256) of 32 bytes", run: () => verify("sha256", digest, dsaEncoding === undefined ? publicKey : { key: publicKey, dsaEncoding }, rawSignature) },
+      {
+        name: "raw crypto.verify(sha256) of 32 bytes",
+        run: () => verify("sha256", digest, dsaEncoding === undefined ? publicKey : { key: publicKey, dsaEncoding }, rawSignature),
+      },
       { name: "ours verifySignedAuthTokenRequest (xadesjs)", run: () => verifySignedAuthTokenRequest(signed, { challenge: request.challenge }) },
     ]);
   }

@@ -2,18 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import * as asn1js from "asn1js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asn1parse, OpensslDir } from "./__fixtures__/openssl.js";
-import {
-  classifyDer,
-  integer,
-  octetString,
-  oidName,
-  parseDer,
-  readExplicit,
-  readOctets,
-  readSmallInteger,
-  sortedSetOf,
-  toDer,
-} from "./asn1.js";
+import { classifyDer, integer, octetString, oidName, parseDer, readExplicit, readOctets, readSmallInteger, sortedSetOf, toDer } from "./asn1.js";
 import { thrown } from "../testing/errors.js";
 
 let dir: OpensslDir;
@@ -23,7 +12,6 @@ beforeAll(() => {
 afterAll(() => {
   dir.cleanup();
 });
-
 
 describe("parseDer", () => {
   it("throws MALFORMED for garbage, truncation and trailing bytes", () => {

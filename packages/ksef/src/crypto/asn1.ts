@@ -210,7 +210,8 @@ export function readOid(node: AsnNode | undefined, what: string): string {
  * @throws {KsefCertsError} `MALFORMED` when `node` is not such a string
  */
 export function readOctets(node: AsnNode | undefined, what: string, contextTag?: number): Uint8Array {
-  const expected = contextTag === undefined ? node !== undefined && isUniversal(node, 4) : node?.idBlock.tagClass === 3 && node.idBlock.tagNumber === contextTag;
+  const expected =
+    contextTag === undefined ? node !== undefined && isUniversal(node, 4) : node?.idBlock.tagClass === 3 && node.idBlock.tagNumber === contextTag;
   if (node === undefined || !expected) throw malformed(what, "an OCTET STRING was expected");
   if (!node.idBlock.isConstructed) return (node.valueBlock as unknown as { valueHexView: Uint8Array }).valueHexView;
   const chunks: Uint8Array[] = [];

@@ -64,7 +64,20 @@ describe("parseCertificate on openssl certificates", () => {
       const key = kind === "EC" ? "ec.key" : "rsa.key";
       dir.run(keygen);
       // 10 000 days: notAfter lies after 2049, so it is a GeneralizedTime while notBefore is a UTCTime.
-      dir.run(["req", "-new", "-x509", "-utf8", "-key", key, "-subj", "/C=PL/ST=mazowieckie/L=Warszawa/O=Firma\\, Sp. z o.o./OU=IT/CN=Zażółć <test>", "-days", "10000", "-out", `${kind}.pem`]);
+      dir.run([
+        "req",
+        "-new",
+        "-x509",
+        "-utf8",
+        "-key",
+        key,
+        "-subj",
+        "/C=PL/ST=mazowieckie/L=Warszawa/O=Firma\\, Sp. z o.o./OU=IT/CN=Zażółć <test>",
+        "-days",
+        "10000",
+        "-out",
+        `${kind}.pem`,
+      ]);
       const info = parseCertificate(dir.read(`${kind}.pem`));
       const facts = opensslFacts(`${kind}.pem`);
       expect(info.serialNumber).toBe(facts.serial);
@@ -79,7 +92,9 @@ describe("parseCertificate on openssl certificates", () => {
       expect(info.signatureAlgorithm).toBe(kind === "EC" ? "ecdsa-with-SHA256" : "sha256WithRSAEncryption");
       expect(info.signatureAlgorithmHasNullParameters).toBe(kind === "RSA");
       expect(info.keyDescription.algorithm).toBe(kind === "EC" ? "EC-P256" : "RSA-2048");
-      const types = asn1parse(dir, info.der).filter((l) => l.type === "UTCTIME" || l.type === "GENERALIZEDTIME").map((l) => l.type);
+      const types = asn1parse(dir, info.der)
+        .filter((l) => l.type === "UTCTIME" || l.type === "GENERALIZEDTIME")
+        .map((l) => l.type);
       expect(types).toEqual(["UTCTIME", "GENERALIZEDTIME"]);
     });
   }
@@ -186,14 +201,21 @@ describe("parseCertificate on KSeF-like certificates", () => {
     expect(info.commonName).toMatch(/ \(uwierzytelnienie\)$/);
     expect(info.ksefType).toBe("Offline");
     expect(info.typeCheck).toEqual({ fromKeyUsage: "Offline", fromCommonName: "Authentication", consistent: false });
-    const both = parseCertificate((await issueKsefLikeCertificate({ certificateType: "Offline", keys: ec, enrollmentData: SEAL, overrides: { keyUsage: "both" } })).der);
+    const both = parseCertificate(
+      (await issueKsefLikeCertificate({ certificateType: "Offline", keys: ec, enrollmentData: SEAL, overrides: { keyUsage: "both" } })).der,
+    );
     expect(both.keyUsage).toEqual(["digitalSignature", "nonRepudiation"]);
     expect(both.ksefType).toBeUndefined();
     expect(both.typeCheck.consistent).toBe(false);
   });
 
   it("reads the older ecdsa-with-SHA512 + NULL style", async () => {
-    const issued = await issueKsefLikeCertificate({ certificateType: "Authentication", keys: ec, enrollmentData: SEAL, overrides: { signatureHash: "sha512" } });
+    const issued = await issueKsefLikeCertificate({
+      certificateType: "Authentication",
+      keys: ec,
+      enrollmentData: SEAL,
+      overrides: { signatureHash: "sha512" },
+    });
     const info = parseCertificate(issued.der);
     expect(info.signatureAlgorithm).toBe("ecdsa-with-SHA512");
     expect(info.signatureAlgorithmHasNullParameters).toBe(true);
@@ -202,13 +224,29 @@ describe("parseCertificate on KSeF-like certificates", () => {
 
   describe("subject identifier (ksef-api.md §2.2)", () => {
     const cases: [string, EnrollmentData, { type: string; value?: string }][] = [
-      ["NIP from serialNumber TINPL", { commonName: "Jan Kowalski", countryName: "PL", serialNumber: "TINPL-5265877635" }, { type: "Nip", value: "5265877635" }],
+      [
+        "NIP from serialNumber TINPL",
+        { commonName: "Jan Kowalski", countryName: "PL", serialNumber: "TINPL-5265877635" },
+        { type: "Nip", value: "5265877635" },
+      ],
       ["NIP from serialNumber NIP-", { commonName: "Jan Kowalski", countryName: "PL", serialNumber: "NIP-5265877635" }, { type: "Nip", value: "5265877635" }],
-      ["PESEL from serialNumber PESEL:", { commonName: "Jan Kowalski", countryName: "PL", serialNumber: "PESEL: 44051401458" }, { type: "Pesel", value: "44051401458" }],
+      [
+        "PESEL from serialNumber PESEL:",
+        { commonName: "Jan Kowalski", countryName: "PL", serialNumber: "PESEL: 44051401458" },
+        { type: "Pesel", value: "44051401458" },
+      ],
       ["PESEL wins over organizationIdentifier", { ...PERSON, organizationIdentifier: "VATPL-5265877635" }, { type: "Pesel", value: "44051401458" }],
       ["NIP from organizationIdentifier VATPL", SEAL, { type: "Nip", value: "5265877635" }],
-      ["fingerprint when there is no Polish identifier", { commonName: "Hans Müller", countryName: "DE", serialNumber: "IDCDE-T22000129" }, { type: "Fingerprint" }],
-      ["fingerprint for a foreign VAT number", { commonName: "Firma GmbH", countryName: "DE", organizationIdentifier: "VATDE-123456789" }, { type: "Fingerprint" }],
+      [
+        "fingerprint when there is no Polish identifier",
+        { commonName: "Hans Müller", countryName: "DE", serialNumber: "IDCDE-T22000129" },
+        { type: "Fingerprint" },
+      ],
+      [
+        "fingerprint for a foreign VAT number",
+        { commonName: "Firma GmbH", countryName: "DE", organizationIdentifier: "VATDE-123456789" },
+        { type: "Fingerprint" },
+      ],
     ];
     for (const [name, data, expected] of cases) {
       it(name, async () => {
@@ -221,11 +259,20 @@ describe("parseCertificate on KSeF-like certificates", () => {
   });
 
   it("writes UTCTime before 2050 and GeneralizedTime from 2050 and reads both", async () => {
-    const issued = await issueKsefLikeCertificate({ certificateType: "Offline", keys: ec, enrollmentData: SEAL, validFrom: new Date("2049-06-30T23:59:59.999Z") });
+    const issued = await issueKsefLikeCertificate({
+      certificateType: "Offline",
+      keys: ec,
+      enrollmentData: SEAL,
+      validFrom: new Date("2049-06-30T23:59:59.999Z"),
+    });
     const info = parseCertificate(issued.der);
     expect(info.validFrom).toBe("2049-06-30T23:59:59.000Z");
     expect(info.validTo).toBe("2051-06-30T23:59:59.000Z");
-    expect(asn1parse(dir, issued.der).filter((l) => l.type.endsWith("TIME")).map((l) => [l.type, l.value])).toEqual([
+    expect(
+      asn1parse(dir, issued.der)
+        .filter((l) => l.type.endsWith("TIME"))
+        .map((l) => [l.type, l.value]),
+    ).toEqual([
       ["UTCTIME", "490630235959Z"],
       ["GENERALIZEDTIME", "20510630235959Z"],
     ]);
@@ -243,9 +290,13 @@ describe("parseCertificate on other files", () => {
     const { createCsr } = await import("./csr.js");
     const csr = await createCsr(SEAL, ec);
     expect(thrown(() => parseCertificate(csr)).message).toBe("This is a certificate signing request (CSR), not a certificate.");
-    expect(thrown(() => parseCertificate(encodePem("CERTIFICATE REQUEST", csr))).message).toBe("This is a certificate signing request (CSR), not a certificate.");
+    expect(thrown(() => parseCertificate(encodePem("CERTIFICATE REQUEST", csr))).message).toBe(
+      "This is a certificate signing request (CSR), not a certificate.",
+    );
     expect(thrown(() => parseCertificate("just some text")).message).toMatch(/not a certificate/);
-    expect(thrown(() => parseCertificate(encodePem("SOMETHING", new Uint8Array([1, 2])))).message).toBe('This file holds a PEM block "SOMETHING", not a certificate.');
+    expect(thrown(() => parseCertificate(encodePem("SOMETHING", new Uint8Array([1, 2])))).message).toBe(
+      'This file holds a PEM block "SOMETHING", not a certificate.',
+    );
     expect(thrown(() => parseCertificate("")).code).toBe("MALFORMED");
     expect(thrown(() => parseCertificate(new Uint8Array(64 * 1024 + 1))).code).toBe("TOO_LARGE");
   });

@@ -82,7 +82,17 @@ export interface CertificateInfo {
 }
 
 /** KeyUsage bit names in bit order (RFC 5280 §4.2.1.3; bit 1 is `nonRepudiation`, renamed contentCommitment). */
-const KEY_USAGE_NAMES = ["digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"] as const;
+const KEY_USAGE_NAMES = [
+  "digitalSignature",
+  "nonRepudiation",
+  "keyEncipherment",
+  "dataEncipherment",
+  "keyAgreement",
+  "keyCertSign",
+  "cRLSign",
+  "encipherOnly",
+  "decipherOnly",
+] as const;
 const KEY_USAGE_OID = "2.5.29.15";
 
 /** The CN suffixes KSeF appends to issued certificates (ksef-api.md §3.4). */
@@ -98,7 +108,8 @@ const VAT = /(VATPL).*?(\d{10})/;
 /** Reads a UTCTime or GeneralizedTime (RFC 5280 §4.1.2.5) into a Date. */
 function readTime(node: AsnNode | undefined, what: string): Date {
   const tag = node?.idBlock.tagClass === 1 ? node.idBlock.tagNumber : -1;
-  if (node === undefined || (tag !== 23 && tag !== 24) || node.idBlock.isConstructed) throw malformed("certificate", `${what} is not a UTCTime or GeneralizedTime`);
+  if (node === undefined || (tag !== 23 && tag !== 24) || node.idBlock.isConstructed)
+    throw malformed("certificate", `${what} is not a UTCTime or GeneralizedTime`);
   const text = Buffer.from((node.valueBlock as unknown as { valueHexView: Uint8Array }).valueHexView).toString("latin1");
   const m =
     tag === 23
@@ -113,13 +124,15 @@ function readTime(node: AsnNode | undefined, what: string): Date {
   let t = Date.UTC(year, n(2) - 1, n(3), n(4), n(5), n(6), ms);
   if (zone !== undefined && zone !== "Z") t -= (zone.startsWith("-") ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5))) * 60_000;
   const date = new Date(t);
-  if (Number.isNaN(date.getTime()) || n(2) < 1 || n(2) > 12 || n(3) < 1 || n(3) > 31 || n(4) > 23 || n(5) > 59 || n(6) > 60) throw malformed("certificate", `${what} is not a valid time`);
+  if (Number.isNaN(date.getTime()) || n(2) < 1 || n(2) > 12 || n(3) < 1 || n(3) > 31 || n(4) > 23 || n(5) > 59 || n(6) > 60)
+    throw malformed("certificate", `${what} is not a valid time`);
   return date;
 }
 
 /** Serial INTEGER content as uppercase hex, dropping only a leading 00 sign byte. */
 function readSerial(node: AsnNode | undefined): string {
-  if (node?.idBlock.tagClass !== 1 || node.idBlock.tagNumber !== 2 || node.idBlock.isConstructed) throw malformed("certificate", "the serial number is not an INTEGER");
+  if (node?.idBlock.tagClass !== 1 || node.idBlock.tagNumber !== 2 || node.idBlock.isConstructed)
+    throw malformed("certificate", "the serial number is not an INTEGER");
   let bytes = (node.valueBlock as unknown as { valueHexView: Uint8Array }).valueHexView;
   if (bytes.length === 0) throw malformed("certificate", "the serial number is empty");
   if (bytes.length > 1 && bytes[0] === 0 && ((bytes[1] ?? 0) & 0x80) !== 0) bytes = bytes.subarray(1);
@@ -134,7 +147,8 @@ function readKeyUsage(extensions: AsnNode | undefined): string[] {
     const value = items[items.length - 1];
     if (value?.idBlock.tagClass !== 1 || value.idBlock.tagNumber !== 4) throw malformed("certificate", "the keyUsage extension has no value");
     const bits = parseDer((value.valueBlock as unknown as { valueHexView: Uint8Array }).valueHexView, "certificate keyUsage");
-    if (bits.idBlock.tagClass !== 1 || bits.idBlock.tagNumber !== 3 || bits.idBlock.isConstructed) throw malformed("certificate", "keyUsage is not a BIT STRING");
+    if (bits.idBlock.tagClass !== 1 || bits.idBlock.tagNumber !== 3 || bits.idBlock.isConstructed)
+      throw malformed("certificate", "keyUsage is not a BIT STRING");
     const bytes = (bits.valueBlock as unknown as { valueHexView: Uint8Array }).valueHexView;
     const unused = (bits.valueBlock as unknown as { unusedBits?: number }).unusedBits ?? 0;
     const names: string[] = [];

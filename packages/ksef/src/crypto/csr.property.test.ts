@@ -16,7 +16,7 @@ const PRINTABLE = Array.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 const text = fc.oneof(
   fc.string({ unit: "binary", minLength: 1, maxLength: 80 }),
   fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }),
-  fc.string({ unit: fc.constantFrom(...Array.from("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ -.,\"+<>;#\\")), minLength: 1, maxLength: 200 }),
+  fc.string({ unit: fc.constantFrom(...Array.from('ąćęłńóśźżĄĆĘŁŃÓŚŹŻ -.,"+<>;#\\')), minLength: 1, maxLength: 200 }),
 );
 const printable = fc.string({ unit: fc.constantFrom(...PRINTABLE), minLength: 1, maxLength: 64 });
 const optional = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined });

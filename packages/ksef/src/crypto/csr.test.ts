@@ -31,13 +31,20 @@ const EXPECTED_SUBJECT = [
 ];
 
 /** OpenSSL's long names for the same attributes, in the same order. */
-const OPENSSL_NAMES = ["commonName", "surname", "givenName", "organizationName", "organizationIdentifier", "countryName", "serialNumber", "x500UniqueIdentifier"];
+const OPENSSL_NAMES = [
+  "commonName",
+  "surname",
+  "givenName",
+  "organizationName",
+  "organizationIdentifier",
+  "countryName",
+  "serialNumber",
+  "x500UniqueIdentifier",
+];
 
 let dir: OpensslDir;
 let ec: KeyPair;
 let rsa: KeyPair;
-
-
 
 /** The string type openssl reports for each subject attribute, by OpenSSL long name, in order. */
 function subjectTypes(lines: readonly Asn1Line[]): { name: string; type: string }[] {
@@ -77,7 +84,11 @@ describe("createCsr (EC P-256)", () => {
 
   it("carries the exact subject with Polish letters, in the C# client's order (openssl req -subject)", () => {
     const out = dir.run(["req", "-inform", "DER", "-in", "ec.csr.der", "-noout", "-subject", "-nameopt", "utf8,sep_multiline,lname"]).toString("utf8");
-    const lines = out.split("\n").slice(1).map((l) => l.trim()).filter((l) => l.length > 0);
+    const lines = out
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0);
     expect(lines).toEqual(OPENSSL_NAMES.map((n, i) => `${n}=${String(EXPECTED_SUBJECT[i]?.value)}`));
   });
 
@@ -220,7 +231,20 @@ describe("parseCsr", () => {
   it("reads CSRs made by openssl, including RSA-PSS (the C# client's default)", () => {
     dir.write("o.key", rsa.privateKey.export({ type: "pkcs8", format: "pem" }));
     dir.run(["req", "-new", "-key", "o.key", "-subj", "/CN=Jan Kowalski/C=PL", "-out", "pkcs1.csr"]);
-    dir.run(["req", "-new", "-key", "o.key", "-subj", "/CN=Jan Kowalski/C=PL", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32", "-out", "pss.csr"]);
+    dir.run([
+      "req",
+      "-new",
+      "-key",
+      "o.key",
+      "-subj",
+      "/CN=Jan Kowalski/C=PL",
+      "-sigopt",
+      "rsa_padding_mode:pss",
+      "-sigopt",
+      "rsa_pss_saltlen:32",
+      "-out",
+      "pss.csr",
+    ]);
     const plain = parseCsr(dir.read("pkcs1.csr").toString());
     expect(plain.signatureAlgorithm).toBe("sha256WithRSAEncryption");
     expect(plain.signatureValid).toBe(true);

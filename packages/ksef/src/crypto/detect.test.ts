@@ -56,10 +56,18 @@ describe("detectFileKind", () => {
 
   it("reads PKCS#1 RSA keys in PEM and DER", () => {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
-    expect(detectFileKind(Buffer.from(privateKey.export({ type: "pkcs1", format: "pem" })))).toEqual({ kind: "private-key", container: "pem", pemLabel: "RSA PRIVATE KEY" });
+    expect(detectFileKind(Buffer.from(privateKey.export({ type: "pkcs1", format: "pem" })))).toEqual({
+      kind: "private-key",
+      container: "pem",
+      pemLabel: "RSA PRIVATE KEY",
+    });
     expect(detectFileKind(privateKey.export({ type: "pkcs1", format: "der" }))).toEqual({ kind: "private-key", container: "der" });
     // A public key is not one of the kinds the CLI handles.
-    expect(detectFileKind(Buffer.from(publicKey.export({ type: "spki", format: "pem" })))).toEqual({ kind: "unknown", container: "pem", pemLabel: "PUBLIC KEY" });
+    expect(detectFileKind(Buffer.from(publicKey.export({ type: "spki", format: "pem" })))).toEqual({
+      kind: "unknown",
+      container: "pem",
+      pemLabel: "PUBLIC KEY",
+    });
     expect(detectFileKind(publicKey.export({ type: "spki", format: "der" }))).toEqual({ kind: "unknown", container: "der" });
   });
 

@@ -12,7 +12,12 @@ function rawName(rdns: readonly (readonly [string, number, Uint8Array])[][]): Ui
       value: rdns.map(
         (rdn) =>
           new asn1js.Set({
-            value: rdn.map(([oid, tag, bytes]) => new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: oid }), new asn1js.Primitive({ idBlock: { tagClass: 1, tagNumber: tag }, valueHex: bytes })] })),
+            value: rdn.map(
+              ([oid, tag, bytes]) =>
+                new asn1js.Sequence({
+                  value: [new asn1js.ObjectIdentifier({ value: oid }), new asn1js.Primitive({ idBlock: { tagClass: 1, tagNumber: tag }, valueHex: bytes })],
+                }),
+            ),
           }),
       ),
     }),
@@ -100,7 +105,9 @@ describe("formatName", () => {
 
 describe("attribute table", () => {
   it("has the KSeF attributes with the string types the official clients write", () => {
-    const ksef = Object.fromEntries(DN_ATTRIBUTES.filter((a) => a.ksefStringType !== undefined && a.oid !== "2.5.4.11").map((a) => [a.oid, [a.name, a.ksefStringType]]));
+    const ksef = Object.fromEntries(
+      DN_ATTRIBUTES.filter((a) => a.ksefStringType !== undefined && a.oid !== "2.5.4.11").map((a) => [a.oid, [a.name, a.ksefStringType]]),
+    );
     expect(ksef).toEqual({
       "2.5.4.3": ["CN", "UTF8String"],
       "2.5.4.4": ["SN", "UTF8String"],

@@ -22,7 +22,11 @@ describe("a key-derivation pool", () => {
   it("derives in its workers exactly what node:crypto derives in place (PBKDF2, scrypt, a hash chain)", async () => {
     const password = Buffer.from("hasło-ŻÓŁW", "utf8");
     const salt = randomBytes(16);
-    for (const [digest, keyLength] of [["sha256", 32], ["sha1", 32], ["sha512", 24]] as const) {
+    for (const [digest, keyLength] of [
+      ["sha256", 32],
+      ["sha1", 32],
+      ["sha512", 24],
+    ] as const) {
       const derived = await pool.run({ kind: "pbkdf2", password: new Uint8Array(password), salt, iterations: 2048, keyLength, digest });
       expect(Buffer.from(derived).equals(pbkdf2Sync(password, salt, 2048, keyLength, digest))).toBe(true);
     }
@@ -36,7 +40,9 @@ describe("a key-derivation pool", () => {
     expect(keyDerivationPool().stats().workers).toBe(1);
     expect(Buffer.from(heavy).equals(Buffer.from(pkcs12KdfSync("sha256", bmp, salt, 3, iterations, 32)))).toBe(true);
     // A 40-byte sha1 output takes two chained blocks (RFC 7292 B.2 step 6c).
-    expect(Buffer.from(await pkcs12Kdf("sha1", bmp, salt, 1, iterations, 40)).equals(Buffer.from(pkcs12KdfSync("sha1", bmp, salt, 1, iterations, 40)))).toBe(true);
+    expect(Buffer.from(await pkcs12Kdf("sha1", bmp, salt, 1, iterations, 40)).equals(Buffer.from(pkcs12KdfSync("sha1", bmp, salt, 1, iterations, 40)))).toBe(
+      true,
+    );
   });
 
   it("runs at most `size` jobs at once, queues the rest in order, and reports a worker failure as INTERNAL", async () => {
@@ -83,15 +89,20 @@ describe("where key derivations run", () => {
     const timed = async (): Promise<number> => {
       const started = performance.now();
       // What sign-in does (the admin app's account hashing): scrypt N=2^15, r=8 on libuv's pool.
-      await new Promise((resolve, reject) => {
-        scrypt("Bardzo-dlugie-haslo-1", randomBytes(16), 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }, (err, key) => (err === null ? resolve(key) : reject(err)));
+      await new Promise<void>((resolve, reject) => {
+        scrypt("Bardzo-dlugie-haslo-1", randomBytes(16), 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }, (err) => {
+          if (err === null) resolve();
+          else reject(err);
+        });
       });
       return performance.now() - started;
     };
     const alone = Math.min(await timed(), await timed());
     // Eight jobs of ~2–5 s each: on libuv's 4 threads they would hold every thread for seconds, and the scrypt below
     // would wait behind them. On the worker pool they take at most cores − 1 threads, none of them libuv's.
-    const heavy = Array.from({ length: 8 }, () => encryptPrivateKey(keys.privateKey, "Haslo-Klucza-1!", { iterations: 10_000_000 }).catch((err: unknown) => err));
+    const heavy = Array.from({ length: 8 }, () =>
+      encryptPrivateKey(keys.privateKey, "Haslo-Klucza-1!", { iterations: 10_000_000 }).catch((err: unknown) => err),
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(keyDerivationPool().stats()).toMatchObject({ running: keyDerivationPool().size, queued: 8 - keyDerivationPool().size });
     const elapsed = await timed();

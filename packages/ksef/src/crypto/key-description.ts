@@ -84,7 +84,9 @@ export function assertKsefKey(key: KeyObject | KeyDescription, options: AssertKs
   if (description.ksefAccepted) return description;
   const scheme = keyTypeName(description);
   throw new KsefCertsError("UNSUPPORTED", `${options.what ?? "This key"} is ${scheme}; KSeF issues certificates only for ${KSEF_KEY_TYPES_TEXT} keys.`, {
-    hint: options.hint ?? "This is not a certificate KSeF issued: pick the files downloaded from KSeF (Aplikacja Podatnika), or enroll a new certificate (EC P-256).",
+    hint:
+      options.hint ??
+      "This is not a certificate KSeF issued: pick the files downloaded from KSeF (Aplikacja Podatnika), or enroll a new certificate (EC P-256).",
     details: { scheme, accepted: ["EC-P256", "RSA-2048"] },
   });
 }

@@ -14,7 +14,6 @@ let rsa: KeyPair;
 let ecCert: CertificateInfo;
 let rsaCert: CertificateInfo;
 
-
 beforeAll(async () => {
   dir = new OpensslDir();
   [ec, otherEc, rsa] = await Promise.all([generateKeyPair("EC-P256"), generateKeyPair("EC-P256"), generateKeyPair("RSA-2048")]);

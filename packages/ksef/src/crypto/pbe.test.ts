@@ -3,7 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isKsefCertsError } from "../errors.js";
 import { OpensslDir } from "./__fixtures__/openssl.js";
 import { algorithmIdentifier, integer, OID, octetString, parseDer, sequence, toDer } from "./asn1.js";
-import { bmpPassword, KdfBudget, MAX_PKCS12_KDF_ITERATIONS, parsePbeAlgorithm, pbeDecrypt, pbeDecryptSync, pbes2Encrypt, pkcs12Kdf, pkcs12KdfSync } from "./pbe.js";
+import {
+  bmpPassword,
+  KdfBudget,
+  MAX_PKCS12_KDF_ITERATIONS,
+  parsePbeAlgorithm,
+  pbeDecrypt,
+  pbeDecryptSync,
+  pbes2Encrypt,
+  pkcs12Kdf,
+  pkcs12KdfSync,
+} from "./pbe.js";
 import { thrown } from "../testing/errors.js";
 
 let dir: OpensslDir;
@@ -13,7 +23,6 @@ beforeAll(() => {
 afterAll(() => {
   dir.cleanup();
 });
-
 
 /** OpenSSL's own PKCS#12 KDF (EVP_KDF PKCS12KDF) on exact password bytes. */
 function opensslKdf(digest: string, password: Uint8Array, salt: Uint8Array, id: number, iterations: number, length: number): string {
@@ -53,7 +62,12 @@ describe("PKCS#12 KDF (RFC 7292 App. B.2)", () => {
         const salt = randomBytes(saltBytes);
         const pw = bmpPassword(password);
         const expected = opensslKdf(ossl, pw, salt, id, iterations, length);
-        expect({ hash, id, length, got: Buffer.from(await pkcs12Kdf(hash, pw, salt, id, iterations, length)).toString("hex") }).toEqual({ hash, id, length, got: expected });
+        expect({ hash, id, length, got: Buffer.from(await pkcs12Kdf(hash, pw, salt, id, iterations, length)).toString("hex") }).toEqual({
+          hash,
+          id,
+          length,
+          got: expected,
+        });
         expect(Buffer.from(pkcs12KdfSync(hash, pw, salt, id, iterations, length)).toString("hex")).toBe(expected);
       }
     }
@@ -80,11 +94,27 @@ describe("PKCS#12 KDF (RFC 7292 App. B.2)", () => {
 
 describe("parsePbeAlgorithm", () => {
   const pbkdf2 = (params: Parameters<typeof sequence>[0], cipherOid: string = OID.aes256Cbc, ivBytes = 16) =>
-    parseDer(toDer(algorithmIdentifier(OID.pbes2, sequence([algorithmIdentifier(OID.pbkdf2, sequence(params)), algorithmIdentifier(cipherOid, octetString(randomBytes(ivBytes)))]))), "t");
+    parseDer(
+      toDer(
+        algorithmIdentifier(
+          OID.pbes2,
+          sequence([algorithmIdentifier(OID.pbkdf2, sequence(params)), algorithmIdentifier(cipherOid, octetString(randomBytes(ivBytes)))]),
+        ),
+      ),
+      "t",
+    );
 
   it("reads PBKDF2 parameters with and without keyLength and PRF", () => {
     const withKeyLength = parsePbeAlgorithm(pbkdf2([octetString(randomBytes(8)), integer(5000), integer(32), algorithmIdentifier(OID.hmacWithSHA384)]), "key");
-    expect(withKeyLength.encryption).toEqual({ scheme: "PBES2", kdf: "PBKDF2", prf: "hmacWithSHA384", prfHasNullParameters: false, cipher: "aes-256-cbc", saltBytes: 8, iterations: 5000 });
+    expect(withKeyLength.encryption).toEqual({
+      scheme: "PBES2",
+      kdf: "PBKDF2",
+      prf: "hmacWithSHA384",
+      prfHasNullParameters: false,
+      cipher: "aes-256-cbc",
+      saltBytes: 8,
+      iterations: 5000,
+    });
     const defaultPrf = parsePbeAlgorithm(pbkdf2([octetString(randomBytes(8)), integer(5000)], OID.desEde3Cbc, 8), "key");
     expect(defaultPrf).toMatchObject({ kind: "pbkdf2", hash: "sha1", encryption: { prf: "hmacWithSHA1", cipher: "des-ede3-cbc" } });
   });
@@ -100,7 +130,10 @@ describe("parsePbeAlgorithm", () => {
     expect(thrown(() => parsePbeAlgorithm(pbes1, "key")).details["scheme"]).toBe("pbeWithMD5AndDES-CBC");
     const unknown = parseDer(toDer(algorithmIdentifier("1.2.3.4")), "t");
     expect(thrown(() => parsePbeAlgorithm(unknown, "key"))).toMatchObject({ code: "UNSUPPORTED", details: { scheme: "1.2.3.4" } });
-    const hostile = parseDer(toDer(algorithmIdentifier(OID.pbeWithSHAAnd3KeyTripleDesCbc, sequence([octetString(randomBytes(8)), integer(MAX_PKCS12_KDF_ITERATIONS + 1)]))), "t");
+    const hostile = parseDer(
+      toDer(algorithmIdentifier(OID.pbeWithSHAAnd3KeyTripleDesCbc, sequence([octetString(randomBytes(8)), integer(MAX_PKCS12_KDF_ITERATIONS + 1)]))),
+      "t",
+    );
     expect(thrown(() => parsePbeAlgorithm(hostile, "key"))).toMatchObject({ code: "UNSUPPORTED", details: { limit: MAX_PKCS12_KDF_ITERATIONS } });
   });
 });
@@ -108,7 +141,14 @@ describe("parsePbeAlgorithm", () => {
 describe("PBES2 encrypt/decrypt", () => {
   it("round-trips through pbes2Encrypt and pbeDecrypt(Sync), and reports a wrong password", async () => {
     const plain = randomBytes(100);
-    const enc = await pbes2Encrypt(plain, "hasło", { prf: "hmacWithSHA256", cipher: "aes-192-cbc", iterations: 1000, salt: randomBytes(16), iv: randomBytes(16), prfNullParameters: true });
+    const enc = await pbes2Encrypt(plain, "hasło", {
+      prf: "hmacWithSHA256",
+      cipher: "aes-192-cbc",
+      iterations: 1000,
+      salt: randomBytes(16),
+      iv: randomBytes(16),
+      prfNullParameters: true,
+    });
     const scheme = parsePbeAlgorithm(parseDer(toDer(enc.algorithm), "t"), "data");
     expect(scheme.encryption).toMatchObject({ prfHasNullParameters: true, cipher: "aes-192-cbc" });
     expect(Buffer.from(await pbeDecrypt(scheme, "hasło", enc.ciphertext, "data")).equals(plain)).toBe(true);
@@ -131,6 +171,10 @@ describe("KdfBudget", () => {
   it("throws UNSUPPORTED once the work for one file is spent", () => {
     const budget = new KdfBudget(1000);
     budget.spend(600, "file");
-    expect(thrown(() => { budget.spend(600, "file"); }).code).toBe("UNSUPPORTED");
+    expect(
+      thrown(() => {
+        budget.spend(600, "file");
+      }).code,
+    ).toBe("UNSUPPORTED");
   });
 });

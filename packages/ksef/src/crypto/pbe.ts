@@ -136,12 +136,16 @@ export type PbeScheme =
     };
 
 function unsupported(what: string, scheme: string, encryption: KeyEncryption, reason?: string): KsefCertsError {
-  return new KsefCertsError("UNSUPPORTED", `The ${what} is encrypted with ${scheme}${reason === undefined ? "" : ` (${reason})`}, which ksef-certs cannot decrypt.`, {
-    hint: what.includes("PKCS#12")
-      ? "Export the file again with AES-256 encryption (OpenSSL 3's default; Windows: \"AES256-SHA256\")."
-      : "Re-encrypt it with a modern scheme, e.g. `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -iter 100000`.",
-    details: { scheme, encryption },
-  });
+  return new KsefCertsError(
+    "UNSUPPORTED",
+    `The ${what} is encrypted with ${scheme}${reason === undefined ? "" : ` (${reason})`}, which ksef-certs cannot decrypt.`,
+    {
+      hint: what.includes("PKCS#12")
+        ? 'Export the file again with AES-256 encryption (OpenSSL 3\'s default; Windows: "AES256-SHA256").'
+        : "Re-encrypt it with a modern scheme, e.g. `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -iter 100000`.",
+      details: { scheme, encryption },
+    },
+  );
 }
 
 function checkSalt(salt: Uint8Array, what: string, scheme: string, encryption: KeyEncryption): void {
@@ -152,10 +156,14 @@ function checkSalt(salt: Uint8Array, what: string, scheme: string, encryption: K
 
 function iterationLimit(what: string, scheme: string, encryption: KeyEncryption, limit: number): (value: number) => KsefCertsError {
   return (value) =>
-    new KsefCertsError("UNSUPPORTED", `The ${what} asks for ${Number.isFinite(value) ? value : "more than 2^56"} key-derivation iterations; at most ${limit} are run.`, {
-      hint: "A real key file uses 2 048 to 1 000 000 iterations; this file may be hostile or damaged.",
-      details: { scheme, encryption, limit },
-    });
+    new KsefCertsError(
+      "UNSUPPORTED",
+      `The ${what} asks for ${Number.isFinite(value) ? value : "more than 2^56"} key-derivation iterations; at most ${limit} are run.`,
+      {
+        hint: "A real key file uses 2 048 to 1 000 000 iterations; this file may be hostile or damaged.",
+        details: { scheme, encryption, limit },
+      },
+    );
 }
 
 /**
@@ -179,7 +187,12 @@ export function parsePbeAlgorithm(node: AsnNode | undefined, what: string): PbeS
   const params = readSequence(alg.params, `${what} PKCS#12 PBE parameters`);
   const salt = readOctets(params[0], `${what} PKCS#12 PBE salt`);
   const described: KeyEncryption = { scheme, cipher: p12.name, saltBytes: salt.byteLength };
-  const iterations = readSmallInteger(params[1], `${what} PKCS#12 PBE iteration count`, MAX_PKCS12_KDF_ITERATIONS, iterationLimit(what, scheme, described, MAX_PKCS12_KDF_ITERATIONS));
+  const iterations = readSmallInteger(
+    params[1],
+    `${what} PKCS#12 PBE iteration count`,
+    MAX_PKCS12_KDF_ITERATIONS,
+    iterationLimit(what, scheme, described, MAX_PKCS12_KDF_ITERATIONS),
+  );
   const encryption: KeyEncryption = { ...described, iterations };
   checkSalt(salt, what, scheme, encryption);
   if (iterations < 1) throw malformed(`${what} encryption parameters`, "the iteration count is zero");
@@ -226,7 +239,12 @@ function parsePbes2(paramsNode: AsnNode | undefined, what: string): PbeScheme {
       cipher: cipherName,
       saltBytes: salt.byteLength,
     };
-    const iterations = readSmallInteger(kp[1], `${what} PBKDF2 iteration count`, MAX_PBKDF2_ITERATIONS, iterationLimit(what, "PBES2", described, MAX_PBKDF2_ITERATIONS));
+    const iterations = readSmallInteger(
+      kp[1],
+      `${what} PBKDF2 iteration count`,
+      MAX_PBKDF2_ITERATIONS,
+      iterationLimit(what, "PBES2", described, MAX_PBKDF2_ITERATIONS),
+    );
     const encryption: KeyEncryption = { ...described, iterations };
     if (prf === undefined) throw unsupported(what, `PBES2 with PRF ${prfName}`, encryption, "an unsupported PBKDF2 PRF");
     if (cipher === undefined) throw unsupported(what, `PBES2 with cipher ${cipherName}`, encryption, "an unsupported cipher");
@@ -253,7 +271,8 @@ function parsePbes2(paramsNode: AsnNode | undefined, what: string): PbeScheme {
       throw malformed(`${what} scrypt parameters`, "the key length does not fit the cipher");
     }
     const encryption: KeyEncryption = { ...described, iterations: cost };
-    if (cost < 2 || (cost & (cost - 1)) !== 0 || blockSize < 1 || parallelization < 1) throw malformed(`${what} scrypt parameters`, "N must be a power of two, r and p positive");
+    if (cost < 2 || (cost & (cost - 1)) !== 0 || blockSize < 1 || parallelization < 1)
+      throw malformed(`${what} scrypt parameters`, "N must be a power of two, r and p positive");
     if (128 * cost * blockSize > MAX_SCRYPT_MEMORY_BYTES) throw tooMuch(cost * blockSize);
     if (cipher === undefined) throw unsupported(what, `PBES2 with cipher ${cipherName}`, encryption, "an unsupported cipher");
     checkSalt(salt, what, "PBES2", encryption);
@@ -398,7 +417,14 @@ interface HashChain {
  * (the synchronous one runs it in place, the asynchronous one in slices or on the worker pool) and gets
  * the chain's result back.
  */
-function* pkcs12KdfSteps(hash: string, password: Uint8Array, salt: Uint8Array, id: number, iterations: number, length: number): Generator<HashChain, Uint8Array, Uint8Array> {
+function* pkcs12KdfSteps(
+  hash: string,
+  password: Uint8Array,
+  salt: Uint8Array,
+  id: number,
+  iterations: number,
+  length: number,
+): Generator<HashChain, Uint8Array, Uint8Array> {
   const sizes = KDF_HASHES[hash];
   if (sizes === undefined) throw new KsefCertsError("UNSUPPORTED", `The PKCS#12 key derivation with ${hash} is not supported.`, { details: { scheme: hash } });
   const { u, v } = sizes;

@@ -16,7 +16,6 @@ const certs: Record<"ec" | "rsa" | "ca", Uint8Array> = {} as Record<"ec" | "rsa"
 const pkcs8Der = (key: KeyObject): Buffer => key.export({ type: "pkcs8", format: "der" });
 const pemToDer = (pem: string): Buffer => Buffer.from(new X509Certificate(pem).raw);
 
-
 beforeAll(() => {
   dir = new OpensslDir();
   pwFile = dir.write("pw.txt", PASSWORD);
@@ -39,7 +38,13 @@ afterAll(() => {
 
 describe("exportPkcs12", () => {
   it("openssl (without -legacy) shows AES-256-CBC / PBKDF2 / SHA-256, MAC sha256, 100 000 iterations, and extracts our key and certificates", async () => {
-    const p12 = await exportPkcs12({ certificate: certs.ec, privateKey: keys.ec, chain: [certs.ca], password: PASSWORD, friendlyName: "Jan Kowalski (uwierzytelnienie)" });
+    const p12 = await exportPkcs12({
+      certificate: certs.ec,
+      privateKey: keys.ec,
+      chain: [certs.ca],
+      password: PASSWORD,
+      friendlyName: "Jan Kowalski (uwierzytelnienie)",
+    });
     const file = dir.write("ours-ec.p12", p12);
     const info = dir.runBoth(["pkcs12", "-info", "-in", file, "-passin", `file:${pwFile}`, "-nodes"]);
     expect(info).toContain("MAC: sha256, Iteration 100000");
@@ -81,20 +86,30 @@ describe("exportPkcs12", () => {
   });
 
   it("round-trips through importPkcs12", async () => {
-    const p12 = await exportPkcs12({ certificate: certs.rsa, privateKey: keys.rsa, chain: [certs.ca], password: PASSWORD, friendlyName: "Łódź", iterations: 2048 });
+    const p12 = await exportPkcs12({
+      certificate: certs.rsa,
+      privateKey: keys.rsa,
+      chain: [certs.ca],
+      password: PASSWORD,
+      friendlyName: "Łódź",
+      iterations: 2048,
+    });
     const back = await importPkcs12(p12, PASSWORD);
     expect(pkcs8Der(back.privateKey).equals(pkcs8Der(keys.rsa))).toBe(true);
     expect(Buffer.from(back.certificate).equals(certs.rsa)).toBe(true);
     expect(back.chain.map((c) => Buffer.from(c).equals(certs.ca))).toEqual([true]);
     expect(back).toMatchObject({ friendlyName: "Łódź", macAlgorithm: "sha256", macIterations: 2048 });
     expect(back.encryption).toHaveLength(2);
-    for (const e of back.encryption) expect(e).toMatchObject({ scheme: "PBES2", prf: "hmacWithSHA256", cipher: "aes-256-cbc", iterations: 2048, saltBytes: 16 });
+    for (const e of back.encryption)
+      expect(e).toMatchObject({ scheme: "PBES2", prf: "hmacWithSHA256", cipher: "aes-256-cbc", iterations: 2048, saltBytes: 16 });
   });
 
   it("refuses a key that does not belong to the certificate (KEY_MISMATCH), bad certificates (MALFORMED) and bad options (VALIDATION)", async () => {
     expect((await rejection(exportPkcs12({ certificate: certs.ec, privateKey: keys.rsa, password: PASSWORD }))).code).toBe("KEY_MISMATCH");
     expect((await rejection(exportPkcs12({ certificate: randomBytes(100), privateKey: keys.ec, password: PASSWORD }))).code).toBe("MALFORMED");
-    expect((await rejection(exportPkcs12({ certificate: certs.ec, privateKey: keys.ec, chain: [randomBytes(10)], password: PASSWORD }))).code).toBe("MALFORMED");
+    expect((await rejection(exportPkcs12({ certificate: certs.ec, privateKey: keys.ec, chain: [randomBytes(10)], password: PASSWORD }))).code).toBe(
+      "MALFORMED",
+    );
     const err = await rejection(exportPkcs12({ certificate: certs.ec, privateKey: keys.ec, password: "", iterations: 10 }));
     expect(err.code).toBe("VALIDATION");
     expect(err.violations.map((v) => v.field)).toEqual(["password", "iterations", "macIterations"]);
@@ -103,7 +118,22 @@ describe("exportPkcs12", () => {
 
 describe("importPkcs12: files written by openssl", () => {
   it.each(["ec", "rsa"] as const)("reads openssl 3's default p12 with a chain (%s)", async (which) => {
-    dir.run(["pkcs12", "-export", "-in", `${which}.pem`, "-inkey", `${which}.key`, "-certfile", "ca.pem", "-name", "mój certyfikat", "-passout", `file:${pwFile}`, "-out", `${which}-modern.p12`]);
+    dir.run([
+      "pkcs12",
+      "-export",
+      "-in",
+      `${which}.pem`,
+      "-inkey",
+      `${which}.key`,
+      "-certfile",
+      "ca.pem",
+      "-name",
+      "mój certyfikat",
+      "-passout",
+      `file:${pwFile}`,
+      "-out",
+      `${which}-modern.p12`,
+    ]);
     const r = await importPkcs12(dir.read(`${which}-modern.p12`), PASSWORD);
     expect(pkcs8Der(r.privateKey).equals(pkcs8Der(keys[which]))).toBe(true);
     expect(Buffer.from(r.certificate).equals(certs[which])).toBe(true);
@@ -115,7 +145,21 @@ describe("importPkcs12: files written by openssl", () => {
   });
 
   it.each(["ec", "rsa"] as const)("reads openssl's -legacy p12: RC2-40 certificates, 3DES key, SHA-1 MAC (%s)", async (which) => {
-    dir.run(["pkcs12", "-export", "-legacy", "-in", `${which}.pem`, "-inkey", `${which}.key`, "-certfile", "ca.pem", "-passout", `file:${pwFile}`, "-out", `${which}-legacy.p12`]);
+    dir.run([
+      "pkcs12",
+      "-export",
+      "-legacy",
+      "-in",
+      `${which}.pem`,
+      "-inkey",
+      `${which}.key`,
+      "-certfile",
+      "ca.pem",
+      "-passout",
+      `file:${pwFile}`,
+      "-out",
+      `${which}-legacy.p12`,
+    ]);
     const r = await importPkcs12(dir.read(`${which}-legacy.p12`), PASSWORD);
     expect(pkcs8Der(r.privateKey).equals(pkcs8Der(keys[which]))).toBe(true);
     expect(Buffer.from(r.certificate).equals(certs[which])).toBe(true);
@@ -126,7 +170,23 @@ describe("importPkcs12: files written by openssl", () => {
   });
 
   it("reads RC2-128 and 3DES certificate bags, and a file without MAC", async () => {
-    dir.run(["pkcs12", "-export", "-legacy", "-certpbe", "PBE-SHA1-RC2-128", "-keypbe", "PBE-SHA1-3DES", "-in", "ec.pem", "-inkey", "ec.key", "-passout", `file:${pwFile}`, "-out", "rc2-128.p12"]);
+    dir.run([
+      "pkcs12",
+      "-export",
+      "-legacy",
+      "-certpbe",
+      "PBE-SHA1-RC2-128",
+      "-keypbe",
+      "PBE-SHA1-3DES",
+      "-in",
+      "ec.pem",
+      "-inkey",
+      "ec.key",
+      "-passout",
+      `file:${pwFile}`,
+      "-out",
+      "rc2-128.p12",
+    ]);
     const rc2 = await importPkcs12(dir.read("rc2-128.p12"), PASSWORD);
     expect(rc2.encryption[0]?.scheme).toBe("pbeWithSHAAnd128BitRC2-CBC");
     expect(pkcs8Der(rc2.privateKey).equals(pkcs8Der(keys.ec))).toBe(true);
@@ -135,7 +195,21 @@ describe("importPkcs12: files written by openssl", () => {
     expect(des.encryption.map((e) => e.scheme)).toEqual(["pbeWithSHAAnd3-KeyTripleDES-CBC", "PBES2"]);
     expect(Buffer.from(des.certificate).equals(certs.rsa)).toBe(true);
     // OpenSSL 3.0 writes the certificates unencrypted when -nomac is given.
-    dir.run(["pkcs12", "-export", "-keypbe", "PBE-SHA1-3DES", "-nomac", "-in", "rsa.pem", "-inkey", "rsa.key", "-passout", `file:${pwFile}`, "-out", "nomac.p12"]);
+    dir.run([
+      "pkcs12",
+      "-export",
+      "-keypbe",
+      "PBE-SHA1-3DES",
+      "-nomac",
+      "-in",
+      "rsa.pem",
+      "-inkey",
+      "rsa.key",
+      "-passout",
+      `file:${pwFile}`,
+      "-out",
+      "nomac.p12",
+    ]);
     const nomac = await importPkcs12(dir.read("nomac.p12"), PASSWORD);
     expect(nomac.macAlgorithm).toBeUndefined();
     expect(nomac.encryption.map((e) => e.scheme)).toEqual(["pbeWithSHAAnd3-KeyTripleDES-CBC"]);
@@ -148,7 +222,22 @@ describe("importPkcs12: files written by openssl", () => {
     dir.run(["pkcs12", "-export", "-in", "ec.pem", "-inkey", "ec.key", "-passout", "env:P12_EMPTY", "-out", "empty.p12"], { P12_EMPTY: "" });
     const r = await importPkcs12(dir.read("empty.p12"), "");
     expect(pkcs8Der(r.privateKey).equals(pkcs8Der(keys.ec))).toBe(true);
-    dir.run(["pkcs12", "-export", "-keypbe", "NONE", "-certpbe", "NONE", "-in", "rsa.pem", "-inkey", "rsa.key", "-passout", `file:${pwFile}`, "-out", "plainbags.p12"]);
+    dir.run([
+      "pkcs12",
+      "-export",
+      "-keypbe",
+      "NONE",
+      "-certpbe",
+      "NONE",
+      "-in",
+      "rsa.pem",
+      "-inkey",
+      "rsa.key",
+      "-passout",
+      `file:${pwFile}`,
+      "-out",
+      "plainbags.p12",
+    ]);
     const plain = await importPkcs12(dir.read("plainbags.p12"), PASSWORD);
     expect(pkcs8Der(plain.privateKey).equals(pkcs8Der(keys.rsa))).toBe(true);
     expect(plain.encryption).toEqual([]);

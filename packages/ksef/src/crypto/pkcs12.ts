@@ -122,12 +122,17 @@ function checkExportInput(input: ExportPkcs12Input): { iterations: number; macIt
   if (!(input.privateKey instanceof KeyObject) || input.privateKey.type !== "private") {
     violations.push({ field: "privateKey", rule: "privateKey.private", message: "the key must be a private KeyObject" });
   }
-  if (typeof input.password !== "string" || input.password.length === 0) violations.push({ field: "password", rule: "password.required", message: "the password must not be empty" });
+  if (typeof input.password !== "string" || input.password.length === 0)
+    violations.push({ field: "password", rule: "password.required", message: "the password must not be empty" });
   if (!Number.isSafeInteger(iterations) || iterations < 1000 || iterations > MAX_PBKDF2_ITERATIONS) {
     violations.push({ field: "iterations", rule: "iterations.range", message: `iterations must be an integer from 1000 to ${MAX_PBKDF2_ITERATIONS}` });
   }
   if (!Number.isSafeInteger(macIterations) || macIterations < 1000 || macIterations > MAX_PKCS12_KDF_ITERATIONS) {
-    violations.push({ field: "macIterations", rule: "macIterations.range", message: `macIterations must be an integer from 1000 to ${MAX_PKCS12_KDF_ITERATIONS}` });
+    violations.push({
+      field: "macIterations",
+      rule: "macIterations.range",
+      message: `macIterations must be an integer from 1000 to ${MAX_PKCS12_KDF_ITERATIONS}`,
+    });
   }
   if (input.friendlyName !== undefined && (input.friendlyName.length === 0 || input.friendlyName.length > 256)) {
     violations.push({ field: "friendlyName", rule: "friendlyName.length", message: "the friendly name must have 1 to 256 characters" });
@@ -264,7 +269,8 @@ function readAttributes(node: AsnNode | undefined): BagAttributes {
 
 function collectBags(safeContents: AsnNode, found: Collected, depth: number): void {
   for (const bag of readSequence(safeContents, `${WHAT} SafeContents`)) {
-    if (++found.bags > MAX_BAGS) throw new KsefCertsError("UNSUPPORTED", `The ${WHAT} holds more than ${MAX_BAGS} items.`, { details: { scheme: "bag count" } });
+    if (++found.bags > MAX_BAGS)
+      throw new KsefCertsError("UNSUPPORTED", `The ${WHAT} holds more than ${MAX_BAGS} items.`, { details: { scheme: "bag count" } });
     const [idNode, valueNode, attrsNode] = readSequence(bag, `${WHAT} SafeBag`);
     const id = readOid(idNode, `${WHAT} SafeBag`);
     const value = readExplicit(valueNode, 0, `${WHAT} SafeBag value`);
@@ -315,11 +321,19 @@ async function verifyMac(macData: AsnNode, content: Uint8Array, password: string
   const iterations =
     iterNode === undefined
       ? 1
-      : readSmallInteger(iterNode, `${WHAT} MAC iteration count`, MAX_PKCS12_KDF_ITERATIONS, (value) =>
-          new KsefCertsError("UNSUPPORTED", `The ${WHAT} asks for ${Number.isFinite(value) ? value : "more than 2^56"} MAC iterations; at most ${MAX_PKCS12_KDF_ITERATIONS} are run.`, {
-            hint: "The file may be hostile or damaged; export it again with ordinary settings.",
-            details: { scheme: `MAC ${digest.name}`, limit: MAX_PKCS12_KDF_ITERATIONS },
-          }),
+      : readSmallInteger(
+          iterNode,
+          `${WHAT} MAC iteration count`,
+          MAX_PKCS12_KDF_ITERATIONS,
+          (value) =>
+            new KsefCertsError(
+              "UNSUPPORTED",
+              `The ${WHAT} asks for ${Number.isFinite(value) ? value : "more than 2^56"} MAC iterations; at most ${MAX_PKCS12_KDF_ITERATIONS} are run.`,
+              {
+                hint: "The file may be hostile or damaged; export it again with ordinary settings.",
+                details: { scheme: `MAC ${digest.name}`, limit: MAX_PKCS12_KDF_ITERATIONS },
+              },
+            ),
         );
   if (iterations < 1) throw malformed(WHAT, "the MAC iteration count is zero");
   if (salt.byteLength > 1024) throw malformed(WHAT, "the MAC salt is too long");
@@ -334,7 +348,12 @@ async function verifyMac(macData: AsnNode, content: Uint8Array, password: string
   throw wrongPassword();
 }
 
-async function decryptSafeContents(encryptedData: AsnNode, password: string, budget: KdfBudget, nullPassword: boolean): Promise<{ node: AsnNode; encryption: KeyEncryption }> {
+async function decryptSafeContents(
+  encryptedData: AsnNode,
+  password: string,
+  budget: KdfBudget,
+  nullPassword: boolean,
+): Promise<{ node: AsnNode; encryption: KeyEncryption }> {
   const [versionNode, eci] = readSequence(encryptedData, `${WHAT} EncryptedData`);
   readSmallInteger(versionNode, `${WHAT} EncryptedData version`, 2);
   const [contentType, algorithm, contentNode] = readSequence(eci, `${WHAT} EncryptedContentInfo`);
@@ -389,7 +408,8 @@ export async function importPkcs12(input: BytesInput, password: string): Promise
   }
   const kind = classifyDer(pfx);
   if (kind !== "pkcs12") {
-    const thing = kind === "certificate" ? "a certificate" : kind.startsWith("pkcs8") || kind === "pkcs1" || kind === "sec1" ? "a private key" : `not a ${WHAT}`;
+    const thing =
+      kind === "certificate" ? "a certificate" : kind.startsWith("pkcs8") || kind === "pkcs1" || kind === "sec1" ? "a private key" : `not a ${WHAT}`;
     throw new KsefCertsError("MALFORMED", kind === "unknown" ? `This file is not a ${WHAT} (.p12/.pfx).` : `This file is ${thing}, not a ${WHAT}.`, {
       hint: "Pick the .p12/.pfx file, or import keys and certificates with the key/certificate import.",
       details: { detected: kind },
@@ -397,7 +417,8 @@ export async function importPkcs12(input: BytesInput, password: string): Promise
   }
   const [versionNode, authSafeNode, macData] = readSequence(pfx, WHAT);
   const version = readSmallInteger(versionNode, `${WHAT} version`, 1000);
-  if (version !== 3) throw new KsefCertsError("UNSUPPORTED", `The ${WHAT} has version ${version}; only version 3 exists.`, { details: { scheme: `PFX version ${version}` } });
+  if (version !== 3)
+    throw new KsefCertsError("UNSUPPORTED", `The ${WHAT} has version ${version}; only version 3 exists.`, { details: { scheme: `PFX version ${version}` } });
   const [authType, authContent] = readSequence(authSafeNode, `${WHAT} authSafe`);
   const authOid = readOid(authType, `${WHAT} authSafe`);
   if (authOid !== OID.data) {
@@ -434,7 +455,7 @@ export async function importPkcs12(input: BytesInput, password: string): Promise
 
   if (found.keys.length === 0) {
     throw new KsefCertsError("MALFORMED", `The ${WHAT} holds no private key (only certificates).`, {
-      hint: "Export the certificate again together with its private key (Windows: \"Yes, export the private key\").",
+      hint: 'Export the certificate again together with its private key (Windows: "Yes, export the private key").',
       details: { detected: "pkcs12-without-key" },
     });
   }

@@ -96,7 +96,11 @@ describe("damaged input never crashes or hangs", () => {
         fc.oneof(
           fc.record({ kind: fc.constant("flip" as const), at: fc.nat({ max: der.length * 8 - 1 }) }),
           fc.record({ kind: fc.constant("truncate" as const), at: fc.nat({ max: pem.length }) }),
-          fc.record({ kind: fc.constant("base64" as const), at: fc.nat({ max: pem.length - 1 }), ch: fc.constantFrom("!", "*", "-", "=", "A", "/", "\u0105", " ") }),
+          fc.record({
+            kind: fc.constant("base64" as const),
+            at: fc.nat({ max: pem.length - 1 }),
+            ch: fc.constantFrom("!", "*", "-", "=", "A", "/", "\u0105", " "),
+          }),
         ),
         async (damage) => {
           let input: Uint8Array | string;

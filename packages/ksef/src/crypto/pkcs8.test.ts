@@ -24,8 +24,6 @@ let pwFile: string;
 
 const pkcs8Der = (key: KeyObject): Buffer => key.export({ type: "pkcs8", format: "der" });
 
-
-
 beforeAll(() => {
   dir = new OpensslDir();
   ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
@@ -76,13 +74,17 @@ describe("encryptPrivateKey: the KSeF web-app layout", () => {
     expect(parseInt(lines.find((l) => l.type === "INTEGER")?.value ?? "", 16)).toBe(2048);
     expect(lines.filter((l) => l.type === "OCTET STRING")[0]?.length).toBe(32);
     const file = dir.write("opts.der", der);
-    expect(dir.run(["pkcs8", "-topk8", "-nocrypt", "-inform", "DER", "-in", file, "-passin", `file:${pwFile}`, "-outform", "DER"]).equals(pkcs8Der(rsa))).toBe(true);
+    expect(dir.run(["pkcs8", "-topk8", "-nocrypt", "-inform", "DER", "-in", file, "-passin", `file:${pwFile}`, "-outform", "DER"]).equals(pkcs8Der(rsa))).toBe(
+      true,
+    );
 
     const sha1 = await encryptPrivateKey(ec, PASSWORD, { iterations: 1000, prf: "hmacWithSHA1", cipher: "aes-192-cbc" });
     const sha1Lines = asn1parse(dir, sha1);
     expect(sha1Lines.filter((l) => l.type === "OBJECT").map((l) => l.value)).toEqual(["PBES2", "PBKDF2", "aes-192-cbc"]);
     const f2 = dir.write("sha1.der", sha1);
-    expect(dir.run(["pkcs8", "-topk8", "-nocrypt", "-inform", "DER", "-in", f2, "-passin", `file:${pwFile}`, "-outform", "DER"]).equals(pkcs8Der(ec))).toBe(true);
+    expect(dir.run(["pkcs8", "-topk8", "-nocrypt", "-inform", "DER", "-in", f2, "-passin", `file:${pwFile}`, "-outform", "DER"]).equals(pkcs8Der(ec))).toBe(
+      true,
+    );
   });
 
   it("uses a fresh salt and IV each time", async () => {
@@ -122,7 +124,24 @@ describe("readPrivateKey: keys written by openssl", () => {
       for (const cipher of ciphers) {
         const outform = cipher === "aes-192-cbc" ? "DER" : "PEM";
         const out = dir.path(`${which}-${prf}-${cipher}.${outform.toLowerCase()}`);
-        dir.run(["pkcs8", "-topk8", "-in", `${which}.pem`, "-v2", cipher, "-v2prf", prf, "-iter", "2048", "-passout", `file:${pwFile}`, "-outform", outform, "-out", out]);
+        dir.run([
+          "pkcs8",
+          "-topk8",
+          "-in",
+          `${which}.pem`,
+          "-v2",
+          cipher,
+          "-v2prf",
+          prf,
+          "-iter",
+          "2048",
+          "-passout",
+          `file:${pwFile}`,
+          "-outform",
+          outform,
+          "-out",
+          out,
+        ]);
         const info = await readPrivateKey(dir.read(out.slice(dir.dir.length + 1)), { password: PASSWORD });
         expect(pkcs8Der(info.key).equals(pkcs8Der(key))).toBe(true);
         expect(info.format).toBe("pkcs8-encrypted");
@@ -133,7 +152,22 @@ describe("readPrivateKey: keys written by openssl", () => {
   });
 
   it("decrypts openssl's 100 000-iteration key (the KSeF iteration count)", async () => {
-    dir.run(["pkcs8", "-topk8", "-in", "ec.pem", "-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA256", "-iter", "100000", "-passout", `file:${pwFile}`, "-out", "ec100k.pem"]);
+    dir.run([
+      "pkcs8",
+      "-topk8",
+      "-in",
+      "ec.pem",
+      "-v2",
+      "aes-256-cbc",
+      "-v2prf",
+      "hmacWithSHA256",
+      "-iter",
+      "100000",
+      "-passout",
+      `file:${pwFile}`,
+      "-out",
+      "ec100k.pem",
+    ]);
     const info = await readPrivateKey(dir.read("ec100k.pem"), { password: PASSWORD });
     expect(pkcs8Der(info.key).equals(pkcs8Der(ec))).toBe(true);
     expect(info.encryption).toMatchObject({ iterations: 100_000, prfHasNullParameters: true });
@@ -172,7 +206,12 @@ describe("readPrivateKey: keys written by openssl", () => {
     expect(e).toMatchObject({ format: "sec1", encryption: { cipher: "des-ede3-cbc" } });
     expect((await rejection(readPrivateKey(dir.read("ec-legacy.pem"), { password: "nope" }))).code).toBe("WRONG_PASSWORD");
     expect((await rejection(readPrivateKey(dir.read("ec-legacy.pem")))).code).toBe("PASSWORD_REQUIRED");
-    expect(inspectPrivateKey(dir.read("ec-legacy.pem"))).toMatchObject({ format: "sec1", encrypted: true, supported: true, encryption: { cipher: "des-ede3-cbc" } });
+    expect(inspectPrivateKey(dir.read("ec-legacy.pem"))).toMatchObject({
+      format: "sec1",
+      encrypted: true,
+      supported: true,
+      encryption: { cipher: "des-ede3-cbc" },
+    });
   });
 
   it("names a legacy PEM cipher it cannot run (UNSUPPORTED) and inspect still describes the file", async () => {
@@ -249,7 +288,10 @@ describe("readPrivateKey: errors", () => {
     const kdfParams = [octetString(randomBytes(saltBytes)), integer(iterations), ...(prfOid === undefined ? [] : [algorithmIdentifier(prfOid, null)])];
     return toDer(
       sequence([
-        algorithmIdentifier(OID.pbes2, sequence([algorithmIdentifier(OID.pbkdf2, sequence(kdfParams)), algorithmIdentifier(cipherOid, octetString(randomBytes(ivBytes)))])),
+        algorithmIdentifier(
+          OID.pbes2,
+          sequence([algorithmIdentifier(OID.pbkdf2, sequence(kdfParams)), algorithmIdentifier(cipherOid, octetString(randomBytes(ivBytes)))]),
+        ),
         octetString(randomBytes(48)),
       ]),
     );
@@ -335,7 +377,15 @@ describe("inspectPrivateKey", () => {
       format: "pkcs8-encrypted",
       container: "pem",
       encrypted: true,
-      encryption: { scheme: "PBES2", kdf: "PBKDF2", prf: "hmacWithSHA384", prfHasNullParameters: false, cipher: "aes-128-cbc", iterations: 5000, saltBytes: 16 },
+      encryption: {
+        scheme: "PBES2",
+        kdf: "PBKDF2",
+        prf: "hmacWithSHA384",
+        prfHasNullParameters: false,
+        cipher: "aes-128-cbc",
+        iterations: 5000,
+        saltBytes: 16,
+      },
       supported: true,
     });
     const p384 = generateKeyPairSync("ec", { namedCurve: "P-384" }).privateKey;

@@ -101,8 +101,10 @@ function prepareEncryption(key: KeyObject, password: string, options: EncryptPri
   const saltBytes = options.saltBytes ?? 16;
   const prf = options.prf ?? "hmacWithSHA256";
   const cipher = options.cipher ?? "aes-256-cbc";
-  if (!(key instanceof KeyObject) || key.type !== "private") violations.push({ field: "key", rule: "key.private", message: "the key must be a private KeyObject" });
-  if (typeof password !== "string" || password.length === 0) violations.push({ field: "password", rule: "password.required", message: "the password must not be empty" });
+  if (!(key instanceof KeyObject) || key.type !== "private")
+    violations.push({ field: "key", rule: "key.private", message: "the key must be a private KeyObject" });
+  if (typeof password !== "string" || password.length === 0)
+    violations.push({ field: "password", rule: "password.required", message: "the password must not be empty" });
   if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) {
     violations.push({ field: "iterations", rule: "iterations.range", message: `iterations must be an integer from 1 to ${MAX_PBKDF2_ITERATIONS}` });
   }
@@ -253,7 +255,13 @@ function legacyPem(block: PemBlock, format: "pkcs1" | "sec1"): LocatedKey {
   const name = dek?.[1]?.toUpperCase() ?? "";
   const cipher = LEGACY_PEM_CIPHERS[name];
   const scheme = "OpenSSL legacy PEM encryption";
-  const encryption: KeyEncryption = { scheme, kdf: "EVP_BytesToKey-MD5", cipher: cipher?.name ?? (name.toLowerCase() || "unknown"), iterations: 1, saltBytes: 8 };
+  const encryption: KeyEncryption = {
+    scheme,
+    kdf: "EVP_BytesToKey-MD5",
+    cipher: cipher?.name ?? (name.toLowerCase() || "unknown"),
+    iterations: 1,
+    saltBytes: 8,
+  };
   if (dek === null) throw malformed("private key", "the PEM says it is encrypted but has no valid DEK-Info header");
   if (cipher === undefined) {
     const unsupported = new KsefCertsError("UNSUPPORTED", `The private key is encrypted with ${name} (OpenSSL legacy PEM), which ksef-certs cannot decrypt.`, {
@@ -590,13 +598,23 @@ export interface DecryptKeyInfoOptions {
  * @returns the key and the encryption it used
  * @throws {KsefCertsError} `WRONG_PASSWORD`, `UNSUPPORTED`, `MALFORMED` as {@link readPrivateKey}
  */
-export async function decryptEncryptedPrivateKeyInfo(node: AsnNode, password: string, options: DecryptKeyInfoOptions = {}): Promise<{ key: KeyObject; encryption: KeyEncryption }> {
+export async function decryptEncryptedPrivateKeyInfo(
+  node: AsnNode,
+  password: string,
+  options: DecryptKeyInfoOptions = {},
+): Promise<{ key: KeyObject; encryption: KeyEncryption }> {
   const what = options.what ?? "private key";
   if (classifyDer(node) !== "pkcs8-encrypted") throw malformed(what, "an EncryptedPrivateKeyInfo was expected");
   const [algorithm, data] = readSequence(node, what);
   const scheme = checkSchemeForKey(parsePbeAlgorithm(algorithm, what));
   options.budget?.spendOn(scheme, what);
-  const plain = await pbeDecrypt(scheme, password, readOctets(data, `${what} encrypted data`), what, options.nullPassword === true ? { nullPassword: true } : {});
+  const plain = await pbeDecrypt(
+    scheme,
+    password,
+    readOctets(data, `${what} encrypted data`),
+    what,
+    options.nullPassword === true ? { nullPassword: true } : {},
+  );
   return { key: importDecrypted(plain, what), encryption: scheme.encryption };
 }
 

@@ -93,10 +93,14 @@ export function unseal(masterKey: Uint8Array, sealed: Uint8Array, aad: string): 
   try {
     return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
   } catch (cause) {
-    throw new KsefCertsError("FORBIDDEN", `The sealed value "${aad}" does not open: it was sealed with another master key, belongs to another record, or is damaged.`, {
-      hint: "Use the master key the value was sealed with (KSEF_CERTS_MASTER_KEY or the master key file), or set the secret again.",
-      cause,
-    });
+    throw new KsefCertsError(
+      "FORBIDDEN",
+      `The sealed value "${aad}" does not open: it was sealed with another master key, belongs to another record, or is damaged.`,
+      {
+        hint: "Use the master key the value was sealed with (KSEF_CERTS_MASTER_KEY or the master key file), or set the secret again.",
+        cause,
+      },
+    );
   }
 }
 

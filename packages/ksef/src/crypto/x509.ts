@@ -9,7 +9,21 @@
 import { constants, createPublicKey, type KeyObject, verify } from "node:crypto";
 import * as asn1js from "asn1js";
 import { KsefCertsError } from "../errors.js";
-import { type AlgorithmIdentifier, type AsnNode, classifyDer, type DerKind, encodedBytes, isAbsentOrNull, malformed, oidName, parseDer, readAlgorithmIdentifier, readExplicit, readOid, readSequence } from "./asn1.js";
+import {
+  type AlgorithmIdentifier,
+  type AsnNode,
+  classifyDer,
+  type DerKind,
+  encodedBytes,
+  isAbsentOrNull,
+  malformed,
+  oidName,
+  parseDer,
+  readAlgorithmIdentifier,
+  readExplicit,
+  readOid,
+  readSequence,
+} from "./asn1.js";
 import { type BytesInput, decodePem, looksLikePem, MAX_OBJECT_BYTES, toBytes } from "./encoding.js";
 
 /** A signature algorithm we can name and verify. */

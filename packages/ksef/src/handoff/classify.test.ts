@@ -51,7 +51,7 @@ describe("classifySignedFile", () => {
     const s = text(signed);
     const value = /<ds:SignatureValue>([^<]+)</.exec(s)?.[1] ?? "";
     expect(value.length).toBeGreaterThan(20);
-    const flipped = (value[5] === "A" ? "B" : "A");
+    const flipped = value[5] === "A" ? "B" : "A";
     const tampered = Buffer.from(s.replace(value, value.slice(0, 5) + flipped + value.slice(6)), "utf8");
     const result = await classifySignedFile(tampered, [waiting]);
     expect(result).toMatchObject({ kind: "rejected", reason: "signature-invalid", ksefExceptionCode: 9105, pending: waiting });
@@ -73,7 +73,10 @@ describe("classifySignedFile", () => {
   });
 
   test("a signature without the request inside (detached) is rejected as detached", async () => {
-    const detached = Buffer.from('<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:Reference URI="auth.xml"/></ds:SignedInfo></ds:Signature>', "utf8");
+    const detached = Buffer.from(
+      '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:Reference URI="auth.xml"/></ds:SignedInfo></ds:Signature>',
+      "utf8",
+    );
     expect(await classifySignedFile(detached, [waiting])).toMatchObject({ kind: "rejected", reason: "detached", ksefExceptionCode: 9101 });
   });
 
@@ -88,17 +91,20 @@ describe("classifySignedFile", () => {
     }
   });
 
-  test.each(hostileXmlDocuments())("$name (an AuthTokenRequest on the outside, beyond the $limit limit) is refused with the typed error, in well under a second", async (doc) => {
-    const started = performance.now();
-    const error: unknown = await classifySignedFile(doc.bytes, [waiting]).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(performance.now() - started).toBeLessThan(1000);
-    expect(error).toBeInstanceOf(KsefCertsError);
-    expect(error).toMatchObject({ code: "MALFORMED", details: { limit: doc.limit }, violations: [{ rule: `xml.${doc.limit}` }] });
-    expect(xmlLimitOf(error)).toBe(doc.limit);
-  });
+  test.each(hostileXmlDocuments())(
+    "$name (an AuthTokenRequest on the outside, beyond the $limit limit) is refused with the typed error, in well under a second",
+    async (doc) => {
+      const started = performance.now();
+      const error: unknown = await classifySignedFile(doc.bytes, [waiting]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(error).toBeInstanceOf(KsefCertsError);
+      expect(error).toMatchObject({ code: "MALFORMED", details: { limit: doc.limit }, violations: [{ rule: `xml.${doc.limit}` }] });
+      expect(xmlLimitOf(error)).toBe(doc.limit);
+    },
+  );
 
   test("XML too deep is refused whatever it claims to be (no AuthTokenRequest named anywhere) and whatever is pending", async () => {
     const faktura = Buffer.from(Buffer.from(deeplyNestedXml().bytes).toString("utf8").replaceAll("AuthTokenRequest", "Faktura"));
@@ -110,7 +116,11 @@ describe("classifySignedFile", () => {
   });
   test("with an expected signer, a valid signature by someone else is wrong-signer; by that person (NIP on record) signed", async () => {
     const result = await classifySignedFile(signed, [{ ...waiting, expectedSigner: { name: "Jan Kowalski", pesel: "44051401458" } }]);
-    expect(result).toMatchObject({ kind: "wrong-signer", expected: { name: "Jan Kowalski", pesel: "44051401458" }, verified: { identity: { type: "Nip", value: NIP } } });
+    expect(result).toMatchObject({
+      kind: "wrong-signer",
+      expected: { name: "Jan Kowalski", pesel: "44051401458" },
+      verified: { identity: { type: "Nip", value: NIP } },
+    });
     expect(problemMessage("wrong-signer", { classification: result }).en).toBe(
       `The file was signed by NIP ${NIP}, but this request is for Jan Kowalski (PESEL 44051401458). KSeF issues the certificate to whoever signs, so Jan Kowalski must sign this auth.xml. The file was not sent to KSeF.`,
     );
@@ -145,7 +155,9 @@ describe("problem messages", () => {
   });
 
   test("a rejection names the reason in Polish and the KSeF code in both languages", () => {
-    const m = problemMessage("rejected", { classification: { kind: "rejected", reason: "digest-mismatch", ksefExceptionCode: 9105, message: "Digest differs." } });
+    const m = problemMessage("rejected", {
+      classification: { kind: "rejected", reason: "digest-mismatch", ksefExceptionCode: 9105, message: "Digest differs." },
+    });
     expect(m.pl).toContain("skrót się nie zgadza");
     expect(m.pl).toContain("9105");
     expect(m.en).toContain("Digest differs.");

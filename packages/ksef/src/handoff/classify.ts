@@ -89,7 +89,13 @@ export type ClassifiedFile =
   | { readonly kind: "expired"; readonly pending: PendingSignature }
   | { readonly kind: "wrong-signer"; readonly pending: PendingSignature; readonly verified: VerifiedAuthTokenRequest; readonly expected: ExpectedSigner }
   | { readonly kind: "unknown-challenge"; readonly challenge?: string }
-  | { readonly kind: "rejected"; readonly reason: XadesRejectionReason; readonly ksefExceptionCode: number; readonly message: string; readonly pending?: PendingSignature }
+  | {
+      readonly kind: "rejected";
+      readonly reason: XadesRejectionReason;
+      readonly ksefExceptionCode: number;
+      readonly message: string;
+      readonly pending?: PendingSignature;
+    }
   | { readonly kind: "not-auth-request" };
 
 /** Options of {@link classifySignedFile}. */
@@ -150,20 +156,23 @@ export async function classifySignedFile(bytes: Uint8Array, pending: readonly Pe
         kind: "rejected",
         reason: "detached",
         ksefExceptionCode: XADES_REJECTION_KSEF_CODES.detached,
-        message: "The file is a signature without the signed AuthTokenRequest inside it (a detached signature, or an enveloping one with base64-embedded content); KSeF accepts only enveloped or enveloping XAdES that contains the request.",
+        message:
+          "The file is a signature without the signed AuthTokenRequest inside it (a detached signature, or an enveloping one with base64-embedded content); KSeF accepts only enveloped or enveloping XAdES that contains the request.",
       };
     }
     return { kind: "not-auth-request" };
   }
   const challenges = new Set(
-    elements
-      .filter((e) => e.localName === "Challenge" && REQUEST_NAMESPACES.has(e.namespaceURI ?? ""))
-      .map((e) => e.textContent.replace(/\s+/g, " ").trim()),
+    elements.filter((e) => e.localName === "Challenge" && REQUEST_NAMESPACES.has(e.namespaceURI ?? "")).map((e) => e.textContent.replace(/\s+/g, " ").trim()),
   );
   const match = pending.find((p) => challenges.has(p.challenge));
   const firstChallenge = [...challenges][0];
   if (signatures.length === 0) {
-    return { kind: "unsigned", ...(firstChallenge === undefined ? {} : { challenge: firstChallenge.slice(0, 64) }), ...(match === undefined ? {} : { pending: match }) };
+    return {
+      kind: "unsigned",
+      ...(firstChallenge === undefined ? {} : { challenge: firstChallenge.slice(0, 64) }),
+      ...(match === undefined ? {} : { pending: match }),
+    };
   }
   if (match === undefined) return { kind: "unknown-challenge", ...(firstChallenge === undefined ? {} : { challenge: firstChallenge.slice(0, 64) }) };
   if (match.expiresAt.getTime() <= now.getTime()) return { kind: "expired", pending: match };

@@ -14,8 +14,23 @@ export {
   type HandoffFileNameInput,
   type WrittenAuthRequest,
 } from "./write.js";
-export { MAX_HANDOFF_FILE_BYTES, classifySignedFile, isExpectedSigner, type ClassifiedFile, type ClassifyOptions, type ExpectedSigner, type PendingSignature } from "./classify.js";
-export { REJECTION_REASONS_PL, problemMessage, wrongSignerMessage, type BilingualMessage, type InboxProblemKind, type ProblemMessageParams } from "./messages.js";
+export {
+  MAX_HANDOFF_FILE_BYTES,
+  classifySignedFile,
+  isExpectedSigner,
+  type ClassifiedFile,
+  type ClassifyOptions,
+  type ExpectedSigner,
+  type PendingSignature,
+} from "./classify.js";
+export {
+  REJECTION_REASONS_PL,
+  problemMessage,
+  wrongSignerMessage,
+  type BilingualMessage,
+  type InboxProblemKind,
+  type ProblemMessageParams,
+} from "./messages.js";
 export {
   FAILED_DIR,
   PROCESSED_DIR,

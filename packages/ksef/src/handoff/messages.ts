@@ -37,12 +37,14 @@ export const REJECTION_REASONS_PL: Readonly<Record<XadesRejectionReason, string>
   "too-complex": "plik XML jest zagnieżdżony zbyt głęboko albo ma zbyt wiele elementów lub atrybutów jak na podpisany wniosek AuthTokenRequest",
   "not-xml": "plik nie jest poprawnym dokumentem XML",
   "dtd-or-entity": "plik zawiera deklarację DOCTYPE lub encji, czego nie przyjmujemy ze względów bezpieczeństwa",
-  "not-utf8": "plik nie jest zapisany w kodowaniu UTF-8 (KSeF odrzuciłby go błędem 21217); użyj pliku dokładnie takiego, jaki zapisała strona podpisu, bez otwierania go w edytorze",
+  "not-utf8":
+    "plik nie jest zapisany w kodowaniu UTF-8 (KSeF odrzuciłby go błędem 21217); użyj pliku dokładnie takiego, jaki zapisała strona podpisu, bez otwierania go w edytorze",
   "not-auth-token-request": "plik nie zawiera wniosku AuthTokenRequest",
   "xsd-violation": "wniosek AuthTokenRequest jest niezgodny ze schematem XSD",
   "no-signature": "wniosek nie jest podpisany",
   "multiple-signatures": "plik zawiera więcej niż jeden podpis, a KSeF przyjmuje dokładnie jeden; podpisz niepodpisany plik auth.xml tylko raz",
-  detached: "podpis nie zawiera podpisanego wniosku (podpis zewnętrzny), a KSeF przyjmuje tylko podpis otoczony lub otaczający; przy podpisie wybierz format XAdES otoczony",
+  detached:
+    "podpis nie zawiera podpisanego wniosku (podpis zewnętrzny), a KSeF przyjmuje tylko podpis otoczony lub otaczający; przy podpisie wybierz format XAdES otoczony",
   "reference-not-covering-root": "podpis nie obejmuje całego wniosku",
   "signature-wrapping": "plik wygląda na zmieniony po podpisaniu (dodano niepodpisaną treść)",
   "digest-mismatch": "treść wniosku zmieniono po podpisaniu (skrót się nie zgadza); nie otwieraj i nie zapisuj podpisanego pliku w edytorze",
@@ -65,7 +67,10 @@ export const REJECTION_REASONS_PL: Readonly<Record<XadesRejectionReason, string>
  * @returns Polish and English text (identifiers and the operator's name only)
  */
 export function wrongSignerMessage(signer: KsefIdentity, expected: ExpectedSigner): BilingualMessage {
-  const ids = [expected.pesel === undefined || expected.pesel === "" ? undefined : `PESEL ${expected.pesel}`, expected.nip === undefined || expected.nip === "" ? undefined : `NIP ${expected.nip}`];
+  const ids = [
+    expected.pesel === undefined || expected.pesel === "" ? undefined : `PESEL ${expected.pesel}`,
+    expected.nip === undefined || expected.nip === "" ? undefined : `NIP ${expected.nip}`,
+  ];
   const who = `${expected.name} (${ids.filter((i) => i !== undefined).join(", ")})`;
   const tailPl = `KSeF wystawia certyfikat temu, kto podpisał plik, więc ten plik auth.xml musi podpisać ${expected.name}. Pliku nie wysłano do KSeF.`;
   const tailEn = `KSeF issues the certificate to whoever signs, so ${expected.name} must sign this auth.xml. The file was not sent to KSeF.`;
@@ -138,7 +143,10 @@ export function problemMessage(kind: InboxProblemKind, params: ProblemMessagePar
     case "wrong-signer": {
       const c = params.classification;
       if (c?.kind === "wrong-signer") return wrongSignerMessage(c.verified.identity, c.expected);
-      return { pl: "Plik podpisała inna osoba niż ta, której dotyczy wniosek.", en: "The file was signed by someone other than the person this request is for." };
+      return {
+        pl: "Plik podpisała inna osoba niż ta, której dotyczy wniosek.",
+        en: "The file was signed by someone other than the person this request is for.",
+      };
     }
     case "not-auth-request":
       return {

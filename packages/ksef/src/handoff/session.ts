@@ -136,9 +136,12 @@ export async function awaitSignature(options: AwaitSignatureOptions): Promise<Si
           details: { reason: "timeout", timeoutMs: ms },
         });
         timers.push(
-          setTimeout(() => {
-            settle.reject(timeout);
-          }, Math.min(ms, MAX_TIMER_MS)),
+          setTimeout(
+            () => {
+              settle.reject(timeout);
+            },
+            Math.min(ms, MAX_TIMER_MS),
+          ),
         );
       }
       return await outcome;
@@ -161,11 +164,15 @@ function isAborted(signal: AbortSignal | undefined): boolean {
 const MAX_TIMER_MS = 2_147_483_647;
 
 function expired(pending: PendingSignature): KsefCertsError {
-  return new KsefCertsError("VALIDATION", `The challenge of this sign-in expired at ${pending.expiresAt.toISOString()} before a signed file arrived; a new auth.xml file will be issued.`, {
-    hint: "Sign the new auth.xml file within 10 minutes and save the signed file into the inbox folder.",
-    details: { reason: "challenge-expired", pendingId: pending.id, expiresAt: pending.expiresAt.toISOString() },
-    violations: [{ field: "challenge", rule: "handoff.challenge.expired", message: "The challenge expired (KSeF challenges are valid for 10 minutes)." }],
-  });
+  return new KsefCertsError(
+    "VALIDATION",
+    `The challenge of this sign-in expired at ${pending.expiresAt.toISOString()} before a signed file arrived; a new auth.xml file will be issued.`,
+    {
+      hint: "Sign the new auth.xml file within 10 minutes and save the signed file into the inbox folder.",
+      details: { reason: "challenge-expired", pendingId: pending.id, expiresAt: pending.expiresAt.toISOString() },
+      violations: [{ field: "challenge", rule: "handoff.challenge.expired", message: "The challenge expired (KSeF challenges are valid for 10 minutes)." }],
+    },
+  );
 }
 
 function aborted(signal: AbortSignal | undefined): KsefCertsError {

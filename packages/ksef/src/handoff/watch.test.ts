@@ -140,7 +140,12 @@ describe("watchInbox", () => {
   });
 
   test("a file the classifier fails on goes to failed/ once instead of being tried at every rescan", async () => {
-    const broken = { ...pendingFor("bug"), get challenge(): string { throw new Error("a bug in the pending list"); } };
+    const broken = {
+      ...pendingFor("bug"),
+      get challenge(): string {
+        throw new Error("a bug in the pending list");
+      },
+    };
     const seen = await start([broken]);
     writeFileSync(join(inbox, "auth.xml"), unsignedFor(pendingFor("bug")));
     await until("the file set aside", () => seen.problems.length === 1);
@@ -387,7 +392,12 @@ describe("awaitSignature", () => {
   test("rejects with challenge-expired when the challenge expires first, and removes the stale auth.xml", async () => {
     const p = pendingFor("expiring", 600);
     const started = Date.now();
-    const error = await awaitSignature({ outboxDir: outbox, inboxDir: inbox, request: { fileName: "auth-exp.xml", xml: unsignedFor(p), pending: p }, ...TIMING }).catch((e: unknown) => e);
+    const error = await awaitSignature({
+      outboxDir: outbox,
+      inboxDir: inbox,
+      request: { fileName: "auth-exp.xml", xml: unsignedFor(p), pending: p },
+      ...TIMING,
+    }).catch((e: unknown) => e);
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
     expect(error).toBeInstanceOf(KsefCertsError);
     expect(error).toMatchObject({ code: "VALIDATION", details: { reason: "challenge-expired", pendingId: "expiring" } });
@@ -400,7 +410,9 @@ describe("awaitSignature", () => {
     const request = { fileName: "auth-x.xml", xml: unsignedFor(p), pending: p };
     await expect(awaitSignature({ outboxDir: inbox, inboxDir: inbox, request })).rejects.toMatchObject({ code: "VALIDATION" });
     const old = pendingFor("old", -1);
-    await expect(awaitSignature({ outboxDir: outbox, inboxDir: inbox, request: { ...request, pending: old } })).rejects.toMatchObject({ details: { reason: "challenge-expired" } });
+    await expect(awaitSignature({ outboxDir: outbox, inboxDir: inbox, request: { ...request, pending: old } })).rejects.toMatchObject({
+      details: { reason: "challenge-expired" },
+    });
     const controller = new AbortController();
     const waiting = awaitSignature({ outboxDir: outbox, inboxDir: inbox, request, signal: controller.signal, ...TIMING });
     await until("auth.xml in the outbox", () => existsSync(join(outbox, "auth-x.xml")));

@@ -214,10 +214,20 @@ class Watcher implements InboxWatcher {
       },
     });
     this.chokidar = watcher;
-    watcher.on("add", (path) => { this.schedule(resolve(path)); });
-    watcher.on("change", (path) => { this.schedule(resolve(path)); });
-    watcher.on("error", (error) => { this.report({ kind: "watch-error", file: this.inboxDir, error }, {}); });
-    await new Promise<void>((r) => watcher.once("ready", () => { r(); }));
+    watcher.on("add", (path) => {
+      this.schedule(resolve(path));
+    });
+    watcher.on("change", (path) => {
+      this.schedule(resolve(path));
+    });
+    watcher.on("error", (error) => {
+      this.report({ kind: "watch-error", file: this.inboxDir, error }, {});
+    });
+    await new Promise<void>((r) =>
+      watcher.once("ready", () => {
+        r();
+      }),
+    );
     const period = this.o.rescanIntervalMs ?? 30_000;
     this.interval = setInterval(() => void this.rescan(), period);
     this.interval.unref();
@@ -341,7 +351,11 @@ class Watcher implements InboxWatcher {
     }
     if (classification.kind === "unsigned" && this.o.keepUnsigned === true) return;
     const quietMs = this.quietFor(path, third);
-    if (classification.kind === "rejected" && (classification.reason === "not-xml" || classification.reason === "not-utf8") && quietMs < this.incompleteGraceMs) {
+    if (
+      classification.kind === "rejected" &&
+      (classification.reason === "not-xml" || classification.reason === "not-utf8") &&
+      quietMs < this.incompleteGraceMs
+    ) {
       // Possibly still being written (a truncated file is not well-formed): look again once the grace is over;
       // more bytes arriving meanwhile bring a change event sooner.
       this.scheduleLater(path, Math.max(this.stabilityMs, this.incompleteGraceMs - quietMs));
@@ -420,7 +434,15 @@ class Watcher implements InboxWatcher {
         await rename(path, candidate);
         this.observed.delete(path);
         if (reason !== undefined) {
-          const lines = [reason.pl, reason.en, "", `Plik / File: ${name}`, ...(file === undefined ? [] : [`SHA-256: ${file.sha256}`]), `Czas / Time: ${this.now().toISOString()}`, ""];
+          const lines = [
+            reason.pl,
+            reason.en,
+            "",
+            `Plik / File: ${name}`,
+            ...(file === undefined ? [] : [`SHA-256: ${file.sha256}`]),
+            `Czas / Time: ${this.now().toISOString()}`,
+            "",
+          ];
           await writeFile(candidate + REASON_SUFFIX, lines.join("\n"), { mode: 0o644 }).catch(() => undefined);
         }
         return candidate;
@@ -446,7 +468,9 @@ class Watcher implements InboxWatcher {
       try {
         const s = await lstat(join(folder, name));
         if (s.size > this.maxBytes) continue;
-        const sha256 = createHash("sha256").update(await readFile(join(folder, name))).digest("hex");
+        const sha256 = createHash("sha256")
+          .update(await readFile(join(folder, name)))
+          .digest("hex");
         if (!this.handled.has(sha256)) this.handled.set(sha256, name);
       } catch {
         /* unreadable leftovers do not stop the start */

@@ -27,7 +27,9 @@ describe("handoffFileName", () => {
   test("says what the file is for, in safe characters, ending with the challenge's random part", () => {
     const name = handoffFileName({ context: "5265877635", operator: "Łucja Żółć-Wąs", challenge: "20250625-CR-20F5EE4000-DA48AE4124-46" });
     expect(name).toBe("auth-5265877635-Lucja-Zolc-Was-DA48AE4124-46.xml");
-    expect(() => { assertHandoffFileName(name); }).not.toThrow();
+    expect(() => {
+      assertHandoffFileName(name);
+    }).not.toThrow();
   });
 
   test("omits a missing operator and keeps an InternalId readable", () => {
@@ -47,7 +49,10 @@ describe("handoffFileName", () => {
 });
 
 describe("writeAuthRequest", () => {
-  const xml = Buffer.from('<?xml version="1.0" encoding="utf-8"?><AuthTokenRequest xmlns="http://ksef.mf.gov.pl/auth/token/2.0"><Challenge>zażółć</Challenge></AuthTokenRequest>\r\n', "utf8");
+  const xml = Buffer.from(
+    '<?xml version="1.0" encoding="utf-8"?><AuthTokenRequest xmlns="http://ksef.mf.gov.pl/auth/token/2.0"><Challenge>zażółć</Challenge></AuthTokenRequest>\r\n',
+    "utf8",
+  );
 
   test("writes the exact bytes, mode 0644, and leaves no temp file", async () => {
     const old = process.umask(0o077);

@@ -23,8 +23,24 @@ const FILE_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 
 /** Polish letters transliterated in file names (they are outside `[A-Za-z0-9._-]`). */
 const POLISH: Readonly<Record<string, string>> = {
-  ą: "a", ć: "c", ę: "e", ł: "l", ń: "n", ó: "o", ś: "s", ź: "z", ż: "z",
-  Ą: "A", Ć: "C", Ę: "E", Ł: "L", Ń: "N", Ó: "O", Ś: "S", Ź: "Z", Ż: "Z",
+  ą: "a",
+  ć: "c",
+  ę: "e",
+  ł: "l",
+  ń: "n",
+  ó: "o",
+  ś: "s",
+  ź: "z",
+  ż: "z",
+  Ą: "A",
+  Ć: "C",
+  Ę: "E",
+  Ł: "L",
+  Ń: "N",
+  Ó: "O",
+  Ś: "S",
+  Ź: "Z",
+  Ż: "Z",
 };
 
 /** Turns free text into `[A-Za-z0-9-]` words joined by `-` (Polish letters transliterated, the rest dropped). */

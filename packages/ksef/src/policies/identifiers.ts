@@ -38,8 +38,10 @@ export function nipCheckDigit(first9: string): number | undefined {
 export function checkNip(value: string, field = "nip"): Violation[] {
   if (!/^\d{10}$/.test(value)) return [{ field, rule: "nip.format", message: "A NIP has exactly 10 digits, without spaces or dashes." }];
   const v: Violation[] = [];
-  if (!KSEF_NIP_PATTERN.test(value)) v.push({ field, rule: "nip.pattern", message: "KSeF does not accept this NIP: it may not start with 0, nor have 00 as its 2nd and 3rd digits." });
-  if (nipCheckDigit(value.slice(0, 9)) !== Number(value[9])) v.push({ field, rule: "nip.checksum", message: "The NIP's check digit is wrong: check for a typo." });
+  if (!KSEF_NIP_PATTERN.test(value))
+    v.push({ field, rule: "nip.pattern", message: "KSeF does not accept this NIP: it may not start with 0, nor have 00 as its 2nd and 3rd digits." });
+  if (nipCheckDigit(value.slice(0, 9)) !== Number(value[9]))
+    v.push({ field, rule: "nip.checksum", message: "The NIP's check digit is wrong: check for a typo." });
   return v;
 }
 
@@ -90,7 +92,8 @@ export function checkPesel(value: string, field = "pesel"): Violation[] {
   if (!/^\d{11}$/.test(value)) return [{ field, rule: "pesel.format", message: "A PESEL has exactly 11 digits." }];
   const v: Violation[] = [];
   if (peselBirthDate(value) === undefined) v.push({ field, rule: "pesel.birthDate", message: "The PESEL's first six digits are not a valid birth date." });
-  if (peselCheckDigit(value.slice(0, 10)) !== Number(value[10])) v.push({ field, rule: "pesel.checksum", message: "The PESEL's check digit is wrong: check for a typo." });
+  if (peselCheckDigit(value.slice(0, 10)) !== Number(value[10]))
+    v.push({ field, rule: "pesel.checksum", message: "The PESEL's check digit is wrong: check for a typo." });
   return v;
 }
 
@@ -127,7 +130,8 @@ export function checkInternalId(value: string, field = "internalId"): Violation[
   if (!m) return [{ field, rule: "internalId.format", message: "An InternalId is the company's NIP, a dash and 5 digits (e.g. 5265877635-00017)." }];
   const [, nip = "", first4 = "", check = ""] = m;
   const v = checkNip(nip, field);
-  if (internalIdCheckDigit(nip, first4) !== Number(check)) v.push({ field, rule: "internalId.checksum", message: "The InternalId's last digit (its check digit) is wrong: check for a typo." });
+  if (internalIdCheckDigit(nip, first4) !== Number(check))
+    v.push({ field, rule: "internalId.checksum", message: "The InternalId's last digit (its check digit) is wrong: check for a typo." });
   return v;
 }
 

@@ -32,9 +32,22 @@ describe("Polish messages of the KSeF protocol rules (the web app shows these ne
         subjectIdentifierType: "certificateSubject",
         authorizationPolicy: { allowedIps: { ip4Addresses: ["300.1.1.1"], ip4Ranges: ["10.0.0.9-10.0.0.1"] } },
       }),
-      ...checkAuthTokenRequestInput({ challenge: "20250625-CR-20F5EE4000-DA48AE4124-46", contextIdentifier: { type: "PeppolId", value: "X" }, subjectIdentifierType: "certificateSubject", authorizationPolicy: { allowedIps: {} } }),
+      ...checkAuthTokenRequestInput({
+        challenge: "20250625-CR-20F5EE4000-DA48AE4124-46",
+        contextIdentifier: { type: "PeppolId", value: "X" },
+        subjectIdentifierType: "certificateSubject",
+        authorizationPolicy: { allowedIps: {} },
+      }),
       ...violationsOf(() => kod1Url({ environment: "test", sellerNip: "5265877635", issueDate: "2026-13-45", invoice: new Uint8Array() })),
-      ...violationsOf(() => prepareKod2Signer({ environment: "test", contextIdentifier: { type: "Nip", value: "5265877635" }, sellerNip: "5265877635", certificate: auth.der, privateKey: keys.privateKey })),
+      ...violationsOf(() =>
+        prepareKod2Signer({
+          environment: "test",
+          contextIdentifier: { type: "Nip", value: "5265877635" },
+          sellerNip: "5265877635",
+          certificate: auth.der,
+          privateKey: keys.privateKey,
+        }),
+      ),
       ...violationsOf(() => renderQr({ url: "https://qr-test.ksef.mf.gov.pl/invoice/x", label: "ofline?", format: "svg" })),
     ];
     const rules = new Set(violations.map((v) => v.rule));

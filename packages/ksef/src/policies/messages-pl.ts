@@ -10,11 +10,13 @@ export const MESSAGES_PL: Readonly<Record<string, (p: Params) => string>> = {
   "certificateName.length": (p) => `Nazwa certyfikatu musi mieć od ${p.min ?? 5} do ${p.max ?? 100} znaków (ma ${p.actual ?? "?"}).`,
   "certificateName.characters": () => "Nazwa certyfikatu może zawierać tylko litery (także polskie), cyfry, spację, _ oraz -.",
   "certificateName.charactersNoDiacritics": () => "Nazwa certyfikatu może zawierać tylko litery bez polskich znaków, cyfry, spację, _ oraz -.",
-  "password.length": (p) => (p.max === undefined ? `Hasło musi mieć co najmniej ${p.min ?? 12} znaków.` : `Hasło musi mieć od ${p.min ?? 15} do ${p.max} znaków.`),
+  "password.length": (p) =>
+    p.max === undefined ? `Hasło musi mieć co najmniej ${p.min ?? 12} znaków.` : `Hasło musi mieć od ${p.min ?? 15} do ${p.max} znaków.`,
   "password.upper": () => "Hasło musi zawierać co najmniej jedną wielką literę.",
   "password.lower": () => "Hasło musi zawierać co najmniej jedną małą literę.",
   "password.digit": () => "Hasło musi zawierać co najmniej jedną cyfrę.",
-  "password.special": (p) => (p.specials === undefined ? "Hasło musi zawierać co najmniej jeden znak specjalny." : `Hasło musi zawierać co najmniej jeden ze znaków ${p.specials}`),
+  "password.special": (p) =>
+    p.specials === undefined ? "Hasło musi zawierać co najmniej jeden znak specjalny." : `Hasło musi zawierać co najmniej jeden ze znaków ${p.specials}`,
   "password.characters": (p) => `Hasło może zawierać tylko litery A–Z i a–z (bez polskich znaków), cyfry oraz ${p.specials ?? ""}`,
   "nip.format": () => "NIP składa się z dokładnie 10 cyfr, bez spacji i kresek.",
   "nip.pattern": () => "KSeF nie przyjmuje takiego NIP: nie może zaczynać się od 0 ani mieć 00 na 2. i 3. pozycji.",
@@ -39,11 +41,15 @@ export const MESSAGES_PL: Readonly<Record<string, (p: Params) => string>> = {
   "authTokenRequest.allowedIps.format": (p) => `Adres nie ma postaci ${p.example ?? "a.b.c.d"}.`,
   "authTokenRequest.allowedIps.rangeOrder": () => "Zakres adresów IP zaczyna się za swoim końcem: najpierw podaj niższy adres.",
   // XML read from outside (parseXmlSafely's structure limits).
-  "xml.depth": (p) => `Dokument XML ma elementy zagnieżdżone na więcej niż ${p.max ?? 64} poziomach, więc go odrzucono; podpisany wniosek AuthTokenRequest ma ich kilkanaście. Sprawdź, czy to właściwy plik.`,
-  "xml.elements": (p) => `Dokument XML ma więcej niż ${p.max ?? 10_000} elementów (licząc komentarze i instrukcje przetwarzania), więc go odrzucono; podpisany wniosek AuthTokenRequest ma ich najwyżej kilkaset. Sprawdź, czy to właściwy plik.`,
-  "xml.attributes": (p) => `Dokument XML ma więcej niż ${p.max ?? 10_000} atrybutów (licząc deklaracje przestrzeni nazw), więc go odrzucono; podpisany wniosek AuthTokenRequest ma ich kilkadziesiąt. Sprawdź, czy to właściwy plik.`,
+  "xml.depth": (p) =>
+    `Dokument XML ma elementy zagnieżdżone na więcej niż ${p.max ?? 64} poziomach, więc go odrzucono; podpisany wniosek AuthTokenRequest ma ich kilkanaście. Sprawdź, czy to właściwy plik.`,
+  "xml.elements": (p) =>
+    `Dokument XML ma więcej niż ${p.max ?? 10_000} elementów (licząc komentarze i instrukcje przetwarzania), więc go odrzucono; podpisany wniosek AuthTokenRequest ma ich najwyżej kilkaset. Sprawdź, czy to właściwy plik.`,
+  "xml.attributes": (p) =>
+    `Dokument XML ma więcej niż ${p.max ?? 10_000} atrybutów (licząc deklaracje przestrzeni nazw), więc go odrzucono; podpisany wniosek AuthTokenRequest ma ich kilkadziesiąt. Sprawdź, czy to właściwy plik.`,
   // XAdES signing.
-  "xades.certificate.offline": () => "Certyfikatem typu Offline nie można się uwierzytelnić w KSeF: użyj certyfikatu typu Authentication albo podpisu kwalifikowanego / Profilu Zaufanego.",
+  "xades.certificate.offline": () =>
+    "Certyfikatem typu Offline nie można się uwierzytelnić w KSeF: użyj certyfikatu typu Authentication albo podpisu kwalifikowanego / Profilu Zaufanego.",
   "xades.signingTime": () => "Czas złożenia podpisu nie jest poprawną datą.",
   // KOD I / KOD II.
   "kod2.certificateType": () => "Link KOD II podpisuje się certyfikatem typu Offline, nie Authentication.",
@@ -76,7 +82,8 @@ export const MESSAGES_PL: Readonly<Record<string, (p: Params) => string>> = {
   "signingCertificate.valid": () => "Certyfikat do logowania nie jest ważny.",
   "signingCertificate.environment": () => "Certyfikat do logowania pochodzi z innego środowiska KSeF niż unieważniany.",
   "signingCertificate.identity": () => "KSeF pozwala unieważnić tylko własne certyfikaty: certyfikat do logowania wskazuje inną osobę lub firmę.",
-  "signingCertificate.access": () => "Logowanie do KSeF certyfikatem używa jego klucza prywatnego: Twoja rola może ten certyfikat oglądać, ale nie może go użyć.",
+  "signingCertificate.access": () =>
+    "Logowanie do KSeF certyfikatem używa jego klucza prywatnego: Twoja rola może ten certyfikat oglądać, ale nie może go użyć.",
   // Input refused at the edge (the API's schemas and the request's text).
   "input.characters": () => "Tekst zawiera znaki, których nie można zapisać (znak NUL albo uszkodzony znak Unicode).",
   "input.encoding": () => "Żądanie nie jest poprawnym tekstem UTF-8.",

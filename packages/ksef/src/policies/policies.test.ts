@@ -45,8 +45,12 @@ describe("certificate name", () => {
   it("assert and is variants agree with the check", () => {
     expect(isValidCertificateName("Oddział Kraków")).toBe(true);
     expect(isValidCertificateName("Oddział Kraków", { profile: "ksef-app" })).toBe(false);
-    expect(() => { assertCertificateName("ab"); }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
-    expect(() => { assertCertificateName("Oddzial Krakow", { profile: "ksef-app" }); }).not.toThrow();
+    expect(() => {
+      assertCertificateName("ab");
+    }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
+    expect(() => {
+      assertCertificateName("Oddzial Krakow", { profile: "ksef-app" });
+    }).not.toThrow();
   });
   it("follows the SPEC (EnrollCertificateRequest.certificateName) exactly", async () => {
     const { readFile } = await import("node:fs/promises");
@@ -103,12 +107,16 @@ describe("password profiles", () => {
   });
   it("never puts the password in a message (property)", () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 6, maxLength: 40 }).filter((s) => /[A-Za-z]{6}/.test(s)), fc.constantFrom("ksef-app", "f2000" as const), (pw, profile) => {
-        for (const v of checkPassword(pw, profile)) {
-          expect(v.message).not.toContain(pw);
-          expect(violationMessagePl(v)).not.toContain(pw);
-        }
-      }),
+      fc.property(
+        fc.string({ minLength: 6, maxLength: 40 }).filter((s) => /[A-Za-z]{6}/.test(s)),
+        fc.constantFrom("ksef-app", "f2000" as const),
+        (pw, profile) => {
+          for (const v of checkPassword(pw, profile)) {
+            expect(v.message).not.toContain(pw);
+            expect(violationMessagePl(v)).not.toContain(pw);
+          }
+        },
+      ),
     );
   });
   it("assertPassword throws VALIDATION with every violation", () => {
@@ -119,7 +127,9 @@ describe("password profiles", () => {
       expect(isKsefCertsError(e, "VALIDATION")).toBe(true);
       if (isKsefCertsError(e)) expect(rules([...e.violations])).toEqual(["password.length", "password.upper", "password.digit", "password.special"]);
     }
-    expect(() => { assertPassword("Abcdefghijklmn1!", "ksef-app"); }).not.toThrow();
+    expect(() => {
+      assertPassword("Abcdefghijklmn1!", "ksef-app");
+    }).not.toThrow();
   });
 });
 
@@ -190,10 +200,18 @@ describe("PESEL", () => {
 
 describe("assert variants for identifiers", () => {
   it("throw VALIDATION with the violations, or return", () => {
-    expect(() => { assertNip("5265877636"); }).toThrow(expect.objectContaining({ code: "VALIDATION", violations: [expect.objectContaining({ rule: "nip.checksum" })] }));
-    expect(() => { assertPesel("44051401459"); }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
-    expect(() => { assertInternalId("5265877635-00013"); }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
-    expect(() => { assertIdentifier("nip", "x"); }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
+    expect(() => {
+      assertNip("5265877636");
+    }).toThrow(expect.objectContaining({ code: "VALIDATION", violations: [expect.objectContaining({ rule: "nip.checksum" })] }));
+    expect(() => {
+      assertPesel("44051401459");
+    }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
+    expect(() => {
+      assertInternalId("5265877635-00013");
+    }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
+    expect(() => {
+      assertIdentifier("nip", "x");
+    }).toThrow(expect.objectContaining({ code: "VALIDATION" }));
     assertNip("5265877635");
     assertPesel("44051401458");
     assertInternalId("5265877635-00017");

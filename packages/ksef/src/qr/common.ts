@@ -63,11 +63,34 @@ export function checkKod2ContextIdentifier(ctx: Kod2ContextIdentifier, field = "
     case "InternalId":
       return checkInternalId(value, `${field}.value`);
     case "NipVatUe":
-      return NIP_VAT_UE.test(value) ? [] : [{ field: `${field}.value`, rule: "nipVatUe.format", message: "A NipVatUe identifier is a NIP, a dash and an EU VAT number (e.g. 5265877635-DE123456789)." }];
+      return NIP_VAT_UE.test(value)
+        ? []
+        : [
+            {
+              field: `${field}.value`,
+              rule: "nipVatUe.format",
+              message: "A NipVatUe identifier is a NIP, a dash and an EU VAT number (e.g. 5265877635-DE123456789).",
+            },
+          ];
     case "PeppolId":
-      return PEPPOL_ID.test(value) ? [] : [{ field: `${field}.value`, rule: "peppolId.format", message: "A Peppol provider identifier is P, two capital letters and six digits (e.g. PPL123456)." }];
+      return PEPPOL_ID.test(value)
+        ? []
+        : [
+            {
+              field: `${field}.value`,
+              rule: "peppolId.format",
+              message: "A Peppol provider identifier is P, two capital letters and six digits (e.g. PPL123456).",
+            },
+          ];
     default:
-      return [{ field: `${field}.type`, rule: "contextIdentifier.type", message: `The context identifier type must be one of ${KOD2_CONTEXT_TYPES.join(", ")}.`, params: { allowed: KOD2_CONTEXT_TYPES.join(", ") } }];
+      return [
+        {
+          field: `${field}.type`,
+          rule: "contextIdentifier.type",
+          message: `The context identifier type must be one of ${KOD2_CONTEXT_TYPES.join(", ")}.`,
+          params: { allowed: KOD2_CONTEXT_TYPES.join(", ") },
+        },
+      ];
   }
 }
 
@@ -86,7 +109,11 @@ export function resolveQrBaseUrl(target: QrTarget): string {
   const base = typeof target.qrBaseUrl === "string" ? target.qrBaseUrl.replace(/\/+$/, "") : "";
   // Only plain characters: the base is copied into the signed data byte for byte, so nothing may need escaping.
   if (base.length > MAX_BASE_URL_CHARS || !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~-]+)*$/.test(base)) {
-    throw invalid("qrBaseUrl", "qrBaseUrl.format", "The QR base URL must look like https://qr-test.ksef.mf.gov.pl (http or https, a host, optional port and path; no query or fragment).");
+    throw invalid(
+      "qrBaseUrl",
+      "qrBaseUrl.format",
+      "The QR base URL must look like https://qr-test.ksef.mf.gov.pl (http or https, a host, optional port and path; no query or fragment).",
+    );
   }
   return base;
 }

@@ -13,7 +13,15 @@ import type { BytesInput } from "../crypto/encoding.js";
 import { assertKeyMatchesCertificate } from "../crypto/pair.js";
 import { KsefCertsError, type Violation } from "../errors.js";
 import { checkNip } from "../policies/identifiers.js";
-import { checkKod2ContextIdentifier, gather, type InvoiceInput, invoiceHashB64Url, type Kod2ContextIdentifier, type QrTarget, resolveQrBaseUrl } from "./common.js";
+import {
+  checkKod2ContextIdentifier,
+  gather,
+  type InvoiceInput,
+  invoiceHashB64Url,
+  type Kod2ContextIdentifier,
+  type QrTarget,
+  resolveQrBaseUrl,
+} from "./common.js";
 
 /** RSASSA-PSS salt length KSeF requires for KOD II: 32 bytes (= SHA-256 output; ksef-api.md §4.3). */
 export const KOD2_RSA_PSS_SALT_BYTES = 32;
@@ -69,13 +77,36 @@ function typeViolations(info: CertificateInfo): Violation[] {
   const field = "certificate";
   const rule = "kod2.certificateType";
   if (info.ksefType === "Authentication") {
-    return [{ field, rule, message: "This is an Authentication certificate (key usage digitalSignature); KOD II links must be signed with an Offline certificate.", params: { type: "Authentication" } }];
+    return [
+      {
+        field,
+        rule,
+        message: "This is an Authentication certificate (key usage digitalSignature); KOD II links must be signed with an Offline certificate.",
+        params: { type: "Authentication" },
+      },
+    ];
   }
   if (info.ksefType === undefined) {
-    return [{ field, rule, message: "The certificate's KSeF type cannot be told (its key usage is not exactly nonRepudiation); KOD II links must be signed with an Offline certificate.", params: { type: "unknown" } }];
+    return [
+      {
+        field,
+        rule,
+        message:
+          "The certificate's KSeF type cannot be told (its key usage is not exactly nonRepudiation); KOD II links must be signed with an Offline certificate.",
+        params: { type: "unknown" },
+      },
+    ];
   }
   if (!info.typeCheck.consistent) {
-    return [{ field, rule, message: "The certificate's key usage says Offline but its name says Authentication; it may be damaged. KOD II links must be signed with an intact Offline certificate.", params: { type: "inconsistent" } }];
+    return [
+      {
+        field,
+        rule,
+        message:
+          "The certificate's key usage says Offline but its name says Authentication; it may be damaged. KOD II links must be signed with an intact Offline certificate.",
+        params: { type: "inconsistent" },
+      },
+    ];
   }
   return [];
 }
@@ -84,14 +115,26 @@ function validityViolations(info: CertificateInfo, at: Date): Violation[] {
   const t = at.getTime();
   if (Number.isNaN(t)) return [{ field: "at", rule: "kod2.at", message: "The moment to check the certificate at is not a valid date." }];
   if (t < Date.parse(info.validFrom)) {
-    return [{ field: "certificate", rule: "kod2.certificateNotYetValid", message: `The Offline certificate is valid only from ${info.validFrom}.`, params: { validFrom: info.validFrom } }];
+    return [
+      {
+        field: "certificate",
+        rule: "kod2.certificateNotYetValid",
+        message: `The Offline certificate is valid only from ${info.validFrom}.`,
+        params: { validFrom: info.validFrom },
+      },
+    ];
   }
   if (t > Date.parse(info.validTo)) return [expiredViolation(info.validTo)];
   return [];
 }
 
 function expiredViolation(validTo: string): Violation {
-  return { field: "certificate", rule: "kod2.certificateExpired", message: `The Offline certificate expired on ${validTo}; KSeF rejects KOD II links of expired certificates.`, params: { validTo } };
+  return {
+    field: "certificate",
+    rule: "kod2.certificateExpired",
+    message: `The Offline certificate expired on ${validTo}; KSeF rejects KOD II links of expired certificates.`,
+    params: { validTo },
+  };
 }
 
 /** The serial as KOD II writes it: uppercase hex, left-padded to 16 digits (SPEC `^[0-9A-F]{16}$`). */
@@ -147,7 +190,8 @@ export function prepareKod2Signer(input: Kod2SignerInput): Kod2Signer {
   const [base] = gather<[string]>([() => resolveQrBaseUrl(input)], violations);
   const rawCtx: unknown = input.contextIdentifier;
   const ctx = typeof rawCtx === "object" && rawCtx !== null ? (rawCtx as Kod2ContextIdentifier) : undefined;
-  if (ctx === undefined) violations.push({ field: "contextIdentifier", rule: "contextIdentifier.required", message: "The context identifier (type and value) is required." });
+  if (ctx === undefined)
+    violations.push({ field: "contextIdentifier", rule: "contextIdentifier.required", message: "The context identifier (type and value) is required." });
   else violations.push(...checkKod2ContextIdentifier(ctx));
   const nip = typeof input.sellerNip === "string" ? input.sellerNip : "";
   violations.push(...checkNip(nip, "sellerNip"));
@@ -157,13 +201,19 @@ export function prepareKod2Signer(input: Kod2SignerInput): Kod2Signer {
   if (typeof serial !== "string") violations.push(serial);
   const key: unknown = input.privateKey;
   if (!(key instanceof KeyObject) || key.type !== "private") {
-    violations.push({ field: "privateKey", rule: "privateKey.type", message: "KOD II needs the certificate's private key as a KeyObject (read the .key file with readPrivateKey)." });
+    violations.push({
+      field: "privateKey",
+      rule: "privateKey.type",
+      message: "KOD II needs the certificate's private key as a KeyObject (read the .key file with readPrivateKey).",
+    });
   }
   if (violations.length > 0 || base === undefined || ctx === undefined || typeof serial !== "string" || !(key instanceof KeyObject)) {
     const typeProblem = violations.some((v) => v.rule === "kod2.certificateType");
     throw new KsefCertsError("VALIDATION", `Cannot sign KOD II links: ${violations.map((v) => v.message).join("; ")}`, {
       violations,
-      ...(typeProblem ? { hint: "Request a certificate of type Offline (\"Podpis linku do weryfikacji wystawcy\") in KSeF and sign with it and its own .key." } : {}),
+      ...(typeProblem
+        ? { hint: 'Request a certificate of type Offline ("Podpis linku do weryfikacji wystawcy") in KSeF and sign with it and its own .key.' }
+        : {}),
       details: { certificateSerialNumber: info.serialNumber },
     });
   }

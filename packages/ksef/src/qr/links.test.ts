@@ -40,7 +40,14 @@ afterEach(() => {
 });
 
 const signer = (certificate: string, keys: KeyPair, extra: Partial<Kod2SignerInput> = {}): Kod2SignerInput =>
-  ({ environment: "test", contextIdentifier: { type: "Nip", value: NIP }, sellerNip: NIP, certificate, privateKey: keys.privateKey, ...extra }) as Kod2SignerInput;
+  ({
+    environment: "test",
+    contextIdentifier: { type: "Nip", value: NIP },
+    sellerNip: NIP,
+    certificate,
+    privateKey: keys.privateKey,
+    ...extra,
+  }) as Kod2SignerInput;
 
 /** `openssl dgst -sha256 -verify` with the public key openssl itself takes out of the certificate. */
 function opensslVerify(certificatePem: string, signed: string, signature: Uint8Array, sigopts: readonly string[] = []): boolean {
@@ -85,13 +92,20 @@ describe("kod1Url", () => {
     const hash = dir.run(["dgst", "-sha256", "-binary", file]).toString("base64url");
     expect(hash).toHaveLength(43);
     for (const environment of KSEF_ENVIRONMENTS) {
-      expect(kod1Url({ environment, sellerNip: NIP, issueDate: "2026-12-31", invoice: INVOICE })).toBe(`${KSEF_ENDPOINTS[environment].qrBaseUrl}/invoice/${NIP}/31-12-2026/${hash}`);
+      expect(kod1Url({ environment, sellerNip: NIP, issueDate: "2026-12-31", invoice: INVOICE })).toBe(
+        `${KSEF_ENDPOINTS[environment].qrBaseUrl}/invoice/${NIP}/31-12-2026/${hash}`,
+      );
     }
     expect(KSEF_ENDPOINTS.production.qrBaseUrl).toBe("https://qr.ksef.mf.gov.pl");
   });
 
   it("takes a Date as its UTC calendar date and a custom base URL without its trailing slash", () => {
-    const url = kod1Url({ qrBaseUrl: "http://localhost:8080/qr/", sellerNip: NIP, issueDate: new Date(Date.UTC(2026, 1, 1, 23, 30)), invoice: { sha256: DOCS_HASH } });
+    const url = kod1Url({
+      qrBaseUrl: "http://localhost:8080/qr/",
+      sellerNip: NIP,
+      issueDate: new Date(Date.UTC(2026, 1, 1, 23, 30)),
+      invoice: { sha256: DOCS_HASH },
+    });
     expect(url).toBe(`http://localhost:8080/qr/invoice/${NIP}/01-02-2026/${DOCS_HASH}`);
   });
 
@@ -104,10 +118,18 @@ describe("kod1Url", () => {
   it("refuses a non-canonical hash, a wrong-length hash, a bad base URL and an oversized invoice", () => {
     const nonCanonical = `${DOCS_HASH.slice(0, 42)}F`; // E → F only flips unused bits
     expect(Buffer.from(nonCanonical, "base64url")).toEqual(Buffer.from(DOCS_HASH, "base64url"));
-    expect(thrown(() => kod1Url({ environment: "test", sellerNip: NIP, issueDate: "2026-02-01", invoice: { sha256: nonCanonical } })).violations[0]?.rule).toBe("invoice.sha256");
-    expect(thrown(() => kod1Url({ environment: "test", sellerNip: NIP, issueDate: "2026-02-01", invoice: { sha256: new Uint8Array(20) } })).violations[0]?.rule).toBe("invoice.sha256");
-    expect(thrown(() => kod1Url({ qrBaseUrl: "ftp://qr.example/x?y", sellerNip: NIP, issueDate: "2026-02-01", invoice: INVOICE })).violations[0]?.rule).toBe("qrBaseUrl.format");
-    expect(thrown(() => kod1Url({ environment: "test", sellerNip: NIP, issueDate: "2026-02-01", invoice: new Uint8Array(3 * 1024 * 1024 + 1) })).code).toBe("TOO_LARGE");
+    expect(thrown(() => kod1Url({ environment: "test", sellerNip: NIP, issueDate: "2026-02-01", invoice: { sha256: nonCanonical } })).violations[0]?.rule).toBe(
+      "invoice.sha256",
+    );
+    expect(
+      thrown(() => kod1Url({ environment: "test", sellerNip: NIP, issueDate: "2026-02-01", invoice: { sha256: new Uint8Array(20) } })).violations[0]?.rule,
+    ).toBe("invoice.sha256");
+    expect(thrown(() => kod1Url({ qrBaseUrl: "ftp://qr.example/x?y", sellerNip: NIP, issueDate: "2026-02-01", invoice: INVOICE })).violations[0]?.rule).toBe(
+      "qrBaseUrl.format",
+    );
+    expect(thrown(() => kod1Url({ environment: "test", sellerNip: NIP, issueDate: "2026-02-01", invoice: new Uint8Array(3 * 1024 * 1024 + 1) })).code).toBe(
+      "TOO_LARGE",
+    );
   });
 });
 
@@ -216,8 +238,12 @@ describe("KOD II refusals", () => {
   it("refuses a certificate that is expired or not yet valid at `at`, and accepts it inside its validity", async () => {
     const from = new Date(Date.UTC(2025, 0, 1));
     const cert = await issue(ec, { validFrom: from, validityDays: 730 });
-    expect(thrown(() => prepareKod2Signer(signer(cert, ec, { at: new Date(from.getTime() + 731 * DAY) }))).violations.map((v) => v.rule)).toEqual(["kod2.certificateExpired"]);
-    expect(thrown(() => prepareKod2Signer(signer(cert, ec, { at: new Date(from.getTime() - DAY) }))).violations.map((v) => v.rule)).toEqual(["kod2.certificateNotYetValid"]);
+    expect(thrown(() => prepareKod2Signer(signer(cert, ec, { at: new Date(from.getTime() + 731 * DAY) }))).violations.map((v) => v.rule)).toEqual([
+      "kod2.certificateExpired",
+    ]);
+    expect(thrown(() => prepareKod2Signer(signer(cert, ec, { at: new Date(from.getTime() - DAY) }))).violations.map((v) => v.rule)).toEqual([
+      "kod2.certificateNotYetValid",
+    ]);
     const url = prepareKod2Signer(signer(cert, ec, { at: new Date(from.getTime() + 10 * DAY) })).link(INVOICE);
     expect(verifyKod2Url(url, cert).valid).toBe(true);
   });

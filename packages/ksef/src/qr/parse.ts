@@ -8,7 +8,15 @@ import type { BytesInput } from "../crypto/encoding.js";
 import { KsefCertsError } from "../errors.js";
 import type { KsefEnvironment } from "../api/environments.js";
 import { checkNip } from "../policies/identifiers.js";
-import { checkKod2ContextIdentifier, environmentOfQrBase, isCalendarDate, isCanonicalBase64Url, KOD2_CONTEXT_TYPES, type Kod2ContextIdentifier, type Kod2ContextType } from "./common.js";
+import {
+  checkKod2ContextIdentifier,
+  environmentOfQrBase,
+  isCalendarDate,
+  isCanonicalBase64Url,
+  KOD2_CONTEXT_TYPES,
+  type Kod2ContextIdentifier,
+  type Kod2ContextType,
+} from "./common.js";
 import { KOD2_RSA_PSS_SALT_BYTES } from "./kod2.js";
 
 /** Longest link accepted: 2048 characters (an RSA-2048 KOD II link is about 550; a QR code at level M holds at most 2331 bytes). */
@@ -113,7 +121,10 @@ export function parseKodUrl(url: string): KodUrlParts {
   } else if (n >= 7 && seg(7) === "certificate") {
     throw bad("KOD II", `the context type segment must be one of ${KOD2_CONTEXT_TYPES.join(", ")}`);
   } else {
-    throw bad("KSeF QR", "the path is neither /invoice/{NIP}/{date}/{hash} (KOD I) nor /certificate/{type}/{context}/{NIP}/{serial}/{hash}/{signature} (KOD II)");
+    throw bad(
+      "KSeF QR",
+      "the path is neither /invoice/{NIP}/{date}/{hash} (KOD I) nor /certificate/{type}/{context}/{NIP}/{serial}/{hash}/{signature} (KOD II)",
+    );
   }
   const prefix = segments.slice(0, prefixCount);
   if (prefix.some((s) => !PATH_SEGMENT.test(s))) throw bad("KSeF QR", "the base path has characters KSeF hosts do not use");
@@ -124,7 +135,8 @@ export function parseKodUrl(url: string): KodUrlParts {
     const what = "KOD I";
     const sellerNip = nipOf(seg(3), what, "seller NIP");
     const d = /^(\d{2})-(\d{2})-(\d{4})$/.exec(seg(2));
-    if (d === null || !isCalendarDate(Number(d[3]), Number(d[2]), Number(d[1]))) throw bad(what, "the issue date segment is not a real date written DD-MM-YYYY");
+    if (d === null || !isCalendarDate(Number(d[3]), Number(d[2]), Number(d[1])))
+      throw bad(what, "the issue date segment is not a real date written DD-MM-YYYY");
     return { kind, qrBaseUrl, environment, sellerNip, issueDate: `${d[3] ?? ""}-${d[2] ?? ""}-${d[1] ?? ""}`, invoiceHash: hashOf(seg(1), what) };
   }
 
@@ -178,18 +190,27 @@ export function verifyKod2Url(url: string, certificate: BytesInput | Certificate
   const key = info.keyDescription;
   const ec = key.type === "ec" && key.curve === "P-256";
   if (!ec && key.type !== "rsa") {
-    throw new KsefCertsError("UNSUPPORTED", "KOD II signatures are ECDSA P-256 or RSA-PSS; this certificate has another key type.", { details: { scheme: key.type } });
+    throw new KsefCertsError("UNSUPPORTED", "KOD II signatures are ECDSA P-256 or RSA-PSS; this certificate has another key type.", {
+      details: { scheme: key.type },
+    });
   }
   let parts: KodUrlParts;
   try {
     parts = parseKodUrl(url);
   } catch (err) {
-    if (err instanceof KsefCertsError && (err.code === "MALFORMED" || err.code === "TOO_LARGE")) return { valid: false, reason: "malformed", message: err.message, parts: undefined };
+    if (err instanceof KsefCertsError && (err.code === "MALFORMED" || err.code === "TOO_LARGE"))
+      return { valid: false, reason: "malformed", message: err.message, parts: undefined };
     throw err;
   }
-  if (parts.kind !== "KOD_II") return { valid: false, reason: "malformed", message: "This is a KOD I (invoice) link; it carries no signature to verify.", parts: undefined };
+  if (parts.kind !== "KOD_II")
+    return { valid: false, reason: "malformed", message: "This is a KOD I (invoice) link; it carries no signature to verify.", parts: undefined };
   if (parts.certificateSerial !== info.serialNumber.padStart(16, "0")) {
-    return { valid: false, reason: "certificateSerial", message: `The link names certificate ${parts.certificateSerial}, not this certificate (${info.serialNumber}).`, parts };
+    return {
+      valid: false,
+      reason: "certificateSerial",
+      message: `The link names certificate ${parts.certificateSerial}, not this certificate (${info.serialNumber}).`,
+      parts,
+    };
   }
   const data = Buffer.from(parts.signedData, "utf8");
   const signature = Buffer.from(parts.signature, "base64url");
@@ -213,6 +234,7 @@ export function verifyKod2Url(url: string, certificate: BytesInput | Certificate
     ok = false;
     encoding = "der";
   }
-  if (!ok) return { valid: false, reason: "signature", message: "The signature does not match the link: the link was changed or signed with another key.", parts };
+  if (!ok)
+    return { valid: false, reason: "signature", message: "The signature does not match the link: the link was changed or signed with another key.", parts };
   return { valid: true, parts, signatureEncoding: encoding };
 }

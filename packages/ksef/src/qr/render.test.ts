@@ -110,9 +110,20 @@ let longLink: string;
 
 beforeAll(async () => {
   const keys = await generateKeyPair("EC-P256");
-  const { certificate } = await issueKsefLikeCertificate({ certificateType: "Offline", keys, enrollmentData: { commonName: "Firma", countryName: "PL", organizationIdentifier: `VATPL-${NIP}` } });
+  const { certificate } = await issueKsefLikeCertificate({
+    certificateType: "Offline",
+    keys,
+    enrollmentData: { commonName: "Firma", countryName: "PL", organizationIdentifier: `VATPL-${NIP}` },
+  });
   kod1 = kod1Url({ environment: "test", sellerNip: NIP, issueDate: "2026-02-01", invoice: INVOICE });
-  kod2 = kod2Url({ environment: "test", contextIdentifier: { type: "Nip", value: NIP }, sellerNip: NIP, certificate, privateKey: keys.privateKey, invoice: INVOICE });
+  kod2 = kod2Url({
+    environment: "test",
+    contextIdentifier: { type: "Nip", value: NIP },
+    sellerNip: NIP,
+    certificate,
+    privateKey: keys.privateKey,
+    invoice: INVOICE,
+  });
   longLink = `${kod2.slice(0, kod2.lastIndexOf("/"))}/${Buffer.alloc(256, 0xa5).toString("base64url")}`;
 });
 
@@ -160,7 +171,7 @@ describe("renderQr PNG", () => {
   it("widens the image only when even the smallest letters do not fit", () => {
     const label = "A".repeat(64);
     const r = readPng(renderQr({ url: "https://x.pl/a", label, format: "png", moduleSizePx: 2 }));
-    expect(r.width).toBe((64 * 6 - 1) + 2);
+    expect(r.width).toBe(64 * 6 - 1 + 2);
     const n = QRCode.create("https://x.pl/a", { errorCorrectionLevel: "M" }).modules.size;
     expect(readLabel(r, (n + 8) * 2, 64)).toBe(label);
     expect(decode(r)).toBe("https://x.pl/a");

@@ -83,13 +83,19 @@ function layout(options: RenderQrOptions): Layout {
   if (typeof url !== "string" || url.length === 0) throw invalidOption("url", "qr.url", "The QR code needs a link to hold.");
   const bytes = Buffer.byteLength(url, "utf8");
   if (bytes > MAX_QR_PAYLOAD_BYTES) {
-    throw new KsefCertsError("TOO_LARGE", `The link is ${bytes} bytes; a QR code here holds at most ${MAX_QR_PAYLOAD_BYTES}.`, { details: { sizeBytes: bytes, limitBytes: MAX_QR_PAYLOAD_BYTES } });
+    throw new KsefCertsError("TOO_LARGE", `The link is ${bytes} bytes; a QR code here holds at most ${MAX_QR_PAYLOAD_BYTES}.`, {
+      details: { sizeBytes: bytes, limitBytes: MAX_QR_PAYLOAD_BYTES },
+    });
   }
   if (typeof label !== "string" || label.length === 0 || label.length > MAX_LABEL_CHARS) {
     throw invalidOption("label", "qrLabel.length", `The label must have 1 to ${MAX_LABEL_CHARS} characters.`);
   }
   if (!LABEL_PATTERN.test(label)) {
-    throw invalidOption("label", "qrLabel.characters", "The label may use only capital letters A-Z, digits and '-' (e.g. OFFLINE, CERTYFIKAT or a KSeF number).");
+    throw invalidOption(
+      "label",
+      "qrLabel.characters",
+      "The label may use only capital letters A-Z, digits and '-' (e.g. OFFLINE, CERTYFIKAT or a KSeF number).",
+    );
   }
   const ms = intOption(options.moduleSizePx, 5, 1, 40, "moduleSizePx");
   const margin = intOption(options.marginModules, 4, 0, 16, "marginModules");

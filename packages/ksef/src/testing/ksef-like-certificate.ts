@@ -198,7 +198,9 @@ function wholeSeconds(date: Date): Date {
  * @param options `commonName` to tell several CAs apart (e.g. for "issued by another CA" tests); `validFrom`, the
  *   start of validity (default a day before now: give the clock of the code under test, so the CA is valid on it)
  */
-export async function createTestCertificateAuthority(options: { readonly commonName?: string; readonly validFrom?: Date } = {}): Promise<TestCertificateAuthority> {
+export async function createTestCertificateAuthority(
+  options: { readonly commonName?: string; readonly validFrom?: Date } = {},
+): Promise<TestCertificateAuthority> {
   const keys = await generateKeyPair("EC-P256");
   const subject = TEST_CA_SUBJECT.map((a) => (a.oid === DN_OID.commonName && options.commonName !== undefined ? { ...a, value: options.commonName } : a));
   const id = keyIdentifier(keys.publicKey);

@@ -59,7 +59,14 @@ export function pendingFor(id: string, inMs = 600_000, now = new Date()): Pendin
 
 /** The unsigned auth.xml of a pending signature, UTF-8 bytes. */
 export function unsignedFor(p: PendingSignature): Uint8Array {
-  return Buffer.from(buildAuthTokenRequest({ challenge: p.challenge, contextIdentifier: { type: "Nip", value: p.contextIdentifier.value }, subjectIdentifierType: "certificateSubject" }), "utf8");
+  return Buffer.from(
+    buildAuthTokenRequest({
+      challenge: p.challenge,
+      contextIdentifier: { type: "Nip", value: p.contextIdentifier.value },
+      subjectIdentifierType: "certificateSubject",
+    }),
+    "utf8",
+  );
 }
 
 /** The auth.xml of a pending signature, signed by the person (XAdES-BES enveloped). */

@@ -89,7 +89,8 @@ export function findTrustedProfileBlocks(signedProperties: Element): Element[] {
  * @returns the fields found (possibly none)
  */
 export function readTrustedProfile(podpisZp: Element): TrustedProfileData {
-  const first = (parent: Element | undefined, ns: string, name: string): Element | undefined => (parent === undefined ? undefined : childrenNamed(parent, ns, name)[0]);
+  const first = (parent: Element | undefined, ns: string, name: string): Element | undefined =>
+    parent === undefined ? undefined : childrenNamed(parent, ns, name)[0];
   const dane = first(podpisZp, PPZP_NAMESPACE, "DaneZP");
   const person = first(dane, PPZP_NAMESPACE, "DaneZPOsobyFizycznej");
   const account = first(first(podpisZp, PPZP_NAMESPACE, "DanePodpisu"), PPZP_NAMESPACE, "IdKontaUzytkownikaEpuap");

@@ -40,7 +40,7 @@ beforeAll(async () => {
   const rsaKeys = await generateKeyPair("RSA-2048");
   rsaCert = await selfSignedCertificate(rsaKeys, [
     { oid: DN_OID.countryName, value: "PL", stringType: "PrintableString" },
-    { oid: DN_OID.organizationName, value: "Firma, \"Zażółć\" + Syn", stringType: "UTF8String" },
+    { oid: DN_OID.organizationName, value: 'Firma, "Zażółć" + Syn', stringType: "UTF8String" },
     { oid: DN_OID.serialNumber, value: "TINPL-5265877635", stringType: "PrintableString" },
     { oid: DN_OID.commonName, value: "#Firma Testowa ", stringType: "UTF8String" },
   ]);
@@ -147,16 +147,17 @@ describe("signature content", () => {
     const x509 = new X509Certificate(ecCert.certificate);
     expect(signed.certDigest).toBe(createHash("sha256").update(x509.raw).digest("base64"));
     expect(signed.serial).toBe(BigInt(`0x${x509.serialNumber}`).toString(10));
-    const opensslIssuer = execFileSync("/usr/bin/openssl", ["x509", "-noout", "-issuer", "-nameopt", "RFC2253,-esc_msb"], { input: ecCert.certificate, encoding: "utf8" });
+    const opensslIssuer = execFileSync("/usr/bin/openssl", ["x509", "-noout", "-issuer", "-nameopt", "RFC2253,-esc_msb"], {
+      input: ecCert.certificate,
+      encoding: "utf8",
+    });
     expect(`issuer=${String(signed.issuer)}\n`).toBe(opensslIssuer);
     expect(signed.issuer).toBe("CN=TEST CCK KSeF,OU=Krajowa Administracja Skarbowa,O=Ministerstwo Finansów,C=PL");
     expect(signed.signingTime).toBe("2025-06-25T10:11:12Z");
   });
 
   it("issuer names escape RFC 4514 specials and write other attribute types as OID=#hex", () => {
-    expect(issuerNameRfc4514(rsaCert.der)).toBe(
-      "CN=\\#Firma Testowa\\ ,2.5.4.5=#131054494e504c2d35323635383737363335,O=Firma\\, \\\"Zażółć\\\" \\+ Syn,C=PL",
-    );
+    expect(issuerNameRfc4514(rsaCert.der)).toBe('CN=\\#Firma Testowa\\ ,2.5.4.5=#131054494e504c2d35323635383737363335,O=Firma\\, \\"Zażółć\\" \\+ Syn,C=PL');
   });
 
   it("template and xadesjs outputs have the same shape, digests included (same canonical bytes); RSA even the same SignatureValue", async () => {
@@ -186,7 +187,9 @@ describe("signature content", () => {
     const rsaX = await signAuthTokenRequest(INPUT, rsa, { signingTime: SIGNING_TIME, engine: "xadesjs" });
     expect(sigValue(rsaT)).toBe(sigValue(rsaX));
     expect(shape(rsaT)).toMatchObject({ signatureMethod: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" });
-    expect(shape(await signAuthTokenRequest(INPUT, ec, { signingTime: SIGNING_TIME }))).toMatchObject({ signatureMethod: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" });
+    expect(shape(await signAuthTokenRequest(INPUT, ec, { signingTime: SIGNING_TIME }))).toMatchObject({
+      signatureMethod: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+    });
   });
 
   it("the template output, with ds:Signature removed, validates against the XSD (both namespaces)", async () => {
@@ -216,7 +219,8 @@ describe("signature content", () => {
 
 describe("signXml (xadesjs, any document)", () => {
   it("signs a document with prefixes, attributes, comments and non-ASCII text; xmlsec1 and xadesjs verify it", async () => {
-    const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<a:Doc xmlns:a="urn:a" xmlns:b="urn:b" z="1" y="2"><!-- note --><b:Item b:k="v">Zażółć &amp; gęślą</b:Item>\n  <Empty/></a:Doc>';
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<a:Doc xmlns:a="urn:a" xmlns:b="urn:b" z="1" y="2"><!-- note --><b:Item b:k="v">Zażółć &amp; gęślą</b:Item>\n  <Empty/></a:Doc>';
     const signed = await signXml(xml, rsa, { signingTime: SIGNING_TIME });
     expect(tools.xmlsecVerify(signed).status).toBe(0);
     expect(await xadesjsVerify(signed)).toBe(true);
@@ -234,7 +238,9 @@ describe("signer checks", () => {
     const other = await generateKeyPair("EC-P256");
     const err = await rejection(signAuthTokenRequest(INPUT, { privateKey: other.privateKey, certificate: ecCert.der }));
     expect(err.code).toBe("KEY_MISMATCH");
-    expect((await rejection(signAuthTokenRequest(INPUT, { privateKey: other.privateKey, certificate: ecCert.der }, { engine: "xadesjs" }))).code).toBe("KEY_MISMATCH");
+    expect((await rejection(signAuthTokenRequest(INPUT, { privateKey: other.privateKey, certificate: ecCert.der }, { engine: "xadesjs" }))).code).toBe(
+      "KEY_MISMATCH",
+    );
   });
 
   it("refuses EC P-384, Ed25519 and RSA-1024 keys as UNSUPPORTED", async () => {
@@ -255,7 +261,9 @@ describe("signer checks", () => {
     const err = await rejection(signAuthTokenRequest(INPUT, { privateKey: ecKeys.privateKey, certificate: offline.der }));
     expect(err.code).toBe("VALIDATION");
     expect(err.violations.map((v) => v.rule)).toEqual(["xades.certificate.offline"]);
-    const qualifiedLike = await selfSignedCertificate(ecKeys, [{ oid: DN_OID.commonName, value: "Jan Kowalski", stringType: "UTF8String" }], { keyUsage: "Offline" });
+    const qualifiedLike = await selfSignedCertificate(ecKeys, [{ oid: DN_OID.commonName, value: "Jan Kowalski", stringType: "UTF8String" }], {
+      keyUsage: "Offline",
+    });
     const signed = await signAuthTokenRequest(INPUT, { privateKey: ecKeys.privateKey, certificate: qualifiedLike.der });
     expect(tools.xmlsecVerify(signed).status).toBe(0);
   });

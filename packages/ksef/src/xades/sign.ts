@@ -50,7 +50,11 @@ export interface XadesSignOptions {
  * @throws {KsefCertsError} KEY_MISMATCH when the key does not belong to the certificate
  * @throws {KsefCertsError} MALFORMED / TOO_LARGE when the certificate cannot be read
  */
-export async function signAuthTokenRequest(input: AuthTokenRequestInput, signer: XadesSigner | PreparedXadesSigner, options: XadesSignOptions = {}): Promise<Uint8Array> {
+export async function signAuthTokenRequest(
+  input: AuthTokenRequestInput,
+  signer: XadesSigner | PreparedXadesSigner,
+  options: XadesSignOptions = {},
+): Promise<Uint8Array> {
   const signingTime = options.signingTime ?? new Date();
   if ((options.engine ?? "template") === "xadesjs") return signXml(buildAuthTokenRequest(input), signer, { signingTime });
   return Promise.resolve(signCanonicalDocument(canonicalAuthTokenRequest(input), signer, signingTime));
@@ -60,7 +64,10 @@ export async function signAuthTokenRequest(input: AuthTokenRequestInput, signer:
 const cryptoKeys = new WeakMap<PreparedXadesSigner, Promise<CryptoKey>>();
 
 /** WebCrypto parameters: import needs the curve, xadesjs' Sign needs the hash (it merges both into one algorithm). */
-function webCryptoAlgorithm(p: PreparedXadesSigner): { readonly importParams: EcKeyImportParams | RsaHashedImportParams; readonly signParams: Algorithm & { readonly hash: string } } {
+function webCryptoAlgorithm(p: PreparedXadesSigner): {
+  readonly importParams: EcKeyImportParams | RsaHashedImportParams;
+  readonly signParams: Algorithm & { readonly hash: string };
+} {
   return p.keyKind === "EC-P256"
     ? { importParams: { name: "ECDSA", namedCurve: "P-256" }, signParams: { name: "ECDSA", hash: "SHA-256" } }
     : { importParams: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, signParams: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } };

@@ -53,10 +53,20 @@ export class UnlockedKeyCache {
     const maxEntries = options.maxEntries ?? 16;
     const violations = [];
     if (!Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS) {
-      violations.push({ field: "ttlMs", rule: "unlockedKeyCache.ttlMs", message: `ttlMs must be an integer from 1 to ${MAX_TTL_MS} (ms).`, params: { max: MAX_TTL_MS } });
+      violations.push({
+        field: "ttlMs",
+        rule: "unlockedKeyCache.ttlMs",
+        message: `ttlMs must be an integer from 1 to ${MAX_TTL_MS} (ms).`,
+        params: { max: MAX_TTL_MS },
+      });
     }
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1 || maxEntries > MAX_ENTRIES) {
-      violations.push({ field: "maxEntries", rule: "unlockedKeyCache.maxEntries", message: `maxEntries must be an integer from 1 to ${MAX_ENTRIES}.`, params: { max: MAX_ENTRIES } });
+      violations.push({
+        field: "maxEntries",
+        rule: "unlockedKeyCache.maxEntries",
+        message: `maxEntries must be an integer from 1 to ${MAX_ENTRIES}.`,
+        params: { max: MAX_ENTRIES },
+      });
     }
     if (violations.length > 0) throw new KsefCertsError("VALIDATION", "Invalid UnlockedKeyCache options.", { violations });
     this.#ttlMs = ttlMs;

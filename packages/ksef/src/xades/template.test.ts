@@ -16,7 +16,11 @@ describe("canonicalAuthTokenRequest", () => {
     for (const namespace of ["2.0", "2.1"] as const)
       for (const contextIdentifier of CONTEXTS)
         for (const subjectIdentifierType of ["certificateSubject", "certificateFingerprint"] as const)
-          for (const authorizationPolicy of [undefined, { allowedIps: { ip4Addresses: ["1.2.3.4"], ip4Ranges: ["1.2.3.4-1.2.3.5"], ip4Masks: ["1.2.3.0/24"] } }, { allowedIps: { ip4Masks: ["0.0.0.0/0"] } }]) {
+          for (const authorizationPolicy of [
+            undefined,
+            { allowedIps: { ip4Addresses: ["1.2.3.4"], ip4Ranges: ["1.2.3.4-1.2.3.5"], ip4Masks: ["1.2.3.0/24"] } },
+            { allowedIps: { ip4Masks: ["0.0.0.0/0"] } },
+          ]) {
             const input: AuthTokenRequestInput = {
               challenge: "20250625-CR-20F5EE4000-DA48AE4124-46",
               contextIdentifier,
@@ -31,7 +35,9 @@ describe("canonicalAuthTokenRequest", () => {
   });
 
   it("validates like the builder", () => {
-    const err = thrown(() => canonicalAuthTokenRequest({ challenge: "", contextIdentifier: { type: "PeppolId", value: "x" }, subjectIdentifierType: "certificateSubject" }));
+    const err = thrown(() =>
+      canonicalAuthTokenRequest({ challenge: "", contextIdentifier: { type: "PeppolId", value: "x" }, subjectIdentifierType: "certificateSubject" }),
+    );
     expect(err.code).toBe("VALIDATION");
     expect(err.violations.map((v) => v.field)).toEqual(["challenge", "contextIdentifier.value"]);
   });

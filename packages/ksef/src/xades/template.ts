@@ -162,13 +162,19 @@ export function issuerNameRfc4514(certificateDer: Uint8Array): string {
 
 function keyKindOf(key: KeyObject): "EC-P256" | "RSA" {
   if (key.type !== "private") {
-    throw new KsefCertsError("VALIDATION", "A private key is needed to sign; this is a public key.", { hint: "Pass the .key that belongs to the certificate." });
+    throw new KsefCertsError("VALIDATION", "A private key is needed to sign; this is a public key.", {
+      hint: "Pass the .key that belongs to the certificate.",
+    });
   }
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === "ec" && details.namedCurve === "prime256v1") return "EC-P256";
   if (key.asymmetricKeyType === "rsa" && (details.modulusLength ?? 0) >= 2048) return "RSA";
   const scheme =
-    key.asymmetricKeyType === "ec" ? `EC ${details.namedCurve ?? "unknown curve"}` : key.asymmetricKeyType === "rsa" ? `RSA-${details.modulusLength ?? 0}` : (key.asymmetricKeyType ?? "unknown");
+    key.asymmetricKeyType === "ec"
+      ? `EC ${details.namedCurve ?? "unknown curve"}`
+      : key.asymmetricKeyType === "rsa"
+        ? `RSA-${details.modulusLength ?? 0}`
+        : (key.asymmetricKeyType ?? "unknown");
   throw new KsefCertsError("UNSUPPORTED", `This key (${scheme}) cannot sign a KSeF login: only EC P-256 and RSA of at least 2048 bits are supported.`, {
     hint: "Use the key of a KSeF certificate (EC P-256) or of a qualified certificate with RSA ≥ 2048.",
     details: { scheme },
@@ -204,11 +210,21 @@ export function prepareXadesSigner(signer: XadesSigner | PreparedXadesSigner): P
   const info = parseCertificate(signer.certificate);
   assertKeyMatchesCertificate(signer.privateKey, info);
   if (isKsefOffline(info)) {
-    throw new KsefCertsError("VALIDATION", `The certificate ${info.commonName ?? info.subjectText} is a KSeF Offline certificate; Offline certificates cannot authenticate.`, {
-      hint: "Log in with a KSeF Authentication certificate (CN ending in \"(uwierzytelnienie)\") or a qualified certificate.",
-      violations: [{ field: "certificate", rule: "xades.certificate.offline", message: "KSeF Offline certificates can only sign offline invoice QR codes, not a login." }],
-      details: { certificateSerialNumber: info.serialNumber },
-    });
+    throw new KsefCertsError(
+      "VALIDATION",
+      `The certificate ${info.commonName ?? info.subjectText} is a KSeF Offline certificate; Offline certificates cannot authenticate.`,
+      {
+        hint: 'Log in with a KSeF Authentication certificate (CN ending in "(uwierzytelnienie)") or a qualified certificate.',
+        violations: [
+          {
+            field: "certificate",
+            rule: "xades.certificate.offline",
+            message: "KSeF Offline certificates can only sign offline invoice QR codes, not a login.",
+          },
+        ],
+        details: { certificateSerialNumber: info.serialNumber },
+      },
+    );
   }
   const prepared: PreparedXadesSigner = {
     privateKey: signer.privateKey,

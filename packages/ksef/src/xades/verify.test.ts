@@ -20,7 +20,10 @@ import {
 import { verifySignedAuthTokenRequest, XADES_REJECTION_KSEF_CODES, xadesRejectionOf, type XadesRejectionReason } from "./verify.js";
 
 /** Runs the verifier and returns its rejection (fails the test when it accepts). */
-async function rejection(input: Uint8Array | string, ...rest: Parameters<typeof verifySignedAuthTokenRequest> extends [unknown, ...infer R] ? R : never): Promise<KsefCertsError> {
+async function rejection(
+  input: Uint8Array | string,
+  ...rest: Parameters<typeof verifySignedAuthTokenRequest> extends [unknown, ...infer R] ? R : never
+): Promise<KsefCertsError> {
   try {
     await verifySignedAuthTokenRequest(typeof input === "string" ? bytes(input) : input, ...rest);
   } catch (error) {
@@ -30,7 +33,11 @@ async function rejection(input: Uint8Array | string, ...rest: Parameters<typeof 
   throw new Error("expected a rejection, got an accepted request");
 }
 
-async function expectRejected(input: Uint8Array | string, reason: XadesRejectionReason, ...rest: Parameters<typeof verifySignedAuthTokenRequest> extends [unknown, ...infer R] ? R : never): Promise<KsefCertsError> {
+async function expectRejected(
+  input: Uint8Array | string,
+  reason: XadesRejectionReason,
+  ...rest: Parameters<typeof verifySignedAuthTokenRequest> extends [unknown, ...infer R] ? R : never
+): Promise<KsefCertsError> {
   const err = await rejection(input, ...rest);
   expect(xadesRejectionOf(err), err.message).toEqual({ reason, ksefExceptionCode: XADES_REJECTION_KSEF_CODES[reason] });
   return err;
@@ -139,16 +146,31 @@ describe("signatures made by xmlsec1 from a template", () => {
   });
 
   test("enveloped, default-namespace Signature, schema 2.1, pretty-printed, AuthorizationPolicy read in order", async () => {
-    const unsigned = unsignedRequest({ version: "2.1", indent: true, allowedIps: { ip4Addresses: ["192.168.0.10", "10.0.0.1"], ip4Ranges: ["10.0.0.1-10.0.0.20"], ip4Masks: ["10.0.0.0/8"] } });
-    const xml = signWithXmlsec(xmlsecTemplate(unsignedRequest({ version: "2.1", indent: true }), seal, { prefix: "" }).replace(unsignedRequest({ version: "2.1", indent: true }).slice(0, -"\n</AuthTokenRequest>".length), unsigned.slice(0, -"\n</AuthTokenRequest>".length)), seal);
+    const unsigned = unsignedRequest({
+      version: "2.1",
+      indent: true,
+      allowedIps: { ip4Addresses: ["192.168.0.10", "10.0.0.1"], ip4Ranges: ["10.0.0.1-10.0.0.20"], ip4Masks: ["10.0.0.0/8"] },
+    });
+    const xml = signWithXmlsec(
+      xmlsecTemplate(unsignedRequest({ version: "2.1", indent: true }), seal, { prefix: "" }).replace(
+        unsignedRequest({ version: "2.1", indent: true }).slice(0, -"\n</AuthTokenRequest>".length),
+        unsigned.slice(0, -"\n</AuthTokenRequest>".length),
+      ),
+      seal,
+    );
     expect(xml).toContain('<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"');
     const v = await verifySignedAuthTokenRequest(bytes(xml));
     expect(v.namespace).toBe("http://ksef.mf.gov.pl/auth/token/2.1");
-    expect(v.authorizationPolicy).toEqual({ allowedIps: { ip4Addresses: ["192.168.0.10", "10.0.0.1"], ip4Ranges: ["10.0.0.1-10.0.0.20"], ip4Masks: ["10.0.0.0/8"] } });
+    expect(v.authorizationPolicy).toEqual({
+      allowedIps: { ip4Addresses: ["192.168.0.10", "10.0.0.1"], ip4Ranges: ["10.0.0.1-10.0.0.20"], ip4Masks: ["10.0.0.0/8"] },
+    });
   });
 
   test("enveloping: the request inside <ds:Object Id=obj>, referenced by Id", async () => {
-    const xml = signWithXmlsec(xmlsecTemplate(unsignedRequest({ context: { type: "InternalId", value: `${TEST_NIP}-00001` } }), person, { packaging: "enveloping" }), person);
+    const xml = signWithXmlsec(
+      xmlsecTemplate(unsignedRequest({ context: { type: "InternalId", value: `${TEST_NIP}-00001` } }), person, { packaging: "enveloping" }),
+      person,
+    );
     expect(xmlsecVerifies(xml)).toBe(true);
     const v = await verifySignedAuthTokenRequest(bytes(xml), { contextIdentifier: { type: "InternalId", value: `${TEST_NIP}-00001` } });
     expect(v.packaging).toBe("enveloping");
@@ -202,7 +224,10 @@ describe("signatures made by xmlsec1 from a template", () => {
 
   test("a SignedProperties reference without its Type attribute still counts: Profil Zaufany data is read from it", async () => {
     const role = profilZaufanySignerRole({ givenName: "Anna", surname: "Nowak", pesel: "02270803628" });
-    const template = xmlsecTemplate(unsignedRequest(), pzSeal, { signedSignatureProperties: role }).replace(' Type="http://uri.etsi.org/01903#SignedProperties"', "");
+    const template = xmlsecTemplate(unsignedRequest(), pzSeal, { signedSignatureProperties: role }).replace(
+      ' Type="http://uri.etsi.org/01903#SignedProperties"',
+      "",
+    );
     expect(template).not.toContain("#SignedProperties");
     const v = await verifySignedAuthTokenRequest(bytes(signWithXmlsec(template, pzSeal)));
     expect(v.identity).toEqual({ type: "Pesel", value: "02270803628" });
@@ -234,7 +259,9 @@ describe("identity", () => {
     const bySubject = await verifySignedAuthTokenRequest(bytes(await signWithXadesjs(unsignedRequest(), ksefAuth)));
     expect(bySubject.identity).toEqual({ type: "Nip", value: TEST_NIP });
     expect(bySubject.certificate.info.ksefType).toBe("Authentication");
-    const byFingerprint = await verifySignedAuthTokenRequest(bytes(await signWithXadesjs(unsignedRequest({ subjectIdentifierType: "certificateFingerprint" }), ksefAuth)));
+    const byFingerprint = await verifySignedAuthTokenRequest(
+      bytes(await signWithXadesjs(unsignedRequest({ subjectIdentifierType: "certificateFingerprint" }), ksefAuth)),
+    );
     expect(byFingerprint.identity).toEqual({ type: "Fingerprint", value: sha256Hex(ksefAuth.der) });
     expect(byFingerprint.identitySource).toBe("certificateFingerprint");
   });
@@ -305,7 +332,10 @@ describe("expectations and limits", () => {
   });
 
   test("SigningCertificate naming another certificate than KeyInfo carries", async () => {
-    const template = xmlsecTemplate(unsignedRequest(), person).replace(createHash("sha256").update(person.der).digest("base64"), createHash("sha256").update(seal.der).digest("base64"));
+    const template = xmlsecTemplate(unsignedRequest(), person).replace(
+      createHash("sha256").update(person.der).digest("base64"),
+      createHash("sha256").update(seal.der).digest("base64"),
+    );
     await expectRejected(signWithXmlsec(template, person), "signing-certificate-mismatch");
   });
 

@@ -25,7 +25,14 @@ import { xades } from "../xml/dom.js";
 import { parseXmlSafely, xmlLimitOf } from "../xml/safe-parse.js";
 import { elementsInDocumentOrder } from "../xml/walk.js";
 import { createHash } from "node:crypto";
-import { deriveKsefIdentity, findTrustedProfileBlocks, readTrustedProfile, type IdentitySource, type KsefIdentity, type TrustedProfileData } from "./identity.js";
+import {
+  deriveKsefIdentity,
+  findTrustedProfileBlocks,
+  readTrustedProfile,
+  type IdentitySource,
+  type KsefIdentity,
+  type TrustedProfileData,
+} from "./identity.js";
 
 /** XML Signature namespace (XMLDSig 1.0 §4). */
 const DSIG = "http://www.w3.org/2000/09/xmldsig#";
@@ -170,7 +177,12 @@ export function xadesRejectionOf(err: unknown): { reason: XadesRejectionReason; 
   return { reason: reason as XadesRejectionReason, ksefExceptionCode: XADES_REJECTION_KSEF_CODES[reason as XadesRejectionReason] };
 }
 
-function reject(code: ErrorCode, reason: XadesRejectionReason, message: string, extra: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {}): KsefCertsError {
+function reject(
+  code: ErrorCode,
+  reason: XadesRejectionReason,
+  message: string,
+  extra: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+): KsefCertsError {
   return new KsefCertsError(code, message, {
     ...(extra.hint === undefined ? {} : { hint: extra.hint }),
     ...(extra.cause === undefined ? {} : { cause: extra.cause }),
@@ -293,7 +305,8 @@ function readAuthTokenRequest(root: Element, skip: Element | undefined): ReadReq
   let challenge = "";
   if (inNs(children[i], "Challenge")) {
     challenge = simple(children[i++] as Element, true);
-    if (challenge.length !== 36 || !PATTERNS.Challenge.test(challenge)) violations.push("Challenge: not 36 characters of the form YYYYMMDD-CR-XXXXXXXXXX-XXXXXXXXXX-XX");
+    if (challenge.length !== 36 || !PATTERNS.Challenge.test(challenge))
+      violations.push("Challenge: not 36 characters of the form YYYYMMDD-CR-XXXXXXXXXX-XXXXXXXXXX-XX");
   } else violations.push("Challenge: missing (it must be the first child)");
 
   let contextIdentifier: { type: ContextIdentifierType; value: string } | undefined;
@@ -304,7 +317,10 @@ function readAuthTokenRequest(root: Element, skip: Element | undefined): ReadReq
     const choice = elementChildren(ci);
     const first = choice[0];
     if (choice.length !== 1 || first === undefined) violations.push("ContextIdentifier: exactly one of Nip, InternalId, NipVatUe, PeppolId is required");
-    else if (first.namespaceURI === ns && (first.localName === "Nip" || first.localName === "InternalId" || first.localName === "NipVatUe" || first.localName === "PeppolId")) {
+    else if (
+      first.namespaceURI === ns &&
+      (first.localName === "Nip" || first.localName === "InternalId" || first.localName === "NipVatUe" || first.localName === "PeppolId")
+    ) {
       const type = first.localName;
       const value = simple(first, false);
       if (!PATTERNS[type].test(value)) violations.push(`ContextIdentifier/${type}: "${value}" does not match the pattern`);
@@ -426,7 +442,7 @@ function resolveReference(reference: Element, root: Element, ids: Map<string, El
   const type = reference.getAttributeNode("Type")?.value ?? null;
   if (uri === undefined) {
     throw reject("MALFORMED", "detached", "A signature Reference has no URI, so it does not say which data it signs (a detached signature).", {
-      hint: "KSeF accepts enveloped or enveloping signatures only: sign the AuthTokenRequest file itself (Reference URI=\"\").",
+      hint: 'KSeF accepts enveloped or enveloping signatures only: sign the AuthTokenRequest file itself (Reference URI="").',
     });
   }
   let id: string | undefined;
@@ -443,10 +459,15 @@ function resolveReference(reference: Element, root: Element, ids: Map<string, El
   const found = ids.get(id) ?? [];
   const target = found[0];
   if (target === undefined) {
-    throw reject("MALFORMED", "detached", `A signature Reference points at "#${id.slice(0, 100)}", which is not in the document: the signed data is elsewhere (detached).`, {
-      hint: "Sign the AuthTokenRequest file itself and send the file the signer produced.",
-      details: { uri: uri.slice(0, 200) },
-    });
+    throw reject(
+      "MALFORMED",
+      "detached",
+      `A signature Reference points at "#${id.slice(0, 100)}", which is not in the document: the signed data is elsewhere (detached).`,
+      {
+        hint: "Sign the AuthTokenRequest file itself and send the file the signer produced.",
+        details: { uri: uri.slice(0, 200) },
+      },
+    );
   }
   return { reference, element: target, uri, type };
 }
@@ -477,10 +498,15 @@ function checkTransforms(reference: Element): void {
       const m = xpath === undefined ? null : /^not\(ancestor-or-self::([A-Za-z_][\w.-]*):Signature\)$/.exec(collapse(directText(xpath)));
       if (xpath !== undefined && m?.[1] !== undefined && xpath.lookupNamespaceURI(m[1]) === DSIG) continue;
     }
-    throw reject("UNSUPPORTED", "unsupported-algorithm", `The signature uses a transform that is not accepted (${JSON.stringify(algorithm.slice(0, 100))}${algorithm === XPATH_TRANSFORM ? " with an XPath other than not(ancestor-or-self::ds:Signature)" : ""}).`, {
-      hint: "Sign with enveloped-signature and (exclusive) C14N transforms.",
-      details: { transform: algorithm.slice(0, 200) },
-    });
+    throw reject(
+      "UNSUPPORTED",
+      "unsupported-algorithm",
+      `The signature uses a transform that is not accepted (${JSON.stringify(algorithm.slice(0, 100))}${algorithm === XPATH_TRANSFORM ? " with an XPath other than not(ancestor-or-self::ds:Signature)" : ""}).`,
+      {
+        hint: "Sign with enveloped-signature and (exclusive) C14N transforms.",
+        details: { transform: algorithm.slice(0, 200) },
+      },
+    );
   }
 }
 
@@ -506,7 +532,10 @@ function signingCertificateDigests(signedProperties: Element): CertDigest[] {
     for (const cert of elementChildren(sc).filter((e) => isXades(e, "Cert") || isXades(e, "CertV2"))) {
       const digest = elementChildren(cert).find((e) => isXades(e, "CertDigest"));
       if (digest === undefined) continue;
-      const method = elementChildren(digest).find((e) => is(e, DSIG, "DigestMethod"))?.getAttribute("Algorithm") ?? "";
+      const method =
+        elementChildren(digest)
+          .find((e) => is(e, DSIG, "DigestMethod"))
+          ?.getAttribute("Algorithm") ?? "";
       const value = elementChildren(digest).find((e) => is(e, DSIG, "DigestValue"));
       if (value === undefined) continue;
       out.push({ algorithm: method, value: base64Bytes(directText(value), "SigningCertificate digest") });
@@ -529,7 +558,10 @@ function signingTimeOf(signedProperties: Element): string | undefined {
   return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
 }
 
-function importParams(info: CertificateInfo, algorithm: { name: string; hash?: unknown }): (RsaHashedImportParams | EcKeyImportParams) & Record<string, unknown> {
+function importParams(
+  info: CertificateInfo,
+  algorithm: { name: string; hash?: unknown },
+): (RsaHashedImportParams | EcKeyImportParams) & Record<string, unknown> {
   if (algorithm.name === "ECDSA") {
     const curve = EC_CURVES[info.publicKey.asymmetricKeyDetails?.namedCurve ?? ""];
     if (curve === undefined) throw reject("UNSUPPORTED", "unsupported-algorithm", "The signing certificate's EC curve is not P-256, P-384 or P-521.");
@@ -573,7 +605,11 @@ function importParams(info: CertificateInfo, algorithm: { name: string; hash?: u
  *   and `context-mismatch`. Every rejection carries `details.reason` ({@link XadesRejectionReason}) and
  *   `details.ksefExceptionCode`; read both with {@link xadesRejectionOf}.
  */
-export async function verifySignedAuthTokenRequest(input: Uint8Array, expected: ExpectedAuthTokenRequest = {}, options: VerifyAuthTokenRequestOptions = {}): Promise<VerifiedAuthTokenRequest> {
+export async function verifySignedAuthTokenRequest(
+  input: Uint8Array,
+  expected: ExpectedAuthTokenRequest = {},
+  options: VerifyAuthTokenRequestOptions = {},
+): Promise<VerifiedAuthTokenRequest> {
   const maxBytes = options.maxBytes ?? MAX_SIGNED_AUTH_TOKEN_REQUEST_BYTES;
   if (input.byteLength > maxBytes) {
     throw reject("TOO_LARGE", "too-large", `The signed AuthTokenRequest is ${input.byteLength} bytes; the limit is ${maxBytes} bytes.`, {
@@ -609,16 +645,20 @@ export async function verifySignedAuthTokenRequest(input: Uint8Array, expected: 
   const request = requests[0] as Element;
   if (requests.length > 1) throw wrapping(`The file holds ${requests.length} AuthTokenRequest elements; exactly one may be present.`);
   const ids = indexIds(elements);
-  for (const [id, carriers] of ids) if (carriers.length > 1) throw wrapping(`The Id "${id.slice(0, 100)}" is carried by ${carriers.length} elements; Ids must be unique.`);
+  for (const [id, carriers] of ids)
+    if (carriers.length > 1) throw wrapping(`The Id "${id.slice(0, 100)}" is carried by ${carriers.length} elements; Ids must be unique.`);
 
   let packaging: "enveloped" | "enveloping";
   if (root === request) {
-    if (signature.parentNode !== root) throw wrapping("The signature is not a child of the AuthTokenRequest root (enveloped signatures sit directly in the signed root).");
+    if (signature.parentNode !== root)
+      throw wrapping("The signature is not a child of the AuthTokenRequest root (enveloped signatures sit directly in the signed root).");
     packaging = "enveloped";
   } else if (root === signature) {
     const object = request.parentNode as Element | null;
-    if (!is(object, DSIG, "Object") || object.parentNode !== signature) throw wrapping("In an enveloping signature the AuthTokenRequest must sit directly in a ds:Object of the root signature.");
-    if (elementChildren(object).length !== 1 || directText(object).trim() !== "") throw wrapping("The ds:Object holding the AuthTokenRequest holds other content too.");
+    if (!is(object, DSIG, "Object") || object.parentNode !== signature)
+      throw wrapping("In an enveloping signature the AuthTokenRequest must sit directly in a ds:Object of the root signature.");
+    if (elementChildren(object).length !== 1 || directText(object).trim() !== "")
+      throw wrapping("The ds:Object holding the AuthTokenRequest holds other content too.");
     packaging = "enveloping";
   } else {
     throw wrapping(`The root element is ${describe(root)}: the AuthTokenRequest (enveloped) or its ds:Signature (enveloping) must be the root.`);
@@ -636,7 +676,10 @@ export async function verifySignedAuthTokenRequest(input: Uint8Array, expected: 
   // SignedInfo and its references, resolved on our DOM.
   const signedInfo = elementChildren(signature).find((e) => is(e, DSIG, "SignedInfo"));
   if (signedInfo === undefined) throw reject("MALFORMED", "signature-invalid", "The signature has no SignedInfo.");
-  const signatureMethod = elementChildren(signedInfo).find((e) => is(e, DSIG, "SignatureMethod"))?.getAttribute("Algorithm") ?? "";
+  const signatureMethod =
+    elementChildren(signedInfo)
+      .find((e) => is(e, DSIG, "SignatureMethod"))
+      ?.getAttribute("Algorithm") ?? "";
   const references = elementChildren(signedInfo)
     .filter((e) => is(e, DSIG, "Reference"))
     .map((r) => resolveReference(r, root, ids));
@@ -644,17 +687,26 @@ export async function verifySignedAuthTokenRequest(input: Uint8Array, expected: 
   for (const r of references) checkTransforms(r.reference);
   const coversRequest = (r: ResolvedReference): boolean => r.element === request || (packaging === "enveloping" && r.element === request.parentNode);
   if (!references.some(coversRequest)) {
-    throw reject("MALFORMED", "reference-not-covering-root", "No signature Reference covers the whole AuthTokenRequest (a reference to a part of it, or to something else, leaves the rest unsigned).", {
-      hint: 'The signature must cover the whole request: enveloped with Reference URI="" (or enveloping, referencing the ds:Object that holds it).',
-      details: { uris: references.map((r) => r.uri.slice(0, 100)) },
-    });
+    throw reject(
+      "MALFORMED",
+      "reference-not-covering-root",
+      "No signature Reference covers the whole AuthTokenRequest (a reference to a part of it, or to something else, leaves the rest unsigned).",
+      {
+        hint: 'The signature must cover the whole request: enveloped with Reference URI="" (or enveloping, referencing the ds:Object that holds it).',
+        details: { uris: references.map((r) => r.uri.slice(0, 100)) },
+      },
+    );
   }
   for (const r of references) {
     if (coversRequest(r)) continue;
     // Any other reference must point into the signature itself (SignedProperties, KeyInfo): a reference to a
     // part of the request or to foreign content signs something the verifier does not read.
     if (!contains(signature, r.element) || (packaging === "enveloping" && contains(request, r.element))) {
-      throw reject("MALFORMED", "reference-not-covering-root", `A signature Reference (${r.uri.slice(0, 100)}) covers a part of the document other than the whole request.`);
+      throw reject(
+        "MALFORMED",
+        "reference-not-covering-root",
+        `A signature Reference (${r.uri.slice(0, 100)}) covers a part of the document other than the whole request.`,
+      );
     }
   }
   // Some signers leave out the Type; a reference that lands on a xades:SignedProperties is one all the same.
@@ -750,26 +802,42 @@ export async function verifySignedAuthTokenRequest(input: Uint8Array, expected: 
   // The certificate at `now`.
   const now = options.now ?? new Date();
   if (now.getTime() < Date.parse(signer.validFrom) || now.getTime() > Date.parse(signer.validTo)) {
-    throw reject("VALIDATION", "certificate-invalid", `The signing certificate is not valid at ${now.toISOString()} (valid ${signer.validFrom} – ${signer.validTo}).`, {
-      hint: "Sign with a certificate that is currently valid.",
-      details: { validFrom: signer.validFrom, validTo: signer.validTo },
-    });
+    throw reject(
+      "VALIDATION",
+      "certificate-invalid",
+      `The signing certificate is not valid at ${now.toISOString()} (valid ${signer.validFrom} – ${signer.validTo}).`,
+      {
+        hint: "Sign with a certificate that is currently valid.",
+        details: { validFrom: signer.validFrom, validTo: signer.validTo },
+      },
+    );
   }
   if (signer.ksefType === "Offline" || signer.typeCheck.fromCommonName === "Offline") {
-    throw reject("VALIDATION", "certificate-invalid", "The signing certificate is a KSeF Offline certificate, which only signs offline-invoice QR codes, not logins.", {
-      hint: "Sign with a KSeF Authentication certificate, a qualified signature or Profil Zaufany.",
-    });
+    throw reject(
+      "VALIDATION",
+      "certificate-invalid",
+      "The signing certificate is a KSeF Offline certificate, which only signs offline-invoice QR codes, not logins.",
+      {
+        hint: "Sign with a KSeF Authentication certificate, a qualified signature or Profil Zaufany.",
+      },
+    );
   }
 
   // Identity.
   const pzBlocks = signedProperties === undefined ? [] : findTrustedProfileBlocks(signedProperties);
-  if (pzBlocks.length > 1) throw reject("VALIDATION", "subject-identifier-invalid", "The signed properties carry more than one Profil Zaufany (PodpisZP) block.");
+  if (pzBlocks.length > 1)
+    throw reject("VALIDATION", "subject-identifier-invalid", "The signed properties carry more than one Profil Zaufany (PodpisZP) block.");
   const trustedProfile = pzBlocks[0] === undefined ? undefined : readTrustedProfile(pzBlocks[0]);
   const derived = deriveKsefIdentity(content.subjectIdentifierType, signer, trustedProfile);
   if (derived === undefined) {
-    throw reject("VALIDATION", "subject-identifier-invalid", "SubjectIdentifierType is certificateSubject, but the signer carries no NIP or PESEL (certificate subject serialNumber/organizationIdentifier, or Profil Zaufany PESEL).", {
-      hint: "Use certificateFingerprint for a certificate without NIP/PESEL (permissions must be granted to its fingerprint), or sign with a certificate that names you.",
-    });
+    throw reject(
+      "VALIDATION",
+      "subject-identifier-invalid",
+      "SubjectIdentifierType is certificateSubject, but the signer carries no NIP or PESEL (certificate subject serialNumber/organizationIdentifier, or Profil Zaufany PESEL).",
+      {
+        hint: "Use certificateFingerprint for a certificate without NIP/PESEL (permissions must be granted to its fingerprint), or sign with a certificate that names you.",
+      },
+    );
   }
 
   // The caller's expectations.
@@ -780,9 +848,14 @@ export async function verifySignedAuthTokenRequest(input: Uint8Array, expected: 
   }
   const ctx = expected.contextIdentifier;
   if (ctx !== undefined && (ctx.type !== content.contextIdentifier.type || ctx.value !== content.contextIdentifier.value)) {
-    throw reject("VALIDATION", "context-mismatch", `The signed request logs into ${content.contextIdentifier.type} ${content.contextIdentifier.value}, not the expected ${ctx.type} ${ctx.value}.`, {
-      hint: "Generate the request for the intended context and sign it again.",
-    });
+    throw reject(
+      "VALIDATION",
+      "context-mismatch",
+      `The signed request logs into ${content.contextIdentifier.type} ${content.contextIdentifier.value}, not the expected ${ctx.type} ${ctx.value}.`,
+      {
+        hint: "Generate the request for the intended context and sign it again.",
+      },
+    );
   }
 
   const signingTime = signedProperties === undefined ? undefined : signingTimeOf(signedProperties);
@@ -832,7 +905,8 @@ function parse(input: Uint8Array, maxBytes: number): Document {
         cause: error,
       });
     }
-    if (/UTF-8/.test(message)) throw reject("MALFORMED", "not-utf8", message, { hint: "KSeF accepts UTF-8 only (21217). Send the file exactly as signed.", cause: error });
+    if (/UTF-8/.test(message))
+      throw reject("MALFORMED", "not-utf8", message, { hint: "KSeF accepts UTF-8 only (21217). Send the file exactly as signed.", cause: error });
     throw reject("MALFORMED", "not-xml", message === "" ? "The file is not well-formed XML." : message, { cause: error });
   }
 }

@@ -76,7 +76,10 @@ describe("XML signature wrapping corpus", () => {
         error = e;
       }
       expect(error, `${attack.id} was accepted`).toBeInstanceOf(KsefCertsError);
-      expect(xadesRejectionOf(error), (error as Error).message).toEqual({ reason: attack.expected, ksefExceptionCode: XADES_REJECTION_KSEF_CODES[attack.expected] });
+      expect(xadesRejectionOf(error), (error as Error).message).toEqual({
+        reason: attack.expected,
+        ksefExceptionCode: XADES_REJECTION_KSEF_CODES[attack.expected],
+      });
     });
   }
 });
@@ -85,7 +88,12 @@ describe("why the structural defences matter: the cryptography alone accepts som
   // xmlsec1 checks signatures, not which element an application reads. These attacks keep every digest
   // and the signature value valid, so a verifier that only asks "is the signature valid?" and then reads
   // the first/root AuthTokenRequest would log into EVIL_NIP.
-  for (const id of ["evil-root-wrapping-signed-original", "evil-object-before-signed-object", "bait-challenge-in-object", "reference-to-signed-properties-only"]) {
+  for (const id of [
+    "evil-root-wrapping-signed-original",
+    "evil-object-before-signed-object",
+    "bait-challenge-in-object",
+    "reference-to-signed-properties-only",
+  ]) {
     test(`${id}: xmlsec1 and a naive xadesjs Verify() still say the signature is valid, and the document names ${EVIL_NIP} or evil bait`, async () => {
       const attack = XSW_CORPUS.find((c) => c.id === id);
       expect(attack).toBeDefined();

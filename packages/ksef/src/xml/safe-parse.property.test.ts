@@ -2,11 +2,26 @@ import { performance } from "node:perf_hooks";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KsefCertsError } from "../errors.js";
-import { MAX_XML_ATTRIBUTES, MAX_XML_BYTES, MAX_XML_DEPTH, MAX_XML_ELEMENTS, parseXmlSafely, xmlLimitOf, type ParseXmlOptions, type XmlLimit } from "./safe-parse.js";
+import {
+  MAX_XML_ATTRIBUTES,
+  MAX_XML_BYTES,
+  MAX_XML_DEPTH,
+  MAX_XML_ELEMENTS,
+  parseXmlSafely,
+  xmlLimitOf,
+  type ParseXmlOptions,
+  type XmlLimit,
+} from "./safe-parse.js";
 
 // A model of documents: what the pre-scan must count exactly for well-formed text.
 type XNode =
-  | { readonly t: "el"; readonly name: string; readonly attrs: readonly { readonly q: '"' | "'"; readonly v: string }[]; readonly selfClose: boolean; readonly children: readonly XNode[] }
+  | {
+      readonly t: "el";
+      readonly name: string;
+      readonly attrs: readonly { readonly q: '"' | "'"; readonly v: string }[];
+      readonly selfClose: boolean;
+      readonly children: readonly XNode[];
+    }
   | { readonly t: "text" | "comment" | "cdata" | "pi"; readonly v: string };
 
 interface Doc {
@@ -29,7 +44,10 @@ const leaf: fc.Arbitrary<XNode> = fc.oneof(
   fc.string({ unit: fc.constantFrom(...Array.from("x<>a/ !-[")), minLength: 1, maxLength: 8 }).map((v) => ({ t: "cdata" as const, v })),
   chars("x<>a/ -!").map((v) => ({ t: "pi" as const, v })),
 );
-const misc = fc.array(leaf.filter((n) => n.t === "comment" || n.t === "pi"), { maxLength: 2 });
+const misc = fc.array(
+  leaf.filter((n) => n.t === "comment" || n.t === "pi"),
+  { maxLength: 2 },
+);
 const { element } = fc.letrec<{ element: XNode & { t: "el" }; node: XNode }>((tie) => ({
   element: fc.record({
     t: fc.constant("el" as const),
@@ -41,7 +59,11 @@ const { element } = fc.letrec<{ element: XNode & { t: "el" }; node: XNode }>((ti
   node: fc.oneof({ depthSize: "small", withCrossShrink: true }, leaf, tie("element")),
 }));
 const doc: fc.Arbitrary<Doc> = fc.record({ declaration: fc.boolean(), prolog: misc, root: element, epilog: misc });
-const limits: fc.Arbitrary<Limits> = fc.record({ depth: fc.integer({ min: 1, max: 8 }), elements: fc.integer({ min: 1, max: 40 }), attributes: fc.integer({ min: 0, max: 20 }) });
+const limits: fc.Arbitrary<Limits> = fc.record({
+  depth: fc.integer({ min: 1, max: 8 }),
+  elements: fc.integer({ min: 1, max: 40 }),
+  attributes: fc.integer({ min: 0, max: 20 }),
+});
 
 function serialise(n: XNode, nsDeclared = false): string {
   switch (n.t) {
@@ -64,7 +86,12 @@ function serialise(n: XNode, nsDeclared = false): string {
 }
 
 function text(d: Doc): string {
-  return (d.declaration ? '<?xml version="1.0" encoding="UTF-8"?>' : "") + d.prolog.map((n) => serialise(n)).join("") + serialise(d.root) + d.epilog.map((n) => serialise(n)).join("");
+  return (
+    (d.declaration ? '<?xml version="1.0" encoding="UTF-8"?>' : "") +
+    d.prolog.map((n) => serialise(n)).join("") +
+    serialise(d.root) +
+    d.epilog.map((n) => serialise(n)).join("")
+  );
 }
 
 /** Depth, markup nodes (elements, comments, CDATA, PIs, the declaration) and attributes (the root's xmlns:p included), as the limits count them. */
@@ -133,7 +160,32 @@ describe("parseXmlSafely over random structures (fast-check)", () => {
   });
 
   it("garbage and damaged documents: a DOM within the limits or a KsefCertsError, nothing else, quickly", () => {
-    const fragment = fc.constantFrom("<", "</", ">", "/>", "a", "b", " ", "=", '"', "'", "<!--", "-->", "<![CDATA[", "]]>", "<?", "?>", '<a x="1">', "</a>", "<b/>", "&", "&amp;", "<!", "\u0000", "é");
+    const fragment = fc.constantFrom(
+      "<",
+      "</",
+      ">",
+      "/>",
+      "a",
+      "b",
+      " ",
+      "=",
+      '"',
+      "'",
+      "<!--",
+      "-->",
+      "<![CDATA[",
+      "]]>",
+      "<?",
+      "?>",
+      '<a x="1">',
+      "</a>",
+      "<b/>",
+      "&",
+      "&amp;",
+      "<!",
+      "\u0000",
+      "é",
+    );
     const garbage = fc.oneof(
       fc.array(fragment, { maxLength: 60 }).map((parts) => parts.join("")),
       fc.tuple(doc, fc.array(fc.tuple(fc.nat(), fragment, fc.nat({ max: 3 })), { maxLength: 4 })).map(([d, edits]) => {

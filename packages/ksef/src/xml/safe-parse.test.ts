@@ -136,4 +136,3 @@ describe("elementsInDocumentOrder", () => {
     expect(all.at(-1)?.firstChild).toBeNull();
   });
 });
-

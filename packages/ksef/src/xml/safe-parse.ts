@@ -120,11 +120,15 @@ export function parseXmlSafely(input: Uint8Array | string, options: ParseXmlOpti
       hint: "Signed AuthTokenRequests never contain a DTD; this file may be crafted to attack the parser.",
     });
   }
-  checkStructure(text, {
-    depth: options.maxDepth ?? MAX_XML_DEPTH,
-    elements: options.maxElements ?? MAX_XML_ELEMENTS,
-    attributes: options.maxAttributes ?? MAX_XML_ATTRIBUTES,
-  }, what);
+  checkStructure(
+    text,
+    {
+      depth: options.maxDepth ?? MAX_XML_DEPTH,
+      elements: options.maxElements ?? MAX_XML_ELEMENTS,
+      attributes: options.maxAttributes ?? MAX_XML_ATTRIBUTES,
+    },
+    what,
+  );
   const problems: string[] = [];
   const parser = new DOMParser({
     onError: (level, message) => {
@@ -154,7 +158,9 @@ export function parseXmlSafely(input: Uint8Array | string, options: ParseXmlOpti
 export function xmlLimitOf(err: unknown): XmlLimit | undefined {
   if (!(err instanceof KsefCertsError) || err.code !== "MALFORMED") return undefined;
   const limit = err.details["limit"];
-  return typeof limit === "string" && Object.hasOwn(XML_LIMIT_RULES, limit) && err.details["rule"] === XML_LIMIT_RULES[limit as XmlLimit] ? (limit as XmlLimit) : undefined;
+  return typeof limit === "string" && Object.hasOwn(XML_LIMIT_RULES, limit) && err.details["rule"] === XML_LIMIT_RULES[limit as XmlLimit]
+    ? (limit as XmlLimit)
+    : undefined;
 }
 
 const LT = 0x3c; // <

@@ -67,7 +67,7 @@ export async function run(argv: readonly string[], options: RunOptions): Promise
     stderr,
     asked,
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see RunResult.json
-    json: <T,>() => JSON.parse(stdout) as T,
+    json: <T>() => JSON.parse(stdout) as T,
   };
 }
 
@@ -131,11 +131,39 @@ export function makeFixtures(): Fixtures {
   const o = (args: readonly string[]): string => openssl(dir, args);
   o(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "plain.pem"]);
   o(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "other.pem"]);
-  o(["pkcs8", "-topk8", "-in", "plain.pem", "-out", "enc.key", "-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA256", "-iter", "100000", "-passout", `file:${passFile}`]);
   o([
-    "req", "-new", "-x509", "-key", "plain.pem", "-utf8", "-days", "730", "-out", "cert.crt",
-    "-subj", "/C=PL/organizationIdentifier=VATPL-5265877635/O=Firma Zażółć/CN=Firma Zażółć (uwierzytelnienie)",
-    "-addext", "keyUsage=critical,digitalSignature", "-addext", "basicConstraints=CA:FALSE",
+    "pkcs8",
+    "-topk8",
+    "-in",
+    "plain.pem",
+    "-out",
+    "enc.key",
+    "-v2",
+    "aes-256-cbc",
+    "-v2prf",
+    "hmacWithSHA256",
+    "-iter",
+    "100000",
+    "-passout",
+    `file:${passFile}`,
+  ]);
+  o([
+    "req",
+    "-new",
+    "-x509",
+    "-key",
+    "plain.pem",
+    "-utf8",
+    "-days",
+    "730",
+    "-out",
+    "cert.crt",
+    "-subj",
+    "/C=PL/organizationIdentifier=VATPL-5265877635/O=Firma Zażółć/CN=Firma Zażółć (uwierzytelnienie)",
+    "-addext",
+    "keyUsage=critical,digitalSignature",
+    "-addext",
+    "basicConstraints=CA:FALSE",
   ]);
   o(["x509", "-in", "cert.crt", "-outform", "DER", "-out", "cert.der"]);
   o(["req", "-new", "-key", "plain.pem", "-utf8", "-subj", "/CN=Jan Kowalski/SN=Kowalski/GN=Jan/C=PL/serialNumber=PNOPL-44051401458", "-out", "req.csr"]);

@@ -21,7 +21,16 @@ import { addForceOption, addPasswordOptions, type CommandEnv, examples, type Inp
 import { Output } from "../output.js";
 import { Passwords } from "../password.js";
 import { addStoreOptions, cliActor, masterKeyOf, nowOf, type StoreOptions, withStore } from "../store.js";
-import { addEnvironmentOption, addOperatorReferenceOptions, addTypeOption, branchByCode, companyByNip, operatorByReference, scopeFromOptions, type OperatorReference } from "./registry-common.js";
+import {
+  addEnvironmentOption,
+  addOperatorReferenceOptions,
+  addTypeOption,
+  branchByCode,
+  companyByNip,
+  operatorByReference,
+  scopeFromOptions,
+  type OperatorReference,
+} from "./registry-common.js";
 
 /** Options of `import`. */
 export interface AdapterImportOptions extends StoreOptions, InputPasswordOptions, OperatorReference {
@@ -55,7 +64,10 @@ function passwordSource(io: CliIo, opts: InputPasswordOptions): (request: Passwo
     if (answer === undefined) {
       answer =
         kind === "new"
-          ? new Passwords(io, { output: { file: opts.passwordFile, stdin: opts.passwordStdin, names: { file: "--password-file", stdin: "--password-stdin" } }, profile: "none" }).fresh(`the new ${request.ref}`)
+          ? new Passwords(io, {
+              output: { file: opts.passwordFile, stdin: opts.passwordStdin, names: { file: "--password-file", stdin: "--password-stdin" } },
+              profile: "none",
+            }).fresh(`the new ${request.ref}`)
           : new Passwords(io, { input: { file: opts.passwordFile, stdin: opts.passwordStdin } }).existing("the keys / files of this batch");
       cache.set(kind, answer);
     }
@@ -67,7 +79,10 @@ function passwordSource(io: CliIo, opts: InputPasswordOptions): (request: Passwo
 function progressBar(io: CliIo, json: boolean): { update: (p: BatchProgress) => void; stop: () => void } {
   const tty = io.stderr === process.stderr && process.stderr.isTTY;
   if (json || !tty) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: "{phase} [{bar}] {value}/{total}", hideCursor: true }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: "{phase} [{bar}] {value}/{total}", hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
   let phase = "";
   return {
     update: (p) => {
@@ -108,7 +123,9 @@ export function registerAdapterCommands(program: Command, env: CommandEnv): void
     .option("--branch <code>", "… for this branch of the company");
   addOperatorReferenceOptions(imp);
   addEnvironmentOption(imp, false);
-  imp.addOption(new Option("--mode <mode>", "mode when the source does not say").choices(["current", "queued"])).option("--per-pair", "record each pair on its own and report failures (default: all or nothing)");
+  imp
+    .addOption(new Option("--mode <mode>", "mode when the source does not say").choices(["current", "queued"]))
+    .option("--per-pair", "record each pair on its own and report failures (default: all or nothing)");
   addPasswordOptions(imp, "the keys, .p12 files or bundle");
   addStoreOptions(imp).addHelpText(
     "after",
@@ -144,14 +161,11 @@ export function registerAdapterCommands(program: Command, env: CommandEnv): void
       }
     });
     if (report.failed.length > 0) env.state.exitCode = 8;
-    out.result(
-      { adapter: report.adapterId, imported: report.imported, failed: report.failed.map((f) => ({ ref: f.ref, error: f.error.toJSON() })) },
-      [
-        `imported ${report.imported.length} pair(s) with ${report.adapterId}${report.failed.length > 0 ? `, ${report.failed.length} failed` : ""}`,
-        ...report.imported.map((i) => `  ${i.ref}: ${i.certificateType} ${i.environment} ${i.serialNumber} → ${i.certificateId}`),
-        ...report.failed.map((f) => `  FAILED ${f.ref}: ${f.error.code} ${f.error.message}`),
-      ],
-    );
+    out.result({ adapter: report.adapterId, imported: report.imported, failed: report.failed.map((f) => ({ ref: f.ref, error: f.error.toJSON() })) }, [
+      `imported ${report.imported.length} pair(s) with ${report.adapterId}${report.failed.length > 0 ? `, ${report.failed.length} failed` : ""}`,
+      ...report.imported.map((i) => `  ${i.ref}: ${i.certificateType} ${i.environment} ${i.serialNumber} → ${i.certificateId}`),
+      ...report.failed.map((f) => `  FAILED ${f.ref}: ${f.error.code} ${f.error.message}`),
+    ]);
   });
 
   const exp = program
@@ -186,7 +200,9 @@ export function registerAdapterCommands(program: Command, env: CommandEnv): void
     const out = new Output(env.io, opts.json === true);
     const adapter = adapterById(opts.adapter);
     if ((opts.id === undefined) === (opts.company === undefined)) {
-      throw new KsefCertsError("VALIDATION", "Choose the certificates with --id ID (repeatable) or --company NIP, not both.", { hint: "See ksef-certs export --help." });
+      throw new KsefCertsError("VALIDATION", "Choose the certificates with --id ID (repeatable) or --company NIP, not both.", {
+        hint: "See ksef-certs export --help.",
+      });
     }
     const masterKey = await masterKeyOf(env.io, opts);
     const bar = progressBar(env.io, opts.json === true);

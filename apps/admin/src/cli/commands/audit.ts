@@ -44,7 +44,8 @@ const REASONS: Readonly<Record<Exclude<AuditBadReason, "checkpoint">, string>> =
 
 function checkpointReason(c: CheckpointShown | undefined): string {
   if (c?.status === "missing") return `the checkpoint ${c.path} is missing, so entries removed from the end cannot be ruled out from here on`;
-  if (c?.status === "invalid") return `the checkpoint ${c.path} is damaged or does not carry a valid MAC under this master key, so entries removed from the end cannot be ruled out from here on`;
+  if (c?.status === "invalid")
+    return `the checkpoint ${c.path} is damaged or does not carry a valid MAC under this master key, so entries removed from the end cannot be ruled out from here on`;
   return "it is not the entry the checkpoint recorded at this position (the log was rewritten, or the checkpoint belongs to another database)";
 }
 
@@ -104,7 +105,8 @@ function shownCheckpoint(path: string, c: AuditCheckpointRead): CheckpointShown 
 function okNotes(unkeyed: number, checkpoint: CheckpointShown | undefined): string[] {
   const notes: string[] = [];
   if (unkeyed > 0) notes.push(`${unkeyed} entries were written before a master key existed (plain SHA-256; a later keyed entry vouches for them)`);
-  if (checkpoint === undefined) notes.push("no master key: entries removed from the end of the log cannot be noticed (set KSEF_CERTS_MASTER_KEY or the master key file)");
+  if (checkpoint === undefined)
+    notes.push("no master key: entries removed from the end of the log cannot be noticed (set KSEF_CERTS_MASTER_KEY or the master key file)");
   else if (checkpoint.seq !== undefined) notes.push(`checkpoint: entry #${checkpoint.seq} at ${checkpoint.at ?? "?"} (${checkpoint.path})`);
   else notes.push(`checkpoint: none yet at ${checkpoint.path} (written when this command closes the store)`);
   return notes;

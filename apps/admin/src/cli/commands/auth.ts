@@ -67,7 +67,10 @@ export function registerAuth(program: Command, env: CommandEnv): void {
     .option("--challenge <challenge>", "the challenge it must carry")
     .option("--nip <nip>", "the NIP context it must name");
   addJsonOption(verify);
-  verify.addHelpText("after", examples(["ksef-certs auth verify podpisany.xml", "ksef-certs auth verify podpisany.xml --challenge 20250625-CR-20F5EE4000-DA48AE4124-46 --json"]));
+  verify.addHelpText(
+    "after",
+    examples(["ksef-certs auth verify podpisany.xml", "ksef-certs auth verify podpisany.xml --challenge 20250625-CR-20F5EE4000-DA48AE4124-46 --json"]),
+  );
   verify.action(async (file: string, opts: AuthVerifyOptions) => {
     await authVerify(env, file, opts);
   });
@@ -91,7 +94,9 @@ export async function authSign(env: CommandEnv, file: string, opts: AuthSignOpti
   const key = await readKeyFile(io, passwords, opts.key);
   const signed = await signXml(xml, { privateKey: key.key, certificate });
   await writeOutputs(io, [{ path: opts.out, data: signed, mode: 0o644 }], opts.force === true);
-  out.result({ file: opts.out, bytes: signed.byteLength }, [`wrote ${opts.out}: signed AuthTokenRequest (${signed.byteLength} bytes); send these bytes unchanged`]);
+  out.result({ file: opts.out, bytes: signed.byteLength }, [
+    `wrote ${opts.out}: signed AuthTokenRequest (${signed.byteLength} bytes); send these bytes unchanged`,
+  ]);
 }
 
 /**

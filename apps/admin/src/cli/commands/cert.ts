@@ -8,7 +8,16 @@
  */
 import { mkdir } from "node:fs/promises";
 import { type Command, Option } from "commander";
-import { assertKeyMatchesCertificate, encodePem, exportPkcs12, inspectPrivateKey, MAX_OBJECT_BYTES, MAX_PKCS12_BYTES, parseCertificate, readPrivateKey } from "@ksef-certs/ksef/crypto";
+import {
+  assertKeyMatchesCertificate,
+  encodePem,
+  exportPkcs12,
+  inspectPrivateKey,
+  MAX_OBJECT_BYTES,
+  MAX_PKCS12_BYTES,
+  parseCertificate,
+  readPrivateKey,
+} from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import {
   assertKsefCertificateFits,
@@ -121,7 +130,10 @@ export { REVOCATION_REASONS } from "@ksef-certs/domain/registry";
  * @param env the run's surface and state
  */
 export function registerCert(program: Command, env: CommandEnv): void {
-  const group = program.command("cert").summary("import, enroll, list, resolve, export and revoke registry certificates").description("Certificates held for companies, branches and operators, per environment and type.");
+  const group = program
+    .command("cert")
+    .summary("import, enroll, list, resolve, export and revoke registry certificates")
+    .description("Certificates held for companies, branches and operators, per environment and type.");
   registerImport(group, env);
   registerEnroll(group, env);
   registerList(group, env);
@@ -156,7 +168,11 @@ function registerImport(group: Command, env: CommandEnv): void {
   addOperatorReferenceOptions(cmd);
   addEnvironmentOption(cmd, true);
   cmd
-    .addOption(new Option("--mode <mode>", "current, or queued (takes over when the current one expires or is revoked)").choices(["current", "queued"]).default("current"))
+    .addOption(
+      new Option("--mode <mode>", "current, or queued (takes over when the current one expires or is revoked)")
+        .choices(["current", "queued"])
+        .default("current"),
+    )
     .option("--name <name>", "name in the registry (default: the certificate's CN without the KSeF type suffix)")
     .option("--cert <file>", "the certificate (.crt, PEM or DER)")
     .option("--key <file>", "its private key (.key)")
@@ -224,7 +240,10 @@ export async function certImport(env: CommandEnv, opts: CertImportOptions): Prom
       password = await passwords.existing(`the key ${keyPath}`);
     } else {
       // A plain key is stored encrypted under a new password: ask for one (twice on a terminal).
-      const fresh = new Passwords(io, { output: { file: opts.passwordFile, stdin: opts.passwordStdin, names: { file: "--password-file", stdin: "--password-stdin" } }, profile: "ksef-app" });
+      const fresh = new Passwords(io, {
+        output: { file: opts.passwordFile, stdin: opts.passwordStdin, names: { file: "--password-file", stdin: "--password-stdin" } },
+        profile: "ksef-app",
+      });
       password = await fresh.fresh(`the stored key of ${certPath}`);
     }
     // Checked here too, before the store is opened: a mismatched pair never gets near the database.
@@ -244,7 +263,9 @@ export async function certImport(env: CommandEnv, opts: CertImportOptions): Prom
     };
     const meta = { actor: cliActor(io), at };
     const row =
-      material.kind === "p12" ? await importPkcs12(s.db, { ...common, p12: material.p12 }, meta) : await importCertificatePair(s.db, { ...common, crt: material.crt, key: material.key }, meta);
+      material.kind === "p12"
+        ? await importPkcs12(s.db, { ...common, p12: material.p12 }, meta)
+        : await importCertificatePair(s.db, { ...common, crt: material.crt, key: material.key }, meta);
     const { certificateDer: _der, ...stored } = await getCertificate(s.db, row.id, at);
     return { summary: stored, label: await new ScopeLabels(s.db).of(stored) };
   });
@@ -279,7 +300,9 @@ function registerList(group: Command, env: CommandEnv): void {
   const cmd = group
     .command("list")
     .summary("list certificates with days to expiry")
-    .description("List certificates, soonest expiry first: scope, type, environment, mode, serial, valid to, days to expiry and state.\nWith --json: an array. --branch and the operator options need --company.")
+    .description(
+      "List certificates, soonest expiry first: scope, type, environment, mode, serial, valid to, days to expiry and state.\nWith --json: an array. --branch and the operator options need --company.",
+    )
     .option("--company <nip>", "only this company's certificates")
     .option("--branch <code>", "only this branch's own certificates");
   addOperatorReferenceOptions(cmd);
@@ -290,7 +313,11 @@ function registerList(group: Command, env: CommandEnv): void {
     .option("--expiring-within <days>", "only active certificates expiring within this many days, e.g. 60d");
   addStoreOptions(cmd).addHelpText(
     "after",
-    examples(["ksef-certs cert list", "ksef-certs cert list --company 5265877635 --environment production --type Offline", "ksef-certs cert list --expiring-within 60d --json"]),
+    examples([
+      "ksef-certs cert list",
+      "ksef-certs cert list --company 5265877635 --environment production --type Offline",
+      "ksef-certs cert list --expiring-within 60d --json",
+    ]),
   );
   cmd.action(async (opts: CertListOptions) => {
     const out = new Output(env.io, opts.json === true);
@@ -332,7 +359,11 @@ function registerList(group: Command, env: CommandEnv): void {
 }
 
 function registerShow(group: Command, env: CommandEnv): void {
-  const cmd = group.command("show").summary("show one certificate").description("Show one certificate of the registry (never its key or password).").argument("<id>", "the certificate id (see `cert list`)");
+  const cmd = group
+    .command("show")
+    .summary("show one certificate")
+    .description("Show one certificate of the registry (never its key or password).")
+    .argument("<id>", "the certificate id (see `cert list`)");
   addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs cert show 0b8e…", "ksef-certs cert show 0b8e… --json"]));
   cmd.action(async (id: string, opts: StoreOptions) => {
     const out = new Output(env.io, opts.json === true);
@@ -424,12 +455,17 @@ function registerExpiring(group: Command, env: CommandEnv): void {
   const cmd = group
     .command("expiring")
     .summary("renewal warnings: current certificates expiring soon without a successor")
-    .description("Current certificates that expire within --within days and have no queued successor taking over in time.\nWith --json: an array of { certificate, reason, successor }.")
+    .description(
+      "Current certificates that expire within --within days and have no queued successor taking over in time.\nWith --json: an array of { certificate, reason, successor }.",
+    )
     .option("--within <days>", "the warning window, e.g. 60d", "60d")
     .option("--company <nip>", "only this company");
   addEnvironmentOption(cmd, false);
   addTypeOption(cmd, false);
-  addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs cert expiring --within 60d", "ksef-certs cert expiring --within 30d --company 5265877635 --json"]));
+  addStoreOptions(cmd).addHelpText(
+    "after",
+    examples(["ksef-certs cert expiring --within 60d", "ksef-certs cert expiring --within 30d --company 5265877635 --json"]),
+  );
   cmd.action(async (opts: CertReportOptions) => {
     const out = new Output(env.io, opts.json === true);
     const at = nowOf(env.io);
@@ -463,14 +499,21 @@ function registerGaps(group: Command, env: CommandEnv): void {
     .option("--company <nip>", "only this company");
   addEnvironmentOption(cmd, false);
   addTypeOption(cmd, false);
-  addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs cert gaps --on 2026-07-01 --environment production", "ksef-certs cert gaps --on 2026-07-01 --type Offline --json"]));
+  addStoreOptions(cmd).addHelpText(
+    "after",
+    examples(["ksef-certs cert gaps --on 2026-07-01 --environment production", "ksef-certs cert gaps --on 2026-07-01 --type Offline --json"]),
+  );
   cmd.action(async (opts: CertReportOptions) => {
     const out = new Output(env.io, opts.json === true);
     const on = parseDate(opts.on ?? "", "--on");
     const at = nowOf(env.io);
     const gaps = await withStore(env, opts, async (s) => coverageGaps(s.db, { on, at, ...(await companyIdOf(s.db, opts.company)), ...reportFilter(opts) }));
     const scopeText = (g: (typeof gaps)[number]): string =>
-      g.scope.type === "company" ? `company ${g.label.companyNip}` : g.scope.type === "branch" ? `branch ${g.label.companyNip}/${g.label.branchCode ?? "?"}` : `operator ${g.label.companyNip}/${g.label.operatorName ?? "?"}`;
+      g.scope.type === "company"
+        ? `company ${g.label.companyNip}`
+        : g.scope.type === "branch"
+          ? `branch ${g.label.companyNip}/${g.label.branchCode ?? "?"}`
+          : `operator ${g.label.companyNip}/${g.label.operatorName ?? "?"}`;
     out.result(
       gaps,
       gaps.length === 0
@@ -481,7 +524,9 @@ function registerGaps(group: Command, env: CommandEnv): void {
               scopeText(g),
               g.environment,
               g.certificateType,
-              g.endedCertificate === null ? "-" : `${g.endedCertificate.serialNumber} (${g.endedCertificate.state}, to ${g.endedCertificate.validTo.toISOString().slice(0, 10)})`,
+              g.endedCertificate === null
+                ? "-"
+                : `${g.endedCertificate.serialNumber} (${g.endedCertificate.state}, to ${g.endedCertificate.validTo.toISOString().slice(0, 10)})`,
               g.fallback ?? "none",
             ]),
           ),
@@ -502,7 +547,12 @@ function registerTakeover(group: Command, env: CommandEnv): void {
   cmd.action(async (opts: StoreOptions) => {
     const out = new Output(env.io, opts.json === true);
     const done = await withStore(env, opts, (s) => promoteQueued(s.db, { at: nowOf(env.io), actor: cliActor(env.io) }));
-    out.result(done, done.length === 0 ? ["no takeover is due"] : done.map((p) => `${p.certificateId} is now current${p.replacedId === null ? "" : ` (replaces ${p.replacedId})`}`));
+    out.result(
+      done,
+      done.length === 0
+        ? ["no takeover is due"]
+        : done.map((p) => `${p.certificateId} is now current${p.replacedId === null ? "" : ` (replaces ${p.replacedId})`}`),
+    );
   });
 }
 
@@ -541,7 +591,10 @@ function registerExport(group: Command, env: CommandEnv): void {
     .option("--file-name <base>", "base name of the files (default: the certificate name)");
   addPasswordOptions(cmd, "the key (for --p12)");
   addForceOption(cmd);
-  addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs cert export 0b8e… --out-dir ./out", "ksef-certs cert export 0b8e… --out-dir ./out --p12 --password-stdin < key.pass"]));
+  addStoreOptions(cmd).addHelpText(
+    "after",
+    examples(["ksef-certs cert export 0b8e… --out-dir ./out", "ksef-certs cert export 0b8e… --out-dir ./out --p12 --password-stdin < key.pass"]),
+  );
   cmd.action(async (id: string, opts: CertExportOptions) => {
     await certExport(env, id, opts);
   });
@@ -577,7 +630,9 @@ export async function certExport(env: CommandEnv, id: string, opts: CertExportOp
       const masterKey = await masterKeyOf(io, opts);
       if (masterKey !== undefined) password = new TextDecoder().decode(unseal(masterKey, secrets.sealedPassword, secrets.sealedPasswordAad));
     }
-    password ??= await new Passwords(io, { input: { file: opts.passwordFile, stdin: opts.passwordStdin } }).existing(`the key of certificate ${summary.serialNumber}`);
+    password ??= await new Passwords(io, { input: { file: opts.passwordFile, stdin: opts.passwordStdin } }).existing(
+      `the key of certificate ${summary.serialNumber}`,
+    );
     const key = await readPrivateKey(secrets.keyFile, { password });
     const p12 = await exportPkcs12({ certificate: secrets.certificateDer, privateKey: key.key, password, friendlyName: summary.name });
     files = [{ path: join("p12"), data: p12, mode: 0o600 }];
@@ -594,7 +649,10 @@ export async function certExport(env: CommandEnv, id: string, opts: CertExportOp
     throw fsError(error, opts.outDir, "create the folder");
   }
   const written = await writeOutputs(io, files, force);
-  out.result({ certificateId: summary.id, serialNumber: summary.serialNumber, files: written }, written.map((p) => `wrote ${p}`));
+  out.result(
+    { certificateId: summary.id, serialNumber: summary.serialNumber, files: written },
+    written.map((p) => `wrote ${p}`),
+  );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -642,10 +700,14 @@ export async function certRevoke(env: CommandEnv, id: string, opts: CertRevokeOp
   const { io } = env;
   const out = new Output(io, opts.json === true);
   if ((opts.local === true) === (opts.withCertificate !== undefined)) {
-    throw new KsefCertsError("VALIDATION", "Give --with-certificate ID (revoke in KSeF, signing in with that certificate) or --local (only here), one of them.", {
-      hint: "See ksef-certs cert revoke --help.",
-      violations: [{ field: "--with-certificate", rule: "revoke.where", message: "Give exactly one of --with-certificate and --local." }],
-    });
+    throw new KsefCertsError(
+      "VALIDATION",
+      "Give --with-certificate ID (revoke in KSeF, signing in with that certificate) or --local (only here), one of them.",
+      {
+        hint: "See ksef-certs cert revoke --help.",
+        violations: [{ field: "--with-certificate", rule: "revoke.where", message: "Give exactly one of --with-certificate and --local." }],
+      },
+    );
   }
   const at = nowOf(io);
   const actor = cliActor(io);
@@ -684,4 +746,3 @@ export async function certRevoke(env: CommandEnv, id: string, opts: CertRevokeOp
     ...(result.promoted === undefined ? [] : [`queued certificate ${result.promoted.certificateId} is now current`]),
   ]);
 }
-

@@ -2,7 +2,15 @@
  * `ksef-certs convert`: PEM pair → PKCS#12, PKCS#12 → PEM pair, any key → the KSeF web app's `.key` format.
  */
 import { type Command, Option } from "commander";
-import { assertKeyMatchesCertificate, describeKey, encodePem, encryptPrivateKeyPem, exportPkcs12, KSEF_KEY_ENCRYPTION, parseCertificate } from "@ksef-certs/ksef/crypto";
+import {
+  assertKeyMatchesCertificate,
+  describeKey,
+  encodePem,
+  encryptPrivateKeyPem,
+  exportPkcs12,
+  KSEF_KEY_ENCRYPTION,
+  parseCertificate,
+} from "@ksef-certs/ksef/crypto";
 import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
 import { checkOutputs, type OutputFile, writeOutputs } from "../files.js";
 import { readCertificateFile, readKeyFile, readPkcs12File } from "../inputs.js";
@@ -75,7 +83,10 @@ function checkMode(opts: ConvertOptions): void {
     }
   }
   if (violations.length > 0) {
-    throw new KsefCertsError("VALIDATION", `The options do not fit --to ${opts.to}.`, { hint: "See ksef-certs convert --help for each target's options.", violations });
+    throw new KsefCertsError("VALIDATION", `The options do not fit --to ${opts.to}.`, {
+      hint: "See ksef-certs convert --help for each target's options.",
+      violations,
+    });
   }
 }
 
@@ -119,7 +130,7 @@ export function registerConvert(program: Command, env: CommandEnv): void {
       "ksef-certs convert --to p12 --cert cert.crt --key cert.key --out cert.p12 --same-password",
       "ksef-certs convert --to pem --p12 cert.p12 --out-cert cert.crt --out-key cert.key",
       "ksef-certs convert --to ksef-key --key plain.pem --out cert.key",
-      "printf '%s\\n%s\\n' \"$OLD\" \"$NEW\" | ksef-certs convert --to ksef-key --key old.key --out new.key --password-stdin --new-password-stdin",
+      'printf \'%s\\n%s\\n\' "$OLD" "$NEW" | ksef-certs convert --to ksef-key --key old.key --out new.key --password-stdin --new-password-stdin',
     ]),
   );
   cmd.action(async (opts: ConvertOptions) => {
@@ -166,12 +177,16 @@ export async function convert(env: CommandEnv, opts: ConvertOptions): Promise<vo
     assertKeyMatchesCertificate(key.key, certificate);
     if (opts.samePassword === true && !key.usedPassword) throw noPasswordToReuse(keyPath);
     const password = await passwords.fresh(outPath);
-    const pfx = await exportPkcs12({ certificate: certificate.der, privateKey: key.key, password, ...(opts.friendlyName === undefined ? {} : { friendlyName: opts.friendlyName }) });
+    const pfx = await exportPkcs12({
+      certificate: certificate.der,
+      privateKey: key.key,
+      password,
+      ...(opts.friendlyName === undefined ? {} : { friendlyName: opts.friendlyName }),
+    });
     await writeOutputs(io, [{ path: outPath, data: pfx, mode: 0o600 }], force);
-    out.result(
-      { to: "p12", outputs: [{ file: outPath, kind: "pkcs12" }], certificate: certificateSummary(certificate, now), key: key.description },
-      [`wrote ${outPath}: PKCS#12 with ${certificate.subjectText} (serial ${certificate.serialNumber}) and its ${keyText(key.description)} key`],
-    );
+    out.result({ to: "p12", outputs: [{ file: outPath, kind: "pkcs12" }], certificate: certificateSummary(certificate, now), key: key.description }, [
+      `wrote ${outPath}: PKCS#12 with ${certificate.subjectText} (serial ${certificate.serialNumber}) and its ${keyText(key.description)} key`,
+    ]);
     return;
   }
 
@@ -187,7 +202,8 @@ export async function convert(env: CommandEnv, opts: ConvertOptions): Promise<vo
     ];
     if (opts.outChain !== undefined) files.push({ path: opts.outChain, data: p12.chain.map((der) => encodePem("CERTIFICATE", der)).join(""), mode: 0o644 });
     await writeOutputs(io, files, force);
-    if (p12.chain.length > 0 && opts.outChain === undefined) out.note(`note: ${p12Path} holds ${p12.chain.length} more certificate(s); add --out-chain FILE to keep them`);
+    if (p12.chain.length > 0 && opts.outChain === undefined)
+      out.note(`note: ${p12Path} holds ${p12.chain.length} more certificate(s); add --out-chain FILE to keep them`);
     const description = describeKey(p12.privateKey);
     out.result(
       {
@@ -216,7 +232,14 @@ export async function convert(env: CommandEnv, opts: ConvertOptions): Promise<vo
   const password = await passwords.fresh(outPath);
   await writeOutputs(io, [{ path: outPath, data: await encryptPrivateKeyPem(key.key, password), mode: 0o600 }], force);
   out.result(
-    { to: "ksef-key", outputs: [{ file: outPath, kind: "encrypted-private-key", encryption: KSEF_KEY_ENCRYPTION }], from: { format: key.format, container: key.container }, key: key.description },
-    [`wrote ${outPath}: ${keyText(key.description)} private key from ${key.format} (${key.container.toUpperCase()}), encrypted (${encryptionText(KSEF_KEY_ENCRYPTION)})`],
+    {
+      to: "ksef-key",
+      outputs: [{ file: outPath, kind: "encrypted-private-key", encryption: KSEF_KEY_ENCRYPTION }],
+      from: { format: key.format, container: key.container },
+      key: key.description,
+    },
+    [
+      `wrote ${outPath}: ${keyText(key.description)} private key from ${key.format} (${key.container.toUpperCase()}), encrypted (${encryptionText(KSEF_KEY_ENCRYPTION)})`,
+    ],
   );
 }

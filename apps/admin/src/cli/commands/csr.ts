@@ -2,7 +2,19 @@
  * `ksef-certs csr`: the PKCS#10 request KSeF expects, built from the enrollment data KSeF returned.
  */
 import { type Command, Option } from "commander";
-import { createCsr, describeKey, encodePem, encryptPrivateKeyPem, type EnrollmentData, generateKeyPair, type KeyPair, keyPairOf, KSEF_KEY_ENCRYPTION, MAX_OBJECT_BYTES, parseCsr } from "@ksef-certs/ksef/crypto";
+import {
+  createCsr,
+  describeKey,
+  encodePem,
+  encryptPrivateKeyPem,
+  type EnrollmentData,
+  generateKeyPair,
+  type KeyPair,
+  keyPairOf,
+  KSEF_KEY_ENCRYPTION,
+  MAX_OBJECT_BYTES,
+  parseCsr,
+} from "@ksef-certs/ksef/crypto";
 import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
 import type { CliIo } from "../context.js";
 import { checkOutputs, type OutputFile, readInput, writeOutputs } from "../files.js";
@@ -64,15 +76,21 @@ export function enrollmentDataFromJson(json: unknown, file: string): EnrollmentD
   for (const field of REQUIRED_FIELDS) {
     const value = record[field];
     if (typeof value !== "string") {
-      violations.push({ field, rule: value === undefined || value === null ? "enrollmentData.required" : "enrollmentData.type", message: `${field} is required and must be a string` });
+      violations.push({
+        field,
+        rule: value === undefined || value === null ? "enrollmentData.required" : "enrollmentData.type",
+        message: `${field} is required and must be a string`,
+      });
     }
   }
   for (const field of OPTIONAL_FIELDS) {
     const value = record[field];
-    if (value !== undefined && value !== null && typeof value !== "string") violations.push({ field, rule: "enrollmentData.type", message: `${field} must be a string or null` });
+    if (value !== undefined && value !== null && typeof value !== "string")
+      violations.push({ field, rule: "enrollmentData.type", message: `${field} must be a string or null` });
   }
   for (const field of Object.keys(record)) {
-    if (!KNOWN_FIELDS.includes(field)) violations.push({ field, rule: "enrollmentData.unknownField", message: `${field} is not a field of the KSeF enrollment data` });
+    if (!KNOWN_FIELDS.includes(field))
+      violations.push({ field, rule: "enrollmentData.unknownField", message: `${field} is not a field of the KSeF enrollment data` });
   }
   if (violations.length > 0) {
     throw new KsefCertsError("VALIDATION", `The enrollment data in ${file} is not what GET /certificates/enrollments/data returns.`, {
@@ -89,7 +107,11 @@ async function readEnrollmentData(io: CliIo, file: string): Promise<EnrollmentDa
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes).replace(/^\uFEFF/, ""));
   } catch (cause) {
-    throw new KsefCertsError("MALFORMED", `${file} is not valid UTF-8 JSON.`, { hint: "Save the response body of GET /certificates/enrollments/data as it came.", details: { file }, cause });
+    throw new KsefCertsError("MALFORMED", `${file} is not valid UTF-8 JSON.`, {
+      hint: "Save the response body of GET /certificates/enrollments/data as it came.",
+      details: { file },
+      cause,
+    });
   }
   return enrollmentDataFromJson(json, file);
 }
@@ -113,7 +135,9 @@ export function registerCsr(program: Command, env: CommandEnv): void {
     .option("--key <file>", "private key to certify (EC P-256 or RSA-2048)")
     .option("--key-out <file>", "where to write a newly generated key (when --key is not given; mode 0600)")
     .requiredOption("--out <file>", "where to write the CSR")
-    .addOption(new Option("--format <format>", "CSR encoding: pem, der, or base64 (one line, for the API's csr field)").choices(["pem", "der", "base64"]).default("pem"));
+    .addOption(
+      new Option("--format <format>", "CSR encoding: pem, der, or base64 (one line, for the API's csr field)").choices(["pem", "der", "base64"]).default("pem"),
+    );
   addAlgorithmOption(cmd);
   addPasswordOptions(cmd, "the key (given with --key, or new with --key-out)");
   addNewPasswordOptions(cmd, "a new key", false);
@@ -151,10 +175,14 @@ export async function csr(env: CommandEnv, opts: CsrOptions): Promise<void> {
   const out = new Output(io, opts.json === true);
   const force = opts.force === true;
   if ((opts.key === undefined) === (opts.keyOut === undefined)) {
-    throw new KsefCertsError("VALIDATION", opts.key === undefined ? "Give --key (an existing key) or --key-out (where to write a new one)." : "Give either --key or --key-out, not both.", {
-      hint: "With --key the CSR is signed with your key; with --key-out a new key is generated and saved.",
-      violations: [{ field: "--key", rule: "csr.keySource", message: "exactly one of --key and --key-out is needed" }],
-    });
+    throw new KsefCertsError(
+      "VALIDATION",
+      opts.key === undefined ? "Give --key (an existing key) or --key-out (where to write a new one)." : "Give either --key or --key-out, not both.",
+      {
+        hint: "With --key the CSR is signed with your key; with --key-out a new key is generated and saved.",
+        violations: [{ field: "--key", rule: "csr.keySource", message: "exactly one of --key and --key-out is needed" }],
+      },
+    );
   }
   const algorithm = keyAlgorithm(opts.algorithm);
   await checkOutputs(io, [opts.out, ...(opts.keyOut === undefined ? [] : [opts.keyOut])], force);
@@ -182,7 +210,9 @@ export async function csr(env: CommandEnv, opts: CsrOptions): Promise<void> {
   out.result(
     {
       csr: { file: opts.out, format: opts.format, ...summary },
-      ...(opts.keyOut === undefined ? {} : { privateKey: { file: opts.keyOut, format: "pkcs8-encrypted", container: "pem", key: description, encryption: KSEF_KEY_ENCRYPTION } }),
+      ...(opts.keyOut === undefined
+        ? {}
+        : { privateKey: { file: opts.keyOut, format: "pkcs8-encrypted", container: "pem", key: description, encryption: KSEF_KEY_ENCRYPTION } }),
     },
     [
       `wrote ${opts.out}: CSR (${opts.format}) for ${summary.subject}`,

@@ -16,7 +16,15 @@
  */
 import { type Command, Option } from "commander";
 import { readPrivateKey } from "@ksef-certs/ksef/crypto";
-import { createEnrollmentService, createFolderHandoff, sealerFromMasterKey, type EnrollmentProgress, type EnrollmentRunResult, type EnrollmentService, type EnrollmentSummary } from "@ksef-certs/domain/enrollment";
+import {
+  createEnrollmentService,
+  createFolderHandoff,
+  sealerFromMasterKey,
+  type EnrollmentProgress,
+  type EnrollmentRunResult,
+  type EnrollmentService,
+  type EnrollmentSummary,
+} from "@ksef-certs/domain/enrollment";
 import { type ErrorCode, isKsefCertsError, KsefCertsError } from "@ksef-certs/ksef/errors";
 import {
   type CertificateSummary,
@@ -66,7 +74,14 @@ export interface CertEnrollOptions extends StoreOptions, InputPasswordOptions, O
 }
 
 /** States in which the enrollment still needs the new key's password (to make, open or replace the key). */
-export const STATES_NEEDING_KEY_PASSWORD: readonly string[] = ["requested", "key_generated", "authenticating", "awaiting_signature", "authenticated", "submitting"];
+export const STATES_NEEDING_KEY_PASSWORD: readonly string[] = [
+  "requested",
+  "key_generated",
+  "authenticating",
+  "awaiting_signature",
+  "authenticated",
+  "submitting",
+];
 
 /**
  * Adds `--signing-password-file FILE`.
@@ -240,7 +255,10 @@ export function outcomeError(result: EnrollmentRunResult): KsefCertsError | unde
       ? `Enrollment ${e.id} failed${e.failureCode === null ? "" : ` (KSeF code ${e.failureCode})`}: ${message}`
       : `Enrollment ${e.id} stopped in state ${e.state} (${outcome}): ${message}`;
   return new KsefCertsError(code, what, {
-    hint: outcome === "failed" ? "Fix the cause and enroll again (`ksef-certs cert enroll`)." : `Continue it with \`ksef-certs enrollment resume ${e.id}\` once resolved.`,
+    hint:
+      outcome === "failed"
+        ? "Fix the cause and enroll again (`ksef-certs cert enroll`)."
+        : `Continue it with \`ksef-certs enrollment resume ${e.id}\` once resolved.`,
     ...(result.error === undefined ? {} : { cause: result.error, violations: result.error.violations }),
     details: { enrollmentId: e.id, state: e.state, outcome, failureCode: e.failureCode, ...(result.error === undefined ? {} : { ksef: result.error.details }) },
     retryable: outcome === "retry",
@@ -263,7 +281,10 @@ export function enrollmentFields(e: EnrollmentSummary, scope: string): [string, 
     ["environment", e.environment],
     ["mode", e.mode],
     ["valid from (requested)", iso(e.validFrom)],
-    ["authentication", e.authMethod === "certificate" ? `automatic with certificate ${e.signingCertificateId ?? "?"}` : `hand-off at workstation ${e.workstationId ?? "?"}`],
+    [
+      "authentication",
+      e.authMethod === "certificate" ? `automatic with certificate ${e.signingCertificateId ?? "?"}` : `hand-off at workstation ${e.workstationId ?? "?"}`,
+    ],
     ["password sealed", e.passwordSealed ? "yes" : "no"],
     ["auth.xml", e.handoffFile ?? undefined],
     ["challenge expires", iso(e.challengeExpiresAt)],
@@ -305,7 +326,11 @@ export function registerEnroll(group: Command, env: CommandEnv): void {
   addTypeOption(cmd, true);
   cmd
     .requiredOption("--name <name>", "KSeF certificate name (5-100 characters)")
-    .addOption(new Option("--mode <mode>", "current, or queued (takes over when the current one expires or is revoked)").choices(["current", "queued"]).default("current"))
+    .addOption(
+      new Option("--mode <mode>", "current, or queued (takes over when the current one expires or is revoked)")
+        .choices(["current", "queued"])
+        .default("current"),
+    )
     .option("--valid-from <date>", "requested start of validity (YYYY-MM-DD or ISO date-time; default: from issuance)")
     .option("--with-certificate <id>", "sign in automatically with this held Authentication certificate (see `cert list`)")
     .option("--workstation <name>", "sign in through this workstation's hand-off folders (auth.xml signed by the person)")
@@ -338,10 +363,14 @@ async function workstationOf(db: Db, opts: CertEnrollOptions): Promise<Workstati
   }
   const [only, ...more] = found;
   if (only === undefined) {
-    throw new KsefCertsError("NOT_FOUND", `Company ${company.nip} has no workstation named ${JSON.stringify(name)}${opts.workstationBranch === undefined ? "" : ` at branch ${opts.workstationBranch}`}.`, {
-      hint: `Run \`ksef-certs workstation list --company ${company.nip}\`, or add one with \`ksef-certs workstation add\`.`,
-      details: { entity: "workstation", nip: company.nip },
-    });
+    throw new KsefCertsError(
+      "NOT_FOUND",
+      `Company ${company.nip} has no workstation named ${JSON.stringify(name)}${opts.workstationBranch === undefined ? "" : ` at branch ${opts.workstationBranch}`}.`,
+      {
+        hint: `Run \`ksef-certs workstation list --company ${company.nip}\`, or add one with \`ksef-certs workstation add\`.`,
+        details: { entity: "workstation", nip: company.nip },
+      },
+    );
   }
   if (more.length > 0) {
     throw new KsefCertsError("VALIDATION", `Several branches of company ${company.nip} have a workstation named ${JSON.stringify(name)}.`, {
@@ -367,12 +396,17 @@ export async function certEnroll(env: CommandEnv, opts: CertEnrollOptions): Prom
   const { io } = env;
   const out = new Output(io, opts.json === true);
   if ((opts.withCertificate === undefined) === (opts.workstation === undefined)) {
-    throw new KsefCertsError("VALIDATION", "Say how the person signs in to KSeF: --with-certificate ID (automatic) or --workstation NAME (auth.xml hand-off), one of them.", {
-      hint: "See ksef-certs cert enroll --help.",
-      violations: [{ field: "--with-certificate", rule: "authMethod.one", message: "Give exactly one of --with-certificate and --workstation." }],
-    });
+    throw new KsefCertsError(
+      "VALIDATION",
+      "Say how the person signs in to KSeF: --with-certificate ID (automatic) or --workstation NAME (auth.xml hand-off), one of them.",
+      {
+        hint: "See ksef-certs cert enroll --help.",
+        violations: [{ field: "--with-certificate", rule: "authMethod.one", message: "Give exactly one of --with-certificate and --workstation." }],
+      },
+    );
   }
-  if (opts.workstationBranch !== undefined && opts.workstation === undefined) throw new KsefCertsError("VALIDATION", "--workstation-branch goes with --workstation.");
+  if (opts.workstationBranch !== undefined && opts.workstation === undefined)
+    throw new KsefCertsError("VALIDATION", "--workstation-branch goes with --workstation.");
   if (opts.branch !== undefined && (opts.operator !== undefined || opts.operatorPesel !== undefined)) {
     throw new KsefCertsError("VALIDATION", "A certificate is held for the company, a branch or an operator: give --branch or an operator, not both.");
   }
@@ -464,7 +498,12 @@ export async function finish(db: Db, result: EnrollmentRunResult, at: Date): Pro
  * @param f the finished run
  */
 export function completedJson(f: FinishedEnrollment): Record<string, unknown> {
-  return { outcome: f.result.outcome, enrollment: f.result.enrollment, certificate: f.certificate?.json ?? null, ...(f.result.message === undefined ? {} : { message: f.result.message }) };
+  return {
+    outcome: f.result.outcome,
+    enrollment: f.result.enrollment,
+    certificate: f.certificate?.json ?? null,
+    ...(f.result.message === undefined ? {} : { message: f.result.message }),
+  };
 }
 
 /**

@@ -6,7 +6,13 @@
  * Output never holds secrets: enrollments are shown through core's summary (no key, password or session).
  */
 import { type Command, Option } from "commander";
-import { ENROLLMENT_STATES, FINAL_ENROLLMENT_STATES, type EnrollmentRunResult, type EnrollmentState, type EnrollmentSummary } from "@ksef-certs/domain/enrollment";
+import {
+  ENROLLMENT_STATES,
+  FINAL_ENROLLMENT_STATES,
+  type EnrollmentRunResult,
+  type EnrollmentState,
+  type EnrollmentSummary,
+} from "@ksef-certs/domain/enrollment";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { exitCodeFor } from "../exit-codes.js";
 import { addKsefUrlOption, describeKsefTarget, ksefTargetOf, type KsefTargetOptions } from "../ksef.js";
@@ -97,7 +103,10 @@ function registerList(group: Command, env: CommandEnv): void {
 }
 
 function registerShow(group: Command, env: CommandEnv): void {
-  const cmd = group.command("show").summary("one enrollment, without secrets").description("Show one enrollment: its state, scope, KSeF references, hand-off file, certificate or failure (no key, password or session).");
+  const cmd = group
+    .command("show")
+    .summary("one enrollment, without secrets")
+    .description("Show one enrollment: its state, scope, KSeF references, hand-off file, certificate or failure (no key, password or session).");
   cmd.argument("<id>", "the enrollment id (see `enrollment list`)");
   addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs enrollment show 3f2a…", "ksef-certs enrollment show 3f2a… --json"]));
   cmd.action(async (id: string, opts: StoreOptions) => {
@@ -112,7 +121,13 @@ function registerShow(group: Command, env: CommandEnv): void {
 
 /** The service for list/show: no KSeF call is made, so no target is printed. */
 function readOnlyService(env: CommandEnv, db: Parameters<typeof enrollmentServiceFor>[1]): ReturnType<typeof enrollmentServiceFor> {
-  return enrollmentServiceFor(env.io, db, { baseUrl: undefined, source: "environment", loopback: false }, undefined, new SigningKeys(env.io, db, undefined, undefined));
+  return enrollmentServiceFor(
+    env.io,
+    db,
+    { baseUrl: undefined, source: "environment", loopback: false },
+    undefined,
+    new SigningKeys(env.io, db, undefined, undefined),
+  );
 }
 
 function registerResume(group: Command, env: CommandEnv): void {
@@ -135,7 +150,11 @@ function registerResume(group: Command, env: CommandEnv): void {
   addKsefUrlOption(cmd);
   addStoreOptions(cmd).addHelpText(
     "after",
-    examples(["ksef-certs enrollment resume 3f2a…", "ksef-certs enrollment resume --password-file new.pass --ksef-url http://127.0.0.1:8090/v2", "ksef-certs enrollment resume --json"]),
+    examples([
+      "ksef-certs enrollment resume 3f2a…",
+      "ksef-certs enrollment resume --password-file new.pass --ksef-url http://127.0.0.1:8090/v2",
+      "ksef-certs enrollment resume --json",
+    ]),
   );
   cmd.action(async (id: string | undefined, opts: EnrollmentResumeOptions) => {
     await enrollmentResume(env, id, opts);
@@ -211,7 +230,8 @@ export async function enrollmentResume(env: CommandEnv, id: string | undefined, 
       : finished.map((f) => {
           const e = f.result.enrollment;
           const c = f.certificate?.summary;
-          const tail = c !== undefined ? `certificate ${c.serialNumber} (${c.id}), valid to ${c.validTo.toISOString()}` : (f.result.message ?? e.failureReason ?? "");
+          const tail =
+            c !== undefined ? `certificate ${c.serialNumber} (${c.id}), valid to ${c.validTo.toISOString()}` : (f.result.message ?? e.failureReason ?? "");
           return `${e.id}  ${f.result.outcome}  [${e.state}] ${e.name}: ${tail}`;
         }),
   );

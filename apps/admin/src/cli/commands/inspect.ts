@@ -2,7 +2,16 @@
  * `ksef-certs inspect <file...>`: what each file is (by content, not by name) and what is in it.
  */
 import type { Command } from "commander";
-import { describeKey, detectFileKind, type FileKindDetection, importPkcs12, inspectPrivateKey, MAX_PKCS12_BYTES, parseCertificate, parseCsr } from "@ksef-certs/ksef/crypto";
+import {
+  describeKey,
+  detectFileKind,
+  type FileKindDetection,
+  importPkcs12,
+  inspectPrivateKey,
+  MAX_PKCS12_BYTES,
+  parseCertificate,
+  parseCsr,
+} from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { CliIo } from "../context.js";
 import { exitCodeFor } from "../exit-codes.js";
@@ -119,7 +128,12 @@ export async function inspect(env: CommandEnv, files: readonly string[], opts: I
       entries.push({ file, ok: false, error: e.toJSON() });
       if (human.length > 0) human.push("");
       human.push(`${file}: failed (${e.code})`);
-      if (!out.json) io.stderr.write(humanError(e).map((l) => `${file}: ${l}\n`).join(""));
+      if (!out.json)
+        io.stderr.write(
+          humanError(e)
+            .map((l) => `${file}: ${l}\n`)
+            .join(""),
+        );
     }
   }
   out.result({ files: entries }, human);

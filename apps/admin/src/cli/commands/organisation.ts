@@ -76,14 +76,20 @@ const companyFields = (c: Company): [string, string][] => [
  * @param env the run's surface and state
  */
 export function registerCompany(program: Command, env: CommandEnv): void {
-  const group = program.command("company").summary("add or list companies (by NIP)").description("Companies whose certificates the registry holds, identified by NIP.");
+  const group = program
+    .command("company")
+    .summary("add or list companies (by NIP)")
+    .description("Companies whose certificates the registry holds, identified by NIP.");
   const add = group
     .command("add")
     .summary("add a company")
     .description("Add a company. The NIP may be typed with spaces, dashes or a PL prefix; it is stored as 10 digits and its check digit is verified.")
     .requiredOption("--nip <nip>", "the company's NIP")
     .requiredOption("--name <name>", "the company's name (1-200 characters)");
-  addStoreOptions(add).addHelpText("after", examples(["ksef-certs company add --nip 5265877635 --name 'Firma Sp. z o.o.'", "ksef-certs company add --nip 526-587-76-35 --name Firma --json"]));
+  addStoreOptions(add).addHelpText(
+    "after",
+    examples(["ksef-certs company add --nip 5265877635 --name 'Firma Sp. z o.o.'", "ksef-certs company add --nip 526-587-76-35 --name Firma --json"]),
+  );
   add.action(async (opts: CompanyAddOptions) => {
     const out = new Output(env.io, opts.json === true);
     const company = await withStore(env, opts, (s) => addCompany(s.db, { nip: opts.nip, name: opts.name }, { actor: cliActor(env.io), at: nowOf(env.io) }));
@@ -113,7 +119,10 @@ export function registerCompany(program: Command, env: CommandEnv): void {
  * @param env the run's surface and state
  */
 export function registerBranch(program: Command, env: CommandEnv): void {
-  const group = program.command("branch").summary("add or list branches (oddziały) of a company").description("Branches (oddziały) of a company, identified by their code within the company.");
+  const group = program
+    .command("branch")
+    .summary("add or list branches (oddziały) of a company")
+    .description("Branches (oddziały) of a company, identified by their code within the company.");
   const add = group
     .command("add")
     .summary("add a branch")
@@ -122,18 +131,32 @@ export function registerBranch(program: Command, env: CommandEnv): void {
     .requiredOption("--code <code>", "the branch code as the ERP knows it (unique within the company)")
     .requiredOption("--name <name>", "the branch name")
     .option("--internal-id <id>", "the branch's KSeF InternalId, e.g. 5265877635-00001");
-  addStoreOptions(add).addHelpText("after", examples(["ksef-certs branch add --company 5265877635 --code 001 --name 'Oddział Kraków'", "ksef-certs branch add --company 5265877635 --code 002 --name Gdańsk --internal-id 5265877635-00002"]));
+  addStoreOptions(add).addHelpText(
+    "after",
+    examples([
+      "ksef-certs branch add --company 5265877635 --code 001 --name 'Oddział Kraków'",
+      "ksef-certs branch add --company 5265877635 --code 002 --name Gdańsk --internal-id 5265877635-00002",
+    ]),
+  );
   add.action(async (opts: BranchAddOptions) => {
     const out = new Output(env.io, opts.json === true);
     const { company, branch } = await withStore(env, opts, async (s) => {
       const c = await companyByNip(s.db, opts.company);
-      const b = await addBranch(s.db, { companyId: c.id, code: opts.code, name: opts.name, ...(opts.internalId === undefined ? {} : { internalId: opts.internalId }) }, { actor: cliActor(env.io), at: nowOf(env.io) });
+      const b = await addBranch(
+        s.db,
+        { companyId: c.id, code: opts.code, name: opts.name, ...(opts.internalId === undefined ? {} : { internalId: opts.internalId }) },
+        { actor: cliActor(env.io), at: nowOf(env.io) },
+      );
       return { company: c, branch: b };
     });
     out.result({ branch, company: { id: company.id, nip: company.nip } }, ["added branch", ...formatFields(branchFields(branch, company))]);
   });
 
-  const list = group.command("list").summary("list the branches of a company").description("List a company's branches, by code. With --json: an array.").requiredOption("--company <nip>", "the company's NIP");
+  const list = group
+    .command("list")
+    .summary("list the branches of a company")
+    .description("List a company's branches, by code. With --json: an array.")
+    .requiredOption("--company <nip>", "the company's NIP");
   addStoreOptions(list).addHelpText("after", examples(["ksef-certs branch list --company 5265877635"]));
   list.action(async (opts: CompanyListOptions) => {
     const out = new Output(env.io, opts.json === true);
@@ -166,7 +189,10 @@ function branchFields(b: Branch, c: Company): [string, string | undefined][] {
  * @param env the run's surface and state
  */
 export function registerOperator(program: Command, env: CommandEnv): void {
-  const group = program.command("operator").summary("add or list operators (people) of a company").description("Operators: people who work with KSeF for a company, at some of its branches.");
+  const group = program
+    .command("operator")
+    .summary("add or list operators (people) of a company")
+    .description("Operators: people who work with KSeF for a company, at some of its branches.");
   const add = group
     .command("add")
     .summary("add an operator")
@@ -178,7 +204,10 @@ export function registerOperator(program: Command, env: CommandEnv): void {
     .option("--branch <code>", "a branch code the operator works at (repeatable)", collect);
   addStoreOptions(add).addHelpText(
     "after",
-    examples(["ksef-certs operator add --company 5265877635 --name 'Jan Kowalski' --pesel 44051401458 --branch 001 --branch 002", "ksef-certs operator add --company 5265877635 --name 'Anna Nowak' --json"]),
+    examples([
+      "ksef-certs operator add --company 5265877635 --name 'Jan Kowalski' --pesel 44051401458 --branch 001 --branch 002",
+      "ksef-certs operator add --company 5265877635 --name 'Anna Nowak' --json",
+    ]),
   );
   add.action(async (opts: OperatorAddOptions) => {
     const out = new Output(env.io, opts.json === true);
@@ -199,7 +228,10 @@ export function registerOperator(program: Command, env: CommandEnv): void {
       );
       return { operator: o, branches: bs };
     });
-    out.result({ operator: { ...operator, branchCodes: branches.map((b) => b.code) } }, ["added operator", ...formatFields(operatorFields(operator, branches))]);
+    out.result({ operator: { ...operator, branchCodes: branches.map((b) => b.code) } }, [
+      "added operator",
+      ...formatFields(operatorFields(operator, branches)),
+    ]);
   });
 
   const list = group
@@ -208,7 +240,10 @@ export function registerOperator(program: Command, env: CommandEnv): void {
     .description("List a company's operators (or only those working at --branch), by name. With --json: an array.")
     .requiredOption("--company <nip>", "the company's NIP")
     .option("--branch <code>", "only operators working at this branch");
-  addStoreOptions(list).addHelpText("after", examples(["ksef-certs operator list --company 5265877635", "ksef-certs operator list --company 5265877635 --branch 001 --json"]));
+  addStoreOptions(list).addHelpText(
+    "after",
+    examples(["ksef-certs operator list --company 5265877635", "ksef-certs operator list --company 5265877635 --branch 001 --json"]),
+  );
   list.action(async (opts: CompanyListOptions) => {
     const out = new Output(env.io, opts.json === true);
     const { rows, codes } = await withStore(env, opts, async (s) => {
@@ -246,23 +281,35 @@ function operatorFields(o: Operator, branches: readonly Branch[]): [string, stri
  * @param env the run's surface and state
  */
 export function registerWorkstation(program: Command, env: CommandEnv): void {
-  const group = program.command("workstation").summary("add or list workstations (hand-off folders) of a branch").description("Workstations: a branch's computers where people sign auth.xml, with their outbox and inbox folders.");
+  const group = program
+    .command("workstation")
+    .summary("add or list workstations (hand-off folders) of a branch")
+    .description("Workstations: a branch's computers where people sign auth.xml, with their outbox and inbox folders.");
   const add = group
     .command("add")
     .summary("add a workstation")
-    .description("Add a workstation to a branch. --outbox (where auth.xml is written) and --inbox (where the signed file is dropped) are resolved against the working directory and must be different folders, neither inside the other.")
+    .description(
+      "Add a workstation to a branch. --outbox (where auth.xml is written) and --inbox (where the signed file is dropped) are resolved against the working directory and must be different folders, neither inside the other.",
+    )
     .requiredOption("--company <nip>", "the company's NIP")
     .requiredOption("--branch <code>", "the branch code")
     .requiredOption("--name <name>", "the workstation's name (unique within the branch)")
     .requiredOption("--outbox <dir>", "folder where auth.xml is written")
     .requiredOption("--inbox <dir>", "folder where the signed file is dropped");
-  addStoreOptions(add).addHelpText("after", examples(["ksef-certs workstation add --company 5265877635 --branch 001 --name kasa-1 --outbox /srv/ksef/kasa-1/out --inbox /srv/ksef/kasa-1/in"]));
+  addStoreOptions(add).addHelpText(
+    "after",
+    examples(["ksef-certs workstation add --company 5265877635 --branch 001 --name kasa-1 --outbox /srv/ksef/kasa-1/out --inbox /srv/ksef/kasa-1/in"]),
+  );
   add.action(async (opts: WorkstationAddOptions) => {
     const out = new Output(env.io, opts.json === true);
     const workstation = await withStore(env, opts, async (s) => {
       const c = await companyByNip(s.db, opts.company);
       const b = await branchByCode(s.db, c, opts.branch);
-      return addWorkstation(s.db, { branchId: b.id, name: opts.name, outboxDir: resolvePath(env.io, opts.outbox), inboxDir: resolvePath(env.io, opts.inbox) }, { actor: cliActor(env.io), at: nowOf(env.io) });
+      return addWorkstation(
+        s.db,
+        { branchId: b.id, name: opts.name, outboxDir: resolvePath(env.io, opts.outbox), inboxDir: resolvePath(env.io, opts.inbox) },
+        { actor: cliActor(env.io), at: nowOf(env.io) },
+      );
     });
     out.result({ workstation }, ["added workstation", ...formatFields(workstationFields(workstation, opts.branch))]);
   });

@@ -24,14 +24,20 @@ export function registerPairCheck(program: Command, env: CommandEnv): void {
     .command("pair-check")
     .summary("check that a private key belongs to a certificate")
     .description(
-      "Check that the private key belongs to the certificate (same public key). Prints \"matches\" and exits 0,\n" +
+      'Check that the private key belongs to the certificate (same public key). Prints "matches" and exits 0,\n' +
         "or fails with KEY_MISMATCH (exit code 6). An encrypted key needs its password.",
     )
     .requiredOption("--cert <file>", "the certificate (.crt, PEM or DER)")
     .requiredOption("--key <file>", "the private key (.key: encrypted or plain PKCS#8, PKCS#1, SEC1; PEM or DER)");
   addPasswordOptions(cmd, "the key");
   addJsonOption(cmd);
-  cmd.addHelpText("after", examples(["ksef-certs pair-check --cert cert.crt --key cert.key", "ksef-certs pair-check --cert cert.crt --key cert.key --password-stdin --json < pass.txt"]));
+  cmd.addHelpText(
+    "after",
+    examples([
+      "ksef-certs pair-check --cert cert.crt --key cert.key",
+      "ksef-certs pair-check --cert cert.crt --key cert.key --password-stdin --json < pass.txt",
+    ]),
+  );
   cmd.action(async (opts: PairCheckOptions) => {
     await pairCheck(env, opts);
   });
@@ -54,9 +60,20 @@ export async function pairCheck(env: CommandEnv, opts: PairCheckOptions): Promis
   out.result(
     {
       matches: true,
-      certificate: { file: opts.cert, serialNumber: certificate.serialNumber, subject: certificate.subjectText, fingerprintSha256: certificate.fingerprintSha256 },
+      certificate: {
+        file: opts.cert,
+        serialNumber: certificate.serialNumber,
+        subject: certificate.subjectText,
+        fingerprintSha256: certificate.fingerprintSha256,
+      },
       privateKey: { file: opts.key, format: key.format, container: key.container, key: key.description },
     },
-    [`matches: ${opts.key} is the private key of ${opts.cert}`, ...formatFields([["certificate", `${certificate.subjectText} (serial ${certificate.serialNumber})`], ["key", keyText(key.description)]])],
+    [
+      `matches: ${opts.key} is the private key of ${opts.cert}`,
+      ...formatFields([
+        ["certificate", `${certificate.subjectText} (serial ${certificate.serialNumber})`],
+        ["key", keyText(key.description)],
+      ]),
+    ],
   );
 }

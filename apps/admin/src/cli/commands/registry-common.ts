@@ -95,7 +95,9 @@ export async function operatorByReference(db: Db, company: Company, ref: Operato
  * @param cmd the command
  */
 export function addOperatorReferenceOptions(cmd: Command): Command {
-  return cmd.option("--operator <id>", "the operator by id (see `operator list`)").option("--operator-pesel <pesel>", "the operator by PESEL, within --company");
+  return cmd
+    .option("--operator <id>", "the operator by id (see `operator list`)")
+    .option("--operator-pesel <pesel>", "the operator by PESEL, within --company");
 }
 
 /**

@@ -54,7 +54,11 @@ it("serve: creates the first admin once (password printed only on stdout), serve
   expect(shown.firstAdmin.login).toBe("admin");
   expect(shown.firstAdmin.password).toMatch(/^[A-Za-z0-9_-]{24}$/);
   expect((await fetch(`${shown.url}/`)).status).toBe(200);
-  const login = await fetch(`${shown.url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "admin", password: shown.firstAdmin.password }) });
+  const login = await fetch(`${shown.url}/trpc/auth.login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ login: "admin", password: shown.firstAdmin.password }),
+  });
   expect(login.status).toBe(200);
   await first.stop();
   expect(first.err()).not.toContain(shown.firstAdmin.password);
@@ -80,7 +84,9 @@ it("a first start that cannot listen (port taken) creates no admin; the next sta
   await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
   const port = (blocker.address() as AddressInfo).port;
   const io = ioFor();
-  const failed = await runServe({ io: io.io, state: { json: true, exitCode: 0 } }, { dataDir, port: String(port), json: true }, Promise.resolve()).catch((e: unknown) => e);
+  const failed = await runServe({ io: io.io, state: { json: true, exitCode: 0 } }, { dataDir, port: String(port), json: true }, Promise.resolve()).catch(
+    (e: unknown) => e,
+  );
   blocker.close();
   expect((failed as { code?: string }).code).toBe("IO");
   expect(io.out()).not.toContain("password");
@@ -88,7 +94,12 @@ it("a first start that cannot listen (port taken) creates no admin; the next sta
   const started = await start({ dataDir, port: "0", json: true });
   const shown = JSON.parse(started.out()) as { url: string; firstAdmin: { login: string; password: string } };
   expect(shown.firstAdmin.login).toBe("admin");
-  const login = (password: string) => fetch(`${shown.url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "admin", password }) });
+  const login = (password: string) =>
+    fetch(`${shown.url}/trpc/auth.login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ login: "admin", password }),
+    });
   const session = (await login(shown.firstAdmin.password)).headers.get("set-cookie")?.split(";")[0] ?? "";
   await started.stop();
 
@@ -105,7 +116,8 @@ it("a first start that cannot listen (port taken) creates no admin; the next sta
 
   const again = await start({ dataDir, port: "0", json: true });
   const url = (JSON.parse(again.out()) as { url: string }).url;
-  const relogin = (password: string) => fetch(`${url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "admin", password }) });
+  const relogin = (password: string) =>
+    fetch(`${url}/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login: "admin", password }) });
   expect((await relogin(shown.firstAdmin.password)).status).toBe(401);
   expect((await relogin("Nowe-Haslo-Admina-2026")).status).toBe(200);
   // The session from before the reset is gone.

@@ -48,7 +48,9 @@ function portOf(text: string | undefined, fallback: number, option: string): num
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0 || n > 65_535) {
-    throw new KsefCertsError("VALIDATION", `${option} must be a port number from 0 to 65535.`, { violations: [{ field: option, rule: "port.range", message: "A port is 0..65535." }] });
+    throw new KsefCertsError("VALIDATION", `${option} must be a port number from 0 to 65535.`, {
+      violations: [{ field: option, rule: "port.range", message: "A port is 0..65535." }],
+    });
   }
   return n;
 }
@@ -75,12 +77,23 @@ export function registerServe(program: Command, env: CommandEnv): void {
     .option("--with-simulator", "start the KSeF simulator beside the app, for the test and demo environments")
     .option("--simulator-port <port>", "port of the simulator (default: a free one)")
     .option("--open", "open the app in the default browser")
-    .option("--export-root <folder>", "a folder outside the data folder below which super-admins configure export destinations (default $KSEF_CERTS_EXPORT_ROOT; none: exports are downloads only)")
-    .option("--public-origin <url>", "the address people use through a reverse proxy, e.g. https://ksef.example.pl (the server answers only to its own host names; default $KSEF_CERTS_PUBLIC_ORIGIN)")
+    .option(
+      "--export-root <folder>",
+      "a folder outside the data folder below which super-admins configure export destinations (default $KSEF_CERTS_EXPORT_ROOT; none: exports are downloads only)",
+    )
+    .option(
+      "--public-origin <url>",
+      "the address people use through a reverse proxy, e.g. https://ksef.example.pl (the server answers only to its own host names; default $KSEF_CERTS_PUBLIC_ORIGIN)",
+    )
     .option("--admin-password-file <file>", "on the first start, the first admin's password (first line of the file) instead of a random one");
   addStoreOptions(cmd).addHelpText(
     "after",
-    examples(["ksef-certs serve", "ksef-certs serve --with-simulator --open", "ksef-certs serve --port 9000 --data-dir ./data", "DATABASE_URL=postgres://ksef@db/ksef ksef-certs serve"]),
+    examples([
+      "ksef-certs serve",
+      "ksef-certs serve --with-simulator --open",
+      "ksef-certs serve --port 9000 --data-dir ./data",
+      "DATABASE_URL=postgres://ksef@db/ksef ksef-certs serve",
+    ]),
   );
   cmd.action(async (opts: ServeOptions) => {
     await runServe(env, opts);
@@ -155,7 +168,9 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
 
     const rootOption = opts.exportRoot ?? io.env["KSEF_CERTS_EXPORT_ROOT"];
     const exportRoot =
-      rootOption === undefined || rootOption.trim() === "" ? undefined : await checkExportRoot(resolvePath(io, rootOption.trim()), target.kind === "pglite" ? target.dataDir : undefined);
+      rootOption === undefined || rootOption.trim() === ""
+        ? undefined
+        : await checkExportRoot(resolvePath(io, rootOption.trim()), target.kind === "pglite" ? target.dataDir : undefined);
 
     const server = createServer({
       store,

@@ -13,7 +13,16 @@ import { checkNip, checkPesel } from "@ksef-certs/ksef/policies";
 import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
 import { type NameAttributeInput } from "@ksef-certs/ksef/testing";
 import { checkOutputs, writeOutputs } from "../files.js";
-import { addForceOption, addJsonOption, addNewPasswordOptions, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions } from "../options.js";
+import {
+  addForceOption,
+  addJsonOption,
+  addNewPasswordOptions,
+  addPasswordOptions,
+  type CommandEnv,
+  type CommonOptions,
+  examples,
+  type InputPasswordOptions,
+} from "../options.js";
 import { Output } from "../output.js";
 import { type NewPasswordProfile, Passwords } from "../password.js";
 
@@ -102,7 +111,9 @@ export async function testCertificate(env: CommandEnv, opts: TestCertificateOpti
   const out = new Output(io, opts.json === true);
   const days = Number(opts.days);
   if (!Number.isInteger(days) || days < 1 || days > 3650) {
-    throw new KsefCertsError("VALIDATION", "--days must be a whole number from 1 to 3650.", { violations: [{ field: "days", rule: "range", message: "1 to 3650 days." }] });
+    throw new KsefCertsError("VALIDATION", "--days must be a whole number from 1 to 3650.", {
+      violations: [{ field: "days", rule: "range", message: "1 to 3650 days." }],
+    });
   }
   const subject = subjectOf(opts);
   await checkOutputs(io, [opts.outCert, opts.outKey], opts.force === true);

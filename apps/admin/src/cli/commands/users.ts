@@ -25,7 +25,10 @@ export interface ResetPasswordOptions extends StoreOptions, InputPasswordOptions
  * @param env the run's surface and state
  */
 export function registerUsers(program: Command, env: CommandEnv): void {
-  const group = program.command("users").summary("recover accounts of the admin web app").description("Accounts of the admin web app (managed in the app); here: getting back in when a password is lost.");
+  const group = program
+    .command("users")
+    .summary("recover accounts of the admin web app")
+    .description("Accounts of the admin web app (managed in the app); here: getting back in when a password is lost.");
   const reset = group
     .command("reset-password")
     .summary("set a new password for an account whose password is lost")
@@ -40,29 +43,38 @@ export function registerUsers(program: Command, env: CommandEnv): void {
   addPasswordOptions(reset, "the account");
   addStoreOptions(reset).addHelpText(
     "after",
-    examples(["ksef-certs users reset-password --login admin", "ksef-certs users reset-password --login admin --generate --data-dir ./ksef-data", "ksef-certs users reset-password --login ewa --password-file nowe.txt --json"]),
+    examples([
+      "ksef-certs users reset-password --login admin",
+      "ksef-certs users reset-password --login admin --generate --data-dir ./ksef-data",
+      "ksef-certs users reset-password --login ewa --password-file nowe.txt --json",
+    ]),
   );
   reset.action(async (opts: ResetPasswordOptions) => {
     const out = new Output(env.io, opts.json === true);
     const password = await newAccountPassword(env, opts);
     const { userId } = await withStore(env, opts, (s) => resetPassword(s.db, { login: opts.login, password }, { actor: cliActor(env.io), at: nowOf(env.io) }));
-    out.result(
-      { userId, login: opts.login.trim().toLowerCase(), ...(opts.generate === true ? { password } : {}) },
-      [`new password set for ${opts.login.trim().toLowerCase()}; every session of the account ended`, ...(opts.generate === true ? [`password: ${password}  (shown only now)`] : [])],
-    );
+    out.result({ userId, login: opts.login.trim().toLowerCase(), ...(opts.generate === true ? { password } : {}) }, [
+      `new password set for ${opts.login.trim().toLowerCase()}; every session of the account ended`,
+      ...(opts.generate === true ? [`password: ${password}  (shown only now)`] : []),
+    ]);
   });
 }
 
 async function newAccountPassword(env: CommandEnv, opts: ResetPasswordOptions): Promise<string> {
   const sources = [opts.generate === true, opts.passwordFile !== undefined, opts.passwordStdin === true].filter(Boolean).length;
-  if (sources > 1) throw new KsefCertsError("VALIDATION", "Give the new password one way: --generate, --password-file or --password-stdin.", { hint: "See ksef-certs users reset-password --help." });
+  if (sources > 1)
+    throw new KsefCertsError("VALIDATION", "Give the new password one way: --generate, --password-file or --password-stdin.", {
+      hint: "See ksef-certs users reset-password --help.",
+    });
   if (opts.generate === true) return randomBytes(18).toString("base64url");
   const passwords = new Passwords(env.io, { input: { file: opts.passwordFile, stdin: opts.passwordStdin } });
   const password = await passwords.existing("the account");
   const v = checkAccountPassword(password, "password");
   if (v.length > 0) throw new KsefCertsError("VALIDATION", v.map((x) => x.message).join(" "), { violations: v });
   if (opts.passwordFile === undefined && opts.passwordStdin !== true && env.io.stdinIsTTY && (await env.io.prompt("Repeat the password:")) !== password) {
-    throw new KsefCertsError("VALIDATION", "The two passwords differ.", { violations: [{ field: "password", rule: "password.repeat", message: "The two passwords differ." }] });
+    throw new KsefCertsError("VALIDATION", "The two passwords differ.", {
+      violations: [{ field: "password", rule: "password.repeat", message: "The two passwords differ." }],
+    });
   }
   return password;
 }

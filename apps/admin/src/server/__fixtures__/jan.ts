@@ -16,12 +16,16 @@ export const JAN_PESEL = "44051401458";
  */
 export async function janSigner(validFrom?: Date): Promise<XadesSigner> {
   const keys = await generateKeyPair("EC-P256");
-  const self = await selfSignedCertificate(keys, [
-    { oid: "2.5.4.3", value: "Jan Kowalski", stringType: "UTF8String" },
-    { oid: "2.5.4.42", value: "Jan", stringType: "UTF8String" },
-    { oid: "2.5.4.4", value: "Kowalski", stringType: "UTF8String" },
-    { oid: "2.5.4.5", value: `PNOPL-${JAN_PESEL}`, stringType: "PrintableString" },
-    { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
-  ], validFrom === undefined ? {} : { validFrom });
+  const self = await selfSignedCertificate(
+    keys,
+    [
+      { oid: "2.5.4.3", value: "Jan Kowalski", stringType: "UTF8String" },
+      { oid: "2.5.4.42", value: "Jan", stringType: "UTF8String" },
+      { oid: "2.5.4.4", value: "Kowalski", stringType: "UTF8String" },
+      { oid: "2.5.4.5", value: `PNOPL-${JAN_PESEL}`, stringType: "PrintableString" },
+      { oid: "2.5.4.6", value: "PL", stringType: "PrintableString" },
+    ],
+    validFrom === undefined ? {} : { validFrom },
+  );
   return { privateKey: keys.privateKey, certificate: self.der };
 }

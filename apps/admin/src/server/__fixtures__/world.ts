@@ -22,10 +22,13 @@ export async function openTestStore(kind: "pglite" | "postgres"): Promise<Store>
   if (kind === "pglite") return openStore({ dataDir: ":memory:", env: {} });
   const scratch = await createScratchDatabase(process.env["KSEF_CERTS_TEST_DATABASE_URL"] ?? "");
   const store = await openStore({ databaseUrl: scratch.url, env: {} });
-  return { ...store, close: async () => {
-    await store.close();
-    await scratch.drop();
-  } };
+  return {
+    ...store,
+    close: async () => {
+      await store.close();
+      await scratch.drop();
+    },
+  };
 }
 
 /** The clock of the fixtures. */
@@ -56,7 +59,11 @@ export async function certificateFor(db: Db, scope: Scope): Promise<string> {
     validFrom: new Date(T0.getTime() - 86_400_000),
     validityDays: 365,
   });
-  const row = await recordCertificate(db, { scope, environment: "test", mode: "current", name: "Cert", certificateDer: issued.der, keyFile, source: "imported" }, META);
+  const row = await recordCertificate(
+    db,
+    { scope, environment: "test", mode: "current", name: "Cert", certificateDer: issued.der, keyFile, source: "imported" },
+    META,
+  );
   return row.id;
 }
 
@@ -81,13 +88,28 @@ export async function buildWorld(db: Db) {
   const enrollment = async (branchId: string, state: string): Promise<string> => {
     const [row] = await db
       .insert(schema.enrollments)
-      .values({ scopeType: "branch", companyId: company.id, branchId, environment: "test", certificateType: "Authentication", mode: "current", name: "Nowy certyfikat", state, authMethod: "handoff", createdAt: T0, updatedAt: T0 })
+      .values({
+        scopeType: "branch",
+        companyId: company.id,
+        branchId,
+        environment: "test",
+        certificateType: "Authentication",
+        mode: "current",
+        name: "Nowy certyfikat",
+        state,
+        authMethod: "handoff",
+        createdAt: T0,
+        updatedAt: T0,
+      })
       .returning({ id: schema.enrollments.id });
     if (row === undefined) throw new Error("no enrollment row");
     return row.id;
   };
   const enrollments = { b1: await enrollment(b1.id, "completed"), b2: await enrollment(b2.id, "awaiting_signature") };
-  const account = async (login: string, role: { role: "super_admin" | "company_admin" | "branch_admin" | "auditor"; companyId?: string; branchId?: string }): Promise<NewSession> => {
+  const account = async (
+    login: string,
+    role: { role: "super_admin" | "company_admin" | "branch_admin" | "auditor"; companyId?: string; branchId?: string },
+  ): Promise<NewSession> => {
     await createUser(db, { login, displayName: login, password: PASSWORD, role }, META);
     return authenticate(db, { login, password: PASSWORD, clientKey: "test", at: T0 });
   };

@@ -4,7 +4,15 @@ import { request as httpRequest } from "node:http";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPairingCode, createSigningRequest, createSigningRequestNotifier, listWorkstationTokens, revokeWorkstationToken, sha256Hex, type SigningRequestNotifier } from "@ksef-certs/domain/agent";
+import {
+  createPairingCode,
+  createSigningRequest,
+  createSigningRequestNotifier,
+  listWorkstationTokens,
+  revokeWorkstationToken,
+  sha256Hex,
+  type SigningRequestNotifier,
+} from "@ksef-certs/domain/agent";
 import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
 import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
 import { openStore, schema, type Store } from "@ksef-certs/domain/store";
@@ -33,7 +41,11 @@ function newChallenge(): string {
   return `20261130-CR-${hex(5)}-${hex(5)}-${hex(1)}`;
 }
 
-const input = (challenge: string) => ({ challenge, contextIdentifier: { type: "Nip" as const, value: NIP }, subjectIdentifierType: "certificateSubject" as const });
+const input = (challenge: string) => ({
+  challenge,
+  contextIdentifier: { type: "Nip" as const, value: NIP },
+  subjectIdentifierType: "certificateSubject" as const,
+});
 
 for (const kind of kinds) {
   describe(`agent HTTP API [${kind}]`, () => {
@@ -54,7 +66,10 @@ for (const kind of kinds) {
       }
       const db = store.db;
       const [c] = await db.insert(schema.companies).values({ nip: NIP, name: "Hurtownia Testowa" }).returning();
-      const [b] = await db.insert(schema.branches).values({ companyId: c?.id ?? "", code: "WAW", name: "Oddział Warszawa" }).returning();
+      const [b] = await db
+        .insert(schema.branches)
+        .values({ companyId: c?.id ?? "", code: "WAW", name: "Oddział Warszawa" })
+        .returning();
       const [w1, w2] = await db
         .insert(schema.workstations)
         .values([
@@ -65,14 +80,31 @@ for (const kind of kinds) {
       ws = { id: w1?.id ?? "", other: w2?.id ?? "", branchId: b?.id ?? "" };
       notifier = createSigningRequestNotifier();
       const app = new Hono();
-      app.route("/agent/v1", createAgentApi({ db, notifier, now: () => new Date(Date.now() + clock), version: "9.9.9-test", clientKey: (c) => c.req.header("X-Test-Client") ?? "default" }));
+      app.route(
+        "/agent/v1",
+        createAgentApi({
+          db,
+          notifier,
+          now: () => new Date(Date.now() + clock),
+          version: "9.9.9-test",
+          clientKey: (c) => c.req.header("X-Test-Client") ?? "default",
+        }),
+      );
       server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
-      await new Promise<void>((resolve) => server.once("listening", () => { resolve(); }));
+      await new Promise<void>((resolve) =>
+        server.once("listening", () => {
+          resolve();
+        }),
+      );
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/agent/v1`;
     }, 120_000);
 
     afterAll(async () => {
-      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
       await store.close();
       await scratch?.drop();
     });
@@ -91,12 +123,24 @@ for (const kind of kinds) {
     async function newRequest(workstationId = ws.id, enrollmentId: string | null = null, expiresInMs = 600_000) {
       const challenge = newChallenge();
       const xml = new TextEncoder().encode(buildAuthTokenRequest(input(challenge)));
-      const view = await createSigningRequest(store.db, { workstationId, enrollmentId, challenge, contextIdentifier: { type: "Nip", value: NIP }, xml, expiresAt: new Date(Date.now() + expiresInMs), notifier });
+      const view = await createSigningRequest(store.db, {
+        workstationId,
+        enrollmentId,
+        challenge,
+        contextIdentifier: { type: "Nip", value: NIP },
+        xml,
+        expiresAt: new Date(Date.now() + expiresInMs),
+        notifier,
+      });
       return { view, challenge, xml, sign: () => signAuthTokenRequest(input(challenge), signer) };
     }
 
     const upload = (auth: Record<string, string>, id: string, bytes: Uint8Array, sha = sha256Hex(bytes)): Promise<Response> =>
-      fetch(`${base}/requests/${id}/signed`, { method: "POST", headers: { ...auth, "Content-Type": "application/octet-stream", "X-Content-SHA256": sha }, body: bytes });
+      fetch(`${base}/requests/${id}/signed`, {
+        method: "POST",
+        headers: { ...auth, "Content-Type": "application/octet-stream", "X-Content-SHA256": sha },
+        body: bytes,
+      });
 
     /** The status of a 1 MiB + 1 byte upload, on a connection of its own (the server answers 413 before reading it and drops the connection). */
     function oversizeUpload(auth: Record<string, string>, id: string): Promise<number | undefined> {
@@ -120,8 +164,21 @@ for (const kind of kinds) {
       const { code } = await createPairingCode(store.db, { workstationId: ws.id, actor: "admin" });
       const ok = await pair(code, "kasa-1");
       expect(ok.status).toBe(200);
-      const body = (await ok.json()) as { token: string; workstation: { id: string; branchCode: string; companyNip: string; outboxDir: string }; server: { version: string } };
-      expect(body.workstation).toMatchObject({ id: ws.id, name: "kasa-1", branchId: ws.branchId, branchCode: "WAW", companyNip: NIP, companyName: "Hurtownia Testowa", outboxDir: "/srv/kasa1/out", inboxDir: "/srv/kasa1/in" });
+      const body = (await ok.json()) as {
+        token: string;
+        workstation: { id: string; branchCode: string; companyNip: string; outboxDir: string };
+        server: { version: string };
+      };
+      expect(body.workstation).toMatchObject({
+        id: ws.id,
+        name: "kasa-1",
+        branchId: ws.branchId,
+        branchCode: "WAW",
+        companyNip: NIP,
+        companyName: "Hurtownia Testowa",
+        outboxDir: "/srv/kasa1/out",
+        inboxDir: "/srv/kasa1/in",
+      });
       expect(body.server).toEqual({ version: "9.9.9-test" });
       const me = await fetch(`${base}/workstation`, { headers: { Authorization: `Bearer ${body.token}` } });
       expect(me.status).toBe(200);
@@ -129,7 +186,10 @@ for (const kind of kinds) {
 
       const reused = await pair(code);
       expect(reused.status).toBe(404);
-      expect(((await reused.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "NOT_FOUND", message: expect.stringContaining("expired") as unknown });
+      expect(((await reused.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: "NOT_FOUND",
+        message: expect.stringContaining("expired") as unknown,
+      });
       const late = await createPairingCode(store.db, { workstationId: ws.id, actor: "admin" });
       clock = 601_000;
       try {
@@ -138,7 +198,15 @@ for (const kind of kinds) {
         clock = 0;
       }
       expect((await fetch(`${base}/pair`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{not json" })).status).toBe(400);
-      expect((await fetch(`${base}/pair`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code: "x".repeat(20_000), label: "x" }) })).status).toBe(413);
+      expect(
+        (
+          await fetch(`${base}/pair`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ code: "x".repeat(20_000), label: "x" }),
+          })
+        ).status,
+      ).toBe(413);
     });
 
     it("throttles a client after 5 wrong codes (429 with Retry-After, even for a right code)", async () => {
@@ -191,9 +259,18 @@ for (const kind of kinds) {
       const res = await polling;
       const wokeMs = performance.now() - t1;
       expect(wokeMs).toBeLessThan(1000);
-      const body = (await res.json()) as { requests: { id: string; challenge: string; xmlBase64: string; status: string; fileName: string; expiresAt: string; contextIdentifier: unknown }[]; cursor: string };
+      const body = (await res.json()) as {
+        requests: { id: string; challenge: string; xmlBase64: string; status: string; fileName: string; expiresAt: string; contextIdentifier: unknown }[];
+        cursor: string;
+      };
       const got = body.requests.find((r) => r.id === made.view.id);
-      expect(got).toMatchObject({ challenge: made.challenge, status: "pending", contextIdentifier: { type: "Nip", value: NIP }, fileName: made.view.fileName, expiresAt: made.view.expiresAt.toISOString() });
+      expect(got).toMatchObject({
+        challenge: made.challenge,
+        status: "pending",
+        contextIdentifier: { type: "Nip", value: NIP },
+        fileName: made.view.fileName,
+        expiresAt: made.view.expiresAt.toISOString(),
+      });
       expect(Buffer.from(got?.xmlBase64 ?? "", "base64").equals(Buffer.from(made.xml))).toBe(true);
       expect(body.cursor).not.toBe(first.cursor);
 
@@ -209,7 +286,15 @@ for (const kind of kinds) {
       const signed = await r.sign();
       expect((await upload(other.auth, r.view.id, signed)).status).toBe(404);
       expect((await upload(auth, r.view.id, signed, "0".repeat(64))).status).toBe(400);
-      expect((await fetch(`${base}/requests/${r.view.id}/signed`, { method: "POST", headers: { ...auth, "Content-Type": "application/octet-stream" }, body: signed })).status).toBe(400);
+      expect(
+        (
+          await fetch(`${base}/requests/${r.view.id}/signed`, {
+            method: "POST",
+            headers: { ...auth, "Content-Type": "application/octet-stream" },
+            body: signed,
+          })
+        ).status,
+      ).toBe(400);
       expect((await upload(auth, r.view.id, r.xml)).status).toBe(400); // the unsigned auth.xml
 
       const ok = await upload(auth, r.view.id, signed);
@@ -252,7 +337,17 @@ for (const kind of kinds) {
       const { auth } = await paired();
       const [e] = await store.db
         .insert(schema.enrollments)
-        .values({ scopeType: "company", companyId: (await store.db.select().from(schema.companies))[0]?.id ?? "", environment: "test", certificateType: "Authentication", mode: "current", name: "HTTP test", state: "awaiting_signature", authMethod: "handoff", workstationId: ws.id })
+        .values({
+          scopeType: "company",
+          companyId: (await store.db.select().from(schema.companies))[0]?.id ?? "",
+          environment: "test",
+          certificateType: "Authentication",
+          mode: "current",
+          name: "HTTP test",
+          state: "awaiting_signature",
+          authMethod: "handoff",
+          workstationId: ws.id,
+        })
         .returning();
       const old = await newRequest(ws.id, e?.id ?? null);
       const renewed = await newRequest(ws.id, e?.id ?? null);
@@ -263,12 +358,24 @@ for (const kind of kinds) {
       expect(body.error.message).toContain("expired");
       expect(body.replacedBy).toBe(renewed.view.id);
 
-      const failed = await fetch(`${base}/requests/${renewed.view.id}/failed`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: JSON.stringify({ reason: "Operator closed the signing page" }) });
+      const failed = await fetch(`${base}/requests/${renewed.view.id}/failed`, {
+        method: "POST",
+        headers: { ...auth, "Content-Type": "application/json" },
+        body: JSON.stringify({ reason: "Operator closed the signing page" }),
+      });
       expect(failed.status).toBe(200);
       expect(await failed.json()).toEqual({ status: "failed" });
       const row = (await store.db.select().from(schema.signingRequests)).find((x) => x.id === renewed.view.id);
       expect(row?.failureReason).toBe("Operator closed the signing page");
-      expect((await fetch(`${base}/requests/${renewed.view.id}/failed`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: JSON.stringify({}) })).status).toBe(400);
+      expect(
+        (
+          await fetch(`${base}/requests/${renewed.view.id}/failed`, {
+            method: "POST",
+            headers: { ...auth, "Content-Type": "application/json" },
+            body: JSON.stringify({}),
+          })
+        ).status,
+      ).toBe(400);
     });
   });
 }

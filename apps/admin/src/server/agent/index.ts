@@ -104,10 +104,7 @@ export function agentHttpStatus(err: KsefCertsError): 400 | 401 | 403 | 404 | 40
  * @param logger where unexpected errors go
  */
 export function agentErrorResponse(c: Context, err: unknown, logger?: AgentApiLogger): Response {
-  const core =
-    err instanceof KsefCertsError
-      ? err
-      : new KsefCertsError("INTERNAL", "The server failed unexpectedly; the error is in its log.", { cause: err });
+  const core = err instanceof KsefCertsError ? err : new KsefCertsError("INTERNAL", "The server failed unexpectedly; the error is in its log.", { cause: err });
   const status = agentHttpStatus(core);
   if (status === 500) logger?.error({ err: core.cause ?? core, path: c.req.path }, "agent API error");
   if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="ksef-certs agent"');
@@ -199,7 +196,12 @@ export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
   const version = deps.version ?? defaultVersion();
   const clientKey = deps.clientKey ?? defaultClientKey;
   const throttle = createPairingThrottle(deps.pairingThrottle);
-  const jsonLimit = bodyLimit({ maxSize: MAX_JSON_BYTES, onError: () => { throw tooLarge(MAX_JSON_BYTES); } });
+  const jsonLimit = bodyLimit({
+    maxSize: MAX_JSON_BYTES,
+    onError: () => {
+      throw tooLarge(MAX_JSON_BYTES);
+    },
+  });
   const app = new Hono<AgentApiEnv>();
 
   app.onError((err, c) => agentErrorResponse(c, err, logger));
@@ -258,7 +260,12 @@ export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
 
   app.post(
     "/requests/:id/signed",
-    bodyLimit({ maxSize: MAX_HANDOFF_FILE_BYTES, onError: () => { throw tooLarge(MAX_HANDOFF_FILE_BYTES); } }),
+    bodyLimit({
+      maxSize: MAX_HANDOFF_FILE_BYTES,
+      onError: () => {
+        throw tooLarge(MAX_HANDOFF_FILE_BYTES);
+      },
+    }),
     async (c) => {
       const type = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase();
       if (type !== "application/octet-stream") {

@@ -15,7 +15,16 @@ const ENTITY_KINDS: readonly string[] = ["company", "branch", "operator", "works
 export const auditRouter = router({
   /** `{ entityId?, companyId?, cursor?, limit? }` → `{ entries: [{ seq, at, actor, action, entityType, entityId, before, after }], nextCursor }`. */
   list: authedProcedure
-    .input(z.object({ entityId: z.string().max(64).optional(), companyId: z.string().max(64).optional(), cursor: z.number().int().positive().optional(), limit: z.number().int().min(1).max(500).optional() }).default({}))
+    .input(
+      z
+        .object({
+          entityId: z.string().max(64).optional(),
+          companyId: z.string().max(64).optional(),
+          cursor: z.number().int().positive().optional(),
+          limit: z.number().int().min(1).max(500).optional(),
+        })
+        .default({}),
+    )
     .query(async ({ ctx, input }) => {
       const everything = ctx.principal.roles.some((r) => r.role === "super_admin" || (r.role === "auditor" && r.companyId === null));
       if (input.entityId !== undefined && !everything) {
@@ -39,7 +48,16 @@ export const auditRouter = router({
         ...(input.limit === undefined ? {} : { limit: input.limit }),
       });
       return {
-        entries: page.entries.map((e) => ({ seq: e.seq, at: e.at.toISOString(), actor: e.actor, action: e.action, entityType: e.entityType, entityId: e.entityId, before: e.before, after: e.after })),
+        entries: page.entries.map((e) => ({
+          seq: e.seq,
+          at: e.at.toISOString(),
+          actor: e.actor,
+          action: e.action,
+          entityType: e.entityType,
+          entityId: e.entityId,
+          before: e.before,
+          after: e.after,
+        })),
         nextCursor: page.nextCursor,
       };
     }),
@@ -50,7 +68,9 @@ export const auditRouter = router({
   verify: authedProcedure.query(async ({ ctx }) => {
     if (!hasRole(ctx.principal, "super_admin", "auditor", "company_admin")) throw new KsefCertsError("FORBIDDEN", "Your role may not verify the audit log.");
     const { masterKey, auditCheckpoint } = ctx.services;
-    const v = await verifyAuditLog(ctx.db, { ...(masterKey === undefined ? {} : { masterKey, ...(auditCheckpoint === undefined ? {} : { checkpoint: auditCheckpoint }) }) });
+    const v = await verifyAuditLog(ctx.db, {
+      ...(masterKey === undefined ? {} : { masterKey, ...(auditCheckpoint === undefined ? {} : { checkpoint: auditCheckpoint }) }),
+    });
     const c = v.checkpoint;
     return {
       ok: v.ok,
@@ -59,7 +79,9 @@ export const auditRouter = router({
       head: v.head,
       ...(v.firstBad === undefined ? {} : { firstBad: v.firstBad }),
       // Where the file is stays on the server: it says where the master key lives.
-      ...(c === undefined ? {} : { checkpoint: c.status === "valid" ? { status: c.status, seq: c.checkpoint.seq, at: c.checkpoint.at.toISOString() } : { status: c.status } }),
+      ...(c === undefined
+        ? {}
+        : { checkpoint: c.status === "valid" ? { status: c.status, seq: c.checkpoint.seq, at: c.checkpoint.at.toISOString() } : { status: c.status } }),
     };
   }),
 });

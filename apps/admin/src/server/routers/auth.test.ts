@@ -40,7 +40,12 @@ for (const kind of DB_KINDS) {
       const token = /^ksef_certs_session=([A-Za-z0-9_-]+);/.exec(record.cookies.at(-1) ?? "")?.[1];
       if (token === undefined) throw new Error(`no session cookie in ${JSON.stringify(record.cookies)}`);
       // callerFor reads only the token and the CSRF token; the principal comes from the database on each call.
-      return { token, csrfToken: answer.csrfToken, expiresAt: T0, principal: { userId: answer.user.id, login: answer.user.login, displayName: answer.user.displayName, locale: answer.user.locale, roles: answer.roles } };
+      return {
+        token,
+        csrfToken: answer.csrfToken,
+        expiresAt: T0,
+        principal: { userId: answer.user.id, login: answer.user.login, displayName: answer.user.displayName, locale: answer.user.locale, roles: answer.roles },
+      };
     }
 
     /** Whether the cookie `s` still opens a session (a query and a mutation with its CSRF token). */
@@ -52,7 +57,8 @@ for (const kind of DB_KINDS) {
     const DEAD: [boolean, string, string] = [false, "UNAUTHORIZED", "UNAUTHORIZED"];
 
     async function stored(token: string): Promise<number> {
-      return (await store.db.select({ tokenHash: schema.webSessions.tokenHash }).from(schema.webSessions)).filter((r) => r.tokenHash === tokenHash(token)).length;
+      return (await store.db.select({ tokenHash: schema.webSessions.tokenHash }).from(schema.webSessions)).filter((r) => r.tokenHash === tokenHash(token))
+        .length;
     }
 
     it("logout deletes the session: the old cookie, replayed, is refused", async () => {
@@ -110,7 +116,11 @@ for (const kind of DB_KINDS) {
     });
 
     it("changing the password ends the account's other sessions, keeps the current one and nobody else's", async () => {
-      const jan = await createUser(store.db, { login: "jan", displayName: "Jan", password: PASSWORD, role: { role: "auditor", companyId: w.company.id } }, META);
+      const jan = await createUser(
+        store.db,
+        { login: "jan", displayName: "Jan", password: PASSWORD, role: { role: "auditor", companyId: w.company.id } },
+        META,
+      );
       const current = await signIn("jan", PASSWORD);
       const others = [await signIn("jan", PASSWORD), await signIn("jan", PASSWORD)];
       const someoneElse = await signIn("audytor", PASSWORD);

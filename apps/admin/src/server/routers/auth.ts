@@ -52,7 +52,12 @@ export const authRouter = router({
   changePassword: mutationProcedure.input(z.object({ current: z.string().max(1100), next: z.string().max(1100) })).mutation(async ({ ctx, input }) => {
     await changePassword(
       ctx.db,
-      { userId: ctx.principal.userId, current: input.current, next: input.next, ...(ctx.sessionToken === null ? {} : { keepSessionHash: tokenHash(ctx.sessionToken) }) },
+      {
+        userId: ctx.principal.userId,
+        current: input.current,
+        next: input.next,
+        ...(ctx.sessionToken === null ? {} : { keepSessionHash: tokenHash(ctx.sessionToken) }),
+      },
       { actor: actorOf(ctx.principal), at: ctx.services.clock() },
     );
     return { ok: true as const };

@@ -5,7 +5,16 @@
  */
 import { z } from "zod";
 import { listAuditEntries, listVisibleCertificates, revokeCertificateAs } from "@ksef-certs/domain/access";
-import { addExportDestination, exportCertificatesAs, importUploadAs, listCertificateExports, listExportDestinations, MAX_UPLOAD_BYTES, MAX_UPLOAD_FILES, removeExportDestination } from "@ksef-certs/domain/adapters";
+import {
+  addExportDestination,
+  exportCertificatesAs,
+  importUploadAs,
+  listCertificateExports,
+  listExportDestinations,
+  MAX_UPLOAD_BYTES,
+  MAX_UPLOAD_FILES,
+  removeExportDestination,
+} from "@ksef-certs/domain/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import {
   assignCertificate,
@@ -115,7 +124,9 @@ export const certificatesRouter = router({
     await requireEntity(ctx, "certificate", input.id, "read");
     const at = ctx.services.clock();
     const c = await getCertificate(ctx.db, input.id, at);
-    const [listed] = (await listVisibleCertificates(ctx.db, ctx.principal, { at, search: c.serialNumber, environment: c.environment, limit: 200 })).items.filter((x) => x.id === c.id);
+    const [listed] = (
+      await listVisibleCertificates(ctx.db, ctx.principal, { at, search: c.serialNumber, environment: c.environment, limit: 200 })
+    ).items.filter((x) => x.id === c.id);
     const exports = await listCertificateExports(ctx.db, input.id);
     const audit = await listAuditEntries(ctx.db, { entityId: input.id, limit: 200 });
     return {
@@ -128,7 +139,11 @@ export const certificatesRouter = router({
         revocationReason: c.revocationReason,
         enrollmentId: c.enrollmentId,
         scope: listed?.scope ?? null,
-        certificatePem: `-----BEGIN CERTIFICATE-----\n${(Buffer.from(c.certificateDer).toString("base64").match(/.{1,64}/g) ?? []).join("\n")}\n-----END CERTIFICATE-----\n`,
+        certificatePem: `-----BEGIN CERTIFICATE-----\n${(
+          Buffer.from(c.certificateDer)
+            .toString("base64")
+            .match(/.{1,64}/g) ?? []
+        ).join("\n")}\n-----END CERTIFICATE-----\n`,
       },
       exports: exports.map((e) => ({ adapterId: e.adapterId, target: e.target, actor: e.actor, at: e.at.toISOString() })),
       audit: audit.entries.map((e) => ({ seq: e.seq, at: e.at.toISOString(), actor: e.actor, action: e.action })),
@@ -139,20 +154,24 @@ export const certificatesRouter = router({
     .input(z.object({ companyId: id.optional(), environment: environmentInput, from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) }))
     .query(async ({ ctx, input }) => {
       if (input.companyId !== undefined) await requireEntity(ctx, "company", input.companyId, "read");
-      return buildTimeline(ctx.db, ctx.principal, { ...(input.companyId === undefined ? {} : { companyId: input.companyId }), environment: input.environment, from: new Date(input.from), to: new Date(input.to), at: ctx.services.clock() });
+      return buildTimeline(ctx.db, ctx.principal, {
+        ...(input.companyId === undefined ? {} : { companyId: input.companyId }),
+        environment: input.environment,
+        from: new Date(input.from),
+        to: new Date(input.to),
+        at: ctx.services.clock(),
+      });
     }),
   /** `{ companyId, branchId?, operatorId?, environment, certificateType }` → core `certificateFor` resolution (certificate on the wire). */
-  resolve: authedProcedure
-    .input(scopeInput.extend({ environment: environmentInput, certificateType: certificateTypeInput }))
-    .query(async ({ ctx, input }) => {
-      // Every id given must be readable: the operator and the branch separately (an operator may work at several branches).
-      if (input.branchId !== undefined) await authorizeScopeInput(ctx, { companyId: input.companyId, branchId: input.branchId }, "read");
-      await authorizeScopeInput(ctx, input, "read");
-      const r = await certificateFor(ctx.db, { ...stripUndefined(input), at: ctx.services.clock() });
-      if (!r.found) return { found: false as const, tried: r.tried };
-      // The answer may be a certificate of a wider scope; a branch admin may read company-scope ones (rules.ts).
-      return { found: true as const, rule: r.rule, tried: r.tried, scope: r.scope, certificate: certificateCore(r.certificate) };
-    }),
+  resolve: authedProcedure.input(scopeInput.extend({ environment: environmentInput, certificateType: certificateTypeInput })).query(async ({ ctx, input }) => {
+    // Every id given must be readable: the operator and the branch separately (an operator may work at several branches).
+    if (input.branchId !== undefined) await authorizeScopeInput(ctx, { companyId: input.companyId, branchId: input.branchId }, "read");
+    await authorizeScopeInput(ctx, input, "read");
+    const r = await certificateFor(ctx.db, { ...stripUndefined(input), at: ctx.services.clock() });
+    if (!r.found) return { found: false as const, tried: r.tried };
+    // The answer may be a certificate of a wider scope; a branch admin may read company-scope ones (rules.ts).
+    return { found: true as const, rule: r.rule, tried: r.tried, scope: r.scope, certificate: certificateCore(r.certificate) };
+  }),
   /** `{ scope, environment, mode, name?, certificateBase64, keyBase64, password, sealPassword? }` → the recorded certificate. */
   importPair: mutationProcedure
     .input(
@@ -266,7 +285,10 @@ export const certificatesRouter = router({
       const r = await exportCertificatesAs(ctx.db, ctx.principal, {
         certificateIds: input.ids,
         adapter: adapterById(input.adapterId),
-        delivery: input.destination === undefined ? { kind: "download" } : { kind: "destination", name: input.destination, root: ctx.services.exportRoot, replace: input.replace === true },
+        delivery:
+          input.destination === undefined
+            ? { kind: "download" }
+            : { kind: "destination", name: input.destination, root: ctx.services.exportRoot, replace: input.replace === true },
         password: input.password,
         masterKey: ctx.services.masterKey,
         actor: actorOf(ctx.principal),
@@ -276,7 +298,9 @@ export const certificatesRouter = router({
         adapterId: r.adapterId,
         exported: r.exported,
         replaced: r.replaced,
-        ...(r.download === undefined ? {} : { download: { fileName: r.download.fileName, contentType: r.download.contentType, base64: Buffer.from(r.download.bytes).toString("base64") } }),
+        ...(r.download === undefined
+          ? {}
+          : { download: { fileName: r.download.fileName, contentType: r.download.contentType, base64: Buffer.from(r.download.bytes).toString("base64") } }),
       };
     }),
 });
@@ -310,7 +334,13 @@ function sealerOf(masterKey: Uint8Array | undefined, wanted: boolean | undefined
  */
 export const adaptersRouter = router({
   list: authedProcedure.query(() =>
-    ADAPTER_IDS.map((a) => ({ id: a, description: ADAPTERS[a].description, capabilities: ADAPTERS[a].capabilities, sourceKinds: ADAPTERS[a].sourceKinds, targetKinds: ADAPTERS[a].targetKinds })),
+    ADAPTER_IDS.map((a) => ({
+      id: a,
+      description: ADAPTERS[a].description,
+      capabilities: ADAPTERS[a].capabilities,
+      sourceKinds: ADAPTERS[a].sourceKinds,
+      targetKinds: ADAPTERS[a].targetKinds,
+    })),
   ),
   /**
    * `{ adapterId, files: [{ name, base64 }], scope?, environment?, mode?, perPair?, password?, sealPassword? }` → the import report
@@ -322,7 +352,10 @@ export const adaptersRouter = router({
     .input(
       z.object({
         adapterId: z.string().max(64),
-        files: z.array(z.object({ name: z.string().min(1).max(1024), base64: z.string().max(16_000_000) })).min(1).max(MAX_UPLOAD_FILES),
+        files: z
+          .array(z.object({ name: z.string().min(1).max(1024), base64: z.string().max(16_000_000) }))
+          .min(1)
+          .max(MAX_UPLOAD_FILES),
         scope: scopeInput.optional(),
         environment: environmentInput.optional(),
         mode: z.enum(["current", "queued"]).optional(),
@@ -365,7 +398,12 @@ export const adaptersRouter = router({
   addDestination: mutationProcedure
     .input(z.object({ name: z.string().max(200), path: z.string().max(1024), companyId: id.optional() }))
     .mutation(async ({ ctx, input }) => {
-      const d = await addExportDestination(ctx.db, ctx.principal, { name: input.name, path: input.path, ...(input.companyId === undefined ? {} : { companyId: input.companyId }) }, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+      const d = await addExportDestination(
+        ctx.db,
+        ctx.principal,
+        { name: input.name, path: input.path, ...(input.companyId === undefined ? {} : { companyId: input.companyId }) },
+        { actor: actorOf(ctx.principal), at: ctx.services.clock() },
+      );
       return { id: d.id, name: d.name, path: d.path, companyId: d.companyId };
     }),
   /** `{ id }` → removes a destination (super-admin only; its files stay). */
@@ -374,5 +412,3 @@ export const adaptersRouter = router({
     return { ok: true as const };
   }),
 });
-
-

@@ -109,7 +109,8 @@ export const enrollmentsRouter = router({
     const out = [];
     for (const e of all) {
       if (input.companyId !== undefined && e.companyId !== input.companyId) continue;
-      if (canRead(ctx.principal, await heldScope(ctx.db, { scopeType: e.scopeType, companyId: e.companyId, branchId: e.branchId, operatorId: e.operatorId }))) out.push(enrollmentView(e));
+      if (canRead(ctx.principal, await heldScope(ctx.db, { scopeType: e.scopeType, companyId: e.companyId, branchId: e.branchId, operatorId: e.operatorId })))
+        out.push(enrollmentView(e));
     }
     return out;
   }),
@@ -139,7 +140,9 @@ export const enrollmentsRouter = router({
     const bytes = decodeUpload("signed", input.signedBase64, MAX_SIGNED_BYTES);
     const [pending] = await listSigningRequests(ctx.db, { enrollmentId: input.id, statuses: ["pending"], limit: 1 });
     if (pending === undefined) {
-      throw new KsefCertsError("CONFLICT", "This enrollment is not waiting for a signed file.", { violations: [{ field: "signed", rule: "signed.notWaiting", message: "Nothing is waiting for a signature." }] });
+      throw new KsefCertsError("CONFLICT", "This enrollment is not waiting for a signed file.", {
+        violations: [{ field: "signed", rule: "signed.notWaiting", message: "Nothing is waiting for a signature." }],
+      });
     }
     const notifier = (ctx.services as HandoffServices).notifier;
     const accepted = await acceptSignedFile(ctx.db, {

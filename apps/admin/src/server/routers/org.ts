@@ -66,7 +66,12 @@ export const orgRouter = router({
   tree: authedProcedure.query(({ ctx }) => visibleOrganisation(ctx.db, ctx.principal)),
   /** `{ nip, name }` → the company (super-admin only: a company admin is bound to an existing company). */
   addCompany: mutationProcedure.input(z.object({ nip: text(32), name: text(300) })).mutation(({ ctx, input }) => {
-    if (!hasRole(ctx.principal, "super_admin")) throw new TRPCError({ code: "FORBIDDEN", message: "Only a super-admin adds companies.", cause: new KsefCertsError("FORBIDDEN", "Only a super-admin adds companies.") });
+    if (!hasRole(ctx.principal, "super_admin"))
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: "Only a super-admin adds companies.",
+        cause: new KsefCertsError("FORBIDDEN", "Only a super-admin adds companies."),
+      });
     return addCompany(ctx.db, input, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
   }),
   /** `{ companyId, code, name, internalId? }` → the branch (company admin of that company). */
@@ -74,7 +79,11 @@ export const orgRouter = router({
     .input(z.object({ companyId: id, code: text(64), name: text(300), internalId: text(64).optional() }))
     .mutation(async ({ ctx, input }) => {
       await requireEntity(ctx, "company", input.companyId, "write");
-      return addBranch(ctx.db, { companyId: input.companyId, code: input.code, name: input.name, ...(input.internalId ? { internalId: input.internalId } : {}) }, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+      return addBranch(
+        ctx.db,
+        { companyId: input.companyId, code: input.code, name: input.name, ...(input.internalId ? { internalId: input.internalId } : {}) },
+        { actor: actorOf(ctx.principal), at: ctx.services.clock() },
+      );
     }),
   /** `{ companyId, name, pesel?, nip?, branchIds? }` → the operator (company admin; a branch admin when `branchIds` includes its branch). */
   addOperator: mutationProcedure
@@ -84,12 +93,21 @@ export const orgRouter = router({
       if (company.kind === "global") throw new TRPCError({ code: "INTERNAL_SERVER_ERROR" });
       for (const b of input.branchIds ?? []) {
         const s = await requireEntity(ctx, "branch", b, "read");
-        if (s.kind !== "branch" || s.companyId !== input.companyId) throw new KsefCertsError("VALIDATION", "The branch belongs to another company.", { violations: [{ field: "branchIds", rule: "branchIds.company", message: "Every branch must belong to the operator's company." }] });
+        if (s.kind !== "branch" || s.companyId !== input.companyId)
+          throw new KsefCertsError("VALIDATION", "The branch belongs to another company.", {
+            violations: [{ field: "branchIds", rule: "branchIds.company", message: "Every branch must belong to the operator's company." }],
+          });
       }
       requireScope(ctx, { kind: "operator", companyId: input.companyId, operatorId: "", branchIds: input.branchIds ?? [] }, "write");
       return addOperator(
         ctx.db,
-        { companyId: input.companyId, name: input.name, ...(input.pesel ? { pesel: input.pesel } : {}), ...(input.nip ? { nip: input.nip } : {}), ...(input.branchIds ? { branchIds: input.branchIds } : {}) },
+        {
+          companyId: input.companyId,
+          name: input.name,
+          ...(input.pesel ? { pesel: input.pesel } : {}),
+          ...(input.nip ? { nip: input.nip } : {}),
+          ...(input.branchIds ? { branchIds: input.branchIds } : {}),
+        },
         { actor: actorOf(ctx.principal), at: ctx.services.clock() },
       );
     }),
@@ -105,7 +123,9 @@ export const orgRouter = router({
     const op = await requireEntity(ctx, "operator", input.operatorId, "read");
     const branch = await requireEntity(ctx, "branch", input.branchId, "write");
     if (op.kind !== "operator" || branch.kind !== "branch" || op.companyId !== branch.companyId) {
-      throw new KsefCertsError("VALIDATION", "The operator and the branch belong to different companies.", { violations: [{ field: "branchId", rule: "branchId.company", message: "The branch must belong to the operator's company." }] });
+      throw new KsefCertsError("VALIDATION", "The operator and the branch belong to different companies.", {
+        violations: [{ field: "branchId", rule: "branchId.company", message: "The branch must belong to the operator's company." }],
+      });
     }
     return assignOperatorToBranch(ctx.db, input, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
   }),

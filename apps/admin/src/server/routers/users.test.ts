@@ -19,11 +19,21 @@ for (const kind of DB_KINDS) {
     beforeAll(async () => {
       store = await openTestStore(kind);
       w = await buildWorld(store.db);
-      ids.member = (await createUser(store.db, { login: "czlonek", displayName: "Członek", password: PASSWORD, role: { role: "auditor", companyId: w.company.id } }, META)).id;
-      ids.otherAdmin = (await createUser(store.db, { login: "inna-admin", displayName: "Inna", password: PASSWORD, role: { role: "company_admin", companyId: w.other.id } }, META)).id;
+      ids.member = (
+        await createUser(store.db, { login: "czlonek", displayName: "Członek", password: PASSWORD, role: { role: "auditor", companyId: w.company.id } }, META)
+      ).id;
+      ids.otherAdmin = (
+        await createUser(
+          store.db,
+          { login: "inna-admin", displayName: "Inna", password: PASSWORD, role: { role: "company_admin", companyId: w.other.id } },
+          META,
+        )
+      ).id;
       const superInCompany = await createUser(store.db, { login: "super2", displayName: "Super 2", password: PASSWORD, role: { role: "super_admin" } }, META);
       ids.superInCompany = superInCompany.id;
-      await (await callerFor(store.db, services, w.sessions.superAdmin)).caller.users.grant({ userId: ids.superInCompany, role: "company_admin", companyId: w.company.id });
+      await (
+        await callerFor(store.db, services, w.sessions.superAdmin)
+      ).caller.users.grant({ userId: ids.superInCompany, role: "company_admin", companyId: w.company.id });
     }, 120_000);
     afterAll(async () => {
       await store.close();
@@ -33,8 +43,16 @@ for (const kind of DB_KINDS) {
       type Call = (c: Awaited<ReturnType<typeof callerFor>>["caller"], role: Role) => Promise<unknown>;
       const table: { what: string; call: Call; expected: Record<Role, string> }[] = [
         { what: "list", call: (c) => c.users.list(), expected: { superAdmin: "OK", companyAdmin: "OK", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" } },
-        { what: "get another company's account", call: (c) => c.users.get({ id: ids.otherAdmin }), expected: { superAdmin: "OK", companyAdmin: "NOT_FOUND", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" } },
-        { what: "get a member of the company", call: (c) => c.users.get({ id: ids.member }), expected: { superAdmin: "OK", companyAdmin: "OK", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" } },
+        {
+          what: "get another company's account",
+          call: (c) => c.users.get({ id: ids.otherAdmin }),
+          expected: { superAdmin: "OK", companyAdmin: "NOT_FOUND", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" },
+        },
+        {
+          what: "get a member of the company",
+          call: (c) => c.users.get({ id: ids.member }),
+          expected: { superAdmin: "OK", companyAdmin: "OK", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" },
+        },
         {
           what: "create a super-admin",
           call: (c, role) => c.users.create({ login: `nowy-super-${role.toLowerCase()}`, displayName: "Nowy", password: PASSWORD, role: "super_admin" }),
@@ -42,16 +60,26 @@ for (const kind of DB_KINDS) {
         },
         {
           what: "create an admin of another company",
-          call: (c, role) => c.users.create({ login: `nowy-inna-${role.toLowerCase()}`, displayName: "Nowy", password: PASSWORD, role: "company_admin", companyId: w.other.id }),
+          call: (c, role) =>
+            c.users.create({ login: `nowy-inna-${role.toLowerCase()}`, displayName: "Nowy", password: PASSWORD, role: "company_admin", companyId: w.other.id }),
           expected: { superAdmin: "OK", companyAdmin: "NOT_FOUND", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" },
         },
         {
           what: "create a branch admin of the company's branch",
-          call: (c, role) => c.users.create({ login: `nowy-b2-${role.toLowerCase()}`, displayName: "Nowy", password: PASSWORD, role: "branch_admin", branchId: w.b2.id }),
+          call: (c, role) =>
+            c.users.create({ login: `nowy-b2-${role.toLowerCase()}`, displayName: "Nowy", password: PASSWORD, role: "branch_admin", branchId: w.b2.id }),
           expected: { superAdmin: "OK", companyAdmin: "OK", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" },
         },
-        { what: "grant super-admin", call: (c) => c.users.grant({ userId: ids.member, role: "super_admin" }), expected: { superAdmin: "OK", companyAdmin: "FORBIDDEN", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" } },
-        { what: "grant auditor of every company", call: (c) => c.users.grant({ userId: ids.member, role: "auditor", companyId: null }), expected: { superAdmin: "OK", companyAdmin: "FORBIDDEN", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" } },
+        {
+          what: "grant super-admin",
+          call: (c) => c.users.grant({ userId: ids.member, role: "super_admin" }),
+          expected: { superAdmin: "OK", companyAdmin: "FORBIDDEN", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" },
+        },
+        {
+          what: "grant auditor of every company",
+          call: (c) => c.users.grant({ userId: ids.member, role: "auditor", companyId: null }),
+          expected: { superAdmin: "OK", companyAdmin: "FORBIDDEN", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" },
+        },
         {
           what: "grant a role in another company",
           call: (c) => c.users.grant({ userId: ids.member, role: "company_admin", companyId: w.other.id }),
@@ -72,7 +100,12 @@ for (const kind of DB_KINDS) {
           call: (c, role) => {
             const s = w.sessions[role];
             const [own] = s.principal.roles;
-            return c.users.revoke({ userId: s.principal.userId, role: own?.role ?? "auditor", companyId: own?.companyId ?? null, branchId: own?.branchId ?? null });
+            return c.users.revoke({
+              userId: s.principal.userId,
+              role: own?.role ?? "auditor",
+              companyId: own?.companyId ?? null,
+              branchId: own?.branchId ?? null,
+            });
           },
           expected: { superAdmin: "FORBIDDEN", companyAdmin: "FORBIDDEN", branchAdmin: "FORBIDDEN", auditor: "FORBIDDEN" },
         },

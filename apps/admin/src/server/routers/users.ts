@@ -16,7 +16,15 @@ function grantOf(input: z.infer<typeof grantInput>): RoleGrantInput {
 }
 
 function view(u: UserWithRoles) {
-  return { id: u.id, login: u.login, displayName: u.displayName, locale: u.locale, disabled: u.disabledAt !== null, createdAt: u.createdAt.toISOString(), roles: u.roles };
+  return {
+    id: u.id,
+    login: u.login,
+    displayName: u.displayName,
+    locale: u.locale,
+    disabled: u.disabledAt !== null,
+    createdAt: u.createdAt.toISOString(),
+    roles: u.roles,
+  };
 }
 
 /** The `users` router. */
@@ -27,7 +35,17 @@ export const usersRouter = router({
   get: authedProcedure.input(z.object({ id })).query(async ({ ctx, input }) => view(await getUserAs(ctx.db, ctx.principal, input.id))),
   /** `{ login, displayName, password, role, companyId?, branchId? }` → the account. */
   create: mutationProcedure
-    .input(z.object({ login: z.string().max(200), displayName: z.string().max(300), password: z.string().max(1100), role, companyId: id.nullish(), branchId: id.nullish(), locale: z.enum(["pl", "en"]).optional() }))
+    .input(
+      z.object({
+        login: z.string().max(200),
+        displayName: z.string().max(300),
+        password: z.string().max(1100),
+        role,
+        companyId: id.nullish(),
+        branchId: id.nullish(),
+        locale: z.enum(["pl", "en"]).optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const u = await createUserAs(
         ctx.db,
@@ -44,7 +62,11 @@ export const usersRouter = router({
       return view(u);
     }),
   /** `{ userId, role, companyId?, branchId? }` → `{ grant, added }`. */
-  grant: mutationProcedure.input(grantInput).mutation(({ ctx, input }) => grantRoleAs(ctx.db, ctx.principal, grantOf(input), { actor: actorOf(ctx.principal), at: ctx.services.clock() })),
+  grant: mutationProcedure
+    .input(grantInput)
+    .mutation(({ ctx, input }) => grantRoleAs(ctx.db, ctx.principal, grantOf(input), { actor: actorOf(ctx.principal), at: ctx.services.clock() })),
   /** `{ userId, role, companyId?, branchId? }` → `{ removed }` (the account's sessions end). */
-  revoke: mutationProcedure.input(grantInput).mutation(({ ctx, input }) => revokeRoleAs(ctx.db, ctx.principal, grantOf(input), { actor: actorOf(ctx.principal), at: ctx.services.clock() })),
+  revoke: mutationProcedure
+    .input(grantInput)
+    .mutation(({ ctx, input }) => revokeRoleAs(ctx.db, ctx.principal, grantOf(input), { actor: actorOf(ctx.principal), at: ctx.services.clock() })),
 });

@@ -22,7 +22,13 @@ describe("workstations router, per role", () => {
   beforeAll(async () => {
     store = await openStore({ dataDir: ":memory:", env: {} });
     const db = store.db;
-    const [a, b] = await db.insert(schema.companies).values([{ nip: "5265877635", name: "Firma A" }, { nip: "7740001454", name: "Firma B" }]).returning();
+    const [a, b] = await db
+      .insert(schema.companies)
+      .values([
+        { nip: "5265877635", name: "Firma A" },
+        { nip: "7740001454", name: "Firma B" },
+      ])
+      .returning();
     ids.companyA = a?.id ?? "";
     ids.companyB = b?.id ?? "";
     const [waw, krk, bb] = await db
@@ -103,8 +109,21 @@ describe("workstations router, per role", () => {
 
   it("signing requests of the workstation, newest first, with ISO dates", async () => {
     const xml = new TextEncoder().encode("<AuthTokenRequest/>");
-    const first = await createSigningRequest(store.db, { workstationId: ids.kasaWaw, challenge: "20261130-CR-AAAAAAAAAA-BBBBBBBBBB-01", contextIdentifier: { type: "Nip", value: "5265877635" }, xml, expiresAt: new Date(Date.now() + 600_000) });
-    const second = await createSigningRequest(store.db, { workstationId: ids.kasaWaw, challenge: "20261130-CR-AAAAAAAAAA-BBBBBBBBBB-02", contextIdentifier: { type: "Nip", value: "5265877635" }, xml, expiresAt: new Date(Date.now() + 600_000), now: new Date(Date.now() + 1) });
+    const first = await createSigningRequest(store.db, {
+      workstationId: ids.kasaWaw,
+      challenge: "20261130-CR-AAAAAAAAAA-BBBBBBBBBB-01",
+      contextIdentifier: { type: "Nip", value: "5265877635" },
+      xml,
+      expiresAt: new Date(Date.now() + 600_000),
+    });
+    const second = await createSigningRequest(store.db, {
+      workstationId: ids.kasaWaw,
+      challenge: "20261130-CR-AAAAAAAAAA-BBBBBBBBBB-02",
+      contextIdentifier: { type: "Nip", value: "5265877635" },
+      xml,
+      expiresAt: new Date(Date.now() + 600_000),
+      now: new Date(Date.now() + 1),
+    });
     const rows = await as("admin-waw").signingRequests({ workstationId: ids.kasaWaw });
     expect(rows.map((r) => r.id)).toEqual([second.id, first.id]);
     expect(rows[0]).toMatchObject({ status: "pending", fileName: second.fileName, expiresAt: second.expiresAt.toISOString(), replacedBy: null });

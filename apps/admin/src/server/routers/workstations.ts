@@ -14,15 +14,36 @@
  * Dates are ISO 8601 strings.
  */
 import { z } from "zod";
-import { createPairingCode, listSigningRequests, listWorkstationTokens, revokeWorkstationToken, workstationTokenInfo, type WorkstationTokenInfo } from "@ksef-certs/domain/agent";
+import {
+  createPairingCode,
+  listSigningRequests,
+  listWorkstationTokens,
+  revokeWorkstationToken,
+  workstationTokenInfo,
+  type WorkstationTokenInfo,
+} from "@ksef-certs/domain/agent";
 import { isKsefCertsError, KsefCertsError } from "@ksef-certs/ksef/errors";
 import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
 
 const uuid = z.uuid();
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
-function tokenView(t: WorkstationTokenInfo): { id: string; workstationId: string; label: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null } {
-  return { id: t.id, workstationId: t.workstationId, label: t.label, createdAt: t.createdAt.toISOString(), lastUsedAt: iso(t.lastUsedAt), revokedAt: iso(t.revokedAt) };
+function tokenView(t: WorkstationTokenInfo): {
+  id: string;
+  workstationId: string;
+  label: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+} {
+  return {
+    id: t.id,
+    workstationId: t.workstationId,
+    label: t.label,
+    createdAt: t.createdAt.toISOString(),
+    lastUsedAt: iso(t.lastUsedAt),
+    revokedAt: iso(t.revokedAt),
+  };
 }
 
 /** The `workstations` router. */
@@ -30,7 +51,11 @@ export const workstationsRouter = router({
   /** A one-time pairing code for the workstation's signer agent (replaces an unused earlier one); audited. */
   createPairingCode: mutationProcedure.input(z.object({ workstationId: uuid })).mutation(async ({ ctx, input }) => {
     await requireEntity(ctx, "workstation", input.workstationId, "write");
-    const { code, expiresAt } = await createPairingCode(ctx.db, { workstationId: input.workstationId, actor: actorOf(ctx.principal), now: ctx.services.clock() });
+    const { code, expiresAt } = await createPairingCode(ctx.db, {
+      workstationId: input.workstationId,
+      actor: actorOf(ctx.principal),
+      now: ctx.services.clock(),
+    });
     return { code, expiresAt: expiresAt.toISOString() };
   }),
 
@@ -42,7 +67,9 @@ export const workstationsRouter = router({
 
   /** Revokes an agent token at once; revoking a revoked token changes nothing. Audited. */
   revokeToken: mutationProcedure.input(z.object({ tokenId: uuid })).mutation(async ({ ctx, input }) => {
-    const hidden = new KsefCertsError("NOT_FOUND", `No workstation token with id ${JSON.stringify(input.tokenId)}.`, { details: { entity: "workstationToken", id: input.tokenId } });
+    const hidden = new KsefCertsError("NOT_FOUND", `No workstation token with id ${JSON.stringify(input.tokenId)}.`, {
+      details: { entity: "workstationToken", id: input.tokenId },
+    });
     let token: WorkstationTokenInfo;
     try {
       token = await workstationTokenInfo(ctx.db, input.tokenId);
@@ -57,23 +84,25 @@ export const workstationsRouter = router({
   }),
 
   /** The workstation's signing requests (hand-offs through its agent), newest first. */
-  signingRequests: authedProcedure.input(z.object({ workstationId: uuid, limit: z.number().int().min(1).max(1000).optional() })).query(async ({ ctx, input }) => {
-    await requireEntity(ctx, "workstation", input.workstationId, "read");
-    const rows = await listSigningRequests(ctx.db, { workstationId: input.workstationId, limit: input.limit ?? 100 });
-    return rows.map((r) => ({
-      id: r.id,
-      enrollmentId: r.enrollmentId,
-      challenge: r.challenge,
-      contextIdentifier: { type: r.contextIdentifier.type, value: r.contextIdentifier.value },
-      fileName: r.fileName,
-      status: r.status,
-      expiresAt: r.expiresAt.toISOString(),
-      replacedBy: r.replacedBy ?? null,
-      createdAt: r.createdAt.toISOString(),
-      deliveredAt: iso(r.deliveredAt),
-      signedAt: iso(r.signedAt),
-      signedSha256: r.signedSha256,
-      failureReason: r.failureReason,
-    }));
-  }),
+  signingRequests: authedProcedure
+    .input(z.object({ workstationId: uuid, limit: z.number().int().min(1).max(1000).optional() }))
+    .query(async ({ ctx, input }) => {
+      await requireEntity(ctx, "workstation", input.workstationId, "read");
+      const rows = await listSigningRequests(ctx.db, { workstationId: input.workstationId, limit: input.limit ?? 100 });
+      return rows.map((r) => ({
+        id: r.id,
+        enrollmentId: r.enrollmentId,
+        challenge: r.challenge,
+        contextIdentifier: { type: r.contextIdentifier.type, value: r.contextIdentifier.value },
+        fileName: r.fileName,
+        status: r.status,
+        expiresAt: r.expiresAt.toISOString(),
+        replacedBy: r.replacedBy ?? null,
+        createdAt: r.createdAt.toISOString(),
+        deliveredAt: iso(r.deliveredAt),
+        signedAt: iso(r.signedAt),
+        signedSha256: r.signedSha256,
+        failureReason: r.failureReason,
+      }));
+    }),
 });

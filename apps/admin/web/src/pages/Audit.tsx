@@ -23,7 +23,14 @@ export function AuditPage(): ReactNode {
     <section aria-labelledby="audit-heading">
       <h1 id="audit-heading">{t("audit.heading")}</h1>
       <div className="actions">
-        <button type="button" onClick={() => { void verify.refetch(); }}>{t("audit.verify")}</button>
+        <button
+          type="button"
+          onClick={() => {
+            void verify.refetch();
+          }}
+        >
+          {t("audit.verify")}
+        </button>
         {v && (
           <p role="status" className={v.ok ? "ok" : "bad"}>
             {v.ok ? t("audit.ok", { entries: v.entries }) : t("audit.bad", { seq: firstBad })}
@@ -32,18 +39,48 @@ export function AuditPage(): ReactNode {
       </div>
       <ErrorBox error={list.error ?? verify.error} />
       <table aria-label={t("audit.heading")}>
-        <thead><tr><th scope="col">#</th><th scope="col">{t("cert.at")}</th><th scope="col">{t("cert.actor")}</th><th scope="col">{t("cert.action")}</th><th scope="col">{t("audit.entity")}</th></tr></thead>
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">{t("cert.at")}</th>
+            <th scope="col">{t("cert.actor")}</th>
+            <th scope="col">{t("cert.action")}</th>
+            <th scope="col">{t("audit.entity")}</th>
+          </tr>
+        </thead>
         <tbody>
           {(data?.entries ?? []).map((a) => (
             <tr key={a.seq}>
-              <td>{a.seq}</td><td>{formatDate(locale, a.at, true)}</td><td>{a.actor}</td><td title={a.action}>{codeText(t, "action.", a.action)}</td><td>{codeText(t, "entity.", a.entityType)} <code>{a.entityId}</code></td>
+              <td>{a.seq}</td>
+              <td>{formatDate(locale, a.at, true)}</td>
+              <td>{a.actor}</td>
+              <td title={a.action}>{codeText(t, "action.", a.action)}</td>
+              <td>
+                {codeText(t, "entity.", a.entityType)} <code>{a.entityId}</code>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
       <div className="pager">
-        <button type="button" disabled={cursors.length < 2} onClick={() => { setCursors(cursors.slice(0, -1)); }}>{t("common.previous")}</button>
-        <button type="button" disabled={data?.nextCursor === undefined || data.nextCursor === null} onClick={() => { if (data?.nextCursor !== undefined && data.nextCursor !== null) setCursors([...cursors, data.nextCursor]); }}>{t("common.next")}</button>
+        <button
+          type="button"
+          disabled={cursors.length < 2}
+          onClick={() => {
+            setCursors(cursors.slice(0, -1));
+          }}
+        >
+          {t("common.previous")}
+        </button>
+        <button
+          type="button"
+          disabled={data?.nextCursor === undefined || data.nextCursor === null}
+          onClick={() => {
+            if (data?.nextCursor !== undefined && data.nextCursor !== null) setCursors([...cursors, data.nextCursor]);
+          }}
+        >
+          {t("common.next")}
+        </button>
       </div>
     </section>
   );

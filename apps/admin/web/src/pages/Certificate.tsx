@@ -26,23 +26,51 @@ export function CertificatePage(): ReactNode {
   return (
     <section aria-labelledby="cert-heading">
       <h1 id="cert-heading">{t("cert.heading", { name: c.name })}</h1>
-      {c.revokedAt ? <p role="note" className="revoked">{t("cert.revokedAt", { at: formatDate(locale, c.revokedAt, true), reason: codeText(t, "reason.", c.revocationReason ?? "") })}</p> : null}
+      {c.revokedAt ? (
+        <p role="note" className="revoked">
+          {t("cert.revokedAt", { at: formatDate(locale, c.revokedAt, true), reason: codeText(t, "reason.", c.revocationReason ?? "") })}
+        </p>
+      ) : null}
       <dl className="facts">
-        <dt>{t("field.subject")}</dt><dd>{c.subject}</dd>
-        <dt>{t("field.serial")}</dt><dd><code>{c.serialNumber}</code></dd>
-        <dt>{t("field.fingerprint")}</dt><dd><code className="wrap">{c.fingerprint}</code></dd>
-        <dt>{t("field.validFrom")}</dt><dd>{formatDate(locale, c.validFrom, true)}</dd>
-        <dt>{t("field.validTo")}</dt><dd>{formatDate(locale, c.validTo, true)} <DaysBadge days={c.daysToExpiry} state={c.state} /></dd>
-        <dt>{t("field.certificateType")}</dt><dd>{t(`type.${c.certificateType}`)}</dd>
-        <dt>{t("field.environment")}</dt><dd>{t(`env.${c.environment}`)}</dd>
-        <dt>{t("field.mode")}</dt><dd>{t(`mode.${c.mode}`)}</dd>
-        <dt>{t("field.state")}</dt><dd>{stateText(t, c.state)}</dd>
-        <dt>{t("field.holder")}</dt><dd>{holderText(c.scope)}</dd>
-        <dt>{t("field.source")}</dt><dd>{codeText(t, "source.", c.source)}</dd>
+        <dt>{t("field.subject")}</dt>
+        <dd>{c.subject}</dd>
+        <dt>{t("field.serial")}</dt>
+        <dd>
+          <code>{c.serialNumber}</code>
+        </dd>
+        <dt>{t("field.fingerprint")}</dt>
+        <dd>
+          <code className="wrap">{c.fingerprint}</code>
+        </dd>
+        <dt>{t("field.validFrom")}</dt>
+        <dd>{formatDate(locale, c.validFrom, true)}</dd>
+        <dt>{t("field.validTo")}</dt>
+        <dd>
+          {formatDate(locale, c.validTo, true)} <DaysBadge days={c.daysToExpiry} state={c.state} />
+        </dd>
+        <dt>{t("field.certificateType")}</dt>
+        <dd>{t(`type.${c.certificateType}`)}</dd>
+        <dt>{t("field.environment")}</dt>
+        <dd>{t(`env.${c.environment}`)}</dd>
+        <dt>{t("field.mode")}</dt>
+        <dd>{t(`mode.${c.mode}`)}</dd>
+        <dt>{t("field.state")}</dt>
+        <dd>{stateText(t, c.state)}</dd>
+        <dt>{t("field.holder")}</dt>
+        <dd>{holderText(c.scope)}</dd>
+        <dt>{t("field.source")}</dt>
+        <dd>{codeText(t, "source.", c.source)}</dd>
       </dl>
       <div className="actions">
-        <Link className="button" to={`/export?ids=${c.id}`}>{t("cert.export")}</Link>
-        {c.scope !== null && <AssignForm id={c.id} current={{ companyId: c.scope.companyId, branchId: c.scope.branchId ?? undefined, operatorId: c.scope.operatorId ?? undefined }} />}
+        <Link className="button" to={`/export?ids=${c.id}`}>
+          {t("cert.export")}
+        </Link>
+        {c.scope !== null && (
+          <AssignForm
+            id={c.id}
+            current={{ companyId: c.scope.companyId, branchId: c.scope.branchId ?? undefined, operatorId: c.scope.operatorId ?? undefined }}
+          />
+        )}
         {!c.revokedAt && <RevokeButton id={c.id} name={c.name} environment={c.environment} subject={c.subjectIdentifier} />}
       </div>
       <h2>{t("cert.exports")}</h2>
@@ -50,20 +78,46 @@ export function CertificatePage(): ReactNode {
         <p>{t("cert.noExports")}</p>
       ) : (
         <table aria-label={t("cert.exports")}>
-          <thead><tr><th scope="col">{t("field.adapter")}</th><th scope="col">{t("field.target")}</th><th scope="col">{t("cert.actor")}</th><th scope="col">{t("cert.at")}</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">{t("field.adapter")}</th>
+              <th scope="col">{t("field.target")}</th>
+              <th scope="col">{t("cert.actor")}</th>
+              <th scope="col">{t("cert.at")}</th>
+            </tr>
+          </thead>
           <tbody>
             {exports.map((e, i) => (
-              <tr key={`${e.adapterId}-${String(i)}`}><td>{e.adapterId}</td><td><code>{e.target}</code></td><td>{e.actor}</td><td>{formatDate(locale, e.at, true)}</td></tr>
+              <tr key={`${e.adapterId}-${String(i)}`}>
+                <td>{e.adapterId}</td>
+                <td>
+                  <code>{e.target}</code>
+                </td>
+                <td>{e.actor}</td>
+                <td>{formatDate(locale, e.at, true)}</td>
+              </tr>
             ))}
           </tbody>
         </table>
       )}
       <h2>{t("cert.audit")}</h2>
       <table aria-label={t("cert.audit")}>
-        <thead><tr><th scope="col">#</th><th scope="col">{t("cert.at")}</th><th scope="col">{t("cert.actor")}</th><th scope="col">{t("cert.action")}</th></tr></thead>
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">{t("cert.at")}</th>
+            <th scope="col">{t("cert.actor")}</th>
+            <th scope="col">{t("cert.action")}</th>
+          </tr>
+        </thead>
         <tbody>
           {audit.map((a) => (
-            <tr key={a.seq}><td>{a.seq}</td><td>{formatDate(locale, a.at, true)}</td><td>{a.actor}</td><td title={a.action}>{codeText(t, "action.", a.action)}</td></tr>
+            <tr key={a.seq}>
+              <td>{a.seq}</td>
+              <td>{formatDate(locale, a.at, true)}</td>
+              <td>{a.actor}</td>
+              <td title={a.action}>{codeText(t, "action.", a.action)}</td>
+            </tr>
           ))}
         </tbody>
       </table>
@@ -84,7 +138,17 @@ function AssignForm({ id, current }: { readonly id: string; readonly current: Sc
       },
     }),
   );
-  if (!open) return <button type="button" onClick={() => { setOpen(true); }}>{t("cert.assign")}</button>;
+  if (!open)
+    return (
+      <button
+        type="button"
+        onClick={() => {
+          setOpen(true);
+        }}
+      >
+        {t("cert.assign")}
+      </button>
+    );
   const submit = (e: SyntheticEvent): void => {
     e.preventDefault();
     m.mutate({ id, scope: scopeInput(scope) });
@@ -94,8 +158,17 @@ function AssignForm({ id, current }: { readonly id: string; readonly current: Sc
       <h2>{t("cert.assignHeading")}</h2>
       <ScopePicker value={scope} onChange={setScope} lockCompany errors={byField(ksefErrorOf(m.error)?.violations ?? [])} />
       <ErrorBox error={m.error} />
-      <button type="submit" disabled={m.isPending}>{t("common.save")}</button>
-      <button type="button" onClick={() => { setOpen(false); }}>{t("common.cancel")}</button>
+      <button type="submit" disabled={m.isPending}>
+        {t("common.save")}
+      </button>
+      <button
+        type="button"
+        onClick={() => {
+          setOpen(false);
+        }}
+      >
+        {t("common.cancel")}
+      </button>
     </form>
   );
 }
@@ -140,16 +213,31 @@ function RevokeButton({ id, name, environment, subject }: RevokeProps): ReactNod
   const errors = byField(ksefErrorOf(m.error)?.violations ?? []);
   return (
     <>
-      <button type="button" className="danger" onClick={() => dialog.current?.showModal()}>{t("cert.revoke")}</button>
+      <button type="button" className="danger" onClick={() => dialog.current?.showModal()}>
+        {t("cert.revoke")}
+      </button>
       <dialog ref={dialog} aria-labelledby="revoke-heading">
         <form onSubmit={submit}>
           <h2 id="revoke-heading">{t("cert.revokeHeading")}</h2>
-          <p>{name}: {t("cert.revokeText")}</p>
+          <p>
+            {name}: {t("cert.revokeText")}
+          </p>
           <Field label={t("field.reason")} errors={errors.reason}>
             {(p) => (
-              <select {...p} required value={reason} onChange={(e) => { setReason(REVOCATION_REASONS.find((r) => r === e.target.value) ?? ""); }}>
+              <select
+                {...p}
+                required
+                value={reason}
+                onChange={(e) => {
+                  setReason(REVOCATION_REASONS.find((r) => r === e.target.value) ?? "");
+                }}
+              >
                 <option value="">{t("scope.choose")}</option>
-                {REVOCATION_REASONS.map((r) => <option key={r} value={r}>{t(`reason.${r}`)}</option>)}
+                {REVOCATION_REASONS.map((r) => (
+                  <option key={r} value={r}>
+                    {t(`reason.${r}`)}
+                  </option>
+                ))}
               </select>
             )}
           </Field>
@@ -157,31 +245,74 @@ function RevokeButton({ id, name, environment, subject }: RevokeProps): ReactNod
             <legend>{t("cert.revokeWhere")}</legend>
             {(["local", "ksef"] as const).map((w) => (
               <label key={w} className="check">
-                <input type="radio" name="revoke-where" value={w} checked={where === w} onChange={() => { setWhere(w); }} />
+                <input
+                  type="radio"
+                  name="revoke-where"
+                  value={w}
+                  checked={where === w}
+                  onChange={() => {
+                    setWhere(w);
+                  }}
+                />
                 {t(w === "ksef" ? "cert.revokeInKsef" : "cert.revokeLocal")}
               </label>
             ))}
           </fieldset>
-          {where === "ksef" && (candidates.isSuccess && signers.length === 0 ? (
-            <p role="note">{t("cert.noSigners")}</p>
-          ) : (
-            <>
-              <Field label={t("cert.signingCertificate")} errors={errors["ksef.signingCertificateId"]}>
-                {(p) => (
-                  <select {...p} required value={signingCertificateId} onChange={(e) => { setSigningCertificateId(e.target.value); }}>
-                    <option value="">{t("scope.choose")}</option>
-                    {signers.map((c) => <option key={c.id} value={c.id}>{c.name} ({c.serialNumber}){c.passwordSealed ? `, ${t("cert.sealedMark")}` : ""}</option>)}
-                  </select>
-                )}
-              </Field>
-              <Field label={t("cert.signingPassword")} hint={signing?.passwordSealed === true ? t("cert.signingPasswordSealed") : undefined} errors={errors["ksef.password"] ?? errors.password}>
-                {(p) => <input {...p} type="password" autoComplete="off" required={signing?.passwordSealed !== true} value={password} onChange={(e) => { setPassword(e.target.value); }} />}
-              </Field>
-            </>
-          ))}
+          {where === "ksef" &&
+            (candidates.isSuccess && signers.length === 0 ? (
+              <p role="note">{t("cert.noSigners")}</p>
+            ) : (
+              <>
+                <Field label={t("cert.signingCertificate")} errors={errors["ksef.signingCertificateId"]}>
+                  {(p) => (
+                    <select
+                      {...p}
+                      required
+                      value={signingCertificateId}
+                      onChange={(e) => {
+                        setSigningCertificateId(e.target.value);
+                      }}
+                    >
+                      <option value="">{t("scope.choose")}</option>
+                      {signers.map((c) => (
+                        <option key={c.id} value={c.id}>
+                          {c.name} ({c.serialNumber}){c.passwordSealed ? `, ${t("cert.sealedMark")}` : ""}
+                        </option>
+                      ))}
+                    </select>
+                  )}
+                </Field>
+                <Field
+                  label={t("cert.signingPassword")}
+                  hint={signing?.passwordSealed === true ? t("cert.signingPasswordSealed") : undefined}
+                  errors={errors["ksef.password"] ?? errors.password}
+                >
+                  {(p) => (
+                    <input
+                      {...p}
+                      type="password"
+                      autoComplete="off"
+                      required={signing?.passwordSealed !== true}
+                      value={password}
+                      onChange={(e) => {
+                        setPassword(e.target.value);
+                      }}
+                    />
+                  )}
+                </Field>
+              </>
+            ))}
           <ErrorBox error={m.error} />
-          <button type="submit" className="danger" disabled={m.isPending || reason === "" || (where === "ksef" && (signing === undefined || (!signing.passwordSealed && password === "")))}>{t("common.confirm")}</button>
-          <button type="button" onClick={() => dialog.current?.close()}>{t("common.cancel")}</button>
+          <button
+            type="submit"
+            className="danger"
+            disabled={m.isPending || reason === "" || (where === "ksef" && (signing === undefined || (!signing.passwordSealed && password === "")))}
+          >
+            {t("common.confirm")}
+          </button>
+          <button type="button" onClick={() => dialog.current?.close()}>
+            {t("common.cancel")}
+          </button>
         </form>
       </dialog>
     </>

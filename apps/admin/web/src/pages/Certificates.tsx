@@ -28,7 +28,17 @@ interface Filters {
   search: string;
 }
 
-const EMPTY: Filters = { companyId: "", branchId: "", operatorId: "", environment: "", certificateType: "", mode: "", state: "", expiringWithinDays: "", search: "" };
+const EMPTY: Filters = {
+  companyId: "",
+  branchId: "",
+  operatorId: "",
+  environment: "",
+  certificateType: "",
+  mode: "",
+  state: "",
+  expiringWithinDays: "",
+  search: "",
+};
 
 function toInput(f: Filters, cursor: string | undefined): ListInput {
   type In = Extract<ListInput, object>;
@@ -70,7 +80,9 @@ export function CertificatesPage(): ReactNode {
   const companies = tree.data ?? [];
   const company = companies.find((c) => c.id === draft.companyId);
 
-  const set = (key: keyof Filters) => (e: { target: { value: string } }) => { setDraft({ ...draft, [key]: e.target.value }); };
+  const set = (key: keyof Filters) => (e: { target: { value: string } }) => {
+    setDraft({ ...draft, [key]: e.target.value });
+  };
   const apply = (e: SyntheticEvent): void => {
     e.preventDefault();
     setFilters(draft);
@@ -82,7 +94,9 @@ export function CertificatesPage(): ReactNode {
         <select {...p} value={draft[key]} onChange={set(key)}>
           <option value="">{t("common.all")}</option>
           {options.map(([value, text]) => (
-            <option key={value} value={value}>{text}</option>
+            <option key={value} value={value}>
+              {text}
+            </option>
           ))}
         </select>
       )}
@@ -94,14 +108,44 @@ export function CertificatesPage(): ReactNode {
     <section aria-labelledby="certs-heading">
       <h1 id="certs-heading">{t("certs.heading")}</h1>
       <form onSubmit={apply} aria-label={t("certs.filters")} className="filters">
-        {select("companyId", t("field.company"), companies.map((c) => [c.id, c.name] as const))}
-        {select("branchId", t("field.branch"), (company?.branches ?? []).map((b) => [b.id, `${b.code} – ${b.name}`] as const))}
-        {select("operatorId", t("field.operator"), (company?.operators ?? []).map((o) => [o.id, o.name] as const))}
-        {select("environment", t("field.environment"), ENVIRONMENTS.map((e) => [e, t(`env.${e}`)] as const))}
-        {select("certificateType", t("field.certificateType"), CERTIFICATE_TYPES.map((c) => [c, t(`type.${c}`)] as const))}
-        {select("mode", t("field.mode"), MODES.map((m) => [m, t(`mode.${m}`)] as const))}
-        {select("state", t("field.state"), STATES.map((s) => [s, t(`certs.state.${s}`)] as const))}
-        <Field label={t("field.expiringWithin")}>{(p) => <input {...p} type="number" min={0} value={draft.expiringWithinDays} onChange={set("expiringWithinDays")} />}</Field>
+        {select(
+          "companyId",
+          t("field.company"),
+          companies.map((c) => [c.id, c.name] as const),
+        )}
+        {select(
+          "branchId",
+          t("field.branch"),
+          (company?.branches ?? []).map((b) => [b.id, `${b.code} – ${b.name}`] as const),
+        )}
+        {select(
+          "operatorId",
+          t("field.operator"),
+          (company?.operators ?? []).map((o) => [o.id, o.name] as const),
+        )}
+        {select(
+          "environment",
+          t("field.environment"),
+          ENVIRONMENTS.map((e) => [e, t(`env.${e}`)] as const),
+        )}
+        {select(
+          "certificateType",
+          t("field.certificateType"),
+          CERTIFICATE_TYPES.map((c) => [c, t(`type.${c}`)] as const),
+        )}
+        {select(
+          "mode",
+          t("field.mode"),
+          MODES.map((m) => [m, t(`mode.${m}`)] as const),
+        )}
+        {select(
+          "state",
+          t("field.state"),
+          STATES.map((s) => [s, t(`certs.state.${s}`)] as const),
+        )}
+        <Field label={t("field.expiringWithin")}>
+          {(p) => <input {...p} type="number" min={0} value={draft.expiringWithinDays} onChange={set("expiringWithinDays")} />}
+        </Field>
         <Field label={t("field.search")}>{(p) => <input {...p} type="search" value={draft.search} onChange={set("search")} />}</Field>
         <button type="submit">{t("certs.apply")}</button>
       </form>
@@ -111,7 +155,9 @@ export function CertificatesPage(): ReactNode {
         <table aria-label={t("certs.table")}>
           <thead>
             <tr>
-              <th scope="col"><span className="sr-only">{t("nav.export")}</span></th>
+              <th scope="col">
+                <span className="sr-only">{t("nav.export")}</span>
+              </th>
               <th scope="col">{t("field.name")}</th>
               <th scope="col">{t("field.holder")}</th>
               <th scope="col">{t("field.environment")}</th>
@@ -131,18 +177,26 @@ export function CertificatesPage(): ReactNode {
                     type="checkbox"
                     aria-label={`${t("nav.export")}: ${c.name}`}
                     checked={picked.includes(c.id)}
-                    onChange={(e) => { setPicked(e.target.checked ? [...picked, c.id] : picked.filter((id) => id !== c.id)); }}
+                    onChange={(e) => {
+                      setPicked(e.target.checked ? [...picked, c.id] : picked.filter((id) => id !== c.id));
+                    }}
                   />
                 </td>
-                <td><Link to={`/certificates/${c.id}`}>{c.name}</Link></td>
+                <td>
+                  <Link to={`/certificates/${c.id}`}>{c.name}</Link>
+                </td>
                 <td>{holderText(c.scope)}</td>
                 <td>{t(`env.${c.environment}`)}</td>
                 <td>{t(`type.${c.certificateType}`)}</td>
                 <td>{t(`mode.${c.mode}`)}</td>
                 <td>{stateText(t, c.state)}</td>
-                <td><code>{c.serialNumber}</code></td>
+                <td>
+                  <code>{c.serialNumber}</code>
+                </td>
                 <td>{formatDate(locale, c.validTo)}</td>
-                <td><DaysBadge days={c.daysToExpiry} state={c.state} /></td>
+                <td>
+                  <DaysBadge days={c.daysToExpiry} state={c.state} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -150,15 +204,31 @@ export function CertificatesPage(): ReactNode {
       )}
       <div className="pager">
         <span>{t("common.total", { count: `${String(list.data?.total ?? 0)}${list.data?.totalIsCapped === true ? "+" : ""}` })}</span>
-        <button type="button" disabled={cursors.length < 2} onClick={() => { setCursors(cursors.slice(0, -1)); }}>{t("common.previous")}</button>
+        <button
+          type="button"
+          disabled={cursors.length < 2}
+          onClick={() => {
+            setCursors(cursors.slice(0, -1));
+          }}
+        >
+          {t("common.previous")}
+        </button>
         <button
           type="button"
           disabled={!list.data?.nextCursor}
-          onClick={() => { if (list.data?.nextCursor) setCursors([...cursors, list.data.nextCursor]); }}
+          onClick={() => {
+            if (list.data?.nextCursor) setCursors([...cursors, list.data.nextCursor]);
+          }}
         >
           {t("common.next")}
         </button>
-        <button type="button" disabled={picked.length === 0} onClick={() => { void navigate(`/export?ids=${picked.join(",")}`); }}>
+        <button
+          type="button"
+          disabled={picked.length === 0}
+          onClick={() => {
+            void navigate(`/export?ids=${picked.join(",")}`);
+          }}
+        >
           {t("nav.export")} ({picked.length})
         </button>
       </div>

@@ -60,7 +60,9 @@ export function EnrollPage(): ReactNode {
 
   const request = useMutation(
     trpc.enrollments.request.mutationOptions({
-      onSuccess: (result) => { void navigate(`/enrollments/${result.enrollmentId}`); },
+      onSuccess: (result) => {
+        void navigate(`/enrollments/${result.enrollmentId}`);
+      },
     }),
   );
 
@@ -72,7 +74,9 @@ export function EnrollPage(): ReactNode {
   ];
   const server = ksefErrorOf(request.error)?.violations ?? [];
   const errors = byField([...live, ...server.map((v) => (v.field === "password" ? { ...v, field: "keyPassword" } : v))]);
-  const touch = (field: string): void => { if (!touched[field]) setTouched({ ...touched, [field]: true }); };
+  const touch = (field: string): void => {
+    if (!touched[field]) setTouched({ ...touched, [field]: true });
+  };
 
   const submit = (e: SyntheticEvent): void => {
     e.preventDefault();
@@ -98,7 +102,15 @@ export function EnrollPage(): ReactNode {
       <legend>{legend}</legend>
       {options.map((o) => (
         <label key={o} className="check">
-          <input type="radio" name={legend} value={o} checked={value === o} onChange={() => { set(o); }} />
+          <input
+            type="radio"
+            name={legend}
+            value={o}
+            checked={value === o}
+            onChange={() => {
+              set(o);
+            }}
+          />
           {label(o)}
         </label>
       ))}
@@ -114,43 +126,111 @@ export function EnrollPage(): ReactNode {
         {radios(t("field.certificateType"), certificateType, setCertificateType, CERTIFICATE_TYPES, (c) => t(`type.${c}`))}
         {radios(t("field.mode"), mode, setMode, MODES, (m) => t(`mode.${m}`))}
         <Field label={t("field.name")} errors={errors.certificateName ?? errors.name}>
-          {(p) => <input {...p} value={name} onChange={(e) => { setName(e.target.value); touch("name"); }} />}
+          {(p) => (
+            <input
+              {...p}
+              value={name}
+              onChange={(e) => {
+                setName(e.target.value);
+                touch("name");
+              }}
+            />
+          )}
         </Field>
         <Field label={t("field.validFrom")} hint={t("enroll.validFromHint")} errors={errors.validFrom}>
-          {(p) => <input {...p} type="datetime-local" value={validFrom} onChange={(e) => { setValidFrom(e.target.value); }} />}
+          {(p) => (
+            <input
+              {...p}
+              type="datetime-local"
+              value={validFrom}
+              onChange={(e) => {
+                setValidFrom(e.target.value);
+              }}
+            />
+          )}
         </Field>
         {radios(t("enroll.authMethod"), authMethod, setAuthMethod, ["handoff", "certificate"] as const, (m) => t(`enroll.auth.${m}`))}
         {authMethod === "certificate" ? (
           <Field label={t("enroll.signingCertificate")} errors={errors.signingCertificateId}>
             {(p) => (
-              <select {...p} value={signingCertificateId} onChange={(e) => { setSigningCertificateId(e.target.value); }}>
+              <select
+                {...p}
+                value={signingCertificateId}
+                onChange={(e) => {
+                  setSigningCertificateId(e.target.value);
+                }}
+              >
                 <option value="">{t("scope.choose")}</option>
-                {(signers.data?.items ?? []).map((c) => <option key={c.id} value={c.id}>{c.name} ({c.serialNumber})</option>)}
+                {(signers.data?.items ?? []).map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name} ({c.serialNumber})
+                  </option>
+                ))}
               </select>
             )}
           </Field>
         ) : (
           <Field label={t("enroll.workstation")} errors={errors.workstationId}>
             {(p) => (
-              <select {...p} value={workstationId} onChange={(e) => { setWorkstationId(e.target.value); }}>
+              <select
+                {...p}
+                value={workstationId}
+                onChange={(e) => {
+                  setWorkstationId(e.target.value);
+                }}
+              >
                 <option value="">{t("scope.choose")}</option>
-                {workstations.map((w) => <option key={w.id} value={w.id}>{w.name}</option>)}
+                {workstations.map((w) => (
+                  <option key={w.id} value={w.id}>
+                    {w.name}
+                  </option>
+                ))}
               </select>
             )}
           </Field>
         )}
         <Field label={t("enroll.keyPassword")} errors={errors.keyPassword}>
-          {(p) => <input {...p} type="password" autoComplete="new-password" value={keyPassword} onChange={(e) => { setKeyPassword(e.target.value); touch("keyPassword"); }} />}
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              value={keyPassword}
+              onChange={(e) => {
+                setKeyPassword(e.target.value);
+                touch("keyPassword");
+              }}
+            />
+          )}
         </Field>
         <Field label={t("enroll.keyPasswordRepeat")} errors={errors.repeat}>
-          {(p) => <input {...p} type="password" autoComplete="new-password" value={repeat} onChange={(e) => { setRepeat(e.target.value); touch("repeat"); }} />}
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              value={repeat}
+              onChange={(e) => {
+                setRepeat(e.target.value);
+                touch("repeat");
+              }}
+            />
+          )}
         </Field>
         <label className="check">
-          <input type="checkbox" checked={sealPassword} onChange={(e) => { setSealPassword(e.target.checked); }} />
+          <input
+            type="checkbox"
+            checked={sealPassword}
+            onChange={(e) => {
+              setSealPassword(e.target.checked);
+            }}
+          />
           {t("enroll.seal")}
         </label>
         <ErrorBox error={request.error} />
-        <button type="submit" disabled={request.isPending}>{t("enroll.submit")}</button>
+        <button type="submit" disabled={request.isPending}>
+          {t("enroll.submit")}
+        </button>
       </form>
     </section>
   );
@@ -181,8 +261,12 @@ export function EnrollmentStatusPage(): ReactNode {
     ),
   );
   useEffect(() => {
-    const timer = setInterval(() => { setNow(Date.now()); }, 1000);
-    return () => { clearInterval(timer); };
+    const timer = setInterval(() => {
+      setNow(Date.now());
+    }, 1000);
+    return () => {
+      clearInterval(timer);
+    };
   }, []);
 
   const last = events[events.length - 1];
@@ -234,7 +318,12 @@ function EventLine({ event }: { readonly event: WatchEvent }): ReactNode {
   return (
     <>
       <span>{text}</span>
-      {detail !== undefined && <small className="detail" lang="en"> {i18n.t("ev.detail", { message: detail })}</small>}
+      {detail !== undefined && (
+        <small className="detail" lang="en">
+          {" "}
+          {i18n.t("ev.detail", { message: detail })}
+        </small>
+      )}
     </>
   );
 }
@@ -257,12 +346,25 @@ function HandoffActions({ id }: { readonly id: string }): ReactNode {
       <button
         type="button"
         onClick={() => {
-          void fetchRequest.refetch().then((r) => { if (r.data) downloadBase64(r.data.fileName, r.data.xmlBase64); });
+          void fetchRequest.refetch().then((r) => {
+            if (r.data) downloadBase64(r.data.fileName, r.data.xmlBase64);
+          });
         }}
       >
         {t("enroll.download")}
       </button>
-      <Field label={t("enroll.upload")}>{(p) => <input {...p} type="file" accept=".xml,application/xml,text/xml" onChange={(e) => { void onFile(e.target.files?.[0]); }} />}</Field>
+      <Field label={t("enroll.upload")}>
+        {(p) => (
+          <input
+            {...p}
+            type="file"
+            accept=".xml,application/xml,text/xml"
+            onChange={(e) => {
+              void onFile(e.target.files?.[0]);
+            }}
+          />
+        )}
+      </Field>
       {tooLarge && <p role="alert">{t("import.tooLarge", { max: 64 })}</p>}
       {upload.isSuccess && <p role="status">{t("enroll.uploaded")}</p>}
       <ErrorBox error={fetchRequest.error ?? upload.error} />

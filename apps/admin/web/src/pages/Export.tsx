@@ -70,22 +70,50 @@ export function ExportPage(): ReactNode {
         <p>{t("export.noneSelected")}</p>
       ) : (
         <form onSubmit={submit} aria-labelledby="export-heading" className="wizard">
-          <p>{t("export.certificates")}: {ids.length}</p>
+          <p>
+            {t("export.certificates")}: {ids.length}
+          </p>
           <Field label={t("field.adapter")} errors={errors.adapterId}>
             {(p) => (
-              <select {...p} value={chosen?.id ?? ""} onChange={(e) => { setAdapterId(e.target.value); }}>
-                {exporters.map((a) => <option key={a.id} value={a.id}>{a.id} – {a.description}</option>)}
+              <select
+                {...p}
+                value={chosen?.id ?? ""}
+                onChange={(e) => {
+                  setAdapterId(e.target.value);
+                }}
+              >
+                {exporters.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.id} – {a.description}
+                  </option>
+                ))}
               </select>
             )}
           </Field>
           <fieldset className="radios">
             <legend>{t("export.delivery")}</legend>
             <label className="check">
-              <input type="radio" name="delivery" checked={delivery === "download"} onChange={() => { setDelivery("download"); }} />
+              <input
+                type="radio"
+                name="delivery"
+                checked={delivery === "download"}
+                onChange={() => {
+                  setDelivery("download");
+                }}
+              />
               {t("export.download")}
             </label>
             <label className="check">
-              <input type="radio" name="delivery" checked={delivery === "destination"} disabled={available.length === 0} onChange={() => { setDelivery("destination"); setDestination((d) => d || (available[0]?.name ?? "")); }} />
+              <input
+                type="radio"
+                name="delivery"
+                checked={delivery === "destination"}
+                disabled={available.length === 0}
+                onChange={() => {
+                  setDelivery("destination");
+                  setDestination((d) => d || (available[0]?.name ?? ""));
+                }}
+              />
               {available.length === 0 ? t("export.noDestinations") : t("export.toDestination")}
             </label>
           </fieldset>
@@ -93,30 +121,60 @@ export function ExportPage(): ReactNode {
             <>
               <Field label={t("field.destination")} errors={errors.destination}>
                 {(p) => (
-                  <select {...p} value={destination} onChange={(e) => { setDestination(e.target.value); }}>
-                    {available.map((d) => <option key={d.id} value={d.name}>{d.name}</option>)}
+                  <select
+                    {...p}
+                    value={destination}
+                    onChange={(e) => {
+                      setDestination(e.target.value);
+                    }}
+                  >
+                    {available.map((d) => (
+                      <option key={d.id} value={d.name}>
+                        {d.name}
+                      </option>
+                    ))}
                   </select>
                 )}
               </Field>
               <label className="check">
-                <input type="checkbox" checked={replace} onChange={(e) => { setReplace(e.target.checked); }} />
+                <input
+                  type="checkbox"
+                  checked={replace}
+                  onChange={(e) => {
+                    setReplace(e.target.checked);
+                  }}
+                />
                 {t("export.replace")}
               </label>
             </>
           )}
           {needsPassword && (
             <Field label={t("field.password")} hint={t("export.passwordNeeded")} errors={errors.password}>
-              {(p) => <input {...p} type="password" autoComplete="off" value={password} onChange={(e) => { setPassword(e.target.value); }} />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="password"
+                  autoComplete="off"
+                  value={password}
+                  onChange={(e) => {
+                    setPassword(e.target.value);
+                  }}
+                />
+              )}
             </Field>
           )}
           <ErrorBox error={adapters.error ?? m.error} />
           {m.isSuccess && (
             <p role="status">
-              {m.data.download !== undefined ? t("export.downloaded", { file: m.data.download.fileName, count: m.data.exported.length }) : t("export.done", { summary: `${m.data.exported.length} → ${destination}` })}
+              {m.data.download !== undefined
+                ? t("export.downloaded", { file: m.data.download.fileName, count: m.data.exported.length })
+                : t("export.done", { summary: `${m.data.exported.length} → ${destination}` })}
               {m.data.replaced.length > 0 ? ` ${t("export.replacedCount", { count: m.data.replaced.length })}` : ""}
             </p>
           )}
-          <button type="submit" disabled={m.isPending || !chosen || (delivery === "destination" && destination === "")}>{t("export.submit")}</button>
+          <button type="submit" disabled={m.isPending || !chosen || (delivery === "destination" && destination === "")}>
+            {t("export.submit")}
+          </button>
         </form>
       )}
     </section>

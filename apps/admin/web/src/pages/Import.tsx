@@ -42,7 +42,9 @@ export function ImportPage(): ReactNode {
   const [password, setPassword] = useState("");
   const [sealPassword, setSealPassword] = useState(false);
   const [tooLarge, setTooLarge] = useState<string>();
-  const onSuccess = async (): Promise<void> => { await qc.invalidateQueries({ queryKey: trpc.certificates.pathKey() }); };
+  const onSuccess = async (): Promise<void> => {
+    await qc.invalidateQueries({ queryKey: trpc.certificates.pathKey() });
+  };
   const pair = useMutation(trpc.certificates.importPair.mutationOptions({ onSuccess }));
   const pkcs12 = useMutation(trpc.certificates.importPkcs12.mutationOptions({ onSuccess }));
   const bulk = useMutation(trpc.adapters.import.mutationOptions({ onSuccess }));
@@ -60,18 +62,27 @@ export function ImportPage(): ReactNode {
       if (!crt || !key) return;
       const certificateBase64 = await fileToBase64(crt, LIMITS.pair);
       const keyBase64 = await fileToBase64(key, LIMITS.pair);
-      if (certificateBase64 === undefined || keyBase64 === undefined) { setTooLarge(t("import.tooLarge", { max: 64 })); return; }
+      if (certificateBase64 === undefined || keyBase64 === undefined) {
+        setTooLarge(t("import.tooLarge", { max: 64 }));
+        return;
+      }
       pair.mutate({ ...common, certificateBase64, keyBase64 });
     } else if (kind === "adapter") {
       if (!importer || files.length === 0) return;
-      if (files.reduce((n, f) => n + f.size, 0) > LIMITS.upload) { setTooLarge(t("import.tooLarge", { max: LIMITS.upload / KIB })); return; }
+      if (files.reduce((n, f) => n + f.size, 0) > LIMITS.upload) {
+        setTooLarge(t("import.tooLarge", { max: LIMITS.upload / KIB }));
+        return;
+      }
       const uploaded = await Promise.all(files.map(async (f) => ({ name: uploadName(f), base64: (await fileToBase64(f, LIMITS.upload)) ?? "" })));
       const { name: _name, ...rest } = common;
       bulk.mutate({ ...rest, adapterId: importer.id, files: uploaded, perPair });
     } else {
       if (!p12) return;
       const pkcs12Base64 = await fileToBase64(p12, LIMITS.p12);
-      if (pkcs12Base64 === undefined) { setTooLarge(t("import.tooLarge", { max: 256 })); return; }
+      if (pkcs12Base64 === undefined) {
+        setTooLarge(t("import.tooLarge", { max: 256 }));
+        return;
+      }
       pkcs12.mutate({ ...common, pkcs12Base64 });
     }
   };
@@ -79,12 +90,25 @@ export function ImportPage(): ReactNode {
   return (
     <section aria-labelledby="import-heading">
       <h1 id="import-heading">{t("import.heading")}</h1>
-      <form onSubmit={(e) => { void submit(e); }} aria-labelledby="import-heading" className="wizard">
+      <form
+        onSubmit={(e) => {
+          void submit(e);
+        }}
+        aria-labelledby="import-heading"
+        className="wizard"
+      >
         <fieldset className="radios">
           <legend>{t("import.kind")}</legend>
           {(["pair", "p12", "adapter"] as const).map((k) => (
             <label key={k} className="check">
-              <input type="radio" name="kind" checked={kind === k} onChange={() => { setKind(k); }} />
+              <input
+                type="radio"
+                name="kind"
+                checked={kind === k}
+                onChange={() => {
+                  setKind(k);
+                }}
+              />
               {t(k === "pair" ? "import.pair" : k === "p12" ? "import.p12" : "import.adapter")}
             </label>
           ))}
@@ -92,61 +116,171 @@ export function ImportPage(): ReactNode {
         <ScopePicker value={scope} onChange={setScope} errors={errors} />
         <Field label={t("field.environment")} errors={errors.environment}>
           {(p) => (
-            <select {...p} value={environment} onChange={(e) => { setEnvironment(e.target.value as (typeof ENVIRONMENTS)[number]); }}>
-              {ENVIRONMENTS.map((v) => <option key={v} value={v}>{t(`env.${v}`)}</option>)}
+            <select
+              {...p}
+              value={environment}
+              onChange={(e) => {
+                setEnvironment(e.target.value as (typeof ENVIRONMENTS)[number]);
+              }}
+            >
+              {ENVIRONMENTS.map((v) => (
+                <option key={v} value={v}>
+                  {t(`env.${v}`)}
+                </option>
+              ))}
             </select>
           )}
         </Field>
         <Field label={t("field.mode")} errors={errors.mode}>
           {(p) => (
-            <select {...p} value={mode} onChange={(e) => { setMode(e.target.value as (typeof MODES)[number]); }}>
-              {MODES.map((v) => <option key={v} value={v}>{t(`mode.${v}`)}</option>)}
+            <select
+              {...p}
+              value={mode}
+              onChange={(e) => {
+                setMode(e.target.value as (typeof MODES)[number]);
+              }}
+            >
+              {MODES.map((v) => (
+                <option key={v} value={v}>
+                  {t(`mode.${v}`)}
+                </option>
+              ))}
             </select>
           )}
         </Field>
-        {kind !== "adapter" && <Field label={t("field.name")} errors={errors.name ?? errors.certificateName}>{(p) => <input {...p} value={name} onChange={(e) => { setName(e.target.value); }} />}</Field>}
+        {kind !== "adapter" && (
+          <Field label={t("field.name")} errors={errors.name ?? errors.certificateName}>
+            {(p) => (
+              <input
+                {...p}
+                value={name}
+                onChange={(e) => {
+                  setName(e.target.value);
+                }}
+              />
+            )}
+          </Field>
+        )}
         {kind === "adapter" ? (
           <>
             <Field label={t("field.adapter")} errors={errors.adapterId}>
               {(p) => (
-                <select {...p} value={importer?.id ?? ""} onChange={(e) => { setAdapterId(e.target.value); }}>
-                  {importers.map((a) => <option key={a.id} value={a.id}>{a.id} – {a.description}</option>)}
+                <select
+                  {...p}
+                  value={importer?.id ?? ""}
+                  onChange={(e) => {
+                    setAdapterId(e.target.value);
+                  }}
+                >
+                  {importers.map((a) => (
+                    <option key={a.id} value={a.id}>
+                      {a.id} – {a.description}
+                    </option>
+                  ))}
                 </select>
               )}
             </Field>
             {importer?.sourceKinds.includes("folder") === true && (
               <Field label={t("import.folder")} errors={errors.files}>
-                {(p) => <input {...p} type="file" multiple {...{ webkitdirectory: "" }} onChange={(e) => { setFiles([...(e.target.files ?? [])]); }} />}
+                {(p) => (
+                  <input
+                    {...p}
+                    type="file"
+                    multiple
+                    {...{ webkitdirectory: "" }}
+                    onChange={(e) => {
+                      setFiles([...(e.target.files ?? [])]);
+                    }}
+                  />
+                )}
               </Field>
             )}
             <Field label={t("import.files")} errors={importer?.sourceKinds.includes("folder") === true ? undefined : errors.files}>
-              {(p) => <input {...p} type="file" multiple={importer?.sourceKinds.includes("folder") === true} onChange={(e) => { setFiles([...(e.target.files ?? [])]); }} />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="file"
+                  multiple={importer?.sourceKinds.includes("folder") === true}
+                  onChange={(e) => {
+                    setFiles([...(e.target.files ?? [])]);
+                  }}
+                />
+              )}
             </Field>
             {files.length > 0 && <p>{t("import.chosen", { count: files.length })}</p>}
             <label className="check">
-              <input type="checkbox" checked={perPair} onChange={(e) => { setPerPair(e.target.checked); }} />
+              <input
+                type="checkbox"
+                checked={perPair}
+                onChange={(e) => {
+                  setPerPair(e.target.checked);
+                }}
+              />
               {t("import.perPair")}
             </label>
           </>
         ) : kind === "pair" ? (
           <>
             <Field label={t("import.crt")} errors={errors.certificate ?? errors.certificateBase64}>
-              {(p) => <input {...p} type="file" accept=".crt,.cer,.pem,.der" onChange={(e) => { setCrt(e.target.files?.[0]); }} />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="file"
+                  accept=".crt,.cer,.pem,.der"
+                  onChange={(e) => {
+                    setCrt(e.target.files?.[0]);
+                  }}
+                />
+              )}
             </Field>
             <Field label={t("import.key")} errors={errors.key ?? errors.keyBase64}>
-              {(p) => <input {...p} type="file" accept=".key,.pem" onChange={(e) => { setKey(e.target.files?.[0]); }} />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="file"
+                  accept=".key,.pem"
+                  onChange={(e) => {
+                    setKey(e.target.files?.[0]);
+                  }}
+                />
+              )}
             </Field>
           </>
         ) : (
           <Field label={t("import.p12file")} errors={errors.pkcs12 ?? errors.pkcs12Base64}>
-            {(p) => <input {...p} type="file" accept=".p12,.pfx" onChange={(e) => { setP12(e.target.files?.[0]); }} />}
+            {(p) => (
+              <input
+                {...p}
+                type="file"
+                accept=".p12,.pfx"
+                onChange={(e) => {
+                  setP12(e.target.files?.[0]);
+                }}
+              />
+            )}
           </Field>
         )}
         <Field label={t("field.password")} errors={errors.password}>
-          {(p) => <input {...p} type="password" autoComplete="off" value={password} onChange={(e) => { setPassword(e.target.value); }} />}
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="off"
+              value={password}
+              onChange={(e) => {
+                setPassword(e.target.value);
+              }}
+            />
+          )}
         </Field>
         <label className="check">
-          <input type="checkbox" checked={sealPassword} onChange={(e) => { setSealPassword(e.target.checked); }} />
+          <input
+            type="checkbox"
+            checked={sealPassword}
+            onChange={(e) => {
+              setSealPassword(e.target.checked);
+            }}
+          />
           {t("enroll.seal")}
         </label>
         {tooLarge !== undefined && <p role="alert">{tooLarge}</p>}
@@ -159,10 +293,20 @@ export function ImportPage(): ReactNode {
         {bulk.isSuccess && kind === "adapter" && (
           <div role="status">
             <p>{t("import.bulkDone", { imported: bulk.data.imported.length, failed: bulk.data.failed.length })}</p>
-            {bulk.data.failed.length > 0 && <ul>{bulk.data.failed.map((f) => <li key={f.ref}>{f.ref}: {f.message}</li>)}</ul>}
+            {bulk.data.failed.length > 0 && (
+              <ul>
+                {bulk.data.failed.map((f) => (
+                  <li key={f.ref}>
+                    {f.ref}: {f.message}
+                  </li>
+                ))}
+              </ul>
+            )}
           </div>
         )}
-        <button type="submit" disabled={active.isPending}>{t("import.submit")}</button>
+        <button type="submit" disabled={active.isPending}>
+          {t("import.submit")}
+        </button>
       </form>
     </section>
   );

@@ -104,22 +104,61 @@ function AddCompanyForm(): ReactNode {
   return (
     <form onSubmit={submit} aria-label={t("org.addCompany")} className="card">
       <h2>{t("org.addCompany")}</h2>
-      <Field label={t("field.nip")} errors={fe.nip}>{(p) => <input {...p} value={nip} inputMode="numeric" onChange={(e) => { setNip(e.target.value); }} />}</Field>
-      <Field label={t("field.name")} errors={fe.name}>{(p) => <input {...p} value={name} onChange={(e) => { setName(e.target.value); }} />}</Field>
+      <Field label={t("field.nip")} errors={fe.nip}>
+        {(p) => (
+          <input
+            {...p}
+            value={nip}
+            inputMode="numeric"
+            onChange={(e) => {
+              setNip(e.target.value);
+            }}
+          />
+        )}
+      </Field>
+      <Field label={t("field.name")} errors={fe.name}>
+        {(p) => (
+          <input
+            {...p}
+            value={name}
+            onChange={(e) => {
+              setName(e.target.value);
+            }}
+          />
+        )}
+      </Field>
       <ErrorBox error={m.error} />
-      <button type="submit" disabled={m.isPending}>{t("org.addCompany")}</button>
+      <button type="submit" disabled={m.isPending}>
+        {t("org.addCompany")}
+      </button>
     </form>
   );
 }
 
-function CompanySelect({ companies, value, onChange }: { readonly companies: readonly Company[]; readonly value: string; readonly onChange: (id: string) => void }): ReactNode {
+function CompanySelect({
+  companies,
+  value,
+  onChange,
+}: {
+  readonly companies: readonly Company[];
+  readonly value: string;
+  readonly onChange: (id: string) => void;
+}): ReactNode {
   const { t } = useI18n();
   return (
     <Field label={t("field.company")}>
       {(p) => (
-        <select {...p} value={value} onChange={(e) => { onChange(e.target.value); }}>
+        <select
+          {...p}
+          value={value}
+          onChange={(e) => {
+            onChange(e.target.value);
+          }}
+        >
           {companies.map((c) => (
-            <option key={c.id} value={c.id}>{c.name}</option>
+            <option key={c.id} value={c.id}>
+              {c.name}
+            </option>
           ))}
         </select>
       )}
@@ -143,11 +182,43 @@ function AddBranchForm({ companies }: { readonly companies: readonly Company[] }
     <form onSubmit={submit} aria-label={t("org.addBranch")} className="card">
       <h2>{t("org.addBranch")}</h2>
       <CompanySelect companies={companies} value={companyId} onChange={setCompanyId} />
-      <Field label={t("field.code")} errors={fe.code}>{(p) => <input {...p} value={code} onChange={(e) => { setCode(e.target.value); }} />}</Field>
-      <Field label={t("field.name")} errors={fe.name}>{(p) => <input {...p} value={name} onChange={(e) => { setName(e.target.value); }} />}</Field>
-      <Field label={t("field.internalId")} errors={fe.internalId}>{(p) => <input {...p} value={internalId} onChange={(e) => { setInternalId(e.target.value); }} />}</Field>
+      <Field label={t("field.code")} errors={fe.code}>
+        {(p) => (
+          <input
+            {...p}
+            value={code}
+            onChange={(e) => {
+              setCode(e.target.value);
+            }}
+          />
+        )}
+      </Field>
+      <Field label={t("field.name")} errors={fe.name}>
+        {(p) => (
+          <input
+            {...p}
+            value={name}
+            onChange={(e) => {
+              setName(e.target.value);
+            }}
+          />
+        )}
+      </Field>
+      <Field label={t("field.internalId")} errors={fe.internalId}>
+        {(p) => (
+          <input
+            {...p}
+            value={internalId}
+            onChange={(e) => {
+              setInternalId(e.target.value);
+            }}
+          />
+        )}
+      </Field>
       <ErrorBox error={m.error} />
-      <button type="submit" disabled={m.isPending}>{t("org.addBranch")}</button>
+      <button type="submit" disabled={m.isPending}>
+        {t("org.addBranch")}
+      </button>
     </form>
   );
 }
@@ -168,9 +239,37 @@ function AddOperatorForm({ companies }: { readonly companies: readonly Company[]
   return (
     <form onSubmit={submit} aria-label={t("org.addOperator")} className="card">
       <h2>{t("org.addOperator")}</h2>
-      <CompanySelect companies={companies} value={company?.id ?? ""} onChange={(id) => { setCompanyId(id); setBranchIds([]); }} />
-      <Field label={t("field.name")} errors={fe.name}>{(p) => <input {...p} value={name} onChange={(e) => { setName(e.target.value); }} />}</Field>
-      <Field label={t("field.pesel")} errors={fe.pesel}>{(p) => <input {...p} value={pesel} inputMode="numeric" onChange={(e) => { setPesel(e.target.value); }} />}</Field>
+      <CompanySelect
+        companies={companies}
+        value={company?.id ?? ""}
+        onChange={(id) => {
+          setCompanyId(id);
+          setBranchIds([]);
+        }}
+      />
+      <Field label={t("field.name")} errors={fe.name}>
+        {(p) => (
+          <input
+            {...p}
+            value={name}
+            onChange={(e) => {
+              setName(e.target.value);
+            }}
+          />
+        )}
+      </Field>
+      <Field label={t("field.pesel")} errors={fe.pesel}>
+        {(p) => (
+          <input
+            {...p}
+            value={pesel}
+            inputMode="numeric"
+            onChange={(e) => {
+              setPesel(e.target.value);
+            }}
+          />
+        )}
+      </Field>
       <fieldset>
         <legend>{t("org.operatorBranches")}</legend>
         {(company?.branches ?? []).map((b) => (
@@ -178,14 +277,18 @@ function AddOperatorForm({ companies }: { readonly companies: readonly Company[]
             <input
               type="checkbox"
               checked={branchIds.includes(b.id)}
-              onChange={(e) => { setBranchIds(e.target.checked ? [...branchIds, b.id] : branchIds.filter((id) => id !== b.id)); }}
+              onChange={(e) => {
+                setBranchIds(e.target.checked ? [...branchIds, b.id] : branchIds.filter((id) => id !== b.id));
+              }}
             />
             {b.code} – {b.name}
           </label>
         ))}
       </fieldset>
       <ErrorBox error={m.error} />
-      <button type="submit" disabled={m.isPending}>{t("org.addOperator")}</button>
+      <button type="submit" disabled={m.isPending}>
+        {t("org.addOperator")}
+      </button>
     </form>
   );
 }
@@ -208,18 +311,58 @@ function AddWorkstationForm({ companies }: { readonly companies: readonly Compan
       <h2>{t("org.addWorkstation")}</h2>
       <Field label={t("field.branch")}>
         {(p) => (
-          <select {...p} value={branchId} onChange={(e) => { setBranchId(e.target.value); }}>
+          <select
+            {...p}
+            value={branchId}
+            onChange={(e) => {
+              setBranchId(e.target.value);
+            }}
+          >
             {branches.map((b) => (
-              <option key={b.id} value={b.id}>{b.companyName}: {b.code} – {b.name}</option>
+              <option key={b.id} value={b.id}>
+                {b.companyName}: {b.code} – {b.name}
+              </option>
             ))}
           </select>
         )}
       </Field>
-      <Field label={t("field.name")} errors={fe.name}>{(p) => <input {...p} value={name} onChange={(e) => { setName(e.target.value); }} />}</Field>
-      <Field label={t("field.outboxDir")} errors={fe.outboxDir}>{(p) => <input {...p} value={outboxDir} onChange={(e) => { setOutboxDir(e.target.value); }} />}</Field>
-      <Field label={t("field.inboxDir")} errors={fe.inboxDir}>{(p) => <input {...p} value={inboxDir} onChange={(e) => { setInboxDir(e.target.value); }} />}</Field>
+      <Field label={t("field.name")} errors={fe.name}>
+        {(p) => (
+          <input
+            {...p}
+            value={name}
+            onChange={(e) => {
+              setName(e.target.value);
+            }}
+          />
+        )}
+      </Field>
+      <Field label={t("field.outboxDir")} errors={fe.outboxDir}>
+        {(p) => (
+          <input
+            {...p}
+            value={outboxDir}
+            onChange={(e) => {
+              setOutboxDir(e.target.value);
+            }}
+          />
+        )}
+      </Field>
+      <Field label={t("field.inboxDir")} errors={fe.inboxDir}>
+        {(p) => (
+          <input
+            {...p}
+            value={inboxDir}
+            onChange={(e) => {
+              setInboxDir(e.target.value);
+            }}
+          />
+        )}
+      </Field>
       <ErrorBox error={m.error} />
-      <button type="submit" disabled={m.isPending}>{t("org.addWorkstation")}</button>
+      <button type="submit" disabled={m.isPending}>
+        {t("org.addWorkstation")}
+      </button>
     </form>
   );
 }

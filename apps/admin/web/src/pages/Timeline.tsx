@@ -30,7 +30,10 @@ function fits(text: string, width: number): boolean {
 }
 
 /** The part of a gap before today (muted: nothing to do about it) and the part from today on (red). */
-function splitAtToday(gap: { readonly from: string; readonly to: string }, today: Date): { gap: { from: string; to: string }; from: string; to: string; past: boolean }[] {
+function splitAtToday(
+  gap: { readonly from: string; readonly to: string },
+  today: Date,
+): { gap: { from: string; to: string }; from: string; to: string; past: boolean }[] {
   const now = today.toISOString();
   const g = { from: gap.from, to: gap.to };
   if (new Date(gap.to) <= today) return [{ gap: g, from: gap.from, to: gap.to, past: true }];
@@ -70,21 +73,63 @@ export function TimelinePage(): ReactNode {
       <div className="filters">
         <Field label={t("field.environment")}>
           {(p) => (
-            <select {...p} value={environment} onChange={(e) => { setEnvironment(e.target.value as (typeof ENVIRONMENTS)[number]); }}>
-              {ENVIRONMENTS.map((e) => <option key={e} value={e}>{t(`env.${e}`)}</option>)}
+            <select
+              {...p}
+              value={environment}
+              onChange={(e) => {
+                setEnvironment(e.target.value as (typeof ENVIRONMENTS)[number]);
+              }}
+            >
+              {ENVIRONMENTS.map((e) => (
+                <option key={e} value={e}>
+                  {t(`env.${e}`)}
+                </option>
+              ))}
             </select>
           )}
         </Field>
         <Field label={t("field.company")}>
           {(p) => (
-            <select {...p} value={companyId} onChange={(e) => { setCompanyId(e.target.value); }}>
+            <select
+              {...p}
+              value={companyId}
+              onChange={(e) => {
+                setCompanyId(e.target.value);
+              }}
+            >
               <option value="">{t("common.all")}</option>
-              {(tree.data ?? []).map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+              {(tree.data ?? []).map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
             </select>
           )}
         </Field>
-        <Field label={t("timeline.from")}>{(p) => <input {...p} type="date" value={from} onChange={(e) => { setFrom(e.target.value); }} />}</Field>
-        <Field label={t("timeline.to")}>{(p) => <input {...p} type="date" value={to} onChange={(e) => { setTo(e.target.value); }} />}</Field>
+        <Field label={t("timeline.from")}>
+          {(p) => (
+            <input
+              {...p}
+              type="date"
+              value={from}
+              onChange={(e) => {
+                setFrom(e.target.value);
+              }}
+            />
+          )}
+        </Field>
+        <Field label={t("timeline.to")}>
+          {(p) => (
+            <input
+              {...p}
+              type="date"
+              value={to}
+              onChange={(e) => {
+                setTo(e.target.value);
+              }}
+            />
+          )}
+        </Field>
       </div>
       <ErrorBox error={timeline.error} />
       {timeline.isSuccess && rows.length === 0 && <p>{t("timeline.empty")}</p>}
@@ -99,7 +144,8 @@ export function TimelinePage(): ReactNode {
             const past = new Date(g.to) <= today;
             return (
               <li key={`${g.row.label}-${String(i)}`} className={past ? "gap-past" : undefined}>
-                <strong>{g.row.label}</strong> ({t(`type.${g.row.certificateType}`)}): {t(past ? "timeline.pastGap" : "timeline.gap", { from: formatDate(locale, g.from), to: formatDate(locale, g.to) })}
+                <strong>{g.row.label}</strong> ({t(`type.${g.row.certificateType}`)}):{" "}
+                {t(past ? "timeline.pastGap" : "timeline.gap", { from: formatDate(locale, g.from), to: formatDate(locale, g.to) })}
               </li>
             );
           })}
@@ -120,7 +166,8 @@ function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; reado
   const height = AXIS + rows.length * ROW + 10;
   // Month ticks along the top.
   const ticks: Date[] = [];
-  for (let d = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1)); d < to; d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))) ticks.push(d);
+  for (let d = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1)); d < to; d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)))
+    ticks.push(d);
   const monthFormat = new Intl.DateTimeFormat(locale === "pl" ? "pl-PL" : "en-GB", { month: "short", year: "2-digit", timeZone: "UTC" });
   return (
     <svg className="timeline" viewBox={`0 0 ${String(WIDTH)} ${String(height)}`} role="img" aria-labelledby="timeline-title">
@@ -128,7 +175,9 @@ function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; reado
       {ticks.map((d) => (
         <g key={d.toISOString()}>
           <line x1={x(d)} x2={x(d)} y1={AXIS - 6} y2={height} className="tick" />
-          <text x={x(d) + 2} y={AXIS - 10} className="tick-label">{monthFormat.format(d)}</text>
+          <text x={x(d) + 2} y={AXIS - 10} className="tick-label">
+            {monthFormat.format(d)}
+          </text>
         </g>
       ))}
       {rows.map((r, i) => {
@@ -148,30 +197,48 @@ function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; reado
                   <rect x={x0} y={y + 6} width={width} height={ROW - 12} rx={3} className={`bar bar-${s.mode}`}>
                     <title>{`${t(`mode.${s.mode}`)}: ${dates}`}</title>
                   </rect>
-                  {fits(dates, width) && <text x={x0 + 4} y={y + ROW / 2 + 4} className="bar-label">{dates}</text>}
+                  {fits(dates, width) && (
+                    <text x={x0 + 4} y={y + ROW / 2 + 4} className="bar-label">
+                      {dates}
+                    </text>
+                  )}
                 </Link>
               );
             })}
-            {r.gaps.flatMap((g) => splitAtToday(g, today)).map((part) => {
-              const x0 = x(part.from);
-              const width = Math.max(x(part.to) - x0, 3);
-              const dates = t("timeline.gap", { from: formatDate(locale, part.gap.from), to: formatDate(locale, part.gap.to) });
-              // A gap running now is labelled by when it ends: that is what the admin must act on.
-              const label = part.past ? "" : part.from === part.gap.from ? `${formatDate(locale, part.gap.from)} – ${formatDate(locale, part.gap.to)}` : t("timeline.until", { to: formatDate(locale, part.gap.to) });
-              return (
-                <g key={`${part.gap.from}-${String(part.past)}`} className={part.past ? "gap gap-past" : "gap"}>
-                  <rect x={x0} y={y + 4} width={width} height={ROW - 8}>
-                    <title>{part.past ? t("timeline.pastGap", { from: formatDate(locale, part.gap.from), to: formatDate(locale, part.gap.to) }) : dates}</title>
-                  </rect>
-                  {label !== "" && fits(label, width) && <text x={x0 + 5} y={y + ROW / 2 + 4} className="gap-label">{label}</text>}
-                </g>
-              );
-            })}
+            {r.gaps
+              .flatMap((g) => splitAtToday(g, today))
+              .map((part) => {
+                const x0 = x(part.from);
+                const width = Math.max(x(part.to) - x0, 3);
+                const dates = t("timeline.gap", { from: formatDate(locale, part.gap.from), to: formatDate(locale, part.gap.to) });
+                // A gap running now is labelled by when it ends: that is what the admin must act on.
+                const label = part.past
+                  ? ""
+                  : part.from === part.gap.from
+                    ? `${formatDate(locale, part.gap.from)} – ${formatDate(locale, part.gap.to)}`
+                    : t("timeline.until", { to: formatDate(locale, part.gap.to) });
+                return (
+                  <g key={`${part.gap.from}-${String(part.past)}`} className={part.past ? "gap gap-past" : "gap"}>
+                    <rect x={x0} y={y + 4} width={width} height={ROW - 8}>
+                      <title>
+                        {part.past ? t("timeline.pastGap", { from: formatDate(locale, part.gap.from), to: formatDate(locale, part.gap.to) }) : dates}
+                      </title>
+                    </rect>
+                    {label !== "" && fits(label, width) && (
+                      <text x={x0 + 5} y={y + ROW / 2 + 4} className="gap-label">
+                        {label}
+                      </text>
+                    )}
+                  </g>
+                );
+              })}
           </g>
         );
       })}
       <line x1={x(today)} x2={x(today)} y1={AXIS - 6} y2={height} className="today" />
-      <text x={x(today) + 3} y={height - 2} className="today-label">{t("timeline.today")}</text>
+      <text x={x(today) + 3} y={height - 2} className="today-label">
+        {t("timeline.today")}
+      </text>
     </svg>
   );
 }

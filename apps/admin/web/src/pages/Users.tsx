@@ -26,7 +26,9 @@ export function UsersPage(): ReactNode {
   const create = useMutation(
     trpc.users.create.mutationOptions({
       onSuccess: async () => {
-        setLogin(""); setDisplayName(""); setPassword("");
+        setLogin("");
+        setDisplayName("");
+        setPassword("");
         await qc.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
       },
     }),
@@ -44,7 +46,12 @@ export function UsersPage(): ReactNode {
       ...(role === "branch_admin" && branchId ? { branchId } : {}),
     });
   };
-  const rows = (users.data ?? []) as readonly { id: string; login: string; displayName: string; roles: readonly { role: string; companyId?: string | null; branchId?: string | null }[] }[];
+  const rows = (users.data ?? []) as readonly {
+    id: string;
+    login: string;
+    displayName: string;
+    roles: readonly { role: string; companyId?: string | null; branchId?: string | null }[];
+  }[];
   const scopeName = (r: { companyId?: string | null; branchId?: string | null }): string => {
     const c = (tree.data ?? []).find((x) => x.id === r.companyId);
     const b = c?.branches.find((x) => x.id === r.branchId);
@@ -55,7 +62,13 @@ export function UsersPage(): ReactNode {
       <h1 id="users-heading">{t("users.heading")}</h1>
       <ErrorBox error={users.error} />
       <table aria-label={t("users.heading")}>
-        <thead><tr><th scope="col">{t("users.login")}</th><th scope="col">{t("field.displayName")}</th><th scope="col">{t("users.roles")}</th></tr></thead>
+        <thead>
+          <tr>
+            <th scope="col">{t("users.login")}</th>
+            <th scope="col">{t("field.displayName")}</th>
+            <th scope="col">{t("users.roles")}</th>
+          </tr>
+        </thead>
         <tbody>
           {rows.map((u) => (
             <tr key={u.id}>
@@ -68,24 +81,76 @@ export function UsersPage(): ReactNode {
       </table>
       <form onSubmit={submit} aria-label={t("users.add")} className="card">
         <h2>{t("users.add")}</h2>
-        <Field label={t("users.login")} errors={errors.login}>{(p) => <input {...p} autoComplete="off" value={login} onChange={(e) => { setLogin(e.target.value); }} />}</Field>
-        <Field label={t("field.displayName")} errors={errors.displayName}>{(p) => <input {...p} value={displayName} onChange={(e) => { setDisplayName(e.target.value); }} />}</Field>
+        <Field label={t("users.login")} errors={errors.login}>
+          {(p) => (
+            <input
+              {...p}
+              autoComplete="off"
+              value={login}
+              onChange={(e) => {
+                setLogin(e.target.value);
+              }}
+            />
+          )}
+        </Field>
+        <Field label={t("field.displayName")} errors={errors.displayName}>
+          {(p) => (
+            <input
+              {...p}
+              value={displayName}
+              onChange={(e) => {
+                setDisplayName(e.target.value);
+              }}
+            />
+          )}
+        </Field>
         <Field label={t("field.password")} errors={errors.password}>
-          {(p) => <input {...p} type="password" autoComplete="new-password" value={password} onChange={(e) => { setPassword(e.target.value); }} />}
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => {
+                setPassword(e.target.value);
+              }}
+            />
+          )}
         </Field>
         <Field label={t("field.role")} errors={errors.role}>
           {(p) => (
-            <select {...p} value={role} onChange={(e) => { setRole(e.target.value as Role); }}>
-              {ROLES.map((r) => <option key={r} value={r}>{roleText(t, r)}</option>)}
+            <select
+              {...p}
+              value={role}
+              onChange={(e) => {
+                setRole(e.target.value as Role);
+              }}
+            >
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {roleText(t, r)}
+                </option>
+              ))}
             </select>
           )}
         </Field>
         {role !== "super_admin" && (
           <Field label={t("field.company")} errors={errors.companyId}>
             {(p) => (
-              <select {...p} value={companyId} onChange={(e) => { setCompanyId(e.target.value); setBranchId(""); }}>
+              <select
+                {...p}
+                value={companyId}
+                onChange={(e) => {
+                  setCompanyId(e.target.value);
+                  setBranchId("");
+                }}
+              >
                 <option value="">{t("scope.choose")}</option>
-                {(tree.data ?? []).map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+                {(tree.data ?? []).map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
               </select>
             )}
           </Field>
@@ -93,16 +158,28 @@ export function UsersPage(): ReactNode {
         {role === "branch_admin" && (
           <Field label={t("field.branch")} errors={errors.branchId}>
             {(p) => (
-              <select {...p} value={branchId} onChange={(e) => { setBranchId(e.target.value); }}>
+              <select
+                {...p}
+                value={branchId}
+                onChange={(e) => {
+                  setBranchId(e.target.value);
+                }}
+              >
                 <option value="">{t("scope.choose")}</option>
-                {(company?.branches ?? []).map((b) => <option key={b.id} value={b.id}>{b.code} – {b.name}</option>)}
+                {(company?.branches ?? []).map((b) => (
+                  <option key={b.id} value={b.id}>
+                    {b.code} – {b.name}
+                  </option>
+                ))}
               </select>
             )}
           </Field>
         )}
         <ErrorBox error={create.error} />
         {create.isSuccess && <p role="status">{t("common.saved")}</p>}
-        <button type="submit" disabled={create.isPending}>{t("users.add")}</button>
+        <button type="submit" disabled={create.isPending}>
+          {t("users.add")}
+        </button>
       </form>
       <DestinationsSection />
     </section>
@@ -118,8 +195,19 @@ function DestinationsSection(): ReactNode {
   const [name, setName] = useState("");
   const [path, setPath] = useState("");
   const [companyId, setCompanyId] = useState("");
-  const refresh = async (): Promise<void> => { await qc.invalidateQueries({ queryKey: trpc.adapters.destinations.queryKey() }); };
-  const add = useMutation(trpc.adapters.addDestination.mutationOptions({ onSuccess: async () => { setName(""); setPath(""); setCompanyId(""); await refresh(); } }));
+  const refresh = async (): Promise<void> => {
+    await qc.invalidateQueries({ queryKey: trpc.adapters.destinations.queryKey() });
+  };
+  const add = useMutation(
+    trpc.adapters.addDestination.mutationOptions({
+      onSuccess: async () => {
+        setName("");
+        setPath("");
+        setCompanyId("");
+        await refresh();
+      },
+    }),
+  );
   const remove = useMutation(trpc.adapters.removeDestination.mutationOptions({ onSuccess: refresh }));
   const errors = byField(ksefErrorOf(add.error)?.violations ?? []);
   const companyName = (id: string | null): string => (id === null ? t("destinations.anyCompany") : ((tree.data ?? []).find((c) => c.id === id)?.name ?? id));
@@ -135,32 +223,80 @@ function DestinationsSection(): ReactNode {
       ) : (
         <>
           <table aria-label={t("destinations.heading")}>
-            <thead><tr><th scope="col">{t("field.name")}</th><th scope="col">{t("destinations.path")}</th><th scope="col">{t("field.company")}</th><th scope="col" /></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">{t("field.name")}</th>
+                <th scope="col">{t("destinations.path")}</th>
+                <th scope="col">{t("field.company")}</th>
+                <th scope="col" />
+              </tr>
+            </thead>
             <tbody>
               {(list.data?.destinations ?? []).map((d) => (
                 <tr key={d.id}>
                   <td>{d.name}</td>
                   <td>{d.path ?? ""}</td>
                   <td>{companyName(d.companyId)}</td>
-                  <td><button type="button" onClick={() => { remove.mutate({ id: d.id }); }}>{t("destinations.remove")}</button></td>
+                  <td>
+                    <button
+                      type="button"
+                      onClick={() => {
+                        remove.mutate({ id: d.id });
+                      }}
+                    >
+                      {t("destinations.remove")}
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
           <form onSubmit={submit} aria-label={t("destinations.add")}>
-            <Field label={t("field.name")} errors={errors.name}>{(p) => <input {...p} value={name} onChange={(e) => { setName(e.target.value); }} />}</Field>
-            <Field label={t("destinations.path")} hint={t("destinations.pathHint")} errors={errors.path}>{(p) => <input {...p} value={path} onChange={(e) => { setPath(e.target.value); }} />}</Field>
+            <Field label={t("field.name")} errors={errors.name}>
+              {(p) => (
+                <input
+                  {...p}
+                  value={name}
+                  onChange={(e) => {
+                    setName(e.target.value);
+                  }}
+                />
+              )}
+            </Field>
+            <Field label={t("destinations.path")} hint={t("destinations.pathHint")} errors={errors.path}>
+              {(p) => (
+                <input
+                  {...p}
+                  value={path}
+                  onChange={(e) => {
+                    setPath(e.target.value);
+                  }}
+                />
+              )}
+            </Field>
             <Field label={t("field.company")} errors={errors.companyId}>
               {(p) => (
-                <select {...p} value={companyId} onChange={(e) => { setCompanyId(e.target.value); }}>
+                <select
+                  {...p}
+                  value={companyId}
+                  onChange={(e) => {
+                    setCompanyId(e.target.value);
+                  }}
+                >
                   <option value="">{t("destinations.anyCompany")}</option>
-                  {(tree.data ?? []).map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+                  {(tree.data ?? []).map((c) => (
+                    <option key={c.id} value={c.id}>
+                      {c.name}
+                    </option>
+                  ))}
                 </select>
               )}
             </Field>
             <ErrorBox error={add.error ?? remove.error} />
             {add.isSuccess && <p role="status">{t("common.saved")}</p>}
-            <button type="submit" disabled={add.isPending}>{t("destinations.add")}</button>
+            <button type="submit" disabled={add.isPending}>
+              {t("destinations.add")}
+            </button>
           </form>
         </>
       )}

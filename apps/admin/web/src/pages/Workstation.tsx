@@ -23,7 +23,9 @@ export function WorkstationPage(): ReactNode {
   const { id = "" } = useParams();
   const qc = useQueryClient();
   const tree = useQuery(trpc.org.tree.queryOptions());
-  const workstation = (tree.data ?? []).flatMap((c) => c.branches.flatMap((b) => b.workstations.map((w) => ({ ...w, branch: b, company: c })))).find((w) => w.id === id);
+  const workstation = (tree.data ?? [])
+    .flatMap((c) => c.branches.flatMap((b) => b.workstations.map((w) => ({ ...w, branch: b, company: c }))))
+    .find((w) => w.id === id);
   const pair = useMutation(trpc.workstations.createPairingCode.mutationOptions());
   // While a code is on screen, watch for the agent that uses it: its token shows up without a reload.
   const codeShown = pair.data !== undefined && new Date(pair.data.expiresAt).getTime() > Date.now();
@@ -31,7 +33,9 @@ export function WorkstationPage(): ReactNode {
   const requests = useQuery(trpc.workstations.signingRequests.queryOptions({ workstationId: id }));
   const revoke = useMutation(
     trpc.workstations.revokeToken.mutationOptions({
-      onSuccess: async () => { await qc.invalidateQueries({ queryKey: trpc.workstations.tokens.queryKey({ workstationId: id }) }); },
+      onSuccess: async () => {
+        await qc.invalidateQueries({ queryKey: trpc.workstations.tokens.queryKey({ workstationId: id }) });
+      },
     }),
   );
   if (tree.isSuccess && !workstation) return <p role="alert">{t("common.notFound")}</p>;
@@ -42,14 +46,32 @@ export function WorkstationPage(): ReactNode {
       <h1 id="ws-heading">{t("ws.heading", { name: workstation?.name ?? "" })}</h1>
       {workstation && (
         <dl className="facts">
-          <dt>{t("field.company")}</dt><dd>{workstation.company.name}</dd>
-          <dt>{t("field.branch")}</dt><dd>{workstation.branch.code} – {workstation.branch.name}</dd>
-          <dt>{t("field.outboxDir")}</dt><dd><code>{workstation.outboxDir}</code></dd>
-          <dt>{t("field.inboxDir")}</dt><dd><code>{workstation.inboxDir}</code></dd>
+          <dt>{t("field.company")}</dt>
+          <dd>{workstation.company.name}</dd>
+          <dt>{t("field.branch")}</dt>
+          <dd>
+            {workstation.branch.code} – {workstation.branch.name}
+          </dd>
+          <dt>{t("field.outboxDir")}</dt>
+          <dd>
+            <code>{workstation.outboxDir}</code>
+          </dd>
+          <dt>{t("field.inboxDir")}</dt>
+          <dd>
+            <code>{workstation.inboxDir}</code>
+          </dd>
         </dl>
       )}
       <div className="card">
-        <button type="button" onClick={() => { pair.mutate({ workstationId: id }); }} disabled={pair.isPending}>{t("ws.pair")}</button>
+        <button
+          type="button"
+          onClick={() => {
+            pair.mutate({ workstationId: id });
+          }}
+          disabled={pair.isPending}
+        >
+          {t("ws.pair")}
+        </button>
         {pair.data && (
           <div className="pairing" role="region" aria-label={t("ws.code")}>
             <p>{t("ws.code")}</p>
@@ -65,15 +87,39 @@ export function WorkstationPage(): ReactNode {
         <p>{t("ws.noTokens")}</p>
       ) : (
         <table aria-label={t("ws.tokens")}>
-          <thead><tr><th scope="col">{t("ws.agent")}</th><th scope="col">{t("ws.created")}</th><th scope="col">{t("ws.lastUsed")}</th><th scope="col">{t("field.state")}</th><th scope="col"><span className="sr-only">{t("ws.revoke")}</span></th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">{t("ws.agent")}</th>
+              <th scope="col">{t("ws.created")}</th>
+              <th scope="col">{t("ws.lastUsed")}</th>
+              <th scope="col">{t("field.state")}</th>
+              <th scope="col">
+                <span className="sr-only">{t("ws.revoke")}</span>
+              </th>
+            </tr>
+          </thead>
           <tbody>
             {tokenRows.map((tok) => (
               <tr key={tok.id}>
-                <td><code>{tok.label ?? tok.id.slice(0, 8)}</code></td>
+                <td>
+                  <code>{tok.label ?? tok.id.slice(0, 8)}</code>
+                </td>
                 <td>{formatDate(locale, tok.createdAt, true)}</td>
                 <td>{formatDate(locale, tok.lastUsedAt, true)}</td>
                 <td>{tok.revokedAt ? t("ws.revoked") : ""}</td>
-                <td>{!tok.revokedAt && <button type="button" className="danger" onClick={() => { revoke.mutate({ tokenId: tok.id }); }}>{t("ws.revoke")}</button>}</td>
+                <td>
+                  {!tok.revokedAt && (
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={() => {
+                        revoke.mutate({ tokenId: tok.id });
+                      }}
+                    >
+                      {t("ws.revoke")}
+                    </button>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -23,7 +23,17 @@ interface Rule<K extends EnrollmentEventKind> {
   readonly detail?: (p: EnrollmentEventParams[K]) => string;
 }
 
-const STATES: readonly string[] = ["requested", "key_generated", "authenticating", "awaiting_signature", "authenticated", "submitting", "submitted", "completed", "failed"];
+const STATES: readonly string[] = [
+  "requested",
+  "key_generated",
+  "authenticating",
+  "awaiting_signature",
+  "authenticated",
+  "submitting",
+  "submitted",
+  "completed",
+  "failed",
+];
 
 /**
  * The label of an enrollment state in the UI language (unknown states as they come).
@@ -39,7 +49,10 @@ function label(i18n: Fmt, prefix: "type" | "env" | "mode", value: string, known:
   return known.includes(value) ? i18n.t(`${prefix}.${value}` as MessageKey) : value;
 }
 
-const at = (p: { readonly file: string; readonly expiresAt: string }, i18n: Fmt): Readonly<Record<string, string>> => ({ file: p.file, at: formatDate(i18n.locale, p.expiresAt, true) });
+const at = (p: { readonly file: string; readonly expiresAt: string }, i18n: Fmt): Readonly<Record<string, string>> => ({
+  file: p.file,
+  at: formatDate(i18n.locale, p.expiresAt, true),
+});
 const ref = (p: { readonly referenceNumber: string }): Readonly<Record<string, string>> => ({ ref: p.referenceNumber });
 const serial = (p: { readonly serialNumber: string }): Readonly<Record<string, string>> => ({ serial: p.serialNumber });
 const reason = (p: { readonly reason: string }): string => p.reason;

@@ -37,13 +37,26 @@ export async function seedOrg(db: Db): Promise<Org> {
 export async function seedEnrollment(db: Db, org: Org, operator?: { readonly name: string; readonly pesel?: string; readonly nip?: string }): Promise<string> {
   let operatorId: string | undefined;
   if (operator !== undefined) {
-    const [o] = await db.insert(operators).values({ companyId: org.companyId, ...operator }).returning({ id: operators.id });
+    const [o] = await db
+      .insert(operators)
+      .values({ companyId: org.companyId, ...operator })
+      .returning({ id: operators.id });
     operatorId = o?.id;
   }
   const scope = operatorId === undefined ? { scopeType: "company" as const } : { scopeType: "operator" as const, operatorId };
   const [e] = await db
     .insert(enrollments)
-    .values({ ...scope, companyId: org.companyId, environment: "test", certificateType: "Authentication", mode: "current", name: "Test enrollment", state: "awaiting_signature", authMethod: "handoff", workstationId: org.workstationId })
+    .values({
+      ...scope,
+      companyId: org.companyId,
+      environment: "test",
+      certificateType: "Authentication",
+      mode: "current",
+      name: "Test enrollment",
+      state: "awaiting_signature",
+      authMethod: "handoff",
+      workstationId: org.workstationId,
+    })
     .returning({ id: enrollments.id });
   if (e === undefined) throw new Error("no enrollment");
   return e.id;

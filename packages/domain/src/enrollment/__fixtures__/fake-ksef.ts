@@ -151,13 +151,20 @@ export class FakeKsef implements EnrollmentKsefClient {
     this.before("waitForAuthentication");
     if (!this.authTokens.has(authenticationToken)) throw new Error("fake: unknown authentication token");
     this.after("waitForAuthentication");
-    return Promise.resolve({ startDate: this.now().toISOString(), status: { code: 200, description: "Uwierzytelnianie zakończone sukcesem" } } as S["AuthenticationOperationStatusResponse"]);
+    return Promise.resolve({
+      startDate: this.now().toISOString(),
+      status: { code: 200, description: "Uwierzytelnianie zakończone sukcesem" },
+    } as S["AuthenticationOperationStatusResponse"]);
   }
 
   redeemToken(authenticationToken: string): Promise<S["AuthenticationTokensResponse"]> {
     this.before("redeemToken");
     if (!this.authTokens.delete(authenticationToken)) {
-      throw new KsefApiError("VALIDATION", "KSeF refused the token redemption: 21301.", { operation: "POST /auth/token/redeem", httpStatus: 400, retryable: false });
+      throw new KsefApiError("VALIDATION", "KSeF refused the token redemption: 21301.", {
+        operation: "POST /auth/token/redeem",
+        httpStatus: 400,
+        retryable: false,
+      });
     }
     const access = `acc-${this.next()}`;
     const refresh = `ref-${this.next()}`;
@@ -174,7 +181,13 @@ export class FakeKsef implements EnrollmentKsefClient {
   refreshAccessToken(refreshToken: string): Promise<S["AuthenticationTokenRefreshResponse"]> {
     this.before("refreshAccessToken");
     if (!this.refreshTokens.has(refreshToken)) {
-      return Promise.reject(new KsefApiError("FORBIDDEN", "KSeF refused the token refresh: not authenticated (HTTP 401).", { operation: "POST /auth/token/refresh", httpStatus: 401, retryable: false }));
+      return Promise.reject(
+        new KsefApiError("FORBIDDEN", "KSeF refused the token refresh: not authenticated (HTTP 401).", {
+          operation: "POST /auth/token/refresh",
+          httpStatus: 401,
+          retryable: false,
+        }),
+      );
     }
     const access = `acc-${this.next()}`;
     this.accessTokens.add(access);
@@ -200,7 +213,9 @@ export class FakeKsef implements EnrollmentKsefClient {
     this.before("enrollCertificate");
     await this.bearer(auth);
     const csr = parseCsr(Buffer.from(body.csr, "base64"));
-    const spkiSha256 = createHash("sha256").update(csr.publicKey.export({ type: "spki", format: "der" })).digest("hex");
+    const spkiSha256 = createHash("sha256")
+      .update(csr.publicKey.export({ type: "spki", format: "der" }))
+      .digest("hex");
     const ref = `20260301-EH-${this.next()}-${this.next()}-02`;
     this.enrollments.push({ ref, spkiSha256, name: body.certificateName });
     // KSeF issues asynchronously; the fake issues at once so a reconcile can find it.
@@ -218,7 +233,10 @@ export class FakeKsef implements EnrollmentKsefClient {
     return { referenceNumber: ref, timestamp: requestDate.toISOString() };
   }
 
-  async waitForEnrollment(auth: AccessToken, referenceNumber: string): Promise<S["CertificateEnrollmentStatusResponse"] & { readonly certificateSerialNumber: string }> {
+  async waitForEnrollment(
+    auth: AccessToken,
+    referenceNumber: string,
+  ): Promise<S["CertificateEnrollmentStatusResponse"] & { readonly certificateSerialNumber: string }> {
     this.before("waitForEnrollment");
     await this.bearer(auth);
     const serial = this.byRef.get(referenceNumber);
@@ -232,7 +250,9 @@ export class FakeKsef implements EnrollmentKsefClient {
     await this.bearer(auth);
     const certificates = serialNumbers.flatMap((s) => {
       const c = this.issued.get(s);
-      return c === undefined ? [] : [{ certificate: Buffer.from(c.der).toString("base64"), certificateName: c.name, certificateSerialNumber: c.serial, certificateType: c.type }];
+      return c === undefined
+        ? []
+        : [{ certificate: Buffer.from(c.der).toString("base64"), certificateName: c.name, certificateSerialNumber: c.serial, certificateType: c.type }];
     });
     this.after("retrieveCertificates");
     return { certificates };

@@ -8,9 +8,20 @@ import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
 import type { EnrollmentData, KsefCertificateType } from "@ksef-certs/ksef/crypto";
 
 /** A person's enrollment data (PESEL identity), as `GET /certificates/enrollments/data` returns it. */
-export const PERSON: EnrollmentData = { commonName: "Jan Kowalski", countryName: "PL", givenName: "Jan", surname: "Kowalski", serialNumber: "PNOPL-44051401359" };
+export const PERSON: EnrollmentData = {
+  commonName: "Jan Kowalski",
+  countryName: "PL",
+  givenName: "Jan",
+  surname: "Kowalski",
+  serialNumber: "PNOPL-44051401359",
+};
 /** A company seal's enrollment data (NIP identity). */
-export const SEAL: EnrollmentData = { commonName: "Firma Testowa", countryName: "PL", organizationName: "Firma Testowa", organizationIdentifier: "VATPL-5265877635" };
+export const SEAL: EnrollmentData = {
+  commonName: "Firma Testowa",
+  countryName: "PL",
+  organizationName: "Firma Testowa",
+  organizationIdentifier: "VATPL-5265877635",
+};
 
 /** Days in ms. */
 export const DAY = 86_400_000;
@@ -40,7 +51,13 @@ export async function testKey(password = "Tajne-Haslo-123!"): Promise<TestKey> {
  * @param days validity in days
  * @param data enrollment data (default {@link PERSON})
  */
-export async function testCertificate(key: TestKey, type: KsefCertificateType, validFrom: Date, days = 730, data: EnrollmentData = PERSON): Promise<Uint8Array> {
+export async function testCertificate(
+  key: TestKey,
+  type: KsefCertificateType,
+  validFrom: Date,
+  days = 730,
+  data: EnrollmentData = PERSON,
+): Promise<Uint8Array> {
   const issued = await issueKsefLikeCertificate({ certificateType: type, keys: key.keys, enrollmentData: data, validFrom, validityDays: days });
   return issued.der;
 }

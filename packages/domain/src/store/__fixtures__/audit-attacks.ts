@@ -25,7 +25,17 @@ export async function auditRows(db: Db): Promise<AuditRow[]> {
  * @param prevHash the link to put in
  */
 export function auditBodyOf(r: AuditRow, prevHash: string): string {
-  return canonicalJson({ seq: r.seq, at: r.at.toISOString(), actor: r.actor, action: r.action, entityType: r.entityType, entityId: r.entityId, before: r.before, after: r.after, prevHash });
+  return canonicalJson({
+    seq: r.seq,
+    at: r.at.toISOString(),
+    actor: r.actor,
+    action: r.action,
+    entityType: r.entityType,
+    entityId: r.entityId,
+    before: r.before,
+    after: r.after,
+    prevHash,
+  });
 }
 
 /**

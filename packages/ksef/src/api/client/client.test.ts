@@ -68,7 +68,10 @@ describe("KsefClient construction", () => {
 
 describe("request shapes", () => {
   it("every request carries X-Error-Format, Accept and User-Agent ksef-certs/<package version>", async () => {
-    mock.route("POST", "/auth/challenge", { status: 200, json: { challenge: "20250625-CR-20F5EE4000-DA48AE4124-46", timestamp: "2026-01-01T00:00:00Z", timestampMs: 1, clientIp: "127.0.0.1" } });
+    mock.route("POST", "/auth/challenge", {
+      status: 200,
+      json: { challenge: "20250625-CR-20F5EE4000-DA48AE4124-46", timestamp: "2026-01-01T00:00:00Z", timestampMs: 1, clientIp: "127.0.0.1" },
+    });
     const res = await client().challenge();
     expect(res.challenge).toBe("20250625-CR-20F5EE4000-DA48AE4124-46");
     const [req] = mock.requests;
@@ -80,7 +83,10 @@ describe("request shapes", () => {
   });
 
   it("submitXadesSignature posts the exact bytes as application/xml, with verifyCertificateChain only when asked", async () => {
-    mock.route("POST", "/auth/xades-signature", { status: 202, json: { referenceNumber: REF, authenticationToken: { token: "op.jwt", validUntil: "2026-01-01T01:00:00Z" } } });
+    mock.route("POST", "/auth/xades-signature", {
+      status: 202,
+      json: { referenceNumber: REF, authenticationToken: { token: "op.jwt", validUntil: "2026-01-01T01:00:00Z" } },
+    });
     // BOM, CRLF, Polish letters and a trailing newline: any re-encoding would change them.
     const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('<?xml version="1.0"?>\r\n<AuthTokenRequest>żółć</AuthTokenRequest>\n')]);
     const c = client();
@@ -104,7 +110,10 @@ describe("request shapes", () => {
   it("sends each operation to its path with its method, token and body", async () => {
     const ok = { status: 200, json: {} };
     mock.route("GET", `/auth/${REF}`, { status: 200, json: { status: { code: 100, description: "w toku" } } });
-    mock.route("POST", "/auth/token/redeem", { status: 200, json: { accessToken: { token: "acc", validUntil: "2026-01-01T00:15:00Z" }, refreshToken: { token: "ref", validUntil: "2026-01-08T00:00:00Z" } } });
+    mock.route("POST", "/auth/token/redeem", {
+      status: 200,
+      json: { accessToken: { token: "acc", validUntil: "2026-01-01T00:15:00Z" }, refreshToken: { token: "ref", validUntil: "2026-01-08T00:00:00Z" } },
+    });
     mock.route("POST", "/auth/token/refresh", { status: 200, json: { accessToken: { token: "acc2", validUntil: "2026-01-01T00:30:00Z" } } });
     mock.route("GET", "/auth/sessions", { status: 200, json: { items: [], continuationToken: null } });
     mock.route("DELETE", "/auth/sessions/current", { status: 204 });
@@ -167,7 +176,10 @@ describe("request shapes", () => {
     const c = client();
     const cases: Promise<unknown>[] = [
       c.retrieveCertificates("acc", []),
-      c.retrieveCertificates("acc", Array.from({ length: 11 }, () => SERIAL)),
+      c.retrieveCertificates(
+        "acc",
+        Array.from({ length: 11 }, () => SERIAL),
+      ),
       c.retrieveCertificates("acc", ["01F2"]),
       c.revokeCertificate("acc", "../../auth/sessions"),
       c.queryCertificates("acc", {}, { pageSize: 5 }),
@@ -201,7 +213,13 @@ describe("error responses", () => {
   it("the legacy exception format is parsed too", async () => {
     mock.route("POST", "/auth/token/redeem", {
       status: 400,
-      json: { exception: { exceptionDetailList: [{ exceptionCode: 21301, exceptionDescription: "Brak autoryzacji.", details: ["Token został już wykorzystany."] }], serviceCode: "svc-1", timestamp: "2026-01-01T00:00:00" } },
+      json: {
+        exception: {
+          exceptionDetailList: [{ exceptionCode: 21301, exceptionDescription: "Brak autoryzacji.", details: ["Token został już wykorzystany."] }],
+          serviceCode: "svc-1",
+          timestamp: "2026-01-01T00:00:00",
+        },
+      },
     });
     const err = await apiRejection(client().redeemToken("op.jwt"));
     expect(err.ksefCodes).toEqual([21301]);
@@ -211,9 +229,21 @@ describe("error responses", () => {
   });
 
   it("403 with reasonCode → FORBIDDEN with a matching hint; 401 → FORBIDDEN; 410 → NOT_FOUND", async () => {
-    mock.route("GET", "/certificates/limits", { status: 403, contentType: "application/problem+json", json: { title: "Forbidden", status: 403, detail: "Adres IP niedozwolony.", reasonCode: "ip-not-allowed", security: { clientIp: "10.0.0.1" } } });
-    mock.route("GET", "/limits/subject", { status: 401, contentType: "application/problem+json", json: { title: "Unauthorized", status: 401, detail: "Wymagane jest uwierzytelnienie." } });
-    mock.route("GET", `/certificates/enrollments/${REF}`, { status: 410, contentType: "application/problem+json", json: { title: "Gone", status: 410, detail: "Operacja wygasła." } });
+    mock.route("GET", "/certificates/limits", {
+      status: 403,
+      contentType: "application/problem+json",
+      json: { title: "Forbidden", status: 403, detail: "Adres IP niedozwolony.", reasonCode: "ip-not-allowed", security: { clientIp: "10.0.0.1" } },
+    });
+    mock.route("GET", "/limits/subject", {
+      status: 401,
+      contentType: "application/problem+json",
+      json: { title: "Unauthorized", status: 401, detail: "Wymagane jest uwierzytelnienie." },
+    });
+    mock.route("GET", `/certificates/enrollments/${REF}`, {
+      status: 410,
+      contentType: "application/problem+json",
+      json: { title: "Gone", status: 410, detail: "Operacja wygasła." },
+    });
     const c = client();
     const forbidden = await apiRejection(c.certificateLimits("acc"));
     expect(forbidden.code).toBe("FORBIDDEN");
@@ -249,7 +279,12 @@ describe("error responses", () => {
 
 describe("retries", () => {
   it("429 with Retry-After (seconds): waits that long in virtual time, then succeeds", async () => {
-    mock.route("POST", "/certificates/query", { status: 429, headers: { "retry-after": "30" }, json: { title: "Too Many Requests", status: 429, detail: "Przekroczono limit." } }, { status: 200, json: { certificates: [], hasMore: false } });
+    mock.route(
+      "POST",
+      "/certificates/query",
+      { status: 429, headers: { "retry-after": "30" }, json: { title: "Too Many Requests", status: 429, detail: "Przekroczono limit." } },
+      { status: 200, json: { certificates: [], hasMore: false } },
+    );
     const retries: RetryEvent[] = [];
     const throttles: ThrottleEvent[] = [];
     const t0 = clock.now();
@@ -263,7 +298,12 @@ describe("retries", () => {
 
   it("429 with an HTTP-date Retry-After; enrollment is retried after 429 because KSeF did not process it", async () => {
     const at = new Date(clock.now() + 12_000).toUTCString();
-    mock.route("POST", "/certificates/enrollments", { status: 429, headers: { "retry-after": at }, json: { status: { code: 429, description: "Too Many Requests", details: [] } } }, { status: 202, json: { referenceNumber: REF, timestamp: "t" } });
+    mock.route(
+      "POST",
+      "/certificates/enrollments",
+      { status: 429, headers: { "retry-after": at }, json: { status: { code: 429, description: "Too Many Requests", details: [] } } },
+      { status: 202, json: { referenceNumber: REF, timestamp: "t" } },
+    );
     const t0 = clock.now();
     const res = await client().enrollCertificate("acc", { certificateName: "Cert 1", certificateType: "Authentication", csr: "MIIB" });
     expect(res.referenceNumber).toBe(REF);
@@ -299,7 +339,13 @@ describe("retries", () => {
   });
 
   it("5xx then success on an idempotent call returns the success; maxAttempts is configurable", async () => {
-    mock.route("GET", "/limits/subject", { status: 500, text: "" }, { status: 502, text: "" }, { status: 200, json: { certificate: { maxCertificates: 100 } } });
+    mock.route(
+      "GET",
+      "/limits/subject",
+      { status: 500, text: "" },
+      { status: 502, text: "" },
+      { status: 200, json: { certificate: { maxCertificates: 100 } } },
+    );
     const res = await client().subjectLimits("acc");
     expect(res.certificate?.maxCertificates).toBe(100);
     expect(mock.requests).toHaveLength(3);
@@ -340,7 +386,9 @@ describe("retries", () => {
 
   it("an enrollment that times out is reported as outcome unknown, sent once", async () => {
     mock.route("POST", "/certificates/enrollments", { hang: true });
-    const err = await apiRejection(client({ timeoutMs: 300 }).enrollCertificate("acc", { certificateName: "Cert 1", certificateType: "Authentication", csr: "MIIB" }));
+    const err = await apiRejection(
+      client({ timeoutMs: 300 }).enrollCertificate("acc", { certificateName: "Cert 1", certificateType: "Authentication", csr: "MIIB" }),
+    );
     expect(err.outcomeUnknown).toBe(true);
     expect(err.message).toMatch(/did not answer the enrollment within/);
     expect(mock.requests).toHaveLength(1);
@@ -384,7 +432,13 @@ describe("retries", () => {
   it("a cancelled signal stops the retry wait", async () => {
     mock.route("GET", "/certificates/limits", { status: 503, text: "" });
     const ac = new AbortController();
-    const err = await rejection(client({ onRetry: () => { ac.abort(); } }).certificateLimits("acc", { signal: ac.signal }));
+    const err = await rejection(
+      client({
+        onRetry: () => {
+          ac.abort();
+        },
+      }).certificateLimits("acc", { signal: ac.signal }),
+    );
     expect(err.code).toBe("IO");
     expect(err.details).toMatchObject({ aborted: true });
     expect(mock.requests).toHaveLength(1);
@@ -395,7 +449,12 @@ describe("client-side rate limiting through the client", () => {
   it("35 certificate queries are sent no faster than 10 per second and 30 per minute", async () => {
     mock.route("POST", "/certificates/query", { status: 200, json: { certificates: [], hasMore: false } });
     const sentAt: number[] = [];
-    const c = client({ fetch: (input, init) => { sentAt.push(clock.now()); return fetch(input, init); } });
+    const c = client({
+      fetch: (input, init) => {
+        sentAt.push(clock.now());
+        return fetch(input, init);
+      },
+    });
     await Promise.all(Array.from({ length: 35 }, () => c.queryCertificates("acc")));
     expect(mock.requests).toHaveLength(35);
     const maxIn = (w: number): number => Math.max(...sentAt.map((end) => sentAt.filter((t) => t > end - w && t <= end).length));
@@ -435,7 +494,11 @@ describe("queryAllCertificates", () => {
     const names: string[] = [];
     for await (const page of client().queryAllCertificates("acc", { type: "Offline" })) names.push(...page.certificates.map((c) => c.name));
     expect(names).toEqual(["c0", "c1", "c2", "c3", "c4", "c5"]);
-    expect(mock.requests.map((r) => [r.query.get("pageSize"), r.query.get("pageOffset")])).toEqual([["50", "0"], ["50", "1"], ["50", "2"]]);
+    expect(mock.requests.map((r) => [r.query.get("pageSize"), r.query.get("pageOffset")])).toEqual([
+      ["50", "0"],
+      ["50", "1"],
+      ["50", "2"],
+    ]);
     expect(mock.requests.every((r) => JSON.stringify(json(r)) === '{"type":"Offline"}')).toBe(true);
   });
 
@@ -458,7 +521,13 @@ describe("waitForEnrollment", () => {
   });
 
   it("polls 100 → 100 → 200 and returns the serial", async () => {
-    mock.route("GET", `/certificates/enrollments/${REF}`, status(100, "Wniosek przyjęty"), status(100, "Wniosek przyjęty"), status(200, "Wniosek obsłużony", { certificateSerialNumber: SERIAL }));
+    mock.route(
+      "GET",
+      `/certificates/enrollments/${REF}`,
+      status(100, "Wniosek przyjęty"),
+      status(100, "Wniosek przyjęty"),
+      status(200, "Wniosek obsłużony", { certificateSerialNumber: SERIAL }),
+    );
     const progress: number[] = [];
     const done = await client().waitForEnrollment("acc", REF, { intervalMs: 3_000, onProgress: (s) => progress.push(s.status.code) });
     expect(done.certificateSerialNumber).toBe(SERIAL);
@@ -477,7 +546,13 @@ describe("waitForEnrollment", () => {
 
     await mock.close();
     mock = await startMockServer();
-    mock.route("GET", `/certificates/enrollments/${REF}`, status(400, "Wniosek odrzucony", { status: { code: 400, description: "Wniosek odrzucony", details: ["Osiągnięto dopuszczalny limit posiadanych certyfikatów."] } }));
+    mock.route(
+      "GET",
+      `/certificates/enrollments/${REF}`,
+      status(400, "Wniosek odrzucony", {
+        status: { code: 400, description: "Wniosek odrzucony", details: ["Osiągnięto dopuszczalny limit posiadanych certyfikatów."] },
+      }),
+    );
     const rejected = await rejection(client().waitForEnrollment("acc", REF));
     expect(rejected.code).toBe("CONFLICT");
     expect(rejected.retryable).toBe(false);
@@ -504,7 +579,12 @@ describe("waitForEnrollment", () => {
 describe("waitForAuthentication", () => {
   const status = (code: number, description: string, details: string[] = []): { status: number; json: unknown } => ({
     status: 200,
-    json: { startDate: "2026-01-01T00:00:00Z", authenticationMethod: "QualifiedSeal", authenticationMethodInfo: { category: "XadesSignature", code: "xades.qualified-seal", displayName: "x" }, status: { code, description, details } },
+    json: {
+      startDate: "2026-01-01T00:00:00Z",
+      authenticationMethod: "QualifiedSeal",
+      authenticationMethodInfo: { category: "XadesSignature", code: "xades.qualified-seal", displayName: "x" },
+      status: { code, description, details },
+    },
   });
 
   it("polls 100 → 200 with the authentication token", async () => {
@@ -545,7 +625,9 @@ describe("KsefSession", () => {
     mock.route("POST", "/auth/token/redeem", tokens("2026-01-01T00:15:00Z"));
     mock.route("POST", "/auth/token/refresh", { status: 200, json: { accessToken: { token: "acc-2", validUntil: "2026-01-01T00:30:00Z" } } });
     mock.route("GET", "/certificates/limits", (req) =>
-      req.headers["authorization"] === "Bearer acc-2" ? { status: 200, json: { canRequest: true } } : { status: 401, json: { title: "Unauthorized", detail: "expired" } },
+      req.headers["authorization"] === "Bearer acc-2"
+        ? { status: 200, json: { canRequest: true } }
+        : { status: 401, json: { title: "Unauthorized", detail: "expired" } },
     );
     const c = client();
     const session = await c.openSession("op.jwt");

@@ -144,7 +144,9 @@ function resolveBaseUrl(options: KsefClientOptions): string {
   try {
     url = new URL(options.baseUrl ?? "");
   } catch {
-    throw invalid("The KSeF base URL is not a URL.", [{ field: "baseUrl", rule: "url", message: "Give an absolute URL such as https://api-test.ksef.mf.gov.pl/v2." }]);
+    throw invalid("The KSeF base URL is not a URL.", [
+      { field: "baseUrl", rule: "url", message: "Give an absolute URL such as https://api-test.ksef.mf.gov.pl/v2." },
+    ]);
   }
   const loopback = LOOPBACK.has(url.hostname);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
@@ -165,7 +167,10 @@ const AUTH_FAILURES: Readonly<Record<number, { code: KsefCertsError["code"]; hin
   415: { code: "FORBIDDEN", hint: "The identity holds no permission in this context; log in to a context where it has one, or have one granted." },
   425: { code: "FORBIDDEN", hint: "The authentication was revoked; authenticate again." },
   450: { code: "VALIDATION", hint: "Start again with a fresh challenge (valid 10 minutes) and send the signed request once." },
-  460: { code: "VALIDATION", hint: "Sign with a certificate KSeF accepts in this environment (KSeF certificates are per environment; DEMO and production need qualified or KSeF certificates)." },
+  460: {
+    code: "VALIDATION",
+    hint: "Sign with a certificate KSeF accepts in this environment (KSeF certificates are per environment; DEMO and production need qualified or KSeF certificates).",
+  },
   470: { code: "FORBIDDEN", hint: "KSeF refuses credentials of a deceased person." },
   480: { code: "FORBIDDEN", hint: "KSeF blocked authentication for security reasons; contact MF support." },
   500: { code: "IO", hint: "KSeF did not say what went wrong; try again later." },
@@ -280,7 +285,9 @@ export class KsefClient {
     options: CallOptions & { readonly verifyCertificateChain?: boolean } = {},
   ): Promise<Schemas["AuthenticationInitResponse"]> {
     if (signedXml.byteLength === 0) {
-      throw invalid("The signed authentication request is empty.", [{ field: "signedXml", rule: "required", message: "Give the signed AuthTokenRequest XML." }]);
+      throw invalid("The signed authentication request is empty.", [
+        { field: "signedXml", rule: "required", message: "Give the signed AuthTokenRequest XML." },
+      ]);
     }
     if (signedXml.byteLength > MAX_SIGNED_XML_BYTES) {
       throw new KsefCertsError("TOO_LARGE", `The signed authentication request is larger than ${MAX_SIGNED_XML_BYTES} bytes.`, {
@@ -306,7 +313,11 @@ export class KsefClient {
    * @throws {KsefCertsError} VALIDATION for a malformed reference number
    * @throws {KsefApiError} e.g. 410 after the 7-day retention
    */
-  async authenticationStatus(referenceNumber: string, authenticationToken: string, options: CallOptions = {}): Promise<Schemas["AuthenticationOperationStatusResponse"]> {
+  async authenticationStatus(
+    referenceNumber: string,
+    authenticationToken: string,
+    options: CallOptions = {},
+  ): Promise<Schemas["AuthenticationOperationStatusResponse"]> {
     checkReference("referenceNumber", referenceNumber);
     const res = await this.send("authenticationStatus", {
       expect: [200],
@@ -337,14 +348,22 @@ export class KsefClient {
     );
     const status = final.status;
     if (status.code === 200) return final;
-    const known = AUTH_FAILURES[status.code] ?? { code: "IO" as const, hint: "KSeF reported a status this client does not know; check the KSeF documentation." };
-    throw new KsefStatusError(known.code, `KSeF authentication ${referenceNumber} failed: ${statusText(status)}.`, {
-      operation: operationId(KSEF_OPERATIONS.authenticationStatus),
-      referenceNumber,
-      statusCode: status.code,
-      statusDescription: status.description,
-      statusDetails: status.details ?? [],
-    }, known.hint);
+    const known = AUTH_FAILURES[status.code] ?? {
+      code: "IO" as const,
+      hint: "KSeF reported a status this client does not know; check the KSeF documentation.",
+    };
+    throw new KsefStatusError(
+      known.code,
+      `KSeF authentication ${referenceNumber} failed: ${statusText(status)}.`,
+      {
+        operation: operationId(KSEF_OPERATIONS.authenticationStatus),
+        referenceNumber,
+        statusCode: status.code,
+        statusDescription: status.description,
+        statusDetails: status.details ?? [],
+      },
+      known.hint,
+    );
   }
 
   /**
@@ -369,11 +388,7 @@ export class KsefClient {
    */
   async openSession(authenticationToken: string, options: CallOptions = {}): Promise<KsefSession> {
     const tokens = await this.redeemToken(authenticationToken, options);
-    return new KsefSession(
-      tokens,
-      (refreshToken, signal) => this.refreshAccessToken(refreshToken, signal === undefined ? {} : { signal }),
-      this.clock,
-    );
+    return new KsefSession(tokens, (refreshToken, signal) => this.refreshAccessToken(refreshToken, signal === undefined ? {} : { signal }), this.clock);
   }
 
   /**
@@ -480,7 +495,11 @@ export class KsefClient {
    * @returns `{referenceNumber, timestamp}`
    * @throws {KsefApiError} e.g. 400 with 25003 (CSR data ≠ enrollment data), 25004, 25006, 25007, 25010, 25011
    */
-  async enrollCertificate(auth: AccessToken, body: Schemas["EnrollCertificateRequest"], options: CallOptions = {}): Promise<Schemas["EnrollCertificateResponse"]> {
+  async enrollCertificate(
+    auth: AccessToken,
+    body: Schemas["EnrollCertificateRequest"],
+    options: CallOptions = {},
+  ): Promise<Schemas["EnrollCertificateResponse"]> {
     return this.authorized(auth, options.signal, async (bearer) => {
       const res = await this.send("enrollCertificate", { expect: [202], bearer, json: body, signal: options.signal });
       expectShape(res.body, "enrollCertificate", "object");
@@ -532,14 +551,22 @@ export class KsefClient {
       }
       return { ...final, certificateSerialNumber: serial };
     }
-    const known = ENROLLMENT_FAILURES[status.code] ?? { code: "IO" as const, hint: "KSeF reported a status this client does not know; check the KSeF documentation." };
-    throw new KsefStatusError(known.code, `KSeF rejected enrollment ${referenceNumber}: ${statusText(status)}.`, {
-      operation: operationId(KSEF_OPERATIONS.enrollmentStatus),
-      referenceNumber,
-      statusCode: status.code,
-      statusDescription: status.description,
-      statusDetails: status.details ?? [],
-    }, known.hint);
+    const known = ENROLLMENT_FAILURES[status.code] ?? {
+      code: "IO" as const,
+      hint: "KSeF reported a status this client does not know; check the KSeF documentation.",
+    };
+    throw new KsefStatusError(
+      known.code,
+      `KSeF rejected enrollment ${referenceNumber}: ${statusText(status)}.`,
+      {
+        operation: operationId(KSEF_OPERATIONS.enrollmentStatus),
+        referenceNumber,
+        statusCode: status.code,
+        statusDescription: status.description,
+        statusDetails: status.details ?? [],
+      },
+      known.hint,
+    );
   }
 
   /**

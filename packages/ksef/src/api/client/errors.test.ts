@@ -108,7 +108,13 @@ describe("apiErrorFromResponse", () => {
   });
 
   it("marks 5xx on a non-idempotent operation as outcome unknown and retryable", () => {
-    const err = apiErrorFromResponse({ operation: "POST /certificates/enrollments", label: "enrollment", httpStatus: 500, problem: undefined, outcomeUnknown: true });
+    const err = apiErrorFromResponse({
+      operation: "POST /certificates/enrollments",
+      label: "enrollment",
+      httpStatus: 500,
+      problem: undefined,
+      outcomeUnknown: true,
+    });
     expect(err.code).toBe("IO");
     expect(err.retryable).toBe(true);
     expect(err.outcomeUnknown).toBe(true);
@@ -118,7 +124,12 @@ describe("apiErrorFromResponse", () => {
 
 describe("ksefCodesOf", () => {
   it("finds the codes of a KsefApiError, also as a cause", () => {
-    const api = apiErrorFromResponse({ operation: "x", label: "x", httpStatus: 400, problem: parseKsefProblem({ errors: [{ code: 21111, description: "d" }] }) });
+    const api = apiErrorFromResponse({
+      operation: "x",
+      label: "x",
+      httpStatus: 400,
+      problem: parseKsefProblem({ errors: [{ code: 21111, description: "d" }] }),
+    });
     expect(ksefCodesOf(api)).toEqual([21111]);
     expect(ksefCodesOf(new KsefCertsError("IO", "wrapped", { cause: api }))).toEqual([21111]);
     expect(ksefCodesOf(new Error("plain"))).toEqual([]);

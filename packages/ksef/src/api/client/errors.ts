@@ -239,9 +239,7 @@ export class KsefApiError extends KsefCertsError {
 }
 
 function describeEntries(errors: readonly KsefErrorEntry[]): string {
-  return errors
-    .map((e) => `${e.code} ${e.description}`.trim() + (e.details.length > 0 ? ` (${e.details.join("; ")})` : ""))
-    .join("; ");
+  return errors.map((e) => `${e.code} ${e.description}`.trim() + (e.details.length > 0 ? ` (${e.details.join("; ")})` : "")).join("; ");
 }
 
 const FORBIDDEN_HINTS: Readonly<Record<string, string>> = {
@@ -272,7 +270,10 @@ export function apiErrorFromResponse(f: FailedResponse): KsefApiError {
   const { httpStatus, problem, label } = f;
   const code = errorCodeOfHttpStatus(httpStatus);
   const errors = problem?.errors ?? [];
-  const said = errors.length > 0 ? describeEntries(errors) : [problem?.reasonCode, problem?.detail ?? problem?.title ?? problem?.excerpt].filter((s) => s !== undefined && s !== "").join(": ");
+  const said =
+    errors.length > 0
+      ? describeEntries(errors)
+      : [problem?.reasonCode, problem?.detail ?? problem?.title ?? problem?.excerpt].filter((s) => s !== undefined && s !== "").join(": ");
   const quote = said === "" ? "" : ` — ${said}`;
   let message: string;
   let hint: string | undefined;
@@ -303,9 +304,7 @@ export function apiErrorFromResponse(f: FailedResponse): KsefApiError {
     hint = "Check whether KSeF acted on the request (e.g. query certificates or the operation's status) before repeating it.";
   }
   const violations: Violation[] =
-    code === "VALIDATION"
-      ? errors.map((e) => ({ field: "ksef", rule: `ksef.${e.code}`, message: describeEntries([e]), params: { ksefCode: e.code } }))
-      : [];
+    code === "VALIDATION" ? errors.map((e) => ({ field: "ksef", rule: `ksef.${e.code}`, message: describeEntries([e]), params: { ksefCode: e.code } })) : [];
   return new KsefApiError(code, `${message}.`, {
     operation: f.operation,
     httpStatus,

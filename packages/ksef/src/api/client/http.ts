@@ -244,7 +244,9 @@ export async function sendKsefRequest(config: KsefHttpConfig, op: KsefOperation,
       if (kind === "aborted") throw abortError(signal as AbortSignal, `sending the ${op.label} to KSeF`);
       const timedOut = timeout.aborted;
       const codes = errorCodesIn(err);
-      const what = timedOut ? `KSeF did not answer the ${op.label} within ${Math.round(config.timeoutMs / 1000)} s` : `Could not reach KSeF for the ${op.label}${codes.length > 0 ? ` (${[...new Set(codes)].join(", ")})` : ""}`;
+      const what = timedOut
+        ? `KSeF did not answer the ${op.label} within ${Math.round(config.timeoutMs / 1000)} s`
+        : `Could not reach KSeF for the ${op.label}${codes.length > 0 ? ` (${[...new Set(codes)].join(", ")})` : ""}`;
       const outcomeUnknown = kind === "unknown" && !op.idempotent;
       failure = new KsefApiError("IO", `${what}${outcomeUnknown ? "; KSeF may have processed it anyway" : ""}.`, {
         operation: key,

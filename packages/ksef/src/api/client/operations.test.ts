@@ -26,7 +26,10 @@ describe("KSEF_OPERATIONS", () => {
     });
   }
   it("marks exactly enrollment, XAdES submission and token redemption as non-idempotent", () => {
-    const nonIdempotent = Object.entries(KSEF_OPERATIONS).filter(([, op]) => !op.idempotent).map(([n]) => n).sort();
+    const nonIdempotent = Object.entries(KSEF_OPERATIONS)
+      .filter(([, op]) => !op.idempotent)
+      .map(([n]) => n)
+      .sort();
     expect(nonIdempotent).toEqual(["enrollCertificate", "redeemToken", "submitXadesSignature"]);
   });
 });

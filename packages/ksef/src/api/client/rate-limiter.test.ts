@@ -20,9 +20,7 @@ describe("RateLimiter", () => {
     const throttles: ThrottleEvent[] = [];
     const limiter = new RateLimiter({ clock, onThrottle: (e) => throttles.push(e) });
     const granted: number[] = [];
-    await Promise.all(
-      Array.from({ length: 35 }, () => limiter.acquire("POST /certificates/query", CERT_LIMITS).then(() => granted.push(clock.now()))),
-    );
+    await Promise.all(Array.from({ length: 35 }, () => limiter.acquire("POST /certificates/query", CERT_LIMITS).then(() => granted.push(clock.now()))));
     expect(granted).toHaveLength(35);
     expect(maxInWindow(granted, 1_000)).toBe(10);
     expect(maxInWindow(granted, 60_000)).toBe(30);

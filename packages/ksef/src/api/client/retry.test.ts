@@ -34,16 +34,34 @@ describe("backoffDelayMs (full jitter)", () => {
 describe("classifyFetchFailure", () => {
   it("a refused connection is 'not-sent' (real fetch to a closed port)", async () => {
     const srv = createServer();
-    const port = await new Promise<number>((r) => srv.listen(0, "127.0.0.1", () => { r((srv.address() as { port: number }).port); }));
-    await new Promise<void>((r) => srv.close(() => { r(); }));
+    const port = await new Promise<number>((r) =>
+      srv.listen(0, "127.0.0.1", () => {
+        r((srv.address() as { port: number }).port);
+      }),
+    );
+    await new Promise<void>((r) =>
+      srv.close(() => {
+        r();
+      }),
+    );
     const err: unknown = await fetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
     expect(classifyFetchFailure(err, undefined)).toBe("not-sent");
   });
   it("a reset after connecting is 'unknown' (real server that drops the socket)", async () => {
-    const srv = createServer((s) => { s.on("data", () => s.destroy()); });
-    const port = await new Promise<number>((r) => srv.listen(0, "127.0.0.1", () => { r((srv.address() as { port: number }).port); }));
+    const srv = createServer((s) => {
+      s.on("data", () => s.destroy());
+    });
+    const port = await new Promise<number>((r) =>
+      srv.listen(0, "127.0.0.1", () => {
+        r((srv.address() as { port: number }).port);
+      }),
+    );
     const err: unknown = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "x" }).catch((e: unknown) => e);
-    await new Promise<void>((r) => srv.close(() => { r(); }));
+    await new Promise<void>((r) =>
+      srv.close(() => {
+        r();
+      }),
+    );
     expect(classifyFetchFailure(err, undefined)).toBe("unknown");
   });
   it("the caller's abort is 'aborted'", () => {

@@ -95,7 +95,11 @@ export function asn1parse(dir: OpensslDir, der: Uint8Array): Asn1Line[] {
       if (m === null) throw new Error(`unexpected asn1parse line: ${line}`);
       // "OBJECT            :PBES2", "OCTET STRING      [HEX DUMP]:B514…", "cont [ 0 ]        "
       const parts = /^(.+?)(\s{2,}.*|:.*)?$/.exec(m[6] ?? "");
-      const tail = (parts?.[2] ?? "").trim().replace(/^\[HEX DUMP\]/, "").replace(/^:/, "").trim();
+      const tail = (parts?.[2] ?? "")
+        .trim()
+        .replace(/^\[HEX DUMP\]/, "")
+        .replace(/^:/, "")
+        .trim();
       return {
         offset: Number(m[1]),
         depth: Number(m[2]),

@@ -198,7 +198,9 @@ export function xmlsecTemplate(unsignedXml: string, signer: TestSigner, options:
   const p = prefix === "" ? "" : `${prefix}:`;
   const nsDecl = prefix === "" ? `xmlns="http://www.w3.org/2000/09/xmldsig#"` : `xmlns:${prefix}="http://www.w3.org/2000/09/xmldsig#"`;
   const c14nUri = { c14n: C14N, "exc-c14n": EXC_C14N, "c14n-with-comments": `${C14N}#WithComments` }[options.canonicalization ?? "exc-c14n"];
-  const method = options.signatureMethod ?? (signer.kind === "EC" ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256");
+  const method =
+    options.signatureMethod ??
+    (signer.kind === "EC" ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256");
   const transforms = options.transforms ?? (packaging === "enveloped" ? ["enveloped", "exc-c14n"] : ["c14n"]);
   const transformXml = transforms
     .map((t) => {
@@ -217,7 +219,10 @@ export function xmlsecTemplate(unsignedXml: string, signer: TestSigner, options:
   const uriAttr = docUri === null ? "" : ` URI="${docUri}"`;
   const sha256 = "http://www.w3.org/2001/04/xmlenc#sha256";
   const docRef = `<${p}Reference Id="ref-doc"${uriAttr}><${p}Transforms>${transformXml}</${p}Transforms><${p}DigestMethod Algorithm="${sha256}"/><${p}DigestValue/></${p}Reference>`;
-  const xadesRef = options.plainXmldsig === true ? "" : `<${p}Reference URI="#sp" Type="http://uri.etsi.org/01903#SignedProperties"><${p}Transforms><${p}Transform Algorithm="${EXC_C14N}"/></${p}Transforms><${p}DigestMethod Algorithm="${sha256}"/><${p}DigestValue/></${p}Reference>`;
+  const xadesRef =
+    options.plainXmldsig === true
+      ? ""
+      : `<${p}Reference URI="#sp" Type="http://uri.etsi.org/01903#SignedProperties"><${p}Transforms><${p}Transform Algorithm="${EXC_C14N}"/></${p}Transforms><${p}DigestMethod Algorithm="${sha256}"/><${p}DigestValue/></${p}Reference>`;
   const certDigest = createHash("sha256").update(signer.der).digest("base64");
   const sc = options.signingCertificate ?? "v1";
   const signingCertificate =
@@ -226,7 +231,10 @@ export function xmlsecTemplate(unsignedXml: string, signer: TestSigner, options:
       : sc === "v1"
         ? `<xades:SigningCertificate><xades:Cert><xades:CertDigest><${p}DigestMethod Algorithm="${sha256}"/><${p}DigestValue>${certDigest}</${p}DigestValue></xades:CertDigest><xades:IssuerSerial><${p}X509IssuerName>CN=test</${p}X509IssuerName><${p}X509SerialNumber>1</${p}X509SerialNumber></xades:IssuerSerial></xades:Cert></xades:SigningCertificate>`
         : `<xades:SigningCertificateV2><xades:CertV2><xades:CertDigest><${p}DigestMethod Algorithm="${sha256}"/><${p}DigestValue>${certDigest}</${p}DigestValue></xades:CertDigest></xades:CertV2></xades:SigningCertificateV2>`;
-  const sdop = options.signedDataObjectProperties === undefined ? "" : `<xades:SignedDataObjectProperties>${options.signedDataObjectProperties}</xades:SignedDataObjectProperties>`;
+  const sdop =
+    options.signedDataObjectProperties === undefined
+      ? ""
+      : `<xades:SignedDataObjectProperties>${options.signedDataObjectProperties}</xades:SignedDataObjectProperties>`;
   const qualifying =
     options.plainXmldsig === true
       ? ""
@@ -284,9 +292,13 @@ export function xmlsecVerifies(signedXml: string): boolean {
   const dir = mkdtempSync(join(tmpdir(), "ksef-xmlsec-"));
   try {
     writeFileSync(join(dir, "in.xml"), signedXml);
-    execFileSync("/usr/bin/xmlsec1", ["--verify", "--insecure", "--id-attr:Id", `${XADES}:SignedProperties`, "--id-attr:Id", "http://www.w3.org/2000/09/xmldsig#:Object", join(dir, "in.xml")], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    execFileSync(
+      "/usr/bin/xmlsec1",
+      ["--verify", "--insecure", "--id-attr:Id", `${XADES}:SignedProperties`, "--id-attr:Id", "http://www.w3.org/2000/09/xmldsig#:Object", join(dir, "in.xml")],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     return true;
   } catch {
     return false;
@@ -296,7 +308,12 @@ export function xmlsecVerifies(signedXml: string): boolean {
 }
 
 /** The Profil Zaufany person data block as the ministry's signer writes it into a XAdES ClaimedRole (libraries.md §3). */
-export function profilZaufanySignerRole(person: { readonly givenName: string; readonly surname: string; readonly pesel: string; readonly epuapAccountId?: string }): string {
+export function profilZaufanySignerRole(person: {
+  readonly givenName: string;
+  readonly surname: string;
+  readonly pesel: string;
+  readonly epuapAccountId?: string;
+}): string {
   return (
     `<xades:SignerRole><xades:ClaimedRoles><xades:ClaimedRole>` +
     `<ppZP:PodpisZP xmlns:ppZP="http://crd.gov.pl/xml/schematy/ppzp/" xmlns:os="http://crd.gov.pl/xml/schematy/osoba/2009/11/16/">` +

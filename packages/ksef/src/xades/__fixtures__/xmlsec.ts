@@ -88,7 +88,8 @@ export class XmlToolsDir {
   schemaPath(version: "2.0" | "2.1"): string {
     const cached = this.schemas.get(version);
     if (cached !== undefined) return cached;
-    const ipPatterns = (text: string): string[] => Array.from(text.matchAll(/<xsd:pattern value="([^"]*)"\/>/g), (m) => m[1] ?? "").filter((p) => p.includes("25[0-5]"));
+    const ipPatterns = (text: string): string[] =>
+      Array.from(text.matchAll(/<xsd:pattern value="([^"]*)"\/>/g), (m) => m[1] ?? "").filter((p) => p.includes("25[0-5]"));
     let text = readFileSync(this.officialSchemaPath(version), "utf8");
     if (version === "2.0") {
       const v21 = ipPatterns(readFileSync(this.officialSchemaPath("2.1"), "utf8"));

@@ -91,7 +91,8 @@ function newDocumentWithRoot(root: Element): string {
 export const XSW_CORPUS: readonly XswCase[] = [
   {
     id: "evil-root-wrapping-signed-original",
-    description: "An evil AuthTokenRequest becomes the root; the genuine enveloping signature (with the signed request in its ds:Object) is appended inside it, looking enveloped.",
+    description:
+      "An evil AuthTokenRequest becomes the root; the genuine enveloping signature (with the signed request in its ds:Object) is appended inside it, looking enveloped.",
     source: "McIntosh & Austel 2005 (simple context-based wrapping); Somorovsky et al. 2012 XSW1",
     expected: "signature-wrapping",
     build: (o) => {
@@ -135,7 +136,7 @@ export const XSW_CORPUS: readonly XswCase[] = [
   },
   {
     id: "duplicate-id-object",
-    description: "Enveloping: an evil ds:Object carrying the same Id=\"obj\" as the signed one is placed first, so an Id lookup may return either.",
+    description: 'Enveloping: an evil ds:Object carrying the same Id="obj" as the signed one is placed first, so an Id lookup may return either.',
     source: "McIntosh & Austel 2005 (Id-based wrapping); Somorovsky et al. 2012 XSW (duplicate ID resolution)",
     expected: "signature-wrapping",
     build: (o) => {
@@ -150,7 +151,8 @@ export const XSW_CORPUS: readonly XswCase[] = [
   },
   {
     id: "duplicate-id-signed-properties",
-    description: "A second SignedProperties with the genuine Id=\"sp\" and an attacker's Profil Zaufany PESEL is placed before the genuine one (identity spoofing via properties).",
+    description:
+      'A second SignedProperties with the genuine Id="sp" and an attacker\'s Profil Zaufany PESEL is placed before the genuine one (identity spoofing via properties).',
     source: "Somorovsky et al. 2012 (duplicate-Id wrapping applied to signed properties); McIntosh & Austel 2005",
     expected: "signature-wrapping",
     build: (o) => {
@@ -195,10 +197,15 @@ export const XSW_CORPUS: readonly XswCase[] = [
   },
   {
     id: "reference-to-signed-properties-only",
-    description: "A genuinely signed file whose data Reference points at a part (the SignedProperties) instead of the request root: the request itself is unsigned.",
+    description:
+      "A genuinely signed file whose data Reference points at a part (the SignedProperties) instead of the request root: the request itself is unsigned.",
     source: "McIntosh & Austel 2005 (references that do not cover the processed element)",
     expected: "reference-not-covering-root",
-    build: (o) => signWithXmlsec(xmlsecTemplate(unsignedRequest({ context: { type: "Nip", value: EVIL_NIP } }), o.attacker, { documentReferenceUri: "#sp", transforms: ["exc-c14n"] }), o.attacker),
+    build: (o) =>
+      signWithXmlsec(
+        xmlsecTemplate(unsignedRequest({ context: { type: "Nip", value: EVIL_NIP } }), o.attacker, { documentReferenceUri: "#sp", transforms: ["exc-c14n"] }),
+        o.attacker,
+      ),
   },
   {
     id: "reference-to-other-object",
@@ -206,10 +213,10 @@ export const XSW_CORPUS: readonly XswCase[] = [
     source: "Somorovsky et al. 2011 (signed data and processed data are different elements)",
     expected: "reference-not-covering-root",
     build: (o) => {
-      const template = xmlsecTemplate(unsignedRequest({ context: { type: "Nip", value: EVIL_NIP } }), o.attacker, { packaging: "enveloping", documentReferenceUri: "#note" }).replace(
-        "</ds:Signature>",
-        `<ds:Object Id="note"><Note xmlns="urn:example:note">harmless</Note></ds:Object></ds:Signature>`,
-      );
+      const template = xmlsecTemplate(unsignedRequest({ context: { type: "Nip", value: EVIL_NIP } }), o.attacker, {
+        packaging: "enveloping",
+        documentReferenceUri: "#note",
+      }).replace("</ds:Signature>", `<ds:Object Id="note"><Note xmlns="urn:example:note">harmless</Note></ds:Object></ds:Signature>`);
       return signWithXmlsec(template, o.attacker);
     },
   },
@@ -243,7 +250,8 @@ export const XSW_CORPUS: readonly XswCase[] = [
   },
   {
     id: "bait-challenge-in-object",
-    description: "An evil Challenge (request namespace) is placed in a ds:Object of the signature, outside the signed content, for readers that search by name.",
+    description:
+      "An evil Challenge (request namespace) is placed in a ds:Object of the signature, outside the signed content, for readers that search by name.",
     source: "Somorovsky et al. 2012 XSW7/XSW8 (content in unsigned extension points)",
     expected: "signature-wrapping",
     build: (o) => {
@@ -259,7 +267,8 @@ export const XSW_CORPUS: readonly XswCase[] = [
   },
   {
     id: "original-in-comment",
-    description: "An evil root carries the genuine signature; the genuine request is kept in a comment (C14N drops comments, so the digest is over the evil root).",
+    description:
+      "An evil root carries the genuine signature; the genuine request is kept in a comment (C14N drops comments, so the digest is over the evil root).",
     source: "Comment-based wrapping (Somorovsky et al. 2012 §5; Duo Labs 2018 comment handling)",
     expected: "digest-mismatch",
     build: (o) => {
@@ -340,11 +349,15 @@ export const XSW_CORPUS: readonly XswCase[] = [
   },
   {
     id: "certificate-substitution",
-    description: "The attacker signs with his own key and puts the victim's certificate into KeyInfo (no SigningCertificate), hoping the verifier trusts KeyInfo for identity and any key for the signature.",
+    description:
+      "The attacker signs with his own key and puts the victim's certificate into KeyInfo (no SigningCertificate), hoping the verifier trusts KeyInfo for identity and any key for the signature.",
     source: "Key/identity confusion (Somorovsky et al. 2011 §4; XAdES SigningCertificate rationale, ETSI EN 319 132-1 §5.2.2)",
     expected: "signature-invalid",
     build: (o) => {
-      const signed = signWithXmlsec(xmlsecTemplate(unsignedRequest({ context: { type: "Nip", value: EVIL_NIP } }), o.attacker, { signingCertificate: "none" }), o.attacker);
+      const signed = signWithXmlsec(
+        xmlsecTemplate(unsignedRequest({ context: { type: "Nip", value: EVIL_NIP } }), o.attacker, { signingCertificate: "none" }),
+        o.attacker,
+      );
       const doc = parse(signed);
       const cert = first(doc, DSIG, "X509Certificate");
       while (cert.firstChild !== null) cert.removeChild(cert.firstChild);
@@ -357,6 +370,9 @@ export const XSW_CORPUS: readonly XswCase[] = [
     description: "A DOCTYPE declares an entity used in the request (entity expansion / XXE vector).",
     source: "OWASP XXE; Somorovsky et al. 2011 (DTD-based attacks on signature processing)",
     expected: "dtd-or-entity",
-    build: (o) => o.enveloped.replace(/^(<\?xml[^>]*\?>\s*)?/, `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE AuthTokenRequest [<!ENTITY nip "${EVIL_NIP}">]>\n`).replace(/<Nip>\d{10}<\/Nip>/, "<Nip>&nip;</Nip>"),
+    build: (o) =>
+      o.enveloped
+        .replace(/^(<\?xml[^>]*\?>\s*)?/, `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE AuthTokenRequest [<!ENTITY nip "${EVIL_NIP}">]>\n`)
+        .replace(/<Nip>\d{10}<\/Nip>/, "<Nip>&nip;</Nip>"),
   },
 ];

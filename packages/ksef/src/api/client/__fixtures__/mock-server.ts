@@ -17,7 +17,13 @@ export interface RecordedRequest {
 
 /** What a route answers. */
 export type MockReply =
-  | { readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly json?: unknown; readonly text?: string; readonly contentType?: string }
+  | {
+      readonly status: number;
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly json?: unknown;
+      readonly text?: string;
+      readonly contentType?: string;
+    }
   /** Close the socket without answering (a reset after the request was received). */
   | { readonly destroy: true }
   /** Never answer (for client timeouts); released when the server closes. */
