@@ -35,6 +35,7 @@ import {
   writeOptions,
 } from "@ksef-certs/ksef/adapters";
 import { KsefCertsError, isKsefCertsError } from "@ksef-certs/ksef/errors";
+import type { KsefEnvironment } from "@ksef-certs/ksef/vocabulary";
 import { typedFailure } from "./names.js";
 
 /** `format` of an F2000 manifest. */
@@ -49,7 +50,7 @@ export interface F2000Entry {
   readonly crt: string;
   readonly key: string;
   readonly certificateType: "Authentication" | "Offline";
-  readonly environment: "test" | "demo" | "production";
+  readonly environment: KsefEnvironment;
   readonly mode: "current" | "queued";
   readonly name: string;
   readonly scope: AdapterScope;

@@ -5,6 +5,7 @@
  */
 import { listVisibleCertificates, type Principal, type VisibleCertificate } from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import type { KsefEnvironment } from "@ksef-certs/ksef/vocabulary";
 import type { Db } from "@ksef-certs/domain/store";
 import { visibleOrganisation } from "./routers/org.js";
 
@@ -57,7 +58,7 @@ export function uncovered(spans: readonly { from: number; to: number }[], from: 
 export async function buildTimeline(
   db: Db,
   principal: Principal,
-  input: { readonly companyId?: string; readonly environment: "test" | "demo" | "production"; readonly from: Date; readonly to: Date; readonly at: Date },
+  input: { readonly companyId?: string; readonly environment: KsefEnvironment; readonly from: Date; readonly to: Date; readonly at: Date },
 ): Promise<{ rows: TimelineRow[]; truncated: boolean }> {
   const from = input.from.getTime();
   const to = input.to.getTime();

@@ -228,9 +228,6 @@ export function downloadBase64(fileName: string, base64: string, type = "applica
   }, 10_000);
 }
 
-/** The environments of KSeF. */
-export const ENVIRONMENTS = ["test", "demo", "production"] as const;
-/** The certificate types of KSeF. */
-export const CERTIFICATE_TYPES = ["Authentication", "Offline"] as const;
+export { CERTIFICATE_TYPES, ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
 /** The certificate modes. */
 export const MODES = ["current", "queued"] as const;

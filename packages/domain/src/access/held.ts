@@ -7,6 +7,7 @@
  */
 import { readPrivateKey } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import type { KsefEnvironment } from "@ksef-certs/ksef/vocabulary";
 import { getCertificateSecrets } from "../registry/certificates.js";
 import { revokeCertificate, type RevocationReason, type RevokeCertificateResult, type RevokeKsefClient } from "../registry/revoke.js";
 import type { Db } from "../store/db.js";
@@ -79,7 +80,7 @@ export interface RevokeCertificateAsInput {
   readonly at: Date;
   /** Revoke in KSeF first, signed in with a held Authentication certificate the principal may use; omitted → only here. */
   readonly ksef?: {
-    readonly client: (environment: "test" | "demo" | "production") => RevokeKsefClient;
+    readonly client: (environment: KsefEnvironment) => RevokeKsefClient;
     readonly signingCertificateId: string;
     /** The signing key's password typed for this request; else the sealed one. */
     readonly password?: string | undefined;

@@ -24,6 +24,7 @@ import postgres from "postgres";
 import { generateKeyPair } from "@ksef-certs/ksef/crypto";
 import { encryptPrivateKeyPem } from "@ksef-certs/ksef/crypto";
 import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
+import { CERTIFICATE_TYPES, ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
 import { certificateFor } from "../registry/resolve.js";
 import { listCertificates } from "../registry/certificates.js";
 import { renewalWarnings } from "../registry/reports.js";
@@ -34,8 +35,7 @@ import { formatMs } from "@ksef-certs/ksef/testing";
 const MS_PER_DAY = 86_400_000;
 /** The bench clock: fixed, so every run sees the same states. */
 const AT = new Date("2026-06-01T08:00:00.000Z");
-const ENVIRONMENTS = ["test", "demo", "production"] as const;
-const TYPES = ["Authentication", "Offline"] as const;
+const TYPES = CERTIFICATE_TYPES;
 type Env = (typeof ENVIRONMENTS)[number];
 type CertType = (typeof TYPES)[number];
 

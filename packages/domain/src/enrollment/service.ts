@@ -29,6 +29,7 @@ import { KsefApiError, KsefSession, KsefStatusError, ksefCodesOf, systemClock, t
 import { checkCertificateName } from "@ksef-certs/ksef/policies";
 import { checkPassword, type PasswordProfile } from "@ksef-certs/ksef/policies";
 import { DEFAULT_MAX_ACTIVE, recordCertificate, scopeOf, sealedPasswordAad, slotCondition, type Scope } from "../registry/certificates.js";
+import { ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import type { KsefEnvironment } from "@ksef-certs/ksef/api";
@@ -534,7 +535,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
     else v.push(...checkCertificateName(input.name));
     if (typeof input.keyPassword !== "string") v.push({ field: "password", rule: "password.required", message: "The key password is required." });
     else v.push(...checkPassword(input.keyPassword, input.passwordProfile ?? "ksef-app"));
-    if (!["test", "demo", "production"].includes(input.environment))
+    if (!(ENVIRONMENTS as readonly string[]).includes(input.environment))
       v.push({ field: "environment", rule: "environment.known", message: "The environment must be test, demo or production." });
     // Widened on purpose: the CLI and other untyped callers pass whatever the user typed.
     const certificateType: string = input.certificateType;

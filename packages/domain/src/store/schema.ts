@@ -10,6 +10,7 @@
  * master key (AES-256-GCM), never in plaintext.
  */
 import { sql } from "drizzle-orm";
+import { CERTIFICATE_TYPES, ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
 import { bigserial, check, customType, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** `bytea` as `Uint8Array` (PGlite returns Uint8Array, postgres.js a Buffer: both normalised here). */
@@ -27,9 +28,9 @@ const timestamps = {
 /** Who a certificate is held for. */
 export const scopeType = pgEnum("scope_type", ["company", "branch", "operator"]);
 /** KSeF environment (docs/GLOSSARY.md). */
-export const environment = pgEnum("environment", ["test", "demo", "production"]);
+export const environment = pgEnum("environment", ENVIRONMENTS);
 /** KSeF certificate type: Authentication (type 1) or Offline (type 2). */
-export const certificateType = pgEnum("certificate_type", ["Authentication", "Offline"]);
+export const certificateType = pgEnum("certificate_type", CERTIFICATE_TYPES);
 /** `current` (in use) or `queued` (takes over when the current one of the same scope, environment and type ends). */
 export const certificateMode = pgEnum("certificate_mode", ["current", "queued"]);
 

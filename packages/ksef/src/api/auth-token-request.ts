@@ -8,6 +8,7 @@
  */
 import { create } from "xmlbuilder2";
 import { assertNoViolations, type Violation } from "../errors.js";
+import type { ContextIdentifierType } from "../vocabulary.js";
 import { checkInternalId, checkNip } from "../policies/identifiers.js";
 
 /** Namespace of schema 2.0, which both official clients emit (ksef-api.md §2.2, spec/schemat_auth_v2-0.xsd). */
@@ -22,8 +23,11 @@ export const AUTH_TOKEN_REQUEST_NAMESPACE_2_1 = "http://ksef.mf.gov.pl/auth/toke
  */
 export const AUTH_CHALLENGE_PATTERN = /^\d{8}-CR-[A-F0-9]{10}-[A-F0-9]{10}-[A-F0-9]{2}$/;
 
-/** Context identifier kinds of the XSD's `TContextIdentifier` choice. */
-export type AuthContextIdentifierType = "Nip" | "InternalId" | "NipVatUe" | "PeppolId";
+/** Context identifier kinds of the XSD's `TContextIdentifier` choice (the vocabulary's `ContextIdentifierType`). */
+export type AuthContextIdentifierType = ContextIdentifierType;
+
+/** The two AuthTokenRequest namespaces KSeF accepts (spec/schemat_auth_v2-0.xsd, spec/schemat_auth_v2-1.xsd). */
+export const AUTH_TOKEN_REQUEST_NAMESPACES = [AUTH_TOKEN_REQUEST_NAMESPACE_2_0, AUTH_TOKEN_REQUEST_NAMESPACE_2_1] as const;
 
 /**
  * What to put in an AuthTokenRequest (ksef-api.md §2.2).

@@ -4,11 +4,12 @@
  * `KsefQREnviromentsUris.cs`).
  */
 
-/** The three KSeF environments: `test` (TE, accepts self-signed certificates), `demo` (pre-production), `production`. */
-export type KsefEnvironment = "test" | "demo" | "production";
+import { ENVIRONMENTS, type KsefEnvironment } from "../vocabulary.js";
 
-/** Every environment, in a stable order. */
-export const KSEF_ENVIRONMENTS: readonly KsefEnvironment[] = ["test", "demo", "production"];
+export type { KsefEnvironment };
+
+/** Every environment, in a stable order (the vocabulary's {@link ENVIRONMENTS}). */
+export const KSEF_ENVIRONMENTS: readonly KsefEnvironment[] = ENVIRONMENTS;
 
 /** Where an environment lives: the API base URL (paths such as `/auth/challenge` are appended) and the QR verification host. */
 export interface KsefEndpoints {

@@ -71,8 +71,7 @@ export type QueryCertificatesRequest = KsefSchemas["QueryCertificatesRequest"];
 export type QueryCertificatesResponse = KsefSchemas["QueryCertificatesResponse"];
 /** One certificate of {@link QueryCertificatesResponse}. */
 export type CertificateListItem = KsefSchemas["CertificateListItem"];
-/** `Authentication` or `Offline`. */
-export type KsefCertificateType = KsefSchemas["KsefCertificateType"];
+export type { KsefCertificateType } from "../vocabulary.js";
 /** `Active`, `Blocked`, `Revoked` or `Expired`. */
 export type CertificateListItemStatus = KsefSchemas["CertificateListItemStatus"];
 /** `Unspecified`, `Superseded` or `KeyCompromise`. */

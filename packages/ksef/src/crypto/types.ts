@@ -76,8 +76,7 @@ export interface DnAttribute {
   readonly stringType: string;
 }
 
-/** KSeF certificate types (SPEC `KsefCertificateType`): type 1 Authentication, type 2 Offline. */
-export type KsefCertificateType = "Authentication" | "Offline";
+export type { KsefCertificateType } from "../vocabulary.js";
 
 /**
  * How a KSeF subject is identified (SPEC `CertificateSubjectIdentifierType`):

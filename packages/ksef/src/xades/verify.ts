@@ -19,7 +19,9 @@
  * unless `verifyCertificateChain=true`; ksef-api.md §1.2, §2.3). The certificate is returned so the
  * caller can check its chain, revocation and whether it is the Profil Zaufany seal.
  */
+import { AUTH_TOKEN_REQUEST_NAMESPACES } from "../api/auth-token-request.js";
 import { KsefCertsError, type ErrorCode } from "../errors.js";
+import type { ContextIdentifierType } from "../vocabulary.js";
 import { parseCertificate, type CertificateInfo } from "../crypto/index.js";
 import { xades } from "../xml/dom.js";
 import { parseXmlSafely, xmlLimitOf } from "../xml/safe-parse.js";
@@ -41,14 +43,12 @@ const XADES_NAMESPACES = new Set(["http://uri.etsi.org/01903/v1.3.2#", "http://u
 /** The Reference Type XAdES gives the SignedProperties reference (ETSI EN 319 132-1 §6.3). */
 const SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties";
 
-/** The two AuthTokenRequest namespaces KSeF accepts (spec/schemat_auth_v2-0.xsd, spec/schemat_auth_v2-1.xsd). */
-export const AUTH_TOKEN_REQUEST_NAMESPACES = ["http://ksef.mf.gov.pl/auth/token/2.0", "http://ksef.mf.gov.pl/auth/token/2.1"] as const;
+export { AUTH_TOKEN_REQUEST_NAMESPACES };
 
 /** Default size limit of {@link verifySignedAuthTokenRequest}: 256 KiB. A signed request is 3–12 KiB; a chain in KeyInfo adds a few more. */
 export const MAX_SIGNED_AUTH_TOKEN_REQUEST_BYTES = 262_144;
 
-/** Context identifier types of an AuthTokenRequest (XSD `TContextIdentifier`). */
-export type ContextIdentifierType = "Nip" | "InternalId" | "NipVatUe" | "PeppolId";
+export type { ContextIdentifierType };
 
 /** What the caller expects the signed request to say (the challenge it was issued, the context it asked for). */
 export interface ExpectedAuthTokenRequest {

@@ -16,6 +16,7 @@ import {
   removeExportDestination,
 } from "@ksef-certs/domain/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { CERTIFICATE_TYPES, ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
 import {
   assignCertificate,
   certificateFor,
@@ -32,9 +33,9 @@ import { buildTimeline } from "../timeline.js";
 import { actorOf, authedProcedure, hasRole, mutationProcedure, requireEntity, router } from "../trpc.js";
 
 /** Input bounds shared by the certificate procedures. */
-export const environmentInput = z.enum(["test", "demo", "production"]);
+export const environmentInput = z.enum(ENVIRONMENTS);
 /** KSeF certificate type. */
-export const certificateTypeInput = z.enum(["Authentication", "Offline"]);
+export const certificateTypeInput = z.enum(CERTIFICATE_TYPES);
 const id = z.string().max(64);
 
 /** Input of `certificates.list`. */

@@ -6,6 +6,7 @@
  * given a sentence. An event without `event` (an older server) shows the state with the server's words as a detail.
  */
 import type { EnrollmentEventKind, EnrollmentEventParams, EnrollmentProgressEvent } from "@ksef-certs/domain/enrollment";
+import { ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
 import { formatDate, type I18n, type MessageKey } from "../i18n";
 
 /** A progress line: the sentence to show and, where the server gave one, its own English words as a detail. */
@@ -64,7 +65,7 @@ const RULES: { readonly [K in EnrollmentEventKind]: Rule<K> } = {
     params: (p, i18n) => ({
       name: p.name,
       type: label(i18n, "type", p.certificateType, ["Authentication", "Offline"]),
-      environment: label(i18n, "env", p.environment, ["test", "demo", "production"]),
+      environment: label(i18n, "env", p.environment, ENVIRONMENTS),
     }),
   },
   "enrollment.state": { key: "ev.state", params: (p, i18n) => ({ state: stateLabel(i18n.t, p.state) }) },
