@@ -23,7 +23,6 @@
  * function of explicit dependencies (`StepDeps`), the row and the run's memory; this module is the driver:
  * it loads the row, picks the step for its state (`stepFor`), and loops until the enrollment settles or stops.
  */
-import { createHash, createPublicKey, randomUUID, type KeyObject } from "node:crypto";
 import { asc, desc, eq, inArray, notInArray } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { enrollments } from "../store/schema.js";

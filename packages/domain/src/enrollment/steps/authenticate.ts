@@ -26,7 +26,7 @@ export function newSession(d: StepDeps, tokens: ConstructorParameters<typeof Kse
 }
 
 /** Races the hand-off against the challenge expiry: the signed bytes, or `undefined` when the challenge ran out first. */
-export async function awaitSigned(
+async function awaitSigned(
   d: StepDeps,
   row: EnrollmentRow,
   wait: { challenge: string; expiresAt: Date; workstationId: string; xml: Uint8Array; file: string; contextIdentifier: { type: "Nip"; value: string } },

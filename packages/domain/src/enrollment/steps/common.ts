@@ -11,7 +11,9 @@ import type { EnrollmentRow } from "../model.js";
 
 /** Enrollment states before a KSeF session exists: authenticating there moves the state on; later it keeps it. */
 export const PRE_AUTH_STATES: readonly string[] = ["key_generated", "authenticating", "awaiting_signature"];
+/** UTF-8 encoder of the XML, passwords and sealed JSON the steps write. */
 export const utf8 = new TextEncoder();
+/** UTF-8 decoder of the sealed secrets the steps read. */
 export const utf8Decoder = new TextDecoder();
 
 /** A step's report: the machine-readable event and its English sentence. */

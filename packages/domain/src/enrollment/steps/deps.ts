@@ -5,6 +5,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import { systemClock, type Clock } from "@ksef-certs/ksef/api";
+import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { XadesSigner } from "@ksef-certs/ksef/xades";
 import { DEFAULT_MAX_ACTIVE } from "../../registry/certificates.js";
 import { appendAudit } from "../../store/audit.js";
@@ -92,7 +93,12 @@ export function createStepDeps(deps: EnrollmentDeps, passwords: Map<string, stri
   const now = (): Date => (deps.now === undefined ? new Date() : deps.now());
   const sleep = (ms: number, signal?: AbortSignal): Promise<void> => (deps.sleep ?? systemClock.sleep)(ms, signal);
   const clock: Clock = { now: () => now().getTime(), sleep: (ms, signal) => sleep(ms, signal) };
-  const signerFor = deps.signerFor;
+
+  // Called as a method of `deps`, as before, in case the caller's signer uses `this`.
+  function signerFor(certificateId: string): Promise<XadesSigner> {
+    if (deps.signerFor === undefined) throw new KsefCertsError("VALIDATION", "Automatic authentication needs a signer.");
+    return deps.signerFor(certificateId);
+  }
 
   function progress(row: EnrollmentRow, report: Said): void {
     try {
@@ -163,7 +169,7 @@ export function createStepDeps(deps: EnrollmentDeps, passwords: Map<string, stri
     now,
     sleep,
     clock,
-    signerFor: signerFor === undefined ? undefined : (certificateId) => signerFor.call(deps, certificateId),
+    signerFor: deps.signerFor === undefined ? undefined : signerFor,
     handoff: deps.handoff,
     sealer: deps.sealer,
     passwords,

@@ -16,8 +16,7 @@ import { sessionFor } from "./session.js";
  * @throws {KsefCertsError} INTERNAL without a reference number; other KSeF status codes and poll timeouts unchanged
  */
 export async function awaitIssuance(d: StepDeps, start: EnrollmentRow, ctx: RunContext): Promise<EnrollmentRow> {
-  const { row: authed, session } = await sessionFor(d, start, ctx);
-  let row = authed;
+  const { row, session } = await sessionFor(d, start, ctx);
   const client = d.client(row.environment);
   const signal = ctx.signal === undefined ? {} : { signal: ctx.signal };
   const ref = row.ksefReferenceNumber;
