@@ -2,7 +2,8 @@
  * The authentication step (states `key_generated`, `authenticating`, `awaiting_signature`; again later when a
  * session is lost): a KSeF challenge signed either automatically with a held Authentication certificate
  * (`authMethod: "certificate"`) or by a person through the folder hand-off (`authMethod: "handoff"`), then
- * redeemed for a session (ksef-api.md §2.1; field-lessons.md §4 on the Profil Zaufany hand-off).
+ * redeemed for a session (`spec/open-api.json`: `POST /auth/challenge`, `POST /auth/xades-signature`,
+ * `GET /auth/{referenceNumber}`, `POST /auth/token/redeem`).
  */
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { KsefApiError, KsefSession, buildAuthTokenRequest, type AuthTokenRequestInput } from "@ksef-certs/ksef/api";

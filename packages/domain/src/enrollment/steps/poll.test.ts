@@ -10,7 +10,7 @@ import { awaitIssuance } from "./poll.js";
 const AT = new Date("2026-03-01T12:00:00Z");
 const REF = "20260301-EH-1111111111-2222222222-33";
 const SESSION = { fake: "session" };
-/** KSeF's final status of an issued enrollment (ksef-api.md §3). */
+/** KSeF's final status of an issued enrollment (`GET /certificates/enrollments/{referenceNumber}`, `spec/open-api.json`). */
 const ISSUED = { requestDate: AT.toISOString(), status: { code: 200, description: "Wydano certyfikat" }, certificateSerialNumber: "01ABCDEF" };
 
 function submittedRow(): ReturnType<typeof enrollmentRow> {

@@ -1,5 +1,6 @@
 /**
- * Step of state `submitted` before KSeF has issued: polls the enrollment's status (ksef-api.md §3). Issued →
+ * Step of state `submitted` before KSeF has issued: polls the enrollment's status
+ * (`GET /certificates/enrollments/{referenceNumber}`, `spec/open-api.json`). Issued →
  * the serial is stored (state kept; `download` follows); KSeF cancelled it (550) → the key is discarded and
  * the enrollment starts again from `requested` with a new key.
  */

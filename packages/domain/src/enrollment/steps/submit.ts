@@ -1,6 +1,6 @@
 /**
  * Step of state `authenticated`: checks KSeF's limits, reads the enrollment data, makes the CSR and sends it
- * (ksef-api.md §3). `submitting` (with the CSR and `submittedAt`) is stored BEFORE the request goes out, so a
+ * (`spec/open-api.json`: `GET /certificates/limits`, `GET /certificates/enrollments/data`, `POST /certificates/enrollments`). `submitting` (with the CSR and `submittedAt`) is stored BEFORE the request goes out, so a
  * crash in between is reconciled, never sent twice.
  */
 import { createCsr, keyPairOf } from "@ksef-certs/ksef/crypto";
