@@ -66,7 +66,7 @@ export {
   type EnrollmentSummary,
 } from "./model.js";
 
-/** Safety bound on steps in one run (a full enrollment takes 9). */
+/** Safety bound on steps in one run (a full enrollment takes 5: key, authentication, submission, poll, download). */
 const MAX_STEPS = 40;
 
 /**
