@@ -4,8 +4,8 @@
  * Written with @peculiar/x509's `Pkcs10CertificateRequestGenerator` over WebCrypto: it takes the
  * subject as explicit (OID, string type, value) triples, keeps their order, imposes no X.520 length
  * cap (a 150-character CN goes through byte-exact) and writes ecdsa-with-SHA256 without parameters
- * and a DER ECDSA signature, which is what KSeF demands (ksef-docs `certyfikaty-KSeF.md`: PRD rejected a CSR
- * with NULL parameters and with non-ASCII PrintableString, error 25004). Read back with asn1js and
+ * and a DER ECDSA signature, which is what KSeF demands (observed: PRD rejected a CSR
+ * with NULL parameters and with non-ASCII PrintableString, error 25004; docs/ksef.md "CSR subject rules"). Read back with asn1js and
  * verified with node:crypto over the CertificationRequestInfo bytes as encoded.
  * Sources: RFC 2986 §4, ksef-docs `certyfikaty-KSeF.md`; the official C# client CIRFMF/ksef-client-csharp (subject order and string types).
  */
