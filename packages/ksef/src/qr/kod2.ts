@@ -1,7 +1,7 @@
 /**
  * KOD II: the issuer (certificate) verification link printed next to KOD I on offline invoices.
- * It is signed with the private key of an active KSeF `Offline` certificate. Source: ksef-docs `kody-qr.md`
- * (ksef-docs `kody-qr.md`).
+ * It is signed with the private key of an active KSeF `Offline` certificate. Source: ksef-docs `kody-qr.md`;
+ * docs/ksef.md "KOD I and KOD II".
  *
  * Speed: a prepared signer does every check and string assembly once, so one link costs one SHA-256
  * (unless the hash is given), one `crypto.sign` and two string joins (measured: the raw EC
@@ -167,11 +167,8 @@ function readInfo(certificate: BytesInput | CertificateInfo): CertificateInfo {
 
 /**
  * Checks the certificate, key, context and seller once and returns a signer whose `link(invoice)` only
- * hashes (when given the file), signs and joins strings. Link layout (ksef-docs `kody-qr.md`):
- * `{qrBase}/certificate/{ctxType}/{ctxValue}/{sellerNip}/{certSerial}/{invoiceHash}/{signature}`, where the
- * signature covers the link without `https://` up to and including the hash segment (UTF-8), as
- * ECDSA P-256/SHA-256 (IEEE P1363 R‖S by default) or RSASSA-PSS/SHA-256/MGF1-SHA-256/salt 32, base64url
- * without padding. `certSerial` is the serial in 16 uppercase hex digits (a shorter serial is left-padded
+ * hashes (when given the file), signs and joins strings. The link's layout and what its signature covers:
+ * docs/ksef.md "KOD I and KOD II" (ECDSA signatures as IEEE P1363 R‖S by default). `certSerial` is the serial in 16 uppercase hex digits (a shorter serial is left-padded
  * with zeros: an assumption, KSeF serials seen so far are always 8 bytes).
  * Not checked (KSeF checks these at scan time): that the certificate is in the KSeF register, not
  * revoked, and that its owner may invoice in the context for the seller.
