@@ -1,6 +1,6 @@
 /**
- * Enrollment of a KSeF certificate as a persisted, resumable state machine (issue 4, item 5;
- * ksef-api.md §2.1 authentication, §3 enrollment; field-lessons.md §4 on the Profil Zaufany hand-off).
+ * Enrollment of a KSeF certificate as a persisted, resumable state machine (ksef-docs
+ * `uwierzytelnianie.md` authentication, `certyfikaty-KSeF.md` enrollment; docs/ksef.md for the Profil Zaufany hand-off).
  *
  * Every step writes its state (with an audit entry, in one transaction) BEFORE the external effect
  * it prepares, so a crash anywhere leaves a row `run` can carry on from (see `states.ts`):
@@ -277,7 +277,7 @@ export interface EnrollmentRunOptions {
   readonly actor?: string;
 }
 
-/** A KSeF challenge is valid 10 minutes (ksef-api.md §2.1). */
+/** A KSeF challenge is valid 10 minutes (ksef-docs `uwierzytelnianie.md`). */
 export const CHALLENGE_LIFETIME_MS = 10 * 60_000;
 
 /**
@@ -929,7 +929,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
       }
       let init;
       try {
-        // The signed bytes go out exactly as received: re-encoding a Profil Zaufany file breaks it (21217, field-lessons.md §4).
+        // The signed bytes go out exactly as received: re-encoding a Profil Zaufany file breaks it (KSeF error 21217, seen in the field).
         init = await client.submitXadesSignature(signed, signal);
       } catch (err) {
         if (row.authMethod === "handoff" && err instanceof KsefApiError && err.ksefCodes.includes(21111) && renewals < maxRenewals) {
