@@ -253,7 +253,7 @@ export interface EnrollmentRunOptions {
   readonly actor?: string;
 }
 
-/** A KSeF challenge is valid 10 minutes (ksef-api.md §2.1). */
+/** A KSeF challenge is valid 10 minutes (ksef-docs `uwierzytelnianie.md`). */
 export const CHALLENGE_LIFETIME_MS = 10 * 60_000;
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Enrollment of a KSeF certificate as a persisted, resumable state machine (issue 4, item 5;
- * ksef-api.md §2.1 authentication, §3 enrollment; field-lessons.md §4 on the Profil Zaufany hand-off).
+ * Enrollment of a KSeF certificate as a persisted, resumable state machine (ksef-docs
+ * `uwierzytelnianie.md` authentication, `certyfikaty-KSeF.md` enrollment; docs/ksef.md for the Profil Zaufany hand-off).
  *
  * Every step writes its state (with an audit entry, in one transaction) BEFORE the external effect
  * it prepares, so a crash anywhere leaves a row `run` can carry on from (see `states.ts`):

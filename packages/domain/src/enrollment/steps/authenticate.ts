@@ -177,7 +177,7 @@ export async function authenticate(d: StepDeps, start: EnrollmentRow, ctx: RunCo
     }
     let init;
     try {
-      // The signed bytes go out exactly as received: re-encoding a Profil Zaufany file breaks it (21217, field-lessons.md §4).
+      // The signed bytes go out exactly as received: re-encoding a Profil Zaufany file breaks it (KSeF error 21217, seen in the field).
       init = await client.submitXadesSignature(signed, signal);
     } catch (err) {
       if (row.authMethod === "handoff" && err instanceof KsefApiError && err.ksefCodes.includes(21111) && renewals < d.maxChallengeRenewals) {
