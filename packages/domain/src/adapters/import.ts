@@ -22,7 +22,7 @@ import {
   type RecordCertificateInput,
   type Scope,
 } from "../registry/certificates.js";
-import type { PasswordSealer } from "../registry/import.js";
+import type { Vault } from "../vault/index.js";
 import { inTransaction, type CertificateTypeName, type Environment } from "../registry/internal.js";
 import { findCompanyByNip, listBranches, listOperators } from "../registry/organisation.js";
 import type { Db } from "../store/db.js";
@@ -62,7 +62,7 @@ export interface ImportWithAdapterInput {
   /** Mode for pairs whose source does not say; default `current`. */
   readonly mode?: "current" | "queued";
   /** Seal each key password under the master key for unattended use. */
-  readonly sealPassword?: PasswordSealer;
+  readonly sealPassword?: Pick<Vault, "seal">;
   /** Registry rule: most active certificates per slot (default 2). */
   readonly maxActive?: number;
   /** Registry rule: record production certificates of a CA other than KSeF's (default false; see `CertificateRuleOptions`). */
@@ -204,8 +204,7 @@ class ScopeFinder {
 /** What the registry records for a verified pair (a fresh id; the password sealed to it when asked). */
 async function recordInputOf(pair: VerifiedPair, scope: Scope, input: ImportWithAdapterInput): Promise<RecordCertificateInput> {
   const id = randomUUID();
-  const sealedPassword =
-    input.sealPassword === undefined ? undefined : await input.sealPassword.seal(new TextEncoder().encode(pair.password), sealedPasswordAad(id));
+  const sealedPassword = input.sealPassword === undefined ? undefined : input.sealPassword.seal(new TextEncoder().encode(pair.password), sealedPasswordAad(id));
   return {
     id,
     scope,
