@@ -22,7 +22,7 @@ import {
   type RecordCertificateInput,
   type Scope,
 } from "../registry/certificates.js";
-import type { PasswordSealer } from "../registry/import.js";
+import type { Vault } from "../vault/index.js";
 import { inTransaction, type CertificateTypeName, type Environment } from "../registry/internal.js";
 import { findCompanyByNip, listBranches, listOperators } from "../registry/organisation.js";
 import type { Db } from "../store/db.js";
@@ -62,7 +62,7 @@ export interface ImportWithAdapterInput {
   /** Mode for pairs whose source does not say; default `current`. */
   readonly mode?: "current" | "queued";
   /** Seal each key password under the master key for unattended use. */
-  readonly sealPassword?: PasswordSealer;
+  readonly sealPassword?: Pick<Vault, "seal">;
   /** Registry rule: most active certificates per slot (default 2). */
   readonly maxActive?: number;
   /** Registry rule: record production certificates of a CA other than KSeF's (default false; see `CertificateRuleOptions`). */
@@ -202,10 +202,9 @@ class ScopeFinder {
 }
 
 /** What the registry records for a verified pair (a fresh id; the password sealed to it when asked). */
-async function recordInputOf(pair: VerifiedPair, scope: Scope, input: ImportWithAdapterInput): Promise<RecordCertificateInput> {
+function recordInputOf(pair: VerifiedPair, scope: Scope, input: ImportWithAdapterInput): RecordCertificateInput {
   const id = randomUUID();
-  const sealedPassword =
-    input.sealPassword === undefined ? undefined : await input.sealPassword.seal(new TextEncoder().encode(pair.password), sealedPasswordAad(id));
+  const sealedPassword = input.sealPassword === undefined ? undefined : input.sealPassword.seal(new TextEncoder().encode(pair.password), sealedPasswordAad(id));
   return {
     id,
     scope,
@@ -228,7 +227,7 @@ function rules(input: ImportWithAdapterInput): CertificateRuleOptions {
 
 /** One pair on its own (the fallback when a batch is refused as a whole). */
 async function recordVerified(tx: Db, pair: VerifiedPair, scope: Scope, input: ImportWithAdapterInput, at: Date): Promise<ImportedCertificate> {
-  const row = await recordCertificate(tx, await recordInputOf(pair, scope, input), { actor: input.actor, at }, rules(input));
+  const row = await recordCertificate(tx, recordInputOf(pair, scope, input), { actor: input.actor, at }, rules(input));
   return { ref: pair.ref, certificateId: row.id, serialNumber: row.serialNumber, certificateType: row.certificateType, environment: row.environment };
 }
 
@@ -280,7 +279,7 @@ async function recordBatch(
   input: ImportWithAdapterInput,
   at: Date,
 ): Promise<{ imported: ImportedCertificate[]; failed: AdapterFailure[] }> {
-  const records = await Promise.all(scoped.map((s) => recordInputOf(s.pair, s.scope, input)));
+  const records = scoped.map((s) => recordInputOf(s.pair, s.scope, input));
   const outcomes = await recordCertificates(tx, records, { actor: input.actor, at }, rules(input));
   const imported: ImportedCertificate[] = [];
   const failed: AdapterFailure[] = [];

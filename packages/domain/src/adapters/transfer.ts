@@ -23,11 +23,10 @@ import { asc, eq, inArray } from "drizzle-orm";
 import { strToU8, zipSync, type Zippable } from "fflate";
 import { authorizeEntity, canRead, hasRole, type Principal } from "../access/rules.js";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import type { PasswordSealer } from "../registry/import.js";
+import type { Vault } from "../vault/index.js";
 import { isUuid, type Environment } from "../registry/internal.js";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
-import { unseal } from "@ksef-certs/ksef/crypto";
 import { certificates, exportDestinations } from "../store/schema.js";
 import type { AdapterTarget, CertificateAdapter, PasswordRequest } from "@ksef-certs/ksef/adapters";
 import { exportWithAdapter, type ExportReport, type ExportWithAdapterInput } from "./export.js";
@@ -203,8 +202,8 @@ export interface ExportCertificatesInput {
   readonly delivery: ExportDelivery;
   /** A key password (`pkcs12`) or the new file's password (`bundle`) typed for this export; sealed key passwords are used first. */
   readonly password?: string | undefined;
-  /** Opens sealed key passwords. */
-  readonly masterKey?: Uint8Array | undefined;
+  /** Opens sealed key passwords; undefined when no master key is configured. */
+  readonly vault?: Vault | undefined;
   readonly actor: string;
   readonly at: Date;
 }
@@ -230,7 +229,6 @@ export async function exportCertificatesAs(db: Db, principal: Principal, input: 
   const ids = [...new Set(input.certificateIds)];
   for (const id of ids) await authorizeEntity(db, principal, "certificate", id, "write");
   const password = input.password;
-  const masterKey = input.masterKey;
   const common = {
     db,
     adapter: input.adapter,
@@ -248,7 +246,7 @@ export async function exportCertificatesAs(db: Db, principal: Principal, input: 
         );
       },
     },
-    ...(masterKey === undefined ? {} : { unseal: (sealed: Uint8Array, aad: string) => unseal(masterKey, sealed, aad) }),
+    vault: input.vault,
   };
   if (input.delivery.kind === "download") return exportAsDownload(common, input.at);
   const delivery = input.delivery;
@@ -388,7 +386,7 @@ export interface ImportUploadInput {
   readonly perPair?: boolean;
   /** The keys' (or the protected file's) password. */
   readonly password?: string | undefined;
-  readonly sealPassword?: PasswordSealer;
+  readonly sealPassword?: Pick<Vault, "seal">;
   readonly actor: string;
   readonly at: Date;
 }
