@@ -13,7 +13,7 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, Help, Option } from "commander";
 import { KsefCertsError, localizeError, violation } from "@ksef-certs/ksef/errors";
 import { msg, parseLocale, translate, type Locale, type MessageRef } from "@ksef-certs/ksef/messages";
 import { Agent, GOV_SIGNING_PAGE_URL } from "../agent.js";
@@ -111,7 +111,18 @@ export function buildProgram(io: CliIo, state: { json: boolean; exitCode: number
     .version(VERSION, "-V, --version", t(msg("agent.help.versionOption")))
     .helpOption("-h, --help", t(msg("agent.help.helpOption")))
     .helpCommand("help [command]", t(msg("agent.help.helpOption")))
-    .configureHelp({ styleTitle: (title) => (Object.hasOwn(HELP_TITLES, title) ? t(HELP_TITLES[title] as MessageRef) : title) })
+    .configureHelp({
+      styleTitle: (title) => (Object.hasOwn(HELP_TITLES, title) ? t(HELP_TITLES[title] as MessageRef) : title),
+      // Commander appends "(choices: …, default: …)" in English; only those two words are ours to translate.
+      optionDescription(this: Help, option: Option): string {
+        return Help.prototype.optionDescription
+          .call(this, option)
+          .replace(
+            /(\(|, )(choices|default): /g,
+            (_m, before: string, word: string) => `${before}${t(word === "choices" ? msg("agent.help.choices") : msg("agent.help.default"))}: `,
+          );
+      },
+    })
     // Parsed before the program is built (help texts need the language); declared so commander accepts it anywhere.
     .option("--lang <lang>", t(msg("agent.help.lang")))
     .exitOverride()

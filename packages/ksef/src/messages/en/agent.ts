@@ -139,10 +139,12 @@ export const agent = {
   "agent.help.title.commands": "Commands:",
   "agent.help.title.globalOptions": "Global Options:",
   "agent.help.examples": "Examples:",
+  "agent.help.choices": "choices",
+  "agent.help.default": "default",
   "agent.help.helpOption": "display help for command",
   "agent.help.versionOption": "output the version number",
   "agent.help.program":
-    "The KSeF signer agent: pairs this workstation with the ksef-certs admin server, writes each auth.xml to sign into the\noutbox folder, picks up the signed file from the inbox (any name) and uploads it unchanged.",
+    "The KSeF signer agent: pairs this workstation with the ksef-certs admin server, writes each auth.xml to sign into the outbox folder, picks up the signed file from the inbox (any name) and uploads it unchanged.",
   "agent.help.exitCodes":
     "Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password needed or wrong, 5 unsupported,\n6 key does not match, 7 not found or I/O, 8 conflict, 9 token revoked (pair again).",
   "agent.help.lang": "language of messages: pl or en (default: LC_ALL, LC_MESSAGES or LANG; on Windows the system language)",

@@ -147,12 +147,14 @@ export const agent = {
   "agent.help.title.commands": "Polecenia:",
   "agent.help.title.globalOptions": "Opcje globalne:",
   "agent.help.examples": "Przykłady:",
+  "agent.help.choices": "możliwe wartości",
+  "agent.help.default": "domyślnie",
   "agent.help.helpOption": "wyświetl pomoc do polecenia",
   "agent.help.versionOption": "wyświetl numer wersji",
   "agent.help.program":
-    "Agent podpisu KSeF: paruje to stanowisko z serwerem administracyjnym ksef-certs, zapisuje każdy plik auth.xml do podpisania\nw folderze do podpisu, odbiera podpisany plik z folderu podpisanych (o dowolnej nazwie) i przesyła go bez zmian.",
+    "Agent podpisu KSeF: paruje to stanowisko z serwerem administracyjnym ksef-certs, zapisuje każdy plik auth.xml do podpisania w folderze do podpisu, odbiera podpisany plik z folderu podpisanych (o dowolnej nazwie) i przesyła go bez zmian.",
   "agent.help.exitCodes":
-    "Kody wyjścia: 0 sukces, 1 błąd wewnętrzny, 2 błędne użycie lub dane, 3 uszkodzone dane, 4 brak hasła lub złe hasło, 5 nieobsługiwane,\n6 klucz nie pasuje, 7 brak pliku lub błąd wejścia/wyjścia, 8 konflikt, 9 token unieważniony (sparuj ponownie).",
+    "Kody wyjścia: 0 sukces, 1 błąd wewnętrzny, 2 błędne użycie lub dane, 3 uszkodzone dane, 4 brak hasła lub złe hasło,\n5 nieobsługiwane, 6 klucz nie pasuje, 7 brak pliku lub błąd wejścia/wyjścia, 8 konflikt,\n9 token unieważniony (sparuj stanowisko ponownie).",
   "agent.help.lang": "język komunikatów: pl lub en (domyślnie z LC_ALL, LC_MESSAGES lub LANG; w Windows język systemu)",
   "agent.help.json": "wypisz jeden obiekt JSON na standardowe wyjście (wyniki i błędy)",
   "agent.help.configDir": "folder konfiguracji (domyślnie $XDG_CONFIG_HOME/ksef-signer albo $KSEF_SIGNER_CONFIG_DIR)",
