@@ -171,4 +171,128 @@ export const ksef = {
   "x509.notACsr.pemBlock": "Ten plik zawiera blok PEM „{{label}}”, a nie wniosek o certyfikat (CSR).",
   "x509.notACsr.other": "To nie jest wniosek o certyfikat (CSR), tylko: {{thing}}.",
   "x509.notACsr.hint": "Wybierz plik wniosku CSR (.csr) w formacie PEM (`CERTIFICATE REQUEST`) albo DER.",
+  // XML read from outside (parseXmlSafely); {{what}} names the document, e.g. "The signed AuthTokenRequest".
+  "xml.tooLarge": "Dokument „{{what}}” ma {{size}} bajtów; limit to {{maxBytes}} bajtów.",
+  "xml.tooLarge.hint": "Podpisany wniosek AuthTokenRequest ma kilka kilobajtów: sprawdź, czy to właściwy plik.",
+  "xml.notUtf8": "Dokument „{{what}}” nie jest poprawnym tekstem UTF-8.",
+  "xml.notUtf8.hint": "KSeF przyjmuje tylko UTF-8 (błąd 21217). Zapisz plik jako UTF-8, nie zmieniając podpisanej treści.",
+  "xml.encoding": "Dokument „{{what}}” deklaruje kodowanie „{{encoding}}”; przyjmujemy tylko UTF-8.",
+  "xml.encoding.hint": "KSeF przyjmuje tylko UTF-8 (błąd 21217).",
+  "xml.dtd": "Dokument „{{what}}” zawiera deklarację typu dokumentu (DOCTYPE) albo encji, więc go odrzucono.",
+  "xml.dtd.hint": "Podpisane wnioski AuthTokenRequest nigdy nie zawierają DTD; ten plik mógł zostać spreparowany, by zaatakować parser.",
+  "xml.notWellFormed": "Dokument „{{what}}” nie jest poprawnym XML: {{problem}}",
+  "xml.noRoot": "Dokument „{{what}}” nie jest poprawnym XML: brak elementu głównego",
+  "xml.limit.depth": "Dokument „{{what}}” ma elementy zagnieżdżone na więcej niż {{max}} poziomach, więc odrzucono go przed analizą.",
+  "xml.limit.elements":
+    "Dokument „{{what}}” ma więcej niż {{max}} elementów (licząc komentarze, sekcje CDATA i instrukcje przetwarzania), więc odrzucono go przed analizą.",
+  "xml.limit.attributes": "Dokument „{{what}}” ma więcej niż {{max}} atrybutów (licząc deklaracje przestrzeni nazw), więc odrzucono go przed analizą.",
+  "xml.limit.hint":
+    "Podpisany wniosek AuthTokenRequest ma 10–15 poziomów zagnieżdżenia i kilkaset elementów i atrybutów: sprawdź, czy to właściwy plik (tak zbudowany plik mógł zostać spreparowany, by wyczerpać zasoby parsera).",
+  // XAdES signing.
+  "xades.sign.noQualifyingProperties": "xadesjs nie utworzył elementu QualifyingProperties.",
+  "xades.sign.unexpectedReferences": "xadesjs zbudował nieoczekiwane odwołania (Reference).",
+  "xades.sign.noSigningCertificate": "xadesjs nie zapisał elementu SigningCertificate.",
+  "xades.sign.failed": "xadesjs nie zdołał podpisać dokumentu.",
+  "xades.sign.noSignature": "xadesjs nie utworzył elementu podpisu.",
+  "xades.issuerAttributeEmpty": "Nazwa wystawcy certyfikatu zawiera atrybut bez wartości.",
+  "xades.publicKey": "Do podpisu potrzebny jest klucz prywatny; to jest klucz publiczny.",
+  "xades.publicKey.hint": "Podaj plik .key należący do certyfikatu.",
+  "xades.keyUnsupported": "Tym kluczem ({{scheme}}) nie można podpisać logowania do KSeF: obsługujemy tylko EC P-256 i RSA o długości co najmniej 2048 bitów.",
+  "xades.keyUnsupported.hint": "Użyj klucza certyfikatu KSeF (EC P-256) albo certyfikatu kwalifikowanego z kluczem RSA ≥ 2048.",
+  "xades.offlineCertificate": "Certyfikat {{name}} jest certyfikatem KSeF typu Offline; certyfikatem typu Offline nie można się uwierzytelnić.",
+  "xades.offlineCertificate.hint":
+    "Zaloguj się certyfikatem KSeF typu Authentication (CN kończy się na „(uwierzytelnienie)”) albo certyfikatem kwalifikowanym.",
+  "xades.signingTime": "Czas złożenia podpisu nie jest poprawną datą.",
+  "xades.documentEnd": "Dokument do podpisania nie kończy się znacznikiem zamykającym elementu głównego.",
+  "xades.keyCache.options": "Nieprawidłowe opcje UnlockedKeyCache.",
+  "xades.keyCache.passwordType": "Hasło do klucza musi być tekstem.",
+  // XAdES verification of a signed AuthTokenRequest.
+  "xades.verify.namespace": "Wniosek AuthTokenRequest ma przestrzeń nazw „{{namespace}}”; KSeF przyjmuje {{accepted}}.",
+  "xades.verify.namespace.hint": "Wygeneruj wniosek ponownie z przestrzenią nazw schematu 2.0 albo 2.1.",
+  "xades.verify.xsd": "Wniosek AuthTokenRequest jest niezgodny ze schematem XSD: {{problems}}.",
+  "xades.verify.xsd.hint": "Wygeneruj i podpisz wniosek ponownie; nie edytuj pliku ręcznie.",
+  "xades.verify.referenceWithoutUri": "Odwołanie (Reference) podpisu nie ma atrybutu URI, więc nie wskazuje, jakie dane podpisuje (podpis zewnętrzny).",
+  "xades.verify.referenceWithoutUri.hint":
+    'KSeF przyjmuje tylko podpisy otoczone (enveloped) albo otaczające (enveloping): podpisz sam plik AuthTokenRequest (Reference URI="").',
+  "xades.verify.referenceOutside": "Odwołanie (Reference) podpisu wskazuje poza dokument ({{uri}}): to podpis zewnętrzny.",
+  "xades.verify.referenceOutside.hint": "KSeF odrzuca podpisy zewnętrzne: podpisz AuthTokenRequest podpisem XAdES otoczonym (albo otaczającym).",
+  "xades.verify.referenceMissing":
+    "Odwołanie (Reference) podpisu wskazuje „#{{id}}”, którego nie ma w dokumencie: podpisane dane są gdzie indziej (podpis zewnętrzny).",
+  "xades.verify.referenceMissing.hint": "Podpisz sam plik AuthTokenRequest i wyślij plik utworzony przez program do podpisu.",
+  "xades.verify.transform": "Podpis używa niedozwolonej transformacji ({{transform}}).",
+  "xades.verify.transform.xpath": "Podpis używa niedozwolonej transformacji ({{transform}} z wyrażeniem XPath innym niż not(ancestor-or-self::ds:Signature)).",
+  "xades.verify.transform.hint": "Podpisz z transformacjami enveloped-signature i (exclusive) C14N.",
+  "xades.verify.base64": "Wartość „{{what}}” w podpisie nie jest poprawnym tekstem base64.",
+  "xades.verify.curve": "Krzywa EC certyfikatu podpisującego nie jest krzywą P-256, P-384 ani P-521.",
+  "xades.verify.tooLarge": "Podpisany wniosek AuthTokenRequest ma {{size}} bajtów; limit to {{maxBytes}} bajtów.",
+  "xades.verify.tooLarge.hint": "Podpisany wniosek AuthTokenRequest ma kilka kilobajtów: sprawdź, czy to właściwy plik.",
+  "xades.verify.notAuthTokenRequest": "Plik nie jest wnioskiem AuthTokenRequest (jego elementem głównym jest {{root}}).",
+  "xades.verify.notAuthTokenRequest.hint": "Wybierz podpisany plik AuthTokenRequest (treść otoczona zakodowana w base64 nie jest obsługiwana).",
+  "xades.verify.unsigned": "Wniosek AuthTokenRequest nie jest podpisany (brak ds:Signature).",
+  "xades.verify.unsigned.hint": "Podpisz plik (Profilem Zaufanym, podpisem kwalifikowanym albo certyfikatem KSeF) i wybierz podpisany plik.",
+  "xades.verify.multipleSignatures_one": "Plik zawiera {{count}} podpis; KSeF przyjmuje dokładnie jeden.",
+  "xades.verify.multipleSignatures_few": "Plik zawiera {{count}} podpisy; KSeF przyjmuje dokładnie jeden.",
+  "xades.verify.multipleSignatures_many": "Plik zawiera {{count}} podpisów; KSeF przyjmuje dokładnie jeden.",
+  "xades.verify.multipleSignatures_other": "Plik zawiera {{count}} podpisu; KSeF przyjmuje dokładnie jeden.",
+  "xades.verify.multipleSignatures.hint": "Podpisz niepodpisany wniosek AuthTokenRequest jeden raz; nie podpisuj ponownie już podpisanego pliku.",
+  "xades.verify.noSignedInfo": "Podpis nie ma elementu SignedInfo.",
+  "xades.verify.noReference": "Podpis nie ma odwołania (Reference), więc niczego nie podpisuje.",
+  "xades.verify.notCoveringRoot":
+    "Żadne odwołanie (Reference) podpisu nie obejmuje całego wniosku AuthTokenRequest (odwołanie do jego części albo do czegoś innego pozostawia resztę niepodpisaną).",
+  "xades.verify.notCoveringRoot.hint":
+    'Podpis musi obejmować cały wniosek: otoczony z Reference URI="" (albo otaczający, z odwołaniem do zawierającego go ds:Object).',
+  "xades.verify.partialReference": "Odwołanie (Reference) podpisu ({{uri}}) obejmuje część dokumentu inną niż cały wniosek.",
+  "xades.verify.noCertificate": "Podpis nie zawiera certyfikatu (KeyInfo/X509Data/X509Certificate).",
+  "xades.verify.noCertificate.hint": "Podpisz ponownie programem, który dołącza certyfikat podpisującego do podpisu.",
+  "xades.verify.certificateUnreadable": "Nie można odczytać certyfikatu zawartego w podpisie.",
+  "xades.verify.signingCertificateMismatch": "Skrót SigningCertificate w XAdES nie pasuje do żadnego certyfikatu w KeyInfo.",
+  "xades.verify.signingCertificateMismatch.hint": "Właściwości podpisu wskazują inny certyfikat niż dołączony do podpisu: podpisz ponownie.",
+  "xades.verify.algorithm": "Algorytm podpisu {{algorithm}} nie jest obsługiwany.",
+  "xades.verify.algorithm.hint": "Użyj RSA (PKCS#1 v1.5 albo PSS) albo ECDSA z SHA-256.",
+  "xades.verify.signatureUnreadable": "Nie można odczytać elementu podpisu.",
+  "xades.verify.digestMismatch": "Podpisaną treść zmieniono po podpisaniu (skrót odwołania się nie zgadza).",
+  "xades.verify.digestMismatch.hint": "Wyślij plik dokładnie w postaci utworzonej przez program do podpisu: nie otwieraj go i nie zapisuj ponownie w edytorze.",
+  "xades.verify.cannotVerify": "Nie można zweryfikować podpisu.",
+  "xades.verify.badSignature": "Wartość podpisu nie daje się zweryfikować certyfikatem dołączonym do podpisu.",
+  "xades.verify.badSignature.hint": "Podpis jest uszkodzony albo złożono go innym kluczem: podpisz ponownie.",
+  "xades.verify.ecdsaDer.hint":
+    "Wartość SignatureValue ECDSA wygląda na zakodowaną w DER; podpisy XML (i KSeF) wymagają surowej postaci r‖s (XMLDSig 1.1 §6.4.3, RFC 4050).",
+  "xades.verify.certificateNotValid": "Certyfikat podpisującego nie jest ważny w chwili {{at}} (ważny {{validFrom}} – {{validTo}}).",
+  "xades.verify.certificateNotValid.hint": "Podpisz certyfikatem, który jest teraz ważny.",
+  "xades.verify.offlineCertificate":
+    "Certyfikat podpisującego jest certyfikatem KSeF typu Offline, który podpisuje tylko kody QR faktur offline, a nie logowanie.",
+  "xades.verify.offlineCertificate.hint": "Podpisz certyfikatem KSeF typu Authentication, podpisem kwalifikowanym albo Profilem Zaufanym.",
+  "xades.verify.manyTrustedProfiles": "Podpisane właściwości zawierają więcej niż jeden blok Profilu Zaufanego (PodpisZP).",
+  "xades.verify.noSubjectIdentifier":
+    "SubjectIdentifierType to certificateSubject, ale podpisujący nie ma NIP ani PESEL (serialNumber/organizationIdentifier podmiotu certyfikatu albo PESEL z Profilu Zaufanego).",
+  "xades.verify.noSubjectIdentifier.hint":
+    "Dla certyfikatu bez NIP/PESEL użyj certificateFingerprint (uprawnienia muszą być nadane na jego odcisk), albo podpisz certyfikatem, który Cię identyfikuje.",
+  "xades.verify.challengeMismatch": "Podpisany wniosek zawiera inne wyzwanie (challenge) niż wydane dla tego logowania.",
+  "xades.verify.challengeMismatch.hint": "Wygeneruj nowy wniosek AuthTokenRequest dla bieżącego wyzwania i podpisz go.",
+  "xades.verify.contextMismatch": "Podpisany wniosek loguje do kontekstu {{type}} {{value}}, a nie do oczekiwanego {{expectedType}} {{expectedValue}}.",
+  "xades.verify.contextMismatch.hint": "Wygeneruj wniosek dla właściwego kontekstu i podpisz go ponownie.",
+  "xades.verify.wrapping.hint": "Użyj pliku dokładnie w postaci utworzonej przez program do podpisu.",
+  "xades.verify.wrapping.manyRequests":
+    "Plik zawiera elementy AuthTokenRequest w liczbie {{count}}; dozwolony jest dokładnie jeden. Plik wygląda na zmieniony tak, by przemycić niepodpisaną treść (XML signature wrapping).",
+  "xades.verify.wrapping.duplicateId":
+    "Identyfikator Id „{{id}}” ma elementów: {{count}}; identyfikatory muszą być unikalne. Plik wygląda na zmieniony tak, by przemycić niepodpisaną treść (XML signature wrapping).",
+  "xades.verify.wrapping.signatureNotChild":
+    "Podpis nie jest bezpośrednim potomkiem elementu głównego AuthTokenRequest (podpis otoczony leży bezpośrednio w podpisanym elemencie głównym). Plik wygląda na zmieniony tak, by przemycić niepodpisaną treść (XML signature wrapping).",
+  "xades.verify.wrapping.requestNotInObject":
+    "W podpisie otaczającym wniosek AuthTokenRequest musi leżeć bezpośrednio w ds:Object podpisu będącego elementem głównym. Plik wygląda na zmieniony tak, by przemycić niepodpisaną treść (XML signature wrapping).",
+  "xades.verify.wrapping.objectNotAlone":
+    "Element ds:Object z wnioskiem AuthTokenRequest zawiera też inną treść. Plik wygląda na zmieniony tak, by przemycić niepodpisaną treść (XML signature wrapping).",
+  "xades.verify.wrapping.root":
+    "Elementem głównym jest {{root}}: musi nim być AuthTokenRequest (podpis otoczony) albo jego ds:Signature (podpis otaczający). Plik wygląda na zmieniony tak, by przemycić niepodpisaną treść (XML signature wrapping).",
+  "xades.verify.wrapping.outside":
+    "Elementy z przestrzeni nazw AuthTokenRequest występują poza wnioskiem AuthTokenRequest. Plik wygląda na zmieniony tak, by przemycić niepodpisaną treść (XML signature wrapping).",
+  "xades.verify.wrapping.manySignedProperties":
+    "Podpis ma więcej niż jedno odwołanie do SignedProperties. Plik wygląda na zmieniony tak, by przemycić niepodpisaną treść (XML signature wrapping).",
+  "xades.verify.wrapping.signedPropertiesElsewhere":
+    "Odwołanie do SignedProperties nie wskazuje na własne ds:Object/QualifyingProperties/SignedProperties podpisu. Plik wygląda na zmieniony tak, by przemycić niepodpisaną treść (XML signature wrapping).",
+  "xades.verify.tooComplex": "Podpisany wniosek AuthTokenRequest jest zbyt złożony, by go odczytać.",
+  "xades.verify.dtd": "Plik zawiera deklarację typu dokumentu (DOCTYPE) albo encji, więc go odrzucono.",
+  "xades.verify.notUtf8": "Podpisany wniosek AuthTokenRequest nie jest poprawnym tekstem UTF-8.",
+  "xades.verify.notUtf8.hint": "KSeF przyjmuje tylko UTF-8 (21217). Wyślij plik dokładnie w podpisanej postaci.",
+  "xades.verify.notXml": "Plik nie jest poprawnym dokumentem XML.",
 } as const satisfies PolishSection<typeof en>;
