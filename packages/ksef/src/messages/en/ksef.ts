@@ -281,4 +281,22 @@ export const ksef = {
   "xades.verify.notUtf8": "The signed AuthTokenRequest is not valid UTF-8.",
   "xades.verify.notUtf8.hint": "KSeF accepts UTF-8 only (21217). Send the file exactly as signed.",
   "xades.verify.notXml": "The file is not well-formed XML.",
+  // KOD I / KOD II links and QR codes.
+  "qr.invoiceTooLarge": "The invoice file is {{size}} bytes; KSeF accepts at most {{limitBytes}} bytes.",
+  "qr.invoiceTooLarge.hint": "Pass the invoice XML exactly as sent to KSeF, or its SHA-256.",
+  "kod1.cannotBuild": "Cannot build the KOD I link (rules broken: {{rules}}).",
+  "kod2.keyUnsupported": "KOD II links are signed with EC P-256 or RSA (at least 2048 bits) keys; this certificate has a {{scheme}} key.",
+  "kod2.keyUnsupported.hint": "Use a KSeF Offline certificate: KSeF issues them only for EC P-256 and RSA-2048 keys.",
+  "kod2.cannotSign": "Cannot sign KOD II links (rules broken: {{rules}}).",
+  "kod2.cannotSign.offlineHint": 'Request a certificate of type Offline ("Podpis linku do weryfikacji wystawcy") in KSeF and sign with it and its own .key.',
+  "kod2.certificateExpired": "Cannot sign KOD II links: The Offline certificate expired on {{validTo}}; KSeF rejects KOD II links of expired certificates.",
+  "qr.parse.invalid": "This is not a valid {{what}} link: {{reason}}.",
+  "qr.parse.invalid.hint": "Scan the code again or copy the whole link; KSeF links look like https://qr.ksef.mf.gov.pl/invoice/… or …/certificate/….",
+  "qr.parse.tooLong": "The link is {{length}} characters; KSeF QR links have at most {{max}}.",
+  "qr.parse.keyType": "KOD II signatures are ECDSA P-256 or RSA-PSS; this certificate has another key type.",
+  "qr.notKsefNumber": "Not a KSeF number: A KSeF number looks like 5265877635-20250826-0100001AF629-AF (NIP, date, hex parts).",
+  "qr.payloadTooLarge": "The link is {{size}} bytes; a QR code here holds at most {{max}}.",
+  "qr.capacity": "The link does not fit in a QR code at error correction level M.",
+  "kod2.cannotSign.notOffline":
+    "Cannot sign KOD II links: an Authentication certificate (or one whose KSeF type cannot be told) cannot sign them, only an Offline certificate (rules broken: {{rules}}).",
 } as const;

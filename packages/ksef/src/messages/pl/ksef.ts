@@ -295,4 +295,23 @@ export const ksef = {
   "xades.verify.notUtf8": "Podpisany wniosek AuthTokenRequest nie jest poprawnym tekstem UTF-8.",
   "xades.verify.notUtf8.hint": "KSeF przyjmuje tylko UTF-8 (21217). Wyślij plik dokładnie w podpisanej postaci.",
   "xades.verify.notXml": "Plik nie jest poprawnym dokumentem XML.",
+  // KOD I / KOD II links and QR codes.
+  "qr.invoiceTooLarge": "Plik faktury ma {{size}} bajtów; KSeF przyjmuje najwyżej {{limitBytes}} bajtów.",
+  "qr.invoiceTooLarge.hint": "Przekaż plik XML faktury dokładnie w postaci wysłanej do KSeF albo jego skrót SHA-256.",
+  "kod1.cannotBuild": "Nie można utworzyć linku KOD I (naruszone reguły: {{rules}}).",
+  "kod2.keyUnsupported": "Linki KOD II podpisuje się kluczami EC P-256 albo RSA (co najmniej 2048 bitów); ten certyfikat ma klucz {{scheme}}.",
+  "kod2.keyUnsupported.hint": "Użyj certyfikatu KSeF typu Offline: KSeF wystawia je tylko dla kluczy EC P-256 i RSA-2048.",
+  "kod2.cannotSign": "Nie można podpisywać linków KOD II (naruszone reguły: {{rules}}).",
+  "kod2.cannotSign.offlineHint":
+    "Złóż w KSeF wniosek o certyfikat typu Offline („Podpis linku do weryfikacji wystawcy”) i podpisuj nim oraz jego własnym plikiem .key.",
+  "kod2.certificateExpired": "Nie można podpisywać linków KOD II: certyfikat Offline wygasł {{validTo}}, a KSeF odrzuca linki KOD II wygasłych certyfikatów.",
+  "qr.parse.invalid": "To nie jest poprawny link {{what}}: {{reason}}.",
+  "qr.parse.invalid.hint": "Zeskanuj kod ponownie albo skopiuj cały link; linki KSeF mają postać https://qr.ksef.mf.gov.pl/invoice/… albo …/certificate/….",
+  "qr.parse.tooLong": "Link ma {{length}} znaków; linki QR KSeF mają najwyżej {{max}}.",
+  "qr.parse.keyType": "Podpisy KOD II to ECDSA P-256 albo RSA-PSS; ten certyfikat ma klucz innego typu.",
+  "qr.notKsefNumber": "To nie jest numer KSeF: numer KSeF ma postać 5265877635-20250826-0100001AF629-AF (NIP, data, części szesnastkowe).",
+  "qr.payloadTooLarge": "Link ma {{size}} bajtów; kod QR mieści tu najwyżej {{max}}.",
+  "qr.capacity": "Link nie mieści się w kodzie QR z poziomem korekcji błędów M.",
+  "kod2.cannotSign.notOffline":
+    "Nie można podpisywać linków KOD II: nie podpisuje ich certyfikat typu Authentication (ani certyfikat nieustalonego typu KSeF), tylko certyfikat typu Offline (naruszone reguły: {{rules}}).",
 } as const satisfies PolishSection<typeof en>;

@@ -117,7 +117,7 @@ export const rules = {
   "rule.nipVatUe.format": "Identyfikator NIP-VAT UE to NIP, kreska i numer VAT UE (np. 5265877635-ATU12345678).",
   "rule.peppolId.format": "Identyfikator dostawcy Peppol to P, dwie wielkie litery i sześć cyfr (np. PPL123456).",
   "rule.privateKey.type": "KOD II wymaga klucza prywatnego certyfikatu jako KeyObject (wczytaj plik .key funkcją readPrivateKey).",
-  "rule.ksefNumber.format": "Numer KSeF ma postać NIP-RRRRMMDD-XXXXXXXXXXXX-XX.",
+  "rule.ksefNumber.format": "Numer KSeF ma postać NIP-RRRRMMDD-XXXXXXXXXXXX-XX (NIP, data, części szesnastkowe).",
   "rule.issueDate.format": "Data wystawienia (P_1) ma postać RRRR-MM-DD.",
   "rule.invoice.empty": "Plik faktury jest pusty.",
   "rule.invoice.sha256": "Skrót faktury to SHA-256 (32 bajty) pliku XML faktury dokładnie w tej postaci, w jakiej trafia do KSeF.",
