@@ -21,6 +21,7 @@ import {
   type XadesRejectionReason,
 } from "../xades/verify.js";
 import type { KsefIdentity } from "../xades/identity.js";
+import { msg } from "../messages/index.js";
 
 /** Largest file the hand-off reads: 1 MiB (a signed AuthTokenRequest is 3–12 KiB; a certificate chain adds a few). */
 export const MAX_HANDOFF_FILE_BYTES = 1_048_576;
@@ -132,7 +133,7 @@ export async function classifySignedFile(bytes: Uint8Array, pending: readonly Pe
   const now = options.now ?? new Date();
   const maxBytes = options.maxBytes ?? MAX_HANDOFF_FILE_BYTES;
   if (bytes.byteLength > maxBytes) {
-    throw new KsefCertsError("TOO_LARGE", `The file is ${bytes.byteLength} bytes; a signed AuthTokenRequest is at most ${maxBytes} bytes.`, {
+    throw new KsefCertsError("TOO_LARGE", msg("handoff.inbox.tooLarge", { size: bytes.byteLength, limitBytes: maxBytes }), {
       details: { size: bytes.byteLength, limitBytes: maxBytes },
     });
   }
@@ -199,7 +200,7 @@ async function rejectedBy(bytes: Uint8Array, pending: PendingSignature | undefin
   } catch (error) {
     const rejection = xadesRejectionOf(error);
     if (rejection === undefined) {
-      throw new KsefCertsError("INTERNAL", "The signature verifier failed unexpectedly on a hand-off file.", { cause: error });
+      throw new KsefCertsError("INTERNAL", msg("handoff.verifierFailed"), { cause: error });
     }
     return {
       kind: "rejected",
