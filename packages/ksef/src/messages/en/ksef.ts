@@ -380,4 +380,54 @@ export const ksef = {
   "testing.keyType": "Test certificates are signed with EC or RSA keys, not {{keyType}}.",
   "testing.dn.printableString": "The value of {{oid}} cannot be written as a PrintableString.",
   "testing.dn.unicode": "The value of {{oid}} is not well-formed Unicode text.",
+  // The hand-off inbox: reason files and notifications about a dropped file.
+  "handoff.detachedSignature":
+    "The file is a signature without the signed AuthTokenRequest inside it (a detached signature, or an enveloping one with base64-embedded content); KSeF accepts only enveloped or enveloping XAdES that contains the request.",
+  "handoff.rejection.tooLarge": "the file is too large for a signed AuthTokenRequest",
+  "handoff.rejection.tooComplex": "the XML file is nested too deep or holds too many elements or attributes for a signed AuthTokenRequest",
+  "handoff.rejection.notXml": "the file is not a well-formed XML document",
+  "handoff.rejection.dtdOrEntity": "the file contains a DOCTYPE or entity declaration, which is refused for security reasons",
+  "handoff.rejection.notUtf8":
+    "the file is not encoded in UTF-8 (KSeF would refuse it with error 21217); use the file exactly as the signing page saved it, without opening it in an editor",
+  "handoff.rejection.notAuthTokenRequest": "the file holds no AuthTokenRequest",
+  "handoff.rejection.xsdViolation": "the AuthTokenRequest does not follow its XSD schema",
+  "handoff.rejection.noSignature": "the request is not signed",
+  "handoff.rejection.multipleSignatures": "the file holds more than one signature, and KSeF accepts exactly one; sign the unsigned auth.xml only once",
+  "handoff.rejection.detached":
+    "the signature does not contain the signed request (a detached signature), and KSeF accepts only enveloped or enveloping signatures; choose enveloped XAdES when signing",
+  "handoff.rejection.referenceNotCoveringRoot": "the signature does not cover the whole request",
+  "handoff.rejection.signatureWrapping": "the file looks altered after signing (unsigned content was added)",
+  "handoff.rejection.digestMismatch": "the request was changed after signing (the digest does not match); do not open and save the signed file in an editor",
+  "handoff.rejection.signatureInvalid": "the signature is invalid",
+  "handoff.rejection.unsupportedAlgorithm": "the signature uses an algorithm or transform that is not supported",
+  "handoff.rejection.certificateMissing": "the signature does not carry the signing certificate",
+  "handoff.rejection.certificateInvalid": "the signing certificate is not valid or does not authenticate (e.g. an Offline certificate)",
+  "handoff.rejection.signingCertificateMismatch": "the certificate in the signature differs from the one named in the signature's properties",
+  "handoff.rejection.subjectIdentifierInvalid": "the signer's NIP or PESEL cannot be read from the signature",
+  "handoff.rejection.challengeMismatch": "the signed request is for another challenge than the one expected",
+  "handoff.rejection.contextMismatch": "the signed request is for another context (NIP or identifier) than the one expected",
+  "handoff.wrongSigner":
+    "The file was signed by {{signer}}, but this request is for {{who}}. KSeF issues the certificate to whoever signs, so {{name}} must sign this auth.xml. The file was not sent to KSeF.",
+  "handoff.wrongSigner.fingerprint":
+    "The signature does not name the signer by PESEL or NIP (e.g. a company seal, or a certificate identified by its fingerprint), but this request is for {{who}}. KSeF issues the certificate to whoever signs, so {{name}} must sign this auth.xml. The file was not sent to KSeF.",
+  "handoff.problem.duplicate": "This file is a copy of one already handled; it was not sent again.",
+  "handoff.problem.duplicateOf": "This file is a copy of one already handled ({{firstFile}}); it was not sent again.",
+  "handoff.problem.unsigned":
+    "The file is not signed: it is the auth.xml request before signing. Sign it on the gov.pl page (Profil Zaufany) or with a qualified signature and save the signed file into this folder.",
+  "handoff.problem.expired":
+    "The challenge in this file has expired (it is valid for 10 minutes), so KSeF would refuse it. A new auth.xml will be issued for signing.",
+  "handoff.problem.unknownChallenge": "This file is for a challenge nothing is waiting for: an old or foreign request. Sign the newest auth.xml.",
+  "handoff.problem.rejected": "Signature refused: {{detail}} (KSeF code {{code}}).",
+  "handoff.problem.rejectedPlain": "Signature refused.",
+  "handoff.problem.wrongSignerPlain": "The file was signed by someone other than the person this request is for.",
+  "handoff.problem.notAuthRequest": "The file is neither an AuthTokenRequest (auth.xml) nor its signed version, so it was set aside.",
+  "handoff.problem.tooLarge": "The file is {{size}} bytes, while a signed request is at most {{limitBytes}} bytes: this is not the right file.",
+  "handoff.problem.tooComplex": "{{detail}} The file was not checked further or sent.",
+  "handoff.problem.tooComplexDefault": "The XML file is nested too deep or holds too many elements or attributes.",
+  "handoff.problem.checkFailed":
+    "This file could not be checked (a program error); it was set aside so it is not checked over and over. Report it to the administrator with the file's name.",
+  "handoff.problem.unreadable": "The file could not be read (another program may hold it open); it will be tried again.",
+  "handoff.problem.submitFailed": "The signed file could not be passed on; it stays in the folder and will be tried again.",
+  "handoff.problem.moveFailed": "The file could not be moved into the processed or failed folder; it will be tried again.",
+  "handoff.problem.watchError": "Watching the folder failed; files will be checked at the next rescan.",
 } as const;

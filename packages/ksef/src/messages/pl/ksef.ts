@@ -396,4 +396,57 @@ export const ksef = {
   "testing.keyType": "Certyfikaty testowe podpisuje się kluczami EC albo RSA, a nie {{keyType}}.",
   "testing.dn.printableString": "Wartości {{oid}} nie można zapisać jako PrintableString.",
   "testing.dn.unicode": "Wartość {{oid}} nie jest poprawnym tekstem Unicode.",
+  // The hand-off inbox: reason files and notifications about a dropped file.
+  "handoff.detachedSignature":
+    "Plik jest podpisem bez podpisanego wniosku AuthTokenRequest w środku (podpis zewnętrzny albo otaczający z treścią zakodowaną w base64); KSeF przyjmuje tylko podpis XAdES otoczony lub otaczający, który zawiera wniosek.",
+  "handoff.rejection.tooLarge": "plik jest za duży jak na podpisany wniosek AuthTokenRequest",
+  "handoff.rejection.tooComplex":
+    "plik XML jest zagnieżdżony zbyt głęboko albo ma zbyt wiele elementów lub atrybutów jak na podpisany wniosek AuthTokenRequest",
+  "handoff.rejection.notXml": "plik nie jest poprawnym dokumentem XML",
+  "handoff.rejection.dtdOrEntity": "plik zawiera deklarację DOCTYPE lub encji, czego nie przyjmujemy ze względów bezpieczeństwa",
+  "handoff.rejection.notUtf8":
+    "plik nie jest zapisany w kodowaniu UTF-8 (KSeF odrzuciłby go błędem 21217); użyj pliku dokładnie takiego, jaki zapisała strona podpisu, bez otwierania go w edytorze",
+  "handoff.rejection.notAuthTokenRequest": "plik nie zawiera wniosku AuthTokenRequest",
+  "handoff.rejection.xsdViolation": "wniosek AuthTokenRequest jest niezgodny ze schematem XSD",
+  "handoff.rejection.noSignature": "wniosek nie jest podpisany",
+  "handoff.rejection.multipleSignatures":
+    "plik zawiera więcej niż jeden podpis, a KSeF przyjmuje dokładnie jeden; podpisz niepodpisany plik auth.xml tylko raz",
+  "handoff.rejection.detached":
+    "podpis nie zawiera podpisanego wniosku (podpis zewnętrzny), a KSeF przyjmuje tylko podpis otoczony lub otaczający; przy podpisie wybierz format XAdES otoczony",
+  "handoff.rejection.referenceNotCoveringRoot": "podpis nie obejmuje całego wniosku",
+  "handoff.rejection.signatureWrapping": "plik wygląda na zmieniony po podpisaniu (dodano niepodpisaną treść)",
+  "handoff.rejection.digestMismatch": "treść wniosku zmieniono po podpisaniu (skrót się nie zgadza); nie otwieraj i nie zapisuj podpisanego pliku w edytorze",
+  "handoff.rejection.signatureInvalid": "podpis jest nieprawidłowy",
+  "handoff.rejection.unsupportedAlgorithm": "podpis używa algorytmu lub przekształcenia, którego nie obsługujemy",
+  "handoff.rejection.certificateMissing": "w podpisie brakuje certyfikatu podpisującego",
+  "handoff.rejection.certificateInvalid": "certyfikat podpisującego jest nieważny albo nie służy do uwierzytelnienia (np. certyfikat Offline)",
+  "handoff.rejection.signingCertificateMismatch": "certyfikat w podpisie nie zgadza się z certyfikatem wskazanym we właściwościach podpisu",
+  "handoff.rejection.subjectIdentifierInvalid": "z podpisu nie da się odczytać NIP ani PESEL podpisującego",
+  "handoff.rejection.challengeMismatch": "podpisany wniosek dotyczy innego wyzwania (challenge) niż oczekiwane",
+  "handoff.rejection.contextMismatch": "podpisany wniosek dotyczy innego kontekstu (NIP lub identyfikatora) niż oczekiwany",
+  "handoff.wrongSigner":
+    "Plik podpisał(a) {{signer}}, a ten wniosek dotyczy operatora {{who}}. KSeF wystawia certyfikat temu, kto podpisał plik, więc ten plik auth.xml musi podpisać {{name}}. Pliku nie wysłano do KSeF.",
+  "handoff.wrongSigner.fingerprint":
+    "Z podpisu nie da się odczytać PESEL ani NIP podpisującego (np. pieczęć firmowa lub certyfikat rozpoznawany po odcisku), a ten wniosek dotyczy operatora {{who}}. KSeF wystawia certyfikat temu, kto podpisał plik, więc ten plik auth.xml musi podpisać {{name}}. Pliku nie wysłano do KSeF.",
+  "handoff.problem.duplicate": "Ten plik jest kopią pliku już obsłużonego; nie został wysłany ponownie.",
+  "handoff.problem.duplicateOf": "Ten plik jest kopią pliku już obsłużonego ({{firstFile}}); nie został wysłany ponownie.",
+  "handoff.problem.unsigned":
+    "Plik nie jest podpisany: to wniosek auth.xml przed podpisaniem. Podpisz go na stronie gov.pl (Profil Zaufany) lub podpisem kwalifikowanym i zapisz podpisany plik w tym folderze.",
+  "handoff.problem.expired":
+    "Wyzwanie (challenge) w tym pliku wygasło (jest ważne 10 minut), więc KSeF go nie przyjmie. Zostanie przygotowany nowy plik auth.xml do podpisania.",
+  "handoff.problem.unknownChallenge":
+    "Ten plik dotyczy wyzwania (challenge), na które nic nie czeka: to stary lub obcy wniosek. Podpisz najnowszy plik auth.xml.",
+  "handoff.problem.rejected": "Podpis odrzucony: {{detail}} (kod KSeF {{code}}).",
+  "handoff.problem.rejectedPlain": "Podpis odrzucony.",
+  "handoff.problem.wrongSignerPlain": "Plik podpisała inna osoba niż ta, której dotyczy wniosek.",
+  "handoff.problem.notAuthRequest": "Plik nie jest wnioskiem AuthTokenRequest (auth.xml) ani jego podpisaną wersją, więc go pominięto.",
+  "handoff.problem.tooLarge": "Plik ma {{size}} bajtów, a podpisany wniosek ma najwyżej {{limitBytes}} bajtów: to nie jest właściwy plik.",
+  "handoff.problem.tooComplex": "{{detail}} Pliku nie sprawdzano dalej ani nie wysłano.",
+  "handoff.problem.tooComplexDefault": "Plik XML jest zagnieżdżony zbyt głęboko albo ma zbyt wiele elementów lub atrybutów.",
+  "handoff.problem.checkFailed":
+    "Nie udało się sprawdzić tego pliku (błąd programu); odłożono go, by nie sprawdzać go w kółko. Zgłoś to administratorowi, podając nazwę pliku.",
+  "handoff.problem.unreadable": "Nie udało się odczytać pliku (może jest otwarty w innym programie); ponowimy próbę.",
+  "handoff.problem.submitFailed": "Nie udało się przekazać podpisanego pliku dalej; plik zostaje w folderze i ponowimy próbę.",
+  "handoff.problem.moveFailed": "Nie udało się przenieść pliku do folderu processed lub failed; spróbujemy ponownie.",
+  "handoff.problem.watchError": "Błąd obserwowania folderu; pliki zostaną sprawdzone przy następnym przeglądzie folderu.",
 } as const satisfies PolishSection<typeof en>;
