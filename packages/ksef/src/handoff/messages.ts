@@ -44,8 +44,7 @@ function rejectionId(reason: XadesRejectionReason): MessageId {
 
 /**
  * Polish explanation of each verifier rejection (the catalogue's `handoff.rejection.<reason>`), keyed by every
- * {@link XadesRejectionReason}.
- * @deprecated render `handoff.rejection.<reason>` with `translate`; kept while the signer agent moves to the catalogue
+ * {@link XadesRejectionReason}. Transitional: new code renders `handoff.rejection.<reason>` with `translate`.
  */
 export const REJECTION_REASONS_PL: Readonly<Record<XadesRejectionReason, string>> = Object.fromEntries(
   (

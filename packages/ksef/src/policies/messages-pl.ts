@@ -20,7 +20,7 @@ function ruleIds(): string[] {
 
 /**
  * Polish message builders by rule id, rendered from the catalogue (`rule.<rule>` with the violation's params).
- * @deprecated render `rule.<rule>` through `translate("pl", …)` or `localizeError`; this map is removed once no code reads it.
+ * Transitional: new code renders `rule.<rule>` through `translate("pl", …)` or `localizeError`; this map goes once no code reads it.
  */
 export const MESSAGES_PL: Readonly<Record<string, (p: Params) => string>> = Object.fromEntries(
   ruleIds().map((id) => [id.slice("rule.".length), (p: Params) => translate("pl", { id: id as MessageId, params: p })]),
@@ -28,8 +28,8 @@ export const MESSAGES_PL: Readonly<Record<string, (p: Params) => string>> = Obje
 
 /**
  * The Polish message of a violation (the catalogue's `rule.<rule>`); falls back to its English message for a rule without one.
+ * Transitional, like {@link MESSAGES_PL}: new code uses `translate("pl", …)` on `rule.<rule>` or `localizeError`.
  * @param violation a violation from any policy check
- * @deprecated use `translate("pl", …)` on `rule.<rule>` or `localizeError`
  */
 export function violationMessagePl(violation: Violation): string {
   const id = `rule.${violation.rule}`;
