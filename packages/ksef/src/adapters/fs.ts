@@ -9,8 +9,9 @@ import { randomBytes } from "node:crypto";
 import { constants, type Stats } from "node:fs";
 import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { KsefCertsError } from "../errors.js";
+import { KsefCertsError, violation } from "../errors.js";
 import type { AdapterContext, AdapterFailure, AdapterSource, AdapterTarget } from "./contract.js";
+import { msg } from "../messages/index.js";
 
 /** Size and count limits of adapter input (bytes unless said otherwise). */
 export const ADAPTER_LIMITS = {
@@ -42,11 +43,16 @@ export function fsFailure(err: unknown, what: string, path: string): KsefCertsEr
   const code = (err as { code?: unknown }).code;
   const errno = typeof code === "string" ? code : "unknown";
   const details = { path, errno };
-  if (errno === "ENOENT") return new KsefCertsError("NOT_FOUND", `Cannot ${what}: ${path} does not exist.`, { details, cause: err });
-  if (errno === "EACCES" || errno === "EPERM") return new KsefCertsError("FORBIDDEN", `Cannot ${what}: permission denied on ${path}.`, { details, cause: err });
-  if (errno === "EEXIST") return new KsefCertsError("CONFLICT", `Cannot ${what}: ${path} already exists.`, { details, cause: err });
+  if (errno === "ENOENT") return new KsefCertsError("NOT_FOUND", msg("fs.notFound", { what, path }), { details, cause: err });
+  if (errno === "EACCES" || errno === "EPERM") return new KsefCertsError("FORBIDDEN", msg("fs.forbidden", { what, path }), { details, cause: err });
+  if (errno === "EEXIST") return new KsefCertsError("CONFLICT", msg("fs.exists", { what, path }), { details, cause: err });
   const retryable = RETRYABLE_ERRNO.has(errno);
-  return new KsefCertsError("IO", `Cannot ${what} (${errno}).`, { details, retryable, cause: err, ...(retryable ? { hint: "Try again in a moment." } : {}) });
+  return new KsefCertsError("IO", msg("fs.failed", { what, errno }), {
+    details,
+    retryable,
+    cause: err,
+    ...(retryable ? { hint: msg("fs.failed.retryHint") } : {}),
+  });
 }
 
 /**
@@ -60,23 +66,23 @@ export function fsFailure(err: unknown, what: string, path: string): KsefCertsEr
  */
 export function assertSafeRelativePath(path: string, where: string): string {
   if (typeof path !== "string" || path.length === 0 || path.length > 1024 || path.includes("\0") || path.includes("\\")) {
-    throw new KsefCertsError("MALFORMED", `A path in the ${where} is not usable.`, { details: { where } });
+    throw new KsefCertsError("MALFORMED", msg("fs.path.unusable", { where }), { details: { where } });
   }
   const segments = path.split("/");
   if (path.startsWith("/") || isAbsolute(path) || /^[A-Za-z]:/.test(path) || segments.some((s) => s === ".." || s === "." || s === "")) {
-    throw new KsefCertsError("FORBIDDEN", `The ${where} names a path outside its folder: ${JSON.stringify(path)}.`, {
-      hint: "The file was made by something else or tampered with; nothing was imported from it.",
+    throw new KsefCertsError("FORBIDDEN", msg("fs.path.outside", { where, path: JSON.stringify(path) }), {
+      hint: msg("fs.path.outside.hint"),
       details: { where, path },
     });
   }
   if (segments.length > ADAPTER_LIMITS.depth + 1 || segments.some((s) => Buffer.byteLength(s) > 255)) {
-    throw new KsefCertsError("MALFORMED", `A path in the ${where} is too deep or too long.`, { details: { where, path } });
+    throw new KsefCertsError("MALFORMED", msg("fs.path.tooDeep", { where }), { details: { where, path } });
   }
   return path;
 }
 
 function tooLarge(path: string, limitBytes: number): KsefCertsError {
-  return new KsefCertsError("TOO_LARGE", `${path} is larger than ${limitBytes} bytes.`, { details: { path, limitBytes } });
+  return new KsefCertsError("TOO_LARGE", msg("fs.tooLarge", { path, limitBytes }), { details: { path, limitBytes } });
 }
 
 function isInside(root: string, candidate: string): boolean {
@@ -107,9 +113,9 @@ export async function readFileInside(root: string, relPath: string, maxBytes: nu
     throw fsFailure(err, `read ${relPath}`, relPath);
   }
   if (!isInside(realRoot, target)) {
-    throw new KsefCertsError("FORBIDDEN", `${relPath} is a link to a file outside the source folder; it is not read.`, { details: { path: relPath } });
+    throw new KsefCertsError("FORBIDDEN", msg("fs.linkOutside", { path: relPath }), { details: { path: relPath } });
   }
-  if (!stats.isFile()) throw new KsefCertsError("MALFORMED", `${relPath} is not a regular file.`, { details: { path: relPath } });
+  if (!stats.isFile()) throw new KsefCertsError("MALFORMED", msg("fs.notRegularFile", { path: relPath }), { details: { path: relPath } });
   if (stats.size > maxBytes) throw tooLarge(relPath, maxBytes);
   try {
     // O_NOFOLLOW: the resolved path must not have been swapped for a link since the checks above.
@@ -152,7 +158,7 @@ export async function listFilesInside(root: string, options: { readonly maxDepth
   let realRoot: string;
   try {
     realRoot = await realpath(root);
-    if (!(await lstat(realRoot)).isDirectory()) throw new KsefCertsError("MALFORMED", `${root} is not a folder.`, { details: { path: root } });
+    if (!(await lstat(realRoot)).isDirectory()) throw new KsefCertsError("MALFORMED", msg("fs.notFolder", { path: root }), { details: { path: root } });
   } catch (err) {
     throw fsFailure(err, `open the folder ${root}`, root);
   }
@@ -168,7 +174,7 @@ export async function listFilesInside(root: string, options: { readonly maxDepth
     }
     for (const entry of entries) {
       if (++seen > ADAPTER_LIMITS.files) {
-        throw new KsefCertsError("TOO_LARGE", `The folder holds more than ${ADAPTER_LIMITS.files} entries.`, { details: { limitFiles: ADAPTER_LIMITS.files } });
+        throw new KsefCertsError("TOO_LARGE", msg("fs.tooManyEntries", { max: ADAPTER_LIMITS.files }), { details: { limitFiles: ADAPTER_LIMITS.files } });
       }
       const childRel = rel === "" ? entry.name : `${rel}/${entry.name}`;
       const child = join(dir, entry.name);
@@ -182,7 +188,7 @@ export async function listFilesInside(root: string, options: { readonly maxDepth
         if (target === undefined || !isInside(realRoot, target)) {
           refused.push({
             ref: childRel,
-            error: new KsefCertsError("FORBIDDEN", `${childRel} is a link leading outside the source folder; it is not read.`, { details: { path: childRel } }),
+            error: new KsefCertsError("FORBIDDEN", msg("fs.linkOutside.folder", { path: childRel }), { details: { path: childRel } }),
           });
         } else if ((await lstat(target)).isFile()) {
           files.push(childRel);
@@ -279,8 +285,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o
       const previous = await regularFileBytes(path);
       if (previous !== undefined && Buffer.from(previous).equals(bytes)) return;
       if (options.replace !== true) {
-        throw new KsefCertsError("CONFLICT", `${path} already exists with other content; it is not replaced.`, {
-          hint: "Export into an empty folder, or ask explicitly to replace the files.",
+        throw new KsefCertsError("CONFLICT", msg("fs.differentContent", { path }), {
+          hint: msg("fs.differentContent.hint"),
           details: { path },
         });
       }
@@ -364,9 +370,9 @@ export async function withFolderLock<T>(folder: string, work: () => Promise<T>, 
     } catch (err) {
       if ((err as { code?: unknown }).code !== "EEXIST") throw fsFailure(err, `lock ${folder}`, folder);
       if (Date.now() > deadline) {
-        throw new KsefCertsError("CONFLICT", `Another export is writing into ${folder}.`, {
+        throw new KsefCertsError("CONFLICT", msg("fs.locked", { folder }), {
           retryable: true,
-          hint: `Try again when it has finished (or remove ${lock} if no export is running).`,
+          hint: msg("fs.locked.hint", { lock }),
           details: { path: lock },
         });
       }
@@ -388,8 +394,8 @@ export async function withFolderLock<T>(folder: string, work: () => Promise<T>, 
  */
 export async function readSourceBytes(source: AdapterSource, maxBytes: number): Promise<Uint8Array> {
   if (source.kind === "folder")
-    throw new KsefCertsError("VALIDATION", "This adapter reads one file, not a folder.", {
-      violations: [{ field: "source", rule: "source.kind", message: "Give a file." }],
+    throw new KsefCertsError("VALIDATION", msg("fs.source.file"), {
+      violations: [violation("source", "source.kind")],
     });
   if (source.kind === "file") {
     const full = resolve(source.path);
@@ -416,8 +422,8 @@ export async function readSourceBytes(source: AdapterSource, maxBytes: number): 
  */
 export async function writeTargetBytes(target: AdapterTarget, bytes: Uint8Array, options: WriteOptions = {}): Promise<string> {
   if (target.kind === "folder")
-    throw new KsefCertsError("VALIDATION", "This adapter writes one file, not a folder.", {
-      violations: [{ field: "target", rule: "target.kind", message: "Give a file." }],
+    throw new KsefCertsError("VALIDATION", msg("fs.target.file"), {
+      violations: [violation("target", "target.kind")],
     });
   if (target.kind === "file") {
     await ensureFolder(dirname(resolve(target.path)));
@@ -440,8 +446,8 @@ export async function writeTargetBytes(target: AdapterTarget, bytes: Uint8Array,
  */
 export function folderOf(where: AdapterSource | AdapterTarget, role: "source" | "target"): string {
   if (where.kind !== "folder") {
-    throw new KsefCertsError("VALIDATION", `This adapter works on a folder ${role}.`, {
-      violations: [{ field: role, rule: `${role}.kind`, message: "Give a folder." }],
+    throw new KsefCertsError("VALIDATION", msg(role === "source" ? "fs.source.folder" : "fs.target.folder"), {
+      violations: [violation(role, `${role}.kind`, { context: "folder" })],
     });
   }
   return resolve(where.path);

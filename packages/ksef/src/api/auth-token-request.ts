@@ -7,9 +7,10 @@
  * the caller learns every problem at once.
  */
 import { create } from "xmlbuilder2";
-import { assertNoViolations, type Violation } from "../errors.js";
+import { assertNoViolations, violation, type Violation } from "../errors.js";
 import type { ContextIdentifierType } from "../vocabulary.js";
 import { checkInternalId, checkNip } from "../policies/identifiers.js";
+import { msg } from "../messages/index.js";
 
 /** Namespace of schema 2.0, which both official clients emit (ksef-docs `uwierzytelnianie.md`, spec/schemat_auth_v2-0.xsd). */
 export const AUTH_TOKEN_REQUEST_NAMESPACE_2_0 = "http://ksef.mf.gov.pl/auth/token/2.0";
@@ -92,21 +93,16 @@ function checkIpList(
 ): number {
   if (list === undefined) return 0;
   if (!Array.isArray(list)) {
-    violations.push({ field, rule: "authTokenRequest.allowedIps.list", message: `${field} must be a list of strings.` });
+    violations.push(violation(field, "authTokenRequest.allowedIps.list", { field }));
     return 0;
   }
   if (list.length > MAX_ALLOWED_IPS_PER_KIND) {
-    violations.push({
-      field,
-      rule: "authTokenRequest.allowedIps.count",
-      message: `${field} has ${list.length} entries; KSeF accepts at most ${MAX_ALLOWED_IPS_PER_KIND}.`,
-      params: { max: MAX_ALLOWED_IPS_PER_KIND, actual: list.length },
-    });
+    violations.push(violation(field, "authTokenRequest.allowedIps.count", { field, max: MAX_ALLOWED_IPS_PER_KIND, actual: list.length }));
   }
   list.forEach((value: unknown, i) => {
     const f = `${field}[${i}]`;
     if (typeof value !== "string" || !pattern.test(value)) {
-      violations.push({ field: f, rule: "authTokenRequest.allowedIps.format", message: `${f} is not in the form ${example}.`, params: { example } });
+      violations.push(violation(f, "authTokenRequest.allowedIps.format", { field: f, example }));
       return;
     }
     const more = extra?.(value, f);
@@ -120,7 +116,7 @@ function checkRangeOrder(value: string, field: string): Violation | undefined {
   const from = m?.[1];
   const to = m?.[6];
   if (from === undefined || to === undefined || ip4ToNumber(from) <= ip4ToNumber(to)) return undefined;
-  return { field, rule: "authTokenRequest.allowedIps.rangeOrder", message: `${field} starts after it ends; write the lower address first.` };
+  return violation(field, "authTokenRequest.allowedIps.rangeOrder", { field });
 }
 
 function checkContextValue(type: AuthContextIdentifierType, value: string): Violation[] {
@@ -132,20 +128,12 @@ function checkContextValue(type: AuthContextIdentifierType, value: string): Viol
       return checkInternalId(value, field);
     case "NipVatUe": {
       if (!NIP_VAT_UE_PATTERN.test(value)) {
-        return [
-          {
-            field,
-            rule: "authTokenRequest.nipVatUe.format",
-            message: "A NipVatUe is a Polish NIP, a dash and an EU VAT number with its country prefix (e.g. 5265877635-ATU12345678).",
-          },
-        ];
+        return [violation(field, "authTokenRequest.nipVatUe.format")];
       }
       return checkNip(value.slice(0, 10), field);
     }
     case "PeppolId":
-      return PEPPOL_ID_PATTERN.test(value)
-        ? []
-        : [{ field, rule: "authTokenRequest.peppolId.format", message: "A Peppol provider id is P, two capital letters and six digits (e.g. PPL123456)." }];
+      return PEPPOL_ID_PATTERN.test(value) ? [] : [violation(field, "authTokenRequest.peppolId.format")];
   }
 }
 
@@ -163,40 +151,26 @@ export function checkAuthTokenRequestInput(input: AuthTokenRequestInput): Violat
   const v: Violation[] = [];
   const challenge: unknown = input.challenge;
   if (typeof challenge !== "string" || !AUTH_CHALLENGE_PATTERN.test(challenge)) {
-    v.push({
-      field: "challenge",
-      rule: "authTokenRequest.challenge.format",
-      message:
-        "The challenge is not a KSeF challenge (36 characters like 20250625-CR-20F5EE4000-DA48AE4124-46); pass the value POST /auth/challenge returned, unchanged.",
-    });
+    v.push(violation("challenge", "authTokenRequest.challenge.format"));
   }
   const ctx: unknown = input.contextIdentifier;
   const ctxType: unknown = (ctx as { type?: unknown } | undefined)?.type;
   const ctxValue: unknown = (ctx as { value?: unknown } | undefined)?.value;
   if (!CONTEXT_TYPES.includes(ctxType as AuthContextIdentifierType)) {
-    v.push({
-      field: "contextIdentifier.type",
-      rule: "authTokenRequest.contextIdentifier.type",
-      message: `The context identifier type must be one of ${CONTEXT_TYPES.join(", ")}.`,
-      params: { allowed: CONTEXT_TYPES.join(", ") },
-    });
+    v.push(violation("contextIdentifier.type", "authTokenRequest.contextIdentifier.type", { allowed: CONTEXT_TYPES.join(", ") }));
   } else if (typeof ctxValue !== "string") {
-    v.push({ field: "contextIdentifier.value", rule: "authTokenRequest.contextIdentifier.value", message: "The context identifier value is missing." });
+    v.push(violation("contextIdentifier.value", "authTokenRequest.contextIdentifier.value"));
   } else {
     v.push(...checkContextValue(ctxType as AuthContextIdentifierType, ctxValue));
   }
   if (!SUBJECT_TYPES.includes(input.subjectIdentifierType)) {
-    v.push({
-      field: "subjectIdentifierType",
-      rule: "authTokenRequest.subjectIdentifierType",
-      message: "The subject identifier type must be certificateSubject or certificateFingerprint.",
-    });
+    v.push(violation("subjectIdentifierType", "authTokenRequest.subjectIdentifierType"));
   }
   if (input.authorizationPolicy !== undefined) {
     const allowed: unknown = (input.authorizationPolicy as { allowedIps?: unknown } | null)?.allowedIps;
     const base = "authorizationPolicy.allowedIps";
     if (typeof allowed !== "object" || allowed === null) {
-      v.push({ field: base, rule: "authTokenRequest.allowedIps.missing", message: "An authorization policy needs allowedIps." });
+      v.push(violation(base, "authTokenRequest.allowedIps.missing"));
     } else {
       const a = allowed as { ip4Addresses?: unknown; ip4Ranges?: unknown; ip4Masks?: unknown };
       const total =
@@ -204,17 +178,13 @@ export function checkAuthTokenRequestInput(input: AuthTokenRequestInput): Violat
         checkIpList(a.ip4Ranges, `${base}.ip4Ranges`, IP4_RANGE_PATTERN, "192.168.0.1-192.168.0.99", v, checkRangeOrder) +
         checkIpList(a.ip4Masks, `${base}.ip4Masks`, IP4_MASK_PATTERN, "192.168.0.0/24", v);
       if (total === 0) {
-        v.push({
-          field: base,
-          rule: "authTokenRequest.allowedIps.empty",
-          message: "The IP allow-list is empty; list at least one address, range or mask, or leave the authorization policy out.",
-        });
+        v.push(violation(base, "authTokenRequest.allowedIps.empty"));
       }
     }
   }
   const namespace: unknown = input.namespace;
   if (namespace !== undefined && namespace !== "2.0" && namespace !== "2.1") {
-    v.push({ field: "namespace", rule: "authTokenRequest.namespace", message: 'The schema version must be "2.0" or "2.1".' });
+    v.push(violation("namespace", "authTokenRequest.namespace"));
   }
   return v;
 }
@@ -225,7 +195,7 @@ export function checkAuthTokenRequestInput(input: AuthTokenRequestInput): Violat
  * @throws {KsefCertsError} VALIDATION listing every violation
  */
 export function assertAuthTokenRequestInput(input: AuthTokenRequestInput): void {
-  assertNoViolations(checkAuthTokenRequestInput(input), "The AuthTokenRequest cannot be built");
+  assertNoViolations(checkAuthTokenRequestInput(input), msg("authTokenRequest.invalid"));
 }
 
 /**

@@ -14,7 +14,7 @@
  * it does not authenticate the certificate (anyone can make a CA with any name; KSeF itself checks the
  * chain when the certificate is used).
  */
-import type { Violation } from "../errors.js";
+import { violation, type Violation } from "../errors.js";
 import type { KsefEnvironment } from "./environments.js";
 
 /** The commonName of the CA that issues production KSeF certificates. */
@@ -99,17 +99,9 @@ export function issuerEnvironmentViolation(
   if (known === undefined) {
     if (environment !== "production" || options.allowUnknownIssuer === true) return undefined;
     const issuer = issuerCommonName(certificate) ?? certificate.issuerText;
-    return {
-      field: "environment",
-      rule: "certificate.issuer",
-      message: `This certificate was issued by "${issuer}", not by KSeF's production CA (${KSEF_PRODUCTION_ISSUER}); production KSeF accepts only certificates its CA issued. Import it as test or demo, or pick the certificate downloaded from KSeF production.`,
-      params: { issuer, expected: KSEF_PRODUCTION_ISSUER },
-    };
+    return violation("environment", "certificate.issuer", { issuer, expected: KSEF_PRODUCTION_ISSUER });
   }
   if (known.environments.includes(environment)) return undefined;
-  const message =
-    known.belongsTo === "production"
-      ? `This certificate was issued by KSeF's production environment (${known.commonName}); import it as production.`
-      : `This certificate was issued by KSeF's test environment (${known.commonName}), which also signs demo certificates; import it as test or demo.`;
-  return { field: "environment", rule: "certificate.environment", message, params: { issuer: known.commonName, belongsTo: known.belongsTo } };
+  // `context` picks the production variant of the sentence (`rule.certificate.environment_production`).
+  return violation("environment", "certificate.environment", { issuer: known.commonName, belongsTo: known.belongsTo, context: known.belongsTo });
 }

@@ -7,6 +7,7 @@
  */
 import * as asn1js from "asn1js";
 import { KsefCertsError } from "../errors.js";
+import { msg } from "../messages/index.js";
 
 /** An asn1js node of any type (what {@link parseDer} returns and the readers accept). */
 export type AsnNode = asn1js.AsnType;
@@ -158,8 +159,8 @@ export function parseDer(bytes: Uint8Array, what: string): AsnNode {
  * @param cause optional low-level error kept for logs
  */
 export function malformed(what: string, reason: string, cause?: unknown): KsefCertsError {
-  return new KsefCertsError("MALFORMED", `The ${what} is not readable: ${reason}.`, {
-    hint: "The file may be truncated or not the file you meant; download or export it again.",
+  return new KsefCertsError("MALFORMED", msg("asn1.unreadable", { what, reason }), {
+    hint: msg("asn1.unreadable.hint"),
     ...(cause === undefined ? {} : { cause }),
   });
 }

@@ -29,7 +29,8 @@ import {
   sequence,
   toDer,
 } from "./asn1.js";
-import { KsefCertsError } from "../errors.js";
+import { KsefCertsError, violation } from "../errors.js";
+import { msg } from "../messages/index.js";
 
 const pbkdf2Async = promisify(pbkdf2);
 
@@ -84,14 +85,14 @@ function complement(bytes: Uint8Array): number[] {
 }
 
 function wrongPassword(): KsefCertsError {
-  return new KsefCertsError("WRONG_PASSWORD", "The password does not open this bundle.", {
-    hint: "Use the password the bundle was made with (ask who sent it).",
+  return new KsefCertsError("WRONG_PASSWORD", msg("bundle.wrongPassword"), {
+    hint: msg("bundle.wrongPassword.hint"),
   });
 }
 
 function malformed(reason: string): KsefCertsError {
-  return new KsefCertsError("MALFORMED", `The bundle is not readable: ${reason}.`, {
-    hint: "The file may be truncated or not a ksef-certs bundle; ask for it again.",
+  return new KsefCertsError("MALFORMED", msg("bundle.unreadable", { reason }), {
+    hint: msg("bundle.unreadable.hint"),
   });
 }
 
@@ -106,13 +107,13 @@ function malformed(reason: string): KsefCertsError {
 export async function sealWithPassword(content: Uint8Array, password: string, options: SealWithPasswordOptions = {}): Promise<Uint8Array> {
   const iterations = options.iterations ?? CMS_PASSWORD_ITERATIONS;
   if (typeof password !== "string" || password.length === 0) {
-    throw new KsefCertsError("VALIDATION", "A bundle needs a password.", {
-      violations: [{ field: "password", rule: "password.required", message: "The bundle password must not be empty." }],
+    throw new KsefCertsError("VALIDATION", msg("bundle.passwordRequired"), {
+      violations: [violation("password", "password.required")],
     });
   }
   if (!Number.isSafeInteger(iterations) || iterations < 1000 || iterations > CMS_MAX_ITERATIONS) {
-    throw new KsefCertsError("VALIDATION", `iterations must be from 1000 to ${CMS_MAX_ITERATIONS}.`, {
-      violations: [{ field: "iterations", rule: "iterations.range", message: "Out of range." }],
+    throw new KsefCertsError("VALIDATION", msg("bundle.iterations", { max: CMS_MAX_ITERATIONS }), {
+      violations: [violation("iterations", "iterations.range", { min: 1000, max: CMS_MAX_ITERATIONS })],
     });
   }
   const salt = randomBytes(16);
@@ -169,15 +170,14 @@ interface PwriParams {
 
 function readPwri(recipientInfos: AsnNode[]): PwriParams {
   const pwri = recipientInfos.find((r) => tagged(r, 3));
-  if (pwri === undefined)
-    throw new KsefCertsError("UNSUPPORTED", "The bundle is not password-encrypted (no password recipient).", { details: { scheme: "CMS without PWRI" } });
+  if (pwri === undefined) throw new KsefCertsError("UNSUPPORTED", msg("bundle.noPasswordRecipient"), { details: { scheme: "CMS without PWRI" } });
   const [version, derivation, kekAlgorithm, wrappedKey] = childrenOf(pwri);
   readSmallInteger(version, "password recipient version", 0);
   if (!tagged(derivation, 0) || derivation === undefined)
-    throw new KsefCertsError("UNSUPPORTED", "The bundle's password recipient has no key derivation algorithm.", { details: { scheme: "PWRI without KDF" } });
+    throw new KsefCertsError("UNSUPPORTED", msg("bundle.noKdf"), { details: { scheme: "PWRI without KDF" } });
   const [kdfOid, kdfParams] = childrenOf(derivation);
   if (readOid(kdfOid, "key derivation algorithm") !== OIDS.pbkdf2)
-    throw new KsefCertsError("UNSUPPORTED", "The bundle's key derivation is not PBKDF2.", { details: { scheme: "PWRI KDF" } });
+    throw new KsefCertsError("UNSUPPORTED", msg("bundle.kdfNotPbkdf2"), { details: { scheme: "PWRI KDF" } });
   const p = readSequence(kdfParams, "PBKDF2 parameters");
   const salt = readOctets(p[0], "PBKDF2 salt");
   const iterations = readSmallInteger(
@@ -185,21 +185,19 @@ function readPwri(recipientInfos: AsnNode[]): PwriParams {
     "PBKDF2 iterations",
     CMS_MAX_ITERATIONS,
     (v) =>
-      new KsefCertsError("UNSUPPORTED", `The bundle asks for ${v} PBKDF2 iterations (at most ${CMS_MAX_ITERATIONS}).`, {
+      new KsefCertsError("UNSUPPORTED", msg("bundle.tooManyIterations", { iterations: v, max: CMS_MAX_ITERATIONS }), {
         details: { scheme: "PBKDF2 iterations" },
       }),
   );
   let rest = p.slice(2);
   if (rest[0] instanceof asn1js.Integer) rest = rest.slice(1);
   const prf = rest[0] === undefined ? "sha1" : PRF_BY_OID[readAlgorithmIdentifier(rest[0], "PBKDF2 PRF").oid];
-  if (prf === undefined) throw new KsefCertsError("UNSUPPORTED", "The bundle's PBKDF2 PRF is not supported.", { details: { scheme: "PBKDF2 PRF" } });
+  if (prf === undefined) throw new KsefCertsError("UNSUPPORTED", msg("bundle.prfUnsupported"), { details: { scheme: "PBKDF2 PRF" } });
   const kek = readAlgorithmIdentifier(kekAlgorithm, "key encryption algorithm");
-  if (kek.oid !== OIDS.pwriKek)
-    throw new KsefCertsError("UNSUPPORTED", "The bundle's key encryption is not PWRI-KEK (RFC 3211).", { details: { scheme: kek.oid } });
+  if (kek.oid !== OIDS.pwriKek) throw new KsefCertsError("UNSUPPORTED", msg("bundle.kekNotPwri"), { details: { scheme: kek.oid } });
   const inner = readAlgorithmIdentifier(kek.params, "PWRI-KEK cipher");
   const kekCipher = CIPHER_BY_OID[inner.oid];
-  if (kekCipher === undefined)
-    throw new KsefCertsError("UNSUPPORTED", "The bundle's key encryption cipher is not AES-CBC.", { details: { scheme: inner.oid } });
+  if (kekCipher === undefined) throw new KsefCertsError("UNSUPPORTED", msg("bundle.kekCipherUnsupported"), { details: { scheme: inner.oid } });
   const kekIv = readOctets(inner.params, "PWRI-KEK IV");
   if (kekIv.length !== 16) throw malformed("the key encryption IV is not 16 bytes");
   return { salt, iterations, prf, kekCipher, kekIv, wrapped: readOctets(wrappedKey, "encrypted key") };
@@ -237,7 +235,7 @@ export async function openWithPassword(der: Uint8Array, password: string): Promi
   const contentAlgorithm = readAlgorithmIdentifier(eci[1], "content encryption algorithm");
   const contentCipher = CIPHER_BY_OID[contentAlgorithm.oid];
   if (contentCipher === undefined)
-    throw new KsefCertsError("UNSUPPORTED", "The bundle's content cipher is not AES-CBC.", { details: { scheme: contentAlgorithm.oid } });
+    throw new KsefCertsError("UNSUPPORTED", msg("bundle.contentCipherUnsupported"), { details: { scheme: contentAlgorithm.oid } });
   const contentIv = readOctets(contentAlgorithm.params, "content IV");
   if (eci[2] === undefined) throw malformed("it has no encrypted content");
   const encrypted = readOctets(eci[2], "encrypted content", 0);

@@ -12,7 +12,7 @@
 import "reflect-metadata";
 import { createPublicKey, type KeyObject, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
-import { assertNoViolations, KsefCertsError, type Violation } from "../errors.js";
+import { assertNoViolations, KsefCertsError, type Violation, violation } from "../errors.js";
 import { type AsnNode, encodedBytes, malformed, readSequence } from "./asn1.js";
 import { DN_OID, formatName, isWellFormedText, PRINTABLE_STRING, readName } from "./dn.js";
 import type { BytesInput } from "./encoding.js";
@@ -20,6 +20,7 @@ import { assertKsefKey, describeKey } from "./key-description.js";
 import type { KeyPair } from "./keys.js";
 import type { DnAttribute, EnrollmentData, KeyDescription } from "./types.js";
 import { locateX509Objects, readSignatureAlgorithm, readSignatureValue, readSubjectPublicKey, verifySignature } from "./x509.js";
+import { msg } from "../messages/index.js";
 
 /** What {@link parseCsr} reads from a CSR. */
 export interface CsrInfo {
@@ -60,31 +61,26 @@ function subjectAttributes(data: EnrollmentData): { oid: string; value: string; 
   for (const { field, oid, printable } of SUBJECT_ORDER) {
     const raw: unknown = data[field];
     if (raw !== undefined && raw !== null && typeof raw !== "string") {
-      violations.push({ field, rule: "csr.subject.type", message: `${field} must be text` });
+      violations.push(violation(field, "csr.subject.type", { field }));
       continue;
     }
     const value = raw ?? "";
     if ((field === "commonName" || field === "countryName") && value.trim() === "") {
-      violations.push({ field, rule: "csr.subject.required", message: `${field} is required and must not be blank` });
+      violations.push(violation(field, "csr.subject.required", { field }));
       continue;
     }
     if (value === "") continue;
     if (printable && !PRINTABLE_STRING.test(value)) {
-      violations.push({
-        field,
-        rule: "csr.subject.printableString",
-        message: `${field} has characters a PrintableString cannot hold (allowed: A-Z a-z 0-9 space ' ( ) + , - . / : = ?)`,
-        params: { allowed: "A-Za-z0-9 '()+,-./:=?" },
-      });
+      violations.push(violation(field, "csr.subject.printableString", { field, allowed: "A-Za-z0-9 '()+,-./:=?" }));
       continue;
     }
     if (!isWellFormedText(value)) {
-      violations.push({ field, rule: "csr.subject.unicode", message: `${field} is not well-formed Unicode text (lone surrogate)` });
+      violations.push(violation(field, "csr.subject.unicode", { field }));
       continue;
     }
     attrs.push({ oid, value, printable });
   }
-  assertNoViolations(violations, "The enrollment data cannot be written into a CSR");
+  assertNoViolations(violations, msg("csr.subjectInvalid", { fields: violations.map((v) => v.field).join(", ") }));
   return attrs;
 }
 
@@ -95,15 +91,15 @@ function spkiOf(key: KeyObject): Buffer {
 /** Refuses keys KSeF will not certify (25010) and a public key that is not the private key's. */
 function checkKeys(keys: KeyPair): KeyDescription {
   if (keys.privateKey.type !== "private") {
-    throw new KsefCertsError("VALIDATION", "The key given to sign the CSR is not a private key.", {
-      hint: "Pass the private key of the pair (a CSR is signed with it).",
-      violations: [{ field: "privateKey", rule: "csr.key.private", message: "privateKey must be a private key" }],
+    throw new KsefCertsError("VALIDATION", msg("csr.keyNotPrivate"), {
+      hint: msg("csr.keyNotPrivate.hint"),
+      violations: [violation("privateKey", "csr.key.private")],
     });
   }
-  const description = assertKsefKey(keys.privateKey, { what: "The key given for the CSR", hint: "Generate a new EC P-256 key pair for this certificate." });
+  const description = assertKsefKey(keys.privateKey, { what: "The key given for the CSR", hint: msg("csr.notKsefKey.hint") });
   if (!spkiOf(keys.privateKey).equals(spkiOf(keys.publicKey))) {
-    throw new KsefCertsError("KEY_MISMATCH", "The public key does not belong to the private key given for the CSR.", {
-      hint: "Use the public and private key of the same pair.",
+    throw new KsefCertsError("KEY_MISMATCH", msg("csr.keyMismatch"), {
+      hint: msg("csr.keyMismatch.hint"),
     });
   }
   return description;

@@ -5,6 +5,7 @@
  * fail with a typed `MALFORMED` error, so decoding here is strict.
  */
 import { KsefCertsError } from "../errors.js";
+import { msg } from "../messages/index.js";
 
 /** Largest PEM/DER key, certificate or CSR file we read: 64 KiB (real ones are under 4 KiB). */
 export const MAX_OBJECT_BYTES = 64 * 1024;
@@ -24,13 +25,13 @@ export type BytesInput = Uint8Array | string;
 export function toBytes(input: BytesInput, limitBytes: number, what: string): Uint8Array {
   const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
   if (bytes.byteLength > limitBytes) {
-    throw new KsefCertsError("TOO_LARGE", `The ${what} is ${bytes.byteLength} bytes; at most ${limitBytes} bytes are accepted.`, {
-      hint: `Check that you picked the right file: a ${what} is a few kilobytes.`,
+    throw new KsefCertsError("TOO_LARGE", msg("input.tooLarge", { what, size: bytes.byteLength, limitBytes }), {
+      hint: msg("input.tooLarge.hint", { what }),
       details: { sizeBytes: bytes.byteLength, limitBytes },
     });
   }
   if (bytes.byteLength === 0) {
-    throw new KsefCertsError("MALFORMED", `The ${what} is empty.`, { hint: "Pick the file again; it may not have been saved completely." });
+    throw new KsefCertsError("MALFORMED", msg("input.empty", { what }), { hint: msg("input.empty.hint") });
   }
   return bytes;
 }
@@ -67,8 +68,8 @@ export function looksLikePem(bytes: Uint8Array): boolean {
 export function decodeBase64Strict(text: string, what: string): Uint8Array {
   const compact = text.replace(/[\s]+/g, "");
   if (compact.length === 0 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) {
-    throw new KsefCertsError("MALFORMED", `The ${what} is not valid base64.`, {
-      hint: "The file may be truncated or edited; download it again.",
+    throw new KsefCertsError("MALFORMED", msg("base64.invalid", { what }), {
+      hint: msg("base64.invalid.hint"),
     });
   }
   return new Uint8Array(Buffer.from(compact, "base64"));
@@ -97,8 +98,8 @@ export function decodePem(text: string): PemBlock[] {
       const end = END.exec(line);
       if (end) {
         if (end[1] !== label) {
-          throw new KsefCertsError("MALFORMED", `The PEM block "${label}" ends with "${end[1] ?? ""}".`, {
-            hint: "The file was assembled from pieces of different files; download it again.",
+          throw new KsefCertsError("MALFORMED", msg("pem.endMismatch", { label, end: end[1] ?? "" }), {
+            hint: msg("pem.endMismatch.hint"),
           });
         }
         closed = true;
@@ -109,8 +110,8 @@ export function decodePem(text: string): PemBlock[] {
       else if (line.length > 0) body.push(line);
     }
     if (!closed) {
-      throw new KsefCertsError("MALFORMED", `The PEM block "${label}" has no END line: the file is truncated.`, {
-        hint: "Download or copy the file again, completely.",
+      throw new KsefCertsError("MALFORMED", msg("pem.truncated", { label }), {
+        hint: msg("pem.truncated.hint"),
       });
     }
     blocks.push({ label, headers, der: decodeBase64Strict(body.join(""), `PEM block "${label}"`) });

@@ -35,6 +35,7 @@
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import { KsefCertsError } from "../errors.js";
+import { msg } from "../messages/index.js";
 
 /** One key derivation, as the worker runs it. Byte arrays are copied to the worker; nothing is shared. */
 export type KdfJob =
@@ -181,8 +182,8 @@ export interface KeyDerivationPool {
 }
 
 function stopped(): KsefCertsError {
-  return new KsefCertsError("IO", "The key derivation was stopped because the key-derivation pool was shut down.", {
-    hint: "Try again once the server is running.",
+  return new KsefCertsError("IO", msg("kdf.poolClosed"), {
+    hint: msg("kdf.poolClosed.hint"),
     retryable: true,
   });
 }
@@ -225,14 +226,14 @@ export function createKeyDerivationPool(size: number = KDF_POOL_SIZE, idleMs: nu
       idle(slot);
       if (pending !== undefined) {
         if (reply.ok) pending.resolve(reply.result);
-        else pending.reject(new KsefCertsError("INTERNAL", "A key derivation failed in its worker.", { cause: new Error(reply.message) }));
+        else pending.reject(new KsefCertsError("INTERNAL", msg("kdf.workerFailed"), { cause: new Error(reply.message) }));
       }
       pump();
     });
     const lost = (cause: unknown): void => {
       if (!slots.includes(slot)) return;
       retire(slot);
-      slot.running?.reject(new KsefCertsError("INTERNAL", "A key-derivation worker stopped unexpectedly.", { cause }));
+      slot.running?.reject(new KsefCertsError("INTERNAL", msg("kdf.workerStopped"), { cause }));
       slot.running = undefined;
       pump();
     };

@@ -8,6 +8,7 @@
 import { KeyObject } from "node:crypto";
 import { KsefCertsError } from "../errors.js";
 import type { KeyDescription } from "./types.js";
+import { msg, type MessageRef } from "../messages/index.js";
 
 /** OpenSSL curve names (what node:crypto reports) mapped to the JWK `crv` names KeyDescription uses. */
 const CURVE_NAMES: Readonly<Record<string, string>> = {
@@ -63,12 +64,23 @@ export function keyTypeName(description: KeyDescription): string {
   return type.toUpperCase();
 }
 
+/** The sentences for the keys callers name (their own ids, so each language words them whole). */
+const NAMED_KEYS: Readonly<Record<string, (scheme: string) => MessageRef>> = {
+  "The certificate's key": (scheme) => msg("keys.notKsefKey.certificate", { scheme, accepted: KSEF_KEY_TYPES_TEXT }),
+  "The key given for the CSR": (scheme) => msg("keys.notKsefKey.csr", { scheme, accepted: KSEF_KEY_TYPES_TEXT }),
+};
+
+function notKsefKeyMessage(what: string | undefined, scheme: string): MessageRef {
+  if (what === undefined) return msg("keys.notKsefKey", { scheme, accepted: KSEF_KEY_TYPES_TEXT });
+  return NAMED_KEYS[what]?.(scheme) ?? msg("keys.notKsefKey.named", { what, scheme, accepted: KSEF_KEY_TYPES_TEXT });
+}
+
 /** Options of {@link assertKsefKey}. */
 export interface AssertKsefKeyOptions {
   /** Names the key at the start of the message, e.g. "The certificate's key" (default "This key"). */
   readonly what?: string;
-  /** What to do instead (default: pick what KSeF issued, or enroll a new certificate). */
-  readonly hint?: string;
+  /** What to do instead, a catalogue message (default: pick what KSeF issued, or enroll a new certificate). */
+  readonly hint?: MessageRef | string;
 }
 
 /**
@@ -83,10 +95,8 @@ export function assertKsefKey(key: KeyObject | KeyDescription, options: AssertKs
   const description = key instanceof KeyObject ? describeKey(key) : key;
   if (description.ksefAccepted) return description;
   const scheme = keyTypeName(description);
-  throw new KsefCertsError("UNSUPPORTED", `${options.what ?? "This key"} is ${scheme}; KSeF issues certificates only for ${KSEF_KEY_TYPES_TEXT} keys.`, {
-    hint:
-      options.hint ??
-      "This is not a certificate KSeF issued: pick the files downloaded from KSeF (Aplikacja Podatnika), or enroll a new certificate (EC P-256).",
+  throw new KsefCertsError("UNSUPPORTED", notKsefKeyMessage(options.what, scheme), {
+    hint: options.hint ?? msg("keys.notKsefKey.hint"),
     details: { scheme, accepted: ["EC-P256", "RSA-2048"] },
   });
 }

@@ -3,8 +3,9 @@
  */
 import { createPublicKey, generateKeyPair as generateNodeKeyPair, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
-import { KsefCertsError } from "../errors.js";
+import { KsefCertsError, violation } from "../errors.js";
 import type { KeyAlgorithm } from "./types.js";
+import { msg } from "../messages/index.js";
 
 /** A private key with its public key, as node:crypto key objects. */
 export interface KeyPair {
@@ -33,8 +34,8 @@ export async function generateKeyPair(algorithm: KeyAlgorithm = "EC-P256"): Prom
       return { privateKey, publicKey };
     }
     default:
-      throw new KsefCertsError("UNSUPPORTED", `Key algorithm "${String(algorithm)}" is not one KSeF accepts.`, {
-        hint: "Use EC-P256 (recommended) or RSA-2048.",
+      throw new KsefCertsError("UNSUPPORTED", msg("keys.algorithmUnsupported", { algorithm: String(algorithm) }), {
+        hint: msg("keys.algorithmUnsupported.hint"),
         details: { scheme: String(algorithm) },
       });
   }
@@ -49,8 +50,8 @@ export async function generateKeyPair(algorithm: KeyAlgorithm = "EC-P256"): Prom
  */
 export function keyPairOf(privateKey: KeyObject): KeyPair {
   if (privateKey.type !== "private") {
-    throw new KsefCertsError("VALIDATION", "A private key is needed here.", {
-      violations: [{ field: "privateKey", rule: "key.private", message: "privateKey must be a private key" }],
+    throw new KsefCertsError("VALIDATION", msg("keys.privateKeyNeeded"), {
+      violations: [violation("privateKey", "key.private")],
     });
   }
   return { privateKey, publicKey: createPublicKey(privateKey) };

@@ -6,6 +6,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { KsefCertsError } from "../errors.js";
 import { type CertificateInfo, parseCertificate } from "./certificate.js";
+import { msg } from "../messages/index.js";
 
 function publicHalf(privateKey: KeyObject): KeyObject | undefined {
   try {
@@ -41,8 +42,8 @@ export function assertKeyMatchesCertificate(privateKey: KeyObject, certificate: 
   const info = certificate instanceof Uint8Array ? parseCertificate(certificate) : certificate;
   if (keyMatchesCertificate(privateKey, info)) return;
   const name = info.commonName === undefined ? info.subjectText : `"${info.commonName}"`;
-  throw new KsefCertsError("KEY_MISMATCH", `This private key does not belong to the certificate ${name} (serial ${info.serialNumber}).`, {
-    hint: "This .key belongs to another certificate: KSeF issues a new key pair for every certificate — pick the .key downloaded together with this .crt.",
+  throw new KsefCertsError("KEY_MISMATCH", msg("pair.keyMismatch", { name, serialNumber: info.serialNumber }), {
+    hint: msg("pair.keyMismatch.hint"),
     details: { certificateSerialNumber: info.serialNumber, commonName: info.commonName ?? null },
   });
 }

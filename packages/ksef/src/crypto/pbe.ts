@@ -30,6 +30,7 @@ import {
 } from "./asn1.js";
 import { deriveKey, type KdfJob } from "./kdf-pool.js";
 import type { KeyEncryption } from "./types.js";
+import { msg } from "../messages/index.js";
 
 /** Highest PBKDF2 iteration count we run (≈ 2 s on one core): a hostile file must not hang us. */
 export const MAX_PBKDF2_ITERATIONS = 10_000_000;
@@ -138,11 +139,9 @@ export type PbeScheme =
 function unsupported(what: string, scheme: string, encryption: KeyEncryption, reason?: string): KsefCertsError {
   return new KsefCertsError(
     "UNSUPPORTED",
-    `The ${what} is encrypted with ${scheme}${reason === undefined ? "" : ` (${reason})`}, which ksef-certs cannot decrypt.`,
+    reason === undefined ? msg("pbe.schemeUnsupported", { what, scheme }) : msg("pbe.schemeUnsupported.because", { what, scheme, reason }),
     {
-      hint: what.includes("PKCS#12")
-        ? 'Export the file again with AES-256 encryption (OpenSSL 3\'s default; Windows: "AES256-SHA256").'
-        : "Re-encrypt it with a modern scheme, e.g. `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -iter 100000`.",
+      hint: what.includes("PKCS#12") ? msg("pbe.schemeUnsupported.hintPkcs12") : msg("pbe.schemeUnsupported.hintKey"),
       details: { scheme, encryption },
     },
   );
@@ -158,9 +157,9 @@ function iterationLimit(what: string, scheme: string, encryption: KeyEncryption,
   return (value) =>
     new KsefCertsError(
       "UNSUPPORTED",
-      `The ${what} asks for ${Number.isFinite(value) ? value : "more than 2^56"} key-derivation iterations; at most ${limit} are run.`,
+      Number.isFinite(value) ? msg("pbe.tooManyIterations", { what, iterations: value, limit }) : msg("pbe.tooManyIterations.huge", { what, limit }),
       {
-        hint: "A real key file uses 2 048 to 1 000 000 iterations; this file may be hostile or damaged.",
+        hint: msg("pbe.tooManyIterations.hint"),
         details: { scheme, encryption, limit },
       },
     );
@@ -311,8 +310,8 @@ export class KdfBudget {
   spend(units: number, what: string): void {
     this.#remaining -= units;
     if (this.#remaining < 0) {
-      throw new KsefCertsError("UNSUPPORTED", `The ${what} asks for more key-derivation work in total than ksef-certs will do for one file.`, {
-        hint: "The file may be hostile or damaged; export it again with ordinary settings.",
+      throw new KsefCertsError("UNSUPPORTED", msg("pbe.budgetExceeded", { what }), {
+        hint: msg("pbe.hostileFile.hint"),
         details: { scheme: "iteration budget" },
       });
     }
@@ -426,7 +425,7 @@ function* pkcs12KdfSteps(
   length: number,
 ): Generator<HashChain, Uint8Array, Uint8Array> {
   const sizes = KDF_HASHES[hash];
-  if (sizes === undefined) throw new KsefCertsError("UNSUPPORTED", `The PKCS#12 key derivation with ${hash} is not supported.`, { details: { scheme: hash } });
+  if (sizes === undefined) throw new KsefCertsError("UNSUPPORTED", msg("pbe.pkcs12KdfUnsupported", { hash }), { details: { scheme: hash } });
   const { u, v } = sizes;
   const fill = (src: Uint8Array): Uint8Array => {
     const out = new Uint8Array(src.length === 0 ? 0 : v * Math.ceil(src.length / v));
@@ -514,8 +513,8 @@ export async function pkcs12Kdf(hash: string, password: Uint8Array, salt: Uint8A
 }
 
 function wrongPassword(what: string, cause?: unknown): KsefCertsError {
-  return new KsefCertsError("WRONG_PASSWORD", `The password does not decrypt the ${what}.`, {
-    hint: "Check the password (letter case, keyboard layout, Polish letters) and try again.",
+  return new KsefCertsError("WRONG_PASSWORD", msg("pbe.wrongPassword", { what }), {
+    hint: msg("pbe.wrongPassword.hint"),
     ...(cause === undefined ? {} : { cause }),
   });
 }
@@ -633,7 +632,8 @@ export interface Pbes2Params {
 export function pbes2AlgorithmIdentifier(params: Pbes2Params): asn1js.Sequence {
   const cipher = CIPHER_BY_NAME[params.cipher];
   const prfOid = PRF_OIDS[params.prf] as string | undefined;
-  if (cipher === undefined || prfOid === undefined) throw new KsefCertsError("VALIDATION", `Unknown PBES2 PRF or cipher: ${params.prf}, ${params.cipher}.`);
+  if (cipher === undefined || prfOid === undefined)
+    throw new KsefCertsError("VALIDATION", msg("pbe.unknownPrfOrCipher", { prf: params.prf, cipher: params.cipher }));
   const pbkdf2Params: AsnNode[] = [octetString(params.salt), integer(params.iterations)];
   // hmacWithSHA1 is the DEFAULT of the prf field, so DER omits it (X.690 §11.5).
   if (params.prf !== "hmacWithSHA1") pbkdf2Params.push(algorithmIdentifier(prfOid, params.prfNullParameters ? null : undefined));
@@ -645,8 +645,8 @@ export function pbes2AlgorithmIdentifier(params: Pbes2Params): asn1js.Sequence {
 
 function checkWriteParams(params: Pbes2Params): CipherSpec {
   const cipher = CIPHER_BY_NAME[params.cipher];
-  if (cipher === undefined || cipher.name === "des-ede3-cbc") throw new KsefCertsError("VALIDATION", `ksef-certs does not encrypt with ${params.cipher}.`);
-  if (params.iv.byteLength !== cipher.ivBytes) throw new KsefCertsError("VALIDATION", `The IV for ${cipher.name} must have ${cipher.ivBytes} bytes.`);
+  if (cipher === undefined || cipher.name === "des-ede3-cbc") throw new KsefCertsError("VALIDATION", msg("pbe.cipherNotWritten", { cipher: params.cipher }));
+  if (params.iv.byteLength !== cipher.ivBytes) throw new KsefCertsError("VALIDATION", msg("pbe.ivLength", { cipher: cipher.name, ivBytes: cipher.ivBytes }));
   return cipher;
 }
 

@@ -14,7 +14,7 @@
  */
 import { createHmac, KeyObject, randomBytes, timingSafeEqual, X509Certificate, createHash } from "node:crypto";
 import * as asn1js from "asn1js";
-import { KsefCertsError } from "../errors.js";
+import { KsefCertsError, violation, type Violation } from "../errors.js";
 import {
   algorithmIdentifier,
   type AsnNode,
@@ -42,6 +42,7 @@ import { type BytesInput, looksLikePem, MAX_PKCS12_BYTES, toBytes } from "./enco
 import { decryptEncryptedPrivateKeyInfo, importPrivateKeyInfo } from "./pkcs8.js";
 import { bmpPassword, KdfBudget, MAX_PBKDF2_ITERATIONS, MAX_PKCS12_KDF_ITERATIONS, parsePbeAlgorithm, pbeDecrypt, pbes2Encrypt, pkcs12Kdf } from "./pbe.js";
 import type { KeyEncryption } from "./types.js";
+import { msg } from "../messages/index.js";
 
 /** Default iteration count of {@link exportPkcs12} for the bag encryption and the MAC. */
 export const PKCS12_DEFAULT_ITERATIONS = 100_000;
@@ -100,8 +101,8 @@ function parseCertificate(der: Uint8Array, what: string): X509Certificate {
   try {
     return new X509Certificate(Buffer.from(der.buffer, der.byteOffset, der.byteLength));
   } catch (cause) {
-    throw new KsefCertsError("MALFORMED", `The ${what} is not a valid X.509 certificate (DER).`, {
-      hint: "Pass the certificate as DER bytes (decode a PEM file first).",
+    throw new KsefCertsError("MALFORMED", msg("pkcs12.certificateInvalid", { what }), {
+      hint: msg("pkcs12.certificateInvalid.hint"),
       cause,
     });
   }
@@ -116,29 +117,24 @@ function attributes(localKeyId: Uint8Array, friendlyName: string | undefined): a
 }
 
 function checkExportInput(input: ExportPkcs12Input): { iterations: number; macIterations: number } {
-  const violations: { field: string; rule: string; message: string }[] = [];
+  const violations: Violation[] = [];
   const iterations = input.iterations ?? PKCS12_DEFAULT_ITERATIONS;
   const macIterations = input.macIterations ?? Math.min(iterations, MAX_PKCS12_KDF_ITERATIONS);
   if (!(input.privateKey instanceof KeyObject) || input.privateKey.type !== "private") {
-    violations.push({ field: "privateKey", rule: "privateKey.private", message: "the key must be a private KeyObject" });
+    violations.push(violation("privateKey", "privateKey.private"));
   }
-  if (typeof input.password !== "string" || input.password.length === 0)
-    violations.push({ field: "password", rule: "password.required", message: "the password must not be empty" });
+  if (typeof input.password !== "string" || input.password.length === 0) violations.push(violation("password", "password.required"));
   if (!Number.isSafeInteger(iterations) || iterations < 1000 || iterations > MAX_PBKDF2_ITERATIONS) {
-    violations.push({ field: "iterations", rule: "iterations.range", message: `iterations must be an integer from 1000 to ${MAX_PBKDF2_ITERATIONS}` });
+    violations.push(violation("iterations", "iterations.range", { min: 1000, max: MAX_PBKDF2_ITERATIONS }));
   }
   if (!Number.isSafeInteger(macIterations) || macIterations < 1000 || macIterations > MAX_PKCS12_KDF_ITERATIONS) {
-    violations.push({
-      field: "macIterations",
-      rule: "macIterations.range",
-      message: `macIterations must be an integer from 1000 to ${MAX_PKCS12_KDF_ITERATIONS}`,
-    });
+    violations.push(violation("macIterations", "macIterations.range", { min: 1000, max: MAX_PKCS12_KDF_ITERATIONS }));
   }
   if (input.friendlyName !== undefined && (input.friendlyName.length === 0 || input.friendlyName.length > 256)) {
-    violations.push({ field: "friendlyName", rule: "friendlyName.length", message: "the friendly name must have 1 to 256 characters" });
+    violations.push(violation("friendlyName", "friendlyName.length", { min: 1, max: 256 }));
   }
   if (violations.length > 0) {
-    throw new KsefCertsError("VALIDATION", `The PKCS#12 file cannot be written: ${violations.map((v) => v.message).join("; ")}.`, { violations });
+    throw new KsefCertsError("VALIDATION", msg("pkcs12.cannotWrite"), { violations });
   }
   return { iterations, macIterations };
 }
@@ -160,8 +156,8 @@ export async function exportPkcs12(input: ExportPkcs12Input): Promise<Uint8Array
   const certificateDer = new Uint8Array(certificate.raw);
   const chain = (input.chain ?? []).map((der, i) => new Uint8Array(parseCertificate(der, `chain certificate #${i + 1}`).raw));
   if (!certificate.checkPrivateKey(input.privateKey)) {
-    throw new KsefCertsError("KEY_MISMATCH", "The private key does not belong to the certificate.", {
-      hint: "Pick the key file that was created together with this certificate's request.",
+    throw new KsefCertsError("KEY_MISMATCH", msg("pkcs12.keyMismatch"), {
+      hint: msg("pkcs12.keyMismatch.hint"),
     });
   }
   const localKeyId = createHash("sha1").update(certificateDer).digest();
@@ -269,8 +265,7 @@ function readAttributes(node: AsnNode | undefined): BagAttributes {
 
 function collectBags(safeContents: AsnNode, found: Collected, depth: number): void {
   for (const bag of readSequence(safeContents, `${WHAT} SafeContents`)) {
-    if (++found.bags > MAX_BAGS)
-      throw new KsefCertsError("UNSUPPORTED", `The ${WHAT} holds more than ${MAX_BAGS} items.`, { details: { scheme: "bag count" } });
+    if (++found.bags > MAX_BAGS) throw new KsefCertsError("UNSUPPORTED", msg("pkcs12.tooManyBags", { max: MAX_BAGS }), { details: { scheme: "bag count" } });
     const [idNode, valueNode, attrsNode] = readSequence(bag, `${WHAT} SafeBag`);
     const id = readOid(idNode, `${WHAT} SafeBag`);
     const value = readExplicit(valueNode, 0, `${WHAT} SafeBag value`);
@@ -291,8 +286,8 @@ function collectBags(safeContents: AsnNode, found: Collected, depth: number): vo
 }
 
 function wrongPassword(cause?: unknown): KsefCertsError {
-  return new KsefCertsError("WRONG_PASSWORD", `The password does not open the ${WHAT}.`, {
-    hint: "Check the password (letter case, keyboard layout, Polish letters) and try again.",
+  return new KsefCertsError("WRONG_PASSWORD", msg("pkcs12.wrongPassword"), {
+    hint: msg("pbe.wrongPassword.hint"),
     ...(cause === undefined ? {} : { cause }),
   });
 }
@@ -311,8 +306,8 @@ async function verifyMac(macData: AsnNode, content: Uint8Array, password: string
   const digest = MAC_DIGESTS[alg.oid];
   const name = oidName(alg.oid);
   if (digest === undefined) {
-    throw new KsefCertsError("UNSUPPORTED", `The ${WHAT} is protected by a ${name} MAC, which ksef-certs cannot check.`, {
-      hint: "Export the file again with a SHA-1 or SHA-256 MAC (OpenSSL 3's default).",
+    throw new KsefCertsError("UNSUPPORTED", msg("pkcs12.macUnsupported", { mac: name }), {
+      hint: msg("pkcs12.macUnsupported.hint"),
       details: { scheme: `MAC ${name}` },
     });
   }
@@ -328,9 +323,11 @@ async function verifyMac(macData: AsnNode, content: Uint8Array, password: string
           (value) =>
             new KsefCertsError(
               "UNSUPPORTED",
-              `The ${WHAT} asks for ${Number.isFinite(value) ? value : "more than 2^56"} MAC iterations; at most ${MAX_PKCS12_KDF_ITERATIONS} are run.`,
+              Number.isFinite(value)
+                ? msg("pkcs12.tooManyMacIterations", { iterations: value, limit: MAX_PKCS12_KDF_ITERATIONS })
+                : msg("pkcs12.tooManyMacIterations.huge", { limit: MAX_PKCS12_KDF_ITERATIONS }),
               {
-                hint: "The file may be hostile or damaged; export it again with ordinary settings.",
+                hint: msg("pbe.hostileFile.hint"),
                 details: { scheme: `MAC ${digest.name}`, limit: MAX_PKCS12_KDF_ITERATIONS },
               },
             ),
@@ -391,8 +388,8 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
 export async function importPkcs12(input: BytesInput, password: string): Promise<ImportedPkcs12> {
   const bytes = toBytes(input, MAX_PKCS12_BYTES, WHAT);
   if (looksLikePem(bytes)) {
-    throw new KsefCertsError("MALFORMED", `This is a PEM text file, not a ${WHAT}.`, {
-      hint: "Import the private key and the certificate files separately, or pick the .p12/.pfx file.",
+    throw new KsefCertsError("MALFORMED", msg("pkcs12.isPem"), {
+      hint: msg("pkcs12.isPem.hint"),
       details: { detected: "pem" },
     });
   }
@@ -400,30 +397,33 @@ export async function importPkcs12(input: BytesInput, password: string): Promise
   try {
     pfx = parseDer(bytes, WHAT);
   } catch (cause) {
-    throw new KsefCertsError("MALFORMED", `This file is not a ${WHAT} (.p12/.pfx).`, {
-      hint: "The file may be truncated or of another kind; export it again.",
+    throw new KsefCertsError("MALFORMED", msg("pkcs12.notPkcs12"), {
+      hint: msg("pkcs12.notPkcs12.hint"),
       details: { detected: "unknown" },
       cause,
     });
   }
   const kind = classifyDer(pfx);
   if (kind !== "pkcs12") {
-    const thing =
-      kind === "certificate" ? "a certificate" : kind.startsWith("pkcs8") || kind === "pkcs1" || kind === "sec1" ? "a private key" : `not a ${WHAT}`;
-    throw new KsefCertsError("MALFORMED", kind === "unknown" ? `This file is not a ${WHAT} (.p12/.pfx).` : `This file is ${thing}, not a ${WHAT}.`, {
-      hint: "Pick the .p12/.pfx file, or import keys and certificates with the key/certificate import.",
+    const message =
+      kind === "certificate"
+        ? msg("pkcs12.isCertificate")
+        : kind.startsWith("pkcs8") || kind === "pkcs1" || kind === "sec1"
+          ? msg("pkcs12.isPrivateKey")
+          : msg("pkcs12.notPkcs12");
+    throw new KsefCertsError("MALFORMED", message, {
+      hint: msg("pkcs12.otherKind.hint"),
       details: { detected: kind },
     });
   }
   const [versionNode, authSafeNode, macData] = readSequence(pfx, WHAT);
   const version = readSmallInteger(versionNode, `${WHAT} version`, 1000);
-  if (version !== 3)
-    throw new KsefCertsError("UNSUPPORTED", `The ${WHAT} has version ${version}; only version 3 exists.`, { details: { scheme: `PFX version ${version}` } });
+  if (version !== 3) throw new KsefCertsError("UNSUPPORTED", msg("pkcs12.version", { version }), { details: { scheme: `PFX version ${version}` } });
   const [authType, authContent] = readSequence(authSafeNode, `${WHAT} authSafe`);
   const authOid = readOid(authType, `${WHAT} authSafe`);
   if (authOid !== OID.data) {
-    throw new KsefCertsError("UNSUPPORTED", `The ${WHAT} uses public-key integrity (${oidName(authOid)}), which ksef-certs does not read.`, {
-      hint: "Export the file again with password integrity (the default of Windows and OpenSSL).",
+    throw new KsefCertsError("UNSUPPORTED", msg("pkcs12.publicKeyIntegrity", { scheme: oidName(authOid) }), {
+      hint: msg("pkcs12.publicKeyIntegrity.hint"),
       details: { scheme: oidName(authOid) },
     });
   }
@@ -446,22 +446,22 @@ export async function importPkcs12(input: BytesInput, password: string): Promise
       encryption.push(decrypted.encryption);
       collectBags(decrypted.node, found, 0);
     } else {
-      throw new KsefCertsError("UNSUPPORTED", `The ${WHAT} uses ${oidName(type)} content (public-key privacy mode), which ksef-certs does not read.`, {
-        hint: "Export the file again with password protection.",
+      throw new KsefCertsError("UNSUPPORTED", msg("pkcs12.publicKeyPrivacy", { contentType: oidName(type) }), {
+        hint: msg("pkcs12.publicKeyPrivacy.hint"),
         details: { scheme: oidName(type) },
       });
     }
   }
 
   if (found.keys.length === 0) {
-    throw new KsefCertsError("MALFORMED", `The ${WHAT} holds no private key (only certificates).`, {
-      hint: 'Export the certificate again together with its private key (Windows: "Yes, export the private key").',
+    throw new KsefCertsError("MALFORMED", msg("pkcs12.noKey"), {
+      hint: msg("pkcs12.noKey.hint"),
       details: { detected: "pkcs12-without-key" },
     });
   }
   if (found.keys.length > 1) {
-    throw new KsefCertsError("UNSUPPORTED", `The ${WHAT} holds ${found.keys.length} private keys; ksef-certs imports files with one key.`, {
-      hint: "Export each certificate with its key to its own file.",
+    throw new KsefCertsError("UNSUPPORTED", msg("pkcs12.manyKeys", { count: found.keys.length }), {
+      hint: msg("pkcs12.manyKeys.hint"),
       details: { scheme: "multiple private keys" },
     });
   }
@@ -475,8 +475,8 @@ export async function importPkcs12(input: BytesInput, password: string): Promise
     encryption.push(decrypted.encryption);
   }
   if (found.certs.length === 0) {
-    throw new KsefCertsError("MALFORMED", `The ${WHAT} holds no certificate, only a private key.`, {
-      hint: "Import the certificate file (.crt) together with the key instead.",
+    throw new KsefCertsError("MALFORMED", msg("pkcs12.noCertificate"), {
+      hint: msg("pkcs12.noCertificate.hint"),
       details: { detected: "pkcs12-without-certificate" },
     });
   }
@@ -485,8 +485,8 @@ export async function importPkcs12(input: BytesInput, password: string): Promise
   const belongs = (c: (typeof parsed)[number]): boolean => c.x509.checkPrivateKey(privateKey);
   const match = parsed.find((c) => sameBytes(c.attributes.localKeyId, keyBag.attributes.localKeyId) && belongs(c)) ?? parsed.find(belongs);
   if (match === undefined) {
-    throw new KsefCertsError("KEY_MISMATCH", `No certificate in the ${WHAT} belongs to its private key.`, {
-      hint: "The file was assembled from a key and a certificate that do not match; export it again.",
+    throw new KsefCertsError("KEY_MISMATCH", msg("pkcs12.noMatchingCertificate"), {
+      hint: msg("pkcs12.noMatchingCertificate.hint"),
     });
   }
   const friendlyName = keyBag.attributes.friendlyName ?? match.attributes.friendlyName;

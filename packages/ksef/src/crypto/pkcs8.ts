@@ -8,7 +8,7 @@
  * RFC 5915 (SEC1), RFC 7468 (PEM), and the key files the KSeF web app writes, as observed (the web app layout; docs/ksef.md).
  */
 import { createDecipheriv, createHash, createPrivateKey, KeyObject, randomBytes } from "node:crypto";
-import { KsefCertsError } from "../errors.js";
+import { KsefCertsError, violation, type Violation } from "../errors.js";
 import {
   type AsnNode,
   classifyDer,
@@ -41,6 +41,7 @@ import {
   pbes2EncryptSync,
 } from "./pbe.js";
 import type { KeyDescription, KeyEncryption, PrivateKeyFormat, PrivateKeyInfo } from "./types.js";
+import { msg, type MessageRef } from "../messages/index.js";
 
 /**
  * The encryption of the `.key` file the KSeF web app (MCU / Aplikacja Podatnika) writes, and our
@@ -96,25 +97,23 @@ const PRF_NAMES: readonly Pbkdf2Prf[] = ["hmacWithSHA1", "hmacWithSHA224", "hmac
 const WRITE_CIPHERS: readonly Pbes2WriteCipher[] = ["aes-128-cbc", "aes-192-cbc", "aes-256-cbc"];
 
 function prepareEncryption(key: KeyObject, password: string, options: EncryptPrivateKeyOptions): { plaintext: Buffer; params: Pbes2Params } {
-  const violations: { field: string; rule: string; message: string }[] = [];
+  const violations: Violation[] = [];
   const iterations = options.iterations ?? 100_000;
   const saltBytes = options.saltBytes ?? 16;
   const prf = options.prf ?? "hmacWithSHA256";
   const cipher = options.cipher ?? "aes-256-cbc";
-  if (!(key instanceof KeyObject) || key.type !== "private")
-    violations.push({ field: "key", rule: "key.private", message: "the key must be a private KeyObject" });
-  if (typeof password !== "string" || password.length === 0)
-    violations.push({ field: "password", rule: "password.required", message: "the password must not be empty" });
+  if (!(key instanceof KeyObject) || key.type !== "private") violations.push(violation("key", "key.private"));
+  if (typeof password !== "string" || password.length === 0) violations.push(violation("password", "password.required"));
   if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) {
-    violations.push({ field: "iterations", rule: "iterations.range", message: `iterations must be an integer from 1 to ${MAX_PBKDF2_ITERATIONS}` });
+    violations.push(violation("iterations", "iterations.range", { min: 1, max: MAX_PBKDF2_ITERATIONS }));
   }
   if (!Number.isSafeInteger(saltBytes) || saltBytes < 8 || saltBytes > MAX_SALT_BYTES) {
-    violations.push({ field: "saltBytes", rule: "saltBytes.range", message: `saltBytes must be an integer from 8 to ${MAX_SALT_BYTES}` });
+    violations.push(violation("saltBytes", "saltBytes.range", { min: 8, max: MAX_SALT_BYTES }));
   }
-  if (!PRF_NAMES.includes(prf)) violations.push({ field: "prf", rule: "prf.known", message: `prf must be one of ${PRF_NAMES.join(", ")}` });
-  if (!WRITE_CIPHERS.includes(cipher)) violations.push({ field: "cipher", rule: "cipher.known", message: `cipher must be one of ${WRITE_CIPHERS.join(", ")}` });
+  if (!PRF_NAMES.includes(prf)) violations.push(violation("prf", "prf.known", { allowed: PRF_NAMES.join(", ") }));
+  if (!WRITE_CIPHERS.includes(cipher)) violations.push(violation("cipher", "cipher.known", { allowed: WRITE_CIPHERS.join(", ") }));
   if (violations.length > 0) {
-    throw new KsefCertsError("VALIDATION", `The key cannot be encrypted: ${violations.map((v) => v.message).join("; ")}.`, { violations });
+    throw new KsefCertsError("VALIDATION", msg("pkcs8.cannotEncrypt"), { violations });
   }
   return {
     plaintext: key.export({ type: "pkcs8", format: "der" }),
@@ -187,16 +186,13 @@ const KEY_LABELS: Readonly<Record<string, PrivateKeyFormat>> = {
   "EC PRIVATE KEY": "sec1",
 };
 
-const NOT_A_KEY: Readonly<Partial<Record<DerKind, { readonly thing: string; readonly hint: string }>>> = {
-  certificate: {
-    thing: "a certificate, not a private key",
-    hint: "Pick the private key file (.key) that was saved together with this certificate (.crt); the certificate holds only the public key.",
-  },
-  csr: { thing: "a certificate signing request (CSR), not a private key", hint: "Pick the private key file the CSR was made with." },
-  spki: { thing: "a public key, not a private key", hint: "Pick the private key file; a public key cannot sign." },
-  "pkcs1-public": { thing: "an RSA public key, not a private key", hint: "Pick the private key file; a public key cannot sign." },
-  pkcs12: { thing: "a PKCS#12 (.p12/.pfx) file, not a bare private key", hint: "Import it as a PKCS#12 file instead; it holds the key and the certificate." },
-  pkcs7: { thing: "a PKCS#7/CMS object (e.g. a .p7b certificate bundle), not a private key", hint: "Pick the private key file (.key)." },
+const NOT_A_KEY: Readonly<Partial<Record<DerKind, { readonly message: MessageRef; readonly hint: MessageRef }>>> = {
+  certificate: { message: msg("pkcs8.notAKey.certificate"), hint: msg("pkcs8.notAKey.certificate.hint") },
+  csr: { message: msg("pkcs8.notAKey.csr"), hint: msg("pkcs8.notAKey.csr.hint") },
+  spki: { message: msg("pkcs8.notAKey.publicKey"), hint: msg("pkcs8.notAKey.publicKey.hint") },
+  "pkcs1-public": { message: msg("pkcs8.notAKey.rsaPublicKey"), hint: msg("pkcs8.notAKey.publicKey.hint") },
+  pkcs12: { message: msg("pkcs8.notAKey.pkcs12"), hint: msg("pkcs8.notAKey.pkcs12.hint") },
+  pkcs7: { message: msg("pkcs8.notAKey.pkcs7"), hint: msg("pkcs8.notAKey.pkcs7.hint") },
 };
 
 const NOT_A_KEY_LABELS: Readonly<Record<string, DerKind>> = {
@@ -214,9 +210,9 @@ const NOT_A_KEY_LABELS: Readonly<Record<string, DerKind>> = {
 
 function notAKey(kind: DerKind, container: "pem" | "der"): KsefCertsError {
   const known = NOT_A_KEY[kind];
-  if (known !== undefined) return new KsefCertsError("MALFORMED", `This file is ${known.thing}.`, { hint: known.hint, details: { detected: kind, container } });
-  return new KsefCertsError("MALFORMED", "This file is not a private key (it is neither a PEM key nor a DER PKCS#8, PKCS#1 or SEC1 key).", {
-    hint: "Pick the .key file downloaded from the KSeF web app, or a PEM/DER private key.",
+  if (known !== undefined) return new KsefCertsError("MALFORMED", known.message, { hint: known.hint, details: { detected: kind, container } });
+  return new KsefCertsError("MALFORMED", msg("pkcs8.notAKey"), {
+    hint: msg("pkcs8.notAKey.hint"),
     details: { detected: kind, container },
   });
 }
@@ -264,8 +260,8 @@ function legacyPem(block: PemBlock, format: "pkcs1" | "sec1"): LocatedKey {
   };
   if (dek === null) throw malformed("private key", "the PEM says it is encrypted but has no valid DEK-Info header");
   if (cipher === undefined) {
-    const unsupported = new KsefCertsError("UNSUPPORTED", `The private key is encrypted with ${name} (OpenSSL legacy PEM), which ksef-certs cannot decrypt.`, {
-      hint: "Convert it with `openssl pkcs8 -topk8 -v2 aes-256-cbc` and import the result.",
+    const unsupported = new KsefCertsError("UNSUPPORTED", msg("pkcs8.legacyPem", { cipher: name }), {
+      hint: msg("pkcs8.legacyPem.hint"),
       details: { scheme: `${scheme} ${name}`, encryption },
     });
     return { format, container: "pem", der: block.der, legacy: { cipher: name, keyBytes: 0, iv: new Uint8Array(0), encryption, unsupported } };
@@ -312,8 +308,8 @@ function locate(input: BytesInput): LocatedKey {
   const blocks = decodePem(text);
   const keys = blocks.filter((b) => b.label in KEY_LABELS);
   if (keys.length > 1) {
-    throw new KsefCertsError("MALFORMED", `This file holds ${keys.length} private keys; ksef-certs reads one key per file.`, {
-      hint: "Split the file so that each key is in its own file.",
+    throw new KsefCertsError("MALFORMED", msg("pkcs8.manyKeys", { count: keys.length }), {
+      hint: msg("pkcs8.manyKeys.hint"),
     });
   }
   const block = keys[0];
@@ -322,15 +318,15 @@ function locate(input: BytesInput): LocatedKey {
     if (first === undefined) throw malformed("private key file", "it has no complete PEM block");
     if (first.label === "OPENSSH PRIVATE KEY" || first.label === "DSA PRIVATE KEY") {
       const scheme = first.label === "DSA PRIVATE KEY" ? "DSA key" : "OpenSSH key format";
-      throw new KsefCertsError("UNSUPPORTED", `This private key is in a format ksef-certs does not read (${scheme}).`, {
-        hint: "KSeF uses EC P-256 or RSA-2048 keys in PKCS#8; convert with `ssh-keygen -p -m PKCS8` or `openssl pkcs8 -topk8`.",
+      throw new KsefCertsError("UNSUPPORTED", msg("pkcs8.formatUnsupported", { scheme }), {
+        hint: msg("pkcs8.formatUnsupported.hint"),
         details: { scheme },
       });
     }
     const kind = NOT_A_KEY_LABELS[first.label] ?? "unknown";
     if (kind !== "unknown") throw notAKey(kind, "pem");
-    throw new KsefCertsError("MALFORMED", `This file holds a PEM block "${first.label}", not a private key.`, {
-      hint: "Pick the .key file downloaded from the KSeF web app, or a PEM/DER private key.",
+    throw new KsefCertsError("MALFORMED", msg("pkcs8.otherPemBlock", { label: first.label }), {
+      hint: msg("pkcs8.notAKey.hint"),
       details: { detected: "unknown", label: first.label, container: "pem" },
     });
   }
@@ -349,8 +345,8 @@ function importPlain(der: Uint8Array, format: "pkcs8" | "pkcs1" | "sec1"): KeyOb
     if (format === "pkcs8") {
       const algorithm = pkcs8AlgorithmOid(der);
       if (algorithm !== undefined && !KNOWN_KEY_ALGORITHMS.has(algorithm)) {
-        throw new KsefCertsError("UNSUPPORTED", `The private key uses the key algorithm ${oidName(algorithm)}, which ksef-certs cannot read.`, {
-          hint: "KSeF uses EC P-256 or RSA-2048 keys.",
+        throw new KsefCertsError("UNSUPPORTED", msg("pkcs8.algorithmUnsupported", { algorithm: oidName(algorithm) }), {
+          hint: msg("keys.ksefKeyTypes.hint"),
           details: { scheme: oidName(algorithm) },
           cause,
         });
@@ -395,13 +391,13 @@ function importDecrypted(plain: Uint8Array, what: string): KeyObject {
   } catch (cause) {
     const algorithm = pkcs8AlgorithmOid(plain);
     if (algorithm !== undefined && !KNOWN_KEY_ALGORITHMS.has(algorithm)) {
-      throw new KsefCertsError("UNSUPPORTED", `The ${what} uses the key algorithm ${oidName(algorithm)}, which ksef-certs cannot read.`, {
-        hint: "KSeF uses EC P-256 or RSA-2048 keys.",
+      throw new KsefCertsError("UNSUPPORTED", msg("pkcs8.algorithmUnsupported.named", { what, algorithm: oidName(algorithm) }), {
+        hint: msg("keys.ksefKeyTypes.hint"),
         details: { scheme: oidName(algorithm) },
       });
     }
-    throw new KsefCertsError("WRONG_PASSWORD", `The password does not decrypt the ${what}.`, {
-      hint: "Check the password (letter case, keyboard layout, Polish letters) and try again.",
+    throw new KsefCertsError("WRONG_PASSWORD", msg("pbe.wrongPassword", { what }), {
+      hint: msg("pbe.wrongPassword.hint"),
       cause,
     });
   } finally {
@@ -411,8 +407,8 @@ function importDecrypted(plain: Uint8Array, what: string): KeyObject {
 
 function requirePassword(password: string | undefined, encryption: KeyEncryption): string {
   if (password === undefined) {
-    throw new KsefCertsError("PASSWORD_REQUIRED", "The private key is encrypted; a password is needed to read it.", {
-      hint: "Give the password you set when the key was created (for the KSeF web app: when the certificate was requested).",
+    throw new KsefCertsError("PASSWORD_REQUIRED", msg("pkcs8.passwordRequired"), {
+      hint: msg("pkcs8.passwordRequired.hint"),
       details: { encryption },
     });
   }
@@ -423,8 +419,8 @@ function checkSchemeForKey(scheme: PbeScheme | KsefCertsError): PbeScheme {
   if (scheme instanceof KsefCertsError) throw scheme;
   if (scheme.kind === "pkcs12" && scheme.cipher.rc2Bits !== undefined) {
     // RC2 is tolerated only for PKCS#12 certificate bags (legacy exports); a key under RC2 is too weak to accept.
-    throw new KsefCertsError("UNSUPPORTED", `The private key is encrypted with ${scheme.encryption.scheme}, which ksef-certs does not accept for keys.`, {
-      hint: "Re-encrypt it, e.g. `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -iter 100000`.",
+    throw new KsefCertsError("UNSUPPORTED", msg("pkcs8.schemeRefused", { scheme: scheme.encryption.scheme }), {
+      hint: msg("pkcs8.schemeRefused.hint"),
       details: { scheme: scheme.encryption.scheme, encryption: scheme.encryption },
     });
   }
@@ -454,12 +450,12 @@ function decryptLegacy(located: Extract<LocatedKey, { legacy: LegacyPemEncryptio
     const decipher = createDecipheriv(legacy.cipher, evpBytesToKey(password, legacy.iv.subarray(0, 8), legacy.keyBytes), legacy.iv);
     plain = Buffer.concat([decipher.update(located.der), decipher.final()]);
   } catch (cause) {
-    throw new KsefCertsError("WRONG_PASSWORD", "The password does not decrypt the private key.", { hint: "Check the password and try again.", cause });
+    throw new KsefCertsError("WRONG_PASSWORD", msg("pkcs8.wrongPassword"), { hint: msg("pkcs8.wrongPassword.hint"), cause });
   }
   try {
     return createPrivateKey({ key: plain, format: "der", type: located.format });
   } catch (cause) {
-    throw new KsefCertsError("WRONG_PASSWORD", "The password does not decrypt the private key.", { hint: "Check the password and try again.", cause });
+    throw new KsefCertsError("WRONG_PASSWORD", msg("pkcs8.wrongPassword"), { hint: msg("pkcs8.wrongPassword.hint"), cause });
   } finally {
     plain.fill(0);
   }

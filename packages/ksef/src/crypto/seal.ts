@@ -11,6 +11,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { KsefCertsError } from "../errors.js";
+import { msg } from "../messages/index.js";
 
 /** Master key length: 32 bytes (AES-256). */
 export const MASTER_KEY_BYTES = 32;
@@ -43,7 +44,7 @@ export function seal(masterKey: Uint8Array, plaintext: string | Uint8Array, aad:
   const aadBytes = aadOf(aad);
   const data = typeof plaintext === "string" ? Buffer.from(plaintext, "utf8") : plaintext;
   if (data.byteLength > MAX_SEAL_PLAINTEXT_BYTES) {
-    throw new KsefCertsError("TOO_LARGE", `The value to seal is ${data.byteLength} bytes; at most ${MAX_SEAL_PLAINTEXT_BYTES} bytes can be sealed.`, {
+    throw new KsefCertsError("TOO_LARGE", msg("seal.tooLarge", { size: data.byteLength, limitBytes: MAX_SEAL_PLAINTEXT_BYTES }), {
       details: { limitBytes: MAX_SEAL_PLAINTEXT_BYTES, sizeBytes: data.byteLength },
     });
   }
@@ -74,13 +75,13 @@ export function unseal(masterKey: Uint8Array, sealed: Uint8Array, aad: string): 
   assertKey(masterKey);
   const aadBytes = aadOf(aad);
   if (sealed.byteLength < SEAL_OVERHEAD_BYTES) {
-    throw new KsefCertsError("MALFORMED", `A sealed value is at least ${SEAL_OVERHEAD_BYTES} bytes; this one has ${sealed.byteLength}.`, {
-      hint: "The stored value is truncated; set the secret again.",
+    throw new KsefCertsError("MALFORMED", msg("seal.truncated", { min: SEAL_OVERHEAD_BYTES, size: sealed.byteLength }), {
+      hint: msg("seal.truncated.hint"),
     });
   }
   if (sealed[0] !== SEAL_VERSION) {
-    throw new KsefCertsError("UNSUPPORTED", `Sealed value format version ${sealed[0] ?? "?"} is not supported (this version reads ${SEAL_VERSION}).`, {
-      hint: "Upgrade ksef-certs, or set the secret again.",
+    throw new KsefCertsError("UNSUPPORTED", msg("seal.version", { version: sealed[0] ?? "?", supported: SEAL_VERSION }), {
+      hint: msg("seal.version.hint"),
       details: { scheme: `seal-v${sealed[0] ?? "?"}` },
     });
   }
@@ -93,14 +94,10 @@ export function unseal(masterKey: Uint8Array, sealed: Uint8Array, aad: string): 
   try {
     return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
   } catch (cause) {
-    throw new KsefCertsError(
-      "FORBIDDEN",
-      `The sealed value "${aad}" does not open: it was sealed with another master key, belongs to another record, or is damaged.`,
-      {
-        hint: "Use the master key the value was sealed with (KSEF_CERTS_MASTER_KEY or the master key file), or set the secret again.",
-        cause,
-      },
-    );
+    throw new KsefCertsError("FORBIDDEN", msg("seal.doesNotOpen", { aad }), {
+      hint: msg("seal.doesNotOpen.hint"),
+      cause,
+    });
   }
 }
 
@@ -119,15 +116,17 @@ export function parseMasterKeyText(text: string, origin = "the master key"): Uin
   if (/^[A-Za-z0-9_-]{43}$/.test(t)) return new Uint8Array(Buffer.from(t, "base64url"));
   throw new KsefCertsError(
     "VALIDATION",
-    `${origin} must be exactly ${MASTER_KEY_BYTES} bytes written as base64 (44 characters) or hex (64 characters); the value given has ${t.length} characters.`,
-    { hint: "Generate one with `openssl rand -base64 32`.", details: { origin, length: t.length } },
+    origin === "the master key"
+      ? msg("masterKey.text", { bytes: MASTER_KEY_BYTES, length: t.length })
+      : msg("masterKey.text.named", { origin, bytes: MASTER_KEY_BYTES, length: t.length }),
+    { hint: msg("masterKey.text.hint"), details: { origin, length: t.length } },
   );
 }
 
 function assertKey(masterKey: Uint8Array): void {
   if (masterKey.byteLength !== MASTER_KEY_BYTES) {
-    throw new KsefCertsError("VALIDATION", `A master key is ${MASTER_KEY_BYTES} bytes; the key given has ${masterKey.byteLength}.`, {
-      hint: "Load the key with loadMasterKey().",
+    throw new KsefCertsError("VALIDATION", msg("masterKey.length", { bytes: MASTER_KEY_BYTES, length: masterKey.byteLength }), {
+      hint: msg("masterKey.length.hint"),
     });
   }
 }
@@ -135,7 +134,7 @@ function assertKey(masterKey: Uint8Array): void {
 function aadOf(aad: string): Uint8Array {
   const bytes = Buffer.from(aad, "utf8");
   if (bytes.byteLength === 0 || bytes.byteLength > MAX_AAD_BYTES) {
-    throw new KsefCertsError("VALIDATION", `A sealed value needs a name (aad) of 1 to ${MAX_AAD_BYTES} bytes; got ${bytes.byteLength}.`);
+    throw new KsefCertsError("VALIDATION", msg("seal.aadLength", { max: MAX_AAD_BYTES, size: bytes.byteLength }));
   }
   // The version byte is authenticated too, so a future format cannot be confused with this one.
   return Buffer.concat([Buffer.from([SEAL_VERSION]), bytes]);

@@ -25,6 +25,7 @@ import {
   readSequence,
 } from "./asn1.js";
 import { type BytesInput, decodePem, looksLikePem, MAX_OBJECT_BYTES, toBytes } from "./encoding.js";
+import { msg, type MessageRef } from "../messages/index.js";
 
 /** A signature algorithm we can name and verify. */
 interface SignatureAlgorithmSpec {
@@ -193,8 +194,8 @@ export function readSubjectPublicKey(node: AsnNode | undefined, what: string): {
     return { publicKey: createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" }), spki };
   } catch (cause) {
     const curve = algorithm.params instanceof asn1js.ObjectIdentifier ? ` (${oidName(readOid(algorithm.params, what))})` : "";
-    throw new KsefCertsError("UNSUPPORTED", `The ${what}'s public key (${oidName(algorithm.oid)}${curve}) cannot be read.`, {
-      hint: "KSeF uses EC P-256 or RSA-2048 keys.",
+    throw new KsefCertsError("UNSUPPORTED", msg("x509.publicKeyUnreadable", { what, algorithm: `${oidName(algorithm.oid)}${curve}` }), {
+      hint: msg("keys.ksefKeyTypes.hint"),
       details: { scheme: oidName(algorithm.oid) },
       cause,
     });
@@ -237,26 +238,23 @@ const PEM_LABEL_KINDS: Readonly<Record<string, DerKind>> = {
 /** What a locator looks for: `certificate` or `csr`. */
 export type X509ObjectKind = "certificate" | "csr";
 
-const OBJECT_NAMES: Readonly<Record<X509ObjectKind, { readonly name: string; readonly hint: string }>> = {
-  certificate: {
-    name: "a certificate",
-    hint: "Pick the certificate file (.crt/.cer/.pem) downloaded from KSeF, in PEM or DER.",
-  },
-  csr: {
-    name: "a certificate signing request (CSR)",
-    hint: "Pick the CSR file (.csr), in PEM (`CERTIFICATE REQUEST`) or DER.",
-  },
+const OBJECT_HINTS: Readonly<Record<X509ObjectKind, MessageRef>> = {
+  certificate: msg("x509.notACertificate.hint"),
+  csr: msg("x509.notACsr.hint"),
 };
 
 function notA(expected: X509ObjectKind, kind: DerKind, container: "pem" | "der", label?: string): KsefCertsError {
-  const target = OBJECT_NAMES[expected];
+  const csr = expected === "csr";
   const message =
     kind === "unknown"
       ? label === undefined
-        ? `This file is not ${target.name} (it is neither PEM nor a DER ${expected === "csr" ? "PKCS#10 request" : "X.509 certificate"}).`
-        : `This file holds a PEM block "${label}", not ${target.name}.`
-      : `This is ${KIND_NAMES[kind]}, not ${target.name}.`;
-  return new KsefCertsError("MALFORMED", message, { hint: target.hint, details: { detected: kind, container, ...(label === undefined ? {} : { label }) } });
+        ? msg(csr ? "x509.notACsr" : "x509.notACertificate")
+        : msg(csr ? "x509.notACsr.pemBlock" : "x509.notACertificate.pemBlock", { label })
+      : msg(csr ? "x509.notACsr.other" : "x509.notACertificate.other", { thing: KIND_NAMES[kind] });
+  return new KsefCertsError("MALFORMED", message, {
+    hint: OBJECT_HINTS[expected],
+    details: { detected: kind, container, ...(label === undefined ? {} : { label }) },
+  });
 }
 
 /**

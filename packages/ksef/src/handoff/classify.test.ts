@@ -4,8 +4,8 @@ import { KsefCertsError } from "../errors.js";
 import { XADES_REJECTION_KSEF_CODES, type XadesRejectionReason } from "../xades/verify.js";
 import { xmlLimitOf } from "../xml/safe-parse.js";
 import { deeplyNestedXml, hostileXmlDocuments } from "../xml/testing.js";
-import { classifySignedFile, isExpectedSigner, type PendingSignature } from "./classify.js";
-import { REJECTION_REASONS_PL, problemMessage, wrongSignerMessage } from "./messages.js";
+import { classifySignedFile, isExpectedSigner, type ClassifiedFile, type PendingSignature } from "./classify.js";
+import { REJECTION_REASONS_PL, problemMessage, problemMessageIn, wrongSignerMessage } from "./messages.js";
 import { NIP, makePerson, pendingFor, signedFor, unsignedFor, type Person } from "../testing/signer.js";
 
 let person: Person;
@@ -152,6 +152,12 @@ describe("problem messages", () => {
     const reasons = Object.keys(XADES_REJECTION_KSEF_CODES) as XadesRejectionReason[];
     for (const r of reasons) expect(REJECTION_REASONS_PL[r], r).toMatch(/\S{3}/);
     expect(Object.keys(REJECTION_REASONS_PL).sort()).toEqual(reasons.sort());
+    // Each reason is the catalogue's handoff.rejection.<reason>, present in both languages (never the id itself).
+    const rejected = (reason: XadesRejectionReason): ClassifiedFile => ({ kind: "rejected", reason, ksefExceptionCode: 1, message: "x" });
+    for (const r of reasons) {
+      expect(problemMessageIn("pl", "rejected", { classification: rejected(r) }), r).not.toContain("handoff.rejection");
+      expect(problemMessageIn("pl", "rejected", { classification: rejected(r) }), r).toContain(REJECTION_REASONS_PL[r]);
+    }
   });
 
   test("a rejection names the reason in Polish and the KSeF code in both languages", () => {

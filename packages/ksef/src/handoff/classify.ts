@@ -21,6 +21,7 @@ import {
   type XadesRejectionReason,
 } from "../xades/verify.js";
 import type { KsefIdentity } from "../xades/identity.js";
+import { msg, translate, type MessageRef } from "../messages/index.js";
 
 /** Largest file the hand-off reads: 1 MiB (a signed AuthTokenRequest is 3–12 KiB; a certificate chain adds a few). */
 export const MAX_HANDOFF_FILE_BYTES = 1_048_576;
@@ -93,7 +94,10 @@ export type ClassifiedFile =
       readonly kind: "rejected";
       readonly reason: XadesRejectionReason;
       readonly ksefExceptionCode: number;
+      /** The refusal in English (the verifier's message). */
       readonly message: string;
+      /** The same refusal as a catalogue message, for other languages. */
+      readonly messageRef?: MessageRef;
       readonly pending?: PendingSignature;
     }
   | { readonly kind: "not-auth-request" };
@@ -132,7 +136,7 @@ export async function classifySignedFile(bytes: Uint8Array, pending: readonly Pe
   const now = options.now ?? new Date();
   const maxBytes = options.maxBytes ?? MAX_HANDOFF_FILE_BYTES;
   if (bytes.byteLength > maxBytes) {
-    throw new KsefCertsError("TOO_LARGE", `The file is ${bytes.byteLength} bytes; a signed AuthTokenRequest is at most ${maxBytes} bytes.`, {
+    throw new KsefCertsError("TOO_LARGE", msg("handoff.inbox.tooLarge", { size: bytes.byteLength, limitBytes: maxBytes }), {
       details: { size: bytes.byteLength, limitBytes: maxBytes },
     });
   }
@@ -156,8 +160,8 @@ export async function classifySignedFile(bytes: Uint8Array, pending: readonly Pe
         kind: "rejected",
         reason: "detached",
         ksefExceptionCode: XADES_REJECTION_KSEF_CODES.detached,
-        message:
-          "The file is a signature without the signed AuthTokenRequest inside it (a detached signature, or an enveloping one with base64-embedded content); KSeF accepts only enveloped or enveloping XAdES that contains the request.",
+        message: translate("en", msg("handoff.detachedSignature")),
+        messageRef: msg("handoff.detachedSignature"),
       };
     }
     return { kind: "not-auth-request" };
@@ -199,13 +203,14 @@ async function rejectedBy(bytes: Uint8Array, pending: PendingSignature | undefin
   } catch (error) {
     const rejection = xadesRejectionOf(error);
     if (rejection === undefined) {
-      throw new KsefCertsError("INTERNAL", "The signature verifier failed unexpectedly on a hand-off file.", { cause: error });
+      throw new KsefCertsError("INTERNAL", msg("handoff.verifierFailed"), { cause: error });
     }
     return {
       kind: "rejected",
       reason: rejection.reason,
       ksefExceptionCode: rejection.ksefExceptionCode,
       message: error instanceof Error ? error.message : String(error),
+      ...(error instanceof KsefCertsError && error.messageRef !== undefined ? { messageRef: error.messageRef } : {}),
       ...(pending === undefined ? {} : { pending }),
     };
   }

@@ -26,7 +26,9 @@ export {
 export {
   REJECTION_REASONS_PL,
   problemMessage,
+  problemMessageIn,
   wrongSignerMessage,
+  wrongSignerMessageRef,
   type BilingualMessage,
   type InboxProblemKind,
   type ProblemMessageParams,

@@ -1,9 +1,10 @@
 /**
  * The sentences a person reads about a file they dropped into the hand-off inbox (in `<name>.reason.txt`
- * beside a failed file, in the signer agent's notifications, in the CLI): Polish first, English second.
+ * beside a failed file, in the signer agent's notifications, in the CLI): catalogue messages (`handoff.*`),
+ * rendered in one locale ({@link problemMessageIn}) or in both, Polish first ({@link problemMessage}).
  */
 import type { KsefCertsError } from "../errors.js";
-import { violationMessagePl } from "../policies/messages-pl.js";
+import { isMessageId, msg, translate, type Locale, type MessageId, type MessageRef } from "../messages/index.js";
 import type { KsefIdentity } from "../xades/identity.js";
 import type { XadesRejectionReason } from "../xades/verify.js";
 import type { ClassifiedFile, ExpectedSigner } from "./classify.js";
@@ -20,7 +21,7 @@ export type InboxProblemKind =
   | "move-failed"
   | "watch-error";
 
-/** A message in both languages. */
+/** A message in both languages (both renderings of one catalogue message). */
 export interface BilingualMessage {
   /** Polish sentence(s). */
   readonly pl: string;
@@ -29,62 +30,77 @@ export interface BilingualMessage {
 }
 
 /**
- * Polish explanation of each verifier rejection (the English one is the verifier's own message). Keyed by
- * every {@link XadesRejectionReason}; a test checks none is missing.
+ * A message rendered in both locales.
+ * @param render the sentence in one locale
  */
-export const REJECTION_REASONS_PL: Readonly<Record<XadesRejectionReason, string>> = {
-  "too-large": "plik jest za duży jak na podpisany wniosek AuthTokenRequest",
-  "too-complex": "plik XML jest zagnieżdżony zbyt głęboko albo ma zbyt wiele elementów lub atrybutów jak na podpisany wniosek AuthTokenRequest",
-  "not-xml": "plik nie jest poprawnym dokumentem XML",
-  "dtd-or-entity": "plik zawiera deklarację DOCTYPE lub encji, czego nie przyjmujemy ze względów bezpieczeństwa",
-  "not-utf8":
-    "plik nie jest zapisany w kodowaniu UTF-8 (KSeF odrzuciłby go błędem 21217); użyj pliku dokładnie takiego, jaki zapisała strona podpisu, bez otwierania go w edytorze",
-  "not-auth-token-request": "plik nie zawiera wniosku AuthTokenRequest",
-  "xsd-violation": "wniosek AuthTokenRequest jest niezgodny ze schematem XSD",
-  "no-signature": "wniosek nie jest podpisany",
-  "multiple-signatures": "plik zawiera więcej niż jeden podpis, a KSeF przyjmuje dokładnie jeden; podpisz niepodpisany plik auth.xml tylko raz",
-  detached:
-    "podpis nie zawiera podpisanego wniosku (podpis zewnętrzny), a KSeF przyjmuje tylko podpis otoczony lub otaczający; przy podpisie wybierz format XAdES otoczony",
-  "reference-not-covering-root": "podpis nie obejmuje całego wniosku",
-  "signature-wrapping": "plik wygląda na zmieniony po podpisaniu (dodano niepodpisaną treść)",
-  "digest-mismatch": "treść wniosku zmieniono po podpisaniu (skrót się nie zgadza); nie otwieraj i nie zapisuj podpisanego pliku w edytorze",
-  "signature-invalid": "podpis jest nieprawidłowy",
-  "unsupported-algorithm": "podpis używa algorytmu lub przekształcenia, którego nie obsługujemy",
-  "certificate-missing": "w podpisie brakuje certyfikatu podpisującego",
-  "certificate-invalid": "certyfikat podpisującego jest nieważny albo nie służy do uwierzytelnienia (np. certyfikat Offline)",
-  "signing-certificate-mismatch": "certyfikat w podpisie nie zgadza się z certyfikatem wskazanym we właściwościach podpisu",
-  "subject-identifier-invalid": "z podpisu nie da się odczytać NIP ani PESEL podpisującego",
-  "challenge-mismatch": "podpisany wniosek dotyczy innego wyzwania (challenge) niż oczekiwane",
-  "context-mismatch": "podpisany wniosek dotyczy innego kontekstu (NIP lub identyfikatora) niż oczekiwany",
-};
+function bilingual(render: (locale: Locale) => string): BilingualMessage {
+  return { pl: render("pl"), en: render("en") };
+}
+
+/** The catalogue id explaining a verifier rejection (`handoff.rejection.<reason in lowerCamel>`, e.g. `handoff.rejection.tooLarge`). */
+function rejectionId(reason: XadesRejectionReason): MessageId {
+  return `handoff.rejection.${reason.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())}` as MessageId;
+}
 
 /**
- * Why a valid signature by the wrong person is refused (classification `wrong-signer`), e.g. "The file was signed
- * by PESEL 02070803628, but this request is for Jan Kowalski (PESEL 44051401458)…". A fingerprint identity
- * (a seal or a certificate naming no person) gets its own sentence.
+ * Polish explanation of each verifier rejection (the catalogue's `handoff.rejection.<reason>`), keyed by every
+ * {@link XadesRejectionReason}. Transitional: new code renders `handoff.rejection.<reason>` with `translate`.
+ */
+export const REJECTION_REASONS_PL: Readonly<Record<XadesRejectionReason, string>> = Object.fromEntries(
+  (
+    [
+      "too-large",
+      "too-complex",
+      "not-xml",
+      "dtd-or-entity",
+      "not-utf8",
+      "not-auth-token-request",
+      "xsd-violation",
+      "no-signature",
+      "multiple-signatures",
+      "detached",
+      "reference-not-covering-root",
+      "signature-wrapping",
+      "digest-mismatch",
+      "signature-invalid",
+      "unsupported-algorithm",
+      "certificate-missing",
+      "certificate-invalid",
+      "signing-certificate-mismatch",
+      "subject-identifier-invalid",
+      "challenge-mismatch",
+      "context-mismatch",
+    ] satisfies XadesRejectionReason[]
+  ).map((reason) => [reason, translate("pl", { id: rejectionId(reason) })]),
+) as Record<XadesRejectionReason, string>;
+
+/**
+ * Why a valid signature by the wrong person is refused (classification `wrong-signer`), as a catalogue message,
+ * e.g. "The file was signed by PESEL 02070803628, but this request is for Jan Kowalski (PESEL 44051401458)…". A
+ * fingerprint identity (a seal or a certificate naming no person) gets its own sentence.
  * @param signer the identity KSeF would derive from the signature (`VerifiedAuthTokenRequest.identity`)
  * @param expected the operator on record
- * @returns Polish and English text (identifiers and the operator's name only)
+ * @returns the message (identifiers and the operator's name only)
  */
-export function wrongSignerMessage(signer: KsefIdentity, expected: ExpectedSigner): BilingualMessage {
+export function wrongSignerMessageRef(signer: KsefIdentity, expected: ExpectedSigner): MessageRef {
   const ids = [
     expected.pesel === undefined || expected.pesel === "" ? undefined : `PESEL ${expected.pesel}`,
     expected.nip === undefined || expected.nip === "" ? undefined : `NIP ${expected.nip}`,
   ];
   const who = `${expected.name} (${ids.filter((i) => i !== undefined).join(", ")})`;
-  const tailPl = `KSeF wystawia certyfikat temu, kto podpisał plik, więc ten plik auth.xml musi podpisać ${expected.name}. Pliku nie wysłano do KSeF.`;
-  const tailEn = `KSeF issues the certificate to whoever signs, so ${expected.name} must sign this auth.xml. The file was not sent to KSeF.`;
-  if (signer.type === "Fingerprint") {
-    return {
-      pl: `Z podpisu nie da się odczytać PESEL ani NIP podpisującego (np. pieczęć firmowa lub certyfikat rozpoznawany po odcisku), a ten wniosek dotyczy operatora ${who}. ${tailPl}`,
-      en: `The signature does not name the signer by PESEL or NIP (e.g. a company seal, or a certificate identified by its fingerprint), but this request is for ${who}. ${tailEn}`,
-    };
-  }
-  const id = `${signer.type === "Pesel" ? "PESEL" : "NIP"} ${signer.value}`;
-  return {
-    pl: `Plik podpisał(a) ${id}, a ten wniosek dotyczy operatora ${who}. ${tailPl}`,
-    en: `The file was signed by ${id}, but this request is for ${who}. ${tailEn}`,
-  };
+  if (signer.type === "Fingerprint") return msg("handoff.wrongSigner.fingerprint", { who, name: expected.name });
+  return msg("handoff.wrongSigner", { signer: `${signer.type === "Pesel" ? "PESEL" : "NIP"} ${signer.value}`, who, name: expected.name });
+}
+
+/**
+ * {@link wrongSignerMessageRef} in both languages.
+ * @param signer the identity KSeF would derive from the signature
+ * @param expected the operator on record
+ * @returns Polish and English text
+ */
+export function wrongSignerMessage(signer: KsefIdentity, expected: ExpectedSigner): BilingualMessage {
+  const ref = wrongSignerMessageRef(signer, expected);
+  return bilingual((locale) => translate(locale, ref));
 }
 
 /** Parameters some messages name. */
@@ -102,93 +118,71 @@ export interface ProblemMessageParams {
   readonly error?: KsefCertsError;
 }
 
+/** The sentences that need no more than the problem's kind. */
+const PLAIN_PROBLEMS: Readonly<Partial<Record<InboxProblemKind, MessageId>>> = {
+  unsigned: "handoff.problem.unsigned",
+  expired: "handoff.problem.expired",
+  "unknown-challenge": "handoff.problem.unknownChallenge",
+  "not-auth-request": "handoff.problem.notAuthRequest",
+  "check-failed": "handoff.problem.checkFailed",
+  unreadable: "handoff.problem.unreadable",
+  "submit-failed": "handoff.problem.submitFailed",
+  "move-failed": "handoff.problem.moveFailed",
+  "watch-error": "handoff.problem.watchError",
+};
+
 /**
- * The person-facing sentences for an inbox problem.
+ * The person-facing sentence for an inbox problem in one locale.
+ * @param locale the reader's language
+ * @param kind what happened
+ * @param params the names, sizes and verdict the sentence mentions
+ * @returns the sentence (no secrets: file names, sizes and KSeF codes only)
+ */
+export function problemMessageIn(locale: Locale, kind: InboxProblemKind, params: ProblemMessageParams = {}): string {
+  const plain = PLAIN_PROBLEMS[kind];
+  if (plain !== undefined) return translate(locale, { id: plain });
+  switch (kind) {
+    case "duplicate":
+      return translate(
+        locale,
+        params.firstFile === undefined ? msg("handoff.problem.duplicate") : msg("handoff.problem.duplicateOf", { firstFile: params.firstFile }),
+      );
+    case "rejected": {
+      const c = params.classification;
+      if (c?.kind !== "rejected") return translate(locale, msg("handoff.problem.rejectedPlain"));
+      // English repeats the verifier's own words; Polish explains the reason (the verifier's words are technical).
+      const detail = locale === "en" ? c.message : translate(locale, { id: rejectionId(c.reason) });
+      return translate(locale, msg("handoff.problem.rejected", { detail, code: c.ksefExceptionCode }));
+    }
+    case "wrong-signer": {
+      const c = params.classification;
+      return translate(locale, c?.kind === "wrong-signer" ? wrongSignerMessageRef(c.verified.identity, c.expected) : msg("handoff.problem.wrongSignerPlain"));
+    }
+    case "too-large":
+      return translate(locale, msg("handoff.problem.tooLarge", { size: params.size ?? "?", limitBytes: params.limitBytes ?? "?" }));
+    case "too-complex": {
+      const violation = params.error?.violations[0];
+      const rule = violation === undefined ? undefined : `rule.${violation.rule}`;
+      // English keeps the parser's own sentence; other languages use the violated rule's.
+      const detail =
+        locale === "en" && params.error !== undefined
+          ? params.error.message
+          : rule !== undefined && isMessageId(rule)
+            ? translate(locale, violation?.params === undefined ? { id: rule } : { id: rule, params: violation.params })
+            : translate(locale, msg("handoff.problem.tooComplexDefault"));
+      return translate(locale, msg("handoff.problem.tooComplex", { detail }));
+    }
+    default:
+      return translate(locale, { id: PLAIN_PROBLEMS[kind] ?? "handoff.problem.checkFailed" });
+  }
+}
+
+/**
+ * The person-facing sentences for an inbox problem, in every locale.
  * @param kind what happened
  * @param params the names, sizes and verdict the sentence mentions
  * @returns Polish and English text (no secrets: file names, sizes and KSeF codes only)
  */
 export function problemMessage(kind: InboxProblemKind, params: ProblemMessageParams = {}): BilingualMessage {
-  switch (kind) {
-    case "duplicate":
-      return {
-        pl: `Ten plik jest kopią pliku już obsłużonego${params.firstFile === undefined ? "" : ` (${params.firstFile})`}; nie został wysłany ponownie.`,
-        en: `This file is a copy of one already handled${params.firstFile === undefined ? "" : ` (${params.firstFile})`}; it was not sent again.`,
-      };
-    case "unsigned":
-      return {
-        pl: "Plik nie jest podpisany: to wniosek auth.xml przed podpisaniem. Podpisz go na stronie gov.pl (Profil Zaufany) lub podpisem kwalifikowanym i zapisz podpisany plik w tym folderze.",
-        en: "The file is not signed: it is the auth.xml request before signing. Sign it on the gov.pl page (Profil Zaufany) or with a qualified signature and save the signed file into this folder.",
-      };
-    case "expired":
-      return {
-        pl: "Wyzwanie (challenge) w tym pliku wygasło (jest ważne 10 minut), więc KSeF go nie przyjmie. Zostanie przygotowany nowy plik auth.xml do podpisania.",
-        en: "The challenge in this file has expired (it is valid for 10 minutes), so KSeF would refuse it. A new auth.xml will be issued for signing.",
-      };
-    case "unknown-challenge":
-      return {
-        pl: "Ten plik dotyczy wyzwania (challenge), na które nic nie czeka: to stary lub obcy wniosek. Podpisz najnowszy plik auth.xml.",
-        en: "This file is for a challenge nothing is waiting for: an old or foreign request. Sign the newest auth.xml.",
-      };
-    case "rejected": {
-      const c = params.classification;
-      if (c?.kind === "rejected") {
-        return {
-          pl: `Podpis odrzucony: ${REJECTION_REASONS_PL[c.reason]} (kod KSeF ${c.ksefExceptionCode}).`,
-          en: `Signature refused: ${c.message} (KSeF code ${c.ksefExceptionCode}).`,
-        };
-      }
-      return { pl: "Podpis odrzucony.", en: "Signature refused." };
-    }
-    case "wrong-signer": {
-      const c = params.classification;
-      if (c?.kind === "wrong-signer") return wrongSignerMessage(c.verified.identity, c.expected);
-      return {
-        pl: "Plik podpisała inna osoba niż ta, której dotyczy wniosek.",
-        en: "The file was signed by someone other than the person this request is for.",
-      };
-    }
-    case "not-auth-request":
-      return {
-        pl: "Plik nie jest wnioskiem AuthTokenRequest (auth.xml) ani jego podpisaną wersją, więc go pominięto.",
-        en: "The file is neither an AuthTokenRequest (auth.xml) nor its signed version, so it was set aside.",
-      };
-    case "too-large":
-      return {
-        pl: `Plik ma ${params.size ?? "?"} bajtów, a podpisany wniosek ma najwyżej ${params.limitBytes ?? "?"} bajtów: to nie jest właściwy plik.`,
-        en: `The file is ${params.size ?? "?"} bytes, while a signed request is at most ${params.limitBytes ?? "?"} bytes: this is not the right file.`,
-      };
-    case "too-complex": {
-      const violation = params.error?.violations[0];
-      return {
-        pl: `${violation === undefined ? "Plik XML jest zagnieżdżony zbyt głęboko albo ma zbyt wiele elementów lub atrybutów." : violationMessagePl(violation)} Pliku nie sprawdzano dalej ani nie wysłano.`,
-        en: `${params.error?.message ?? "The XML file is nested too deep or holds too many elements or attributes."} The file was not checked further or sent.`,
-      };
-    }
-    case "check-failed":
-      return {
-        pl: "Nie udało się sprawdzić tego pliku (błąd programu); odłożono go, by nie sprawdzać go w kółko. Zgłoś to administratorowi, podając nazwę pliku.",
-        en: "This file could not be checked (a program error); it was set aside so it is not checked over and over. Report it to the administrator with the file's name.",
-      };
-    case "unreadable":
-      return {
-        pl: "Nie udało się odczytać pliku (może jest otwarty w innym programie); ponowimy próbę.",
-        en: "The file could not be read (another program may hold it open); it will be tried again.",
-      };
-    case "submit-failed":
-      return {
-        pl: "Nie udało się przekazać podpisanego pliku dalej; plik zostaje w folderze i ponowimy próbę.",
-        en: "The signed file could not be passed on; it stays in the folder and will be tried again.",
-      };
-    case "move-failed":
-      return {
-        pl: "Nie udało się przenieść pliku do folderu processed lub failed; spróbujemy ponownie.",
-        en: "The file could not be moved into the processed or failed folder; it will be tried again.",
-      };
-    case "watch-error":
-      return {
-        pl: "Błąd obserwowania folderu; pliki zostaną sprawdzone przy następnym przeglądzie folderu.",
-        en: "Watching the folder failed; files will be checked at the next rescan.",
-      };
-  }
+  return bilingual((locale) => problemMessageIn(locale, kind, params));
 }

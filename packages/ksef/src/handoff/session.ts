@@ -6,11 +6,12 @@
  */
 import { readFile, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
-import { KsefCertsError } from "../errors.js";
+import { KsefCertsError, violation } from "../errors.js";
 import type { VerifiedAuthTokenRequest } from "../xades/verify.js";
 import type { PendingSignature } from "./classify.js";
 import { watchInbox, type InboxFile, type InboxProblem } from "./watch.js";
 import { writeAuthRequest } from "./write.js";
+import { msg } from "../messages/index.js";
 
 /** What {@link awaitSignature} needs. */
 export interface AwaitSignatureOptions {
@@ -70,9 +71,9 @@ export async function awaitSignature(options: AwaitSignatureOptions): Promise<Si
   const { request } = options;
   const now = options.now ?? (() => new Date());
   if (resolve(options.inboxDir) === resolve(options.outboxDir)) {
-    throw new KsefCertsError("VALIDATION", "The hand-off inbox and outbox are the same folder.", {
-      hint: "Configure two folders: one where auth.xml is written, one where the signed file is saved.",
-      violations: [{ field: "inboxDir", rule: "handoff.folders.distinct", message: "The inbox must differ from the outbox." }],
+    throw new KsefCertsError("VALIDATION", msg("handoff.folders.same"), {
+      hint: msg("handoff.folders.same.hint"),
+      violations: [violation("inboxDir", "handoff.folders.distinct")],
     });
   }
   if (options.signal?.aborted === true) throw aborted(options.signal);
@@ -130,9 +131,9 @@ export async function awaitSignature(options: AwaitSignatureOptions): Promise<Si
       armExpiry();
       if (options.timeoutMs !== undefined) {
         const ms = options.timeoutMs;
-        const timeout = new KsefCertsError("IO", `No signed file arrived in ${options.inboxDir} within ${ms} ms.`, {
+        const timeout = new KsefCertsError("IO", msg("handoff.wait.timedOut", { inbox: options.inboxDir, ms }), {
           retryable: true,
-          hint: "Check that the signed file is saved into the inbox folder, then try again.",
+          hint: msg("handoff.wait.timedOut.hint"),
           details: { reason: "timeout", timeoutMs: ms },
         });
         timers.push(
@@ -164,19 +165,15 @@ function isAborted(signal: AbortSignal | undefined): boolean {
 const MAX_TIMER_MS = 2_147_483_647;
 
 function expired(pending: PendingSignature): KsefCertsError {
-  return new KsefCertsError(
-    "VALIDATION",
-    `The challenge of this sign-in expired at ${pending.expiresAt.toISOString()} before a signed file arrived; a new auth.xml file will be issued.`,
-    {
-      hint: "Sign the new auth.xml file within 10 minutes and save the signed file into the inbox folder.",
-      details: { reason: "challenge-expired", pendingId: pending.id, expiresAt: pending.expiresAt.toISOString() },
-      violations: [{ field: "challenge", rule: "handoff.challenge.expired", message: "The challenge expired (KSeF challenges are valid for 10 minutes)." }],
-    },
-  );
+  return new KsefCertsError("VALIDATION", msg("handoff.challenge.expired", { expiresAt: pending.expiresAt.toISOString() }), {
+    hint: msg("handoff.challenge.expired.hint"),
+    details: { reason: "challenge-expired", pendingId: pending.id, expiresAt: pending.expiresAt.toISOString() },
+    violations: [violation("challenge", "handoff.challenge.expired")],
+  });
 }
 
 function aborted(signal: AbortSignal | undefined): KsefCertsError {
-  return new KsefCertsError("IO", "Waiting for the signed file was cancelled.", {
+  return new KsefCertsError("IO", msg("handoff.wait.cancelled"), {
     details: { reason: "aborted" },
     ...(signal?.reason === undefined ? {} : { cause: signal.reason }),
   });

@@ -30,6 +30,7 @@ import { xmlLimitOf } from "../xml/safe-parse.js";
 import { classifySignedFile, MAX_HANDOFF_FILE_BYTES, type ClassifiedFile, type PendingSignature } from "./classify.js";
 import { problemMessage, type InboxProblemKind, type ProblemMessageParams } from "./messages.js";
 import { errnoOf, ioError } from "./write.js";
+import { msg } from "../messages/index.js";
 
 /** Sub-folder of the inbox for files passed on (and their duplicates). */
 export const PROCESSED_DIR = "processed";
@@ -154,8 +155,8 @@ export async function watchInbox(inboxDir: string, options: WatchInboxOptions): 
   const inbox = resolve(inboxDir);
   const st = await lstat(inbox).catch(() => undefined);
   if (st?.isDirectory() !== true) {
-    throw new KsefCertsError("NOT_FOUND", `The inbox folder ${inbox} does not exist.`, {
-      hint: "Create the folder or correct the workstation's inbox setting.",
+    throw new KsefCertsError("NOT_FOUND", msg("handoff.inbox.missing", { folder: inbox }), {
+      hint: msg("handoff.inbox.missing.hint"),
       details: { folder: inbox },
     });
   }
@@ -163,7 +164,7 @@ export async function watchInbox(inboxDir: string, options: WatchInboxOptions): 
     await mkdir(join(inbox, PROCESSED_DIR), { recursive: true });
     await mkdir(join(inbox, FAILED_DIR), { recursive: true });
   } catch (error) {
-    throw ioError(`Could not create the processed/ and failed/ folders in ${inbox}.`, error);
+    throw ioError(msg("handoff.inbox.createFolders", { folder: inbox }), error);
   }
   const w = new Watcher(inbox, options);
   await w.start();
@@ -410,7 +411,7 @@ class Watcher implements InboxWatcher {
           await sleep(delay);
           continue;
         }
-        this.report({ kind: "unreadable", file: path, error: ioError(`Could not read ${path}.`, error) }, { fileName: basename(path) });
+        this.report({ kind: "unreadable", file: path, error: ioError(msg("handoff.read", { path }), error) }, { fileName: basename(path) });
         return undefined;
       }
     }
@@ -447,7 +448,7 @@ class Watcher implements InboxWatcher {
         }
         return candidate;
       }
-      throw new KsefCertsError("CONFLICT", `Too many files named ${name} in ${folder}.`);
+      throw new KsefCertsError("CONFLICT", msg("handoff.tooManyNamesakes", { name, folder }));
     } catch (error) {
       if (errnoOf(error) === "ENOENT") return undefined; // the person took it away meanwhile
       this.report({ kind: "move-failed", file: path, error }, { fileName: name });

@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { KsefCertsError } from "../errors.js";
+import { KsefCertsError, violation } from "../errors.js";
+import { msg, type MessageRef } from "../messages/index.js";
 
 /** Largest `auth.xml` {@link writeAuthRequest} writes: 1 MiB (an unsigned AuthTokenRequest is under 1 KiB). */
 export const MAX_AUTH_REQUEST_BYTES = 1_048_576;
@@ -80,10 +81,10 @@ export function handoffFileName(input: HandoffFileNameInput): string {
   const challenge = slug(input.challenge.slice(-13), 13);
   const context = slug(input.context, 40);
   if (challenge === "" || context === "") {
-    throw new KsefCertsError("VALIDATION", "A hand-off file name needs a context and a challenge with letters or digits.", {
+    throw new KsefCertsError("VALIDATION", msg("handoff.fileName.parts"), {
       violations: [
-        ...(context === "" ? [{ field: "context", rule: "handoff.fileName.context", message: "The context has no letters or digits." }] : []),
-        ...(challenge === "" ? [{ field: "challenge", rule: "handoff.fileName.challenge", message: "The challenge has no letters or digits." }] : []),
+        ...(context === "" ? [violation("context", "handoff.fileName.context")] : []),
+        ...(challenge === "" ? [violation("challenge", "handoff.fileName.challenge")] : []),
       ],
     });
   }
@@ -98,21 +99,27 @@ export function handoffFileName(input: HandoffFileNameInput): string {
  * @throws {KsefCertsError} VALIDATION naming the rule the name breaks
  */
 export function assertHandoffFileName(fileName: string): void {
+  // Each problem is a variant (`context`) of the rule's sentence and of the error's.
   const problem =
     fileName.length === 0 || fileName.length > MAX_HANDOFF_FILE_NAME_LENGTH
-      ? `must have 1 to ${MAX_HANDOFF_FILE_NAME_LENGTH} characters`
+      ? "length"
       : !FILE_NAME_PATTERN.test(fileName)
-        ? "may contain only letters A-Z, a-z, digits, dot, underscore and dash"
+        ? "characters"
         : fileName.startsWith(".")
-          ? "must not start with a dot (hidden files are ignored)"
+          ? "dot"
           : /\.(tmp|part|crdownload|swp)$/i.test(fileName)
-            ? "must not end in a temporary-file suffix"
+            ? "tempSuffix"
             : undefined;
   if (problem !== undefined) {
-    throw new KsefCertsError("VALIDATION", `The hand-off file name "${fileName.slice(0, 80)}" ${problem}.`, {
-      hint: "Build the name with handoffFileName().",
-      violations: [{ field: "fileName", rule: "handoff.fileName", message: `The file name ${problem}.` }],
-    });
+    const params = { max: MAX_HANDOFF_FILE_NAME_LENGTH, ...(problem === "length" ? {} : { context: problem }) };
+    throw new KsefCertsError(
+      "VALIDATION",
+      { id: "handoff.fileName.invalid", params: { ...params, fileName: fileName.slice(0, 80) } },
+      {
+        hint: msg("handoff.fileName.invalid.hint"),
+        violations: [violation("fileName", "handoff.fileName", params)],
+      },
+    );
   }
 }
 
@@ -151,15 +158,15 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.
 export async function writeAuthRequest(outboxDir: string, file: AuthRequestFile): Promise<WrittenAuthRequest> {
   assertHandoffFileName(file.fileName);
   if (file.xml.byteLength > MAX_AUTH_REQUEST_BYTES) {
-    throw new KsefCertsError("TOO_LARGE", `The AuthTokenRequest is ${file.xml.byteLength} bytes; the limit is ${MAX_AUTH_REQUEST_BYTES} bytes.`, {
+    throw new KsefCertsError("TOO_LARGE", msg("handoff.outbox.tooLarge", { size: file.xml.byteLength, limitBytes: MAX_AUTH_REQUEST_BYTES }), {
       details: { size: file.xml.byteLength, limitBytes: MAX_AUTH_REQUEST_BYTES },
     });
   }
   const dirStat = await stat(outboxDir).catch(() => undefined);
   if (dirStat?.isDirectory() !== true) {
-    throw new KsefCertsError("NOT_FOUND", `The outbox folder ${outboxDir} does not exist.`, {
+    throw new KsefCertsError("NOT_FOUND", msg("handoff.outbox.missing", { folder: outboxDir }), {
       // A typo in the workstation's configuration would otherwise put the file where nobody looks.
-      hint: "Create the folder or correct the workstation's outbox setting.",
+      hint: msg("handoff.outbox.missing.hint"),
       details: { folder: outboxDir },
     });
   }
@@ -195,7 +202,7 @@ export async function writeAuthRequest(outboxDir: string, file: AuthRequestFile)
     return { path: target, created: true };
   } catch (error) {
     if (error instanceof KsefCertsError) throw error;
-    throw ioError(`Could not write ${file.fileName} into ${outboxDir}.`, error);
+    throw ioError(msg("handoff.outbox.write", { fileName: file.fileName, folder: outboxDir }), error);
   } finally {
     await unlink(temp).catch(() => undefined);
   }
@@ -208,14 +215,14 @@ async function readExisting(path: string): Promise<Uint8Array | undefined> {
     return await readFile(path);
   } catch (error) {
     if (errnoOf(error) === "ENOENT") return undefined;
-    throw ioError(`Could not read ${path}.`, error);
+    throw ioError(msg("handoff.read", { path }), error);
   }
 }
 
 function sameOrConflict(target: string, existing: Uint8Array, wanted: Uint8Array): WrittenAuthRequest {
   if (sameBytes(existing, wanted)) return { path: target, created: false };
-  throw new KsefCertsError("CONFLICT", `A different file named ${target} is already in the outbox.`, {
-    hint: "Use a name for this challenge (handoffFileName) or remove the old file.",
+  throw new KsefCertsError("CONFLICT", msg("handoff.outbox.exists", { path: target }), {
+    hint: msg("handoff.outbox.exists.hint"),
     details: { path: target },
   });
 }
@@ -241,7 +248,7 @@ export function errnoOf(error: unknown): string | undefined {
 }
 
 /** Wraps a file-system failure as `IO`, retryable for transient errno values. */
-export function ioError(message: string, cause: unknown): KsefCertsError {
+export function ioError(message: MessageRef, cause: unknown): KsefCertsError {
   const errno = errnoOf(cause);
   return new KsefCertsError("IO", message, {
     retryable: ["EBUSY", "EAGAIN", "EMFILE", "ENFILE", "EPERM", "EACCES"].includes(errno ?? ""),

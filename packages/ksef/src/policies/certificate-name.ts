@@ -1,7 +1,8 @@
 /**
  * The certificate name rules: what KSeF's API accepts, and the web app's stricter form.
  */
-import { assertNoViolations, type Violation } from "../errors.js";
+import { assertNoViolations, violation, type Violation } from "../errors.js";
+import { msg } from "../messages/index.js";
 
 /**
  * Which certificate-name rule applies.
@@ -29,21 +30,16 @@ export function checkCertificateName(name: string, options: { profile?: Certific
   const chars = Array.from(name);
   const violations: Violation[] = [];
   if (chars.length < rule.min || chars.length > rule.max) {
-    violations.push({
-      field: "certificateName",
-      rule: "certificateName.length",
-      message: `The certificate name must have ${rule.min} to ${rule.max} characters (it has ${chars.length}).`,
-      params: { min: rule.min, max: rule.max, actual: chars.length },
-    });
+    violations.push(violation("certificateName", "certificateName.length", { min: rule.min, max: rule.max, actual: chars.length }));
   }
   const bad = [...new Set(chars.filter((c) => !rule.allowed.test(c)))];
   if (bad.length > 0) {
-    violations.push({
-      field: "certificateName",
-      rule: profile === "ksef-app" ? "certificateName.charactersNoDiacritics" : "certificateName.characters",
-      message: `The certificate name may contain only ${rule.allowedText}; not allowed: ${bad.map((c) => JSON.stringify(c)).join(" ")}.`,
-      params: { notAllowed: bad.join("") },
-    });
+    violations.push(
+      violation("certificateName", profile === "ksef-app" ? "certificateName.charactersNoDiacritics" : "certificateName.characters", {
+        notAllowed: bad.join(""),
+        notAllowedList: bad.map((c) => JSON.stringify(c)).join(" "),
+      }),
+    );
   }
   return violations;
 }
@@ -55,7 +51,7 @@ export function checkCertificateName(name: string, options: { profile?: Certific
  * @throws {KsefCertsError} `VALIDATION` listing every violation
  */
 export function assertCertificateName(name: string, options: { profile?: CertificateNameProfile } = {}): void {
-  assertNoViolations(checkCertificateName(name, options), "The certificate name is not accepted");
+  assertNoViolations(checkCertificateName(name, options), msg("policy.certificateName.invalid"));
 }
 
 /**

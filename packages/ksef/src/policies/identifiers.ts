@@ -1,7 +1,8 @@
 /**
  * Polish and KSeF identifiers: NIP, PESEL and InternalId, with their check digits.
  */
-import { assertNoViolations, type Violation } from "../errors.js";
+import { assertNoViolations, violation, type Violation } from "../errors.js";
+import { msg } from "../messages/index.js";
 
 const NIP_WEIGHTS = [6, 5, 7, 2, 3, 4, 5, 6, 7] as const;
 const PESEL_WEIGHTS = [1, 3, 7, 9, 1, 3, 7, 9, 1, 3] as const;
@@ -36,12 +37,10 @@ export function nipCheckDigit(first9: string): number | undefined {
  * @returns violations: `nip.format` (not 10 digits), `nip.pattern` (KSeF XSD `TNIP`), `nip.checksum`
  */
 export function checkNip(value: string, field = "nip"): Violation[] {
-  if (!/^\d{10}$/.test(value)) return [{ field, rule: "nip.format", message: "A NIP has exactly 10 digits, without spaces or dashes." }];
+  if (!/^\d{10}$/.test(value)) return [violation(field, "nip.format")];
   const v: Violation[] = [];
-  if (!KSEF_NIP_PATTERN.test(value))
-    v.push({ field, rule: "nip.pattern", message: "KSeF does not accept this NIP: it may not start with 0, nor have 00 as its 2nd and 3rd digits." });
-  if (nipCheckDigit(value.slice(0, 9)) !== Number(value[9]))
-    v.push({ field, rule: "nip.checksum", message: "The NIP's check digit is wrong: check for a typo." });
+  if (!KSEF_NIP_PATTERN.test(value)) v.push(violation(field, "nip.pattern"));
+  if (nipCheckDigit(value.slice(0, 9)) !== Number(value[9])) v.push(violation(field, "nip.checksum"));
   return v;
 }
 
@@ -89,11 +88,10 @@ export function peselCheckDigit(first10: string): number {
  * @returns violations: `pesel.format` (not 11 digits), `pesel.birthDate` (no such date), `pesel.checksum`
  */
 export function checkPesel(value: string, field = "pesel"): Violation[] {
-  if (!/^\d{11}$/.test(value)) return [{ field, rule: "pesel.format", message: "A PESEL has exactly 11 digits." }];
+  if (!/^\d{11}$/.test(value)) return [violation(field, "pesel.format")];
   const v: Violation[] = [];
-  if (peselBirthDate(value) === undefined) v.push({ field, rule: "pesel.birthDate", message: "The PESEL's first six digits are not a valid birth date." });
-  if (peselCheckDigit(value.slice(0, 10)) !== Number(value[10]))
-    v.push({ field, rule: "pesel.checksum", message: "The PESEL's check digit is wrong: check for a typo." });
+  if (peselBirthDate(value) === undefined) v.push(violation(field, "pesel.birthDate"));
+  if (peselCheckDigit(value.slice(0, 10)) !== Number(value[10])) v.push(violation(field, "pesel.checksum"));
   return v;
 }
 
@@ -127,11 +125,10 @@ export function internalIdCheckDigit(nip: string, first4: string): number {
  */
 export function checkInternalId(value: string, field = "internalId"): Violation[] {
   const m = /^(\d{10})-(\d{4})(\d)$/.exec(value);
-  if (!m) return [{ field, rule: "internalId.format", message: "An InternalId is the company's NIP, a dash and 5 digits (e.g. 5265877635-00017)." }];
+  if (!m) return [violation(field, "internalId.format")];
   const [, nip = "", first4 = "", check = ""] = m;
   const v = checkNip(nip, field);
-  if (internalIdCheckDigit(nip, first4) !== Number(check))
-    v.push({ field, rule: "internalId.checksum", message: "The InternalId's last digit (its check digit) is wrong: check for a typo." });
+  if (internalIdCheckDigit(nip, first4) !== Number(check)) v.push(violation(field, "internalId.checksum"));
   return v;
 }
 
@@ -150,7 +147,7 @@ export function isValidInternalId(value: string): boolean {
  * @throws {KsefCertsError} `VALIDATION` listing every violation
  */
 export function assertNip(value: string, field = "nip"): void {
-  assertNoViolations(checkNip(value, field), "Invalid NIP");
+  assertNoViolations(checkNip(value, field), msg("policy.nip.invalid"));
 }
 
 /**
@@ -160,7 +157,7 @@ export function assertNip(value: string, field = "nip"): void {
  * @throws {KsefCertsError} `VALIDATION` listing every violation
  */
 export function assertPesel(value: string, field = "pesel"): void {
-  assertNoViolations(checkPesel(value, field), "Invalid PESEL");
+  assertNoViolations(checkPesel(value, field), msg("policy.pesel.invalid"));
 }
 
 /**
@@ -170,7 +167,7 @@ export function assertPesel(value: string, field = "pesel"): void {
  * @throws {KsefCertsError} `VALIDATION` listing every violation
  */
 export function assertInternalId(value: string, field = "internalId"): void {
-  assertNoViolations(checkInternalId(value, field), "Invalid InternalId");
+  assertNoViolations(checkInternalId(value, field), msg("policy.internalId.invalid"));
 }
 
 /**
@@ -181,5 +178,5 @@ export function assertInternalId(value: string, field = "internalId"): void {
  */
 export function assertIdentifier(kind: "nip" | "pesel" | "internalId", value: string): void {
   const check = { nip: checkNip, pesel: checkPesel, internalId: checkInternalId }[kind];
-  assertNoViolations(check(value), `Invalid ${kind === "internalId" ? "InternalId" : kind.toUpperCase()}`);
+  assertNoViolations(check(value), msg(`policy.${kind}.invalid`));
 }

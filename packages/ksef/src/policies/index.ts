@@ -6,9 +6,10 @@
  *
  * Translation: each violation has a stable `rule` id (`certificateName.length`, `password.upper`,
  * `nip.checksum`, …), an English `message`, and the `params` its wording needs (limits, allowed
- * characters). A UI shows Polish with `violationMessagePl(v)` (built from {@link MESSAGES_PL} by
- * `rule` and `params`) and falls back to `message` for a rule it does not know. Rule ids never change
- * meaning; a new rule gets a new id and a Polish entry (a test enforces the latter).
+ * characters, and a `context` naming the sentence's variant). Its sentence in every locale is the
+ * catalogue message `rule.<rule>` (`@ksef-certs/ksef/messages`), rendered with the violation's params;
+ * `violationMessagePl` and `MESSAGES_PL` are deprecated views of it. Rule ids never change meaning; a
+ * new rule gets a new id and its `rule.<id>` sentences (a test enforces the latter).
  */
 export * from "./certificate-name.js";
 export * from "./identifiers.js";

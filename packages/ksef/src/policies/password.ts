@@ -1,7 +1,8 @@
 /**
  * Password profiles for the `.key` and `.p12` files we write.
  */
-import { assertNoViolations, type Violation } from "../errors.js";
+import { assertNoViolations, violation, type Violation } from "../errors.js";
+import { msg } from "../messages/index.js";
 
 /**
  * A password rule set.
@@ -33,32 +34,29 @@ const isDigit = (c: string): boolean => /^[0-9]$/.test(c);
 export function checkPassword(password: string, profile: PasswordProfile): Violation[] {
   const chars = Array.from(password);
   const v: Violation[] = [];
-  const push = (rule: string, message: string, params?: Record<string, string | number>): void => {
-    v.push({ field: "password", rule: `password.${rule}`, message, ...(params ? { params } : {}) });
+  const push = (rule: string, params?: Record<string, string | number>): void => {
+    v.push(violation("password", `password.${rule}`, params));
   };
   if (profile === "ksef-app") {
     const asciiLetter = (c: string): boolean => /^[A-Za-z]$/.test(c);
     const special = (c: string): boolean => KSEF_APP_PASSWORD_SPECIALS.includes(c);
-    if (chars.length < 15 || chars.length > 32) push("length", "The password must have 15 to 32 characters.", { min: 15, max: 32 });
-    if (!chars.some((c) => /^[A-Z]$/.test(c))) push("upper", "The password needs at least one uppercase letter (A–Z).");
-    if (!chars.some((c) => /^[a-z]$/.test(c))) push("lower", "The password needs at least one lowercase letter (a–z).");
-    if (!chars.some(isDigit)) push("digit", "The password needs at least one digit.");
-    if (!chars.some(special)) push("special", `The password needs at least one of ${KSEF_APP_PASSWORD_SPECIALS}`, { specials: KSEF_APP_PASSWORD_SPECIALS });
+    if (chars.length < 15 || chars.length > 32) push("length", { min: 15, max: 32 });
+    if (!chars.some((c) => /^[A-Z]$/.test(c))) push("upper", { context: "ascii" });
+    if (!chars.some((c) => /^[a-z]$/.test(c))) push("lower", { context: "ascii" });
+    if (!chars.some(isDigit)) push("digit");
+    if (!chars.some(special)) push("special", { specials: KSEF_APP_PASSWORD_SPECIALS });
     const others = chars.filter((c) => !asciiLetter(c) && !isDigit(c) && !special(c));
     if (others.length > 0) {
+      // The sentence names Polish letters only when some were typed: they are the usual reason.
       const polish = others.some((c) => /\p{L}/u.test(c));
-      push(
-        "characters",
-        `The password may contain only letters A–Z and a–z, digits and ${KSEF_APP_PASSWORD_SPECIALS}${polish ? " (no Polish letters)" : ""}.`,
-        { specials: KSEF_APP_PASSWORD_SPECIALS },
-      );
+      push("characters", { specials: KSEF_APP_PASSWORD_SPECIALS, ...(polish ? { context: "polish" } : {}) });
     }
   } else {
-    if (chars.length < 12) push("length", "The password must have at least 12 characters.", { min: 12 });
-    if (!chars.some(isUpper)) push("upper", "The password needs at least one uppercase letter.");
-    if (!chars.some(isLower)) push("lower", "The password needs at least one lowercase letter.");
-    if (!chars.some(isDigit)) push("digit", "The password needs at least one digit.");
-    if (!chars.some((c) => !/^[\p{L}\p{N}]$/u.test(c))) push("special", "The password needs at least one special character (not a letter or digit).");
+    if (chars.length < 12) push("length", { min: 12, context: "atLeast" });
+    if (!chars.some(isUpper)) push("upper");
+    if (!chars.some(isLower)) push("lower");
+    if (!chars.some(isDigit)) push("digit");
+    if (!chars.some((c) => !/^[\p{L}\p{N}]$/u.test(c))) push("special", { context: "any" });
   }
   return v;
 }
@@ -70,7 +68,7 @@ export function checkPassword(password: string, profile: PasswordProfile): Viola
  * @throws {KsefCertsError} `VALIDATION` listing every violation
  */
 export function assertPassword(password: string, profile: PasswordProfile): void {
-  assertNoViolations(checkPassword(password, profile), "The password does not meet the rules");
+  assertNoViolations(checkPassword(password, profile), msg("policy.password.invalid"));
 }
 
 /**

@@ -4,9 +4,10 @@
  * and the login-context identifier. Source: ksef-docs `kody-qr.md`.
  */
 import { createHash } from "node:crypto";
-import { KsefCertsError, type Violation } from "../errors.js";
+import { KsefCertsError, violation, type Violation } from "../errors.js";
 import { KSEF_ENDPOINTS, type KsefEnvironment } from "../api/environments.js";
 import { checkInternalId, checkNip } from "../policies/identifiers.js";
+import { msg, type MessageId, type MessageParams } from "../messages/index.js";
 
 /**
  * Largest invoice file hashed here: 3 MiB. KSeF refuses larger invoices anyway (SPEC
@@ -63,34 +64,11 @@ export function checkKod2ContextIdentifier(ctx: Kod2ContextIdentifier, field = "
     case "InternalId":
       return checkInternalId(value, `${field}.value`);
     case "NipVatUe":
-      return NIP_VAT_UE.test(value)
-        ? []
-        : [
-            {
-              field: `${field}.value`,
-              rule: "nipVatUe.format",
-              message: "A NipVatUe identifier is a NIP, a dash and an EU VAT number (e.g. 5265877635-DE123456789).",
-            },
-          ];
+      return NIP_VAT_UE.test(value) ? [] : [violation(`${field}.value`, "nipVatUe.format")];
     case "PeppolId":
-      return PEPPOL_ID.test(value)
-        ? []
-        : [
-            {
-              field: `${field}.value`,
-              rule: "peppolId.format",
-              message: "A Peppol provider identifier is P, two capital letters and six digits (e.g. PPL123456).",
-            },
-          ];
+      return PEPPOL_ID.test(value) ? [] : [violation(`${field}.value`, "peppolId.format")];
     default:
-      return [
-        {
-          field: `${field}.type`,
-          rule: "contextIdentifier.type",
-          message: `The context identifier type must be one of ${KOD2_CONTEXT_TYPES.join(", ")}.`,
-          params: { allowed: KOD2_CONTEXT_TYPES.join(", ") },
-        },
-      ];
+      return [violation(`${field}.type`, "contextIdentifier.type", { allowed: KOD2_CONTEXT_TYPES.join(", ") })];
   }
 }
 
@@ -103,17 +81,13 @@ export function checkKod2ContextIdentifier(ctx: Kod2ContextIdentifier, field = "
 export function resolveQrBaseUrl(target: QrTarget): string {
   if (target.environment !== undefined) {
     const endpoints = (KSEF_ENDPOINTS as Partial<Record<string, (typeof KSEF_ENDPOINTS)[KsefEnvironment]>>)[target.environment];
-    if (endpoints === undefined) throw invalid("environment", "environment.unknown", `Unknown KSeF environment: use one of test, demo, production.`);
+    if (endpoints === undefined) throw invalid("environment", "environment.unknown");
     return endpoints.qrBaseUrl;
   }
   const base = typeof target.qrBaseUrl === "string" ? target.qrBaseUrl.replace(/\/+$/, "") : "";
   // Only plain characters: the base is copied into the signed data byte for byte, so nothing may need escaping.
   if (base.length > MAX_BASE_URL_CHARS || !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~-]+)*$/.test(base)) {
-    throw invalid(
-      "qrBaseUrl",
-      "qrBaseUrl.format",
-      "The QR base URL must look like https://qr-test.ksef.mf.gov.pl (http or https, a host, optional port and path; no query or fragment).",
-    );
+    throw invalid("qrBaseUrl", "qrBaseUrl.format");
   }
   return base;
 }
@@ -153,12 +127,12 @@ const SHA256_B64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 export function invoiceHashB64Url(invoice: InvoiceInput): string {
   if (invoice instanceof Uint8Array) {
     if (invoice.byteLength > MAX_INVOICE_BYTES) {
-      throw new KsefCertsError("TOO_LARGE", `The invoice file is ${invoice.byteLength} bytes; KSeF accepts at most ${MAX_INVOICE_BYTES} bytes.`, {
-        hint: "Pass the invoice XML exactly as sent to KSeF, or its SHA-256.",
+      throw new KsefCertsError("TOO_LARGE", msg("qr.invoiceTooLarge", { size: invoice.byteLength, limitBytes: MAX_INVOICE_BYTES }), {
+        hint: msg("qr.invoiceTooLarge.hint"),
         details: { sizeBytes: invoice.byteLength, limitBytes: MAX_INVOICE_BYTES },
       });
     }
-    if (invoice.byteLength === 0) throw invalid("invoice", "invoice.empty", "The invoice file is empty: pass the invoice XML exactly as sent to KSeF.");
+    if (invoice.byteLength === 0) throw invalid("invoice", "invoice.empty");
     return createHash("sha256").update(invoice).digest("base64url");
   }
   const h: unknown = (invoice as { sha256?: unknown } | null | undefined)?.sha256;
@@ -168,11 +142,7 @@ export function invoiceHashB64Url(invoice: InvoiceInput): string {
     if (SHA256_B64URL.test(h)) return h;
     if (SHA256_B64.test(h)) return h.slice(0, 43).replaceAll("+", "-").replaceAll("/", "_");
   }
-  throw invalid(
-    "invoice.sha256",
-    "invoice.sha256",
-    "The invoice hash must be a SHA-256: 32 bytes, 44 characters of base64 (as KSeF's invoiceHash) or 43 of base64url.",
-  );
+  throw invalid("invoice.sha256", "invoice.sha256");
 }
 
 /**
@@ -213,17 +183,18 @@ export function isCalendarDate(y: number, m: number, d: number): boolean {
 }
 
 function badDate(): KsefCertsError {
-  return invalid("issueDate", "issueDate.format", "The issue date (P_1) must be a real date written YYYY-MM-DD, or a Date.");
+  return invalid("issueDate", "issueDate.format");
 }
 
 /**
- * A one-violation `VALIDATION` error whose message is the violation's.
+ * A one-violation `VALIDATION` error whose message is the violation's: the catalogue sentence `rule.<rule>`.
  * @param field the input's name
- * @param rule the stable rule id
- * @param message the human sentence
+ * @param rule the stable rule id; `rule.<rule>` must exist in the catalogue
+ * @param params the values the sentence is built from
  */
-export function invalid(field: string, rule: string, message: string): KsefCertsError {
-  return new KsefCertsError("VALIDATION", message, { violations: [{ field, rule, message }] });
+export function invalid(field: string, rule: string, params?: MessageParams): KsefCertsError {
+  const id = `rule.${rule}` as MessageId;
+  return new KsefCertsError("VALIDATION", params === undefined ? { id } : { id, params }, { violations: [violation(field, rule, params)] });
 }
 
 /**

@@ -5,6 +5,7 @@
 import { KsefCertsError, type Violation } from "../errors.js";
 import { checkNip } from "../policies/identifiers.js";
 import { gather, type InvoiceInput, invoiceHashB64Url, linkDate, type QrTarget, resolveQrBaseUrl } from "./common.js";
+import { msg } from "../messages/index.js";
 
 /** Input of {@link kod1Url}: where the link points, and the invoice. */
 export type Kod1Input = QrTarget & {
@@ -35,7 +36,7 @@ export function kod1Url(input: Kod1Input): string {
   const nip = typeof input.sellerNip === "string" ? input.sellerNip : "";
   violations.push(...checkNip(nip, "sellerNip"));
   if (violations.length > 0 || base === undefined || date === undefined || hash === undefined) {
-    throw new KsefCertsError("VALIDATION", `Cannot build the KOD I link: ${violations.map((v) => v.message).join("; ")}`, { violations });
+    throw new KsefCertsError("VALIDATION", msg("kod1.cannotBuild", { rules: violations.map((v) => v.rule).join(", ") }), { violations });
   }
   return `${base}/invoice/${nip}/${date}/${hash}`;
 }

@@ -11,7 +11,7 @@ import { constants, KeyObject, sign, type SignKeyObjectInput, type SignPrivateKe
 import { type CertificateInfo, parseCertificate } from "../crypto/certificate.js";
 import type { BytesInput } from "../crypto/encoding.js";
 import { assertKeyMatchesCertificate } from "../crypto/pair.js";
-import { KsefCertsError, type Violation } from "../errors.js";
+import { KsefCertsError, violation, type Violation } from "../errors.js";
 import { checkNip } from "../policies/identifiers.js";
 import {
   checkKod2ContextIdentifier,
@@ -22,6 +22,7 @@ import {
   type QrTarget,
   resolveQrBaseUrl,
 } from "./common.js";
+import { msg } from "../messages/index.js";
 
 /** RSASSA-PSS salt length KSeF requires for KOD II: 32 bytes (= SHA-256 output; ksef-docs `kody-qr.md`). */
 export const KOD2_RSA_PSS_SALT_BYTES = 32;
@@ -77,64 +78,29 @@ function typeViolations(info: CertificateInfo): Violation[] {
   const field = "certificate";
   const rule = "kod2.certificateType";
   if (info.ksefType === "Authentication") {
-    return [
-      {
-        field,
-        rule,
-        message: "This is an Authentication certificate (key usage digitalSignature); KOD II links must be signed with an Offline certificate.",
-        params: { type: "Authentication" },
-      },
-    ];
+    return [violation(field, rule, { type: "Authentication" })];
   }
   if (info.ksefType === undefined) {
-    return [
-      {
-        field,
-        rule,
-        message:
-          "The certificate's KSeF type cannot be told (its key usage is not exactly nonRepudiation); KOD II links must be signed with an Offline certificate.",
-        params: { type: "unknown" },
-      },
-    ];
+    return [violation(field, rule, { type: "unknown", context: "unknown" })];
   }
   if (!info.typeCheck.consistent) {
-    return [
-      {
-        field,
-        rule,
-        message:
-          "The certificate's key usage says Offline but its name says Authentication; it may be damaged. KOD II links must be signed with an intact Offline certificate.",
-        params: { type: "inconsistent" },
-      },
-    ];
+    return [violation(field, rule, { type: "inconsistent", context: "inconsistent" })];
   }
   return [];
 }
 
 function validityViolations(info: CertificateInfo, at: Date): Violation[] {
   const t = at.getTime();
-  if (Number.isNaN(t)) return [{ field: "at", rule: "kod2.at", message: "The moment to check the certificate at is not a valid date." }];
+  if (Number.isNaN(t)) return [violation("at", "kod2.at")];
   if (t < Date.parse(info.validFrom)) {
-    return [
-      {
-        field: "certificate",
-        rule: "kod2.certificateNotYetValid",
-        message: `The Offline certificate is valid only from ${info.validFrom}.`,
-        params: { validFrom: info.validFrom },
-      },
-    ];
+    return [violation("certificate", "kod2.certificateNotYetValid", { validFrom: info.validFrom })];
   }
   if (t > Date.parse(info.validTo)) return [expiredViolation(info.validTo)];
   return [];
 }
 
 function expiredViolation(validTo: string): Violation {
-  return {
-    field: "certificate",
-    rule: "kod2.certificateExpired",
-    message: `The Offline certificate expired on ${validTo}; KSeF rejects KOD II links of expired certificates.`,
-    params: { validTo },
-  };
+  return violation("certificate", "kod2.certificateExpired", { validTo });
 }
 
 /** The serial as KOD II writes it: uppercase hex, left-padded to 16 digits (SPEC `^[0-9A-F]{16}$`). */
@@ -142,12 +108,7 @@ function linkSerial(info: CertificateInfo): string | Violation {
   // KSeF serials are 8 bytes. A shorter one would be an 8-byte value whose DER INTEGER dropped leading
   // zero bytes; padding restores the 16 digits the SPEC pattern demands (an assumption, see the module docs).
   if (HEX16.test(info.serialNumber)) return info.serialNumber.padStart(16, "0");
-  return {
-    field: "certificate",
-    rule: "kod2.certificateSerial",
-    message: `The certificate serial ${info.serialNumber} is longer than the 16 hex digits of a KSeF certificate serial; this is not a KSeF certificate.`,
-    params: { serialNumber: info.serialNumber },
-  };
+  return violation("certificate", "kod2.certificateSerial", { serialNumber: info.serialNumber });
 }
 
 function algorithmOf(info: CertificateInfo): Kod2Algorithm {
@@ -155,8 +116,8 @@ function algorithmOf(info: CertificateInfo): Kod2Algorithm {
   if (k.type === "ec" && k.curve === "P-256") return "ECDSA-P256-SHA256";
   if (k.type === "rsa" && (k.bits ?? 0) >= 2048) return "RSASSA-PSS-SHA256";
   const scheme = k.type === "ec" ? `EC ${k.curve ?? "unknown curve"}` : k.type === "rsa" ? `RSA-${k.bits ?? "?"}` : k.type;
-  throw new KsefCertsError("UNSUPPORTED", `KOD II links are signed with EC P-256 or RSA (at least 2048 bits) keys; this certificate has a ${scheme} key.`, {
-    hint: "Use a KSeF Offline certificate: KSeF issues them only for EC P-256 and RSA-2048 keys.",
+  throw new KsefCertsError("UNSUPPORTED", msg("kod2.keyUnsupported", { scheme }), {
+    hint: msg("kod2.keyUnsupported.hint"),
     details: { scheme },
   });
 }
@@ -187,8 +148,7 @@ export function prepareKod2Signer(input: Kod2SignerInput): Kod2Signer {
   const [base] = gather<[string]>([() => resolveQrBaseUrl(input)], violations);
   const rawCtx: unknown = input.contextIdentifier;
   const ctx = typeof rawCtx === "object" && rawCtx !== null ? (rawCtx as Kod2ContextIdentifier) : undefined;
-  if (ctx === undefined)
-    violations.push({ field: "contextIdentifier", rule: "contextIdentifier.required", message: "The context identifier (type and value) is required." });
+  if (ctx === undefined) violations.push(violation("contextIdentifier", "contextIdentifier.required"));
   else violations.push(...checkKod2ContextIdentifier(ctx));
   const nip = typeof input.sellerNip === "string" ? input.sellerNip : "";
   violations.push(...checkNip(nip, "sellerNip"));
@@ -198,19 +158,14 @@ export function prepareKod2Signer(input: Kod2SignerInput): Kod2Signer {
   if (typeof serial !== "string") violations.push(serial);
   const key: unknown = input.privateKey;
   if (!(key instanceof KeyObject) || key.type !== "private") {
-    violations.push({
-      field: "privateKey",
-      rule: "privateKey.type",
-      message: "KOD II needs the certificate's private key as a KeyObject (read the .key file with readPrivateKey).",
-    });
+    violations.push(violation("privateKey", "privateKey.type"));
   }
   if (violations.length > 0 || base === undefined || ctx === undefined || typeof serial !== "string" || !(key instanceof KeyObject)) {
     const typeProblem = violations.some((v) => v.rule === "kod2.certificateType");
-    throw new KsefCertsError("VALIDATION", `Cannot sign KOD II links: ${violations.map((v) => v.message).join("; ")}`, {
+    const rules = violations.map((v) => v.rule).join(", ");
+    throw new KsefCertsError("VALIDATION", typeProblem ? msg("kod2.cannotSign.notOffline", { rules }) : msg("kod2.cannotSign", { rules }), {
       violations,
-      ...(typeProblem
-        ? { hint: 'Request a certificate of type Offline ("Podpis linku do weryfikacji wystawcy") in KSeF and sign with it and its own .key.' }
-        : {}),
+      ...(typeProblem ? { hint: msg("kod2.cannotSign.offlineHint") } : {}),
       details: { certificateSerialNumber: info.serialNumber },
     });
   }
@@ -232,7 +187,7 @@ export function prepareKod2Signer(input: Kod2SignerInput): Kod2Signer {
     link(invoice: InvoiceInput): string {
       if (recheckExpiry && Date.now() > validToMs) {
         const v = expiredViolation(validTo);
-        throw new KsefCertsError("VALIDATION", `Cannot sign KOD II links: ${v.message}`, { violations: [v] });
+        throw new KsefCertsError("VALIDATION", msg("kod2.certificateExpired", { validTo }), { violations: [v] });
       }
       const hash = invoiceHashB64Url(invoice);
       const signature = sign("sha256", Buffer.from(signedPrefix + hash, "utf8"), signOptions);

@@ -18,6 +18,7 @@ import {
   type Kod2ContextType,
 } from "./common.js";
 import { KOD2_RSA_PSS_SALT_BYTES } from "./kod2.js";
+import { msg } from "../messages/index.js";
 
 /** Longest link accepted: 2048 characters (an RSA-2048 KOD II link is about 550; a QR code at level M holds at most 2331 bytes). */
 export const MAX_KOD_URL_CHARS = 2048;
@@ -68,8 +69,8 @@ const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 const MAX_SIGNATURE_BYTES = 1024;
 
 function bad(what: string, reason: string): KsefCertsError {
-  return new KsefCertsError("MALFORMED", `This is not a valid ${what} link: ${reason}.`, {
-    hint: "Scan the code again or copy the whole link; KSeF links look like https://qr.ksef.mf.gov.pl/invoice/… or …/certificate/….",
+  return new KsefCertsError("MALFORMED", msg("qr.parse.invalid", { what, reason }), {
+    hint: msg("qr.parse.invalid.hint"),
   });
 }
 
@@ -98,7 +99,7 @@ function hashOf(value: string, what: string): string {
 export function parseKodUrl(url: string): KodUrlParts {
   if (typeof url !== "string") throw bad("KSeF QR", "it is not text");
   if (url.length > MAX_KOD_URL_CHARS) {
-    throw new KsefCertsError("TOO_LARGE", `The link is ${url.length} characters; KSeF QR links have at most ${MAX_KOD_URL_CHARS}.`, {
+    throw new KsefCertsError("TOO_LARGE", msg("qr.parse.tooLong", { length: url.length, max: MAX_KOD_URL_CHARS }), {
       details: { sizeChars: url.length, limitChars: MAX_KOD_URL_CHARS },
     });
   }
@@ -190,7 +191,7 @@ export function verifyKod2Url(url: string, certificate: BytesInput | Certificate
   const key = info.keyDescription;
   const ec = key.type === "ec" && key.curve === "P-256";
   if (!ec && key.type !== "rsa") {
-    throw new KsefCertsError("UNSUPPORTED", "KOD II signatures are ECDSA P-256 or RSA-PSS; this certificate has another key type.", {
+    throw new KsefCertsError("UNSUPPORTED", msg("qr.parse.keyType"), {
       details: { scheme: key.type },
     });
   }

@@ -8,8 +8,9 @@
  */
 import { PNG } from "pngjs";
 import QRCode from "qrcode";
-import { KsefCertsError } from "../errors.js";
+import { KsefCertsError, violation } from "../errors.js";
 import { FONT_5X7, GLYPH_HEIGHT, GLYPH_SPACING, GLYPH_WIDTH, LABEL_PATTERN } from "./font.js";
+import { msg, type MessageId, type MessageParams } from "../messages/index.js";
 
 /** Label under a KOD I code when the invoice has no KSeF number yet (offline invoice). */
 export const KOD1_OFFLINE_LABEL = "OFFLINE";
@@ -33,8 +34,7 @@ const KSEF_NUMBER =
 export function kod1Label(ksefNumber?: string): string {
   if (ksefNumber === undefined) return KOD1_OFFLINE_LABEL;
   if (typeof ksefNumber === "string" && KSEF_NUMBER.test(ksefNumber)) return ksefNumber;
-  const message = "A KSeF number looks like 5265877635-20250826-0100001AF629-AF (NIP, date, hex parts).";
-  throw new KsefCertsError("VALIDATION", `Not a KSeF number: ${message}`, { violations: [{ field: "ksefNumber", rule: "ksefNumber.format", message }] });
+  throw new KsefCertsError("VALIDATION", msg("qr.notKsefNumber"), { violations: [violation("ksefNumber", "ksefNumber.format")] });
 }
 
 /** Options of {@link renderQr}. */
@@ -68,34 +68,31 @@ interface Layout {
   readonly textWidth: number;
 }
 
-function invalidOption(field: string, rule: string, message: string): KsefCertsError {
-  return new KsefCertsError("VALIDATION", message, { violations: [{ field, rule, message }] });
+function invalidOption(field: string, rule: string, params?: MessageParams): KsefCertsError {
+  const id = `rule.${rule}` as MessageId;
+  return new KsefCertsError("VALIDATION", params === undefined ? { id } : { id, params }, { violations: [violation(field, rule, params)] });
 }
 
 function intOption(value: number | undefined, fallback: number, min: number, max: number, field: string): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min || v > max) throw invalidOption(field, `qr.${field}`, `${field} must be a whole number from ${min} to ${max}.`);
+  if (!Number.isInteger(v) || v < min || v > max) throw invalidOption(field, `qr.${field}`, { field, min, max });
   return v;
 }
 
 function layout(options: RenderQrOptions): Layout {
   const { url, label } = options;
-  if (typeof url !== "string" || url.length === 0) throw invalidOption("url", "qr.url", "The QR code needs a link to hold.");
+  if (typeof url !== "string" || url.length === 0) throw invalidOption("url", "qr.url");
   const bytes = Buffer.byteLength(url, "utf8");
   if (bytes > MAX_QR_PAYLOAD_BYTES) {
-    throw new KsefCertsError("TOO_LARGE", `The link is ${bytes} bytes; a QR code here holds at most ${MAX_QR_PAYLOAD_BYTES}.`, {
+    throw new KsefCertsError("TOO_LARGE", msg("qr.payloadTooLarge", { size: bytes, max: MAX_QR_PAYLOAD_BYTES }), {
       details: { sizeBytes: bytes, limitBytes: MAX_QR_PAYLOAD_BYTES },
     });
   }
   if (typeof label !== "string" || label.length === 0 || label.length > MAX_LABEL_CHARS) {
-    throw invalidOption("label", "qrLabel.length", `The label must have 1 to ${MAX_LABEL_CHARS} characters.`);
+    throw invalidOption("label", "qrLabel.length", { max: MAX_LABEL_CHARS });
   }
   if (!LABEL_PATTERN.test(label)) {
-    throw invalidOption(
-      "label",
-      "qrLabel.characters",
-      "The label may use only capital letters A-Z, digits and '-' (e.g. OFFLINE, CERTYFIKAT or a KSeF number).",
-    );
+    throw invalidOption("label", "qrLabel.characters");
   }
   const ms = intOption(options.moduleSizePx, 5, 1, 40, "moduleSizePx");
   const margin = intOption(options.marginModules, 4, 0, 16, "marginModules");
@@ -106,8 +103,8 @@ function layout(options: RenderQrOptions): Layout {
     modules = qr.modules.data;
     n = qr.modules.size;
   } catch (cause) {
-    throw new KsefCertsError("VALIDATION", "The link does not fit in a QR code at error correction level M.", {
-      violations: [{ field: "url", rule: "qr.capacity", message: "The link is too long for a QR code." }],
+    throw new KsefCertsError("VALIDATION", msg("qr.capacity"), {
+      violations: [violation("url", "qr.capacity")],
       cause,
     });
   }
@@ -202,7 +199,7 @@ export function renderQr(options: RenderQrOptions & { readonly format: "svg" }):
 export function renderQr(options: RenderQrOptions): Uint8Array | string;
 export function renderQr(options: RenderQrOptions): Uint8Array | string {
   const format: unknown = options.format;
-  if (format !== "png" && format !== "svg") throw invalidOption("format", "qr.format", "The QR format must be png or svg.");
+  if (format !== "png" && format !== "svg") throw invalidOption("format", "qr.format");
   const l = layout(options);
   return options.format === "png" ? renderPng(l, options.label) : renderSvg(l, options.label);
 }

@@ -11,13 +11,14 @@
  */
 import { createHash, createPublicKey, type KeyObject, randomBytes, sign } from "node:crypto";
 import * as asn1js from "asn1js";
-import { KsefCertsError } from "../errors.js";
+import { KsefCertsError, violation } from "../errors.js";
 import { algorithmIdentifier, type AsnNode, explicit, parseDer, readSequence, sequence, toDer } from "../crypto/asn1.js";
 import { DN_OID, encodeName, isWellFormedText, type NameAttributeInput, PRINTABLE_STRING } from "../crypto/dn.js";
 import { encodePem } from "../crypto/encoding.js";
 import { generateKeyPair, type KeyPair } from "../crypto/keys.js";
 import type { EnrollmentData, KsefCertificateType } from "../crypto/types.js";
 import { readSignatureValue } from "../crypto/x509.js";
+import { msg } from "../messages/index.js";
 
 /** A certificate authority for tests: its key and its self-signed certificate. */
 export interface TestCertificateAuthority {
@@ -137,7 +138,7 @@ function signatureAlgorithm(key: KeyObject, hash: "sha256" | "sha512", ecNullPar
     return { algorithm: algorithmIdentifier(oid, ecNullParameters ? null : undefined), hash };
   }
   if (key.asymmetricKeyType === "rsa") return { algorithm: algorithmIdentifier(OIDS.sha256WithRSAEncryption, null), hash: "sha256" };
-  throw new KsefCertsError("UNSUPPORTED", `Test certificates are signed with EC or RSA keys, not ${String(key.asymmetricKeyType)}.`, {
+  throw new KsefCertsError("UNSUPPORTED", msg("testing.keyType", { keyType: String(key.asymmetricKeyType) }), {
     details: { scheme: String(key.asymmetricKeyType) },
   });
 }
@@ -300,13 +301,13 @@ export async function issueKsefLikeCertificate(options: IssueKsefLikeCertificate
 function assertEncodable(attrs: readonly NameAttributeInput[]): void {
   for (const a of attrs) {
     if (a.stringType === "PrintableString" && !PRINTABLE_STRING.test(a.value)) {
-      throw new KsefCertsError("VALIDATION", `The value of ${a.oid} cannot be written as a PrintableString.`, {
-        violations: [{ field: a.oid, rule: "dn.printableString", message: "Only A-Z, a-z, 0-9, space and ' ( ) + , - . / : = ? are allowed." }],
+      throw new KsefCertsError("VALIDATION", msg("testing.dn.printableString", { oid: a.oid }), {
+        violations: [violation(a.oid, "dn.printableString")],
       });
     }
     if (!isWellFormedText(a.value)) {
-      throw new KsefCertsError("VALIDATION", `The value of ${a.oid} is not well-formed Unicode text.`, {
-        violations: [{ field: a.oid, rule: "dn.unicode", message: "Lone UTF-16 surrogates cannot be written as UTF-8." }],
+      throw new KsefCertsError("VALIDATION", msg("testing.dn.unicode", { oid: a.oid }), {
+        violations: [violation(a.oid, "dn.unicode")],
       });
     }
   }

@@ -24,6 +24,7 @@ import {
   prepareXadesSigner,
   signCanonicalDocument,
 } from "./template.js";
+import { msg } from "../messages/index.js";
 
 /** Which implementation signs: `template` (fast, AuthTokenRequests only) or `xadesjs` (generic DOM + C14N). */
 export type XadesEngine = "template" | "xadesjs";
@@ -113,7 +114,7 @@ export async function signXml(xml: Uint8Array | string, signer: XadesSigner | Pr
   const signed = new x.SignedXml();
   signed.XmlSignature.Id = SIGNATURE_ID;
   const properties = signed.Properties;
-  if (properties === null) throw new KsefCertsError("INTERNAL", "xadesjs created no QualifyingProperties.");
+  if (properties === null) throw new KsefCertsError("INTERNAL", msg("xades.sign.noQualifyingProperties"));
   properties.Target = `#${SIGNATURE_ID}`;
   properties.SignedProperties.Id = SIGNED_PROPERTIES_ID;
   signed.XmlSignature.SignedInfo.CanonicalizationMethod.Algorithm = EXC_C14N;
@@ -127,13 +128,13 @@ export async function signXml(xml: Uint8Array | string, signer: XadesSigner | Pr
     const refs = signed.XmlSignature.SignedInfo.References;
     const documentTransforms = refs.Item(0)?.Transforms;
     const propertiesRef = refs.Filter((r) => r.Type === SIGNED_PROPERTIES_TYPE).Item(0);
-    if (documentTransforms === undefined || propertiesRef === null) throw new KsefCertsError("INTERNAL", "xadesjs built unexpected references.");
+    if (documentTransforms === undefined || propertiesRef === null) throw new KsefCertsError("INTERNAL", msg("xades.sign.unexpectedReferences"));
     const TransformsClass = documentTransforms.constructor as new () => NonNullable<typeof documentTransforms>;
     const transforms = new TransformsClass();
     transforms.Add(internals.ResolveTransform("exc-c14n") as Parameters<typeof transforms.Add>[0]);
     propertiesRef.Transforms = transforms;
     const cert = signed.SignedProperties.SignedSignatureProperties.SigningCertificate.Item(0);
-    if (cert === null) throw new KsefCertsError("INTERNAL", "xadesjs wrote no SigningCertificate.");
+    if (cert === null) throw new KsefCertsError("INTERNAL", msg("xades.sign.noSigningCertificate"));
     cert.IssuerSerial.X509IssuerName = p.issuerName;
     await digestReferences(data);
   };
@@ -147,10 +148,10 @@ export async function signXml(xml: Uint8Array | string, signer: XadesSigner | Pr
     });
   } catch (cause) {
     if (cause instanceof KsefCertsError) throw cause;
-    throw new KsefCertsError("INTERNAL", "xadesjs could not sign the document.", { cause });
+    throw new KsefCertsError("INTERNAL", msg("xades.sign.failed"), { cause });
   }
   const signatureElement = signed.GetXml();
-  if (signatureElement === null) throw new KsefCertsError("INTERNAL", "xadesjs produced no signature element.");
+  if (signatureElement === null) throw new KsefCertsError("INTERNAL", msg("xades.sign.noSignature"));
   root.appendChild(document.importNode(signatureElement as unknown as Node, true));
   let text = new XMLSerializer().serializeToString(document as unknown as Parameters<XMLSerializer["serializeToString"]>[0]);
   if (!text.startsWith("<?xml")) text = `${XML_DECLARATION}${text}`;

@@ -10,8 +10,9 @@
  * to another entry and so never returns the cached key (it is derived and fails like any wrong password).
  */
 import { createHmac, type KeyObject, randomBytes } from "node:crypto";
-import { KsefCertsError } from "../errors.js";
+import { KsefCertsError, violation } from "../errors.js";
 import { readPrivateKey } from "../crypto/pkcs8.js";
+import { msg } from "../messages/index.js";
 
 /** Options of {@link UnlockedKeyCache}. */
 export interface UnlockedKeyCacheOptions {
@@ -53,22 +54,12 @@ export class UnlockedKeyCache {
     const maxEntries = options.maxEntries ?? 16;
     const violations = [];
     if (!Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS) {
-      violations.push({
-        field: "ttlMs",
-        rule: "unlockedKeyCache.ttlMs",
-        message: `ttlMs must be an integer from 1 to ${MAX_TTL_MS} (ms).`,
-        params: { max: MAX_TTL_MS },
-      });
+      violations.push(violation("ttlMs", "unlockedKeyCache.ttlMs", { max: MAX_TTL_MS }));
     }
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1 || maxEntries > MAX_ENTRIES) {
-      violations.push({
-        field: "maxEntries",
-        rule: "unlockedKeyCache.maxEntries",
-        message: `maxEntries must be an integer from 1 to ${MAX_ENTRIES}.`,
-        params: { max: MAX_ENTRIES },
-      });
+      violations.push(violation("maxEntries", "unlockedKeyCache.maxEntries", { max: MAX_ENTRIES }));
     }
-    if (violations.length > 0) throw new KsefCertsError("VALIDATION", "Invalid UnlockedKeyCache options.", { violations });
+    if (violations.length > 0) throw new KsefCertsError("VALIDATION", msg("xades.keyCache.options"), { violations });
     this.#ttlMs = ttlMs;
     this.#maxEntries = maxEntries;
   }
@@ -90,8 +81,8 @@ export class UnlockedKeyCache {
    */
   async unlock(encryptedKey: Uint8Array | string, password: string): Promise<KeyObject> {
     if (typeof password !== "string") {
-      throw new KsefCertsError("VALIDATION", "The key password must be text.", {
-        violations: [{ field: "password", rule: "password.type", message: "The key password must be text." }],
+      throw new KsefCertsError("VALIDATION", msg("xades.keyCache.passwordType"), {
+        violations: [violation("password", "password.type")],
       });
     }
     const id = this.#idOf(encryptedKey, password);

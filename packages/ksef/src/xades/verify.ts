@@ -35,6 +35,7 @@ import {
   type KsefIdentity,
   type TrustedProfileData,
 } from "./identity.js";
+import { msg, type MessageRef } from "../messages/index.js";
 
 /** XML Signature namespace (XMLDSig 1.0 §4). */
 const DSIG = "http://www.w3.org/2000/09/xmldsig#";
@@ -180,8 +181,8 @@ export function xadesRejectionOf(err: unknown): { reason: XadesRejectionReason; 
 function reject(
   code: ErrorCode,
   reason: XadesRejectionReason,
-  message: string,
-  extra: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  message: MessageRef,
+  extra: { hint?: MessageRef; details?: Record<string, unknown>; cause?: unknown } = {},
 ): KsefCertsError {
   return new KsefCertsError(code, message, {
     ...(extra.hint === undefined ? {} : { hint: extra.hint }),
@@ -274,8 +275,8 @@ function readAuthTokenRequest(root: Element, skip: Element | undefined): ReadReq
   const violations: string[] = [];
   const ns = root.namespaceURI ?? "";
   if (!(AUTH_TOKEN_REQUEST_NAMESPACES as readonly string[]).includes(ns)) {
-    throw reject("MALFORMED", "xsd-violation", `The AuthTokenRequest is in namespace "${ns}"; KSeF accepts ${AUTH_TOKEN_REQUEST_NAMESPACES.join(" and ")}.`, {
-      hint: "Generate the request again with the namespace of schema 2.0 or 2.1.",
+    throw reject("MALFORMED", "xsd-violation", msg("xades.verify.namespace", { namespace: ns, accepted: AUTH_TOKEN_REQUEST_NAMESPACES.join(" and ") }), {
+      hint: msg("xades.verify.namespace.hint"),
       details: { violations: ["namespace"] },
     });
   }
@@ -369,8 +370,8 @@ function readAuthTokenRequest(root: Element, skip: Element | undefined): ReadReq
   for (const extra of children.slice(i)) violations.push(`unexpected element ${describe(extra)} after the request's fields`);
 
   if (violations.length > 0 || contextIdentifier === undefined || subjectIdentifierType === undefined) {
-    throw reject("MALFORMED", "xsd-violation", `The AuthTokenRequest does not follow its XSD: ${violations.join("; ")}.`, {
-      hint: "Generate and sign the request again; do not edit the file by hand.",
+    throw reject("MALFORMED", "xsd-violation", msg("xades.verify.xsd", { problems: violations.join("; ") }), {
+      hint: msg("xades.verify.xsd.hint"),
       details: { violations },
     });
   }
@@ -441,8 +442,8 @@ function resolveReference(reference: Element, root: Element, ids: Map<string, El
   const uri = reference.getAttributeNode("URI")?.value;
   const type = reference.getAttributeNode("Type")?.value ?? null;
   if (uri === undefined) {
-    throw reject("MALFORMED", "detached", "A signature Reference has no URI, so it does not say which data it signs (a detached signature).", {
-      hint: 'KSeF accepts enveloped or enveloping signatures only: sign the AuthTokenRequest file itself (Reference URI="").',
+    throw reject("MALFORMED", "detached", msg("xades.verify.referenceWithoutUri"), {
+      hint: msg("xades.verify.referenceWithoutUri.hint"),
     });
   }
   let id: string | undefined;
@@ -451,23 +452,18 @@ function resolveReference(reference: Element, root: Element, ids: Map<string, El
   if (xp?.[1] !== undefined) id = xp[1];
   else if (uri.startsWith("#")) id = uri.slice(1);
   if (id === undefined) {
-    throw reject("MALFORMED", "detached", `A signature Reference points outside the document (${JSON.stringify(uri.slice(0, 100))}): a detached signature.`, {
-      hint: "KSeF rejects detached signatures: sign the AuthTokenRequest as an enveloped (or enveloping) XAdES signature.",
+    throw reject("MALFORMED", "detached", msg("xades.verify.referenceOutside", { uri: JSON.stringify(uri.slice(0, 100)) }), {
+      hint: msg("xades.verify.referenceOutside.hint"),
       details: { uri: uri.slice(0, 200) },
     });
   }
   const found = ids.get(id) ?? [];
   const target = found[0];
   if (target === undefined) {
-    throw reject(
-      "MALFORMED",
-      "detached",
-      `A signature Reference points at "#${id.slice(0, 100)}", which is not in the document: the signed data is elsewhere (detached).`,
-      {
-        hint: "Sign the AuthTokenRequest file itself and send the file the signer produced.",
-        details: { uri: uri.slice(0, 200) },
-      },
-    );
+    throw reject("MALFORMED", "detached", msg("xades.verify.referenceMissing", { id: id.slice(0, 100) }), {
+      hint: msg("xades.verify.referenceMissing.hint"),
+      details: { uri: uri.slice(0, 200) },
+    });
   }
   return { reference, element: target, uri, type };
 }
@@ -501,9 +497,9 @@ function checkTransforms(reference: Element): void {
     throw reject(
       "UNSUPPORTED",
       "unsupported-algorithm",
-      `The signature uses a transform that is not accepted (${JSON.stringify(algorithm.slice(0, 100))}${algorithm === XPATH_TRANSFORM ? " with an XPath other than not(ancestor-or-self::ds:Signature)" : ""}).`,
+      msg(algorithm === XPATH_TRANSFORM ? "xades.verify.transform.xpath" : "xades.verify.transform", { transform: JSON.stringify(algorithm.slice(0, 100)) }),
       {
-        hint: "Sign with enveloped-signature and (exclusive) C14N transforms.",
+        hint: msg("xades.verify.transform.hint"),
         details: { transform: algorithm.slice(0, 200) },
       },
     );
@@ -513,7 +509,7 @@ function checkTransforms(reference: Element): void {
 function base64Bytes(text: string, what: string): Uint8Array {
   const clean = text.replace(/[\t\n\r ]+/g, "");
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) {
-    throw reject("MALFORMED", what === "certificate" ? "certificate-invalid" : "signature-invalid", `The ${what} in the signature is not valid base64.`);
+    throw reject("MALFORMED", what === "certificate" ? "certificate-invalid" : "signature-invalid", msg("xades.verify.base64", { what }));
   }
   return new Uint8Array(Buffer.from(clean, "base64"));
 }
@@ -564,7 +560,7 @@ function importParams(
 ): (RsaHashedImportParams | EcKeyImportParams) & Record<string, unknown> {
   if (algorithm.name === "ECDSA") {
     const curve = EC_CURVES[info.publicKey.asymmetricKeyDetails?.namedCurve ?? ""];
-    if (curve === undefined) throw reject("UNSUPPORTED", "unsupported-algorithm", "The signing certificate's EC curve is not P-256, P-384 or P-521.");
+    if (curve === undefined) throw reject("UNSUPPORTED", "unsupported-algorithm", msg("xades.verify.curve"));
     return { ...algorithm, namedCurve: curve.name };
   }
   return { ...algorithm } as RsaHashedImportParams & Record<string, unknown>;
@@ -612,8 +608,8 @@ export async function verifySignedAuthTokenRequest(
 ): Promise<VerifiedAuthTokenRequest> {
   const maxBytes = options.maxBytes ?? MAX_SIGNED_AUTH_TOKEN_REQUEST_BYTES;
   if (input.byteLength > maxBytes) {
-    throw reject("TOO_LARGE", "too-large", `The signed AuthTokenRequest is ${input.byteLength} bytes; the limit is ${maxBytes} bytes.`, {
-      hint: "A signed AuthTokenRequest is a few kilobytes: check that this is the right file.",
+    throw reject("TOO_LARGE", "too-large", msg("xades.verify.tooLarge", { size: input.byteLength, maxBytes }), {
+      hint: msg("xades.verify.tooLarge.hint"),
       details: { size: input.byteLength, maxBytes },
     });
   }
@@ -626,56 +622,53 @@ export async function verifySignedAuthTokenRequest(
   const requests = elements.filter((e) => e.localName === "AuthTokenRequest");
   const signatures = elements.filter((e) => is(e, DSIG, "Signature"));
   if (requests.length === 0) {
-    throw reject("MALFORMED", "not-auth-token-request", `The file is not an AuthTokenRequest (its root is ${describe(root)}).`, {
-      hint: "Choose the signed AuthTokenRequest file (base64-embedded enveloping content is not supported).",
+    throw reject("MALFORMED", "not-auth-token-request", msg("xades.verify.notAuthTokenRequest", { root: describe(root) }), {
+      hint: msg("xades.verify.notAuthTokenRequest.hint"),
     });
   }
   if (signatures.length === 0) {
-    throw reject("MALFORMED", "no-signature", "The AuthTokenRequest is not signed (no ds:Signature).", {
-      hint: "Sign the file (Profil Zaufany, a qualified signature or a KSeF certificate) and choose the signed file.",
+    throw reject("MALFORMED", "no-signature", msg("xades.verify.unsigned"), {
+      hint: msg("xades.verify.unsigned.hint"),
     });
   }
   if (signatures.length > 1) {
-    throw reject("MALFORMED", "multiple-signatures", `The file holds ${signatures.length} signatures; KSeF accepts exactly one.`, {
-      hint: "Sign the unsigned AuthTokenRequest once; do not sign an already signed file again.",
+    throw reject("MALFORMED", "multiple-signatures", msg("xades.verify.multipleSignatures", { count: signatures.length }), {
+      hint: msg("xades.verify.multipleSignatures.hint"),
       details: { signatures: signatures.length },
     });
   }
   const signature = signatures[0] as Element;
   const request = requests[0] as Element;
-  if (requests.length > 1) throw wrapping(`The file holds ${requests.length} AuthTokenRequest elements; exactly one may be present.`);
+  if (requests.length > 1) throw wrapping(msg("xades.verify.wrapping.manyRequests", { count: requests.length }));
   const ids = indexIds(elements);
   for (const [id, carriers] of ids)
-    if (carriers.length > 1) throw wrapping(`The Id "${id.slice(0, 100)}" is carried by ${carriers.length} elements; Ids must be unique.`);
+    if (carriers.length > 1) throw wrapping(msg("xades.verify.wrapping.duplicateId", { id: id.slice(0, 100), count: carriers.length }));
 
   let packaging: "enveloped" | "enveloping";
   if (root === request) {
-    if (signature.parentNode !== root)
-      throw wrapping("The signature is not a child of the AuthTokenRequest root (enveloped signatures sit directly in the signed root).");
+    if (signature.parentNode !== root) throw wrapping(msg("xades.verify.wrapping.signatureNotChild"));
     packaging = "enveloped";
   } else if (root === signature) {
     const object = request.parentNode as Element | null;
-    if (!is(object, DSIG, "Object") || object.parentNode !== signature)
-      throw wrapping("In an enveloping signature the AuthTokenRequest must sit directly in a ds:Object of the root signature.");
-    if (elementChildren(object).length !== 1 || directText(object).trim() !== "")
-      throw wrapping("The ds:Object holding the AuthTokenRequest holds other content too.");
+    if (!is(object, DSIG, "Object") || object.parentNode !== signature) throw wrapping(msg("xades.verify.wrapping.requestNotInObject"));
+    if (elementChildren(object).length !== 1 || directText(object).trim() !== "") throw wrapping(msg("xades.verify.wrapping.objectNotAlone"));
     packaging = "enveloping";
   } else {
-    throw wrapping(`The root element is ${describe(root)}: the AuthTokenRequest (enveloped) or its ds:Signature (enveloping) must be the root.`);
+    throw wrapping(msg("xades.verify.wrapping.root", { root: describe(root) }));
   }
   // Elements in the request's namespace outside the request (e.g. a second Challenge in a ds:Object) are bait for readers that search by name.
   const requestNs = request.namespaceURI ?? "";
   // In enveloped packaging the signature sits inside the request but is not covered by the digest (the transform removes it).
   const outsideSigned = (e: Element): boolean => !contains(request, e) || (packaging === "enveloped" && contains(signature, e));
   if (requestNs !== "" && elements.some((e) => e.namespaceURI === requestNs && outsideSigned(e))) {
-    throw wrapping("Elements of the AuthTokenRequest namespace appear outside the AuthTokenRequest.");
+    throw wrapping(msg("xades.verify.wrapping.outside"));
   }
 
   const content = readAuthTokenRequest(request, packaging === "enveloped" ? signature : undefined);
 
   // SignedInfo and its references, resolved on our DOM.
   const signedInfo = elementChildren(signature).find((e) => is(e, DSIG, "SignedInfo"));
-  if (signedInfo === undefined) throw reject("MALFORMED", "signature-invalid", "The signature has no SignedInfo.");
+  if (signedInfo === undefined) throw reject("MALFORMED", "signature-invalid", msg("xades.verify.noSignedInfo"));
   const signatureMethod =
     elementChildren(signedInfo)
       .find((e) => is(e, DSIG, "SignatureMethod"))
@@ -683,35 +676,26 @@ export async function verifySignedAuthTokenRequest(
   const references = elementChildren(signedInfo)
     .filter((e) => is(e, DSIG, "Reference"))
     .map((r) => resolveReference(r, root, ids));
-  if (references.length === 0) throw reject("MALFORMED", "reference-not-covering-root", "The signature has no Reference, so it signs nothing.");
+  if (references.length === 0) throw reject("MALFORMED", "reference-not-covering-root", msg("xades.verify.noReference"));
   for (const r of references) checkTransforms(r.reference);
   const coversRequest = (r: ResolvedReference): boolean => r.element === request || (packaging === "enveloping" && r.element === request.parentNode);
   if (!references.some(coversRequest)) {
-    throw reject(
-      "MALFORMED",
-      "reference-not-covering-root",
-      "No signature Reference covers the whole AuthTokenRequest (a reference to a part of it, or to something else, leaves the rest unsigned).",
-      {
-        hint: 'The signature must cover the whole request: enveloped with Reference URI="" (or enveloping, referencing the ds:Object that holds it).',
-        details: { uris: references.map((r) => r.uri.slice(0, 100)) },
-      },
-    );
+    throw reject("MALFORMED", "reference-not-covering-root", msg("xades.verify.notCoveringRoot"), {
+      hint: msg("xades.verify.notCoveringRoot.hint"),
+      details: { uris: references.map((r) => r.uri.slice(0, 100)) },
+    });
   }
   for (const r of references) {
     if (coversRequest(r)) continue;
     // Any other reference must point into the signature itself (SignedProperties, KeyInfo): a reference to a
     // part of the request or to foreign content signs something the verifier does not read.
     if (!contains(signature, r.element) || (packaging === "enveloping" && contains(request, r.element))) {
-      throw reject(
-        "MALFORMED",
-        "reference-not-covering-root",
-        `A signature Reference (${r.uri.slice(0, 100)}) covers a part of the document other than the whole request.`,
-      );
+      throw reject("MALFORMED", "reference-not-covering-root", msg("xades.verify.partialReference", { uri: r.uri.slice(0, 100) }));
     }
   }
   // Some signers leave out the Type; a reference that lands on a xades:SignedProperties is one all the same.
   const signedPropertiesRefs = references.filter((r) => r.type === SIGNED_PROPERTIES_TYPE || isXades(r.element, "SignedProperties"));
-  if (signedPropertiesRefs.length > 1) throw wrapping("The signature has more than one SignedProperties reference.");
+  if (signedPropertiesRefs.length > 1) throw wrapping(msg("xades.verify.wrapping.manySignedProperties"));
   const signedPropertiesRef = signedPropertiesRefs[0];
   let signedProperties: Element | undefined;
   if (signedPropertiesRef !== undefined) {
@@ -719,7 +703,7 @@ export async function verifySignedAuthTokenRequest(
     const qp = sp.parentNode as Element | null;
     const obj = qp?.parentNode as Element | null | undefined;
     if (!isXades(sp, "SignedProperties") || !isXades(qp, "QualifyingProperties") || !is(obj, DSIG, "Object") || obj.parentNode !== signature) {
-      throw wrapping("The SignedProperties reference does not point at the signature's own ds:Object/QualifyingProperties/SignedProperties.");
+      throw wrapping(msg("xades.verify.wrapping.signedPropertiesElsewhere"));
     }
     signedProperties = sp;
   }
@@ -730,8 +714,8 @@ export async function verifySignedAuthTokenRequest(
     .flatMap((d) => elementChildren(d).filter((e) => is(e, DSIG, "X509Certificate")))
     .map((e) => directText(e));
   if (certificateTexts.length === 0) {
-    throw reject("MALFORMED", "certificate-missing", "The signature carries no certificate (KeyInfo/X509Data/X509Certificate).", {
-      hint: "Sign again with a signer that includes the signing certificate in the signature.",
+    throw reject("MALFORMED", "certificate-missing", msg("xades.verify.noCertificate"), {
+      hint: msg("xades.verify.noCertificate.hint"),
     });
   }
   const certificates = certificateTexts.map((t) => {
@@ -739,21 +723,21 @@ export async function verifySignedAuthTokenRequest(
     try {
       return parseCertificate(der);
     } catch (error) {
-      throw reject("MALFORMED", "certificate-invalid", "A certificate in the signature cannot be read.", { cause: error });
+      throw reject("MALFORMED", "certificate-invalid", msg("xades.verify.certificateUnreadable"), { cause: error });
     }
   });
   const digests = signedProperties === undefined ? [] : signingCertificateDigests(signedProperties);
   const candidates = digests.length === 0 ? certificates : certificates.filter((c) => digests.some((d) => matchesDigest(c.der, d)));
   if (candidates.length === 0) {
-    throw reject("MALFORMED", "signing-certificate-mismatch", "The XAdES SigningCertificate digest matches no certificate in KeyInfo.", {
-      hint: "The signature's properties name another certificate than the one it carries: sign again.",
+    throw reject("MALFORMED", "signing-certificate-mismatch", msg("xades.verify.signingCertificateMismatch"), {
+      hint: msg("xades.verify.signingCertificateMismatch.hint"),
     });
   }
 
   // Cryptography: xmldsigjs on the same DOM, with the key of each candidate certificate (never a bare KeyValue).
   if (!SUPPORTED_SIGNATURE_METHODS.has(signatureMethod)) {
-    throw reject("UNSUPPORTED", "unsupported-algorithm", `The signature algorithm ${JSON.stringify(signatureMethod.slice(0, 100))} is not supported.`, {
-      hint: "Use RSA (PKCS#1 v1.5 or PSS) or ECDSA with SHA-256.",
+    throw reject("UNSUPPORTED", "unsupported-algorithm", msg("xades.verify.algorithm", { algorithm: JSON.stringify(signatureMethod.slice(0, 100)) }), {
+      hint: msg("xades.verify.algorithm.hint"),
       details: { signatureMethod: signatureMethod.slice(0, 200) },
     });
   }
@@ -766,7 +750,7 @@ export async function verifySignedAuthTokenRequest(
       signed.LoadXml(signature);
       loadedAlgorithm = signed.Algorithm as { name: string; hash?: unknown };
     } catch (error) {
-      throw reject("MALFORMED", "signature-invalid", "The signature element cannot be read.", { cause: error });
+      throw reject("MALFORMED", "signature-invalid", msg("xades.verify.signatureUnreadable"), { cause: error });
     }
     let ok: boolean;
     try {
@@ -779,14 +763,14 @@ export async function verifySignedAuthTokenRequest(
       // xml-core's XmlError does not extend Error: read its message structurally.
       const message = typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error);
       if (/Invalid digest/i.test(message)) {
-        throw reject("MALFORMED", "digest-mismatch", "The signed content was changed after signing (a reference digest does not match).", {
-          hint: "Send the file exactly as the signer produced it: do not open and re-save it in an editor.",
+        throw reject("MALFORMED", "digest-mismatch", msg("xades.verify.digestMismatch"), {
+          hint: msg("xades.verify.digestMismatch.hint"),
           cause: error,
         });
       }
       // A key that does not fit the algorithm (an RSA certificate for an ECDSA signature) just does not verify.
       if (error instanceof Error && /DataError|NotSupportedError|InvalidAccessError/.test(error.name)) continue;
-      throw reject("MALFORMED", "signature-invalid", "The signature cannot be verified.", { cause: error });
+      throw reject("MALFORMED", "signature-invalid", msg("xades.verify.cannotVerify"), { cause: error });
     }
     if (ok) {
       signer = candidate;
@@ -794,8 +778,8 @@ export async function verifySignedAuthTokenRequest(
     }
   }
   if (signer === undefined) {
-    throw reject("MALFORMED", "signature-invalid", "The signature value does not verify with the certificate the signature carries.", {
-      hint: ecdsaDerHint(signature, signatureMethod, candidates) ?? "The signature was damaged or made with another key: sign again.",
+    throw reject("MALFORMED", "signature-invalid", msg("xades.verify.badSignature"), {
+      hint: ecdsaDerHint(signature, signatureMethod, candidates) ?? msg("xades.verify.badSignature.hint"),
     });
   }
 
@@ -805,45 +789,34 @@ export async function verifySignedAuthTokenRequest(
     throw reject(
       "VALIDATION",
       "certificate-invalid",
-      `The signing certificate is not valid at ${now.toISOString()} (valid ${signer.validFrom} – ${signer.validTo}).`,
+      msg("xades.verify.certificateNotValid", { at: now.toISOString(), validFrom: signer.validFrom, validTo: signer.validTo }),
       {
-        hint: "Sign with a certificate that is currently valid.",
+        hint: msg("xades.verify.certificateNotValid.hint"),
         details: { validFrom: signer.validFrom, validTo: signer.validTo },
       },
     );
   }
   if (signer.ksefType === "Offline" || signer.typeCheck.fromCommonName === "Offline") {
-    throw reject(
-      "VALIDATION",
-      "certificate-invalid",
-      "The signing certificate is a KSeF Offline certificate, which only signs offline-invoice QR codes, not logins.",
-      {
-        hint: "Sign with a KSeF Authentication certificate, a qualified signature or Profil Zaufany.",
-      },
-    );
+    throw reject("VALIDATION", "certificate-invalid", msg("xades.verify.offlineCertificate"), {
+      hint: msg("xades.verify.offlineCertificate.hint"),
+    });
   }
 
   // Identity.
   const pzBlocks = signedProperties === undefined ? [] : findTrustedProfileBlocks(signedProperties);
-  if (pzBlocks.length > 1)
-    throw reject("VALIDATION", "subject-identifier-invalid", "The signed properties carry more than one Profil Zaufany (PodpisZP) block.");
+  if (pzBlocks.length > 1) throw reject("VALIDATION", "subject-identifier-invalid", msg("xades.verify.manyTrustedProfiles"));
   const trustedProfile = pzBlocks[0] === undefined ? undefined : readTrustedProfile(pzBlocks[0]);
   const derived = deriveKsefIdentity(content.subjectIdentifierType, signer, trustedProfile);
   if (derived === undefined) {
-    throw reject(
-      "VALIDATION",
-      "subject-identifier-invalid",
-      "SubjectIdentifierType is certificateSubject, but the signer carries no NIP or PESEL (certificate subject serialNumber/organizationIdentifier, or Profil Zaufany PESEL).",
-      {
-        hint: "Use certificateFingerprint for a certificate without NIP/PESEL (permissions must be granted to its fingerprint), or sign with a certificate that names you.",
-      },
-    );
+    throw reject("VALIDATION", "subject-identifier-invalid", msg("xades.verify.noSubjectIdentifier"), {
+      hint: msg("xades.verify.noSubjectIdentifier.hint"),
+    });
   }
 
   // The caller's expectations.
   if (expected.challenge !== undefined && expected.challenge !== content.challenge) {
-    throw reject("VALIDATION", "challenge-mismatch", "The signed request carries another challenge than the one issued for this login.", {
-      hint: "Generate a new AuthTokenRequest for the current challenge and sign it.",
+    throw reject("VALIDATION", "challenge-mismatch", msg("xades.verify.challengeMismatch"), {
+      hint: msg("xades.verify.challengeMismatch.hint"),
     });
   }
   const ctx = expected.contextIdentifier;
@@ -851,9 +824,14 @@ export async function verifySignedAuthTokenRequest(
     throw reject(
       "VALIDATION",
       "context-mismatch",
-      `The signed request logs into ${content.contextIdentifier.type} ${content.contextIdentifier.value}, not the expected ${ctx.type} ${ctx.value}.`,
+      msg("xades.verify.contextMismatch", {
+        type: content.contextIdentifier.type,
+        value: content.contextIdentifier.value,
+        expectedType: ctx.type,
+        expectedValue: ctx.value,
+      }),
       {
-        hint: "Generate the request for the intended context and sign it again.",
+        hint: msg("xades.verify.contextMismatch.hint"),
       },
     );
   }
@@ -876,9 +854,10 @@ export async function verifySignedAuthTokenRequest(
   };
 }
 
-function wrapping(message: string): KsefCertsError {
-  return reject("MALFORMED", "signature-wrapping", `${message} The file looks altered to smuggle unsigned content (XML signature wrapping).`, {
-    hint: "Use the file exactly as the signer produced it.",
+/** A signature-wrapping refusal; each message ends by saying the file looks altered to smuggle unsigned content. */
+function wrapping(message: MessageRef): KsefCertsError {
+  return reject("MALFORMED", "signature-wrapping", message, {
+    hint: msg("xades.verify.wrapping.hint"),
   });
 }
 
@@ -889,33 +868,35 @@ function parse(input: Uint8Array, maxBytes: number): Document {
   } catch (error) {
     if (xmlLimitOf(error) !== undefined && error instanceof KsefCertsError) {
       // Keep the parser's violation (its rule id is what a UI translates) and add the rejection's reason and code.
-      throw new KsefCertsError(error.code, error.message, {
-        ...(error.hint === undefined ? {} : { hint: error.hint }),
+      throw new KsefCertsError(error.code, error.messageRef ?? msg("xades.verify.tooComplex"), {
+        ...(error.hintRef === undefined ? {} : { hint: error.hintRef }),
         violations: error.violations,
         details: { ...error.details, reason: "too-complex", ksefExceptionCode: XADES_REJECTION_KSEF_CODES["too-complex"] },
         cause: error,
       });
     }
     const message = error instanceof Error ? error.message : "";
+    // parseXmlSafely says what is wrong in a catalogue message; anything else is named generically.
+    const said = error instanceof KsefCertsError ? error.messageRef : undefined;
     // ASCII markers survive any decoding, so the raw bytes tell a DTD apart even when UTF-8 decoding failed too.
     const latin1 = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("latin1");
     if (/<!DOCTYPE|<!ENTITY/i.test(latin1)) {
-      throw reject("MALFORMED", "dtd-or-entity", "The file contains a document type (DOCTYPE) or entity declaration, which is refused.", {
-        hint: "Signed AuthTokenRequests never contain a DTD; this file may be crafted to attack the parser.",
+      throw reject("MALFORMED", "dtd-or-entity", msg("xades.verify.dtd"), {
+        hint: msg("xml.dtd.hint"),
         cause: error,
       });
     }
     if (/UTF-8/.test(message))
-      throw reject("MALFORMED", "not-utf8", message, { hint: "KSeF accepts UTF-8 only (21217). Send the file exactly as signed.", cause: error });
-    throw reject("MALFORMED", "not-xml", message === "" ? "The file is not well-formed XML." : message, { cause: error });
+      throw reject("MALFORMED", "not-utf8", said ?? msg("xades.verify.notUtf8"), { hint: msg("xades.verify.notUtf8.hint"), cause: error });
+    throw reject("MALFORMED", "not-xml", said ?? msg("xades.verify.notXml"), { cause: error });
   }
 }
 
-function ecdsaDerHint(signature: Element, method: string, candidates: readonly CertificateInfo[]): string | undefined {
+function ecdsaDerHint(signature: Element, method: string, candidates: readonly CertificateInfo[]): MessageRef | undefined {
   if (!method.includes("ecdsa")) return undefined;
   const valueEl = elementChildren(signature).find((e) => is(e, DSIG, "SignatureValue"));
   const value = valueEl === undefined ? undefined : Buffer.from(directText(valueEl).replace(/\s+/g, ""), "base64");
   const curve = EC_CURVES[candidates[0]?.publicKey.asymmetricKeyDetails?.namedCurve ?? ""];
   if (value === undefined || curve === undefined || value.length === 2 * curve.bytes || value[0] !== 0x30) return undefined;
-  return "The ECDSA SignatureValue looks DER-encoded; XML signatures (and KSeF) need the raw r‖s form (XMLDSig 1.1 §6.4.3, RFC 4050).";
+  return msg("xades.verify.ecdsaDer.hint");
 }

@@ -50,7 +50,10 @@ describe("parseXmlSafely: structure limits, checked before the DOM is built", ()
     expect(xmlLimitOf(error)).toBe(doc.limit);
     const max = { depth: MAX_XML_DEPTH, elements: MAX_XML_ELEMENTS, attributes: MAX_XML_ATTRIBUTES }[doc.limit];
     expect(error.details).toEqual({ limit: doc.limit, max, rule: XML_LIMIT_RULES[doc.limit] });
-    expect(error.violations).toEqual([{ field: "xml", rule: XML_LIMIT_RULES[doc.limit], message: error.message, params: { max } }]);
+    // The violation is the rule's own sentence (`rule.xml.*`), about any XML document; the message names this one.
+    expect(error.violations.map((v) => [v.field, v.rule, v.params])).toEqual([["xml", XML_LIMIT_RULES[doc.limit], { max }]]);
+    expect(error.violations[0]?.message).toMatch(/^The XML document /);
+    expect(error.violations[0]?.message).toContain(String(max));
     expect(error.message).toMatch(/^The file (nests elements more than 64 levels deep|holds more than 10000 (elements|attributes))/);
     expect(error.hint).toContain("AuthTokenRequest");
     const violation = error.violations[0];

@@ -10,7 +10,8 @@
  * error instead of a silently repaired tree.
  */
 import { DOMParser } from "@xmldom/xmldom";
-import { KsefCertsError } from "../errors.js";
+import { KsefCertsError, violation } from "../errors.js";
+import { msg, type MessageRef } from "../messages/index.js";
 
 /** Default size limit of {@link parseXmlSafely}: 1 MiB. A signed AuthTokenRequest is 3–12 KiB; Profil Zaufany's limit for whole documents is 10 MB. */
 export const MAX_XML_BYTES = 1_048_576;
@@ -42,7 +43,7 @@ export const MAX_XML_ATTRIBUTES = 10_000;
 /** Which structure limit a document broke: nesting `depth`, the number of `elements` (and other markup nodes) or of `attributes`. */
 export type XmlLimit = "depth" | "elements" | "attributes";
 
-/** The stable rule id of each {@link XmlLimit} (the `rule` of the error's violation and `details.rule`; Polish wording in `MESSAGES_PL`). */
+/** The stable rule id of each {@link XmlLimit} (the `rule` of the error's violation and `details.rule`; its sentence is the catalogue's `rule.<rule>`). */
 export const XML_LIMIT_RULES: Readonly<Record<XmlLimit, string>> = {
   depth: "xml.depth",
   elements: "xml.elements",
@@ -90,8 +91,8 @@ export function parseXmlSafely(input: Uint8Array | string, options: ParseXmlOpti
   const maxBytes = options.maxBytes ?? MAX_XML_BYTES;
   const size = typeof input === "string" ? Buffer.byteLength(input, "utf8") : input.byteLength;
   if (size > maxBytes) {
-    throw new KsefCertsError("TOO_LARGE", `${capitalise(what)} is ${size} bytes; the limit is ${maxBytes} bytes.`, {
-      hint: "An AuthTokenRequest, signed, is a few kilobytes: check that this is the right file.",
+    throw new KsefCertsError("TOO_LARGE", msg("xml.tooLarge", { what: capitalise(what), size, maxBytes }), {
+      hint: msg("xml.tooLarge.hint"),
       details: { size, maxBytes },
     });
   }
@@ -102,22 +103,22 @@ export function parseXmlSafely(input: Uint8Array | string, options: ParseXmlOpti
     try {
       text = UTF8.decode(input);
     } catch {
-      throw new KsefCertsError("MALFORMED", `${capitalise(what)} is not valid UTF-8.`, {
-        hint: "KSeF accepts UTF-8 only (error 21217). Save the file as UTF-8 without changing the signed content.",
+      throw new KsefCertsError("MALFORMED", msg("xml.notUtf8", { what: capitalise(what) }), {
+        hint: msg("xml.notUtf8.hint"),
       });
     }
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const declared = /^<\?xml[^>]*\bencoding\s*=\s*["']([^"']+)["']/.exec(text)?.[1];
   if (declared !== undefined && declared.toLowerCase().replace(/[-_]/g, "") !== "utf8") {
-    throw new KsefCertsError("MALFORMED", `${capitalise(what)} declares encoding "${declared}"; only UTF-8 is accepted.`, {
-      hint: "KSeF accepts UTF-8 only (error 21217).",
+    throw new KsefCertsError("MALFORMED", msg("xml.encoding", { what: capitalise(what), encoding: declared }), {
+      hint: msg("xml.encoding.hint"),
     });
   }
   // A DTD can define entities (billion laughs, external entities); KSeF documents never carry one.
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
-    throw new KsefCertsError("MALFORMED", `${capitalise(what)} contains a document type (DOCTYPE) or entity declaration, which is refused.`, {
-      hint: "Signed AuthTokenRequests never contain a DTD; this file may be crafted to attack the parser.",
+    throw new KsefCertsError("MALFORMED", msg("xml.dtd", { what: capitalise(what) }), {
+      hint: msg("xml.dtd.hint"),
     });
   }
   checkStructure(
@@ -139,12 +140,18 @@ export function parseXmlSafely(input: Uint8Array | string, options: ParseXmlOpti
   try {
     document = parser.parseFromString(text, "application/xml") as unknown as Document;
   } catch (error) {
-    throw new KsefCertsError("MALFORMED", `${capitalise(what)} is not well-formed XML: ${(error as Error).message.split("\n")[0] ?? ""}`);
+    throw new KsefCertsError("MALFORMED", msg("xml.notWellFormed", { what: capitalise(what), problem: (error as Error).message.split("\n")[0] ?? "" }));
   }
   if (problems.length > 0 || (document.documentElement as Element | null) === null) {
-    throw new KsefCertsError("MALFORMED", `${capitalise(what)} is not well-formed XML: ${problems[0]?.split("\n")[0] ?? "no root element"}`, {
-      details: { problems: problems.map((p) => p.split("\n")[0]) },
-    });
+    throw new KsefCertsError(
+      "MALFORMED",
+      problems[0] === undefined
+        ? msg("xml.noRoot", { what: capitalise(what) })
+        : msg("xml.notWellFormed", { what: capitalise(what), problem: problems[0].split("\n")[0] ?? "" }),
+      {
+        details: { problems: problems.map((p) => p.split("\n")[0]) },
+      },
+    );
   }
   return { document, text };
 }
@@ -230,18 +237,17 @@ function endOf(text: string, terminator: string, from: number): number {
   return at === -1 ? -1 : at + terminator.length - 1;
 }
 
-const LIMIT_TEXT: Readonly<Record<XmlLimit, (max: number) => string>> = {
-  depth: (max) => `nests elements more than ${max} levels deep`,
-  elements: (max) => `holds more than ${max} elements (comments, CDATA sections and processing instructions included)`,
-  attributes: (max) => `holds more than ${max} attributes (namespace declarations included)`,
+const LIMIT_MESSAGES: Readonly<Record<XmlLimit, (what: string, max: number) => MessageRef>> = {
+  depth: (what, max) => msg("xml.limit.depth", { what, max }),
+  elements: (what, max) => msg("xml.limit.elements", { what, max }),
+  attributes: (what, max) => msg("xml.limit.attributes", { what, max }),
 };
 
 function limitExceeded(limit: XmlLimit, max: number, what: string): KsefCertsError {
   const rule = XML_LIMIT_RULES[limit];
-  const message = `${capitalise(what)} ${LIMIT_TEXT[limit](max)}; it is refused before parsing.`;
-  return new KsefCertsError("MALFORMED", message, {
-    hint: "A signed AuthTokenRequest is 10–15 levels deep with a few hundred elements and attributes: check that this is the right file (one built like this may be crafted to exhaust the parser).",
-    violations: [{ field: "xml", rule, message, params: { max } }],
+  return new KsefCertsError("MALFORMED", LIMIT_MESSAGES[limit](capitalise(what), max), {
+    hint: msg("xml.limit.hint"),
+    violations: [violation("xml", rule, { max })],
     details: { limit, max, rule },
   });
 }

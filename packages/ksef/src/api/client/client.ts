@@ -6,7 +6,7 @@
  * Reliability lives in the transport (`http.ts`): client-side rate limiting per endpoint, retries that
  * never repeat a possibly processed enrollment/submission/redemption, `X-System-Warning` reporting.
  */
-import { KsefCertsError, type Violation } from "../../errors.js";
+import { KsefCertsError, violation, type Violation } from "../../errors.js";
 import { KSEF_ENDPOINTS, isKsefEnvironment, type KsefEnvironment } from "../environments.js";
 import type { components } from "../openapi.js";
 import { abortError, systemClock, type Clock } from "./clock.js";
@@ -16,6 +16,7 @@ import { KSEF_OPERATIONS, operationId, type KsefOperationName } from "./operatio
 import { RateLimiter, type ThrottleEvent } from "./rate-limiter.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.js";
 import { KsefSession, type AccessToken } from "./session.js";
+import { msg, type MessageRef } from "../../messages/index.js";
 
 type Schemas = components["schemas"];
 
@@ -78,33 +79,27 @@ const REFERENCE_NUMBER = /^[0-9A-Za-z-]{1,100}$/;
 const SERIAL = /^[0-9A-F]{16}$/;
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-function invalid(message: string, violations: Violation[]): KsefCertsError {
+function invalid(message: MessageRef, violations: Violation[]): KsefCertsError {
   return new KsefCertsError("VALIDATION", message, { violations });
 }
 
 function checkReference(field: string, value: string): void {
   if (!REFERENCE_NUMBER.test(value)) {
-    throw invalid(`The ${field} is not a KSeF reference number.`, [
-      { field, rule: "ksef.referenceNumber", message: "A KSeF reference number has letters, digits and dashes only (36 characters, e.g. 20251010-EH-…)." },
-    ]);
+    throw invalid(msg("ksef.client.referenceNumber", { field }), [violation(field, "ksef.referenceNumber")]);
   }
 }
 
 function normaliseSerial(field: string, value: string): string {
   const serial = value.trim().toUpperCase();
   if (!SERIAL.test(serial)) {
-    throw invalid(`The ${field} "${value.slice(0, 40)}" is not a KSeF certificate serial number.`, [
-      { field, rule: "ksef.serialNumber", message: "A KSeF certificate serial number is 16 hexadecimal digits, e.g. 01F20A5D352AE590." },
-    ]);
+    throw invalid(msg("ksef.client.serialNumber", { field, value: value.slice(0, 40) }), [violation(field, "ksef.serialNumber")]);
   }
   return serial;
 }
 
 function checkIntRange(field: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw invalid(`${field} must be an integer from ${min} to ${max}.`, [
-      { field, rule: `${field}.range`, message: `${field} must be an integer from ${min} to ${max}.`, params: { min, max } },
-    ]);
+    throw invalid(msg("ksef.client.intRange", { field, min, max }), [violation(field, `${field}.range`, { field, min, max })]);
   }
 }
 
@@ -120,7 +115,7 @@ function expectShape(body: unknown, name: KsefOperationName, shape: "object" | "
   const ok = shape === "array" ? Array.isArray(body) : isRecord(body);
   if (!ok) {
     const op = KSEF_OPERATIONS[name];
-    throw new KsefCertsError("MALFORMED", `KSeF answered the ${op.label} with something that is not a JSON ${shape}.`, {
+    throw new KsefCertsError("MALFORMED", msg(shape === "array" ? "ksef.client.notJsonArray" : "ksef.client.notJsonObject", { operation: op.label }), {
       details: { operation: operationId(op) },
     });
   }
@@ -128,15 +123,11 @@ function expectShape(body: unknown, name: KsefOperationName, shape: "object" | "
 
 function resolveBaseUrl(options: KsefClientOptions): string {
   if ((options.environment === undefined) === (options.baseUrl === undefined)) {
-    throw invalid("Give either a KSeF environment or a base URL, not both and not neither.", [
-      { field: "environment", rule: "ksef.client.target", message: "Exactly one of environment and baseUrl is required." },
-    ]);
+    throw invalid(msg("ksef.client.target"), [violation("environment", "ksef.client.target")]);
   }
   if (options.environment !== undefined) {
     if (!isKsefEnvironment(options.environment)) {
-      throw invalid(`Unknown KSeF environment "${String(options.environment)}".`, [
-        { field: "environment", rule: "ksef.environment", message: "Use test, demo or production." },
-      ]);
+      throw invalid(msg("ksef.client.environment", { environment: String(options.environment) }), [violation("environment", "ksef.environment")]);
     }
     return KSEF_ENDPOINTS[options.environment].apiBaseUrl;
   }
@@ -144,21 +135,15 @@ function resolveBaseUrl(options: KsefClientOptions): string {
   try {
     url = new URL(options.baseUrl ?? "");
   } catch {
-    throw invalid("The KSeF base URL is not a URL.", [
-      { field: "baseUrl", rule: "url", message: "Give an absolute URL such as https://api-test.ksef.mf.gov.pl/v2." },
-    ]);
+    throw invalid(msg("ksef.client.baseUrl"), [violation("baseUrl", "url")]);
   }
   const loopback = LOOPBACK.has(url.hostname);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
     // Tokens travel in headers: plain HTTP is acceptable only to a simulator on this machine.
-    throw invalid("The KSeF base URL must use https (http only for localhost).", [
-      { field: "baseUrl", rule: "url.https", message: "Use https://, or http:// with localhost/127.0.0.1/[::1] for a local simulator." },
-    ]);
+    throw invalid(msg("ksef.client.baseUrl.https"), [violation("baseUrl", "url.https")]);
   }
   if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-    throw invalid("The KSeF base URL must not carry a query, fragment or credentials.", [
-      { field: "baseUrl", rule: "url.plain", message: "Give only scheme, host, port and path, e.g. http://127.0.0.1:8080/v2." },
-    ]);
+    throw invalid(msg("ksef.client.baseUrl.plain"), [violation("baseUrl", "url.plain")]);
   }
   return url.href.replace(/\/+$/, "");
 }
@@ -191,7 +176,7 @@ function statusText(s: Schemas["StatusInfo"]): string {
 function statusOf(body: unknown, name: KsefOperationName): Schemas["StatusInfo"] {
   const status = isRecord(body) ? body["status"] : undefined;
   if (!isRecord(status) || typeof status["code"] !== "number") {
-    throw new KsefCertsError("MALFORMED", `KSeF answered the ${KSEF_OPERATIONS[name].label} without a status code.`, {
+    throw new KsefCertsError("MALFORMED", msg("ksef.client.noStatus", { operation: KSEF_OPERATIONS[name].label }), {
       details: { operation: operationId(KSEF_OPERATIONS[name]) },
     });
   }
@@ -285,14 +270,12 @@ export class KsefClient {
     options: CallOptions & { readonly verifyCertificateChain?: boolean } = {},
   ): Promise<Schemas["AuthenticationInitResponse"]> {
     if (signedXml.byteLength === 0) {
-      throw invalid("The signed authentication request is empty.", [
-        { field: "signedXml", rule: "required", message: "Give the signed AuthTokenRequest XML." },
-      ]);
+      throw invalid(msg("ksef.client.signedXml.empty"), [violation("signedXml", "required")]);
     }
     if (signedXml.byteLength > MAX_SIGNED_XML_BYTES) {
-      throw new KsefCertsError("TOO_LARGE", `The signed authentication request is larger than ${MAX_SIGNED_XML_BYTES} bytes.`, {
+      throw new KsefCertsError("TOO_LARGE", msg("ksef.client.signedXml.tooLarge", { limitBytes: MAX_SIGNED_XML_BYTES }), {
         details: { limitBytes: MAX_SIGNED_XML_BYTES },
-        hint: "Send the signed AuthTokenRequest only, without embedded extras.",
+        hint: msg("ksef.client.signedXml.tooLarge.hint"),
       });
     }
     const res = await this.send("submitXadesSignature", {
@@ -545,7 +528,7 @@ export class KsefClient {
     if (status.code === 200) {
       const serial = final.certificateSerialNumber;
       if (typeof serial !== "string" || serial === "") {
-        throw new KsefCertsError("MALFORMED", `KSeF reported enrollment ${referenceNumber} done but sent no certificate serial number.`, {
+        throw new KsefCertsError("MALFORMED", msg("ksef.client.enrollment.noSerial", { referenceNumber }), {
           details: { referenceNumber },
         });
       }
@@ -579,8 +562,8 @@ export class KsefClient {
    */
   async retrieveCertificates(auth: AccessToken, serialNumbers: readonly string[], options: CallOptions = {}): Promise<Schemas["RetrieveCertificatesResponse"]> {
     if (serialNumbers.length < 1 || serialNumbers.length > 10) {
-      throw invalid(`Retrieve between 1 and 10 certificates at a time (got ${serialNumbers.length}).`, [
-        { field: "serialNumbers", rule: "ksef.retrieve.count", message: "KSeF returns 1 to 10 certificates per request.", params: { min: 1, max: 10 } },
+      throw invalid(msg("ksef.client.retrieve.count", { count: serialNumbers.length }), [
+        violation("serialNumbers", "ksef.retrieve.count", { min: 1, max: 10 }),
       ]);
     }
     const certificateSerialNumbers = serialNumbers.map((s, i) => normaliseSerial(`serialNumbers[${i}]`, s));
@@ -636,9 +619,9 @@ export class KsefClient {
     const maxPages = options.maxPages ?? 200;
     for (let pageOffset = 0; ; pageOffset++) {
       if (pageOffset >= maxPages) {
-        throw new KsefCertsError("IO", `KSeF still reports more certificates after ${maxPages} pages; stopping.`, {
+        throw new KsefCertsError("IO", msg("ksef.client.tooManyPages", { maxPages }), {
           details: { maxPages, pageSize },
-          hint: "Narrow the query (type, status, name) or raise maxPages.",
+          hint: msg("ksef.client.tooManyPages.hint"),
         });
       }
       const page = await this.queryCertificates(auth, filter, { pageSize, pageOffset, ...(options.signal === undefined ? {} : { signal: options.signal }) });
@@ -722,10 +705,10 @@ export class KsefClient {
         // Progress output must not end the wait.
       }
       if (this.clock.now() + intervalMs > deadline) {
-        throw new KsefCertsError("IO", `KSeF still reports ${referenceNumber} as in progress after ${Math.round(timeoutMs / 1000)} s.`, {
+        throw new KsefCertsError("IO", msg("ksef.client.poll.timedOut", { referenceNumber, seconds: Math.round(timeoutMs / 1000) }), {
           retryable: true,
           details: { operation: operationId(KSEF_OPERATIONS[name]), referenceNumber, lastStatusCode: current.status.code },
-          hint: "Wait longer, or check the status again later with the same reference number.",
+          hint: msg("ksef.client.poll.timedOut.hint"),
         });
       }
       await this.clock.sleep(intervalMs, signal);

@@ -4,6 +4,7 @@
  * time and callers can cancel every wait with one `AbortSignal`.
  */
 import { KsefCertsError } from "../../errors.js";
+import { msg } from "../../messages/index.js";
 
 /** A source of time and of cancellable waits. */
 export interface Clock {
@@ -22,7 +23,7 @@ export interface Clock {
  * @param what what was being waited for, e.g. `waiting for a free KSeF rate-limit slot`
  */
 export function abortError(signal: AbortSignal, what: string): KsefCertsError {
-  return new KsefCertsError("IO", `Cancelled while ${what}.`, { cause: signal.reason, details: { aborted: true } });
+  return new KsefCertsError("IO", msg("ksef.client.cancelled", { what }), { cause: signal.reason, details: { aborted: true } });
 }
 
 /** The real clock: `Date.now()` and `setTimeout`. */

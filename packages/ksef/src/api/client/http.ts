@@ -11,6 +11,7 @@ import { operationId, type KsefOperation } from "./operations.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { backoffDelayMs, classifyFetchFailure, errorCodesIn, parseRetryAfter, type RetryPolicy } from "./retry.js";
 import { parseSystemWarnings, type SystemWarning } from "./warnings.js";
+import { msg } from "../../messages/index.js";
 
 /** Version sent in `User-Agent: ksef-certs/<version>`; `http.test.ts` keeps it equal to package.json. */
 export const KSEF_CERTS_VERSION = "0.1.0";
@@ -96,7 +97,7 @@ function safely<T>(hook: ((e: T) => void) | undefined, event: T): void {
  */
 async function readCapped(res: Response, limit: number, label: string): Promise<Uint8Array> {
   const tooLarge = (): KsefCertsError =>
-    new KsefCertsError("TOO_LARGE", `KSeF's answer to the ${label} is larger than ${limit} bytes; refusing to read it.`, {
+    new KsefCertsError("TOO_LARGE", msg("ksef.client.answerTooLarge", { operation: label, limitBytes: limit }), {
       details: { limitBytes: limit },
     });
   const declared = Number(res.headers.get("content-length") ?? "NaN");
@@ -147,7 +148,7 @@ function decodeJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: fal
 export function buildUrl(baseUrl: string, op: KsefOperation, req: Pick<KsefRequest, "pathParams" | "query">): string {
   const path = op.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
     const v = req.pathParams?.[name];
-    if (v === undefined) throw new KsefCertsError("INTERNAL", `Path parameter ${name} of ${operationId(op)} is missing.`);
+    if (v === undefined) throw new KsefCertsError("INTERNAL", msg("ksef.client.pathParameter", { name, operation: operationId(op) }));
     return encodeURIComponent(v);
   });
   const params = new URLSearchParams();
@@ -207,7 +208,7 @@ export async function sendKsefRequest(config: KsefHttpConfig, op: KsefOperation,
       const decoded = decodeJson(bytes);
       if (req.expect.includes(res.status)) {
         if (!decoded.ok) {
-          throw new KsefCertsError("MALFORMED", `KSeF answered the ${op.label} with a body that is not JSON.`, {
+          throw new KsefCertsError("MALFORMED", msg("ksef.client.bodyNotJson", { operation: op.label }), {
             details: { operation: key, httpStatus: res.status },
           });
         }
