@@ -99,11 +99,8 @@ export const domain = {
   "agent.signedFile.otherAccepted.hint": "Nothing to do: the first signed file is being used.",
   "agent.failure.reasonLength": "The reason must be 1–{{max}} characters.",
   "agent.failure.alreadySigned": "A signed file was already accepted for this request.",
-  // Rules only the signer agent's use cases check (a Violation's rule `x.y` is the message `rule.x.y`).
-  "rule.pairing.ttl.range": "The lifetime must be between 1 000 and 86 400 000 ms.",
-  "rule.pairing.label.required": "The label must not be empty.",
-  "rule.agent.cursor.format": "Pass back the cursor of the previous answer unchanged.",
-  "rule.agent.failure.reason.length": "Between 1 and {{max}} characters.",
+  // A refused signed file: the rule `agent.signedFile.<reason>` of its violation (its sentence is the message `rule.<rule>`);
+  // the verifier's reasons are those of `XadesRejectionReason`.
   "rule.agent.signedFile.unsigned": "The file has no signature: it is the unsigned auth.xml. Sign it first (Profil Zaufany or a qualified signature).",
   "rule.agent.signedFile.wrong-challenge": "The signed file is for another challenge than this request (an older auth.xml, or another request's).",
   "rule.agent.signedFile.wrong-signer": "{{en}} / {{pl}}",
@@ -144,17 +141,6 @@ export const domain = {
   "organisation.workstation.duplicateName": "The branch already has a workstation named {{name}}.",
   "organisation.workstation.duplicateName.hint": "Pick another name.",
   "organisation.workstations.filterRequired": "List workstations of a branch or of a company.",
-  // Rules only the organisation checks.
-  "rule.internalId.companyNip": "A branch's InternalId starts with its company's NIP ({{nip}}-…).",
-  "rule.outboxDir.required": "The outbox folder is required.",
-  "rule.inboxDir.required": "The inbox folder is required.",
-  "rule.outboxDir.length": "The folder path may have at most {{max}} characters and no NUL.",
-  "rule.inboxDir.length": "The folder path may have at most {{max}} characters and no NUL.",
-  "rule.outboxDir.absolute": "The outbox folder must be an absolute path (/…, C:\\… or \\\\server\\share\\…).",
-  "rule.inboxDir.absolute": "The inbox folder must be an absolute path (/…, C:\\… or \\\\server\\share\\…).",
-  "rule.inboxDir.distinct": "The inbox and the outbox must be different folders: the signed file must not be mistaken for the unsigned one.",
-  "rule.inboxDir.nested": "The inbox and the outbox must not be inside each other.",
-  "rule.inboxDir.sameSystem": "The inbox and the outbox must be paths of the same system (both Windows or both POSIX).",
   // Moving a certificate between scopes.
   "assign.otherCompany": "A certificate can only be assigned within its own company (it was issued for that company's NIP).",
   "assign.maxActive_one": "The target {{scopeType}} scope, {{environment}}, {{certificateType}} already has {{count}} active certificate (at most {{max}}).",
@@ -212,7 +198,4 @@ export const domain = {
   "import.nothingImported_one": "Nothing was imported: {{failed}} of {{count}} pairs failed; {{ref}}: {{reason}}",
   "import.nothingImported_other": "Nothing was imported: {{failed}} of {{count}} pairs failed; {{ref}}: {{reason}}",
   "import.notImporter": "The adapter {{adapterId}} does not import.",
-  // Rules only the adapter import checks.
-  "rule.environment.required": "The environment is required for this format.",
-  "rule.scope.required": "The scope is required for this format.",
 } as const;

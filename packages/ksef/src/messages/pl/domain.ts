@@ -107,11 +107,8 @@ export const domain = {
   "agent.signedFile.otherAccepted.hint": "Nic nie trzeba robić: używany jest pierwszy podpisany plik.",
   "agent.failure.reasonLength": "Powód musi mieć od 1 do {{max}} znaków.",
   "agent.failure.alreadySigned": "Do tego zlecenia przyjęto już podpisany plik.",
-  // Rules only the signer agent's use cases check (a Violation's rule `x.y` is the message `rule.x.y`).
-  "rule.pairing.ttl.range": "Czas ważności musi wynosić od 1 000 do 86 400 000 ms.",
-  "rule.pairing.label.required": "Etykieta nie może być pusta.",
-  "rule.agent.cursor.format": "Odeślij bez zmian kursor z poprzedniej odpowiedzi.",
-  "rule.agent.failure.reason.length": "Od 1 do {{max}} znaków.",
+  // A refused signed file: the rule `agent.signedFile.<reason>` of its violation (its sentence is the message `rule.<rule>`);
+  // the verifier's reasons are those of `XadesRejectionReason`.
   "rule.agent.signedFile.unsigned": "Plik nie ma podpisu: to niepodpisany plik auth.xml. Najpierw go podpisz (Profil Zaufany albo podpis kwalifikowany).",
   "rule.agent.signedFile.wrong-challenge":
     "Podpisany plik dotyczy innego wyzwania (challenge) niż to zlecenie (starszy plik auth.xml albo plik innego zlecenia).",
@@ -162,17 +159,6 @@ export const domain = {
   "organisation.workstation.duplicateName": "Oddział ma już stanowisko o nazwie {{name}}.",
   "organisation.workstation.duplicateName.hint": "Wybierz inną nazwę.",
   "organisation.workstations.filterRequired": "Wyświetlić można stanowiska oddziału albo firmy.",
-  // Rules only the organisation checks.
-  "rule.internalId.companyNip": "Identyfikator wewnętrzny oddziału zaczyna się od NIP jego firmy ({{nip}}-…).",
-  "rule.outboxDir.required": "Folder wychodzący jest wymagany.",
-  "rule.inboxDir.required": "Folder przychodzący jest wymagany.",
-  "rule.outboxDir.length": "Ścieżka folderu może mieć najwyżej {{max}} znaków i nie może zawierać znaku NUL.",
-  "rule.inboxDir.length": "Ścieżka folderu może mieć najwyżej {{max}} znaków i nie może zawierać znaku NUL.",
-  "rule.outboxDir.absolute": "Folder wychodzący musi być ścieżką bezwzględną (/…, C:\\… albo \\\\serwer\\udział\\…).",
-  "rule.inboxDir.absolute": "Folder przychodzący musi być ścieżką bezwzględną (/…, C:\\… albo \\\\serwer\\udział\\…).",
-  "rule.inboxDir.distinct": "Folder przychodzący i wychodzący muszą być różnymi folderami: podpisanego pliku nie można pomylić z niepodpisanym.",
-  "rule.inboxDir.nested": "Folder przychodzący i wychodzący nie mogą leżeć jeden w drugim.",
-  "rule.inboxDir.sameSystem": "Folder przychodzący i wychodzący muszą być ścieżkami tego samego systemu (oba Windows albo oba POSIX).",
   // Moving a certificate between scopes.
   "assign.otherCompany": "Certyfikat można przypisać tylko w obrębie jego firmy (wystawiono go dla NIP tej firmy).",
   "assign.maxActive_one":
@@ -238,7 +224,4 @@ export const domain = {
   "import.nothingImported_many": "Niczego nie zaimportowano: nie powiodło się {{failed}} z {{count}} par; {{ref}}: {{reason}}",
   "import.nothingImported_other": "Niczego nie zaimportowano: nie powiodło się {{failed}} z {{count}} pary; {{ref}}: {{reason}}",
   "import.notImporter": "Adapter {{adapterId}} nie obsługuje importu.",
-  // Rules only the adapter import checks.
-  "rule.environment.required": "W tym formacie środowisko jest wymagane.",
-  "rule.scope.required": "W tym formacie zakres jest wymagany.",
 } as const satisfies PolishSection<typeof en>;
