@@ -54,7 +54,7 @@ export const rules = {
   "rule.authTokenRequest.allowedIps.count": "{{field}} has {{actual}} entries; KSeF accepts at most {{max}}.",
   "rule.authTokenRequest.allowedIps.format": "{{field}} is not in the form {{example}}.",
   "rule.authTokenRequest.allowedIps.rangeOrder": "{{field}} starts after it ends; write the lower address first.",
-  "rule.authTokenRequest.unsigned": "The file is not a signed AuthTokenRequest.",
+  "rule.authTokenRequest.unsigned": "The document must be an unsigned AuthTokenRequest (auth.xml before signing).",
   // XML read from outside (parseXmlSafely's structure limits).
   "rule.xml.depth": "The XML document nests elements more than {{max}} levels deep; it is refused before parsing.",
   "rule.xml.elements":

@@ -49,7 +49,7 @@ export const rules = {
   "rule.authTokenRequest.allowedIps.count": "Pole {{field}} ma {{actual}} pozycji; KSeF przyjmuje najwyżej {{max}}.",
   "rule.authTokenRequest.allowedIps.format": "Adres w polu {{field}} nie ma postaci {{example}}.",
   "rule.authTokenRequest.allowedIps.rangeOrder": "Zakres adresów IP w polu {{field}} zaczyna się za swoim końcem: najpierw podaj niższy adres.",
-  "rule.authTokenRequest.unsigned": "Plik nie jest podpisanym wnioskiem AuthTokenRequest.",
+  "rule.authTokenRequest.unsigned": "Dokument musi być niepodpisanym wnioskiem AuthTokenRequest (plikiem auth.xml przed podpisaniem).",
   // XML z zewnątrz (limity struktury).
   "rule.xml.depth":
     "Dokument XML ma elementy zagnieżdżone na więcej niż {{max}} poziomach, więc go odrzucono; podpisany wniosek AuthTokenRequest ma ich kilkanaście. Sprawdź, czy to właściwy plik.",
