@@ -1,5 +1,5 @@
 /**
- * Issue 5, items 3 and 5 (browser): the admin web app driven in Debian's chromium against the product
+ * In the browser: the admin web app driven in Debian's chromium against the product
  * started as the README starts it — the built CLI `ksef-certs serve --with-simulator` on a free port and a
  * fresh data folder. An admin signs in with the login and password the CLI printed once, builds a company with two branches, an operator and a workstation, imports a `.crt` +
  * encrypted `.key` pair, enrolls an Authentication certificate for the operator through the hand-off

@@ -1,5 +1,5 @@
 /**
- * The agent hand-off end to end (issue 5 §4, issue 6): the KSeF simulator, the store, the core enrollment
+ * The agent hand-off end to end: the KSeF simulator, the store, the core enrollment
  * service with `createAgentHandoff`, and the admin server's agent API (`createAgentApi`) over real HTTP. The
  * test plays the signer agent: it pairs, long-polls for the pending request, signs `auth.xml` as the person
  * would (XAdES with a PESEL certificate) and uploads it; the enrollment then finishes with the certificate

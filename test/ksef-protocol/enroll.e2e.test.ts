@@ -1,5 +1,5 @@
 /**
- * The issue's "done when": sign an AuthTokenRequest, authenticate against the simulator, enroll both
+ * The KSeF protocol end to end: sign an AuthTokenRequest, authenticate against the simulator, enroll both
  * certificate types from our CSRs, retrieve them and pair them with our keys; then query, revoke,
  * renew with the issued Authentication certificate, and sign a KOD II link with the Offline one.
  * Every request our client sent and every response the simulator gave is checked against the

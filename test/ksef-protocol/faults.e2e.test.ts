@@ -1,5 +1,5 @@
 /**
- * Reliability against injected faults (issue "KSeF protocol", item 7): bounded retries with backoff,
+ * Reliability against injected faults: bounded retries with backoff,
  * Retry-After honoured, rate limits respected by the client, and no key enrolled twice when KSeF's
  * answer is lost after it recorded the enrollment.
  */

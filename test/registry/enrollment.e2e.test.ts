@@ -1,5 +1,5 @@
 /**
- * Issue "registry", item 8, against the simulator: a company with 2 branches and 3 operators; an operator's
+ * The registry against the simulator: a company with 2 branches and 3 operators; an operator's
  * Authentication certificate enrolled through the folder hand-off (the test signs auth.xml as the person would
  * and drops it into the inbox, slowly, under an odd name); then an Offline certificate and a queued successor
  * enrolled automatically with that Authentication certificate; a branch and the company get theirs the same way;

@@ -1,5 +1,5 @@
 /**
- * Issue 6, "Done when": an operator pairs a workstation and completes a hand-off end to end, through the real
+ * An operator pairs a workstation and completes a hand-off end to end, through the real
  * product processes only — the built `ksef-certs serve --with-simulator` (free port, fresh data folder, the first
  * admin it prints) and the built `ksef-signer` CLI (`pair`, `run`, `status`) as child processes. The admin drives
  * the tRPC API over HTTP as the web app does: company, branch, operator with a PESEL, workstation with its outbox

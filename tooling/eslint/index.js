@@ -13,7 +13,7 @@ export default tseslint.config(
     },
     plugins: { jsdoc },
     rules: {
-      // Every exported function, class and type carries a docstring (DEVELOPERS.md, "How we build").
+      // Every exported function, class and type carries a docstring (a rule of the codebase: readers start from the docstring).
       "jsdoc/require-jsdoc": [
         "error",
         {

@@ -1,5 +1,5 @@
 /**
- * The signer agent's daemon (issue 6 §2): long-polls the admin server for the workstation's signing
+ * The signer agent's daemon: long-polls the admin server for the workstation's signing
  * requests, writes each auth.xml atomically into the outbox (core `writeAuthRequest`, named by the server
  * with core `handoffFileName`), watches the inbox — and the outbox, where people save signed files by
  * mistake — with core `watchInbox`, uploads verified signed files unchanged, and keeps a journal so that a
@@ -45,7 +45,7 @@ import { readUnsignedRequest } from "./request-xml.js";
 
 /**
  * The gov.pl page where a person signs a file with Profil Zaufany ("Podpisz dokument elektronicznie").
- * Not in the reference (libraries.md §3 documents the service, not this address); overridable with `--signing-page-url`.
+ * Not in the ministry's documentation (it documents the service, not this address); overridable with `--signing-page-url`.
  */
 export const GOV_SIGNING_PAGE_URL = "https://moj.gov.pl/nforms/signer/upload?xFormsAppName=SIGNER";
 /** Default long-poll wait, ms. */

@@ -1,5 +1,5 @@
 /**
- * The agent's side of the HTTP contract with the admin server (`/agent/v1`, /work/briefs/agent-contract.md):
+ * The agent's side of the HTTP contract with the admin server (`/agent/v1`, served by `apps/admin/src/server/agent`):
  * pairing, the workstation, the long poll of signing requests, uploading a signed file unchanged and
  * reporting a local failure. Every answer is checked with zod before use; error answers become
  * `KsefCertsError`s with the HTTP status in `details.status`.

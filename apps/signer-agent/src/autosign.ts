@@ -1,5 +1,5 @@
 /**
- * Automatic signing (issue 6 §3): with the operator's consent, per certificate (`ksef-signer auto-sign enable`),
+ * Automatic signing: with the operator's consent, per certificate (`ksef-signer auto-sign enable`),
  * the agent signs an AuthTokenRequest itself with a locally held KSeF Authentication certificate, when the
  * request's ContextIdentifier is one the operator allowed for that certificate and the certificate is valid.
  *

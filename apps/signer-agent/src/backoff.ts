@@ -6,7 +6,7 @@
 
 /** Default first ceiling, ms. */
 export const BACKOFF_BASE_MS = 500;
-/** Default largest delay, ms (issue 6: reconnect with backoff, at most 30 s). */
+/** Default largest delay, ms (reconnect with backoff, at most 30 s, so a restarted server is found again within half a minute). */
 export const BACKOFF_MAX_MS = 30_000;
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Small, durable file writes for the agent's own state (config, token, journal, sealed passwords): a temp
  * file in the same folder, written, fsynced, renamed over the target, then the folder fsynced, so a kill -9
- * or power loss leaves either the old or the new content, never a torn one (libraries.md §6, point 5).
+ * or power loss leaves either the old or the new content, never a torn one.
  */
 import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * The local API (issue 6 §4): an ERP on the same workstation asks the agent for a hand-off of its own
+ * The local API: an ERP on the same workstation asks the agent for a hand-off of its own
  * AuthTokenRequest. Bound to 127.0.0.1 only; every request carries the workstation token
  * (`Authorization: Bearer <token>`, the one in the config folder's `token` file, compared in constant time).
  *

@@ -1,5 +1,5 @@
 /**
- * A systemd user unit for the agent (`ksef-signer install --print`, issue 6 §5). Written to stdout for the
+ * A systemd user unit for the agent (`ksef-signer install --print`). Written to stdout for the
  * person to save as `~/.config/systemd/user/ksef-signer.service`; the agent never installs it itself.
  */
 

@@ -32,7 +32,7 @@ describe("fullJitterDelay", () => {
 
 describe("config folder", () => {
   it("follows --config-dir, then XDG_CONFIG_HOME, then ~/.config", () => {
-    expect(resolveConfigDir("rel", {}, "/work")).toBe("/work/rel");
+    expect(resolveConfigDir("rel", {}, "/srv")).toBe("/srv/rel");
     expect(resolveConfigDir(undefined, { XDG_CONFIG_HOME: "/x" }, "/")).toBe("/x/ksef-signer");
     expect(resolveConfigDir(undefined, { XDG_CONFIG_HOME: "relative", HOME: "/home/jan" }, "/")).toBe("/home/jan/.config/ksef-signer");
   });

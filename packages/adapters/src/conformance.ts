@@ -1,5 +1,5 @@
 /**
- * `@ksef-certs/adapters/conformance`: the one suite every adapter runs (issue 7, item 4). Call
+ * `@ksef-certs/adapters/conformance`: the one suite every adapter runs. Call
  * `runAdapterConformance(adapter, options)` at the top level of a vitest test file; it registers a
  * `describe` block (vitest is a peer dependency of this entry) that checks, on freshly issued
  * KSeF-like test certificates with encrypted keys:

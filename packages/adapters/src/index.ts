@@ -1,5 +1,5 @@
 /**
- * `@ksef-certs/adapters`: the built-in ERP adapters (issue 7, item 2). Each is a plain
+ * `@ksef-certs/adapters`: the built-in ERP adapters. Each is a plain
  * `CertificateAdapter` (contract in `@ksef-certs/ksef/adapters`) and passes the conformance suite
  * (`@ksef-certs/adapters/conformance`).
  */

@@ -1,7 +1,7 @@
 /**
  * `pem-pair`: the ministry web app's layout (Aplikacja Podatnika KSeF / MCU): per certificate a
  * `NAME.crt` (PEM or DER) and `NAME.key` (encrypted PKCS#8), any number of pairs in one folder, both
- * KSeF types. The type is read from the certificate (keyUsage, ksef-api.md §3.4), never from the name;
+ * KSeF types. The type is read from the certificate (keyUsage, ksef-docs `certyfikaty-KSeF.md`), never from the name;
  * the format carries no environment or scope, so an import names them.
  */
 import { join } from "node:path";

@@ -1,5 +1,5 @@
 /**
- * KSeF's error bodies, in its two formats (ksef-api.md §5, SPEC components):
+ * KSeF's error bodies, in its two formats (ksef-docs `limity/limity-api.md`, SPEC components):
  * - legacy (default, `application/json`, SPEC `ExceptionResponse`, marked deprecated):
  *   `{exception:{exceptionDetailList:[{exceptionCode, exceptionDescription, details}], referenceNumber,
  *   serviceCode, serviceCtx, serviceName, timestamp}}`;

@@ -2,7 +2,7 @@
  * KSeF-shaped identifiers: challenges and reference numbers (36 characters,
  * `YYYYMMDD-XX-HHHHHHHHHH-HHHHHHHHHH-CC`), and the trace identifiers of error bodies.
  * Shape from SPEC examples (`20250514-CR-226FB7B000-3ACF9BE4C0-10`, `20250514-AU-…`, `…-EH-…`) and the
- * XSD challenge pattern `\d{8}-CR-[A-F0-9]{10}-[A-F0-9]{10}-[A-F0-9]{2}` (ksef-api.md §2.1).
+ * XSD challenge pattern `\d{8}-CR-[A-F0-9]{10}-[A-F0-9]{10}-[A-F0-9]{2}` (ksef-docs `uwierzytelnianie.md`).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 

@@ -1,5 +1,5 @@
 /**
- * KSeF's published rate limits as sliding windows (ksef-api.md §5; DOCS `limity/limity-api.md`):
+ * KSeF's published rate limits as sliding windows (ksef-docs `limity/limity-api.md`):
  * every operation has its own counters per (client IP[, subject]), windows of 1 s, 60 s and 1 h
  * checked in parallel, thresholds from the operation's `x-rate-limits` in `spec/open-api.json`.
  * Exceeding any window → 429 with `Retry-After` = whole seconds until that window has room again.

@@ -29,7 +29,7 @@ export const API_PREFIX = "/v2";
 /** Largest JSON or XML request body accepted, bytes (the signed AuthTokenRequest is a few kB; core's XML limit is 1 MiB). */
 export const MAX_BODY_BYTES = 1_048_576;
 
-/** Token lifetimes, ms (ksef-api.md §2.1: authentication token ≈ 45 min observed, access ≈ 15 min, refresh ≤ 7 days). */
+/** Token lifetimes, ms (ksef-docs `uwierzytelnianie.md`: authentication token ≈ 45 min observed, access ≈ 15 min, refresh ≤ 7 days). */
 export interface TokenLifetimes {
   readonly authenticationTokenMs: number;
   readonly accessTokenMs: number;
@@ -44,7 +44,7 @@ export interface SimulatorOptions {
   readonly enrollmentDelayMs?: number;
   /** How long an authentication stays at status 100 before its outcome, ms; default 0. */
   readonly authenticationDelayMs?: number;
-  /** Challenge lifetime, ms; default 10 minutes (ksef-api.md §2.1). */
+  /** Challenge lifetime, ms; default 10 minutes (ksef-docs `uwierzytelnianie.md`). */
   readonly challengeLifetimeMs?: number;
   /** Token lifetimes; defaults 45 min / 15 min / 7 days. */
   readonly tokenLifetimes?: Partial<TokenLifetimes>;

@@ -14,7 +14,7 @@ export interface StatusInfo {
   readonly details?: readonly string[];
 }
 
-/** An issued challenge (10-minute life, single use; ksef-api.md §2.1). */
+/** An issued challenge (10-minute life, single use; ksef-docs `uwierzytelnianie.md`). */
 export interface ChallengeRecord {
   readonly challenge: string;
   readonly issuedAt: Date;
@@ -99,7 +99,7 @@ export interface CertificateRecord {
   lastUseDate: Date | undefined;
 }
 
-/** Certificate-count limits of one identifier type (ksef-api.md §3.5). */
+/** Certificate-count limits of one identifier type (ksef-docs `limity/limity.md`). */
 export interface CertificateLimits {
   /** Enrollment requests a subject may file. */
   readonly maxEnrollments: number;
@@ -107,7 +107,7 @@ export interface CertificateLimits {
   readonly maxCertificates: number;
 }
 
-/** The published limits since API 2.3.0: NIP 300/100, PESEL and fingerprint 12/6 (ksef-api.md §3.5). */
+/** The published limits since API 2.3.0: NIP 300/100, PESEL and fingerprint 12/6 (ksef-docs `limity/limity.md`). */
 export const PUBLISHED_CERTIFICATE_LIMITS: Readonly<Record<SubjectIdentifier["type"], CertificateLimits>> = {
   Nip: { maxEnrollments: 300, maxCertificates: 100 },
   Pesel: { maxEnrollments: 12, maxCertificates: 6 },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { assertNoViolations, errorForLog, isKsefCertsError, KsefCertsError } from "./errors.js";
+import { assertNoViolations, errorForLog, isKsefCertsError, KsefCertsError, localizeError } from "./errors.js";
+import { msg } from "./messages/index.js";
 
 describe("KsefCertsError", () => {
   it("carries code, hint and violations, and serialises without its cause", () => {
@@ -10,6 +11,21 @@ describe("KsefCertsError", () => {
     expect(err.cause).toBe(cause);
     expect(JSON.stringify(err)).not.toContain("secret-bearing");
     expect(err.toJSON()).toEqual({ code: "WRONG_PASSWORD", message: "The password does not decrypt this key.", hint: "Try again." });
+  });
+
+  it("carries its message and hint by id: English in message/hint, any locale through localizeError, ids kept for clients", () => {
+    const err = new KsefCertsError("VALIDATION", msg("input.characters", { field: "login" }), { hint: msg("error.internal") });
+    expect(err.message).toBe("login contains a NUL character or an unpaired surrogate.");
+    expect(err.hint).toBe("Something went wrong inside ksef-certs. The details are in the log.");
+    expect(localizeError(err, "pl")).toEqual({
+      code: "VALIDATION",
+      message: "Pole login zawiera znak NUL lub niesparowany surogat.",
+      messageId: "input.characters",
+      params: { field: "login" },
+      hint: "W ksef-certs wystąpił nieoczekiwany błąd. Szczegóły są w dzienniku.",
+      hintId: "error.internal",
+    });
+    expect(err.toJSON()).toMatchObject({ message: err.message, messageId: "input.characters", hintId: "error.internal" });
   });
 
   it("isKsefCertsError narrows by code", () => {

@@ -6,6 +6,8 @@
  * wrong and, in `hint`, what to do. They never contain passwords, key material or document bytes.
  */
 
+import { isMessageId, translate, type Locale, type MessageId, type MessageParams, type MessageRef } from "./messages/index.js";
+
 /**
  * Closed set of error codes.
  *
@@ -55,7 +57,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
 /**
  * One broken rule, as forms show it next to a field.
  * `field` is the input's name (e.g. `password`, `certificateName`), `rule` a stable machine id
- * (e.g. `password.minLength`), `message` the human sentence.
+ * (e.g. `password.length`) whose sentence is the catalogue's `rule.<rule>` message, `message` that sentence in
+ * English (for logs and English-only readers; edges render `rule.<rule>` with `params` in their reader's locale).
  */
 export interface Violation {
   readonly field: string;
@@ -65,10 +68,22 @@ export interface Violation {
   readonly params?: Readonly<Record<string, string | number>>;
 }
 
+/**
+ * Builds a {@link Violation} whose sentence is the catalogue message `rule.<rule>` (English in `message`).
+ * @param field the input's name
+ * @param rule stable rule id; `rule.<rule>` must exist in the catalogue (a test checks every rule used)
+ * @param params the values the sentence is built from
+ */
+export function violation(field: string, rule: string, params?: MessageParams): Violation {
+  const id = `rule.${rule}`;
+  const message = isMessageId(id) ? translate("en", params === undefined ? { id } : { id, params }) : rule;
+  return params === undefined ? { field, rule, message } : { field, rule, message, params };
+}
+
 /** Construction options of {@link KsefCertsError}. */
 export interface KsefCertsErrorOptions {
-  /** What the user can do about it, one sentence. */
-  readonly hint?: string;
+  /** What the user can do about it, one sentence, as a catalogue message (or, in code not yet moved to the catalogue, English text). */
+  readonly hint?: MessageRef | string;
   /** Every rule broken, for `VALIDATION`. */
   readonly violations?: readonly Violation[];
   /** Structured, non-secret context (scheme names, limits, file names). */
@@ -90,30 +105,73 @@ export interface KsefCertsErrorOptions {
 export class KsefCertsError extends Error {
   override readonly name: string = "KsefCertsError";
   readonly code: ErrorCode;
+  /** The message by reference (render it with {@link localizeError}); `message` holds its English text. */
+  readonly messageRef: MessageRef | undefined;
+  /** The hint by reference; `hint` holds its English text. */
+  readonly hintRef: MessageRef | undefined;
   readonly hint: string | undefined;
   readonly violations: readonly Violation[];
   readonly details: Readonly<Record<string, unknown>>;
   readonly retryable: boolean;
 
-  constructor(code: ErrorCode, message: string, options: KsefCertsErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  /**
+   * @param code the taxonomy code (decides exit codes and HTTP statuses)
+   * @param message the sentence as a catalogue message ({@link msg}); plain English text only in code not yet moved to the catalogue
+   * @param options hint, violations, details, retryable, cause
+   */
+  constructor(code: ErrorCode, message: MessageRef | string, options: KsefCertsErrorOptions = {}) {
+    super(typeof message === "string" ? message : translate("en", message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.hint = options.hint;
+    this.messageRef = typeof message === "string" ? undefined : message;
+    this.hintRef = typeof options.hint === "object" ? options.hint : undefined;
+    this.hint = typeof options.hint === "object" ? translate("en", options.hint) : options.hint;
     this.violations = options.violations ?? [];
     this.details = options.details ?? {};
     this.retryable = options.retryable ?? false;
   }
 
-  /** A JSON-safe view (for `--json` output and API error bodies); `cause` is left out on purpose. */
-  toJSON(): { code: ErrorCode; message: string; hint?: string; violations?: readonly Violation[]; details?: Readonly<Record<string, unknown>> } {
-    return {
-      code: this.code,
-      message: this.message,
-      ...(this.hint === undefined ? {} : { hint: this.hint }),
-      ...(this.violations.length === 0 ? {} : { violations: this.violations }),
-      ...(Object.keys(this.details).length === 0 ? {} : { details: this.details }),
-    };
+  /** A JSON-safe view (for `--json` output and API error bodies), in English with the message ids; `cause` is left out on purpose. */
+  toJSON(): LocalizedError {
+    return localizeError(this, "en");
   }
+}
+
+/** An error as one reader sees it: sentences in their locale, with the ids and parameters they came from. */
+export interface LocalizedError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly messageId?: MessageId;
+  readonly params?: MessageParams;
+  readonly hint?: string;
+  readonly hintId?: MessageId;
+  readonly hintParams?: MessageParams;
+  readonly violations?: readonly Violation[];
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Renders an error for a reader: message, hint and every violation in `locale` (violations through their
+ * `rule.<rule>` message), keeping ids and parameters so a client can render again in its own locale.
+ * @param err the error
+ * @param locale the reader's language
+ */
+export function localizeError(err: KsefCertsError, locale: Locale): LocalizedError {
+  const ref = err.messageRef;
+  const hintRef = err.hintRef;
+  const hint = hintRef === undefined ? err.hint : translate(locale, hintRef);
+  const violations = err.violations.map((v) => {
+    const id = `rule.${v.rule}`;
+    return isMessageId(id) ? { ...v, message: translate(locale, v.params === undefined ? { id } : { id, params: v.params }) } : v;
+  });
+  return {
+    code: err.code,
+    message: ref === undefined ? err.message : translate(locale, ref),
+    ...(ref === undefined ? {} : { messageId: ref.id, ...(ref.params === undefined ? {} : { params: ref.params }) }),
+    ...(hint === undefined ? {} : { hint }),
+    ...(hintRef === undefined ? {} : { hintId: hintRef.id, ...(hintRef.params === undefined ? {} : { hintParams: hintRef.params }) }),
+    ...(violations.length === 0 ? {} : { violations }),
+    ...(Object.keys(err.details).length === 0 ? {} : { details: err.details }),
+  };
 }
 
 /**
@@ -131,9 +189,10 @@ export function isKsefCertsError(err: unknown, ...codes: ErrorCode[]): err is Ks
  * @param message summary sentence used when there are violations
  * @throws {KsefCertsError} `VALIDATION` when `violations` is not empty
  */
-export function assertNoViolations(violations: readonly Violation[], message: string): void {
+export function assertNoViolations(violations: readonly Violation[], message: MessageRef | string): void {
   if (violations.length === 0) return;
-  throw new KsefCertsError("VALIDATION", `${message}: ${violations.map((v) => v.message).join("; ")}`, { violations });
+  const summary = typeof message === "string" ? message : translate("en", message);
+  throw new KsefCertsError("VALIDATION", typeof message === "string" ? `${summary}: ${violations.map((v) => v.message).join("; ")}` : message, { violations });
 }
 
 /**

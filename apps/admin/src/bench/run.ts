@@ -1,5 +1,5 @@
 /**
- * Admin server benchmark (issue 5 §6): 100 000 certificates in an embedded PGlite store, the server
+ * Admin server benchmark: 100 000 certificates in an embedded PGlite store, the server
  * listening on 127.0.0.1, and load from a second process (autocannon, load.ts) on `certificates.list`
  * (a page of 50, and a filtered page) and `certificates.resolve`, as a super-admin and as a branch admin;
  * beside the same use case called in-process (sequentially) in the same run. Prints one line per case:

@@ -2,6 +2,7 @@
  * What a `ksef-certs` run may touch, injected so that tests run the whole program in-process.
  */
 import { isAbsolute, resolve } from "node:path";
+import type { Locale } from "@ksef-certs/ksef/messages";
 
 /** Somewhere text goes (process.stdout/stderr, or a buffer in tests). */
 export interface TextSink {
@@ -39,6 +40,11 @@ export interface CliIo {
   readonly prompt: PasswordPrompt;
   /** The clock (for "days to expiry"); defaults to the system clock. */
   readonly now?: () => Date;
+  /**
+   * The language people read (errors, hints, notes, results); `runCli` sets it from `--lang`, else `LC_ALL`,
+   * `LC_MESSAGES`, `LANG` (see `resolveLocale`). English when absent.
+   */
+  readonly locale?: Locale;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Which KSeF a command talks to, said out loud (issue 4, item 7): `--ksef-url URL`, else the
+ * Which KSeF a command talks to, said out loud: `--ksef-url URL`, else the
  * environment variable `KSEF_CERTS_KSEF_URL`, else the official API base URL of the certificate's
- * environment (`KSEF_ENDPOINTS`, ksef-api.md §1.1). The target is printed on stderr before anything is
+ * environment (`KSEF_ENDPOINTS`, ksef-docs `srodowiska.md`). The target is printed on stderr before anything is
  * sent, so nobody enrolls on production by mistake (nor on a simulator believing it is production).
  */
 import type { Command } from "commander";

@@ -3,15 +3,18 @@
  *
  * - Human: results on stdout; errors on stderr as `error: <message>`, `hint: <hint>` and one
  *   `  - <field>: <message>` line per violation.
- * - JSON: exactly one object on stdout, for results and for errors (`{ "error": KsefCertsError.toJSON() }`),
- *   so `ksef-certs … --json | jq` always parses; the exit code tells success from failure.
+ * - JSON: exactly one object on stdout, for results and for errors (`{ "error": … }` as `localizeError` gives it:
+ *   code, message and hint in the run's language, with `messageId`/`params` for scripts that match on ids), so
+ *   `ksef-certs … --json | jq` always parses; the exit code tells success from failure.
+ * - Language: the run's locale (`io.locale`: `--lang`, else `LC_ALL`/`LC_MESSAGES`/`LANG`), English by default.
  *
  * Nothing here prints secrets: results are built by the commands from non-secret fields, and
  * {@link toJsonValue} refuses key objects outright.
  */
 import { KeyObject } from "node:crypto";
 import type { KeyDescription, KeyEncryption } from "@ksef-certs/ksef/crypto";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, localizeError } from "@ksef-certs/ksef/errors";
+import { msg, translate, type Locale, type MessageRef } from "@ksef-certs/ksef/messages";
 import type { CliIo } from "./context.js";
 
 /** A JSON value as printed. */
@@ -77,8 +80,16 @@ export class Output {
    * A progress or advice note for people (stderr, human mode only), e.g. "wrote new.key".
    * @param line one line of text
    */
-  note(line: string): void {
-    if (!this.json) this.io.stderr.write(`${line}\n`);
+  note(line: string | MessageRef): void {
+    if (!this.json) this.io.stderr.write(`${typeof line === "string" ? line : this.t(line)}\n`);
+  }
+
+  /**
+   * A catalogue message in the run's language.
+   * @param ref the message
+   */
+  t(ref: MessageRef): string {
+    return translate(this.io.locale ?? "en", ref);
   }
 
   /**
@@ -86,12 +97,13 @@ export class Output {
    * @param err the error (already a `KsefCertsError`; see {@link asKsefCertsError})
    */
   error(err: KsefCertsError): void {
+    const locale = this.io.locale ?? "en";
     if (this.json) {
-      this.io.stdout.write(`${JSON.stringify({ error: toJsonValue(err.toJSON()) }, null, 2)}\n`);
+      this.io.stdout.write(`${JSON.stringify({ error: toJsonValue(localizeError(err, locale)) }, null, 2)}\n`);
       return;
     }
     this.io.stderr.write(
-      humanError(err)
+      humanError(err, locale)
         .map((l) => `${l}\n`)
         .join(""),
     );
@@ -99,13 +111,15 @@ export class Output {
 }
 
 /**
- * The human lines of an error: `error: …`, `hint: …`, one `  - field: message` per violation.
+ * The human lines of an error: `error: …`, `hint: …` (`błąd:`, `wskazówka:` in Polish), one `  - field: message` per violation.
  * @param err the error
+ * @param locale the reader's language (English by default)
  */
-export function humanError(err: KsefCertsError): string[] {
-  const lines = [`error: ${err.message}`];
-  if (err.hint !== undefined) lines.push(`hint: ${err.hint}`);
-  for (const v of err.violations) lines.push(`  - ${v.field}: ${v.message}`);
+export function humanError(err: KsefCertsError, locale: Locale = "en"): string[] {
+  const shown = localizeError(err, locale);
+  const lines = [`${translate(locale, msg("cli.error.label"))} ${shown.message}`];
+  if (shown.hint !== undefined) lines.push(`${translate(locale, msg("cli.hint.label"))} ${shown.hint}`);
+  for (const v of shown.violations ?? []) lines.push(`  - ${v.field}: ${v.message}`);
   return lines;
 }
 

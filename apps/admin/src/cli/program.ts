@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { LOCALES, msg, parseLocale, resolveLocale } from "@ksef-certs/ksef/messages";
 import { registerAdapterCommands } from "./commands/adapters.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerAuth } from "./commands/auth.js";
@@ -54,6 +55,7 @@ export function buildProgram(io: CliIo, state: RunState = { json: false, exitCod
         "registry of the certificates of companies, branches and operators (embedded database, or PostgreSQL via DATABASE_URL).",
     )
     .version(VERSION, "-V, --version")
+    .option("--lang <pl|en>", "language of messages: pl or en (default: from LC_ALL, LC_MESSAGES or LANG, else en)")
     .exitOverride()
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run with --help for usage)")
@@ -131,26 +133,30 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const end = argv.indexOf("--");
   const options = end === -1 ? argv : argv.slice(0, end);
   const state: RunState = { json: options.includes("--json"), exitCode: EXIT_OK };
+  // The language is settled before anything is parsed, so that even a usage error speaks it.
+  const langArg = languageOption(options);
+  const runIo: CliIo = { ...io, locale: resolveLocale(langArg, io.env) };
   const fail = (err: KsefCertsError): number => {
-    new Output(io, state.json).error(err);
+    new Output(runIo, state.json).error(err);
     return exitCodeFor(err);
   };
+  if (langArg !== undefined && parseLocale(langArg) === undefined) {
+    return fail(
+      new KsefCertsError("VALIDATION", msg("cli.lang.unknown", { lang: langArg, allowed: LOCALES.join(", ") }), { hint: msg("cli.lang.unknown.hint") }),
+    );
+  }
   const passwordArg = options.find((a) => PASSWORD_ON_ARGV.test(a));
   if (passwordArg !== undefined) {
     const name = passwordArg.split("=")[0] ?? "--password";
     return fail(
-      new KsefCertsError(
-        "VALIDATION",
-        `unknown option '${name}': passwords are never taken from the command line (shell history and the process list would keep them).`,
-        {
-          hint: "Leave the option out to be asked on the terminal, or use --password-file FILE or --password-stdin.",
-          details: { option: "password" },
-        },
-      ),
+      new KsefCertsError("VALIDATION", msg("cli.password.onArgv", { option: name }), {
+        hint: msg("cli.password.onArgv.hint"),
+        details: { option: "password" },
+      }),
     );
   }
   try {
-    await buildProgram(io, state).parseAsync([...argv], { from: "user" });
+    await buildProgram(runIo, state).parseAsync([...argv], { from: "user" });
     return state.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -162,4 +168,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     return fail(asKsefCertsError(err, io.env));
   }
+}
+
+/**
+ * The value of `--lang X` / `--lang=X` among the options (before any `--`), if given.
+ * @param options the arguments before `--`
+ */
+function languageOption(options: readonly string[]): string | undefined {
+  for (let i = 0; i < options.length; i++) {
+    const a = options[i] ?? "";
+    if (a === "--lang") return options[i + 1] ?? "";
+    if (a.startsWith("--lang=")) return a.slice("--lang=".length);
+  }
+  return undefined;
 }

@@ -1,5 +1,5 @@
 /**
- * The admin HTTP server (issue 5 §1): Hono on 127.0.0.1 by default, with
+ * The admin HTTP server: Hono on 127.0.0.1 by default, with
  * - `/trpc`: the tRPC API (httpBatch for queries and mutations, SSE for subscriptions), body ≤ 2 MiB;
  * - `/agent/v1`: the signer agent API (`createAgentApi`, its own limits and errors);
  * - `/healthz`: `{ ok: true }`;

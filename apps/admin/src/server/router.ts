@@ -1,5 +1,5 @@
 /**
- * The admin API (router contract, /work/briefs/router-contract.md). The web app imports
+ * The admin API (the router contract). The web app imports
  * `import type { AppRouter } from "../../src/server/router"`.
  *
  * Changes from the contract draft: `certificates.get` also returns `certificatePem`, `enrollmentId` and the

@@ -1,5 +1,5 @@
 /**
- * tRPC setup of the admin server (router contract, /work/briefs/router-contract.md): the request
+ * tRPC setup of the admin server (the router contract): the request
  * {@link Context}, the procedure builders and the role/scope helpers every router uses.
  *
  * - {@link publicProcedure}: anyone; core errors mapped to tRPC errors (errors.ts) by one middleware.

@@ -1,5 +1,5 @@
 /**
- * Test-only: an in-process implementation of the agent HTTP contract (/work/briefs/agent-contract.md), so the
+ * Test-only: an in-process implementation of the agent HTTP contract (`apps/admin/src/server/agent`), so the
  * agent's unit tests run without the admin server. Signed files are verified with core `classifySignedFile`
  * like the real server does; every accepted upload is counted, so "exactly one submission" is checkable.
  */

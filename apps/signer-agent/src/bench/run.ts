@@ -1,5 +1,5 @@
 /**
- * The signer agent's benchmark (`pnpm --filter @ksef-certs/signer-agent bench`; not part of the tests), issue 6 §7:
+ * The signer agent's benchmark (`pnpm --filter @ksef-certs/signer-agent bench`; not part of the tests):
  *
  * 1. Hand-off latency: from the moment a signed file is complete in the inbox (renamed into place, as a browser
  *    finishes a download) to the moment its upload has arrived at the server, median and p95 over

@@ -1,5 +1,5 @@
 /**
- * Benchmark (issue 7, item 6; `pnpm bench`, not a test): import BENCH_PAIRS (default 2 000) pairs with
+ * Benchmark (`pnpm bench`, not a test): import BENCH_PAIRS (default 2 000) pairs with
  * encrypted keys (PBKDF2-HMAC-SHA256, 100 000 iterations each, the KSeF web app's layout) through the
  * f2000 adapter into an in-memory PGlite registry (atomic, every key decrypted and matched), then export
  * them again; pairs per second beside the raw PBKDF2 rate of all cores measured in the same run

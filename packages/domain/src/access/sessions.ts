@@ -1,5 +1,5 @@
 /**
- * Signing in (with throttling) and browser sessions of the admin app (issue 5 §2).
+ * Signing in (with throttling) and browser sessions of the admin app.
  *
  * - A session token is 32 random bytes (base64url) sent only in an HttpOnly cookie; the database keeps
  *   its SHA-256 (`web_sessions.token_hash`), so a database dump does not sign anyone in.

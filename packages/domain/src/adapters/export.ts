@@ -1,6 +1,6 @@
 /**
  * `exportWithAdapter` and `listCertificateExports`: hands registry pairs to an adapter and records
- * where each went (`certificate_exports`, issue 5 §3 "which ERP exports it went to") with an audit
+ * where each went (`certificate_exports`, so an admin sees which ERP exports a certificate went to) with an audit
  * entry `certificate.export`, in one transaction after the adapter has written everything.
  */
 import { and, desc, eq, inArray } from "drizzle-orm";

@@ -1,6 +1,6 @@
 /**
- * `importWithAdapter`: reads pairs with an adapter and records them in the registry (issue 7, items 3
- * and 6). Every pair is checked before anything is written: the certificate must be one KSeF issues for
+ * `importWithAdapter`: reads pairs with an adapter and records them in the registry.
+ * Every pair is checked before anything is written: the certificate must be one KSeF issues for
  * that environment (its key EC P-256 or RSA-2048, its issuer that environment's CA: checked first, before
  * the password is asked for), the key is decrypted with its password (PBKDF2 off the event loop, several
  * keys at once: the sync path stops near one core; see crypto/kdf-pool.ts for where heavy ones run) and

@@ -1,5 +1,5 @@
 /**
- * The enrollment's hand-off port over the signer agent (issue 5 §4, issue 6): instead of writing `auth.xml`
+ * The enrollment's hand-off port over the signer agent: instead of writing `auth.xml`
  * into a folder the server can reach, `publish` stores a pending signing request for the workstation; its
  * agent receives it (long poll), writes it into the workstation's outbox, and uploads the signed file, which
  * is verified and stored (`acceptSignedFile`). `signed` resolves with those bytes.

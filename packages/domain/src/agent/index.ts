@@ -1,5 +1,5 @@
 /**
- * `@ksef-certs/domain/agent`: the server side of the signer agent hand-off (issue 5 §4, issue 6): pairing a
+ * `@ksef-certs/domain/agent`: the server side of the signer agent hand-off: pairing a
  * workstation by a one-time code, its bearer tokens (stored as SHA-256, revocable), signing requests the agent
  * receives and answers with the signed file, and `createAgentHandoff`, the enrollment's hand-off port over them.
  * The HTTP contract over these use cases lives in apps/admin (`createAgentApi`).

@@ -1,5 +1,5 @@
 /**
- * An in-process signal that a signing request changed (issue 5 §4, issue 6): the HTTP layer's long polls
+ * An in-process signal that a signing request changed: the HTTP layer's long polls
  * and the agent hand-off's `signed` wait on it instead of polling the database in a tight loop. It carries
  * no data anyone must not lose: every listener re-reads the database after waking, and the hand-off also
  * polls slowly, so a change made by another server process (which this emitter cannot see) is still found.

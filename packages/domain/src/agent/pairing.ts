@@ -1,5 +1,5 @@
 /**
- * Pairing a workstation's signer agent with the server (issue 5 §4, issue 6 §1; /work contract "agent HTTP"):
+ * Pairing a workstation's signer agent with the server (the agent HTTP contract of `apps/admin/src/server/agent`):
  * an admin creates a one-time code (8 Crockford base32 characters, shown `XXXX-XXXX`, valid 10 minutes),
  * the agent trades it for a bearer token, and every later request carries that token. Only SHA-256 of
  * codes and tokens is stored, so a copy of the database pairs nothing and impersonates no workstation.

@@ -1,6 +1,6 @@
 /**
  * Signing requests: AuthTokenRequests waiting for a person's signature at a workstation, delivered to its
- * signer agent and answered with the signed file (issue 5 §4, issue 6 §2; contract "agent HTTP").
+ * signer agent and answered with the signed file (the agent HTTP contract of `apps/admin/src/server/agent`).
  *
  * Lifecycle (`signing_requests.status`): `pending` → `signed` (a verified file is stored, bytes unchanged) →
  * `submitted` (the enrollment took it); or `expired` (the challenge ran out, or a newer request of the same

@@ -1,5 +1,5 @@
 /**
- * Registry benchmark (issue 4, item 9): with 100 000 certificates in the store, on the embedded
+ * Registry benchmark: with 100 000 certificates in the store, on the embedded
  * PGlite (a temporary data folder, as the product opens it) and on PostgreSQL (a fresh database on
  * the server of `KSEF_CERTS_BENCH_DATABASE_URL` or `KSEF_CERTS_TEST_DATABASE_URL`, dropped afterwards;
  * skipped with a note when neither is set): `cert list` with a filter, resolution (`certificateFor`),

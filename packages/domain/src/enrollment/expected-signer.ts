@@ -1,6 +1,6 @@
 /**
  * Who must sign an enrollment's `auth.xml`, read from the enrollment row (`enrollments.operator_id` →
- * `operators`): KSeF issues the certificate to whoever signed the AuthTokenRequest (ksef-api.md §2.2), so
+ * `operators`): KSeF issues the certificate to whoever signed the AuthTokenRequest (ksef-docs `uwierzytelnianie.md`), so
  * an operator's Authentication certificate enrolled by someone else would be that person's, recorded as the
  * operator's. Both hand-offs (folder and agent) check the signed file against it before it is submitted.
  */

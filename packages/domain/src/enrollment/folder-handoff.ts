@@ -1,5 +1,5 @@
 /**
- * The enrollment's hand-off port over the folder hand-off of `src/handoff` (issue 4, item 5): `auth.xml`
+ * The enrollment's hand-off port over the folder hand-off of `src/handoff`: `auth.xml`
  * is written atomically into the workstation's outbox, and the signed file is taken from its inbox once
  * complete, classified by content and verified against the challenge and context (any file name).
  * The workstation's folders come from the `workstations` table.

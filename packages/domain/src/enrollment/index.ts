@@ -1,6 +1,6 @@
 /**
  * `@ksef-certs/domain/enrollment`: enrollment of KSeF certificates as a persisted, resumable state
- * machine (issue 4, item 5). Wire it with `createEnrollmentService({ db, client, signerFor, handoff, sealer })`;
+ * machine. Wire it with `createEnrollmentService({ db, client, signerFor, handoff, sealer })`;
  * progress comes as English sentences with machine-readable events (`ENROLLMENT_EVENTS`, `EnrollmentEventKind`).
  */
 export {

@@ -1,5 +1,5 @@
 /**
- * The states of an enrollment (issue 4, item 5) and what each one promises about the row, so that
+ * The states of an enrollment and what each one promises about the row, so that
  * `run` can resume from any of them after a crash:
  *
  * | state                | persisted so far                                         | resume does                                   |

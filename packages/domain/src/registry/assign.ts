@@ -1,6 +1,5 @@
 /**
- * Moving a certificate to another scope of the same company (issue 5 §3 "assignment of a certificate to
- * a branch or operator"): the company itself, one of its branches or one of its operators. The target
+ * Moving a certificate to another scope of the same company: the company itself, one of its branches or one of its operators. The target
  * slot's rules (certificates.ts) apply as if the certificate were recorded there: the active limit, one
  * current, a queued one only beside a current one and alone. The old slot's queued successor takes over
  * when the current one leaves. One transaction, with an audit entry `certificate.assign`.

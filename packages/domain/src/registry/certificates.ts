@@ -1,13 +1,13 @@
 /**
  * The certificates a company holds, per scope (company, branch, operator), environment and type, and
- * the rules the F2000 ERP model puts on them (issue 4, items 1–2):
+ * the rules the F2000 ERP model puts on them:
  *
  * - at most `maxActive` (default 2) active certificates per (scope, environment, type); "active" =
  *   status `active` and not expired at the clock of the change (a not-yet-valid certificate counts:
- *   KSeF counts future-dated certificates against its own limit too, field-lessons.md §4);
+ *   KSeF counts future-dated certificates against its own limit too, as seen in the field);
  * - one `current` per slot; a `queued` one needs a current one and there is at most one queued;
  * - a KSeF serial appears once per environment (KSeF serials are unique per issuing CA, and each
- *   environment has its own CA: field-lessons.md §4);
+ *   environment has its own CA);
  * - only what KSeF issues is stored ({@link assertKsefCertificateFits}): a key KSeF certifies (EC P-256 or
  *   RSA-2048), and a certificate whose issuer fits the environment (`ksef/issuers.ts`, docs/ksef-issuers.md):
  *   one from KSeF's test CA never as production, one from the production CA never as test or demo, one
@@ -89,7 +89,7 @@ export interface CertificateRuleOptions {
   readonly allowUnknownIssuer?: boolean;
 }
 
-/** The F2000 default: at most two active certificates per scope, environment and type (issue 4, item 2). */
+/** The F2000 default: at most two active certificates per scope, environment and type. */
 export const DEFAULT_MAX_ACTIVE = 2;
 
 /** Largest sealed password blob accepted (version ‖ nonce ‖ ciphertext ‖ tag of a password stays far below). */
@@ -195,7 +195,7 @@ function validAt(at: Date, table: CertificateColumns = certificates): SQL {
 
 /**
  * The name KSeF gave the certificate: its CN without the " (uwierzytelnienie)"/" (offline)" suffix
- * (ksef-api.md §3.4), else the one-line subject; at most 100 characters.
+ * (ksef-docs `certyfikaty-KSeF.md`), else the one-line subject; at most 100 characters.
  * @param info the parsed certificate
  */
 export function defaultCertificateName(info: CertificateInfo): string {

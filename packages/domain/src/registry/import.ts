@@ -1,11 +1,11 @@
 /**
- * Importing certificates people already hold (issue 4, item 7 `cert import`): a `.crt` with its
+ * Importing certificates people already hold (`cert import`): a `.crt` with its
  * `.key` and password, or a PKCS#12 file. Type, serial, validity and subject come from the
  * certificate; a key that does not belong to the certificate is refused before anything is written.
  *
  * Keys are stored only as encrypted PKCS#8: a key file that already is one is kept byte for byte (the
  * KSeF web app's `.key` stays openable by every program that opens it today); a plain or legacy-
- * encrypted key is re-encrypted in the KSeF web app layout under the same password (ksef-api.md §7.3).
+ * encrypted key is re-encrypted in the KSeF web app layout under the same password (the key files the KSeF web app writes, as observed).
  *
  * Only what KSeF issues gets in ({@link assertKsefCertificateFits}): a certificate whose key KSeF would
  * not certify, or whose issuer belongs to another environment, is refused as soon as the certificate is

@@ -1,5 +1,5 @@
 /**
- * `@ksef-certs/domain/registry`: the registry use cases of issue 4: the organisation (companies,
+ * `@ksef-certs/domain/registry`: the registry use cases: the organisation (companies,
  * branches, operators, workstations), the certificates held for them and their rules, queued
  * successors taking over, resolution for ERP adapters, and the renewal and coverage reports.
  * Every use case takes a `Db` (a transaction works too) and writes its audit entry in the same transaction.

@@ -1,5 +1,5 @@
 /**
- * The organisation certificates are held for (issue 4, item 1; docs/GLOSSARY.md): companies (NIP),
+ * The organisation certificates are held for (docs/GLOSSARY.md): companies (NIP),
  * their branches (oddziały: code, name, optional KSeF InternalId), operators (people, optional PESEL
  * or NIP, working at branches) and workstations (a branch's computer with its hand-off folders).
  * Each `add…` validates every field at once (`VALIDATION` with `violations`), refuses duplicates

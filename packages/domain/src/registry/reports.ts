@@ -1,5 +1,5 @@
 /**
- * The two reports of issue 4, item 2: renewal warnings (current certificates expiring soon without a
+ * The two registry reports: renewal warnings (current certificates expiring soon without a
  * queued successor that takes over in time) and coverage gaps (every scope that will have no valid
  * certificate of a type on a given date).
  */
@@ -10,7 +10,7 @@ import { branches, certificates, companies, operatorBranches, operators } from "
 import { type CertificateSummary, SLOT_COLUMNS, type ResolvedScope, selectSummaries, summarize } from "./certificates.js";
 import { assertValid, CERTIFICATE_TYPES, type CertificateTypeName, ENVIRONMENTS, type Environment, isUuid, MS_PER_DAY } from "./internal.js";
 
-/** The renewal window of the F2000 model: warn from 60 days before expiry (issue 4, item 2). */
+/** The renewal window of the F2000 model: warn from 60 days before expiry. */
 export const DEFAULT_RENEWAL_WINDOW_DAYS = 60;
 
 /** Input of {@link renewalWarnings}. */

@@ -1,5 +1,5 @@
 /**
- * Which certificate an ERP adapter uses (issue 4, item 3): the operator's current certificate, else
+ * Which certificate an ERP adapter uses: the operator's current certificate, else
  * the branch's, else the company's, valid at the given moment, and which rule matched.
  *
  * Cost: one query for the operator/branch/company ids (primary keys), one query for the candidates of

@@ -2,7 +2,7 @@
  * Revocation of a held certificate in KSeF and in the registry, for every edge (CLI `cert revoke`,
  * the admin server's `certificates.revoke`).
  *
- * KSeF: `POST /certificates/{certificateSerialNumber}/revoke` (spec/open-api.json; ksef-api.md §3.1 row 7),
+ * KSeF: `POST /certificates/{certificateSerialNumber}/revoke` (spec/open-api.json; ksef-docs `certyfikaty-KSeF.md`),
  * body `{ revocationReason?: Unspecified | Superseded | KeyCompromise }`, answered 204. It needs a session of
  * the certificate's own identity signed in with XAdES (KSeF-token sessions cannot revoke), so the use case
  * signs in with a held Authentication certificate of the same person or company and environment
@@ -132,7 +132,7 @@ export async function revokeCertificate(input: RevokeCertificateInput): Promise<
 }
 
 /**
- * KSeF revokes only certificates of the signed-in identity (ksef-api.md §3.1 row 7), and signs in only
+ * KSeF revokes only certificates of the signed-in identity (ksef-docs `certyfikaty-KSeF.md`), and signs in only
  * with an active Authentication certificate of the same environment: checked before any call.
  * @param cert the certificate to revoke
  * @param signing the certificate to sign in with

@@ -2,7 +2,7 @@
  * The data-folder lock: one process at a time may open the embedded PGlite database.
  *
  * PGlite takes no lock on its data directory, and two processes writing one directory corrupt it
- * (pglite issues #1106, #884, #709; /work/shared/reference/libraries.md §4.3). So before opening,
+ * (pglite issues #1106, #884 and #709 at github.com/electric-sql/pglite). So before opening,
  * {@link acquireDataDirLock} creates `<dataDir>/ksef-certs.lock` exclusively (`O_CREAT|O_EXCL`, mode 0600)
  * with `{pid, hostname, startedAt, bootId, token}`. A lock whose process is gone (or that was written
  * before this machine last booted) is stale and taken over; a live one is refused with `CONFLICT`.

@@ -1,8 +1,8 @@
 /**
  * Opening the store: an embedded PGlite database in the data folder (the default), or a PostgreSQL
- * server when `DATABASE_URL` is set (issue 4, item 4). The committed drizzle-kit migrations
+ * server when `DATABASE_URL` is set. The committed drizzle-kit migrations
  * ({@link MIGRATIONS_FOLDER}) are applied on open with drizzle's runtime migrators; both engines get
- * the same folder (libraries.md §4.2, measured).
+ * the same folder (measured).
  *
  * Which database, first match wins:
  * 1. `options.databaseUrl` → PostgreSQL;
@@ -135,7 +135,7 @@ async function openPglite(dataDir: string, migrate: boolean, progress: (message:
   try {
     const dbDir = databaseDir(dataDir);
     const created = await makePrivateDir(dbDir);
-    // A new cluster takes a few seconds (initdb in WASM); reopening is under half a second (libraries.md §4.3).
+    // A new cluster takes a few seconds (initdb in WASM); reopening is under half a second, measured.
     if (created) progress(`Creating the embedded database in ${dataDir} (first start, a few seconds)…`);
     const client = await createPglite(dbDir, dataDir);
     return await finishPglite(client, dataDir, lock, migrate, progress);

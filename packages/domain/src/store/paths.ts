@@ -2,7 +2,7 @@
  * Where ksef-certs keeps its local state: the data folder and the files inside it.
  *
  * Layout of a data folder (created with mode 0700, it holds encrypted keys and the master key):
- * - `db/` — the embedded PGlite database (issue 4, item 4),
+ * - `db/` — the embedded PGlite database,
  * - `ksef-certs.lock` — the lock that keeps a second process from opening `db/` (see `lock.ts`),
  * - `master.key` — the default master-key file for sealing passwords (see `seal.ts`).
  *

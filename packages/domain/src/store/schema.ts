@@ -170,7 +170,7 @@ export const certificates = pgTable(
 );
 
 /**
- * One enrollment as a persisted state machine (issue "registry", item 5). `state` values and their
+ * One enrollment as a persisted state machine. `state` values and their
  * transitions are owned by the enrollment use case; every column a step needs to resume is here:
  * the encrypted key is stored before anything is sent to KSeF, the KSeF reference numbers as soon as
  * KSeF returns them, so a crash at any step resumes without enrolling a key twice.
@@ -255,7 +255,7 @@ export const auditLog = pgTable(
   (t) => [check("audit_log_hash_scheme", sql`${t.hashScheme} IN ('sha256', 'hmac-sha256')`)],
 );
 
-/** Roles of admin-app accounts (issue 5 §2): what a role may touch is decided by `@ksef-certs/domain/access`. */
+/** Roles of admin-app accounts ): what a role may touch is decided by `@ksef-certs/domain/access`. */
 export const userRole = pgEnum("user_role", ["super_admin", "company_admin", "branch_admin", "auditor"]);
 
 /** A local account of the admin app. `passwordHash` is a self-describing scrypt string (`@ksef-certs/domain/access`). */
@@ -313,7 +313,7 @@ export const webSessions = pgTable(
   (t) => [index("web_sessions_user").on(t.userId)],
 );
 
-/** Failed sign-ins per key (a login name or a client address), for throttling (issue 5 §2). */
+/** Failed sign-ins per key (a login name or a client address), for throttling. */
 export const loginThrottle = pgTable("login_throttle", {
   key: text("key").primaryKey(),
   failures: integer("failures").notNull(),
@@ -356,7 +356,7 @@ export const workstationTokens = pgTable(
 );
 
 /**
- * An AuthTokenRequest waiting for a person's signature at a workstation (the agent hand-off, issues 5 §4 and 6).
+ * An AuthTokenRequest waiting for a person's signature at a workstation (the agent hand-off).
  * `xml` is the unsigned request; `signedXml` the signed file exactly as uploaded (never re-serialised).
  * `status`: pending → signed → (consumed by the enrollment) submitted, or expired / cancelled / failed.
  */
@@ -387,7 +387,7 @@ export const signingRequests = pgTable(
   (t) => [index("signing_requests_workstation_status").on(t.workstationId, t.status), index("signing_requests_enrollment").on(t.enrollmentId)],
 );
 
-/** Where a certificate pair was exported to (issue 5 §3 "which ERP exports it went to", issue 7). */
+/** Where a certificate pair was exported to, so an admin sees which ERP exports it went to. */
 export const certificateExports = pgTable(
   "certificate_exports",
   {

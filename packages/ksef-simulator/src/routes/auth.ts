@@ -1,5 +1,5 @@
 /**
- * Authentication operations (SPEC paths `/auth/*`, ksef-api.md §2): challenge, XAdES sign-in
+ * Authentication operations (SPEC paths `/auth/*`, ksef-docs `uwierzytelnianie.md`): challenge, XAdES sign-in
  * verified for real, status polling, token redeem/refresh, and session listing/revocation.
  */
 import { type CertificateInfo, type EnrollmentData, isSignedBy, parseCertificate } from "@ksef-certs/ksef/crypto";
@@ -34,7 +34,7 @@ function certificateError(detail: string): StatusInfo {
 const KSEF_SUFFIXES = [" (uwierzytelnienie)", " (offline)"];
 
 /**
- * Enrollment data from a signing certificate's subject (ksef-api.md §3.2): exactly the values, the
+ * Enrollment data from a signing certificate's subject (ksef-docs `certyfikaty-KSeF.md`): exactly the values, the
  * KSeF CN suffix removed; undefined when CN or C is missing (then enrollment data is refused with 25001).
  */
 export function enrollmentDataOf(info: CertificateInfo): EnrollmentData | undefined {
@@ -136,10 +136,10 @@ export function registerAuthRoutes(sim: Simulator): void {
     else if (issuedByUs) {
       if (stored === undefined) outcome = certificateError("Niepoprawny certyfikat.");
       else if (stored.revokedAt !== undefined) outcome = certificateError("Certyfikat odwołany.");
-      // Offline certificates only sign KOD II links; KSeF refuses them for sign-in (ksef-api.md §3.4).
+      // Offline certificates only sign KOD II links; KSeF refuses them for sign-in (ksef-docs `certyfikaty-KSeF.md`).
       else if (stored.type !== "Authentication") outcome = certificateError("Niepoprawny certyfikat.");
       else {
-        // A KSeF certificate carries the identity of the credential it was requested with (ksef-api.md §2.4).
+        // A KSeF certificate carries the identity of the credential it was requested with (ksef-docs `uwierzytelnianie.md`).
         identity = stored.identity;
         enrollmentData = stored.enrollmentData;
         stored.lastUseDate = now;
@@ -284,7 +284,7 @@ export function registerAuthRoutes(sim: Simulator): void {
   });
 
   function revoke(op: AuthOperation): void {
-    // Revoking ends the refresh token only; access tokens already issued live until they expire (ksef-api.md §2.1).
+    // Revoking ends the refresh token only; access tokens already issued live until they expire (ksef-docs `uwierzytelnianie.md`).
     op.revoked = true;
     op.finalStatus = STATUS_REVOKED;
   }

@@ -1,5 +1,5 @@
 /**
- * Certificate operations (SPEC paths `/certificates/*`, ksef-api.md §3): limits, enrollment data,
+ * Certificate operations (SPEC paths `/certificates/*`, ksef-docs `certyfikaty-KSeF.md`): limits, enrollment data,
  * enrollment with KSeF's CSR checks, enrollment status with delayed issuing, retrieve, query, revoke.
  * Every operation acts for the authenticated subject (the identity of the access token's sign-in).
  */
@@ -14,7 +14,7 @@ import { type AuthOperation, type CertificateRecord, type EnrollmentRecord, type
 
 const ENROLLMENT_RETENTION_MS = 30 * 86_400_000;
 
-/** Validity of an issued certificate, days: two years, as KSeF issues (ksef-api.md §3.4). */
+/** Validity of an issued certificate, days: two years, as KSeF issues (ksef-docs `certyfikaty-KSeF.md`). */
 export const CERTIFICATE_VALIDITY_DAYS = 730;
 
 /**
@@ -23,7 +23,7 @@ export const CERTIFICATE_VALIDITY_DAYS = 730;
  */
 export const LATEST_VALID_FROM_MS = LATEST_CERTIFICATE_TIME_MS - CERTIFICATE_VALIDITY_DAYS * MS_PER_DAY;
 
-/** Enrollment-data fields and the DN attribute each one is (ksef-api.md §3.2). */
+/** Enrollment-data fields and the DN attribute each one is (ksef-docs `certyfikaty-KSeF.md`). */
 const DN_FIELDS: readonly { readonly field: keyof EnrollmentData; readonly oid: string }[] = [
   { field: "commonName", oid: "2.5.4.3" },
   { field: "countryName", oid: "2.5.4.6" },
@@ -35,7 +35,7 @@ const DN_FIELDS: readonly { readonly field: keyof EnrollmentData; readonly oid: 
   { field: "uniqueIdentifier", oid: "2.5.4.45" },
 ];
 
-/** CSR signature algorithms KSeF accepts: RSA PKCS#1 v1.5, RSA-PSS, ECDSA; SHA-1/256/384/512 (ksef-api.md §3.3). */
+/** CSR signature algorithms KSeF accepts: RSA PKCS#1 v1.5, RSA-PSS, ECDSA; SHA-1/256/384/512 (ksef-docs `certyfikaty-KSeF.md`). */
 const CSR_SIGNATURE_ALGORITHMS = new Set([
   "sha1WithRSAEncryption",
   "sha256WithRSAEncryption",

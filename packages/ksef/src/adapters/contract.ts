@@ -1,5 +1,5 @@
 /**
- * The ERP adapter contract (issue 7, item 1): an adapter is a plain object with a literal `id`, a
+ * The ERP adapter contract: an adapter is a plain object with a literal `id`, a
  * description, its capabilities, and `import` / `export` over a small source/target description.
  *
  * What moves through an adapter is a certificate pair: the certificate (DER), the private key file
@@ -45,7 +45,7 @@ export interface AdapterScope {
 
 /** What is known about a pair besides its bytes. Formats that cannot carry a field leave it out. */
 export interface AdapterMetadata {
-  /** Read from the certificate's keyUsage (ksef-api.md §3.4); always present. */
+  /** Read from the certificate's keyUsage (ksef-docs `certyfikaty-KSeF.md`); always present. */
   readonly certificateType: CertificateTypeName;
   readonly environment?: Environment;
   readonly scope?: AdapterScope;

@@ -1,5 +1,5 @@
 /**
- * File-system helpers every adapter uses, so that the safety rules of issue 7 (item 3) hold for the
+ * File-system helpers every adapter uses, so that the adapter safety rules hold for the
  * built-ins and for vendors' adapters alike: reads never leave the source folder (no `..`, no
  * absolute paths, links only when they resolve inside it), every read has a size limit, every write
  * goes to a temp name in the same folder and is renamed over the target (readers see the old file or

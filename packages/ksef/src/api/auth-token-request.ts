@@ -1,6 +1,6 @@
 /**
  * The unsigned `AuthTokenRequest` ("auth.xml") that a XAdES login signs and posts to
- * `POST /auth/xades-signature` (ksef-api.md §2.1–2.2; spec/schemat_auth_v2-0.xsd, spec/schemat_auth_v2-1.xsd).
+ * `POST /auth/xades-signature` (ksef-docs `uwierzytelnianie.md`; spec/schemat_auth_v2-0.xsd, spec/schemat_auth_v2-1.xsd).
  *
  * Input is validated against the XSD's patterns (and the NIP/InternalId check digits) before any XML
  * is written, so KSeF's 21401 "XSD violation" never comes back for something we could have caught, and
@@ -11,7 +11,7 @@ import { assertNoViolations, type Violation } from "../errors.js";
 import type { ContextIdentifierType } from "../vocabulary.js";
 import { checkInternalId, checkNip } from "../policies/identifiers.js";
 
-/** Namespace of schema 2.0, which both official clients emit (ksef-api.md §2.2, spec/schemat_auth_v2-0.xsd). */
+/** Namespace of schema 2.0, which both official clients emit (ksef-docs `uwierzytelnianie.md`, spec/schemat_auth_v2-0.xsd). */
 export const AUTH_TOKEN_REQUEST_NAMESPACE_2_0 = "http://ksef.mf.gov.pl/auth/token/2.0";
 
 /** Namespace of schema 2.1, accepted since API 2.5.0; it differs from 2.0 only in the IPv4 patterns (spec/schemat_auth_v2-1.xsd). */
@@ -30,7 +30,7 @@ export type AuthContextIdentifierType = ContextIdentifierType;
 export const AUTH_TOKEN_REQUEST_NAMESPACES = [AUTH_TOKEN_REQUEST_NAMESPACE_2_0, AUTH_TOKEN_REQUEST_NAMESPACE_2_1] as const;
 
 /**
- * What to put in an AuthTokenRequest (ksef-api.md §2.2).
+ * What to put in an AuthTokenRequest (ksef-docs `uwierzytelnianie.md`).
  *
  * - `challenge`: from `POST /auth/challenge`, see {@link AUTH_CHALLENGE_PATTERN}.
  * - `contextIdentifier`: the context to log into: a NIP (10 digits), an InternalId (`NIP-NNNNN`),
@@ -242,7 +242,7 @@ export function authTokenRequestNamespace(input: Pick<AuthTokenRequestInput, "na
  * SubjectIdentifierType, AuthorizationPolicy/AllowedIps with Ip4Address*, Ip4Range*, Ip4Mask*), no
  * whitespace between elements and no self-closing tags (so the text after the declaration is already
  * its exclusive canonical form). Hand it to a signer unchanged, or to Profil Zaufany.
- * Source: spec/schemat_auth_v2-0.xsd, spec/schemat_auth_v2-1.xsd; ksef-api.md §2.2.
+ * Source: spec/schemat_auth_v2-0.xsd, spec/schemat_auth_v2-1.xsd; ksef-docs `uwierzytelnianie.md`.
  * @param input the request data
  * @returns the XML document as a string (encode as UTF-8 without BOM)
  * @throws {KsefCertsError} VALIDATION listing every violation (see {@link checkAuthTokenRequestInput})

@@ -1,7 +1,7 @@
 /**
  * A KSeF session opened automatically with a held Authentication certificate (XAdES over an
- * AuthTokenRequest; ksef-api.md §2.1 steps 1–4, §2.4), for operations outside an enrollment such as
- * revoking a certificate (`POST /certificates/{serial}/revoke`, ksef-api.md §3.1 row 7: the session must
+ * AuthTokenRequest; ksef-docs `uwierzytelnianie.md`), for operations outside an enrollment such as
+ * revoking a certificate (`POST /certificates/{serial}/revoke`, ksef-docs `certyfikaty-KSeF.md`: the session must
  * be the certificate's own identity, and KSeF-token sessions cannot revoke).
  *
  * The sequence is the automatic branch of `authenticate` in service.ts (challenge → sign →
@@ -21,7 +21,7 @@ export interface OpenKsefSessionInput {
   readonly client: KsefSessionClient;
   /** The held Authentication certificate and its unlocked key. */
   readonly signer: XadesSigner | PreparedXadesSigner;
-  /** The context to sign in to: the company's NIP (the subject must hold a permission there, ksef-api.md §2.4). */
+  /** The context to sign in to: the company's NIP (the subject must hold a permission there, ksef-docs `uwierzytelnianie.md`). */
   readonly contextIdentifier: { readonly type: "Nip"; readonly value: string };
   /** Cancels every KSeF call. */
   readonly signal?: AbortSignal;

@@ -1,5 +1,5 @@
 /**
- * KSeF environments and their hosts (ksef-api.md §1.1; sources: ksef-docs `srodowiska.md`,
+ * KSeF environments and their hosts (sources: ksef-docs `srodowiska.md`,
  * `kody-qr.md`, SPEC `servers`, the official C# client's `KsefEnviromentsUris.cs` and
  * `KsefQREnviromentsUris.cs`).
  */

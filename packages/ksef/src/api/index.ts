@@ -1,4 +1,4 @@
-/** `@ksef-certs/ksef/api` (being built for issue 3). */
+/** `@ksef-certs/ksef/api`. */
 export {};
 export {
   AUTH_CHALLENGE_PATTERN,

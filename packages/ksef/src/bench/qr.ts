@@ -1,9 +1,9 @@
 /**
- * KOD II link signing benchmark (issue "KOD I and KOD II", speed target: ≥ 10 000 EC links/s per core).
+ * KOD II link signing benchmark (speed target: ≥ 10 000 EC links/s per core).
  * Called from run.ts by the lead: `import { benchKod2 } from "./qr.js"; check("KOD II EC links/s", (await benchKod2()).targetMet);`.
  *
  * Baselines are one raw `crypto.sign` with a KeyObject prepared once over the same signed text our
- * links sign (the link without `https://`, about 130 bytes: perf-anchors.md §4). Every link is
+ * links sign (the link without `https://`, about 130 bytes). Every link is
  * verified once before timing, so what is timed is known to be correct.
  */
 import { constants, createHash, sign, type KeyObject } from "node:crypto";

@@ -1,6 +1,6 @@
 /**
  * `pnpm bench` for @ksef-certs/ksef: each figure printed beside the raw node:crypto cost of its
- * primitive, measured in the same run (issue "Foundation", item 6). Not part of the tests.
+ * primitive, measured in the same run. Not part of the tests.
  *
  * Targets checked here: key decrypt and key encrypt (KSeF web app layout, PBKDF2 100 000) within
  * 1.15x of raw PBKDF2 + AES-256-CBC; XAdES signing against the peer client (xades.ts); KOD II links

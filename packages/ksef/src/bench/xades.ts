@@ -1,5 +1,5 @@
 /**
- * XAdES benchmark (issue "KSeF protocol", item 8): signing and verifying AuthTokenRequests, EC P-256
+ * XAdES benchmark: signing and verifying AuthTokenRequests, EC P-256
  * and RSA-2048, beside the raw node:crypto signature cost and beside the peer TypeScript client
  * `ksef-client-ts` (devDependency of the bench only), all in the same run.
  *

@@ -222,7 +222,7 @@ describe("parseCertificate on KSeF-like certificates", () => {
     expect(isSignedBy(info, await testCertificateAuthority().then((ca) => parseCertificate(ca.der)))).toBe(true);
   });
 
-  describe("subject identifier (ksef-api.md §2.2)", () => {
+  describe("subject identifier (ksef-docs `uwierzytelnianie.md`)", () => {
     const cases: [string, EnrollmentData, { type: string; value?: string }][] = [
       [
         "NIP from serialNumber TINPL",

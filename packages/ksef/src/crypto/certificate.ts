@@ -5,7 +5,7 @@
  * The structure is read with asn1js (RFC 5280 §4.1) rather than node's `X509Certificate`, because we
  * need what that class does not expose: each DN attribute with its string type, the raw key-usage
  * bits and the exact signed bytes. node:crypto builds the public key and checks signatures.
- * Sources: RFC 5280 §4.1, §4.2.1.3; ksef-api.md §2.2 (identity extraction), §3.4 (issued certificates).
+ * Sources: RFC 5280 §4.1, §4.2.1.3; ksef-docs `uwierzytelnianie.md` (identity extraction), `certyfikaty-KSeF.md` (issued certificates).
  */
 import { createHash, type KeyObject } from "node:crypto";
 import { type AsnNode, encodedBytes, malformed, parseDer, readExplicit, readOid, readSequence } from "./asn1.js";
@@ -56,7 +56,7 @@ export interface CertificateInfo {
   /** keyUsage and CN suffix compared. */
   readonly typeCheck: KsefTypeCheck;
   /**
-   * Who KSeF takes the certificate holder for (ksef-api.md §2.2), first match wins:
+   * Who KSeF takes the certificate holder for (ksef-docs `uwierzytelnianie.md`), first match wins:
    * 1. a subject serialNumber matching `(PNOPL|PESEL).*?(\d{11})` → Pesel (the 11 digits);
    * 2. a subject serialNumber matching `(TINPL|NIP).*?(\d{10})` → Nip (the 10 digits);
    * 3. a subject organizationIdentifier matching `(VATPL).*?(\d{10})` → Nip (the 10 digits);
@@ -95,7 +95,7 @@ const KEY_USAGE_NAMES = [
 ] as const;
 const KEY_USAGE_OID = "2.5.29.15";
 
-/** The CN suffixes KSeF appends to issued certificates (ksef-api.md §3.4). */
+/** The CN suffixes KSeF appends to issued certificates (ksef-docs `certyfikaty-KSeF.md`). */
 export const KSEF_COMMON_NAME_SUFFIXES: Readonly<Record<KsefCertificateType, string>> = {
   Authentication: " (uwierzytelnienie)",
   Offline: " (offline)",
@@ -163,7 +163,7 @@ function readKeyUsage(extensions: AsnNode | undefined): string[] {
 }
 
 /**
- * The KSeF type from key usage names (ksef-api.md §3.4): digitalSignature without nonRepudiation =
+ * The KSeF type from key usage names (ksef-docs `certyfikaty-KSeF.md`): digitalSignature without nonRepudiation =
  * Authentication, nonRepudiation without digitalSignature = Offline, otherwise undefined.
  * @param keyUsage names as in {@link CertificateInfo.keyUsage}
  */

@@ -4,10 +4,10 @@
  * Written with @peculiar/x509's `Pkcs10CertificateRequestGenerator` over WebCrypto: it takes the
  * subject as explicit (OID, string type, value) triples, keeps their order, imposes no X.520 length
  * cap (a 150-character CN goes through byte-exact) and writes ecdsa-with-SHA256 without parameters
- * and a DER ECDSA signature, which is what KSeF demands (ksef-api.md §3.2-§3.3: PRD rejected a CSR
- * with NULL parameters and with non-ASCII PrintableString, error 25004). Read back with asn1js and
+ * and a DER ECDSA signature, which is what KSeF demands (observed: PRD rejected a CSR
+ * with NULL parameters and with non-ASCII PrintableString, error 25004; docs/ksef.md "CSR subject rules"). Read back with asn1js and
  * verified with node:crypto over the CertificationRequestInfo bytes as encoded.
- * Sources: RFC 2986 §4, ksef-api.md §3.2, §3.3, §7.1 (C# client subject order and string types).
+ * Sources: RFC 2986 §4, ksef-docs `certyfikaty-KSeF.md`; the official C# client CIRFMF/ksef-client-csharp (subject order and string types).
  */
 import "reflect-metadata";
 import { createPublicKey, type KeyObject, webcrypto } from "node:crypto";
@@ -41,7 +41,7 @@ export interface CsrInfo {
   readonly signatureValid: boolean;
 }
 
-/** Enrollment-data fields in the order the official C# client writes them (ksef-api.md §7.1). */
+/** Enrollment-data fields in the order the official C# client writes them (CIRFMF/ksef-client-csharp). */
 const SUBJECT_ORDER: readonly { readonly field: keyof EnrollmentData; readonly oid: string; readonly printable: boolean }[] = [
   { field: "commonName", oid: DN_OID.commonName, printable: false },
   { field: "surname", oid: DN_OID.surname, printable: false },
@@ -115,7 +115,7 @@ function checkKeys(keys: KeyPair): KeyDescription {
  * CN, SN, G, O, organizationIdentifier, C, serialNumber, uniqueIdentifier; values byte for byte (no
  * trimming, no length cap); UTF8String except C and serialNumber, which are PrintableString.
  * Signature: ecdsa-with-SHA256 without parameters, DER-encoded (EC P-256), or sha256WithRSAEncryption
- * with NULL parameters, PKCS#1 v1.5 (RSA-2048). Source: ksef-api.md §3.2, §3.3, §7.1.
+ * with NULL parameters, PKCS#1 v1.5 (RSA-2048). Source: ksef-docs `certyfikaty-KSeF.md`; the official C# client CIRFMF/ksef-client-csharp.
  * @param enrollmentData the values from `GET /certificates/enrollments/data`, unchanged
  * @param keys the key pair to certify (see generateKeyPair)
  * @returns the CSR, DER

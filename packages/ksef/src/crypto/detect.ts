@@ -1,7 +1,7 @@
 /**
  * Tells what a certificate-related file is from its content, never from its name: users save DER
- * under `.pem`, keys under `.crt` and PKCS#12 under `.key` (field-lessons.md §4, "ERP import/export
- * must be format-tolerant"). Used by the CLI's `inspect` to pick the right reader.
+ * under `.pem`, keys under `.crt` and PKCS#12 under `.key` (ERP import and export must tolerate
+ * that, as seen in the field). Used by the CLI's `inspect` to pick the right reader.
  */
 import { classifyDer, parseDer } from "./asn1.js";
 import { looksLikePem } from "./encoding.js";

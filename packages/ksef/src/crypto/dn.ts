@@ -4,7 +4,7 @@
  * writes exactly the string types the official clients write.
  *
  * Sources: RFC 5280 §4.1.2.4 (Name), X.520 (attribute types), RFC 4514 §2.4 (escaping),
- * ksef-api.md §3.2 (attributes and string types of the KSeF CSR), §7.1 (C# client order).
+ * ksef-docs `certyfikaty-KSeF.md` (attributes and string types of the KSeF CSR), CIRFMF/ksef-client-csharp (order).
  */
 import * as asn1js from "asn1js";
 import { type AsnNode, malformed, readOid, readSequence, sequence } from "./asn1.js";
@@ -19,7 +19,7 @@ export interface DnAttributeType {
   /** The X.520 / PKCS#9 long name (`commonName`, `surname`, …). */
   readonly longName: string;
   /**
-   * The string type the official KSeF clients write for this attribute (ksef-api.md §3.2):
+   * The string type the official KSeF clients write for this attribute (ksef-docs `certyfikaty-KSeF.md`):
    * PrintableString for countryName and serialNumber, UTF8String for every other KSeF attribute;
    * absent for attributes KSeF does not use (display only).
    */
@@ -27,7 +27,7 @@ export interface DnAttributeType {
 }
 
 /**
- * Attribute types known by name. The first eight are the KSeF subject attributes (ksef-api.md §3.2);
+ * Attribute types known by name. The first eight are the KSeF subject attributes (ksef-docs `certyfikaty-KSeF.md`);
  * the rest are common in qualified certificates and only used for display.
  */
 export const DN_ATTRIBUTES: readonly DnAttributeType[] = [

@@ -18,7 +18,7 @@ const CURVE_NAMES: Readonly<Record<string, string>> = {
 
 /**
  * Describes a private or public key from its own parameters (no export, no parsing).
- * KSeF accepts EC keys on P-256 and RSA keys of exactly 2048 bits (ksef-api.md §3.3); an
+ * KSeF accepts EC keys on P-256 and RSA keys of exactly 2048 bits (ksef-docs `certyfikaty-KSeF.md`); an
  * RSA-PSS-restricted key (`rsa-pss`) is reported but not accepted.
  * @param key a node:crypto key object (private or public; a secret key is described as its type only)
  * @returns type, curve or bits, the KSeF algorithm name and whether KSeF accepts it

@@ -1,5 +1,5 @@
 /**
- * Key-pair generation for KSeF certificates (ksef-api.md §3.3: EC P-256, recommended, or RSA with exactly 2048 bits).
+ * Key-pair generation for KSeF certificates (ksef-docs `certyfikaty-KSeF.md`: EC P-256, recommended, or RSA with exactly 2048 bits).
  */
 import { createPublicKey, generateKeyPair as generateNodeKeyPair, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
@@ -17,7 +17,7 @@ const generate = promisify(generateNodeKeyPair);
 /**
  * Generates a fresh key pair KSeF will certify, off the main thread (node:crypto async keygen).
  * EC uses the named curve prime256v1 (P-256, ~3 ms); RSA uses a 2048-bit modulus and public exponent
- * 65537 (~100–200 ms, sometimes more). Source: ksef-api.md §3.3, libraries.md §1.2 and §1.5.
+ * 65537 (~100–200 ms, sometimes more). Source: ksef-docs `certyfikaty-KSeF.md`; timings measured.
  * @param algorithm `EC-P256` (default, recommended by the ministry) or `RSA-2048`
  * @returns the private and public key objects
  * @throws {KsefCertsError} `UNSUPPORTED` for any other algorithm name (from untyped callers)

@@ -1,7 +1,7 @@
 /**
  * Does this private key belong to this certificate? KSeF issues a new key pair for every certificate,
  * and users keep many `.key`/`.crt` files side by side, so picking the wrong `.key` is the commonest
- * mistake (ksef-api.md §7.3).
+ * mistake (the key files the KSeF web app writes, as observed).
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { KsefCertsError } from "../errors.js";

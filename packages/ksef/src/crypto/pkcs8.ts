@@ -4,8 +4,8 @@
  *
  * Decryption parses the DER itself and runs the KDF asynchronously (see ./pbe.ts) instead of
  * `createPrivateKey({passphrase})`, which is synchronous and would cap bulk imports at one core
- * (perf-anchors.md §2). Sources: RFC 5958 (PKCS#8), RFC 8018 (PBES2), RFC 8017 A.1.2 (PKCS#1),
- * RFC 5915 (SEC1), RFC 7468 (PEM), ksef-api.md §7.3 and perf-anchors.md §5 (the web app layout).
+ * (measured). Sources: RFC 5958 (PKCS#8), RFC 8018 (PBES2), RFC 8017 A.1.2 (PKCS#1),
+ * RFC 5915 (SEC1), RFC 7468 (PEM), and the key files the KSeF web app writes, as observed (the web app layout; docs/ksef.md).
  */
 import { createDecipheriv, createHash, createPrivateKey, KeyObject, randomBytes } from "node:crypto";
 import { KsefCertsError } from "../errors.js";
@@ -46,7 +46,7 @@ import type { KeyDescription, KeyEncryption, PrivateKeyFormat, PrivateKeyInfo } 
  * The encryption of the `.key` file the KSeF web app (MCU / Aplikacja Podatnika) writes, and our
  * default: PBES2, PBKDF2 with hmacWithSHA256 (no NULL parameters), 100 000 iterations, 16-byte salt,
  * AES-256-CBC with a 16-byte IV, no keyLength field. A P-256 key encrypts to 246 DER bytes.
- * Source: ksef-api.md §7.3, perf-anchors.md §5.
+ * Source: the key files the KSeF web app writes, as observed (docs/ksef.md).
  */
 export const KSEF_KEY_ENCRYPTION: KeyEncryption = {
   scheme: "PBES2",

@@ -5,7 +5,7 @@ import type { KeyObject } from "node:crypto";
 
 /**
  * The two key kinds KSeF accepts for its certificates: EC on P-256 (recommended by the ministry)
- * and RSA with exactly 2048 bits. Source: ksef-api.md §3.3 (SPEC `/certificates/enrollments`).
+ * and RSA with exactly 2048 bits. Source: ksef-docs `certyfikaty-KSeF.md` (SPEC `/certificates/enrollments`).
  */
 export type KeyAlgorithm = "EC-P256" | "RSA-2048";
 
@@ -89,7 +89,7 @@ export interface SubjectIdentifier {
 
 /**
  * The KSeF enrollment data (SPEC `CertificateEnrollmentDataResponse`, response of
- * `GET /certificates/enrollments/data`). Values go into the CSR byte for byte (ksef-api.md §3.2).
+ * `GET /certificates/enrollments/data`). Values go into the CSR byte for byte (ksef-docs `certyfikaty-KSeF.md`).
  */
 export interface EnrollmentData {
   readonly commonName: string;

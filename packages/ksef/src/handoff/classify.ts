@@ -1,6 +1,6 @@
 /**
  * Telling what a file dropped into a hand-off inbox is, by its content only (any name: `.xml`, `.xades`,
- * `.xml.xades`, `.XAdES`, none; libraries.md §3): a signed AuthTokenRequest for a challenge we are waiting
+ * `.xml.xades`, `.XAdES`, none: all seen from the ministry's signing service): a signed AuthTokenRequest for a challenge we are waiting
  * for (verified with the same verifier KSeF's counterpart uses), our own unsigned `auth.xml` dropped back,
  * a signed file for an expired or unknown challenge, a signed file the verifier refuses, or something else.
  *
@@ -27,7 +27,7 @@ export const MAX_HANDOFF_FILE_BYTES = 1_048_576;
 
 /**
  * The one person who may sign a request: KSeF issues an Authentication certificate to whoever signed the
- * AuthTokenRequest (ksef-api.md §2.2), so an operator's enrollment must be signed by that operator.
+ * AuthTokenRequest (ksef-docs `uwierzytelnianie.md`), so an operator's enrollment must be signed by that operator.
  * Without `pesel` and `nip` nothing is checked.
  */
 export interface ExpectedSigner {
@@ -47,7 +47,7 @@ export interface PendingSignature {
   readonly challenge: string;
   /** The context `auth.xml` logs into; the signed file must carry the same. */
   readonly contextIdentifier: { readonly type: ContextIdentifierType; readonly value: string };
-  /** When the challenge stops being accepted (KSeF: 10 minutes after `POST /auth/challenge`; ksef-api.md §2.1). */
+  /** When the challenge stops being accepted (KSeF: 10 minutes after `POST /auth/challenge`; ksef-docs `uwierzytelnianie.md`). */
   readonly expiresAt: Date;
   /** Who must sign (an operator's enrollment); absent when any authorised person may (company, branch). */
   readonly expectedSigner?: ExpectedSigner;

@@ -1,5 +1,5 @@
 /**
- * `@ksef-certs/ksef/handoff`: the folder hand-off of `auth.xml` (issue 4 §5, issue 6 §2), one piece used by
+ * `@ksef-certs/ksef/handoff`: the folder hand-off of `auth.xml`, one piece used by
  * the enrollment use case on the server and by the signer agent on the workstation: write the unsigned
  * request atomically into the outbox, watch the inbox, classify dropped files by content, verify them
  * against the pending challenge, and move them to `processed/` or `failed/` with a reason.

@@ -1,7 +1,7 @@
 /**
  * One hand-off from start to end: write `auth.xml` into the outbox, watch the inbox until the person's
  * signed file for that challenge arrives, verified. On expiry (KSeF challenges live 10 minutes,
- * ksef-api.md §2.1) it fails with `details.reason = "challenge-expired"` and the caller renews: a new
+ * ksef-docs `uwierzytelnianie.md`) it fails with `details.reason = "challenge-expired"` and the caller renews: a new
  * challenge, a new `auth.xml`, a new call.
  */
 import { readFile, unlink } from "node:fs/promises";

@@ -1,5 +1,5 @@
 /**
- * Watching a hand-off inbox for the signed `auth.xml` (libraries.md §6, "Best practice for the agent").
+ * Watching a hand-off inbox for the signed `auth.xml`: a file counts only once it has stopped changing, since signing tools and sync clients write in pieces.
  *
  * chokidar 5 events are hints only (`depth: 0`, `ignoreInitial: false` so files dropped while we were
  * down are found, `awaitWriteFinish`, dotfiles and temp suffixes ignored); a periodic rescan covers missed
@@ -101,7 +101,7 @@ export interface WatchInboxOptions {
   readonly isHandled?: (sha256: string) => boolean | Promise<boolean>;
   /** Period of the full rescan, ms; default 30 000. */
   readonly rescanIntervalMs?: number;
-  /** How long a file must stay unchanged before it is read, ms; default 400 (libraries.md §6). */
+  /** How long a file must stay unchanged before it is read, ms; default 400. */
   readonly stabilityMs?: number;
   /**
    * How long a file that is not (yet) well-formed XML is left alone after its last change before it is set aside

@@ -3,8 +3,7 @@
  * signature) into a workstation's outbox folder.
  *
  * The write is atomic (temp file in the same folder, fsync, then a link/rename) so that the person, the
- * gov.pl upload dialog or a sync client never sees a half-written file (libraries.md §6 "Write our own
- * outputs atomically"), and it never replaces a different file: a name in the outbox names one challenge.
+ * gov.pl upload dialog or a sync client never sees a half-written file, and it never replaces a different file: a name in the outbox names one challenge.
  */
 import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";

@@ -1,7 +1,7 @@
 /**
  * Pieces shared by the KOD I and KOD II builders and the link parser: where the links point
  * (environment or explicit base URL), the invoice hash in its three spellings, the issue date,
- * and the login-context identifier. Source: ksef-api.md §4.2–§4.3 (DOCS `kody-qr.md`).
+ * and the login-context identifier. Source: ksef-docs `kody-qr.md`.
  */
 import { createHash } from "node:crypto";
 import { KsefCertsError, type Violation } from "../errors.js";
@@ -30,7 +30,7 @@ export type QrTarget = { readonly environment: KsefEnvironment; readonly qrBaseU
  */
 export type InvoiceInput = Uint8Array | { readonly sha256: Uint8Array | string };
 
-/** The four login-context identifier types a KOD II link names (ksef-api.md §4.3; XSD `TContextIdentifier`). */
+/** The four login-context identifier types a KOD II link names (ksef-docs `kody-qr.md`; XSD `TContextIdentifier`). */
 export type Kod2ContextType = "Nip" | "InternalId" | "NipVatUe" | "PeppolId";
 
 /** Every {@link Kod2ContextType}, in the XSD order. */

@@ -1,6 +1,6 @@
 /**
  * A 5×7 bitmap font for the labels under KSeF QR codes: `A–Z`, `0–9` and `-`, enough for `OFFLINE`,
- * `CERTYFIKAT` and KSeF numbers such as `5265877635-20250826-0100001AF629-AF` (ksef-api.md §4.2–§4.3).
+ * `CERTYFIKAT` and KSeF numbers such as `5265877635-20250826-0100001AF629-AF` (ksef-docs `kody-qr.md`).
  * Built in so PNG output is byte-for-byte deterministic and needs no system fonts. Glyphs follow the
  * classic HD44780-style 5×7 shapes; `0` carries a slash so it differs from `O`.
  */

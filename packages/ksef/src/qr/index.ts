@@ -1,5 +1,5 @@
 /**
- * `@ksef-certs/ksef/qr`: KSeF QR codes for invoices shown outside KSeF (ksef-api.md §4, DOCS `kody-qr.md`).
+ * `@ksef-certs/ksef/qr`: KSeF QR codes for invoices shown outside KSeF (ksef-docs `kody-qr.md`).
  *
  * - KOD I (`kod1Url`): invoice verification link, on every invoice; label = KSeF number or `OFFLINE`.
  * - KOD II (`prepareKod2Signer`, `kod2Url`): issuer verification link signed with an Offline

@@ -1,6 +1,6 @@
 /**
  * KOD I: the invoice verification link printed on every invoice shown outside KSeF (online and
- * offline). Source: ksef-api.md §4.2 (DOCS `kody-qr.md`).
+ * offline). Source: ksef-docs `kody-qr.md`.
  */
 import { KsefCertsError, type Violation } from "../errors.js";
 import { checkNip } from "../policies/identifiers.js";
@@ -20,7 +20,7 @@ export type Kod1Input = QrTarget & {
  * Builds a KOD I link: `{qrBase}/invoice/{sellerNip}/{DD-MM-YYYY}/{SHA-256 of the invoice, base64url, no padding}`,
  * e.g. `https://qr-test.ksef.mf.gov.pl/invoice/1111111111/01-02-2026/UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE`.
  * Label under its QR code: the KSeF number, or `OFFLINE` before the invoice has one (`kod1Label`).
- * Source: ksef-api.md §4.2, DOCS `kody-qr.md`.
+ * Source: ksef-docs `kody-qr.md`.
  * @param input target (environment or base URL), seller NIP, issue date, invoice
  * @returns the link (ASCII)
  * @throws {KsefCertsError} `VALIDATION` listing every broken rule (`nip.*` on `sellerNip`, `issueDate.format`,

@@ -1,10 +1,10 @@
 /**
  * KOD II: the issuer (certificate) verification link printed next to KOD I on offline invoices.
- * It is signed with the private key of an active KSeF `Offline` certificate. Source: ksef-api.md §4.3
- * (DOCS `kody-qr.md`).
+ * It is signed with the private key of an active KSeF `Offline` certificate. Source: ksef-docs `kody-qr.md`;
+ * docs/ksef.md "KOD I and KOD II".
  *
  * Speed: a prepared signer does every check and string assembly once, so one link costs one SHA-256
- * (unless the hash is given), one `crypto.sign` and two string joins (perf-anchors.md §4: the raw EC
+ * (unless the hash is given), one `crypto.sign` and two string joins (measured: the raw EC
  * sign is ~0.03 ms; the peer client re-parses the key per link and is 15× slower).
  */
 import { constants, KeyObject, sign, type SignKeyObjectInput, type SignPrivateKeyInput } from "node:crypto";
@@ -23,7 +23,7 @@ import {
   resolveQrBaseUrl,
 } from "./common.js";
 
-/** RSASSA-PSS salt length KSeF requires for KOD II: 32 bytes (= SHA-256 output; ksef-api.md §4.3). */
+/** RSASSA-PSS salt length KSeF requires for KOD II: 32 bytes (= SHA-256 output; ksef-docs `kody-qr.md`). */
 export const KOD2_RSA_PSS_SALT_BYTES = 32;
 
 /** How a KOD II link is signed: ECDSA P-256 with SHA-256, or RSASSA-PSS with SHA-256, MGF1-SHA-256, salt 32. */
@@ -167,11 +167,8 @@ function readInfo(certificate: BytesInput | CertificateInfo): CertificateInfo {
 
 /**
  * Checks the certificate, key, context and seller once and returns a signer whose `link(invoice)` only
- * hashes (when given the file), signs and joins strings. Link layout (ksef-api.md §4.3, DOCS `kody-qr.md`):
- * `{qrBase}/certificate/{ctxType}/{ctxValue}/{sellerNip}/{certSerial}/{invoiceHash}/{signature}`, where the
- * signature covers the link without `https://` up to and including the hash segment (UTF-8), as
- * ECDSA P-256/SHA-256 (IEEE P1363 R‖S by default) or RSASSA-PSS/SHA-256/MGF1-SHA-256/salt 32, base64url
- * without padding. `certSerial` is the serial in 16 uppercase hex digits (a shorter serial is left-padded
+ * hashes (when given the file), signs and joins strings. The link's layout and what its signature covers:
+ * docs/ksef.md "KOD I and KOD II" (ECDSA signatures as IEEE P1363 R‖S by default). `certSerial` is the serial in 16 uppercase hex digits (a shorter serial is left-padded
  * with zeros: an assumption, KSeF serials seen so far are always 8 bytes).
  * Not checked (KSeF checks these at scan time): that the certificate is in the KSeF register, not
  * revoked, and that its owner may invoice in the context for the seller.
@@ -256,7 +253,7 @@ export type Kod2Input = Kod2SignerInput & {
 
 /**
  * Builds one signed KOD II link (a one-off {@link prepareKod2Signer}; for many links prepare once).
- * The label under its QR code is `CERTYFIKAT` (`KOD2_LABEL`). Source: ksef-api.md §4.3, DOCS `kody-qr.md`.
+ * The label under its QR code is `CERTYFIKAT` (`KOD2_LABEL`). Source: ksef-docs `kody-qr.md`.
  * @param input as {@link prepareKod2Signer}, plus `invoice`
  * @returns the link, e.g. `https://qr-test.ksef.mf.gov.pl/certificate/Nip/5265877635/5265877635/01F20A5D352AE590/{hash}/{signature}`
  * @throws {KsefCertsError} as {@link prepareKod2Signer} and `Kod2Signer.link`

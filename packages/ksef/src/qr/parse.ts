@@ -1,6 +1,6 @@
 /**
  * Reading KOD I / KOD II links back (a scanned code, a link from a PDF) and checking a KOD II
- * signature offline. Layouts: ksef-api.md §4.2–§4.3 (DOCS `kody-qr.md`).
+ * signature offline. Layouts: ksef-docs `kody-qr.md`.
  */
 import { constants, verify } from "node:crypto";
 import { type CertificateInfo, parseCertificate } from "../crypto/certificate.js";
@@ -89,7 +89,7 @@ function hashOf(value: string, what: string): string {
  * the date (a real `DD-MM-YYYY`), the hash (43 canonical base64url characters), the context identifier
  * (type and SPEC pattern), the serial (16 uppercase hex), the signature (canonical base64url — a
  * non-canonical last character would let a changed link look the same after decoding). Does not check
- * the signature: see {@link verifyKod2Url}. Source: ksef-api.md §4.2–§4.3, DOCS `kody-qr.md`.
+ * the signature: see {@link verifyKod2Url}. Source: ksef-docs `kody-qr.md`.
  * @param url the link as scanned
  * @returns `Kod1Parts` or `Kod2Parts` (by `kind`)
  * @throws {KsefCertsError} `MALFORMED` naming the first thing wrong (not a link, a query or fragment,
@@ -178,7 +178,7 @@ export type Kod2Verification =
  * certificate's and the signature must verify over the link without scheme up to the hash — ECDSA
  * P-256/SHA-256 as IEEE P1363 (64 bytes) or DER, or RSASSA-PSS/SHA-256/MGF1-SHA-256 with salt 32.
  * Checks neither the certificate's validity nor its status in KSeF (the KSeF page does that at scan
- * time, ksef-api.md §4.3). A changed or damaged link gives `valid: false`, not an error.
+ * time, ksef-docs `kody-qr.md`). A changed or damaged link gives `valid: false`, not an error.
  * @param url the link as scanned
  * @param certificate the Offline certificate: PEM, DER or `parseCertificate`'s result
  * @returns `{ valid: true, parts, signatureEncoding }` or `{ valid: false, reason, message, parts }`

@@ -4,7 +4,7 @@
  * The module matrix comes from the maintained `qrcode` package (ISO/IEC 18004, error correction M);
  * this file only lays it out and draws the label. The PNG label uses the built-in 5×7 font, so the
  * same input always gives the same bytes and no system fonts are needed. Source for labels and the
- * symbol standard: ksef-api.md §4.2–§4.3 (DOCS `kody-qr.md`).
+ * symbol standard: ksef-docs `kody-qr.md`.
  */
 import { PNG } from "pngjs";
 import QRCode from "qrcode";
@@ -26,7 +26,7 @@ const KSEF_NUMBER =
 
 /**
  * The label under a KOD I code: the invoice's KSeF number, or `OFFLINE` when it has none yet
- * (ksef-api.md §4.2).
+ * (ksef-docs `kody-qr.md`).
  * @param ksefNumber the KSeF number, e.g. `5265877635-20250826-0100001AF629-AF`; undefined for an offline invoice
  * @throws {KsefCertsError} `VALIDATION` (rule `ksefNumber.format`) when it does not match the SPEC `KsefNumber` pattern
  */
@@ -189,7 +189,7 @@ function renderSvg(l: Layout, label: string): string {
  * PNG: 8-bit grayscale, black on white, label in the built-in 5×7 font (deterministic bytes). SVG:
  * one `<rect>` background, one `<path>` of dark modules, and a `<text>` label. The quiet zone stays
  * clear; the label sits below it and shrinks to the code's width (the image widens only when even
- * the smallest letters do not fit). Labels per ksef-api.md §4.2–§4.3: KOD I = KSeF number or `OFFLINE`,
+ * the smallest letters do not fit). Labels per ksef-docs `kody-qr.md`: KOD I = KSeF number or `OFFLINE`,
  * KOD II = `CERTYFIKAT`.
  * @param options url, label, format, module size (px, default 5), margin (modules, default 4)
  * @returns PNG bytes for `png`, SVG text for `svg`

@@ -3,7 +3,7 @@
  *
  * Every implementation of a group runs in the same rounds, in rotated order, so that a noisy
  * neighbour on this 2-core machine slows all of them alike; the ratio to the group's baseline is
- * taken per round and then medianed (the method of ../shared/reference/perf-anchors.md).
+ * taken per round and then medianed (so one slow round, e.g. a GC pause, does not move the result).
  */
 import { performance } from "node:perf_hooks";
 

@@ -2,7 +2,7 @@
  * Test support shipped with the package: certificates issued the way KSeF issues them, by a local
  * test CA, so tests (core, CLI, PKCS#12, benchmark) and the KSeF simulator work without the real API.
  *
- * What "the way KSeF issues them" means (ksef-api.md §3.4 and §8 item 4, observed on TEST):
+ * What "the way KSeF issues them" means (ksef-docs `certyfikaty-KSeF.md`, and as observed on KSeF TEST):
  * an 8-byte serial (16 hex), the subject reordered (C, organizationIdentifier, O, …, CN last), the CN
  * suffixed with " (uwierzytelnienie)" or " (offline)", keyUsage digitalSignature (Authentication) or
  * nonRepudiation (Offline), a two-year validity, and an issuer signature ecdsa-with-SHA256 **with
@@ -76,7 +76,7 @@ export interface IssuedTestCertificate {
   readonly issuerCertificate: string;
 }
 
-/** The issuer of KSeF certificates on TEST (ksef-api.md §3.4). */
+/** The issuer of KSeF certificates on TEST (ksef-docs `certyfikaty-KSeF.md`). */
 const TEST_CA_SUBJECT: readonly NameAttributeInput[] = [
   { oid: DN_OID.countryName, value: "PL", stringType: "PrintableString" },
   { oid: DN_OID.organizationName, value: "Ministerstwo Finansów", stringType: "UTF8String" },
@@ -235,7 +235,7 @@ export function testCertificateAuthority(): Promise<TestCertificateAuthority> {
   return defaultAuthority;
 }
 
-/** Subject of an issued certificate, in the order KSeF reorders it to (ksef-api.md §3.4): C, organizationIdentifier, O, person attributes, CN last. */
+/** Subject of an issued certificate, in the order KSeF reorders it to (ksef-docs `certyfikaty-KSeF.md`): C, organizationIdentifier, O, person attributes, CN last. */
 function issuedSubject(data: EnrollmentData, commonName: string): NameAttributeInput[] {
   const attrs: NameAttributeInput[] = [];
   const add = (oid: string, value: string | null | undefined, stringType: NameAttributeInput["stringType"]): void => {

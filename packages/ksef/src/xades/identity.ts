@@ -1,9 +1,9 @@
 /**
- * Who KSeF takes the signer of an AuthTokenRequest for (ksef-api.md §2.2, §2.4): the NIP or PESEL in
+ * Who KSeF takes the signer of an AuthTokenRequest for (ksef-docs `uwierzytelnianie.md`): the NIP or PESEL in
  * the signing certificate's subject, the certificate's SHA-256 fingerprint, or — for Profil Zaufany
  * signatures — the PESEL the ministry's signing service wrote into the signed XAdES properties.
  *
- * Profil Zaufany (libraries.md §3): the signature is made with the ministry's "pieczęć podpisu
+ * Profil Zaufany: the signature is made with the ministry's "pieczęć podpisu
  * zaufanego" certificate, so the certificate names the ministry, not the person; the person's data sits
  * in `SignedProperties/SignedSignatureProperties/SignerRole/ClaimedRoles/ClaimedRole/ppZP:PodpisZP`
  * (`ppZP:DaneZP/ppZP:DaneZPOsobyFizycznej` with `os:Imie`, `os:Nazwisko`, `os:PESEL`, and
@@ -84,7 +84,7 @@ export function findTrustedProfileBlocks(signedProperties: Element): Element[] {
 }
 
 /**
- * Reads the person data of one `ppZP:PodpisZP` element (libraries.md §3). Missing fields are left out.
+ * Reads the person data of one `ppZP:PodpisZP` element (as the ministry's signing service writes it). Missing fields are left out.
  * @param podpisZp the `ppZP:PodpisZP` element
  * @returns the fields found (possibly none)
  */
@@ -111,7 +111,7 @@ export function readTrustedProfile(podpisZp: Element): TrustedProfileData {
 }
 
 /**
- * The identity KSeF derives from a signed AuthTokenRequest (ksef-api.md §2.2, §2.4):
+ * The identity KSeF derives from a signed AuthTokenRequest (ksef-docs `uwierzytelnianie.md`):
  * - `certificateFingerprint` → the certificate's SHA-256 fingerprint (64 uppercase hex);
  * - `certificateSubject` with Profil Zaufany data carrying a PESEL → that PESEL;
  * - `certificateSubject` otherwise → the NIP/PESEL of the subject (serialNumber `(PNOPL|PESEL).*?(\d{11})`,

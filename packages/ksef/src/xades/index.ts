@@ -1,4 +1,4 @@
-/** `@ksef-certs/ksef/xades` (being built for issue 3). */
+/** `@ksef-certs/ksef/xades`. */
 export {};
 export { signAuthTokenRequest, signXml, type XadesEngine, type XadesSignOptions } from "./sign.js";
 export {

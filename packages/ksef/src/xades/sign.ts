@@ -1,7 +1,7 @@
 /**
- * XAdES-BES signing of KSeF login documents (ksef-api.md §2.3, §7.1–7.2), two engines with the same
+ * XAdES-BES signing of KSeF login documents (ksef-docs `auth/podpis-xades.md`; CIRFMF/ksef-client-csharp, CIRFMF/ksef-client-java), two engines with the same
  * output shape: the string template (template.ts, for AuthTokenRequests we build) and xadesjs (any
- * UTF-8 XML document; libraries.md §2.2). Enveloped `ds:Signature Id="Signature"` as the root's last
+ * UTF-8 XML document). Enveloped `ds:Signature Id="Signature"` as the root's last
  * child; exclusive C14N SignedInfo; Reference `URI=""` (enveloped + exc-C14N, SHA-256) and Reference
  * `#SignedProperties` (exc-C14N, SHA-256); KeyInfo with the certificate; SigningTime and
  * SigningCertificate (v1: CertDigest SHA-256 + IssuerSerial) in `xades:SignedProperties`.

@@ -1,7 +1,7 @@
 /**
  * Unlocked signing keys kept in memory for a short while. Opening an encrypted KSeF `.key` costs
- * PBKDF2 with 100 000 iterations (~20–45 ms; perf-anchors.md §2), and the peer client pays it on every
- * signature (§1: 23.8 ms per EC signature against 0.036 ms with a ready key). A login, a renewal and a
+ * PBKDF2 with 100 000 iterations (~20–45 ms, measured), and the peer client pays it on every
+ * signature (measured: 23.8 ms per EC signature against 0.036 ms with a ready key). A login, a renewal and a
  * batch of KOD II links in a row should pay it once.
  *
  * What is kept: the `KeyObject` only, never the password nor the key bytes. Entries are found by an

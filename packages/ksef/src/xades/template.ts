@@ -1,6 +1,6 @@
 /**
  * The fast XAdES-BES signer for documents we build ourselves: a deterministic string template in the
- * exact shape the official clients produce (ksef-api.md §7.1; §2.3 for what KSeF accepts), with one
+ * exact shape the official clients produce (CIRFMF/ksef-client-csharp; ksef-docs `auth/podpis-xades.md` for what KSeF accepts), with one
  * SHA-256 over the document, one over SignedProperties and one `crypto.sign` over SignedInfo.
  *
  * Why a template is correct here: the digest of a Reference is taken over the exclusive canonical form
@@ -13,7 +13,7 @@
  *
  * Per-signer work (certificate parsing, key checks, certificate digest, issuer/serial strings) is done
  * once by {@link prepareXadesSigner} and cached per KeyObject, so a signature costs little more than the
- * raw `crypto.sign` (perf-anchors.md §1: template 0.036 ms vs raw 0.026 ms for EC P-256).
+ * raw `crypto.sign` (measured: template 0.036 ms vs raw 0.026 ms for EC P-256).
  */
 import { createHash, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { KsefCertsError } from "../errors.js";
@@ -46,7 +46,7 @@ export const SIGNED_PROPERTIES_ID = "SignedProperties";
 
 /**
  * Who signs: a private key and its certificate (DER bytes or PEM text). KSeF accepts EC P-256 and
- * RSA ≥ 2048 (ksef-api.md §2.3); KSeF Offline certificates cannot authenticate (§3.4).
+ * RSA ≥ 2048 (ksef-docs `auth/podpis-xades.md`); KSeF Offline certificates cannot authenticate (ksef-docs `certyfikaty-KSeF.md`).
  */
 export interface XadesSigner {
   readonly privateKey: KeyObject;
@@ -198,7 +198,7 @@ function isKsefOffline(info: CertificateInfo): boolean {
  * @param signer the key and its certificate (DER or PEM), or an already prepared signer (returned as is)
  * @returns the prepared signer
  * @throws {KsefCertsError} UNSUPPORTED for a key other than EC P-256 or RSA ≥ 2048
- * @throws {KsefCertsError} VALIDATION for a public key, or a KSeF Offline certificate (Offline certificates cannot authenticate, ksef-api.md §3.4)
+ * @throws {KsefCertsError} VALIDATION for a public key, or a KSeF Offline certificate (Offline certificates cannot authenticate, ksef-docs `certyfikaty-KSeF.md`)
  * @throws {KsefCertsError} KEY_MISMATCH when the key does not belong to the certificate
  * @throws {KsefCertsError} MALFORMED / TOO_LARGE when the certificate cannot be read (see parseCertificate)
  */
@@ -290,7 +290,7 @@ export function canonicalAuthTokenRequest(input: AuthTokenRequestInput): string 
   );
 }
 
-/** The XML declaration of every signed output (KSeF expects UTF-8; ksef-api.md §2.3 error 21217). */
+/** The XML declaration of every signed output (KSeF expects UTF-8; ksef-docs `auth/podpis-xades.md`, error 21217). */
 export const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>';
 
 /**

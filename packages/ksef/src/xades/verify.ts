@@ -16,7 +16,7 @@
  * xadesjs/xmldsigjs on that same DOM, parsed once from the original bytes (never re-serialised).
  *
  * Trust is not checked: a self-signed certificate verifies (KSeF TEST accepts self-signed certificates
- * unless `verifyCertificateChain=true`; ksef-api.md §1.2, §2.3). The certificate is returned so the
+ * unless `verifyCertificateChain=true`; ksef-docs `srodowiska.md`, `auth/podpis-xades.md`). The certificate is returned so the
  * caller can check its chain, revocation and whether it is the Profil Zaufany seal.
  */
 import { AUTH_TOKEN_REQUEST_NAMESPACES } from "../api/auth-token-request.js";
@@ -96,7 +96,7 @@ export interface VerifiedAuthTokenRequest {
   readonly signingTime?: string;
   /** The certificate whose key verified the signature (from KeyInfo/X509Data), DER and parsed. Not trust-checked. */
   readonly certificate: { readonly der: Uint8Array; readonly info: CertificateInfo };
-  /** The identity KSeF would derive (ksef-api.md §2.2/§2.4; see `deriveKsefIdentity`). */
+  /** The identity KSeF would derive (ksef-docs `uwierzytelnianie.md`; see `deriveKsefIdentity`). */
   readonly identity: KsefIdentity;
   /** Where {@link identity} came from. `trustedProfile` is only as trustworthy as the certificate (check it is the Profil Zaufany seal). */
   readonly identitySource: IdentitySource;
@@ -109,7 +109,7 @@ export interface VerifiedAuthTokenRequest {
 /**
  * Why a signed AuthTokenRequest was rejected (`details.reason` of the thrown error), each with the
  * exception code KSeF returns for the same fault in `details.ksefExceptionCode` (SPEC
- * `POST /auth/xades-signature` 400 table; ksef-api.md §2.3).
+ * `POST /auth/xades-signature` 400 table; ksef-docs `auth/podpis-xades.md`).
  */
 export type XadesRejectionReason =
   | "too-large"
@@ -268,7 +268,7 @@ interface ReadRequest {
  * Reads an AuthTokenRequest element, checking what its XSD says: namespace, children in order and
  * counts, no foreign attributes, no text in element-only content, simple values against the patterns.
  * `skip` (the enveloped ds:Signature) is ignored wherever it sits among the root's children, as KSeF
- * removes it before XSD validation (ksef-api.md §2.2).
+ * removes it before XSD validation (ksef-docs `uwierzytelnianie.md`).
  */
 function readAuthTokenRequest(root: Element, skip: Element | undefined): ReadRequest {
   const violations: string[] = [];
@@ -380,7 +380,7 @@ function readAuthTokenRequest(root: Element, skip: Element | undefined): ReadReq
 // ---------------------------------------------------------------------------------------------------
 // Signature structure
 
-/** SignatureMethod URIs KSeF lists (ksef-api.md §2.3) that xmldsigjs can verify. */
+/** SignatureMethod URIs KSeF lists (ksef-docs `auth/podpis-xades.md`) that xmldsigjs can verify. */
 const SUPPORTED_SIGNATURE_METHODS = new Set([
   "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
   "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
@@ -472,7 +472,7 @@ function resolveReference(reference: Element, root: Element, ids: Map<string, El
   return { reference, element: target, uri, type };
 }
 
-/** Transforms KSeF allows (DOCS `auth/podpis-xades.md`) that xmldsigjs implements; XPath only as the enveloped-signature filter. */
+/** Transforms KSeF allows (ksef-docs `auth/podpis-xades.md`) that xmldsigjs implements; XPath only as the enveloped-signature filter. */
 const ALLOWED_TRANSFORMS = new Set([
   "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
   "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
@@ -572,7 +572,7 @@ function importParams(
 
 /**
  * Verifies a signed AuthTokenRequest (XAdES, enveloped or enveloping) the way KSeF's
- * `POST /auth/xades-signature` does (ksef-api.md §2.2–§2.4, DOCS `auth/podpis-xades.md`), and returns
+ * `POST /auth/xades-signature` does (ksef-docs `uwierzytelnianie.md`, `auth/podpis-xades.md`), and returns
  * the content the signature covers, the signing certificate and the identity KSeF would derive.
  *
  * Checks, in this order (first failure wins; `details.reason` / `details.ksefExceptionCode`):

@@ -1,7 +1,7 @@
 /**
  * Wiring of the XML signature stack: xadesjs and xmldsigjs run on WebCrypto (`globalThis.crypto`,
  * Node ≥ 19) and need a DOM and XPath, which Node lacks; @xmldom/xmldom and xpath supply them
- * (libraries.md §2.1: `setNodeDependencies`). Done once per process, on first use.
+ * (xmldsigjs `setNodeDependencies`). Done once per process, on first use.
  */
 import { DOMImplementation, DOMParser, XMLSerializer } from "@xmldom/xmldom";
 import * as xadesjs from "xadesjs";

@@ -3,7 +3,7 @@
  *
  * The rules (OWASP XXE cheat sheet): refuse any document type declaration and any entity declaration
  * before a parser sees the bytes, refuse input over a size limit, refuse anything but UTF-8 (KSeF sends
- * and expects UTF-8: ksef-api.md §2.3, error 21217), refuse documents nested too deep or holding too many
+ * and expects UTF-8: ksef-docs `auth/podpis-xades.md`, error 21217), refuse documents nested too deep or holding too many
  * elements or attributes (a linear pre-scan, before the DOM is built: the DOM, canonicalisation and our
  * own readers walk trees, some of them recursively, so a 100 000-level document would exhaust the stack
  * and a 200 000-sibling one the CPU), and turn every parser warning about malformed markup into a typed

@@ -1,6 +1,6 @@
 /**
  * `ksef-certs import --adapter ID --from PATH` and `ksef-certs export --adapter ID --to PATH`: moving
- * certificate pairs between the registry and ERP formats (issue 7, item 5) with the app's adapters
+ * certificate pairs between the registry and ERP formats with the app's adapters
  * (src/adapters.ts) and the core use cases `importWithAdapter` / `exportWithAdapter`.
  *
  * Passwords come from one source for the whole run (prompt, `--password-file`, `--password-stdin`),

@@ -1,6 +1,6 @@
 /**
  * `ksef-certs cert import|enroll|list|show|resolve|expiring|gaps|export|revoke`: the certificates the registry
- * holds per scope (company, branch, operator), environment and type (issue 4, items 1–3 and 7).
+ * holds per scope (company, branch, operator), environment and type.
  *
  * Secrets: the stored key is only ever the encrypted PKCS#8 file; passwords come from the usual
  * sources (terminal prompt, `--password-file`, `--password-stdin`), are never printed, and are stored

@@ -1,6 +1,6 @@
 /**
  * `ksef-certs cert enroll`: a new KSeF certificate for a company, branch or operator, through core's
- * persisted enrollment (issue 4, items 5 and 7; ksef-api.md §2–3): the key is generated and stored
+ * persisted enrollment (ksef-docs `uwierzytelnianie.md`, `certyfikaty-KSeF.md`): the key is generated and stored
  * encrypted before anything is sent, the person authenticates automatically with a held Authentication
  * certificate (`--with-certificate`) or by signing `auth.xml` through a workstation's folders
  * (`--workstation`), and the certificate is retrieved, paired and recorded as current or queued.

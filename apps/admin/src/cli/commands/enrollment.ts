@@ -1,5 +1,5 @@
 /**
- * `ksef-certs enrollment list|show|resume`: the persisted enrollments of `cert enroll` (issue 4, item 5):
+ * `ksef-certs enrollment list|show|resume`: the persisted enrollments of `cert enroll`:
  * what state each is in, and carrying on one (or every unfinished one) after Ctrl-C, a crash, a missing
  * password or a KSeF fault. Resuming never enrolls a key twice (core `src/enrollment/service.ts`).
  *

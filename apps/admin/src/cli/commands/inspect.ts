@@ -12,7 +12,7 @@ import {
   parseCertificate,
   parseCsr,
 } from "@ksef-certs/ksef/crypto";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, localizeError } from "@ksef-certs/ksef/errors";
 import type { CliIo } from "../context.js";
 import { exitCodeFor } from "../exit-codes.js";
 import { readInput } from "../files.js";
@@ -125,12 +125,12 @@ export async function inspect(env: CommandEnv, files: readonly string[], opts: I
     } catch (err) {
       const e = asKsefCertsError(err, io.env);
       firstFailure ??= exitCodeFor(e);
-      entries.push({ file, ok: false, error: e.toJSON() });
+      entries.push({ file, ok: false, error: localizeError(e, io.locale ?? "en") });
       if (human.length > 0) human.push("");
       human.push(`${file}: failed (${e.code})`);
       if (!out.json)
         io.stderr.write(
-          humanError(e)
+          humanError(e, io.locale)
             .map((l) => `${file}: ${l}\n`)
             .join(""),
         );

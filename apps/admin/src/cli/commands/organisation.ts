@@ -1,6 +1,6 @@
 /**
  * `ksef-certs company|branch|operator|workstation add|list`: the organisation certificates are held
- * for (issue 4, items 1 and 7; docs/GLOSSARY.md). People name things the way they know them: a
+ * for (docs/GLOSSARY.md). People name things the way they know them: a
  * company by NIP, a branch by `--company NIP --branch CODE`, an operator by id or PESEL within the
  * company. Ids are printed so scripts can keep them.
  */

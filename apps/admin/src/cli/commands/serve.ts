@@ -1,5 +1,5 @@
 /**
- * `ksef-certs serve`: the admin web app and its API on 127.0.0.1 (issue 5 §1). Opens the store (embedded
+ * `ksef-certs serve`: the admin web app and its API on 127.0.0.1. Opens the store (embedded
  * PGlite by default, DATABASE_URL → PostgreSQL), creates the first super-admin on the first start and
  * prints its login and a random password once (stdout only; never logged), optionally starts the KSeF
  * simulator beside it and points the test and demo environments at it, and stops cleanly on SIGINT/SIGTERM

@@ -1,7 +1,7 @@
 /**
  * `ksef-certs test-certificate`: a self-signed certificate for a person or a company, for KSeF TEST only.
  *
- * KSeF TEST accepts self-signed certificates for XAdES authentication (ksef-api.md §1.2), so integrators
+ * KSeF TEST accepts self-signed certificates for XAdES authentication (ksef-docs `srodowiska.md`), so integrators
  * try the whole flow without Profil Zaufany: the identity comes from the subject (serialNumber
  * `PNOPL-<PESEL>` / `TINPL-<NIP>` for a person, organizationIdentifier `VATPL-<NIP>` for a company seal).
  * DEMO and production refuse such certificates.

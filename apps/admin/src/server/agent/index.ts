@@ -1,5 +1,5 @@
 /**
- * The signer agent's HTTP API (agent contract, /work/briefs/agent-contract.md; issue 5 §4, issue 6), a Hono
+ * The signer agent's HTTP API (the agent contract; its client is `apps/signer-agent/src/api.ts`), a Hono
  * sub-app the admin server mounts at `/agent/v1`. Thin: bodies are size-limited and validated here, the
  * use cases are core `./agent`, and core errors become HTTP answers in one place ({@link agentErrorResponse}).
  *

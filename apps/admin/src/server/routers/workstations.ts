@@ -1,5 +1,5 @@
 /**
- * `workstations.*`: pairing the signer agent of a workstation and watching its hand-offs (issue 5 §4, issue 6;
+ * `workstations.*`: pairing the signer agent of a workstation and watching its hand-offs (
  * router contract). Use cases are core `./agent`; who may do what is core `./access`: reading needs read access
  * to the workstation's branch (any admin of it, or an auditor); pairing and revoking need write access
  * (company admin of its company, branch admin of its branch, super-admin). A workstation or token the caller

@@ -1,6 +1,6 @@
 /**
  * KSeF API 2.0 client for what ksef-certs needs: XAdES authentication, sessions, the certificate
- * endpoints, subject limits and MF's public-key certificates (ksef-api.md §2, §3, §5; paths and
+ * endpoints, subject limits and MF's public-key certificates (ksef-docs `uwierzytelnianie.md`, `certyfikaty-KSeF.md`, `limity/limity-api.md`; paths and
  * schemas from `spec/open-api.json`, types generated into `src/api/openapi.ts`).
  *
  * Reliability lives in the transport (`http.ts`): client-side rate limiting per endpoint, retries that
@@ -259,7 +259,7 @@ export class KsefClient {
   // ---------------------------------------------------------------- authentication
 
   /**
-   * `POST /auth/challenge`: a challenge for the AuthTokenRequest (valid 10 minutes; ksef-api.md §2.1).
+   * `POST /auth/challenge`: a challenge for the AuthTokenRequest (valid 10 minutes; ksef-docs `uwierzytelnianie.md`).
    * @param options cancellation
    * @returns `{challenge, timestamp, timestampMs, clientIp}`
    * @throws {KsefApiError} on error responses or network faults
@@ -472,7 +472,7 @@ export class KsefClient {
   }
 
   /**
-   * `GET /certificates/enrollments/data`: the subject DN values the CSR must carry exactly (ksef-api.md §3.2).
+   * `GET /certificates/enrollments/data`: the subject DN values the CSR must carry exactly (ksef-docs `certyfikaty-KSeF.md`).
    * @param auth access token or source (of a XAdES login: token logins get 400/25001)
    * @param options cancellation
    * @throws {KsefApiError} on error responses or network faults
@@ -685,7 +685,7 @@ export class KsefClient {
 
   /**
    * `GET /security/public-key-certificates` (no authentication): MF's encryption certificates
-   * (`usage` KsefTokenEncryption / SymmetricKeyEncryption; ksef-api.md §2.5).
+   * (`usage` KsefTokenEncryption / SymmetricKeyEncryption; ksef-docs `tokeny-ksef.md`).
    * @param options cancellation
    * @throws {KsefApiError} on error responses or network faults
    */

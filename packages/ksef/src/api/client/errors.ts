@@ -7,7 +7,7 @@
  * 401/403 → FORBIDDEN, 404/410 → NOT_FOUND, 409 → CONFLICT, 413 → TOO_LARGE, 429/5xx/network → IO
  * (retryable). Messages quote KSeF's own code and description; they never contain tokens.
  *
- * Error body formats (ksef-api.md §5; spec `components.schemas`): `BadRequestProblemDetails`,
+ * Error body formats (ksef-docs `limity/limity-api.md`; spec `components.schemas`): `BadRequestProblemDetails`,
  * `UnauthorizedProblemDetails`, `ForbiddenProblemDetails`, `GoneProblemDetails`,
  * `TooManyRequestsProblemDetails` (`application/problem+json`, sent because the client asks with
  * `X-Error-Format: problem-details`), the deprecated `ExceptionResponse` and `TooManyRequestsResponse`.
@@ -16,7 +16,7 @@ import { KsefCertsError, type ErrorCode, type Violation } from "../../errors.js"
 
 /** One KSeF error entry: `errors[]` of Problem Details or `exceptionDetailList[]` of the legacy form. */
 export interface KsefErrorEntry {
-  /** KSeF's numeric code, e.g. 25003 (ksef-api.md §5 lists the certificate and auth codes). */
+  /** KSeF's numeric code, e.g. 25003 (ksef-docs `limity/limity-api.md` lists the certificate and auth codes). */
   readonly code: number;
   /** KSeF's description (Polish). */
   readonly description: string;
@@ -345,8 +345,8 @@ export interface KsefStatusErrorInit {
 
 /**
  * An operation KSeF accepted finished with a failure status: authentication (`GET /auth/{ref}`
- * codes 415, 425, 450, 460, 470, 480, 500, 550; ksef-api.md §2.1) or enrollment
- * (`GET /certificates/enrollments/{ref}` codes 400, 500, 550; ksef-api.md §3.1).
+ * codes 415, 425, 450, 460, 470, 480, 500, 550; ksef-docs `uwierzytelnianie.md`) or enrollment
+ * (`GET /certificates/enrollments/{ref}` codes 400, 500, 550; ksef-docs `certyfikaty-KSeF.md`).
  * 550 ("cancelled by the system, retry") is `retryable`; repeat the whole operation, not the poll.
  */
 export class KsefStatusError extends KsefCertsError {

@@ -2,7 +2,7 @@
  * The KSeF API 2.0 operations the client calls, with what reliability needs to know about each:
  * whether repeating it is harmless, and KSeF's published rate limits.
  *
- * Rate limits are copied from each operation's `x-rate-limits` in `spec/open-api.json` (ksef-api.md §5:
+ * Rate limits are copied from each operation's `x-rate-limits` in `spec/open-api.json` (ksef-docs `limity/limity-api.md`:
  * counted per endpoint, sliding windows of 1 s / 60 s / 60 min); `operations.test.ts` re-reads the
  * spec so a drift fails the build.
  */
@@ -34,7 +34,7 @@ export interface KsefOperation {
 }
 
 const AUTH_LIMITS: readonly RateWindow[] = [{ limit: 60, windowMs: 1_000 }];
-/** The "other" group: 10/s, 30/min, 120/h (ksef-api.md §3, §5). */
+/** The "other" group: 10/s, 30/min, 120/h (ksef-docs `certyfikaty-KSeF.md`, `limity/limity-api.md`). */
 const OTHER_LIMITS: readonly RateWindow[] = [
   { limit: 10, windowMs: 1_000 },
   { limit: 30, windowMs: 60_000 },

@@ -1,7 +1,7 @@
 /**
  * Client-side rate limiter that keeps each KSeF endpoint under its published limits, so a busy
  * caller waits its turn instead of collecting 429s (KSeF's `Retry-After` grows with repeated
- * violations, ksef-api.md §5).
+ * violations, ksef-docs `limity/limity-api.md`).
  *
  * Each key (one endpoint: method + path template) has its own sliding windows, exactly as KSeF
  * counts them; callers of one key are served first-in, first-out. A 429 from the server blocks the key

@@ -2,7 +2,7 @@
  * Access-token handling: client methods that need `Authorization: Bearer <accessToken>` take either
  * the token string or an {@link AccessTokenSource}; {@link KsefSession} is the source built from a
  * redeemed authentication, refreshing its short-lived access token (≈15 min) with the refresh token
- * (≤ 7 days) when it has expired or KSeF answers 401 (ksef-api.md §2.1 steps 4–5).
+ * (≤ 7 days) when it has expired or KSeF answers 401 (ksef-docs `uwierzytelnianie.md`).
  */
 import type { components } from "../openapi.js";
 import type { Clock } from "./clock.js";

@@ -1,7 +1,7 @@
 /**
  * `X-System-Warning` response header (KSeF 2.6.0; spec `components.schemas.SystemWarning`): technical
  * warnings that do not change the operation's result, e.g. `[sig-001]` for a signature format KSeF
- * will soon stop accepting (ksef-api.md §2.3). Format `[code]: message | [code]: message`, ASCII-folded.
+ * will soon stop accepting (ksef-docs `auth/podpis-xades.md`). Format `[code]: message | [code]: message`, ASCII-folded.
  */
 
 /** One warning from `X-System-Warning`. */

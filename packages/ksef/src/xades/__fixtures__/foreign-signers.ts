@@ -2,7 +2,7 @@
  * Test-only builders of signed AuthTokenRequests as *other* signers make them, so the verifier is
  * tested against signatures it did not produce: xadesjs used directly (as peer TypeScript clients do)
  * and `xmlsec1 --sign` on a hand-written XAdES template (a C implementation, the same shapes the
- * official C# and Java clients and Profil Zaufany emit: ksef-api.md §7, libraries.md §3).
+ * official C# and Java clients and Profil Zaufany emit: CIRFMF/ksef-client-csharp, CIRFMF/ksef-client-java and files signed with Profil Zaufany).
  *
  * Never used by production code: keys are unprotected, certificates self-signed or from the test CA.
  */
@@ -66,7 +66,7 @@ export interface RequestFields {
 }
 
 /**
- * An unsigned AuthTokenRequest, no XML declaration, default namespace (DOCS `auth/context-identifier-*.md` shape).
+ * An unsigned AuthTokenRequest, no XML declaration, default namespace (ksef-docs `auth/context-identifier-*.md` shape).
  * @param fields the request's values (defaults: {@link TEST_CHALLENGE}, Nip {@link TEST_NIP}, certificateSubject)
  */
 export function unsignedRequest(fields: RequestFields = {}): string {
@@ -307,7 +307,7 @@ export function xmlsecVerifies(signedXml: string): boolean {
   }
 }
 
-/** The Profil Zaufany person data block as the ministry's signer writes it into a XAdES ClaimedRole (libraries.md §3). */
+/** The Profil Zaufany person data block as the ministry's signer writes it into a XAdES ClaimedRole. */
 export function profilZaufanySignerRole(person: {
   readonly givenName: string;
   readonly surname: string;

@@ -80,7 +80,7 @@ export class XmlToolsDir {
    * 1. a leading `^` and trailing `$` are dropped from every pattern (`TPeppolId`, `TNipVatUE`, and
    *    2.0's IPv4 patterns), otherwise `PPL123456` would have to be written `^PPL123456$`;
    * 2. 2.0's three IPv4 patterns (with `\b`, which makes the 2.0 file fail to compile) are replaced by
-   *    2.1's, which accept the same dotted quads (ksef-api.md §2.2: "only IPv4 regexes differ").
+   *    2.1's, which accept the same dotted quads (ksef-docs `uwierzytelnianie.md`: "only IPv4 regexes differ").
    * Namespaces, structure and every other facet are the official ones.
    * @param version schema version
    * @throws Error when the official files no longer have the expected three IPv4 patterns

@@ -1,0 +1,240 @@
+/**
+ * Taking an enrollment request: every rule checked up front (name, password, enums, auth method, the signing
+ * certificate or workstation, the registry's slot rules) and the row stored in `requested` with its audit
+ * entry. Nothing is sent to KSeF.
+ */
+import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
+import { authorizeEnrollmentRequest } from "../access/use.js";
+import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { checkCertificateName, checkPassword } from "@ksef-certs/ksef/policies";
+import { ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
+import { scopeOf, slotCondition } from "../registry/certificates.js";
+import { appendAudit } from "../store/audit.js";
+import type { Db } from "../store/db.js";
+import { branches, certificates, companies, enrollments, workstations } from "../store/schema.js";
+import {
+  enrollmentPasswordAad,
+  summarizeEnrollment,
+  type EnrollmentEnvironment,
+  type EnrollmentRequestInput,
+  type EnrollmentRequestMeta,
+  type EnrollmentSummary,
+} from "./model.js";
+import { UUID, notFound, said, utf8 } from "./steps/common.js";
+import type { StepDeps } from "./steps/deps.js";
+
+/**
+ * Validates and stores a new enrollment in state `requested` (see `EnrollmentService.request`).
+ * @param db the database
+ * @param d the steps' dependencies (clock, ports present, in-memory passwords, progress)
+ */
+export async function requestEnrollment(db: Db, d: StepDeps, input: EnrollmentRequestInput, meta: EnrollmentRequestMeta): Promise<EnrollmentSummary> {
+  // Authorised before anything is validated, so a refusal says nothing about ids the principal may not see.
+  if (meta.principal !== undefined) {
+    await authorizeEnrollmentRequest(db, meta.principal, {
+      scope: input.scope,
+      signingCertificateId: input.authMethod === "certificate" ? input.signingCertificateId : undefined,
+      workstationId: input.authMethod === "handoff" ? input.workstationId : undefined,
+    });
+  }
+  const v: Violation[] = [];
+  if (typeof input.name !== "string") v.push({ field: "certificateName", rule: "certificateName.required", message: "The certificate name is required." });
+  else v.push(...checkCertificateName(input.name));
+  if (typeof input.keyPassword !== "string") v.push({ field: "password", rule: "password.required", message: "The key password is required." });
+  else v.push(...checkPassword(input.keyPassword, input.passwordProfile ?? "ksef-app"));
+  if (!(ENVIRONMENTS as readonly string[]).includes(input.environment))
+    v.push({ field: "environment", rule: "environment.known", message: "The environment must be test, demo or production." });
+  // Widened on purpose: the CLI and other untyped callers pass whatever the user typed.
+  const certificateType: string = input.certificateType;
+  const mode: string = input.mode;
+  const authMethod: string = input.authMethod;
+  if (certificateType !== "Authentication" && certificateType !== "Offline") {
+    v.push({ field: "certificateType", rule: "certificateType.known", message: "The certificate type must be Authentication or Offline." });
+  }
+  if (mode !== "current" && mode !== "queued") v.push({ field: "mode", rule: "mode.known", message: "The mode must be current or queued." });
+  let validFrom: Date | null = null;
+  if (input.validFrom !== undefined) {
+    validFrom = input.validFrom instanceof Date ? input.validFrom : new Date(input.validFrom);
+    if (Number.isNaN(validFrom.getTime())) {
+      v.push({ field: "validFrom", rule: "validFrom.date", message: "validFrom must be a date and time (ISO 8601, e.g. 2026-05-01T00:00:00Z)." });
+      validFrom = null;
+    }
+  }
+  if (authMethod === "certificate") {
+    if (input.signingCertificateId === undefined) {
+      v.push({
+        field: "signingCertificateId",
+        rule: "signingCertificateId.required",
+        message: "Automatic authentication needs the Authentication certificate to sign with.",
+      });
+    }
+    if (d.signerFor === undefined)
+      v.push({ field: "authMethod", rule: "authMethod.signer", message: "This program has no signer for automatic authentication; use the hand-off." });
+  } else if (authMethod === "handoff") {
+    if (input.workstationId === undefined)
+      v.push({ field: "workstationId", rule: "workstationId.required", message: "The hand-off needs the workstation whose folders carry auth.xml." });
+    if (d.handoff === undefined)
+      v.push({ field: "authMethod", rule: "authMethod.handoff", message: "This program has no folder hand-off configured; use automatic authentication." });
+  } else {
+    v.push({ field: "authMethod", rule: "authMethod.known", message: "The authentication method must be certificate or handoff." });
+  }
+  if (input.sealPassword === true && d.sealer === undefined) {
+    v.push({
+      field: "sealPassword",
+      rule: "sealPassword.masterKey",
+      message: "Keeping the password for unattended use needs a master key (KSEF_CERTS_MASTER_KEY or a key file).",
+    });
+  }
+  if (v.length > 0) throw new KsefCertsError("VALIDATION", `The enrollment cannot be requested: ${v.map((x) => x.message).join(" ")}`, { violations: v });
+
+  const at = d.now();
+  const id = randomUUID();
+  const sealedPassword =
+    input.sealPassword === true && d.sealer !== undefined ? d.sealer.seal(utf8.encode(input.keyPassword), enrollmentPasswordAad(id)) : null;
+
+  const row = await db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    const s = await scopeOf(tx, input.scope);
+    if (input.authMethod === "certificate") await checkSigningCertificate(tx, input.signingCertificateId ?? "", input.environment, at);
+    if (input.authMethod === "handoff") await checkWorkstation(tx, input.workstationId ?? "", s.companyId);
+    await precheckSlot(d, tx, s, input.environment, input.certificateType, input.mode, at);
+    const [inserted] = await tx
+      .insert(enrollments)
+      .values({
+        id,
+        scopeType: s.type,
+        companyId: s.companyId,
+        branchId: s.branchId,
+        operatorId: s.operatorId,
+        environment: input.environment,
+        certificateType: input.certificateType,
+        mode: input.mode,
+        name: input.name,
+        validFrom,
+        state: "requested",
+        authMethod: input.authMethod,
+        signingCertificateId: input.authMethod === "certificate" ? (input.signingCertificateId ?? null) : null,
+        workstationId: input.authMethod === "handoff" ? (input.workstationId ?? null) : null,
+        sealedPassword,
+        createdAt: at,
+        updatedAt: at,
+      })
+      .returning();
+    if (inserted === undefined) throw new KsefCertsError("INTERNAL", "The enrollment insert returned no row.");
+    await appendAudit(tx, {
+      actor: meta.actor,
+      action: "enrollment.request",
+      entityType: "enrollment",
+      entityId: id,
+      after: summarizeEnrollment(inserted),
+      at,
+    });
+    return inserted;
+  });
+  d.passwords.set(id, input.keyPassword);
+  d.progress(
+    row,
+    said(
+      "enrollment.requested",
+      { name: row.name, certificateType: row.certificateType, environment: row.environment },
+      `Enrollment of "${row.name}" (${row.certificateType}, ${row.environment}) requested.`,
+    ),
+  );
+  return summarizeEnrollment(row);
+}
+
+async function checkSigningCertificate(tx: Db, certificateId: string, environment: EnrollmentEnvironment, at: Date): Promise<void> {
+  if (!UUID.test(certificateId)) throw notFound("certificate", certificateId);
+  const [c] = await tx
+    .select({
+      id: certificates.id,
+      environment: certificates.environment,
+      type: certificates.certificateType,
+      status: certificates.status,
+      validFrom: certificates.validFrom,
+      validTo: certificates.validTo,
+    })
+    .from(certificates)
+    .where(eq(certificates.id, certificateId));
+  if (c === undefined) throw notFound("certificate", certificateId);
+  const v: Violation[] = [];
+  if (c.type !== "Authentication")
+    v.push({
+      field: "signingCertificateId",
+      rule: "signingCertificate.type",
+      message: "Only an Authentication certificate can sign in to KSeF; an Offline one cannot.",
+    });
+  if (c.environment !== environment) {
+    v.push({
+      field: "signingCertificateId",
+      rule: "signingCertificate.environment",
+      message: `The signing certificate is from ${c.environment}; KSeF ${environment} does not accept it.`,
+    });
+  }
+  if (c.status !== "active" || c.validTo.getTime() <= at.getTime() || c.validFrom.getTime() > at.getTime()) {
+    v.push({ field: "signingCertificateId", rule: "signingCertificate.valid", message: "The signing certificate is revoked, expired or not valid yet." });
+  }
+  if (v.length > 0)
+    throw new KsefCertsError("VALIDATION", `The certificate cannot sign this authentication: ${v.map((x) => x.message).join(" ")}`, { violations: v });
+}
+
+async function checkWorkstation(tx: Db, workstationId: string, companyId: string): Promise<void> {
+  if (!UUID.test(workstationId)) throw notFound("workstation", workstationId);
+  const [w] = await tx
+    .select({ id: workstations.id, companyId: companies.id })
+    .from(workstations)
+    .innerJoin(branches, eq(branches.id, workstations.branchId))
+    .innerJoin(companies, eq(companies.id, branches.companyId))
+    .where(eq(workstations.id, workstationId));
+  if (w === undefined) throw notFound("workstation", workstationId);
+  if (w.companyId !== companyId) {
+    throw new KsefCertsError("VALIDATION", "The workstation belongs to another company.", {
+      violations: [{ field: "workstationId", rule: "workstation.company", message: "Choose a workstation of a branch of the same company." }],
+    });
+  }
+}
+
+/** The registry's slot rules, checked before KSeF is asked (recordCertificate checks them again at the end). */
+async function precheckSlot(
+  d: StepDeps,
+  tx: Db,
+  s: Awaited<ReturnType<typeof scopeOf>>,
+  environment: EnrollmentEnvironment,
+  certificateType: "Authentication" | "Offline",
+  mode: "current" | "queued",
+  at: Date,
+): Promise<void> {
+  const active = (
+    await tx
+      .select({ id: certificates.id, mode: certificates.mode, status: certificates.status, validTo: certificates.validTo })
+      .from(certificates)
+      .where(slotCondition(s, environment, certificateType))
+  ).filter((c) => c.status === "active" && c.validTo.getTime() > at.getTime());
+  const slot = `${s.type} scope, ${environment}, ${certificateType}`;
+  if (active.length >= d.maxActive) {
+    throw new KsefCertsError("CONFLICT", `This ${slot} already has ${active.length} active certificates (at most ${d.maxActive}).`, {
+      hint: "Revoke one of them first, or wait until one expires.",
+      details: { rule: "maxActive", maxActive: d.maxActive },
+    });
+  }
+  const current = active.find((c) => c.mode === "current");
+  if (mode === "queued" && current === undefined) {
+    throw new KsefCertsError("CONFLICT", `A queued certificate needs a current one in the same scope, environment and type; this ${slot} has none.`, {
+      hint: "Request the certificate as current instead.",
+      details: { rule: "queuedNeedsCurrent" },
+    });
+  }
+  if (mode === "queued" && active.some((c) => c.mode === "queued")) {
+    throw new KsefCertsError("CONFLICT", `This ${slot} already has a queued certificate.`, {
+      hint: "Revoke the queued certificate first.",
+      details: { rule: "oneQueued" },
+    });
+  }
+  if (mode === "current" && current !== undefined) {
+    throw new KsefCertsError("CONFLICT", `This ${slot} already has a current certificate (valid to ${current.validTo.toISOString()}).`, {
+      hint: "Request the new certificate as queued: it takes over when the current one ends.",
+      details: { rule: "oneCurrent" },
+    });
+  }
+}
