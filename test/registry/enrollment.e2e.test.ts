@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair, readPrivateKey, type KeyPair } from "@ksef-certs/ksef/crypto";
-import { createEnrollmentService, createFolderHandoff, sealerFromMasterKey, type EnrollmentDeps, type EnrollmentService } from "@ksef-certs/domain/enrollment";
+import { createEnrollmentService, createFolderHandoff, type EnrollmentDeps, type EnrollmentService } from "@ksef-certs/domain/enrollment";
 import { createKsefClient } from "@ksef-certs/ksef/api";
 import { certificateFor, getCertificateSecrets, listCertificates, promoteQueued, type Branch, type Operator } from "@ksef-certs/domain/registry";
 import { openStore, verifyAuditLog, type Store } from "@ksef-certs/domain/store";
@@ -21,6 +21,7 @@ import { createTestOrganisation } from "@ksef-certs/testing/organisation";
 import { selfSignedCertificate } from "@ksef-certs/testing/certificates";
 import { signXml } from "@ksef-certs/ksef/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
+import { vaultFromMasterKey } from "@ksef-certs/domain/vault";
 
 const NIP = "5265877635";
 const PASSWORD = "Klucz-KSeF-2026-bezpieczny!";
@@ -51,7 +52,7 @@ for (const kind of KINDS) {
         db: store.db,
         client: () => createKsefClient({ baseUrl: sim.url }),
         handoff: createFolderHandoff({ db: store.db, stabilityMs: 150, rescanIntervalMs: 500 }),
-        sealer: sealerFromMasterKey(masterKey),
+        sealer: vaultFromMasterKey(masterKey),
         // Automatic authentication with a held certificate: the key is opened with its (test-known) password.
         signerFor: async (certificateId) => {
           const s = await getCertificateSecrets(store.db, certificateId);

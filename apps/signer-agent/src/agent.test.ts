@@ -193,6 +193,8 @@ describe("Agent against the agent contract (fake server)", () => {
       "the refusal's reason",
     );
     expect(reason).toContain("Serwer odrzucił podpisany plik: Injected answer 400.");
+    expect(reason).toContain("The server refused the signed file: Injected answer 400.");
+    expect(reason).toContain("Plik / File: odrzucony.xml");
     const sha = createHash("sha256").update(bytes).digest("hex");
     expect(agent.journalSnapshot().uploads[sha]).toMatchObject({ requestId: refused.id, result: "refused", reason: "Injected answer 400." });
     await agent.rescan();

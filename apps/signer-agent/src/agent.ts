@@ -18,7 +18,8 @@ import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, localizeError } from "@ksef-certs/ksef/errors";
+import { msg, translate, type Locale, type MessageRef } from "@ksef-certs/ksef/messages";
 import {
   FAILED_DIR,
   REASON_SUFFIX,
@@ -260,7 +261,7 @@ export class Agent {
    */
   async localHandoff(id: string): Promise<LocalHandoffStatus> {
     const r = this.journal.request(id);
-    if (r?.source !== "local") throw new KsefCertsError("NOT_FOUND", `No local hand-off ${id.slice(0, 64)}.`);
+    if (r?.source !== "local") throw new KsefCertsError("NOT_FOUND", msg("agent.localHandoff.notFound", { id: id.slice(0, 64) }));
     const status = r.status === "pending" && Date.parse(r.expiresAt) <= Date.now() ? "expired" : r.status;
     const signed = status === "signed" ? await readFile(this.localResultPath(id)).catch(() => undefined) : undefined;
     return { id, status, fileName: r.fileName, expiresAt: r.expiresAt, ...(signed === undefined ? {} : { signed }) };
@@ -408,7 +409,7 @@ export class Agent {
         const pending: PendingSignature = { id: r.id, challenge: r.challenge, contextIdentifier: r.contextIdentifier, expiresAt: new Date(r.expiresAt) };
         // Our own signature is checked like a person's before it leaves (a request that does not match is not sent).
         const check = await classifySignedFile(bytes, [pending]);
-        if (check.kind !== "signed") throw new KsefCertsError("INTERNAL", `The automatically signed request did not verify (${check.kind}).`);
+        if (check.kind !== "signed") throw new KsefCertsError("INTERNAL", msg("agent.autoSign.didNotVerify", { kind: check.kind }));
         const handled = await this.onSigned(
           pending,
           bytes,
@@ -438,7 +439,7 @@ export class Agent {
    */
   private async onSigned(pending: PendingSignature, bytes: Uint8Array, file: InboxFile, by: "person" | "agent"): Promise<boolean> {
     const r = this.journal.request(pending.id);
-    if (r === undefined) throw new KsefCertsError("INTERNAL", "A signed file matched a request the journal does not know.");
+    if (r === undefined) throw new KsefCertsError("INTERNAL", msg("agent.journal.unknownRequest"));
     if (r.source === "local") {
       await writeFileAtomic(this.localResultPath(r.id), bytes, 0o600);
       await this.journal.putRequest({ ...r, status: "signed", signedBy: by });
@@ -495,9 +496,15 @@ export class Agent {
       const renewed = expired.replacedBy === undefined ? undefined : this.journal.request(expired.replacedBy);
       const base = problemMessage("expired", { fileName: file.name });
       const where = renewed?.outboxPath ?? renewed?.fileName;
-      message = where === undefined ? base : { pl: `${base.pl} Nowy plik do podpisania: ${where}`, en: `${base.en} The new file to sign: ${where}` };
+      const next = where === undefined ? undefined : bilingual(msg("agent.refused.newFile", { file: where }));
+      message = next === undefined ? base : { pl: `${base.pl} ${next.pl}`, en: `${base.en} ${next.en}` };
     } else {
-      message = { pl: `Serwer odrzucił podpisany plik: ${serverMessage}`, en: `The server refused the signed file: ${serverMessage}` };
+      // The server's reason in each language when it named a catalogue message, else its own text in both.
+      const reason = (locale: Locale): string => (error instanceof KsefCertsError ? localizeError(error, locale).message : serverMessage);
+      message = {
+        pl: translate("pl", msg("agent.refused.byServer", { reason: reason("pl") })),
+        en: translate("en", msg("agent.refused.byServer", { reason: reason("en") })),
+      };
     }
     await this.journal.update((s) => {
       s.inflight = without(s.inflight, file.sha256);
@@ -595,11 +602,26 @@ async function setAsideFailed(path: string, reason: BilingualMessage, sha256: st
     } catch {
       return undefined;
     }
-    const lines = [reason.pl, reason.en, "", `Plik / File: ${name}`, `SHA-256: ${sha256}`, `Czas / Time: ${new Date().toISOString()}`, ""];
+    const file = bilingual(msg("agent.reasonFile.file"));
+    const time = bilingual(msg("agent.reasonFile.time"));
+    const lines = [
+      reason.pl,
+      reason.en,
+      "",
+      `${file.pl} / ${file.en}: ${name}`,
+      `SHA-256: ${sha256}`,
+      `${time.pl} / ${time.en}: ${new Date().toISOString()}`,
+      "",
+    ];
     await writeFile(candidate + REASON_SUFFIX, lines.join("\n"), { mode: 0o644 }).catch(() => undefined);
     return candidate;
   }
   return undefined;
+}
+
+/** A catalogue message in both languages of a reason file (Polish first). */
+function bilingual(ref: MessageRef): BilingualMessage {
+  return { pl: translate("pl", ref), en: translate("en", ref) };
 }
 
 /** Opens a URL in the person's browser (xdg-open, open, start); failures are logged, never fatal. */

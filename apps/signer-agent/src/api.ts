@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { KsefCertsError, type ErrorCode } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation, type ErrorCode } from "@ksef-certs/ksef/errors";
+import { isMessageId, msg, translate, type MessageParams, type MessageRef } from "@ksef-certs/ksef/messages";
 import { workstationSchema, type Workstation } from "./config.js";
 
 /** Path prefix of the agent API on the admin server. */
@@ -41,8 +42,21 @@ const pairSchema = z.object({
     .loose(),
 });
 const uploadSchema = z.object({ status: z.enum(["signed", "duplicate"]), signer: z.record(z.string(), z.unknown()).optional() });
+const paramsSchema = z.record(z.string().max(100), z.union([z.string().max(2000), z.number()]));
 const errorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }), replacedBy: z.string().nullish() })
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      hint: z.string().optional(),
+      // The server's catalogue ids (when it sends them), so the agent can say the same in its operator's language.
+      messageId: z.string().max(200).optional(),
+      params: paramsSchema.optional(),
+      hintId: z.string().max(200).optional(),
+      hintParams: paramsSchema.optional(),
+    }),
+    replacedBy: z.string().nullish(),
+  })
   .loose();
 
 /** The answer to pairing. */
@@ -179,7 +193,7 @@ export class AgentApiClient {
   ): Promise<unknown> {
     const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
     if (opts.auth !== false) {
-      if (this.token === undefined) throw new KsefCertsError("INTERNAL", "The agent API client has no token.");
+      if (this.token === undefined) throw new KsefCertsError("INTERNAL", msg("agent.api.noToken"));
       headers["authorization"] = `Bearer ${this.token}`;
     }
     let body: Uint8Array<ArrayBuffer> | string | undefined;
@@ -202,11 +216,10 @@ export class AgentApiClient {
       response = await this.fetchImpl(this.base + path, { method, headers, ...(body === undefined ? {} : { body }), signal: controller.signal });
     } catch (cause) {
       opts.signal?.removeEventListener("abort", onAbort);
-      if (opts.signal?.aborted === true)
-        throw new KsefCertsError("IO", "The request to the admin server was cancelled.", { details: { reason: "aborted" }, cause });
-      throw new KsefCertsError("IO", `The admin server at ${this.base} could not be reached.`, {
+      if (opts.signal?.aborted === true) throw new KsefCertsError("IO", msg("agent.api.cancelled"), { details: { reason: "aborted" }, cause });
+      throw new KsefCertsError("IO", msg("agent.api.unreachable", { server: this.base }), {
         retryable: true,
-        hint: "Check the network and that the server runs.",
+        hint: msg("agent.api.unreachable.hint"),
         cause,
       });
     }
@@ -244,8 +257,8 @@ export function normalizeServerUrl(server: string): string {
 }
 
 function invalidUrl(server: string): KsefCertsError {
-  return new KsefCertsError("VALIDATION", `"${server.slice(0, 200)}" is not an http(s) URL.`, {
-    violations: [{ field: "server", rule: "server.url", message: "The server must be an http:// or https:// URL." }],
+  return new KsefCertsError("VALIDATION", msg("agent.api.invalidUrl", { server: server.slice(0, 200) }), {
+    violations: [violation("server", "server.url")],
   });
 }
 
@@ -253,22 +266,23 @@ async function readLimited(response: Response): Promise<string> {
   const length = Number(response.headers.get("content-length") ?? "0");
   if (length > MAX_RESPONSE_BYTES) {
     await response.body?.cancel();
-    throw new KsefCertsError("TOO_LARGE", `The admin server answered with ${length} bytes; the limit is ${MAX_RESPONSE_BYTES}.`);
+    throw new KsefCertsError("TOO_LARGE", msg("agent.api.responseTooLarge", { length, limit: MAX_RESPONSE_BYTES }));
   }
   const buf = Buffer.from(await response.arrayBuffer());
-  if (buf.byteLength > MAX_RESPONSE_BYTES) throw new KsefCertsError("TOO_LARGE", `The admin server answered with more than ${MAX_RESPONSE_BYTES} bytes.`);
+  if (buf.byteLength > MAX_RESPONSE_BYTES) throw new KsefCertsError("TOO_LARGE", msg("agent.api.responseOverLimit", { limit: MAX_RESPONSE_BYTES }));
   return buf.toString("utf8");
 }
 
 function errorFromResponse(status: number, json: unknown): KsefCertsError {
   const parsed = errorSchema.safeParse(json);
-  const message = parsed.success ? parsed.data.error.message : `The admin server answered HTTP ${status}.`;
-  const hint = parsed.success ? parsed.data.error.hint : undefined;
+  const body = parsed.success ? parsed.data.error : undefined;
+  const message = body === undefined ? msg("agent.api.httpStatus", { status }) : serverRef(body.messageId, body.params, body.message);
+  const hint = body?.hint === undefined ? undefined : serverRef(body.hintId, body.hintParams, body.hint);
   const replacedBy = parsed.success ? (parsed.data.replacedBy ?? undefined) : undefined;
   if (status === 401) {
-    return new KsefCertsError("FORBIDDEN", "token revoked: pair again", {
-      hint: "The admin server no longer accepts this workstation's token. Run: ksef-signer unpair, then ksef-signer pair --server URL --code CODE.",
-      details: { status, reason: "token-revoked", serverMessage: message },
+    return new KsefCertsError("FORBIDDEN", msg("agent.api.tokenRevoked"), {
+      hint: msg("agent.api.tokenRevoked.hint"),
+      details: { status, reason: "token-revoked", serverMessage: body?.message ?? translate("en", message) },
     });
   }
   const code: ErrorCode = STATUS_CODES[status] ?? (status >= 500 ? "IO" : "INTERNAL");
@@ -279,10 +293,23 @@ function errorFromResponse(status: number, json: unknown): KsefCertsError {
   });
 }
 
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+/**
+ * A sentence the server sent: by its catalogue id when the server named one this agent knows and renders to the same
+ * English text (so both sides mean the same sentence; rendered later in the operator's language), else the server's
+ * text as it is (`error.legacy`).
+ */
+function serverRef(id: string | undefined, params: MessageParams | undefined, text: string): MessageRef {
+  if (id !== undefined && isMessageId(id)) {
+    const ref: MessageRef = params === undefined ? { id } : { id, params };
+    if (translate("en", ref) === text) return ref;
+  }
+  return msg("error.legacy", { text });
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: "pairing" | "workstation" | "requests" | "upload"): T {
   const r = schema.safeParse(body);
   if (!r.success)
-    throw new KsefCertsError("MALFORMED", `The admin server's ${what} answer does not follow the agent contract.`, {
+    throw new KsefCertsError("MALFORMED", msg(`agent.api.contract.${what}`), {
       details: { issues: r.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`) },
     });
   return r.data;

@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg, translate, type Locale } from "@ksef-certs/ksef/messages";
 import { assertKeyMatchesCertificate, parseCertificate, readPrivateKey, type CertificateInfo } from "@ksef-certs/ksef/crypto";
 import { prepareXadesSigner, signAuthTokenRequest, type PreparedXadesSigner } from "@ksef-certs/ksef/xades";
 import type { AutoSignSetting, PasswordSource } from "./config.js";
@@ -102,7 +103,7 @@ export async function storeKeyPassword(configDir: string, fingerprint: string, s
   if (source === "sealed") {
     const { seal } = await import("@ksef-certs/ksef/crypto");
     const key = await agentKey(configDir, true);
-    if (key === undefined) throw new KsefCertsError("INTERNAL", "The agent key was not created.");
+    if (key === undefined) throw new KsefCertsError("INTERNAL", msg("agent.autoSign.agentKeyNotCreated"));
     await writeFileAtomic(join(configDir, SEALED_DIR, `${fingerprint}.sealed`), seal(key, password, aadOf(fingerprint)), 0o600);
   } else if (source === "keyring") {
     await secretTool(
@@ -127,23 +128,26 @@ export async function forgetKeyPassword(configDir: string, setting: AutoSignSett
  * @param configDir the configuration folder
  * @param setting the auto-sign setting
  * @param prompt the terminal prompt (for `prompt`), when there is a terminal
+ * @param locale the language the prompt asks in
  * @throws {KsefCertsError} PASSWORD_REQUIRED when it cannot be had (no terminal, no keyring entry, no sealed file)
  */
-export async function loadKeyPassword(configDir: string, setting: AutoSignSetting, prompt: PasswordPrompt | undefined): Promise<string> {
+export async function loadKeyPassword(configDir: string, setting: AutoSignSetting, prompt: PasswordPrompt | undefined, locale: Locale = "en"): Promise<string> {
   if (setting.passwordSource === "sealed") {
     const sealed = await readIfExists(join(configDir, SEALED_DIR, `${setting.fingerprint}.sealed`));
     const key = await agentKey(configDir, false);
-    if (sealed === undefined || key === undefined) throw passwordRequired(setting, "its sealed password file or the agent key is missing");
+    if (sealed === undefined || key === undefined) throw passwordRequired(setting, "sealedMissing");
     const { unseal } = await import("@ksef-certs/ksef/crypto");
     return Buffer.from(unseal(key, sealed, aadOf(setting.fingerprint))).toString("utf8");
   }
   if (setting.passwordSource === "keyring") {
     const found = await secretTool(["lookup", "service", KEYRING_SERVICE, "fingerprint", setting.fingerprint]).catch(() => undefined);
-    if (found === undefined || found === "") throw passwordRequired(setting, "the keyring has no entry for it");
+    if (found === undefined || found === "") throw passwordRequired(setting, "notInKeyring");
     return found.replace(/\n$/, "");
   }
-  if (prompt === undefined) throw passwordRequired(setting, "there is no terminal to ask on");
-  return prompt(`Key password for auto-signing with ${setting.subject.slice(0, 80)} (${setting.fingerprint.slice(0, 16)}…):`);
+  if (prompt === undefined) throw passwordRequired(setting, "noTerminal");
+  return prompt(
+    translate(locale, msg("agent.autoSign.keyPasswordPrompt", { subject: setting.subject.slice(0, 80), fingerprint: setting.fingerprint.slice(0, 16) })),
+  );
 }
 
 /**
@@ -153,17 +157,19 @@ export async function loadKeyPassword(configDir: string, setting: AutoSignSettin
  * @param settings the enabled settings
  * @param prompt the terminal prompt, when there is a terminal
  * @param logger where warnings go (never the password)
+ * @param locale the language password prompts ask in
  */
 export async function prepareAutoSigners(
   configDir: string,
   settings: readonly AutoSignSetting[],
   prompt: PasswordPrompt | undefined,
   logger: AgentLogger,
+  locale: Locale = "en",
 ): Promise<AutoSigner[]> {
   const out: AutoSigner[] = [];
   for (const setting of settings) {
     try {
-      const password = await loadKeyPassword(configDir, setting, prompt);
+      const password = await loadKeyPassword(configDir, setting, prompt, locale);
       const { signer } = await unlockSigner(setting.certPath, setting.keyPath, password);
       out.push({ setting, signer });
       logger.info({ fingerprint: setting.fingerprint, contexts: setting.contexts }, "automatic signing ready");
@@ -193,7 +199,7 @@ async function agentKey(configDir: string, create: boolean): Promise<Uint8Array 
   if (raw !== undefined) {
     const key = Buffer.from(raw.toString("utf8").trim(), "base64");
     if (key.byteLength !== 32)
-      throw new KsefCertsError("MALFORMED", `${path} does not hold a 32-byte key.`, { hint: "Disable and enable automatic signing again." });
+      throw new KsefCertsError("MALFORMED", msg("agent.autoSign.agentKeyDamaged", { path }), { hint: msg("agent.autoSign.agentKeyDamaged.hint") });
     return key;
   }
   if (!create) return undefined;
@@ -204,16 +210,16 @@ async function agentKey(configDir: string, create: boolean): Promise<Uint8Array 
 
 const aadOf = (fingerprint: string): string => `ksef-signer:auto-sign:${fingerprint}`;
 
-function passwordRequired(setting: AutoSignSetting, why: string): KsefCertsError {
-  return new KsefCertsError("PASSWORD_REQUIRED", `No key password for automatic signing with ${setting.fingerprint.slice(0, 16)}…: ${why}.`, {
-    hint: "Run ksef-signer run on a terminal, or enable automatic signing again with --password-source sealed or keyring.",
+function passwordRequired(setting: AutoSignSetting, why: "sealedMissing" | "notInKeyring" | "noTerminal"): KsefCertsError {
+  return new KsefCertsError("PASSWORD_REQUIRED", msg(`agent.autoSign.noPassword.${why}`, { fingerprint: setting.fingerprint.slice(0, 16) }), {
+    hint: msg("agent.autoSign.noPassword.hint"),
   });
 }
 
-async function readSmall(path: string, what: string): Promise<Buffer> {
+async function readSmall(path: string, what: "certificate" | "key"): Promise<Buffer> {
   const data = await readIfExists(path);
-  if (data === undefined) throw new KsefCertsError("NOT_FOUND", `The ${what} file ${path} does not exist.`);
-  if (data.byteLength > MAX_KEY_FILE_BYTES) throw new KsefCertsError("TOO_LARGE", `The ${what} file ${path} is larger than ${MAX_KEY_FILE_BYTES} bytes.`);
+  if (data === undefined) throw new KsefCertsError("NOT_FOUND", msg(`agent.autoSign.${what}Missing`, { path }));
+  if (data.byteLength > MAX_KEY_FILE_BYTES) throw new KsefCertsError("TOO_LARGE", msg(`agent.autoSign.${what}TooLarge`, { path, limit: MAX_KEY_FILE_BYTES }));
   return data;
 }
 
@@ -231,15 +237,15 @@ function secretTool(args: string[], stdin?: string): Promise<string> {
     child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
     child.on("error", (error) => {
       reject(
-        new KsefCertsError("UNSUPPORTED", "secret-tool (libsecret) is not available on this computer.", {
-          hint: "Use --password-source sealed or prompt.",
+        new KsefCertsError("UNSUPPORTED", msg("agent.keyring.unavailable"), {
+          hint: msg("agent.keyring.otherSource.hint"),
           cause: error,
         }),
       );
     });
     child.on("close", (code) => {
       if (code === 0) resolve(out);
-      else reject(new KsefCertsError("IO", `secret-tool ${args[0] ?? ""} failed (exit ${String(code)}).`));
+      else reject(new KsefCertsError("IO", msg("agent.keyring.failed", { command: args[0] ?? "", exitCode: String(code) })));
     });
     child.stdin.end(stdin ?? "");
   });

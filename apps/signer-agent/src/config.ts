@@ -12,7 +12,8 @@ import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
 import { z } from "zod";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { ensurePrivateDir, readIfExists, writeFileAtomic } from "./files.js";
 
 /** Folder name under the XDG config home. */
@@ -99,18 +100,26 @@ export type AgentConfig = z.infer<typeof configSchema>;
 export async function loadConfig(configDir: string): Promise<AgentConfig | undefined> {
   const raw = await readIfExists(join(configDir, CONFIG_FILE));
   if (raw === undefined) return undefined;
-  if (raw.byteLength > MAX_STATE_FILE_BYTES) throw new KsefCertsError("TOO_LARGE", `${CONFIG_FILE} is larger than ${MAX_STATE_FILE_BYTES} bytes.`);
+  if (raw.byteLength > MAX_STATE_FILE_BYTES)
+    throw new KsefCertsError("TOO_LARGE", msg("agent.config.tooLarge", { file: CONFIG_FILE, limit: MAX_STATE_FILE_BYTES }));
   let json: unknown;
   try {
     json = JSON.parse(raw.toString("utf8"));
   } catch (cause) {
-    throw new KsefCertsError("MALFORMED", `${join(configDir, CONFIG_FILE)} is not valid JSON.`, { hint: "Pair again (ksef-signer unpair, then pair).", cause });
+    throw new KsefCertsError("MALFORMED", msg("agent.config.notJson", { path: join(configDir, CONFIG_FILE) }), {
+      hint: msg("agent.config.pairAgain.hint"),
+      cause,
+    });
   }
   const parsed = configSchema.safeParse(json);
   if (!parsed.success) {
-    throw new KsefCertsError("MALFORMED", `${join(configDir, CONFIG_FILE)} does not have the expected shape.`, {
-      hint: "Pair again (ksef-signer unpair, then pair).",
-      violations: parsed.error.issues.map((i) => ({ field: i.path.join(".") || "config", rule: `config.${i.code}`, message: i.message })),
+    throw new KsefCertsError("MALFORMED", msg("agent.config.badShape", { path: join(configDir, CONFIG_FILE) }), {
+      hint: msg("agent.config.pairAgain.hint"),
+      // One sentence per zod issue code (`rule.config.<code>`): zod's own wording is English only.
+      violations: parsed.error.issues.map((i) => {
+        const field = i.path.join(".") || "config";
+        return violation(field, `config.${i.code}`, { field });
+      }),
     });
   }
   return parsed.data;
@@ -124,8 +133,8 @@ export async function loadConfig(configDir: string): Promise<AgentConfig | undef
 export async function requireConfig(configDir: string): Promise<AgentConfig> {
   const config = await loadConfig(configDir);
   if (config === undefined) {
-    throw new KsefCertsError("NOT_FOUND", `This agent is not paired (no ${CONFIG_FILE} in ${configDir}).`, {
-      hint: "Run: ksef-signer pair --server URL --code CODE (the code is shown in the admin app for this workstation).",
+    throw new KsefCertsError("NOT_FOUND", msg("agent.config.notPaired", { file: CONFIG_FILE, dir: configDir }), {
+      hint: msg("agent.config.notPaired.hint"),
     });
   }
   return config;
@@ -161,7 +170,7 @@ export async function saveToken(configDir: string, token: string): Promise<void>
 export async function loadToken(configDir: string): Promise<string> {
   const raw = await readIfExists(join(configDir, TOKEN_FILE));
   const token = raw?.toString("utf8").trim() ?? "";
-  if (token === "") throw new KsefCertsError("NOT_FOUND", "No workstation token is stored.", { hint: "Run: ksef-signer pair --server URL --code CODE." });
+  if (token === "") throw new KsefCertsError("NOT_FOUND", msg("agent.config.noToken"), { hint: msg("agent.config.noToken.hint") });
   return token;
 }
 
@@ -182,11 +191,11 @@ export function foldersOf(config: AgentConfig): { outboxDir: string; inboxDir: s
   const outboxDir = config.outboxDir ?? config.workstation.outboxDir ?? undefined;
   const inboxDir = config.inboxDir ?? config.workstation.inboxDir ?? undefined;
   if (outboxDir === undefined || inboxDir === undefined || outboxDir === "" || inboxDir === "") {
-    throw new KsefCertsError("VALIDATION", "The workstation has no outbox or inbox folder.", {
-      hint: "Set the folders in the admin app, or pass --outbox and --inbox to ksef-signer pair.",
+    throw new KsefCertsError("VALIDATION", msg("agent.config.noFolders"), {
+      hint: msg("agent.config.noFolders.hint"),
       violations: [
-        ...(outboxDir === undefined || outboxDir === "" ? [{ field: "outboxDir", rule: "workstation.outboxDir.required", message: "No outbox folder." }] : []),
-        ...(inboxDir === undefined || inboxDir === "" ? [{ field: "inboxDir", rule: "workstation.inboxDir.required", message: "No inbox folder." }] : []),
+        ...(outboxDir === undefined || outboxDir === "" ? [violation("outboxDir", "workstation.outboxDir.required")] : []),
+        ...(inboxDir === undefined || inboxDir === "" ? [violation("inboxDir", "workstation.inboxDir.required")] : []),
       ],
     });
   }

@@ -8,6 +8,7 @@ import { constants as fsConstants } from "node:fs";
 import { chmod, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg, type MessageRef } from "@ksef-certs/ksef/messages";
 
 /**
  * Writes `data` to `path` atomically with the given mode (default 0600: only the user may read the agent's files).
@@ -34,7 +35,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     await syncDir(dir);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
-    throw ioFailure(`Could not write ${path}.`, error);
+    throw ioFailure(msg("agent.file.writeFailed", { path }), error);
   }
 }
 
@@ -48,7 +49,7 @@ export async function readIfExists(path: string): Promise<Buffer | undefined> {
     return await readFile(path);
   } catch (error) {
     if (errnoOf(error) === "ENOENT") return undefined;
-    throw ioFailure(`Could not read ${path}.`, error);
+    throw ioFailure(msg("agent.file.readFailed", { path }), error);
   }
 }
 
@@ -62,7 +63,7 @@ export async function ensurePrivateDir(path: string): Promise<void> {
     await mkdir(path, { recursive: true, mode: 0o700 });
     await chmod(path, 0o700);
   } catch (error) {
-    throw ioFailure(`Could not create ${path}.`, error);
+    throw ioFailure(msg("agent.file.createFailed", { path }), error);
   }
 }
 
@@ -90,10 +91,10 @@ export function errnoOf(error: unknown): string | undefined {
 
 /**
  * Wraps a file-system failure as `IO` (retryable for transient errno values); a `KsefCertsError` passes through.
- * @param message what failed, naming the path
+ * @param message what failed, naming the path (a catalogue message)
  * @param cause the original error
  */
-export function ioFailure(message: string, cause: unknown): KsefCertsError {
+export function ioFailure(message: MessageRef, cause: unknown): KsefCertsError {
   if (cause instanceof KsefCertsError) return cause;
   const errno = errnoOf(cause);
   return new KsefCertsError("IO", message, {

@@ -16,6 +16,7 @@ import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import { KsefCertsError, type ErrorCode } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { Agent } from "./agent.js";
 import { MAX_UNSIGNED_REQUEST_BYTES } from "./request-xml.js";
 
@@ -55,10 +56,11 @@ export function createLocalApi(agent: Pick<Agent, "startLocalHandoff" | "localHa
   });
   app.post(`${LOCAL_API_PREFIX}/handoffs`, async (c) => {
     const length = Number(c.req.header("content-length") ?? "0");
-    if (length > MAX_UNSIGNED_REQUEST_BYTES) return fail(c, new KsefCertsError("TOO_LARGE", `The request is larger than ${MAX_UNSIGNED_REQUEST_BYTES} bytes.`));
+    if (length > MAX_UNSIGNED_REQUEST_BYTES)
+      return fail(c, new KsefCertsError("TOO_LARGE", msg("agent.localApi.tooLarge", { limit: MAX_UNSIGNED_REQUEST_BYTES })));
     const body = new Uint8Array(await c.req.arrayBuffer());
     if (body.byteLength > MAX_UNSIGNED_REQUEST_BYTES)
-      return fail(c, new KsefCertsError("TOO_LARGE", `The request is larger than ${MAX_UNSIGNED_REQUEST_BYTES} bytes.`));
+      return fail(c, new KsefCertsError("TOO_LARGE", msg("agent.localApi.tooLarge", { limit: MAX_UNSIGNED_REQUEST_BYTES })));
     const ttl = c.req.query("ttlMs");
     try {
       const started = await agent.startLocalHandoff(body, ttl === undefined ? undefined : Number(ttl));
@@ -93,7 +95,7 @@ export function createLocalApi(agent: Pick<Agent, "startLocalHandoff" | "localHa
 }
 
 function fail(c: Context, error: unknown): Response {
-  const e = error instanceof KsefCertsError ? error : new KsefCertsError("INTERNAL", "Unexpected failure.", { cause: error });
+  const e = error instanceof KsefCertsError ? error : new KsefCertsError("INTERNAL", msg("agent.unexpected"), { cause: error });
   return c.json({ error: { code: e.code, message: e.message, ...(e.hint === undefined ? {} : { hint: e.hint }) } }, HTTP_STATUS[e.code] as 400);
 }
 

@@ -3,7 +3,8 @@
  * automatic signing and for the local API (which receives the ERP's own request). Parsed only with core
  * `parseXmlSafely` (no DTDs, size-limited); the namespace decides schema 2.0 or 2.1.
  */
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg, type MessageRef } from "@ksef-certs/ksef/messages";
 import { AUTH_TOKEN_REQUEST_NAMESPACES, type ContextIdentifierType } from "@ksef-certs/ksef/xades";
 import { parseXmlSafely } from "@ksef-certs/ksef/xml";
 
@@ -36,20 +37,18 @@ export function readUnsignedRequest(xml: Uint8Array): UnsignedRequestFields {
   const root = document.documentElement;
   const ns = root.namespaceURI ?? "";
   if (root.localName !== "AuthTokenRequest" || !(AUTH_TOKEN_REQUEST_NAMESPACES as readonly string[]).includes(ns)) {
-    throw invalid("root", "The document is not an AuthTokenRequest (root element and namespace http://ksef.mf.gov.pl/auth/token/2.0 or 2.1).");
+    throw invalid("root", msg("agent.request.notAuthTokenRequest"));
   }
   const children = elementChildren(root);
-  if (children.some((c) => c.localName === "Signature")) throw invalid("signature", "The AuthTokenRequest is already signed.");
+  if (children.some((c) => c.localName === "Signature")) throw invalid("signature", msg("agent.request.alreadySigned"));
   const text = (e: XmlElement | undefined): string | undefined => e?.textContent.replace(/\s+/g, " ").trim();
   const challenge = text(children.find((c) => c.localName === "Challenge"));
   const context = children.find((c) => c.localName === "ContextIdentifier");
   const contextValue = context === undefined ? undefined : elementChildren(context)[0];
   const subject = text(children.find((c) => c.localName === "SubjectIdentifierType"));
-  if (challenge === undefined || challenge === "") throw invalid("Challenge", "The AuthTokenRequest has no Challenge.");
-  if (contextValue === undefined || !CONTEXT_TYPES.includes(contextValue.localName))
-    throw invalid("ContextIdentifier", "The AuthTokenRequest has no ContextIdentifier.");
-  if (subject !== "certificateSubject" && subject !== "certificateFingerprint")
-    throw invalid("SubjectIdentifierType", "The SubjectIdentifierType is missing or unknown.");
+  if (challenge === undefined || challenge === "") throw invalid("Challenge", msg("agent.request.noChallenge"));
+  if (contextValue === undefined || !CONTEXT_TYPES.includes(contextValue.localName)) throw invalid("ContextIdentifier", msg("agent.request.noContext"));
+  if (subject !== "certificateSubject" && subject !== "certificateFingerprint") throw invalid("SubjectIdentifierType", msg("agent.request.subjectType"));
   const policy = children.find((c) => c.localName === "AuthorizationPolicy");
   const allowed = policy === undefined ? undefined : elementChildren(policy).find((c) => c.localName === "AllowedIps");
   const listOf = (name: string): string[] =>
@@ -75,6 +74,6 @@ function elementChildren(e: XmlElement): XmlElement[] {
   return out;
 }
 
-function invalid(field: string, message: string): KsefCertsError {
-  return new KsefCertsError("VALIDATION", message, { violations: [{ field, rule: "authTokenRequest.unsigned", message }] });
+function invalid(field: string, message: MessageRef): KsefCertsError {
+  return new KsefCertsError("VALIDATION", message, { violations: [violation(field, "authTokenRequest.unsigned")] });
 }

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, localizeError } from "@ksef-certs/ksef/errors";
+import { msg, translate } from "@ksef-certs/ksef/messages";
 import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
 import { errorFromStatusForTest } from "./__fixtures__/api-errors.js";
 import { autoSignerFor, type AutoSigner } from "./autosign.js";
@@ -145,6 +146,27 @@ describe("API errors", () => {
       details: { status: 410, replacedBy: "new-id" },
     });
     expect(await errorFromStatusForTest(503, undefined)).toMatchObject({ code: "IO", retryable: true });
+  });
+
+  it("keep the server's catalogue id when it names one rendering the same English text, so the operator reads it in their language", async () => {
+    const english = translate("en", msg("agent.localApi.tooLarge", { limit: 10 }));
+    const known = await errorFromStatusForTest(413, {
+      error: { code: "TOO_LARGE", message: english, messageId: "agent.localApi.tooLarge", params: { limit: 10 }, hint: "x" },
+    });
+    expect(known.message).toBe(english);
+    expect(known.messageRef).toEqual({ id: "agent.localApi.tooLarge", params: { limit: 10 } });
+    expect(localizeError(known, "pl").message).toBe(translate("pl", msg("agent.localApi.tooLarge", { limit: 10 })));
+    expect(known.hintRef).toEqual({ id: "error.legacy", params: { text: "x" } });
+    // An id this agent does not know, or one whose text differs here, falls back to the server's own words.
+    for (const error of [
+      { code: "TOO_LARGE", message: "Too big.", messageId: "no.such.id" },
+      { code: "TOO_LARGE", message: "Too big.", messageId: "agent.localApi.tooLarge", params: { limit: 10 } },
+    ]) {
+      const e = await errorFromStatusForTest(413, { error });
+      expect(e.message).toBe("Too big.");
+      expect(localizeError(e, "pl").message).toBe("Too big.");
+    }
+    expect((await errorFromStatusForTest(502, undefined)).message).toBe("The admin server answered HTTP 502.");
   });
 });
 

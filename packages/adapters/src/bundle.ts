@@ -12,6 +12,7 @@
 import { ADAPTER_LIMITS, assertSafeRelativePath, defineAdapter, readSourceBytes, writeOptions, writeTargetBytes } from "@ksef-certs/ksef/adapters";
 import { openWithPassword, sealWithPassword } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import tar from "tar-stream";
 import { f2000Files, F2000_MANIFEST, manifestBytes, parseManifest, readF2000 } from "./f2000.js";
 
@@ -54,7 +55,11 @@ async function unpackTar(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
         return;
       }
       if (++count > ADAPTER_LIMITS.files) {
-        skip(new KsefCertsError("TOO_LARGE", `The bundle holds more than ${ADAPTER_LIMITS.files} entries.`, { details: { limitFiles: ADAPTER_LIMITS.files } }));
+        skip(
+          new KsefCertsError("TOO_LARGE", msg("adapters.bundle.tooManyEntries", { limit: ADAPTER_LIMITS.files }), {
+            details: { limitFiles: ADAPTER_LIMITS.files },
+          }),
+        );
         return;
       }
       if (header.type === "directory") {
@@ -63,7 +68,7 @@ async function unpackTar(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
       }
       if (header.type !== "file") {
         skip(
-          new KsefCertsError("FORBIDDEN", `The bundle holds a ${header.type} entry (${header.name}); only files are accepted.`, {
+          new KsefCertsError("FORBIDDEN", msg("adapters.bundle.notAFile", { type: header.type, entry: header.name }), {
             details: { entry: header.name },
           }),
         );
@@ -80,7 +85,7 @@ async function unpackTar(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
         const c = data as Buffer;
         total += c.byteLength;
         if (total > ADAPTER_LIMITS.bundleBytes)
-          failure ??= new KsefCertsError("TOO_LARGE", `The bundle unpacks to more than ${ADAPTER_LIMITS.bundleBytes} bytes.`, {
+          failure ??= new KsefCertsError("TOO_LARGE", msg("adapters.bundle.tooLarge", { limit: ADAPTER_LIMITS.bundleBytes }), {
             details: { limitBytes: ADAPTER_LIMITS.bundleBytes },
           });
         else chunks.push(c);
@@ -95,7 +100,7 @@ async function unpackTar(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
       else reject(failure);
     });
     extract.on("error", (err) => {
-      reject(err instanceof KsefCertsError ? err : new KsefCertsError("MALFORMED", "The bundle's archive is damaged.", { cause: err }));
+      reject(err instanceof KsefCertsError ? err : new KsefCertsError("MALFORMED", msg("adapters.bundle.damaged"), { cause: err }));
     });
   });
   extract.end(Buffer.from(bytes));
@@ -122,9 +127,12 @@ export function createBundleAdapter(options: BundleOptions = {}) {
       const files = await unpackTar(await openWithPassword(sealed, password));
       const read = (path: string, max: number): Promise<Uint8Array> => {
         const bytes = files.get(path);
-        if (bytes === undefined) return Promise.reject(new KsefCertsError("NOT_FOUND", `The bundle has no ${path}.`, { details: { entry: path } }));
+        if (bytes === undefined)
+          return Promise.reject(new KsefCertsError("NOT_FOUND", msg("adapters.bundle.entryMissing", { entry: path }), { details: { entry: path } }));
         if (bytes.byteLength > max)
-          return Promise.reject(new KsefCertsError("TOO_LARGE", `${path} in the bundle is larger than ${max} bytes.`, { details: { limitBytes: max } }));
+          return Promise.reject(
+            new KsefCertsError("TOO_LARGE", msg("adapters.bundle.entryTooLarge", { entry: path, limit: max }), { details: { limitBytes: max } }),
+          );
         return Promise.resolve(bytes);
       };
       return readF2000(parseManifest(await read(F2000_MANIFEST, ADAPTER_LIMITS.manifestBytes)), read, ctx.onProgress);

@@ -35,6 +35,7 @@ import {
   writeOptions,
 } from "@ksef-certs/ksef/adapters";
 import { KsefCertsError, isKsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { KsefEnvironment } from "@ksef-certs/ksef/vocabulary";
 import { typedFailure } from "./names.js";
 
@@ -95,7 +96,7 @@ export function f2000Files(pairs: readonly ExportPair[]): { files: TreeFile[]; e
   for (const p of pairs) {
     const { environment, scope } = p.metadata;
     if (environment === undefined || scope === undefined) {
-      throw new KsefCertsError("UNSUPPORTED", `The certificate ${p.serialNumber} has no environment or scope, which the F2000 tree needs.`, {
+      throw new KsefCertsError("UNSUPPORTED", msg("adapters.f2000.noScope", { serialNumber: p.serialNumber }), {
         details: { certificateId: p.certificateId },
       });
     }
@@ -142,25 +143,27 @@ const str = (v: unknown): v is string => typeof v === "string" && v.length > 0 &
  */
 export function parseManifest(bytes: Uint8Array): F2000Manifest {
   if (bytes.byteLength > ADAPTER_LIMITS.manifestBytes)
-    throw new KsefCertsError("TOO_LARGE", `The manifest is larger than ${ADAPTER_LIMITS.manifestBytes} bytes.`, {
+    throw new KsefCertsError("TOO_LARGE", msg("adapters.f2000.manifest.tooLarge", { limit: ADAPTER_LIMITS.manifestBytes }), {
       details: { limitBytes: ADAPTER_LIMITS.manifestBytes },
     });
   let data: unknown;
   try {
     data = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (cause) {
-    throw new KsefCertsError("MALFORMED", "The F2000 manifest is not JSON.", { hint: "The file is damaged; export the tree again.", cause });
+    throw new KsefCertsError("MALFORMED", msg("adapters.f2000.manifest.notJson"), { hint: msg("adapters.f2000.manifest.exportAgain.hint"), cause });
   }
   const m = data as Partial<F2000Manifest> | null;
   if (m === null || typeof m !== "object" || m.format !== F2000_FORMAT || !Array.isArray(m.certificates)) {
-    throw new KsefCertsError("MALFORMED", `The manifest is not a ${F2000_FORMAT} manifest.`, { hint: "The file is damaged or from another program." });
+    throw new KsefCertsError("MALFORMED", msg("adapters.f2000.manifest.wrongFormat", { format: F2000_FORMAT }), {
+      hint: msg("adapters.f2000.manifest.wrongFormat.hint"),
+    });
   }
   if (m.version !== F2000_VERSION)
-    throw new KsefCertsError("UNSUPPORTED", `The manifest has version ${String(m.version)}; this ksef-certs reads version ${F2000_VERSION}.`, {
+    throw new KsefCertsError("UNSUPPORTED", msg("adapters.f2000.manifest.version", { version: String(m.version), supported: F2000_VERSION }), {
       details: { scheme: `f2000 v${String(m.version)}` },
     });
   if (m.certificates.length > ADAPTER_LIMITS.files)
-    throw new KsefCertsError("TOO_LARGE", `The manifest lists more than ${ADAPTER_LIMITS.files} certificates.`, {
+    throw new KsefCertsError("TOO_LARGE", msg("adapters.f2000.manifest.tooManyCertificates", { limit: ADAPTER_LIMITS.files }), {
       details: { limitFiles: ADAPTER_LIMITS.files },
     });
   for (const e of m.certificates as unknown[]) {
@@ -180,7 +183,7 @@ export function parseManifest(bytes: Uint8Array): F2000Manifest {
       str(scope.companyNip) &&
       (scope.branchCode === undefined || str(scope.branchCode)) &&
       (scope.operatorPesel === undefined || str(scope.operatorPesel));
-    if (!ok) throw new KsefCertsError("MALFORMED", "An entry of the F2000 manifest is incomplete.", { hint: "The file is damaged; export the tree again." });
+    if (!ok) throw new KsefCertsError("MALFORMED", msg("adapters.f2000.manifest.entryIncomplete"), { hint: msg("adapters.f2000.manifest.exportAgain.hint") });
     assertSafeRelativePath(x.crt, "manifest");
     assertSafeRelativePath(x.key, "manifest");
   }
@@ -212,7 +215,7 @@ export async function readF2000(
         metadata: { certificateType: e.certificateType, environment: e.environment, mode: e.mode, name: e.name, scope: e.scope },
       };
     } catch (err) {
-      failures.push({ ref: e.crt, error: typedFailure(err, "the tree") });
+      failures.push({ ref: e.crt, error: typedFailure(err, "tree") });
       return undefined;
     } finally {
       onProgress?.(++done, manifest.certificates.length);

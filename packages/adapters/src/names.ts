@@ -12,6 +12,7 @@ import {
   writeOptions,
 } from "@ksef-certs/ksef/adapters";
 import { KsefCertsError, isKsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 
 /**
  * A file base name from a certificate name: letters, digits, `.`, `_`, `-` and spaces kept (the web app's
@@ -48,10 +49,10 @@ export function uniqueBases(pairs: readonly ExportPair[]): string[] {
 /**
  * Anything caught while reading one entry, as a typed error (an unexpected one becomes `INTERNAL`).
  * @param err the caught value
- * @param what what was being read, for the message
+ * @param what what was being read (a pair of files, the F2000 tree, a PKCS#12 file), which picks the message
  */
-export function typedFailure(err: unknown, what: string): KsefCertsError {
-  return isKsefCertsError(err) ? err : new KsefCertsError("INTERNAL", `Unexpected error while reading ${what}.`, { cause: err });
+export function typedFailure(err: unknown, what: "pair" | "tree" | "pkcs12"): KsefCertsError {
+  return isKsefCertsError(err) ? err : new KsefCertsError("INTERNAL", msg(`adapters.read.unexpected.${what}`), { cause: err });
 }
 
 /**

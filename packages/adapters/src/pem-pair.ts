@@ -19,6 +19,7 @@ import {
   writeOptions,
 } from "@ksef-certs/ksef/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { exportPerPair, typedFailure } from "./names.js";
 
 const FILE_CONCURRENCY = 16;
@@ -48,17 +49,20 @@ export const pemPairAdapter = defineAdapter({
         const crt = crts.get(name);
         const key = keys.get(name);
         if (crt === undefined || key === undefined) {
-          throw new KsefCertsError("NOT_FOUND", `${name}: ${crt === undefined ? `${name}.crt` : `${name}.key`} is missing beside ${crt ?? key ?? name}.`, {
-            details: { ref: name },
-          });
+          throw new KsefCertsError(
+            "NOT_FOUND",
+            msg("adapters.pemPair.halfMissing", { name, missing: crt === undefined ? `${name}.crt` : `${name}.key`, present: crt ?? key ?? name }),
+            {
+              details: { ref: name },
+            },
+          );
         }
         const info = parseCertificate(await readFileInside(root, crt, ADAPTER_LIMITS.pairFileBytes));
-        if (info.ksefType === undefined)
-          throw new KsefCertsError("MALFORMED", `${crt} is not a KSeF certificate (its key usage names no KSeF type).`, { details: { ref: crt } });
+        if (info.ksefType === undefined) throw new KsefCertsError("MALFORMED", msg("adapters.pemPair.notKsef", { ref: crt }), { details: { ref: crt } });
         const keyFile = await readFileInside(root, key, ADAPTER_LIMITS.pairFileBytes);
         return { ref: name, certificateDer: info.der, keyFile, metadata: { certificateType: info.ksefType, name } };
       } catch (err) {
-        failures.push({ ref: name, error: typedFailure(err, "a pair") });
+        failures.push({ ref: name, error: typedFailure(err, "pair") });
         return undefined;
       } finally {
         ctx.onProgress?.(++done, names.length);

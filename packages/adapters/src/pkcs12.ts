@@ -19,6 +19,7 @@ import {
   writeOptions,
 } from "@ksef-certs/ksef/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { basename, dirname, join, resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import { exportPerPair, typedFailure } from "./names.js";
@@ -50,13 +51,12 @@ export const pkcs12Adapter = defineAdapter({
         const password = await ctx.password({ purpose: "file", ref: file });
         const p12 = await importPkcs12(bytes, password);
         const info = parseCertificate(p12.certificate);
-        if (info.ksefType === undefined)
-          throw new KsefCertsError("MALFORMED", `${file} holds no KSeF certificate (its key usage names no KSeF type).`, { details: { ref: file } });
+        if (info.ksefType === undefined) throw new KsefCertsError("MALFORMED", msg("adapters.pkcs12.notKsef", { ref: file }), { details: { ref: file } });
         const keyFile = new TextEncoder().encode(await encryptPrivateKeyPem(p12.privateKey, password));
         const name = p12.friendlyName ?? file.replace(/\.(p12|pfx)$/i, "");
         return { ref: file, certificateDer: info.der, keyFile, metadata: { certificateType: info.ksefType, name } };
       } catch (err) {
-        failures.push({ ref: file, error: typedFailure(err, "a PKCS#12 file") });
+        failures.push({ ref: file, error: typedFailure(err, "pkcs12") });
         return undefined;
       } finally {
         ctx.onProgress?.(++done, files.length);

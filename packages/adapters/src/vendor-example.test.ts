@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 // example:start
 import { defineAdapter, ensureFolder, folderOf, listFilesInside, readFileInside, writeFileAtomic, writeOptions, type AdapterFailure, type ImportedPair } from "@ksef-certs/ksef/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { runAdapterConformance } from "./conformance.js";
 type AcmeFile = { type: "Authentication" | "Offline"; name: string; certificate: string; key: string };
 /** ACME ERP's format: one `SERIAL.json` per certificate (type, name, DER and encrypted key file in base64). */
@@ -24,7 +25,7 @@ export const acmeAdapter = defineAdapter({
         const f = JSON.parse(new TextDecoder().decode(await readFileInside(root, ref, 256 * 1024))) as AcmeFile;
         pairs.push({ ref, certificateDer: Buffer.from(f.certificate, "base64"), keyFile: Buffer.from(f.key, "base64"), metadata: { certificateType: f.type, name: f.name } });
       } catch (err) {
-        failures.push({ ref, error: err instanceof KsefCertsError ? err : new KsefCertsError("MALFORMED", `${ref} is not an ACME certificate file.`) });
+        failures.push({ ref, error: err instanceof KsefCertsError ? err : new KsefCertsError("MALFORMED", msg("adapters.file.notFormat", { ref, format: "ACME JSON" })) });
       }
     }
     return { pairs, failures };

@@ -26,6 +26,7 @@ import {
   resolveStoreTarget,
   type Store,
 } from "@ksef-certs/domain/store";
+import { vaultFromMasterKey, type Vault } from "@ksef-certs/domain/vault";
 import { resolvePath, type CliIo } from "./context.js";
 import type { CommandEnv, CommonOptions } from "./options.js";
 import { Output } from "./output.js";
@@ -190,4 +191,16 @@ function envForStore(io: CliIo): NodeJS.ProcessEnv {
 export async function masterKeyOf(io: CliIo, opts: StoreOptions): Promise<Uint8Array | undefined> {
   const dataDir = dataDirOf(io, opts);
   return loadMasterKey({ env: envForStore(io), ...(dataDir === undefined ? {} : { dataDir }) });
+}
+
+/**
+ * The vault of the run's master key ({@link masterKeyOf}), or `undefined` when none is configured: what seals and
+ * unseals key passwords and opens held keys.
+ * @param io the run's surface
+ * @param opts the command's options (for the data folder)
+ * @throws {KsefCertsError} as {@link masterKeyOf}
+ */
+export async function vaultOf(io: CliIo, opts: StoreOptions): Promise<Vault | undefined> {
+  const masterKey = await masterKeyOf(io, opts);
+  return masterKey === undefined ? undefined : vaultFromMasterKey(masterKey);
 }

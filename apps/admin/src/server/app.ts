@@ -33,6 +33,7 @@ import { createEnrollmentRunner, type EnrollmentRunner } from "./enrollments.js"
 import { findCoreError } from "./errors.js";
 import { appRouter } from "./router.js";
 import type { ServerServices } from "./services.js";
+import { vaultFromMasterKey } from "@ksef-certs/domain/vault";
 
 /** Default port of `ksef-certs serve`. */
 export const DEFAULT_PORT = 8420;
@@ -114,6 +115,8 @@ const CONTENT_TYPES: Record<string, string> = {
 export function createServer(options: CreateServerOptions): AdminServer {
   const db = options.store.db;
   if (options.masterKey !== undefined) bindAuditKey(db, options.masterKey);
+  // Built once: every seal, unseal and opened key of this server goes through it.
+  const vault = options.masterKey === undefined ? undefined : vaultFromMasterKey(options.masterKey);
   const clock = options.clock ?? (() => new Date());
   const logger = options.logger;
   const notifier = createSigningRequestNotifier();
@@ -135,7 +138,7 @@ export function createServer(options: CreateServerOptions): AdminServer {
           client,
           handoff: createAgentHandoff({ db, notifier, now: clock, actor: "system" }),
           clock,
-          ...(options.masterKey === undefined ? {} : { masterKey: options.masterKey }),
+          ...(vault === undefined ? {} : { vault }),
           ...(logger === undefined ? {} : { logger }),
           ...(options.pollOptions === undefined ? {} : { pollOptions: options.pollOptions }),
         });
@@ -145,6 +148,7 @@ export function createServer(options: CreateServerOptions): AdminServer {
     ksefClient: client,
     ...(logger === undefined ? {} : { logger }),
     ...(options.masterKey === undefined ? {} : { masterKey: options.masterKey }),
+    ...(vault === undefined ? {} : { vault }),
     ...(options.auditCheckpoint === undefined ? {} : { auditCheckpoint: options.auditCheckpoint }),
     ...(enrollments === undefined ? {} : { enrollments }),
     ...(options.exportRoot === undefined ? {} : { exportRoot: options.exportRoot }),

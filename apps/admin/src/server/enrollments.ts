@@ -5,12 +5,12 @@
  * subscriber gets the current state first, from the database).
  */
 import { EventEmitter, on } from "node:events";
-import { LOCAL_SYSTEM_PRINCIPAL, unlockHeldCertificate } from "@ksef-certs/domain/access";
+import { LOCAL_SYSTEM_PRINCIPAL } from "@ksef-certs/domain/access";
+import { unlockHeldCertificate, type Vault } from "@ksef-certs/domain/vault";
 import {
   createEnrollmentService,
   enrollmentStateEvent,
   FINAL_ENROLLMENT_STATES,
-  sealerFromMasterKey,
   type EnrollmentHandoff,
   type EnrollmentKsefClient,
   type EnrollmentProgressEvent,
@@ -55,7 +55,7 @@ export interface EnrollmentRunnerOptions {
   /** The hand-off (the agent's when available, else the folder hand-off). */
   readonly handoff?: EnrollmentHandoff;
   /** Seals key passwords and KSeF sessions; required for `sealPassword` and for automatic sign-in with held certificates. */
-  readonly masterKey?: Uint8Array;
+  readonly vault?: Vault;
   readonly clock: () => Date;
   readonly logger?: Logger;
   /** Delays between retries after a transient stop (ms); default 5 s, 30 s, 2 min, 10 min. */
@@ -86,7 +86,7 @@ const DEFAULT_RETRY_DELAYS_MS = [5_000, 30_000, 120_000, 600_000];
 
 /**
  * Creates the runner.
- * @param options database, KSeF clients, hand-off, master key, clock, logger
+ * @param options database, KSeF clients, hand-off, vault, clock, logger
  */
 export function createEnrollmentRunner(options: EnrollmentRunnerOptions): EnrollmentRunner {
   const emitter = new EventEmitter();
@@ -95,19 +95,18 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
   const timers = new Set<NodeJS.Timeout>();
   const abort = new AbortController();
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
-  const masterKey = options.masterKey;
+  const vault = options.vault;
 
   const service = createEnrollmentService({
     db: options.db,
     client: options.client,
     now: options.clock,
     ...(options.handoff === undefined ? {} : { handoff: options.handoff }),
-    ...(masterKey === undefined ? {} : { sealer: sealerFromMasterKey(masterKey) }),
+    ...(vault === undefined ? {} : { sealer: vault }),
     ...(options.pollOptions === undefined ? {} : { pollOptions: options.pollOptions }),
     // Background runs act as the local system: the request was authorised against its principal when it was made.
     signerFor: (certificateId) =>
-      unlockHeldCertificate(options.db, LOCAL_SYSTEM_PRINCIPAL, certificateId, {
-        masterKey,
+      unlockHeldCertificate(options.db, LOCAL_SYSTEM_PRINCIPAL, certificateId, vault, {
         hint: "Import the signing certificate with its password sealed, or use the hand-off.",
       }),
     onProgress: (p) => {

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEnrollmentService, sealerFromMasterKey, type EnrollmentService } from "@ksef-certs/domain/enrollment";
+import { createEnrollmentService, type EnrollmentService } from "@ksef-certs/domain/enrollment";
 import { openKsefSession } from "@ksef-certs/ksef/api";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { createKsefClient, systemClock, type KsefClient } from "@ksef-certs/ksef/api";
@@ -17,7 +17,8 @@ import { JAN_PESEL, janSigner } from "./__fixtures__/jan.js";
 import { buildWorld, callerFor, clockFromT0, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
 import { ksefErrorData, type KsefErrorData } from "./errors.js";
 import type { ServerServices } from "./services.js";
-import { LOCAL_SYSTEM_PRINCIPAL, unlockHeldCertificate } from "@ksef-certs/domain/access";
+import { LOCAL_SYSTEM_PRINCIPAL } from "@ksef-certs/domain/access";
+import { vaultFromMasterKey } from "@ksef-certs/domain/vault";
 
 const KEY_PASSWORD = "Nowy-Klucz!KSeF-2026x";
 const GUESSED = "3f2b8c1e-9d4a-4e6b-8f00-123456789abc";
@@ -45,6 +46,7 @@ for (const kind of DB_KINDS) {
     let operatorId: string;
     let auth: { id: string; serialNumber: string };
     const masterKey = randomBytes(32);
+    const vault = vaultFromMasterKey(masterKey);
     // One clock for the server, the enrollment service, the simulator and the KSeF client.
     const clock = clockFromT0();
 
@@ -91,14 +93,14 @@ for (const kind of DB_KINDS) {
         db: store.db,
         now: clock,
         client: () => client,
-        sealer: sealerFromMasterKey(masterKey),
+        sealer: vault,
         pollOptions: { intervalMs: 20 },
         // Jan signs auth.xml at once, wherever the hand-off put it.
         handoff: { publish: () => Promise.resolve({ file: "auth.xml" }), signed: async (req) => signXml(req.xml, jan) },
-        signerFor: (id) => unlockHeldCertificate(store.db, LOCAL_SYSTEM_PRINCIPAL, id, { masterKey, hint: "test" }),
+        signerFor: (id) => vault.unlockSigner(store.db, LOCAL_SYSTEM_PRINCIPAL, id, { hint: "test" }),
       });
       auth = await enroll("Authentication", "Jan Kowalski logowanie");
-      services = { clock, masterKey, ksefClient: () => client };
+      services = { clock, masterKey, vault, ksefClient: () => client };
     }, 180_000);
     afterAll(async () => {
       await store.close();

@@ -5,6 +5,7 @@
 import type { KsefEnvironment } from "@ksef-certs/ksef/api";
 import type { RevokeKsefClient } from "@ksef-certs/domain/registry";
 import type { Logger } from "pino";
+import type { Vault } from "@ksef-certs/domain/vault";
 import type { EnrollmentRunner } from "./enrollments.js";
 
 /** What procedures need beyond the database. */
@@ -13,8 +14,10 @@ export interface ServerServices {
   readonly clock: () => Date;
   /** The server's logger (redacts secrets), or undefined in tests. */
   readonly logger?: Logger;
-  /** The master key (seals key passwords for unattended use); undefined when none is configured. */
+  /** The master key (keys the audit log); undefined when none is configured. Sealing and opening keys go through {@link ServerServices.vault}. */
   readonly masterKey?: Uint8Array;
+  /** The vault of the master key (seals key passwords, opens held keys); undefined when no master key is configured. */
+  readonly vault?: Vault;
   /** The audit head checkpoint file (`audit.verify` compares the log with it); undefined when there is none. */
   readonly auditCheckpoint?: string;
   /** Runs enrollments in the background; undefined when the server runs none (tests of other routers). */

@@ -13,6 +13,7 @@ import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { Store } from "@ksef-certs/domain/store";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
 import type { ServerServices } from "./services.js";
+import { vaultFromMasterKey } from "@ksef-certs/domain/vault";
 
 /** The key password of every fixture certificate (world.ts). */
 const KEY_PASSWORD = "Haslo-klucza-123!";
@@ -43,7 +44,7 @@ for (const kind of DB_KINDS) {
       w = await buildWorld(store.db);
       root = await checkExportRoot(mkdtempSync(join(tmpdir(), "ksef-export-root-")), undefined);
       outside = mkdtempSync(join(tmpdir(), "ksef-outside-"));
-      services = { clock: () => T0, masterKey: randomBytes(32), exportRoot: root };
+      services = { clock: () => T0, vault: vaultFromMasterKey(randomBytes(32)), exportRoot: root };
     }, 120_000);
     afterAll(async () => {
       await store.close();

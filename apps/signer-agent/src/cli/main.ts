@@ -5,13 +5,14 @@
  */
 import password from "@inquirer/password";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { runCli, type CliIo } from "./program.js";
 
 async function terminalPrompt(message: string): Promise<string> {
   try {
     return await password({ message }, { input: process.stdin, output: process.stderr });
   } catch (err) {
-    if (err instanceof Error && err.name === "ExitPromptError") throw new KsefCertsError("PASSWORD_REQUIRED", "The prompt was cancelled.", { cause: err });
+    if (err instanceof Error && err.name === "ExitPromptError") throw new KsefCertsError("PASSWORD_REQUIRED", msg("agent.cli.promptCancelled"), { cause: err });
     throw err;
   }
 }

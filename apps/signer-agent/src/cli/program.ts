@@ -2,14 +2,20 @@
  * The `ksef-signer` program (commander): pair, status, run, unpair, auto-sign enable|disable|list, install --print.
  * Every command has `--help` with examples and `--json` (exactly one JSON object on stdout, errors included);
  * human text otherwise. Errors become exit codes once, here (cli/exit-codes.ts).
+ *
+ * Every sentence it prints (help, results, prompts, errors) comes from the message catalogue, in the language of
+ * `--lang pl|en`, else of `LC_ALL`/`LC_MESSAGES`/`LANG`, else on Windows of the system (see cli/locale.ts). Errors are
+ * rendered with core `localizeError`; with `--json` they keep their catalogue ids (`messageId`, `params`, `hintId`).
+ * Commander's own usage errors ("unknown option …") stay in English.
  */
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError, Option } from "commander";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { Command, CommanderError, Help, Option } from "commander";
+import { KsefCertsError, localizeError, violation } from "@ksef-certs/ksef/errors";
+import { msg, parseLocale, translate, type Locale, type MessageRef } from "@ksef-certs/ksef/messages";
 import { Agent, GOV_SIGNING_PAGE_URL } from "../agent.js";
 import { AgentApiClient, isTokenRevoked, normalizeServerUrl, type SigningRequest } from "../api.js";
 import { forgetKeyPassword, keyringAvailable, prepareAutoSigners, storeKeyPassword, unlockSigner, type PasswordPrompt } from "../autosign.js";
@@ -31,6 +37,7 @@ import { createLogger } from "../logger.js";
 import { createLocalApi, serveLocalApi } from "../local-api.js";
 import { systemdUserUnit } from "../systemd.js";
 import { EXIT_CODES, EXIT_OK, EXIT_TOKEN_REVOKED, EXIT_USAGE } from "./exit-codes.js";
+import { defaultLocale, langArgument } from "./locale.js";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -47,6 +54,10 @@ export interface CliIo {
   readonly prompt: PasswordPrompt;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM), for `run`. */
   readonly stopSignal?: Promise<void>;
+  /** `process.platform` (default); the system language decides the default locale on `win32` only. */
+  readonly platform?: string;
+  /** The system's locale (default `Intl.DateTimeFormat().resolvedOptions().locale`), e.g. `pl-PL`. */
+  readonly systemLocale?: string;
 }
 
 interface Common {
@@ -54,7 +65,14 @@ interface Common {
   configDir?: string;
 }
 
-const examples = (lines: readonly string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+/** Commander's help headings, by the text it passes to `styleTitle`. */
+const HELP_TITLES: Readonly<Record<string, MessageRef>> = {
+  "Usage:": msg("agent.help.title.usage"),
+  "Arguments:": msg("agent.help.title.arguments"),
+  "Options:": msg("agent.help.title.options"),
+  "Commands:": msg("agent.help.title.commands"),
+  "Global Options:": msg("agent.help.title.globalOptions"),
+};
 
 class Out {
   constructor(
@@ -78,25 +96,37 @@ function abs(io: CliIo, path: string): string {
   return isAbsolute(path) ? path : resolve(io.cwd, path);
 }
 
-function withCommon(cmd: Command): Command {
-  return cmd
-    .option("--json", "print one JSON object on stdout (results and errors)")
-    .option("--config-dir <dir>", "configuration folder (default $XDG_CONFIG_HOME/ksef-signer, or $KSEF_SIGNER_CONFIG_DIR)");
-}
-
 /**
  * Builds the program for one run (commander never exits the process).
  * @param io the run's surface
  * @param state receives the exit code and output mode
+ * @param locale the language of help, results, prompts and errors
  */
-export function buildProgram(io: CliIo, state: { json: boolean; exitCode: number }): Command {
+export function buildProgram(io: CliIo, state: { json: boolean; exitCode: number }, locale: Locale = "en"): Command {
+  const t = (ref: MessageRef): string => translate(locale, ref);
+  const examples = (lines: readonly string[]): string => `\n${t(msg("agent.help.examples"))}\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+  const withCommon = (cmd: Command): Command => cmd.option("--json", t(msg("agent.help.json"))).option("--config-dir <dir>", t(msg("agent.help.configDir")));
   const program = new Command("ksef-signer")
-    .description(
-      "The KSeF signer agent: pairs this workstation with the ksef-certs admin server, writes each auth.xml to sign into the\noutbox folder, picks up the signed file from the inbox (any name) and uploads it unchanged.",
-    )
-    .version(VERSION, "-V, --version")
+    .description(t(msg("agent.help.program")))
+    .version(VERSION, "-V, --version", t(msg("agent.help.versionOption")))
+    .helpOption("-h, --help", t(msg("agent.help.helpOption")))
+    .helpCommand("help [command]", t(msg("agent.help.helpOption")))
+    .configureHelp({
+      styleTitle: (title) => (Object.hasOwn(HELP_TITLES, title) ? t(HELP_TITLES[title] as MessageRef) : title),
+      // Commander appends "(choices: …, default: …)" in English; only those two words are ours to translate.
+      optionDescription(this: Help, option: Option): string {
+        return Help.prototype.optionDescription
+          .call(this, option)
+          .replace(
+            /(\(|, )(choices|default): /g,
+            (_m, before: string, word: string) => `${before}${t(word === "choices" ? msg("agent.help.choices") : msg("agent.help.default"))}: `,
+          );
+      },
+    })
+    // Parsed before the program is built (help texts need the language); declared so commander accepts it anywhere.
+    .option("--lang <lang>", t(msg("agent.help.lang")))
     .exitOverride()
-    .showHelpAfterError("(run with --help for usage)")
+    .showHelpAfterError(t(msg("agent.cli.seeHelp")))
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
@@ -115,8 +145,7 @@ export function buildProgram(io: CliIo, state: { json: boolean; exitCode: number
         "ksef-signer auto-sign enable --cert jan.crt --key jan.key --context Nip:5265877635",
         "ksef-signer install --print > ~/.config/systemd/user/ksef-signer.service",
       ])}
-Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password needed or wrong, 5 unsupported,
-6 key does not match, 7 not found or I/O, 8 conflict, 9 token revoked (pair again).
+${t(msg("agent.help.exitCodes"))}
 `,
     );
   program.hook("preAction", (_root, action) => {
@@ -124,12 +153,12 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
   });
 
   withCommon(program.command("pair"))
-    .description("pair this workstation with the admin server using the one-time code shown in the admin app")
-    .requiredOption("--server <url>", "the admin server's URL")
-    .option("--code <code>", "the pairing code (XXXX-XXXX); asked for when omitted")
-    .option("--label <text>", "how this agent is shown in the admin app (default: host name and agent version)")
-    .option("--outbox <dir>", "local path of the outbox folder (default: the server's setting)")
-    .option("--inbox <dir>", "local path of the inbox folder (default: the server's setting)")
+    .description(t(msg("agent.help.pair")))
+    .requiredOption("--server <url>", t(msg("agent.help.pair.server")))
+    .option("--code <code>", t(msg("agent.help.pair.code")))
+    .option("--label <text>", t(msg("agent.help.pair.label")))
+    .option("--outbox <dir>", t(msg("agent.help.pair.outbox")))
+    .option("--inbox <dir>", t(msg("agent.help.pair.inbox")))
     .addHelpText(
       "after",
       examples([
@@ -144,11 +173,11 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
       let code = opts.code;
       if (code === undefined) {
         if (!io.stdinIsTTY)
-          throw new KsefCertsError("VALIDATION", "No pairing code.", {
-            hint: "Pass --code CODE (shown in the admin app for this workstation).",
-            violations: [{ field: "code", rule: "pair.code.required", message: "The pairing code is required." }],
+          throw new KsefCertsError("VALIDATION", msg("agent.pair.noCode"), {
+            hint: msg("agent.pair.noCode.hint"),
+            violations: [violation("code", "pair.code.required")],
           });
-        code = await io.prompt("Pairing code (shown in the admin app):");
+        code = await io.prompt(t(msg("agent.pair.codePrompt")));
       }
       const existing = await loadConfig(configDir);
       const result = await new AgentApiClient(server).pair(code.trim(), opts.label ?? `${hostname()} ksef-signer ${VERSION}`);
@@ -164,18 +193,22 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
       };
       await saveConfig(configDir, config);
       const folders = safeFolders(config);
+      const company = result.workstation.companyName;
+      const notSet = t(msg("agent.cli.notSet"));
       out.result({ paired: true, server, workstation: result.workstation, configDir, ...folders }, [
-        `paired with ${server} as workstation "${result.workstation.name}"${result.workstation.companyName == null ? "" : ` (${result.workstation.companyName})`}`,
-        `  outbox: ${folders.outboxDir ?? "(not set)"}`,
-        `  inbox:  ${folders.inboxDir ?? "(not set)"}`,
-        `  config: ${configDir} (token stored with mode 0600)`,
-        "next: ksef-signer run",
+        company == null
+          ? t(msg("agent.pair.done", { server, workstation: result.workstation.name }))
+          : t(msg("agent.pair.doneWithCompany", { server, workstation: result.workstation.name, company })),
+        t(msg("agent.pair.outbox", { dir: folders.outboxDir ?? notSet })),
+        t(msg("agent.pair.inbox", { dir: folders.inboxDir ?? notSet })),
+        t(msg("agent.pair.config", { dir: configDir })),
+        t(msg("agent.pair.next")),
       ]);
     });
 
   withCommon(program.command("status"))
-    .description("show the server, the workstation, the folders, pending requests and the journal")
-    .option("--offline", "do not ask the server (show only what is stored here)")
+    .description(t(msg("agent.help.status")))
+    .option("--offline", t(msg("agent.help.status.offline")))
     .addHelpText("after", examples(["ksef-signer status", "ksef-signer status --json | jq .pending"]))
     .action(async (opts: Common & { offline?: boolean }) => {
       const out = new Out(io, opts.json === true);
@@ -193,8 +226,11 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
           serverPending = (await client.requests(0, undefined)).requests.filter((r) => r.status === "pending" && Date.parse(r.expiresAt) > Date.now());
         } catch (error) {
           server = isTokenRevoked(error)
-            ? { reachable: true, tokenAccepted: false, message: "token revoked: pair again" }
-            : { reachable: false, message: error instanceof Error ? error.message : String(error) };
+            ? { reachable: true, tokenAccepted: false, message: t(msg("agent.api.tokenRevoked")) }
+            : {
+                reachable: false,
+                message: error instanceof KsefCertsError ? localizeError(error, locale).message : error instanceof Error ? error.message : String(error),
+              };
         }
       }
       const requests = Object.values(journal?.requests ?? {});
@@ -235,28 +271,55 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
           })),
         },
         [
-          `server:      ${config.server}${server === undefined ? "" : server.reachable ? (server.tokenAccepted === true ? " (reachable, token accepted)" : " (token revoked: pair again)") : ` (unreachable: ${server.message ?? ""})`}`,
-          `workstation: ${config.workstation.name}${config.workstation.companyName == null ? "" : ` — ${config.workstation.companyName}`}${config.workstation.branchCode == null ? "" : ` / ${config.workstation.branchCode}`}`,
-          `outbox:      ${folders.outboxDir ?? "(not set)"}`,
-          `inbox:       ${folders.inboxDir ?? "(not set)"}`,
-          `pending:     ${pending.length}${serverPending === undefined ? " (as last seen by the agent)" : " (on the server)"}`,
-          ...pending.map((r) => `  - ${r.fileName} (${r.contextIdentifier.type} ${r.contextIdentifier.value}, expires ${r.expiresAt})`),
-          `journal:     ${requests.length} requests, ${Object.keys(journal?.uploads ?? {}).length} uploaded files, ${inflight.length} uploads in flight`,
-          `auto-sign:   ${config.autoSign.length === 0 ? "off" : config.autoSign.map((s) => `${s.subject} (${s.contexts.map((c) => c.value).join(", ")})`).join("; ")}`,
+          t(
+            server === undefined
+              ? msg("agent.status.server", { server: config.server })
+              : server.reachable
+                ? server.tokenAccepted === true
+                  ? msg("agent.status.server.accepted", { server: config.server })
+                  : msg("agent.status.server.revoked", { server: config.server })
+                : msg("agent.status.server.unreachable", { server: config.server, message: server.message ?? "" }),
+          ),
+          t(
+            msg("agent.status.workstation", {
+              workstation: `${config.workstation.name}${config.workstation.companyName == null ? "" : ` — ${config.workstation.companyName}`}${config.workstation.branchCode == null ? "" : ` / ${config.workstation.branchCode}`}`,
+            }),
+          ),
+          t(msg("agent.status.outbox", { dir: folders.outboxDir ?? t(msg("agent.cli.notSet")) })),
+          t(msg("agent.status.inbox", { dir: folders.inboxDir ?? t(msg("agent.cli.notSet")) })),
+          t(msg(serverPending === undefined ? "agent.status.pending.journal" : "agent.status.pending.server", { pending: pending.length })),
+          ...pending.map((r) =>
+            t(
+              msg("agent.status.pendingItem", {
+                file: r.fileName,
+                contextType: r.contextIdentifier.type,
+                contextValue: r.contextIdentifier.value,
+                expiresAt: r.expiresAt,
+              }),
+            ),
+          ),
+          t(msg("agent.status.journal", { requests: requests.length, uploads: Object.keys(journal?.uploads ?? {}).length, inflight: inflight.length })),
+          config.autoSign.length === 0
+            ? t(msg("agent.status.autoSign.off"))
+            : t(
+                msg("agent.status.autoSign.on", {
+                  certificates: config.autoSign.map((s) => `${s.subject} (${s.contexts.map((c) => c.value).join(", ")})`).join("; "),
+                }),
+              ),
         ],
       );
     });
 
   withCommon(program.command("run"))
-    .description("run the agent: poll the server, write auth.xml files, watch the inbox and upload signed files (Ctrl+C stops)")
-    .option("--verbose", "debug log lines")
-    .option("--open-signing-page", "open the gov.pl signing page in the browser when a new auth.xml is written")
-    .option("--signing-page-url <url>", "the page --open-signing-page opens", GOV_SIGNING_PAGE_URL)
-    .option("--local-api-port <port>", "serve the local API for programs on this computer on 127.0.0.1:PORT")
-    .option("--use-polling", "poll the folders instead of OS events (network shares)")
-    .addOption(new Option("--poll-wait-ms <ms>", "long-poll wait").default("25000").hideHelp())
-    .addOption(new Option("--rescan-interval-ms <ms>", "full folder rescan period").default("30000").hideHelp())
-    .addOption(new Option("--stability-ms <ms>", "how long a file must be unchanged before it is read").default("400").hideHelp())
+    .description(t(msg("agent.help.run")))
+    .option("--verbose", t(msg("agent.help.run.verbose")))
+    .option("--open-signing-page", t(msg("agent.help.run.openSigningPage")))
+    .option("--signing-page-url <url>", t(msg("agent.help.run.signingPageUrl")), GOV_SIGNING_PAGE_URL)
+    .option("--local-api-port <port>", t(msg("agent.help.run.localApiPort")))
+    .option("--use-polling", t(msg("agent.help.run.usePolling")))
+    .addOption(new Option("--poll-wait-ms <ms>", t(msg("agent.help.run.pollWaitMs"))).default("25000").hideHelp())
+    .addOption(new Option("--rescan-interval-ms <ms>", t(msg("agent.help.run.rescanIntervalMs"))).default("30000").hideHelp())
+    .addOption(new Option("--stability-ms <ms>", t(msg("agent.help.run.stabilityMs"))).default("400").hideHelp())
     .addHelpText("after", examples(["ksef-signer run", "ksef-signer run --verbose --open-signing-page", "ksef-signer run --local-api-port 8787"]))
     .action(
       async (
@@ -275,7 +338,7 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
         const config = await requireConfig(configDir);
         const token = await loadToken(configDir);
         const logger = createLogger({ verbose: opts.verbose === true, destination: io.stderr });
-        const autoSigners = await prepareAutoSigners(configDir, config.autoSign, io.stdinIsTTY ? io.prompt : undefined, logger);
+        const autoSigners = await prepareAutoSigners(configDir, config.autoSign, io.stdinIsTTY ? io.prompt : undefined, logger, locale);
         const crash = io.env["KSEF_SIGNER_CRASH_AT"];
         const agent = new Agent({
           configDir,
@@ -304,7 +367,9 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
         } catch (error) {
           if (isTokenRevoked(error)) {
             state.exitCode = EXIT_TOKEN_REVOKED;
-            io.stderr.write("error: token revoked: pair again\nhint: ksef-signer unpair, then ksef-signer pair --server URL --code CODE\n");
+            io.stderr.write(
+              `${t(msg("agent.cli.error", { message: t(msg("agent.api.tokenRevoked")) }))}\n${t(msg("agent.cli.hint", { hint: t(msg("agent.cli.revoked.hint")) }))}\n`,
+            );
             return;
           }
           throw error;
@@ -313,20 +378,20 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
     );
 
   withCommon(program.command("give-up"))
-    .description("tell the server a pending request will not be signed here (recorded for the admin; the request becomes failed)")
-    .argument("<request-id>", "the request's id (see ksef-signer status --json)")
-    .requiredOption("--reason <text>", "why, for the admin (no secrets), at most 1000 characters")
+    .description(t(msg("agent.help.giveUp")))
+    .argument("<request-id>", t(msg("agent.help.giveUp.requestId")))
+    .requiredOption("--reason <text>", t(msg("agent.help.giveUp.reason")))
     .addHelpText("after", examples(["ksef-signer give-up 7d9c0e4a-… --reason 'Jan is on leave; sign at kasa-2'"]))
     .action(async (requestId: string, opts: Common & { reason: string }) => {
       const out = new Out(io, opts.json === true);
       const configDir = configDirOf(io, opts);
       const config = await requireConfig(configDir);
       await new AgentApiClient(config.server, await loadToken(configDir)).reportFailed(requestId, opts.reason);
-      out.result({ requestId, status: "failed" }, [`request ${requestId} marked failed on the server`]);
+      out.result({ requestId, status: "failed" }, [t(msg("agent.giveUp.done", { id: requestId }))]);
     });
 
   withCommon(program.command("unpair"))
-    .description("forget the pairing here (token, config, journal); the admin app can also revoke the token")
+    .description(t(msg("agent.help.unpair")))
     .addHelpText("after", examples(["ksef-signer unpair"]))
     .action(async (opts: Common) => {
       const out = new Out(io, opts.json === true);
@@ -334,23 +399,22 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
       const config = await loadConfig(configDir);
       for (const s of config?.autoSign ?? []) await forgetKeyPassword(configDir, s);
       await removePairing(configDir);
-      out.result({ unpaired: true, configDir, wasPaired: config !== undefined }, [config === undefined ? "was not paired" : `unpaired from ${config.server}`]);
+      out.result({ unpaired: true, configDir, wasPaired: config !== undefined }, [
+        t(config === undefined ? msg("agent.unpair.wasNotPaired") : msg("agent.unpair.done", { server: config.server })),
+      ]);
     });
 
-  const autoSign = program
-    .command("auto-sign")
-    .description("let the agent sign login requests itself with your KSeF Authentication certificate (per certificate)");
+  const autoSign = program.command("auto-sign").description(t(msg("agent.help.autoSign")));
   withCommon(autoSign.command("enable"))
-    .description("allow automatic signing with a certificate for the given contexts")
-    .requiredOption("--cert <file>", "the certificate (.crt)")
-    .requiredOption("--key <file>", "its encrypted private key (.key)")
-    .option(
-      "--context <type:value...>",
-      "contexts it may sign into, e.g. Nip:5265877635 or InternalId:5265877635-00001 (default: the workstation's company NIP)",
+    .description(t(msg("agent.help.autoSign.enable")))
+    .requiredOption("--cert <file>", t(msg("agent.help.autoSign.enable.cert")))
+    .requiredOption("--key <file>", t(msg("agent.help.autoSign.enable.key")))
+    .option("--context <type:value...>", t(msg("agent.help.autoSign.enable.context")))
+    .addOption(
+      new Option("--password-source <source>", t(msg("agent.help.autoSign.enable.passwordSource"))).choices(["sealed", "keyring", "prompt"]).default("sealed"),
     )
-    .addOption(new Option("--password-source <source>", "where the key password is kept").choices(["sealed", "keyring", "prompt"]).default("sealed"))
-    .option("--password-file <file>", "read the key password from this file (first line)")
-    .option("--password-stdin", "read the key password from stdin (first line)")
+    .option("--password-file <file>", t(msg("agent.help.autoSign.enable.passwordFile")))
+    .option("--password-stdin", t(msg("agent.help.autoSign.enable.passwordStdin")))
     .addHelpText(
       "after",
       examples([
@@ -366,11 +430,9 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
         const configDir = configDirOf(io, opts);
         const config = await requireConfig(configDir);
         if (opts.passwordSource === "keyring" && !(await keyringAvailable())) {
-          throw new KsefCertsError("UNSUPPORTED", "secret-tool (libsecret) is not installed, so the OS keyring cannot be used.", {
-            hint: "Use --password-source sealed or prompt.",
-          });
+          throw new KsefCertsError("UNSUPPORTED", msg("agent.keyring.notInstalled"), { hint: msg("agent.keyring.otherSource.hint") });
         }
-        const password = await readPassword(io, opts, `Password of ${opts.key}:`);
+        const password = await readPassword(io, opts, t(msg("agent.cli.passwordPrompt", { file: opts.key })));
         const certPath = abs(io, opts.cert);
         const keyPath = abs(io, opts.key);
         const { certificate } = await unlockSigner(certPath, keyPath, password);
@@ -388,14 +450,20 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
         };
         await saveConfig(configDir, { ...config, autoSign: [...config.autoSign.filter((s) => s.fingerprint !== setting.fingerprint), setting] });
         out.result({ enabled: setting }, [
-          `automatic signing enabled with ${setting.subject} for ${contexts.map((c) => `${c.type} ${c.value}`).join(", ")} (password: ${setting.passwordSource})`,
-          "restart the agent (ksef-signer run) to use it",
+          t(
+            msg("agent.autoSign.enabled", {
+              subject: setting.subject,
+              contexts: contexts.map((c) => `${c.type} ${c.value}`).join(", "),
+              source: setting.passwordSource,
+            }),
+          ),
+          t(msg("agent.autoSign.restart")),
         ]);
       },
     );
   withCommon(autoSign.command("disable"))
-    .description("stop automatic signing with a certificate and forget its stored password")
-    .argument("<fingerprint>", "the certificate's fingerprint (or its first 16 hex digits), see auto-sign list")
+    .description(t(msg("agent.help.autoSign.disable")))
+    .argument("<fingerprint>", t(msg("agent.help.autoSign.disable.fingerprint")))
     .addHelpText("after", examples(["ksef-signer auto-sign disable 0B8E41C2D3A4F5E6"]))
     .action(async (fingerprint: string, opts: Common) => {
       const out = new Out(io, opts.json === true);
@@ -404,15 +472,15 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
       const wanted = fingerprint.toUpperCase();
       const matches = config.autoSign.filter((s) => s.fingerprint.startsWith(wanted) && wanted.length >= 16);
       if (matches.length !== 1)
-        throw new KsefCertsError("NOT_FOUND", `No single auto-sign certificate with fingerprint ${fingerprint.slice(0, 64)}.`, {
-          hint: "See ksef-signer auto-sign list.",
+        throw new KsefCertsError("NOT_FOUND", msg("agent.autoSign.noSingleMatch", { fingerprint: fingerprint.slice(0, 64) }), {
+          hint: msg("agent.autoSign.noSingleMatch.hint"),
         });
       for (const s of matches) await forgetKeyPassword(configDir, s);
       await saveConfig(configDir, { ...config, autoSign: config.autoSign.filter((s) => !matches.includes(s)) });
-      out.result({ disabled: matches.map((s) => s.fingerprint) }, [`automatic signing disabled for ${matches[0]?.subject ?? ""}`]);
+      out.result({ disabled: matches.map((s) => s.fingerprint) }, [t(msg("agent.autoSign.disabled", { subject: matches[0]?.subject ?? "" }))]);
     });
   withCommon(autoSign.command("list"))
-    .description("list the certificates allowed for automatic signing")
+    .description(t(msg("agent.help.autoSign.list")))
     .addHelpText("after", examples(["ksef-signer auto-sign list --json"]))
     .action(async (opts: Common) => {
       const out = new Out(io, opts.json === true);
@@ -420,18 +488,25 @@ Exit codes: 0 ok, 1 internal, 2 usage or validation, 3 damaged input, 4 password
       out.result(
         { autoSign: config.autoSign },
         config.autoSign.length === 0
-          ? ["automatic signing is off"]
-          : config.autoSign.map(
-              (s) =>
-                `${s.fingerprint.slice(0, 16)}  ${s.subject}  ${s.contexts.map((c) => `${c.type}:${c.value}`).join(",")}  password: ${s.passwordSource}  valid to ${s.validTo}`,
+          ? [t(msg("agent.autoSign.isOff"))]
+          : config.autoSign.map((s) =>
+              t(
+                msg("agent.autoSign.listItem", {
+                  fingerprint: s.fingerprint.slice(0, 16),
+                  subject: s.subject,
+                  contexts: s.contexts.map((c) => `${c.type}:${c.value}`).join(","),
+                  source: s.passwordSource,
+                  validTo: s.validTo,
+                }),
+              ),
             ),
       );
     });
 
   withCommon(program.command("install"))
-    .description("print a systemd user unit that runs the agent as a user service")
-    .requiredOption("--print", "print the unit to stdout (the only mode: save it yourself)")
-    .option("--run-args <args>", 'extra arguments for run, e.g. "--open-signing-page --local-api-port 8787"')
+    .description(t(msg("agent.help.install")))
+    .requiredOption("--print", t(msg("agent.help.install.print")))
+    .option("--run-args <args>", t(msg("agent.help.install.runArgs")))
     .addHelpText("after", examples(["ksef-signer install --print > ~/.config/systemd/user/ksef-signer.service && systemctl --user enable --now ksef-signer"]))
     .action((opts: Common & { print: boolean; runArgs?: string }) => {
       const out = new Out(io, opts.json === true);
@@ -461,8 +536,8 @@ function safeFolders(config: AgentConfig): { outboxDir?: string; inboxDir?: stri
 function positiveInt(text: string, option: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 1)
-    throw new KsefCertsError("VALIDATION", `${option} must be a positive whole number of milliseconds.`, {
-      violations: [{ field: option, rule: "positiveInteger", message: `${option} must be a positive integer.` }],
+    throw new KsefCertsError("VALIDATION", msg("agent.cli.notPositive", { option }), {
+      violations: [violation(option, "positiveInteger", { field: option })],
     });
   return n;
 }
@@ -470,15 +545,15 @@ function positiveInt(text: string, option: string): number {
 function parseContexts(given: readonly string[] | undefined, config: AgentConfig): AutoSignSetting["contexts"] {
   const list = given ?? (config.workstation.companyNip == null ? [] : [`Nip:${config.workstation.companyNip}`]);
   if (list.length === 0)
-    throw new KsefCertsError("VALIDATION", "No context to sign into.", {
-      hint: "Pass --context Nip:NIP (or InternalId:NIP-NNNNN).",
-      violations: [{ field: "context", rule: "autoSign.context.required", message: "At least one context is required." }],
+    throw new KsefCertsError("VALIDATION", msg("agent.autoSign.noContext"), {
+      hint: msg("agent.autoSign.noContext.hint"),
+      violations: [violation("context", "autoSign.context.required")],
     });
   return list.map((text) => {
     const m = /^(Nip|InternalId|NipVatUe|PeppolId):(\S{1,64})$/.exec(text);
     if (m === null)
-      throw new KsefCertsError("VALIDATION", `"${text.slice(0, 80)}" is not TYPE:VALUE (Nip, InternalId, NipVatUe, PeppolId).`, {
-        violations: [{ field: "context", rule: "autoSign.context.format", message: "Use TYPE:VALUE, e.g. Nip:5265877635." }],
+      throw new KsefCertsError("VALIDATION", msg("agent.autoSign.badContext", { text: text.slice(0, 80) }), {
+        violations: [violation("context", "autoSign.context.format")],
       });
     return { type: m[1] as "Nip", value: m[2] ?? "" };
   });
@@ -491,10 +566,7 @@ async function readPassword(io: CliIo, opts: { passwordFile?: string; passwordSt
     for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
     return firstLine(Buffer.concat(chunks).toString("utf8"));
   }
-  if (!io.stdinIsTTY)
-    throw new KsefCertsError("PASSWORD_REQUIRED", "The key password is needed.", {
-      hint: "Use --password-file FILE or --password-stdin, or run on a terminal.",
-    });
+  if (!io.stdinIsTTY) throw new KsefCertsError("PASSWORD_REQUIRED", msg("agent.cli.passwordRequired"), { hint: msg("agent.cli.passwordRequired.hint") });
   return io.prompt(message);
 }
 
@@ -508,16 +580,18 @@ const firstLine = (text: string): string => text.split(/\r?\n/)[0] ?? "";
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const state = { json: argv.includes("--json"), exitCode: EXIT_OK };
+  const fallback = defaultLocale(io.env, io.platform ?? process.platform, io.systemLocale ?? Intl.DateTimeFormat().resolvedOptions().locale);
+  const lang = langArgument(argv);
+  const chosen = lang === undefined ? undefined : parseLocale(lang);
+  const locale = chosen ?? fallback;
   if (argv.some((a) => /^--?(password|passwd|pass|pw)(=|$)/i.test(a))) {
-    return report(
-      io,
-      state.json,
-      new KsefCertsError("VALIDATION", "Passwords are never taken from the command line.", {
-        hint: "Use --password-file FILE, --password-stdin or the prompt.",
-      }),
-    );
+    return report(io, state.json, new KsefCertsError("VALIDATION", msg("agent.cli.passwordOnArgv"), { hint: msg("agent.cli.passwordOnArgv.hint") }), locale);
   }
-  const program = buildProgram(io, state);
+  // A language we do not speak is refused in the one the environment asks for, before anything runs.
+  if (lang !== undefined && chosen === undefined) {
+    return report(io, state.json, new KsefCertsError("VALIDATION", msg("agent.cli.unknownLanguage", { lang: lang.slice(0, 40) })), locale);
+  }
+  const program = buildProgram(io, state, locale);
   try {
     await program.parseAsync([...argv], { from: "user" });
     return state.exitCode;
@@ -527,20 +601,34 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       if (state.json) io.stdout.write(`${JSON.stringify({ error: { code: "VALIDATION", message: error.message } })}\n`);
       return EXIT_USAGE;
     }
-    return report(io, state.json, error);
+    return report(io, state.json, error, locale);
   }
 }
 
-function report(io: CliIo, json: boolean, error: unknown): number {
-  const e = error instanceof KsefCertsError ? error : new KsefCertsError("INTERNAL", "Unexpected failure.", { cause: error });
-  if (json)
-    io.stdout.write(
-      `${JSON.stringify({ error: { code: e.code, message: e.message, ...(e.hint === undefined ? {} : { hint: e.hint }), ...(e.violations.length === 0 ? {} : { violations: e.violations }) } })}\n`,
-    );
-  else {
-    io.stderr.write(`error: ${e.message}\n`);
-    if (e.hint !== undefined) io.stderr.write(`hint: ${e.hint}\n`);
-    for (const v of e.violations) io.stderr.write(`  - ${v.field}: ${v.message}\n`);
+/**
+ * Prints an error in the reader's language (stderr, or one JSON object on stdout with the catalogue ids) and
+ * returns its exit code.
+ */
+function report(io: CliIo, json: boolean, error: unknown, locale: Locale): number {
+  const e = error instanceof KsefCertsError ? error : new KsefCertsError("INTERNAL", msg("agent.unexpected"), { cause: error });
+  const l = localizeError(e, locale);
+  if (json) {
+    // The shape of before (code, message, hint, violations) plus the ids a script can branch on; no details.
+    const body = {
+      code: l.code,
+      message: l.message,
+      ...(l.messageId === undefined ? {} : { messageId: l.messageId }),
+      ...(l.params === undefined ? {} : { params: l.params }),
+      ...(l.hint === undefined ? {} : { hint: l.hint }),
+      ...(l.hintId === undefined ? {} : { hintId: l.hintId }),
+      ...(l.hintParams === undefined ? {} : { hintParams: l.hintParams }),
+      ...(l.violations === undefined ? {} : { violations: l.violations }),
+    };
+    io.stdout.write(`${JSON.stringify({ error: body })}\n`);
+  } else {
+    io.stderr.write(`${translate(locale, msg("agent.cli.error", { message: l.message }))}\n`);
+    if (l.hint !== undefined) io.stderr.write(`${translate(locale, msg("agent.cli.hint", { hint: l.hint }))}\n`);
+    for (const v of l.violations ?? []) io.stderr.write(`  - ${v.field}: ${v.message}\n`);
     if (e.code === "INTERNAL" && io.env["KSEF_SIGNER_DEBUG"] !== undefined) io.stderr.write(`${String(e.cause)}\n`);
   }
   return isTokenRevoked(e) ? EXIT_TOKEN_REVOKED : EXIT_CODES[e.code];

@@ -5,8 +5,9 @@
  */
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import type { AuditEntry } from "../store/audit.js";
+import { verifyAuditLog, type AuditEntry, type AuditVerification, type VerifyAuditLogOptions } from "../store/audit.js";
 import type { Db } from "../store/db.js";
+import { hasRole, type Principal } from "./rules.js";
 import { auditLog, branches, certificates, companies, enrollments, operators, workstations } from "../store/schema.js";
 
 /** Filter of {@link listAuditEntries}. */
@@ -74,4 +75,18 @@ export async function listAuditEntries(db: Db, filter: AuditListFilter = {}): Pr
   const entries = rows.slice(0, limit);
   const last = entries[entries.length - 1];
   return { entries, nextCursor: rows.length > limit && last !== undefined ? last.seq : null };
+}
+
+/**
+ * Verifies the whole audit log (MACs, links, its end against the head checkpoint) on behalf of `principal`: only
+ * super-admins, auditors and company admins may, since the answer speaks of every company's entries.
+ * @param db the database
+ * @param principal who asks
+ * @param options master key and head checkpoint file, as `verifyAuditLog` of `./store`
+ * @returns what `verifyAuditLog` returns
+ * @throws {KsefCertsError} FORBIDDEN for any other role, before the log is read; the errors of `verifyAuditLog`
+ */
+export async function verifyAuditLogAs(db: Db, principal: Principal, options: VerifyAuditLogOptions = {}): Promise<AuditVerification> {
+  if (!hasRole(principal, "super_admin", "auditor", "company_admin")) throw new KsefCertsError("FORBIDDEN", "Your role may not verify the audit log.");
+  return verifyAuditLog(db, options);
 }

@@ -9,13 +9,15 @@ import { DAY, testCertificate, testKey, type TestKey } from "../registry/__fixtu
 import { describeEachDb } from "../store/__fixtures__/test-db.js";
 import type { Db } from "../store/db.js";
 import { seal } from "@ksef-certs/ksef/crypto";
-import { LOCAL_SYSTEM_PRINCIPAL, unlockHeldCertificate } from "./held.js";
+import { unlockHeldCertificate, vaultFromMasterKey } from "../vault/index.js";
+import { LOCAL_SYSTEM_PRINCIPAL } from "./held.js";
 import type { Principal, Role } from "./rules.js";
 import { authorizeEnrollmentRequest } from "./use.js";
 
 const T0 = new Date("2026-03-01T12:00:00Z");
 const META = { actor: "test", at: T0 };
 const MASTER = new Uint8Array(32).fill(7);
+const VAULT = vaultFromMasterKey(MASTER);
 let key: TestKey;
 beforeAll(async () => {
   key = await testKey();
@@ -89,25 +91,51 @@ describeEachDb("access: using a held certificate's key", (ctx) => {
       if (principal === undefined) throw new Error(role);
       for (const [which, want] of Object.entries(expected)) {
         const id = w.certs[which as keyof typeof w.certs];
-        const got = await outcome(unlockHeldCertificate(ctx().db, principal, id, { masterKey: MASTER, hint: "test" }));
+        const got = await outcome(VAULT.unlockSigner(ctx().db, principal, id, { hint: "test" }));
         expect(`${role}/${which}: ${got}`).toBe(`${role}/${which}: ${want}`);
       }
     }
     // The local system (CLI, background runs of authorised requests) opens any key; the sealed password really is used.
-    const signer = await unlockHeldCertificate(ctx().db, LOCAL_SYSTEM_PRINCIPAL, w.certs.other, { masterKey: MASTER, hint: "test" });
+    const signer = await VAULT.unlockSigner(ctx().db, LOCAL_SYSTEM_PRINCIPAL, w.certs.other, { hint: "test" });
     expect(signer.privateKey.asymmetricKeyType).toBe("ec");
     expect(sealedPasswordAad(w.certs.other)).toContain(w.certs.other);
   });
 
   it("a read-only refusal names the rule and the field, so the form can place it", async () => {
     const w = await world(ctx().db);
-    const err = await unlockHeldCertificate(ctx().db, w.principals.branch_admin as Principal, w.certs.company, {
-      masterKey: MASTER,
+    const err = await VAULT.unlockSigner(ctx().db, w.principals.branch_admin as Principal, w.certs.company, {
       hint: "test",
       certificateField: "ksef.signingCertificateId",
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KsefCertsError);
     expect((err as KsefCertsError).violations).toEqual([expect.objectContaining({ field: "ksef.signingCertificateId", rule: "signingCertificate.access" })]);
+  });
+
+  it("takes the typed password first, then the sealed one, then the fallback; without any it asks for one", async () => {
+    const w = await world(ctx().db);
+    const id = w.certs.other;
+    const asked: string[] = [];
+    const fallback = (): Promise<string> => {
+      asked.push(id);
+      return Promise.resolve(key.password);
+    };
+    // Sealed and vault present: the fallback is never asked.
+    await VAULT.unlockSigner(ctx().db, LOCAL_SYSTEM_PRINCIPAL, id, { hint: "test", fallbackPassword: fallback });
+    expect(asked).toEqual([]);
+    // A wrong typed password wins over the sealed one.
+    expect(await outcome(VAULT.unlockSigner(ctx().db, LOCAL_SYSTEM_PRINCIPAL, id, { hint: "test", password: "wrong" }))).toBe("WRONG_PASSWORD");
+    // Without a vault the sealed password cannot open: the fallback is asked, and without one PASSWORD_REQUIRED names the field.
+    await unlockHeldCertificate(ctx().db, LOCAL_SYSTEM_PRINCIPAL, id, undefined, { hint: "test", fallbackPassword: fallback });
+    expect(asked).toEqual([id]);
+    const err = await unlockHeldCertificate(ctx().db, LOCAL_SYSTEM_PRINCIPAL, id, undefined, { hint: "do this", passwordField: "pw" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KsefCertsError);
+    expect((err as KsefCertsError).code).toBe("PASSWORD_REQUIRED");
+    expect((err as KsefCertsError).hint).toBe("do this");
+    expect((err as KsefCertsError).violations).toEqual([expect.objectContaining({ field: "pw" })]);
+    // Another master key does not open the sealed password.
+    expect(await outcome(vaultFromMasterKey(new Uint8Array(32).fill(8)).unlockSigner(ctx().db, LOCAL_SYSTEM_PRINCIPAL, id, { hint: "test" }))).toBe(
+      "FORBIDDEN",
+    );
   });
 
   it("an enrollment request is authorised against its principal: scope write, signing key use, workstation read", async () => {

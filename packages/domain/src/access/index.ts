@@ -70,13 +70,7 @@ export {
   type VisibleCertificateFilter,
   type VisibleCertificatePage,
 } from "./certificates.js";
-export { auditEntityType, listAuditEntries, type AuditListFilter } from "./audit.js";
+export { auditEntityType, listAuditEntries, verifyAuditLogAs, type AuditListFilter } from "./audit.js";
 export { authorizeEnrollmentRequest, authorizeHeldCertificateUse, type EnrollmentRequestTarget } from "./use.js";
-export {
-  LOCAL_SYSTEM_PRINCIPAL,
-  revokeCertificateAs,
-  unlockHeldCertificate,
-  type RevokeCertificateAsInput,
-  type UnlockHeldCertificateOptions,
-} from "./held.js";
+export { LOCAL_SYSTEM_PRINCIPAL, revokeCertificateAs, type RevokeCertificateAsInput } from "./held.js";
 export { resetPassword } from "./reset.js";

@@ -13,6 +13,7 @@ import { branches, certificateExports, certificates, companies, operators } from
 import type { AdapterContext, AdapterTarget, CertificateAdapter, ExportPair } from "@ksef-certs/ksef/adapters";
 import { undoWrites, type WrittenChange } from "@ksef-certs/ksef/adapters";
 import type { BatchProgress } from "./import.js";
+import type { Vault } from "../vault/index.js";
 
 /** Input of {@link exportWithAdapter}: `certificateIds` or `filter` (a registry {@link CertificateFilter}) says which. */
 export interface ExportWithAdapterInput {
@@ -27,10 +28,10 @@ export interface ExportWithAdapterInput {
   readonly actor: string;
   readonly at?: Date;
   /**
-   * Unseals a certificate's sealed password (`unseal(masterKey, sealed, aad)` of core `./store`): when given, a `key`
-   * request for a certificate with a sealed password is answered from it instead of `ctx.password`.
+   * Opens sealed key passwords (`vaultFromMasterKey` of `./vault`): when given, a `key` request for a certificate with
+   * a sealed password is answered from it instead of `ctx.password`.
    */
-  readonly unseal?: (sealed: Uint8Array, aad: string) => Uint8Array | Promise<Uint8Array>;
+  readonly vault?: Pick<Vault, "unseal"> | undefined;
   readonly onProgress?: (progress: BatchProgress) => void;
   /** Replace files with other content already at the target (default false: a CONFLICT, nothing overwritten); each replacement is audited. */
   readonly replace?: boolean;
@@ -142,16 +143,16 @@ export async function exportWithAdapter(input: ExportWithAdapterInput): Promise<
     });
   }
   const { pairs, sealed } = await loadPairs(input.db, ids);
-  const unsealer = input.unseal;
+  const vault = input.vault;
   const ctx: AdapterContext =
-    unsealer === undefined
+    vault === undefined
       ? input.ctx
       : {
           ...input.ctx,
           password: async (request) => {
             const blob = request.purpose === "key" && request.certificateId !== undefined ? sealed.get(request.certificateId) : undefined;
             if (blob === undefined || request.certificateId === undefined) return input.ctx.password(request);
-            return new TextDecoder().decode(await unsealer(blob, sealedPasswordAad(request.certificateId)));
+            return new TextDecoder().decode(vault.unseal(blob, sealedPasswordAad(request.certificateId)));
           },
         };
   // Every file and folder the adapter writes is journalled: a failure anywhere before the records commit undoes them,

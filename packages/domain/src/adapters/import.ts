@@ -11,7 +11,8 @@
 import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { assertKeyMatchesCertificate, encryptPrivateKeyPem, inspectPrivateKey, parseCertificate, readPrivateKey } from "@ksef-certs/ksef/crypto";
-import { KsefCertsError, isKsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, isKsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import {
   assertKsefCertificateFits,
   defaultCertificateName,
@@ -22,7 +23,7 @@ import {
   type RecordCertificateInput,
   type Scope,
 } from "../registry/certificates.js";
-import type { PasswordSealer } from "../registry/import.js";
+import type { Vault } from "../vault/index.js";
 import { inTransaction, type CertificateTypeName, type Environment } from "../registry/internal.js";
 import { findCompanyByNip, listBranches, listOperators } from "../registry/organisation.js";
 import type { Db } from "../store/db.js";
@@ -62,7 +63,7 @@ export interface ImportWithAdapterInput {
   /** Mode for pairs whose source does not say; default `current`. */
   readonly mode?: "current" | "queued";
   /** Seal each key password under the master key for unattended use. */
-  readonly sealPassword?: PasswordSealer;
+  readonly sealPassword?: Pick<Vault, "seal">;
   /** Registry rule: most active certificates per slot (default 2). */
   readonly maxActive?: number;
   /** Registry rule: record production certificates of a CA other than KSeF's (default false; see `CertificateRuleOptions`). */
@@ -105,25 +106,26 @@ interface VerifiedPair {
 }
 
 function asError(err: unknown): KsefCertsError {
-  return isKsefCertsError(err) ? err : new KsefCertsError("INTERNAL", "Unexpected error while importing a pair.", { cause: err });
+  return isKsefCertsError(err) ? err : new KsefCertsError("INTERNAL", msg("import.unexpected"), { cause: err });
 }
 
 async function verifyPair(pair: ImportedPair, input: ImportWithAdapterInput): Promise<VerifiedPair> {
   const info = parseCertificate(pair.certificateDer);
   if (info.ksefType !== pair.metadata.certificateType) {
+    const declared = pair.metadata.certificateType;
     throw new KsefCertsError(
       "MALFORMED",
-      `${pair.ref}: the certificate is ${info.ksefType ?? "of no KSeF type"}, the source says ${pair.metadata.certificateType}.`,
-      {
-        details: { ref: pair.ref },
-      },
+      info.ksefType === undefined
+        ? msg("import.typeUnknown", { ref: pair.ref, declared })
+        : msg("import.typeMismatch", { ref: pair.ref, actual: info.ksefType, declared }),
+      { details: { ref: pair.ref } },
     );
   }
   const environment = pair.metadata.environment ?? input.environment;
   if (environment === undefined) {
-    throw new KsefCertsError("VALIDATION", `${pair.ref}: the source does not say which KSeF environment the certificate is from.`, {
-      hint: "Give the environment (test, demo or production) for this import.",
-      violations: [{ field: "environment", rule: "environment.required", message: "The environment is required for this format." }],
+    throw new KsefCertsError("VALIDATION", msg("import.environmentMissing", { ref: pair.ref }), {
+      hint: msg("import.environmentMissing.hint"),
+      violations: [violation("environment", "environment.required")],
     });
   }
   // Before the password is asked for: a certificate KSeF would never accept costs no key derivation.
@@ -156,9 +158,9 @@ class ScopeFinder {
 
   async find(scope: AdapterScope | undefined, ref: string): Promise<Scope> {
     if (scope === undefined) {
-      throw new KsefCertsError("VALIDATION", `${ref}: the source does not say whose certificate it is.`, {
-        hint: "Give the company (and branch or operator) for this import.",
-        violations: [{ field: "scope", rule: "scope.required", message: "The scope is required for this format." }],
+      throw new KsefCertsError("VALIDATION", msg("import.scopeMissing", { ref }), {
+        hint: msg("import.scopeMissing.hint"),
+        violations: [violation("scope", "scope.required")],
       });
     }
     let entry = this.cache.get(scope.companyNip);
@@ -170,8 +172,8 @@ class ScopeFinder {
     if (scope.branchCode !== undefined) {
       const id = c.branches.get(scope.branchCode);
       if (id === undefined)
-        throw new KsefCertsError("NOT_FOUND", `${ref}: company ${scope.companyNip} has no branch ${JSON.stringify(scope.branchCode)}.`, {
-          hint: "Add the branch first (ksef-certs branch add).",
+        throw new KsefCertsError("NOT_FOUND", msg("import.branchMissing", { ref, nip: scope.companyNip, code: JSON.stringify(scope.branchCode) }), {
+          hint: msg("import.branchMissing.hint"),
           details: { ref },
         });
       return { type: "branch", branchId: id };
@@ -179,8 +181,8 @@ class ScopeFinder {
     if (scope.operatorPesel !== undefined) {
       const id = c.operators.get(scope.operatorPesel);
       if (id === undefined)
-        throw new KsefCertsError("NOT_FOUND", `${ref}: company ${scope.companyNip} has no operator with that PESEL.`, {
-          hint: "Add the operator first (ksef-certs operator add).",
+        throw new KsefCertsError("NOT_FOUND", msg("import.operatorMissing", { ref, nip: scope.companyNip }), {
+          hint: msg("import.operatorMissing.hint"),
           details: { ref },
         });
       return { type: "operator", operatorId: id };
@@ -191,8 +193,8 @@ class ScopeFinder {
   private async load(nip: string): Promise<{ companyId: string; branches: Map<string, string>; operators: Map<string, string> }> {
     const company = await findCompanyByNip(this.db, nip);
     if (company === undefined)
-      throw new KsefCertsError("NOT_FOUND", `No company with NIP ${nip} in the registry.`, {
-        hint: "Add it first (ksef-certs company add).",
+      throw new KsefCertsError("NOT_FOUND", msg("import.companyMissing", { nip }), {
+        hint: msg("import.companyMissing.hint"),
         details: { nip },
       });
     const branches = new Map((await listBranches(this.db, company.id)).map((b) => [b.code, b.id]));
@@ -202,10 +204,9 @@ class ScopeFinder {
 }
 
 /** What the registry records for a verified pair (a fresh id; the password sealed to it when asked). */
-async function recordInputOf(pair: VerifiedPair, scope: Scope, input: ImportWithAdapterInput): Promise<RecordCertificateInput> {
+function recordInputOf(pair: VerifiedPair, scope: Scope, input: ImportWithAdapterInput): RecordCertificateInput {
   const id = randomUUID();
-  const sealedPassword =
-    input.sealPassword === undefined ? undefined : await input.sealPassword.seal(new TextEncoder().encode(pair.password), sealedPasswordAad(id));
+  const sealedPassword = input.sealPassword === undefined ? undefined : input.sealPassword.seal(new TextEncoder().encode(pair.password), sealedPasswordAad(id));
   return {
     id,
     scope,
@@ -228,20 +229,26 @@ function rules(input: ImportWithAdapterInput): CertificateRuleOptions {
 
 /** One pair on its own (the fallback when a batch is refused as a whole). */
 async function recordVerified(tx: Db, pair: VerifiedPair, scope: Scope, input: ImportWithAdapterInput, at: Date): Promise<ImportedCertificate> {
-  const row = await recordCertificate(tx, await recordInputOf(pair, scope, input), { actor: input.actor, at }, rules(input));
+  const row = await recordCertificate(tx, recordInputOf(pair, scope, input), { actor: input.actor, at }, rules(input));
   return { ref: pair.ref, certificateId: row.id, serialNumber: row.serialNumber, certificateType: row.certificateType, environment: row.environment };
 }
 
 function batchFailure(failures: readonly AdapterFailure[], total: number): KsefCertsError {
   const first = failures[0];
-  if (first === undefined) return new KsefCertsError("INTERNAL", "An import failed without a failure.");
-  return new KsefCertsError(first.error.code, `Nothing was imported: ${failures.length} of ${total} pairs failed; ${first.ref}: ${first.error.message}`, {
-    ...(first.error.hint === undefined ? {} : { hint: first.error.hint }),
-    violations: first.error.violations,
-    retryable: first.error.retryable,
-    details: { failures: failures.map((f) => ({ ref: f.ref, code: f.error.code, message: f.error.message })) },
-    cause: first.error,
-  });
+  if (first === undefined) return new KsefCertsError("INTERNAL", msg("import.noFailure"));
+  // The first failure's sentence is passed in English: a parameter is text, not a message to render again.
+  const hint = first.error.hintRef ?? (first.error.hint === undefined ? undefined : msg("error.legacy", { text: first.error.hint }));
+  return new KsefCertsError(
+    first.error.code,
+    msg("import.nothingImported", { failed: failures.length, count: total, ref: first.ref, reason: first.error.message }),
+    {
+      ...(hint === undefined ? {} : { hint }),
+      violations: first.error.violations,
+      retryable: first.error.retryable,
+      details: { failures: failures.map((f) => ({ ref: f.ref, code: f.error.code, message: f.error.message })) },
+      cause: first.error,
+    },
+  );
 }
 
 /** Pairs per recording batch (one transaction each in `"per-pair"` mode): big enough for multi-row inserts, small enough to start early. */
@@ -280,7 +287,7 @@ async function recordBatch(
   input: ImportWithAdapterInput,
   at: Date,
 ): Promise<{ imported: ImportedCertificate[]; failed: AdapterFailure[] }> {
-  const records = await Promise.all(scoped.map((s) => recordInputOf(s.pair, s.scope, input)));
+  const records = scoped.map((s) => recordInputOf(s.pair, s.scope, input));
   const outcomes = await recordCertificates(tx, records, { actor: input.actor, at }, rules(input));
   const imported: ImportedCertificate[] = [];
   const failed: AdapterFailure[] = [];
@@ -313,7 +320,7 @@ async function recordBatch(
 export async function importWithAdapter(input: ImportWithAdapterInput): Promise<ImportReport> {
   const at = input.at ?? new Date();
   if (!input.adapter.capabilities.import)
-    throw new KsefCertsError("UNSUPPORTED", `The adapter ${input.adapter.id} does not import.`, { details: { adapterId: input.adapter.id } });
+    throw new KsefCertsError("UNSUPPORTED", msg("import.notImporter", { adapterId: input.adapter.id }), { details: { adapterId: input.adapter.id } });
   input.onProgress?.({ phase: "read", done: 0, total: 1 });
   const read = await input.adapter.import(input.source, input.ctx);
   const total = read.pairs.length + read.failures.length;

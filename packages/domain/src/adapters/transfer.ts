@@ -22,12 +22,12 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { asc, eq, inArray } from "drizzle-orm";
 import { strToU8, zipSync, type Zippable } from "fflate";
 import { authorizeEntity, canRead, hasRole, type Principal } from "../access/rules.js";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import type { PasswordSealer } from "../registry/import.js";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg, type MessageParams, type MessageRef } from "@ksef-certs/ksef/messages";
+import type { Vault } from "../vault/index.js";
 import { isUuid, type Environment } from "../registry/internal.js";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
-import { unseal } from "@ksef-certs/ksef/crypto";
 import { certificates, exportDestinations } from "../store/schema.js";
 import type { AdapterTarget, CertificateAdapter, PasswordRequest } from "@ksef-certs/ksef/adapters";
 import { exportWithAdapter, type ExportReport, type ExportWithAdapterInput } from "./export.js";
@@ -52,9 +52,8 @@ export interface ExportDestination {
   readonly createdAt: Date;
 }
 
-function onlySuperAdmin(principal: Principal, what: string): void {
-  if (!hasRole(principal, "super_admin"))
-    throw new KsefCertsError("FORBIDDEN", `Only a super-admin may ${what}.`, { hint: "Ask a super-admin of this installation." });
+function onlySuperAdmin(principal: Principal, refusal: MessageRef): void {
+  if (!hasRole(principal, "super_admin")) throw new KsefCertsError("FORBIDDEN", refusal, { hint: msg("transfer.superAdminOnly.hint") });
 }
 
 /**
@@ -66,26 +65,26 @@ function onlySuperAdmin(principal: Principal, what: string): void {
  * @throws {KsefCertsError} VALIDATION (rule `exportRoot.*`) when it is not usable
  */
 export async function checkExportRoot(root: string, dataDir: string | undefined): Promise<string> {
-  const fail = (rule: string, message: string): never => {
-    throw new KsefCertsError("VALIDATION", message, {
-      violations: [{ field: "exportRoot", rule, message }],
-      hint: "Choose an empty folder of its own, e.g. /srv/ksef-certs-exports.",
+  const fail = (problem: "absolute" | "folder" | "exists" | "filesystemRoot" | "dataDir"): never => {
+    throw new KsefCertsError("VALIDATION", msg(`transfer.exportRoot.${problem}`), {
+      violations: [violation("exportRoot", `exportRoot.${problem}`)],
+      hint: msg("transfer.exportRoot.hint"),
     });
   };
-  if (!isAbsolute(root)) fail("exportRoot.absolute", "The export root must be an absolute path.");
+  if (!isAbsolute(root)) fail("absolute");
   let real = "";
   try {
     real = await realpath(root);
-    if (!(await stat(real)).isDirectory()) fail("exportRoot.folder", "The export root must be a folder.");
+    if (!(await stat(real)).isDirectory()) fail("folder");
   } catch (err) {
     if (err instanceof KsefCertsError) throw err;
-    fail("exportRoot.exists", "The export root does not exist.");
+    fail("exists");
   }
-  if (real === sep || real === dirname(real)) fail("exportRoot.filesystemRoot", "The export root cannot be the root of the file system.");
+  if (real === sep || real === dirname(real)) fail("filesystemRoot");
   if (dataDir !== undefined && dataDir !== ":memory:") {
     const data = await realpath(dataDir).catch(() => resolve(dataDir));
     const inside = (a: string, b: string): boolean => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
-    if (inside(real, data) || inside(data, real)) fail("exportRoot.dataDir", "The export root must lie outside the data folder, and not contain it.");
+    if (inside(real, data) || inside(data, real)) fail("dataDir");
   }
   return real;
 }
@@ -124,25 +123,23 @@ export async function addExportDestination(
   input: AddExportDestinationInput,
   meta: { readonly actor: string; readonly at: Date },
 ): Promise<ExportDestination> {
-  onlySuperAdmin(principal, "configure export destinations");
+  onlySuperAdmin(principal, msg("transfer.superAdminOnly.destinations"));
   const name = typeof input.name === "string" ? input.name.trim() : "";
   if (name.length === 0 || name.length > MAX_DESTINATION_NAME || /[\p{Cc}\p{Cs}]/u.test(name)) {
-    const message = `A destination name has 1 to ${MAX_DESTINATION_NAME} printable characters.`;
-    throw new KsefCertsError("VALIDATION", message, {
-      violations: [{ field: "name", rule: "destination.name", message, params: { max: MAX_DESTINATION_NAME } }],
+    throw new KsefCertsError("VALIDATION", msg("transfer.destination.name", { max: MAX_DESTINATION_NAME }), {
+      violations: [violation("name", "destination.name", { max: MAX_DESTINATION_NAME })],
     });
   }
   try {
     assertSafeRelativePath(input.path, "destination");
   } catch {
-    const message = "The folder is a relative path below the export root, with forward slashes and no `..`.";
-    throw new KsefCertsError("VALIDATION", message, { violations: [{ field: "path", rule: "destination.path", message }] });
+    throw new KsefCertsError("VALIDATION", msg("transfer.destination.path"), { violations: [violation("path", "destination.path")] });
   }
   if (input.companyId !== undefined) await authorizeEntity(db, principal, "company", input.companyId, "read");
   const [taken] = await db.select({ id: exportDestinations.id }).from(exportDestinations).where(eq(exportDestinations.name, name));
   if (taken !== undefined) {
-    throw new KsefCertsError("CONFLICT", `A destination named "${name}" exists already.`, {
-      violations: [{ field: "name", rule: "destination.unique", message: "This name is taken." }],
+    throw new KsefCertsError("CONFLICT", msg("transfer.destination.taken", { name }), {
+      violations: [violation("name", "destination.unique")],
     });
   }
   return db.transaction(async (txRaw) => {
@@ -151,7 +148,7 @@ export async function addExportDestination(
       .insert(exportDestinations)
       .values({ id: randomUUID(), name, path: input.path, companyId: input.companyId ?? null, createdAt: meta.at })
       .returning();
-    if (row === undefined) throw new KsefCertsError("INTERNAL", "The destination insert returned no row.");
+    if (row === undefined) throw new KsefCertsError("INTERNAL", msg("transfer.destination.noRow"));
     await appendAudit(tx, {
       actor: meta.actor,
       action: "exportDestination.add",
@@ -173,12 +170,12 @@ export async function addExportDestination(
  * @throws {KsefCertsError} FORBIDDEN for any other role; NOT_FOUND for an unknown id
  */
 export async function removeExportDestination(db: Db, principal: Principal, id: string, meta: { readonly actor: string; readonly at: Date }): Promise<void> {
-  onlySuperAdmin(principal, "configure export destinations");
-  if (!isUuid(id)) throw new KsefCertsError("NOT_FOUND", "No such export destination.", { details: { id } });
+  onlySuperAdmin(principal, msg("transfer.superAdminOnly.destinations"));
+  if (!isUuid(id)) throw new KsefCertsError("NOT_FOUND", msg("transfer.destination.notFound"), { details: { id } });
   await db.transaction(async (txRaw) => {
     const tx = txRaw as unknown as Db;
     const [row] = await tx.delete(exportDestinations).where(eq(exportDestinations.id, id)).returning();
-    if (row === undefined) throw new KsefCertsError("NOT_FOUND", "No such export destination.", { details: { id } });
+    if (row === undefined) throw new KsefCertsError("NOT_FOUND", msg("transfer.destination.notFound"), { details: { id } });
     await appendAudit(tx, {
       actor: meta.actor,
       action: "exportDestination.remove",
@@ -203,8 +200,8 @@ export interface ExportCertificatesInput {
   readonly delivery: ExportDelivery;
   /** A key password (`pkcs12`) or the new file's password (`bundle`) typed for this export; sealed key passwords are used first. */
   readonly password?: string | undefined;
-  /** Opens sealed key passwords. */
-  readonly masterKey?: Uint8Array | undefined;
+  /** Opens sealed key passwords; undefined when no master key is configured. */
+  readonly vault?: Vault | undefined;
   readonly actor: string;
   readonly at: Date;
 }
@@ -230,7 +227,6 @@ export async function exportCertificatesAs(db: Db, principal: Principal, input: 
   const ids = [...new Set(input.certificateIds)];
   for (const id of ids) await authorizeEntity(db, principal, "certificate", id, "write");
   const password = input.password;
-  const masterKey = input.masterKey;
   const common = {
     db,
     adapter: input.adapter,
@@ -240,36 +236,35 @@ export async function exportCertificatesAs(db: Db, principal: Principal, input: 
     ctx: {
       password: (req: PasswordRequest) => {
         if (password !== undefined && password !== "") return Promise.resolve(password);
-        const message = req.purpose === "new" ? "This format needs a password for the file." : "The key's password is not sealed; give it.";
+        const message = req.purpose === "new" ? msg("transfer.password.newFile") : msg("transfer.password.keyNotSealed");
         return Promise.reject(
           new KsefCertsError("PASSWORD_REQUIRED", message, {
-            violations: [{ field: "password", rule: "password.required", message: "A password is needed for this export." }],
+            violations: [violation("password", "password.required")],
           }),
         );
       },
     },
-    ...(masterKey === undefined ? {} : { unseal: (sealed: Uint8Array, aad: string) => unseal(masterKey, sealed, aad) }),
+    vault: input.vault,
   };
   if (input.delivery.kind === "download") return exportAsDownload(common, input.at);
   const delivery = input.delivery;
   if (delivery.root === undefined) {
-    throw new KsefCertsError("UNSUPPORTED", "This server has no export root, so it has no export destinations.", {
-      hint: "Download the export instead, or ask a super-admin to configure an export root and destinations.",
+    throw new KsefCertsError("UNSUPPORTED", msg("transfer.noExportRoot"), {
+      hint: msg("transfer.noExportRoot.hint"),
     });
   }
   const destination = (await listExportDestinations(db, principal)).find((d) => d.name === delivery.name);
   if (destination === undefined) {
-    throw new KsefCertsError("NOT_FOUND", `No export destination named "${delivery.name}".`, {
-      violations: [{ field: "destination", rule: "destination.known", message: "Choose one of the listed destinations." }],
+    throw new KsefCertsError("NOT_FOUND", msg("transfer.destination.unknown", { name: delivery.name }), {
+      violations: [violation("destination", "destination.known")],
     });
   }
   if (destination.companyId !== null) {
     const rows = await db.select({ id: certificates.id, companyId: certificates.companyId }).from(certificates).where(inArray(certificates.id, ids));
     const foreign = rows.filter((r) => r.companyId !== destination.companyId);
     if (foreign.length > 0) {
-      const message = `The destination "${destination.name}" takes only its company's certificates.`;
-      throw new KsefCertsError("VALIDATION", message, {
-        violations: [{ field: "destination", rule: "destination.company", message }],
+      throw new KsefCertsError("VALIDATION", msg("transfer.destination.otherCompany", { name: destination.name }), {
+        violations: [violation("destination", "destination.company")],
         details: { certificateIds: foreign.map((r) => r.id) },
       });
     }
@@ -290,8 +285,8 @@ export async function exportCertificatesAs(db: Db, principal: Principal, input: 
 /** The real folder of a destination below the root (created when missing), refusing anything that leads outside. */
 async function destinationFolder(root: string, destination: ExportDestination): Promise<string> {
   const unusable = (cause?: unknown): KsefCertsError =>
-    new KsefCertsError("IO", `The export destination "${destination.name}" cannot be written.`, {
-      hint: "Ask a super-admin to check the destination.",
+    new KsefCertsError("IO", msg("transfer.destination.unwritable", { name: destination.name }), {
+      hint: msg("transfer.destination.unwritable.hint"),
       cause,
       details: { destination: destination.name },
     });
@@ -317,9 +312,15 @@ function withoutServerPaths(err: unknown, folder: string, label: string): unknow
       .join(`${label}/`)
       .split(folder)
       .join(label);
+  const scrubRef = (ref: MessageRef | undefined, english: string): MessageRef => {
+    if (ref === undefined) return msg("error.legacy", { text: scrub(english) });
+    if (ref.params === undefined) return ref;
+    const params: MessageParams = Object.fromEntries(Object.entries(ref.params).map(([k, v]) => [k, typeof v === "string" ? scrub(v) : v]));
+    return { id: ref.id, params };
+  };
   const path = err.details["path"];
-  return new KsefCertsError(err.code, scrub(err.message), {
-    ...(err.hint === undefined ? {} : { hint: scrub(err.hint) }),
+  return new KsefCertsError(err.code, scrubRef(err.messageRef, err.message), {
+    ...(err.hint === undefined ? {} : { hint: scrubRef(err.hintRef, err.hint) }),
     violations: err.violations,
     retryable: err.retryable,
     details: { ...err.details, ...(typeof path === "string" ? { path: scrub(path) } : {}) },
@@ -388,7 +389,7 @@ export interface ImportUploadInput {
   readonly perPair?: boolean;
   /** The keys' (or the protected file's) password. */
   readonly password?: string | undefined;
-  readonly sealPassword?: PasswordSealer;
+  readonly sealPassword?: Pick<Vault, "seal">;
   readonly actor: string;
   readonly at: Date;
 }
@@ -408,35 +409,33 @@ export async function importUploadAs(db: Db, principal: Principal, input: Import
   const scope = input.scope;
   if (scope === undefined) {
     if (!hasRole(principal, "super_admin")) {
-      throw new KsefCertsError("FORBIDDEN", "Importing without a scope records pairs wherever the source's manifest says; only a super-admin may do that.", {
-        hint: "Choose the company (and branch or operator) the pairs are for.",
-        violations: [{ field: "scope", rule: "import.scopeRequired", message: "Choose the company the pairs are for." }],
+      throw new KsefCertsError("FORBIDDEN", msg("transfer.import.scopeRequired"), {
+        hint: msg("transfer.import.scopeRequired.hint"),
+        violations: [violation("scope", "import.scopeRequired")],
       });
     }
   } else if (scope.type === "company") await authorizeEntity(db, principal, "company", scope.companyId, "write");
   else if (scope.type === "branch") await authorizeEntity(db, principal, "branch", scope.branchId, "write");
   else await authorizeEntity(db, principal, "operator", scope.operatorId, "write");
   if (!input.adapter.capabilities.import) {
-    throw new KsefCertsError("UNSUPPORTED", `The ${input.adapter.id} adapter only exports.`, {
-      violations: [{ field: "adapterId", rule: "adapter.import", message: "This adapter cannot import." }],
+    throw new KsefCertsError("UNSUPPORTED", msg("transfer.import.exportOnly", { adapterId: input.adapter.id }), {
+      violations: [violation("adapterId", "adapter.import")],
     });
   }
   if (input.files.length === 0)
-    throw new KsefCertsError("VALIDATION", "Choose the files to import.", {
-      violations: [{ field: "files", rule: "upload.empty", message: "No file was chosen." }],
+    throw new KsefCertsError("VALIDATION", msg("transfer.upload.empty"), {
+      violations: [violation("files", "upload.empty")],
     });
   const total = input.files.reduce((n, f) => n + f.bytes.byteLength, 0);
   if (total > MAX_UPLOAD_BYTES || input.files.length > MAX_UPLOAD_FILES) {
-    throw new KsefCertsError("TOO_LARGE", `An upload may have at most ${MAX_UPLOAD_FILES} files and ${MAX_UPLOAD_BYTES} bytes.`, {
-      violations: [
-        { field: "files", rule: "upload.size", message: "The upload is too large.", params: { maxBytes: MAX_UPLOAD_BYTES, maxFiles: MAX_UPLOAD_FILES } },
-      ],
+    throw new KsefCertsError("TOO_LARGE", msg("transfer.upload.tooLarge", { maxFiles: MAX_UPLOAD_FILES, maxBytes: MAX_UPLOAD_BYTES }), {
+      violations: [violation("files", "upload.size", { maxBytes: MAX_UPLOAD_BYTES, maxFiles: MAX_UPLOAD_FILES })],
     });
   }
   const folderSource = input.adapter.sourceKinds.includes("folder");
   if (!folderSource && input.files.length !== 1) {
-    throw new KsefCertsError("VALIDATION", `The ${input.adapter.id} format is one file; choose exactly one.`, {
-      violations: [{ field: "files", rule: "upload.oneFile", message: "Choose exactly one file." }],
+    throw new KsefCertsError("VALIDATION", msg("transfer.upload.oneFile", { adapterId: input.adapter.id }), {
+      violations: [violation("files", "upload.oneFile")],
     });
   }
   const names = new Set<string>();
@@ -444,13 +443,13 @@ export async function importUploadAs(db: Db, principal: Principal, input: Import
     try {
       assertSafeRelativePath(f.name, "upload");
     } catch {
-      throw new KsefCertsError("VALIDATION", "A file name of the upload is not usable.", {
-        violations: [{ field: "files", rule: "upload.name", message: "A file name is not usable." }],
+      throw new KsefCertsError("VALIDATION", msg("transfer.upload.name"), {
+        violations: [violation("files", "upload.name")],
       });
     }
     if (names.has(f.name))
-      throw new KsefCertsError("VALIDATION", "The upload names one file twice.", {
-        violations: [{ field: "files", rule: "upload.duplicate", message: "A file is listed twice." }],
+      throw new KsefCertsError("VALIDATION", msg("transfer.upload.duplicate"), {
+        violations: [violation("files", "upload.duplicate")],
       });
     names.add(f.name);
   }
@@ -473,8 +472,8 @@ export async function importUploadAs(db: Db, principal: Principal, input: Import
           password !== undefined && password !== ""
             ? Promise.resolve(password)
             : Promise.reject(
-                new KsefCertsError("PASSWORD_REQUIRED", "The keys (or the file) need their password.", {
-                  violations: [{ field: "password", rule: "password.required", message: "Give the password." }],
+                new KsefCertsError("PASSWORD_REQUIRED", msg("transfer.password.import"), {
+                  violations: [violation("password", "password.required")],
                 }),
               ),
       },

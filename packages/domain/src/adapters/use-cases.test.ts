@@ -14,6 +14,7 @@ import { describeEachDb } from "../store/__fixtures__/test-db.js";
 import type { Db } from "../store/db.js";
 import { auditLog, certificateExports, certificates } from "../store/schema.js";
 import { seal, unseal } from "@ksef-certs/ksef/crypto";
+import { vaultFromMasterKey } from "../vault/index.js";
 import { defineAdapter, type AdapterFailure, type AdapterScope, type ExportPair, type ImportedPair } from "@ksef-certs/ksef/adapters";
 import { exportWithAdapter, listCertificateExports } from "./export.js";
 import { ensureFolder, writeFileAtomic, writeOptions } from "@ksef-certs/ksef/adapters";
@@ -457,7 +458,7 @@ describeEachDb("exportWithAdapter and listCertificateExports", (ctx) => {
     expect(audit.map((a) => a.after)).toEqual([{ adapterId: "memory-test", files: [edited] }]);
   });
 
-  it("answers key password requests from sealed passwords when given unseal", async () => {
+  it("answers key password requests from sealed passwords when given the vault", async () => {
     const { db } = ctx();
     const master = randomBytes(32);
     const report = await imported(db, master);
@@ -475,7 +476,7 @@ describeEachDb("exportWithAdapter and listCertificateExports", (ctx) => {
       ctx: noPassword,
       certificateIds: report.imported.map((i) => i.certificateId),
       actor: "a",
-      unseal: (s, aad) => unseal(master, s, aad),
+      vault: vaultFromMasterKey(master),
     });
     expect(out.exported).toHaveLength(3);
     expect(asked).toEqual([]);

@@ -11,6 +11,7 @@
  */
 import { and, desc, eq } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { EnrollmentHandoff } from "../enrollment/service.js";
 import type { Db } from "../store/db.js";
 import { signingRequests } from "../store/schema.js";
@@ -49,7 +50,7 @@ function isAborted(signal: AbortSignal): boolean {
 }
 
 function aborted(signal: AbortSignal): KsefCertsError {
-  return new KsefCertsError("IO", "Waiting for the signed file from the signer agent was cancelled.", {
+  return new KsefCertsError("IO", msg("agent.handoff.cancelled"), {
     details: { reason: "aborted" },
     ...(signal.reason === undefined ? {} : { cause: signal.reason }),
   });
@@ -96,12 +97,11 @@ export function createAgentHandoff(options: AgentHandoffOptions): EnrollmentHand
         // Published by an older process through another port, or the row was removed: publish it again, so the agent gets it.
         await store(req);
         row = await find();
-        if (row === undefined) throw new KsefCertsError("INTERNAL", "The signing request just stored cannot be read back.");
+        if (row === undefined) throw new KsefCertsError("INTERNAL", msg("agent.handoff.notReadBack"));
       }
       const id = row.id;
       for (;;) {
-        if (row === undefined)
-          throw new KsefCertsError("NOT_FOUND", `The signing request ${id} was removed while waiting.`, { details: { entity: "signingRequest", id } });
+        if (row === undefined) throw new KsefCertsError("NOT_FOUND", msg("agent.handoff.removed", { id }), { details: { entity: "signingRequest", id } });
         if ((row.status === "signed" || row.status === "submitted") && row.signedXml !== null) {
           if (row.status === "signed") {
             const [done] = await db

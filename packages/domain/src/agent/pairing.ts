@@ -6,7 +6,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { and, desc, eq, gt, isNull } from "drizzle-orm";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { branches, companies, pairingCodes, workstationTokens, workstations } from "../store/schema.js";
@@ -75,7 +76,7 @@ function newCode(): string {
 }
 
 function notFoundWorkstation(id: string): KsefCertsError {
-  return new KsefCertsError("NOT_FOUND", `No workstation with id ${JSON.stringify(id)}.`, { details: { entity: "workstation", id } });
+  return new KsefCertsError("NOT_FOUND", msg("agent.workstation.notFound", { id: JSON.stringify(id) }), { details: { entity: "workstation", id } });
 }
 
 /**
@@ -119,10 +120,8 @@ export async function createPairingCode(
   const now = input.now ?? new Date();
   const ttlMs = input.ttlMs ?? PAIRING_CODE_TTL_MS;
   if (!Number.isFinite(ttlMs) || ttlMs < 1000 || ttlMs > 86_400_000) {
-    throw new KsefCertsError("VALIDATION", "A pairing code lives between 1 second and 24 hours.", {
-      violations: [
-        { field: "ttlMs", rule: "pairing.ttl.range", message: "The lifetime must be between 1 000 and 86 400 000 ms.", params: { min: 1000, max: 86_400_000 } },
-      ],
+    throw new KsefCertsError("VALIDATION", msg("agent.pairing.ttl"), {
+      violations: [violation("ttlMs", "pairing.ttl.range", { min: 1000, max: 86_400_000 })],
     });
   }
   const code = newCode();
@@ -161,13 +160,13 @@ export async function pairWorkstation(
   const now = input.now ?? new Date();
   const label = input.label.trim().slice(0, MAX_LABEL_LENGTH);
   if (label === "") {
-    throw new KsefCertsError("VALIDATION", "The agent must say who it is (a label such as the host name).", {
-      violations: [{ field: "label", rule: "pairing.label.required", message: "The label must not be empty." }],
+    throw new KsefCertsError("VALIDATION", msg("agent.pairing.labelRequired"), {
+      violations: [violation("label", "pairing.label.required")],
     });
   }
   const normalized = normalizePairingCode(input.code);
-  const wrong = new KsefCertsError("NOT_FOUND", "This pairing code is wrong, has expired (codes are valid 10 minutes) or was already used.", {
-    hint: "Ask the administrator for a new code (Workstations → pair) and type it within 10 minutes.",
+  const wrong = new KsefCertsError("NOT_FOUND", msg("agent.pairing.wrongCode"), {
+    hint: msg("agent.pairing.wrongCode.hint"),
     details: { entity: "pairingCode" },
   });
   if (normalized === undefined) throw wrong;
@@ -183,7 +182,7 @@ export async function pairWorkstation(
       .insert(workstationTokens)
       .values({ workstationId: used.workstationId, tokenHash: secretHash(token), label, createdAt: now, lastUsedAt: now })
       .returning({ id: workstationTokens.id });
-    if (row === undefined) throw new KsefCertsError("INTERNAL", "The workstation token was not stored.");
+    if (row === undefined) throw new KsefCertsError("INTERNAL", msg("agent.pairing.tokenNotStored"));
     await appendAudit(tx, {
       actor: `agent:${label}`,
       action: "workstation.pair",
@@ -214,8 +213,8 @@ export async function authenticateWorkstation(
   options: { readonly now?: Date } = {},
 ): Promise<{ tokenId: string; workstation: AgentWorkstation }> {
   const now = options.now ?? new Date();
-  const unauthenticated = new KsefCertsError("FORBIDDEN", "This workstation token is unknown or was revoked.", {
-    hint: "Pair the signer agent again with a new code from the administrator.",
+  const unauthenticated = new KsefCertsError("FORBIDDEN", msg("agent.token.unknown"), {
+    hint: msg("agent.token.unknown.hint"),
     details: { reason: "unauthenticated" },
   });
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) throw unauthenticated;
@@ -264,7 +263,9 @@ export async function listWorkstationTokens(db: Db, workstationId: string): Prom
 export async function workstationTokenInfo(db: Db, tokenId: string): Promise<WorkstationTokenInfo> {
   const [row] = await db.select().from(workstationTokens).where(eq(workstationTokens.id, tokenId));
   if (row === undefined)
-    throw new KsefCertsError("NOT_FOUND", `No workstation token with id ${JSON.stringify(tokenId)}.`, { details: { entity: "workstationToken", id: tokenId } });
+    throw new KsefCertsError("NOT_FOUND", msg("agent.token.notFound", { id: JSON.stringify(tokenId) }), {
+      details: { entity: "workstationToken", id: tokenId },
+    });
   return { id: row.id, workstationId: row.workstationId, label: row.label, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt, revokedAt: row.revokedAt };
 }
 

@@ -13,7 +13,8 @@
  */
 import { createHash } from "node:crypto";
 import { and, asc, desc, eq, gt, inArray, lte, max, type SQL } from "drizzle-orm";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg, type MessageParams, type MessageRef } from "@ksef-certs/ksef/messages";
 import { enrollmentOperator, operatorFileNamePart } from "../enrollment/expected-signer.js";
 import {
   MAX_AUTH_REQUEST_BYTES,
@@ -26,7 +27,7 @@ import {
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { signingRequests, workstations } from "../store/schema.js";
-import type { ContextIdentifierType } from "@ksef-certs/ksef/xades";
+import type { ContextIdentifierType, XadesRejectionReason } from "@ksef-certs/ksef/xades";
 import type { SigningRequestNotifier, SigningRequestStatus } from "./notifier.js";
 
 /** A signing request without its XML bodies (what lists show). */
@@ -122,7 +123,7 @@ async function withReplacements<T extends ViewRow>(db: Db, rows: readonly T[]): 
 }
 
 function notFoundRequest(id: string): KsefCertsError {
-  return new KsefCertsError("NOT_FOUND", `No signing request with id ${JSON.stringify(id)} for this workstation.`, {
+  return new KsefCertsError("NOT_FOUND", msg("agent.request.notFound", { id: JSON.stringify(id) }), {
     details: { entity: "signingRequest", id },
   });
 }
@@ -134,15 +135,18 @@ function notFoundRequest(id: string): KsefCertsError {
  * @param request the expired request (id, expiry, replacement)
  */
 export function challengeExpiredError(request: { readonly id: string; readonly expiresAt: Date; readonly replacedBy?: string | undefined }): KsefCertsError {
+  const expiresAt = request.expiresAt.toISOString();
   return new KsefCertsError(
     "CONFLICT",
-    `The challenge of this signing request expired at ${request.expiresAt.toISOString()}; ${request.replacedBy === undefined ? "a new auth.xml will be issued" : "a new auth.xml has been issued"}.`,
+    request.replacedBy === undefined
+      ? msg("agent.request.challengeExpired.renewing", { expiresAt })
+      : msg("agent.request.challengeExpired.renewed", { expiresAt }),
     {
-      hint: "Sign the new auth.xml within 10 minutes (KSeF challenges expire).",
+      hint: msg("agent.request.challengeExpired.hint"),
       details: {
         reason: "challenge-expired",
         requestId: request.id,
-        expiresAt: request.expiresAt.toISOString(),
+        expiresAt,
         ...(request.replacedBy === undefined ? {} : { replacedBy: request.replacedBy }),
       },
     },
@@ -181,7 +185,7 @@ export interface CreateSigningRequestInput {
 export async function createSigningRequest(db: Db, input: CreateSigningRequestInput): Promise<SigningRequestView> {
   const now = input.now ?? new Date();
   if (input.xml.byteLength > MAX_AUTH_REQUEST_BYTES) {
-    throw new KsefCertsError("TOO_LARGE", `The AuthTokenRequest is ${input.xml.byteLength} bytes; at most ${MAX_AUTH_REQUEST_BYTES} are delivered.`, {
+    throw new KsefCertsError("TOO_LARGE", msg("agent.request.tooLarge", { size: input.xml.byteLength, max: MAX_AUTH_REQUEST_BYTES }), {
       details: { size: input.xml.byteLength, limitBytes: MAX_AUTH_REQUEST_BYTES },
     });
   }
@@ -192,7 +196,7 @@ export async function createSigningRequest(db: Db, input: CreateSigningRequestIn
   const { created, replaced } = await db.transaction(async (tx) => {
     const [w] = await tx.select({ id: workstations.id }).from(workstations).where(eq(workstations.id, input.workstationId));
     if (w === undefined)
-      throw new KsefCertsError("NOT_FOUND", `No workstation with id ${JSON.stringify(input.workstationId)}.`, {
+      throw new KsefCertsError("NOT_FOUND", msg("agent.workstation.notFound", { id: JSON.stringify(input.workstationId) }), {
         details: { entity: "workstation", id: input.workstationId },
       });
     let createdAt = now;
@@ -234,7 +238,7 @@ export async function createSigningRequest(db: Db, input: CreateSigningRequestIn
         updatedAt: now,
       })
       .returning(VIEW_COLUMNS);
-    if (row === undefined) throw new KsefCertsError("INTERNAL", "The signing request was not stored.");
+    if (row === undefined) throw new KsefCertsError("INTERNAL", msg("agent.request.notStored"));
     await appendAudit(tx, {
       actor: input.actor ?? "system",
       action: "signing-request.create",
@@ -358,8 +362,8 @@ function parseCursor(after: string | undefined): Date | undefined {
   if (after === undefined || after === "") return undefined;
   const ms = /^\d{1,16}$/.test(after) ? Number(after) : Number.NaN;
   if (!Number.isSafeInteger(ms)) {
-    throw new KsefCertsError("VALIDATION", "The cursor is not one this server gave out.", {
-      violations: [{ field: "after", rule: "agent.cursor.format", message: "Pass back the cursor of the previous answer unchanged." }],
+    throw new KsefCertsError("VALIDATION", msg("agent.cursor.foreign"), {
+      violations: [violation("after", "agent.cursor.format")],
     });
   }
   return new Date(ms);
@@ -445,8 +449,8 @@ export const MAX_WAIT_MS = 30_000;
 export async function waitForSigningRequests(db: Db, workstationId: string, options: WaitForSigningRequestsOptions): Promise<PendingSigningRequests> {
   const now = options.now ?? (() => new Date());
   if (!Number.isInteger(options.waitMs) || options.waitMs < 0 || options.waitMs > MAX_WAIT_MS) {
-    throw new KsefCertsError("VALIDATION", `waitMs must be a whole number of milliseconds from 0 to ${MAX_WAIT_MS}.`, {
-      violations: [{ field: "waitMs", rule: "agent.waitMs.range", message: `Between 0 and ${MAX_WAIT_MS} ms.`, params: { min: 0, max: MAX_WAIT_MS } }],
+    throw new KsefCertsError("VALIDATION", msg("agent.waitMs.outOfRange", { max: MAX_WAIT_MS }), {
+      violations: [violation("waitMs", "agent.waitMs.range", { min: 0, max: MAX_WAIT_MS })],
     });
   }
   const base = { ...(options.after === undefined ? {} : { after: options.after }), notifier: options.notifier };
@@ -466,7 +470,7 @@ export async function waitForSigningRequests(db: Db, workstationId: string, opti
     }
     // The client went away: nothing is delivered, so no `deliveredAt` is stamped.
     if (options.signal?.aborted === true) {
-      throw new KsefCertsError("IO", "The long poll was cancelled (the agent disconnected).", { retryable: true, details: { reason: "aborted" } });
+      throw new KsefCertsError("IO", msg("agent.poll.cancelled"), { retryable: true, details: { reason: "aborted" } });
     }
     return await pendingSigningRequests(db, workstationId, { ...base, now: now() });
   } finally {
@@ -497,16 +501,25 @@ export interface AcceptSignedFileInput {
   readonly notifier?: SigningRequestNotifier;
 }
 
+/** Why a signed file is refused: the checks of this module, or the verifier's reason. */
+type RejectionKind = "unsigned" | "wrong-challenge" | "wrong-signer" | XadesRejectionReason;
+
+/**
+ * A refused signed file: the error says what its violation (rule `agent.signedFile.<kind>`) says, so the
+ * sentence is that rule's catalogue message.
+ */
 function rejectionError(
-  kind: string,
-  message: string,
+  kind: RejectionKind,
+  params: MessageParams | undefined,
   details: Record<string, unknown>,
-  hint = "Sign the auth.xml file of this request (not another one) and upload the signed file as saved.",
+  hint: MessageRef = msg("agent.signedFile.refused.hint"),
 ): KsefCertsError {
+  const rule = `agent.signedFile.${kind}` as const;
+  const message: MessageRef = params === undefined ? { id: `rule.${rule}` } : { id: `rule.${rule}`, params };
   return new KsefCertsError("VALIDATION", message, {
     hint,
     details: { reason: kind, ...details },
-    violations: [{ field: "file", rule: `agent.signedFile.${kind}`, message }],
+    violations: [violation("file", rule, params)],
   });
 }
 
@@ -533,19 +546,15 @@ export async function acceptSignedFile(db: Db, input: AcceptSignedFileInput): Pr
   const now = input.now ?? new Date();
   const sha256 = sha256Hex(input.bytes);
   if (input.sha256 !== undefined && input.sha256.toLowerCase() !== sha256) {
-    throw new KsefCertsError("MALFORMED", "The uploaded bytes do not match X-Content-SHA256: the file changed or was cut off on the way.", {
-      hint: "Upload the file again.",
+    throw new KsefCertsError("MALFORMED", msg("agent.signedFile.sha256"), {
+      hint: msg("agent.signedFile.sha256.hint"),
       details: { reason: "sha256-mismatch", expected: input.sha256.toLowerCase().slice(0, 64), actual: sha256 },
     });
   }
   if (input.bytes.byteLength > MAX_HANDOFF_FILE_BYTES) {
-    throw new KsefCertsError(
-      "TOO_LARGE",
-      `The file is ${input.bytes.byteLength} bytes; a signed AuthTokenRequest is at most ${MAX_HANDOFF_FILE_BYTES} bytes.`,
-      {
-        details: { size: input.bytes.byteLength, limitBytes: MAX_HANDOFF_FILE_BYTES },
-      },
-    );
+    throw new KsefCertsError("TOO_LARGE", msg("agent.signedFile.tooLarge", { size: input.bytes.byteLength, max: MAX_HANDOFF_FILE_BYTES }), {
+      details: { size: input.bytes.byteLength, limitBytes: MAX_HANDOFF_FILE_BYTES },
+    });
   }
   const row = await loadRow(db, input.requestId, input.workstationId);
   const early = await settledOutcome(db, row, sha256, now);
@@ -567,22 +576,22 @@ export async function acceptSignedFile(db: Db, input: AcceptSignedFileInput): Pr
     case "expired":
       throw await expiredNow(db, row, now, input.notifier);
     case "unsigned":
-      throw rejectionError("unsigned", "The file has no signature: it is the unsigned auth.xml. Sign it first (Profil Zaufany or a qualified signature).", {});
+      throw rejectionError("unsigned", undefined, {});
     case "unknown-challenge":
-      throw rejectionError("wrong-challenge", "The signed file is for another challenge than this request (an older auth.xml, or another request's).", {});
+      throw rejectionError("wrong-challenge", undefined, {});
     case "wrong-signer": {
       const m = wrongSignerMessage(c.verified.identity, c.expected);
       throw rejectionError(
         "wrong-signer",
-        `${m.en} / ${m.pl}`,
+        { en: m.en, pl: m.pl },
         { signer: c.verified.identity, expected: c.expected, en: m.en, pl: m.pl },
-        `Ask ${c.expected.name} to sign this auth.xml (Profil Zaufany or a personal qualified signature) and upload that file.`,
+        msg("agent.signedFile.wrongSigner.hint", { name: c.expected.name }),
       );
     }
     case "rejected":
-      throw rejectionError(c.reason, `The signature was refused: ${c.message}`, { ksefExceptionCode: c.ksefExceptionCode });
+      throw rejectionError(c.reason, { reason: c.message }, { ksefExceptionCode: c.ksefExceptionCode });
     case "not-auth-request":
-      throw new KsefCertsError("MALFORMED", "The file is not a signed AuthTokenRequest (auth.xml).", { details: { reason: "not-auth-request" } });
+      throw new KsefCertsError("MALFORMED", msg("agent.signedFile.notAuthRequest"), { details: { reason: "not-auth-request" } });
   }
   const v = c.verified;
   const signer: SignerSummary = {
@@ -626,13 +635,13 @@ async function settledOutcome(db: Db, row: Row, sha256: string, now: Date): Prom
       const [view] = await withReplacements(db, [toView(row)]);
       return { status: "duplicate", request: view ?? toView(row) };
     }
-    throw new KsefCertsError("CONFLICT", "A different signed file was already accepted for this request; only one is submitted to KSeF.", {
-      hint: "Nothing to do: the first signed file is being used.",
+    throw new KsefCertsError("CONFLICT", msg("agent.signedFile.otherAccepted"), {
+      hint: msg("agent.signedFile.otherAccepted.hint"),
       details: { reason: "already-signed", requestId: row.id },
     });
   }
   if (row.status === "cancelled") {
-    throw new KsefCertsError("CONFLICT", "This signing request was cancelled; its file is no longer needed.", {
+    throw new KsefCertsError("CONFLICT", msg("agent.request.cancelled"), {
       details: { reason: "closed", requestId: row.id },
     });
   }
@@ -675,21 +684,14 @@ export async function markSigningRequestFailed(
   const now = input.now ?? new Date();
   const reason = input.reason.trim();
   if (reason === "" || reason.length > MAX_FAILURE_REASON_LENGTH) {
-    throw new KsefCertsError("VALIDATION", `The reason must be 1–${MAX_FAILURE_REASON_LENGTH} characters.`, {
-      violations: [
-        {
-          field: "reason",
-          rule: "agent.failure.reason.length",
-          message: `Between 1 and ${MAX_FAILURE_REASON_LENGTH} characters.`,
-          params: { min: 1, max: MAX_FAILURE_REASON_LENGTH },
-        },
-      ],
+    throw new KsefCertsError("VALIDATION", msg("agent.failure.reasonLength", { max: MAX_FAILURE_REASON_LENGTH }), {
+      violations: [violation("reason", "agent.failure.reason.length", { min: 1, max: MAX_FAILURE_REASON_LENGTH })],
     });
   }
   const updated = await db.transaction(async (tx) => {
     const row = await loadRow(tx, input.requestId, input.workstationId, true);
     if (row.status === "signed" || row.status === "submitted") {
-      throw new KsefCertsError("CONFLICT", "A signed file was already accepted for this request.", {
+      throw new KsefCertsError("CONFLICT", msg("agent.failure.alreadySigned"), {
         details: { reason: "already-signed", requestId: row.id },
       });
     }

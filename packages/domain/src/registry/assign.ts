@@ -5,7 +5,8 @@
  * when the current one leaves. One transaction, with an audit entry `certificate.assign`.
  */
 import { and, eq, gt, ne, sql } from "drizzle-orm";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { certificates } from "../store/schema.js";
@@ -66,8 +67,8 @@ export async function assignCertificate(db: Db, id: string, scope: Scope, meta: 
     };
     const to = await scopeOf(tx, scope);
     if (to.companyId !== row.companyId) {
-      throw new KsefCertsError("VALIDATION", "A certificate can only be assigned within its own company (it was issued for that company's NIP).", {
-        violations: [{ field: "scope", rule: "scope.sameCompany", message: "The target must belong to the certificate's company." }],
+      throw new KsefCertsError("VALIDATION", msg("assign.otherCompany"), {
+        violations: [violation("scope", "scope.sameCompany")],
       });
     }
     if (sameScope(from, to)) return { certificateId: id, from, to, moved: false };
@@ -86,24 +87,24 @@ export async function assignCertificate(db: Db, id: string, scope: Scope, meta: 
             ne(certificates.id, id),
           ),
         );
-      const slot = `${to.type} scope, ${row.environment}, ${row.certificateType}`;
+      const slot = { scopeType: to.type, environment: row.environment, certificateType: row.certificateType };
       if (others.length >= maxActive) {
-        throw new KsefCertsError("CONFLICT", `The target ${slot} already has ${others.length} active certificates (at most ${maxActive}).`, {
-          hint: "Revoke one of them first, or wait until one expires.",
+        throw new KsefCertsError("CONFLICT", msg("assign.maxActive", { ...slot, count: others.length, max: maxActive }), {
+          hint: msg("assign.maxActive.hint"),
           details: { rule: "maxActive", maxActive },
         });
       }
       const current = others.find((o) => o.mode === "current");
       if (row.mode === "current" && current !== undefined) {
-        throw new KsefCertsError("CONFLICT", `The target ${slot} already has a current certificate.`, {
+        throw new KsefCertsError("CONFLICT", msg("assign.oneCurrent", slot), {
           details: { rule: "oneCurrent", currentId: current.id },
         });
       }
       if (row.mode === "queued" && current === undefined) {
-        throw new KsefCertsError("CONFLICT", `A queued certificate needs a current one in the target ${slot}.`, { details: { rule: "queuedNeedsCurrent" } });
+        throw new KsefCertsError("CONFLICT", msg("assign.queuedNeedsCurrent", slot), { details: { rule: "queuedNeedsCurrent" } });
       }
       if (row.mode === "queued" && others.some((o) => o.mode === "queued")) {
-        throw new KsefCertsError("CONFLICT", `The target ${slot} already has a queued certificate.`, { details: { rule: "oneQueued" } });
+        throw new KsefCertsError("CONFLICT", msg("assign.oneQueued", slot), { details: { rule: "oneQueued" } });
       }
     }
     await tx.update(certificates).set({ scopeType: to.type, branchId: to.branchId, operatorId: to.operatorId, updatedAt: at }).where(eq(certificates.id, id));

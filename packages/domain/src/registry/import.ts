@@ -21,6 +21,7 @@ import {
   readPrivateKey,
 } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import type { Vault } from "../vault/index.js";
 import type { Db } from "../store/db.js";
 import {
   assertKsefCertificateFits,
@@ -33,15 +34,6 @@ import {
 } from "./certificates.js";
 import type { ChangeMeta, Environment } from "./internal.js";
 
-/**
- * Seals a secret under the master key for unattended use (`seal` of `@ksef-certs/ksef/crypto`:
- * `{ seal: (plain, aad) => seal(masterKey, plain, aad) }`).
- */
-export interface PasswordSealer {
-  /** AES-256-GCM seal of `plain`, bound to `aad`. */
-  seal(plain: Uint8Array, aad: string): Uint8Array | Promise<Uint8Array>;
-}
-
 /** What both imports share. */
 interface ImportCommon {
   readonly scope: Scope;
@@ -52,7 +44,7 @@ interface ImportCommon {
   /** The password of the key (or of the PKCS#12 file); it also protects the stored key. Never stored in plaintext. */
   readonly password: string;
   /** When given, the password is sealed with it and stored for unattended use. */
-  readonly sealPassword?: PasswordSealer;
+  readonly sealPassword?: Pick<Vault, "seal">;
 }
 
 /** Input of {@link importCertificatePair}. */
@@ -90,7 +82,7 @@ async function record(
 ): Promise<CertificateRow> {
   const id = randomUUID();
   const sealedPassword =
-    common.sealPassword === undefined ? undefined : await common.sealPassword.seal(new TextEncoder().encode(common.password), sealedPasswordAad(id));
+    common.sealPassword === undefined ? undefined : common.sealPassword.seal(new TextEncoder().encode(common.password), sealedPasswordAad(id));
   const name = common.name ?? defaultCertificateName(parseCertificate(certificateDer));
   return recordCertificate(
     db,

@@ -53,7 +53,7 @@ export {
   type Operator,
   type Workstation,
 } from "./organisation.js";
-export { importCertificatePair, importPkcs12, type ImportCertificatePairInput, type ImportPkcs12Input, type PasswordSealer } from "./import.js";
+export { importCertificatePair, importPkcs12, type ImportCertificatePairInput, type ImportPkcs12Input } from "./import.js";
 export { assignCertificate, type AssignResult } from "./assign.js";
 export {
   KSEF_ALREADY_REVOKED,

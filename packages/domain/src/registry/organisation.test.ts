@@ -107,7 +107,8 @@ describeEachDb("registry: organisation", (ctx) => {
     const bad = await failure(addOperator(db, { companyId: c.id, name: "Zły", pesel: "44051401358", nip: "123", branchIds: [ob.id, "junk"] }, META));
     expect(bad.code).toBe("VALIDATION");
     expect(bad.violations.map((v) => v.rule).sort()).toEqual(["branchIds.company", "nip.format", "pesel.checksum"]);
-    expect(bad.violations.find((v) => v.rule === "branchIds.company")?.message).toContain(ob.id);
+    // The sentence is the catalogue's `rule.branchIds.company`; the foreign branches reach it as a parameter.
+    expect(bad.violations.find((v) => v.rule === "branchIds.company")?.params?.["branchIds"]).toContain(ob.id);
 
     expect((await failure(addOperator(db, { companyId: c.id, name: "Jan again", pesel: "44051401359" }, META))).code).toBe("CONFLICT");
     // The same person may be an operator of another company.

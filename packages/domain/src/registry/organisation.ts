@@ -7,7 +7,8 @@
  */
 import path from "node:path";
 import { and, asc, eq, inArray } from "drizzle-orm";
-import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation, type Violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { checkInternalId, checkNip, checkPesel, normalizeNip } from "@ksef-certs/ksef/policies";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
@@ -65,7 +66,7 @@ export async function addCompany(db: Db, input: { readonly nip: string; readonly
         const [existing] = await tx.select({ id: companies.id }).from(companies).where(eq(companies.nip, nip));
         if (existing !== undefined) throw duplicateNip(nip, existing.id);
         const [row] = await tx.insert(companies).values({ nip, name, createdAt: at, updatedAt: at }).returning();
-        if (row === undefined) throw new KsefCertsError("INTERNAL", "The company insert returned no row.");
+        if (row === undefined) throw new KsefCertsError("INTERNAL", msg("organisation.company.noRow"));
         await appendAudit(tx, { actor: meta.actor, action: "company.add", entityType: "company", entityId: row.id, after: row, at });
         return row;
       }),
@@ -74,8 +75,8 @@ export async function addCompany(db: Db, input: { readonly nip: string; readonly
 }
 
 function duplicateNip(nip: string, id: string): KsefCertsError {
-  return new KsefCertsError("CONFLICT", `A company with NIP ${nip} already exists.`, {
-    hint: "List the companies to find it.",
+  return new KsefCertsError("CONFLICT", msg("organisation.company.duplicateNip", { nip }), {
+    hint: msg("organisation.company.duplicateNip.hint"),
     details: { nip, ...(id === "" ? {} : { existingId: id }) },
   });
 }
@@ -147,12 +148,7 @@ export async function addBranch(db: Db, input: AddBranchInput, meta: ChangeMeta)
   if (internalId !== undefined && internalId !== "") {
     v.push(...checkInternalId(internalId, "internalId"));
     if (!internalId.startsWith(`${company.nip}-`)) {
-      v.push({
-        field: "internalId",
-        rule: "internalId.companyNip",
-        message: `A branch's InternalId starts with its company's NIP (${company.nip}-…).`,
-        params: { nip: company.nip },
-      });
+      v.push(violation("internalId", "internalId.companyNip", { nip: company.nip }));
     }
   }
   assertValid(v, "The branch");
@@ -160,9 +156,11 @@ export async function addBranch(db: Db, input: AddBranchInput, meta: ChangeMeta)
   const duplicate = (): KsefCertsError =>
     new KsefCertsError(
       "CONFLICT",
-      `The company already has a branch with code ${JSON.stringify(code)}${internalId ? ` or the InternalId ${internalId} is taken` : ""}.`,
+      internalId
+        ? msg("organisation.branch.duplicateCodeOrInternalId", { code: JSON.stringify(code), internalId })
+        : msg("organisation.branch.duplicateCode", { code: JSON.stringify(code) }),
       {
-        hint: "Pick another code, or list the branches to find the existing one.",
+        hint: msg("organisation.branch.duplicate.hint"),
         details: { companyId: company.id, code, internalId: internalId ?? null },
       },
     );
@@ -185,7 +183,7 @@ export async function addBranch(db: Db, input: AddBranchInput, meta: ChangeMeta)
             updatedAt: at,
           })
           .returning();
-        if (row === undefined) throw new KsefCertsError("INTERNAL", "The branch insert returned no row.");
+        if (row === undefined) throw new KsefCertsError("INTERNAL", msg("organisation.branch.noRow"));
         await appendAudit(tx, { actor: meta.actor, action: "branch.add", entityType: "branch", entityId: row.id, after: row, at });
         return row;
       }),
@@ -240,16 +238,7 @@ async function branchViolations(db: Db, companyId: string, branchIds: readonly s
   const found = valid.length === 0 ? [] : await db.select({ id: branches.id, companyId: branches.companyId }).from(branches).where(inArray(branches.id, valid));
   const ok = new Set(found.filter((b) => b.companyId === companyId).map((b) => b.id));
   const bad = ids.filter((id) => !ok.has(id));
-  return bad.length === 0
-    ? []
-    : [
-        {
-          field: "branchIds",
-          rule: "branchIds.company",
-          message: `These branches do not exist in the operator's company: ${bad.join(", ")}.`,
-          params: { branchIds: bad.join(",") },
-        },
-      ];
+  return bad.length === 0 ? [] : [violation("branchIds", "branchIds.company", { branchIds: bad.join(",") })];
 }
 
 /**
@@ -275,8 +264,8 @@ export async function addOperator(db: Db, input: AddOperatorInput, meta: ChangeM
   assertValid(v, "The operator");
   const at = meta.at ?? new Date();
   const duplicate = (): KsefCertsError =>
-    new KsefCertsError("CONFLICT", "The company already has an operator with this PESEL.", {
-      hint: "List the operators to find the existing one.",
+    new KsefCertsError("CONFLICT", msg("organisation.operator.duplicatePesel"), {
+      hint: msg("organisation.operator.duplicatePesel.hint"),
       details: { companyId: company.id },
     });
   return conflictOnDuplicate(
@@ -293,7 +282,7 @@ export async function addOperator(db: Db, input: AddOperatorInput, meta: ChangeM
           .insert(operators)
           .values({ companyId: company.id, name, pesel: pesel ?? null, nip: nip ?? null, createdAt: at, updatedAt: at })
           .returning();
-        if (row === undefined) throw new KsefCertsError("INTERNAL", "The operator insert returned no row.");
+        if (row === undefined) throw new KsefCertsError("INTERNAL", msg("organisation.operator.noRow"));
         if (branchIds.length > 0) await tx.insert(operatorBranches).values(branchIds.map((branchId) => ({ operatorId: row.id, branchId })));
         const operator = { ...row, branchIds: [...branchIds].sort() };
         // A PESEL identifies a person: it is personal data, but not a secret, and the audit must say who was added.
@@ -321,7 +310,7 @@ export async function assignOperatorToBranch(
   const operator = await getOperator(db, input.operatorId);
   const branch = await getBranch(db, input.branchId);
   if (branch.companyId !== operator.companyId) {
-    assertValid([{ field: "branchId", rule: "branchId.company", message: "The branch belongs to another company than the operator." }], "The assignment");
+    assertValid([violation("branchId", "branchId.company")], "The assignment");
   }
   if (operator.branchIds.includes(branch.id)) return { added: false };
   const at = meta.at ?? new Date();
@@ -377,8 +366,8 @@ export async function listOperators(db: Db, filter: { readonly companyId?: strin
     await getCompany(db, filter.companyId);
     rows = await db.select().from(operators).where(eq(operators.companyId, filter.companyId)).orderBy(asc(operators.name));
   } else {
-    throw new KsefCertsError("VALIDATION", "List operators of a company or of a branch.", {
-      violations: [{ field: "companyId", rule: "companyId.required", message: "Give a company or a branch." }],
+    throw new KsefCertsError("VALIDATION", msg("organisation.operators.filterRequired"), {
+      violations: [violation("companyId", "companyId.required")],
     });
   }
   if (rows.length === 0) return [];
@@ -428,20 +417,15 @@ function folderKey(dir: string): { kind: "posix" | "win"; key: string } | undefi
 function checkFolder(v: Violation[], field: "outboxDir" | "inboxDir", value: unknown): { kind: "posix" | "win"; key: string } | undefined {
   const dir = typeof value === "string" ? value.trim() : "";
   if (dir.length === 0) {
-    v.push({ field, rule: `${field}.required`, message: `The ${field === "outboxDir" ? "outbox" : "inbox"} folder is required.` });
+    v.push(violation(field, `${field}.required`));
     return undefined;
   }
   if (dir.length > MAX_PATH || dir.includes("\0")) {
-    v.push({ field, rule: `${field}.length`, message: `The folder path may have at most ${MAX_PATH} characters and no NUL.`, params: { max: MAX_PATH } });
+    v.push(violation(field, `${field}.length`, { max: MAX_PATH }));
     return undefined;
   }
   const key = folderKey(dir);
-  if (key === undefined)
-    v.push({
-      field,
-      rule: `${field}.absolute`,
-      message: `The ${field === "outboxDir" ? "outbox" : "inbox"} folder must be an absolute path (/…, C:\\… or \\\\server\\share\\…).`,
-    });
+  if (key === undefined) v.push(violation(field, `${field}.absolute`));
   return key;
 }
 
@@ -468,26 +452,18 @@ export async function addWorkstation(db: Db, input: AddWorkstationInput, meta: C
   if (outbox !== undefined && inbox !== undefined) {
     const sep = outbox.kind === "win" ? "\\" : "/";
     if (outbox.kind === inbox.kind && outbox.key === inbox.key) {
-      v.push({
-        field: "inboxDir",
-        rule: "inboxDir.distinct",
-        message: "The inbox and the outbox must be different folders: the signed file must not be mistaken for the unsigned one.",
-      });
+      v.push(violation("inboxDir", "inboxDir.distinct"));
     } else if (outbox.kind === inbox.kind && (inside(outbox.key, inbox.key, sep) || inside(inbox.key, outbox.key, sep))) {
-      v.push({ field: "inboxDir", rule: "inboxDir.nested", message: "The inbox and the outbox must not be inside each other." });
+      v.push(violation("inboxDir", "inboxDir.nested"));
     } else if (outbox.kind !== inbox.kind) {
-      v.push({
-        field: "inboxDir",
-        rule: "inboxDir.sameSystem",
-        message: "The inbox and the outbox must be paths of the same system (both Windows or both POSIX).",
-      });
+      v.push(violation("inboxDir", "inboxDir.sameSystem"));
     }
   }
   assertValid(v, "The workstation");
   const at = meta.at ?? new Date();
   const duplicate = (): KsefCertsError =>
-    new KsefCertsError("CONFLICT", `The branch already has a workstation named ${JSON.stringify(name)}.`, {
-      hint: "Pick another name.",
+    new KsefCertsError("CONFLICT", msg("organisation.workstation.duplicateName", { name: JSON.stringify(name) }), {
+      hint: msg("organisation.workstation.duplicateName.hint"),
       details: { branchId: branch.id, name },
     });
   return conflictOnDuplicate(
@@ -502,7 +478,7 @@ export async function addWorkstation(db: Db, input: AddWorkstationInput, meta: C
           .insert(workstations)
           .values({ branchId: branch.id, name, outboxDir: input.outboxDir.trim(), inboxDir: input.inboxDir.trim(), createdAt: at, updatedAt: at })
           .returning();
-        if (row === undefined) throw new KsefCertsError("INTERNAL", "The workstation insert returned no row.");
+        if (row === undefined) throw new KsefCertsError("INTERNAL", msg("organisation.workstation.noRow"));
         await appendAudit(tx, { actor: meta.actor, action: "workstation.add", entityType: "workstation", entityId: row.id, after: row, at });
         return row;
       }),
@@ -544,7 +520,7 @@ export async function listWorkstations(db: Db, filter: { readonly branchId?: str
       .orderBy(asc(workstations.name));
     return rows.map((r) => r.workstation);
   }
-  throw new KsefCertsError("VALIDATION", "List workstations of a branch or of a company.", {
-    violations: [{ field: "branchId", rule: "branchId.required", message: "Give a branch or a company." }],
+  throw new KsefCertsError("VALIDATION", msg("organisation.workstations.filterRequired"), {
+    violations: [violation("branchId", "branchId.required")],
   });
 }

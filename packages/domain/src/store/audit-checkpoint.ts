@@ -21,6 +21,7 @@ import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { desc, eq, sql } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { type AuditKeys, canonicalJson, deriveAuditKeys, macHex, sameDigest } from "./audit-keys.js";
 import type { Db } from "./db.js";
 import { IN_MEMORY, resolveDataDir } from "./paths.js";
@@ -108,8 +109,8 @@ export function auditCheckpointPath(
   const explicit = env.KSEF_CERTS_AUDIT_CHECKPOINT;
   if (explicit !== undefined && explicit.trim() !== "") {
     if (explicit.includes("\0") || explicit.length > 4096) {
-      throw new KsefCertsError("VALIDATION", "KSEF_CERTS_AUDIT_CHECKPOINT is not a usable file path (a NUL character, or too long).", {
-        hint: "Give the path of a file in a folder only this user can write, e.g. beside the master key.",
+      throw new KsefCertsError("VALIDATION", msg("store.auditCheckpoint.pathUnusable"), {
+        hint: msg("store.auditCheckpoint.pathUnusable.hint"),
       });
     }
     return explicit;
@@ -147,8 +148,8 @@ export async function readAuditCheckpoint(path: string, keys: AuditKeys): Promis
     }
   } catch (err) {
     if (errno(err) === "ENOENT") return { status: "missing" };
-    throw new KsefCertsError("IO", `The audit checkpoint ${path} could not be read (${errno(err) ?? "error"}).`, {
-      hint: "Check that the file is readable by this user.",
+    throw new KsefCertsError("IO", msg("store.auditCheckpoint.unreadable", { path, errno: errno(err) ?? "error" }), {
+      hint: msg("store.auditCheckpoint.unreadable.hint"),
       retryable: true,
       cause: err,
       details: { path },
@@ -229,8 +230,8 @@ async function writeAtomically(path: string, text: string): Promise<void> {
     await rename(tmp, path);
   } catch (err) {
     if (tmp !== undefined) await unlink(tmp).catch(() => undefined);
-    throw new KsefCertsError("IO", `The audit checkpoint ${path} could not be written (${errno(err) ?? "error"}).`, {
-      hint: "Check that its folder exists and is writable by this user, or point KSEF_CERTS_AUDIT_CHECKPOINT elsewhere.",
+    throw new KsefCertsError("IO", msg("store.auditCheckpoint.unwritable", { path, errno: errno(err) ?? "error" }), {
+      hint: msg("store.auditCheckpoint.unwritable.hint"),
       retryable: true,
       cause: err,
       details: { path },

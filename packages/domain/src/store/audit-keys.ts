@@ -21,6 +21,7 @@
  */
 import { createHash, createHmac, createSecretKey, hkdfSync, timingSafeEqual, type KeyObject } from "node:crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { Db } from "./db.js";
 import type { AUDIT_HASH_SCHEMES } from "./schema.js";
 import { MASTER_KEY_BYTES } from "@ksef-certs/ksef/crypto";
@@ -53,8 +54,8 @@ export interface AuditKeys {
  */
 export function deriveAuditKeys(masterKey: Uint8Array): AuditKeys {
   if (masterKey.byteLength !== MASTER_KEY_BYTES) {
-    throw new KsefCertsError("VALIDATION", `A master key is ${MASTER_KEY_BYTES} bytes; the key given has ${masterKey.byteLength}.`, {
-      hint: "Load the key with loadMasterKey().",
+    throw new KsefCertsError("VALIDATION", msg("store.auditKey.length", { expected: MASTER_KEY_BYTES, actual: masterKey.byteLength }), {
+      hint: msg("store.auditKey.length.hint"),
     });
   }
   const derive = (info: string): KeyObject => createSecretKey(new Uint8Array(hkdfSync("sha256", masterKey, new Uint8Array(0), info, DERIVED_KEY_BYTES)));
@@ -69,7 +70,7 @@ export function deriveAuditKeys(masterKey: Uint8Array): AuditKeys {
 export function canonicalJson(value: unknown): string {
   if (value === null || value === undefined) return "null";
   if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (value instanceof Uint8Array) throw new KsefCertsError("INTERNAL", "Binary data must not be written to the audit log.");
+  if (value instanceof Uint8Array) throw new KsefCertsError("INTERNAL", msg("store.audit.binary"));
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>)
@@ -107,7 +108,7 @@ function dialectOf(db: Db): object {
   const dialect: unknown = (db as unknown as { dialect?: unknown }).dialect;
   if (typeof dialect !== "object" || dialect === null) {
     // A drizzle upgrade that moved the dialect would silently make every append unkeyed: refuse instead.
-    throw new KsefCertsError("INTERNAL", "The database handle has no SQL dialect to bind the audit key to.");
+    throw new KsefCertsError("INTERNAL", msg("store.auditKey.noDialect"));
   }
   return dialect;
 }
@@ -127,8 +128,8 @@ export function bindAuditKey(db: Db, masterKey: Uint8Array): void {
   const existing = boundKeys.get(dialect);
   if (existing !== undefined) {
     if (existing.entry.equals(keys.entry)) return;
-    throw new KsefCertsError("CONFLICT", "Another master key is already bound to this database's audit log.", {
-      hint: "Use one master key per database (KSEF_CERTS_MASTER_KEY or the master key file).",
+    throw new KsefCertsError("CONFLICT", msg("store.auditKey.otherBound"), {
+      hint: msg("store.auditKey.otherBound.hint"),
     });
   }
   boundKeys.set(dialect, keys);

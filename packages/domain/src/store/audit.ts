@@ -19,6 +19,7 @@
 import { asc, desc, sql } from "drizzle-orm";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg, type MessageRef } from "@ksef-certs/ksef/messages";
 import { type AuditCheckpointRead, readAuditCheckpoint } from "./audit-checkpoint.js";
 import { type AuditHashScheme, type AuditKeys, boundAuditKeys, canonicalJson, deriveAuditKeys, macHex, sameDigest } from "./audit-keys.js";
 import type { Db } from "./db.js";
@@ -172,16 +173,13 @@ async function lockHead(db: Db, keys: AuditKeys | undefined): Promise<Head> {
     .from(auditLog)
     .orderBy(desc(auditLog.seq))
     .limit(1);
-  if (keys === undefined && last !== undefined && last.hashScheme !== "sha256")
-    throw masterKeyNeeded(
-      "The audit log is keyed with a master key and this process has none, so the change is refused: an entry without the key would break the log.",
-    );
+  if (keys === undefined && last !== undefined && last.hashScheme !== "sha256") throw masterKeyNeeded(msg("store.audit.masterKeyNeeded.append"));
   return { seq: last?.seq ?? 0, hash: last?.hash ?? AUDIT_GENESIS_HASH };
 }
 
-function masterKeyNeeded(message: string): KsefCertsError {
+function masterKeyNeeded(message: MessageRef): KsefCertsError {
   return new KsefCertsError("FORBIDDEN", message, {
-    hint: "Set KSEF_CERTS_MASTER_KEY or KSEF_CERTS_MASTER_KEY_FILE to the master key the server uses (the embedded store keeps it in <data dir>/master.key).",
+    hint: msg("store.audit.masterKeyNeeded.hint"),
   });
 }
 
@@ -248,8 +246,7 @@ async function appendBatchInTransaction(db: Db, inputs: readonly AuditEntryInput
  */
 export async function verifyAuditLog(db: Db, options: VerifyAuditLogOptions = {}): Promise<AuditVerification> {
   const keys = options.masterKey === undefined ? boundAuditKeys(db) : deriveAuditKeys(options.masterKey);
-  const noKey = (): KsefCertsError =>
-    masterKeyNeeded("The audit log has entries keyed with the master key (or a checkpoint to compare with); verifying them needs that key.");
+  const noKey = (): KsefCertsError => masterKeyNeeded(msg("store.audit.masterKeyNeeded.verify"));
   let checkpoint: AuditCheckpointRead | undefined;
   if (options.checkpoint !== undefined) {
     if (keys === undefined) throw noKey();

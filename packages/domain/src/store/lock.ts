@@ -19,6 +19,7 @@ import { open, readFile, stat, unlink } from "node:fs/promises";
 import { hostname, uptime } from "node:os";
 import { dirname, join } from "node:path";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg, type MessageRef } from "@ksef-certs/ksef/messages";
 import { lockFilePath } from "./paths.js";
 
 /** What a lock file holds (JSON). */
@@ -91,11 +92,11 @@ export async function acquireDataDirLock(dataDir: string, options: AcquireLockOp
     const existing = await readLock(path);
     if (existing === "gone") continue;
     const verdict = await judge(path, existing);
-    if (verdict.live) throw inUse(path, verdict.reason, existing);
+    if (verdict.live) throw inUse(path, verdict.message, existing);
     await takeOver(path, existing, verdict.reason, options.onProgress);
   }
-  throw new KsefCertsError("CONFLICT", `The data folder lock ${path} keeps changing hands; another process is opening it at the same time.`, {
-    hint: "Try again in a moment; only one ksef-certs process may use an embedded database.",
+  throw new KsefCertsError("CONFLICT", msg("store.lock.churn", { path }), {
+    hint: msg("store.lock.retry.hint"),
     retryable: true,
     details: { path },
   });
@@ -119,19 +120,21 @@ interface Existing {
   readonly mtimeMs: number;
 }
 
-type Verdict = { live: true; reason: string } | { live: false; reason: string };
+/** A live lock says why in the words of the error (`message`); a stale one why it is taken over (`reason`, a progress line). */
+type Verdict = { live: true; message: MessageRef } | { live: false; reason: string };
 
 async function judge(path: string, existing: Existing): Promise<Verdict> {
   const info = existing.info;
+  const dir = dataDirOf(path);
   if (info === undefined) {
     const age = (await fileSystemNow(dirname(path))) - existing.mtimeMs;
     return age < UNREADABLE_GRACE_MS
-      ? { live: true, reason: "is being created by another process" }
+      ? { live: true, message: msg("store.lock.inUse.creating", { dir }) }
       : { live: false, reason: `was left unreadable ${Math.round(age / 1000)} s ago` };
   }
   if (info.hostname !== hostname()) {
     // We cannot see processes there; a shared folder must not be opened from two machines.
-    return { live: true, reason: `is held by process ${info.pid} on host ${info.hostname} since ${info.startedAt}` };
+    return { live: true, message: msg("store.lock.inUse.otherHost", { dir, pid: info.pid, host: info.hostname, since: info.startedAt }) };
   }
   const bootId = currentBootId();
   if (info.bootId !== undefined && bootId !== undefined && info.bootId !== bootId) {
@@ -144,11 +147,11 @@ async function judge(path: string, existing: Existing): Promise<Verdict> {
   if (info.pid === process.pid) {
     // Our own pid: either this process holds it (a second open here) or an earlier run that had the same pid (containers restart as pid 1).
     return held.get(path) === info.token
-      ? { live: true, reason: `is held by this process (${info.pid}) since ${info.startedAt}` }
+      ? { live: true, message: msg("store.lock.inUse.thisProcess", { dir, pid: info.pid, since: info.startedAt }) }
       : { live: false, reason: `was left by an earlier process with the same pid ${info.pid}` };
   }
   return isAlive(info.pid)
-    ? { live: true, reason: `is in use by process ${info.pid} since ${info.startedAt}` }
+    ? { live: true, message: msg("store.lock.inUse.otherProcess", { dir, pid: info.pid, since: info.startedAt }) }
     : { live: false, reason: `was left by process ${info.pid} (no longer running) since ${info.startedAt}` };
 }
 
@@ -159,8 +162,8 @@ async function takeOver(path: string, seen: Existing, reason: string, onProgress
   if (!(await createExclusive(guard, `${process.pid}\n`))) {
     const age = await ageMs(guard);
     if (age !== undefined && age > TAKEOVER_GUARD_STALE_MS) await unlink(guard).catch(() => undefined);
-    throw new KsefCertsError("CONFLICT", `Another process is taking over the stale data folder lock ${path} right now.`, {
-      hint: "Try again in a moment; only one ksef-certs process may use an embedded database.",
+    throw new KsefCertsError("CONFLICT", msg("store.lock.takeoverBusy", { path }), {
+      hint: msg("store.lock.retry.hint"),
       retryable: true,
       details: { path },
     });
@@ -299,12 +302,17 @@ function uninstallHandlers(): void {
   for (const s of SIGNALS) process.off(s, onSignal);
 }
 
-function inUse(path: string, reason: string, existing: Existing): KsefCertsError {
-  return new KsefCertsError("CONFLICT", `The ksef-certs data folder ${path.replace(/[/\\]ksef-certs\.lock$/, "")} ${reason}.`, {
+/** The data folder a lock file guards. */
+function dataDirOf(path: string): string {
+  return path.replace(/[/\\]ksef-certs\.lock$/, "");
+}
+
+function inUse(path: string, message: MessageRef, existing: Existing): KsefCertsError {
+  return new KsefCertsError("CONFLICT", message, {
     hint:
       existing.info !== undefined && existing.info.hostname !== hostname()
-        ? `Open it only on ${existing.info.hostname}; if ksef-certs no longer runs there, delete ${path}. To share data between machines, set DATABASE_URL to a PostgreSQL server.`
-        : "Stop the other ksef-certs process (or use it through its API), or set DATABASE_URL to share a PostgreSQL server between processes.",
+        ? msg("store.lock.inUse.otherHost.hint", { host: existing.info.hostname, path })
+        : msg("store.lock.inUse.hint"),
     retryable: existing.info === undefined,
     details: {
       lockFile: path,
@@ -339,9 +347,9 @@ async function fileSystemNow(dir: string): Promise<number> {
   }
 }
 
-function ioError(path: string, verb: string, cause: unknown): KsefCertsError {
-  return new KsefCertsError("IO", `The data folder lock ${path} could not be ${verb} (${errno(cause) ?? "error"}).`, {
-    hint: "Check that the data folder exists and is writable by this user.",
+function ioError(path: string, verb: "created" | "read" | "written" | "removed", cause: unknown): KsefCertsError {
+  return new KsefCertsError("IO", msg(`store.lock.io.${verb}`, { path, errno: errno(cause) ?? "error" }), {
+    hint: msg("store.lock.io.hint"),
     retryable: true,
     cause,
     details: { path },

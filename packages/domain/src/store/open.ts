@@ -20,6 +20,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { MIGRATIONS_FOLDER, type Db } from "./db.js";
 import { type DataDirLock, acquireDataDirLock } from "./lock.js";
 import { IN_MEMORY, databaseDir, resolveDataDir } from "./paths.js";
@@ -79,8 +80,8 @@ const MIGRATION_LOCK: readonly [number, number] = [0x6b736566, 1];
 export function resolveStoreTarget(options: Pick<OpenStoreOptions, "databaseUrl" | "dataDir" | "env"> = {}): StoreTarget {
   const env = options.env ?? process.env;
   if (options.databaseUrl !== undefined && options.dataDir !== undefined) {
-    throw new KsefCertsError("VALIDATION", "Both a database URL and a data folder were given; a store is either on PostgreSQL or in a data folder.", {
-      hint: "Give only one of them.",
+    throw new KsefCertsError("VALIDATION", msg("store.open.bothTargets"), {
+      hint: msg("store.open.bothTargets.hint"),
     });
   }
   if (options.databaseUrl !== undefined) return { kind: "postgres", url: checkUrl(options.databaseUrl, "databaseUrl"), origin: "databaseUrl" };
@@ -149,8 +150,8 @@ async function createPglite(dbDir: string | undefined, location: string): Promis
   try {
     return await PGlite.create(dbDir === undefined ? {} : { dataDir: dbDir });
   } catch (cause) {
-    throw new KsefCertsError("IO", `The embedded database in ${location} could not be opened.`, {
-      hint: "If the folder was copied while ksef-certs was running or is damaged, restore it from a backup; the error details are in the log.",
+    throw new KsefCertsError("IO", msg("store.open.embedded", { location }), {
+      hint: msg("store.open.embedded.hint"),
       cause,
       details: { location },
     });
@@ -222,8 +223,8 @@ async function runMigrations(db: Db, apply: (db: Db) => Promise<void>, location:
   try {
     await apply(db);
   } catch (cause) {
-    throw new KsefCertsError("INTERNAL", `Applying the database migrations to ${location} failed; nothing was changed by the failed migration.`, {
-      hint: "Check that this ksef-certs version is not older than the one that last used this database.",
+    throw new KsefCertsError("INTERNAL", msg("store.open.migrations", { location }), {
+      hint: msg("store.open.migrations.hint"),
       cause,
       details: { location },
     });
@@ -254,8 +255,8 @@ async function reach(location: string, query: () => PromiseLike<unknown>): Promi
     await query();
   } catch (cause) {
     const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : "error";
-    throw new KsefCertsError("IO", `The PostgreSQL server at ${location} could not be used (${code}).`, {
-      hint: "Check DATABASE_URL (host, port, database, user, password) and that the server is running.",
+    throw new KsefCertsError("IO", msg("store.open.postgres", { location, code }), {
+      hint: msg("store.open.postgres.hint"),
       retryable: true,
       cause,
       details: { location, code },
@@ -272,8 +273,8 @@ async function makePrivateDir(dir: string): Promise<boolean> {
     await chmod(dir, 0o700);
     return true;
   } catch (cause) {
-    throw new KsefCertsError("IO", `The data folder ${dir} could not be created.`, {
-      hint: "Choose a writable folder with KSEF_CERTS_DATA_DIR or --data-dir.",
+    throw new KsefCertsError("IO", msg("store.open.dataDir", { dir }), {
+      hint: msg("store.open.dataDir.hint"),
       retryable: true,
       cause,
       details: { path: dir },
@@ -290,8 +291,8 @@ function checkUrl(url: string, origin: string): string {
   }
   if (parsed === undefined || (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:")) {
     // Never echo the URL: it may carry a password.
-    throw new KsefCertsError("VALIDATION", `${origin} is not a PostgreSQL URL.`, {
-      hint: "Use the form postgres://user:password@host:5432/database.",
+    throw new KsefCertsError("VALIDATION", msg("store.open.url", { origin }), {
+      hint: msg("store.open.url.hint"),
       details: { origin },
     });
   }

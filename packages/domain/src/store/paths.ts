@@ -12,6 +12,7 @@
 import { homedir } from "node:os";
 import { join, posix, win32 } from "node:path";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 
 /** The folder name under the platform's user data directory. */
 export const APP_DIR_NAME = "ksef-certs";
@@ -67,8 +68,8 @@ export function resolveDataDir(explicit?: string, env: NodeJS.ProcessEnv = proce
   if (value === undefined) return defaultDataDir({ platform: process.platform, homeDir: homedir(), env });
   if (value === IN_MEMORY) return value;
   if (value.trim() === "" || value.includes("\0") || value.length > MAX_PATH_CHARS) {
-    throw new KsefCertsError("VALIDATION", `The data folder given in ${origin} is not a usable path (empty, too long, or with a NUL character).`, {
-      hint: `Give an absolute folder path, or "${IN_MEMORY}" for a throw-away in-memory database.`,
+    throw new KsefCertsError("VALIDATION", msg("store.dataDir.unusable", { origin }), {
+      hint: msg("store.dataDir.unusable.hint", { inMemory: IN_MEMORY }),
       details: { origin, length: value.length },
     });
   }

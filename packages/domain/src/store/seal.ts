@@ -8,6 +8,7 @@ import { constants as fsConstants } from "node:fs";
 import { link, open, rename, stat, unlink } from "node:fs/promises";
 import { MASTER_KEY_BYTES, parseMasterKeyText } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { IN_MEMORY, masterKeyFilePath, resolveDataDir } from "./paths.js";
 import { writePrivateTemp } from "./private-file.js";
 
@@ -44,8 +45,8 @@ export async function loadMasterKey(options: LoadMasterKeyOptions = {}): Promise
   const fromEnv = nonEmpty(env.KSEF_CERTS_MASTER_KEY);
   const fileFromEnv = nonEmpty(env.KSEF_CERTS_MASTER_KEY_FILE);
   if (fromEnv !== undefined && fileFromEnv !== undefined) {
-    throw new KsefCertsError("VALIDATION", "Both KSEF_CERTS_MASTER_KEY and KSEF_CERTS_MASTER_KEY_FILE are set; it is unclear which master key to use.", {
-      hint: "Unset one of them.",
+    throw new KsefCertsError("VALIDATION", msg("store.masterKey.bothSet"), {
+      hint: msg("store.masterKey.bothSet.hint"),
     });
   }
   if (fromEnv !== undefined) return parseMasterKeyText(fromEnv, "KSEF_CERTS_MASTER_KEY");
@@ -83,8 +84,8 @@ export async function createMasterKeyFile(path: string): Promise<Uint8Array> {
     return key;
   } catch (err) {
     if (err instanceof KsefCertsError) throw err;
-    throw new KsefCertsError("IO", `The master key file ${path} could not be written (${errno(err) ?? "error"}).`, {
-      hint: "Check that the folder exists and is writable by this user.",
+    throw new KsefCertsError("IO", msg("store.masterKey.unwritable", { path, errno: errno(err) ?? "error" }), {
+      hint: msg("store.masterKey.unwritable.hint"),
       retryable: true,
       cause: err,
     });
@@ -100,12 +101,12 @@ async function readMasterKeyFile(path: string, platform: NodeJS.Platform, requir
   } catch (err) {
     if (errno(err) === "ENOENT" && !required) return undefined;
     if (errno(err) === "ENOENT") {
-      throw new KsefCertsError("NOT_FOUND", `The master key file ${path} (KSEF_CERTS_MASTER_KEY_FILE) does not exist.`, {
-        hint: "Fix the path in KSEF_CERTS_MASTER_KEY_FILE, or create the file with `ksef-certs init`.",
+      throw new KsefCertsError("NOT_FOUND", msg("store.masterKey.missing", { path }), {
+        hint: msg("store.masterKey.missing.hint"),
         details: { path },
       });
     }
-    throw new KsefCertsError("IO", `The master key file ${path} could not be opened (${errno(err) ?? "error"}).`, {
+    throw new KsefCertsError("IO", msg("store.masterKey.unopenable", { path, errno: errno(err) ?? "error" }), {
       retryable: true,
       cause: err,
       details: { path },
@@ -114,25 +115,25 @@ async function readMasterKeyFile(path: string, platform: NodeJS.Platform, requir
   try {
     // fstat on the open handle: the checked file is the read file, even if the path is swapped meanwhile.
     const st = await handle.stat();
-    if (!st.isFile()) throw new KsefCertsError("MALFORMED", `The master key path ${path} is not a regular file.`, { details: { path } });
+    if (!st.isFile()) throw new KsefCertsError("MALFORMED", msg("store.masterKey.notFile", { path }), { details: { path } });
     if (platform !== "win32") {
       if ((st.mode & 0o077) !== 0) {
         const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
-        throw new KsefCertsError("FORBIDDEN", `The master key file ${path} has mode ${mode}: other users could read or change it.`, {
-          hint: `Restrict it to its owner: chmod 600 ${path}`,
+        throw new KsefCertsError("FORBIDDEN", msg("store.masterKey.mode", { path, mode }), {
+          hint: msg("store.masterKey.mode.hint", { path }),
           details: { path, mode },
         });
       }
       const uid = process.getuid?.();
       if (uid !== undefined && st.uid !== uid) {
-        throw new KsefCertsError("FORBIDDEN", `The master key file ${path} belongs to another user (uid ${st.uid}, this process runs as uid ${uid}).`, {
-          hint: `Run ksef-certs as the file's owner, or take ownership: chown $(id -u) ${path}`,
+        throw new KsefCertsError("FORBIDDEN", msg("store.masterKey.owner", { path, fileUid: st.uid, processUid: uid }), {
+          hint: msg("store.masterKey.owner.hint", { path }),
           details: { path, fileUid: st.uid, processUid: uid },
         });
       }
     }
     if (st.size > MAX_KEY_FILE_BYTES) {
-      throw new KsefCertsError("TOO_LARGE", `The master key file ${path} is ${st.size} bytes; a master key file is at most ${MAX_KEY_FILE_BYTES} bytes.`, {
+      throw new KsefCertsError("TOO_LARGE", msg("store.masterKey.tooLarge", { path, size: st.size, max: MAX_KEY_FILE_BYTES }), {
         details: { path, limitBytes: MAX_KEY_FILE_BYTES, sizeBytes: st.size },
       });
     }
@@ -145,8 +146,8 @@ async function readMasterKeyFile(path: string, platform: NodeJS.Platform, requir
 }
 
 function conflict(path: string): KsefCertsError {
-  return new KsefCertsError("CONFLICT", `A master key file already exists at ${path}; it is not replaced.`, {
-    hint: "Keep using it (values sealed under it need it), or move it away first if you really mean to start over.",
+  return new KsefCertsError("CONFLICT", msg("store.masterKey.exists", { path }), {
+    hint: msg("store.masterKey.exists.hint"),
     details: { path },
   });
 }

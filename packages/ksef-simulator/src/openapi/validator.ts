@@ -16,6 +16,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -70,21 +71,21 @@ export function loadOpenApiDocument(specPath: string = defaultSpecPath()): OpenA
   try {
     text = readFileSync(specPath);
   } catch (cause) {
-    throw new KsefCertsError("IO", `The OpenAPI document ${specPath} cannot be read.`, {
-      hint: "Pass specPath pointing to spec/open-api.json of the repository.",
+    throw new KsefCertsError("IO", msg("simulator.openapi.unreadable", { path: specPath }), {
+      hint: msg("simulator.openapi.unreadable.hint"),
       cause,
     });
   }
   if (text.byteLength > MAX_SPEC_BYTES)
-    throw new KsefCertsError("TOO_LARGE", `The OpenAPI document ${specPath} is larger than 16 MiB.`, { details: { limitBytes: MAX_SPEC_BYTES } });
+    throw new KsefCertsError("TOO_LARGE", msg("simulator.openapi.tooLarge", { path: specPath }), { details: { limitBytes: MAX_SPEC_BYTES } });
   let doc: Partial<OpenApiDocument>;
   try {
     doc = JSON.parse(text.toString("utf8")) as Partial<OpenApiDocument>;
   } catch (cause) {
-    throw new KsefCertsError("MALFORMED", `${specPath} is not JSON.`, { cause });
+    throw new KsefCertsError("MALFORMED", msg("simulator.openapi.notJson", { path: specPath }), { cause });
   }
   if (typeof doc.openapi !== "string" || !doc.openapi.startsWith("3.") || typeof doc.paths !== "object") {
-    throw new KsefCertsError("MALFORMED", `${specPath} is not an OpenAPI 3 document.`);
+    throw new KsefCertsError("MALFORMED", msg("simulator.openapi.notOpenApi3", { path: specPath }));
   }
   return doc as OpenApiDocument;
 }

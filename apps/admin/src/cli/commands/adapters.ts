@@ -14,13 +14,12 @@ import { exportWithAdapter, importWithAdapter, type BatchProgress } from "@ksef-
 import { type AdapterSource, type PasswordRequest } from "@ksef-certs/ksef/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { CertificateTypeName, Environment } from "@ksef-certs/domain/registry";
-import { unseal } from "@ksef-certs/ksef/crypto";
 import { ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { resolvePath, type CliIo } from "../context.js";
 import { addForceOption, addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
 import { Output } from "../output.js";
 import { Passwords } from "../password.js";
-import { addStoreOptions, cliActor, masterKeyOf, nowOf, type StoreOptions, withStore } from "../store.js";
+import { addStoreOptions, cliActor, nowOf, vaultOf, type StoreOptions, withStore } from "../store.js";
 import {
   addEnvironmentOption,
   addOperatorReferenceOptions,
@@ -204,7 +203,7 @@ export function registerAdapterCommands(program: Command, env: CommandEnv): void
         hint: "See ksef-certs export --help.",
       });
     }
-    const masterKey = await masterKeyOf(env.io, opts);
+    const vault = await vaultOf(env.io, opts);
     const bar = progressBar(env.io, opts.json === true);
     const target = { kind: adapter.targetKinds.includes("folder") ? ("folder" as const) : ("file" as const), path: resolve(resolvePath(env.io, opts.to)) };
     const report = await withStore(env, opts, async (s) => {
@@ -231,7 +230,7 @@ export function registerAdapterCommands(program: Command, env: CommandEnv): void
           ...(opts.id === undefined ? (filter === undefined ? {} : { filter }) : { certificateIds: opts.id }),
           actor: cliActor(env.io),
           at: nowOf(env.io),
-          ...(masterKey === undefined ? {} : { unseal: (sealed: Uint8Array, aad: string) => unseal(masterKey, sealed, aad) }),
+          vault,
           onProgress: bar.update,
           replace: opts.force === true,
         });

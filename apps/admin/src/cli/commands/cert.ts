@@ -31,7 +31,6 @@ import {
   importCertificatePair,
   importPkcs12,
   listCertificates,
-  type PasswordSealer,
   promoteQueued,
   renewalWarnings,
   REVOCATION_REASONS,
@@ -39,13 +38,13 @@ import {
   revokeCertificate,
 } from "@ksef-certs/domain/registry";
 import { type Db } from "@ksef-certs/domain/store";
-import { seal, unseal } from "@ksef-certs/ksef/crypto";
+import type { Vault } from "@ksef-certs/domain/vault";
 import { resolvePath } from "../context.js";
 import { checkOutputs, fsError, readInput, writeOutputs, type OutputFile } from "../files.js";
 import { addForceOption, addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
 import { formatFields, Output } from "../output.js";
 import { Passwords } from "../password.js";
-import { addStoreOptions, cliActor, masterKeyOf, nowOf, type StoreOptions, withStore } from "../store.js";
+import { addStoreOptions, cliActor, nowOf, vaultOf, type StoreOptions, withStore } from "../store.js";
 import { addKsefUrlOption, describeKsefTarget, ksefClients, ksefTargetOf, type KsefTargetOptions } from "../ksef.js";
 import { addSigningPasswordOption, registerEnroll, SigningKeys } from "./enroll.js";
 import {
@@ -209,16 +208,15 @@ export async function certImport(env: CommandEnv, opts: CertImportOptions): Prom
   if (opts.branch !== undefined && (opts.operator !== undefined || opts.operatorPesel !== undefined)) {
     throw new KsefCertsError("VALIDATION", "A certificate is held for the company, a branch or an operator: give --branch or an operator, not both.");
   }
-  let sealer: PasswordSealer | undefined;
+  let sealer: Vault | undefined;
   if (opts.sealPassword === true) {
-    const masterKey = await masterKeyOf(io, opts);
-    if (masterKey === undefined) {
+    sealer = await vaultOf(io, opts);
+    if (sealer === undefined) {
       throw new KsefCertsError("VALIDATION", "--seal-password needs a master key, and none is configured.", {
         hint: "Set KSEF_CERTS_MASTER_KEY (32 bytes, base64: `openssl rand -base64 32`) or KSEF_CERTS_MASTER_KEY_FILE (a mode 0600 file), or leave --seal-password out.",
         violations: [{ field: "--seal-password", rule: "masterKey.required", message: "No master key is configured." }],
       });
     }
-    sealer = { seal: (plain, aad) => seal(masterKey, plain, aad) };
   }
   const passwords = new Passwords(io, { input: { file: opts.passwordFile, stdin: opts.passwordStdin } });
   let material: { kind: "pair"; crt: Uint8Array; key: Uint8Array; password: string } | { kind: "p12"; p12: Uint8Array; password: string };
@@ -625,8 +623,8 @@ export async function certExport(env: CommandEnv, id: string, opts: CertExportOp
     await checkOutputs(io, [join("p12")], force);
     let password: string | undefined;
     if (secrets.sealedPassword !== null) {
-      const masterKey = await masterKeyOf(io, opts);
-      if (masterKey !== undefined) password = new TextDecoder().decode(unseal(masterKey, secrets.sealedPassword, secrets.sealedPasswordAad));
+      const vault = await vaultOf(io, opts);
+      if (vault !== undefined) password = new TextDecoder().decode(vault.unseal(secrets.sealedPassword, secrets.sealedPasswordAad));
     }
     password ??= await new Passwords(io, { input: { file: opts.passwordFile, stdin: opts.passwordStdin } }).existing(
       `the key of certificate ${summary.serialNumber}`,
@@ -709,10 +707,10 @@ export async function certRevoke(env: CommandEnv, id: string, opts: CertRevokeOp
   }
   const at = nowOf(io);
   const actor = cliActor(io);
-  const masterKey = opts.local === true ? undefined : await masterKeyOf(io, opts);
+  const vault = opts.local === true ? undefined : await vaultOf(io, opts);
   const target = opts.local === true ? undefined : ksefTargetOf(io, opts);
   const { result, label, ksef } = await withStore(env, opts, async (s) => {
-    const signingKeys = new SigningKeys(io, s.db, masterKey, opts.signingPasswordFile);
+    const signingKeys = new SigningKeys(io, s.db, vault, opts.signingPasswordFile);
     const r = await revokeCertificate({
       db: s.db,
       certificateId: id.trim(),

@@ -15,11 +15,9 @@
  * secrets in them.
  */
 import { type Command, Option } from "commander";
-import { readPrivateKey } from "@ksef-certs/ksef/crypto";
 import {
   createEnrollmentService,
   createFolderHandoff,
-  sealerFromMasterKey,
   type EnrollmentProgress,
   type EnrollmentRunResult,
   type EnrollmentService,
@@ -31,19 +29,19 @@ import {
   type CertificateTypeName,
   type Environment,
   getCertificate,
-  getCertificateSecrets,
   listWorkstations,
   type Workstation,
 } from "@ksef-certs/domain/registry";
 import { type Db } from "@ksef-certs/domain/store";
-import { unseal } from "@ksef-certs/ksef/crypto";
+import { LOCAL_SYSTEM_PRINCIPAL } from "@ksef-certs/domain/access";
+import { unlockHeldCertificate, type Vault } from "@ksef-certs/domain/vault";
 import type { XadesSigner } from "@ksef-certs/ksef/xades";
 import type { CliIo } from "../context.js";
 import { addKsefUrlOption, describeKsefTarget, ksefClients, ksefTargetOf, type KsefTarget, type KsefTargetOptions } from "../ksef.js";
 import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
 import { formatFields, Output } from "../output.js";
 import { Passwords, readPasswordFile } from "../password.js";
-import { addStoreOptions, cliActor, masterKeyOf, nowOf, type StoreOptions, withStore } from "../store.js";
+import { addStoreOptions, cliActor, nowOf, vaultOf, type StoreOptions, withStore } from "../store.js";
 import {
   addEnvironmentOption,
   addOperatorReferenceOptions,
@@ -105,13 +103,13 @@ export class SigningKeys {
   /**
    * @param io the run's surface (terminal prompt, password file)
    * @param db the open store
-   * @param masterKey the master key, when configured
+   * @param vault the master key's vault, when one is configured
    * @param passwordFile `--signing-password-file`
    */
   constructor(
     private readonly io: CliIo,
     private readonly db: Db,
-    private readonly masterKey: Uint8Array | undefined,
+    private readonly vault: Vault | undefined,
     private readonly passwordFile: string | undefined,
   ) {}
 
@@ -132,25 +130,21 @@ export class SigningKeys {
     return signer;
   }
 
-  private async unlock(certificateId: string): Promise<XadesSigner> {
-    const secrets = await getCertificateSecrets(this.db, certificateId);
-    let password: string;
-    if (secrets.sealedPassword !== null && this.masterKey !== undefined) {
-      password = new TextDecoder().decode(unseal(this.masterKey, secrets.sealedPassword, secrets.sealedPasswordAad));
-    } else if (this.passwordFile !== undefined) {
-      password = await readPasswordFile(this.io, this.passwordFile);
-    } else if (this.io.stdinIsTTY) {
-      password = await this.io.prompt(`Password for the key of signing certificate ${certificateId}:`);
-    } else {
-      throw new KsefCertsError("PASSWORD_REQUIRED", `The key of certificate ${certificateId} (to sign in to KSeF with) needs its password.`, {
-        hint:
-          secrets.sealedPassword !== null
+  private unlock(certificateId: string): Promise<XadesSigner> {
+    // The CLI is the local operator: the vault's one key-opening path, with the file or prompt as the fallback.
+    return unlockHeldCertificate(this.db, LOCAL_SYSTEM_PRINCIPAL, certificateId, this.vault, {
+      hint: "Pass --signing-password-file FILE, or run in a terminal to be asked.",
+      fallbackPassword: async ({ sealed }) => {
+        if (this.passwordFile !== undefined) return readPasswordFile(this.io, this.passwordFile);
+        if (this.io.stdinIsTTY) return this.io.prompt(`Password for the key of signing certificate ${certificateId}:`);
+        throw new KsefCertsError("PASSWORD_REQUIRED", `The key of certificate ${certificateId} (to sign in to KSeF with) needs its password.`, {
+          hint: sealed
             ? "Its password is sealed: configure the master key (KSEF_CERTS_MASTER_KEY or KSEF_CERTS_MASTER_KEY_FILE), or pass --signing-password-file FILE."
             : "Pass --signing-password-file FILE, or run in a terminal to be asked.",
-        details: { certificateId },
-      });
-    }
-    return { privateKey: (await readPrivateKey(secrets.keyFile, { password })).key, certificate: secrets.certificateDer };
+          details: { certificateId },
+        });
+      },
+    });
   }
 }
 
@@ -171,10 +165,10 @@ export function progressLine(event: EnrollmentProgress): string {
  * @param io the run's surface
  * @param db the open store
  * @param target where KSeF calls go
- * @param masterKey the master key, when configured
+ * @param vault the master key's vault, when one is configured
  * @param signingKeys unlocks held Authentication certificates
  */
-export function enrollmentServiceFor(io: CliIo, db: Db, target: KsefTarget, masterKey: Uint8Array | undefined, signingKeys: SigningKeys): EnrollmentService {
+export function enrollmentServiceFor(io: CliIo, db: Db, target: KsefTarget, vault: Vault | undefined, signingKeys: SigningKeys): EnrollmentService {
   const print = (line: string): void => {
     io.stderr.write(`${line}\n`);
   };
@@ -188,7 +182,7 @@ export function enrollmentServiceFor(io: CliIo, db: Db, target: KsefTarget, mast
         print(`hand-off: ${p.file}: ${p.en}${p.movedTo === undefined ? "" : ` (moved to ${p.movedTo})`}`);
       },
     }),
-    ...(masterKey === undefined ? {} : { sealer: sealerFromMasterKey(masterKey) }),
+    ...(vault === undefined ? {} : { sealer: vault }),
     signerFor: (certificateId) => signingKeys.signer(certificateId),
     onProgress: (event) => {
       print(progressLine(event));
@@ -411,8 +405,8 @@ export async function certEnroll(env: CommandEnv, opts: CertEnrollOptions): Prom
     throw new KsefCertsError("VALIDATION", "A certificate is held for the company, a branch or an operator: give --branch or an operator, not both.");
   }
   const validFrom = opts.validFrom === undefined ? undefined : parseDate(opts.validFrom, "--valid-from");
-  const masterKey = await masterKeyOf(io, opts);
-  if (opts.sealPassword === true && masterKey === undefined) {
+  const vault = await vaultOf(io, opts);
+  if (opts.sealPassword === true && vault === undefined) {
     throw new KsefCertsError("VALIDATION", "--seal-password needs a master key, and none is configured.", {
       hint: "Set KSEF_CERTS_MASTER_KEY (32 bytes, base64: `openssl rand -base64 32`) or KSEF_CERTS_MASTER_KEY_FILE (a mode 0600 file), or leave --seal-password out.",
       violations: [{ field: "--seal-password", rule: "masterKey.required", message: "No master key is configured." }],
@@ -428,7 +422,7 @@ export async function certEnroll(env: CommandEnv, opts: CertEnrollOptions): Prom
   const actor = cliActor(io);
   const done = await withStore(env, opts, async (s) => {
     const scope = await scopeFromOptions(s.db, opts);
-    const signingKeys = new SigningKeys(io, s.db, masterKey, opts.signingPasswordFile);
+    const signingKeys = new SigningKeys(io, s.db, vault, opts.signingPasswordFile);
     let auth: { authMethod: "certificate"; signingCertificateId: string } | { authMethod: "handoff"; workstationId: string };
     if (opts.withCertificate !== undefined) {
       const signing = await getCertificate(s.db, opts.withCertificate.trim(), at);
@@ -440,7 +434,7 @@ export async function certEnroll(env: CommandEnv, opts: CertEnrollOptions): Prom
       io.stderr.write(`hand-off: auth.xml goes to ${w.outboxDir}; the signed file is taken from ${w.inboxDir}\n`);
       auth = { authMethod: "handoff", workstationId: w.id };
     }
-    const service = enrollmentServiceFor(io, s.db, target, masterKey, signingKeys);
+    const service = enrollmentServiceFor(io, s.db, target, vault, signingKeys);
     const requested = await service.request(
       {
         scope,

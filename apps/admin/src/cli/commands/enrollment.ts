@@ -19,7 +19,7 @@ import { addKsefUrlOption, describeKsefTarget, ksefTargetOf, type KsefTargetOpti
 import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
 import { formatFields, Output } from "../output.js";
 import { Passwords } from "../password.js";
-import { addStoreOptions, cliActor, masterKeyOf, nowOf, type StoreOptions, withStore } from "../store.js";
+import { addStoreOptions, cliActor, nowOf, vaultOf, type StoreOptions, withStore } from "../store.js";
 import {
   addSigningPasswordOption,
   completedJson,
@@ -173,13 +173,13 @@ function registerResume(group: Command, env: CommandEnv): void {
 export async function enrollmentResume(env: CommandEnv, id: string | undefined, opts: EnrollmentResumeOptions): Promise<void> {
   const { io } = env;
   const out = new Output(io, opts.json === true);
-  const masterKey = await masterKeyOf(io, opts);
+  const vault = await vaultOf(io, opts);
   const target = ksefTargetOf(io, opts);
   const passwords = new Passwords(io, { input: { file: opts.passwordFile, stdin: opts.passwordStdin } });
   const actor = cliActor(io);
   const finished = await withStore(env, opts, async (s) => {
-    const signingKeys = new SigningKeys(io, s.db, masterKey, opts.signingPasswordFile);
-    const service = enrollmentServiceFor(io, s.db, target, masterKey, signingKeys);
+    const signingKeys = new SigningKeys(io, s.db, vault, opts.signingPasswordFile);
+    const service = enrollmentServiceFor(io, s.db, target, vault, signingKeys);
     let todo: EnrollmentSummary[];
     if (id !== undefined) {
       todo = [await service.get(id.trim())];
@@ -201,7 +201,7 @@ export async function enrollmentResume(env: CommandEnv, id: string | undefined, 
         continue;
       }
       let keyPassword: string | undefined;
-      if (!(e.passwordSealed && masterKey !== undefined) && STATES_NEEDING_KEY_PASSWORD.includes(e.state)) {
+      if (!(e.passwordSealed && vault !== undefined) && STATES_NEEDING_KEY_PASSWORD.includes(e.state)) {
         try {
           keyPassword = await passwords.existing(`the new key of enrollment ${e.id} ("${e.name}")`);
         } catch (err) {

@@ -26,7 +26,7 @@ import {
   REVOCATION_REASONS,
   type CertificateSummary,
 } from "@ksef-certs/domain/registry";
-import { seal } from "@ksef-certs/ksef/crypto";
+import type { Vault } from "@ksef-certs/domain/vault";
 import { ADAPTERS, ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
 import { buildTimeline } from "../timeline.js";
@@ -199,7 +199,7 @@ export const certificatesRouter = router({
           crt: decodeUpload("certificate", input.certificateBase64, MAX_PAIR_FILE_BYTES),
           key: decodeUpload("key", input.keyBase64, MAX_PAIR_FILE_BYTES),
           password: input.password,
-          ...sealerOf(ctx.services.masterKey, input.sealPassword),
+          ...sealerOf(ctx.services.vault, input.sealPassword),
         },
         { actor: actorOf(ctx.principal), at: ctx.services.clock() },
       );
@@ -229,7 +229,7 @@ export const certificatesRouter = router({
           ...(input.name === undefined || input.name.trim() === "" ? {} : { name: input.name }),
           p12: decodeUpload("pkcs12", input.pkcs12Base64, MAX_PKCS12_BYTES),
           password: input.password,
-          ...sealerOf(ctx.services.masterKey, input.sealPassword),
+          ...sealerOf(ctx.services.vault, input.sealPassword),
         },
         { actor: actorOf(ctx.principal), at: ctx.services.clock() },
       );
@@ -261,7 +261,7 @@ export const certificatesRouter = router({
       at: ctx.services.clock(),
       ...(ksef === undefined || clientOf === undefined
         ? {}
-        : { ksef: { client: clientOf, signingCertificateId: ksef.signingCertificateId, password: ksef.password, masterKey: ctx.services.masterKey } }),
+        : { ksef: { client: clientOf, signingCertificateId: ksef.signingCertificateId, password: ksef.password, vault: ctx.services.vault } }),
     });
     return { certificate: certificateCore(r.certificate), promotedId: r.promoted?.certificateId ?? null, ksef: r.ksef };
   }),
@@ -291,7 +291,7 @@ export const certificatesRouter = router({
             ? { kind: "download" }
             : { kind: "destination", name: input.destination, root: ctx.services.exportRoot, replace: input.replace === true },
         password: input.password,
-        masterKey: ctx.services.masterKey,
+        vault: ctx.services.vault,
         actor: actorOf(ctx.principal),
         at: ctx.services.clock(),
       });
@@ -315,18 +315,18 @@ export function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclud
 }
 
 /**
- * The `sealPassword` option of an import: a sealer under the master key, or a VALIDATION error when none is configured.
- * @param masterKey the server's master key
+ * The `sealPassword` option of an import: the server's vault, or a VALIDATION error when no master key is configured.
+ * @param vault the server's vault
  * @param wanted whether the person asked to seal
  */
-function sealerOf(masterKey: Uint8Array | undefined, wanted: boolean | undefined): { sealPassword?: { seal: (plain: Uint8Array, aad: string) => Uint8Array } } {
+function sealerOf(vault: Vault | undefined, wanted: boolean | undefined): { sealPassword?: Vault } {
   if (wanted !== true) return {};
-  if (masterKey === undefined) {
+  if (vault === undefined) {
     throw new KsefCertsError("VALIDATION", "No master key is configured, so the password cannot be kept.", {
       violations: [{ field: "sealPassword", rule: "masterKey.required", message: "No master key is configured on the server." }],
     });
   }
-  return { sealPassword: { seal: (plain, aad) => seal(masterKey, plain, aad) } };
+  return { sealPassword: vault };
 }
 
 /**
@@ -376,7 +376,7 @@ export const adaptersRouter = router({
         ...(input.mode === undefined ? {} : { mode: input.mode }),
         perPair: input.perPair === true,
         password: input.password,
-        ...sealerOf(ctx.services.masterKey, input.sealPassword),
+        ...sealerOf(ctx.services.vault, input.sealPassword),
         actor: actorOf(ctx.principal),
         at: ctx.services.clock(),
       });
