@@ -120,7 +120,6 @@ export interface CertRevokeOptions extends StoreOptions, KsefTargetOptions {
   readonly signingPasswordFile?: string;
 }
 
-
 /**
  * Registers the `cert` command group.
  * @param program the root command
