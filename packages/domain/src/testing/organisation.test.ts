@@ -50,9 +50,8 @@ describe("createTestOrganisation", () => {
       "firma-admin": [["company_admin", org.company.id, null]],
       "b2-admin": [["branch_admin", org.company.id, b2?.id]],
     });
-    await expect(authenticate(store.db, { login: "b2-admin", password: PASSWORD, clientKey: "test", at: META.at })).resolves.toMatchObject({
-      token: expect.any(String),
-    });
+    const session = await authenticate(store.db, { login: "b2-admin", password: PASSWORD, clientKey: "test", at: META.at });
+    expect(session.token.length).toBeGreaterThan(0);
   });
 
   it("refuses an operator at a branch the spec does not have", async () => {
