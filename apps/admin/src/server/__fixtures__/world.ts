@@ -69,6 +69,18 @@ export async function certificateFor(db: Db, scope: Scope): Promise<string> {
   return row.id;
 }
 
+/**
+ * A row the organisation factory made, by its key.
+ * @param rows the factory's rows of one kind
+ * @param key branch code, operator or workstation name
+ * @throws Error when the spec did not make it
+ */
+function made<T>(rows: Readonly<Record<string, T>>, key: string): T {
+  const row = rows[key];
+  if (row === undefined) throw new Error(`the organisation has no ${key}`);
+  return row;
+}
+
 /** The organisation, its certificates, an enrollment per branch, and sessions of every role. */
 export async function buildWorld(db: Db) {
   const org = await createTestOrganisation(
@@ -95,9 +107,9 @@ export async function buildWorld(db: Db) {
   );
   const other = (await createTestOrganisation(db, { nip: "7740001454", name: "Inna" }, META)).company;
   const { company } = org;
-  const [b1, b2] = [org.branches["B1"]!, org.branches["B2"]!];
-  const [o1, o2] = [org.operators["Jan"]!, org.operators["Anna"]!];
-  const [w1, w2] = [org.workstations["kasa-1"]!, org.workstations["kasa-2"]!];
+  const [b1, b2] = [made(org.branches, "B1"), made(org.branches, "B2")];
+  const [o1, o2] = [made(org.operators, "Jan"), made(org.operators, "Anna")];
+  const [w1, w2] = [made(org.workstations, "kasa-1"), made(org.workstations, "kasa-2")];
   const certs = {
     company: await certificateFor(db, { type: "company", companyId: company.id }),
     b1: await certificateFor(db, { type: "branch", branchId: b1.id }),
