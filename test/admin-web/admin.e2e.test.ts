@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserContext, Page } from "playwright-core";
 import { unzipSync } from "fflate";
 import { encryptPrivateKeyPem, exportPkcs12, generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
-import { issueKsefLikeCertificate, selfSignedCertificate, type IssuedTestCertificate } from "@ksef-certs/ksef/testing";
+import { issueKsefLikeCertificate, selfSignedCertificate, type IssuedTestCertificate } from "@ksef-certs/testing/certificates";
 import { signXml } from "@ksef-certs/ksef/xades";
 import { browserAvailable, CHROMIUM, launchBrowser, screenshot, startAdminServer, type AdminServer } from "./browser.js";
 

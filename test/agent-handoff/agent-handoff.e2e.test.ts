@@ -20,10 +20,11 @@ import {
 import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
 import { createEnrollmentService, type EnrollmentRunResult, type EnrollmentService } from "@ksef-certs/domain/enrollment";
 import { createKsefClient } from "@ksef-certs/ksef/api";
-import { addBranch, addCompany, addOperator, addWorkstation, listCertificates, type Operator } from "@ksef-certs/domain/registry";
+import { listCertificates, type Operator } from "@ksef-certs/domain/registry";
 import { openStore, verifyAuditLog, type Store } from "@ksef-certs/domain/store";
-import { createScratchDatabase, type ScratchDatabase } from "@ksef-certs/domain/testing";
-import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { createScratchDatabase, type ScratchDatabase } from "@ksef-certs/testing/database";
+import { createTestOrganisation } from "@ksef-certs/testing/organisation";
+import { selfSignedCertificate } from "@ksef-certs/testing/certificates";
 import { signXml } from "@ksef-certs/ksef/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { createAgentApi } from "../../apps/admin/src/server/agent/index.js";
@@ -174,13 +175,21 @@ for (const kind of KINDS) {
       } else {
         store = await openStore({ dataDir: ":memory:", env: {} });
       }
-      const company = await addCompany(store.db, { nip: NIP, name: "Hurtownia Testowa" }, meta);
-      const waw = await addBranch(store.db, { companyId: company.id, code: "WAW", name: "Oddział Warszawa" }, meta);
-      jan = await addOperator(store.db, { companyId: company.id, name: "Jan Kowalski", pesel: PESEL, branchIds: [waw.id] }, meta);
-      // The folders are the workstation's, not the server's: the server never touches them in the agent hand-off.
-      workstationId = (
-        await addWorkstation(store.db, { branchId: waw.id, name: "kasa-1", outboxDir: "C:\\KSeF\\do-podpisu", inboxDir: "C:\\KSeF\\podpisane" }, meta)
-      ).id;
+      const org = await createTestOrganisation(
+        store.db,
+        {
+          nip: NIP,
+          name: "Hurtownia Testowa",
+          // The folders are the workstation's, not the server's: the server never touches them in the agent hand-off.
+          branches: [
+            { code: "WAW", name: "Oddział Warszawa", workstations: [{ name: "kasa-1", outboxDir: "C:\\KSeF\\do-podpisu", inboxDir: "C:\\KSeF\\podpisane" }] },
+          ],
+          operators: [{ name: "Jan Kowalski", pesel: PESEL, branchCodes: ["WAW"] }],
+        },
+        meta,
+      );
+      jan = org.operators["Jan Kowalski"]!;
+      workstationId = org.workstations["kasa-1"]!.id;
 
       clock = new Clock();
       notifier = createSigningRequestNotifier();

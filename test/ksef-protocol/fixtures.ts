@@ -5,8 +5,8 @@
 import type { KeyObject } from "node:crypto";
 import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
 import type { KsefClient, KsefSession } from "@ksef-certs/ksef/api";
-import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
-import { type NameAttributeInput } from "@ksef-certs/ksef/testing";
+import { selfSignedCertificate } from "@ksef-certs/testing/certificates";
+import { type NameAttributeInput } from "@ksef-certs/testing/certificates";
 import { signAuthTokenRequest } from "@ksef-certs/ksef/xades";
 
 /** A NIP with a valid check digit (the simulator and our builder check it). */

@@ -14,21 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair, readPrivateKey, type KeyPair } from "@ksef-certs/ksef/crypto";
 import { createEnrollmentService, createFolderHandoff, type EnrollmentDeps, type EnrollmentService } from "@ksef-certs/domain/enrollment";
 import { createKsefClient } from "@ksef-certs/ksef/api";
-import {
-  addBranch,
-  addCompany,
-  addOperator,
-  addWorkstation,
-  certificateFor,
-  getCertificateSecrets,
-  listCertificates,
-  promoteQueued,
-  type Branch,
-  type Operator,
-} from "@ksef-certs/domain/registry";
+import { certificateFor, getCertificateSecrets, listCertificates, promoteQueued, type Branch, type Operator } from "@ksef-certs/domain/registry";
 import { openStore, verifyAuditLog, type Store } from "@ksef-certs/domain/store";
-import { createScratchDatabase, type ScratchDatabase } from "@ksef-certs/domain/testing";
-import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { createScratchDatabase, type ScratchDatabase } from "@ksef-certs/testing/database";
+import { createTestOrganisation } from "@ksef-certs/testing/organisation";
+import { selfSignedCertificate } from "@ksef-certs/testing/certificates";
 import { signXml } from "@ksef-certs/ksef/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { vaultFromMasterKey } from "@ksef-certs/domain/vault";
@@ -102,13 +92,28 @@ for (const kind of KINDS) {
       outbox = join(folders, "do-podpisu");
       inbox = join(folders, "podpisane");
       await Promise.all([import("node:fs/promises").then((fs) => fs.mkdir(outbox)), import("node:fs/promises").then((fs) => fs.mkdir(inbox))]);
-      const company = await addCompany(store.db, { nip: NIP, name: "Hurtownia Testowa" }, meta);
-      waw = await addBranch(store.db, { companyId: company.id, code: "WAW", name: "Oddział Warszawa" }, meta);
-      krk = await addBranch(store.db, { companyId: company.id, code: "KRK", name: "Oddział Kraków" }, meta);
-      jan = await addOperator(store.db, { companyId: company.id, name: "Jan Kowalski", pesel: "44051401458", branchIds: [waw.id] }, meta);
-      anna = await addOperator(store.db, { companyId: company.id, name: "Anna Nowak", pesel: "02070803628", branchIds: [krk.id] }, meta);
-      piotr = await addOperator(store.db, { companyId: company.id, name: "Piotr Wiśniewski", branchIds: [waw.id, krk.id] }, meta);
-      await addWorkstation(store.db, { branchId: waw.id, name: "Stanowisko 1", outboxDir: outbox, inboxDir: inbox }, meta);
+      const org = await createTestOrganisation(
+        store.db,
+        {
+          nip: NIP,
+          name: "Hurtownia Testowa",
+          branches: [
+            { code: "WAW", name: "Oddział Warszawa", workstations: [{ name: "Stanowisko 1", outboxDir: outbox, inboxDir: inbox }] },
+            { code: "KRK", name: "Oddział Kraków" },
+          ],
+          operators: [
+            { name: "Jan Kowalski", pesel: "44051401458", branchCodes: ["WAW"] },
+            { name: "Anna Nowak", pesel: "02070803628", branchCodes: ["KRK"] },
+            { name: "Piotr Wiśniewski", branchCodes: ["WAW", "KRK"] },
+          ],
+        },
+        meta,
+      );
+      waw = org.branches["WAW"]!;
+      krk = org.branches["KRK"]!;
+      jan = org.operators["Jan Kowalski"]!;
+      anna = org.operators["Anna Nowak"]!;
+      piotr = org.operators["Piotr Wiśniewski"]!;
       // Jan's own signature (what Profil Zaufany or a qualified certificate does for him): PESEL in the subject.
       janKeys = await generateKeyPair("EC-P256");
       janCert = (

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { generateKeyPair } from "@ksef-certs/ksef/crypto";
-import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { selfSignedCertificate } from "@ksef-certs/testing/certificates";
 import { signXml } from "@ksef-certs/ksef/xades";
 import { startAdminServer, type AdminServer } from "../admin-web/browser.js";
 import { signInAdmin, type AdminApi } from "./admin-api.js";

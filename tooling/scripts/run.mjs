@@ -77,7 +77,37 @@ switch (task) {
     // Prettier over the whole repository (.prettierrc.json, .prettierignore); CI checks, people write.
     process.exit(p("exec", "prettier", task === "format" ? "--write" : "--check", ".", ...rest));
     break;
+  case "depcruise":
+    // The import boundaries of .dependency-cruiser.cjs over every workspace folder; no build needed.
+    process.exit(p("exec", "depcruise", "packages", "apps", "test", "tooling", ...rest));
+    break;
+  case "graph":
+    // Which package imports which (production code; tests, fixtures and benchmarks left out; test/ is all tests and
+    // shown whole), as mermaid for docs/ARCHITECTURE.md; `npm run graph -- -T text` for one line per edge.
+    process.exit(
+      p(
+        "exec",
+        "depcruise",
+        "packages",
+        "apps",
+        "test",
+        "--include-only",
+        "^(packages|apps)/[^/]+/(src|web)/|^test/",
+        "--exclude",
+        "^(packages|apps)/.*(\\.test\\.ts$|/__fixtures__/|/bench/)|/\\.cache/|/\\.turbo/",
+        "--collapse",
+        "^(packages|apps)/[^/]+|^test",
+        "-T",
+        "mermaid",
+        ...rest,
+      ),
+    );
+    break;
+  case "knip":
+    // Unused files, dependencies and exports of every workspace (knip.json).
+    process.exit(p("exec", "knip", ...rest));
+    break;
   default:
-    console.error(`unknown task ${task}: use start, simulator, signer, test, bench, build, typecheck, lint, format or format:check`);
+    console.error(`unknown task ${task}: use start, simulator, signer, test, bench, build, typecheck, lint, format, format:check, depcruise, graph or knip`);
     process.exit(2);
 }

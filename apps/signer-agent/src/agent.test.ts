@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { encryptPrivateKeyPem } from "@ksef-certs/ksef/crypto";
 import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
-import { hostileXmlDocuments } from "@ksef-certs/ksef/testing";
+import { hostileXmlDocuments } from "@ksef-certs/testing/xml";
 import { Agent, type AgentEvent } from "./agent.js";
 import { AgentApiClient } from "./api.js";
 import { prepareAutoSigners, storeKeyPassword, unlockSigner } from "./autosign.js";

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCertificate } from "@ksef-certs/ksef/crypto";
 import { CLI_EXIT_CODES } from "@ksef-certs/ksef/errors";
 import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
-import { deeplyNestedXml, manyAttributesXml, manySiblingsXml } from "@ksef-certs/ksef/testing";
+import { deeplyNestedXml, manyAttributesXml, manySiblingsXml } from "@ksef-certs/testing/xml";
 import { run } from "./__fixtures__/harness.js";
 
 const PASSWORD = "Testowe-Haslo-2026!";

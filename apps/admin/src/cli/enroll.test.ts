@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair } from "@ksef-certs/ksef/crypto";
-import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { selfSignedCertificate } from "@ksef-certs/testing/certificates";
 import { signXml } from "@ksef-certs/ksef/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { encryptPrivateKeyPem, generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
 import { MESSAGES_PL, violationMessagePl } from "@ksef-certs/ksef/policies";
 import { openStore } from "@ksef-certs/domain/store";
-import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
+import { issueKsefLikeCertificate } from "@ksef-certs/testing/certificates";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openssl, run, type RunOptions } from "./__fixtures__/harness.js";
 

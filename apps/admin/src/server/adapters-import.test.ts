@@ -3,7 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/ksef/crypto";
 import type { Store } from "@ksef-certs/domain/store";
-import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
+import { issueKsefLikeCertificate } from "@ksef-certs/testing/certificates";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
 import type { ServerServices } from "./services.js";
 

@@ -10,7 +10,7 @@ import { createSigningRequest, listSigningRequests } from "@ksef-certs/domain/ag
 import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
 import { addOperator } from "@ksef-certs/domain/registry";
 import type { Store } from "@ksef-certs/domain/store";
-import { hostileXmlDocuments } from "@ksef-certs/ksef/testing";
+import { hostileXmlDocuments } from "@ksef-certs/testing/xml";
 import { signXml } from "@ksef-certs/ksef/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { JAN_PESEL, janSigner } from "./__fixtures__/jan.js";

@@ -10,7 +10,7 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encryptPrivateKeyPem, exportPkcs12, generateKeyPair } from "@ksef-certs/ksef/crypto";
 import { schema, type Store } from "@ksef-certs/domain/store";
-import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
+import { issueKsefLikeCertificate } from "@ksef-certs/testing/certificates";
 import { buildWorld, DB_KINDS, openTestStore, T0 } from "./__fixtures__/world.js";
 import { createServer, type AdminServer } from "./app.js";
 import { createServerLogger } from "./logger.js";

@@ -5,7 +5,7 @@ import { authenticate } from "@ksef-certs/domain/access";
 import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/ksef/crypto";
 import { recordCertificate } from "@ksef-certs/domain/registry";
 import { schema, type Store } from "@ksef-certs/domain/store";
-import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
+import { issueKsefLikeCertificate } from "@ksef-certs/testing/certificates";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, PASSWORD, T0 } from "./__fixtures__/world.js";
 import { createServer } from "./app.js";
 

@@ -12,15 +12,12 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import {
   authorizeEntity,
   authorizeScope,
-  canRead,
-  canWrite,
   checkCsrf,
   hasRole,
   type AccessScope,
   type ActiveSession,
   type EntityKind,
   type Principal,
-  type Role,
 } from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { Db } from "@ksef-certs/domain/store";
@@ -70,8 +67,6 @@ const t = initTRPC.context<Context>().create({
 
 /** Builds a router from procedures and sub-routers. */
 export const router = t.router;
-/** Merges routers. */
-export const mergeRouters = t.mergeRouters;
 /** Makes a server-side caller factory of a router (tests, benchmark). */
 export const createCallerFactory = t.createCallerFactory;
 
@@ -138,16 +133,11 @@ export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
   return next({ ctx: { ...ctx, principal: ctx.principal, session: ctx.session } });
 });
 
-/** The builder for mutations of signed-in accounts (the same checks as {@link authedProcedure}: session + CSRF). */
+/**
+ * The builder for mutations of signed-in accounts (the same checks as {@link authedProcedure}: session + CSRF).
+ * @alias
+ */
 export const mutationProcedure = authedProcedure;
-
-/** A signed-in procedure limited to some roles (at any scope); FORBIDDEN for others. */
-export function roleProcedure(...roles: Role[]) {
-  return authedProcedure.use(({ ctx, next }) => {
-    if (!hasRole(ctx.principal, ...roles)) throw new TRPCError({ code: "FORBIDDEN", message: "Your role may not do this." });
-    return next();
-  });
-}
 
 /** The audit actor of a principal: `user:<login>`. */
 export function actorOf(principal: Principal): string {
@@ -176,4 +166,4 @@ export function requireScope(ctx: { principal: Principal }, scope: AccessScope, 
   authorizeScope(ctx.principal, scope, access);
 }
 
-export { canRead, canWrite, hasRole };
+export { hasRole };

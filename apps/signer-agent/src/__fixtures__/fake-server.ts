@@ -14,7 +14,7 @@ import { Hono } from "hono";
 import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
 import { classifySignedFile, handoffFileName, type PendingSignature } from "@ksef-certs/ksef/handoff";
 import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
-import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { selfSignedCertificate } from "@ksef-certs/testing/certificates";
 import { signAuthTokenRequest } from "@ksef-certs/ksef/xades";
 import { AgentApiClient } from "../api.js";
 import { saveConfig, saveToken, type AgentConfig } from "../config.js";

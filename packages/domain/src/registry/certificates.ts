@@ -31,7 +31,6 @@ import type { Db } from "../store/db.js";
 import { branches, certificates, companies, operators } from "../store/schema.js";
 import {
   assertValid,
-  CERTIFICATE_TYPES,
   type CertificateTypeName,
   type ChangeMeta,
   ENVIRONMENTS,
@@ -1096,4 +1095,4 @@ export async function revokeCertificateLocally(
   });
 }
 
-export { CERTIFICATE_TYPES, ENVIRONMENTS, type CertificateTypeName, type ChangeMeta, type Environment };
+export { ENVIRONMENTS, type CertificateTypeName, type ChangeMeta, type Environment };

@@ -1,5 +1,5 @@
 /**
- * Test support for other packages' suites (exported through `@ksef-certs/ksef/testing`): a scratch
+ * Test support for other packages' suites (exported through `@ksef-certs/domain/testing`): a scratch
  * PostgreSQL database on a given server, created empty and dropped afterwards, so an end-to-end suite
  * can run the real store on PostgreSQL as well as on the embedded PGlite.
  */

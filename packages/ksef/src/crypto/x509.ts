@@ -51,12 +51,6 @@ const SIGNATURE_ALGORITHMS: Readonly<Record<string, SignatureAlgorithmSpec>> = {
   "1.3.101.112": { name: "ED25519", hash: null, key: "ed25519" },
 };
 
-/** OIDs of the two signature algorithms KSeF-side code writes. */
-export const SIGNATURE_OID = {
-  ecdsaWithSHA256: "1.2.840.10045.4.3.2",
-  sha256WithRSAEncryption: "1.2.840.113549.1.1.11",
-} as const;
-
 /** Digest OIDs allowed inside RSASSA-PSS parameters (RFC 4055 §2.1). */
 const PSS_HASHES: Readonly<Record<string, string>> = {
   "1.3.14.3.2.26": "sha1",

@@ -84,15 +84,6 @@ export function openssl(cwd: string, args: readonly string[], input?: string): s
   return execFileSync(OPENSSL, args, { cwd, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], ...(input === undefined ? {} : { input }) });
 }
 
-/**
- * Runs openssl in `cwd` and returns its stdout as bytes.
- * @param cwd working directory
- * @param args arguments
- */
-export function opensslBytes(cwd: string, args: readonly string[]): Buffer {
-  return execFileSync(OPENSSL, args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
-}
-
 /** Public key (SPKI PEM) of a key or certificate file, as openssl sees it. */
 /**
  * The SPKI PEM of a key or certificate file, as openssl reads it.

@@ -120,9 +120,6 @@ export interface CertRevokeOptions extends StoreOptions, KsefTargetOptions {
   readonly signingPasswordFile?: string;
 }
 
-/** KSeF's revocation reasons (SPEC `CertificateRevocationReason`); core `REVOCATION_REASONS`. */
-export { REVOCATION_REASONS } from "@ksef-certs/domain/registry";
-
 /**
  * Registers the `cert` command group.
  * @param program the root command

@@ -20,9 +20,6 @@ import {
 } from "@ksef-certs/domain/registry";
 import type { Db } from "@ksef-certs/domain/store";
 
-/** Milliseconds per day. */
-const DAY_MS = 86_400_000;
-
 /**
  * The company with this NIP.
  * @param db the database
@@ -249,15 +246,6 @@ export const CERTIFICATE_COLUMNS = ["ID", "SCOPE", "TYPE", "ENV", "MODE", "SERIA
  */
 export function certificateRow(c: CertificateSummary, label: ScopeLabel): string[] {
   return [c.id, label.text, c.certificateType, c.environment, c.mode, c.serialNumber, c.validTo.toISOString().slice(0, 10), String(c.daysToExpiry), c.state];
-}
-
-/**
- * Whole days from `at` to `to`, rounded down (negative once past).
- * @param to the end
- * @param at the clock
- */
-export function daysUntil(to: Date, at: Date): number {
-  return Math.floor((to.getTime() - at.getTime()) / DAY_MS);
 }
 
 /**

@@ -4,7 +4,7 @@
  * accepted by the simulator's XAdES sign-in; KSeF certificates enrolled with it carry his PESEL.
  */
 import { generateKeyPair } from "@ksef-certs/ksef/crypto";
-import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { selfSignedCertificate } from "@ksef-certs/testing/certificates";
 import type { XadesSigner } from "@ksef-certs/ksef/xades";
 
 /** Jan's PESEL. */

@@ -1,15 +1,17 @@
 /**
  * Test fixtures of the server suites: a store (PGlite in memory, or a scratch PostgreSQL database when
- * KSEF_CERTS_TEST_DATABASE_URL is set), an organisation with two branches, certificates in each scope,
+ * KSEF_CERTS_TEST_DATABASE_URL is set), an organisation with two branches (the organisation factory of
+ * `@ksef-certs/testing/organisation`), certificates in each scope,
  * an enrollment, accounts of every role with real sessions, and callers bound to them.
  */
 import { TRPCError } from "@trpc/server";
-import { authenticate, createUser, type NewSession } from "@ksef-certs/domain/access";
+import { authenticate, type NewSession } from "@ksef-certs/domain/access";
 import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/ksef/crypto";
-import { addBranch, addCompany, addOperator, addWorkstation, recordCertificate, type Scope } from "@ksef-certs/domain/registry";
+import { recordCertificate, type Scope } from "@ksef-certs/domain/registry";
 import { openStore, schema, type Db, type Store } from "@ksef-certs/domain/store";
-import { createScratchDatabase } from "@ksef-certs/domain/testing";
-import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
+import { createScratchDatabase } from "@ksef-certs/testing/database";
+import { createTestOrganisation } from "@ksef-certs/testing/organisation";
+import { issueKsefLikeCertificate } from "@ksef-certs/testing/certificates";
 import { appRouter } from "../router.js";
 import type { ServerServices } from "../services.js";
 import { createCallerFactory, type Context } from "../trpc.js";
@@ -67,16 +69,47 @@ export async function certificateFor(db: Db, scope: Scope): Promise<string> {
   return row.id;
 }
 
+/**
+ * A row the organisation factory made, by its key.
+ * @param rows the factory's rows of one kind
+ * @param key branch code, operator or workstation name
+ * @throws Error when the spec did not make it
+ */
+function made<T>(rows: Readonly<Record<string, T>>, key: string): T {
+  const row = rows[key];
+  if (row === undefined) throw new Error(`the organisation has no ${key}`);
+  return row;
+}
+
 /** The organisation, its certificates, an enrollment per branch, and sessions of every role. */
 export async function buildWorld(db: Db) {
-  const company = await addCompany(db, { nip: "5265877635", name: "Firma" }, META);
-  const other = await addCompany(db, { nip: "7740001454", name: "Inna" }, META);
-  const b1 = await addBranch(db, { companyId: company.id, code: "B1", name: "Oddział 1" }, META);
-  const b2 = await addBranch(db, { companyId: company.id, code: "B2", name: "Oddział 2" }, META);
-  const o1 = await addOperator(db, { companyId: company.id, name: "Jan", branchIds: [b1.id] }, META);
-  const o2 = await addOperator(db, { companyId: company.id, name: "Anna", branchIds: [b2.id] }, META);
-  const w1 = await addWorkstation(db, { branchId: b1.id, name: "kasa-1", outboxDir: "/tmp/o1", inboxDir: "/tmp/i1" }, META);
-  const w2 = await addWorkstation(db, { branchId: b2.id, name: "kasa-2", outboxDir: "/tmp/o2", inboxDir: "/tmp/i2" }, META);
+  const org = await createTestOrganisation(
+    db,
+    {
+      nip: "5265877635",
+      name: "Firma",
+      branches: [
+        { code: "B1", name: "Oddział 1", workstations: [{ name: "kasa-1", outboxDir: "/tmp/o1", inboxDir: "/tmp/i1" }] },
+        { code: "B2", name: "Oddział 2", workstations: [{ name: "kasa-2", outboxDir: "/tmp/o2", inboxDir: "/tmp/i2" }] },
+      ],
+      operators: [
+        { name: "Jan", branchCodes: ["B1"] },
+        { name: "Anna", branchCodes: ["B2"] },
+      ],
+      users: [
+        { login: "super", password: PASSWORD, role: "super_admin" },
+        { login: "firma-admin", password: PASSWORD, role: "company_admin" },
+        { login: "b1-admin", password: PASSWORD, role: "branch_admin", branchCode: "B1" },
+        { login: "audytor", password: PASSWORD, role: "auditor" },
+      ],
+    },
+    META,
+  );
+  const other = (await createTestOrganisation(db, { nip: "7740001454", name: "Inna" }, META)).company;
+  const { company } = org;
+  const [b1, b2] = [made(org.branches, "B1"), made(org.branches, "B2")];
+  const [o1, o2] = [made(org.operators, "Jan"), made(org.operators, "Anna")];
+  const [w1, w2] = [made(org.workstations, "kasa-1"), made(org.workstations, "kasa-2")];
   const certs = {
     company: await certificateFor(db, { type: "company", companyId: company.id }),
     b1: await certificateFor(db, { type: "branch", branchId: b1.id }),
@@ -106,18 +139,12 @@ export async function buildWorld(db: Db) {
     return row.id;
   };
   const enrollments = { b1: await enrollment(b1.id, "completed"), b2: await enrollment(b2.id, "awaiting_signature") };
-  const account = async (
-    login: string,
-    role: { role: "super_admin" | "company_admin" | "branch_admin" | "auditor"; companyId?: string; branchId?: string },
-  ): Promise<NewSession> => {
-    await createUser(db, { login, displayName: login, password: PASSWORD, role }, META);
-    return authenticate(db, { login, password: PASSWORD, clientKey: "test", at: T0 });
-  };
+  const account = (login: string): Promise<NewSession> => authenticate(db, { login, password: PASSWORD, clientKey: "test", at: T0 });
   const sessions = {
-    superAdmin: await account("super", { role: "super_admin" }),
-    companyAdmin: await account("firma-admin", { role: "company_admin", companyId: company.id }),
-    branchAdmin: await account("b1-admin", { role: "branch_admin", branchId: b1.id }),
-    auditor: await account("audytor", { role: "auditor", companyId: company.id }),
+    superAdmin: await account("super"),
+    companyAdmin: await account("firma-admin"),
+    branchAdmin: await account("b1-admin"),
+    auditor: await account("audytor"),
   };
   return { company, other, b1, b2, o1, o2, w1, w2, certs, enrollments, sessions };
 }

@@ -16,8 +16,9 @@ import {
 import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
 import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
 import { openStore, schema, type Store } from "@ksef-certs/domain/store";
-import { createScratchDatabase, type ScratchDatabase } from "@ksef-certs/domain/testing";
-import { hostileXmlDocuments, selfSignedCertificate } from "@ksef-certs/ksef/testing";
+import { createScratchDatabase, type ScratchDatabase } from "@ksef-certs/testing/database";
+import { hostileXmlDocuments } from "@ksef-certs/testing/xml";
+import { selfSignedCertificate } from "@ksef-certs/testing/certificates";
 import { signAuthTokenRequest } from "@ksef-certs/ksef/xades";
 import { createAgentApi } from "./index.js";
 

@@ -34,7 +34,7 @@ import { MAX_HANDOFF_FILE_BYTES } from "@ksef-certs/ksef/handoff";
 import type { Db } from "@ksef-certs/domain/store";
 import { createPairingThrottle, type PairingThrottleOptions } from "./throttle.js";
 
-export { createPairingThrottle, type PairingThrottle, type PairingThrottleOptions } from "./throttle.js";
+export { type PairingThrottleOptions } from "./throttle.js";
 
 /** Largest JSON body accepted, bytes (contract: 16 KiB). */
 export const MAX_JSON_BYTES = 16 * 1024;
