@@ -89,10 +89,14 @@ export function englishIn(text: string, sentences: readonly Sentence[] = english
   if (trimmed === "") return undefined;
   const sentence = sentences.find((s) => s.pattern.test(trimmed));
   if (sentence !== undefined) return `the English sentence ${sentence.id}`;
+  // Words are the whitespace-separated tokens less their punctuation; a token with digits (a UUID, a serial, a
+  // date) is a word that is no English word, so the hex letters of an identifier never read as "a", "be" or "bc".
   const words = trimmed
     .toLowerCase()
-    .split(/[^\p{L}']+/u)
-    .filter((w) => w !== "");
+    .split(/\s+/)
+    .map((token) => token.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ""))
+    .filter((token) => token !== "")
+    .map((token) => (/^[\p{L}']+$/u.test(token) ? token : "#"));
   for (const size of [4, 5]) {
     for (let i = 0; i + size <= words.length; i++) {
       const run = words.slice(i, i + size);

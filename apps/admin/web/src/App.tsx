@@ -48,9 +48,13 @@ function Session(): ReactNode {
 
   useEffect(() => {
     if (me.data) setCsrfToken(me.data.csrfToken);
-    const saved = me.data?.user.locale;
-    if (saved === "pl" || saved === "en") void i18n.changeLanguage(saved);
-  }, [me.data, i18n]);
+  }, [me.data]);
+
+  // The account's language, once per account and value: a choice made since then is not undone by a later `auth.me`.
+  const saved = me.data?.user.locale;
+  useEffect(() => {
+    if (saved === "pl" || saved === "en") void webI18n.changeLanguage(saved);
+  }, [user?.id, saved]);
 
   useEffect(() => {
     document.documentElement.lang = locale;
@@ -162,8 +166,9 @@ function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; 
     trpc.auth.logout.mutationOptions({
       onSettled: async () => {
         setCsrfToken("");
-        queryClient.clear();
-        await queryClient.invalidateQueries();
+        // Reset, not clear: cleared queries leave their observers behind, so `auth.me` was never asked again and
+        // the signed-out page kept showing until a reload. Reset drops every answer and asks the shown ones again.
+        await queryClient.resetQueries();
       },
     }),
   );
