@@ -46,8 +46,10 @@ describe("the Polish DOM pass's judge", () => {
     }
   });
 
-  it("leaves out English sentences that read the same as a Polish one", () => {
+  it("leaves out short English words that read the same as a Polish one, not an untranslated sentence", () => {
     const found = englishSentences({ a: "Import", b: "Import the file now" }, { a: "Import", b: "Importuj plik teraz" }).map((s) => s.id);
     expect(found).toEqual(["b"]);
+    // A long sentence left in English in the Polish catalogue still gives English away.
+    expect(englishSentences({ a: "Legend: solid bar, current" }, { a: "Legend: solid bar, current" }).map((s) => s.id)).toEqual(["a"]);
   });
 });

@@ -58,14 +58,19 @@ function escape(text: string): string {
 
 /**
  * The English sentences of the catalogue that give English away: those that differ from every Polish sentence
- * (`Import`, `Offline`, `NIP` read the same in both) and have at least four letters besides their parameters.
+ * (`Import`, `Offline`, `NIP` read the same in both), and any of four words or more even when a Polish sentence
+ * reads the same (an untranslated copy, which the catalogue's own tests refuse); each with at least four letters
+ * besides its parameters.
  * @param en the English catalogue
  * @param pl the Polish catalogue
  */
 export function englishSentences(en: Readonly<Record<string, string>> = EN_MESSAGES, pl: Readonly<Record<string, string>> = PL_MESSAGES): readonly Sentence[] {
   const polish = new Set(Object.values(pl).map((s) => s.trim()));
   return Object.entries(en)
-    .filter(([, text]) => !polish.has(text.trim()) && text.replace(/\{\{\w+\}\}/g, "").replace(/[^\p{L}]/gu, "").length >= 4)
+    .filter(
+      ([, text]) =>
+        (!polish.has(text.trim()) || text.trim().split(/\s+/).length >= 4) && text.replace(/\{\{\w+\}\}/g, "").replace(/[^\p{L}]/gu, "").length >= 4,
+    )
     .map(([id, text]) => ({
       id,
       pattern: new RegExp(
