@@ -111,6 +111,27 @@ export function englishIn(text: string, sentences: readonly Sentence[] = english
   return undefined;
 }
 
+/** The few DOM shapes the collector uses (this package compiles for Node, without the DOM library). */
+interface DomElement {
+  readonly id: string;
+  readonly className: unknown;
+  readonly tagName: string;
+  closest(selector: string): DomElement | null;
+  getAttribute(name: string): string | null;
+  getClientRects(): { readonly length: number };
+}
+interface DomBrowser {
+  readonly document: {
+    readonly title: string;
+    readonly body: DomElement & { querySelectorAll(selector: string): Iterable<DomElement> };
+    createTreeWalker(
+      root: unknown,
+      whatToShow: number,
+    ): { nextNode(): { readonly parentElement: DomElement | null; readonly textContent: string | null } | null };
+  };
+  readonly getComputedStyle: (el: DomElement) => { readonly visibility: string; readonly display: string };
+}
+
 /**
  * What a person reads on the page now: visible text nodes, options of selects, SVG `<title>` tooltips, and the
  * attributes title, aria-label, placeholder and alt of visible elements.
@@ -118,13 +139,16 @@ export function englishIn(text: string, sentences: readonly Sentence[] = english
  */
 export async function readableTexts(page: Page): Promise<readonly ReadText[]> {
   return page.evaluate(() => {
+    const { document, getComputedStyle } = globalThis as unknown as DomBrowser;
+    // NodeFilter.SHOW_TEXT
+    const SHOW_TEXT = 4;
     const out: { text: string; where: string }[] = [];
-    const describe = (el: Element): string => {
+    const describe = (el: DomElement): string => {
       const id = el.id === "" ? "" : `#${el.id}`;
       const cls = typeof el.className === "string" && el.className !== "" ? `.${el.className.split(/\s+/).join(".")}` : "";
       return `${el.tagName.toLowerCase()}${id}${cls}`;
     };
-    const visible = (el: Element): boolean => {
+    const visible = (el: DomElement): boolean => {
       if (el.closest("option, title") !== null) return true;
       if (el.closest("dialog:not([open])") !== null) return false;
       const style = getComputedStyle(el);
@@ -132,7 +156,7 @@ export async function readableTexts(page: Page): Promise<readonly ReadText[]> {
       // Screen-reader-only text (clipped to 1px) is read too.
       return el.getClientRects().length > 0;
     };
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const walker = document.createTreeWalker(document.body, SHOW_TEXT);
     for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
       const parent = node.parentElement;
       const text = node.textContent ?? "";
