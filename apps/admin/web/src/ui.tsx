@@ -6,7 +6,8 @@ import { useId, type ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { errorText, trpc } from "./api";
-import { expiryBand, useLocale, violationText, type ViolationLike } from "./i18n";
+import { isMessageId } from "@ksef-certs/ksef/messages";
+import { expiryBand, tId, useLocale, violationText, type T, type ViolationLike } from "./i18n";
 
 /** Violations grouped by form field. */
 export type FieldErrors = Readonly<Record<string, readonly ViolationLike[]>>;
@@ -82,6 +83,17 @@ export function ErrorBox({ error }: { readonly error: unknown }): ReactNode {
       )}
     </div>
   );
+}
+
+/**
+ * What an adapter does, in the UI language: the catalogue's `web.adapter.<id>` for the adapters shipped with
+ * ksef-certs, the adapter's own (English) description for any other.
+ * @param t the bound translator
+ * @param adapter the adapter's id and description as `adapters.list` gives them
+ */
+export function adapterDescription(t: T, adapter: { readonly id: string; readonly description: string }): string {
+  const id = `web.adapter.${adapter.id}`;
+  return isMessageId(id) ? tId(t, id) : adapter.description;
 }
 
 /**

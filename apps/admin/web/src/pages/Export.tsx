@@ -8,7 +8,7 @@ import { useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ksefErrorOf, trpc } from "../api";
 import { useTranslation } from "react-i18next";
-import { byField, downloadBase64, ErrorBox, Field } from "../ui";
+import { adapterDescription, byField, downloadBase64, ErrorBox, Field } from "../ui";
 
 /**
  * Whether an adapter's capabilities say it stores the key password (then the export needs it).
@@ -84,7 +84,7 @@ export function ExportPage(): ReactNode {
               >
                 {exporters.map((a) => (
                   <option key={a.id} value={a.id}>
-                    {a.id} – {a.description}
+                    {a.id} – {adapterDescription(t, a)}
                   </option>
                 ))}
               </select>

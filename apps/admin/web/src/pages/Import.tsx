@@ -8,7 +8,7 @@ import { Link } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ksefErrorOf, trpc } from "../api";
 import { useTranslation } from "react-i18next";
-import { byField, ENVIRONMENTS, ErrorBox, Field, fileToBase64, MODES, ScopePicker, scopeInput, type ScopeValue } from "../ui";
+import { adapterDescription, byField, ENVIRONMENTS, ErrorBox, Field, fileToBase64, MODES, ScopePicker, scopeInput, type ScopeValue } from "../ui";
 
 const KIB = 1024;
 /** Router limits: ≤ 64 KiB for .crt/.key, ≤ 256 KiB for .p12, 12 MiB for an adapter upload in all. */
@@ -174,7 +174,7 @@ export function ImportPage(): ReactNode {
                 >
                   {importers.map((a) => (
                     <option key={a.id} value={a.id}>
-                      {a.id} – {a.description}
+                      {a.id} – {adapterDescription(t, a)}
                     </option>
                   ))}
                 </select>

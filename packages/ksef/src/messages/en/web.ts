@@ -206,6 +206,12 @@ export const web = {
   "web.destinations.anyCompany": "any company",
   "web.destinations.add": "Add an export destination",
   "web.destinations.remove": "Remove",
+  "web.adapter.pem-pair": "NAME.crt + NAME.key per certificate in one folder (the KSeF web app's download; what F2000, Obsługa Faktur and most ERPs import).",
+  "web.adapter.pkcs12": "NAME.p12 per certificate (PKCS#12, AES-256 + SHA-256 MAC, the key's password), for Windows-based ERPs; imports .p12 and .pfx.",
+  "web.adapter.f2000":
+    "F2000-style tree per company, branch and operator with a versioned manifest of type, mode and environment; round-trips a whole organisation.",
+  "web.adapter.bundle":
+    "One encrypted archive (.p7m: CMS password-encrypted tar of the F2000 tree) of selected pairs, for an accounting office; openssl cms opens it.",
   "web.field.target": "Where to",
   "web.audit.heading": "Audit log",
   "web.audit.verify": "Verify integrity",

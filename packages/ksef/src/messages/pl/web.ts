@@ -213,6 +213,14 @@ export const web = {
   "web.destinations.anyCompany": "każda firma",
   "web.destinations.add": "Dodaj miejsce eksportu",
   "web.destinations.remove": "Usuń",
+  "web.adapter.pem-pair":
+    "NAZWA.crt + NAZWA.key dla każdego certyfikatu w jednym folderze (tak jak pobiera je Aplikacja Podatnika KSeF; to importują F2000, Obsługa Faktur i większość programów ERP).",
+  "web.adapter.pkcs12":
+    "NAZWA.p12 dla każdego certyfikatu (PKCS#12, AES-256 + MAC SHA-256, hasło klucza), dla programów ERP działających w Windows; importuje pliki .p12 i .pfx.",
+  "web.adapter.f2000":
+    "Drzewo w układzie F2000 według firm, oddziałów i operatorów z wersjonowanym manifestem (typ, tryb, środowisko); pozwala przenieść całą organizację i odtworzyć ją z powrotem.",
+  "web.adapter.bundle":
+    "Jedno zaszyfrowane archiwum (.p7m: archiwum tar drzewa F2000 zaszyfrowane hasłem w CMS) wybranych par, dla biura rachunkowego; otworzy je openssl cms.",
   "web.field.target": "Dokąd",
   "web.audit.heading": "Dziennik zdarzeń",
   "web.audit.verify": "Sprawdź integralność",
