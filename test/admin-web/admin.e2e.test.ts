@@ -12,12 +12,13 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { unzipSync } from "fflate";
 import { encryptPrivateKeyPem, exportPkcs12, generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
 import { issueKsefLikeCertificate, selfSignedCertificate, type IssuedTestCertificate } from "@ksef-certs/testing/certificates";
 import { signXml } from "@ksef-certs/ksef/xades";
 import { browserAvailable, CHROMIUM, launchBrowser, screenshot, startAdminServer, type AdminServer } from "./browser.js";
+import { englishOnPage } from "./polish.js";
 
 const NIP = "5265877635";
 const PESEL = "44051401458";
@@ -413,6 +414,88 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await screenshot(page, "10-audit");
   });
 
+  it("shows no English sentence anywhere while it speaks Polish (pages, a refused form, a failed sign-in)", async () => {
+    const english: string[] = [];
+    const check = async (name: string): Promise<void> => {
+      // The page has settled when nothing is loading any more.
+      await expect.poll(() => page.getByRole("status").filter({ hasText: "Wczytywanie…" }).count()).toBe(0);
+      english.push(...(await englishOnPage(page)).map((e) => `${name}: ${e}`));
+    };
+    try {
+      // Each page with what shows its data has arrived (the heading alone comes before the server answers).
+      const pages: [link: string, heading: string, loaded: () => Locator][] = [
+        ["Organizacja", "Organizacja", () => page.getByRole("treeitem", { exact: true, name: "kasa-1" })],
+        ["Certyfikaty", "Certyfikaty", () => page.getByRole("link", { exact: true, name: "Jan Kowalski logowanie" })],
+        ["Oś ważności", "Oś ważności certyfikatów", () => page.getByRole("list", { exact: true, name: "Luki (okresy bez ważnego certyfikatu)" })],
+        ["Nowy certyfikat", "Nowy certyfikat w KSeF", () => page.getByRole("option", { name: `Hurtownia Testowa (${NIP})` })],
+        ["Import", "Import certyfikatu", () => page.getByRole("option", { name: `Hurtownia Testowa (${NIP})` })],
+        ["Eksport", "Eksport do programu", () => page.getByText("Wybierz certyfikaty w tabeli albo na stronie certyfikatu.", { exact: true })],
+        ["Dziennik zdarzeń", "Dziennik zdarzeń", () => page.getByRole("table", { exact: true, name: "Dziennik zdarzeń" }).getByRole("row").nth(1)],
+        ["Użytkownicy", "Użytkownicy", () => page.getByRole("cell", { exact: true, name: server?.adminLogin ?? "" })],
+      ];
+      for (const [link, heading, loaded] of pages) {
+        await go(link);
+        await page.getByRole("heading", { exact: true, name: heading }).waitFor();
+        await loaded().first().waitFor({ state: "attached" });
+        await check(link);
+      }
+      await go("Certyfikaty");
+      await page.getByRole("table", { exact: true, name: "Lista certyfikatów" }).getByRole("link", { exact: true, name: "Jan Kowalski logowanie" }).click();
+      await page.getByRole("heading", { exact: true, name: "Certyfikat Jan Kowalski logowanie" }).waitFor();
+      await page.getByRole("table", { exact: true, name: "Zdarzenia" }).waitFor();
+      await check("certificate");
+      await page.getByRole("link", { exact: true, name: "Eksportuj" }).click();
+      const exportForm = page.getByRole("form", { exact: true, name: "Eksport do programu" });
+      await exportForm.getByLabel("Program (adapter)", { exact: true }).getByRole("option").first().waitFor({ state: "attached" });
+      await check("export of a certificate");
+      await go("Import");
+      const importForm = page.getByRole("form", { exact: true, name: "Import certyfikatu" });
+      await importForm.getByLabel("wiele par w formacie programu (folder, drzewo F2000, paczka)", { exact: true }).check();
+      await importForm.getByLabel("Program (adapter)", { exact: true }).getByRole("option").first().waitFor({ state: "attached" });
+      await check("import from a program");
+      await go("Organizacja");
+      await page.getByRole("treeitem", { exact: true, name: "kasa-1" }).getByRole("link", { exact: true, name: "kasa-1" }).click();
+      await page.getByRole("heading", { exact: true, name: "Stanowisko kasa-1" }).waitFor();
+      await check("workstation");
+
+      // A form the server refuses: every broken rule and the summary in Polish.
+      await go("Organizacja");
+      const company = page.getByRole("form", { exact: true, name: "Dodaj firmę" });
+      await company.getByLabel("NIP", { exact: true }).fill("123");
+      await company.getByRole("button", { exact: true, name: "Dodaj firmę" }).click();
+      await company.getByRole("alert").waitFor();
+      await expect.poll(() => company.locator("[data-rule]").count()).toBeGreaterThan(0);
+      await check("refused form");
+      // Rules as you type on the wizard.
+      await go("Nowy certyfikat");
+      const wizard = page.getByRole("form", { exact: true, name: "Nowy certyfikat w KSeF" });
+      await wizard.getByLabel("Nazwa", { exact: true }).fill("J#");
+      await wizard.getByLabel("Hasło klucza prywatnego", { exact: true }).fill("krotkie");
+      await wizard.getByLabel("Powtórz hasło", { exact: true }).fill("inne");
+      await expect.poll(() => wizard.locator("[data-rule]").count()).toBeGreaterThan(2);
+      await check("wizard rules");
+
+      // The sign-in page, and a failed sign-in said in Polish.
+      await page.getByRole("button", { exact: true, name: "Wyloguj" }).click();
+      await page.getByRole("heading", { exact: true, name: "Logowanie" }).waitFor();
+      await check("sign-in");
+      await page.getByLabel("Login", { exact: true }).fill(server?.adminLogin ?? "");
+      await page.getByLabel("Hasło", { exact: true }).fill("Zle-haslo-2026!");
+      await page.getByRole("button", { exact: true, name: "Zaloguj" }).click();
+      await page.getByRole("alert").getByText("Nieprawidłowy login lub hasło.", { exact: false }).waitFor();
+      await check("failed sign-in");
+      await screenshot(page, "16-failed-sign-in");
+    } finally {
+      // Signed in again even when a check failed, so the tests after this one start where they expect.
+      await page.goto(url());
+      const signedIn = page.getByRole("navigation", { exact: true, name: "Nawigacja główna" });
+      const signInPage = page.getByRole("heading", { exact: true, name: "Logowanie" });
+      await signedIn.or(signInPage).waitFor();
+      if ((await signInPage.count()) > 0) await signIn(server?.adminLogin ?? "", server?.adminPassword ?? "");
+    }
+    expect(english).toEqual([]);
+  });
+
   it("a branch admin sees only their branch: table, tree, and not-found for the other branch's certificate", async () => {
     await go("Użytkownicy");
     const form = page.getByRole("form", { exact: true, name: "Dodaj użytkownika" });
@@ -426,6 +509,8 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await page.getByRole("table", { exact: true, name: "Użytkownicy" }).getByText(BRANCH_ADMIN.login).waitFor();
     await screenshot(page, "11-users");
     await page.getByRole("button", { exact: true, name: "Wyloguj" }).click();
+    // Signed out before the next sign-in loads the page again (a reload before the answer would keep the session).
+    await page.getByRole("heading", { exact: true, name: "Logowanie" }).waitFor();
 
     await signIn(BRANCH_ADMIN.login, BRANCH_ADMIN.password);
     expect(await page.getByRole("link", { exact: true, name: "Użytkownicy" }).count()).toBe(0);

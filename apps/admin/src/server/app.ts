@@ -32,6 +32,7 @@ import { contextForRequest } from "./context.js";
 import { createEnrollmentRunner, type EnrollmentRunner } from "./enrollments.js";
 import { findCoreError } from "./errors.js";
 import { appRouter } from "./router.js";
+import { localizeViolations, requestLocale } from "./trpc.js";
 import type { ServerServices } from "./services.js";
 import { vaultFromMasterKey } from "@ksef-certs/domain/vault";
 
@@ -240,15 +241,17 @@ export function createServer(options: CreateServerOptions): AdminServer {
     trpcServer({
       endpoint: "/trpc",
       router: appRouter,
-      createContext: (opts, c) =>
-        contextForRequest(db, services, {
+      createContext: async (opts, c) => ({
+        ...(await contextForRequest(db, services, {
           headers: c.req.raw.headers,
           clientAddress: remoteAddress(c),
           secure: new URL(c.req.url).protocol === "https:",
           setCookie: (h) => {
             opts.resHeaders.append("set-cookie", h);
           },
-        }),
+        })),
+        locale: requestLocale(c.req.raw.headers),
+      }),
       onError: ({ error, path }) => {
         if (error.code === "INTERNAL_SERVER_ERROR") logger?.error({ err: findCoreError(error.cause) ?? error.cause ?? error, path }, "procedure failed");
       },
@@ -282,7 +285,12 @@ export function createServer(options: CreateServerOptions): AdminServer {
   app.onError((err, c) => {
     const core = findCoreError(err);
     if (core === undefined || core.code === "INTERNAL") logger?.error({ err }, "request failed");
-    return c.json({ error: core?.toJSON() ?? { code: "INTERNAL", message: "Internal error." } }, 500);
+    // English with the message ids (toJSON), violations worded in the request's language as tRPC errors are.
+    const body =
+      core === undefined
+        ? { code: "INTERNAL", message: "Internal error." }
+        : { ...core.toJSON(), ...(core.violations.length === 0 ? {} : { violations: localizeViolations(core.violations, requestLocale(c.req.raw.headers)) }) };
+    return c.json({ error: body }, 500);
   });
 
   // The queued successors' takeovers, persisted at the moment they happen (within one interval), each with its audit entry.

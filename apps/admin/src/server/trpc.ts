@@ -19,15 +19,54 @@ import {
   type EntityKind,
   type Principal,
 } from "@ksef-certs/domain/access";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, localizeError, type Violation } from "@ksef-certs/ksef/errors";
+import { isMessageId, LOCALES, parseLocale, translate, type Locale } from "@ksef-certs/ksef/messages";
 import type { Db } from "@ksef-certs/domain/store";
-import { ksefErrorData, toTrpcError } from "./errors.js";
+import { findCoreError, ksefErrorData, toTrpcError } from "./errors.js";
 import type { ServerServices } from "./services.js";
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "ksef_certs_session";
 /** Header carrying the CSRF token on mutations. */
 export const CSRF_HEADER = "x-csrf-token";
+/** Header carrying the web app's UI language (`pl` or `en`); wins over `Accept-Language`. */
+export const LOCALE_HEADER = "x-ksef-certs-locale";
+
+/**
+ * The language errors are worded in for one request: the app's {@link LOCALE_HEADER}, else the first language of
+ * `Accept-Language` (RFC 9110 §12.5.4, by quality) that ksef-certs speaks, else Polish (the web app's default).
+ * @param headers the request's headers
+ */
+export function requestLocale(headers: Pick<Headers, "get">): Locale {
+  const chosen = parseLocale(headers.get(LOCALE_HEADER) ?? "");
+  if (chosen !== undefined) return chosen;
+  const ranked = (headers.get("accept-language") ?? "")
+    .split(",")
+    .map((part, i) => {
+      const [tag = "", ...rest] = part.trim().split(";");
+      const q = rest.map((r) => /^\s*q=([0-9.]+)\s*$/.exec(r)?.[1]).find((v) => v !== undefined);
+      return { tag: tag.trim(), q: q === undefined ? 1 : Number(q), i };
+    })
+    .filter((l) => l.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  for (const { tag } of ranked) {
+    const locale = parseLocale(tag);
+    if (locale !== undefined) return locale;
+  }
+  return LOCALES[0];
+}
+
+/**
+ * Violations worded in `locale` through their catalogue message `rule.<rule>` (as reported when the catalogue has none).
+ * @param violations as a core error or a refused input reports them
+ * @param locale the reader's language
+ */
+export function localizeViolations(violations: readonly Violation[], locale: Locale): readonly Violation[] {
+  return violations.map((v) => {
+    const id = `rule.${v.rule}`;
+    return isMessageId(id) ? { ...v, message: translate(locale, v.params === undefined ? { id } : { id, params: v.params }) } : v;
+  });
+}
 
 /** The per-request context of every procedure. */
 export type Context = {
@@ -49,13 +88,29 @@ export type Context = {
   readonly secure: boolean;
   /** Adds a `Set-Cookie` header to the response (no-op in in-process callers). */
   readonly setCookie: (header: string) => void;
+  /** The language error violations are worded in ({@link requestLocale}); Polish when not given. */
+  readonly locale?: Locale;
 };
 
 const t = initTRPC.context<Context>().create({
-  errorFormatter({ shape, error }) {
-    const ksef = ksefErrorData(error.cause);
+  errorFormatter({ shape, error, ctx }) {
+    const data = ksefErrorData(error.cause);
     // Internal failures are logged with their cause by the server; the page gets no stack or internals.
     const internal = error.code === "INTERNAL_SERVER_ERROR";
+    // `message` and `hint` stay English (logs, scripts, existing clients); the ids and parameters let the web app
+    // say them in its reader's language, and the violations are worded in the request's language already.
+    const locale = ctx?.locale ?? LOCALES[0];
+    const core = findCoreError(error.cause);
+    const said = core !== undefined && core.code !== "INTERNAL" ? localizeError(core, locale) : undefined;
+    const ksef =
+      data === null
+        ? null
+        : {
+            ...data,
+            ...(said?.messageId === undefined ? {} : { messageId: said.messageId, ...(said.params === undefined ? {} : { params: said.params }) }),
+            ...(said?.hintId === undefined ? {} : { hintId: said.hintId, ...(said.hintParams === undefined ? {} : { hintParams: said.hintParams }) }),
+            violations: localizeViolations(data.violations, locale),
+          };
     // A refused input says so in one sentence; the violations carry the details (never zod's JSON dump).
     return {
       ...shape,

@@ -2,11 +2,12 @@
  * The app shell: sign-in page until `auth.me` knows the user, then the top bar (user, language, sign-out),
  * the navigation and the pages.
  */
-import { lazy, Suspense, useEffect, useMemo, useState, type SyntheticEvent, type ReactNode } from "react";
+import { createContext, lazy, Suspense, useContext, useEffect, useMemo, useState, type SyntheticEvent, type ReactNode } from "react";
 import { NavLink, Navigate, Route, Routes } from "react-router";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { queryClient, setCsrfToken, trpc } from "./api";
-import { I18nContext, translate, useI18n, type I18n, type Locale } from "./i18n";
+import { I18nextProvider, useTranslation } from "react-i18next";
+import { LOCALE_KEY, localeOf, webI18n, type Locale } from "./i18n";
 import { ErrorBox, Field } from "./ui";
 import { OrganisationPage } from "./pages/Organisation";
 import { CertificatesPage } from "./pages/Certificates";
@@ -22,56 +23,67 @@ const AuditPage = lazy(() => import("./pages/Audit").then((m) => ({ default: m.A
 const UsersPage = lazy(() => import("./pages/Users").then((m) => ({ default: m.UsersPage })));
 const WorkstationPage = lazy(() => import("./pages/Workstation").then((m) => ({ default: m.WorkstationPage })));
 
-const LOCALE_KEY = "ksef-certs.locale";
-
-function storedLocale(): Locale {
-  return localStorage.getItem(LOCALE_KEY) === "en" ? "en" : "pl";
-}
+/** Switches the UI language (and remembers it for the signed-in account); given to the language buttons. */
+const SetLocaleContext = createContext<(locale: Locale) => void>((locale) => {
+  void webI18n.changeLanguage(locale);
+});
 
 /**
  * The whole app: language, session and routes.
  */
 export function App(): ReactNode {
-  const [locale, setLocaleState] = useState<Locale>(storedLocale);
+  return (
+    <I18nextProvider i18n={webI18n}>
+      <Session />
+    </I18nextProvider>
+  );
+}
+
+function Session(): ReactNode {
+  const { t, i18n } = useTranslation();
+  const locale = localeOf(i18n);
   const me = useQuery(trpc.auth.me.queryOptions());
   const { mutate: rememberLocale } = useMutation(trpc.auth.setLocale.mutationOptions());
   const user = me.data?.user;
 
   useEffect(() => {
     if (me.data) setCsrfToken(me.data.csrfToken);
-    const saved = me.data?.user.locale;
-    if (saved === "pl" || saved === "en") setLocaleState(saved);
   }, [me.data]);
+
+  // The account's language, once per account and value: a choice made since then is not undone by a later `auth.me`.
+  const saved = me.data?.user.locale;
+  useEffect(() => {
+    if (saved === "pl" || saved === "en") void webI18n.changeLanguage(saved);
+  }, [user?.id, saved]);
 
   useEffect(() => {
     document.documentElement.lang = locale;
     localStorage.setItem(LOCALE_KEY, locale);
   }, [locale]);
 
-  const i18n = useMemo<I18n>(
-    () => ({
-      locale,
-      t: (key, params) => translate(locale, key, params),
-      setLocale: (next) => {
-        setLocaleState(next);
+  const setLocale = useMemo(
+    () =>
+      (next: Locale): void => {
+        void i18n.changeLanguage(next);
         if (user) rememberLocale({ locale: next });
       },
-    }),
-    [locale, user, rememberLocale],
+    [i18n, user, rememberLocale],
   );
 
   let body: ReactNode;
-  if (me.isPending) body = <p role="status">{translate(locale, "common.loading")}</p>;
+  if (me.isPending) body = <p role="status">{t("web.common.loading")}</p>;
   else if (!me.data) body = <LoginPage />;
   else body = <Shell isSuperAdmin={me.data.roles.some((r) => r.role === "super_admin")} displayName={me.data.user.displayName || me.data.user.login} />;
 
-  return <I18nContext.Provider value={i18n}>{body}</I18nContext.Provider>;
+  return <SetLocaleContext.Provider value={setLocale}>{body}</SetLocaleContext.Provider>;
 }
 
 function LanguageSwitch(): ReactNode {
-  const { t, locale, setLocale } = useI18n();
+  const { t, i18n } = useTranslation();
+  const locale = localeOf(i18n);
+  const setLocale = useContext(SetLocaleContext);
   return (
-    <div className="lang" role="group" aria-label={t("top.language")}>
+    <div className="lang" role="group" aria-label={t("web.top.language")}>
       {(["pl", "en"] as const).map((l) => (
         <button
           key={l}
@@ -89,7 +101,7 @@ function LanguageSwitch(): ReactNode {
 }
 
 function LoginPage(): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const [login, setLogin] = useState("");
   const [password, setPassword] = useState("");
   const mutation = useMutation(
@@ -107,12 +119,12 @@ function LoginPage(): ReactNode {
   return (
     <main className="login">
       <header className="login-head">
-        <h1>{t("app.title")}</h1>
+        <h1>{t("web.app.title")}</h1>
         <LanguageSwitch />
       </header>
       <form onSubmit={submit} aria-labelledby="login-heading" className="card">
-        <h2 id="login-heading">{t("login.heading")}</h2>
-        <Field label={t("login.login")}>
+        <h2 id="login-heading">{t("web.login.heading")}</h2>
+        <Field label={t("web.login.login")}>
           {(p) => (
             <input
               {...p}
@@ -125,7 +137,7 @@ function LoginPage(): ReactNode {
             />
           )}
         </Field>
-        <Field label={t("login.password")}>
+        <Field label={t("web.login.password")}>
           {(p) => (
             <input
               {...p}
@@ -141,7 +153,7 @@ function LoginPage(): ReactNode {
         </Field>
         <ErrorBox error={mutation.error} />
         <button type="submit" disabled={mutation.isPending}>
-          {t("login.submit")}
+          {t("web.login.submit")}
         </button>
       </form>
     </main>
@@ -149,34 +161,35 @@ function LoginPage(): ReactNode {
 }
 
 function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; readonly displayName: string }): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
       onSettled: async () => {
         setCsrfToken("");
-        queryClient.clear();
-        await queryClient.invalidateQueries();
+        // Reset, not clear: cleared queries leave their observers behind, so `auth.me` was never asked again and
+        // the signed-out page kept showing until a reload. Reset drops every answer and asks the shown ones again.
+        await queryClient.resetQueries();
       },
     }),
   );
-  const links: [string, Parameters<typeof t>[0]][] = [
-    ["/organisation", "nav.organisation"],
-    ["/certificates", "nav.certificates"],
-    ["/timeline", "nav.timeline"],
-    ["/enroll", "nav.enroll"],
-    ["/import", "nav.import"],
-    ["/export", "nav.export"],
-    ["/audit", "nav.audit"],
+  const links: [string, `web.nav.${"organisation" | "certificates" | "timeline" | "enroll" | "import" | "export" | "audit" | "users"}`][] = [
+    ["/organisation", "web.nav.organisation"],
+    ["/certificates", "web.nav.certificates"],
+    ["/timeline", "web.nav.timeline"],
+    ["/enroll", "web.nav.enroll"],
+    ["/import", "web.nav.import"],
+    ["/export", "web.nav.export"],
+    ["/audit", "web.nav.audit"],
   ];
-  if (isSuperAdmin) links.push(["/users", "nav.users"]);
+  if (isSuperAdmin) links.push(["/users", "web.nav.users"]);
   return (
     <>
       <a href="#content" className="skip">
-        {t("app.skip")}
+        {t("web.app.skip")}
       </a>
       <header className="topbar">
-        <strong className="brand">{t("app.title")}</strong>
-        <span className="user">{t("top.signedInAs", { name: displayName })}</span>
+        <strong className="brand">{t("web.app.title")}</strong>
+        <span className="user">{t("web.top.signedInAs", { name: displayName })}</span>
         <LanguageSwitch />
         <button
           type="button"
@@ -184,10 +197,10 @@ function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; 
             logout.mutate();
           }}
         >
-          {t("top.logout")}
+          {t("web.top.logout")}
         </button>
       </header>
-      <nav aria-label={t("nav.main")} className="nav">
+      <nav aria-label={t("web.nav.main")} className="nav">
         <ul>
           {links.map(([to, key]) => (
             <li key={to}>
@@ -197,7 +210,7 @@ function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; 
         </ul>
       </nav>
       <main id="content" className="content">
-        <Suspense fallback={<p role="status">{t("common.loading")}</p>}>
+        <Suspense fallback={<p role="status">{t("web.common.loading")}</p>}>
           <Routes>
             <Route path="/" element={<Navigate to="/certificates" replace />} />
             <Route path="/organisation" element={<OrganisationPage />} />
@@ -211,7 +224,7 @@ function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; 
             <Route path="/audit" element={<AuditPage />} />
             <Route path="/users" element={<UsersPage />} />
             <Route path="/workstations/:id" element={<WorkstationPage />} />
-            <Route path="*" element={<p>{t("common.notFound")}</p>} />
+            <Route path="*" element={<p>{t("web.common.notFound")}</p>} />
           </Routes>
         </Suspense>
       </main>

@@ -1,680 +1,86 @@
 /**
- * The web app's two languages: Polish (default) and English. `pl` is the source of keys; `en` must have
- * exactly the same keys (TypeScript refuses a missing one), so a screen never shows a raw key.
- * Placeholders are `{name}`, filled by {@link translate}.
+ * The web app's languages through react-i18next: one i18next instance loaded with the shared message catalogue
+ * of `@ksef-certs/ksef/messages` (both locales; the app's sentences are its `web.*` ids, rule violations its
+ * `rule.*` ids, errors the ids the server sends). Polish is the default; the choice is kept in `localStorage`
+ * and, once signed in, on the account. Components read sentences with `useTranslation()` and the locale (for
+ * dates) with {@link useLocale}.
+ *
+ * Source: react-i18next (https://react.i18next.com/), i18next (https://www.i18next.com/).
  */
-import { createContext, useContext } from "react";
+import i18next, { type TFunction } from "i18next";
+import { initReactI18next, useTranslation } from "react-i18next";
+import { CATALOGUES, EN_MESSAGES, isMessageId, LOCALES, parseLocale, type Locale, type MessageId } from "@ksef-certs/ksef/messages";
 import { MESSAGES_PL } from "@ksef-certs/ksef/policies";
 
-const pl = {
-  "app.title": "Certyfikaty KSeF",
-  "app.skip": "Przejdź do treści",
-  "nav.main": "Nawigacja główna",
-  "nav.organisation": "Organizacja",
-  "nav.certificates": "Certyfikaty",
-  "nav.timeline": "Oś ważności",
-  "nav.enroll": "Nowy certyfikat",
-  "nav.import": "Import",
-  "nav.export": "Eksport",
-  "nav.audit": "Dziennik zdarzeń",
-  "nav.users": "Użytkownicy",
-  "top.language": "Język",
-  "top.logout": "Wyloguj",
-  "top.signedInAs": "Zalogowano jako {name}",
-  "login.heading": "Logowanie",
-  "login.login": "Login",
-  "login.password": "Hasło",
-  "login.submit": "Zaloguj",
-  "login.failed": "Nie udało się zalogować: {message}",
-  "common.loading": "Wczytywanie…",
-  "common.save": "Zapisz",
-  "common.add": "Dodaj",
-  "common.cancel": "Anuluj",
-  "common.confirm": "Potwierdź",
-  "common.none": "brak",
-  "common.all": "wszystkie",
-  "common.error": "Błąd: {message}",
-  "common.saved": "Zapisano.",
-  "common.next": "Następna strona",
-  "common.previous": "Poprzednia strona",
-  "common.yes": "tak",
-  "common.no": "nie",
-  "common.total": "Razem: {count}",
-  "common.notFound": "Nie znaleziono.",
-  "field.company": "Firma",
-  "field.branch": "Oddział",
-  "field.operator": "Operator",
-  "field.environment": "Środowisko",
-  "field.certificateType": "Typ certyfikatu",
-  "field.mode": "Tryb",
-  "field.state": "Stan",
-  "field.name": "Nazwa",
-  "field.nip": "NIP",
-  "field.pesel": "PESEL",
-  "field.code": "Kod",
-  "field.internalId": "Identyfikator wewnętrzny",
-  "field.outboxDir": "Folder do podpisu",
-  "field.inboxDir": "Folder podpisanych",
-  "field.search": "Szukaj",
-  "field.expiringWithin": "Wygasa w ciągu (dni)",
-  "field.validFrom": "Ważny od",
-  "field.validTo": "Ważny do",
-  "field.serial": "Numer seryjny",
-  "field.subject": "Podmiot",
-  "field.daysToExpiry": "Dni do wygaśnięcia",
-  "field.holder": "Posiadacz",
-  "field.fingerprint": "Odcisk SHA-256",
-  "field.source": "Pochodzenie",
-  "field.password": "Hasło",
-  "field.displayName": "Imię i nazwisko",
-  "field.role": "Rola",
-  "field.reason": "Powód",
-  "field.adapter": "Program (adapter)",
-  "env.test": "testowe",
-  "env.demo": "przedprodukcyjne (demo)",
-  "env.production": "produkcyjne",
-  "type.Authentication": "Uwierzytelnianie",
-  "type.Offline": "Offline",
-  "mode.current": "bieżący",
-  "mode.queued": "następca (w kolejce)",
-  "scope.company": "firma",
-  "scope.legend": "Dla kogo (firma, oddział lub operator)",
-  "scope.branch": "oddział",
-  "scope.operator": "operator",
-  "scope.none": "— cała firma —",
-  "scope.noOperator": "— bez operatora —",
-  "scope.choose": "— wybierz —",
-  "days.left": "{days} dni",
-  "days.one": "1 dzień",
-  "days.expired": "wygasł",
-  "org.heading": "Organizacja",
-  "org.branches": "Oddziały",
-  "org.operators": "Operatorzy",
-  "org.workstations": "Stanowiska",
-  "org.paired": "agent sparowany",
-  "org.notPaired": "bez agenta",
-  "org.addCompany": "Dodaj firmę",
-  "org.addBranch": "Dodaj oddział",
-  "org.addOperator": "Dodaj operatora",
-  "org.addWorkstation": "Dodaj stanowisko",
-  "org.empty": "Brak firm. Dodaj pierwszą poniżej.",
-  "org.operatorBranches": "Oddziały operatora",
-  "certs.heading": "Certyfikaty",
-  "certs.filters": "Filtry",
-  "certs.apply": "Filtruj",
-  "certs.table": "Lista certyfikatów",
-  "certs.empty": "Brak certyfikatów spełniających filtry.",
-  "certs.state.active": "aktywny",
-  "certs.state.revoked": "unieważniony",
-  "certs.state.expired": "wygasły",
-  "certs.state.notYetValid": "jeszcze nieważny",
-  "timeline.heading": "Oś ważności certyfikatów",
-  "timeline.from": "Od",
-  "timeline.to": "Do",
-  "timeline.today": "dziś",
-  "timeline.gap": "Luka: {from} – {to}",
-  "timeline.pastGap": "Luka (miniona): {from} – {to}",
-  "timeline.until": "brak do {to}",
-  "timeline.gaps": "Luki (okresy bez ważnego certyfikatu)",
-  "timeline.noGaps": "Brak luk w wybranym okresie.",
-  "timeline.empty": "Brak certyfikatów w tym środowisku.",
-  "timeline.legend": "Legenda: pełny pasek – bieżący, jaśniejszy – następca, czerwony – luka od dziś, szary – luka miniona.",
-  "cert.heading": "Certyfikat {name}",
-  "cert.exports": "Eksporty do programów",
-  "cert.noExports": "Certyfikat nie był eksportowany.",
-  "cert.audit": "Zdarzenia",
-  "cert.assign": "Przypisz",
-  "cert.assignHeading": "Przypisz do oddziału lub operatora",
-  "cert.revoke": "Unieważnij",
-  "cert.revokeHeading": "Unieważnić certyfikat?",
-  "cert.revokeText": "Certyfikat przestanie być używany. Tej operacji nie można cofnąć.",
-  "cert.revokedAt": "Unieważniony {at}: {reason}",
-  "cert.revokeWhere": "Gdzie unieważnić",
-  "cert.revokeInKsef": "W KSeF i tutaj (logowanie certyfikatem)",
-  "cert.revokeLocal": "Tylko tutaj (np. już unieważniony w aplikacji KSeF)",
-  "cert.signingCertificate": "Certyfikat do logowania w KSeF",
-  "cert.signingPassword": "Hasło klucza tego certyfikatu",
-  "cert.signingPasswordSealed": "Hasło jest zapisane na serwerze: wpisz je tylko, by użyć innego.",
-  "cert.sealedMark": "hasło zapisane",
-  "cert.noSigners": "Brak aktywnych certyfikatów uwierzytelniających tej samej osoby lub firmy w tym środowisku.",
-  "cert.export": "Eksportuj",
-  "cert.at": "Kiedy",
-  "cert.actor": "Kto",
-  "cert.action": "Zdarzenie",
-  "enroll.heading": "Nowy certyfikat w KSeF",
-  "enroll.authMethod": "Sposób uwierzytelnienia w KSeF",
-  "enroll.auth.certificate": "posiadanym certyfikatem uwierzytelniającym",
-  "enroll.auth.handoff": "podpis osoby na stanowisku (plik auth.xml)",
-  "enroll.signingCertificate": "Certyfikat do uwierzytelnienia",
-  "enroll.workstation": "Stanowisko",
-  "enroll.keyPassword": "Hasło klucza prywatnego",
-  "enroll.keyPasswordRepeat": "Powtórz hasło",
-  "enroll.passwordRepeat": "Hasła nie są takie same.",
-  "enroll.seal": "Zapamiętaj hasło (zaszyfrowane kluczem głównym) do automatycznego odnawiania",
-  "enroll.submit": "Złóż wniosek",
-  "enroll.validFromHint": "puste = od razu",
-  "enroll.status": "Przebieg wniosku",
-  "enroll.waiting": "Czeka na podpis na stanowisku {workstation}",
-  "enroll.countdown": "Wyzwanie wygasa za {time}",
-  "enroll.expired": "Wyzwanie wygasło",
-  "enroll.download": "Pobierz auth.xml",
-  "enroll.upload": "Wgraj podpisany plik",
-  "enroll.uploaded": "Podpisany plik przekazany.",
-  "enroll.done": "Wydano certyfikat.",
-  "enroll.open": "Otwórz certyfikat",
-  "enroll.failed": "Wniosek nieudany: {message}",
-  "enroll.state.requested": "złożony",
-  "enroll.state.key_generated": "klucz wygenerowany",
-  "enroll.state.authenticating": "logowanie do KSeF",
-  "enroll.state.awaiting_signature": "czeka na podpis",
-  "enroll.state.authenticated": "podpisany, zalogowano do KSeF",
-  "enroll.state.submitting": "wysyłanie wniosku do KSeF",
-  "enroll.state.submitted": "wniosek przesłany do KSeF",
-  "enroll.state.completed": "certyfikat wydany",
-  "enroll.state.failed": "nieudany",
-  "import.heading": "Import certyfikatu",
-  "import.kind": "Rodzaj plików",
-  "import.pair": "para .crt + .key",
-  "import.p12": "plik .p12 / .pfx",
-  "import.crt": "Certyfikat (.crt)",
-  "import.key": "Klucz prywatny (.key)",
-  "import.p12file": "Plik PKCS#12 (.p12)",
-  "import.submit": "Importuj",
-  "import.done": "Zaimportowano certyfikat.",
-  "import.tooLarge": "Plik jest za duży (najwyżej {max} KiB).",
-  "import.adapter": "wiele par w formacie programu (folder, drzewo F2000, paczka)",
-  "import.folder": "Folder z plikami",
-  "import.files": "albo pliki",
-  "import.chosen": "Wybrano plików: {count}.",
-  "import.perPair": "Importuj każdą parę osobno (błędne pominąć i wypisać)",
-  "import.bulkDone": "Zaimportowano: {imported}, nie zaimportowano: {failed}.",
-  "export.heading": "Eksport do programu",
-  "export.certificates": "Certyfikaty do eksportu",
-  "export.noneSelected": "Wybierz certyfikaty w tabeli albo na stronie certyfikatu.",
-  "export.submit": "Eksportuj",
-  "export.done": "Wyeksportowano: {summary}",
-  "export.passwordNeeded": "Ten program przechowuje hasło – podaj hasło do klucza.",
-  "export.delivery": "Gdzie",
-  "export.download": "Pobierz plik (jeden plik albo archiwum ZIP)",
-  "export.toDestination": "Do miejsca eksportu na serwerze",
-  "export.noDestinations": "Do miejsca eksportu na serwerze (żadne nie jest skonfigurowane)",
-  "export.replace": "Zastąp pliki o tej samej nazwie (zostanie to zapisane w dzienniku)",
-  "export.downloaded": "Pobrano {file} ({count} certyfikatów).",
-  "export.replacedCount": "Zastąpiono plików: {count}.",
-  "field.destination": "Miejsce eksportu",
-  "destinations.heading": "Miejsca eksportu na serwerze",
-  "destinations.noRoot": "Serwer nie ma katalogu eksportu (opcja --export-root), więc eksporty są tylko do pobrania.",
-  "destinations.path": "Folder w katalogu eksportu",
-  "destinations.pathHint": "Ścieżka względna, np. f2000/5265877635. Inni użytkownicy widzą tylko nazwę.",
-  "destinations.anyCompany": "każda firma",
-  "destinations.add": "Dodaj miejsce eksportu",
-  "destinations.remove": "Usuń",
-  "field.target": "Dokąd",
-  "audit.heading": "Dziennik zdarzeń",
-  "audit.verify": "Sprawdź integralność",
-  "audit.ok": "Dziennik nienaruszony ({entries} wpisów).",
-  "audit.bad": "Dziennik NARUSZONY od wpisu {seq}.",
-  "audit.entity": "Obiekt",
-  "users.heading": "Użytkownicy",
-  "users.add": "Dodaj użytkownika",
-  "users.login": "Login",
-  "users.roles": "Role",
-  "role.super_admin": "superadministrator",
-  "role.company_admin": "administrator firmy",
-  "role.branch_admin": "administrator oddziału",
-  "role.auditor": "audytor",
-  "ws.heading": "Stanowisko {name}",
-  "ws.pair": "Sparuj agenta podpisu",
-  "ws.code": "Jednorazowy kod parowania",
-  "ws.codeExpires": "Ważny do {at}",
-  "ws.tokens": "Tokeny agentów",
-  "ws.noTokens": "Brak tokenów.",
-  "ws.revoke": "Unieważnij token",
-  "ws.created": "Utworzony",
-  "ws.lastUsed": "Ostatnio użyty",
-  "ws.revoked": "unieważniony",
-  "ws.requests": "Wnioski o podpis",
-  "source.enrolled": "wniosek w KSeF",
-  "source.imported": "import z pliku",
-  "ws.agent": "Agent",
-  "reason.Unspecified": "bez podania przyczyny",
-  "reason.Superseded": "zastąpiony innym certyfikatem",
-  "reason.KeyCompromise": "klucz prywatny naruszony (wyciek)",
-  "ws.status.pending": "czeka na podpis",
-  "ws.status.signed": "podpisany",
-  "ws.status.submitted": "przekazany do KSeF",
-  "ws.status.expired": "wygasł",
-  "ws.status.cancelled": "anulowany",
-  "ws.status.failed": "nieudany",
-  "entity.branch": "oddział",
-  "entity.certificate": "certyfikat",
-  "entity.company": "firma",
-  "entity.enrollment": "wniosek",
-  "entity.operator": "operator",
-  "entity.signing-request": "prośba o podpis",
-  "entity.user": "użytkownik",
-  "entity.workstation": "stanowisko",
-  "action.branch.add": "dodano oddział",
-  "action.certificate.assign": "przypisano certyfikat",
-  "action.certificate.export": "wyeksportowano certyfikat",
-  "action.certificate.import": "zaimportowano certyfikat",
-  "action.certificate.promote": "następca stał się bieżącym",
-  "action.certificate.record": "zapisano certyfikat",
-  "action.certificate.revoke": "unieważniono certyfikat",
-  "action.company.add": "dodano firmę",
-  "action.company.edit": "zmieniono firmę",
-  "action.enrollment.request": "złożono wniosek o certyfikat",
-  "action.enrollment.state": "zmiana stanu wniosku",
-  "action.enrollment.fail": "wniosek nieudany",
-  "action.enrollment.key_discarded": "odrzucono klucz wniosku",
-  "action.operator.add": "dodano operatora",
-  "action.operator.assign": "przypisano operatora do oddziału",
-  "action.signing-request.create": "prośba o podpis wysłana na stanowisko",
-  "action.signing-request.signed": "przyjęto podpisany plik",
-  "action.signing-request.failed": "podpis na stanowisku nieudany",
-  "action.user.change": "zmieniono użytkownika",
-  "action.user.create": "utworzono użytkownika",
-  "action.user.grant": "nadano rolę",
-  "action.user.login": "logowanie",
-  "action.user.revoke": "odebrano rolę",
-  "action.workstation.add": "dodano stanowisko",
-  "action.workstation.pair": "sparowano agenta podpisu",
-  "action.workstation.pairing-code": "utworzono kod parowania",
-  "action.workstation.token-revoke": "unieważniono token agenta",
-  "ev.requested": "Złożono wniosek o certyfikat „{name}” ({type}, środowisko {environment}).",
-  "ev.state": "Stan: {state}.",
-  "ev.keyGenerated": "Wygenerowano nowy klucz EC P-256 i zapisano go zaszyfrowany.",
-  "ev.signingInWithCertificate": "Logowanie do KSeF posiadanym certyfikatem uwierzytelniającym.",
-  "ev.previousExpired": "Poprzedni plik auth.xml wygasł niepodpisany (wyzwanie KSeF jest ważne 10 minut); zapisywany jest nowy — podpisz nowy plik.",
-  "ev.sessionGone": "Sesja KSeF tego wniosku wygasła; zapisywany jest nowy plik auth.xml — podpisz go, aby kontynuować.",
-  "ev.writingAuthXml": "Zapisywanie pliku auth.xml do podpisu Profilem Zaufanym.",
-  "ev.authXmlAt": "Plik auth.xml jest w {file}: podpisz go na stronie gov.pl (Profil Zaufany) i umieść podpisany plik w folderze podpisanych przed {at}.",
-  "ev.stillWaiting": "Nadal czekamy na podpisany plik {file} (do {at}).",
-  "ev.challengeInvalid": "KSeF uznał wyzwanie podpisanego pliku za nieważne; zaraz pojawi się nowy plik auth.xml.",
-  "ev.challengeRefused": "KSeF odrzucił wyzwanie (21111).",
-  "ev.checkingSignature": "KSeF sprawdza podpis (uwierzytelnianie {ref}).",
-  "ev.signedIn": "Zalogowano do KSeF.",
-  "ev.sessionContinues": "Dalej w zapisanej sesji KSeF.",
-  "ev.signInAgain": "Brak ważnej sesji KSeF dla tego wniosku; ponowne logowanie.",
-  "ev.sending": "Wysyłanie wniosku certyfikacyjnego do KSeF.",
-  "ev.accepted": "KSeF przyjął wniosek certyfikacyjny ({ref}).",
-  "ev.adopting": "KSeF wydał już certyfikat {serial} dla tego klucza; zostaje przejęty.",
-  "ev.notYet": "KSeF nie pokazuje jeszcze certyfikatu dla tego klucza; sprawdzimy ponownie za chwilę.",
-  "ev.waitingIssue": "Czekamy, aż KSeF wyda certyfikat ({ref}).",
-  "ev.cancelled": "KSeF anulował wniosek {ref} (550); klucz zostaje odrzucony, a certyfikat zostanie zamówiony ponownie z nowym kluczem.",
-  "ev.issued": "KSeF wydał certyfikat {serial}.",
-  "ev.stored": "Certyfikat {serial} zapisano jako {mode}.",
-  "ev.retry": "Przerwane przez przejściowy błąd; ponowimy próbę.",
-  "ev.failed": "Wniosek nie powiódł się.",
-  "ev.passwordNeeded": "Do kontynuacji potrzebne jest hasło klucza prywatnego; uruchom wniosek ponownie z hasłem.",
-  "ev.passwordWrong": "Podane hasło nie otwiera klucza tego wniosku; uruchom go ponownie z właściwym hasłem.",
-  "ev.keyDiscarded":
-    "Nie wiadomo, czy KSeF otrzymał wniosek certyfikacyjny, a KSeF nie pokazuje certyfikatu dla tego klucza: klucz zostaje odrzucony i zostanie zgłoszony nowy, więc żaden klucz nie trafi do KSeF dwa razy.",
-  "ev.handoffAbandoned":
-    "Podpisany plik auth.xml nie nadszedł przez {challenges} kolejnych wyzwań; uruchom wniosek ponownie, gdy osoba będzie gotowa do podpisu.",
-  "ev.signInFailed": "Logowanie do KSeF nie powiodło się; wniosek, który KSeF już ma, poczeka na dalszą obsługę.",
-  "ev.storeBlocked": "KSeF wydał certyfikat {serial}, ale rejestr nie może go jeszcze zapisać; certyfikat i klucz są zachowane.",
-  "ev.detail": "Szczegóły (komunikat serwera): {message}",
-  "form.fix": "Popraw zaznaczone pola.",
-  "rule.required": "To pole jest wymagane.",
-} as const;
+declare module "i18next" {
+  /** Keys (and their `{{name}}` parameters) are checked against the English catalogue; ids are flat, dots included. */
+  interface CustomTypeOptions {
+    defaultNS: "translation";
+    resources: { translation: typeof EN_MESSAGES };
+    keySeparator: false;
+    nsSeparator: false;
+    returnNull: false;
+  }
+}
 
-/** Every translation key (the Polish dictionary's keys). */
-export type MessageKey = keyof typeof pl;
+export type { Locale };
 
-/** A complete dictionary: every key of {@link MessageKey} mapped to its text. */
-export type Dictionary = Readonly<Record<MessageKey, string>>;
+/** A translator bound to the current language (what `useTranslation()` returns as `t`). */
+export type T = TFunction;
 
-const en: Dictionary = {
-  "app.title": "KSeF certificates",
-  "app.skip": "Skip to content",
-  "nav.main": "Main navigation",
-  "nav.organisation": "Organisation",
-  "nav.certificates": "Certificates",
-  "nav.timeline": "Expiry timeline",
-  "nav.enroll": "New certificate",
-  "nav.import": "Import",
-  "nav.export": "Export",
-  "nav.audit": "Audit log",
-  "nav.users": "Users",
-  "top.language": "Language",
-  "top.logout": "Sign out",
-  "top.signedInAs": "Signed in as {name}",
-  "login.heading": "Sign in",
-  "login.login": "Login",
-  "login.password": "Password",
-  "login.submit": "Sign in",
-  "login.failed": "Sign-in failed: {message}",
-  "common.loading": "Loading…",
-  "common.save": "Save",
-  "common.add": "Add",
-  "common.cancel": "Cancel",
-  "common.confirm": "Confirm",
-  "common.none": "none",
-  "common.all": "all",
-  "common.error": "Error: {message}",
-  "common.saved": "Saved.",
-  "common.next": "Next page",
-  "common.previous": "Previous page",
-  "common.yes": "yes",
-  "common.no": "no",
-  "common.total": "Total: {count}",
-  "common.notFound": "Not found.",
-  "field.company": "Company",
-  "field.branch": "Branch",
-  "field.operator": "Operator",
-  "field.environment": "Environment",
-  "field.certificateType": "Certificate type",
-  "field.mode": "Mode",
-  "field.state": "State",
-  "field.name": "Name",
-  "field.nip": "NIP",
-  "field.pesel": "PESEL",
-  "field.code": "Code",
-  "field.internalId": "InternalId",
-  "field.outboxDir": "Outbox folder (to sign)",
-  "field.inboxDir": "Inbox folder (signed)",
-  "field.search": "Search",
-  "field.expiringWithin": "Expiring within (days)",
-  "field.validFrom": "Valid from",
-  "field.validTo": "Valid to",
-  "field.serial": "Serial number",
-  "field.subject": "Subject",
-  "field.daysToExpiry": "Days to expiry",
-  "field.holder": "Holder",
-  "field.fingerprint": "SHA-256 fingerprint",
-  "field.source": "Source",
-  "field.password": "Password",
-  "field.displayName": "Full name",
-  "field.role": "Role",
-  "field.reason": "Reason",
-  "field.adapter": "Program (adapter)",
-  "env.test": "test",
-  "env.demo": "demo",
-  "env.production": "production",
-  "type.Authentication": "Authentication",
-  "type.Offline": "Offline",
-  "mode.current": "current",
-  "mode.queued": "queued successor",
-  "scope.company": "company",
-  "scope.legend": "Held for (company, branch or operator)",
-  "scope.branch": "branch",
-  "scope.operator": "operator",
-  "scope.none": "— whole company —",
-  "scope.noOperator": "— no operator —",
-  "scope.choose": "— choose —",
-  "days.left": "{days} days",
-  "days.one": "1 day",
-  "days.expired": "expired",
-  "org.heading": "Organisation",
-  "org.branches": "Branches",
-  "org.operators": "Operators",
-  "org.workstations": "Workstations",
-  "org.paired": "agent paired",
-  "org.notPaired": "no agent",
-  "org.addCompany": "Add company",
-  "org.addBranch": "Add branch",
-  "org.addOperator": "Add operator",
-  "org.addWorkstation": "Add workstation",
-  "org.empty": "No companies yet. Add the first one below.",
-  "org.operatorBranches": "Operator's branches",
-  "certs.heading": "Certificates",
-  "certs.filters": "Filters",
-  "certs.apply": "Filter",
-  "certs.table": "Certificate list",
-  "certs.empty": "No certificates match the filters.",
-  "certs.state.active": "active",
-  "certs.state.revoked": "revoked",
-  "certs.state.expired": "expired",
-  "certs.state.notYetValid": "not yet valid",
-  "timeline.heading": "Certificate expiry timeline",
-  "timeline.from": "From",
-  "timeline.to": "To",
-  "timeline.today": "today",
-  "timeline.gap": "Gap: {from} – {to}",
-  "timeline.pastGap": "Gap (past): {from} – {to}",
-  "timeline.until": "none until {to}",
-  "timeline.gaps": "Gaps (periods without a valid certificate)",
-  "timeline.noGaps": "No gaps in this period.",
-  "timeline.empty": "No certificates in this environment.",
-  "timeline.legend": "Legend: solid bar – current, lighter – queued successor, red – gap from today on, grey – past gap.",
-  "cert.heading": "Certificate {name}",
-  "cert.exports": "Exports to programs",
-  "cert.noExports": "Never exported.",
-  "cert.audit": "Events",
-  "cert.assign": "Assign",
-  "cert.assignHeading": "Assign to a branch or operator",
-  "cert.revoke": "Revoke",
-  "cert.revokeHeading": "Revoke the certificate?",
-  "cert.revokeText": "The certificate will no longer be used. This cannot be undone.",
-  "cert.revokedAt": "Revoked {at}: {reason}",
-  "cert.revokeWhere": "Where to revoke",
-  "cert.revokeInKsef": "In KSeF and here (signing in with a certificate)",
-  "cert.revokeLocal": "Only here (e.g. already revoked in the KSeF web app)",
-  "cert.signingCertificate": "Certificate to sign in to KSeF with",
-  "cert.signingPassword": "Its key password",
-  "cert.signingPasswordSealed": "Its password is sealed on the server: type one only to use another.",
-  "cert.sealedMark": "password sealed",
-  "cert.noSigners": "No active Authentication certificate of the same person or company in this environment.",
-  "cert.export": "Export",
-  "cert.at": "When",
-  "cert.actor": "Who",
-  "cert.action": "Event",
-  "enroll.heading": "New KSeF certificate",
-  "enroll.authMethod": "How to sign in to KSeF",
-  "enroll.auth.certificate": "with a held Authentication certificate",
-  "enroll.auth.handoff": "a person signs at a workstation (auth.xml)",
-  "enroll.signingCertificate": "Certificate to sign in with",
-  "enroll.workstation": "Workstation",
-  "enroll.keyPassword": "Private key password",
-  "enroll.keyPasswordRepeat": "Repeat the password",
-  "enroll.passwordRepeat": "The passwords differ.",
-  "enroll.seal": "Keep the password (sealed under the master key) for automatic renewal",
-  "enroll.submit": "Submit the request",
-  "enroll.validFromHint": "empty = now",
-  "enroll.status": "Request progress",
-  "enroll.waiting": "Waiting for a signature on workstation {workstation}",
-  "enroll.countdown": "The challenge expires in {time}",
-  "enroll.expired": "The challenge has expired",
-  "enroll.download": "Download auth.xml",
-  "enroll.upload": "Upload the signed file",
-  "enroll.uploaded": "Signed file handed over.",
-  "enroll.done": "Certificate issued.",
-  "enroll.open": "Open the certificate",
-  "enroll.failed": "Request failed: {message}",
-  "enroll.state.requested": "requested",
-  "enroll.state.key_generated": "key generated",
-  "enroll.state.authenticating": "signing in to KSeF",
-  "enroll.state.awaiting_signature": "waiting for signature",
-  "enroll.state.authenticated": "signed, signed in to KSeF",
-  "enroll.state.submitting": "submitting the request to KSeF",
-  "enroll.state.submitted": "request submitted to KSeF",
-  "enroll.state.completed": "certificate issued",
-  "enroll.state.failed": "failed",
-  "import.heading": "Import a certificate",
-  "import.kind": "Files",
-  "import.pair": ".crt + .key pair",
-  "import.p12": ".p12 / .pfx file",
-  "import.crt": "Certificate (.crt)",
-  "import.key": "Private key (.key)",
-  "import.p12file": "PKCS#12 file (.p12)",
-  "import.submit": "Import",
-  "import.done": "Certificate imported.",
-  "import.tooLarge": "The file is too large (at most {max} KiB).",
-  "import.adapter": "many pairs in a program's format (folder, F2000 tree, bundle)",
-  "import.folder": "Folder of files",
-  "import.files": "or files",
-  "import.chosen": "Files chosen: {count}.",
-  "import.perPair": "Import each pair on its own (skip and list the bad ones)",
-  "import.bulkDone": "Imported: {imported}, not imported: {failed}.",
-  "export.heading": "Export to a program",
-  "export.certificates": "Certificates to export",
-  "export.noneSelected": "Pick certificates in the table or on a certificate's page.",
-  "export.submit": "Export",
-  "export.done": "Exported: {summary}",
-  "export.passwordNeeded": "This program keeps the password – enter the key password.",
-  "export.delivery": "Where",
-  "export.download": "Download a file (one file or a ZIP archive)",
-  "export.toDestination": "To an export destination on the server",
-  "export.noDestinations": "To an export destination on the server (none is configured)",
-  "export.replace": "Replace files of the same name (recorded in the audit log)",
-  "export.downloaded": "Downloaded {file} ({count} certificates).",
-  "export.replacedCount": "Files replaced: {count}.",
-  "field.destination": "Export destination",
-  "destinations.heading": "Export destinations on the server",
-  "destinations.noRoot": "The server has no export root (option --export-root), so exports are downloads only.",
-  "destinations.path": "Folder below the export root",
-  "destinations.pathHint": "A relative path, e.g. f2000/5265877635. Other users see only the name.",
-  "destinations.anyCompany": "any company",
-  "destinations.add": "Add an export destination",
-  "destinations.remove": "Remove",
-  "field.target": "Where to",
-  "audit.heading": "Audit log",
-  "audit.verify": "Verify integrity",
-  "audit.ok": "The log is intact ({entries} entries).",
-  "audit.bad": "The log is BROKEN from entry {seq}.",
-  "audit.entity": "Entity",
-  "users.heading": "Users",
-  "users.add": "Add a user",
-  "users.login": "Login",
-  "users.roles": "Roles",
-  "role.super_admin": "super-admin",
-  "role.company_admin": "company admin",
-  "role.branch_admin": "branch admin",
-  "role.auditor": "auditor",
-  "ws.heading": "Workstation {name}",
-  "ws.pair": "Pair a signer agent",
-  "ws.code": "One-time pairing code",
-  "ws.codeExpires": "Valid until {at}",
-  "ws.tokens": "Agent tokens",
-  "ws.noTokens": "No tokens.",
-  "ws.revoke": "Revoke token",
-  "ws.created": "Created",
-  "ws.lastUsed": "Last used",
-  "ws.revoked": "revoked",
-  "ws.requests": "Signing requests",
-  "source.enrolled": "enrolled in KSeF",
-  "source.imported": "imported from a file",
-  "ws.agent": "Agent",
-  "reason.Unspecified": "unspecified",
-  "reason.Superseded": "superseded by another certificate",
-  "reason.KeyCompromise": "private key compromised",
-  "ws.status.pending": "waiting for signature",
-  "ws.status.signed": "signed",
-  "ws.status.submitted": "handed to KSeF",
-  "ws.status.expired": "expired",
-  "ws.status.cancelled": "cancelled",
-  "ws.status.failed": "failed",
-  "entity.branch": "branch",
-  "entity.certificate": "certificate",
-  "entity.company": "company",
-  "entity.enrollment": "enrollment",
-  "entity.operator": "operator",
-  "entity.signing-request": "signing request",
-  "entity.user": "user",
-  "entity.workstation": "workstation",
-  "action.branch.add": "branch added",
-  "action.certificate.assign": "certificate assigned",
-  "action.certificate.export": "certificate exported",
-  "action.certificate.import": "certificate imported",
-  "action.certificate.promote": "queued successor became current",
-  "action.certificate.record": "certificate recorded",
-  "action.certificate.revoke": "certificate revoked",
-  "action.company.add": "company added",
-  "action.company.edit": "company changed",
-  "action.enrollment.request": "enrollment requested",
-  "action.enrollment.state": "enrollment state changed",
-  "action.enrollment.fail": "enrollment failed",
-  "action.enrollment.key_discarded": "enrollment key discarded",
-  "action.operator.add": "operator added",
-  "action.operator.assign": "operator assigned to a branch",
-  "action.signing-request.create": "signing request sent to a workstation",
-  "action.signing-request.signed": "signed file accepted",
-  "action.signing-request.failed": "signing at the workstation failed",
-  "action.user.change": "user changed",
-  "action.user.create": "user created",
-  "action.user.grant": "role granted",
-  "action.user.login": "sign-in",
-  "action.user.revoke": "role revoked",
-  "action.workstation.add": "workstation added",
-  "action.workstation.pair": "signer agent paired",
-  "action.workstation.pairing-code": "pairing code created",
-  "action.workstation.token-revoke": "agent token revoked",
-  "ev.requested": 'Enrollment of "{name}" ({type}, {environment}) requested.',
-  "ev.state": "State: {state}.",
-  "ev.keyGenerated": "New EC P-256 key generated and stored encrypted.",
-  "ev.signingInWithCertificate": "Signing in to KSeF with the held Authentication certificate.",
-  "ev.previousExpired": "The previous auth.xml expired unsigned (a KSeF challenge lasts 10 minutes); a new one is being written — sign the new file.",
-  "ev.sessionGone": "The KSeF session of this enrollment is gone; a new auth.xml is being written — sign it to continue.",
-  "ev.writingAuthXml": "Writing auth.xml for signing with Profil Zaufany.",
-  "ev.authXmlAt": "auth.xml is in {file}: sign it on the gov.pl page (Profil Zaufany) and put the signed file in the inbox folder before {at}.",
-  "ev.stillWaiting": "Still waiting for the signed {file} (until {at}).",
-  "ev.challengeInvalid": "KSeF says the challenge of the signed file is no longer valid; a new auth.xml follows.",
-  "ev.challengeRefused": "Challenge refused by KSeF (21111).",
-  "ev.checkingSignature": "KSeF is checking the signature (authentication {ref}).",
-  "ev.signedIn": "Signed in to KSeF.",
-  "ev.sessionContinues": "Continuing with the stored KSeF session.",
-  "ev.signInAgain": "No usable KSeF session for this enrollment; signing in again.",
-  "ev.sending": "Sending the certificate request to KSeF.",
-  "ev.accepted": "KSeF accepted the certificate request ({ref}).",
-  "ev.adopting": "KSeF already issued certificate {serial} for this key; adopting it.",
-  "ev.notYet": "KSeF shows no certificate for this key yet; checking again shortly.",
-  "ev.waitingIssue": "Waiting for KSeF to issue the certificate ({ref}).",
-  "ev.cancelled": "KSeF cancelled enrollment {ref} (550); the key is discarded and the certificate will be requested again with a new key.",
-  "ev.issued": "KSeF issued certificate {serial}.",
-  "ev.stored": "Certificate {serial} stored as {mode}.",
-  "ev.retry": "Stopped by a passing fault, to be retried.",
-  "ev.failed": "The enrollment failed.",
-  "ev.passwordNeeded": "The key password is needed to continue; run the enrollment again with the password.",
-  "ev.passwordWrong": "The password given does not open the key of this enrollment; run it again with the right one.",
-  "ev.keyDiscarded":
-    "It is unknown whether KSeF got the certificate request and KSeF shows no certificate for this key: the key is discarded and a new one will be enrolled, so no key is ever enrolled twice.",
-  "ev.handoffAbandoned": "No signed auth.xml arrived for {challenges} challenges in a row; run the enrollment again when the person is ready to sign.",
-  "ev.signInFailed": "Signing in to KSeF failed; the enrollment KSeF already has waits to be followed up.",
-  "ev.storeBlocked": "KSeF issued certificate {serial}, but the registry cannot store it yet; the certificate and key are kept.",
-  "ev.detail": "Details (server message): {message}",
-  "form.fix": "Correct the marked fields.",
-  "rule.required": "This field is required.",
-};
-
-/** The languages of the UI. */
-export type Locale = "pl" | "en";
-
-/** Both dictionaries by locale. */
-export const DICTIONARIES: Readonly<Record<Locale, Dictionary>> = { pl, en };
+/** Where the chosen language is kept between visits (before sign-in and for other accounts on this browser). */
+export const LOCALE_KEY = "ksef-certs.locale";
 
 /**
- * The text of `key` in `locale` with `{name}` placeholders replaced from `params`.
- * @param locale the UI language
- * @param key a dictionary key
- * @param params placeholder values
+ * The language chosen on this browser last time, Polish when none (or an unknown one) was.
  */
-export function translate(locale: Locale, key: MessageKey, params: Readonly<Record<string, string | number>> = {}): string {
-  return DICTIONARIES[locale][key].replace(/\{(\w+)\}/g, (whole, name: string) => {
-    const value = params[name];
-    return value === undefined ? whole : String(value);
-  });
+export function storedLocale(): Locale {
+  const saved = typeof localStorage === "undefined" ? null : localStorage.getItem(LOCALE_KEY);
+  return (saved === null ? undefined : parseLocale(saved)) ?? "pl";
 }
 
-/** What components read from {@link I18nContext}. */
-export interface I18n {
-  readonly locale: Locale;
-  /** {@link translate} bound to the current locale. */
-  readonly t: (key: MessageKey, params?: Readonly<Record<string, string | number>>) => string;
-  /** Switches the language (and remembers it for the signed-in user). */
-  readonly setLocale: (locale: Locale) => void;
-}
-
-/** The current language; Polish until the user picks another. */
-export const I18nContext = createContext<I18n>({
-  locale: "pl",
-  t: (key, params) => translate("pl", key, params),
-  setLocale: () => undefined,
+/**
+ * The app's i18next instance, ready synchronously (the catalogue is bundled: no loading, no Suspense).
+ * English is the fallback for an id only one locale has (tests keep both complete).
+ */
+export const webI18n = i18next.createInstance();
+void webI18n.use(initReactI18next).init({
+  lng: storedLocale(),
+  fallbackLng: "en",
+  supportedLngs: [...LOCALES],
+  resources: { en: { translation: CATALOGUES.en }, pl: { translation: CATALOGUES.pl } },
+  keySeparator: false,
+  nsSeparator: false,
+  // React escapes what it renders; i18next must not escape a second time.
+  interpolation: { escapeValue: false },
+  returnNull: false,
+  initAsync: false,
+  react: { useSuspense: false },
 });
 
-/** The current {@link I18n}. */
-export function useI18n(): I18n {
-  return useContext(I18nContext);
+/**
+ * The locale of an i18next instance (`pl` for anything it does not know).
+ * @param instance the instance (its `language`)
+ */
+export function localeOf(instance: { readonly language: string | undefined }): Locale {
+  return parseLocale(instance.language ?? "") ?? "pl";
+}
+
+/** The current UI language; components re-render when it changes. */
+export function useLocale(): Locale {
+  const { i18n } = useTranslation();
+  return localeOf(i18n);
+}
+
+/**
+ * Renders a message id that arrives as data (from the server, or built from a code) with its parameters.
+ * @param t the bound translator
+ * @param id a catalogue id (checked by the caller with `isMessageId`)
+ * @param params its parameters
+ */
+export function tId(t: T, id: MessageId, params?: Readonly<Record<string, string | number>>): string {
+  // The id is data, so its parameters cannot be checked at compile time; the catalogue tests keep them in step.
+  return (t as unknown as (key: string, options?: Readonly<Record<string, string | number>>) => string)(id, params ?? {});
 }
 
 /** A policy violation as the server or a core `check…` reports it. */
@@ -686,11 +92,15 @@ export interface ViolationLike {
 }
 
 /**
- * A violation in the UI language: Polish through core `MESSAGES_PL` by `rule`, else the English message.
+ * A violation in the UI language: the catalogue's `rule.<rule>` with its parameters; while a rule has no catalogue
+ * sentence yet, core `MESSAGES_PL` in Polish; else the message as reported.
+ * @param t the bound translator
  * @param locale the UI language
  * @param violation what a policy check or the server reported
  */
-export function violationText(locale: Locale, violation: ViolationLike): string {
+export function violationText(t: T, locale: Locale, violation: ViolationLike): string {
+  const id = `rule.${violation.rule}`;
+  if (isMessageId(id)) return tId(t, id, violation.params);
   if (locale === "pl") {
     const build = MESSAGES_PL[violation.rule];
     if (build) return build(violation.params ?? {});
@@ -730,13 +140,13 @@ export function expiryBand(days: number): "red" | "amber" | "ok" {
 }
 
 /**
- * A dictionary entry `${prefix}${code}` in the UI language, or `code` itself when the dictionary has none
- * (a new server value shows as it comes instead of a raw key).
+ * The catalogue sentence `${prefix}${code}` in the UI language, or `code` itself when the catalogue has none
+ * (a new server value shows as it comes instead of a raw id).
  * @param t the bound translator
- * @param prefix key prefix, e.g. `action.`
+ * @param prefix id prefix, e.g. `web.action.`
  * @param code the server's code, e.g. `certificate.revoke`
  */
-export function codeText(t: I18n["t"], prefix: string, code: string): string {
-  const key = `${prefix}${code}`;
-  return key in pl ? t(key as MessageKey) : code;
+export function codeText(t: T, prefix: `web.${string}.`, code: string): string {
+  const id = `${prefix}${code}`;
+  return isMessageId(id) ? tId(t, id) : code;
 }

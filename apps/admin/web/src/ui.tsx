@@ -4,8 +4,10 @@
  */
 import { useId, type ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { ksefErrorOf, trpc } from "./api";
-import { expiryBand, useI18n, violationText, type ViolationLike } from "./i18n";
+import { useTranslation } from "react-i18next";
+import { errorText, trpc } from "./api";
+import { isMessageId } from "@ksef-certs/ksef/messages";
+import { expiryBand, tId, useLocale, violationText, type T, type ViolationLike } from "./i18n";
 
 /** Violations grouped by form field. */
 export type FieldErrors = Readonly<Record<string, readonly ViolationLike[]>>;
@@ -34,7 +36,8 @@ export interface FieldProps {
  * @param props see {@link FieldProps}
  */
 export function Field({ label, errors, hint, children }: FieldProps): ReactNode {
-  const { locale } = useI18n();
+  const { t } = useTranslation();
+  const locale = useLocale();
   const id = useId();
   const errorId = `${id}-errors`;
   const hasErrors = errors !== undefined && errors.length > 0;
@@ -47,7 +50,7 @@ export function Field({ label, errors, hint, children }: FieldProps): ReactNode 
         <ul id={errorId} className="violations">
           {errors.map((v) => (
             <li key={v.rule} data-rule={v.rule}>
-              {violationText(locale, v)}
+              {violationText(t, locale, v)}
             </li>
           ))}
         </ul>
@@ -57,29 +60,40 @@ export function Field({ label, errors, hint, children }: FieldProps): ReactNode 
 }
 
 /**
- * The message of a failed call (with its hint), or nothing.
+ * The message of a failed call (with its hint and the rules broken) in the UI language, or nothing.
  * @param props `error`: what the call failed with
  */
 export function ErrorBox({ error }: { readonly error: unknown }): ReactNode {
-  const { t, locale } = useI18n();
+  const { t } = useTranslation();
+  const locale = useLocale();
   if (error === null || error === undefined) return null;
-  const ksef = ksefErrorOf(error);
-  const message = ksef?.message ?? (error instanceof Error ? error.message : JSON.stringify(error));
+  const said = errorText(t, error);
   return (
     <div role="alert" className="error-box">
-      <p>{t("common.error", { message })}</p>
-      {ksef?.hint !== undefined && <p className="hint">{ksef.hint}</p>}
-      {ksef !== undefined && ksef.violations.length > 0 && (
+      <p>{t("web.common.error", { message: said.message })}</p>
+      {said.hint !== undefined && <p className="hint">{said.hint}</p>}
+      {said.violations.length > 0 && (
         <ul>
-          {ksef.violations.map((v) => (
+          {said.violations.map((v) => (
             <li key={`${v.field}:${v.rule}`}>
-              <strong>{v.field}</strong>: {violationText(locale, v)}
+              <strong>{v.field}</strong>: {violationText(t, locale, v)}
             </li>
           ))}
         </ul>
       )}
     </div>
   );
+}
+
+/**
+ * What an adapter does, in the UI language: the catalogue's `web.adapter.<id>` for the adapters shipped with
+ * ksef-certs, the adapter's own (English) description for any other.
+ * @param t the bound translator
+ * @param adapter the adapter's id and description as `adapters.list` gives them
+ */
+export function adapterDescription(t: T, adapter: { readonly id: string; readonly description: string }): string {
+  const id = `web.adapter.${adapter.id}`;
+  return isMessageId(id) ? tId(t, id) : adapter.description;
 }
 
 /**
@@ -88,10 +102,10 @@ export function ErrorBox({ error }: { readonly error: unknown }): ReactNode {
  * @param props `days`: whole days until validTo; `state`: the certificate's state at the server's clock
  */
 export function DaysBadge({ days, state }: { readonly days: number; readonly state?: string }): ReactNode {
-  const { t } = useI18n();
-  if (state === "revoked") return <span className="days days-red">{t("certs.state.revoked")}</span>;
-  if (state === "expired" || days < 0) return <span className="days days-red">{t("days.expired")}</span>;
-  return <span className={`days days-${expiryBand(days)}`}>{days === 1 ? t("days.one") : t("days.left", { days })}</span>;
+  const { t } = useTranslation();
+  if (state === "revoked") return <span className="days days-red">{t("web.certs.state.revoked")}</span>;
+  if (state === "expired" || days < 0) return <span className="days days-red">{t("web.days.expired")}</span>;
+  return <span className={`days days-${expiryBand(days)}`}>{t("web.days.left", { count: days })}</span>;
 }
 
 /** A scope as procedures take it. */
@@ -127,15 +141,15 @@ export interface ScopePickerProps {
  * @param props see {@link ScopePickerProps}
  */
 export function ScopePicker({ value, onChange, lockCompany = false, errors = {} }: ScopePickerProps): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const tree = useQuery(trpc.org.tree.queryOptions());
   const companies = tree.data ?? [];
   const company = companies.find((c) => c.id === value.companyId);
   const operators = (company?.operators ?? []).filter((o) => !value.branchId || o.branchIds.includes(value.branchId));
   return (
     <fieldset className="scope">
-      <legend>{t("scope.legend")}</legend>
-      <Field label={t("field.company")} errors={errors.companyId}>
+      <legend>{t("web.scope.legend")}</legend>
+      <Field label={t("web.field.company")} errors={errors.companyId}>
         {(p) => (
           <select
             {...p}
@@ -145,7 +159,7 @@ export function ScopePicker({ value, onChange, lockCompany = false, errors = {} 
               onChange({ companyId: e.target.value });
             }}
           >
-            <option value="">{t("scope.choose")}</option>
+            <option value="">{t("web.scope.choose")}</option>
             {companies.map((c) => (
               <option key={c.id} value={c.id}>
                 {c.name} ({c.nip})
@@ -154,7 +168,7 @@ export function ScopePicker({ value, onChange, lockCompany = false, errors = {} 
           </select>
         )}
       </Field>
-      <Field label={t("field.branch")} errors={errors.branchId}>
+      <Field label={t("web.field.branch")} errors={errors.branchId}>
         {(p) => (
           <select
             {...p}
@@ -163,7 +177,7 @@ export function ScopePicker({ value, onChange, lockCompany = false, errors = {} 
               onChange({ companyId: value.companyId, branchId: e.target.value || undefined });
             }}
           >
-            <option value="">{t("scope.none")}</option>
+            <option value="">{t("web.scope.none")}</option>
             {(company?.branches ?? []).map((b) => (
               <option key={b.id} value={b.id}>
                 {b.code} – {b.name}
@@ -172,7 +186,7 @@ export function ScopePicker({ value, onChange, lockCompany = false, errors = {} 
           </select>
         )}
       </Field>
-      <Field label={t("field.operator")} errors={errors.operatorId}>
+      <Field label={t("web.field.operator")} errors={errors.operatorId}>
         {(p) => (
           <select
             {...p}
@@ -181,7 +195,7 @@ export function ScopePicker({ value, onChange, lockCompany = false, errors = {} 
               onChange({ ...value, operatorId: e.target.value || undefined });
             }}
           >
-            <option value="">{t("scope.noOperator")}</option>
+            <option value="">{t("web.scope.noOperator")}</option>
             {operators.map((o) => (
               <option key={o.id} value={o.id}>
                 {o.name}

@@ -4,12 +4,14 @@
 import { useState, type ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { trpc } from "../api";
-import { codeText, formatDate, useI18n } from "../i18n";
+import { useTranslation } from "react-i18next";
+import { codeText, formatDate, useLocale } from "../i18n";
 import { ErrorBox } from "../ui";
 
 /** The audit page. */
 export function AuditPage(): ReactNode {
-  const { t, locale } = useI18n();
+  const { t } = useTranslation();
+  const locale = useLocale();
   const [cursors, setCursors] = useState<(number | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
   const list = useQuery(trpc.audit.list.queryOptions({ limit: 50, ...(cursor !== undefined ? { cursor } : {}) }));
@@ -21,7 +23,7 @@ export function AuditPage(): ReactNode {
   const firstBad = typeof bad === "object" && bad !== null && "seq" in bad ? String(bad.seq) : typeof bad === "number" ? String(bad) : "?";
   return (
     <section aria-labelledby="audit-heading">
-      <h1 id="audit-heading">{t("audit.heading")}</h1>
+      <h1 id="audit-heading">{t("web.audit.heading")}</h1>
       <div className="actions">
         <button
           type="button"
@@ -29,23 +31,23 @@ export function AuditPage(): ReactNode {
             void verify.refetch();
           }}
         >
-          {t("audit.verify")}
+          {t("web.audit.verify")}
         </button>
         {v && (
           <p role="status" className={v.ok ? "ok" : "bad"}>
-            {v.ok ? t("audit.ok", { entries: v.entries }) : t("audit.bad", { seq: firstBad })}
+            {v.ok ? t("web.audit.ok", { count: v.entries }) : t("web.audit.bad", { seq: firstBad })}
           </p>
         )}
       </div>
       <ErrorBox error={list.error ?? verify.error} />
-      <table aria-label={t("audit.heading")}>
+      <table aria-label={t("web.audit.heading")}>
         <thead>
           <tr>
             <th scope="col">#</th>
-            <th scope="col">{t("cert.at")}</th>
-            <th scope="col">{t("cert.actor")}</th>
-            <th scope="col">{t("cert.action")}</th>
-            <th scope="col">{t("audit.entity")}</th>
+            <th scope="col">{t("web.cert.at")}</th>
+            <th scope="col">{t("web.cert.actor")}</th>
+            <th scope="col">{t("web.cert.action")}</th>
+            <th scope="col">{t("web.audit.entity")}</th>
           </tr>
         </thead>
         <tbody>
@@ -54,9 +56,9 @@ export function AuditPage(): ReactNode {
               <td>{a.seq}</td>
               <td>{formatDate(locale, a.at, true)}</td>
               <td>{a.actor}</td>
-              <td title={a.action}>{codeText(t, "action.", a.action)}</td>
+              <td title={a.action}>{codeText(t, "web.action.", a.action)}</td>
               <td>
-                {codeText(t, "entity.", a.entityType)} <code>{a.entityId}</code>
+                {codeText(t, "web.entity.", a.entityType)} <code>{a.entityId}</code>
               </td>
             </tr>
           ))}
@@ -70,7 +72,7 @@ export function AuditPage(): ReactNode {
             setCursors(cursors.slice(0, -1));
           }}
         >
-          {t("common.previous")}
+          {t("web.common.previous")}
         </button>
         <button
           type="button"
@@ -79,7 +81,7 @@ export function AuditPage(): ReactNode {
             if (data?.nextCursor !== undefined && data.nextCursor !== null) setCursors([...cursors, data.nextCursor]);
           }}
         >
-          {t("common.next")}
+          {t("web.common.next")}
         </button>
       </div>
     </section>

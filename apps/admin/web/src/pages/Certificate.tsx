@@ -7,7 +7,8 @@ import { useRef, useState, type SyntheticEvent, type ReactNode } from "react";
 import { Link, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { isNotFound, ksefErrorOf, trpc } from "../api";
-import { codeText, formatDate, useI18n } from "../i18n";
+import { useTranslation } from "react-i18next";
+import { codeText, formatDate, useLocale } from "../i18n";
 import { byField, DaysBadge, ErrorBox, Field, ScopePicker, scopeInput, type ScopeValue } from "../ui";
 import { holderText, stateText } from "./Certificates";
 
@@ -17,53 +18,54 @@ type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 /** The certificate page (`/certificates/:id`). */
 export function CertificatePage(): ReactNode {
-  const { t, locale } = useI18n();
+  const { t } = useTranslation();
+  const locale = useLocale();
   const { id = "" } = useParams();
   const detail = useQuery(trpc.certificates.get.queryOptions({ id }));
-  if (detail.isPending) return <p role="status">{t("common.loading")}</p>;
-  if (detail.isError) return isNotFound(detail.error) ? <p role="alert">{t("common.notFound")}</p> : <ErrorBox error={detail.error} />;
+  if (detail.isPending) return <p role="status">{t("web.common.loading")}</p>;
+  if (detail.isError) return isNotFound(detail.error) ? <p role="alert">{t("web.common.notFound")}</p> : <ErrorBox error={detail.error} />;
   const { certificate: c, exports, audit } = detail.data;
   return (
     <section aria-labelledby="cert-heading">
-      <h1 id="cert-heading">{t("cert.heading", { name: c.name })}</h1>
+      <h1 id="cert-heading">{t("web.cert.heading", { name: c.name })}</h1>
       {c.revokedAt ? (
         <p role="note" className="revoked">
-          {t("cert.revokedAt", { at: formatDate(locale, c.revokedAt, true), reason: codeText(t, "reason.", c.revocationReason ?? "") })}
+          {t("web.cert.revokedAt", { at: formatDate(locale, c.revokedAt, true), reason: codeText(t, "web.reason.", c.revocationReason ?? "") })}
         </p>
       ) : null}
       <dl className="facts">
-        <dt>{t("field.subject")}</dt>
+        <dt>{t("web.field.subject")}</dt>
         <dd>{c.subject}</dd>
-        <dt>{t("field.serial")}</dt>
+        <dt>{t("web.field.serial")}</dt>
         <dd>
           <code>{c.serialNumber}</code>
         </dd>
-        <dt>{t("field.fingerprint")}</dt>
+        <dt>{t("web.field.fingerprint")}</dt>
         <dd>
           <code className="wrap">{c.fingerprint}</code>
         </dd>
-        <dt>{t("field.validFrom")}</dt>
+        <dt>{t("web.field.validFrom")}</dt>
         <dd>{formatDate(locale, c.validFrom, true)}</dd>
-        <dt>{t("field.validTo")}</dt>
+        <dt>{t("web.field.validTo")}</dt>
         <dd>
           {formatDate(locale, c.validTo, true)} <DaysBadge days={c.daysToExpiry} state={c.state} />
         </dd>
-        <dt>{t("field.certificateType")}</dt>
-        <dd>{t(`type.${c.certificateType}`)}</dd>
-        <dt>{t("field.environment")}</dt>
-        <dd>{t(`env.${c.environment}`)}</dd>
-        <dt>{t("field.mode")}</dt>
-        <dd>{t(`mode.${c.mode}`)}</dd>
-        <dt>{t("field.state")}</dt>
+        <dt>{t("web.field.certificateType")}</dt>
+        <dd>{t(`web.type.${c.certificateType}`)}</dd>
+        <dt>{t("web.field.environment")}</dt>
+        <dd>{t(`web.env.${c.environment}`)}</dd>
+        <dt>{t("web.field.mode")}</dt>
+        <dd>{t(`web.mode.${c.mode}`)}</dd>
+        <dt>{t("web.field.state")}</dt>
         <dd>{stateText(t, c.state)}</dd>
-        <dt>{t("field.holder")}</dt>
+        <dt>{t("web.field.holder")}</dt>
         <dd>{holderText(c.scope)}</dd>
-        <dt>{t("field.source")}</dt>
-        <dd>{codeText(t, "source.", c.source)}</dd>
+        <dt>{t("web.field.source")}</dt>
+        <dd>{codeText(t, "web.source.", c.source)}</dd>
       </dl>
       <div className="actions">
         <Link className="button" to={`/export?ids=${c.id}`}>
-          {t("cert.export")}
+          {t("web.cert.export")}
         </Link>
         {c.scope !== null && (
           <AssignForm
@@ -73,17 +75,17 @@ export function CertificatePage(): ReactNode {
         )}
         {!c.revokedAt && <RevokeButton id={c.id} name={c.name} environment={c.environment} subject={c.subjectIdentifier} />}
       </div>
-      <h2>{t("cert.exports")}</h2>
+      <h2>{t("web.cert.exports")}</h2>
       {exports.length === 0 ? (
-        <p>{t("cert.noExports")}</p>
+        <p>{t("web.cert.noExports")}</p>
       ) : (
-        <table aria-label={t("cert.exports")}>
+        <table aria-label={t("web.cert.exports")}>
           <thead>
             <tr>
-              <th scope="col">{t("field.adapter")}</th>
-              <th scope="col">{t("field.target")}</th>
-              <th scope="col">{t("cert.actor")}</th>
-              <th scope="col">{t("cert.at")}</th>
+              <th scope="col">{t("web.field.adapter")}</th>
+              <th scope="col">{t("web.field.target")}</th>
+              <th scope="col">{t("web.cert.actor")}</th>
+              <th scope="col">{t("web.cert.at")}</th>
             </tr>
           </thead>
           <tbody>
@@ -100,14 +102,14 @@ export function CertificatePage(): ReactNode {
           </tbody>
         </table>
       )}
-      <h2>{t("cert.audit")}</h2>
-      <table aria-label={t("cert.audit")}>
+      <h2>{t("web.cert.audit")}</h2>
+      <table aria-label={t("web.cert.audit")}>
         <thead>
           <tr>
             <th scope="col">#</th>
-            <th scope="col">{t("cert.at")}</th>
-            <th scope="col">{t("cert.actor")}</th>
-            <th scope="col">{t("cert.action")}</th>
+            <th scope="col">{t("web.cert.at")}</th>
+            <th scope="col">{t("web.cert.actor")}</th>
+            <th scope="col">{t("web.cert.action")}</th>
           </tr>
         </thead>
         <tbody>
@@ -116,7 +118,7 @@ export function CertificatePage(): ReactNode {
               <td>{a.seq}</td>
               <td>{formatDate(locale, a.at, true)}</td>
               <td>{a.actor}</td>
-              <td title={a.action}>{codeText(t, "action.", a.action)}</td>
+              <td title={a.action}>{codeText(t, "web.action.", a.action)}</td>
             </tr>
           ))}
         </tbody>
@@ -126,7 +128,7 @@ export function CertificatePage(): ReactNode {
 }
 
 function AssignForm({ id, current }: { readonly id: string; readonly current: ScopeValue }): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const [open, setOpen] = useState(false);
   const [scope, setScope] = useState<ScopeValue>(current);
@@ -146,7 +148,7 @@ function AssignForm({ id, current }: { readonly id: string; readonly current: Sc
           setOpen(true);
         }}
       >
-        {t("cert.assign")}
+        {t("web.cert.assign")}
       </button>
     );
   const submit = (e: SyntheticEvent): void => {
@@ -154,12 +156,12 @@ function AssignForm({ id, current }: { readonly id: string; readonly current: Sc
     m.mutate({ id, scope: scopeInput(scope) });
   };
   return (
-    <form onSubmit={submit} aria-label={t("cert.assignHeading")} className="card">
-      <h2>{t("cert.assignHeading")}</h2>
+    <form onSubmit={submit} aria-label={t("web.cert.assignHeading")} className="card">
+      <h2>{t("web.cert.assignHeading")}</h2>
       <ScopePicker value={scope} onChange={setScope} lockCompany errors={byField(ksefErrorOf(m.error)?.violations ?? [])} />
       <ErrorBox error={m.error} />
       <button type="submit" disabled={m.isPending}>
-        {t("common.save")}
+        {t("web.common.save")}
       </button>
       <button
         type="button"
@@ -167,7 +169,7 @@ function AssignForm({ id, current }: { readonly id: string; readonly current: Sc
           setOpen(false);
         }}
       >
-        {t("common.cancel")}
+        {t("web.common.cancel")}
       </button>
     </form>
   );
@@ -182,7 +184,7 @@ interface RevokeProps {
 }
 
 function RevokeButton({ id, name, environment, subject }: RevokeProps): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const dialog = useRef<HTMLDialogElement>(null);
   const [reason, setReason] = useState<RevocationReason | "">("");
@@ -214,15 +216,15 @@ function RevokeButton({ id, name, environment, subject }: RevokeProps): ReactNod
   return (
     <>
       <button type="button" className="danger" onClick={() => dialog.current?.showModal()}>
-        {t("cert.revoke")}
+        {t("web.cert.revoke")}
       </button>
       <dialog ref={dialog} aria-labelledby="revoke-heading">
         <form onSubmit={submit}>
-          <h2 id="revoke-heading">{t("cert.revokeHeading")}</h2>
+          <h2 id="revoke-heading">{t("web.cert.revokeHeading")}</h2>
           <p>
-            {name}: {t("cert.revokeText")}
+            {name}: {t("web.cert.revokeText")}
           </p>
-          <Field label={t("field.reason")} errors={errors.reason}>
+          <Field label={t("web.field.reason")} errors={errors.reason}>
             {(p) => (
               <select
                 {...p}
@@ -232,17 +234,17 @@ function RevokeButton({ id, name, environment, subject }: RevokeProps): ReactNod
                   setReason(REVOCATION_REASONS.find((r) => r === e.target.value) ?? "");
                 }}
               >
-                <option value="">{t("scope.choose")}</option>
+                <option value="">{t("web.scope.choose")}</option>
                 {REVOCATION_REASONS.map((r) => (
                   <option key={r} value={r}>
-                    {t(`reason.${r}`)}
+                    {t(`web.reason.${r}`)}
                   </option>
                 ))}
               </select>
             )}
           </Field>
           <fieldset className="radios">
-            <legend>{t("cert.revokeWhere")}</legend>
+            <legend>{t("web.cert.revokeWhere")}</legend>
             {(["local", "ksef"] as const).map((w) => (
               <label key={w} className="check">
                 <input
@@ -254,16 +256,16 @@ function RevokeButton({ id, name, environment, subject }: RevokeProps): ReactNod
                     setWhere(w);
                   }}
                 />
-                {t(w === "ksef" ? "cert.revokeInKsef" : "cert.revokeLocal")}
+                {t(w === "ksef" ? "web.cert.revokeInKsef" : "web.cert.revokeLocal")}
               </label>
             ))}
           </fieldset>
           {where === "ksef" &&
             (candidates.isSuccess && signers.length === 0 ? (
-              <p role="note">{t("cert.noSigners")}</p>
+              <p role="note">{t("web.cert.noSigners")}</p>
             ) : (
               <>
-                <Field label={t("cert.signingCertificate")} errors={errors["ksef.signingCertificateId"]}>
+                <Field label={t("web.cert.signingCertificate")} errors={errors["ksef.signingCertificateId"]}>
                   {(p) => (
                     <select
                       {...p}
@@ -273,18 +275,18 @@ function RevokeButton({ id, name, environment, subject }: RevokeProps): ReactNod
                         setSigningCertificateId(e.target.value);
                       }}
                     >
-                      <option value="">{t("scope.choose")}</option>
+                      <option value="">{t("web.scope.choose")}</option>
                       {signers.map((c) => (
                         <option key={c.id} value={c.id}>
-                          {c.name} ({c.serialNumber}){c.passwordSealed ? `, ${t("cert.sealedMark")}` : ""}
+                          {c.name} ({c.serialNumber}){c.passwordSealed ? `, ${t("web.cert.sealedMark")}` : ""}
                         </option>
                       ))}
                     </select>
                   )}
                 </Field>
                 <Field
-                  label={t("cert.signingPassword")}
-                  hint={signing?.passwordSealed === true ? t("cert.signingPasswordSealed") : undefined}
+                  label={t("web.cert.signingPassword")}
+                  hint={signing?.passwordSealed === true ? t("web.cert.signingPasswordSealed") : undefined}
                   errors={errors["ksef.password"] ?? errors.password}
                 >
                   {(p) => (
@@ -308,10 +310,10 @@ function RevokeButton({ id, name, environment, subject }: RevokeProps): ReactNod
             className="danger"
             disabled={m.isPending || reason === "" || (where === "ksef" && (signing === undefined || (!signing.passwordSealed && password === "")))}
           >
-            {t("common.confirm")}
+            {t("web.common.confirm")}
           </button>
           <button type="button" onClick={() => dialog.current?.close()}>
-            {t("common.cancel")}
+            {t("web.common.cancel")}
           </button>
         </form>
       </dialog>

@@ -6,7 +6,8 @@ import { useState, type SyntheticEvent, type ReactNode } from "react";
 import { Link, useNavigate } from "react-router";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { trpc, type RouterInputs, type RouterOutputs } from "../api";
-import { formatDate, useI18n, type MessageKey } from "../i18n";
+import { useTranslation } from "react-i18next";
+import { formatDate, type T, useLocale } from "../i18n";
 import { CERTIFICATE_TYPES, DaysBadge, ENVIRONMENTS, ErrorBox, Field, MODES } from "../ui";
 
 type ListInput = RouterInputs["certificates"]["list"];
@@ -68,7 +69,8 @@ export function holderText(scope: CertificateRow["scope"] | null): string {
 
 /** The certificate table page. */
 export function CertificatesPage(): ReactNode {
-  const { t, locale } = useI18n();
+  const { t } = useTranslation();
+  const locale = useLocale();
   const navigate = useNavigate();
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
@@ -92,7 +94,7 @@ export function CertificatesPage(): ReactNode {
     <Field label={label}>
       {(p) => (
         <select {...p} value={draft[key]} onChange={set(key)}>
-          <option value="">{t("common.all")}</option>
+          <option value="">{t("web.common.all")}</option>
           {options.map(([value, text]) => (
             <option key={value} value={value}>
               {text}
@@ -106,67 +108,67 @@ export function CertificatesPage(): ReactNode {
   const items = list.data?.items ?? [];
   return (
     <section aria-labelledby="certs-heading">
-      <h1 id="certs-heading">{t("certs.heading")}</h1>
-      <form onSubmit={apply} aria-label={t("certs.filters")} className="filters">
+      <h1 id="certs-heading">{t("web.certs.heading")}</h1>
+      <form onSubmit={apply} aria-label={t("web.certs.filters")} className="filters">
         {select(
           "companyId",
-          t("field.company"),
+          t("web.field.company"),
           companies.map((c) => [c.id, c.name] as const),
         )}
         {select(
           "branchId",
-          t("field.branch"),
+          t("web.field.branch"),
           (company?.branches ?? []).map((b) => [b.id, `${b.code} – ${b.name}`] as const),
         )}
         {select(
           "operatorId",
-          t("field.operator"),
+          t("web.field.operator"),
           (company?.operators ?? []).map((o) => [o.id, o.name] as const),
         )}
         {select(
           "environment",
-          t("field.environment"),
-          ENVIRONMENTS.map((e) => [e, t(`env.${e}`)] as const),
+          t("web.field.environment"),
+          ENVIRONMENTS.map((e) => [e, t(`web.env.${e}`)] as const),
         )}
         {select(
           "certificateType",
-          t("field.certificateType"),
-          CERTIFICATE_TYPES.map((c) => [c, t(`type.${c}`)] as const),
+          t("web.field.certificateType"),
+          CERTIFICATE_TYPES.map((c) => [c, t(`web.type.${c}`)] as const),
         )}
         {select(
           "mode",
-          t("field.mode"),
-          MODES.map((m) => [m, t(`mode.${m}`)] as const),
+          t("web.field.mode"),
+          MODES.map((m) => [m, t(`web.mode.${m}`)] as const),
         )}
         {select(
           "state",
-          t("field.state"),
-          STATES.map((s) => [s, t(`certs.state.${s}`)] as const),
+          t("web.field.state"),
+          STATES.map((s) => [s, t(`web.certs.state.${s}`)] as const),
         )}
-        <Field label={t("field.expiringWithin")}>
+        <Field label={t("web.field.expiringWithin")}>
           {(p) => <input {...p} type="number" min={0} value={draft.expiringWithinDays} onChange={set("expiringWithinDays")} />}
         </Field>
-        <Field label={t("field.search")}>{(p) => <input {...p} type="search" value={draft.search} onChange={set("search")} />}</Field>
-        <button type="submit">{t("certs.apply")}</button>
+        <Field label={t("web.field.search")}>{(p) => <input {...p} type="search" value={draft.search} onChange={set("search")} />}</Field>
+        <button type="submit">{t("web.certs.apply")}</button>
       </form>
       <ErrorBox error={list.error} />
-      {list.isSuccess && items.length === 0 && <p>{t("certs.empty")}</p>}
+      {list.isSuccess && items.length === 0 && <p>{t("web.certs.empty")}</p>}
       {items.length > 0 && (
-        <table aria-label={t("certs.table")}>
+        <table aria-label={t("web.certs.table")}>
           <thead>
             <tr>
               <th scope="col">
-                <span className="sr-only">{t("nav.export")}</span>
+                <span className="sr-only">{t("web.nav.export")}</span>
               </th>
-              <th scope="col">{t("field.name")}</th>
-              <th scope="col">{t("field.holder")}</th>
-              <th scope="col">{t("field.environment")}</th>
-              <th scope="col">{t("field.certificateType")}</th>
-              <th scope="col">{t("field.mode")}</th>
-              <th scope="col">{t("field.state")}</th>
-              <th scope="col">{t("field.serial")}</th>
-              <th scope="col">{t("field.validTo")}</th>
-              <th scope="col">{t("field.daysToExpiry")}</th>
+              <th scope="col">{t("web.field.name")}</th>
+              <th scope="col">{t("web.field.holder")}</th>
+              <th scope="col">{t("web.field.environment")}</th>
+              <th scope="col">{t("web.field.certificateType")}</th>
+              <th scope="col">{t("web.field.mode")}</th>
+              <th scope="col">{t("web.field.state")}</th>
+              <th scope="col">{t("web.field.serial")}</th>
+              <th scope="col">{t("web.field.validTo")}</th>
+              <th scope="col">{t("web.field.daysToExpiry")}</th>
             </tr>
           </thead>
           <tbody>
@@ -175,7 +177,7 @@ export function CertificatesPage(): ReactNode {
                 <td>
                   <input
                     type="checkbox"
-                    aria-label={`${t("nav.export")}: ${c.name}`}
+                    aria-label={`${t("web.nav.export")}: ${c.name}`}
                     checked={picked.includes(c.id)}
                     onChange={(e) => {
                       setPicked(e.target.checked ? [...picked, c.id] : picked.filter((id) => id !== c.id));
@@ -186,9 +188,9 @@ export function CertificatesPage(): ReactNode {
                   <Link to={`/certificates/${c.id}`}>{c.name}</Link>
                 </td>
                 <td>{holderText(c.scope)}</td>
-                <td>{t(`env.${c.environment}`)}</td>
-                <td>{t(`type.${c.certificateType}`)}</td>
-                <td>{t(`mode.${c.mode}`)}</td>
+                <td>{t(`web.env.${c.environment}`)}</td>
+                <td>{t(`web.type.${c.certificateType}`)}</td>
+                <td>{t(`web.mode.${c.mode}`)}</td>
                 <td>{stateText(t, c.state)}</td>
                 <td>
                   <code>{c.serialNumber}</code>
@@ -203,7 +205,7 @@ export function CertificatesPage(): ReactNode {
         </table>
       )}
       <div className="pager">
-        <span>{t("common.total", { count: `${String(list.data?.total ?? 0)}${list.data?.totalIsCapped === true ? "+" : ""}` })}</span>
+        <span>{t("web.common.total", { total: `${String(list.data?.total ?? 0)}${list.data?.totalIsCapped === true ? "+" : ""}` })}</span>
         <button
           type="button"
           disabled={cursors.length < 2}
@@ -211,7 +213,7 @@ export function CertificatesPage(): ReactNode {
             setCursors(cursors.slice(0, -1));
           }}
         >
-          {t("common.previous")}
+          {t("web.common.previous")}
         </button>
         <button
           type="button"
@@ -220,7 +222,7 @@ export function CertificatesPage(): ReactNode {
             if (list.data?.nextCursor) setCursors([...cursors, list.data.nextCursor]);
           }}
         >
-          {t("common.next")}
+          {t("web.common.next")}
         </button>
         <button
           type="button"
@@ -229,7 +231,7 @@ export function CertificatesPage(): ReactNode {
             void navigate(`/export?ids=${picked.join(",")}`);
           }}
         >
-          {t("nav.export")} ({picked.length})
+          {t("web.nav.export")} ({picked.length})
         </button>
       </div>
     </section>
@@ -241,7 +243,7 @@ export function CertificatesPage(): ReactNode {
  * @param t the translator
  * @param state the state from the registry
  */
-export function stateText(t: (key: MessageKey) => string, state: string): string {
-  const key = `certs.state.${state}`;
-  return (STATES as readonly string[]).includes(state) ? t(key as MessageKey) : state;
+export function stateText(t: T, state: string): string {
+  const known = STATES.find((s) => s === state);
+  return known === undefined ? state : t(`web.certs.state.${known}`);
 }

@@ -9,7 +9,8 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { checkCertificateName, checkPassword } from "@ksef-certs/ksef/policies";
 import { ksefErrorOf, trpc, type RouterOutputs } from "../api";
-import { formatDate, useI18n, type ViolationLike } from "../i18n";
+import { useTranslation } from "react-i18next";
+import { formatDate, useLocale, type ViolationLike } from "../i18n";
 import { eventText, stateLabel } from "./enrollmentText";
 import {
   byField,
@@ -34,7 +35,7 @@ type WatchEvent = WatchMessage extends { data: infer D } ? D : WatchMessage;
 
 /** The wizard page (`/enroll`). */
 export function EnrollPage(): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const navigate = useNavigate();
   const [scope, setScope] = useState<ScopeValue>({ companyId: "" });
   const [environment, setEnvironment] = useState<Environment>("test");
@@ -70,7 +71,7 @@ export function EnrollPage(): ReactNode {
   const live: ViolationLike[] = [
     ...(touched.name ? checkCertificateName(name) : []),
     ...(touched.keyPassword ? checkPassword(keyPassword, "ksef-app").map((v) => ({ ...v, field: "keyPassword" })) : []),
-    ...(touched.repeat && repeat !== keyPassword ? [{ field: "repeat", rule: "password.repeat", message: t("enroll.passwordRepeat") }] : []),
+    ...(touched.repeat && repeat !== keyPassword ? [{ field: "repeat", rule: "password.repeat", message: t("web.enroll.passwordRepeat") }] : []),
   ];
   const server = ksefErrorOf(request.error)?.violations ?? [];
   const errors = byField([...live, ...server.map((v) => (v.field === "password" ? { ...v, field: "keyPassword" } : v))]);
@@ -119,13 +120,13 @@ export function EnrollPage(): ReactNode {
 
   return (
     <section aria-labelledby="enroll-heading">
-      <h1 id="enroll-heading">{t("enroll.heading")}</h1>
+      <h1 id="enroll-heading">{t("web.enroll.heading")}</h1>
       <form onSubmit={submit} aria-labelledby="enroll-heading" className="wizard" noValidate>
         <ScopePicker value={scope} onChange={setScope} errors={errors} />
-        {radios(t("field.environment"), environment, setEnvironment, ENVIRONMENTS, (e) => t(`env.${e}`))}
-        {radios(t("field.certificateType"), certificateType, setCertificateType, CERTIFICATE_TYPES, (c) => t(`type.${c}`))}
-        {radios(t("field.mode"), mode, setMode, MODES, (m) => t(`mode.${m}`))}
-        <Field label={t("field.name")} errors={errors.certificateName ?? errors.name}>
+        {radios(t("web.field.environment"), environment, setEnvironment, ENVIRONMENTS, (e) => t(`web.env.${e}`))}
+        {radios(t("web.field.certificateType"), certificateType, setCertificateType, CERTIFICATE_TYPES, (c) => t(`web.type.${c}`))}
+        {radios(t("web.field.mode"), mode, setMode, MODES, (m) => t(`web.mode.${m}`))}
+        <Field label={t("web.field.name")} errors={errors.certificateName ?? errors.name}>
           {(p) => (
             <input
               {...p}
@@ -137,7 +138,7 @@ export function EnrollPage(): ReactNode {
             />
           )}
         </Field>
-        <Field label={t("field.validFrom")} hint={t("enroll.validFromHint")} errors={errors.validFrom}>
+        <Field label={t("web.field.validFrom")} hint={t("web.enroll.validFromHint")} errors={errors.validFrom}>
           {(p) => (
             <input
               {...p}
@@ -149,9 +150,9 @@ export function EnrollPage(): ReactNode {
             />
           )}
         </Field>
-        {radios(t("enroll.authMethod"), authMethod, setAuthMethod, ["handoff", "certificate"] as const, (m) => t(`enroll.auth.${m}`))}
+        {radios(t("web.enroll.authMethod"), authMethod, setAuthMethod, ["handoff", "certificate"] as const, (m) => t(`web.enroll.auth.${m}`))}
         {authMethod === "certificate" ? (
-          <Field label={t("enroll.signingCertificate")} errors={errors.signingCertificateId}>
+          <Field label={t("web.enroll.signingCertificate")} errors={errors.signingCertificateId}>
             {(p) => (
               <select
                 {...p}
@@ -160,7 +161,7 @@ export function EnrollPage(): ReactNode {
                   setSigningCertificateId(e.target.value);
                 }}
               >
-                <option value="">{t("scope.choose")}</option>
+                <option value="">{t("web.scope.choose")}</option>
                 {(signers.data?.items ?? []).map((c) => (
                   <option key={c.id} value={c.id}>
                     {c.name} ({c.serialNumber})
@@ -170,7 +171,7 @@ export function EnrollPage(): ReactNode {
             )}
           </Field>
         ) : (
-          <Field label={t("enroll.workstation")} errors={errors.workstationId}>
+          <Field label={t("web.enroll.workstation")} errors={errors.workstationId}>
             {(p) => (
               <select
                 {...p}
@@ -179,7 +180,7 @@ export function EnrollPage(): ReactNode {
                   setWorkstationId(e.target.value);
                 }}
               >
-                <option value="">{t("scope.choose")}</option>
+                <option value="">{t("web.scope.choose")}</option>
                 {workstations.map((w) => (
                   <option key={w.id} value={w.id}>
                     {w.name}
@@ -189,7 +190,7 @@ export function EnrollPage(): ReactNode {
             )}
           </Field>
         )}
-        <Field label={t("enroll.keyPassword")} errors={errors.keyPassword}>
+        <Field label={t("web.enroll.keyPassword")} errors={errors.keyPassword}>
           {(p) => (
             <input
               {...p}
@@ -203,7 +204,7 @@ export function EnrollPage(): ReactNode {
             />
           )}
         </Field>
-        <Field label={t("enroll.keyPasswordRepeat")} errors={errors.repeat}>
+        <Field label={t("web.enroll.keyPasswordRepeat")} errors={errors.repeat}>
           {(p) => (
             <input
               {...p}
@@ -225,11 +226,11 @@ export function EnrollPage(): ReactNode {
               setSealPassword(e.target.checked);
             }}
           />
-          {t("enroll.seal")}
+          {t("web.enroll.seal")}
         </label>
         <ErrorBox error={request.error} />
         <button type="submit" disabled={request.isPending}>
-          {t("enroll.submit")}
+          {t("web.enroll.submit")}
         </button>
       </form>
     </section>
@@ -243,7 +244,8 @@ function remaining(ms: number): string {
 
 /** The live status page of one enrollment (`/enrollments/:id`). */
 export function EnrollmentStatusPage(): ReactNode {
-  const { t, locale } = useI18n();
+  const { t } = useTranslation();
+  const locale = useLocale();
   const { id = "" } = useParams();
   const [events, setEvents] = useState<WatchEvent[]>([]);
   const [now, setNow] = useState(() => Date.now());
@@ -278,29 +280,29 @@ export function EnrollmentStatusPage(): ReactNode {
 
   return (
     <section aria-labelledby="status-heading">
-      <h1 id="status-heading">{t("enroll.status")}</h1>
+      <h1 id="status-heading">{t("web.enroll.status")}</h1>
       <ErrorBox error={enrollment.error} />
       <p role="status" aria-live="polite" className={`status status-${state}`}>
         {stateLabel(t, state)}
-        {waiting ? ` — ${t("enroll.waiting", { workstation: handoff.workstationName ?? handoff.workstationId })}` : ""}
+        {waiting ? ` — ${t("web.enroll.waiting", { workstation: handoff.workstationName ?? handoff.workstationId })}` : ""}
       </p>
       {waiting && (
         <div className="handoff card">
           {expiresAt !== undefined && (
             <p className="countdown" role="timer">
-              {expiresAt > now ? t("enroll.countdown", { time: remaining(expiresAt - now) }) : t("enroll.expired")}
+              {expiresAt > now ? t("web.enroll.countdown", { time: remaining(expiresAt - now) }) : t("web.enroll.expired")}
             </p>
           )}
           <HandoffActions id={id} />
         </div>
       )}
-      {state === "failed" && <p role="alert">{t("enroll.failed", { message: last?.message ?? "" })}</p>}
+      {state === "failed" && <p role="alert">{t("web.enroll.failed", { message: last?.message ?? "" })}</p>}
       {state === "completed" && (
         <p>
-          {t("enroll.done")} {certificateId ? <Link to={`/certificates/${certificateId}`}>{t("enroll.open")}</Link> : null}
+          {t("web.enroll.done")} {certificateId ? <Link to={`/certificates/${certificateId}`}>{t("web.enroll.open")}</Link> : null}
         </p>
       )}
-      <ol aria-label={t("enroll.status")} className="events">
+      <ol aria-label={t("web.enroll.status")} className="events">
         {events.map((e, i) => (
           <li key={`${e.at}-${String(i)}`}>
             <time dateTime={e.at}>{formatDate(locale, e.at, true)}</time> <strong>{stateLabel(t, e.state)}</strong> <EventLine event={e} />
@@ -313,15 +315,16 @@ export function EnrollmentStatusPage(): ReactNode {
 
 /** One progress sentence in the UI language, said from the event's kind; the server's English words (an error's text) as a detail. */
 function EventLine({ event }: { readonly event: WatchEvent }): ReactNode {
-  const i18n = useI18n();
-  const { text, detail } = eventText(i18n, event);
+  const { t } = useTranslation();
+  const locale = useLocale();
+  const { text, detail } = eventText({ t, locale }, event);
   return (
     <>
       <span>{text}</span>
       {detail !== undefined && (
         <small className="detail" lang="en">
           {" "}
-          {i18n.t("ev.detail", { message: detail })}
+          {t("web.ev.detail", { message: detail })}
         </small>
       )}
     </>
@@ -331,7 +334,7 @@ function EventLine({ event }: { readonly event: WatchEvent }): ReactNode {
 const MAX_SIGNED_BYTES = 64 * 1024;
 
 function HandoffActions({ id }: { readonly id: string }): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const [tooLarge, setTooLarge] = useState(false);
   const fetchRequest = useQuery({ ...trpc.enrollments.downloadRequest.queryOptions({ id }), enabled: false });
   const upload = useMutation(trpc.enrollments.uploadSigned.mutationOptions());
@@ -351,9 +354,9 @@ function HandoffActions({ id }: { readonly id: string }): ReactNode {
           });
         }}
       >
-        {t("enroll.download")}
+        {t("web.enroll.download")}
       </button>
-      <Field label={t("enroll.upload")}>
+      <Field label={t("web.enroll.upload")}>
         {(p) => (
           <input
             {...p}
@@ -365,8 +368,8 @@ function HandoffActions({ id }: { readonly id: string }): ReactNode {
           />
         )}
       </Field>
-      {tooLarge && <p role="alert">{t("import.tooLarge", { max: 64 })}</p>}
-      {upload.isSuccess && <p role="status">{t("enroll.uploaded")}</p>}
+      {tooLarge && <p role="alert">{t("web.import.tooLarge", { max: 64 })}</p>}
+      {upload.isSuccess && <p role="status">{t("web.enroll.uploaded")}</p>}
       <ErrorBox error={fetchRequest.error ?? upload.error} />
     </div>
   );

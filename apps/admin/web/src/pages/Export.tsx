@@ -7,8 +7,8 @@ import { useState, type SyntheticEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ksefErrorOf, trpc } from "../api";
-import { useI18n } from "../i18n";
-import { byField, downloadBase64, ErrorBox, Field } from "../ui";
+import { useTranslation } from "react-i18next";
+import { adapterDescription, byField, downloadBase64, ErrorBox, Field } from "../ui";
 
 /**
  * Whether an adapter's capabilities say it stores the key password (then the export needs it).
@@ -33,7 +33,7 @@ export function canExport(capabilities: unknown): boolean {
 
 /** The export page (`/export?ids=a,b`): a download, or a destination a super-admin configured (picked by name). */
 export function ExportPage(): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const [params] = useSearchParams();
   const ids = (params.get("ids") ?? "").split(",").filter((s) => s !== "");
@@ -65,15 +65,15 @@ export function ExportPage(): ReactNode {
   };
   return (
     <section aria-labelledby="export-heading">
-      <h1 id="export-heading">{t("export.heading")}</h1>
+      <h1 id="export-heading">{t("web.export.heading")}</h1>
       {ids.length === 0 ? (
-        <p>{t("export.noneSelected")}</p>
+        <p>{t("web.export.noneSelected")}</p>
       ) : (
         <form onSubmit={submit} aria-labelledby="export-heading" className="wizard">
           <p>
-            {t("export.certificates")}: {ids.length}
+            {t("web.export.certificates")}: {ids.length}
           </p>
-          <Field label={t("field.adapter")} errors={errors.adapterId}>
+          <Field label={t("web.field.adapter")} errors={errors.adapterId}>
             {(p) => (
               <select
                 {...p}
@@ -84,14 +84,14 @@ export function ExportPage(): ReactNode {
               >
                 {exporters.map((a) => (
                   <option key={a.id} value={a.id}>
-                    {a.id} – {a.description}
+                    {a.id} – {adapterDescription(t, a)}
                   </option>
                 ))}
               </select>
             )}
           </Field>
           <fieldset className="radios">
-            <legend>{t("export.delivery")}</legend>
+            <legend>{t("web.export.delivery")}</legend>
             <label className="check">
               <input
                 type="radio"
@@ -101,7 +101,7 @@ export function ExportPage(): ReactNode {
                   setDelivery("download");
                 }}
               />
-              {t("export.download")}
+              {t("web.export.download")}
             </label>
             <label className="check">
               <input
@@ -114,12 +114,12 @@ export function ExportPage(): ReactNode {
                   setDestination((d) => d || (available[0]?.name ?? ""));
                 }}
               />
-              {available.length === 0 ? t("export.noDestinations") : t("export.toDestination")}
+              {available.length === 0 ? t("web.export.noDestinations") : t("web.export.toDestination")}
             </label>
           </fieldset>
           {delivery === "destination" && (
             <>
-              <Field label={t("field.destination")} errors={errors.destination}>
+              <Field label={t("web.field.destination")} errors={errors.destination}>
                 {(p) => (
                   <select
                     {...p}
@@ -144,12 +144,12 @@ export function ExportPage(): ReactNode {
                     setReplace(e.target.checked);
                   }}
                 />
-                {t("export.replace")}
+                {t("web.export.replace")}
               </label>
             </>
           )}
           {needsPassword && (
-            <Field label={t("field.password")} hint={t("export.passwordNeeded")} errors={errors.password}>
+            <Field label={t("web.field.password")} hint={t("web.export.passwordNeeded")} errors={errors.password}>
               {(p) => (
                 <input
                   {...p}
@@ -167,13 +167,13 @@ export function ExportPage(): ReactNode {
           {m.isSuccess && (
             <p role="status">
               {m.data.download !== undefined
-                ? t("export.downloaded", { file: m.data.download.fileName, count: m.data.exported.length })
-                : t("export.done", { summary: `${m.data.exported.length} → ${destination}` })}
-              {m.data.replaced.length > 0 ? ` ${t("export.replacedCount", { count: m.data.replaced.length })}` : ""}
+                ? t("web.export.downloaded", { file: m.data.download.fileName, count: m.data.exported.length })
+                : t("web.export.done", { summary: `${m.data.exported.length} → ${destination}` })}
+              {m.data.replaced.length > 0 ? ` ${t("web.export.replacedCount", { count: m.data.replaced.length })}` : ""}
             </p>
           )}
           <button type="submit" disabled={m.isPending || !chosen || (delivery === "destination" && destination === "")}>
-            {t("export.submit")}
+            {t("web.export.submit")}
           </button>
         </form>
       )}

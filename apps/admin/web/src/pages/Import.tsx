@@ -7,8 +7,8 @@ import { useState, type SyntheticEvent, type ReactNode } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ksefErrorOf, trpc } from "../api";
-import { useI18n } from "../i18n";
-import { byField, ENVIRONMENTS, ErrorBox, Field, fileToBase64, MODES, ScopePicker, scopeInput, type ScopeValue } from "../ui";
+import { useTranslation } from "react-i18next";
+import { adapterDescription, byField, ENVIRONMENTS, ErrorBox, Field, fileToBase64, MODES, ScopePicker, scopeInput, type ScopeValue } from "../ui";
 
 const KIB = 1024;
 /** Router limits: ≤ 64 KiB for .crt/.key, ≤ 256 KiB for .p12, 12 MiB for an adapter upload in all. */
@@ -25,7 +25,7 @@ export function uploadName(file: File): string {
 
 /** The import page. */
 export function ImportPage(): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const [kind, setKind] = useState<"pair" | "p12" | "adapter">("pair");
   const importers = (useQuery(trpc.adapters.list.queryOptions()).data ?? []).filter((a) => a.capabilities.import);
@@ -63,14 +63,14 @@ export function ImportPage(): ReactNode {
       const certificateBase64 = await fileToBase64(crt, LIMITS.pair);
       const keyBase64 = await fileToBase64(key, LIMITS.pair);
       if (certificateBase64 === undefined || keyBase64 === undefined) {
-        setTooLarge(t("import.tooLarge", { max: 64 }));
+        setTooLarge(t("web.import.tooLarge", { max: 64 }));
         return;
       }
       pair.mutate({ ...common, certificateBase64, keyBase64 });
     } else if (kind === "adapter") {
       if (!importer || files.length === 0) return;
       if (files.reduce((n, f) => n + f.size, 0) > LIMITS.upload) {
-        setTooLarge(t("import.tooLarge", { max: LIMITS.upload / KIB }));
+        setTooLarge(t("web.import.tooLarge", { max: LIMITS.upload / KIB }));
         return;
       }
       const uploaded = await Promise.all(files.map(async (f) => ({ name: uploadName(f), base64: (await fileToBase64(f, LIMITS.upload)) ?? "" })));
@@ -80,7 +80,7 @@ export function ImportPage(): ReactNode {
       if (!p12) return;
       const pkcs12Base64 = await fileToBase64(p12, LIMITS.p12);
       if (pkcs12Base64 === undefined) {
-        setTooLarge(t("import.tooLarge", { max: 256 }));
+        setTooLarge(t("web.import.tooLarge", { max: 256 }));
         return;
       }
       pkcs12.mutate({ ...common, pkcs12Base64 });
@@ -89,7 +89,7 @@ export function ImportPage(): ReactNode {
 
   return (
     <section aria-labelledby="import-heading">
-      <h1 id="import-heading">{t("import.heading")}</h1>
+      <h1 id="import-heading">{t("web.import.heading")}</h1>
       <form
         onSubmit={(e) => {
           void submit(e);
@@ -98,7 +98,7 @@ export function ImportPage(): ReactNode {
         className="wizard"
       >
         <fieldset className="radios">
-          <legend>{t("import.kind")}</legend>
+          <legend>{t("web.import.kind")}</legend>
           {(["pair", "p12", "adapter"] as const).map((k) => (
             <label key={k} className="check">
               <input
@@ -109,12 +109,12 @@ export function ImportPage(): ReactNode {
                   setKind(k);
                 }}
               />
-              {t(k === "pair" ? "import.pair" : k === "p12" ? "import.p12" : "import.adapter")}
+              {t(k === "pair" ? "web.import.pair" : k === "p12" ? "web.import.p12" : "web.import.adapter")}
             </label>
           ))}
         </fieldset>
         <ScopePicker value={scope} onChange={setScope} errors={errors} />
-        <Field label={t("field.environment")} errors={errors.environment}>
+        <Field label={t("web.field.environment")} errors={errors.environment}>
           {(p) => (
             <select
               {...p}
@@ -125,13 +125,13 @@ export function ImportPage(): ReactNode {
             >
               {ENVIRONMENTS.map((v) => (
                 <option key={v} value={v}>
-                  {t(`env.${v}`)}
+                  {t(`web.env.${v}`)}
                 </option>
               ))}
             </select>
           )}
         </Field>
-        <Field label={t("field.mode")} errors={errors.mode}>
+        <Field label={t("web.field.mode")} errors={errors.mode}>
           {(p) => (
             <select
               {...p}
@@ -142,14 +142,14 @@ export function ImportPage(): ReactNode {
             >
               {MODES.map((v) => (
                 <option key={v} value={v}>
-                  {t(`mode.${v}`)}
+                  {t(`web.mode.${v}`)}
                 </option>
               ))}
             </select>
           )}
         </Field>
         {kind !== "adapter" && (
-          <Field label={t("field.name")} errors={errors.name ?? errors.certificateName}>
+          <Field label={t("web.field.name")} errors={errors.name ?? errors.certificateName}>
             {(p) => (
               <input
                 {...p}
@@ -163,7 +163,7 @@ export function ImportPage(): ReactNode {
         )}
         {kind === "adapter" ? (
           <>
-            <Field label={t("field.adapter")} errors={errors.adapterId}>
+            <Field label={t("web.field.adapter")} errors={errors.adapterId}>
               {(p) => (
                 <select
                   {...p}
@@ -174,14 +174,14 @@ export function ImportPage(): ReactNode {
                 >
                   {importers.map((a) => (
                     <option key={a.id} value={a.id}>
-                      {a.id} – {a.description}
+                      {a.id} – {adapterDescription(t, a)}
                     </option>
                   ))}
                 </select>
               )}
             </Field>
             {importer?.sourceKinds.includes("folder") === true && (
-              <Field label={t("import.folder")} errors={errors.files}>
+              <Field label={t("web.import.folder")} errors={errors.files}>
                 {(p) => (
                   <input
                     {...p}
@@ -195,7 +195,7 @@ export function ImportPage(): ReactNode {
                 )}
               </Field>
             )}
-            <Field label={t("import.files")} errors={importer?.sourceKinds.includes("folder") === true ? undefined : errors.files}>
+            <Field label={t("web.import.files")} errors={importer?.sourceKinds.includes("folder") === true ? undefined : errors.files}>
               {(p) => (
                 <input
                   {...p}
@@ -207,7 +207,7 @@ export function ImportPage(): ReactNode {
                 />
               )}
             </Field>
-            {files.length > 0 && <p>{t("import.chosen", { count: files.length })}</p>}
+            {files.length > 0 && <p>{t("web.import.chosen", { count: files.length })}</p>}
             <label className="check">
               <input
                 type="checkbox"
@@ -216,12 +216,12 @@ export function ImportPage(): ReactNode {
                   setPerPair(e.target.checked);
                 }}
               />
-              {t("import.perPair")}
+              {t("web.import.perPair")}
             </label>
           </>
         ) : kind === "pair" ? (
           <>
-            <Field label={t("import.crt")} errors={errors.certificate ?? errors.certificateBase64}>
+            <Field label={t("web.import.crt")} errors={errors.certificate ?? errors.certificateBase64}>
               {(p) => (
                 <input
                   {...p}
@@ -233,7 +233,7 @@ export function ImportPage(): ReactNode {
                 />
               )}
             </Field>
-            <Field label={t("import.key")} errors={errors.key ?? errors.keyBase64}>
+            <Field label={t("web.import.key")} errors={errors.key ?? errors.keyBase64}>
               {(p) => (
                 <input
                   {...p}
@@ -247,7 +247,7 @@ export function ImportPage(): ReactNode {
             </Field>
           </>
         ) : (
-          <Field label={t("import.p12file")} errors={errors.pkcs12 ?? errors.pkcs12Base64}>
+          <Field label={t("web.import.p12file")} errors={errors.pkcs12 ?? errors.pkcs12Base64}>
             {(p) => (
               <input
                 {...p}
@@ -260,7 +260,7 @@ export function ImportPage(): ReactNode {
             )}
           </Field>
         )}
-        <Field label={t("field.password")} errors={errors.password}>
+        <Field label={t("web.field.password")} errors={errors.password}>
           {(p) => (
             <input
               {...p}
@@ -281,18 +281,18 @@ export function ImportPage(): ReactNode {
               setSealPassword(e.target.checked);
             }}
           />
-          {t("enroll.seal")}
+          {t("web.enroll.seal")}
         </label>
         {tooLarge !== undefined && <p role="alert">{tooLarge}</p>}
         <ErrorBox error={active.error} />
         {active.isSuccess && kind !== "adapter" && (
           <p role="status">
-            {t("import.done")} {importedId ? <Link to={`/certificates/${importedId}`}>{t("enroll.open")}</Link> : null}
+            {t("web.import.done")} {importedId ? <Link to={`/certificates/${importedId}`}>{t("web.enroll.open")}</Link> : null}
           </p>
         )}
         {bulk.isSuccess && kind === "adapter" && (
           <div role="status">
-            <p>{t("import.bulkDone", { imported: bulk.data.imported.length, failed: bulk.data.failed.length })}</p>
+            <p>{t("web.import.bulkDone", { imported: bulk.data.imported.length, failed: bulk.data.failed.length })}</p>
             {bulk.data.failed.length > 0 && (
               <ul>
                 {bulk.data.failed.map((f) => (
@@ -305,7 +305,7 @@ export function ImportPage(): ReactNode {
           </div>
         )}
         <button type="submit" disabled={active.isPending}>
-          {t("import.submit")}
+          {t("web.import.submit")}
         </button>
       </form>
     </section>

@@ -5,21 +5,21 @@ import { useState, type SyntheticEvent, type ReactNode } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ksefErrorOf, trpc, type RouterOutputs } from "../api";
-import { useI18n } from "../i18n";
+import { useTranslation } from "react-i18next";
 import { byField, ErrorBox, Field } from "../ui";
 
 type Company = RouterOutputs["org"]["tree"][number];
 
 /** The organisation page. */
 export function OrganisationPage(): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const tree = useQuery(trpc.org.tree.queryOptions());
   const companies = tree.data ?? [];
   return (
     <section aria-labelledby="org-heading">
-      <h1 id="org-heading">{t("org.heading")}</h1>
+      <h1 id="org-heading">{t("web.org.heading")}</h1>
       <ErrorBox error={tree.error} />
-      {tree.isSuccess && companies.length === 0 && <p>{t("org.empty")}</p>}
+      {tree.isSuccess && companies.length === 0 && <p>{t("web.org.empty")}</p>}
       <ul role="tree" aria-labelledby="org-heading" className="tree">
         {companies.map((c) => (
           <CompanyNode key={c.id} company={c} />
@@ -36,23 +36,23 @@ export function OrganisationPage(): ReactNode {
 }
 
 function CompanyNode({ company }: { readonly company: Company }): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   return (
     <li role="treeitem" aria-expanded="true" aria-selected="false" aria-label={`${company.name} (${company.nip})`}>
       <span className="node company">
         {company.name} <small>NIP {company.nip}</small>
       </span>
-      <ul role="group" aria-label={t("org.branches")}>
+      <ul role="group" aria-label={t("web.org.branches")}>
         {company.branches.map((b) => (
           <li key={b.id} role="treeitem" aria-expanded="true" aria-selected="false" aria-label={`${b.code} – ${b.name}`}>
             <span className="node branch">
               {b.code} – {b.name} {b.internalId ? <small>{b.internalId}</small> : null}
             </span>
             {b.workstations.length > 0 && (
-              <ul role="group" aria-label={t("org.workstations")}>
+              <ul role="group" aria-label={t("web.org.workstations")}>
                 {b.workstations.map((w) => (
                   <li key={w.id} role="treeitem" aria-selected="false" aria-label={w.name}>
-                    <Link to={`/workstations/${w.id}`}>{w.name}</Link> <small>{w.paired ? t("org.paired") : t("org.notPaired")}</small>
+                    <Link to={`/workstations/${w.id}`}>{w.name}</Link> <small>{w.paired ? t("web.org.paired") : t("web.org.notPaired")}</small>
                   </li>
                 ))}
               </ul>
@@ -60,9 +60,9 @@ function CompanyNode({ company }: { readonly company: Company }): ReactNode {
           </li>
         ))}
         {company.operators.length > 0 && (
-          <li role="treeitem" aria-expanded="true" aria-selected="false" aria-label={t("org.operators")}>
-            <span className="node">{t("org.operators")}</span>
-            <ul role="group" aria-label={t("org.operators")}>
+          <li role="treeitem" aria-expanded="true" aria-selected="false" aria-label={t("web.org.operators")}>
+            <span className="node">{t("web.org.operators")}</span>
+            <ul role="group" aria-label={t("web.org.operators")}>
               {company.operators.map((o) => (
                 <li key={o.id} role="treeitem" aria-selected="false" aria-label={o.name}>
                   {o.name} {o.pesel ? <small>PESEL {o.pesel}</small> : null}{" "}
@@ -92,7 +92,7 @@ function fieldErrorsOf(error: unknown): ReturnType<typeof byField> {
 }
 
 function AddCompanyForm(): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const [nip, setNip] = useState("");
   const [name, setName] = useState("");
   const m = useMutation(trpc.org.addCompany.mutationOptions({ onSuccess: useRefreshTree() }));
@@ -102,9 +102,9 @@ function AddCompanyForm(): ReactNode {
     m.mutate({ nip, name });
   };
   return (
-    <form onSubmit={submit} aria-label={t("org.addCompany")} className="card">
-      <h2>{t("org.addCompany")}</h2>
-      <Field label={t("field.nip")} errors={fe.nip}>
+    <form onSubmit={submit} aria-label={t("web.org.addCompany")} className="card">
+      <h2>{t("web.org.addCompany")}</h2>
+      <Field label={t("web.field.nip")} errors={fe.nip}>
         {(p) => (
           <input
             {...p}
@@ -116,7 +116,7 @@ function AddCompanyForm(): ReactNode {
           />
         )}
       </Field>
-      <Field label={t("field.name")} errors={fe.name}>
+      <Field label={t("web.field.name")} errors={fe.name}>
         {(p) => (
           <input
             {...p}
@@ -129,7 +129,7 @@ function AddCompanyForm(): ReactNode {
       </Field>
       <ErrorBox error={m.error} />
       <button type="submit" disabled={m.isPending}>
-        {t("org.addCompany")}
+        {t("web.org.addCompany")}
       </button>
     </form>
   );
@@ -144,9 +144,9 @@ function CompanySelect({
   readonly value: string;
   readonly onChange: (id: string) => void;
 }): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   return (
-    <Field label={t("field.company")}>
+    <Field label={t("web.field.company")}>
       {(p) => (
         <select
           {...p}
@@ -167,7 +167,7 @@ function CompanySelect({
 }
 
 function AddBranchForm({ companies }: { readonly companies: readonly Company[] }): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const [companyId, setCompanyId] = useState(companies[0]?.id ?? "");
   const [code, setCode] = useState("");
   const [name, setName] = useState("");
@@ -179,10 +179,10 @@ function AddBranchForm({ companies }: { readonly companies: readonly Company[] }
     m.mutate({ companyId: companyId || (companies[0]?.id ?? ""), code, name, ...(internalId ? { internalId } : {}) });
   };
   return (
-    <form onSubmit={submit} aria-label={t("org.addBranch")} className="card">
-      <h2>{t("org.addBranch")}</h2>
+    <form onSubmit={submit} aria-label={t("web.org.addBranch")} className="card">
+      <h2>{t("web.org.addBranch")}</h2>
       <CompanySelect companies={companies} value={companyId} onChange={setCompanyId} />
-      <Field label={t("field.code")} errors={fe.code}>
+      <Field label={t("web.field.code")} errors={fe.code}>
         {(p) => (
           <input
             {...p}
@@ -193,7 +193,7 @@ function AddBranchForm({ companies }: { readonly companies: readonly Company[] }
           />
         )}
       </Field>
-      <Field label={t("field.name")} errors={fe.name}>
+      <Field label={t("web.field.name")} errors={fe.name}>
         {(p) => (
           <input
             {...p}
@@ -204,7 +204,7 @@ function AddBranchForm({ companies }: { readonly companies: readonly Company[] }
           />
         )}
       </Field>
-      <Field label={t("field.internalId")} errors={fe.internalId}>
+      <Field label={t("web.field.internalId")} errors={fe.internalId}>
         {(p) => (
           <input
             {...p}
@@ -217,14 +217,14 @@ function AddBranchForm({ companies }: { readonly companies: readonly Company[] }
       </Field>
       <ErrorBox error={m.error} />
       <button type="submit" disabled={m.isPending}>
-        {t("org.addBranch")}
+        {t("web.org.addBranch")}
       </button>
     </form>
   );
 }
 
 function AddOperatorForm({ companies }: { readonly companies: readonly Company[] }): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const [companyId, setCompanyId] = useState(companies[0]?.id ?? "");
   const [name, setName] = useState("");
   const [pesel, setPesel] = useState("");
@@ -237,8 +237,8 @@ function AddOperatorForm({ companies }: { readonly companies: readonly Company[]
     m.mutate({ companyId: company?.id ?? "", name, ...(pesel ? { pesel } : {}), branchIds });
   };
   return (
-    <form onSubmit={submit} aria-label={t("org.addOperator")} className="card">
-      <h2>{t("org.addOperator")}</h2>
+    <form onSubmit={submit} aria-label={t("web.org.addOperator")} className="card">
+      <h2>{t("web.org.addOperator")}</h2>
       <CompanySelect
         companies={companies}
         value={company?.id ?? ""}
@@ -247,7 +247,7 @@ function AddOperatorForm({ companies }: { readonly companies: readonly Company[]
           setBranchIds([]);
         }}
       />
-      <Field label={t("field.name")} errors={fe.name}>
+      <Field label={t("web.field.name")} errors={fe.name}>
         {(p) => (
           <input
             {...p}
@@ -258,7 +258,7 @@ function AddOperatorForm({ companies }: { readonly companies: readonly Company[]
           />
         )}
       </Field>
-      <Field label={t("field.pesel")} errors={fe.pesel}>
+      <Field label={t("web.field.pesel")} errors={fe.pesel}>
         {(p) => (
           <input
             {...p}
@@ -271,7 +271,7 @@ function AddOperatorForm({ companies }: { readonly companies: readonly Company[]
         )}
       </Field>
       <fieldset>
-        <legend>{t("org.operatorBranches")}</legend>
+        <legend>{t("web.org.operatorBranches")}</legend>
         {(company?.branches ?? []).map((b) => (
           <label key={b.id} className="check">
             <input
@@ -287,14 +287,14 @@ function AddOperatorForm({ companies }: { readonly companies: readonly Company[]
       </fieldset>
       <ErrorBox error={m.error} />
       <button type="submit" disabled={m.isPending}>
-        {t("org.addOperator")}
+        {t("web.org.addOperator")}
       </button>
     </form>
   );
 }
 
 function AddWorkstationForm({ companies }: { readonly companies: readonly Company[] }): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const branches = companies.flatMap((c) => c.branches.map((b) => ({ ...b, companyName: c.name })));
   const [branchId, setBranchId] = useState(branches[0]?.id ?? "");
   const [name, setName] = useState("");
@@ -307,9 +307,9 @@ function AddWorkstationForm({ companies }: { readonly companies: readonly Compan
     m.mutate({ branchId: branchId || (branches[0]?.id ?? ""), name, outboxDir, inboxDir });
   };
   return (
-    <form onSubmit={submit} aria-label={t("org.addWorkstation")} className="card">
-      <h2>{t("org.addWorkstation")}</h2>
-      <Field label={t("field.branch")}>
+    <form onSubmit={submit} aria-label={t("web.org.addWorkstation")} className="card">
+      <h2>{t("web.org.addWorkstation")}</h2>
+      <Field label={t("web.field.branch")}>
         {(p) => (
           <select
             {...p}
@@ -326,7 +326,7 @@ function AddWorkstationForm({ companies }: { readonly companies: readonly Compan
           </select>
         )}
       </Field>
-      <Field label={t("field.name")} errors={fe.name}>
+      <Field label={t("web.field.name")} errors={fe.name}>
         {(p) => (
           <input
             {...p}
@@ -337,7 +337,7 @@ function AddWorkstationForm({ companies }: { readonly companies: readonly Compan
           />
         )}
       </Field>
-      <Field label={t("field.outboxDir")} errors={fe.outboxDir}>
+      <Field label={t("web.field.outboxDir")} errors={fe.outboxDir}>
         {(p) => (
           <input
             {...p}
@@ -348,7 +348,7 @@ function AddWorkstationForm({ companies }: { readonly companies: readonly Compan
           />
         )}
       </Field>
-      <Field label={t("field.inboxDir")} errors={fe.inboxDir}>
+      <Field label={t("web.field.inboxDir")} errors={fe.inboxDir}>
         {(p) => (
           <input
             {...p}
@@ -361,7 +361,7 @@ function AddWorkstationForm({ companies }: { readonly companies: readonly Compan
       </Field>
       <ErrorBox error={m.error} />
       <button type="submit" disabled={m.isPending}>
-        {t("org.addWorkstation")}
+        {t("web.org.addWorkstation")}
       </button>
     </form>
   );

@@ -7,7 +7,8 @@ import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { trpc, type RouterOutputs } from "../api";
-import { formatDate, useI18n } from "../i18n";
+import { useTranslation } from "react-i18next";
+import { formatDate, useLocale } from "../i18n";
 import { ENVIRONMENTS, ErrorBox, Field } from "../ui";
 
 type Row = RouterOutputs["certificates"]["timeline"]["rows"][number];
@@ -50,7 +51,8 @@ function isoDay(d: Date): string {
 
 /** The timeline page. */
 export function TimelinePage(): ReactNode {
-  const { t, locale } = useI18n();
+  const { t } = useTranslation();
+  const locale = useLocale();
   const today = new Date();
   const [environment, setEnvironment] = useState<(typeof ENVIRONMENTS)[number]>("test");
   const [companyId, setCompanyId] = useState("");
@@ -69,9 +71,9 @@ export function TimelinePage(): ReactNode {
   const gaps = rows.flatMap((r) => r.gaps.map((g) => ({ row: r, ...g })));
   return (
     <section aria-labelledby="timeline-heading">
-      <h1 id="timeline-heading">{t("timeline.heading")}</h1>
+      <h1 id="timeline-heading">{t("web.timeline.heading")}</h1>
       <div className="filters">
-        <Field label={t("field.environment")}>
+        <Field label={t("web.field.environment")}>
           {(p) => (
             <select
               {...p}
@@ -82,13 +84,13 @@ export function TimelinePage(): ReactNode {
             >
               {ENVIRONMENTS.map((e) => (
                 <option key={e} value={e}>
-                  {t(`env.${e}`)}
+                  {t(`web.env.${e}`)}
                 </option>
               ))}
             </select>
           )}
         </Field>
-        <Field label={t("field.company")}>
+        <Field label={t("web.field.company")}>
           {(p) => (
             <select
               {...p}
@@ -97,7 +99,7 @@ export function TimelinePage(): ReactNode {
                 setCompanyId(e.target.value);
               }}
             >
-              <option value="">{t("common.all")}</option>
+              <option value="">{t("web.common.all")}</option>
               {(tree.data ?? []).map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.name}
@@ -106,7 +108,7 @@ export function TimelinePage(): ReactNode {
             </select>
           )}
         </Field>
-        <Field label={t("timeline.from")}>
+        <Field label={t("web.timeline.from")}>
           {(p) => (
             <input
               {...p}
@@ -118,7 +120,7 @@ export function TimelinePage(): ReactNode {
             />
           )}
         </Field>
-        <Field label={t("timeline.to")}>
+        <Field label={t("web.timeline.to")}>
           {(p) => (
             <input
               {...p}
@@ -132,20 +134,20 @@ export function TimelinePage(): ReactNode {
         </Field>
       </div>
       <ErrorBox error={timeline.error} />
-      {timeline.isSuccess && rows.length === 0 && <p>{t("timeline.empty")}</p>}
+      {timeline.isSuccess && rows.length === 0 && <p>{t("web.timeline.empty")}</p>}
       {rows.length > 0 && <Chart rows={rows} from={new Date(`${from}T00:00:00Z`)} to={new Date(`${to}T00:00:00Z`)} today={today} />}
-      <p className="hint">{t("timeline.legend")}</p>
-      <h2>{t("timeline.gaps")}</h2>
+      <p className="hint">{t("web.timeline.legend")}</p>
+      <h2>{t("web.timeline.gaps")}</h2>
       {gaps.length === 0 ? (
-        timeline.isSuccess && <p>{t("timeline.noGaps")}</p>
+        timeline.isSuccess && <p>{t("web.timeline.noGaps")}</p>
       ) : (
-        <ul aria-label={t("timeline.gaps")} className="gaps">
+        <ul aria-label={t("web.timeline.gaps")} className="gaps">
           {gaps.map((g, i) => {
             const past = new Date(g.to) <= today;
             return (
               <li key={`${g.row.label}-${String(i)}`} className={past ? "gap-past" : undefined}>
-                <strong>{g.row.label}</strong> ({t(`type.${g.row.certificateType}`)}):{" "}
-                {t(past ? "timeline.pastGap" : "timeline.gap", { from: formatDate(locale, g.from), to: formatDate(locale, g.to) })}
+                <strong>{g.row.label}</strong> ({t(`web.type.${g.row.certificateType}`)}):{" "}
+                {t(past ? "web.timeline.pastGap" : "web.timeline.gap", { from: formatDate(locale, g.from), to: formatDate(locale, g.to) })}
               </li>
             );
           })}
@@ -156,7 +158,8 @@ export function TimelinePage(): ReactNode {
 }
 
 function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; readonly from: Date; readonly to: Date; readonly today: Date }): ReactNode {
-  const { t, locale } = useI18n();
+  const { t } = useTranslation();
+  const locale = useLocale();
   const span = Math.max(to.getTime() - from.getTime(), DAY_MS);
   const x = (iso: string | Date): number => {
     const ms = (typeof iso === "string" ? new Date(iso) : iso).getTime();
@@ -171,7 +174,7 @@ function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; reado
   const monthFormat = new Intl.DateTimeFormat(locale === "pl" ? "pl-PL" : "en-GB", { month: "short", year: "2-digit", timeZone: "UTC" });
   return (
     <svg className="timeline" viewBox={`0 0 ${String(WIDTH)} ${String(height)}`} role="img" aria-labelledby="timeline-title">
-      <title id="timeline-title">{t("timeline.heading")}</title>
+      <title id="timeline-title">{t("web.timeline.heading")}</title>
       {ticks.map((d) => (
         <g key={d.toISOString()}>
           <line x1={x(d)} x2={x(d)} y1={AXIS - 6} y2={height} className="tick" />
@@ -185,8 +188,8 @@ function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; reado
         return (
           <g key={`${r.label}-${r.certificateType}`} className="row">
             <text x={4} y={y + ROW / 2 + 4} className="row-label">
-              <title>{`${r.label} · ${t(`type.${r.certificateType}`)}`}</title>
-              {shorten(`${r.label} · ${t(`type.${r.certificateType}`)}`)}
+              <title>{`${r.label} · ${t(`web.type.${r.certificateType}`)}`}</title>
+              {shorten(`${r.label} · ${t(`web.type.${r.certificateType}`)}`)}
             </text>
             {r.spans.map((s) => {
               const x0 = x(s.validFrom);
@@ -195,7 +198,7 @@ function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; reado
               return (
                 <Link key={s.id} to={`/certificates/${s.id}`}>
                   <rect x={x0} y={y + 6} width={width} height={ROW - 12} rx={3} className={`bar bar-${s.mode}`}>
-                    <title>{`${t(`mode.${s.mode}`)}: ${dates}`}</title>
+                    <title>{`${t(`web.mode.${s.mode}`)}: ${dates}`}</title>
                   </rect>
                   {fits(dates, width) && (
                     <text x={x0 + 4} y={y + ROW / 2 + 4} className="bar-label">
@@ -210,18 +213,18 @@ function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; reado
               .map((part) => {
                 const x0 = x(part.from);
                 const width = Math.max(x(part.to) - x0, 3);
-                const dates = t("timeline.gap", { from: formatDate(locale, part.gap.from), to: formatDate(locale, part.gap.to) });
+                const dates = t("web.timeline.gap", { from: formatDate(locale, part.gap.from), to: formatDate(locale, part.gap.to) });
                 // A gap running now is labelled by when it ends: that is what the admin must act on.
                 const label = part.past
                   ? ""
                   : part.from === part.gap.from
                     ? `${formatDate(locale, part.gap.from)} – ${formatDate(locale, part.gap.to)}`
-                    : t("timeline.until", { to: formatDate(locale, part.gap.to) });
+                    : t("web.timeline.until", { to: formatDate(locale, part.gap.to) });
                 return (
                   <g key={`${part.gap.from}-${String(part.past)}`} className={part.past ? "gap gap-past" : "gap"}>
                     <rect x={x0} y={y + 4} width={width} height={ROW - 8}>
                       <title>
-                        {part.past ? t("timeline.pastGap", { from: formatDate(locale, part.gap.from), to: formatDate(locale, part.gap.to) }) : dates}
+                        {part.past ? t("web.timeline.pastGap", { from: formatDate(locale, part.gap.from), to: formatDate(locale, part.gap.to) }) : dates}
                       </title>
                     </rect>
                     {label !== "" && fits(label, width) && (
@@ -237,7 +240,7 @@ function Chart({ rows, from, to, today }: { readonly rows: readonly Row[]; reado
       })}
       <line x1={x(today)} x2={x(today)} y1={AXIS - 6} y2={height} className="today" />
       <text x={x(today) + 3} y={height - 2} className="today-label">
-        {t("timeline.today")}
+        {t("web.timeline.today")}
       </text>
     </svg>
   );

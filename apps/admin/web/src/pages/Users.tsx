@@ -5,7 +5,8 @@
 import { useState, type SyntheticEvent, type ReactNode } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ksefErrorOf, trpc } from "../api";
-import { useI18n, type MessageKey } from "../i18n";
+import { useTranslation } from "react-i18next";
+import { type T } from "../i18n";
 import { byField, ErrorBox, Field } from "../ui";
 
 const ROLES = ["super_admin", "company_admin", "branch_admin", "auditor"] as const;
@@ -13,7 +14,7 @@ type Role = (typeof ROLES)[number];
 
 /** The users page. */
 export function UsersPage(): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const users = useQuery(trpc.users.list.queryOptions());
   const tree = useQuery(trpc.org.tree.queryOptions());
@@ -59,14 +60,14 @@ export function UsersPage(): ReactNode {
   };
   return (
     <section aria-labelledby="users-heading">
-      <h1 id="users-heading">{t("users.heading")}</h1>
+      <h1 id="users-heading">{t("web.users.heading")}</h1>
       <ErrorBox error={users.error} />
-      <table aria-label={t("users.heading")}>
+      <table aria-label={t("web.users.heading")}>
         <thead>
           <tr>
-            <th scope="col">{t("users.login")}</th>
-            <th scope="col">{t("field.displayName")}</th>
-            <th scope="col">{t("users.roles")}</th>
+            <th scope="col">{t("web.users.login")}</th>
+            <th scope="col">{t("web.field.displayName")}</th>
+            <th scope="col">{t("web.users.roles")}</th>
           </tr>
         </thead>
         <tbody>
@@ -79,9 +80,9 @@ export function UsersPage(): ReactNode {
           ))}
         </tbody>
       </table>
-      <form onSubmit={submit} aria-label={t("users.add")} className="card">
-        <h2>{t("users.add")}</h2>
-        <Field label={t("users.login")} errors={errors.login}>
+      <form onSubmit={submit} aria-label={t("web.users.add")} className="card">
+        <h2>{t("web.users.add")}</h2>
+        <Field label={t("web.users.login")} errors={errors.login}>
           {(p) => (
             <input
               {...p}
@@ -93,7 +94,7 @@ export function UsersPage(): ReactNode {
             />
           )}
         </Field>
-        <Field label={t("field.displayName")} errors={errors.displayName}>
+        <Field label={t("web.field.displayName")} errors={errors.displayName}>
           {(p) => (
             <input
               {...p}
@@ -104,7 +105,7 @@ export function UsersPage(): ReactNode {
             />
           )}
         </Field>
-        <Field label={t("field.password")} errors={errors.password}>
+        <Field label={t("web.field.password")} errors={errors.password}>
           {(p) => (
             <input
               {...p}
@@ -117,7 +118,7 @@ export function UsersPage(): ReactNode {
             />
           )}
         </Field>
-        <Field label={t("field.role")} errors={errors.role}>
+        <Field label={t("web.field.role")} errors={errors.role}>
           {(p) => (
             <select
               {...p}
@@ -135,7 +136,7 @@ export function UsersPage(): ReactNode {
           )}
         </Field>
         {role !== "super_admin" && (
-          <Field label={t("field.company")} errors={errors.companyId}>
+          <Field label={t("web.field.company")} errors={errors.companyId}>
             {(p) => (
               <select
                 {...p}
@@ -145,7 +146,7 @@ export function UsersPage(): ReactNode {
                   setBranchId("");
                 }}
               >
-                <option value="">{t("scope.choose")}</option>
+                <option value="">{t("web.scope.choose")}</option>
                 {(tree.data ?? []).map((c) => (
                   <option key={c.id} value={c.id}>
                     {c.name}
@@ -156,7 +157,7 @@ export function UsersPage(): ReactNode {
           </Field>
         )}
         {role === "branch_admin" && (
-          <Field label={t("field.branch")} errors={errors.branchId}>
+          <Field label={t("web.field.branch")} errors={errors.branchId}>
             {(p) => (
               <select
                 {...p}
@@ -165,7 +166,7 @@ export function UsersPage(): ReactNode {
                   setBranchId(e.target.value);
                 }}
               >
-                <option value="">{t("scope.choose")}</option>
+                <option value="">{t("web.scope.choose")}</option>
                 {(company?.branches ?? []).map((b) => (
                   <option key={b.id} value={b.id}>
                     {b.code} – {b.name}
@@ -176,9 +177,9 @@ export function UsersPage(): ReactNode {
           </Field>
         )}
         <ErrorBox error={create.error} />
-        {create.isSuccess && <p role="status">{t("common.saved")}</p>}
+        {create.isSuccess && <p role="status">{t("web.common.saved")}</p>}
         <button type="submit" disabled={create.isPending}>
-          {t("users.add")}
+          {t("web.users.add")}
         </button>
       </form>
       <DestinationsSection />
@@ -188,7 +189,7 @@ export function UsersPage(): ReactNode {
 
 /** Export destinations: list, add (name, folder below the export root, optional company), remove. */
 function DestinationsSection(): ReactNode {
-  const { t } = useI18n();
+  const { t } = useTranslation();
   const qc = useQueryClient();
   const list = useQuery(trpc.adapters.destinations.queryOptions());
   const tree = useQuery(trpc.org.tree.queryOptions());
@@ -210,24 +211,25 @@ function DestinationsSection(): ReactNode {
   );
   const remove = useMutation(trpc.adapters.removeDestination.mutationOptions({ onSuccess: refresh }));
   const errors = byField(ksefErrorOf(add.error)?.violations ?? []);
-  const companyName = (id: string | null): string => (id === null ? t("destinations.anyCompany") : ((tree.data ?? []).find((c) => c.id === id)?.name ?? id));
+  const companyName = (id: string | null): string =>
+    id === null ? t("web.destinations.anyCompany") : ((tree.data ?? []).find((c) => c.id === id)?.name ?? id);
   const submit = (e: SyntheticEvent): void => {
     e.preventDefault();
     add.mutate({ name, path, ...(companyId ? { companyId } : {}) });
   };
   return (
     <section aria-labelledby="destinations-heading" className="card">
-      <h2 id="destinations-heading">{t("destinations.heading")}</h2>
+      <h2 id="destinations-heading">{t("web.destinations.heading")}</h2>
       {list.data?.configured === false ? (
-        <p>{t("destinations.noRoot")}</p>
+        <p>{t("web.destinations.noRoot")}</p>
       ) : (
         <>
-          <table aria-label={t("destinations.heading")}>
+          <table aria-label={t("web.destinations.heading")}>
             <thead>
               <tr>
-                <th scope="col">{t("field.name")}</th>
-                <th scope="col">{t("destinations.path")}</th>
-                <th scope="col">{t("field.company")}</th>
+                <th scope="col">{t("web.field.name")}</th>
+                <th scope="col">{t("web.destinations.path")}</th>
+                <th scope="col">{t("web.field.company")}</th>
                 <th scope="col" />
               </tr>
             </thead>
@@ -244,15 +246,15 @@ function DestinationsSection(): ReactNode {
                         remove.mutate({ id: d.id });
                       }}
                     >
-                      {t("destinations.remove")}
+                      {t("web.destinations.remove")}
                     </button>
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <form onSubmit={submit} aria-label={t("destinations.add")}>
-            <Field label={t("field.name")} errors={errors.name}>
+          <form onSubmit={submit} aria-label={t("web.destinations.add")}>
+            <Field label={t("web.field.name")} errors={errors.name}>
               {(p) => (
                 <input
                   {...p}
@@ -263,7 +265,7 @@ function DestinationsSection(): ReactNode {
                 />
               )}
             </Field>
-            <Field label={t("destinations.path")} hint={t("destinations.pathHint")} errors={errors.path}>
+            <Field label={t("web.destinations.path")} hint={t("web.destinations.pathHint")} errors={errors.path}>
               {(p) => (
                 <input
                   {...p}
@@ -274,7 +276,7 @@ function DestinationsSection(): ReactNode {
                 />
               )}
             </Field>
-            <Field label={t("field.company")} errors={errors.companyId}>
+            <Field label={t("web.field.company")} errors={errors.companyId}>
               {(p) => (
                 <select
                   {...p}
@@ -283,7 +285,7 @@ function DestinationsSection(): ReactNode {
                     setCompanyId(e.target.value);
                   }}
                 >
-                  <option value="">{t("destinations.anyCompany")}</option>
+                  <option value="">{t("web.destinations.anyCompany")}</option>
                   {(tree.data ?? []).map((c) => (
                     <option key={c.id} value={c.id}>
                       {c.name}
@@ -293,9 +295,9 @@ function DestinationsSection(): ReactNode {
               )}
             </Field>
             <ErrorBox error={add.error ?? remove.error} />
-            {add.isSuccess && <p role="status">{t("common.saved")}</p>}
+            {add.isSuccess && <p role="status">{t("web.common.saved")}</p>}
             <button type="submit" disabled={add.isPending}>
-              {t("destinations.add")}
+              {t("web.destinations.add")}
             </button>
           </form>
         </>
@@ -304,6 +306,7 @@ function DestinationsSection(): ReactNode {
   );
 }
 
-function roleText(t: (key: MessageKey) => string, role: string): string {
-  return (ROLES as readonly string[]).includes(role) ? t(`role.${role}` as MessageKey) : role;
+function roleText(t: T, role: string): string {
+  const known = ROLES.find((r) => r === role);
+  return known === undefined ? role : t(`web.role.${known}`);
 }

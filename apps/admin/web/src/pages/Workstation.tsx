@@ -6,7 +6,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode } from "react";
 import { useParams } from "react-router";
 import { trpc } from "../api";
-import { codeText, formatDate, useI18n } from "../i18n";
+import { useTranslation } from "react-i18next";
+import { codeText, formatDate, useLocale } from "../i18n";
 import { ErrorBox } from "../ui";
 
 interface TokenRow {
@@ -19,7 +20,8 @@ interface TokenRow {
 
 /** The workstation page (`/workstations/:id`). */
 export function WorkstationPage(): ReactNode {
-  const { t, locale } = useI18n();
+  const { t } = useTranslation();
+  const locale = useLocale();
   const { id = "" } = useParams();
   const qc = useQueryClient();
   const tree = useQuery(trpc.org.tree.queryOptions());
@@ -38,25 +40,25 @@ export function WorkstationPage(): ReactNode {
       },
     }),
   );
-  if (tree.isSuccess && !workstation) return <p role="alert">{t("common.notFound")}</p>;
+  if (tree.isSuccess && !workstation) return <p role="alert">{t("web.common.notFound")}</p>;
   const tokenRows = (tokens.data ?? []) as readonly TokenRow[];
   const requestRows = requests.data ?? [];
   return (
     <section aria-labelledby="ws-heading">
-      <h1 id="ws-heading">{t("ws.heading", { name: workstation?.name ?? "" })}</h1>
+      <h1 id="ws-heading">{t("web.ws.heading", { name: workstation?.name ?? "" })}</h1>
       {workstation && (
         <dl className="facts">
-          <dt>{t("field.company")}</dt>
+          <dt>{t("web.field.company")}</dt>
           <dd>{workstation.company.name}</dd>
-          <dt>{t("field.branch")}</dt>
+          <dt>{t("web.field.branch")}</dt>
           <dd>
             {workstation.branch.code} – {workstation.branch.name}
           </dd>
-          <dt>{t("field.outboxDir")}</dt>
+          <dt>{t("web.field.outboxDir")}</dt>
           <dd>
             <code>{workstation.outboxDir}</code>
           </dd>
-          <dt>{t("field.inboxDir")}</dt>
+          <dt>{t("web.field.inboxDir")}</dt>
           <dd>
             <code>{workstation.inboxDir}</code>
           </dd>
@@ -70,31 +72,31 @@ export function WorkstationPage(): ReactNode {
           }}
           disabled={pair.isPending}
         >
-          {t("ws.pair")}
+          {t("web.ws.pair")}
         </button>
         {pair.data && (
-          <div className="pairing" role="region" aria-label={t("ws.code")}>
-            <p>{t("ws.code")}</p>
+          <div className="pairing" role="region" aria-label={t("web.ws.code")}>
+            <p>{t("web.ws.code")}</p>
             <output className="code">{pair.data.code}</output>
-            <p>{t("ws.codeExpires", { at: formatDate(locale, pair.data.expiresAt, true) })}</p>
+            <p>{t("web.ws.codeExpires", { at: formatDate(locale, pair.data.expiresAt, true) })}</p>
           </div>
         )}
         <ErrorBox error={pair.error} />
       </div>
-      <h2>{t("ws.tokens")}</h2>
+      <h2>{t("web.ws.tokens")}</h2>
       <ErrorBox error={tokens.error ?? revoke.error} />
       {tokenRows.length === 0 ? (
-        <p>{t("ws.noTokens")}</p>
+        <p>{t("web.ws.noTokens")}</p>
       ) : (
-        <table aria-label={t("ws.tokens")}>
+        <table aria-label={t("web.ws.tokens")}>
           <thead>
             <tr>
-              <th scope="col">{t("ws.agent")}</th>
-              <th scope="col">{t("ws.created")}</th>
-              <th scope="col">{t("ws.lastUsed")}</th>
-              <th scope="col">{t("field.state")}</th>
+              <th scope="col">{t("web.ws.agent")}</th>
+              <th scope="col">{t("web.ws.created")}</th>
+              <th scope="col">{t("web.ws.lastUsed")}</th>
+              <th scope="col">{t("web.field.state")}</th>
               <th scope="col">
-                <span className="sr-only">{t("ws.revoke")}</span>
+                <span className="sr-only">{t("web.ws.revoke")}</span>
               </th>
             </tr>
           </thead>
@@ -106,7 +108,7 @@ export function WorkstationPage(): ReactNode {
                 </td>
                 <td>{formatDate(locale, tok.createdAt, true)}</td>
                 <td>{formatDate(locale, tok.lastUsedAt, true)}</td>
-                <td>{tok.revokedAt ? t("ws.revoked") : ""}</td>
+                <td>{tok.revokedAt ? t("web.ws.revoked") : ""}</td>
                 <td>
                   {!tok.revokedAt && (
                     <button
@@ -116,7 +118,7 @@ export function WorkstationPage(): ReactNode {
                         revoke.mutate({ tokenId: tok.id });
                       }}
                     >
-                      {t("ws.revoke")}
+                      {t("web.ws.revoke")}
                     </button>
                   )}
                 </td>
@@ -125,11 +127,11 @@ export function WorkstationPage(): ReactNode {
           </tbody>
         </table>
       )}
-      <h2>{t("ws.requests")}</h2>
+      <h2>{t("web.ws.requests")}</h2>
       <ul>
         {requestRows.map((r) => (
           <li key={r.id}>
-            <code>{r.fileName}</code> — {codeText(t, "ws.status.", r.status)} ({t("ws.codeExpires", { at: formatDate(locale, r.expiresAt, true) })})
+            <code>{r.fileName}</code> — {codeText(t, "web.ws.status.", r.status)} ({t("web.ws.codeExpires", { at: formatDate(locale, r.expiresAt, true) })})
           </li>
         ))}
       </ul>
