@@ -10,7 +10,6 @@
 import i18next, { type TFunction } from "i18next";
 import { initReactI18next, useTranslation } from "react-i18next";
 import { CATALOGUES, EN_MESSAGES, isMessageId, LOCALES, parseLocale, type Locale, type MessageId } from "@ksef-certs/ksef/messages";
-import { MESSAGES_PL } from "@ksef-certs/ksef/policies";
 
 declare module "i18next" {
   /** Keys (and their `{{name}}` parameters) are checked against the English catalogue; ids are flat, dots included. */
@@ -92,8 +91,8 @@ export interface ViolationLike {
 }
 
 /**
- * A violation in the UI language: the catalogue's `rule.<rule>` with its parameters; while a rule has no catalogue
- * sentence yet, core `MESSAGES_PL` in Polish; else the message as reported.
+ * A violation in the UI language: the catalogue's `rule.<rule>` with its parameters; a rule the catalogue does not
+ * know (a newer server) shows the message as reported.
  * @param t the bound translator
  * @param locale the UI language
  * @param violation what a policy check or the server reported
@@ -101,10 +100,6 @@ export interface ViolationLike {
 export function violationText(t: T, locale: Locale, violation: ViolationLike): string {
   const id = `rule.${violation.rule}`;
   if (isMessageId(id)) return tId(t, id, violation.params);
-  if (locale === "pl") {
-    const build = MESSAGES_PL[violation.rule];
-    if (build) return build(violation.params ?? {});
-  }
   return violation.message;
 }
 
