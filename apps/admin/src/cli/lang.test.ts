@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { run } from "./__fixtures__/harness.js";
 
 const cwd = mkdtempSync(join(tmpdir(), "ksef-certs-lang-"));
-afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(cwd, { recursive: true, force: true });
+});
 
 describe("ksef-certs in Polish and English", () => {
   it("speaks Polish with --lang pl, whatever LANG says", async () => {
