@@ -79,7 +79,7 @@ export async function requestEnrollment(db: Db, d: StepDeps, input: EnrollmentRe
   } else {
     v.push({ field: "authMethod", rule: "authMethod.known", message: "The authentication method must be certificate or handoff." });
   }
-  if (input.sealPassword === true && d.sealer === undefined) {
+  if (input.sealPassword === true && d.vault === undefined) {
     v.push({
       field: "sealPassword",
       rule: "sealPassword.masterKey",
@@ -90,8 +90,7 @@ export async function requestEnrollment(db: Db, d: StepDeps, input: EnrollmentRe
 
   const at = d.now();
   const id = randomUUID();
-  const sealedPassword =
-    input.sealPassword === true && d.sealer !== undefined ? d.sealer.seal(utf8.encode(input.keyPassword), enrollmentPasswordAad(id)) : null;
+  const sealedPassword = input.sealPassword === true && d.vault !== undefined ? d.vault.seal(utf8.encode(input.keyPassword), enrollmentPasswordAad(id)) : null;
 
   const row = await db.transaction(async (txRaw) => {
     const tx = txRaw as unknown as Db;

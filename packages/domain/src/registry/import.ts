@@ -107,7 +107,7 @@ async function record(
  * certificate, keeps an encrypted PKCS#8 key file byte for byte or re-encrypts any other layout in
  * the KSeF layout under the same password, then records it ({@link recordCertificate}'s rules apply).
  * @param db the database
- * @param input scope, environment, mode, optional name, the two files, the password, optional sealer
+ * @param input scope, environment, mode, optional name, the two files, the password, optional vault to seal it
  * @param meta actor and clock
  * @param options `maxActive`, `allowUnknownIssuer`
  * @returns the stored row
@@ -136,7 +136,7 @@ export async function importCertificatePair(
  * Imports a PKCS#12 file: its key is stored as KSeF-layout encrypted PKCS#8 under the file's password,
  * its certificate recorded ({@link recordCertificate}'s rules apply); the chain is not kept.
  * @param db the database
- * @param input scope, environment, mode, optional name, the file, its password, optional sealer
+ * @param input scope, environment, mode, optional name, the file, its password, optional vault to seal it
  * @param meta actor and clock
  * @param options `maxActive`, `allowUnknownIssuer`
  * @returns the stored row

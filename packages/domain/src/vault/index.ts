@@ -36,7 +36,7 @@ export interface UnlockSignerOptions {
 
 /**
  * The master key's operations. `seal`/`unseal` are AES-256-GCM bound to `aad` (`seal`/`unseal` of
- * `@ksef-certs/ksef/crypto`); the shape also satisfies the enrollment service's sealer and the import's
+ * `@ksef-certs/ksef/crypto`); the enrollment service takes it as `vault` and the import as
  * `sealPassword`, so callers pass the vault itself.
  */
 export interface Vault {

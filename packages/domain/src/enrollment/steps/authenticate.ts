@@ -70,7 +70,7 @@ async function awaitSigned(
 
 /**
  * Authenticates the enrollment's person in KSeF, automatically or through the hand-off, and keeps the
- * session in `ctx` (sealed on the row when a sealer exists). Before the request is sent the state goes
+ * session in `ctx` (sealed on the row when a vault exists). Before the request is sent the state goes
  * `authenticating`/`awaiting_signature` → `authenticated`; later (a lost session) the state is kept.
  */
 export async function authenticate(d: StepDeps, start: EnrollmentRow, ctx: RunContext): Promise<EnrollmentRow> {
@@ -205,9 +205,9 @@ export async function authenticate(d: StepDeps, start: EnrollmentRow, ctx: RunCo
     const tokens = await client.redeemToken(init.authenticationToken.token, signal);
     ctx.session = newSession(d, tokens, client);
     const sealedSession =
-      d.sealer === undefined
+      d.vault === undefined
         ? null
-        : d.sealer.seal(
+        : d.vault.seal(
             utf8.encode(JSON.stringify({ refreshToken: tokens.refreshToken.token, validUntil: tokens.refreshToken.validUntil })),
             enrollmentSessionAad(row.id),
           );

@@ -10,6 +10,7 @@ import type { XadesSigner } from "@ksef-certs/ksef/xades";
 import { DEFAULT_MAX_ACTIVE } from "../../registry/certificates.js";
 import { appendAudit } from "../../store/audit.js";
 import type { Db } from "../../store/db.js";
+import type { Vault } from "../../vault/index.js";
 import { companies, enrollments } from "../../store/schema.js";
 import {
   summarizeEnrollment,
@@ -18,7 +19,6 @@ import {
   type EnrollmentHandoff,
   type EnrollmentKsefClient,
   type EnrollmentRow,
-  type EnrollmentSealer,
 } from "../model.js";
 import type { EnrollmentState } from "../states.js";
 import { UUID, concurrentChange, notFound, type Said } from "./common.js";
@@ -38,7 +38,8 @@ export interface StepDeps {
   readonly clock: Clock;
   readonly signerFor: ((certificateId: string) => Promise<XadesSigner>) | undefined;
   readonly handoff: EnrollmentHandoff | undefined;
-  readonly sealer: EnrollmentSealer | undefined;
+  /** Seals and unseals under the master key; undefined → nothing is sealed. */
+  readonly vault: Pick<Vault, "seal" | "unseal"> | undefined;
   /** Key passwords this service was given with `request`, by enrollment id (memory only). */
   readonly passwords: Map<string, string>;
   readonly maxActive: number;
@@ -171,7 +172,7 @@ export function createStepDeps(deps: EnrollmentDeps, passwords: Map<string, stri
     clock,
     signerFor: deps.signerFor === undefined ? undefined : signerFor,
     handoff: deps.handoff,
-    sealer: deps.sealer,
+    vault: deps.vault,
     passwords,
     maxActive: deps.maxActive ?? DEFAULT_MAX_ACTIVE,
     reconcileGraceMs: deps.reconcileGraceMs ?? 120_000,

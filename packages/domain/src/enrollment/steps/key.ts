@@ -14,7 +14,7 @@ export function passwordFor(d: StepDeps, row: EnrollmentRow, ctx: RunContext): s
   if (ctx.keyPassword !== undefined) return ctx.keyPassword;
   const remembered = d.passwords.get(row.id);
   if (remembered !== undefined) return remembered;
-  if (row.sealedPassword !== null && d.sealer !== undefined) return utf8Decoder.decode(d.sealer.unseal(row.sealedPassword, enrollmentPasswordAad(row.id)));
+  if (row.sealedPassword !== null && d.vault !== undefined) return utf8Decoder.decode(d.vault.unseal(row.sealedPassword, enrollmentPasswordAad(row.id)));
   return undefined;
 }
 

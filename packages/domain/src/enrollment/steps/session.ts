@@ -18,10 +18,10 @@ import type { StepDeps } from "./deps.js";
 export async function sessionFor(d: StepDeps, start: EnrollmentRow, ctx: RunContext): Promise<{ row: EnrollmentRow; session: KsefSession }> {
   if (ctx.session !== undefined) return { row: start, session: ctx.session };
   const client = d.client(start.environment);
-  if (start.sealedSession !== null && d.sealer !== undefined) {
+  if (start.sealedSession !== null && d.vault !== undefined) {
     let stored: { refreshToken?: unknown; validUntil?: unknown } | undefined;
     try {
-      stored = JSON.parse(utf8Decoder.decode(d.sealer.unseal(start.sealedSession, enrollmentSessionAad(start.id)))) as typeof stored;
+      stored = JSON.parse(utf8Decoder.decode(d.vault.unseal(start.sealedSession, enrollmentSessionAad(start.id)))) as typeof stored;
     } catch {
       stored = undefined;
     }

@@ -37,9 +37,9 @@ export async function storeCertificate(d: StepDeps, row: EnrollmentRow, der: Uin
   if (keyFile === null) throw new KsefCertsError("INTERNAL", `Enrollment ${row.id} has no key to pair with the certificate.`);
   const certificateId = randomUUID();
   let sealedPassword: Uint8Array | undefined;
-  if (row.sealedPassword !== null && d.sealer !== undefined) {
-    const password = d.sealer.unseal(row.sealedPassword, enrollmentPasswordAad(row.id));
-    sealedPassword = d.sealer.seal(password, sealedPasswordAad(certificateId));
+  if (row.sealedPassword !== null && d.vault !== undefined) {
+    const password = d.vault.unseal(row.sealedPassword, enrollmentPasswordAad(row.id));
+    sealedPassword = d.vault.seal(password, sealedPasswordAad(certificateId));
     password.fill(0);
   }
   try {
