@@ -25,6 +25,7 @@
  */
 import { asc, desc, eq, inArray, notInArray } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { enrollments } from "../store/schema.js";
 import { enrollmentEvent } from "./events.js";
 import {
@@ -104,7 +105,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
 
   async function run(enrollmentId: string, options: EnrollmentRunOptions = {}): Promise<EnrollmentRunResult> {
     if (running.has(enrollmentId)) {
-      throw new KsefCertsError("CONFLICT", `Enrollment ${enrollmentId} is already running.`, { details: { concurrent: true, enrollmentId } });
+      throw new KsefCertsError("CONFLICT", msg("enrollment.run.alreadyRunning", { id: enrollmentId }), { details: { concurrent: true, enrollmentId } });
     }
     let row = await d.load(enrollmentId);
     if (row.state === "completed") return { outcome: "completed", enrollment: summarizeEnrollment(row) };
@@ -165,7 +166,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
           };
         }
       }
-      throw new KsefCertsError("INTERNAL", `Enrollment ${enrollmentId} did not settle within ${MAX_STEPS} steps.`);
+      throw new KsefCertsError("INTERNAL", msg("enrollment.run.unsettled", { id: enrollmentId, steps: MAX_STEPS }));
     } finally {
       running.delete(enrollmentId);
     }

@@ -9,6 +9,7 @@
  */
 import { readPrivateKey, seal, unseal } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { XadesSigner } from "@ksef-certs/ksef/xades";
 import type { Principal } from "../access/rules.js";
 import { authorizeHeldCertificateUse } from "../access/use.js";
@@ -111,7 +112,7 @@ export async function unlockHeldCertificate(
     } else if (options.fallbackPassword !== undefined) {
       password = await options.fallbackPassword({ sealed: secrets.sealedPassword !== null });
     } else {
-      throw new KsefCertsError("PASSWORD_REQUIRED", "The signing certificate's key password is not sealed, so the server cannot sign in with it by itself.", {
+      throw new KsefCertsError("PASSWORD_REQUIRED", msg("vault.passwordNotSealed"), {
         hint: options.hint,
         details: { certificateId },
         ...(options.passwordField === undefined

@@ -6,6 +6,7 @@
 import { and, eq } from "drizzle-orm";
 import { systemClock, type Clock } from "@ksef-certs/ksef/api";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { XadesSigner } from "@ksef-certs/ksef/xades";
 import { DEFAULT_MAX_ACTIVE } from "../../registry/certificates.js";
 import { appendAudit } from "../../store/audit.js";
@@ -97,7 +98,7 @@ export function createStepDeps(deps: EnrollmentDeps, passwords: Map<string, stri
 
   // Called as a method of `deps`, as before, in case the caller's signer uses `this`.
   function signerFor(certificateId: string): Promise<XadesSigner> {
-    if (deps.signerFor === undefined) throw new KsefCertsError("VALIDATION", "Automatic authentication needs a signer.");
+    if (deps.signerFor === undefined) throw new KsefCertsError("VALIDATION", msg("enrollment.auth.noSigner"));
     return deps.signerFor(certificateId);
   }
 

@@ -3,6 +3,7 @@
  * (while its refresh token still works), else a new authentication with the state kept.
  */
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { KsefApiError, type KsefSession } from "@ksef-certs/ksef/api";
 import { enrollmentSessionAad, type EnrollmentRow } from "../model.js";
 import { SENT_ENROLLMENT_STATES, type EnrollmentState } from "../states.js";
@@ -67,6 +68,6 @@ export async function sessionFor(d: StepDeps, start: EnrollmentRow, ctx: RunCont
     }
     throw err;
   }
-  if (ctx.session === undefined) throw new KsefCertsError("INTERNAL", "Authentication ended without a session.");
+  if (ctx.session === undefined) throw new KsefCertsError("INTERNAL", msg("enrollment.auth.noSession"));
   return { row, session: ctx.session };
 }
