@@ -25,6 +25,7 @@ import { and, asc, desc, eq, gt, inArray, lte, type SQL, sql } from "drizzle-orm
 import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
 import { assertKsefKey, inspectPrivateKey, KSEF_COMMON_NAME_SUFFIXES, MAX_OBJECT_BYTES, parseCertificate, type CertificateInfo } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { issuerEnvironmentViolation } from "@ksef-certs/ksef/api";
 import { appendAudit, appendAuditBatch, type AuditEntryInput } from "../store/audit.js";
 import type { Db } from "../store/db.js";
@@ -135,7 +136,7 @@ export async function scopeOf(db: Db, scope: Scope): Promise<ResolvedScope> {
       return { type: "operator", companyId: row.companyId, branchId: null, operatorId: row.id };
     }
     default:
-      throw new KsefCertsError("VALIDATION", "The scope must be a company, a branch or an operator.", {
+      throw new KsefCertsError("VALIDATION", msg("certificates.scope.type"), {
         violations: [{ field: "scope", rule: "scope.type", message: "The scope type must be company, branch or operator." }],
       });
   }
@@ -267,11 +268,8 @@ export function assertKsefCertificateFits(
   assertKsefKey(info.keyDescription, { what: "The certificate's key" });
   const violation = issuerViolation(info, environment, options);
   if (violation === undefined) return;
-  throw new KsefCertsError("VALIDATION", violation.message, {
-    hint:
-      violation.rule === "certificate.environment"
-        ? "Choose the environment the certificate was issued in."
-        : "Choose test or demo, or pick the certificate KSeF production issued.",
+  throw new KsefCertsError("VALIDATION", msg("certificates.issuerUnfit", { reason: violation.message }), {
+    hint: violation.rule === "certificate.environment" ? msg("certificates.issuerUnfit.environment.hint") : msg("certificates.issuerUnfit.production.hint"),
     violations: [violation],
     details: { issuer: info.issuerText, environment },
   });
@@ -385,7 +383,7 @@ export async function recordCertificate(
       if (isUniqueViolation(err)) throw duplicateSerial(info.serialNumber, input.environment, input.id ?? "");
       throw err;
     }
-    if (row === undefined) throw new KsefCertsError("INTERNAL", "The certificate insert returned no row.");
+    if (row === undefined) throw new KsefCertsError("INTERNAL", msg("certificates.notInserted"));
     await appendAudit(tx, recordAuditEntry(row, meta.actor, at));
     return row;
   });
@@ -393,7 +391,7 @@ export async function recordCertificate(
 
 function checkMaxActive(maxActive: number = DEFAULT_MAX_ACTIVE): number {
   if (!Number.isSafeInteger(maxActive) || maxActive < 1 || maxActive > 100) {
-    throw new KsefCertsError("VALIDATION", "maxActive must be an integer from 1 to 100.", {
+    throw new KsefCertsError("VALIDATION", msg("certificates.maxActive.range", { min: 1, max: 100 }), {
       violations: [{ field: "maxActive", rule: "maxActive.range", message: "maxActive must be an integer from 1 to 100.", params: { min: 1, max: 100 } }],
     });
   }
@@ -407,7 +405,7 @@ function validateRecordInput(input: RecordCertificateInput, at: Date, options: C
   const violations = checkRecordInput(input);
   const info = inspectMaterial(input, at, violations, options);
   assertValid(violations, "The certificate");
-  if (info === undefined || info.ksefType === undefined) throw new KsefCertsError("INTERNAL", "Certificate validation let an unreadable certificate through.");
+  if (info === undefined || info.ksefType === undefined) throw new KsefCertsError("INTERNAL", msg("certificates.unreadable"));
   return info as TypedCertificateInfo;
 }
 
@@ -419,30 +417,30 @@ function slotRuleError(
   active: readonly { readonly id: string; readonly mode: "current" | "queued"; readonly validTo: Date }[],
   maxActive: number,
 ): KsefCertsError | undefined {
-  const slot = `${s.type} scope, ${input.environment}, ${certificateType}`;
+  const slot = { scopeType: s.type, environment: input.environment, certificateType };
   if (active.length >= maxActive) {
-    return new KsefCertsError("CONFLICT", `This ${slot} already has ${active.length} active certificates (at most ${maxActive}).`, {
-      hint: "Revoke one of them first, or wait until one expires.",
+    return new KsefCertsError("CONFLICT", msg("certificates.slot.maxActive", { ...slot, count: active.length, max: maxActive }), {
+      hint: msg("certificates.slot.maxActive.hint"),
       details: { rule: "maxActive", maxActive, activeIds: active.map((r) => r.id) },
     });
   }
   const current = active.find((r) => r.mode === "current");
   const queued = active.find((r) => r.mode === "queued");
   if (input.mode === "current" && current !== undefined) {
-    return new KsefCertsError("CONFLICT", `This ${slot} already has a current certificate (valid to ${current.validTo.toISOString()}).`, {
-      hint: "Record the new certificate as queued: it takes over when the current one expires or is revoked.",
+    return new KsefCertsError("CONFLICT", msg("certificates.slot.oneCurrent", { ...slot, validTo: current.validTo.toISOString() }), {
+      hint: msg("certificates.slot.oneCurrent.hint"),
       details: { rule: "oneCurrent", currentId: current.id },
     });
   }
   if (input.mode === "queued" && current === undefined) {
-    return new KsefCertsError("CONFLICT", `A queued certificate needs a current one in the same scope, environment and type; this ${slot} has none.`, {
-      hint: "Record the certificate as current instead.",
+    return new KsefCertsError("CONFLICT", msg("certificates.slot.queuedNeedsCurrent", slot), {
+      hint: msg("certificates.slot.queuedNeedsCurrent.hint"),
       details: { rule: "queuedNeedsCurrent" },
     });
   }
   if (input.mode === "queued" && queued !== undefined) {
-    return new KsefCertsError("CONFLICT", `This ${slot} already has a queued certificate.`, {
-      hint: "Revoke the queued certificate first if this one should replace it.",
+    return new KsefCertsError("CONFLICT", msg("certificates.slot.oneQueued", slot), {
+      hint: msg("certificates.slot.oneQueued.hint"),
       details: { rule: "oneQueued", queuedId: queued.id },
     });
   }
@@ -524,7 +522,7 @@ async function scopesOf(tx: Db, scopes: readonly Scope[]): Promise<Map<string, R
     const id = typeof raw["type"] === "string" ? raw[`${raw["type"]}Id`] : undefined;
     if (!isUuid(id) || !Object.hasOwn(wanted, scope.type)) {
       // No query happens for these: scopeOf throws before it asks the database.
-      out.set(k, await scopeOf(tx, scope).then((): KsefCertsError => new KsefCertsError("INTERNAL", "scopeOf accepted a malformed scope."), asRecordError));
+      out.set(k, await scopeOf(tx, scope).then((): KsefCertsError => new KsefCertsError("INTERNAL", msg("certificates.scopeMalformed")), asRecordError));
       continue;
     }
     wanted[scope.type].add(id);
@@ -623,7 +621,7 @@ export async function recordCertificates(
     const placed = valid.flatMap((v) => {
       const s = scopes.get(scopeKey(v.input.scope));
       if (s === undefined || s instanceof KsefCertsError) {
-        outcomes[v.index] = { ok: false, error: s ?? new KsefCertsError("INTERNAL", "A scope was not resolved.") };
+        outcomes[v.index] = { ok: false, error: s ?? new KsefCertsError("INTERNAL", msg("certificates.scopeUnresolved")) };
         return [];
       }
       const key = slotKey(s, v.input.environment, v.info.ksefType);
@@ -689,8 +687,8 @@ export async function recordCertificates(
       for (const part of chunks(values, INSERT_ROWS)) await tx.insert(certificates).values(part);
     } catch (err) {
       if (isUniqueViolation(err)) {
-        throw new KsefCertsError("CONFLICT", "A certificate of this batch was recorded by another writer meanwhile; nothing of the batch was recorded.", {
-          hint: "Import again: the pairs already recorded are then reported as duplicates.",
+        throw new KsefCertsError("CONFLICT", msg("certificates.batchRace"), {
+          hint: msg("certificates.batchRace.hint"),
           details: { rule: "uniqueSerial" },
           cause: err,
         });
@@ -706,8 +704,8 @@ export async function recordCertificates(
 }
 
 function duplicateSerial(serial: string, environment: Environment, existingId: string): KsefCertsError {
-  return new KsefCertsError("CONFLICT", `A certificate with serial ${serial} is already recorded in ${environment}.`, {
-    hint: "List the certificates to find it; one KSeF certificate is recorded once.",
+  return new KsefCertsError("CONFLICT", msg("certificates.duplicateSerial", { serial, environment }), {
+    hint: msg("certificates.duplicateSerial.hint"),
     details: { rule: "uniqueSerial", serialNumber: serial, environment, ...(existingId === "" ? {} : { existingId }) },
   });
 }
@@ -1061,7 +1059,7 @@ export async function revokeCertificateLocally(
   const at = meta.at ?? new Date();
   const text = typeof reason === "string" ? reason.trim() : "";
   if (text.length === 0 || Array.from(text).length > 200) {
-    throw new KsefCertsError("VALIDATION", "The revocation reason must have 1 to 200 characters.", {
+    throw new KsefCertsError("VALIDATION", msg("certificates.revocationReason.length", { min: 1, max: 200 }), {
       violations: [{ field: "reason", rule: "reason.length", message: "The revocation reason must have 1 to 200 characters.", params: { min: 1, max: 200 } }],
     });
   }
@@ -1077,7 +1075,7 @@ export async function revokeCertificateLocally(
       .where(and(eq(certificates.id, id), eq(certificates.status, "active")))
       .returning();
     if (row === undefined) {
-      throw new KsefCertsError("CONFLICT", `The certificate ${before.serialNumber} is already revoked.`, {
+      throw new KsefCertsError("CONFLICT", msg("certificates.alreadyRevoked", { serial: before.serialNumber }), {
         details: { id, revokedAt: before.revokedAt?.toISOString() ?? null },
       });
     }

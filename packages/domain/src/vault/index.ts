@@ -9,7 +9,7 @@
  */
 import { readPrivateKey, seal, unseal } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import { msg } from "@ksef-certs/ksef/messages";
+import { msg, type MessageRef } from "@ksef-certs/ksef/messages";
 import type { XadesSigner } from "@ksef-certs/ksef/xades";
 import type { Principal } from "../access/rules.js";
 import { authorizeHeldCertificateUse } from "../access/use.js";
@@ -27,8 +27,8 @@ export interface UnlockSignerOptions {
    * (so it only needs a master key), for the fallback's own hint.
    */
   readonly fallbackPassword?: (situation: { readonly sealed: boolean }) => Promise<string>;
-  /** What the person can do when no password is available (PASSWORD_REQUIRED's hint). */
-  readonly hint: string;
+  /** What the person can do when no password is available (PASSWORD_REQUIRED's hint), best as a catalogue message. */
+  readonly hint: MessageRef | string;
   /** Input field naming the password in the PASSWORD_REQUIRED violation; none when absent. */
   readonly passwordField?: string;
   /** Input field naming the certificate in authorization violations (default `signingCertificateId`). */

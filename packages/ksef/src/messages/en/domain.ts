@@ -282,4 +282,45 @@ export const domain = {
   "registry.invalid.operator": "The operator cannot be saved: {{reasons}}",
   "registry.invalid.assignment": "The assignment cannot be saved: {{reasons}}",
   "registry.invalid.workstation": "The workstation cannot be saved: {{reasons}}",
+  // Registry: certificates.
+  "certificates.scope.type": "The scope must be a company, a branch or an operator.",
+  "certificates.issuerUnfit": "{{reason}}",
+  "certificates.issuerUnfit.environment.hint": "Choose the environment the certificate was issued in.",
+  "certificates.issuerUnfit.production.hint": "Choose test or demo, or pick the certificate KSeF production issued.",
+  "certificates.notInserted": "The certificate insert returned no row.",
+  "certificates.maxActive.range": "maxActive must be an integer from {{min}} to {{max}}.",
+  "certificates.unreadable": "Certificate validation let an unreadable certificate through.",
+  "certificates.slot.maxActive_one":
+    "This {{scopeType}} scope, {{environment}}, {{certificateType}} already has {{count}} active certificates (at most {{max}}).",
+  "certificates.slot.maxActive_other":
+    "This {{scopeType}} scope, {{environment}}, {{certificateType}} already has {{count}} active certificates (at most {{max}}).",
+  "certificates.slot.maxActive.hint": "Revoke one of them first, or wait until one expires.",
+  "certificates.slot.oneCurrent": "This {{scopeType}} scope, {{environment}}, {{certificateType}} already has a current certificate (valid to {{validTo}}).",
+  "certificates.slot.oneCurrent.hint": "Record the new certificate as queued: it takes over when the current one expires or is revoked.",
+  "certificates.slot.queuedNeedsCurrent":
+    "A queued certificate needs a current one in the same scope, environment and type; this {{scopeType}} scope, {{environment}}, {{certificateType}} has none.",
+  "certificates.slot.queuedNeedsCurrent.hint": "Record the certificate as current instead.",
+  "certificates.slot.oneQueued": "This {{scopeType}} scope, {{environment}}, {{certificateType}} already has a queued certificate.",
+  "certificates.slot.oneQueued.hint": "Revoke the queued certificate first if this one should replace it.",
+  "certificates.scopeMalformed": "scopeOf accepted a malformed scope.",
+  "certificates.scopeUnresolved": "A scope was not resolved.",
+  "certificates.batchRace": "A certificate of this batch was recorded by another writer meanwhile; nothing of the batch was recorded.",
+  "certificates.batchRace.hint": "Import again: the pairs already recorded are then reported as duplicates.",
+  "certificates.duplicateSerial": "A certificate with serial {{serial}} is already recorded in {{environment}}.",
+  "certificates.duplicateSerial.hint": "List the certificates to find it; one KSeF certificate is recorded once.",
+  "certificates.revocationReason.length": "The revocation reason must have {{min}} to {{max}} characters.",
+  "certificates.alreadyRevoked": "The certificate {{serial}} is already revoked.",
+  // Registry: importing key files.
+  "certificates.import.passwordRequired": "A password is required: the stored key is always encrypted.",
+  // Registry: revoking in KSeF.
+  "revoke.reason.oneOf": "The reason must be one of KSeF's revocation reasons: {{allowed}}.",
+  "revoke.alreadyRevoked": "The certificate {{serial}} is already revoked in the registry.",
+  "revoke.signerUnfit": "Certificate {{signing}} cannot sign in to revoke {{serial}}: {{reasons}}",
+  // Adapter use cases: export.
+  "export.operatorWithoutPesel": "The certificate {{serial}} belongs to an operator without a PESEL, which adapters identify operators by.",
+  "export.operatorWithoutPesel.hint": "Record the operator's PESEL, or export the certificate by its own id with a format that does not carry the scope.",
+  "export.notExporter": "The adapter {{adapterId}} does not export.",
+  "export.selection.one": "Say which certificates to export: certificate ids or a filter.",
+  "export.selection.empty": "No certificate matches; nothing to export.",
+  "export.unreported": "The adapter {{adapterId}} did not report where certificate {{certificateId}} went.",
 } as const;

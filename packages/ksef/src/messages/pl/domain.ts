@@ -309,4 +309,50 @@ export const domain = {
   "registry.invalid.operator": "Nie można zapisać operatora: {{reasons}}",
   "registry.invalid.assignment": "Nie można zapisać przypisania: {{reasons}}",
   "registry.invalid.workstation": "Nie można zapisać stanowiska: {{reasons}}",
+  // Registry: certificates.
+  "certificates.scope.type": "Zakres musi być firmą, oddziałem albo operatorem.",
+  "certificates.issuerUnfit": "{{reason}}",
+  "certificates.issuerUnfit.environment.hint": "Wybierz środowisko, w którym wydano certyfikat.",
+  "certificates.issuerUnfit.production.hint": "Wybierz test albo demo albo wskaż certyfikat wydany przez produkcyjny KSeF.",
+  "certificates.notInserted": "Zapis certyfikatu nie zwrócił wiersza.",
+  "certificates.maxActive.range": "maxActive musi być liczbą całkowitą od {{min}} do {{max}}.",
+  "certificates.unreadable": "Sprawdzanie certyfikatów przepuściło nieczytelny certyfikat.",
+  "certificates.slot.maxActive_one":
+    "Zakres {{scopeType}}, środowisko {{environment}}, typ {{certificateType}}: jest już {{count}} aktywny certyfikat (najwyżej {{max}}).",
+  "certificates.slot.maxActive_few":
+    "Zakres {{scopeType}}, środowisko {{environment}}, typ {{certificateType}}: są już {{count}} aktywne certyfikaty (najwyżej {{max}}).",
+  "certificates.slot.maxActive_many":
+    "Zakres {{scopeType}}, środowisko {{environment}}, typ {{certificateType}}: jest już {{count}} aktywnych certyfikatów (najwyżej {{max}}).",
+  "certificates.slot.maxActive_other":
+    "Zakres {{scopeType}}, środowisko {{environment}}, typ {{certificateType}}: jest już {{count}} aktywnego certyfikatu (najwyżej {{max}}).",
+  "certificates.slot.maxActive.hint": "Najpierw unieważnij jeden z nich albo poczekaj, aż któryś wygaśnie.",
+  "certificates.slot.oneCurrent": "Zakres {{scopeType}}, środowisko {{environment}}, typ {{certificateType}} ma już bieżący certyfikat (ważny do {{validTo}}).",
+  "certificates.slot.oneCurrent.hint": "Zapisz nowy certyfikat jako oczekujący: zastąpi bieżący, gdy ten wygaśnie lub zostanie unieważniony.",
+  "certificates.slot.queuedNeedsCurrent":
+    "Certyfikat oczekujący wymaga bieżącego w tym samym zakresie, środowisku i typie; zakres {{scopeType}}, środowisko {{environment}}, typ {{certificateType}} go nie ma.",
+  "certificates.slot.queuedNeedsCurrent.hint": "Zapisz certyfikat jako bieżący.",
+  "certificates.slot.oneQueued": "Zakres {{scopeType}}, środowisko {{environment}}, typ {{certificateType}} ma już certyfikat oczekujący.",
+  "certificates.slot.oneQueued.hint": "Jeśli ten ma go zastąpić, najpierw unieważnij certyfikat oczekujący.",
+  "certificates.scopeMalformed": "scopeOf przyjęło błędny zakres.",
+  "certificates.scopeUnresolved": "Nie ustalono zakresu.",
+  "certificates.batchRace": "W międzyczasie inny proces zapisał certyfikat z tej partii; nie zapisano niczego z partii.",
+  "certificates.batchRace.hint": "Zaimportuj ponownie: pary już zapisane zostaną wtedy zgłoszone jako duplikaty.",
+  "certificates.duplicateSerial": "Certyfikat o numerze seryjnym {{serial}} jest już zapisany w środowisku {{environment}}.",
+  "certificates.duplicateSerial.hint": "Znajdź go na liście certyfikatów; jeden certyfikat KSeF zapisuje się tylko raz.",
+  "certificates.revocationReason.length": "Powód unieważnienia musi mieć od {{min}} do {{max}} znaków.",
+  "certificates.alreadyRevoked": "Certyfikat {{serial}} jest już unieważniony.",
+  // Registry: importing key files.
+  "certificates.import.passwordRequired": "Hasło jest wymagane: zapisany klucz prywatny jest zawsze zaszyfrowany.",
+  // Registry: revoking in KSeF.
+  "revoke.reason.oneOf": "Powód musi być jednym z powodów unieważnienia w KSeF: {{allowed}}.",
+  "revoke.alreadyRevoked": "Certyfikat {{serial}} jest już unieważniony w rejestrze.",
+  "revoke.signerUnfit": "Certyfikatem {{signing}} nie można się uwierzytelnić, aby unieważnić {{serial}}: {{reasons}}",
+  // Adapter use cases: export.
+  "export.operatorWithoutPesel": "Certyfikat {{serial}} należy do operatora bez numeru PESEL, po którym adaptery rozpoznają operatorów.",
+  "export.operatorWithoutPesel.hint":
+    "Zapisz PESEL operatora albo wyeksportuj certyfikat po jego własnym identyfikatorze w formacie, który nie przenosi zakresu.",
+  "export.notExporter": "Adapter {{adapterId}} nie eksportuje.",
+  "export.selection.one": "Wskaż certyfikaty do eksportu: identyfikatory certyfikatów albo filtr.",
+  "export.selection.empty": "Żaden certyfikat nie pasuje; nie ma czego eksportować.",
+  "export.unreported": "Adapter {{adapterId}} nie podał, dokąd trafił certyfikat {{certificateId}}.",
 } as const satisfies PolishSection<typeof en>;
