@@ -12,7 +12,7 @@
  * - anyone else: nothing (FORBIDDEN).
  */
 import { and, asc, eq, isNull } from "drizzle-orm";
-import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, type Violation, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
@@ -113,7 +113,7 @@ export async function createUser(db: Db, input: CreateUserInput, meta: ChangeMet
     v.push({ field: "displayName", rule: "displayName.length", message: "The display name must have 1 to 200 characters.", params: { min: 1, max: 200 } });
   }
   v.push(...checkAccountPassword(input.password));
-  if (input.locale !== undefined && !LOCALES.includes(input.locale)) v.push({ field: "locale", rule: "locale.known", message: "The locale must be pl or en." });
+  if (input.locale !== undefined && !LOCALES.includes(input.locale)) v.push(violation("locale", "locale.known"));
   if (v.length > 0) throw new KsefCertsError("VALIDATION", msg("users.create.invalid", { reasons: v.map((x) => x.message).join(" ") }), { violations: v });
   const passwordHash = await hashPassword(input.password);
   const at = meta.at ?? new Date();
@@ -204,14 +204,13 @@ async function normalizeGrant(db: Db, input: RoleGrantInput): Promise<RoleGrant>
       const [b] = /^[0-9a-f-]{36}$/i.test(branchId) ? await db.select({ companyId: branches.companyId }).from(branches).where(eq(branches.id, branchId)) : [];
       if (b === undefined)
         throw new KsefCertsError("NOT_FOUND", msg("users.branchNotFound", { id: JSON.stringify(branchId) }), { details: { entity: "branch", id: branchId } });
-      if (companyId !== null && companyId !== b.companyId)
-        v.push({ field: "companyId", rule: "companyId.branch", message: "The branch belongs to another company." });
+      if (companyId !== null && companyId !== b.companyId) v.push(violation("companyId", "companyId.branch"));
       companyId = b.companyId;
     }
-  } else if (branchId !== null) v.push({ field: "branchId", rule: "branchId.forbidden", message: "Only a branch admin has a branch." });
+  } else if (branchId !== null) v.push(violation("branchId", "branchId.forbidden"));
   if (input.role === "company_admin" && companyId === null)
     v.push({ field: "companyId", rule: "companyId.required", message: "A company admin needs a company." });
-  if (input.role === "super_admin" && companyId !== null) v.push({ field: "companyId", rule: "companyId.forbidden", message: "A super-admin has no company." });
+  if (input.role === "super_admin" && companyId !== null) v.push(violation("companyId", "companyId.forbidden"));
   if (!["super_admin", "company_admin", "branch_admin", "auditor"].includes(input.role))
     v.push({ field: "role", rule: "role.known", message: "Unknown role." });
   if (v.length > 0) throw new KsefCertsError("VALIDATION", msg("users.grant.invalid", { reasons: v.map((x) => x.message).join(" ") }), { violations: v });
@@ -289,7 +288,7 @@ export async function revokeRole(db: Db, input: RoleGrantInput, meta: ChangeMeta
 export async function setUserLocale(db: Db, userId: string, locale: "pl" | "en"): Promise<void> {
   if (!LOCALES.includes(locale))
     throw new KsefCertsError("VALIDATION", msg("users.locale.known"), {
-      violations: [{ field: "locale", rule: "locale.known", message: "The locale must be pl or en." }],
+      violations: [violation("locale", "locale.known")],
     });
   await db.update(users).set({ locale, updatedAt: new Date() }).where(eq(users.id, userId));
 }

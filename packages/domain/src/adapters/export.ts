@@ -4,7 +4,7 @@
  * entry `certificate.export`, in one transaction after the adapter has written everything.
  */
 import { and, desc, eq, inArray } from "drizzle-orm";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import { listCertificates, sealedPasswordAad, type CertificateFilter } from "../registry/certificates.js";
 import { inTransaction, isUuid, notFound } from "../registry/internal.js";
@@ -128,7 +128,7 @@ export async function exportWithAdapter(input: ExportWithAdapterInput): Promise<
     throw new KsefCertsError("UNSUPPORTED", msg("export.notExporter", { adapterId: input.adapter.id }), { details: { adapterId: input.adapter.id } });
   if ((input.certificateIds === undefined) === (input.filter === undefined)) {
     throw new KsefCertsError("VALIDATION", msg("export.selection.one"), {
-      violations: [{ field: "certificateIds", rule: "selection.one", message: "Give certificate ids or a filter, not both and not neither." }],
+      violations: [violation("certificateIds", "selection.one")],
     });
   }
   const ids =

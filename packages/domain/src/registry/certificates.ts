@@ -24,7 +24,7 @@ import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, gt, inArray, lte, type SQL, sql } from "drizzle-orm";
 import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
 import { assertKsefKey, inspectPrivateKey, KSEF_COMMON_NAME_SUFFIXES, MAX_OBJECT_BYTES, parseCertificate, type CertificateInfo } from "@ksef-certs/ksef/crypto";
-import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, type Violation, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import { issuerEnvironmentViolation } from "@ksef-certs/ksef/api";
 import { appendAudit, appendAuditBatch, type AuditEntryInput } from "../store/audit.js";
@@ -222,30 +222,24 @@ function checkRecordInput(input: RecordCertificateInput): Violation[] {
     v.push({ field: "environment", rule: "environment.known", message: `The environment must be one of ${ENVIRONMENTS.join(", ")}.` });
   }
   if (!["current", "queued"].includes(input.mode)) v.push({ field: "mode", rule: "mode.known", message: "The mode must be current or queued." });
-  if (!["enrolled", "imported"].includes(input.source)) v.push({ field: "source", rule: "source.known", message: "The source must be enrolled or imported." });
+  if (!["enrolled", "imported"].includes(input.source)) v.push(violation("source", "source.known"));
   const nameLength = typeof input.name === "string" ? Array.from(input.name.trim()).length : 0;
   if (nameLength < 1 || nameLength > 100) {
-    v.push({ field: "name", rule: "name.length", message: "The certificate name must have 1 to 100 characters.", params: { min: 1, max: 100 } });
+    v.push(violation("name", "name.length", { min: 1, max: 100 }));
   }
   if (!(input.keyFile instanceof Uint8Array) || input.keyFile.byteLength === 0) {
-    v.push({ field: "keyFile", rule: "keyFile.required", message: "The private key file is required." });
+    v.push(violation("keyFile", "keyFile.required"));
   } else if (input.keyFile.byteLength > MAX_OBJECT_BYTES) {
-    v.push({
-      field: "keyFile",
-      rule: "keyFile.size",
-      message: `The private key file may have at most ${MAX_OBJECT_BYTES} bytes.`,
-      params: { max: MAX_OBJECT_BYTES },
-    });
+    v.push(violation("keyFile", "keyFile.size", { max: MAX_OBJECT_BYTES }));
   }
   if (
     input.sealedPassword !== undefined &&
     (!(input.sealedPassword instanceof Uint8Array) || input.sealedPassword.byteLength === 0 || input.sealedPassword.byteLength > MAX_SEALED_BYTES)
   ) {
-    v.push({ field: "sealedPassword", rule: "sealedPassword.size", message: `A sealed password must have 1 to ${MAX_SEALED_BYTES} bytes.` });
+    v.push(violation("sealedPassword", "sealedPassword.size", { max: MAX_SEALED_BYTES }));
   }
-  if (input.id !== undefined && !isUuid(input.id)) v.push({ field: "id", rule: "id.uuid", message: "The id must be a UUID." });
-  if (input.enrollmentId !== undefined && !isUuid(input.enrollmentId))
-    v.push({ field: "enrollmentId", rule: "enrollmentId.uuid", message: "The enrollment id must be a UUID." });
+  if (input.id !== undefined && !isUuid(input.id)) v.push(violation("id", "id.uuid"));
+  if (input.enrollmentId !== undefined && !isUuid(input.enrollmentId)) v.push(violation("enrollmentId", "enrollmentId.uuid"));
   return v;
 }
 
@@ -284,7 +278,7 @@ function issuerViolation(info: CertificateInfo, environment: Environment, option
 function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[], options: CertificateRuleOptions): CertificateInfo | undefined {
   let info: CertificateInfo | undefined;
   if (!(input.certificateDer instanceof Uint8Array) || input.certificateDer.byteLength === 0) {
-    v.push({ field: "certificate", rule: "certificate.required", message: "The certificate is required." });
+    v.push(violation("certificate", "certificate.required"));
   } else {
     // MALFORMED / TOO_LARGE from the parser are the right answer for a file that is not a certificate: let them through.
     info = parseCertificate(input.certificateDer);
@@ -293,20 +287,12 @@ function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[]
     const issuer = issuerViolation(info, input.environment, options);
     if (issuer !== undefined) v.push(issuer);
     if (info.ksefType === undefined) {
-      v.push({
-        field: "certificate",
-        rule: "certificate.ksefType",
-        message: "The certificate's key usage does not say whether it is an Authentication (digitalSignature) or an Offline (nonRepudiation) KSeF certificate.",
-      });
+      v.push(violation("certificate", "certificate.ksefType"));
     } else if (!info.typeCheck.consistent) {
-      v.push({
-        field: "certificate",
-        rule: "certificate.typeConsistent",
-        message: "The certificate's name suffix and its key usage name different KSeF types; it is damaged or not from KSeF.",
-      });
+      v.push(violation("certificate", "certificate.typeConsistent"));
     }
     if (new Date(info.validTo).getTime() <= at.getTime()) {
-      v.push({ field: "certificate", rule: "certificate.expired", message: `The certificate expired on ${info.validTo}.`, params: { validTo: info.validTo } });
+      v.push(violation("certificate", "certificate.expired", { validTo: info.validTo }));
     }
   }
   if (input.keyFile instanceof Uint8Array && input.keyFile.byteLength > 0 && input.keyFile.byteLength <= MAX_OBJECT_BYTES) {
@@ -316,12 +302,7 @@ function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[]
     } catch {
       encrypted = false;
     }
-    if (!encrypted)
-      v.push({
-        field: "keyFile",
-        rule: "keyFile.encrypted",
-        message: "The private key must be stored as encrypted PKCS#8; a plain or unreadable key file is never stored.",
-      });
+    if (!encrypted) v.push(violation("keyFile", "keyFile.encrypted"));
   }
   return info;
 }
@@ -392,7 +373,7 @@ export async function recordCertificate(
 function checkMaxActive(maxActive: number = DEFAULT_MAX_ACTIVE): number {
   if (!Number.isSafeInteger(maxActive) || maxActive < 1 || maxActive > 100) {
     throw new KsefCertsError("VALIDATION", msg("certificates.maxActive.range", { min: 1, max: 100 }), {
-      violations: [{ field: "maxActive", rule: "maxActive.range", message: "maxActive must be an integer from 1 to 100.", params: { min: 1, max: 100 } }],
+      violations: [violation("maxActive", "maxActive.range", { min: 1, max: 100 })],
     });
   }
   return maxActive;
@@ -955,13 +936,13 @@ export async function listCertificates(db: Db, filter: CertificateFilter = {}): 
   const at = filter.at ?? new Date();
   const v: Violation[] = [];
   if (filter.expiringWithinDays !== undefined && !(Number.isFinite(filter.expiringWithinDays) && filter.expiringWithinDays >= 0)) {
-    v.push({ field: "expiringWithinDays", rule: "expiringWithinDays.range", message: "expiringWithinDays must be a number of days, 0 or more." });
+    v.push(violation("expiringWithinDays", "expiringWithinDays.range"));
   }
   if (filter.limit !== undefined && !(Number.isSafeInteger(filter.limit) && filter.limit >= 1 && filter.limit <= 10_000)) {
     v.push({ field: "limit", rule: "limit.range", message: "limit must be an integer from 1 to 10000." });
   }
   if (filter.offset !== undefined && !(Number.isSafeInteger(filter.offset) && filter.offset >= 0)) {
-    v.push({ field: "offset", rule: "offset.range", message: "offset must be an integer, 0 or more." });
+    v.push(violation("offset", "offset.range"));
   }
   assertValid(v, "The certificate filter");
   for (const id of [filter.companyId, filter.branchId, filter.operatorId]) if (id !== undefined && !isUuid(id)) return [];
@@ -1060,7 +1041,7 @@ export async function revokeCertificateLocally(
   const text = typeof reason === "string" ? reason.trim() : "";
   if (text.length === 0 || Array.from(text).length > 200) {
     throw new KsefCertsError("VALIDATION", msg("certificates.revocationReason.length", { min: 1, max: 200 }), {
-      violations: [{ field: "reason", rule: "reason.length", message: "The revocation reason must have 1 to 200 characters.", params: { min: 1, max: 200 } }],
+      violations: [violation("reason", "reason.length", { min: 1, max: 200 })],
     });
   }
   if (!isUuid(id)) throw notFound("certificate", String(id));

@@ -355,4 +355,29 @@ export const domain = {
   "export.selection.one": "Wskaż certyfikaty do eksportu: identyfikatory certyfikatów albo filtr.",
   "export.selection.empty": "Żaden certyfikat nie pasuje; nie ma czego eksportować.",
   "export.unreported": "Adapter {{adapterId}} nie podał, dokąd trafił certyfikat {{certificateId}}.",
+  // Rules only the registry, the accounts and the export check.
+  "rule.source.known": "Źródło musi być enrolled (uzyskany) albo imported (zaimportowany).",
+  "rule.name.length": "Nazwa certyfikatu musi mieć od {{min}} do {{max}} znaków.",
+  "rule.keyFile.required": "Plik klucza prywatnego jest wymagany.",
+  "rule.keyFile.size": "Plik klucza prywatnego może mieć najwyżej {{max}} bajtów.",
+  "rule.keyFile.encrypted":
+    "Klucz prywatny musi być zapisany jako zaszyfrowany PKCS#8; niezaszyfrowanego ani nieczytelnego pliku klucza nigdy się nie zapisuje.",
+  "rule.sealedPassword.size": "Zapieczętowane hasło musi mieć od 1 do {{max}} bajtów.",
+  "rule.id.uuid": "Identyfikator musi być identyfikatorem UUID.",
+  "rule.enrollmentId.uuid": "Identyfikator wniosku o certyfikat musi być identyfikatorem UUID.",
+  "rule.certificate.required": "Certyfikat jest wymagany.",
+  "rule.certificate.ksefType":
+    "Użycie klucza certyfikatu nie wskazuje, czy jest to certyfikat KSeF uwierzytelniający (Authentication, digitalSignature), czy offline (Offline, nonRepudiation).",
+  "rule.certificate.typeConsistent":
+    "Przyrostek nazwy certyfikatu i użycie jego klucza wskazują różne typy KSeF; certyfikat jest uszkodzony albo nie pochodzi z KSeF.",
+  "rule.certificate.expired": "Certyfikat wygasł {{validTo}}.",
+  "rule.maxActive.range": "maxActive musi być liczbą całkowitą od {{min}} do {{max}}.",
+  "rule.expiringWithinDays.range": "expiringWithinDays musi być liczbą dni, 0 lub więcej.",
+  "rule.offset.range": "offset musi być liczbą całkowitą, 0 lub więcej.",
+  "rule.reason.length": "Powód unieważnienia musi mieć od {{min}} do {{max}} znaków.",
+  "rule.locale.known": "Język musi być pl albo en.",
+  "rule.companyId.branch": "Oddział należy do innej firmy.",
+  "rule.branchId.forbidden": "Oddział ma tylko administrator oddziału.",
+  "rule.companyId.forbidden": "Superadministrator nie ma firmy.",
+  "rule.selection.one": "Podaj identyfikatory certyfikatów albo filtr, nie oba naraz i nie żadnego.",
 } as const satisfies PolishSection<typeof en>;
