@@ -52,7 +52,7 @@ for (const kind of KINDS) {
         db: store.db,
         client: () => createKsefClient({ baseUrl: sim.url }),
         handoff: createFolderHandoff({ db: store.db, stabilityMs: 150, rescanIntervalMs: 500 }),
-        sealer: vaultFromMasterKey(masterKey),
+        vault: vaultFromMasterKey(masterKey),
         // Automatic authentication with a held certificate: the key is opened with its (test-known) password.
         signerFor: async (certificateId) => {
           const s = await getCertificateSecrets(store.db, certificateId);

@@ -102,7 +102,7 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
     client: options.client,
     now: options.clock,
     ...(options.handoff === undefined ? {} : { handoff: options.handoff }),
-    ...(vault === undefined ? {} : { sealer: vault }),
+    ...(vault === undefined ? {} : { vault }),
     ...(options.pollOptions === undefined ? {} : { pollOptions: options.pollOptions }),
     // Background runs act as the local system: the request was authorised against its principal when it was made.
     signerFor: (certificateId) =>

@@ -93,7 +93,7 @@ for (const kind of DB_KINDS) {
         db: store.db,
         now: clock,
         client: () => client,
-        sealer: vault,
+        vault,
         pollOptions: { intervalMs: 20 },
         // Jan signs auth.xml at once, wherever the hand-off put it.
         handoff: { publish: () => Promise.resolve({ file: "auth.xml" }), signed: async (req) => signXml(req.xml, jan) },

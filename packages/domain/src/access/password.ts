@@ -5,6 +5,7 @@
  */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 
 /** scrypt cost parameters. */
 export interface ScryptParams {
@@ -45,7 +46,7 @@ function derive(password: string, salt: Buffer, params: ScryptParams): Promise<B
  */
 export async function hashPassword(password: string, params: ScryptParams = DEFAULT_SCRYPT_PARAMS): Promise<string> {
   if (typeof password !== "string" || password.length === 0 || password.length > MAX_PASSWORD_CHARS) {
-    throw new KsefCertsError("VALIDATION", `A password must have 1 to ${MAX_PASSWORD_CHARS} characters.`, {
+    throw new KsefCertsError("VALIDATION", msg("password.length", { max: MAX_PASSWORD_CHARS }), {
       violations: [
         {
           field: "password",

@@ -5,12 +5,13 @@
  */
 import { eq, like } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { inTransaction, type ChangeMeta } from "../registry/internal.js";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { loginThrottle, users, webSessions } from "../store/schema.js";
-import { hashPassword } from "./password.js";
-import { checkAccountPassword, normalizeLogin } from "./users.js";
+import { hashPassword, MAX_PASSWORD_CHARS } from "./password.js";
+import { checkAccountPassword, MIN_ACCOUNT_PASSWORD_CHARS, normalizeLogin } from "./users.js";
 
 /**
  * Sets a new password for the account `login` without knowing the old one (local operator of the installation only:
@@ -28,11 +29,12 @@ export async function resetPassword(
 ): Promise<{ readonly userId: string }> {
   const login = normalizeLogin(input.login);
   const v = checkAccountPassword(input.password, "password");
-  if (v.length > 0) throw new KsefCertsError("VALIDATION", v.map((x) => x.message).join(" "), { violations: v });
+  if (v.length > 0)
+    throw new KsefCertsError("VALIDATION", msg("password.accountLength", { min: MIN_ACCOUNT_PASSWORD_CHARS, max: MAX_PASSWORD_CHARS }), { violations: v });
   const [user] = login === "" ? [] : await db.select({ id: users.id }).from(users).where(eq(users.login, login));
   if (user === undefined)
-    throw new KsefCertsError("NOT_FOUND", `No account with the login ${JSON.stringify(login)}.`, {
-      hint: "List the accounts in the web app (Users), or check the spelling.",
+    throw new KsefCertsError("NOT_FOUND", msg("reset.unknownLogin", { login: JSON.stringify(login) }), {
+      hint: msg("reset.unknownLogin.hint"),
     });
   const passwordHash = await hashPassword(input.password);
   const at = meta.at ?? new Date();

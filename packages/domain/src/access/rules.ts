@@ -18,6 +18,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../store/db.js";
 import { branches, certificates, enrollments, operatorBranches, operators, workstations, companies } from "../store/schema.js";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 
 /** An admin-app role (schema enum `user_role`). */
 export type Role = "super_admin" | "company_admin" | "branch_admin" | "auditor";
@@ -118,7 +119,7 @@ export function hasRole(principal: Principal, ...roles: Role[]): boolean {
  * @param id the id asked for
  */
 export function hiddenEntity(kind: EntityKind, id: string): KsefCertsError {
-  return new KsefCertsError("NOT_FOUND", `No ${kind} with id ${JSON.stringify(id)}.`, { details: { entity: kind, id } });
+  return new KsefCertsError("NOT_FOUND", msg(`access.entity.notFound.${kind}`, { id: JSON.stringify(id) }), { details: { entity: kind, id } });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -213,8 +214,8 @@ export async function authorizeEntity(db: Db, principal: Principal, kind: Entity
   const scope = await scopeOfEntity(db, kind, id);
   if (!canRead(principal, scope)) throw hiddenEntity(kind, id);
   if (access === "write" && !canWrite(principal, scope)) {
-    throw new KsefCertsError("FORBIDDEN", `Your role may not change this ${kind}.`, {
-      hint: "Ask an administrator of its company.",
+    throw new KsefCertsError("FORBIDDEN", msg(`access.entity.readOnly.${kind}`), {
+      hint: msg("access.entity.readOnly.hint"),
       details: { entity: kind, id },
     });
   }
@@ -231,7 +232,7 @@ export async function authorizeEntity(db: Db, principal: Principal, kind: Entity
 export function authorizeScope(principal: Principal, scope: AccessScope, access: "read" | "write"): void {
   const ok = access === "read" ? canRead(principal, scope) : canWrite(principal, scope);
   if (!ok)
-    throw new KsefCertsError("FORBIDDEN", access === "read" ? "Your role may not see this." : "Your role may not change this.", {
+    throw new KsefCertsError("FORBIDDEN", msg(access === "read" ? "access.scope.noRead" : "access.scope.noWrite"), {
       details: { scope: scope.kind },
     });
 }

@@ -24,6 +24,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { and, eq, lt } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { loginThrottle, userRoles, users, webSessions } from "../store/schema.js";
@@ -98,14 +99,14 @@ export interface AuthenticateInput {
 
 function throttled(until: Date, at: Date): KsefCertsError {
   const seconds = Math.max(1, Math.ceil((until.getTime() - at.getTime()) / 1000));
-  return new KsefCertsError("FORBIDDEN", "Too many failed sign-ins; try again later.", {
-    hint: `Wait ${seconds} s.`,
+  return new KsefCertsError("FORBIDDEN", msg("sessions.throttled"), {
+    hint: msg("sessions.throttled.hint", { seconds }),
     details: { reason: "throttled", retryAfterSeconds: seconds, lockedUntil: until.toISOString() },
   });
 }
 
 function badCredentials(): KsefCertsError {
-  return new KsefCertsError("FORBIDDEN", "The login or the password is wrong.", { details: { reason: "credentials" } });
+  return new KsefCertsError("FORBIDDEN", msg("sessions.wrongCredentials"), { details: { reason: "credentials" } });
 }
 
 /** How one throttle key behaves. */
@@ -126,7 +127,7 @@ async function countAttempt(db: Db, key: string, rule: ThrottleRule, at: Date): 
   return db.transaction(async (tx) => {
     await tx.insert(loginThrottle).values({ key, failures: 0, windowStartedAt: at, lockedUntil: null }).onConflictDoNothing();
     const [row] = await tx.select().from(loginThrottle).where(eq(loginThrottle.key, key)).for("update");
-    if (row === undefined) throw new KsefCertsError("INTERNAL", "The sign-in throttle row vanished.");
+    if (row === undefined) throw new KsefCertsError("INTERNAL", msg("sessions.throttleRowVanished"));
     if (row.lockedUntil !== null && row.lockedUntil.getTime() > at.getTime()) return row.lockedUntil;
     // `window_started_at` holds the last counted attempt: a quiet spell of THROTTLE_WINDOW_MS starts afresh.
     const attempts = (at.getTime() - row.windowStartedAt.getTime() > THROTTLE_WINDOW_MS ? 0 : row.failures) + 1;

@@ -5,6 +5,7 @@
  * Kept apart from `held.ts` so the enrollment use case can call them without importing revocation.
  */
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { Db } from "../store/db.js";
 import { authorizeEntity, type Principal } from "./rules.js";
 
@@ -22,10 +23,15 @@ export async function authorizeHeldCertificateUse(db: Db, principal: Principal, 
     await authorizeEntity(db, principal, "certificate", certificateId, "write");
   } catch (err) {
     if (!(err instanceof KsefCertsError) || err.code !== "FORBIDDEN") throw err;
-    const message = "Signing in to KSeF with a certificate uses its private key; your role may see this certificate but not use it.";
-    throw new KsefCertsError("FORBIDDEN", message, {
-      hint: "Choose a certificate of your own branch or operators, or ask an administrator of the company.",
-      violations: [{ field, rule: "signingCertificate.access", message }],
+    throw new KsefCertsError("FORBIDDEN", msg("held.useForbidden"), {
+      hint: msg("held.useForbidden.hint"),
+      violations: [
+        {
+          field,
+          rule: "signingCertificate.access",
+          message: "Signing in to KSeF with a certificate uses its private key; your role may see this certificate but not use it.",
+        },
+      ],
       details: { certificateId },
     });
   }

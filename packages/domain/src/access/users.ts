@@ -12,7 +12,8 @@
  * - anyone else: nothing (FORBIDDEN).
  */
 import { and, asc, eq, isNull } from "drizzle-orm";
-import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, type Violation, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { branches, companies, userRoles, users, webSessions } from "../store/schema.js";
@@ -112,8 +113,8 @@ export async function createUser(db: Db, input: CreateUserInput, meta: ChangeMet
     v.push({ field: "displayName", rule: "displayName.length", message: "The display name must have 1 to 200 characters.", params: { min: 1, max: 200 } });
   }
   v.push(...checkAccountPassword(input.password));
-  if (input.locale !== undefined && !LOCALES.includes(input.locale)) v.push({ field: "locale", rule: "locale.known", message: "The locale must be pl or en." });
-  if (v.length > 0) throw new KsefCertsError("VALIDATION", `The account cannot be created: ${v.map((x) => x.message).join(" ")}`, { violations: v });
+  if (input.locale !== undefined && !LOCALES.includes(input.locale)) v.push(violation("locale", "locale.known"));
+  if (v.length > 0) throw new KsefCertsError("VALIDATION", msg("users.create.invalid", { reasons: v.map((x) => x.message).join(" ") }), { violations: v });
   const passwordHash = await hashPassword(input.password);
   const at = meta.at ?? new Date();
   try {
@@ -122,7 +123,7 @@ export async function createUser(db: Db, input: CreateUserInput, meta: ChangeMet
         .insert(users)
         .values({ login, displayName, passwordHash, locale: input.locale ?? "pl", createdAt: at, updatedAt: at })
         .returning(userColumns);
-      if (row === undefined) throw new KsefCertsError("INTERNAL", "The account insert returned no row.");
+      if (row === undefined) throw new KsefCertsError("INTERNAL", msg("users.create.notInserted"));
       await appendAudit(tx, {
         actor: meta.actor,
         action: "user.create",
@@ -138,7 +139,7 @@ export async function createUser(db: Db, input: CreateUserInput, meta: ChangeMet
     });
   } catch (err) {
     if (isUniqueViolation(err))
-      throw new KsefCertsError("CONFLICT", `The login ${login} is taken.`, {
+      throw new KsefCertsError("CONFLICT", msg("users.loginTaken", { login }), {
         violations: [{ field: "login", rule: "login.unique", message: "This login is taken." }],
       });
     throw err;
@@ -153,7 +154,7 @@ export async function createUser(db: Db, input: CreateUserInput, meta: ChangeMet
  */
 export async function getUser(db: Db, id: string): Promise<UserWithRoles> {
   const [row] = /^[0-9a-f-]{36}$/i.test(id) ? await db.select(userColumns).from(users).where(eq(users.id, id)) : [];
-  if (row === undefined) throw new KsefCertsError("NOT_FOUND", `No account with id ${JSON.stringify(id)}.`, { details: { entity: "user", id } });
+  if (row === undefined) throw new KsefCertsError("NOT_FOUND", msg("users.notFound", { id: JSON.stringify(id) }), { details: { entity: "user", id } });
   const roles = await db
     .select({ id: userRoles.id, role: userRoles.role, companyId: userRoles.companyId, branchId: userRoles.branchId })
     .from(userRoles)
@@ -202,22 +203,21 @@ async function normalizeGrant(db: Db, input: RoleGrantInput): Promise<RoleGrant>
     else {
       const [b] = /^[0-9a-f-]{36}$/i.test(branchId) ? await db.select({ companyId: branches.companyId }).from(branches).where(eq(branches.id, branchId)) : [];
       if (b === undefined)
-        throw new KsefCertsError("NOT_FOUND", `No branch with id ${JSON.stringify(branchId)}.`, { details: { entity: "branch", id: branchId } });
-      if (companyId !== null && companyId !== b.companyId)
-        v.push({ field: "companyId", rule: "companyId.branch", message: "The branch belongs to another company." });
+        throw new KsefCertsError("NOT_FOUND", msg("users.branchNotFound", { id: JSON.stringify(branchId) }), { details: { entity: "branch", id: branchId } });
+      if (companyId !== null && companyId !== b.companyId) v.push(violation("companyId", "companyId.branch"));
       companyId = b.companyId;
     }
-  } else if (branchId !== null) v.push({ field: "branchId", rule: "branchId.forbidden", message: "Only a branch admin has a branch." });
+  } else if (branchId !== null) v.push(violation("branchId", "branchId.forbidden"));
   if (input.role === "company_admin" && companyId === null)
     v.push({ field: "companyId", rule: "companyId.required", message: "A company admin needs a company." });
-  if (input.role === "super_admin" && companyId !== null) v.push({ field: "companyId", rule: "companyId.forbidden", message: "A super-admin has no company." });
+  if (input.role === "super_admin" && companyId !== null) v.push(violation("companyId", "companyId.forbidden"));
   if (!["super_admin", "company_admin", "branch_admin", "auditor"].includes(input.role))
     v.push({ field: "role", rule: "role.known", message: "Unknown role." });
-  if (v.length > 0) throw new KsefCertsError("VALIDATION", `The role cannot be granted: ${v.map((x) => x.message).join(" ")}`, { violations: v });
+  if (v.length > 0) throw new KsefCertsError("VALIDATION", msg("users.grant.invalid", { reasons: v.map((x) => x.message).join(" ") }), { violations: v });
   if (companyId !== null && input.role !== "branch_admin") {
     const [c] = /^[0-9a-f-]{36}$/i.test(companyId) ? await db.select({ id: companies.id }).from(companies).where(eq(companies.id, companyId)) : [];
     if (c === undefined)
-      throw new KsefCertsError("NOT_FOUND", `No company with id ${JSON.stringify(companyId)}.`, { details: { entity: "company", id: companyId } });
+      throw new KsefCertsError("NOT_FOUND", msg("users.companyNotFound", { id: JSON.stringify(companyId) }), { details: { entity: "company", id: companyId } });
   }
   return { role: input.role, companyId, branchId };
 }
@@ -287,8 +287,8 @@ export async function revokeRole(db: Db, input: RoleGrantInput, meta: ChangeMeta
  */
 export async function setUserLocale(db: Db, userId: string, locale: "pl" | "en"): Promise<void> {
   if (!LOCALES.includes(locale))
-    throw new KsefCertsError("VALIDATION", "The locale must be pl or en.", {
-      violations: [{ field: "locale", rule: "locale.known", message: "The locale must be pl or en." }],
+    throw new KsefCertsError("VALIDATION", msg("users.locale.known"), {
+      violations: [violation("locale", "locale.known")],
     });
   await db.update(users).set({ locale, updatedAt: new Date() }).where(eq(users.id, userId));
 }
@@ -307,12 +307,13 @@ export async function changePassword(
 ): Promise<void> {
   const [row] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId));
   if (row === undefined || !(await verifyPassword(input.current, row.passwordHash))) {
-    throw new KsefCertsError("WRONG_PASSWORD", "The current password is wrong.", {
+    throw new KsefCertsError("WRONG_PASSWORD", msg("users.currentPasswordWrong"), {
       violations: [{ field: "current", rule: "current.wrong", message: "The current password is wrong." }],
     });
   }
   const v = checkAccountPassword(input.next, "next");
-  if (v.length > 0) throw new KsefCertsError("VALIDATION", v.map((x) => x.message).join(" "), { violations: v });
+  if (v.length > 0)
+    throw new KsefCertsError("VALIDATION", msg("password.accountLength", { min: MIN_ACCOUNT_PASSWORD_CHARS, max: MAX_PASSWORD_CHARS }), { violations: v });
   const passwordHash = await hashPassword(input.next);
   const at = meta.at ?? new Date();
   await inTransaction(db, async (tx) => {
@@ -330,12 +331,12 @@ function reachOf(principal: Principal): AccountReach {
   if (principal.roles.some((g) => g.role === "super_admin")) return { all: true };
   const companies = new Set<string>();
   for (const g of principal.roles) if (g.role === "company_admin" && g.companyId !== null) companies.add(g.companyId);
-  if (companies.size === 0) throw new KsefCertsError("FORBIDDEN", "Your role may not manage accounts.", { details: { reason: "role" } });
+  if (companies.size === 0) throw new KsefCertsError("FORBIDDEN", msg("users.noManage"), { details: { reason: "role" } });
   return { all: false, companies };
 }
 
 function hiddenUser(id: string): KsefCertsError {
-  return new KsefCertsError("NOT_FOUND", `No account with id ${JSON.stringify(id)}.`, { details: { entity: "user", id } });
+  return new KsefCertsError("NOT_FOUND", msg("users.notFound", { id: JSON.stringify(id) }), { details: { entity: "user", id } });
 }
 
 /**
@@ -354,7 +355,7 @@ function seenBy(reach: AccountReach, u: UserWithRoles): UserWithRoles | undefine
  */
 async function authorizeGrant(db: Db, principal: Principal, reach: AccountReach, input: RoleGrantInput): Promise<void> {
   if (reach.all) return;
-  if (input.role === "super_admin") throw new KsefCertsError("FORBIDDEN", "Only a super-admin grants or revokes super-admin.", { details: { reason: "role" } });
+  if (input.role === "super_admin") throw new KsefCertsError("FORBIDDEN", msg("users.superAdminOnly.grantSuperAdmin"), { details: { reason: "role" } });
   let companyId = input.companyId ?? null;
   const branchId = input.branchId ?? null;
   if (input.role === "branch_admin" && branchId !== null) {
@@ -362,12 +363,11 @@ async function authorizeGrant(db: Db, principal: Principal, reach: AccountReach,
     if (scope.kind === "global" || !canRead(principal, scope)) throw hiddenEntity("branch", branchId);
     companyId = scope.companyId;
   }
-  if (companyId === null)
-    throw new KsefCertsError("FORBIDDEN", "Only a super-admin grants or revokes roles over every company.", { details: { reason: "role" } });
+  if (companyId === null) throw new KsefCertsError("FORBIDDEN", msg("users.superAdminOnly.grantAllCompanies"), { details: { reason: "role" } });
   if (reach.companies.has(companyId)) return;
   if (!canRead(principal, { kind: "company", companyId })) throw hiddenEntity("company", companyId);
-  throw new KsefCertsError("FORBIDDEN", "Your role may not manage the accounts of this company.", {
-    hint: "Ask an administrator of that company.",
+  throw new KsefCertsError("FORBIDDEN", msg("users.otherCompany"), {
+    hint: msg("users.otherCompany.hint"),
     details: { reason: "role" },
   });
 }
@@ -376,10 +376,10 @@ async function authorizeGrant(db: Db, principal: Principal, reach: AccountReach,
 function authorizeTarget(principal: Principal, reach: AccountReach, target: UserWithRoles, change: "grant" | "revoke"): void {
   if (seenBy(reach, target) === undefined) throw hiddenUser(target.id);
   if (change === "revoke" && target.id === principal.userId) {
-    throw new KsefCertsError("FORBIDDEN", "You cannot revoke your own roles.", { hint: "Ask another administrator.", details: { reason: "self" } });
+    throw new KsefCertsError("FORBIDDEN", msg("users.ownRoles"), { hint: msg("users.ownRoles.hint"), details: { reason: "self" } });
   }
   if (!reach.all && target.roles.some((r) => r.companyId === null)) {
-    throw new KsefCertsError("FORBIDDEN", "Only a super-admin changes the roles of an account with a role over every company.", {
+    throw new KsefCertsError("FORBIDDEN", msg("users.superAdminOnly.changeAllCompanies"), {
       details: { reason: "role" },
     });
   }
@@ -424,7 +424,7 @@ export async function getUserAs(db: Db, principal: Principal, id: string): Promi
 export async function createUserAs(db: Db, principal: Principal, input: CreateUserInput, meta: ChangeMeta): Promise<UserWithRoles> {
   const reach = reachOf(principal);
   if (input.role === undefined) {
-    if (!reach.all) throw new KsefCertsError("FORBIDDEN", "Only a super-admin creates an account without a role.", { details: { reason: "role" } });
+    if (!reach.all) throw new KsefCertsError("FORBIDDEN", msg("users.superAdminOnly.noRole"), { details: { reason: "role" } });
   } else await authorizeGrant(db, principal, reach, { userId: "", ...input.role });
   const created = await createUser(db, input, meta);
   return seenBy(reach, created) ?? created;

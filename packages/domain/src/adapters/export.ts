@@ -4,7 +4,8 @@
  * entry `certificate.export`, in one transaction after the adapter has written everything.
  */
 import { and, desc, eq, inArray } from "drizzle-orm";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { listCertificates, sealedPasswordAad, type CertificateFilter } from "../registry/certificates.js";
 import { inTransaction, isUuid, notFound } from "../registry/internal.js";
 import { appendAuditBatch } from "../store/audit.js";
@@ -92,14 +93,10 @@ async function loadPairs(db: Db, ids: readonly string[]): Promise<{ pairs: Expor
     if (r.scopeType === "operator" && r.operatorId !== null) {
       const pesel = pesels.get(r.operatorId);
       if (pesel === null || pesel === undefined) {
-        throw new KsefCertsError(
-          "UNSUPPORTED",
-          `The certificate ${r.serialNumber} belongs to an operator without a PESEL, which adapters identify operators by.`,
-          {
-            hint: "Record the operator's PESEL, or export the certificate by its own id with a format that does not carry the scope.",
-            details: { certificateId: r.id },
-          },
-        );
+        throw new KsefCertsError("UNSUPPORTED", msg("export.operatorWithoutPesel", { serial: r.serialNumber }), {
+          hint: msg("export.operatorWithoutPesel.hint"),
+          details: { certificateId: r.id },
+        });
       }
       scope = { companyNip, operatorPesel: pesel };
     }
@@ -128,17 +125,17 @@ async function loadPairs(db: Db, ids: readonly string[]): Promise<{ pairs: Expor
 export async function exportWithAdapter(input: ExportWithAdapterInput): Promise<ExportReport> {
   const at = input.at ?? new Date();
   if (!input.adapter.capabilities.export)
-    throw new KsefCertsError("UNSUPPORTED", `The adapter ${input.adapter.id} does not export.`, { details: { adapterId: input.adapter.id } });
+    throw new KsefCertsError("UNSUPPORTED", msg("export.notExporter", { adapterId: input.adapter.id }), { details: { adapterId: input.adapter.id } });
   if ((input.certificateIds === undefined) === (input.filter === undefined)) {
-    throw new KsefCertsError("VALIDATION", "Say which certificates to export: certificate ids or a filter.", {
-      violations: [{ field: "certificateIds", rule: "selection.one", message: "Give certificate ids or a filter, not both and not neither." }],
+    throw new KsefCertsError("VALIDATION", msg("export.selection.one"), {
+      violations: [violation("certificateIds", "selection.one")],
     });
   }
   const ids =
     input.certificateIds !== undefined ? [...new Set(input.certificateIds)] : (await listCertificates(input.db, { ...input.filter, at })).map((c) => c.id);
   for (const id of ids) if (!isUuid(id)) throw notFound("certificate", String(id));
   if (ids.length === 0) {
-    throw new KsefCertsError("VALIDATION", "No certificate matches; nothing to export.", {
+    throw new KsefCertsError("VALIDATION", msg("export.selection.empty"), {
       violations: [{ field: "filter", rule: "selection.empty", message: "No certificate matches." }],
     });
   }
@@ -180,7 +177,7 @@ export async function exportWithAdapter(input: ExportWithAdapterInput): Promise<
     const refs = new Map(result.written.map((w) => [w.certificateId, describe(w.ref)]));
     for (const p of pairs) {
       if (!refs.has(p.certificateId))
-        throw new KsefCertsError("INTERNAL", `The adapter ${input.adapter.id} did not report where certificate ${p.certificateId} went.`);
+        throw new KsefCertsError("INTERNAL", msg("export.unreported", { adapterId: input.adapter.id, certificateId: p.certificateId }));
     }
     await inTransaction(input.db, async (tx) => {
       for (let i = 0; i < pairs.length; i += CHUNK) {

@@ -7,6 +7,7 @@
 import { basename } from "node:path";
 import { eq } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { awaitSignature, handoffFileName, writeAuthRequest, type InboxProblem } from "@ksef-certs/ksef/handoff";
 import type { Db } from "../store/db.js";
 import { workstations } from "../store/schema.js";
@@ -43,7 +44,7 @@ export function createFolderHandoff(options: FolderHandoffOptions): EnrollmentHa
       .from(workstations)
       .where(eq(workstations.id, workstationId));
     if (w === undefined) {
-      throw new KsefCertsError("NOT_FOUND", `No workstation with id ${JSON.stringify(workstationId)}.`, {
+      throw new KsefCertsError("NOT_FOUND", msg("enrollment.notFound.workstation", { id: JSON.stringify(workstationId) }), {
         details: { entity: "workstation", id: workstationId },
       });
     }

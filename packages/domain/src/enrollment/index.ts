@@ -1,6 +1,6 @@
 /**
  * `@ksef-certs/domain/enrollment`: enrollment of KSeF certificates as a persisted, resumable state
- * machine. Wire it with `createEnrollmentService({ db, client, signerFor, handoff, sealer })`;
+ * machine. Wire it with `createEnrollmentService({ db, client, signerFor, handoff, vault })`;
  * progress comes as English sentences with machine-readable events (`ENROLLMENT_EVENTS`, `EnrollmentEventKind`).
  */
 export {
@@ -8,7 +8,6 @@ export {
   createEnrollmentService,
   enrollmentPasswordAad,
   enrollmentSessionAad,
-  sealerFromMasterKey,
   summarizeEnrollment,
   type EnrollmentDeps,
   type EnrollmentEnvironment,
@@ -21,7 +20,6 @@ export {
   type EnrollmentRow,
   type EnrollmentRunOptions,
   type EnrollmentRunResult,
-  type EnrollmentSealer,
   type EnrollmentService,
   type EnrollmentSummary,
 } from "./service.js";

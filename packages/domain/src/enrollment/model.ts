@@ -1,6 +1,6 @@
 /**
  * The public shapes of the enrollment service (its ports, inputs and results) and the pure helpers over
- * them: the sealing AADs, the master-key sealer and the secret-free summary of a row. Kept apart from the
+ * them: the sealing AADs and the secret-free summary of a row. Kept apart from the
  * driver (`service.ts`) and the steps (`steps/`) so both can import them without importing each other.
  */
 import { createHash } from "node:crypto";
@@ -10,9 +10,9 @@ import type { KsefClient, KsefEnvironment } from "@ksef-certs/ksef/api";
 import type { PasswordProfile } from "@ksef-certs/ksef/policies";
 import type { Scope } from "../registry/certificates.js";
 import type { Db } from "../store/db.js";
-import { seal, unseal } from "@ksef-certs/ksef/crypto";
 import type { enrollments } from "../store/schema.js";
 import type { XadesSigner } from "@ksef-certs/ksef/xades";
+import type { Vault } from "../vault/index.js";
 import type { EnrollmentProgressEvent } from "./events.js";
 import type { EnrollmentState } from "./states.js";
 
@@ -68,12 +68,6 @@ export interface EnrollmentHandoff {
   }): Promise<Uint8Array>;
 }
 
-/** Sealing under the master key (AES-256-GCM, `seal` of `@ksef-certs/ksef/crypto`); see {@link sealerFromMasterKey}. */
-export interface EnrollmentSealer {
-  seal(plain: Uint8Array, aad: string): Uint8Array;
-  unseal(sealed: Uint8Array, aad: string): Uint8Array;
-}
-
 /** A progress report for the person watching (CLI line, UI toast); never contains secrets. */
 export interface EnrollmentProgress {
   readonly enrollmentId: string;
@@ -98,8 +92,11 @@ export interface EnrollmentDeps {
   signerFor?(certificateId: string): Promise<XadesSigner>;
   /** The hand-off port, for `authMethod: "handoff"`. */
   readonly handoff?: EnrollmentHandoff;
-  /** Seal/unseal secrets (the new key's password when unattended, the KSeF refresh token) under the master key. */
-  readonly sealer?: EnrollmentSealer;
+  /**
+   * The vault (`vaultFromMasterKey` of `./vault`): seals and unseals secrets (the new key's password when
+   * unattended, the KSeF refresh token) under the master key. Absent → nothing is sealed.
+   */
+  readonly vault?: Pick<Vault, "seal" | "unseal">;
   onProgress?(event: EnrollmentProgress): void;
   /** Registry rule: most active certificates per scope, environment and type (default 2). */
   readonly maxActive?: number;
@@ -135,7 +132,7 @@ export interface EnrollmentRequestInput {
   readonly workstationId?: string;
   /** The password the new key is encrypted with (`checkPassword`, profile `passwordProfile`). Never stored in plaintext. */
   readonly keyPassword: string;
-  /** Keep the password sealed under the master key for unattended use (needs a sealer). Default false. */
+  /** Keep the password sealed under the master key for unattended use (needs a vault). Default false. */
   readonly sealPassword?: boolean;
   /** Password rules; default `ksef-app` (the same rules as the ministry's web app, so the `.key` works everywhere). */
   readonly passwordProfile?: PasswordProfile;
@@ -271,15 +268,6 @@ export function enrollmentPasswordAad(enrollmentId: string): string {
  */
 export function enrollmentSessionAad(enrollmentId: string): string {
   return `enrollment:${enrollmentId}:session`;
-}
-
-/**
- * A sealer bound to one master key, over `seal`/`unseal` of `seal` of `@ksef-certs/ksef/crypto` (AES-256-GCM, AAD-bound).
- * @param masterKey 32 bytes (`loadMasterKey`)
- * @returns the {@link EnrollmentSealer} for `EnrollmentDeps.sealer`
- */
-export function sealerFromMasterKey(masterKey: Uint8Array): EnrollmentSealer {
-  return { seal: (plain, aad) => seal(masterKey, plain, aad), unseal: (sealed, aad) => unseal(masterKey, sealed, aad) };
 }
 
 function sha256Hex(bytes: Uint8Array): string {

@@ -6,7 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { authorizeEnrollmentRequest } from "../access/use.js";
-import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, type Violation, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { checkCertificateName, checkPassword } from "@ksef-certs/ksef/policies";
 import { ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
 import { scopeOf, slotCondition } from "../registry/certificates.js";
@@ -39,7 +40,7 @@ export async function requestEnrollment(db: Db, d: StepDeps, input: EnrollmentRe
     });
   }
   const v: Violation[] = [];
-  if (typeof input.name !== "string") v.push({ field: "certificateName", rule: "certificateName.required", message: "The certificate name is required." });
+  if (typeof input.name !== "string") v.push(violation("certificateName", "certificateName.required"));
   else v.push(...checkCertificateName(input.name));
   if (typeof input.keyPassword !== "string") v.push({ field: "password", rule: "password.required", message: "The key password is required." });
   else v.push(...checkPassword(input.keyPassword, input.passwordProfile ?? "ksef-app"));
@@ -50,48 +51,37 @@ export async function requestEnrollment(db: Db, d: StepDeps, input: EnrollmentRe
   const mode: string = input.mode;
   const authMethod: string = input.authMethod;
   if (certificateType !== "Authentication" && certificateType !== "Offline") {
-    v.push({ field: "certificateType", rule: "certificateType.known", message: "The certificate type must be Authentication or Offline." });
+    v.push(violation("certificateType", "certificateType.known"));
   }
-  if (mode !== "current" && mode !== "queued") v.push({ field: "mode", rule: "mode.known", message: "The mode must be current or queued." });
+  if (mode !== "current" && mode !== "queued") v.push(violation("mode", "mode.known"));
   let validFrom: Date | null = null;
   if (input.validFrom !== undefined) {
     validFrom = input.validFrom instanceof Date ? input.validFrom : new Date(input.validFrom);
     if (Number.isNaN(validFrom.getTime())) {
-      v.push({ field: "validFrom", rule: "validFrom.date", message: "validFrom must be a date and time (ISO 8601, e.g. 2026-05-01T00:00:00Z)." });
+      v.push(violation("validFrom", "validFrom.date"));
       validFrom = null;
     }
   }
   if (authMethod === "certificate") {
     if (input.signingCertificateId === undefined) {
-      v.push({
-        field: "signingCertificateId",
-        rule: "signingCertificateId.required",
-        message: "Automatic authentication needs the Authentication certificate to sign with.",
-      });
+      v.push(violation("signingCertificateId", "signingCertificateId.required"));
     }
-    if (d.signerFor === undefined)
-      v.push({ field: "authMethod", rule: "authMethod.signer", message: "This program has no signer for automatic authentication; use the hand-off." });
+    if (d.signerFor === undefined) v.push(violation("authMethod", "authMethod.signer"));
   } else if (authMethod === "handoff") {
-    if (input.workstationId === undefined)
-      v.push({ field: "workstationId", rule: "workstationId.required", message: "The hand-off needs the workstation whose folders carry auth.xml." });
-    if (d.handoff === undefined)
-      v.push({ field: "authMethod", rule: "authMethod.handoff", message: "This program has no folder hand-off configured; use automatic authentication." });
+    if (input.workstationId === undefined) v.push(violation("workstationId", "workstationId.required"));
+    if (d.handoff === undefined) v.push(violation("authMethod", "authMethod.handoff"));
   } else {
-    v.push({ field: "authMethod", rule: "authMethod.known", message: "The authentication method must be certificate or handoff." });
+    v.push(violation("authMethod", "authMethod.known"));
   }
-  if (input.sealPassword === true && d.sealer === undefined) {
-    v.push({
-      field: "sealPassword",
-      rule: "sealPassword.masterKey",
-      message: "Keeping the password for unattended use needs a master key (KSEF_CERTS_MASTER_KEY or a key file).",
-    });
+  if (input.sealPassword === true && d.vault === undefined) {
+    v.push(violation("sealPassword", "sealPassword.masterKey"));
   }
-  if (v.length > 0) throw new KsefCertsError("VALIDATION", `The enrollment cannot be requested: ${v.map((x) => x.message).join(" ")}`, { violations: v });
+  if (v.length > 0)
+    throw new KsefCertsError("VALIDATION", msg("enrollment.request.invalid", { reasons: v.map((x) => x.message).join(" ") }), { violations: v });
 
   const at = d.now();
   const id = randomUUID();
-  const sealedPassword =
-    input.sealPassword === true && d.sealer !== undefined ? d.sealer.seal(utf8.encode(input.keyPassword), enrollmentPasswordAad(id)) : null;
+  const sealedPassword = input.sealPassword === true && d.vault !== undefined ? d.vault.seal(utf8.encode(input.keyPassword), enrollmentPasswordAad(id)) : null;
 
   const row = await db.transaction(async (txRaw) => {
     const tx = txRaw as unknown as Db;
@@ -121,7 +111,7 @@ export async function requestEnrollment(db: Db, d: StepDeps, input: EnrollmentRe
         updatedAt: at,
       })
       .returning();
-    if (inserted === undefined) throw new KsefCertsError("INTERNAL", "The enrollment insert returned no row.");
+    if (inserted === undefined) throw new KsefCertsError("INTERNAL", msg("enrollment.request.notInserted"));
     await appendAudit(tx, {
       actor: meta.actor,
       action: "enrollment.request",
@@ -176,7 +166,7 @@ async function checkSigningCertificate(tx: Db, certificateId: string, environmen
     v.push({ field: "signingCertificateId", rule: "signingCertificate.valid", message: "The signing certificate is revoked, expired or not valid yet." });
   }
   if (v.length > 0)
-    throw new KsefCertsError("VALIDATION", `The certificate cannot sign this authentication: ${v.map((x) => x.message).join(" ")}`, { violations: v });
+    throw new KsefCertsError("VALIDATION", msg("enrollment.request.signerUnfit", { reasons: v.map((x) => x.message).join(" ") }), { violations: v });
 }
 
 async function checkWorkstation(tx: Db, workstationId: string, companyId: string): Promise<void> {
@@ -189,8 +179,8 @@ async function checkWorkstation(tx: Db, workstationId: string, companyId: string
     .where(eq(workstations.id, workstationId));
   if (w === undefined) throw notFound("workstation", workstationId);
   if (w.companyId !== companyId) {
-    throw new KsefCertsError("VALIDATION", "The workstation belongs to another company.", {
-      violations: [{ field: "workstationId", rule: "workstation.company", message: "Choose a workstation of a branch of the same company." }],
+    throw new KsefCertsError("VALIDATION", msg("enrollment.request.workstationOtherCompany"), {
+      violations: [violation("workstationId", "workstation.company")],
     });
   }
 }
@@ -211,29 +201,29 @@ async function precheckSlot(
       .from(certificates)
       .where(slotCondition(s, environment, certificateType))
   ).filter((c) => c.status === "active" && c.validTo.getTime() > at.getTime());
-  const slot = `${s.type} scope, ${environment}, ${certificateType}`;
+  const slot = { scopeType: s.type, environment, certificateType };
   if (active.length >= d.maxActive) {
-    throw new KsefCertsError("CONFLICT", `This ${slot} already has ${active.length} active certificates (at most ${d.maxActive}).`, {
-      hint: "Revoke one of them first, or wait until one expires.",
+    throw new KsefCertsError("CONFLICT", msg("enrollment.slot.maxActive", { ...slot, count: active.length, max: d.maxActive }), {
+      hint: msg("enrollment.slot.maxActive.hint"),
       details: { rule: "maxActive", maxActive: d.maxActive },
     });
   }
   const current = active.find((c) => c.mode === "current");
   if (mode === "queued" && current === undefined) {
-    throw new KsefCertsError("CONFLICT", `A queued certificate needs a current one in the same scope, environment and type; this ${slot} has none.`, {
-      hint: "Request the certificate as current instead.",
+    throw new KsefCertsError("CONFLICT", msg("enrollment.slot.queuedNeedsCurrent", slot), {
+      hint: msg("enrollment.slot.queuedNeedsCurrent.hint"),
       details: { rule: "queuedNeedsCurrent" },
     });
   }
   if (mode === "queued" && active.some((c) => c.mode === "queued")) {
-    throw new KsefCertsError("CONFLICT", `This ${slot} already has a queued certificate.`, {
-      hint: "Revoke the queued certificate first.",
+    throw new KsefCertsError("CONFLICT", msg("enrollment.slot.oneQueued", slot), {
+      hint: msg("enrollment.slot.oneQueued.hint"),
       details: { rule: "oneQueued" },
     });
   }
   if (mode === "current" && current !== undefined) {
-    throw new KsefCertsError("CONFLICT", `This ${slot} already has a current certificate (valid to ${current.validTo.toISOString()}).`, {
-      hint: "Request the new certificate as queued: it takes over when the current one ends.",
+    throw new KsefCertsError("CONFLICT", msg("enrollment.slot.oneCurrent", { ...slot, validTo: current.validTo.toISOString() }), {
+      hint: msg("enrollment.slot.oneCurrent.hint"),
       details: { rule: "oneCurrent" },
     });
   }

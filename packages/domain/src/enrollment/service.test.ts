@@ -20,7 +20,6 @@ import {
   createEnrollmentService,
   createFolderHandoff,
   isEnrollmentProgressEvent,
-  sealerFromMasterKey,
   type EnrollmentDeps,
   type EnrollmentHandoff,
   type EnrollmentProgress,
@@ -28,12 +27,13 @@ import {
   type EnrollmentRequestInput,
   type EnrollmentService,
 } from "./index.js";
+import { vaultFromMasterKey } from "../vault/index.js";
 
 const T0 = Date.parse("2026-03-01T12:00:00Z");
 const DAY = 86_400_000;
 const PASSWORD = "Klucz-Testowy-2026!";
 const MASTER_KEY = randomBytes(32);
-const sealer = sealerFromMasterKey(MASTER_KEY);
+const vault = vaultFromMasterKey(MASTER_KEY);
 
 /** The operator's own Authentication certificate (signs automatic logins) and its key. */
 let person: { keys: KeyPair; der: Uint8Array; keyFile: Uint8Array };
@@ -201,7 +201,7 @@ function service(w: World, fake: FakeKsef, timers: Timers, extra: Partial<Enroll
       if (id !== w.signingCertificateId) throw new Error("unknown signing certificate");
       return Promise.resolve({ privateKey: person.keys.privateKey, certificate: person.der });
     },
-    sealer,
+    vault,
     reconcileGraceMs: 30_000,
     reconcilePollMs: 10_000,
     onProgress: (e) => {

@@ -14,8 +14,8 @@
  *   in the same transaction that marks the enrollment `completed`; until then KSeF keeps it and the row
  *   keeps its serial and key, so it is never lost.
  *
- * Secrets: the key password lives only in memory, or sealed under the master key (`sealer`) when the
- * caller chose unattended use; the KSeF refresh token is kept (sealed) only when a sealer exists.
+ * Secrets: the key password lives only in memory, or sealed under the master key (`vault`) when the
+ * caller chose unattended use; the KSeF refresh token is kept (sealed) only when a vault exists.
  * Nothing secret goes to the audit log or to progress messages.
  *
  * Layout: `model.ts` holds the public shapes, `request.ts` takes a request, `steps/` holds one module per
@@ -25,6 +25,7 @@
  */
 import { asc, desc, eq, inArray, notInArray } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { enrollments } from "../store/schema.js";
 import { enrollmentEvent } from "./events.js";
 import {
@@ -48,7 +49,6 @@ export {
   CHALLENGE_LIFETIME_MS,
   enrollmentPasswordAad,
   enrollmentSessionAad,
-  sealerFromMasterKey,
   summarizeEnrollment,
   type EnrollmentDeps,
   type EnrollmentEnvironment,
@@ -61,7 +61,6 @@ export {
   type EnrollmentRow,
   type EnrollmentRunOptions,
   type EnrollmentRunResult,
-  type EnrollmentSealer,
   type EnrollmentService,
   type EnrollmentSummary,
 } from "./model.js";
@@ -74,7 +73,7 @@ const MAX_STEPS = 40;
  * @param deps database, KSeF clients and optional ports (see {@link EnrollmentDeps})
  * @returns the use cases {@link EnrollmentService}
  * @example
- * const enrollment = createEnrollmentService({ db, client: (env) => createKsefClient({ environment: env }), signerFor, handoff, sealer });
+ * const enrollment = createEnrollmentService({ db, client: (env) => createKsefClient({ environment: env }), signerFor, handoff, vault });
  * const e = await enrollment.request({ scope: { type: "operator", operatorId }, environment: "test", certificateType: "Offline",
  *   mode: "current", name: "Jan Offline", authMethod: "certificate", signingCertificateId, keyPassword }, { actor: "cli:jan" });
  * const { outcome, enrollment: done } = await enrollment.run(e.id, { signal });
@@ -106,7 +105,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
 
   async function run(enrollmentId: string, options: EnrollmentRunOptions = {}): Promise<EnrollmentRunResult> {
     if (running.has(enrollmentId)) {
-      throw new KsefCertsError("CONFLICT", `Enrollment ${enrollmentId} is already running.`, { details: { concurrent: true, enrollmentId } });
+      throw new KsefCertsError("CONFLICT", msg("enrollment.run.alreadyRunning", { id: enrollmentId }), { details: { concurrent: true, enrollmentId } });
     }
     let row = await d.load(enrollmentId);
     if (row.state === "completed") return { outcome: "completed", enrollment: summarizeEnrollment(row) };
@@ -167,7 +166,7 @@ export function createEnrollmentService(deps: EnrollmentDeps): EnrollmentService
           };
         }
       }
-      throw new KsefCertsError("INTERNAL", `Enrollment ${enrollmentId} did not settle within ${MAX_STEPS} steps.`);
+      throw new KsefCertsError("INTERNAL", msg("enrollment.run.unsettled", { id: enrollmentId, steps: MAX_STEPS }));
     } finally {
       running.delete(enrollmentId);
     }

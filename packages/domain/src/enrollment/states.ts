@@ -8,7 +8,7 @@
  * | `key_generated`      | + encrypted key (`keyFile`), `publicKeySpki`             | authenticates                                 |
  * | `authenticating`     | + challenge (automatic signing in progress)              | authenticates again (new challenge)           |
  * | `awaiting_signature` | + challenge, expiry, the hand-off file                   | waits for the same file while it is valid     |
- * | `authenticated`      | + auth reference (sealed session when a sealer exists)   | reads enrollment data, makes and sends the CSR |
+ * | `authenticated`      | + auth reference (sealed session when a vault exists)   | reads enrollment data, makes and sends the CSR |
  * | `submitting`         | + CSR, `submittedAt` (set BEFORE the request is sent)    | reconciles: adopts or discards the key        |
  * | `submitted`          | + KSeF `ksefReferenceNumber` (serial once issued)        | polls, retrieves, pairs and records           |
  * | `completed`          | + `certificateId` (certificate recorded in the registry) | nothing                                       |

@@ -24,7 +24,8 @@ import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, gt, inArray, lte, type SQL, sql } from "drizzle-orm";
 import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
 import { assertKsefKey, inspectPrivateKey, KSEF_COMMON_NAME_SUFFIXES, MAX_OBJECT_BYTES, parseCertificate, type CertificateInfo } from "@ksef-certs/ksef/crypto";
-import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, type Violation, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { issuerEnvironmentViolation } from "@ksef-certs/ksef/api";
 import { appendAudit, appendAuditBatch, type AuditEntryInput } from "../store/audit.js";
 import type { Db } from "../store/db.js";
@@ -134,7 +135,7 @@ export async function scopeOf(db: Db, scope: Scope): Promise<ResolvedScope> {
       return { type: "operator", companyId: row.companyId, branchId: null, operatorId: row.id };
     }
     default:
-      throw new KsefCertsError("VALIDATION", "The scope must be a company, a branch or an operator.", {
+      throw new KsefCertsError("VALIDATION", msg("certificates.scope.type"), {
         violations: [{ field: "scope", rule: "scope.type", message: "The scope type must be company, branch or operator." }],
       });
   }
@@ -220,30 +221,24 @@ function checkRecordInput(input: RecordCertificateInput): Violation[] {
     v.push({ field: "environment", rule: "environment.known", message: `The environment must be one of ${ENVIRONMENTS.join(", ")}.` });
   }
   if (!["current", "queued"].includes(input.mode)) v.push({ field: "mode", rule: "mode.known", message: "The mode must be current or queued." });
-  if (!["enrolled", "imported"].includes(input.source)) v.push({ field: "source", rule: "source.known", message: "The source must be enrolled or imported." });
+  if (!["enrolled", "imported"].includes(input.source)) v.push(violation("source", "source.known"));
   const nameLength = typeof input.name === "string" ? Array.from(input.name.trim()).length : 0;
   if (nameLength < 1 || nameLength > 100) {
-    v.push({ field: "name", rule: "name.length", message: "The certificate name must have 1 to 100 characters.", params: { min: 1, max: 100 } });
+    v.push(violation("name", "name.length", { min: 1, max: 100 }));
   }
   if (!(input.keyFile instanceof Uint8Array) || input.keyFile.byteLength === 0) {
-    v.push({ field: "keyFile", rule: "keyFile.required", message: "The private key file is required." });
+    v.push(violation("keyFile", "keyFile.required"));
   } else if (input.keyFile.byteLength > MAX_OBJECT_BYTES) {
-    v.push({
-      field: "keyFile",
-      rule: "keyFile.size",
-      message: `The private key file may have at most ${MAX_OBJECT_BYTES} bytes.`,
-      params: { max: MAX_OBJECT_BYTES },
-    });
+    v.push(violation("keyFile", "keyFile.size", { max: MAX_OBJECT_BYTES }));
   }
   if (
     input.sealedPassword !== undefined &&
     (!(input.sealedPassword instanceof Uint8Array) || input.sealedPassword.byteLength === 0 || input.sealedPassword.byteLength > MAX_SEALED_BYTES)
   ) {
-    v.push({ field: "sealedPassword", rule: "sealedPassword.size", message: `A sealed password must have 1 to ${MAX_SEALED_BYTES} bytes.` });
+    v.push(violation("sealedPassword", "sealedPassword.size", { max: MAX_SEALED_BYTES }));
   }
-  if (input.id !== undefined && !isUuid(input.id)) v.push({ field: "id", rule: "id.uuid", message: "The id must be a UUID." });
-  if (input.enrollmentId !== undefined && !isUuid(input.enrollmentId))
-    v.push({ field: "enrollmentId", rule: "enrollmentId.uuid", message: "The enrollment id must be a UUID." });
+  if (input.id !== undefined && !isUuid(input.id)) v.push(violation("id", "id.uuid"));
+  if (input.enrollmentId !== undefined && !isUuid(input.enrollmentId)) v.push(violation("enrollmentId", "enrollmentId.uuid"));
   return v;
 }
 
@@ -266,11 +261,8 @@ export function assertKsefCertificateFits(
   assertKsefKey(info.keyDescription, { what: "The certificate's key" });
   const violation = issuerViolation(info, environment, options);
   if (violation === undefined) return;
-  throw new KsefCertsError("VALIDATION", violation.message, {
-    hint:
-      violation.rule === "certificate.environment"
-        ? "Choose the environment the certificate was issued in."
-        : "Choose test or demo, or pick the certificate KSeF production issued.",
+  throw new KsefCertsError("VALIDATION", msg("certificates.issuerUnfit", { reason: violation.message }), {
+    hint: violation.rule === "certificate.environment" ? msg("certificates.issuerUnfit.environment.hint") : msg("certificates.issuerUnfit.production.hint"),
     violations: [violation],
     details: { issuer: info.issuerText, environment },
   });
@@ -285,7 +277,7 @@ function issuerViolation(info: CertificateInfo, environment: Environment, option
 function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[], options: CertificateRuleOptions): CertificateInfo | undefined {
   let info: CertificateInfo | undefined;
   if (!(input.certificateDer instanceof Uint8Array) || input.certificateDer.byteLength === 0) {
-    v.push({ field: "certificate", rule: "certificate.required", message: "The certificate is required." });
+    v.push(violation("certificate", "certificate.required"));
   } else {
     // MALFORMED / TOO_LARGE from the parser are the right answer for a file that is not a certificate: let them through.
     info = parseCertificate(input.certificateDer);
@@ -294,20 +286,12 @@ function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[]
     const issuer = issuerViolation(info, input.environment, options);
     if (issuer !== undefined) v.push(issuer);
     if (info.ksefType === undefined) {
-      v.push({
-        field: "certificate",
-        rule: "certificate.ksefType",
-        message: "The certificate's key usage does not say whether it is an Authentication (digitalSignature) or an Offline (nonRepudiation) KSeF certificate.",
-      });
+      v.push(violation("certificate", "certificate.ksefType"));
     } else if (!info.typeCheck.consistent) {
-      v.push({
-        field: "certificate",
-        rule: "certificate.typeConsistent",
-        message: "The certificate's name suffix and its key usage name different KSeF types; it is damaged or not from KSeF.",
-      });
+      v.push(violation("certificate", "certificate.typeConsistent"));
     }
     if (new Date(info.validTo).getTime() <= at.getTime()) {
-      v.push({ field: "certificate", rule: "certificate.expired", message: `The certificate expired on ${info.validTo}.`, params: { validTo: info.validTo } });
+      v.push(violation("certificate", "certificate.expired", { validTo: info.validTo }));
     }
   }
   if (input.keyFile instanceof Uint8Array && input.keyFile.byteLength > 0 && input.keyFile.byteLength <= MAX_OBJECT_BYTES) {
@@ -317,12 +301,7 @@ function inspectMaterial(input: RecordCertificateInput, at: Date, v: Violation[]
     } catch {
       encrypted = false;
     }
-    if (!encrypted)
-      v.push({
-        field: "keyFile",
-        rule: "keyFile.encrypted",
-        message: "The private key must be stored as encrypted PKCS#8; a plain or unreadable key file is never stored.",
-      });
+    if (!encrypted) v.push(violation("keyFile", "keyFile.encrypted"));
   }
   return info;
 }
@@ -384,7 +363,7 @@ export async function recordCertificate(
       if (isUniqueViolation(err)) throw duplicateSerial(info.serialNumber, input.environment, input.id ?? "");
       throw err;
     }
-    if (row === undefined) throw new KsefCertsError("INTERNAL", "The certificate insert returned no row.");
+    if (row === undefined) throw new KsefCertsError("INTERNAL", msg("certificates.notInserted"));
     await appendAudit(tx, recordAuditEntry(row, meta.actor, at));
     return row;
   });
@@ -392,8 +371,8 @@ export async function recordCertificate(
 
 function checkMaxActive(maxActive: number = DEFAULT_MAX_ACTIVE): number {
   if (!Number.isSafeInteger(maxActive) || maxActive < 1 || maxActive > 100) {
-    throw new KsefCertsError("VALIDATION", "maxActive must be an integer from 1 to 100.", {
-      violations: [{ field: "maxActive", rule: "maxActive.range", message: "maxActive must be an integer from 1 to 100.", params: { min: 1, max: 100 } }],
+    throw new KsefCertsError("VALIDATION", msg("certificates.maxActive.range", { min: 1, max: 100 }), {
+      violations: [violation("maxActive", "maxActive.range", { min: 1, max: 100 })],
     });
   }
   return maxActive;
@@ -406,7 +385,7 @@ function validateRecordInput(input: RecordCertificateInput, at: Date, options: C
   const violations = checkRecordInput(input);
   const info = inspectMaterial(input, at, violations, options);
   assertValid(violations, "The certificate");
-  if (info === undefined || info.ksefType === undefined) throw new KsefCertsError("INTERNAL", "Certificate validation let an unreadable certificate through.");
+  if (info === undefined || info.ksefType === undefined) throw new KsefCertsError("INTERNAL", msg("certificates.unreadable"));
   return info as TypedCertificateInfo;
 }
 
@@ -418,30 +397,30 @@ function slotRuleError(
   active: readonly { readonly id: string; readonly mode: "current" | "queued"; readonly validTo: Date }[],
   maxActive: number,
 ): KsefCertsError | undefined {
-  const slot = `${s.type} scope, ${input.environment}, ${certificateType}`;
+  const slot = { scopeType: s.type, environment: input.environment, certificateType };
   if (active.length >= maxActive) {
-    return new KsefCertsError("CONFLICT", `This ${slot} already has ${active.length} active certificates (at most ${maxActive}).`, {
-      hint: "Revoke one of them first, or wait until one expires.",
+    return new KsefCertsError("CONFLICT", msg("certificates.slot.maxActive", { ...slot, count: active.length, max: maxActive }), {
+      hint: msg("certificates.slot.maxActive.hint"),
       details: { rule: "maxActive", maxActive, activeIds: active.map((r) => r.id) },
     });
   }
   const current = active.find((r) => r.mode === "current");
   const queued = active.find((r) => r.mode === "queued");
   if (input.mode === "current" && current !== undefined) {
-    return new KsefCertsError("CONFLICT", `This ${slot} already has a current certificate (valid to ${current.validTo.toISOString()}).`, {
-      hint: "Record the new certificate as queued: it takes over when the current one expires or is revoked.",
+    return new KsefCertsError("CONFLICT", msg("certificates.slot.oneCurrent", { ...slot, validTo: current.validTo.toISOString() }), {
+      hint: msg("certificates.slot.oneCurrent.hint"),
       details: { rule: "oneCurrent", currentId: current.id },
     });
   }
   if (input.mode === "queued" && current === undefined) {
-    return new KsefCertsError("CONFLICT", `A queued certificate needs a current one in the same scope, environment and type; this ${slot} has none.`, {
-      hint: "Record the certificate as current instead.",
+    return new KsefCertsError("CONFLICT", msg("certificates.slot.queuedNeedsCurrent", slot), {
+      hint: msg("certificates.slot.queuedNeedsCurrent.hint"),
       details: { rule: "queuedNeedsCurrent" },
     });
   }
   if (input.mode === "queued" && queued !== undefined) {
-    return new KsefCertsError("CONFLICT", `This ${slot} already has a queued certificate.`, {
-      hint: "Revoke the queued certificate first if this one should replace it.",
+    return new KsefCertsError("CONFLICT", msg("certificates.slot.oneQueued", slot), {
+      hint: msg("certificates.slot.oneQueued.hint"),
       details: { rule: "oneQueued", queuedId: queued.id },
     });
   }
@@ -523,7 +502,7 @@ async function scopesOf(tx: Db, scopes: readonly Scope[]): Promise<Map<string, R
     const id = typeof raw["type"] === "string" ? raw[`${raw["type"]}Id`] : undefined;
     if (!isUuid(id) || !Object.hasOwn(wanted, scope.type)) {
       // No query happens for these: scopeOf throws before it asks the database.
-      out.set(k, await scopeOf(tx, scope).then((): KsefCertsError => new KsefCertsError("INTERNAL", "scopeOf accepted a malformed scope."), asRecordError));
+      out.set(k, await scopeOf(tx, scope).then((): KsefCertsError => new KsefCertsError("INTERNAL", msg("certificates.scopeMalformed")), asRecordError));
       continue;
     }
     wanted[scope.type].add(id);
@@ -622,7 +601,7 @@ export async function recordCertificates(
     const placed = valid.flatMap((v) => {
       const s = scopes.get(scopeKey(v.input.scope));
       if (s === undefined || s instanceof KsefCertsError) {
-        outcomes[v.index] = { ok: false, error: s ?? new KsefCertsError("INTERNAL", "A scope was not resolved.") };
+        outcomes[v.index] = { ok: false, error: s ?? new KsefCertsError("INTERNAL", msg("certificates.scopeUnresolved")) };
         return [];
       }
       const key = slotKey(s, v.input.environment, v.info.ksefType);
@@ -688,8 +667,8 @@ export async function recordCertificates(
       for (const part of chunks(values, INSERT_ROWS)) await tx.insert(certificates).values(part);
     } catch (err) {
       if (isUniqueViolation(err)) {
-        throw new KsefCertsError("CONFLICT", "A certificate of this batch was recorded by another writer meanwhile; nothing of the batch was recorded.", {
-          hint: "Import again: the pairs already recorded are then reported as duplicates.",
+        throw new KsefCertsError("CONFLICT", msg("certificates.batchRace"), {
+          hint: msg("certificates.batchRace.hint"),
           details: { rule: "uniqueSerial" },
           cause: err,
         });
@@ -705,8 +684,8 @@ export async function recordCertificates(
 }
 
 function duplicateSerial(serial: string, environment: Environment, existingId: string): KsefCertsError {
-  return new KsefCertsError("CONFLICT", `A certificate with serial ${serial} is already recorded in ${environment}.`, {
-    hint: "List the certificates to find it; one KSeF certificate is recorded once.",
+  return new KsefCertsError("CONFLICT", msg("certificates.duplicateSerial", { serial, environment }), {
+    hint: msg("certificates.duplicateSerial.hint"),
     details: { rule: "uniqueSerial", serialNumber: serial, environment, ...(existingId === "" ? {} : { existingId }) },
   });
 }
@@ -956,13 +935,13 @@ export async function listCertificates(db: Db, filter: CertificateFilter = {}): 
   const at = filter.at ?? new Date();
   const v: Violation[] = [];
   if (filter.expiringWithinDays !== undefined && !(Number.isFinite(filter.expiringWithinDays) && filter.expiringWithinDays >= 0)) {
-    v.push({ field: "expiringWithinDays", rule: "expiringWithinDays.range", message: "expiringWithinDays must be a number of days, 0 or more." });
+    v.push(violation("expiringWithinDays", "expiringWithinDays.range"));
   }
   if (filter.limit !== undefined && !(Number.isSafeInteger(filter.limit) && filter.limit >= 1 && filter.limit <= 10_000)) {
     v.push({ field: "limit", rule: "limit.range", message: "limit must be an integer from 1 to 10000." });
   }
   if (filter.offset !== undefined && !(Number.isSafeInteger(filter.offset) && filter.offset >= 0)) {
-    v.push({ field: "offset", rule: "offset.range", message: "offset must be an integer, 0 or more." });
+    v.push(violation("offset", "offset.range"));
   }
   assertValid(v, "The certificate filter");
   for (const id of [filter.companyId, filter.branchId, filter.operatorId]) if (id !== undefined && !isUuid(id)) return [];
@@ -1060,8 +1039,8 @@ export async function revokeCertificateLocally(
   const at = meta.at ?? new Date();
   const text = typeof reason === "string" ? reason.trim() : "";
   if (text.length === 0 || Array.from(text).length > 200) {
-    throw new KsefCertsError("VALIDATION", "The revocation reason must have 1 to 200 characters.", {
-      violations: [{ field: "reason", rule: "reason.length", message: "The revocation reason must have 1 to 200 characters.", params: { min: 1, max: 200 } }],
+    throw new KsefCertsError("VALIDATION", msg("certificates.revocationReason.length", { min: 1, max: 200 }), {
+      violations: [violation("reason", "reason.length", { min: 1, max: 200 })],
     });
   }
   if (!isUuid(id)) throw notFound("certificate", String(id));
@@ -1076,7 +1055,7 @@ export async function revokeCertificateLocally(
       .where(and(eq(certificates.id, id), eq(certificates.status, "active")))
       .returning();
     if (row === undefined) {
-      throw new KsefCertsError("CONFLICT", `The certificate ${before.serialNumber} is already revoked.`, {
+      throw new KsefCertsError("CONFLICT", msg("certificates.alreadyRevoked", { serial: before.serialNumber }), {
         details: { id, revokedAt: before.revokedAt?.toISOString() ?? null },
       });
     }

@@ -21,6 +21,7 @@ import {
   readPrivateKey,
 } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { Vault } from "../vault/index.js";
 import type { Db } from "../store/db.js";
 import {
@@ -65,9 +66,9 @@ function bytesOf(input: BytesInput): Uint8Array {
   return typeof input === "string" ? new TextEncoder().encode(input) : input;
 }
 
-function requirePassword(password: unknown, what: string): string {
+function requirePassword(password: unknown): string {
   if (typeof password === "string" && password.length > 0) return password;
-  throw new KsefCertsError("VALIDATION", `A password is required: the stored ${what} is always encrypted.`, {
+  throw new KsefCertsError("VALIDATION", msg("certificates.import.passwordRequired"), {
     violations: [{ field: "password", rule: "password.required", message: "A password is required: the private key is never stored unencrypted." }],
   });
 }
@@ -107,7 +108,7 @@ async function record(
  * certificate, keeps an encrypted PKCS#8 key file byte for byte or re-encrypts any other layout in
  * the KSeF layout under the same password, then records it ({@link recordCertificate}'s rules apply).
  * @param db the database
- * @param input scope, environment, mode, optional name, the two files, the password, optional sealer
+ * @param input scope, environment, mode, optional name, the two files, the password, optional vault to seal it
  * @param meta actor and clock
  * @param options `maxActive`, `allowUnknownIssuer`
  * @returns the stored row
@@ -123,7 +124,7 @@ export async function importCertificatePair(
   meta: ChangeMeta,
   options: CertificateRuleOptions = {},
 ): Promise<CertificateRow> {
-  const password = requirePassword(input.password, "key");
+  const password = requirePassword(input.password);
   const certificate = parseCertificate(input.crt);
   assertKsefCertificateFits(certificate, input.environment, options);
   const key = await readPrivateKey(input.key, { password });
@@ -136,7 +137,7 @@ export async function importCertificatePair(
  * Imports a PKCS#12 file: its key is stored as KSeF-layout encrypted PKCS#8 under the file's password,
  * its certificate recorded ({@link recordCertificate}'s rules apply); the chain is not kept.
  * @param db the database
- * @param input scope, environment, mode, optional name, the file, its password, optional sealer
+ * @param input scope, environment, mode, optional name, the file, its password, optional vault to seal it
  * @param meta actor and clock
  * @param options `maxActive`, `allowUnknownIssuer`
  * @returns the stored row
@@ -146,7 +147,7 @@ export async function importCertificatePair(
  * @throws {KsefCertsError} VALIDATION (empty password, unknown KSeF type, expired…), NOT_FOUND (scope), CONFLICT (rules) as {@link recordCertificate}
  */
 export async function importPkcs12(db: Db, input: ImportPkcs12Input, meta: ChangeMeta, options: CertificateRuleOptions = {}): Promise<CertificateRow> {
-  const password = requirePassword(input.password, "key");
+  const password = requirePassword(input.password);
   const p12 = await readPkcs12(input.p12, password);
   const certificate = parseCertificate(p12.certificate);
   assertKsefCertificateFits(certificate, input.environment, options);

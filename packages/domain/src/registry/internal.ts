@@ -3,7 +3,8 @@
  * transactions that reuse the caller's one.
  */
 import { PgTransaction } from "drizzle-orm/pg-core";
-import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation, type Violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { Db } from "../store/db.js";
 
 /** Who makes a change and when (default now); written to the audit log with it. */
@@ -47,13 +48,26 @@ export function isUniqueViolation(err: unknown): boolean {
 /**
  * Throws one `VALIDATION` error with every violation, or returns.
  * @param violations every broken rule (field names as a form would use them)
- * @param what the thing being checked, for the message ("The company")
+ * @param what the thing being checked, as its message names it ("The company")
  * @throws {KsefCertsError} VALIDATION when `violations` is not empty
  */
-export function assertValid(violations: readonly Violation[], what: string): void {
+export function assertValid(violations: readonly Violation[], what: keyof typeof INVALID): void {
   if (violations.length === 0) return;
-  throw new KsefCertsError("VALIDATION", `${what} cannot be saved: ${violations.map((v) => v.message).join(" ")}`, { violations });
+  throw new KsefCertsError("VALIDATION", msg(INVALID[what], { reasons: violations.map((v) => v.message).join(" ") }), { violations });
 }
+
+/** The message of {@link assertValid} for each thing checked. */
+const INVALID = {
+  "The certificate": "registry.invalid.certificate",
+  "The certificate filter": "registry.invalid.certificateFilter",
+  "The report": "registry.invalid.report",
+  "The resolution": "registry.invalid.resolution",
+  "The company": "registry.invalid.company",
+  "The branch": "registry.invalid.branch",
+  "The operator": "registry.invalid.operator",
+  "The assignment": "registry.invalid.assignment",
+  "The workstation": "registry.invalid.workstation",
+} as const;
 
 /**
  * A required, trimmed text field of at most `max` characters; pushes a violation otherwise.
@@ -65,9 +79,8 @@ export function assertValid(violations: readonly Violation[], what: string): voi
  */
 export function requiredText(violations: Violation[], field: string, value: unknown, max: number): string {
   const text = typeof value === "string" ? value.trim() : "";
-  if (text.length === 0) violations.push({ field, rule: `${field}.required`, message: `The ${field} is required.` });
-  else if (Array.from(text).length > max)
-    violations.push({ field, rule: `${field}.length`, message: `The ${field} may have at most ${max} characters.`, params: { max } });
+  if (text.length === 0) violations.push(violation(field, `${field}.required`));
+  else if (Array.from(text).length > max) violations.push(violation(field, `${field}.length`, { min: 1, max }));
   return text;
 }
 
@@ -87,9 +100,9 @@ export function isUuid(value: unknown): value is string {
  * @param entity `company`, `branch`, `operator`, `workstation`, `certificate`
  * @param id the id asked for
  */
-export function notFound(entity: string, id: string): KsefCertsError {
-  return new KsefCertsError("NOT_FOUND", `No ${entity} with id ${JSON.stringify(id)}.`, {
-    hint: `List the ${entity === "company" ? "companies" : `${entity}s`} to find the right id.`,
+export function notFound(entity: "company" | "branch" | "operator" | "workstation" | "certificate", id: string): KsefCertsError {
+  return new KsefCertsError("NOT_FOUND", msg(`registry.notFound.${entity}`, { id: JSON.stringify(id) }), {
+    hint: msg(`registry.notFound.${entity}.hint`),
     details: { entity, id },
   });
 }

@@ -11,6 +11,7 @@
  * refusal stops before anything changes here.
  */
 import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { openKsefSession, type KsefSessionClient } from "@ksef-certs/ksef/api";
 import { KsefApiError, type KsefClient } from "@ksef-certs/ksef/api";
 import type { Db } from "../store/db.js";
@@ -90,16 +91,17 @@ export interface RevokeCertificateResult {
 export async function revokeCertificate(input: RevokeCertificateInput): Promise<RevokeCertificateResult> {
   const { db, at, ksef } = input;
   if (!(REVOCATION_REASONS as readonly string[]).includes(input.reason)) {
-    const message = `The reason must be one of KSeF's revocation reasons: ${REVOCATION_REASONS.join(", ")}.`;
+    const allowed = REVOCATION_REASONS.join(", ");
+    const message = msg("revoke.reason.oneOf", { allowed });
     throw new KsefCertsError("VALIDATION", message, {
-      violations: [{ field: "reason", rule: "reason.oneOf", message, params: { allowed: REVOCATION_REASONS.join(", ") } }],
+      violations: [{ field: "reason", rule: "reason.oneOf", message: `The reason must be one of KSeF's revocation reasons: ${allowed}.`, params: { allowed } }],
     });
   }
   let outcome: RevokeCertificateResult["ksef"] = "not-called";
   if (ksef !== undefined) {
     const { certificateDer: _d, ...cert } = await getCertificate(db, input.certificateId, at);
     if (cert.state === "revoked") {
-      throw new KsefCertsError("CONFLICT", `The certificate ${cert.serialNumber} is already revoked in the registry.`, { details: { id: cert.id } });
+      throw new KsefCertsError("CONFLICT", msg("revoke.alreadyRevoked", { serial: cert.serialNumber }), { details: { id: cert.id } });
     }
     const { certificateDer: _d2, ...signing } = await getCertificate(db, ksef.signingCertificateId, at);
     assertCanRevokeWith(cert, signing, ksef.signingField ?? "signingCertificateId");
@@ -161,7 +163,7 @@ function assertCanRevokeWith(cert: CertificateSummary, signing: CertificateSumma
   if (v.length > 0)
     throw new KsefCertsError(
       "VALIDATION",
-      `Certificate ${signing.serialNumber} cannot sign in to revoke ${cert.serialNumber}: ${v.map((x) => x.message).join(" ")}`,
+      msg("revoke.signerUnfit", { signing: signing.serialNumber, serial: cert.serialNumber, reasons: v.map((x) => x.message).join(" ") }),
       { violations: v },
     );
 }

@@ -9,6 +9,7 @@
  */
 import { readPrivateKey, seal, unseal } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg, type MessageRef } from "@ksef-certs/ksef/messages";
 import type { XadesSigner } from "@ksef-certs/ksef/xades";
 import type { Principal } from "../access/rules.js";
 import { authorizeHeldCertificateUse } from "../access/use.js";
@@ -26,8 +27,8 @@ export interface UnlockSignerOptions {
    * (so it only needs a master key), for the fallback's own hint.
    */
   readonly fallbackPassword?: (situation: { readonly sealed: boolean }) => Promise<string>;
-  /** What the person can do when no password is available (PASSWORD_REQUIRED's hint). */
-  readonly hint: string;
+  /** What the person can do when no password is available (PASSWORD_REQUIRED's hint), best as a catalogue message. */
+  readonly hint: MessageRef | string;
   /** Input field naming the password in the PASSWORD_REQUIRED violation; none when absent. */
   readonly passwordField?: string;
   /** Input field naming the certificate in authorization violations (default `signingCertificateId`). */
@@ -36,7 +37,7 @@ export interface UnlockSignerOptions {
 
 /**
  * The master key's operations. `seal`/`unseal` are AES-256-GCM bound to `aad` (`seal`/`unseal` of
- * `@ksef-certs/ksef/crypto`); the shape also satisfies the enrollment service's sealer and the import's
+ * `@ksef-certs/ksef/crypto`); the enrollment service takes it as `vault` and the import as
  * `sealPassword`, so callers pass the vault itself.
  */
 export interface Vault {
@@ -111,7 +112,7 @@ export async function unlockHeldCertificate(
     } else if (options.fallbackPassword !== undefined) {
       password = await options.fallbackPassword({ sealed: secrets.sealedPassword !== null });
     } else {
-      throw new KsefCertsError("PASSWORD_REQUIRED", "The signing certificate's key password is not sealed, so the server cannot sign in with it by itself.", {
+      throw new KsefCertsError("PASSWORD_REQUIRED", msg("vault.passwordNotSealed"), {
         hint: options.hint,
         details: { certificateId },
         ...(options.passwordField === undefined

@@ -182,7 +182,7 @@ export function enrollmentServiceFor(io: CliIo, db: Db, target: KsefTarget, vaul
         print(`hand-off: ${p.file}: ${p.en}${p.movedTo === undefined ? "" : ` (moved to ${p.movedTo})`}`);
       },
     }),
-    ...(vault === undefined ? {} : { sealer: vault }),
+    ...(vault === undefined ? {} : { vault }),
     signerFor: (certificateId) => signingKeys.signer(certificateId),
     onProgress: (event) => {
       print(progressLine(event));

@@ -6,6 +6,7 @@
  * `GET /auth/{referenceNumber}`, `POST /auth/token/redeem`).
  */
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { KsefApiError, KsefSession, buildAuthTokenRequest, type AuthTokenRequestInput } from "@ksef-certs/ksef/api";
 import { signAuthTokenRequest } from "@ksef-certs/ksef/xades";
 import { CHALLENGE_LIFETIME_MS, enrollmentSessionAad, type EnrollmentKsefClient, type EnrollmentRow } from "../model.js";
@@ -35,9 +36,9 @@ async function awaitSigned(
 ): Promise<Uint8Array | undefined> {
   const { expiresAt } = wait;
   const handoff = d.handoff;
-  if (handoff === undefined) throw new KsefCertsError("VALIDATION", "This program has no folder hand-off configured.");
+  if (handoff === undefined) throw new KsefCertsError("VALIDATION", msg("enrollment.auth.noHandoff"));
   // An abort before the listener exists would never fire it.
-  if (isAborted(ctx.signal)) throw cancelled(ctx.signal, "waiting for the signed auth.xml");
+  if (isAborted(ctx.signal)) throw cancelled(ctx.signal, "waitingAuthXml");
   const local = new AbortController();
   const expired = Symbol("expired");
   const onAbort = (): void => {
@@ -57,7 +58,7 @@ async function awaitSigned(
       () => expired,
     );
     const winner = await Promise.race([signed, timer]);
-    if (isAborted(ctx.signal)) throw cancelled(ctx.signal, "waiting for the signed auth.xml");
+    if (isAborted(ctx.signal)) throw cancelled(ctx.signal, "waitingAuthXml");
     return winner === expired ? undefined : (winner as Uint8Array);
   } finally {
     local.abort();
@@ -70,7 +71,7 @@ async function awaitSigned(
 
 /**
  * Authenticates the enrollment's person in KSeF, automatically or through the hand-off, and keeps the
- * session in `ctx` (sealed on the row when a sealer exists). Before the request is sent the state goes
+ * session in `ctx` (sealed on the row when a vault exists). Before the request is sent the state goes
  * `authenticating`/`awaiting_signature` → `authenticated`; later (a lost session) the state is kept.
  */
 export async function authenticate(d: StepDeps, start: EnrollmentRow, ctx: RunContext): Promise<EnrollmentRow> {
@@ -85,8 +86,8 @@ export async function authenticate(d: StepDeps, start: EnrollmentRow, ctx: RunCo
     if (row.authMethod === "certificate") {
       const certificateId = row.signingCertificateId;
       if (certificateId === null || d.signerFor === undefined) {
-        throw new KsefCertsError("VALIDATION", "Automatic authentication needs the signing certificate and a signer.", {
-          hint: "The signing certificate was deleted, or this program was started without a signer; enroll again through the hand-off.",
+        throw new KsefCertsError("VALIDATION", msg("enrollment.auth.signerMissing"), {
+          hint: msg("enrollment.auth.signerMissing.hint"),
         });
       }
       const ch = await client.challenge(signal);
@@ -103,8 +104,8 @@ export async function authenticate(d: StepDeps, start: EnrollmentRow, ctx: RunCo
       const handoff = d.handoff;
       const workstationId = row.workstationId;
       if (handoff === undefined || workstationId === null) {
-        throw new KsefCertsError("VALIDATION", "The hand-off needs a workstation and a configured folder hand-off.", {
-          hint: "The workstation was deleted, or this program was started without the hand-off; request the enrollment again.",
+        throw new KsefCertsError("VALIDATION", msg("enrollment.auth.handoffMissing"), {
+          hint: msg("enrollment.auth.handoffMissing.hint"),
         });
       }
       let challenge: string;
@@ -205,9 +206,9 @@ export async function authenticate(d: StepDeps, start: EnrollmentRow, ctx: RunCo
     const tokens = await client.redeemToken(init.authenticationToken.token, signal);
     ctx.session = newSession(d, tokens, client);
     const sealedSession =
-      d.sealer === undefined
+      d.vault === undefined
         ? null
-        : d.sealer.seal(
+        : d.vault.seal(
             utf8.encode(JSON.stringify({ refreshToken: tokens.refreshToken.token, validUntil: tokens.refreshToken.validUntil })),
             enrollmentSessionAad(row.id),
           );

@@ -4,6 +4,7 @@
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { KsefApiError, KsefStatusError, ksefCodesOf, type KsefSession } from "@ksef-certs/ksef/api";
 import type { Scope } from "../../registry/certificates.js";
 import { enrollmentEvent, type EnrollmentEventKind, type EnrollmentEventParams, type EnrollmentProgressEvent } from "../events.js";
@@ -74,10 +75,10 @@ export function isAborted(signal: AbortSignal | undefined): boolean {
 /**
  * The error of a cancelled run: `IO`, not retryable; the state stays resumable.
  * @param signal the aborted signal (its reason becomes the cause)
- * @param what what the run was doing, in English ("enrolling")
+ * @param what what the run was doing: enrolling, or waiting for the signed auth.xml
  */
-export function cancelled(signal: AbortSignal | undefined, what: string): KsefCertsError {
-  return new KsefCertsError("IO", `Cancelled while ${what}; the enrollment can be resumed.`, { cause: signal?.reason, details: { aborted: true } });
+export function cancelled(signal: AbortSignal | undefined, what: "enrolling" | "waitingAuthXml"): KsefCertsError {
+  return new KsefCertsError("IO", msg(`enrollment.run.cancelled.${what}`), { cause: signal?.reason, details: { aborted: true } });
 }
 
 /**
@@ -124,11 +125,13 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 /**
  * `NOT_FOUND` for an unknown id (at most 60 characters of it are repeated).
- * @param what the entity, e.g. "enrollment"
+ * @param what the entity
  * @param id the id asked for
  */
-export function notFound(what: string, id: string): KsefCertsError {
-  return new KsefCertsError("NOT_FOUND", `No ${what} with id ${JSON.stringify(id.slice(0, 60))}.`, { details: { entity: what, id: id.slice(0, 60) } });
+export function notFound(what: "enrollment" | "certificate" | "workstation" | "company", id: string): KsefCertsError {
+  return new KsefCertsError("NOT_FOUND", msg(`enrollment.notFound.${what}`, { id: JSON.stringify(id.slice(0, 60)) }), {
+    details: { entity: what, id: id.slice(0, 60) },
+  });
 }
 
 /**
@@ -136,8 +139,8 @@ export function notFound(what: string, id: string): KsefCertsError {
  * @param id the enrollment id
  */
 export function concurrentChange(id: string): KsefCertsError {
-  return new KsefCertsError("CONFLICT", `Enrollment ${id} was changed by someone else while this step ran.`, {
-    hint: "Another process is probably running it; let that one finish, or run it again later.",
+  return new KsefCertsError("CONFLICT", msg("enrollment.run.concurrentChange", { id }), {
+    hint: msg("enrollment.run.concurrentChange.hint"),
     details: { concurrent: true, enrollmentId: id },
   });
 }

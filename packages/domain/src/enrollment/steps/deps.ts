@@ -6,10 +6,12 @@
 import { and, eq } from "drizzle-orm";
 import { systemClock, type Clock } from "@ksef-certs/ksef/api";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { XadesSigner } from "@ksef-certs/ksef/xades";
 import { DEFAULT_MAX_ACTIVE } from "../../registry/certificates.js";
 import { appendAudit } from "../../store/audit.js";
 import type { Db } from "../../store/db.js";
+import type { Vault } from "../../vault/index.js";
 import { companies, enrollments } from "../../store/schema.js";
 import {
   summarizeEnrollment,
@@ -18,7 +20,6 @@ import {
   type EnrollmentHandoff,
   type EnrollmentKsefClient,
   type EnrollmentRow,
-  type EnrollmentSealer,
 } from "../model.js";
 import type { EnrollmentState } from "../states.js";
 import { UUID, concurrentChange, notFound, type Said } from "./common.js";
@@ -38,7 +39,8 @@ export interface StepDeps {
   readonly clock: Clock;
   readonly signerFor: ((certificateId: string) => Promise<XadesSigner>) | undefined;
   readonly handoff: EnrollmentHandoff | undefined;
-  readonly sealer: EnrollmentSealer | undefined;
+  /** Seals and unseals under the master key; undefined → nothing is sealed. */
+  readonly vault: Pick<Vault, "seal" | "unseal"> | undefined;
   /** Key passwords this service was given with `request`, by enrollment id (memory only). */
   readonly passwords: Map<string, string>;
   readonly maxActive: number;
@@ -96,7 +98,7 @@ export function createStepDeps(deps: EnrollmentDeps, passwords: Map<string, stri
 
   // Called as a method of `deps`, as before, in case the caller's signer uses `this`.
   function signerFor(certificateId: string): Promise<XadesSigner> {
-    if (deps.signerFor === undefined) throw new KsefCertsError("VALIDATION", "Automatic authentication needs a signer.");
+    if (deps.signerFor === undefined) throw new KsefCertsError("VALIDATION", msg("enrollment.auth.noSigner"));
     return deps.signerFor(certificateId);
   }
 
@@ -171,7 +173,7 @@ export function createStepDeps(deps: EnrollmentDeps, passwords: Map<string, stri
     clock,
     signerFor: deps.signerFor === undefined ? undefined : signerFor,
     handoff: deps.handoff,
-    sealer: deps.sealer,
+    vault: deps.vault,
     passwords,
     maxActive: deps.maxActive ?? DEFAULT_MAX_ACTIVE,
     reconcileGraceMs: deps.reconcileGraceMs ?? 120_000,

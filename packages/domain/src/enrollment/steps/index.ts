@@ -4,6 +4,7 @@
  * of a row; the service's driver loops over it.
  */
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { EnrollmentRow } from "../model.js";
 import type { EnrollmentState } from "../states.js";
 import { authenticate } from "./authenticate.js";
@@ -45,6 +46,6 @@ export function stepFor(row: EnrollmentRow): EnrollmentStep {
     case "submitted":
       return row.certificateSerialNumber === null ? awaitIssuance : download;
     default:
-      throw new KsefCertsError("INTERNAL", `Enrollment ${row.id} is in unknown state "${row.state}".`);
+      throw new KsefCertsError("INTERNAL", msg("enrollment.run.unknownState", { id: row.id, state: row.state }));
   }
 }

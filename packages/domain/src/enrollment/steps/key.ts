@@ -5,6 +5,7 @@
 import type { KeyObject } from "node:crypto";
 import { readPrivateKey } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError, isKsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { enrollmentPasswordAad, type EnrollmentRow } from "../model.js";
 import { Stop, said, utf8Decoder, type RunContext } from "./common.js";
 import type { StepDeps } from "./deps.js";
@@ -14,7 +15,7 @@ export function passwordFor(d: StepDeps, row: EnrollmentRow, ctx: RunContext): s
   if (ctx.keyPassword !== undefined) return ctx.keyPassword;
   const remembered = d.passwords.get(row.id);
   if (remembered !== undefined) return remembered;
-  if (row.sealedPassword !== null && d.sealer !== undefined) return utf8Decoder.decode(d.sealer.unseal(row.sealedPassword, enrollmentPasswordAad(row.id)));
+  if (row.sealedPassword !== null && d.vault !== undefined) return utf8Decoder.decode(d.vault.unseal(row.sealedPassword, enrollmentPasswordAad(row.id)));
   return undefined;
 }
 
@@ -37,7 +38,7 @@ export function needPassword(d: StepDeps, row: EnrollmentRow, ctx: RunContext): 
  */
 export async function privateKeyOf(d: StepDeps, row: EnrollmentRow, ctx: RunContext): Promise<KeyObject> {
   if (ctx.privateKey !== undefined) return ctx.privateKey;
-  if (row.keyFile === null) throw new KsefCertsError("INTERNAL", `Enrollment ${row.id} is in state ${row.state} without a key.`);
+  if (row.keyFile === null) throw new KsefCertsError("INTERNAL", msg("enrollment.key.missing", { id: row.id, state: row.state }));
   const password = needPassword(d, row, ctx);
   try {
     ctx.privateKey = (await readPrivateKey(row.keyFile, { password })).key;

@@ -6,6 +6,7 @@
  */
 import { KsefStatusError } from "@ksef-certs/ksef/api";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { EnrollmentRow } from "../model.js";
 import { said, type RunContext } from "./common.js";
 import type { StepDeps } from "./deps.js";
@@ -21,7 +22,7 @@ export async function awaitIssuance(d: StepDeps, start: EnrollmentRow, ctx: RunC
   const client = d.client(row.environment);
   const signal = ctx.signal === undefined ? {} : { signal: ctx.signal };
   const ref = row.ksefReferenceNumber;
-  if (ref === null) throw new KsefCertsError("INTERNAL", `Enrollment ${row.id} is submitted without a KSeF reference number.`);
+  if (ref === null) throw new KsefCertsError("INTERNAL", msg("enrollment.poll.noReference", { id: row.id }));
   d.progress(row, said("ksef.awaitingCertificate", { referenceNumber: ref }, `Waiting for KSeF to issue the certificate (${ref}).`));
   let done;
   try {

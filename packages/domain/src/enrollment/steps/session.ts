@@ -3,6 +3,7 @@
  * (while its refresh token still works), else a new authentication with the state kept.
  */
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { KsefApiError, type KsefSession } from "@ksef-certs/ksef/api";
 import { enrollmentSessionAad, type EnrollmentRow } from "../model.js";
 import { SENT_ENROLLMENT_STATES, type EnrollmentState } from "../states.js";
@@ -18,10 +19,10 @@ import type { StepDeps } from "./deps.js";
 export async function sessionFor(d: StepDeps, start: EnrollmentRow, ctx: RunContext): Promise<{ row: EnrollmentRow; session: KsefSession }> {
   if (ctx.session !== undefined) return { row: start, session: ctx.session };
   const client = d.client(start.environment);
-  if (start.sealedSession !== null && d.sealer !== undefined) {
+  if (start.sealedSession !== null && d.vault !== undefined) {
     let stored: { refreshToken?: unknown; validUntil?: unknown } | undefined;
     try {
-      stored = JSON.parse(utf8Decoder.decode(d.sealer.unseal(start.sealedSession, enrollmentSessionAad(start.id)))) as typeof stored;
+      stored = JSON.parse(utf8Decoder.decode(d.vault.unseal(start.sealedSession, enrollmentSessionAad(start.id)))) as typeof stored;
     } catch {
       stored = undefined;
     }
@@ -67,6 +68,6 @@ export async function sessionFor(d: StepDeps, start: EnrollmentRow, ctx: RunCont
     }
     throw err;
   }
-  if (ctx.session === undefined) throw new KsefCertsError("INTERNAL", "Authentication ended without a session.");
+  if (ctx.session === undefined) throw new KsefCertsError("INTERNAL", msg("enrollment.auth.noSession"));
   return { row, session: ctx.session };
 }

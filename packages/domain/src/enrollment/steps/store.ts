@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { parseCertificate } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { recordCertificate, sealedPasswordAad } from "../../registry/certificates.js";
 import { enrollmentPasswordAad, type EnrollmentRow } from "../model.js";
 import { Stop, normalisedSpki, reasonOf, said, scopeOfRow, type RunContext } from "./common.js";
@@ -23,23 +24,27 @@ import type { StepDeps } from "./deps.js";
 export async function storeCertificate(d: StepDeps, row: EnrollmentRow, der: Uint8Array, serial: string, ctx: RunContext): Promise<EnrollmentRow> {
   const info = parseCertificate(der);
   if (row.publicKeySpki === null || !normalisedSpki(info.subjectPublicKeyInfo).equals(normalisedSpki(row.publicKeySpki))) {
-    throw new KsefCertsError("KEY_MISMATCH", `KSeF certificate ${serial} does not certify the key of enrollment ${row.id}.`, {
-      hint: "Report this to MF support quoting the serial and the enrollment reference number.",
+    throw new KsefCertsError("KEY_MISMATCH", msg("enrollment.store.keyMismatch", { serial, id: row.id }), {
+      hint: msg("enrollment.store.keyMismatch.hint"),
       details: { serialNumber: serial },
     });
   }
   if (info.ksefType !== row.certificateType) {
-    throw new KsefCertsError("VALIDATION", `KSeF certificate ${serial} is of type ${info.ksefType ?? "unknown"}, not ${row.certificateType} as requested.`, {
-      details: { serialNumber: serial },
-    });
+    throw new KsefCertsError(
+      "VALIDATION",
+      msg("enrollment.store.typeMismatch", { serial, actual: info.ksefType ?? "unknown", requested: row.certificateType }),
+      {
+        details: { serialNumber: serial },
+      },
+    );
   }
   const keyFile = row.keyFile;
-  if (keyFile === null) throw new KsefCertsError("INTERNAL", `Enrollment ${row.id} has no key to pair with the certificate.`);
+  if (keyFile === null) throw new KsefCertsError("INTERNAL", msg("enrollment.store.noKey", { id: row.id }));
   const certificateId = randomUUID();
   let sealedPassword: Uint8Array | undefined;
-  if (row.sealedPassword !== null && d.sealer !== undefined) {
-    const password = d.sealer.unseal(row.sealedPassword, enrollmentPasswordAad(row.id));
-    sealedPassword = d.sealer.seal(password, sealedPasswordAad(certificateId));
+  if (row.sealedPassword !== null && d.vault !== undefined) {
+    const password = d.vault.unseal(row.sealedPassword, enrollmentPasswordAad(row.id));
+    sealedPassword = d.vault.seal(password, sealedPasswordAad(certificateId));
     password.fill(0);
   }
   try {

@@ -5,6 +5,7 @@
  */
 import { createCsr, keyPairOf } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { EnrollmentRow } from "../model.js";
 import { said, type RunContext } from "./common.js";
 import type { StepDeps } from "./deps.js";
@@ -26,9 +27,14 @@ export async function submit(d: StepDeps, start: EnrollmentRow, ctx: RunContext)
   if (!limits.canRequest) {
     throw new KsefCertsError(
       "CONFLICT",
-      `KSeF does not let this person request a certificate now (enrollment requests left: ${limits.enrollment.remaining} of ${limits.enrollment.limit}; certificates left: ${limits.certificate.remaining} of ${limits.certificate.limit}).`,
+      msg("enrollment.submit.limitReached", {
+        enrollmentRemaining: limits.enrollment.remaining,
+        enrollmentLimit: limits.enrollment.limit,
+        certificateRemaining: limits.certificate.remaining,
+        certificateLimit: limits.certificate.limit,
+      }),
       {
-        hint: "Revoke certificates no longer needed, or ask MF to raise the limit.",
+        hint: msg("enrollment.submit.limitReached.hint"),
         details: { limits },
       },
     );

@@ -177,7 +177,7 @@ export const rules = {
   "rule.masterKey.required": "No master key is configured.",
   // Organisation: companies, branches, operators, workstations.
   "rule.name.required": "The name is required.",
-  "rule.name.length": "The name may have at most {{max}} characters.",
+  "rule.name.length": "The name must have {{min}} to {{max}} characters.",
   "rule.code.required": "The code is required.",
   "rule.code.length": "The code may have at most {{max}} characters.",
   "rule.outboxDir.required": "The outbox folder is required.",

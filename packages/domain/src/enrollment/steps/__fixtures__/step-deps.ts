@@ -84,7 +84,7 @@ export function fakeStepDeps(client: Partial<EnrollmentKsefClient>, over: Partia
     },
     signerFor: undefined,
     handoff: undefined,
-    sealer: undefined,
+    vault: undefined,
     passwords: new Map(),
     maxActive: 2,
     reconcileGraceMs: 30_000,
