@@ -6,6 +6,7 @@
  */
 import type { Command } from "commander";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { createKsefClient, KSEF_ENDPOINTS, type KsefClient, type KsefEnvironment } from "@ksef-certs/ksef/api";
 import type { CliIo } from "./context.js";
 
@@ -64,8 +65,8 @@ export function ksefTargetOf(io: CliIo, opts: KsefTargetOptions): KsefTarget {
     if (text.length > MAX_URL_CHARS) throw new Error("too long");
     url = new URL(text);
   } catch {
-    throw new KsefCertsError("VALIDATION", `${source} is not a usable URL.`, {
-      hint: "Give the API base URL, e.g. http://127.0.0.1:8090/v2 (the simulator) or https://api-test.ksef.mf.gov.pl/v2.",
+    throw new KsefCertsError("VALIDATION", msg("cli.ksefUrl.invalid", { source }), {
+      hint: msg("cli.ksefUrl.invalid.hint"),
       violations: [{ field: source, rule: "ksefUrl.format", message: "An absolute http(s) URL of at most 2048 characters." }],
     });
   }

@@ -4,6 +4,7 @@
 import { type Command, Option } from "commander";
 import type { KeyAlgorithm } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { CliIo } from "./context.js";
 import { NEW_PASSWORD_PROFILES, type NewPasswordProfile } from "./password.js";
 
@@ -103,7 +104,9 @@ export function addAlgorithmOption(cmd: Command): Command {
 export function keyAlgorithm(value: string): KeyAlgorithm {
   const algorithm = ALGORITHMS[value];
   if (algorithm === undefined)
-    throw new KsefCertsError("VALIDATION", `Unknown key algorithm "${value}".`, { hint: `Use one of ${Object.keys(ALGORITHMS).join(", ")}.` });
+    throw new KsefCertsError("VALIDATION", msg("cli.algorithm.unknown", { value }), {
+      hint: msg("cli.algorithm.unknown.hint", { allowed: Object.keys(ALGORITHMS).join(", ") }),
+    });
   return algorithm;
 }
 

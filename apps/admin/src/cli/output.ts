@@ -31,7 +31,7 @@ export function toJsonValue(value: unknown): JsonValue {
   if (typeof value === "number") return Number.isFinite(value) ? value : null;
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Date) return value.toISOString();
-  if (value instanceof KeyObject) throw new KsefCertsError("INTERNAL", "Refusing to print a key object.");
+  if (value instanceof KeyObject) throw new KsefCertsError("INTERNAL", msg("cli.output.keyObject"));
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
   if (Array.isArray(value)) return value.map((v) => toJsonValue(v));
   if (typeof value === "object") {
@@ -135,10 +135,8 @@ export function asKsefCertsError(err: unknown, env: Readonly<Record<string, stri
   const debug = env["KSEF_CERTS_DEBUG"] === "1";
   const name = err instanceof Error ? err.name : typeof err;
   const text = err instanceof Error ? err.message : String(err);
-  return new KsefCertsError("INTERNAL", debug ? `Unexpected error (${name}): ${text}` : `Unexpected error (${name}). This is a bug in ksef-certs.`, {
-    hint: debug
-      ? "Please report it with the command you ran (without passwords or key files)."
-      : "Run again with KSEF_CERTS_DEBUG=1 to see its text, and report it.",
+  return new KsefCertsError("INTERNAL", debug ? msg("cli.unexpected.debug", { name, text }) : msg("cli.unexpected", { name }), {
+    hint: debug ? msg("cli.unexpected.debug.hint") : msg("cli.unexpected.hint"),
     cause: err,
   });
 }

@@ -162,7 +162,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT_OK;
       if (state.json) {
-        return fail(new KsefCertsError("VALIDATION", redactOptionValues(err.message.replace(/^error: /, "")), { details: { commanderCode: err.code } }));
+        // Commander's own sentence, English: it is not in the catalogue.
+        return fail(
+          new KsefCertsError("VALIDATION", msg("cli.usage.commander", { text: redactOptionValues(err.message.replace(/^error: /, "")) }), {
+            details: { commanderCode: err.code },
+          }),
+        );
       }
       return EXIT_USAGE;
     }

@@ -13,6 +13,7 @@ import cliProgress from "cli-progress";
 import { exportWithAdapter, importWithAdapter, type BatchProgress } from "@ksef-certs/domain/adapters";
 import { type AdapterSource, type PasswordRequest } from "@ksef-certs/ksef/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { CertificateTypeName, Environment } from "@ksef-certs/domain/registry";
 import { ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { resolvePath, type CliIo } from "../context.js";
@@ -199,8 +200,8 @@ export function registerAdapterCommands(program: Command, env: CommandEnv): void
     const out = new Output(env.io, opts.json === true);
     const adapter = adapterById(opts.adapter);
     if ((opts.id === undefined) === (opts.company === undefined)) {
-      throw new KsefCertsError("VALIDATION", "Choose the certificates with --id ID (repeatable) or --company NIP, not both.", {
-        hint: "See ksef-certs export --help.",
+      throw new KsefCertsError("VALIDATION", msg("cli.export.selection"), {
+        hint: msg("cli.export.selection.hint"),
       });
     }
     const vault = await vaultOf(env.io, opts);

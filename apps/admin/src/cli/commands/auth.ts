@@ -9,6 +9,7 @@
  */
 import type { Command } from "commander";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { signXml, verifySignedAuthTokenRequest, xadesRejectionOf } from "@ksef-certs/ksef/xades";
 import { checkOutputs, readInput, writeOutputs } from "../files.js";
 import { readKeyFile } from "../inputs.js";
@@ -143,7 +144,7 @@ export async function authVerify(env: CommandEnv, file: string, opts: AuthVerify
   } catch (error) {
     const rejection = xadesRejectionOf(error);
     if (rejection === undefined || !(error instanceof KsefCertsError)) throw error;
-    throw new KsefCertsError(error.code, `${error.message} KSeF would answer ${rejection.ksefExceptionCode}.`, {
+    throw new KsefCertsError(error.code, msg("cli.auth.wouldAnswer", { message: error.message, code: rejection.ksefExceptionCode }), {
       ...(error.hint === undefined ? {} : { hint: error.hint }),
       violations: error.violations,
       details: { ...error.details, file },

@@ -12,6 +12,7 @@ import {
   parseCertificate,
 } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { checkOutputs, type OutputFile, writeOutputs } from "../files.js";
 import { readCertificateFile, readKeyFile, readPkcs12File } from "../inputs.js";
 import {
@@ -83,8 +84,8 @@ function checkMode(opts: ConvertOptions): void {
     }
   }
   if (violations.length > 0) {
-    throw new KsefCertsError("VALIDATION", `The options do not fit --to ${opts.to}.`, {
-      hint: "See ksef-certs convert --help for each target's options.",
+    throw new KsefCertsError("VALIDATION", msg("cli.convert.optionsMismatch", { to: opts.to }), {
+      hint: msg("cli.convert.optionsMismatch.hint"),
       violations,
     });
   }
@@ -148,8 +149,8 @@ function passwordsFor(env: CommandEnv, opts: ConvertOptions): Passwords {
 }
 
 function noPasswordToReuse(path: string): KsefCertsError {
-  return new KsefCertsError("VALIDATION", `--same-password: ${path} is not encrypted, so there is no password to reuse.`, {
-    hint: "Leave out --same-password to set a new password.",
+  return new KsefCertsError("VALIDATION", msg("cli.convert.notEncrypted", { path }), {
+    hint: msg("cli.convert.notEncrypted.hint"),
   });
 }
 

@@ -16,6 +16,7 @@ import {
   parseCsr,
 } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { CliIo } from "../context.js";
 import { checkOutputs, type OutputFile, readInput, writeOutputs } from "../files.js";
 import { readKeyFile } from "../inputs.js";
@@ -66,8 +67,8 @@ const KNOWN_FIELDS: readonly string[] = [...REQUIRED_FIELDS, ...OPTIONAL_FIELDS]
  */
 export function enrollmentDataFromJson(json: unknown, file: string): EnrollmentData {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new KsefCertsError("VALIDATION", `${file} is not a JSON object with the enrollment data.`, {
-      hint: "Save the body of GET /certificates/enrollments/data (an object with commonName, countryName, …).",
+    throw new KsefCertsError("VALIDATION", msg("cli.csr.notObject", { file }), {
+      hint: msg("cli.csr.notObject.hint"),
       violations: [{ field: "enrollmentData", rule: "enrollmentData.object", message: "the enrollment data must be a JSON object" }],
     });
   }
@@ -93,8 +94,8 @@ export function enrollmentDataFromJson(json: unknown, file: string): EnrollmentD
       violations.push({ field, rule: "enrollmentData.unknownField", message: `${field} is not a field of the KSeF enrollment data` });
   }
   if (violations.length > 0) {
-    throw new KsefCertsError("VALIDATION", `The enrollment data in ${file} is not what GET /certificates/enrollments/data returns.`, {
-      hint: "Use the response body unchanged; the CSR subject must match it exactly.",
+    throw new KsefCertsError("VALIDATION", msg("cli.csr.badData", { file }), {
+      hint: msg("cli.csr.badData.hint"),
       violations,
     });
   }
@@ -107,8 +108,8 @@ async function readEnrollmentData(io: CliIo, file: string): Promise<EnrollmentDa
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes).replace(/^\uFEFF/, ""));
   } catch (cause) {
-    throw new KsefCertsError("MALFORMED", `${file} is not valid UTF-8 JSON.`, {
-      hint: "Save the response body of GET /certificates/enrollments/data as it came.",
+    throw new KsefCertsError("MALFORMED", msg("cli.csr.notJson", { file }), {
+      hint: msg("cli.csr.notJson.hint"),
       details: { file },
       cause,
     });
@@ -175,14 +176,10 @@ export async function csr(env: CommandEnv, opts: CsrOptions): Promise<void> {
   const out = new Output(io, opts.json === true);
   const force = opts.force === true;
   if ((opts.key === undefined) === (opts.keyOut === undefined)) {
-    throw new KsefCertsError(
-      "VALIDATION",
-      opts.key === undefined ? "Give --key (an existing key) or --key-out (where to write a new one)." : "Give either --key or --key-out, not both.",
-      {
-        hint: "With --key the CSR is signed with your key; with --key-out a new key is generated and saved.",
-        violations: [{ field: "--key", rule: "csr.keySource", message: "exactly one of --key and --key-out is needed" }],
-      },
-    );
+    throw new KsefCertsError("VALIDATION", opts.key === undefined ? msg("cli.csr.keyMissing") : msg("cli.csr.keyBoth"), {
+      hint: msg("cli.csr.keySource.hint"),
+      violations: [{ field: "--key", rule: "csr.keySource", message: "exactly one of --key and --key-out is needed" }],
+    });
   }
   const algorithm = keyAlgorithm(opts.algorithm);
   await checkOutputs(io, [opts.out, ...(opts.keyOut === undefined ? [] : [opts.keyOut])], force);

@@ -13,6 +13,7 @@ import {
   parseCsr,
 } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError, localizeError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { CliIo } from "../context.js";
 import { exitCodeFor } from "../exit-codes.js";
 import { readInput } from "../files.js";
@@ -93,8 +94,8 @@ async function inspectOne(io: CliIo, passwords: Passwords, file: string, now: Da
       return { entry: { ...head, pkcs12: summary }, human: [title("PKCS#12"), ...pkcs12Lines(summary)] };
     }
     case "unknown":
-      throw new KsefCertsError("MALFORMED", `${file} is not a certificate, private key, CSR or PKCS#12 file ksef-certs recognises.`, {
-        hint: "Public keys, PKCS#7 bundles and damaged files are not inspected; check that this is the file you meant.",
+      throw new KsefCertsError("MALFORMED", msg("cli.inspect.unknownFile", { file }), {
+        hint: msg("cli.inspect.unknownFile.hint"),
         details: { file, detected: "unknown", container: detected.container, ...(detected.pemLabel === undefined ? {} : { pemLabel: detected.pemLabel }) },
       });
   }

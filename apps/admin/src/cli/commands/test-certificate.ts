@@ -9,6 +9,7 @@
 import type { Command } from "commander";
 import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { checkNip, checkPesel } from "@ksef-certs/ksef/policies";
 import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
 import { type NameAttributeInput } from "@ksef-certs/ksef/testing";
@@ -85,7 +86,7 @@ function subjectOf(opts: TestCertificateOptions): NameAttributeInput[] {
   if (opts.organization !== undefined) {
     if (opts.nip === undefined) violations.push({ field: "nip", rule: "required", message: "A company seal needs --nip." });
     else violations.push(...checkNip(opts.nip));
-    if (violations.length > 0) throw new KsefCertsError("VALIDATION", "The company seal's data is incomplete or wrong.", { violations });
+    if (violations.length > 0) throw new KsefCertsError("VALIDATION", msg("cli.testCert.sealData"), { violations });
     return [utf8("2.5.4.3", opts.organization), utf8("2.5.4.10", opts.organization), utf8("2.5.4.97", `VATPL-${opts.nip ?? ""}`), printable("2.5.4.6", "PL")];
   }
   if (opts.givenName === undefined) violations.push({ field: "givenName", rule: "required", message: "A person needs --given-name." });
@@ -93,7 +94,7 @@ function subjectOf(opts: TestCertificateOptions): NameAttributeInput[] {
   if (opts.pesel === undefined && opts.nip === undefined) violations.push({ field: "pesel", rule: "required", message: "A person needs --pesel or --nip." });
   if (opts.pesel !== undefined) violations.push(...checkPesel(opts.pesel));
   if (opts.nip !== undefined) violations.push(...checkNip(opts.nip));
-  if (violations.length > 0) throw new KsefCertsError("VALIDATION", "The person's data is incomplete or wrong.", { violations });
+  if (violations.length > 0) throw new KsefCertsError("VALIDATION", msg("cli.testCert.personData"), { violations });
   const serial = opts.pesel === undefined ? `TINPL-${opts.nip ?? ""}` : `PNOPL-${opts.pesel}`;
   const given = opts.givenName ?? "";
   const surname = opts.surname ?? "";
@@ -111,7 +112,7 @@ export async function testCertificate(env: CommandEnv, opts: TestCertificateOpti
   const out = new Output(io, opts.json === true);
   const days = Number(opts.days);
   if (!Number.isInteger(days) || days < 1 || days > 3650) {
-    throw new KsefCertsError("VALIDATION", "--days must be a whole number from 1 to 3650.", {
+    throw new KsefCertsError("VALIDATION", msg("cli.testCert.days"), {
       violations: [{ field: "days", rule: "range", message: "1 to 3650 days." }],
     });
   }
