@@ -4,7 +4,7 @@
 import { type Command, Option } from "commander";
 import type { KeyAlgorithm } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import { msg } from "@ksef-certs/ksef/messages";
+import { msg, translate, type MessageRef } from "@ksef-certs/ksef/messages";
 import type { CliIo } from "./context.js";
 import { NEW_PASSWORD_PROFILES, type NewPasswordProfile } from "./password.js";
 
@@ -20,6 +20,16 @@ export interface RunState {
 export interface CommandEnv {
   readonly io: CliIo;
   readonly state: RunState;
+}
+
+/**
+ * A help text (a command's summary or description) in the run's language; commander keeps plain strings, so the
+ * program is built for one locale.
+ * @param io the run's surface (`io.locale`, English when absent)
+ * @param ref the catalogue message
+ */
+export function helpText(io: CliIo, ref: MessageRef): string {
+  return translate(io.locale ?? "en", ref);
 }
 
 /** Options every command has. */

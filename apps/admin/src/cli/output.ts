@@ -142,24 +142,31 @@ export function asKsefCertsError(err: unknown, env: Readonly<Record<string, stri
 }
 
 /**
- * A key description for people: `EC P-256`, `RSA 2048-bit`, plus "(KSeF does not accept it)" when so.
+ * A key description for people: `EC P-256`, `RSA 2048-bit`, plus "(KSeF does not accept this key)" when so.
  * @param d what the core says about the key
+ * @param locale the reader's language (English by default)
  */
-export function keyText(d: KeyDescription): string {
-  const base = d.type === "ec" ? `EC ${d.curve ?? "(unknown curve)"}` : d.type === "rsa" ? `RSA ${d.bits ?? "?"}-bit` : d.type.toUpperCase();
-  return d.ksefAccepted ? base : `${base} (KSeF does not accept this key)`;
+export function keyText(d: KeyDescription, locale: Locale = "en"): string {
+  const base =
+    d.type === "ec"
+      ? `EC ${d.curve ?? translate(locale, msg("cli.key.unknownCurve"))}`
+      : d.type === "rsa"
+        ? translate(locale, msg("cli.key.rsaBits", { bits: d.bits ?? "?" }))
+        : d.type.toUpperCase();
+  return d.ksefAccepted ? base : translate(locale, msg("cli.key.notAccepted", { key: base }));
 }
 
 /**
  * An encryption description for people, e.g. `PBES2, PBKDF2 hmacWithSHA256, 100000 iterations, 16-byte salt, aes-256-cbc`.
  * @param e the encryption parameters the core found
+ * @param locale the reader's language (English by default)
  */
-export function encryptionText(e: KeyEncryption): string {
+export function encryptionText(e: KeyEncryption, locale: Locale = "en"): string {
   return [
     e.scheme,
     e.kdf === undefined ? undefined : `${e.kdf}${e.prf === undefined ? "" : ` ${e.prf}`}`,
-    e.iterations === undefined ? undefined : `${e.iterations} iterations`,
-    e.saltBytes === undefined ? undefined : `${e.saltBytes}-byte salt`,
+    e.iterations === undefined ? undefined : translate(locale, msg("cli.key.iterations", { count: e.iterations })),
+    e.saltBytes === undefined ? undefined : translate(locale, msg("cli.key.salt", { bytes: e.saltBytes })),
     e.cipher,
   ]
     .filter((x) => x !== undefined)

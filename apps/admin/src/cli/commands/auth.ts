@@ -13,7 +13,16 @@ import { msg } from "@ksef-certs/ksef/messages";
 import { signXml, verifySignedAuthTokenRequest, xadesRejectionOf } from "@ksef-certs/ksef/xades";
 import { checkOutputs, readInput, writeOutputs } from "../files.js";
 import { readKeyFile } from "../inputs.js";
-import { addForceOption, addJsonOption, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions } from "../options.js";
+import {
+  addForceOption,
+  addJsonOption,
+  addPasswordOptions,
+  type CommandEnv,
+  type CommonOptions,
+  examples,
+  type InputPasswordOptions,
+  helpText,
+} from "../options.js";
 import { Output } from "../output.js";
 import { Passwords } from "../password.js";
 
@@ -40,10 +49,10 @@ export interface AuthVerifyOptions extends CommonOptions {
  * @param env the run's surface and state
  */
 export function registerAuth(program: Command, env: CommandEnv): void {
-  const auth = program.command("auth").summary("sign or check an AuthTokenRequest (auth.xml) for KSeF");
+  const auth = program.command("auth").summary(helpText(env.io, msg("cli.help.auth")));
   const sign = auth
     .command("sign")
-    .summary("sign auth.xml with a certificate and key (XAdES, enveloped)")
+    .summary(helpText(env.io, msg("cli.help.auth.sign")))
     .description(
       "Sign an AuthTokenRequest with XAdES-BES (enveloped, exclusive C14N, SHA-256, SigningCertificate), as Profil Zaufany\n" +
         "or a qualified signature would. KSeF TEST accepts self-signed certificates (see `ksef-certs test-certificate`);\n" +
@@ -63,7 +72,7 @@ export function registerAuth(program: Command, env: CommandEnv): void {
 
   const verify = auth
     .command("verify")
-    .summary("check a signed auth.xml: signer, challenge, context, and what KSeF would answer")
+    .summary(helpText(env.io, msg("cli.help.auth.verify")))
     .argument("<file>", "the signed file (.xml, .xades, any name)")
     .option("--challenge <challenge>", "the challenge it must carry")
     .option("--nip <nip>", "the NIP context it must name");

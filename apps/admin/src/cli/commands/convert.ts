@@ -25,6 +25,7 @@ import {
   examples,
   type InputPasswordOptions,
   type NewPasswordOptions,
+  helpText,
 } from "../options.js";
 import { encryptionText, keyText, Output } from "../output.js";
 import { Passwords } from "../password.js";
@@ -99,7 +100,7 @@ function checkMode(opts: ConvertOptions): void {
 export function registerConvert(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("convert")
-    .summary("PEM pair <-> PKCS#12, or re-encrypt a key in the KSeF web app's format")
+    .summary(helpText(env.io, msg("cli.help.convert")))
     .description(
       "Convert between the files KSeF and programs use. Outputs are written atomically, key-bearing files with\n" +
         "mode 0600; existing files are kept unless --force. Keys are only ever written encrypted.\n" +

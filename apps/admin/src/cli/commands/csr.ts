@@ -31,6 +31,7 @@ import {
   examples,
   type InputPasswordOptions,
   keyAlgorithm,
+  helpText,
 } from "../options.js";
 import { encryptionText, keyText, Output } from "../output.js";
 import { type NewPasswordProfile, Passwords } from "../password.js";
@@ -125,7 +126,7 @@ async function readEnrollmentData(io: CliIo, file: string): Promise<EnrollmentDa
 export function registerCsr(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("csr")
-    .summary("build the CSR for KSeF from its enrollment data")
+    .summary(helpText(env.io, msg("cli.help.csr")))
     .description(
       "Build the PKCS#10 certificate request for POST /certificates/enrollments from the JSON of\n" +
         "GET /certificates/enrollments/data (subject values byte for byte, UTF8String; C and serialNumber PrintableString).\n" +

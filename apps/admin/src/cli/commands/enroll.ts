@@ -39,7 +39,7 @@ import { unlockHeldCertificate, type Vault } from "@ksef-certs/domain/vault";
 import type { XadesSigner } from "@ksef-certs/ksef/xades";
 import type { CliIo } from "../context.js";
 import { addKsefUrlOption, describeKsefTarget, ksefClients, ksefTargetOf, type KsefTarget, type KsefTargetOptions } from "../ksef.js";
-import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
+import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions, helpText } from "../options.js";
 import { formatFields, Output } from "../output.js";
 import { Passwords, readPasswordFile } from "../password.js";
 import { addStoreOptions, cliActor, nowOf, vaultOf, type StoreOptions, withStore } from "../store.js";
@@ -298,7 +298,7 @@ export function enrollmentFields(e: EnrollmentSummary, scope: string): [string, 
 export function registerEnroll(group: Command, env: CommandEnv): void {
   const cmd = group
     .command("enroll")
-    .summary("enroll a new KSeF certificate for a company, branch or operator")
+    .summary(helpText(env.io, msg("cli.help.cert.enroll")))
     .description(
       "Enroll a new certificate in KSeF and hold it in the registry. A new EC P-256 key is generated and stored\n" +
         "encrypted (the .key format of the KSeF web app) under the password you give (asked twice; ksef-app rules:\n" +

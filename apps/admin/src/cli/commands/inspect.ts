@@ -17,7 +17,7 @@ import { msg } from "@ksef-certs/ksef/messages";
 import type { CliIo } from "../context.js";
 import { exitCodeFor } from "../exit-codes.js";
 import { readInput } from "../files.js";
-import { addJsonOption, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions } from "../options.js";
+import { addJsonOption, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions, helpText } from "../options.js";
 import { asKsefCertsError, humanError, Output } from "../output.js";
 import { Passwords } from "../password.js";
 import { certificateLines, certificateSummary, csrLines, csrSummary, keyFileLines, keyFileSummary, pkcs12Lines, pkcs12Summary } from "../summaries.js";
@@ -47,7 +47,7 @@ export interface InspectedFile {
 export function registerInspect(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("inspect")
-    .summary("show what is in certificate, key, CSR and PKCS#12 files")
+    .summary(helpText(env.io, msg("cli.help.inspect")))
     .description(
       "Tell what each file is from its content (a DER file named .pem is fine) and show what is in it:\n" +
         "  certificate: serial, subject, issuer, validity and days to expiry, KSeF type (keyUsage vs CN suffix),\n" +

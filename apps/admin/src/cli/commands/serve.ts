@@ -20,7 +20,7 @@ import { createServer, DEFAULT_PORT } from "../../server/app.js";
 import { createServerLogger } from "../../server/logger.js";
 import { resolvePath } from "../context.js";
 import { KSEF_URL_ENV } from "../ksef.js";
-import { type CommandEnv, examples } from "../options.js";
+import { type CommandEnv, examples, helpText } from "../options.js";
 import { Output } from "../output.js";
 import { readPasswordFile } from "../password.js";
 import { addStoreOptions, auditCheckpointOf, auditCheckpointWarning, cliActor, dataDirOf, masterKeyOf, nowOf, type StoreOptions } from "../store.js";
@@ -64,7 +64,7 @@ function portOf(text: string | undefined, fallback: number, option: string): num
 export function registerServe(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("serve")
-    .summary("start the admin web app and its API")
+    .summary(helpText(env.io, msg("cli.help.serve")))
     .description(
       "Start the admin web app and its API (tRPC at /trpc, the signer agent API at /agent/v1) on 127.0.0.1.\n" +
         "On the first start an account `admin` is created and its password is printed ONCE on stdout (or taken from\n" +

@@ -23,6 +23,7 @@ import {
   type CommonOptions,
   examples,
   type InputPasswordOptions,
+  helpText,
 } from "../options.js";
 import { Output } from "../output.js";
 import { type NewPasswordProfile, Passwords } from "../password.js";
@@ -49,7 +50,7 @@ export interface TestCertificateOptions extends CommonOptions, InputPasswordOpti
 export function registerTestCertificate(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("test-certificate")
-    .summary("make a self-signed certificate to sign auth.xml on KSeF TEST (never for DEMO or production)")
+    .summary(helpText(env.io, msg("cli.help.testCertificate")))
     .description(
       "Make a self-signed EC P-256 certificate for signing AuthTokenRequests on KSeF TEST (and the local simulator),\n" +
         "which accept self-signed certificates. A person: --given-name, --surname and --pesel or --nip. A company seal:\n" +

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { checkAccountPassword, resetPassword } from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
-import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
+import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions, helpText } from "../options.js";
 import { Output } from "../output.js";
 import { Passwords } from "../password.js";
 import { addStoreOptions, cliActor, nowOf, type StoreOptions, withStore } from "../store.js";
@@ -28,11 +28,11 @@ export interface ResetPasswordOptions extends StoreOptions, InputPasswordOptions
 export function registerUsers(program: Command, env: CommandEnv): void {
   const group = program
     .command("users")
-    .summary("recover accounts of the admin web app")
-    .description("Accounts of the admin web app (managed in the app); here: getting back in when a password is lost.");
+    .summary(helpText(env.io, msg("cli.help.users")))
+    .description(helpText(env.io, msg("cli.help.users.description")));
   const reset = group
     .command("reset-password")
-    .summary("set a new password for an account whose password is lost")
+    .summary(helpText(env.io, msg("cli.help.users.resetPassword")))
     .description(
       "Set a new password for an account of the admin web app without the old one, for whoever holds this installation (its data\n" +
         "folder or DATABASE_URL). Every session of the account ends and its sign-in throttle is cleared; the reset is audited.\n" +
