@@ -39,11 +39,7 @@ export function registerKeygen(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("keygen")
     .summary(helpText(env.io, msg("cli.help.keygen")))
-    .description(
-      "Generate a new key pair for a KSeF certificate and write the private key as an encrypted PKCS#8 PEM file\n" +
-        "(PBES2, PBKDF2-HMAC-SHA256, 100 000 iterations, AES-256-CBC: the layout of the KSeF web app's .key).\n" +
-        "The new password is asked twice on a terminal and must meet --password-profile.",
-    )
+    .description(helpText(env.io, msg("cli.help.keygen.description")))
     .requiredOption("--out <file>", "where to write the encrypted private key (mode 0600)")
     .option("--public-out <file>", "also write the public key (SPKI PEM)");
   addAlgorithmOption(cmd);

@@ -163,4 +163,6 @@ export const cli = {
   "cli.key.salt": "{{bytes}}-byte salt",
   "cli.keygen.wrotePrivate": "wrote {{file}}: {{key}} private key, encrypted ({{encryption}})",
   "cli.keygen.wrotePublic": "wrote {{file}}: public key (SPKI PEM)",
+  "cli.help.keygen.description":
+    "Generate a new key pair for a KSeF certificate and write the private key as an encrypted PKCS#8 PEM file\n(PBES2, PBKDF2-HMAC-SHA256, 100 000 iterations, AES-256-CBC: the layout of the KSeF web app's .key).\nThe new password is asked twice on a terminal and must meet --password-profile.",
 } as const;

@@ -170,4 +170,6 @@ export const cli = {
   "cli.key.salt": "sól {{bytes}} B",
   "cli.keygen.wrotePrivate": "zapisano {{file}}: klucz prywatny {{key}}, zaszyfrowany ({{encryption}})",
   "cli.keygen.wrotePublic": "zapisano {{file}}: klucz publiczny (SPKI PEM)",
+  "cli.help.keygen.description":
+    "Wygeneruj nową parę kluczy dla certyfikatu KSeF i zapisz klucz prywatny jako zaszyfrowany plik PEM PKCS#8\n(PBES2, PBKDF2-HMAC-SHA256, 100 000 iteracji, AES-256-CBC: układ pliku .key aplikacji webowej KSeF).\nNowe hasło jest podawane dwukrotnie w terminalu i musi spełniać --password-profile.",
 } as const satisfies PolishSection<typeof en>;
