@@ -104,9 +104,7 @@ export async function authSign(env: CommandEnv, file: string, opts: AuthSignOpti
   const key = await readKeyFile(io, passwords, opts.key);
   const signed = await signXml(xml, { privateKey: key.key, certificate });
   await writeOutputs(io, [{ path: opts.out, data: signed, mode: 0o644 }], opts.force === true);
-  out.result({ file: opts.out, bytes: signed.byteLength }, [
-    `wrote ${opts.out}: signed AuthTokenRequest (${signed.byteLength} bytes); send these bytes unchanged`,
-  ]);
+  out.result({ file: opts.out, bytes: signed.byteLength }, [out.t(msg("cli.auth.wroteSigned", { file: opts.out, bytes: signed.byteLength }))]);
 }
 
 /**

@@ -187,7 +187,14 @@ export async function convert(env: CommandEnv, opts: ConvertOptions): Promise<vo
     });
     await writeOutputs(io, [{ path: outPath, data: pfx, mode: 0o600 }], force);
     out.result({ to: "p12", outputs: [{ file: outPath, kind: "pkcs12" }], certificate: certificateSummary(certificate, now), key: key.description }, [
-      `wrote ${outPath}: PKCS#12 with ${certificate.subjectText} (serial ${certificate.serialNumber}) and its ${keyText(key.description)} key`,
+      out.t(
+        msg("cli.convert.wroteP12", {
+          file: outPath,
+          subject: certificate.subjectText,
+          serial: certificate.serialNumber,
+          key: keyText(key.description, io.locale),
+        }),
+      ),
     ]);
     return;
   }
@@ -204,8 +211,7 @@ export async function convert(env: CommandEnv, opts: ConvertOptions): Promise<vo
     ];
     if (opts.outChain !== undefined) files.push({ path: opts.outChain, data: p12.chain.map((der) => encodePem("CERTIFICATE", der)).join(""), mode: 0o644 });
     await writeOutputs(io, files, force);
-    if (p12.chain.length > 0 && opts.outChain === undefined)
-      out.note(`note: ${p12Path} holds ${p12.chain.length} more certificate(s); add --out-chain FILE to keep them`);
+    if (p12.chain.length > 0 && opts.outChain === undefined) out.note(msg("cli.convert.chainNote", { file: p12Path, count: p12.chain.length }));
     const description = describeKey(p12.privateKey);
     out.result(
       {
@@ -219,9 +225,11 @@ export async function convert(env: CommandEnv, opts: ConvertOptions): Promise<vo
         key: description,
       },
       [
-        `wrote ${certOut}: certificate ${certificate.subjectText} (serial ${certificate.serialNumber})`,
-        `wrote ${keyOut}: ${keyText(description)} private key, encrypted (${encryptionText(KSEF_KEY_ENCRYPTION)})`,
-        ...(opts.outChain === undefined ? [] : [`wrote ${opts.outChain}: ${p12.chain.length} other certificate(s)`]),
+        out.t(msg("cli.convert.wroteCertificate", { file: certOut, subject: certificate.subjectText, serial: certificate.serialNumber })),
+        out.t(
+          msg("cli.keygen.wrotePrivate", { file: keyOut, key: keyText(description, io.locale), encryption: encryptionText(KSEF_KEY_ENCRYPTION, io.locale) }),
+        ),
+        ...(opts.outChain === undefined ? [] : [out.t(msg("cli.convert.wroteChain", { file: opts.outChain, count: p12.chain.length }))]),
       ],
     );
     return;
@@ -241,7 +249,15 @@ export async function convert(env: CommandEnv, opts: ConvertOptions): Promise<vo
       key: key.description,
     },
     [
-      `wrote ${outPath}: ${keyText(key.description)} private key from ${key.format} (${key.container.toUpperCase()}), encrypted (${encryptionText(KSEF_KEY_ENCRYPTION)})`,
+      out.t(
+        msg("cli.convert.wroteKey", {
+          file: outPath,
+          key: keyText(key.description, io.locale),
+          format: key.format,
+          container: key.container.toUpperCase(),
+          encryption: encryptionText(KSEF_KEY_ENCRYPTION, io.locale),
+        }),
+      ),
     ],
   );
 }

@@ -213,9 +213,19 @@ export async function csr(env: CommandEnv, opts: CsrOptions): Promise<void> {
         : { privateKey: { file: opts.keyOut, format: "pkcs8-encrypted", container: "pem", key: description, encryption: KSEF_KEY_ENCRYPTION } }),
     },
     [
-      `wrote ${opts.out}: CSR (${opts.format}) for ${summary.subject}`,
+      out.t(msg("cli.csr.wrote", { file: opts.out, format: opts.format, subject: summary.subject })),
       ...csrLines(summary),
-      ...(opts.keyOut === undefined ? [] : [`wrote ${opts.keyOut}: ${keyText(description)} private key, encrypted (${encryptionText(KSEF_KEY_ENCRYPTION)})`]),
+      ...(opts.keyOut === undefined
+        ? []
+        : [
+            out.t(
+              msg("cli.keygen.wrotePrivate", {
+                file: opts.keyOut,
+                key: keyText(description, io.locale),
+                encryption: encryptionText(KSEF_KEY_ENCRYPTION, io.locale),
+              }),
+            ),
+          ]),
     ],
   );
 }

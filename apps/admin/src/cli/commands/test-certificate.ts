@@ -135,7 +135,7 @@ export async function testCertificate(env: CommandEnv, opts: TestCertificateOpti
     opts.force === true,
   );
   out.result({ certificate: opts.outCert, key: opts.outKey, subject: subject.map((a) => a.value).join(", ") }, [
-    `wrote ${opts.outCert}: self-signed certificate for KSeF TEST (${subject[0]?.value ?? ""})`,
-    `wrote ${opts.outKey}: its EC P-256 key, encrypted`,
+    out.t(msg("cli.testCert.wroteCertificate", { file: opts.outCert, subject: subject[0]?.value ?? "" })),
+    out.t(msg("cli.testCert.wroteKey", { file: opts.outKey })),
   ]);
 }

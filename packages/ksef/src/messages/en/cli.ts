@@ -165,4 +165,15 @@ export const cli = {
   "cli.keygen.wrotePublic": "wrote {{file}}: public key (SPKI PEM)",
   "cli.help.keygen.description":
     "Generate a new key pair for a KSeF certificate and write the private key as an encrypted PKCS#8 PEM file\n(PBES2, PBKDF2-HMAC-SHA256, 100 000 iterations, AES-256-CBC: the layout of the KSeF web app's .key).\nThe new password is asked twice on a terminal and must meet --password-profile.",
+  "cli.convert.wroteP12": "wrote {{file}}: PKCS#12 with {{subject}} (serial {{serial}}) and its {{key}} key",
+  "cli.convert.chainNote_one": "note: {{file}} holds {{count}} more certificate(s); add --out-chain FILE to keep them",
+  "cli.convert.chainNote_other": "note: {{file}} holds {{count}} more certificate(s); add --out-chain FILE to keep them",
+  "cli.convert.wroteCertificate": "wrote {{file}}: certificate {{subject}} (serial {{serial}})",
+  "cli.convert.wroteChain_one": "wrote {{file}}: {{count}} other certificate(s)",
+  "cli.convert.wroteChain_other": "wrote {{file}}: {{count}} other certificate(s)",
+  "cli.convert.wroteKey": "wrote {{file}}: {{key}} private key from {{format}} ({{container}}), encrypted ({{encryption}})",
+  "cli.csr.wrote": "wrote {{file}}: CSR ({{format}}) for {{subject}}",
+  "cli.auth.wroteSigned": "wrote {{file}}: signed AuthTokenRequest ({{bytes}} bytes); send these bytes unchanged",
+  "cli.testCert.wroteCertificate": "wrote {{file}}: self-signed certificate for KSeF TEST ({{subject}})",
+  "cli.testCert.wroteKey": "wrote {{file}}: its EC P-256 key, encrypted",
 } as const;
