@@ -5,7 +5,7 @@
  * sent, so nobody enrolls on production by mistake (nor on a simulator believing it is production).
  */
 import type { Command } from "commander";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import { createKsefClient, KSEF_ENDPOINTS, type KsefClient, type KsefEnvironment } from "@ksef-certs/ksef/api";
 import type { CliIo } from "./context.js";
@@ -67,7 +67,7 @@ export function ksefTargetOf(io: CliIo, opts: KsefTargetOptions): KsefTarget {
   } catch {
     throw new KsefCertsError("VALIDATION", msg("cli.ksefUrl.invalid", { source }), {
       hint: msg("cli.ksefUrl.invalid.hint"),
-      violations: [{ field: source, rule: "ksefUrl.format", message: "An absolute http(s) URL of at most 2048 characters." }],
+      violations: [violation(source, "ksefUrl.format")],
     });
   }
   return { baseUrl: text.replace(/\/+$/, ""), source, loopback: ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname) };

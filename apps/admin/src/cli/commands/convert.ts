@@ -11,7 +11,7 @@ import {
   KSEF_KEY_ENCRYPTION,
   parseCertificate,
 } from "@ksef-certs/ksef/crypto";
-import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, type Violation, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import { checkOutputs, type OutputFile, writeOutputs } from "../files.js";
 import { readCertificateFile, readKeyFile, readPkcs12File } from "../inputs.js";
@@ -77,11 +77,11 @@ function checkMode(opts: ConvertOptions): void {
   const mode = MODES[opts.to];
   const violations: Violation[] = [];
   for (const name of mode.required) {
-    if (opts[name] === undefined) violations.push({ field: FLAGS[name], rule: "convert.required", message: `--to ${opts.to} needs ${FLAGS[name]}` });
+    if (opts[name] === undefined) violations.push(violation(FLAGS[name], "convert.required", { to: opts.to, option: FLAGS[name] }));
   }
   for (const name of Object.keys(FLAGS) as PathOption[]) {
     if (opts[name] !== undefined && !mode.required.includes(name) && !mode.optional.includes(name)) {
-      violations.push({ field: FLAGS[name], rule: "convert.notApplicable", message: `${FLAGS[name]} is not used with --to ${opts.to}` });
+      violations.push(violation(FLAGS[name], "convert.notApplicable", { to: opts.to, option: FLAGS[name] }));
     }
   }
   if (violations.length > 0) {

@@ -15,7 +15,7 @@ import {
   MAX_OBJECT_BYTES,
   parseCsr,
 } from "@ksef-certs/ksef/crypto";
-import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, type Violation, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import type { CliIo } from "../context.js";
 import { checkOutputs, type OutputFile, readInput, writeOutputs } from "../files.js";
@@ -70,7 +70,7 @@ export function enrollmentDataFromJson(json: unknown, file: string): EnrollmentD
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new KsefCertsError("VALIDATION", msg("cli.csr.notObject", { file }), {
       hint: msg("cli.csr.notObject.hint"),
-      violations: [{ field: "enrollmentData", rule: "enrollmentData.object", message: "the enrollment data must be a JSON object" }],
+      violations: [violation("enrollmentData", "enrollmentData.object")],
     });
   }
   const record = json as Record<string, unknown>;
@@ -91,8 +91,7 @@ export function enrollmentDataFromJson(json: unknown, file: string): EnrollmentD
       violations.push({ field, rule: "enrollmentData.type", message: `${field} must be a string or null` });
   }
   for (const field of Object.keys(record)) {
-    if (!KNOWN_FIELDS.includes(field))
-      violations.push({ field, rule: "enrollmentData.unknownField", message: `${field} is not a field of the KSeF enrollment data` });
+    if (!KNOWN_FIELDS.includes(field)) violations.push(violation(field, "enrollmentData.unknownField", { field }));
   }
   if (violations.length > 0) {
     throw new KsefCertsError("VALIDATION", msg("cli.csr.badData", { file }), {
@@ -179,7 +178,7 @@ export async function csr(env: CommandEnv, opts: CsrOptions): Promise<void> {
   if ((opts.key === undefined) === (opts.keyOut === undefined)) {
     throw new KsefCertsError("VALIDATION", opts.key === undefined ? msg("cli.csr.keyMissing") : msg("cli.csr.keyBoth"), {
       hint: msg("cli.csr.keySource.hint"),
-      violations: [{ field: "--key", rule: "csr.keySource", message: "exactly one of --key and --key-out is needed" }],
+      violations: [violation("--key", "csr.keySource")],
     });
   }
   const algorithm = keyAlgorithm(opts.algorithm);

@@ -23,7 +23,7 @@ import {
   type EnrollmentService,
   type EnrollmentSummary,
 } from "@ksef-certs/domain/enrollment";
-import { type ErrorCode, isKsefCertsError, KsefCertsError } from "@ksef-certs/ksef/errors";
+import { type ErrorCode, isKsefCertsError, KsefCertsError, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import {
   type CertificateSummary,
@@ -369,7 +369,7 @@ async function workstationOf(db: Db, opts: CertEnrollOptions): Promise<Workstati
   if (more.length > 0) {
     throw new KsefCertsError("VALIDATION", msg("cli.enroll.workstationAmbiguous", { nip: company.nip, name: JSON.stringify(name) }), {
       hint: msg("cli.enroll.workstationAmbiguous.hint"),
-      violations: [{ field: "--workstation-branch", rule: "workstation.ambiguous", message: "Name the branch of the workstation." }],
+      violations: [violation("--workstation-branch", "workstation.ambiguous")],
     });
   }
   return only;
@@ -392,7 +392,7 @@ export async function certEnroll(env: CommandEnv, opts: CertEnrollOptions): Prom
   if ((opts.withCertificate === undefined) === (opts.workstation === undefined)) {
     throw new KsefCertsError("VALIDATION", msg("cli.enroll.authMethod"), {
       hint: msg("cli.enroll.authMethod.hint"),
-      violations: [{ field: "--with-certificate", rule: "authMethod.one", message: "Give exactly one of --with-certificate and --workstation." }],
+      violations: [violation("--with-certificate", "authMethod.one")],
     });
   }
   if (opts.workstationBranch !== undefined && opts.workstation === undefined) throw new KsefCertsError("VALIDATION", msg("cli.enroll.workstationBranchAlone"));

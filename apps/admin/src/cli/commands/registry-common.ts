@@ -4,7 +4,7 @@
  * the names shown for a certificate's scope.
  */
 import { type Command, Option } from "commander";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import {
   type Branch,
@@ -138,7 +138,7 @@ export function parseDays(text: string, option: string): number {
   const days = m?.[1] === undefined ? Number.NaN : Number(m[1]);
   if (!Number.isSafeInteger(days) || days > 3650) {
     throw new KsefCertsError("VALIDATION", msg("cli.registry.days", { option, text: JSON.stringify(text) }), {
-      violations: [{ field: option, rule: "days.format", message: "A number of days such as 60d, from 0 to 3650." }],
+      violations: [violation(option, "days.format")],
     });
   }
   return days;
@@ -156,7 +156,7 @@ export function parseDate(text: string, option: string): Date {
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(t) ? `${t}T00:00:00Z` : t);
   if (!ok || Number.isNaN(date.getTime())) {
     throw new KsefCertsError("VALIDATION", msg("cli.registry.date", { option, text: JSON.stringify(text) }), {
-      violations: [{ field: option, rule: "date.format", message: "A date YYYY-MM-DD or an ISO 8601 date-time with a time zone." }],
+      violations: [violation(option, "date.format")],
     });
   }
   return date;

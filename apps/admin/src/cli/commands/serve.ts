@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { countUsers, createUser } from "@ksef-certs/domain/access";
 import { checkExportRoot } from "@ksef-certs/domain/adapters";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import type { KsefEnvironment } from "@ksef-certs/ksef/api";
 import { bindAuditKey, createMasterKeyFile, masterKeyFilePath, openStore, resolveStoreTarget, startAuditCheckpoints } from "@ksef-certs/domain/store";
@@ -50,7 +50,7 @@ function portOf(text: string | undefined, fallback: number, option: string): num
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0 || n > 65_535) {
     throw new KsefCertsError("VALIDATION", msg("cli.serve.port", { option }), {
-      violations: [{ field: option, rule: "port.range", message: "A port is 0..65535." }],
+      violations: [violation(option, "port.range")],
     });
   }
   return n;

@@ -176,4 +176,16 @@ export const cli = {
   "cli.auth.wroteSigned": "wrote {{file}}: signed AuthTokenRequest ({{bytes}} bytes); send these bytes unchanged",
   "cli.testCert.wroteCertificate": "wrote {{file}}: self-signed certificate for KSeF TEST ({{subject}})",
   "cli.testCert.wroteKey": "wrote {{file}}: its EC P-256 key, encrypted",
+  // Sentences of the rules only this command line checks (a Violation's rule id `x.y` is the message id `rule.x.y`).
+  "rule.ksefUrl.format": "An absolute http(s) URL of at most 2048 characters.",
+  "rule.convert.required": "--to {{to}} needs {{option}}",
+  "rule.convert.notApplicable": "{{option}} is not used with --to {{to}}",
+  "rule.enrollmentData.object": "the enrollment data must be a JSON object",
+  "rule.enrollmentData.unknownField": "{{field}} is not a field of the KSeF enrollment data",
+  "rule.csr.keySource": "exactly one of --key and --key-out is needed",
+  "rule.workstation.ambiguous": "Name the branch of the workstation.",
+  "rule.authMethod.one": "Give exactly one of --with-certificate and --workstation.",
+  "rule.days.format": "A number of days such as 60d, from 0 to 3650.",
+  "rule.date.format": "A date YYYY-MM-DD or an ISO 8601 date-time with a time zone.",
+  "rule.port.range": "A port is 0..65535.",
 } as const;
