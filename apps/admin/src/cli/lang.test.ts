@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { run } from "./__fixtures__/harness.js";
 
 const cwd = mkdtempSync(join(tmpdir(), "ksef-certs-lang-"));
-afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(cwd, { recursive: true, force: true });
+});
 // Meets the ksef-app profile (15–32 characters, upper and lower case, a digit and a special character).
 writeFileSync(join(cwd, "new.pass"), "Lang-Test-Passw0rd!\n");
 
