@@ -58,6 +58,10 @@ describe("ksef-certs in Polish and English", () => {
     const en = await run(["--lang", "en", "keygen", "--out", "en.key", "--password-file", "new.pass"], { cwd, env: { LANG: "pl_PL.UTF-8" } });
     expect(en.stdout).toMatch(/^wrote en\.key: EC P-256 private key, encrypted \(PBES2, .*iterations, 16-byte salt/);
 
+    const asked = await run(["--lang", "pl", "keygen", "--out", "prompted.key"], { cwd, prompts: ["Lang-Test-Passw0rd!", "Lang-Test-Passw0rd!"] });
+    expect(asked.code).toBe(0);
+    expect(asked.asked).toEqual(["Nowe hasło (prompted.key):", "Powtórz nowe hasło (prompted.key):"]);
+
     const taken = await run(["keygen", "--out", "pl.key", "--password-file", "new.pass"], { cwd, env: { LANG: "pl_PL.UTF-8" } });
     expect(taken.code).toBe(8);
     expect(taken.stderr).toContain("błąd: Nie nadpisano pl.key: plik już istnieje.");

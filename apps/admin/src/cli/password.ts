@@ -11,7 +11,7 @@
  * environment variable. A password is never printed, logged or put in an error.
  */
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import { msg, type MessageRef } from "@ksef-certs/ksef/messages";
+import { msg, translate, type MessageRef } from "@ksef-certs/ksef/messages";
 import { checkPassword, type PasswordProfile } from "@ksef-certs/ksef/policies";
 import type { CliIo } from "./context.js";
 import { readInput } from "./files.js";
@@ -224,7 +224,7 @@ export class Passwords {
     const { input = {} } = this.options;
     if (input.file !== undefined) return (this.inputCache ??= await readPasswordFile(this.io, input.file));
     if (input.stdin === true) return (this.inputCache ??= await this.stdin.line(0));
-    if (this.io.stdinIsTTY) return this.io.prompt(`Password for ${what}:`);
+    if (this.io.stdinIsTTY) return this.io.prompt(translate(this.io.locale ?? "en", msg("cli.prompt.password", { what })));
     const names = input.names ?? INPUT_NAMES;
     throw new KsefCertsError("PASSWORD_REQUIRED", msg("cli.password.required", { what }), {
       hint: msg("cli.password.required.hint", { file: names.file, stdin: names.stdin }),
@@ -247,9 +247,9 @@ export class Passwords {
     } else if (output.stdin === true) {
       password = await this.stdin.line(input.stdin === true ? 1 : 0);
     } else if (this.io.stdinIsTTY) {
-      password = await this.io.prompt(`New password for ${what}:`);
+      password = await this.io.prompt(translate(this.io.locale ?? "en", msg("cli.prompt.newPassword", { what })));
       assertNewPassword(password, profile);
-      const again = await this.io.prompt(`Repeat the new password for ${what}:`);
+      const again = await this.io.prompt(translate(this.io.locale ?? "en", msg("cli.prompt.repeatNewPassword", { what })));
       if (again !== password) throw usage(msg("cli.password.differ"), msg("cli.password.differ.hint"));
       return password;
     } else {

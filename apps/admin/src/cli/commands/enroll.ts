@@ -24,7 +24,7 @@ import {
   type EnrollmentSummary,
 } from "@ksef-certs/domain/enrollment";
 import { type ErrorCode, isKsefCertsError, KsefCertsError, violation } from "@ksef-certs/ksef/errors";
-import { msg } from "@ksef-certs/ksef/messages";
+import { msg, translate } from "@ksef-certs/ksef/messages";
 import {
   type CertificateSummary,
   type CertificateTypeName,
@@ -137,7 +137,7 @@ export class SigningKeys {
       hint: "Pass --signing-password-file FILE, or run in a terminal to be asked.",
       fallbackPassword: async ({ sealed }) => {
         if (this.passwordFile !== undefined) return readPasswordFile(this.io, this.passwordFile);
-        if (this.io.stdinIsTTY) return this.io.prompt(`Password for the key of signing certificate ${certificateId}:`);
+        if (this.io.stdinIsTTY) return this.io.prompt(translate(this.io.locale ?? "en", msg("cli.prompt.signingKeyPassword", { certificateId })));
         throw new KsefCertsError("PASSWORD_REQUIRED", msg("cli.enroll.signingPassword", { certificateId }), {
           hint: sealed ? msg("cli.enroll.signingPassword.sealed.hint") : msg("cli.enroll.signingPassword.hint"),
           details: { certificateId },

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { checkAccountPassword, resetPassword } from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import { msg } from "@ksef-certs/ksef/messages";
+import { msg, translate } from "@ksef-certs/ksef/messages";
 import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions, helpText } from "../options.js";
 import { Output } from "../output.js";
 import { Passwords } from "../password.js";
@@ -72,7 +72,12 @@ async function newAccountPassword(env: CommandEnv, opts: ResetPasswordOptions): 
   const password = await passwords.existing("the account");
   const v = checkAccountPassword(password, "password");
   if (v.length > 0) throw new KsefCertsError("VALIDATION", msg("cli.users.passwordRules", { text: v.map((x) => x.message).join(" ") }), { violations: v });
-  if (opts.passwordFile === undefined && opts.passwordStdin !== true && env.io.stdinIsTTY && (await env.io.prompt("Repeat the password:")) !== password) {
+  if (
+    opts.passwordFile === undefined &&
+    opts.passwordStdin !== true &&
+    env.io.stdinIsTTY &&
+    (await env.io.prompt(translate(env.io.locale ?? "en", msg("cli.prompt.repeatPassword")))) !== password
+  ) {
     throw new KsefCertsError("VALIDATION", msg("cli.password.differ"), {
       violations: [{ field: "password", rule: "password.repeat", message: "The two passwords differ." }],
     });

@@ -188,4 +188,9 @@ export const cli = {
   "rule.days.format": "A number of days such as 60d, from 0 to 3650.",
   "rule.date.format": "A date YYYY-MM-DD or an ISO 8601 date-time with a time zone.",
   "rule.port.range": "A port is 0..65535.",
+  "cli.prompt.password": "Password for {{what}}:",
+  "cli.prompt.newPassword": "New password for {{what}}:",
+  "cli.prompt.repeatNewPassword": "Repeat the new password for {{what}}:",
+  "cli.prompt.signingKeyPassword": "Password for the key of signing certificate {{certificateId}}:",
+  "cli.prompt.repeatPassword": "Repeat the password:",
 } as const;

@@ -198,4 +198,9 @@ export const cli = {
   "rule.days.format": "Liczba dni, np. 60d, od 0 do 3650.",
   "rule.date.format": "Data RRRR-MM-DD albo data i godzina ISO 8601 ze strefą czasową.",
   "rule.port.range": "Numer portu od 0 do 65535.",
+  "cli.prompt.password": "Hasło ({{what}}):",
+  "cli.prompt.newPassword": "Nowe hasło ({{what}}):",
+  "cli.prompt.repeatNewPassword": "Powtórz nowe hasło ({{what}}):",
+  "cli.prompt.signingKeyPassword": "Hasło klucza certyfikatu {{certificateId}}, którym następuje uwierzytelnienie:",
+  "cli.prompt.repeatPassword": "Powtórz hasło:",
 } as const satisfies PolishSection<typeof en>;
