@@ -7,41 +7,49 @@ import { constants } from "node:fs";
 import { chmod, link, lstat, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { type CliIo, resolvePath } from "./context.js";
+
+/** What a file operation was doing when it failed, as callers name it, and its key in the catalogue's `cli.fs.*` ids. */
+const FS_ACTIONS = { read: "read", write: "write", "write into": "writeInto", check: "check", "create the folder": "createFolder" } as const;
+
+/** A file operation {@link fsError} can report: `read`, `write`, `write into` (a folder), `check`, `create the folder`. */
+export type FsAction = keyof typeof FS_ACTIONS;
 
 /**
  * Maps a Node file-system error to a `KsefCertsError` (ENOENT → NOT_FOUND, EACCES/EPERM → FORBIDDEN,
  * EEXIST → CONFLICT, the rest → IO). Non-fs errors pass through.
  * @param err the caught error
  * @param path the path as the user gave it (shown in the message)
- * @param doing what was being done, e.g. `read`
+ * @param doing what was being done, e.g. `read` (each action has its own sentences in the catalogue)
  */
-export function fsError(err: unknown, path: string, doing: string): unknown {
+export function fsError(err: unknown, path: string, doing: FsAction): unknown {
   if (err instanceof KsefCertsError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== "string") return err;
   const details = { file: path, errno: code };
+  const action = FS_ACTIONS[doing];
   switch (code) {
     case "ENOENT":
-      return new KsefCertsError("NOT_FOUND", `Cannot ${doing} ${path}: no such file or directory.`, { hint: "Check the path.", details, cause: err });
+      return new KsefCertsError("NOT_FOUND", msg(`cli.fs.notFound.${action}`, { path }), { hint: msg("cli.fs.notFound.hint"), details, cause: err });
     case "EACCES":
     case "EPERM":
-      return new KsefCertsError("FORBIDDEN", `Cannot ${doing} ${path}: permission denied.`, {
-        hint: "Check the file's owner and permissions.",
+      return new KsefCertsError("FORBIDDEN", msg(`cli.fs.forbidden.${action}`, { path }), {
+        hint: msg("cli.fs.forbidden.hint"),
         details,
         cause: err,
       });
     case "EEXIST":
-      return new KsefCertsError("CONFLICT", `Will not overwrite ${path}: it already exists.`, {
-        hint: "Choose another name, or add --force to replace it.",
+      return new KsefCertsError("CONFLICT", msg("cli.fs.exists", { path }), {
+        hint: msg("cli.fs.exists.hint"),
         details,
         cause: err,
       });
     case "EISDIR":
-      return new KsefCertsError("IO", `Cannot ${doing} ${path}: it is a directory.`, { hint: "Give a file name.", details, cause: err });
+      return new KsefCertsError("IO", msg(`cli.fs.directory.${action}`, { path }), { hint: msg("cli.fs.directory.hint"), details, cause: err });
     default:
-      return new KsefCertsError("IO", `Cannot ${doing} ${path} (${code}).`, {
-        hint: "Check the disk and the path, then try again.",
+      return new KsefCertsError("IO", msg(`cli.fs.other.${action}`, { path, code }), {
+        hint: msg("cli.fs.other.hint"),
         details,
         retryable: code === "EAGAIN" || code === "EBUSY" || code === "EMFILE" || code === "ENFILE",
         cause: err,
@@ -64,14 +72,14 @@ export async function readInput(io: CliIo, path: string, limitBytes: number, wha
     const info = await stat(full);
     if (info.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
     if (info.size > limitBytes) {
-      throw new KsefCertsError("TOO_LARGE", `${path} is ${info.size} bytes; a ${what} is at most ${limitBytes} bytes.`, {
-        hint: `Check that this is the ${what} you meant.`,
+      throw new KsefCertsError("TOO_LARGE", msg("cli.file.tooLarge", { path, size: info.size, what, limit: limitBytes }), {
+        hint: msg("cli.file.tooLarge.hint", { what }),
         details: { file: path, limitBytes, sizeBytes: info.size },
       });
     }
     const bytes = await readFile(full);
     if (bytes.byteLength > limitBytes) {
-      throw new KsefCertsError("TOO_LARGE", `${path} grew past ${limitBytes} bytes while being read.`, { details: { file: path, limitBytes } });
+      throw new KsefCertsError("TOO_LARGE", msg("cli.file.grew", { path, limit: limitBytes }), { details: { file: path, limitBytes } });
     }
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } catch (err) {
@@ -137,7 +145,7 @@ export async function writeOutputs(io: CliIo, files: readonly OutputFile[], forc
 export async function checkOutputs(io: CliIo, paths: readonly string[], force: boolean): Promise<string[]> {
   const targets = paths.map((p) => resolvePath(io, p));
   if (new Set(targets).size !== targets.length) {
-    throw new KsefCertsError("VALIDATION", "Two outputs name the same file.", { hint: "Give each output its own file name." });
+    throw new KsefCertsError("VALIDATION", msg("cli.file.sameOutput"), { hint: msg("cli.file.sameOutput.hint") });
   }
   for (const [i, target] of targets.entries()) {
     const dir = dirname(target);

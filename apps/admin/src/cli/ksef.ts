@@ -5,7 +5,8 @@
  * sent, so nobody enrolls on production by mistake (nor on a simulator believing it is production).
  */
 import type { Command } from "commander";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { createKsefClient, KSEF_ENDPOINTS, type KsefClient, type KsefEnvironment } from "@ksef-certs/ksef/api";
 import type { CliIo } from "./context.js";
 
@@ -64,9 +65,9 @@ export function ksefTargetOf(io: CliIo, opts: KsefTargetOptions): KsefTarget {
     if (text.length > MAX_URL_CHARS) throw new Error("too long");
     url = new URL(text);
   } catch {
-    throw new KsefCertsError("VALIDATION", `${source} is not a usable URL.`, {
-      hint: "Give the API base URL, e.g. http://127.0.0.1:8090/v2 (the simulator) or https://api-test.ksef.mf.gov.pl/v2.",
-      violations: [{ field: source, rule: "ksefUrl.format", message: "An absolute http(s) URL of at most 2048 characters." }],
+    throw new KsefCertsError("VALIDATION", msg("cli.ksefUrl.invalid", { source }), {
+      hint: msg("cli.ksefUrl.invalid.hint"),
+      violations: [violation(source, "ksefUrl.format")],
     });
   }
   return { baseUrl: text.replace(/\/+$/, ""), source, loopback: ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname) };

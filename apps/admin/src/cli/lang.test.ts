@@ -1,5 +1,5 @@
 // The CLI speaks the reader's language: --lang, else LC_ALL / LC_MESSAGES / LANG, else English.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,6 +9,8 @@ const cwd = mkdtempSync(join(tmpdir(), "ksef-certs-lang-"));
 afterAll(() => {
   rmSync(cwd, { recursive: true, force: true });
 });
+// Meets the ksef-app profile (15–32 characters, upper and lower case, a digit and a special character).
+writeFileSync(join(cwd, "new.pass"), "Lang-Test-Passw0rd!\n");
 
 describe("ksef-certs in Polish and English", () => {
   it("speaks Polish with --lang pl, whatever LANG says", async () => {
@@ -47,5 +49,47 @@ describe("ksef-certs in Polish and English", () => {
       expect(r.stderr).toContain("Nieznany język");
       expect(r.stderr).toContain("Unknown language");
     }
+  });
+
+  it("writes results and errors of the commands in Polish (keygen, a registry command) and in English with --lang en", async () => {
+    const pl = await run(["--lang", "pl", "keygen", "--out", "pl.key", "--password-file", "new.pass"], { cwd });
+    expect(pl.code).toBe(0);
+    expect(pl.stdout).toMatch(/^zapisano pl\.key: klucz prywatny EC P-256, zaszyfrowany \(PBES2, .*iteracji, sól 16 B/);
+    const en = await run(["--lang", "en", "keygen", "--out", "en.key", "--password-file", "new.pass"], { cwd, env: { LANG: "pl_PL.UTF-8" } });
+    expect(en.stdout).toMatch(/^wrote en\.key: EC P-256 private key, encrypted \(PBES2, .*iterations, 16-byte salt/);
+
+    const asked = await run(["--lang", "pl", "keygen", "--out", "prompted.key"], { cwd, prompts: ["Lang-Test-Passw0rd!", "Lang-Test-Passw0rd!"] });
+    expect(asked.code).toBe(0);
+    expect(asked.asked).toEqual(["Nowe hasło (prompted.key):", "Powtórz nowe hasło (prompted.key):"]);
+
+    const taken = await run(["keygen", "--out", "pl.key", "--password-file", "new.pass"], { cwd, env: { LANG: "pl_PL.UTF-8" } });
+    expect(taken.code).toBe(8);
+    expect(taken.stderr).toContain("błąd: Nie nadpisano pl.key: plik już istnieje.");
+    expect(taken.stderr).toContain("wskazówka: Wybierz inną nazwę albo dodaj --force");
+
+    const dataDir = join(cwd, "registry");
+    const enroll = ["cert", "enroll", "--company", "5265877635", "--environment", "test", "--type", "Authentication", "--name", "Jan Kowalski"];
+    const enrollPl = await run(["--lang", "pl", ...enroll, "--data-dir", dataDir], { cwd });
+    expect(enrollPl.code).toBe(2);
+    expect(enrollPl.stderr).toContain("błąd: Wskaż, jak osoba uwierzytelni się w KSeF");
+    const enrollEn = await run(["--lang", "en", ...enroll, "--data-dir", dataDir, "--json"], { cwd, env: { LANG: "pl_PL.UTF-8" } });
+    const { error } = enrollEn.json<{ error: { messageId: string; message: string } }>();
+    expect(error.messageId).toBe("cli.enroll.authMethod");
+    expect(error.message).toMatch(/^Say how the person signs in to KSeF/);
+  });
+
+  it("shows --help in the chosen language", async () => {
+    const pl = await run(["--lang", "pl", "--help"], { cwd });
+    expect(pl.code).toBe(0);
+    expect(pl.stdout).toContain("Analizuj, sprawdzaj, konwertuj i twórz pliki certyfikatów KSeF");
+    expect(pl.stdout).toContain("wygeneruj parę kluczy");
+    expect(pl.stdout).toContain("język komunikatów: pl lub en");
+    const viaLang = await run(["keygen", "--help"], { cwd, env: { LANG: "pl_PL.UTF-8" } });
+    expect(viaLang.code).toBe(0);
+    expect(viaLang.stdout).toContain("Wygeneruj nową parę kluczy dla certyfikatu KSeF");
+    const en = await run(["--lang", "en", "--help"], { cwd, env: { LANG: "pl_PL.UTF-8" } });
+    expect(en.stdout).toContain("Inspect, check, convert and create KSeF certificate files");
+    expect(en.stdout).toContain("generate a key pair");
+    expect(en.stdout).not.toContain("wygeneruj");
   });
 });

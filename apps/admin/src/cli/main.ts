@@ -5,6 +5,7 @@
  */
 import password from "@inquirer/password";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { CliIo } from "./context.js";
 import { runCli } from "./program.js";
 
@@ -18,8 +19,7 @@ async function terminalPrompt(message: string): Promise<string> {
   try {
     return await password({ message }, { input: process.stdin, output: process.stderr });
   } catch (err) {
-    if (err instanceof Error && err.name === "ExitPromptError")
-      throw new KsefCertsError("PASSWORD_REQUIRED", "The password prompt was cancelled.", { cause: err });
+    if (err instanceof Error && err.name === "ExitPromptError") throw new KsefCertsError("PASSWORD_REQUIRED", msg("cli.prompt.cancelled"), { cause: err });
     throw err;
   }
 }

@@ -4,6 +4,7 @@
 import { type Command, Option } from "commander";
 import type { KeyAlgorithm } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg, translate, type MessageRef } from "@ksef-certs/ksef/messages";
 import type { CliIo } from "./context.js";
 import { NEW_PASSWORD_PROFILES, type NewPasswordProfile } from "./password.js";
 
@@ -19,6 +20,16 @@ export interface RunState {
 export interface CommandEnv {
   readonly io: CliIo;
   readonly state: RunState;
+}
+
+/**
+ * A help text (a command's summary or description) in the run's language; commander keeps plain strings, so the
+ * program is built for one locale.
+ * @param io the run's surface (`io.locale`, English when absent)
+ * @param ref the catalogue message
+ */
+export function helpText(io: CliIo, ref: MessageRef): string {
+  return translate(io.locale ?? "en", ref);
 }
 
 /** Options every command has. */
@@ -103,7 +114,9 @@ export function addAlgorithmOption(cmd: Command): Command {
 export function keyAlgorithm(value: string): KeyAlgorithm {
   const algorithm = ALGORITHMS[value];
   if (algorithm === undefined)
-    throw new KsefCertsError("VALIDATION", `Unknown key algorithm "${value}".`, { hint: `Use one of ${Object.keys(ALGORITHMS).join(", ")}.` });
+    throw new KsefCertsError("VALIDATION", msg("cli.algorithm.unknown", { value }), {
+      hint: msg("cli.algorithm.unknown.hint", { allowed: Object.keys(ALGORITHMS).join(", ") }),
+    });
   return algorithm;
 }
 

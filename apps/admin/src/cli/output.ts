@@ -31,7 +31,7 @@ export function toJsonValue(value: unknown): JsonValue {
   if (typeof value === "number") return Number.isFinite(value) ? value : null;
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Date) return value.toISOString();
-  if (value instanceof KeyObject) throw new KsefCertsError("INTERNAL", "Refusing to print a key object.");
+  if (value instanceof KeyObject) throw new KsefCertsError("INTERNAL", msg("cli.output.keyObject"));
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
   if (Array.isArray(value)) return value.map((v) => toJsonValue(v));
   if (typeof value === "object") {
@@ -135,33 +135,38 @@ export function asKsefCertsError(err: unknown, env: Readonly<Record<string, stri
   const debug = env["KSEF_CERTS_DEBUG"] === "1";
   const name = err instanceof Error ? err.name : typeof err;
   const text = err instanceof Error ? err.message : String(err);
-  return new KsefCertsError("INTERNAL", debug ? `Unexpected error (${name}): ${text}` : `Unexpected error (${name}). This is a bug in ksef-certs.`, {
-    hint: debug
-      ? "Please report it with the command you ran (without passwords or key files)."
-      : "Run again with KSEF_CERTS_DEBUG=1 to see its text, and report it.",
+  return new KsefCertsError("INTERNAL", debug ? msg("cli.unexpected.debug", { name, text }) : msg("cli.unexpected", { name }), {
+    hint: debug ? msg("cli.unexpected.debug.hint") : msg("cli.unexpected.hint"),
     cause: err,
   });
 }
 
 /**
- * A key description for people: `EC P-256`, `RSA 2048-bit`, plus "(KSeF does not accept it)" when so.
+ * A key description for people: `EC P-256`, `RSA 2048-bit`, plus "(KSeF does not accept this key)" when so.
  * @param d what the core says about the key
+ * @param locale the reader's language (English by default)
  */
-export function keyText(d: KeyDescription): string {
-  const base = d.type === "ec" ? `EC ${d.curve ?? "(unknown curve)"}` : d.type === "rsa" ? `RSA ${d.bits ?? "?"}-bit` : d.type.toUpperCase();
-  return d.ksefAccepted ? base : `${base} (KSeF does not accept this key)`;
+export function keyText(d: KeyDescription, locale: Locale = "en"): string {
+  const base =
+    d.type === "ec"
+      ? `EC ${d.curve ?? translate(locale, msg("cli.key.unknownCurve"))}`
+      : d.type === "rsa"
+        ? translate(locale, msg("cli.key.rsaBits", { bits: d.bits ?? "?" }))
+        : d.type.toUpperCase();
+  return d.ksefAccepted ? base : translate(locale, msg("cli.key.notAccepted", { key: base }));
 }
 
 /**
  * An encryption description for people, e.g. `PBES2, PBKDF2 hmacWithSHA256, 100000 iterations, 16-byte salt, aes-256-cbc`.
  * @param e the encryption parameters the core found
+ * @param locale the reader's language (English by default)
  */
-export function encryptionText(e: KeyEncryption): string {
+export function encryptionText(e: KeyEncryption, locale: Locale = "en"): string {
   return [
     e.scheme,
     e.kdf === undefined ? undefined : `${e.kdf}${e.prf === undefined ? "" : ` ${e.prf}`}`,
-    e.iterations === undefined ? undefined : `${e.iterations} iterations`,
-    e.saltBytes === undefined ? undefined : `${e.saltBytes}-byte salt`,
+    e.iterations === undefined ? undefined : translate(locale, msg("cli.key.iterations", { count: e.iterations })),
+    e.saltBytes === undefined ? undefined : translate(locale, msg("cli.key.salt", { bytes: e.saltBytes })),
     e.cipher,
   ]
     .filter((x) => x !== undefined)

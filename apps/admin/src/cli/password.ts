@@ -11,6 +11,7 @@
  * environment variable. A password is never printed, logged or put in an error.
  */
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg, translate, type MessageRef } from "@ksef-certs/ksef/messages";
 import { checkPassword, type PasswordProfile } from "@ksef-certs/ksef/policies";
 import type { CliIo } from "./context.js";
 import { readInput } from "./files.js";
@@ -51,7 +52,7 @@ export interface PasswordsOptions {
   readonly profile?: NewPasswordProfile;
 }
 
-function usage(message: string, hint?: string): KsefCertsError {
+function usage(message: MessageRef, hint?: MessageRef): KsefCertsError {
   return new KsefCertsError("VALIDATION", message, hint === undefined ? {} : { hint });
 }
 
@@ -65,7 +66,7 @@ function decodeUtf8(bytes: Uint8Array, where: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw usage(`The password in ${where} is not UTF-8 text.`, "Save the password file as UTF-8.");
+    throw usage(msg("cli.password.notUtf8", { where }), msg("cli.password.notUtf8.hint"));
   }
 }
 
@@ -91,8 +92,8 @@ export class StdinLines {
       const bounds = this.bounds(index);
       if ((bounds?.end ?? this.buffer.byteLength) > MAX_PASSWORD_STDIN_BYTES) {
         this.stream.pause();
-        throw new KsefCertsError("TOO_LARGE", `stdin holds more than ${MAX_PASSWORD_STDIN_BYTES} bytes before the password line ends.`, {
-          hint: "Pipe only the password into the command.",
+        throw new KsefCertsError("TOO_LARGE", msg("cli.password.stdinTooLarge", { limit: MAX_PASSWORD_STDIN_BYTES }), {
+          hint: msg("cli.password.stdinTooLarge.hint"),
           details: { limitBytes: MAX_PASSWORD_STDIN_BYTES },
         });
       }
@@ -100,15 +101,11 @@ export class StdinLines {
         this.stream.pause();
         return firstLine(decodeUtf8(this.buffer.subarray(bounds.start, bounds.end), "stdin"));
       }
-      if (this.failure !== undefined) throw new KsefCertsError("IO", "Cannot read the password from stdin.", { cause: this.failure });
+      if (this.failure !== undefined) throw new KsefCertsError("IO", msg("cli.password.stdinUnreadable"), { cause: this.failure });
       if (this.ended) {
-        throw new KsefCertsError(
-          "PASSWORD_REQUIRED",
-          index === 0 ? "--password-stdin was given but stdin is empty." : `stdin has no line ${index + 1} for the second password.`,
-          {
-            hint: "Pipe the password (one per line) into the command.",
-          },
-        );
+        throw new KsefCertsError("PASSWORD_REQUIRED", index === 0 ? msg("cli.password.stdinEmpty") : msg("cli.password.stdinNoLine", { line: index + 1 }), {
+          hint: msg("cli.password.stdinPipe.hint"),
+        });
       }
       await this.next();
     }
@@ -176,15 +173,12 @@ export async function readPasswordFile(io: CliIo, path: string): Promise<string>
  * @throws {KsefCertsError} `VALIDATION` with every violation (the password itself is never in it)
  */
 export function assertNewPassword(password: string, profile: NewPasswordProfile): void {
-  if (password.length === 0) throw usage("The new password is empty.", "Choose a password; the key is always written encrypted.");
+  if (password.length === 0) throw usage(msg("cli.password.newEmpty"), msg("cli.password.newEmpty.hint"));
   if (profile === "none") return;
   const violations = checkPassword(password, profile);
   if (violations.length === 0) return;
-  throw new KsefCertsError("VALIDATION", `The new password does not meet the ${profile} password rules.`, {
-    hint:
-      profile === "ksef-app"
-        ? "Use 15–32 characters with A–Z, a–z, 0–9 and one of !@#$%^&*()-_+= (or --password-profile f2000|none)."
-        : "Choose a longer or more varied password (or --password-profile none).",
+  throw new KsefCertsError("VALIDATION", msg("cli.password.weak", { profile }), {
+    hint: profile === "ksef-app" ? msg("cli.password.weak.ksefApp.hint") : msg("cli.password.weak.hint"),
     violations,
   });
 }
@@ -206,15 +200,15 @@ export class Passwords {
     const { input = {}, output = {} } = options;
     const inNames = input.names ?? INPUT_NAMES;
     const outNames = output.names ?? OUTPUT_NAMES;
-    if (input.file !== undefined && input.stdin === true) throw usage(`Give either ${inNames.file} or ${inNames.stdin}, not both.`);
-    if (output.file !== undefined && output.stdin === true) throw usage(`Give either ${outNames.file} or ${outNames.stdin}, not both.`);
+    if (input.file !== undefined && input.stdin === true) throw usage(msg("cli.password.twoSources", { file: inNames.file, stdin: inNames.stdin }));
+    if (output.file !== undefined && output.stdin === true) throw usage(msg("cli.password.twoSources", { file: outNames.file, stdin: outNames.stdin }));
     if (options.sameAsInput === true && (output.file !== undefined || output.stdin === true)) {
-      throw usage(`--same-password reuses the input password; do not also give ${outNames.file} or ${outNames.stdin}.`);
+      throw usage(msg("cli.password.sameAndNew", { file: outNames.file, stdin: outNames.stdin }));
     }
     if ((input.stdin === true || output.stdin === true) && io.stdinIsTTY) {
       throw usage(
-        `${input.stdin === true ? inNames.stdin : outNames.stdin} reads a piped password, but stdin is a terminal.`,
-        "Leave the option out to be asked for the password without echo.",
+        msg("cli.password.stdinIsTerminal", { option: input.stdin === true ? inNames.stdin : outNames.stdin }),
+        msg("cli.password.stdinIsTerminal.hint"),
       );
     }
     this.stdin = new StdinLines(io.stdin);
@@ -230,10 +224,10 @@ export class Passwords {
     const { input = {} } = this.options;
     if (input.file !== undefined) return (this.inputCache ??= await readPasswordFile(this.io, input.file));
     if (input.stdin === true) return (this.inputCache ??= await this.stdin.line(0));
-    if (this.io.stdinIsTTY) return this.io.prompt(`Password for ${what}:`);
+    if (this.io.stdinIsTTY) return this.io.prompt(translate(this.io.locale ?? "en", msg("cli.prompt.password", { what })));
     const names = input.names ?? INPUT_NAMES;
-    throw new KsefCertsError("PASSWORD_REQUIRED", `A password is needed for ${what}.`, {
-      hint: `Run in a terminal to be asked, or pass ${names.file} FILE or ${names.stdin}.`,
+    throw new KsefCertsError("PASSWORD_REQUIRED", msg("cli.password.required", { what }), {
+      hint: msg("cli.password.required.hint", { file: names.file, stdin: names.stdin }),
     });
   }
 
@@ -253,15 +247,15 @@ export class Passwords {
     } else if (output.stdin === true) {
       password = await this.stdin.line(input.stdin === true ? 1 : 0);
     } else if (this.io.stdinIsTTY) {
-      password = await this.io.prompt(`New password for ${what}:`);
+      password = await this.io.prompt(translate(this.io.locale ?? "en", msg("cli.prompt.newPassword", { what })));
       assertNewPassword(password, profile);
-      const again = await this.io.prompt(`Repeat the new password for ${what}:`);
-      if (again !== password) throw usage("The two passwords differ.", "Run the command again and type the same password twice.");
+      const again = await this.io.prompt(translate(this.io.locale ?? "en", msg("cli.prompt.repeatNewPassword", { what })));
+      if (again !== password) throw usage(msg("cli.password.differ"), msg("cli.password.differ.hint"));
       return password;
     } else {
       const names = output.names ?? OUTPUT_NAMES;
-      throw new KsefCertsError("PASSWORD_REQUIRED", `A new password is needed for ${what}.`, {
-        hint: `Run in a terminal to be asked (twice), or pass ${names.file} FILE or ${names.stdin}.`,
+      throw new KsefCertsError("PASSWORD_REQUIRED", msg("cli.password.newRequired", { what }), {
+        hint: msg("cli.password.newRequired.hint", { file: names.file, stdin: names.stdin }),
       });
     }
     assertNewPassword(password, profile);

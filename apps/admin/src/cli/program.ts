@@ -22,7 +22,7 @@ import { registerUsers } from "./commands/users.js";
 import { registerTestCertificate } from "./commands/test-certificate.js";
 import type { CliIo } from "./context.js";
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
-import { examples, type RunState } from "./options.js";
+import { examples, helpText, type RunState } from "./options.js";
 import { asKsefCertsError, Output } from "./output.js";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -50,12 +50,9 @@ export function buildProgram(io: CliIo, state: RunState = { json: false, exitCod
   // Descriptions are written in lines of up to ~120 characters; a narrower default wrapped each of them a second time.
   const width = Number(io.env["COLUMNS"]) > 40 ? Number(io.env["COLUMNS"]) : 120;
   const program = new Command("ksef-certs")
-    .description(
-      "Inspect, check, convert and create KSeF certificate files: .crt, .key (encrypted PKCS#8), .p12 and CSRs; and keep a\n" +
-        "registry of the certificates of companies, branches and operators (embedded database, or PostgreSQL via DATABASE_URL).",
-    )
+    .description(helpText(io, msg("cli.help.program")))
     .version(VERSION, "-V, --version")
-    .option("--lang <pl|en>", "language of messages: pl or en (default: from LC_ALL, LC_MESSAGES or LANG, else en)")
+    .option("--lang <pl|en>", helpText(io, msg("cli.help.lang")))
     .exitOverride()
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run with --help for usage)")
@@ -162,7 +159,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT_OK;
       if (state.json) {
-        return fail(new KsefCertsError("VALIDATION", redactOptionValues(err.message.replace(/^error: /, "")), { details: { commanderCode: err.code } }));
+        // Commander's own sentence, English: it is not in the catalogue.
+        return fail(
+          new KsefCertsError("VALIDATION", msg("cli.usage.commander", { text: redactOptionValues(err.message.replace(/^error: /, "")) }), {
+            details: { commanderCode: err.code },
+          }),
+        );
       }
       return EXIT_USAGE;
     }

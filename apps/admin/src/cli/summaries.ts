@@ -191,7 +191,7 @@ export function pkcs12Lines(s: Pkcs12Summary): string[] {
       ["key", keyText(s.key)],
       ["friendly name", s.friendlyName],
       ["MAC", s.macAlgorithm === undefined ? "none" : `${s.macAlgorithm}, ${s.macIterations ?? "?"} iterations`],
-      ["encryption", s.encryption.length === 0 ? "none" : [...new Set(s.encryption.map(encryptionText))].join(" | ")],
+      ["encryption", s.encryption.length === 0 ? "none" : [...new Set(s.encryption.map((e) => encryptionText(e)))].join(" | ")],
       ["other certificates", s.chainLength],
     ]),
     "  certificate:",

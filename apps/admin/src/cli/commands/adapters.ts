@@ -13,10 +13,11 @@ import cliProgress from "cli-progress";
 import { exportWithAdapter, importWithAdapter, type BatchProgress } from "@ksef-certs/domain/adapters";
 import { type AdapterSource, type PasswordRequest } from "@ksef-certs/ksef/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { CertificateTypeName, Environment } from "@ksef-certs/domain/registry";
 import { ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { resolvePath, type CliIo } from "../context.js";
-import { addForceOption, addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
+import { addForceOption, addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions, helpText } from "../options.js";
 import { Output } from "../output.js";
 import { Passwords } from "../password.js";
 import { addStoreOptions, cliActor, nowOf, vaultOf, type StoreOptions, withStore } from "../store.js";
@@ -109,7 +110,7 @@ function sourceOf(io: CliIo, path: string, kinds: readonly AdapterSource["kind"]
 export function registerAdapterCommands(program: Command, env: CommandEnv): void {
   const imp = program
     .command("import")
-    .summary("import certificate pairs from an ERP format into the registry")
+    .summary(helpText(env.io, msg("cli.help.import")))
     .description(
       `Read pairs with an adapter (${ADAPTER_IDS.join(", ")}) and record them. Every key is decrypted with its password and\n` +
         "must match its certificate before anything is written. By default all pairs or none are recorded; --per-pair records\n" +
@@ -169,7 +170,7 @@ export function registerAdapterCommands(program: Command, env: CommandEnv): void
 
   const exp = program
     .command("export")
-    .summary("export registry certificates into an ERP format")
+    .summary(helpText(env.io, msg("cli.help.export")))
     .description(
       `Write certificates with an adapter (${ADAPTER_IDS.join(", ")}) into --to (a folder; for bundle a file), each file written\n` +
         "to a temp name and renamed, never over a file with other content unless --force (each replacement audited); an export\n" +
@@ -199,8 +200,8 @@ export function registerAdapterCommands(program: Command, env: CommandEnv): void
     const out = new Output(env.io, opts.json === true);
     const adapter = adapterById(opts.adapter);
     if ((opts.id === undefined) === (opts.company === undefined)) {
-      throw new KsefCertsError("VALIDATION", "Choose the certificates with --id ID (repeatable) or --company NIP, not both.", {
-        hint: "See ksef-certs export --help.",
+      throw new KsefCertsError("VALIDATION", msg("cli.export.selection"), {
+        hint: msg("cli.export.selection.hint"),
       });
     }
     const vault = await vaultOf(env.io, opts);

@@ -9,10 +9,20 @@
  */
 import type { Command } from "commander";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { signXml, verifySignedAuthTokenRequest, xadesRejectionOf } from "@ksef-certs/ksef/xades";
 import { checkOutputs, readInput, writeOutputs } from "../files.js";
 import { readKeyFile } from "../inputs.js";
-import { addForceOption, addJsonOption, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions } from "../options.js";
+import {
+  addForceOption,
+  addJsonOption,
+  addPasswordOptions,
+  type CommandEnv,
+  type CommonOptions,
+  examples,
+  type InputPasswordOptions,
+  helpText,
+} from "../options.js";
 import { Output } from "../output.js";
 import { Passwords } from "../password.js";
 
@@ -39,10 +49,10 @@ export interface AuthVerifyOptions extends CommonOptions {
  * @param env the run's surface and state
  */
 export function registerAuth(program: Command, env: CommandEnv): void {
-  const auth = program.command("auth").summary("sign or check an AuthTokenRequest (auth.xml) for KSeF");
+  const auth = program.command("auth").summary(helpText(env.io, msg("cli.help.auth")));
   const sign = auth
     .command("sign")
-    .summary("sign auth.xml with a certificate and key (XAdES, enveloped)")
+    .summary(helpText(env.io, msg("cli.help.auth.sign")))
     .description(
       "Sign an AuthTokenRequest with XAdES-BES (enveloped, exclusive C14N, SHA-256, SigningCertificate), as Profil Zaufany\n" +
         "or a qualified signature would. KSeF TEST accepts self-signed certificates (see `ksef-certs test-certificate`);\n" +
@@ -62,7 +72,7 @@ export function registerAuth(program: Command, env: CommandEnv): void {
 
   const verify = auth
     .command("verify")
-    .summary("check a signed auth.xml: signer, challenge, context, and what KSeF would answer")
+    .summary(helpText(env.io, msg("cli.help.auth.verify")))
     .argument("<file>", "the signed file (.xml, .xades, any name)")
     .option("--challenge <challenge>", "the challenge it must carry")
     .option("--nip <nip>", "the NIP context it must name");
@@ -94,9 +104,7 @@ export async function authSign(env: CommandEnv, file: string, opts: AuthSignOpti
   const key = await readKeyFile(io, passwords, opts.key);
   const signed = await signXml(xml, { privateKey: key.key, certificate });
   await writeOutputs(io, [{ path: opts.out, data: signed, mode: 0o644 }], opts.force === true);
-  out.result({ file: opts.out, bytes: signed.byteLength }, [
-    `wrote ${opts.out}: signed AuthTokenRequest (${signed.byteLength} bytes); send these bytes unchanged`,
-  ]);
+  out.result({ file: opts.out, bytes: signed.byteLength }, [out.t(msg("cli.auth.wroteSigned", { file: opts.out, bytes: signed.byteLength }))]);
 }
 
 /**
@@ -143,7 +151,7 @@ export async function authVerify(env: CommandEnv, file: string, opts: AuthVerify
   } catch (error) {
     const rejection = xadesRejectionOf(error);
     if (rejection === undefined || !(error instanceof KsefCertsError)) throw error;
-    throw new KsefCertsError(error.code, `${error.message} KSeF would answer ${rejection.ksefExceptionCode}.`, {
+    throw new KsefCertsError(error.code, msg("cli.auth.wouldAnswer", { message: error.message, code: rejection.ksefExceptionCode }), {
       ...(error.hint === undefined ? {} : { hint: error.hint }),
       violations: error.violations,
       details: { ...error.details, file },

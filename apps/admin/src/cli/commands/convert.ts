@@ -11,7 +11,8 @@ import {
   KSEF_KEY_ENCRYPTION,
   parseCertificate,
 } from "@ksef-certs/ksef/crypto";
-import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, type Violation, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { checkOutputs, type OutputFile, writeOutputs } from "../files.js";
 import { readCertificateFile, readKeyFile, readPkcs12File } from "../inputs.js";
 import {
@@ -24,6 +25,7 @@ import {
   examples,
   type InputPasswordOptions,
   type NewPasswordOptions,
+  helpText,
 } from "../options.js";
 import { encryptionText, keyText, Output } from "../output.js";
 import { Passwords } from "../password.js";
@@ -75,16 +77,16 @@ function checkMode(opts: ConvertOptions): void {
   const mode = MODES[opts.to];
   const violations: Violation[] = [];
   for (const name of mode.required) {
-    if (opts[name] === undefined) violations.push({ field: FLAGS[name], rule: "convert.required", message: `--to ${opts.to} needs ${FLAGS[name]}` });
+    if (opts[name] === undefined) violations.push(violation(FLAGS[name], "convert.required", { to: opts.to, option: FLAGS[name] }));
   }
   for (const name of Object.keys(FLAGS) as PathOption[]) {
     if (opts[name] !== undefined && !mode.required.includes(name) && !mode.optional.includes(name)) {
-      violations.push({ field: FLAGS[name], rule: "convert.notApplicable", message: `${FLAGS[name]} is not used with --to ${opts.to}` });
+      violations.push(violation(FLAGS[name], "convert.notApplicable", { to: opts.to, option: FLAGS[name] }));
     }
   }
   if (violations.length > 0) {
-    throw new KsefCertsError("VALIDATION", `The options do not fit --to ${opts.to}.`, {
-      hint: "See ksef-certs convert --help for each target's options.",
+    throw new KsefCertsError("VALIDATION", msg("cli.convert.optionsMismatch", { to: opts.to }), {
+      hint: msg("cli.convert.optionsMismatch.hint"),
       violations,
     });
   }
@@ -98,7 +100,7 @@ function checkMode(opts: ConvertOptions): void {
 export function registerConvert(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("convert")
-    .summary("PEM pair <-> PKCS#12, or re-encrypt a key in the KSeF web app's format")
+    .summary(helpText(env.io, msg("cli.help.convert")))
     .description(
       "Convert between the files KSeF and programs use. Outputs are written atomically, key-bearing files with\n" +
         "mode 0600; existing files are kept unless --force. Keys are only ever written encrypted.\n" +
@@ -148,8 +150,8 @@ function passwordsFor(env: CommandEnv, opts: ConvertOptions): Passwords {
 }
 
 function noPasswordToReuse(path: string): KsefCertsError {
-  return new KsefCertsError("VALIDATION", `--same-password: ${path} is not encrypted, so there is no password to reuse.`, {
-    hint: "Leave out --same-password to set a new password.",
+  return new KsefCertsError("VALIDATION", msg("cli.convert.notEncrypted", { path }), {
+    hint: msg("cli.convert.notEncrypted.hint"),
   });
 }
 
@@ -185,7 +187,14 @@ export async function convert(env: CommandEnv, opts: ConvertOptions): Promise<vo
     });
     await writeOutputs(io, [{ path: outPath, data: pfx, mode: 0o600 }], force);
     out.result({ to: "p12", outputs: [{ file: outPath, kind: "pkcs12" }], certificate: certificateSummary(certificate, now), key: key.description }, [
-      `wrote ${outPath}: PKCS#12 with ${certificate.subjectText} (serial ${certificate.serialNumber}) and its ${keyText(key.description)} key`,
+      out.t(
+        msg("cli.convert.wroteP12", {
+          file: outPath,
+          subject: certificate.subjectText,
+          serial: certificate.serialNumber,
+          key: keyText(key.description, io.locale),
+        }),
+      ),
     ]);
     return;
   }
@@ -202,8 +211,7 @@ export async function convert(env: CommandEnv, opts: ConvertOptions): Promise<vo
     ];
     if (opts.outChain !== undefined) files.push({ path: opts.outChain, data: p12.chain.map((der) => encodePem("CERTIFICATE", der)).join(""), mode: 0o644 });
     await writeOutputs(io, files, force);
-    if (p12.chain.length > 0 && opts.outChain === undefined)
-      out.note(`note: ${p12Path} holds ${p12.chain.length} more certificate(s); add --out-chain FILE to keep them`);
+    if (p12.chain.length > 0 && opts.outChain === undefined) out.note(msg("cli.convert.chainNote", { file: p12Path, count: p12.chain.length }));
     const description = describeKey(p12.privateKey);
     out.result(
       {
@@ -217,9 +225,11 @@ export async function convert(env: CommandEnv, opts: ConvertOptions): Promise<vo
         key: description,
       },
       [
-        `wrote ${certOut}: certificate ${certificate.subjectText} (serial ${certificate.serialNumber})`,
-        `wrote ${keyOut}: ${keyText(description)} private key, encrypted (${encryptionText(KSEF_KEY_ENCRYPTION)})`,
-        ...(opts.outChain === undefined ? [] : [`wrote ${opts.outChain}: ${p12.chain.length} other certificate(s)`]),
+        out.t(msg("cli.convert.wroteCertificate", { file: certOut, subject: certificate.subjectText, serial: certificate.serialNumber })),
+        out.t(
+          msg("cli.keygen.wrotePrivate", { file: keyOut, key: keyText(description, io.locale), encryption: encryptionText(KSEF_KEY_ENCRYPTION, io.locale) }),
+        ),
+        ...(opts.outChain === undefined ? [] : [out.t(msg("cli.convert.wroteChain", { file: opts.outChain, count: p12.chain.length }))]),
       ],
     );
     return;
@@ -239,7 +249,15 @@ export async function convert(env: CommandEnv, opts: ConvertOptions): Promise<vo
       key: key.description,
     },
     [
-      `wrote ${outPath}: ${keyText(key.description)} private key from ${key.format} (${key.container.toUpperCase()}), encrypted (${encryptionText(KSEF_KEY_ENCRYPTION)})`,
+      out.t(
+        msg("cli.convert.wroteKey", {
+          file: outPath,
+          key: keyText(key.description, io.locale),
+          format: key.format,
+          container: key.container.toUpperCase(),
+          encryption: encryptionText(KSEF_KEY_ENCRYPTION, io.locale),
+        }),
+      ),
     ],
   );
 }

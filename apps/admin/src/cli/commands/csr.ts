@@ -15,7 +15,8 @@ import {
   MAX_OBJECT_BYTES,
   parseCsr,
 } from "@ksef-certs/ksef/crypto";
-import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, type Violation, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { CliIo } from "../context.js";
 import { checkOutputs, type OutputFile, readInput, writeOutputs } from "../files.js";
 import { readKeyFile } from "../inputs.js";
@@ -30,6 +31,7 @@ import {
   examples,
   type InputPasswordOptions,
   keyAlgorithm,
+  helpText,
 } from "../options.js";
 import { encryptionText, keyText, Output } from "../output.js";
 import { type NewPasswordProfile, Passwords } from "../password.js";
@@ -66,9 +68,9 @@ const KNOWN_FIELDS: readonly string[] = [...REQUIRED_FIELDS, ...OPTIONAL_FIELDS]
  */
 export function enrollmentDataFromJson(json: unknown, file: string): EnrollmentData {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new KsefCertsError("VALIDATION", `${file} is not a JSON object with the enrollment data.`, {
-      hint: "Save the body of GET /certificates/enrollments/data (an object with commonName, countryName, …).",
-      violations: [{ field: "enrollmentData", rule: "enrollmentData.object", message: "the enrollment data must be a JSON object" }],
+    throw new KsefCertsError("VALIDATION", msg("cli.csr.notObject", { file }), {
+      hint: msg("cli.csr.notObject.hint"),
+      violations: [violation("enrollmentData", "enrollmentData.object")],
     });
   }
   const record = json as Record<string, unknown>;
@@ -89,12 +91,11 @@ export function enrollmentDataFromJson(json: unknown, file: string): EnrollmentD
       violations.push({ field, rule: "enrollmentData.type", message: `${field} must be a string or null` });
   }
   for (const field of Object.keys(record)) {
-    if (!KNOWN_FIELDS.includes(field))
-      violations.push({ field, rule: "enrollmentData.unknownField", message: `${field} is not a field of the KSeF enrollment data` });
+    if (!KNOWN_FIELDS.includes(field)) violations.push(violation(field, "enrollmentData.unknownField", { field }));
   }
   if (violations.length > 0) {
-    throw new KsefCertsError("VALIDATION", `The enrollment data in ${file} is not what GET /certificates/enrollments/data returns.`, {
-      hint: "Use the response body unchanged; the CSR subject must match it exactly.",
+    throw new KsefCertsError("VALIDATION", msg("cli.csr.badData", { file }), {
+      hint: msg("cli.csr.badData.hint"),
       violations,
     });
   }
@@ -107,8 +108,8 @@ async function readEnrollmentData(io: CliIo, file: string): Promise<EnrollmentDa
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes).replace(/^\uFEFF/, ""));
   } catch (cause) {
-    throw new KsefCertsError("MALFORMED", `${file} is not valid UTF-8 JSON.`, {
-      hint: "Save the response body of GET /certificates/enrollments/data as it came.",
+    throw new KsefCertsError("MALFORMED", msg("cli.csr.notJson", { file }), {
+      hint: msg("cli.csr.notJson.hint"),
       details: { file },
       cause,
     });
@@ -124,7 +125,7 @@ async function readEnrollmentData(io: CliIo, file: string): Promise<EnrollmentDa
 export function registerCsr(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("csr")
-    .summary("build the CSR for KSeF from its enrollment data")
+    .summary(helpText(env.io, msg("cli.help.csr")))
     .description(
       "Build the PKCS#10 certificate request for POST /certificates/enrollments from the JSON of\n" +
         "GET /certificates/enrollments/data (subject values byte for byte, UTF8String; C and serialNumber PrintableString).\n" +
@@ -175,14 +176,10 @@ export async function csr(env: CommandEnv, opts: CsrOptions): Promise<void> {
   const out = new Output(io, opts.json === true);
   const force = opts.force === true;
   if ((opts.key === undefined) === (opts.keyOut === undefined)) {
-    throw new KsefCertsError(
-      "VALIDATION",
-      opts.key === undefined ? "Give --key (an existing key) or --key-out (where to write a new one)." : "Give either --key or --key-out, not both.",
-      {
-        hint: "With --key the CSR is signed with your key; with --key-out a new key is generated and saved.",
-        violations: [{ field: "--key", rule: "csr.keySource", message: "exactly one of --key and --key-out is needed" }],
-      },
-    );
+    throw new KsefCertsError("VALIDATION", opts.key === undefined ? msg("cli.csr.keyMissing") : msg("cli.csr.keyBoth"), {
+      hint: msg("cli.csr.keySource.hint"),
+      violations: [violation("--key", "csr.keySource")],
+    });
   }
   const algorithm = keyAlgorithm(opts.algorithm);
   await checkOutputs(io, [opts.out, ...(opts.keyOut === undefined ? [] : [opts.keyOut])], force);
@@ -215,9 +212,19 @@ export async function csr(env: CommandEnv, opts: CsrOptions): Promise<void> {
         : { privateKey: { file: opts.keyOut, format: "pkcs8-encrypted", container: "pem", key: description, encryption: KSEF_KEY_ENCRYPTION } }),
     },
     [
-      `wrote ${opts.out}: CSR (${opts.format}) for ${summary.subject}`,
+      out.t(msg("cli.csr.wrote", { file: opts.out, format: opts.format, subject: summary.subject })),
       ...csrLines(summary),
-      ...(opts.keyOut === undefined ? [] : [`wrote ${opts.keyOut}: ${keyText(description)} private key, encrypted (${encryptionText(KSEF_KEY_ENCRYPTION)})`]),
+      ...(opts.keyOut === undefined
+        ? []
+        : [
+            out.t(
+              msg("cli.keygen.wrotePrivate", {
+                file: opts.keyOut,
+                key: keyText(description, io.locale),
+                encryption: encryptionText(KSEF_KEY_ENCRYPTION, io.locale),
+              }),
+            ),
+          ]),
     ],
   );
 }

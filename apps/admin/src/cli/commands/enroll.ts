@@ -23,7 +23,8 @@ import {
   type EnrollmentService,
   type EnrollmentSummary,
 } from "@ksef-certs/domain/enrollment";
-import { type ErrorCode, isKsefCertsError, KsefCertsError } from "@ksef-certs/ksef/errors";
+import { type ErrorCode, isKsefCertsError, KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg, translate } from "@ksef-certs/ksef/messages";
 import {
   type CertificateSummary,
   type CertificateTypeName,
@@ -38,7 +39,7 @@ import { unlockHeldCertificate, type Vault } from "@ksef-certs/domain/vault";
 import type { XadesSigner } from "@ksef-certs/ksef/xades";
 import type { CliIo } from "../context.js";
 import { addKsefUrlOption, describeKsefTarget, ksefClients, ksefTargetOf, type KsefTarget, type KsefTargetOptions } from "../ksef.js";
-import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
+import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions, helpText } from "../options.js";
 import { formatFields, Output } from "../output.js";
 import { Passwords, readPasswordFile } from "../password.js";
 import { addStoreOptions, cliActor, nowOf, vaultOf, type StoreOptions, withStore } from "../store.js";
@@ -136,11 +137,9 @@ export class SigningKeys {
       hint: "Pass --signing-password-file FILE, or run in a terminal to be asked.",
       fallbackPassword: async ({ sealed }) => {
         if (this.passwordFile !== undefined) return readPasswordFile(this.io, this.passwordFile);
-        if (this.io.stdinIsTTY) return this.io.prompt(`Password for the key of signing certificate ${certificateId}:`);
-        throw new KsefCertsError("PASSWORD_REQUIRED", `The key of certificate ${certificateId} (to sign in to KSeF with) needs its password.`, {
-          hint: sealed
-            ? "Its password is sealed: configure the master key (KSEF_CERTS_MASTER_KEY or KSEF_CERTS_MASTER_KEY_FILE), or pass --signing-password-file FILE."
-            : "Pass --signing-password-file FILE, or run in a terminal to be asked.",
+        if (this.io.stdinIsTTY) return this.io.prompt(translate(this.io.locale ?? "en", msg("cli.prompt.signingKeyPassword", { certificateId })));
+        throw new KsefCertsError("PASSWORD_REQUIRED", msg("cli.enroll.signingPassword", { certificateId }), {
+          hint: sealed ? msg("cli.enroll.signingPassword.sealed.hint") : msg("cli.enroll.signingPassword.hint"),
           details: { certificateId },
         });
       },
@@ -224,8 +223,8 @@ export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>
  * @param enrollment the enrollment as stored after the interruption
  */
 export function interruptedError(enrollment: EnrollmentSummary): KsefCertsError {
-  return new KsefCertsError("IO", `Interrupted: enrollment ${enrollment.id} stopped in state ${enrollment.state}; nothing is lost.`, {
-    hint: `Continue it with \`ksef-certs enrollment resume ${enrollment.id}\`.`,
+  return new KsefCertsError("IO", msg("cli.enroll.interrupted", { id: enrollment.id, state: enrollment.state }), {
+    hint: msg("cli.enroll.resume.hint", { id: enrollment.id }),
     details: { enrollmentId: enrollment.id, state: enrollment.state, aborted: true },
   });
 }
@@ -246,13 +245,12 @@ export function outcomeError(result: EnrollmentRunResult): KsefCertsError | unde
   const code = result.error?.code ?? fallback;
   const what =
     outcome === "failed"
-      ? `Enrollment ${e.id} failed${e.failureCode === null ? "" : ` (KSeF code ${e.failureCode})`}: ${message}`
-      : `Enrollment ${e.id} stopped in state ${e.state} (${outcome}): ${message}`;
+      ? e.failureCode === null
+        ? msg("cli.enroll.failed", { id: e.id, message })
+        : msg("cli.enroll.failedWithCode", { id: e.id, code: e.failureCode, message })
+      : msg("cli.enroll.stopped", { id: e.id, state: e.state, outcome, message });
   return new KsefCertsError(code, what, {
-    hint:
-      outcome === "failed"
-        ? "Fix the cause and enroll again (`ksef-certs cert enroll`)."
-        : `Continue it with \`ksef-certs enrollment resume ${e.id}\` once resolved.`,
+    hint: outcome === "failed" ? msg("cli.enroll.failed.hint") : msg("cli.enroll.stopped.hint", { id: e.id }),
     ...(result.error === undefined ? {} : { cause: result.error, violations: result.error.violations }),
     details: { enrollmentId: e.id, state: e.state, outcome, failureCode: e.failureCode, ...(result.error === undefined ? {} : { ksef: result.error.details }) },
     retryable: outcome === "retry",
@@ -300,7 +298,7 @@ export function enrollmentFields(e: EnrollmentSummary, scope: string): [string, 
 export function registerEnroll(group: Command, env: CommandEnv): void {
   const cmd = group
     .command("enroll")
-    .summary("enroll a new KSeF certificate for a company, branch or operator")
+    .summary(helpText(env.io, msg("cli.help.cert.enroll")))
     .description(
       "Enroll a new certificate in KSeF and hold it in the registry. A new EC P-256 key is generated and stored\n" +
         "encrypted (the .key format of the KSeF web app) under the password you give (asked twice; ksef-app rules:\n" +
@@ -359,17 +357,19 @@ async function workstationOf(db: Db, opts: CertEnrollOptions): Promise<Workstati
   if (only === undefined) {
     throw new KsefCertsError(
       "NOT_FOUND",
-      `Company ${company.nip} has no workstation named ${JSON.stringify(name)}${opts.workstationBranch === undefined ? "" : ` at branch ${opts.workstationBranch}`}.`,
+      opts.workstationBranch === undefined
+        ? msg("cli.enroll.noWorkstation", { nip: company.nip, name: JSON.stringify(name) })
+        : msg("cli.enroll.noWorkstationAtBranch", { nip: company.nip, name: JSON.stringify(name), branch: opts.workstationBranch }),
       {
-        hint: `Run \`ksef-certs workstation list --company ${company.nip}\`, or add one with \`ksef-certs workstation add\`.`,
+        hint: msg("cli.enroll.noWorkstation.hint", { nip: company.nip }),
         details: { entity: "workstation", nip: company.nip },
       },
     );
   }
   if (more.length > 0) {
-    throw new KsefCertsError("VALIDATION", `Several branches of company ${company.nip} have a workstation named ${JSON.stringify(name)}.`, {
-      hint: "Add --workstation-branch CODE.",
-      violations: [{ field: "--workstation-branch", rule: "workstation.ambiguous", message: "Name the branch of the workstation." }],
+    throw new KsefCertsError("VALIDATION", msg("cli.enroll.workstationAmbiguous", { nip: company.nip, name: JSON.stringify(name) }), {
+      hint: msg("cli.enroll.workstationAmbiguous.hint"),
+      violations: [violation("--workstation-branch", "workstation.ambiguous")],
     });
   }
   return only;
@@ -390,25 +390,20 @@ export async function certEnroll(env: CommandEnv, opts: CertEnrollOptions): Prom
   const { io } = env;
   const out = new Output(io, opts.json === true);
   if ((opts.withCertificate === undefined) === (opts.workstation === undefined)) {
-    throw new KsefCertsError(
-      "VALIDATION",
-      "Say how the person signs in to KSeF: --with-certificate ID (automatic) or --workstation NAME (auth.xml hand-off), one of them.",
-      {
-        hint: "See ksef-certs cert enroll --help.",
-        violations: [{ field: "--with-certificate", rule: "authMethod.one", message: "Give exactly one of --with-certificate and --workstation." }],
-      },
-    );
+    throw new KsefCertsError("VALIDATION", msg("cli.enroll.authMethod"), {
+      hint: msg("cli.enroll.authMethod.hint"),
+      violations: [violation("--with-certificate", "authMethod.one")],
+    });
   }
-  if (opts.workstationBranch !== undefined && opts.workstation === undefined)
-    throw new KsefCertsError("VALIDATION", "--workstation-branch goes with --workstation.");
+  if (opts.workstationBranch !== undefined && opts.workstation === undefined) throw new KsefCertsError("VALIDATION", msg("cli.enroll.workstationBranchAlone"));
   if (opts.branch !== undefined && (opts.operator !== undefined || opts.operatorPesel !== undefined)) {
-    throw new KsefCertsError("VALIDATION", "A certificate is held for the company, a branch or an operator: give --branch or an operator, not both.");
+    throw new KsefCertsError("VALIDATION", msg("cli.enroll.holderBoth"));
   }
   const validFrom = opts.validFrom === undefined ? undefined : parseDate(opts.validFrom, "--valid-from");
   const vault = await vaultOf(io, opts);
   if (opts.sealPassword === true && vault === undefined) {
-    throw new KsefCertsError("VALIDATION", "--seal-password needs a master key, and none is configured.", {
-      hint: "Set KSEF_CERTS_MASTER_KEY (32 bytes, base64: `openssl rand -base64 32`) or KSEF_CERTS_MASTER_KEY_FILE (a mode 0600 file), or leave --seal-password out.",
+    throw new KsefCertsError("VALIDATION", msg("cli.enroll.sealNoMasterKey"), {
+      hint: msg("cli.enroll.sealNoMasterKey.hint"),
       violations: [{ field: "--seal-password", rule: "masterKey.required", message: "No master key is configured." }],
     });
   }

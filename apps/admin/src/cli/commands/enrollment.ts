@@ -14,9 +14,10 @@ import {
   type EnrollmentSummary,
 } from "@ksef-certs/domain/enrollment";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { exitCodeFor } from "../exit-codes.js";
 import { addKsefUrlOption, describeKsefTarget, ksefTargetOf, type KsefTargetOptions } from "../ksef.js";
-import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
+import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions, helpText } from "../options.js";
 import { formatFields, Output } from "../output.js";
 import { Passwords } from "../password.js";
 import { addStoreOptions, cliActor, nowOf, vaultOf, type StoreOptions, withStore } from "../store.js";
@@ -58,8 +59,8 @@ const SENT_STATES: readonly string[] = ["submitting", "submitted"];
 export function registerEnrollment(program: Command, env: CommandEnv): void {
   const group = program
     .command("enrollment")
-    .summary("list, show and resume certificate enrollments")
-    .description("Enrollments started by `ksef-certs cert enroll`, persisted step by step so that they can be resumed.");
+    .summary(helpText(env.io, msg("cli.help.enrollment")))
+    .description(helpText(env.io, msg("cli.help.enrollment.description")));
   registerList(group, env);
   registerShow(group, env);
   registerResume(group, env);
@@ -68,7 +69,7 @@ export function registerEnrollment(program: Command, env: CommandEnv): void {
 function registerList(group: Command, env: CommandEnv): void {
   const cmd = group
     .command("list")
-    .summary("list enrollments, newest first")
+    .summary(helpText(env.io, msg("cli.help.enrollment.list")))
     .description("List enrollments, newest first: id, state, scope, type, environment, mode, name, last change and failure.\nWith --json: an array.")
     .addOption(new Option("--state <state>", "only enrollments in this state").choices(ENROLLMENT_STATES));
   addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs enrollment list", "ksef-certs enrollment list --state failed --json"]));
@@ -105,8 +106,8 @@ function registerList(group: Command, env: CommandEnv): void {
 function registerShow(group: Command, env: CommandEnv): void {
   const cmd = group
     .command("show")
-    .summary("one enrollment, without secrets")
-    .description("Show one enrollment: its state, scope, KSeF references, hand-off file, certificate or failure (no key, password or session).");
+    .summary(helpText(env.io, msg("cli.help.enrollment.show")))
+    .description(helpText(env.io, msg("cli.help.enrollment.show.description")));
   cmd.argument("<id>", "the enrollment id (see `enrollment list`)");
   addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs enrollment show 3f2a…", "ksef-certs enrollment show 3f2a… --json"]));
   cmd.action(async (id: string, opts: StoreOptions) => {
@@ -133,7 +134,7 @@ function readOnlyService(env: CommandEnv, db: Parameters<typeof enrollmentServic
 function registerResume(group: Command, env: CommandEnv): void {
   const cmd = group
     .command("resume")
-    .summary("carry on one enrollment, or every unfinished one")
+    .summary(helpText(env.io, msg("cli.help.enrollment.resume")))
     .description(
       "Carry on an enrollment from the state it was left in (Ctrl-C, a crash, a KSeF fault, a missing password): polling\n" +
         "continues, an issued certificate is retrieved and stored, a key is never enrolled twice. Without ID, every\n" +

@@ -13,10 +13,11 @@ import {
   parseCsr,
 } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError, localizeError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { CliIo } from "../context.js";
 import { exitCodeFor } from "../exit-codes.js";
 import { readInput } from "../files.js";
-import { addJsonOption, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions } from "../options.js";
+import { addJsonOption, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions, helpText } from "../options.js";
 import { asKsefCertsError, humanError, Output } from "../output.js";
 import { Passwords } from "../password.js";
 import { certificateLines, certificateSummary, csrLines, csrSummary, keyFileLines, keyFileSummary, pkcs12Lines, pkcs12Summary } from "../summaries.js";
@@ -46,7 +47,7 @@ export interface InspectedFile {
 export function registerInspect(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("inspect")
-    .summary("show what is in certificate, key, CSR and PKCS#12 files")
+    .summary(helpText(env.io, msg("cli.help.inspect")))
     .description(
       "Tell what each file is from its content (a DER file named .pem is fine) and show what is in it:\n" +
         "  certificate: serial, subject, issuer, validity and days to expiry, KSeF type (keyUsage vs CN suffix),\n" +
@@ -93,8 +94,8 @@ async function inspectOne(io: CliIo, passwords: Passwords, file: string, now: Da
       return { entry: { ...head, pkcs12: summary }, human: [title("PKCS#12"), ...pkcs12Lines(summary)] };
     }
     case "unknown":
-      throw new KsefCertsError("MALFORMED", `${file} is not a certificate, private key, CSR or PKCS#12 file ksef-certs recognises.`, {
-        hint: "Public keys, PKCS#7 bundles and damaged files are not inspected; check that this is the file you meant.",
+      throw new KsefCertsError("MALFORMED", msg("cli.inspect.unknownFile", { file }), {
+        hint: msg("cli.inspect.unknownFile.hint"),
         details: { file, detected: "unknown", container: detected.container, ...(detected.pemLabel === undefined ? {} : { pemLabel: detected.pemLabel }) },
       });
   }

@@ -3,6 +3,7 @@
  */
 import type { Command } from "commander";
 import { describeKey, encryptPrivateKeyPem, generateKeyPair, KSEF_KEY_ENCRYPTION } from "@ksef-certs/ksef/crypto";
+import { msg } from "@ksef-certs/ksef/messages";
 import { checkOutputs, writeOutputs, type OutputFile } from "../files.js";
 import {
   addAlgorithmOption,
@@ -15,6 +16,7 @@ import {
   examples,
   type InputPasswordOptions,
   keyAlgorithm,
+  helpText,
 } from "../options.js";
 import { encryptionText, keyText, Output } from "../output.js";
 import { type NewPasswordProfile, Passwords } from "../password.js";
@@ -36,12 +38,8 @@ export interface KeygenOptions extends CommonOptions, InputPasswordOptions {
 export function registerKeygen(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("keygen")
-    .summary("generate a key pair; the private key is written encrypted (KSeF web app format)")
-    .description(
-      "Generate a new key pair for a KSeF certificate and write the private key as an encrypted PKCS#8 PEM file\n" +
-        "(PBES2, PBKDF2-HMAC-SHA256, 100 000 iterations, AES-256-CBC: the layout of the KSeF web app's .key).\n" +
-        "The new password is asked twice on a terminal and must meet --password-profile.",
-    )
+    .summary(helpText(env.io, msg("cli.help.keygen")))
+    .description(helpText(env.io, msg("cli.help.keygen.description")))
     .requiredOption("--out <file>", "where to write the encrypted private key (mode 0600)")
     .option("--public-out <file>", "also write the public key (SPKI PEM)");
   addAlgorithmOption(cmd);
@@ -91,8 +89,14 @@ export async function keygen(env: CommandEnv, opts: KeygenOptions): Promise<void
       ...(opts.publicOut === undefined ? {} : { publicKey: { file: opts.publicOut, format: "spki", container: "pem" } }),
     },
     [
-      `wrote ${opts.out}: ${keyText(description)} private key, encrypted (${encryptionText(KSEF_KEY_ENCRYPTION)})`,
-      ...(opts.publicOut === undefined ? [] : [`wrote ${opts.publicOut}: public key (SPKI PEM)`]),
+      out.t(
+        msg("cli.keygen.wrotePrivate", {
+          file: opts.out,
+          key: keyText(description, io.locale),
+          encryption: encryptionText(KSEF_KEY_ENCRYPTION, io.locale),
+        }),
+      ),
+      ...(opts.publicOut === undefined ? [] : [out.t(msg("cli.keygen.wrotePublic", { file: opts.publicOut }))]),
     ],
   );
 }

@@ -3,8 +3,9 @@
  */
 import type { Command } from "commander";
 import { assertKeyMatchesCertificate } from "@ksef-certs/ksef/crypto";
+import { msg } from "@ksef-certs/ksef/messages";
 import { readCertificateFile, readKeyFile } from "../inputs.js";
-import { addJsonOption, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions } from "../options.js";
+import { addJsonOption, addPasswordOptions, type CommandEnv, type CommonOptions, examples, type InputPasswordOptions, helpText } from "../options.js";
 import { formatFields, keyText, Output } from "../output.js";
 import { Passwords } from "../password.js";
 
@@ -22,7 +23,7 @@ export interface PairCheckOptions extends CommonOptions, InputPasswordOptions {
 export function registerPairCheck(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("pair-check")
-    .summary("check that a private key belongs to a certificate")
+    .summary(helpText(env.io, msg("cli.help.pairCheck")))
     .description(
       'Check that the private key belongs to the certificate (same public key). Prints "matches" and exits 0,\n' +
         "or fails with KEY_MISMATCH (exit code 6). An encrypted key needs its password.",

@@ -4,7 +4,8 @@
  * the names shown for a certificate's scope.
  */
 import { type Command, Option } from "commander";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import {
   type Branch,
   CERTIFICATE_TYPES,
@@ -29,8 +30,8 @@ import type { Db } from "@ksef-certs/domain/store";
 export async function companyByNip(db: Db, nip: string): Promise<Company> {
   const company = await findCompanyByNip(db, nip);
   if (company === undefined) {
-    throw new KsefCertsError("NOT_FOUND", `No company with NIP ${nip} in the registry.`, {
-      hint: "Run `ksef-certs company list` to see the companies, or add it with `ksef-certs company add`.",
+    throw new KsefCertsError("NOT_FOUND", msg("cli.registry.noCompany", { nip }), {
+      hint: msg("cli.registry.noCompany.hint"),
       details: { entity: "company", nip },
     });
   }
@@ -47,8 +48,8 @@ export async function companyByNip(db: Db, nip: string): Promise<Company> {
 export async function branchByCode(db: Db, company: Company, code: string): Promise<Branch> {
   const branch = (await listBranches(db, company.id)).find((b) => b.code === code.trim());
   if (branch === undefined) {
-    throw new KsefCertsError("NOT_FOUND", `Company ${company.nip} has no branch with code ${JSON.stringify(code)}.`, {
-      hint: `Run \`ksef-certs branch list --company ${company.nip}\` to see its branches.`,
+    throw new KsefCertsError("NOT_FOUND", msg("cli.registry.noBranch", { nip: company.nip, code: JSON.stringify(code) }), {
+      hint: msg("cli.registry.noBranch.hint", { nip: company.nip }),
       details: { entity: "branch", nip: company.nip, code },
     });
   }
@@ -73,14 +74,17 @@ export interface OperatorReference {
 export async function operatorByReference(db: Db, company: Company, ref: OperatorReference): Promise<Operator | undefined> {
   if (ref.operator === undefined && ref.operatorPesel === undefined) return undefined;
   if (ref.operator !== undefined && ref.operatorPesel !== undefined) {
-    throw new KsefCertsError("VALIDATION", "Give either --operator ID or --operator-pesel PESEL, not both.");
+    throw new KsefCertsError("VALIDATION", msg("cli.registry.operatorBoth"));
   }
   const all = await listOperators(db, { companyId: company.id });
   const found = ref.operator !== undefined ? all.find((o) => o.id === ref.operator?.trim()) : all.find((o) => o.pesel === ref.operatorPesel?.trim());
   if (found === undefined) {
-    const what = ref.operator !== undefined ? `id ${ref.operator}` : "this PESEL";
-    throw new KsefCertsError("NOT_FOUND", `Company ${company.nip} has no operator with ${what}.`, {
-      hint: `Run \`ksef-certs operator list --company ${company.nip}\` to see its operators.`,
+    const what =
+      ref.operator !== undefined
+        ? msg("cli.registry.noOperatorId", { nip: company.nip, id: ref.operator })
+        : msg("cli.registry.noOperatorPesel", { nip: company.nip });
+    throw new KsefCertsError("NOT_FOUND", what, {
+      hint: msg("cli.registry.noOperator.hint", { nip: company.nip }),
       details: { entity: "operator", nip: company.nip },
     });
   }
@@ -130,8 +134,8 @@ export function parseDays(text: string, option: string): number {
   const m = /^\s*(\d{1,4})\s*d?\s*$/i.exec(text);
   const days = m?.[1] === undefined ? Number.NaN : Number(m[1]);
   if (!Number.isSafeInteger(days) || days > 3650) {
-    throw new KsefCertsError("VALIDATION", `${option} takes a number of days such as 60d (0 to 3650); got ${JSON.stringify(text)}.`, {
-      violations: [{ field: option, rule: "days.format", message: "A number of days such as 60d, from 0 to 3650." }],
+    throw new KsefCertsError("VALIDATION", msg("cli.registry.days", { option, text: JSON.stringify(text) }), {
+      violations: [violation(option, "days.format")],
     });
   }
   return days;
@@ -148,8 +152,8 @@ export function parseDate(text: string, option: string): Date {
   const ok = /^\d{4}-\d{2}-\d{2}$/.test(t) || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(t);
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(t) ? `${t}T00:00:00Z` : t);
   if (!ok || Number.isNaN(date.getTime())) {
-    throw new KsefCertsError("VALIDATION", `${option} takes a date such as 2026-03-01 or 2026-03-01T12:00:00Z; got ${JSON.stringify(text)}.`, {
-      violations: [{ field: option, rule: "date.format", message: "A date YYYY-MM-DD or an ISO 8601 date-time with a time zone." }],
+    throw new KsefCertsError("VALIDATION", msg("cli.registry.date", { option, text: JSON.stringify(text) }), {
+      violations: [violation(option, "date.format")],
     });
   }
   return date;

@@ -12,14 +12,15 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { countUsers, createUser } from "@ksef-certs/domain/access";
 import { checkExportRoot } from "@ksef-certs/domain/adapters";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { KsefEnvironment } from "@ksef-certs/ksef/api";
 import { bindAuditKey, createMasterKeyFile, masterKeyFilePath, openStore, resolveStoreTarget, startAuditCheckpoints } from "@ksef-certs/domain/store";
 import { createServer, DEFAULT_PORT } from "../../server/app.js";
 import { createServerLogger } from "../../server/logger.js";
 import { resolvePath } from "../context.js";
 import { KSEF_URL_ENV } from "../ksef.js";
-import { type CommandEnv, examples } from "../options.js";
+import { type CommandEnv, examples, helpText } from "../options.js";
 import { Output } from "../output.js";
 import { readPasswordFile } from "../password.js";
 import { addStoreOptions, auditCheckpointOf, auditCheckpointWarning, cliActor, dataDirOf, masterKeyOf, nowOf, type StoreOptions } from "../store.js";
@@ -48,8 +49,8 @@ function portOf(text: string | undefined, fallback: number, option: string): num
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0 || n > 65_535) {
-    throw new KsefCertsError("VALIDATION", `${option} must be a port number from 0 to 65535.`, {
-      violations: [{ field: option, rule: "port.range", message: "A port is 0..65535." }],
+    throw new KsefCertsError("VALIDATION", msg("cli.serve.port", { option }), {
+      violations: [violation(option, "port.range")],
     });
   }
   return n;
@@ -63,7 +64,7 @@ function portOf(text: string | undefined, fallback: number, option: string): num
 export function registerServe(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("serve")
-    .summary("start the admin web app and its API")
+    .summary(helpText(env.io, msg("cli.help.serve")))
     .description(
       "Start the admin web app and its API (tRPC at /trpc, the signer agent API at /agent/v1) on 127.0.0.1.\n" +
         "On the first start an account `admin` is created and its password is printed ONCE on stdout (or taken from\n" +

@@ -9,6 +9,7 @@
 import type { Command } from "commander";
 import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { checkNip, checkPesel } from "@ksef-certs/ksef/policies";
 import { selfSignedCertificate } from "@ksef-certs/ksef/testing";
 import { type NameAttributeInput } from "@ksef-certs/ksef/testing";
@@ -22,6 +23,7 @@ import {
   type CommonOptions,
   examples,
   type InputPasswordOptions,
+  helpText,
 } from "../options.js";
 import { Output } from "../output.js";
 import { type NewPasswordProfile, Passwords } from "../password.js";
@@ -48,7 +50,7 @@ export interface TestCertificateOptions extends CommonOptions, InputPasswordOpti
 export function registerTestCertificate(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("test-certificate")
-    .summary("make a self-signed certificate to sign auth.xml on KSeF TEST (never for DEMO or production)")
+    .summary(helpText(env.io, msg("cli.help.testCertificate")))
     .description(
       "Make a self-signed EC P-256 certificate for signing AuthTokenRequests on KSeF TEST (and the local simulator),\n" +
         "which accept self-signed certificates. A person: --given-name, --surname and --pesel or --nip. A company seal:\n" +
@@ -85,7 +87,7 @@ function subjectOf(opts: TestCertificateOptions): NameAttributeInput[] {
   if (opts.organization !== undefined) {
     if (opts.nip === undefined) violations.push({ field: "nip", rule: "required", message: "A company seal needs --nip." });
     else violations.push(...checkNip(opts.nip));
-    if (violations.length > 0) throw new KsefCertsError("VALIDATION", "The company seal's data is incomplete or wrong.", { violations });
+    if (violations.length > 0) throw new KsefCertsError("VALIDATION", msg("cli.testCert.sealData"), { violations });
     return [utf8("2.5.4.3", opts.organization), utf8("2.5.4.10", opts.organization), utf8("2.5.4.97", `VATPL-${opts.nip ?? ""}`), printable("2.5.4.6", "PL")];
   }
   if (opts.givenName === undefined) violations.push({ field: "givenName", rule: "required", message: "A person needs --given-name." });
@@ -93,7 +95,7 @@ function subjectOf(opts: TestCertificateOptions): NameAttributeInput[] {
   if (opts.pesel === undefined && opts.nip === undefined) violations.push({ field: "pesel", rule: "required", message: "A person needs --pesel or --nip." });
   if (opts.pesel !== undefined) violations.push(...checkPesel(opts.pesel));
   if (opts.nip !== undefined) violations.push(...checkNip(opts.nip));
-  if (violations.length > 0) throw new KsefCertsError("VALIDATION", "The person's data is incomplete or wrong.", { violations });
+  if (violations.length > 0) throw new KsefCertsError("VALIDATION", msg("cli.testCert.personData"), { violations });
   const serial = opts.pesel === undefined ? `TINPL-${opts.nip ?? ""}` : `PNOPL-${opts.pesel}`;
   const given = opts.givenName ?? "";
   const surname = opts.surname ?? "";
@@ -111,7 +113,7 @@ export async function testCertificate(env: CommandEnv, opts: TestCertificateOpti
   const out = new Output(io, opts.json === true);
   const days = Number(opts.days);
   if (!Number.isInteger(days) || days < 1 || days > 3650) {
-    throw new KsefCertsError("VALIDATION", "--days must be a whole number from 1 to 3650.", {
+    throw new KsefCertsError("VALIDATION", msg("cli.testCert.days"), {
       violations: [{ field: "days", rule: "range", message: "1 to 3650 days." }],
     });
   }
@@ -133,7 +135,7 @@ export async function testCertificate(env: CommandEnv, opts: TestCertificateOpti
     opts.force === true,
   );
   out.result({ certificate: opts.outCert, key: opts.outKey, subject: subject.map((a) => a.value).join(", ") }, [
-    `wrote ${opts.outCert}: self-signed certificate for KSeF TEST (${subject[0]?.value ?? ""})`,
-    `wrote ${opts.outKey}: its EC P-256 key, encrypted`,
+    out.t(msg("cli.testCert.wroteCertificate", { file: opts.outCert, subject: subject[0]?.value ?? "" })),
+    out.t(msg("cli.testCert.wroteKey", { file: opts.outKey })),
   ]);
 }

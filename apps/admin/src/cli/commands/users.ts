@@ -8,7 +8,8 @@ import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { checkAccountPassword, resetPassword } from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions } from "../options.js";
+import { msg, translate } from "@ksef-certs/ksef/messages";
+import { addPasswordOptions, type CommandEnv, examples, type InputPasswordOptions, helpText } from "../options.js";
 import { Output } from "../output.js";
 import { Passwords } from "../password.js";
 import { addStoreOptions, cliActor, nowOf, type StoreOptions, withStore } from "../store.js";
@@ -27,11 +28,11 @@ export interface ResetPasswordOptions extends StoreOptions, InputPasswordOptions
 export function registerUsers(program: Command, env: CommandEnv): void {
   const group = program
     .command("users")
-    .summary("recover accounts of the admin web app")
-    .description("Accounts of the admin web app (managed in the app); here: getting back in when a password is lost.");
+    .summary(helpText(env.io, msg("cli.help.users")))
+    .description(helpText(env.io, msg("cli.help.users.description")));
   const reset = group
     .command("reset-password")
-    .summary("set a new password for an account whose password is lost")
+    .summary(helpText(env.io, msg("cli.help.users.resetPassword")))
     .description(
       "Set a new password for an account of the admin web app without the old one, for whoever holds this installation (its data\n" +
         "folder or DATABASE_URL). Every session of the account ends and its sign-in throttle is cleared; the reset is audited.\n" +
@@ -63,16 +64,21 @@ export function registerUsers(program: Command, env: CommandEnv): void {
 async function newAccountPassword(env: CommandEnv, opts: ResetPasswordOptions): Promise<string> {
   const sources = [opts.generate === true, opts.passwordFile !== undefined, opts.passwordStdin === true].filter(Boolean).length;
   if (sources > 1)
-    throw new KsefCertsError("VALIDATION", "Give the new password one way: --generate, --password-file or --password-stdin.", {
-      hint: "See ksef-certs users reset-password --help.",
+    throw new KsefCertsError("VALIDATION", msg("cli.users.passwordSources"), {
+      hint: msg("cli.users.passwordSources.hint"),
     });
   if (opts.generate === true) return randomBytes(18).toString("base64url");
   const passwords = new Passwords(env.io, { input: { file: opts.passwordFile, stdin: opts.passwordStdin } });
   const password = await passwords.existing("the account");
   const v = checkAccountPassword(password, "password");
-  if (v.length > 0) throw new KsefCertsError("VALIDATION", v.map((x) => x.message).join(" "), { violations: v });
-  if (opts.passwordFile === undefined && opts.passwordStdin !== true && env.io.stdinIsTTY && (await env.io.prompt("Repeat the password:")) !== password) {
-    throw new KsefCertsError("VALIDATION", "The two passwords differ.", {
+  if (v.length > 0) throw new KsefCertsError("VALIDATION", msg("cli.users.passwordRules", { text: v.map((x) => x.message).join(" ") }), { violations: v });
+  if (
+    opts.passwordFile === undefined &&
+    opts.passwordStdin !== true &&
+    env.io.stdinIsTTY &&
+    (await env.io.prompt(translate(env.io.locale ?? "en", msg("cli.prompt.repeatPassword")))) !== password
+  ) {
+    throw new KsefCertsError("VALIDATION", msg("cli.password.differ"), {
       violations: [{ field: "password", rule: "password.repeat", message: "The two passwords differ." }],
     });
   }
