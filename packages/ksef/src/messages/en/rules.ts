@@ -271,8 +271,8 @@ export const rules = {
   "rule.import.scopeRequired": "Choose the company the pairs are for.",
   "rule.selection.one": "Give certificate ids or a filter, not both and not neither.",
   "rule.selection.empty": "No certificate matches.",
-  "rule.convert.required": "--to {{to}} needs {{flag}}",
-  "rule.convert.notApplicable": "{{flag}} is not used with --to {{to}}",
+  "rule.convert.required": "--to {{to}} needs {{option}}",
+  "rule.convert.notApplicable": "{{option}} is not used with --to {{to}}",
   // Server, signer agent and pairing.
   "rule.port.range": "A port is 0..65535.",
   "rule.ksefUrl.format": "An absolute http(s) URL of at most 2048 characters.",
