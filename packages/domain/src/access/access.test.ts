@@ -11,6 +11,7 @@ import type { Db } from "../store/db.js";
 import { webSessions } from "../store/schema.js";
 import { listAuditEntries } from "./audit.js";
 import { listVisibleCertificates } from "./certificates.js";
+import { LOCAL_SYSTEM_PRINCIPAL } from "./held.js";
 import { hashPassword, verifyPassword } from "./password.js";
 import { authorizeEntity, canRead, canWrite, type Principal } from "./rules.js";
 import { authenticate, checkCsrf, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, sessionFromToken, tokenHash } from "./sessions.js";
@@ -177,6 +178,32 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
       serial,
     );
     expect((await failure(listVisibleCertificates(db, w.superAdmin, { cursor: "bogus" }))).code).toBe("VALIDATION");
+  });
+
+  it("lists every page at once, with one meaning per state, for the CLI's local principal and a branch admin alike", async () => {
+    const { db } = ctx();
+    const w = await world(db);
+    const valid = await cert(db, { type: "branch", branchId: w.b1.id });
+    const future = await cert(db, { type: "operator", operatorId: w.o1.id }, "Authentication", 5);
+    const company = await cert(db, { type: "company", companyId: w.company.id }, "Offline", -20);
+    const hidden = await cert(db, { type: "branch", branchId: w.b2.id });
+    const later = new Date(T0.getTime() + 350 * DAY);
+    type State = "active" | "notYetValid" | "notExpired" | "expired";
+    const ids = async (p: Principal, state?: State, at = T0) =>
+      (await listVisibleCertificates(db, p, { at, limit: 1, allPages: true, ...(state === undefined ? {} : { state }) })).items.map((c) => c.id).sort();
+    const all = await listVisibleCertificates(db, LOCAL_SYSTEM_PRINCIPAL, { at: T0, limit: 1, allPages: true });
+    expect(all).toMatchObject({ nextCursor: null, total: 4, totalIsCapped: false });
+    const bySoonestExpiry = [company, valid, hidden, future].sort((a, b) => a.validTo.getTime() - b.validTo.getTime() || (a.id < b.id ? -1 : 1));
+    expect(all.items.map((c) => c.id)).toEqual(bySoonestExpiry.map((c) => c.id));
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "active")).toEqual([valid.id, company.id, hidden.id].sort());
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "notYetValid")).toEqual([future.id]);
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "notExpired")).toEqual([valid.id, company.id, hidden.id, future.id].sort());
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "expired")).toEqual([]);
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "expired", later)).toEqual([company.id]);
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "notExpired", later)).toEqual([valid.id, hidden.id, future.id].sort());
+    // Fetching every page never widens what a role sees.
+    expect(await ids(w.branchAdmin)).toEqual([valid.id, future.id, company.id].sort());
+    expect(await ids(w.branchAdmin, "notYetValid")).toEqual([future.id]);
   });
 
   it("assigns a certificate within its company under the slot rules, audited; the old slot's queued one takes over", async () => {

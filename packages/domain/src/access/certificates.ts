@@ -22,21 +22,36 @@ export interface VisibleCertificateFilter {
   readonly environment?: Environment;
   readonly certificateType?: CertificateTypeName;
   readonly mode?: "current" | "queued";
-  /** State at the clock: `active` (valid now), `notYetValid`, `expired`, `revoked`. */
-  readonly state?: "active" | "notYetValid" | "expired" | "revoked";
+  /**
+   * State at the clock (`at`), the one meaning of each word for every list of certificates:
+   * - `active`: not revoked and valid now (`validFrom` ≤ clock < `validTo`);
+   * - `notYetValid`: not revoked, `validFrom` after the clock;
+   * - `notExpired`: not revoked and `validTo` after the clock, i.e. `active` or `notYetValid` (the CLI's `--status active`);
+   * - `expired`: not revoked, `validTo` at or before the clock;
+   * - `revoked`: revoked, whatever the dates.
+   */
+  readonly state?: VisibleCertificateState;
   /** Not revoked, not expired, and `validTo` within this many days. */
   readonly expiringWithinDays?: number;
   /** Case-insensitive substring of the name, serial number or subject (at most 100 characters). */
   readonly search?: string;
   /** The `nextCursor` of the previous page. */
   readonly cursor?: string;
-  /** Page size 1..200; default 50. */
   /** Count matching rows up to this many (default {@link TOTAL_COUNT_CAP}); `totalIsCapped` says when more match. */
   readonly countCap?: number;
+  /** Page size 1..200; default 50. */
   readonly limit?: number;
+  /**
+   * Every matching row from `cursor` on, fetched `limit` rows a query (the CLI, which prints all): `nextCursor` is
+   * then null and `total` the exact count (`countCap` is ignored; `limit` defaults to 200).
+   */
+  readonly allPages?: boolean;
   /** The clock; default now. */
   readonly at?: Date;
 }
+
+/** The states {@link VisibleCertificateFilter.state} filters by. */
+export type VisibleCertificateState = "active" | "notYetValid" | "notExpired" | "expired" | "revoked";
 
 /** Who a listed certificate is held for, with names for display. */
 export interface CertificateScopeView {
@@ -136,10 +151,23 @@ function decodeCursor(cursor: string): { validTo: Date; id: string } {
  * @param db the database
  * @param principal the signed-in account
  * @param filter see {@link VisibleCertificateFilter}
- * @returns a page with a cursor and the total
+ * @returns a page with a cursor and the total (with `allPages`, every matching row)
  * @throws {KsefCertsError} VALIDATION for a bad cursor, limit, search or expiry window
  */
 export async function listVisibleCertificates(db: Db, principal: Principal, filter: VisibleCertificateFilter = {}): Promise<VisibleCertificatePage> {
+  if (filter.allPages === true) {
+    // One clock for every page, so a row cannot change state (and drop out of a filter) between two queries.
+    const { allPages: _all, ...pageFilter } = filter;
+    const at = filter.at ?? new Date();
+    const items: VisibleCertificate[] = [];
+    let cursor = filter.cursor;
+    for (;;) {
+      const page = await listVisibleCertificates(db, principal, { limit: 200, ...pageFilter, at, ...(cursor === undefined ? {} : { cursor }), countCap: 1 });
+      items.push(...page.items);
+      if (page.nextCursor === null) return { items, nextCursor: null, total: items.length, totalIsCapped: false };
+      cursor = page.nextCursor;
+    }
+  }
   const at = filter.at ?? new Date();
   const limit = filter.limit ?? 50;
   const countCap = filter.countCap ?? TOTAL_COUNT_CAP;
@@ -170,6 +198,9 @@ export async function listVisibleCertificates(db: Db, principal: Principal, filt
       break;
     case "notYetValid":
       c.push(eq(certificates.status, "active"), gt(certificates.validFrom, at));
+      break;
+    case "notExpired":
+      c.push(eq(certificates.status, "active"), gt(certificates.validTo, at));
       break;
     case "expired":
       c.push(eq(certificates.status, "active"), lte(certificates.validTo, at));

@@ -69,6 +69,7 @@ export {
   type VisibleCertificate,
   type VisibleCertificateFilter,
   type VisibleCertificatePage,
+  type VisibleCertificateState,
 } from "./certificates.js";
 export { auditEntityType, listAuditEntries, verifyAuditLogAs, type AuditListFilter } from "./audit.js";
 export { authorizeEnrollmentRequest, authorizeHeldCertificateUse, type EnrollmentRequestTarget } from "./use.js";
