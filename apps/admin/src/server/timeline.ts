@@ -3,11 +3,10 @@
  * company, branch and operator) and each certificate type, the certificates' validity spans in one
  * environment between `from` and `to`, and the gaps where that scope has no valid certificate of its own.
  */
-import { listVisibleCertificates, type Principal, type VisibleCertificate } from "@ksef-certs/domain/access";
+import { listVisibleCertificates, type Principal, type VisibleCertificate, visibleOrganisation } from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { KsefEnvironment } from "@ksef-certs/ksef/vocabulary";
 import type { Db } from "@ksef-certs/domain/store";
-import { visibleOrganisation } from "./routers/org.js";
 
 /** Most certificates a timeline reads (pages of 200). */
 const MAX_TIMELINE_CERTIFICATES = 4000;

@@ -6,6 +6,7 @@
  */
 import { and, asc, eq, getTableColumns, gt, ilike, inArray, lte, or, type SQL, sql } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg, type MessageRef } from "@ksef-certs/ksef/messages";
 import { summarize, type CertificateSummary } from "../registry/certificates.js";
 import { MS_PER_DAY, type CertificateTypeName, type Environment } from "../registry/internal.js";
 import type { Db } from "../store/db.js";
@@ -121,8 +122,9 @@ export function certificateVisibility(principal: Principal): SQL | undefined {
   return parts.length === 0 ? sql`false` : or(...parts);
 }
 
-function badFilter(field: string, message: string): KsefCertsError {
-  return new KsefCertsError("VALIDATION", message, { violations: [{ field, rule: `${field}.invalid`, message }] });
+function badFilter(field: string, message: MessageRef): KsefCertsError {
+  const error = new KsefCertsError("VALIDATION", message);
+  return new KsefCertsError("VALIDATION", message, { violations: [{ field, rule: `${field}.invalid`, message: error.message }] });
 }
 
 /**
@@ -141,7 +143,7 @@ function decodeCursor(cursor: string): { validTo: Date; id: string } {
     if (Number.isNaN(validTo.getTime()) || !UUID.test(id)) throw new Error("bad");
     return { validTo, id };
   } catch {
-    throw badFilter("cursor", "The cursor is not one this server gave out.");
+    throw badFilter("cursor", msg("access.certificates.badCursor"));
   }
 }
 
@@ -171,15 +173,15 @@ export async function listVisibleCertificates(db: Db, principal: Principal, filt
   const at = filter.at ?? new Date();
   const limit = filter.limit ?? 50;
   const countCap = filter.countCap ?? TOTAL_COUNT_CAP;
-  if (!Number.isSafeInteger(countCap) || countCap < 1) throw badFilter("countCap", "countCap must be a positive integer.");
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200) throw badFilter("limit", "limit must be an integer from 1 to 200.");
+  if (!Number.isSafeInteger(countCap) || countCap < 1) throw badFilter("countCap", msg("access.certificates.countCap"));
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200) throw badFilter("limit", msg("access.certificates.limit"));
   if (
     filter.expiringWithinDays !== undefined &&
     !(Number.isFinite(filter.expiringWithinDays) && filter.expiringWithinDays >= 0 && filter.expiringWithinDays <= 36_500)
   ) {
-    throw badFilter("expiringWithinDays", "expiringWithinDays must be a number of days from 0 to 36500.");
+    throw badFilter("expiringWithinDays", msg("access.certificates.expiringWithinDays"));
   }
-  if (filter.search !== undefined && filter.search.length > 100) throw badFilter("search", "The search text may have at most 100 characters.");
+  if (filter.search !== undefined && filter.search.length > 100) throw badFilter("search", msg("access.certificates.search"));
   for (const id of [filter.companyId, filter.branchId, filter.operatorId])
     if (id !== undefined && !UUID.test(id)) return { items: [], nextCursor: null, total: 0, totalIsCapped: false };
 

@@ -71,7 +71,16 @@ export {
   type VisibleCertificatePage,
   type VisibleCertificateState,
 } from "./certificates.js";
-export { auditEntityType, listAuditEntries, verifyAuditLogAs, type AuditListFilter } from "./audit.js";
+export { auditEntityType, listAuditEntries, listAuditEntriesAs, verifyAuditLogAs, type AuditListFilter } from "./audit.js";
+export {
+  addCompanyAs,
+  visibleOrganisation,
+  type OrganisationBranch,
+  type OrganisationCompany,
+  type OrganisationOperator,
+  type OrganisationWorkstation,
+} from "./organisation.js";
+export { listExportDestinationsAs, type ExportDestinationView } from "./destinations.js";
 export { authorizeEnrollmentRequest, authorizeHeldCertificateUse, type EnrollmentRequestTarget } from "./use.js";
 export { LOCAL_SYSTEM_PRINCIPAL, revokeCertificateAs, type RevokeCertificateAsInput } from "./held.js";
 export { resetPassword } from "./reset.js";

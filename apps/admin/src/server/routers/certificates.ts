@@ -4,13 +4,12 @@
  * its scope first (`requireEntity`): an id the caller may not read answers NOT_FOUND.
  */
 import { z } from "zod";
-import { listAuditEntries, listVisibleCertificates, revokeCertificateAs } from "@ksef-certs/domain/access";
+import { listAuditEntries, listExportDestinationsAs, listVisibleCertificates, revokeCertificateAs } from "@ksef-certs/domain/access";
 import {
   addExportDestination,
   exportCertificatesAs,
   importUploadAs,
   listCertificateExports,
-  listExportDestinations,
   MAX_UPLOAD_BYTES,
   MAX_UPLOAD_FILES,
   removeExportDestination,
@@ -30,7 +29,7 @@ import type { Vault } from "@ksef-certs/domain/vault";
 import { ADAPTERS, ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
 import { buildTimeline } from "../timeline.js";
-import { actorOf, authedProcedure, hasRole, mutationProcedure, requireEntity, router } from "../trpc.js";
+import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
 
 /** Input bounds shared by the certificate procedures. */
 export const environmentInput = z.enum(ENVIRONMENTS);
@@ -387,14 +386,10 @@ export const adaptersRouter = router({
       };
     }),
   /** The export destinations the caller may pick (names; the folder only for super-admins), and whether the server has an export root. */
-  destinations: authedProcedure.query(async ({ ctx }) => {
-    const list = await listExportDestinations(ctx.db, ctx.principal);
-    const superAdmin = hasRole(ctx.principal, "super_admin");
-    return {
-      configured: ctx.services.exportRoot !== undefined,
-      destinations: list.map((d) => ({ id: d.id, name: d.name, companyId: d.companyId, ...(superAdmin ? { path: d.path } : {}) })),
-    };
-  }),
+  destinations: authedProcedure.query(async ({ ctx }) => ({
+    configured: ctx.services.exportRoot !== undefined,
+    destinations: await listExportDestinationsAs(ctx.db, ctx.principal),
+  })),
   /** `{ name, path, companyId? }` → the destination (super-admin only, core `addExportDestination`). */
   addDestination: mutationProcedure
     .input(z.object({ name: z.string().max(200), path: z.string().max(1024), companyId: id.optional() }))
