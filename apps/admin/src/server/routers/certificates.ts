@@ -15,6 +15,7 @@ import {
   removeExportDestination,
 } from "@ksef-certs/domain/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { CERTIFICATE_TYPES, ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
 import {
   assignCertificate,
@@ -252,7 +253,7 @@ export const certificatesRouter = router({
   revoke: mutationProcedure.input(revokeInput).mutation(async ({ ctx, input }) => {
     const ksef = input.ksef;
     const clientOf = ctx.services.ksefClient;
-    if (ksef !== undefined && clientOf === undefined) throw new KsefCertsError("UNSUPPORTED", "This server does not call KSeF.");
+    if (ksef !== undefined && clientOf === undefined) throw new KsefCertsError("UNSUPPORTED", msg("server.ksef.notConfigured"));
     const r = await revokeCertificateAs(ctx.db, ctx.principal, {
       certificateId: input.id,
       reason: input.reason,
@@ -321,7 +322,7 @@ export function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclud
 function sealerOf(vault: Vault | undefined, wanted: boolean | undefined): { sealPassword?: Vault } {
   if (wanted !== true) return {};
   if (vault === undefined) {
-    throw new KsefCertsError("VALIDATION", "No master key is configured, so the password cannot be kept.", {
+    throw new KsefCertsError("VALIDATION", msg("server.sealPassword.noMasterKey"), {
       violations: [{ field: "sealPassword", rule: "masterKey.required", message: "No master key is configured on the server." }],
     });
   }

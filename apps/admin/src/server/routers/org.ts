@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { addCompanyAs, visibleOrganisation } from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { addBranch, addOperator, addWorkstation, assignOperatorToBranch } from "@ksef-certs/domain/registry";
 import { actorOf, authedProcedure, mutationProcedure, requireEntity, requireScope, router } from "../trpc.js";
 import { TRPCError } from "@trpc/server";
@@ -44,7 +45,7 @@ export const orgRouter = router({
       for (const b of input.branchIds ?? []) {
         const s = await requireEntity(ctx, "branch", b, "read");
         if (s.kind !== "branch" || s.companyId !== input.companyId)
-          throw new KsefCertsError("VALIDATION", "The branch belongs to another company.", {
+          throw new KsefCertsError("VALIDATION", msg("server.org.branchOtherCompany"), {
             violations: [{ field: "branchIds", rule: "branchIds.company", message: "Every branch must belong to the operator's company." }],
           });
       }
@@ -73,7 +74,7 @@ export const orgRouter = router({
     const op = await requireEntity(ctx, "operator", input.operatorId, "read");
     const branch = await requireEntity(ctx, "branch", input.branchId, "write");
     if (op.kind !== "operator" || branch.kind !== "branch" || op.companyId !== branch.companyId) {
-      throw new KsefCertsError("VALIDATION", "The operator and the branch belong to different companies.", {
+      throw new KsefCertsError("VALIDATION", msg("server.org.operatorBranchCompanies"), {
         violations: [{ field: "branchId", rule: "branchId.company", message: "The branch must belong to the operator's company." }],
       });
     }
