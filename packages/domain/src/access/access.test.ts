@@ -9,7 +9,7 @@ import { verifyAuditLog } from "../store/audit.js";
 import { describeEachDb } from "../store/__fixtures__/test-db.js";
 import type { Db } from "../store/db.js";
 import { companies, exportDestinations, webSessions, workstationTokens } from "../store/schema.js";
-import { listAuditEntries, listAuditEntriesAs } from "./audit.js";
+import { getAuditEntryHeaderAs, listAuditEntries, listAuditEntriesAs } from "./audit.js";
 import { listVisibleCertificates } from "./certificates.js";
 import { LOCAL_SYSTEM_PRINCIPAL } from "./held.js";
 import { listExportDestinationsAs } from "./destinations.js";
@@ -283,6 +283,18 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
     const madeUp = await failure(listAuditEntriesAs(db, w.branchAdmin, { entityId: "00000000-0000-4000-8000-000000000000" }));
     expect([hidden.code, madeUp.code]).toEqual(["NOT_FOUND", "NOT_FOUND"]);
     expect((await failure(listAuditEntriesAs(db, w.auditor, { entityId: w.other.id }))).code).toBe("NOT_FOUND");
+    // The header of one entry, as `audit verify` shows where the chain broke: the verifying roles only.
+    const [newest] = (await listAuditEntries(db, { limit: 1 })).entries;
+    expect(await getAuditEntryHeaderAs(db, LOCAL_SYSTEM_PRINCIPAL, newest!.seq)).toEqual({
+      seq: newest!.seq,
+      at: newest!.at,
+      actor: newest!.actor,
+      action: newest!.action,
+      entityType: newest!.entityType,
+      entityId: newest!.entityId,
+    });
+    expect(await getAuditEntryHeaderAs(db, w.auditor, newest!.seq + 1000)).toBeUndefined();
+    expect((await failure(getAuditEntryHeaderAs(db, w.branchAdmin, newest!.seq))).code).toBe("FORBIDDEN");
   });
 
   it("assigns a certificate within its company under the slot rules, audited; the old slot's queued one takes over", async () => {

@@ -130,3 +130,39 @@ export async function listAuditEntriesAs(
   }
   return listAuditEntries(db, filter);
 }
+
+/** The stored fields of one audit entry that say what it was about (no before/after states, no hashes). */
+export interface AuditEntryHeader {
+  readonly seq: number;
+  readonly at: Date;
+  readonly actor: string;
+  readonly action: string;
+  readonly entityType: string;
+  readonly entityId: string | null;
+}
+
+/**
+ * One audit entry's header by `seq`, on behalf of `principal`, to show where {@link verifyAuditLogAs} found the log
+ * broken; the same roles as verifying may ask.
+ * @param db the database
+ * @param principal who asks
+ * @param seq the entry's sequence number
+ * @returns the header, or undefined when no entry has this seq (or seq is not a safe integer)
+ * @throws {KsefCertsError} FORBIDDEN for a role that may not verify the log
+ */
+export async function getAuditEntryHeaderAs(db: Db, principal: Principal, seq: number): Promise<AuditEntryHeader | undefined> {
+  if (!hasRole(principal, "super_admin", "auditor", "company_admin")) throw new KsefCertsError("FORBIDDEN", msg("access.audit.verifyForbidden"));
+  if (!Number.isSafeInteger(seq)) return undefined;
+  const [row] = await db
+    .select({
+      seq: auditLog.seq,
+      at: auditLog.at,
+      actor: auditLog.actor,
+      action: auditLog.action,
+      entityType: auditLog.entityType,
+      entityId: auditLog.entityId,
+    })
+    .from(auditLog)
+    .where(eq(auditLog.seq, seq));
+  return row;
+}

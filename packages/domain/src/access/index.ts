@@ -71,7 +71,15 @@ export {
   type VisibleCertificatePage,
   type VisibleCertificateState,
 } from "./certificates.js";
-export { auditEntityType, listAuditEntries, listAuditEntriesAs, verifyAuditLogAs, type AuditListFilter } from "./audit.js";
+export {
+  auditEntityType,
+  getAuditEntryHeaderAs,
+  listAuditEntries,
+  listAuditEntriesAs,
+  verifyAuditLogAs,
+  type AuditEntryHeader,
+  type AuditListFilter,
+} from "./audit.js";
 export {
   addCompanyAs,
   visibleOrganisation,

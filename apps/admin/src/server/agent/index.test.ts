@@ -15,7 +15,8 @@ import {
 } from "@ksef-certs/domain/agent";
 import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
 import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
-import { openStore, schema, type Store } from "@ksef-certs/domain/store";
+import { openStore, type Store } from "@ksef-certs/domain/store";
+import { schema } from "@ksef-certs/domain/testing";
 import { createScratchDatabase, type ScratchDatabase } from "@ksef-certs/domain/testing";
 import { hostileXmlDocuments, selfSignedCertificate } from "@ksef-certs/ksef/testing";
 import { signAuthTokenRequest } from "@ksef-certs/ksef/xades";
