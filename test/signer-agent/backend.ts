@@ -14,7 +14,8 @@ import {
   type SigningRequestNotifier,
 } from "@ksef-certs/domain/agent";
 import { buildAuthTokenRequest, createKsefClient, type KsefClient } from "@ksef-certs/ksef/api";
-import { openStore, schema, type Store } from "@ksef-certs/domain/store";
+import { openStore, type Store } from "@ksef-certs/domain/store";
+import { schema } from "@ksef-certs/testing/database";
 import { signAuthTokenRequest } from "@ksef-certs/ksef/xades";
 import { startSimulator, type RunningSimulator } from "@ksef-certs/ksef-simulator";
 import { createAgentApi } from "../../apps/admin/src/server/agent/index.js";

@@ -24,6 +24,7 @@ import type { Logger } from "pino";
 import { createAgentHandoff, createSigningRequestNotifier } from "@ksef-certs/domain/agent";
 import { closeKeyDerivationPool } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { createKsefClient, type KsefEnvironment } from "@ksef-certs/ksef/api";
 import { promoteQueued } from "@ksef-certs/domain/registry";
 import { bindAuditKey, type Store } from "@ksef-certs/domain/store";
@@ -333,9 +334,11 @@ export function createServer(options: CreateServerOptions): AdminServer {
           reject(
             new KsefCertsError(
               "IO",
-              err.code === "EADDRINUSE" ? `Port ${options.port ?? DEFAULT_PORT} on ${host} is in use.` : `Cannot listen on ${host}: ${err.message}`,
+              err.code === "EADDRINUSE"
+                ? msg("server.listen.portInUse", { port: options.port ?? DEFAULT_PORT, host })
+                : msg("server.listen.failed", { host, reason: err.message }),
               {
-                ...(err.code === "EADDRINUSE" ? { hint: "Stop the other server or choose another --port." } : {}),
+                ...(err.code === "EADDRINUSE" ? { hint: msg("server.listen.portInUse.hint") } : {}),
                 cause: err,
               },
             ),
@@ -383,7 +386,7 @@ export function allowedHostNames(host: string, publicOrigin?: string): Set<strin
       url = undefined;
     }
     if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:") || url.hostname === "") {
-      throw new KsefCertsError("VALIDATION", "The public origin must be an http(s) address such as https://ksef.example.pl.", {
+      throw new KsefCertsError("VALIDATION", msg("server.publicOrigin"), {
         violations: [{ field: "publicOrigin", rule: "publicOrigin.url", message: "Give an address such as https://ksef.example.pl." }],
       });
     }

@@ -21,6 +21,7 @@ import {
   type EnrollmentSummary,
 } from "@ksef-certs/domain/enrollment";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { KsefEnvironment } from "@ksef-certs/ksef/api";
 import { getWorkstation } from "@ksef-certs/domain/registry";
 import type { Db } from "@ksef-certs/domain/store";
@@ -207,7 +208,7 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
       }
     },
     async close() {
-      abort.abort(new KsefCertsError("IO", "The server is stopping.", { details: { reason: "aborted" } }));
+      abort.abort(new KsefCertsError("IO", msg("server.stopping"), { details: { reason: "aborted" } }));
       for (const t of timers) clearTimeout(t);
       await Promise.allSettled([...running.values()]);
     },

@@ -6,7 +6,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import { encryptPrivateKeyPem, encryptPrivateKeySync, encodePem, generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
 import type { Violation } from "@ksef-certs/ksef/errors";
-import { schema, type Store } from "@ksef-certs/domain/store";
+import { type Store } from "@ksef-certs/domain/store";
+import { schema } from "@ksef-certs/testing/database";
 import { issueKsefLikeCertificate } from "@ksef-certs/testing/certificates";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWorld, openTestStore, PASSWORD, T0 } from "./__fixtures__/world.js";

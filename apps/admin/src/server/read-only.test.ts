@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authenticate, createUser, type NewSession } from "@ksef-certs/domain/access";
 import { createPairingCode, pairWorkstation } from "@ksef-certs/domain/agent";
-import { schema, type Store } from "@ksef-certs/domain/store";
+import { type Store } from "@ksef-certs/domain/store";
+import { schema } from "@ksef-certs/testing/database";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, PASSWORD, T0, trpcCode } from "./__fixtures__/world.js";
 import { createEnrollmentRunner } from "./enrollments.js";
 import { appRouter } from "./router.js";

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { AccessScope, Principal } from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { Scope } from "@ksef-certs/domain/registry";
 import type { Db } from "@ksef-certs/domain/store";
 import { requireEntity } from "./trpc.js";
@@ -38,7 +39,7 @@ export async function authorizeScopeInput(
         : ["company", s.companyId, { type: "company", companyId: s.companyId }];
   const a = await requireEntity(ctx, kind, id, access);
   if (a.kind === "global" || a.companyId !== s.companyId) {
-    throw new KsefCertsError("VALIDATION", `The ${kind} belongs to another company.`, {
+    throw new KsefCertsError("VALIDATION", msg("server.scope.otherCompany", { kind }), {
       violations: [{ field: `scope.${kind}Id`, rule: "scope.sameCompany", message: `The ${kind} must belong to the chosen company.` }],
     });
   }
@@ -55,13 +56,13 @@ export async function authorizeScopeInput(
 export function decodeUpload(field: string, text: string, maxBytes: number): Uint8Array {
   const clean = text.replace(/\s+/g, "");
   if (clean.length === 0 || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) {
-    throw new KsefCertsError("VALIDATION", `The ${field} upload is empty or not base64.`, {
+    throw new KsefCertsError("VALIDATION", msg("server.upload.notBase64", { field }), {
       violations: [{ field, rule: `${field}.base64`, message: "The file could not be read from the upload." }],
     });
   }
   const bytes = new Uint8Array(Buffer.from(clean, "base64"));
   if (bytes.byteLength > maxBytes) {
-    throw new KsefCertsError("TOO_LARGE", `The ${field} file has ${bytes.byteLength} bytes; at most ${maxBytes} are accepted.`, {
+    throw new KsefCertsError("TOO_LARGE", msg("server.upload.tooLarge", { field, bytes: bytes.byteLength, max: maxBytes }), {
       violations: [{ field, rule: `${field}.size`, message: `The file may have at most ${maxBytes} bytes.`, params: { max: maxBytes } }],
     });
   }

@@ -3,11 +3,11 @@
  * company, branch and operator) and each certificate type, the certificates' validity spans in one
  * environment between `from` and `to`, and the gaps where that scope has no valid certificate of its own.
  */
-import { listVisibleCertificates, type Principal, type VisibleCertificate } from "@ksef-certs/domain/access";
+import { listVisibleCertificates, type Principal, type VisibleCertificate, visibleOrganisation } from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { KsefEnvironment } from "@ksef-certs/ksef/vocabulary";
 import type { Db } from "@ksef-certs/domain/store";
-import { visibleOrganisation } from "./routers/org.js";
 
 /** Most certificates a timeline reads (pages of 200). */
 const MAX_TIMELINE_CERTIFICATES = 4000;
@@ -63,7 +63,7 @@ export async function buildTimeline(
   const from = input.from.getTime();
   const to = input.to.getTime();
   if (!(to > from) || to - from > MAX_RANGE_DAYS * 86_400_000) {
-    throw new KsefCertsError("VALIDATION", "The timeline range must end after it starts and span at most three years.", {
+    throw new KsefCertsError("VALIDATION", msg("server.timeline.range"), {
       violations: [{ field: "to", rule: "to.range", message: "The end must be after the start, at most three years later." }],
     });
   }

@@ -20,7 +20,7 @@ import {
   type Principal,
 } from "@ksef-certs/domain/access";
 import { KsefCertsError, localizeError, type Violation } from "@ksef-certs/ksef/errors";
-import { isMessageId, LOCALES, parseLocale, translate, type Locale } from "@ksef-certs/ksef/messages";
+import { isMessageId, LOCALES, msg, parseLocale, translate, type Locale } from "@ksef-certs/ksef/messages";
 import type { Db } from "@ksef-certs/domain/store";
 import { findCoreError, ksefErrorData, toTrpcError } from "./errors.js";
 import type { ServerServices } from "./services.js";
@@ -141,8 +141,9 @@ const mapErrors = t.middleware(async ({ next }) => {
 const refuseUnstorableStrings = t.middleware(async ({ getRawInput, next }) => {
   const bad = unstorableStringField(await getRawInput());
   if (bad !== undefined) {
-    const message = "The text contains characters that cannot be stored (a NUL character or a broken UTF-16 surrogate).";
-    throw new KsefCertsError("VALIDATION", message, { violations: [{ field: bad, rule: "input.characters", message }] });
+    const message = msg("server.input.unstorable");
+    const english = new KsefCertsError("VALIDATION", message).message;
+    throw new KsefCertsError("VALIDATION", message, { violations: [{ field: bad, rule: "input.characters", message: english }] });
   }
   return next();
 });
@@ -182,7 +183,7 @@ export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
     throw new TRPCError({
       code: "FORBIDDEN",
       message: "The CSRF token is missing or wrong; reload the page.",
-      cause: new KsefCertsError("FORBIDDEN", "The CSRF token is missing or wrong; reload the page.", { details: { reason: "csrf" } }),
+      cause: new KsefCertsError("FORBIDDEN", msg("server.csrf"), { details: { reason: "csrf" } }),
     });
   }
   return next({ ctx: { ...ctx, principal: ctx.principal, session: ctx.session } });

@@ -3,14 +3,17 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { assignCertificate } from "../registry/assign.js";
 import { recordCertificate, type Scope } from "../registry/certificates.js";
-import { addBranch, addCompany, addOperator } from "../registry/organisation.js";
+import { addBranch, addCompany, addOperator, addWorkstation } from "../registry/organisation.js";
 import { DAY, testCertificate, testKey, type TestKey } from "../registry/__fixtures__/certs.js";
 import { verifyAuditLog } from "../store/audit.js";
 import { describeEachDb } from "../store/__fixtures__/test-db.js";
 import type { Db } from "../store/db.js";
-import { webSessions } from "../store/schema.js";
-import { listAuditEntries } from "./audit.js";
+import { companies, exportDestinations, webSessions, workstationTokens } from "../store/schema.js";
+import { getAuditEntryHeaderAs, listAuditEntries, listAuditEntriesAs } from "./audit.js";
 import { listVisibleCertificates } from "./certificates.js";
+import { LOCAL_SYSTEM_PRINCIPAL } from "./held.js";
+import { listExportDestinationsAs } from "./destinations.js";
+import { addCompanyAs, visibleOrganisation } from "./organisation.js";
 import { hashPassword, verifyPassword } from "./password.js";
 import { authorizeEntity, canRead, canWrite, type Principal } from "./rules.js";
 import { authenticate, checkCsrf, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, sessionFromToken, tokenHash } from "./sessions.js";
@@ -177,6 +180,121 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
       serial,
     );
     expect((await failure(listVisibleCertificates(db, w.superAdmin, { cursor: "bogus" }))).code).toBe("VALIDATION");
+  });
+
+  it("lists every page at once, with one meaning per state, for the CLI's local principal and a branch admin alike", async () => {
+    const { db } = ctx();
+    const w = await world(db);
+    const valid = await cert(db, { type: "branch", branchId: w.b1.id });
+    const future = await cert(db, { type: "operator", operatorId: w.o1.id }, "Authentication", 5);
+    const company = await cert(db, { type: "company", companyId: w.company.id }, "Offline", -20);
+    const hidden = await cert(db, { type: "branch", branchId: w.b2.id });
+    const later = new Date(T0.getTime() + 350 * DAY);
+    type State = "active" | "notYetValid" | "notExpired" | "expired";
+    const ids = async (p: Principal, state?: State, at = T0) =>
+      (await listVisibleCertificates(db, p, { at, limit: 1, allPages: true, ...(state === undefined ? {} : { state }) })).items.map((c) => c.id).sort();
+    const all = await listVisibleCertificates(db, LOCAL_SYSTEM_PRINCIPAL, { at: T0, limit: 1, allPages: true });
+    expect(all).toMatchObject({ nextCursor: null, total: 4, totalIsCapped: false });
+    const bySoonestExpiry = [company, valid, hidden, future].sort((a, b) => a.validTo.getTime() - b.validTo.getTime() || (a.id < b.id ? -1 : 1));
+    expect(all.items.map((c) => c.id)).toEqual(bySoonestExpiry.map((c) => c.id));
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "active")).toEqual([valid.id, company.id, hidden.id].sort());
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "notYetValid")).toEqual([future.id]);
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "notExpired")).toEqual([valid.id, company.id, hidden.id, future.id].sort());
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "expired")).toEqual([]);
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "expired", later)).toEqual([company.id]);
+    expect(await ids(LOCAL_SYSTEM_PRINCIPAL, "notExpired", later)).toEqual([valid.id, hidden.id, future.id].sort());
+    // Fetching every page never widens what a role sees.
+    expect(await ids(w.branchAdmin)).toEqual([valid.id, future.id, company.id].sort());
+    expect(await ids(w.branchAdmin, "notYetValid")).toEqual([future.id]);
+  });
+
+  it("only a super-admin adds a company; every other role is refused before anything is written", async () => {
+    const { db } = ctx();
+    const w = await world(db);
+    const globalAuditor: Principal = { ...w.auditor, roles: [{ role: "auditor", companyId: null, branchId: null }] };
+    for (const p of [w.companyAdmin, w.branchAdmin, w.auditor, globalAuditor]) {
+      expect((await failure(addCompanyAs(db, p, { nip: "1111111111", name: "Nowa" }, META))).code).toBe("FORBIDDEN");
+    }
+    expect((await db.select({ id: companies.id }).from(companies)).length).toBe(2);
+    await expect(addCompanyAs(db, w.superAdmin, { nip: "1111111111", name: "Nowa" }, META)).resolves.toMatchObject({ nip: "1111111111" });
+  });
+
+  it("the organisation tree holds exactly what canRead lets each role read", async () => {
+    const { db } = ctx();
+    const w = await world(db);
+    const o3 = await addOperator(db, { companyId: w.company.id, name: "Ewa", branchIds: [w.b1.id, w.b2.id] }, META);
+    await addOperator(db, { companyId: w.other.id, name: "Obcy" }, META);
+    const ws1 = await addWorkstation(db, { branchId: w.b1.id, name: "K1", outboxDir: "C:\\ksef\\out", inboxDir: "C:\\ksef\\in" }, META);
+    await addWorkstation(db, { branchId: w.b2.id, name: "K2", outboxDir: "C:\\ksef\\out", inboxDir: "C:\\ksef\\in" }, META);
+    await db.insert(workstationTokens).values({ workstationId: ws1.id, tokenHash: "h1", label: "pc", createdAt: T0 });
+    const globalAuditor: Principal = { ...w.auditor, roles: [{ role: "auditor", companyId: null, branchId: null }] };
+    const nobody: Principal = { ...w.auditor, roles: [] };
+    const everything = await visibleOrganisation(db, w.superAdmin);
+    expect(everything.map((c) => c.name)).toEqual(["Firma", "Inna"]);
+    expect(everything[0]!.branches.flatMap((b) => b.workstations.map((x) => [x.name, x.paired]))).toEqual([
+      ["K1", true],
+      ["K2", false],
+    ]);
+    expect(everything[0]!.operators.find((o) => o.id === o3.id)?.branchIds.sort()).toEqual([w.b1.id, w.b2.id].sort());
+    for (const p of [w.superAdmin, globalAuditor, w.companyAdmin, w.auditor, w.branchAdmin, nobody]) {
+      const expected = everything
+        .filter((c) => canRead(p, { kind: "company", companyId: c.id }))
+        .map((c) => ({
+          ...c,
+          branches: c.branches.filter((b) => canRead(p, { kind: "branch", companyId: c.id, branchId: b.id })),
+          operators: c.operators.filter((o) => canRead(p, { kind: "operator", companyId: c.id, operatorId: o.id, branchIds: o.branchIds })),
+        }));
+      expect(await visibleOrganisation(db, p)).toEqual(expected);
+    }
+    const mine = await visibleOrganisation(db, w.branchAdmin);
+    expect(mine.map((c) => [c.name, c.branches.map((b) => b.code), c.operators.map((o) => o.name)])).toEqual([["Firma", ["B1"], ["Ewa", "Jan"]]]);
+  });
+
+  it("shows an export destination's folder to super-admins only", async () => {
+    const { db } = ctx();
+    const w = await world(db);
+    await db.insert(exportDestinations).values([
+      { name: "wspólny", path: "all", companyId: null, createdAt: T0 },
+      { name: "firma", path: "firma", companyId: w.company.id, createdAt: T0 },
+      { name: "inna", path: "inna", companyId: w.other.id, createdAt: T0 },
+    ]);
+    expect((await listExportDestinationsAs(db, w.superAdmin)).map((d) => [d.name, d.path])).toEqual([
+      ["firma", "firma"],
+      ["inna", "inna"],
+      ["wspólny", "all"],
+    ]);
+    for (const p of [w.companyAdmin, w.branchAdmin, w.auditor]) {
+      const list = await listExportDestinationsAs(db, p);
+      expect(list.map((d) => d.name)).toEqual(["firma", "wspólny"]);
+      expect(list.every((d) => !("path" in d))).toBe(true);
+    }
+  });
+
+  it("reads the audit log only as far as the role reaches", async () => {
+    const { db } = ctx();
+    const w = await world(db);
+    expect((await listAuditEntriesAs(db, w.superAdmin)).entries.length).toBeGreaterThan(0);
+    expect((await failure(listAuditEntriesAs(db, w.companyAdmin))).code).toBe("FORBIDDEN");
+    expect((await listAuditEntriesAs(db, w.companyAdmin, { companyId: w.company.id })).entries.length).toBeGreaterThan(0);
+    expect((await failure(listAuditEntriesAs(db, w.companyAdmin, { companyId: w.other.id }))).code).toBe("NOT_FOUND");
+    expect((await failure(listAuditEntriesAs(db, w.branchAdmin, { companyId: w.company.id }))).code).toBe("FORBIDDEN");
+    expect((await listAuditEntriesAs(db, w.branchAdmin, { entityId: w.b1.id })).entries.map((e) => e.entityId)).toEqual([w.b1.id]);
+    const hidden = await failure(listAuditEntriesAs(db, w.branchAdmin, { entityId: w.b2.id }));
+    const madeUp = await failure(listAuditEntriesAs(db, w.branchAdmin, { entityId: "00000000-0000-4000-8000-000000000000" }));
+    expect([hidden.code, madeUp.code]).toEqual(["NOT_FOUND", "NOT_FOUND"]);
+    expect((await failure(listAuditEntriesAs(db, w.auditor, { entityId: w.other.id }))).code).toBe("NOT_FOUND");
+    // The header of one entry, as `audit verify` shows where the chain broke: the verifying roles only.
+    const [newest] = (await listAuditEntries(db, { limit: 1 })).entries;
+    expect(await getAuditEntryHeaderAs(db, LOCAL_SYSTEM_PRINCIPAL, newest!.seq)).toEqual({
+      seq: newest!.seq,
+      at: newest!.at,
+      actor: newest!.actor,
+      action: newest!.action,
+      entityType: newest!.entityType,
+      entityId: newest!.entityId,
+    });
+    expect(await getAuditEntryHeaderAs(db, w.auditor, newest!.seq + 1000)).toBeUndefined();
+    expect((await failure(getAuditEntryHeaderAs(db, w.branchAdmin, newest!.seq))).code).toBe("FORBIDDEN");
   });
 
   it("assigns a certificate within its company under the slot rules, audited; the old slot's queued one takes over", async () => {

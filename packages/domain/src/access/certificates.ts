@@ -6,6 +6,7 @@
  */
 import { and, asc, eq, getTableColumns, gt, ilike, inArray, lte, or, type SQL, sql } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg, type MessageRef } from "@ksef-certs/ksef/messages";
 import { summarize, type CertificateSummary } from "../registry/certificates.js";
 import { MS_PER_DAY, type CertificateTypeName, type Environment } from "../registry/internal.js";
 import type { Db } from "../store/db.js";
@@ -22,21 +23,36 @@ export interface VisibleCertificateFilter {
   readonly environment?: Environment;
   readonly certificateType?: CertificateTypeName;
   readonly mode?: "current" | "queued";
-  /** State at the clock: `active` (valid now), `notYetValid`, `expired`, `revoked`. */
-  readonly state?: "active" | "notYetValid" | "expired" | "revoked";
+  /**
+   * State at the clock (`at`), the one meaning of each word for every list of certificates:
+   * - `active`: not revoked and valid now (`validFrom` ≤ clock < `validTo`);
+   * - `notYetValid`: not revoked, `validFrom` after the clock;
+   * - `notExpired`: not revoked and `validTo` after the clock, i.e. `active` or `notYetValid` (the CLI's `--status active`);
+   * - `expired`: not revoked, `validTo` at or before the clock;
+   * - `revoked`: revoked, whatever the dates.
+   */
+  readonly state?: VisibleCertificateState;
   /** Not revoked, not expired, and `validTo` within this many days. */
   readonly expiringWithinDays?: number;
   /** Case-insensitive substring of the name, serial number or subject (at most 100 characters). */
   readonly search?: string;
   /** The `nextCursor` of the previous page. */
   readonly cursor?: string;
-  /** Page size 1..200; default 50. */
   /** Count matching rows up to this many (default {@link TOTAL_COUNT_CAP}); `totalIsCapped` says when more match. */
   readonly countCap?: number;
+  /** Page size 1..200; default 50. */
   readonly limit?: number;
+  /**
+   * Every matching row from `cursor` on, fetched `limit` rows a query (the CLI, which prints all): `nextCursor` is
+   * then null and `total` the exact count (`countCap` is ignored; `limit` defaults to 200).
+   */
+  readonly allPages?: boolean;
   /** The clock; default now. */
   readonly at?: Date;
 }
+
+/** The states {@link VisibleCertificateFilter.state} filters by. */
+export type VisibleCertificateState = "active" | "notYetValid" | "notExpired" | "expired" | "revoked";
 
 /** Who a listed certificate is held for, with names for display. */
 export interface CertificateScopeView {
@@ -106,8 +122,9 @@ export function certificateVisibility(principal: Principal): SQL | undefined {
   return parts.length === 0 ? sql`false` : or(...parts);
 }
 
-function badFilter(field: string, message: string): KsefCertsError {
-  return new KsefCertsError("VALIDATION", message, { violations: [{ field, rule: `${field}.invalid`, message }] });
+function badFilter(field: string, message: MessageRef): KsefCertsError {
+  const error = new KsefCertsError("VALIDATION", message);
+  return new KsefCertsError("VALIDATION", message, { violations: [{ field, rule: `${field}.invalid`, message: error.message }] });
 }
 
 /**
@@ -126,7 +143,7 @@ function decodeCursor(cursor: string): { validTo: Date; id: string } {
     if (Number.isNaN(validTo.getTime()) || !UUID.test(id)) throw new Error("bad");
     return { validTo, id };
   } catch {
-    throw badFilter("cursor", "The cursor is not one this server gave out.");
+    throw badFilter("cursor", msg("access.certificates.badCursor"));
   }
 }
 
@@ -136,22 +153,35 @@ function decodeCursor(cursor: string): { validTo: Date; id: string } {
  * @param db the database
  * @param principal the signed-in account
  * @param filter see {@link VisibleCertificateFilter}
- * @returns a page with a cursor and the total
+ * @returns a page with a cursor and the total (with `allPages`, every matching row)
  * @throws {KsefCertsError} VALIDATION for a bad cursor, limit, search or expiry window
  */
 export async function listVisibleCertificates(db: Db, principal: Principal, filter: VisibleCertificateFilter = {}): Promise<VisibleCertificatePage> {
+  if (filter.allPages === true) {
+    // One clock for every page, so a row cannot change state (and drop out of a filter) between two queries.
+    const { allPages: _all, ...pageFilter } = filter;
+    const at = filter.at ?? new Date();
+    const items: VisibleCertificate[] = [];
+    let cursor = filter.cursor;
+    for (;;) {
+      const page = await listVisibleCertificates(db, principal, { limit: 200, ...pageFilter, at, ...(cursor === undefined ? {} : { cursor }), countCap: 1 });
+      items.push(...page.items);
+      if (page.nextCursor === null) return { items, nextCursor: null, total: items.length, totalIsCapped: false };
+      cursor = page.nextCursor;
+    }
+  }
   const at = filter.at ?? new Date();
   const limit = filter.limit ?? 50;
   const countCap = filter.countCap ?? TOTAL_COUNT_CAP;
-  if (!Number.isSafeInteger(countCap) || countCap < 1) throw badFilter("countCap", "countCap must be a positive integer.");
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200) throw badFilter("limit", "limit must be an integer from 1 to 200.");
+  if (!Number.isSafeInteger(countCap) || countCap < 1) throw badFilter("countCap", msg("access.certificates.countCap"));
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200) throw badFilter("limit", msg("access.certificates.limit"));
   if (
     filter.expiringWithinDays !== undefined &&
     !(Number.isFinite(filter.expiringWithinDays) && filter.expiringWithinDays >= 0 && filter.expiringWithinDays <= 36_500)
   ) {
-    throw badFilter("expiringWithinDays", "expiringWithinDays must be a number of days from 0 to 36500.");
+    throw badFilter("expiringWithinDays", msg("access.certificates.expiringWithinDays"));
   }
-  if (filter.search !== undefined && filter.search.length > 100) throw badFilter("search", "The search text may have at most 100 characters.");
+  if (filter.search !== undefined && filter.search.length > 100) throw badFilter("search", msg("access.certificates.search"));
   for (const id of [filter.companyId, filter.branchId, filter.operatorId])
     if (id !== undefined && !UUID.test(id)) return { items: [], nextCursor: null, total: 0, totalIsCapped: false };
 
@@ -170,6 +200,9 @@ export async function listVisibleCertificates(db: Db, principal: Principal, filt
       break;
     case "notYetValid":
       c.push(eq(certificates.status, "active"), gt(certificates.validFrom, at));
+      break;
+    case "notExpired":
+      c.push(eq(certificates.status, "active"), gt(certificates.validTo, at));
       break;
     case "expired":
       c.push(eq(certificates.status, "active"), lte(certificates.validTo, at));

@@ -69,8 +69,26 @@ export {
   type VisibleCertificate,
   type VisibleCertificateFilter,
   type VisibleCertificatePage,
+  type VisibleCertificateState,
 } from "./certificates.js";
-export { auditEntityType, listAuditEntries, verifyAuditLogAs, type AuditListFilter } from "./audit.js";
+export {
+  auditEntityType,
+  getAuditEntryHeaderAs,
+  listAuditEntries,
+  listAuditEntriesAs,
+  verifyAuditLogAs,
+  type AuditEntryHeader,
+  type AuditListFilter,
+} from "./audit.js";
+export {
+  addCompanyAs,
+  visibleOrganisation,
+  type OrganisationBranch,
+  type OrganisationCompany,
+  type OrganisationOperator,
+  type OrganisationWorkstation,
+} from "./organisation.js";
+export { listExportDestinationsAs, type ExportDestinationView } from "./destinations.js";
 export { authorizeEnrollmentRequest, authorizeHeldCertificateUse, type EnrollmentRequestTarget } from "./use.js";
 export { LOCAL_SYSTEM_PRINCIPAL, revokeCertificateAs, type RevokeCertificateAsInput } from "./held.js";
 export { resetPassword } from "./reset.js";

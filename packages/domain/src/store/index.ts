@@ -1,10 +1,9 @@
 /**
- * `@ksef-certs/domain/store`: persistence. The one PostgreSQL-dialect schema, the database handle type,
- * and the keyed, hash-chained audit log with its head checkpoint; opening a store (embedded PGlite or
+ * `@ksef-certs/domain/store`: persistence. The database handle type (the drizzle tables stay private to the domain;
+ * tests reach them through `@ksef-certs/domain/testing`), and the keyed, hash-chained audit log with its head checkpoint; opening a store (embedded PGlite or
  * PostgreSQL) and sealing secrets under the master key join here.
  */
 export { MIGRATIONS_FOLDER, type Db, type Schema } from "./db.js";
-export * as schema from "./schema.js";
 export {
   AUDIT_GENESIS_HASH,
   appendAudit,

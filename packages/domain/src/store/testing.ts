@@ -42,3 +42,9 @@ export async function createScratchDatabase(serverUrl: string): Promise<ScratchD
     },
   };
 }
+
+/**
+ * The drizzle tables, for tests only: a suite may seed rows no use case writes yet and read back what a use case
+ * stored. Application code reads and writes through the domain's use cases; the tables are not a public surface.
+ */
+export * as schema from "./schema.js";

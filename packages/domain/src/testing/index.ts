@@ -3,7 +3,7 @@
  * PostgreSQL databases and the organisation factory. Test authors outside ksef and domain import these through
  * `@ksef-certs/testing`.
  */
-export { createScratchDatabase, type ScratchDatabase } from "../store/testing.js";
+export { createScratchDatabase, schema, type ScratchDatabase } from "../store/testing.js";
 export {
   createTestOrganisation,
   type TestBranchSpec,

@@ -5,7 +5,8 @@
  * master key (core `src/store/audit-checkpoint.ts`).
  */
 import type { Command } from "commander";
-import { type AuditBadReason, type AuditCheckpointRead, type Db, verifyAuditLog } from "@ksef-certs/domain/store";
+import { getAuditEntryHeaderAs, LOCAL_SYSTEM_PRINCIPAL, verifyAuditLogAs } from "@ksef-certs/domain/access";
+import { type AuditBadReason, type AuditCheckpointRead, type Db } from "@ksef-certs/domain/store";
 import { exitCodeFor } from "../exit-codes.js";
 import { type CommandEnv, examples } from "../options.js";
 import { Output } from "../output.js";
@@ -71,7 +72,7 @@ export function registerAudit(program: Command, env: CommandEnv): void {
     const path = (await masterKeyOf(env.io, opts)) === undefined ? undefined : auditCheckpointOf(env.io, opts);
     const result = await withStore(env, opts, async (s) => {
       // The master key is bound to s.db by withStore; the checkpoint needs it too.
-      const v = await verifyAuditLog(s.db, {
+      const v = await verifyAuditLogAs(s.db, LOCAL_SYSTEM_PRINCIPAL, {
         ...(path === undefined ? {} : { checkpoint: path }),
         onProgress: (n) => {
           if (n > 0 && n % 10_000 === 0) out.note(`checked ${n} entries…`);
@@ -112,21 +113,9 @@ function okNotes(unkeyed: number, checkpoint: CheckpointShown | undefined): stri
   return notes;
 }
 
-/** The stored fields of one entry, read with plain SQL (the seq is an integer from the database, not user input). */
+/** The stored fields of the entry where the check failed (domain `getAuditEntryHeaderAs`, as the local system). */
 async function describeEntry(db: Db, seq: number, reason: AuditBadReason): Promise<BadAuditEntry> {
-  if (!Number.isSafeInteger(seq)) return { seq, reason };
-  const result: unknown = await db.execute(`SELECT seq, at, actor, action, entity_type, entity_id FROM audit_log WHERE seq = ${seq}`);
-  const rows = Array.isArray(result) ? (result as Record<string, unknown>[]) : ((result as { rows?: Record<string, unknown>[] }).rows ?? []);
-  const row = rows[0];
+  const row = await getAuditEntryHeaderAs(db, LOCAL_SYSTEM_PRINCIPAL, seq);
   if (row === undefined) return { seq, reason };
-  const text = (v: unknown): string => (v instanceof Date ? v.toISOString() : typeof v === "string" || typeof v === "number" ? String(v) : "?");
-  return {
-    seq,
-    reason,
-    at: text(row["at"]),
-    actor: text(row["actor"]),
-    action: text(row["action"]),
-    entityType: text(row["entity_type"]),
-    entityId: row["entity_id"] === null ? null : text(row["entity_id"]),
-  };
+  return { seq, reason, at: row.at.toISOString(), actor: row.actor, action: row.action, entityType: row.entityType, entityId: row.entityId };
 }

@@ -30,13 +30,13 @@ import {
   getCertificateSecrets,
   importCertificatePair,
   importPkcs12,
-  listCertificates,
   promoteQueued,
   renewalWarnings,
   REVOCATION_REASONS,
   type RevocationReason,
   revokeCertificate,
 } from "@ksef-certs/domain/registry";
+import { listVisibleCertificates, LOCAL_SYSTEM_PRINCIPAL } from "@ksef-certs/domain/access";
 import { type Db } from "@ksef-certs/domain/store";
 import type { Vault } from "@ksef-certs/domain/vault";
 import { resolvePath } from "../context.js";
@@ -330,16 +330,19 @@ function registerList(group: Command, env: CommandEnv): void {
         const operator = await operatorByReference(s.db, company, opts);
         if (operator !== undefined) ids = { ...ids, operatorId: operator.id };
       }
-      const list = await listCertificates(s.db, {
+      // The web's list, as the local system: `--status active` has always meant "not expired" (not-yet-valid included).
+      const { items: list } = await listVisibleCertificates(s.db, LOCAL_SYSTEM_PRINCIPAL, {
         ...ids,
         ...(opts.environment === undefined ? {} : { environment: opts.environment }),
         ...(opts.type === undefined ? {} : { certificateType: opts.type }),
-        ...(opts.status === undefined ? {} : { status: opts.status }),
+        ...(opts.status === undefined ? {} : { state: opts.status === "active" ? "notExpired" : opts.status }),
         ...(within === undefined ? {} : { expiringWithinDays: within }),
         at,
+        allPages: true,
       });
       const labels = new ScopeLabels(s.db);
-      return Promise.all(list.map(async (c) => ({ c, label: await labels.of(c) })));
+      // The CLI's shape: the summary, with the scope labelled as every other `cert` command labels it.
+      return Promise.all(list.map(async ({ scope: _scope, ...c }) => ({ c, label: await labels.of(c) })));
     });
     out.result(
       rows.map(({ c, label }) => certificateJson(c, label)),

@@ -15,7 +15,8 @@ import {
 } from "@ksef-certs/domain/agent";
 import { generateKeyPair, type KeyPair } from "@ksef-certs/ksef/crypto";
 import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
-import { openStore, schema, type Store } from "@ksef-certs/domain/store";
+import { openStore, type Store } from "@ksef-certs/domain/store";
+import { schema } from "@ksef-certs/testing/database";
 import { createScratchDatabase, type ScratchDatabase } from "@ksef-certs/testing/database";
 import { hostileXmlDocuments } from "@ksef-certs/testing/xml";
 import { selfSignedCertificate } from "@ksef-certs/testing/certificates";

@@ -30,6 +30,7 @@ import {
   type SigningRequestNotifier,
 } from "@ksef-certs/domain/agent";
 import { KsefCertsError, type ErrorCode } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { MAX_HANDOFF_FILE_BYTES } from "@ksef-certs/ksef/handoff";
 import type { Db } from "@ksef-certs/domain/store";
 import { createPairingThrottle, type PairingThrottleOptions } from "./throttle.js";
@@ -104,7 +105,7 @@ export function agentHttpStatus(err: KsefCertsError): 400 | 401 | 403 | 404 | 40
  * @param logger where unexpected errors go
  */
 export function agentErrorResponse(c: Context, err: unknown, logger?: AgentApiLogger): Response {
-  const core = err instanceof KsefCertsError ? err : new KsefCertsError("INTERNAL", "The server failed unexpectedly; the error is in its log.", { cause: err });
+  const core = err instanceof KsefCertsError ? err : new KsefCertsError("INTERNAL", msg("server.agent.internal"), { cause: err });
   const status = agentHttpStatus(core);
   if (status === 500) logger?.error({ err: core.cause ?? core, path: c.req.path }, "agent API error");
   if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="ksef-certs agent"');
@@ -127,7 +128,7 @@ export function agentErrorResponse(c: Context, err: unknown, logger?: AgentApiLo
 }
 
 function tooLarge(limitBytes: number): KsefCertsError {
-  return new KsefCertsError("TOO_LARGE", `The request body is larger than ${limitBytes} bytes.`, { details: { limitBytes } });
+  return new KsefCertsError("TOO_LARGE", msg("server.agent.bodyTooLarge", { limitBytes }), { details: { limitBytes } });
 }
 
 /** Parses a JSON body with a zod schema; bad JSON or a schema miss is VALIDATION with one violation per issue. */
@@ -136,7 +137,7 @@ async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   try {
     raw = await c.req.json();
   } catch {
-    throw new KsefCertsError("MALFORMED", "The request body is not JSON.", { hint: "Send Content-Type: application/json with a JSON object." });
+    throw new KsefCertsError("MALFORMED", msg("server.agent.notJson"), { hint: msg("server.agent.notJson.hint") });
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -144,7 +145,9 @@ async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
       const field = i.path.join(".") || "body";
       return { field, rule: `${field}.${i.code}`, message: i.message };
     });
-    throw new KsefCertsError("VALIDATION", `The request body is not valid: ${violations.map((v) => `${v.field}: ${v.message}`).join("; ")}`, { violations });
+    throw new KsefCertsError("VALIDATION", msg("server.agent.invalidBody", { problems: violations.map((v) => `${v.field}: ${v.message}`).join("; ") }), {
+      violations,
+    });
   }
   return parsed.data;
 }
@@ -205,15 +208,15 @@ export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
   const app = new Hono<AgentApiEnv>();
 
   app.onError((err, c) => agentErrorResponse(c, err, logger));
-  app.notFound((c) => agentErrorResponse(c, new KsefCertsError("NOT_FOUND", `No agent API route ${c.req.method} ${c.req.path}.`)));
+  app.notFound((c) => agentErrorResponse(c, new KsefCertsError("NOT_FOUND", msg("server.agent.noRoute", { method: c.req.method, path: c.req.path }))));
 
   app.post("/pair", jsonLimit, async (c) => {
     const key = clientKey(c);
     const retryAfterSeconds = throttle.retryAfterSeconds(key, now().getTime());
     if (retryAfterSeconds !== undefined) {
       logger?.warn({ client: key }, "pairing throttled");
-      throw new KsefCertsError("FORBIDDEN", "Too many wrong pairing codes from this computer; wait before trying again.", {
-        hint: `Try again in ${retryAfterSeconds} s with a fresh code from the administrator.`,
+      throw new KsefCertsError("FORBIDDEN", msg("server.agent.pairThrottled"), {
+        hint: msg("server.agent.pairThrottled.hint", { seconds: retryAfterSeconds }),
         details: { reason: "throttled", retryAfterSeconds },
       });
     }
@@ -243,7 +246,7 @@ export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
     const waitParam = c.req.query("waitMs");
     const waitMs = waitParam === undefined ? DEFAULT_WAIT_MS : /^\d{1,6}$/.test(waitParam) ? Number(waitParam) : Number.NaN;
     if (!Number.isInteger(waitMs) || waitMs > MAX_WAIT_MS) {
-      throw new KsefCertsError("VALIDATION", `waitMs must be a whole number of milliseconds from 0 to ${MAX_WAIT_MS}.`, {
+      throw new KsefCertsError("VALIDATION", msg("server.agent.waitMs", { max: MAX_WAIT_MS }), {
         violations: [{ field: "waitMs", rule: "agent.waitMs.range", message: `Between 0 and ${MAX_WAIT_MS} ms.`, params: { min: 0, max: MAX_WAIT_MS } }],
       });
     }
@@ -269,13 +272,13 @@ export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
     async (c) => {
       const type = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase();
       if (type !== "application/octet-stream") {
-        throw new KsefCertsError("VALIDATION", "Upload the signed file as its exact bytes with Content-Type: application/octet-stream.", {
+        throw new KsefCertsError("VALIDATION", msg("server.agent.uploadContentType"), {
           violations: [{ field: "Content-Type", rule: "agent.upload.contentType", message: "Must be application/octet-stream." }],
         });
       }
       const sha256 = c.req.header("X-Content-SHA256")?.trim() ?? "";
       if (!/^[0-9a-fA-F]{64}$/.test(sha256)) {
-        throw new KsefCertsError("VALIDATION", "Header X-Content-SHA256 must carry the SHA-256 of the file (64 hex digits).", {
+        throw new KsefCertsError("VALIDATION", msg("server.agent.uploadSha256"), {
           violations: [{ field: "X-Content-SHA256", rule: "agent.upload.sha256", message: "64 hexadecimal digits." }],
         });
       }

@@ -4,11 +4,8 @@
  * a branch admin only entries of an entity it may read (give `entityId`).
  */
 import { z } from "zod";
-import { auditEntityType, listAuditEntries, verifyAuditLogAs, type EntityKind } from "@ksef-certs/domain/access";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import { authedProcedure, requireEntity, router } from "../trpc.js";
-
-const ENTITY_KINDS: readonly string[] = ["company", "branch", "operator", "workstation", "certificate", "enrollment"];
+import { listAuditEntriesAs, verifyAuditLogAs } from "@ksef-certs/domain/access";
+import { authedProcedure, router } from "../trpc.js";
 
 /** The `audit` router. */
 export const auditRouter = router({
@@ -25,22 +22,7 @@ export const auditRouter = router({
         .default({}),
     )
     .query(async ({ ctx, input }) => {
-      const everything = ctx.principal.roles.some((r) => r.role === "super_admin" || (r.role === "auditor" && r.companyId === null));
-      if (input.entityId !== undefined && !everything) {
-        const kind = await auditEntityType(ctx.db, input.entityId);
-        if (kind === undefined || !ENTITY_KINDS.includes(kind)) throw new KsefCertsError("NOT_FOUND", `No entity with id ${JSON.stringify(input.entityId)}.`);
-        await requireEntity(ctx, kind as EntityKind, input.entityId, "read");
-      }
-      if (input.companyId !== undefined && !everything) {
-        if (!ctx.principal.roles.some((r) => (r.role === "company_admin" || r.role === "auditor") && r.companyId === input.companyId)) {
-          await requireEntity(ctx, "company", input.companyId, "read");
-          throw new KsefCertsError("FORBIDDEN", "Only the company's admins and auditors read its whole log.");
-        }
-      }
-      if (input.entityId === undefined && input.companyId === undefined && !everything) {
-        throw new KsefCertsError("FORBIDDEN", "Choose a company or an entity: your role reads only part of the log.");
-      }
-      const page = await listAuditEntries(ctx.db, {
+      const page = await listAuditEntriesAs(ctx.db, ctx.principal, {
         ...(input.entityId === undefined ? {} : { entityId: input.entityId }),
         ...(input.companyId === undefined ? {} : { companyId: input.companyId }),
         ...(input.cursor === undefined ? {} : { cursor: input.cursor }),

@@ -2,7 +2,8 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser, tokenHash, type NewSession } from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import { schema, type Store } from "@ksef-certs/domain/store";
+import { type Store } from "@ksef-certs/domain/store";
+import { schema } from "@ksef-certs/testing/database";
 import { buildWorld, callerFor, DB_KINDS, openTestStore, PASSWORD, T0, trpcCode } from "../__fixtures__/world.js";
 import type { ServerServices } from "../services.js";
 

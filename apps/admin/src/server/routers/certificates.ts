@@ -4,18 +4,18 @@
  * its scope first (`requireEntity`): an id the caller may not read answers NOT_FOUND.
  */
 import { z } from "zod";
-import { listAuditEntries, listVisibleCertificates, revokeCertificateAs } from "@ksef-certs/domain/access";
+import { listAuditEntries, listExportDestinationsAs, listVisibleCertificates, revokeCertificateAs } from "@ksef-certs/domain/access";
 import {
   addExportDestination,
   exportCertificatesAs,
   importUploadAs,
   listCertificateExports,
-  listExportDestinations,
   MAX_UPLOAD_BYTES,
   MAX_UPLOAD_FILES,
   removeExportDestination,
 } from "@ksef-certs/domain/adapters";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { CERTIFICATE_TYPES, ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
 import {
   assignCertificate,
@@ -30,7 +30,7 @@ import type { Vault } from "@ksef-certs/domain/vault";
 import { ADAPTERS, ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
 import { buildTimeline } from "../timeline.js";
-import { actorOf, authedProcedure, hasRole, mutationProcedure, requireEntity, router } from "../trpc.js";
+import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
 
 /** Input bounds shared by the certificate procedures. */
 export const environmentInput = z.enum(ENVIRONMENTS);
@@ -253,7 +253,7 @@ export const certificatesRouter = router({
   revoke: mutationProcedure.input(revokeInput).mutation(async ({ ctx, input }) => {
     const ksef = input.ksef;
     const clientOf = ctx.services.ksefClient;
-    if (ksef !== undefined && clientOf === undefined) throw new KsefCertsError("UNSUPPORTED", "This server does not call KSeF.");
+    if (ksef !== undefined && clientOf === undefined) throw new KsefCertsError("UNSUPPORTED", msg("server.ksef.notConfigured"));
     const r = await revokeCertificateAs(ctx.db, ctx.principal, {
       certificateId: input.id,
       reason: input.reason,
@@ -322,7 +322,7 @@ export function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclud
 function sealerOf(vault: Vault | undefined, wanted: boolean | undefined): { sealPassword?: Vault } {
   if (wanted !== true) return {};
   if (vault === undefined) {
-    throw new KsefCertsError("VALIDATION", "No master key is configured, so the password cannot be kept.", {
+    throw new KsefCertsError("VALIDATION", msg("server.sealPassword.noMasterKey"), {
       violations: [{ field: "sealPassword", rule: "masterKey.required", message: "No master key is configured on the server." }],
     });
   }
@@ -387,14 +387,10 @@ export const adaptersRouter = router({
       };
     }),
   /** The export destinations the caller may pick (names; the folder only for super-admins), and whether the server has an export root. */
-  destinations: authedProcedure.query(async ({ ctx }) => {
-    const list = await listExportDestinations(ctx.db, ctx.principal);
-    const superAdmin = hasRole(ctx.principal, "super_admin");
-    return {
-      configured: ctx.services.exportRoot !== undefined,
-      destinations: list.map((d) => ({ id: d.id, name: d.name, companyId: d.companyId, ...(superAdmin ? { path: d.path } : {}) })),
-    };
-  }),
+  destinations: authedProcedure.query(async ({ ctx }) => ({
+    configured: ctx.services.exportRoot !== undefined,
+    destinations: await listExportDestinationsAs(ctx.db, ctx.principal),
+  })),
   /** `{ name, path, companyId? }` → the destination (super-admin only, core `addExportDestination`). */
   addDestination: mutationProcedure
     .input(z.object({ name: z.string().max(200), path: z.string().max(1024), companyId: id.optional() }))

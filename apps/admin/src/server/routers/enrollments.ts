@@ -10,6 +10,7 @@ import { canRead, heldScope } from "@ksef-certs/domain/access";
 import { acceptSignedFile, listSigningRequests, type SigningRequestNotifier } from "@ksef-certs/domain/agent";
 import type { EnrollmentSummary } from "@ksef-certs/domain/enrollment";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { EnrollmentRunner } from "../enrollments.js";
 import { toTrpcError } from "../errors.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
@@ -21,7 +22,7 @@ const id = z.string().max(64);
 const MAX_SIGNED_BYTES = 1024 * 1024;
 
 function runnerOf(services: { enrollments?: EnrollmentRunner }): EnrollmentRunner {
-  if (services.enrollments === undefined) throw new KsefCertsError("UNSUPPORTED", "This server does not run enrollments.");
+  if (services.enrollments === undefined) throw new KsefCertsError("UNSUPPORTED", msg("server.enrollments.notConfigured"));
   return services.enrollments;
 }
 
@@ -140,7 +141,7 @@ export const enrollmentsRouter = router({
     const bytes = decodeUpload("signed", input.signedBase64, MAX_SIGNED_BYTES);
     const [pending] = await listSigningRequests(ctx.db, { enrollmentId: input.id, statuses: ["pending"], limit: 1 });
     if (pending === undefined) {
-      throw new KsefCertsError("CONFLICT", "This enrollment is not waiting for a signed file.", {
+      throw new KsefCertsError("CONFLICT", msg("server.enrollments.notWaiting"), {
         violations: [{ field: "signed", rule: "signed.notWaiting", message: "Nothing is waiting for a signature." }],
       });
     }
@@ -163,7 +164,7 @@ export const enrollmentsRouter = router({
       where: (t, { and, eq }) => and(eq(t.enrollmentId, input.id), eq(t.status, "pending")),
       orderBy: (t, { desc }) => [desc(t.createdAt)],
     });
-    if (row === undefined) throw new KsefCertsError("NOT_FOUND", "This enrollment has no auth.xml waiting for a signature.");
+    if (row === undefined) throw new KsefCertsError("NOT_FOUND", msg("server.enrollments.noAuthXml"));
     return { fileName: row.fileName, xmlBase64: Buffer.from(row.xml).toString("base64"), expiresAt: row.expiresAt.toISOString() };
   }),
 });

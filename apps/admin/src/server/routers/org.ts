@@ -3,58 +3,15 @@
  * workstations (registry use cases of `@ksef-certs/domain/registry`; checks in `@ksef-certs/domain/access`).
  */
 import { z } from "zod";
-import { canRead, hasRole, type Principal } from "@ksef-certs/domain/access";
+import { addCompanyAs, visibleOrganisation } from "@ksef-certs/domain/access";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import { addBranch, addCompany, addOperator, addWorkstation, assignOperatorToBranch, listCompanies } from "@ksef-certs/domain/registry";
-import { schema, type Db } from "@ksef-certs/domain/store";
+import { msg } from "@ksef-certs/ksef/messages";
+import { addBranch, addOperator, addWorkstation, assignOperatorToBranch } from "@ksef-certs/domain/registry";
 import { actorOf, authedProcedure, mutationProcedure, requireEntity, requireScope, router } from "../trpc.js";
 import { TRPCError } from "@trpc/server";
 
 const id = z.string().max(64);
 const text = (max: number) => z.string().max(max);
-
-/**
- * The organisation tree filtered to what `p` may read.
- * @param db the database
- * @param p the signed-in account
- */
-export async function visibleOrganisation(db: Db, p: Principal) {
-  const [companies, branches, operators, links, workstations, tokens] = await Promise.all([
-    listCompanies(db),
-    db.select().from(schema.branches),
-    db.select().from(schema.operators),
-    db.select().from(schema.operatorBranches),
-    db.select().from(schema.workstations),
-    db.select({ workstationId: schema.workstationTokens.workstationId, revokedAt: schema.workstationTokens.revokedAt }).from(schema.workstationTokens),
-  ]);
-  const paired = new Set(tokens.filter((t) => t.revokedAt === null).map((t) => t.workstationId));
-  const branchIdsOf = new Map<string, string[]>();
-  for (const l of links) branchIdsOf.set(l.operatorId, [...(branchIdsOf.get(l.operatorId) ?? []), l.branchId]);
-  return companies
-    .filter((c) => canRead(p, { kind: "company", companyId: c.id }))
-    .map((c) => ({
-      id: c.id,
-      nip: c.nip,
-      name: c.name,
-      branches: branches
-        .filter((b) => b.companyId === c.id && canRead(p, { kind: "branch", companyId: c.id, branchId: b.id }))
-        .sort((a, b) => a.code.localeCompare(b.code))
-        .map((b) => ({
-          id: b.id,
-          code: b.code,
-          name: b.name,
-          internalId: b.internalId,
-          workstations: workstations
-            .filter((w) => w.branchId === b.id)
-            .sort((a, b2) => a.name.localeCompare(b2.name))
-            .map((w) => ({ id: w.id, name: w.name, outboxDir: w.outboxDir, inboxDir: w.inboxDir, paired: paired.has(w.id) })),
-        })),
-      operators: operators
-        .filter((o) => o.companyId === c.id && canRead(p, { kind: "operator", companyId: c.id, operatorId: o.id, branchIds: branchIdsOf.get(o.id) ?? [] }))
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map((o) => ({ id: o.id, name: o.name, pesel: o.pesel, nip: o.nip, branchIds: branchIdsOf.get(o.id) ?? [] })),
-    }));
-}
 
 /** The `org` router. */
 export const orgRouter = router({
@@ -65,15 +22,9 @@ export const orgRouter = router({
    */
   tree: authedProcedure.query(({ ctx }) => visibleOrganisation(ctx.db, ctx.principal)),
   /** `{ nip, name }` → the company (super-admin only: a company admin is bound to an existing company). */
-  addCompany: mutationProcedure.input(z.object({ nip: text(32), name: text(300) })).mutation(({ ctx, input }) => {
-    if (!hasRole(ctx.principal, "super_admin"))
-      throw new TRPCError({
-        code: "FORBIDDEN",
-        message: "Only a super-admin adds companies.",
-        cause: new KsefCertsError("FORBIDDEN", "Only a super-admin adds companies."),
-      });
-    return addCompany(ctx.db, input, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
-  }),
+  addCompany: mutationProcedure
+    .input(z.object({ nip: text(32), name: text(300) }))
+    .mutation(({ ctx, input }) => addCompanyAs(ctx.db, ctx.principal, input, { actor: actorOf(ctx.principal), at: ctx.services.clock() })),
   /** `{ companyId, code, name, internalId? }` → the branch (company admin of that company). */
   addBranch: mutationProcedure
     .input(z.object({ companyId: id, code: text(64), name: text(300), internalId: text(64).optional() }))
@@ -94,7 +45,7 @@ export const orgRouter = router({
       for (const b of input.branchIds ?? []) {
         const s = await requireEntity(ctx, "branch", b, "read");
         if (s.kind !== "branch" || s.companyId !== input.companyId)
-          throw new KsefCertsError("VALIDATION", "The branch belongs to another company.", {
+          throw new KsefCertsError("VALIDATION", msg("server.org.branchOtherCompany"), {
             violations: [{ field: "branchIds", rule: "branchIds.company", message: "Every branch must belong to the operator's company." }],
           });
       }
@@ -123,7 +74,7 @@ export const orgRouter = router({
     const op = await requireEntity(ctx, "operator", input.operatorId, "read");
     const branch = await requireEntity(ctx, "branch", input.branchId, "write");
     if (op.kind !== "operator" || branch.kind !== "branch" || op.companyId !== branch.companyId) {
-      throw new KsefCertsError("VALIDATION", "The operator and the branch belong to different companies.", {
+      throw new KsefCertsError("VALIDATION", msg("server.org.operatorBranchCompanies"), {
         violations: [{ field: "branchId", rule: "branchId.company", message: "The branch must belong to the operator's company." }],
       });
     }

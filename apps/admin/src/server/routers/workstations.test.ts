@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authenticate, createUser, type Role } from "@ksef-certs/domain/access";
 import { createPairingCode, createSigningRequest, listWorkstationTokens, pairWorkstation } from "@ksef-certs/domain/agent";
-import { openStore, schema, type Store } from "@ksef-certs/domain/store";
+import { openStore, type Store } from "@ksef-certs/domain/store";
+import { schema } from "@ksef-certs/testing/database";
 import { contextForRequest } from "../context.js";
 import { CSRF_HEADER, SESSION_COOKIE, createCallerFactory } from "../trpc.js";
 import { workstationsRouter } from "./workstations.js";

@@ -23,6 +23,7 @@ import {
   type WorkstationTokenInfo,
 } from "@ksef-certs/domain/agent";
 import { isKsefCertsError, KsefCertsError } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
 
 const uuid = z.uuid();
@@ -67,7 +68,7 @@ export const workstationsRouter = router({
 
   /** Revokes an agent token at once; revoking a revoked token changes nothing. Audited. */
   revokeToken: mutationProcedure.input(z.object({ tokenId: uuid })).mutation(async ({ ctx, input }) => {
-    const hidden = new KsefCertsError("NOT_FOUND", `No workstation token with id ${JSON.stringify(input.tokenId)}.`, {
+    const hidden = new KsefCertsError("NOT_FOUND", msg("server.workstation.noToken", { id: JSON.stringify(input.tokenId) }), {
       details: { entity: "workstationToken", id: input.tokenId },
     });
     let token: WorkstationTokenInfo;
