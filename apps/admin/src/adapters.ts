@@ -5,7 +5,8 @@
  */
 import { bundleAdapter, f2000Adapter, pemPairAdapter, pkcs12Adapter } from "@ksef-certs/adapters";
 import type { CertificateAdapter } from "@ksef-certs/ksef/adapters";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 
 /** The adapter ids this app offers, in the order help texts list them. */
 export const ADAPTER_IDS = ["pem-pair", "pkcs12", "f2000", "bundle"] as const;
@@ -28,8 +29,9 @@ export const ADAPTERS = {
  */
 export function adapterById(id: string): CertificateAdapter {
   if ((ADAPTER_IDS as readonly string[]).includes(id)) return ADAPTERS[id as AdapterId];
-  throw new KsefCertsError("VALIDATION", `Unknown adapter ${JSON.stringify(id)}.`, {
-    hint: `Use one of ${ADAPTER_IDS.join(", ")}.`,
-    violations: [{ field: "adapter", rule: "adapter.known", message: `The adapter must be one of ${ADAPTER_IDS.join(", ")}.` }],
+  const allowed = ADAPTER_IDS.join(", ");
+  throw new KsefCertsError("VALIDATION", msg("server.adapter.unknown", { adapter: JSON.stringify(id) }), {
+    hint: msg("server.adapter.unknown.hint", { allowed }),
+    violations: [violation("adapter", "adapter.known", { allowed })],
   });
 }

@@ -98,9 +98,7 @@ export interface KsefCertsErrorOptions {
  * The error every core function throws for an expected failure.
  *
  * @example
- * throw new KsefCertsError("WRONG_PASSWORD", "The password does not decrypt this key.", {
- *   hint: "Use the password you set when the key was downloaded from the KSeF web app.",
- * });
+ * throw new KsefCertsError("WRONG_PASSWORD", msg("pkcs8.wrongPassword"), { hint: msg("pkcs8.wrongPassword.hint") });
  */
 export class KsefCertsError extends Error {
   override readonly name: string = "KsefCertsError";
@@ -116,7 +114,8 @@ export class KsefCertsError extends Error {
 
   /**
    * @param code the taxonomy code (decides exit codes and HTTP statuses)
-   * @param message the sentence as a catalogue message ({@link msg}); plain English text only in code not yet moved to the catalogue
+   * @param message the sentence as a catalogue message (`msg(id, params)`); a string only for text that is not ours to
+   *   translate (KSeF's own error descriptions, quoted as received) — a test refuses literal sentences at every call site
    * @param options hint, violations, details, retryable, cause
    */
   constructor(code: ErrorCode, message: MessageRef | string, options: KsefCertsErrorOptions = {}) {

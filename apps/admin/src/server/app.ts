@@ -24,7 +24,7 @@ import type { Logger } from "pino";
 import { createAgentHandoff, createSigningRequestNotifier } from "@ksef-certs/domain/agent";
 import { closeKeyDerivationPool } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
-import { msg } from "@ksef-certs/ksef/messages";
+import { msg, translate } from "@ksef-certs/ksef/messages";
 import { createKsefClient, type KsefEnvironment } from "@ksef-certs/ksef/api";
 import { promoteQueued } from "@ksef-certs/domain/registry";
 import { bindAuditKey, type Store } from "@ksef-certs/domain/store";
@@ -167,8 +167,10 @@ export function createServer(options: CreateServerOptions): AdminServer {
         {
           error: {
             code: "FORBIDDEN",
-            message: "This server does not answer to that host name.",
-            hint: "Open it at the address it printed on start, or configure its public origin.",
+            message: translate("en", msg("server.host.refused")),
+            messageId: "server.host.refused",
+            hint: translate("en", msg("server.host.refused.hint")),
+            hintId: "server.host.refused.hint",
           },
         },
         421,

@@ -108,7 +108,7 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
     // Background runs act as the local system: the request was authorised against its principal when it was made.
     signerFor: (certificateId) =>
       unlockHeldCertificate(options.db, LOCAL_SYSTEM_PRINCIPAL, certificateId, vault, {
-        hint: "Import the signing certificate with its password sealed, or use the hand-off.",
+        hint: msg("server.enrollment.signingPassword.hint"),
       }),
     onProgress: (p) => {
       publish(p.enrollmentId, { message: p.message, event: p.event });

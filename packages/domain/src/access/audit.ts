@@ -4,7 +4,7 @@
  * {@link listAuditEntriesAs} decides who may ask for what; {@link listAuditEntries} reads for callers already authorised.
  */
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
 import { verifyAuditLog, type AuditEntry, type AuditVerification, type VerifyAuditLogOptions } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { msg } from "@ksef-certs/ksef/messages";
@@ -43,14 +43,12 @@ export async function auditEntityType(db: Db, entityId: string): Promise<string 
 export async function listAuditEntries(db: Db, filter: AuditListFilter = {}): Promise<{ entries: AuditEntry[]; nextCursor: number | null }> {
   const limit = filter.limit ?? 100;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) {
-    throw new KsefCertsError("VALIDATION", "limit must be an integer from 1 to 500.", {
-      violations: [{ field: "limit", rule: "limit.range", message: "limit must be an integer from 1 to 500." }],
+    throw new KsefCertsError("VALIDATION", msg("access.audit.limit", { min: 1, max: 500 }), {
+      violations: [violation("limit", "limit.range", { min: 1, max: 500 })],
     });
   }
   if (filter.cursor !== undefined && !(Number.isSafeInteger(filter.cursor) && filter.cursor > 0)) {
-    throw new KsefCertsError("VALIDATION", "The cursor is not valid.", {
-      violations: [{ field: "cursor", rule: "cursor.invalid", message: "The cursor is not valid." }],
-    });
+    throw new KsefCertsError("VALIDATION", msg("access.audit.cursor"), { violations: [violation("cursor", "cursor.invalid")] });
   }
   const c: SQL[] = [];
   if (filter.entityId !== undefined) c.push(eq(auditLog.entityId, filter.entityId));

@@ -5,6 +5,7 @@
  * (`unlockHeldCertificate` of `./vault`) before any password is unsealed. Reading a certificate (a branch admin may read its company's)
  * never suffices.
  */
+import { msg } from "@ksef-certs/ksef/messages";
 import type { KsefEnvironment } from "@ksef-certs/ksef/vocabulary";
 import { revokeCertificate, type RevocationReason, type RevokeCertificateResult, type RevokeKsefClient } from "../registry/revoke.js";
 import type { Db } from "../store/db.js";
@@ -81,7 +82,7 @@ export async function revokeCertificateAs(db: Db, principal: Principal, input: R
                 password: ksef.password,
                 passwordField: ksef.passwordField ?? "ksef.password",
                 certificateField: signingField,
-                hint: "Type the signing certificate's key password, or import it with its password sealed.",
+                hint: msg("held.signingPassword.hint"),
               }),
           },
         }),

@@ -10,6 +10,7 @@
  */
 import { and, eq, gt, inArray, lte, or, type SQL, sql } from "drizzle-orm";
 import { KsefCertsError, type Violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import type { Db } from "../store/db.js";
 import { branches, certificates, companies, operatorBranches, operators } from "../store/schema.js";
 import { type CertificateSummary, type ResolvedScope, selectSummaries, summarize } from "./certificates.js";
@@ -92,7 +93,7 @@ export async function certificateFor(db: Db, input: CertificateForInput): Promis
   }
   assertValid(v, "The resolution");
   const [companyId] = [...companyIds];
-  if (companyId === undefined) throw new KsefCertsError("INTERNAL", "Resolution found no company.");
+  if (companyId === undefined) throw new KsefCertsError("INTERNAL", msg("registry.resolve.noCompany"));
 
   const tried: ResolutionRule[] = [];
   const scopes: SQL[] = [];

@@ -18,7 +18,8 @@ import {
   parseCertificate,
   readPrivateKey,
 } from "@ksef-certs/ksef/crypto";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
+import { msg } from "@ksef-certs/ksef/messages";
 import {
   assertKsefCertificateFits,
   certificateFor,
@@ -202,18 +203,18 @@ export async function certImport(env: CommandEnv, opts: CertImportOptions): Prom
   const out = new Output(io, opts.json === true);
   const pair = opts.cert !== undefined || opts.key !== undefined;
   if (pair === (opts.p12 !== undefined) || (pair && (opts.cert === undefined || opts.key === undefined))) {
-    throw new KsefCertsError("VALIDATION", "Give either --cert FILE --key FILE, or --p12 FILE.", { hint: "See ksef-certs cert import --help." });
+    throw new KsefCertsError("VALIDATION", msg("cli.certImport.source"), { hint: msg("cli.certImport.source.hint") });
   }
   if (opts.branch !== undefined && (opts.operator !== undefined || opts.operatorPesel !== undefined)) {
-    throw new KsefCertsError("VALIDATION", "A certificate is held for the company, a branch or an operator: give --branch or an operator, not both.");
+    throw new KsefCertsError("VALIDATION", msg("cli.certImport.branchOrOperator"));
   }
   let sealer: Vault | undefined;
   if (opts.sealPassword === true) {
     sealer = await vaultOf(io, opts);
     if (sealer === undefined) {
-      throw new KsefCertsError("VALIDATION", "--seal-password needs a master key, and none is configured.", {
-        hint: "Set KSEF_CERTS_MASTER_KEY (32 bytes, base64: `openssl rand -base64 32`) or KSEF_CERTS_MASTER_KEY_FILE (a mode 0600 file), or leave --seal-password out.",
-        violations: [{ field: "--seal-password", rule: "masterKey.required", message: "No master key is configured." }],
+      throw new KsefCertsError("VALIDATION", msg("cli.certImport.sealNeedsMasterKey"), {
+        hint: msg("cli.certImport.sealNeedsMasterKey.hint"),
+        violations: [violation("--seal-password", "masterKey.required")],
       });
     }
   }
@@ -319,7 +320,7 @@ function registerList(group: Command, env: CommandEnv): void {
     const at = nowOf(env.io);
     const within = opts.expiringWithin === undefined ? undefined : parseDays(opts.expiringWithin, "--expiring-within");
     if (opts.company === undefined && (opts.branch !== undefined || opts.operator !== undefined || opts.operatorPesel !== undefined)) {
-      throw new KsefCertsError("VALIDATION", "--branch, --operator and --operator-pesel name things within a company: add --company NIP.");
+      throw new KsefCertsError("VALIDATION", msg("cli.certList.companyNeeded"));
     }
     const rows = await withStore(env, opts, async (s) => {
       let ids: { companyId?: string; branchId?: string; operatorId?: string } = {};
@@ -423,9 +424,9 @@ function registerResolve(group: Command, env: CommandEnv): void {
     if (!resolution.found || label === undefined) {
       throw new KsefCertsError(
         "NOT_FOUND",
-        `No valid current ${opts.type} certificate for ${opts.environment} at ${at.toISOString()}; rules tried: ${resolution.tried.join(", ")}.`,
+        msg("cli.certResolve.none", { type: opts.type, environment: opts.environment, at: at.toISOString(), tried: resolution.tried.join(", ") }),
         {
-          hint: "Import or enroll one (`ksef-certs cert import`), or check `ksef-certs cert list --company …` for expired or revoked ones.",
+          hint: msg("cli.certResolve.none.hint"),
           details: { tried: resolution.tried.join(","), environment: opts.environment, certificateType: opts.type, at: at.toISOString() },
         },
       );
@@ -616,7 +617,7 @@ export async function certExport(env: CommandEnv, id: string, opts: CertExportOp
   });
   const base = opts.fileName ?? exportBaseName(summary.name, summary.serialNumber);
   if (base.includes("/") || base.includes("\\") || base === "" || base === "." || base === "..") {
-    throw new KsefCertsError("VALIDATION", "--file-name is a base name, without a folder.", { hint: "Use --out-dir for the folder." });
+    throw new KsefCertsError("VALIDATION", msg("cli.certExport.fileName"), { hint: msg("cli.certExport.fileName.hint") });
   }
   const join = (ext: string): string => `${opts.outDir.replace(/[/\\]+$/, "")}/${base}.${ext}`;
   const force = opts.force === true;
@@ -698,14 +699,10 @@ export async function certRevoke(env: CommandEnv, id: string, opts: CertRevokeOp
   const { io } = env;
   const out = new Output(io, opts.json === true);
   if ((opts.local === true) === (opts.withCertificate !== undefined)) {
-    throw new KsefCertsError(
-      "VALIDATION",
-      "Give --with-certificate ID (revoke in KSeF, signing in with that certificate) or --local (only here), one of them.",
-      {
-        hint: "See ksef-certs cert revoke --help.",
-        violations: [{ field: "--with-certificate", rule: "revoke.where", message: "Give exactly one of --with-certificate and --local." }],
-      },
-    );
+    throw new KsefCertsError("VALIDATION", msg("cli.certRevoke.where"), {
+      hint: msg("cli.certRevoke.where.hint"),
+      violations: [violation("--with-certificate", "revoke.where")],
+    });
   }
   const at = nowOf(io);
   const actor = cliActor(io);

@@ -134,7 +134,7 @@ export class SigningKeys {
   private unlock(certificateId: string): Promise<XadesSigner> {
     // The CLI is the local operator: the vault's one key-opening path, with the file or prompt as the fallback.
     return unlockHeldCertificate(this.db, LOCAL_SYSTEM_PRINCIPAL, certificateId, this.vault, {
-      hint: "Pass --signing-password-file FILE, or run in a terminal to be asked.",
+      hint: msg("cli.enroll.signingPassword.hint"),
       fallbackPassword: async ({ sealed }) => {
         if (this.passwordFile !== undefined) return readPasswordFile(this.io, this.passwordFile);
         if (this.io.stdinIsTTY) return this.io.prompt(translate(this.io.locale ?? "en", msg("cli.prompt.signingKeyPassword", { certificateId })));

@@ -148,24 +148,24 @@ function resolveBaseUrl(options: KsefClientOptions): string {
   return url.href.replace(/\/+$/, "");
 }
 
-const AUTH_FAILURES: Readonly<Record<number, { code: KsefCertsError["code"]; hint: string }>> = {
-  415: { code: "FORBIDDEN", hint: "The identity holds no permission in this context; log in to a context where it has one, or have one granted." },
-  425: { code: "FORBIDDEN", hint: "The authentication was revoked; authenticate again." },
-  450: { code: "VALIDATION", hint: "Start again with a fresh challenge (valid 10 minutes) and send the signed request once." },
+const AUTH_FAILURES: Readonly<Record<number, { code: KsefCertsError["code"]; hint: MessageRef }>> = {
+  415: { code: "FORBIDDEN", hint: msg("ksef.status.auth.415.hint") },
+  425: { code: "FORBIDDEN", hint: msg("ksef.status.auth.425.hint") },
+  450: { code: "VALIDATION", hint: msg("ksef.status.auth.450.hint") },
   460: {
     code: "VALIDATION",
-    hint: "Sign with a certificate KSeF accepts in this environment (KSeF certificates are per environment; DEMO and production need qualified or KSeF certificates).",
+    hint: msg("ksef.status.auth.460.hint"),
   },
-  470: { code: "FORBIDDEN", hint: "KSeF refuses credentials of a deceased person." },
-  480: { code: "FORBIDDEN", hint: "KSeF blocked authentication for security reasons; contact MF support." },
-  500: { code: "IO", hint: "KSeF did not say what went wrong; try again later." },
-  550: { code: "IO", hint: "KSeF cancelled the operation; start the authentication again." },
+  470: { code: "FORBIDDEN", hint: msg("ksef.status.auth.470.hint") },
+  480: { code: "FORBIDDEN", hint: msg("ksef.status.auth.480.hint") },
+  500: { code: "IO", hint: msg("ksef.status.auth.500.hint") },
+  550: { code: "IO", hint: msg("ksef.status.auth.550.hint") },
 };
 
-const ENROLLMENT_FAILURES: Readonly<Record<number, { code: KsefCertsError["code"]; hint: string }>> = {
-  400: { code: "CONFLICT", hint: "Use a key no other subject has certified, or revoke certificates you no longer need (see the certificate limits)." },
-  500: { code: "IO", hint: "KSeF did not say what went wrong; query your certificates before enrolling again." },
-  550: { code: "IO", hint: "KSeF cancelled the enrollment; submit it again." },
+const ENROLLMENT_FAILURES: Readonly<Record<number, { code: KsefCertsError["code"]; hint: MessageRef }>> = {
+  400: { code: "CONFLICT", hint: msg("ksef.status.enrollment.400.hint") },
+  500: { code: "IO", hint: msg("ksef.status.enrollment.500.hint") },
+  550: { code: "IO", hint: msg("ksef.status.enrollment.550.hint") },
 };
 
 function statusText(s: Schemas["StatusInfo"]): string {
@@ -333,11 +333,11 @@ export class KsefClient {
     if (status.code === 200) return final;
     const known = AUTH_FAILURES[status.code] ?? {
       code: "IO" as const,
-      hint: "KSeF reported a status this client does not know; check the KSeF documentation.",
+      hint: msg("ksef.status.unknown.hint"),
     };
     throw new KsefStatusError(
       known.code,
-      `KSeF authentication ${referenceNumber} failed: ${statusText(status)}.`,
+      msg("ksef.status.auth.failed", { referenceNumber, status: statusText(status) }),
       {
         operation: operationId(KSEF_OPERATIONS.authenticationStatus),
         referenceNumber,
@@ -536,11 +536,11 @@ export class KsefClient {
     }
     const known = ENROLLMENT_FAILURES[status.code] ?? {
       code: "IO" as const,
-      hint: "KSeF reported a status this client does not know; check the KSeF documentation.",
+      hint: msg("ksef.status.unknown.hint"),
     };
     throw new KsefStatusError(
       known.code,
-      `KSeF rejected enrollment ${referenceNumber}: ${statusText(status)}.`,
+      msg("ksef.status.enrollment.rejected", { referenceNumber, status: statusText(status) }),
       {
         operation: operationId(KSEF_OPERATIONS.enrollmentStatus),
         referenceNumber,

@@ -13,6 +13,7 @@
  * `X-Error-Format: problem-details`), the deprecated `ExceptionResponse` and `TooManyRequestsResponse`.
  */
 import { KsefCertsError, type ErrorCode, type Violation } from "../../errors.js";
+import type { MessageRef } from "../../messages/index.js";
 
 /** One KSeF error entry: `errors[]` of Problem Details or `exceptionDetailList[]` of the legacy form. */
 export interface KsefErrorEntry {
@@ -364,7 +365,7 @@ export class KsefStatusError extends KsefCertsError {
    * @param init the status KSeF reported
    * @param hint what to do
    */
-  constructor(code: ErrorCode, message: string, init: KsefStatusErrorInit, hint?: string) {
+  constructor(code: ErrorCode, message: MessageRef | string, init: KsefStatusErrorInit, hint?: MessageRef) {
     super(code, message, {
       retryable: init.statusCode === 550,
       ...(hint === undefined ? {} : { hint }),

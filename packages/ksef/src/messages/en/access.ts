@@ -10,4 +10,6 @@ export const access = {
   "access.certificates.limit": "limit must be an integer from 1 to 200.",
   "access.certificates.search": "The search text may have at most 100 characters.",
   "access.company.addSuperAdminOnly": "Only a super-admin adds companies.",
+  "access.audit.limit": "limit must be an integer from {{min}} to {{max}}.",
+  "access.audit.cursor": "The cursor is not valid.",
 } as const;

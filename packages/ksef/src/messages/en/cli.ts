@@ -182,4 +182,17 @@ export const cli = {
   "cli.prompt.repeatNewPassword": "Repeat the new password for {{what}}:",
   "cli.prompt.signingKeyPassword": "Password for the key of signing certificate {{certificateId}}:",
   "cli.prompt.repeatPassword": "Repeat the password:",
+  "cli.certImport.source": "Give either --cert FILE --key FILE, or --p12 FILE.",
+  "cli.certImport.source.hint": "See ksef-certs cert import --help.",
+  "cli.certImport.branchOrOperator": "A certificate is held for the company, a branch or an operator: give --branch or an operator, not both.",
+  "cli.certImport.sealNeedsMasterKey": "--seal-password needs a master key, and none is configured.",
+  "cli.certImport.sealNeedsMasterKey.hint":
+    "Set KSEF_CERTS_MASTER_KEY (32 bytes, base64: `openssl rand -base64 32`) or KSEF_CERTS_MASTER_KEY_FILE (a mode 0600 file), or leave --seal-password out.",
+  "cli.certList.companyNeeded": "--branch, --operator and --operator-pesel name things within a company: add --company NIP.",
+  "cli.certExport.fileName": "--file-name is a base name, without a folder.",
+  "cli.certExport.fileName.hint": "Use --out-dir for the folder.",
+  "cli.certResolve.none": "No valid current {{type}} certificate for {{environment}} at {{at}}; rules tried: {{tried}}.",
+  "cli.certResolve.none.hint": "Import or enroll one (`ksef-certs cert import`), or check `ksef-certs cert list --company …` for expired or revoked ones.",
+  "cli.certRevoke.where": "Give --with-certificate ID (revoke in KSeF, signing in with that certificate) or --local (only here), one of them.",
+  "cli.certRevoke.where.hint": "See ksef-certs cert revoke --help.",
 } as const;

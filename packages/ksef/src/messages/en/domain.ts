@@ -308,4 +308,6 @@ export const domain = {
   "export.selection.empty": "No certificate matches; nothing to export.",
   "export.unreported": "The adapter {{adapterId}} did not report where certificate {{certificateId}} went.",
   // Rules only the registry, the accounts and the export check.
+  "registry.resolve.noCompany": "Resolution found no company.",
+  "held.signingPassword.hint": "Type the signing certificate's key password, or import it with its password sealed.",
 } as const;

@@ -30,4 +30,9 @@ export const server = {
   "server.upload.notBase64": "The {{field}} upload is empty or not base64.",
   "server.upload.tooLarge": "The {{field}} file has {{bytes}} bytes; at most {{max}} are accepted.",
   "server.workstation.noToken": "No workstation token with id {{id}}.",
+  "server.adapter.unknown": "Unknown adapter {{adapter}}.",
+  "server.adapter.unknown.hint": "Use one of {{allowed}}.",
+  "server.enrollment.signingPassword.hint": "Import the signing certificate with its password sealed, or use the hand-off.",
+  "server.host.refused": "This server does not answer to that host name.",
+  "server.host.refused.hint": "Open it at the address it printed on start, or configure its public origin.",
 } as const;

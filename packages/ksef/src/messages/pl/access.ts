@@ -13,4 +13,6 @@ export const access = {
   "access.certificates.limit": "limit musi być liczbą całkowitą od 1 do 200.",
   "access.certificates.search": "Tekst wyszukiwania może mieć najwyżej 100 znaków.",
   "access.company.addSuperAdminOnly": "Firmy dodaje tylko superadministrator.",
+  "access.audit.limit": "limit musi być liczbą całkowitą od {{min}} do {{max}}.",
+  "access.audit.cursor": "Kursor stronicowania jest nieprawidłowy.",
 } as const satisfies PolishSection<typeof en>;

@@ -192,4 +192,18 @@ export const cli = {
   "cli.prompt.repeatNewPassword": "Powtórz nowe hasło ({{what}}):",
   "cli.prompt.signingKeyPassword": "Hasło klucza certyfikatu {{certificateId}}, którym następuje uwierzytelnienie:",
   "cli.prompt.repeatPassword": "Powtórz hasło:",
+  "cli.certImport.source": "Podaj --cert PLIK --key PLIK albo --p12 PLIK.",
+  "cli.certImport.source.hint": "Zobacz ksef-certs cert import --help.",
+  "cli.certImport.branchOrOperator": "Certyfikat należy do firmy, oddziału albo operatora: podaj --branch albo operatora, nie oba.",
+  "cli.certImport.sealNeedsMasterKey": "--seal-password wymaga klucza głównego, a żaden nie jest skonfigurowany.",
+  "cli.certImport.sealNeedsMasterKey.hint":
+    "Ustaw KSEF_CERTS_MASTER_KEY (32 bajty w base64: `openssl rand -base64 32`) albo KSEF_CERTS_MASTER_KEY_FILE (plik z uprawnieniami 0600) albo pomiń --seal-password.",
+  "cli.certList.companyNeeded": "--branch, --operator i --operator-pesel wskazują coś w obrębie firmy: dodaj --company NIP.",
+  "cli.certExport.fileName": "--file-name to sama nazwa pliku, bez folderu.",
+  "cli.certExport.fileName.hint": "Folder podaj w --out-dir.",
+  "cli.certResolve.none": "Brak ważnego bieżącego certyfikatu typu {{type}} dla środowiska {{environment}} na chwilę {{at}}; sprawdzone reguły: {{tried}}.",
+  "cli.certResolve.none.hint":
+    "Zaimportuj albo uzyskaj certyfikat (`ksef-certs cert import`) albo sprawdź w `ksef-certs cert list --company …`, czy nie wygasł lub nie został unieważniony.",
+  "cli.certRevoke.where": "Podaj jedno z dwóch: --with-certificate ID (unieważnienie w KSeF, logowanie tym certyfikatem) albo --local (tylko tutaj).",
+  "cli.certRevoke.where.hint": "Zobacz ksef-certs cert revoke --help.",
 } as const satisfies PolishSection<typeof en>;

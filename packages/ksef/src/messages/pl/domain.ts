@@ -340,4 +340,6 @@ export const domain = {
   "export.selection.empty": "Żaden certyfikat nie pasuje; nie ma czego eksportować.",
   "export.unreported": "Adapter {{adapterId}} nie podał, dokąd trafił certyfikat {{certificateId}}.",
   // Rules only the registry, the accounts and the export check.
+  "registry.resolve.noCompany": "Wyszukiwanie certyfikatu nie znalazło firmy.",
+  "held.signingPassword.hint": "Wpisz hasło klucza certyfikatu do logowania albo zaimportuj certyfikat z zapieczętowanym hasłem.",
 } as const satisfies PolishSection<typeof en>;

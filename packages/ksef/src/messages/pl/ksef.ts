@@ -449,4 +449,20 @@ export const ksef = {
   "handoff.problem.submitFailed": "Nie udało się przekazać podpisanego pliku dalej; plik zostaje w folderze i ponowimy próbę.",
   "handoff.problem.moveFailed": "Nie udało się przenieść pliku do folderu processed lub failed; spróbujemy ponownie.",
   "handoff.problem.watchError": "Błąd obserwowania folderu; pliki zostaną sprawdzone przy następnym przeglądzie folderu.",
+  "ksef.status.auth.415.hint": "Ta tożsamość nie ma uprawnień w tym kontekście; zaloguj się w kontekście, w którym je ma, albo poproś o ich nadanie.",
+  "ksef.status.auth.425.hint": "Uwierzytelnienie zostało unieważnione; uwierzytelnij się ponownie.",
+  "ksef.status.auth.450.hint": "Zacznij od nowa z nowym wyzwaniem (ważnym 10 minut) i wyślij podpisany wniosek tylko raz.",
+  "ksef.status.auth.460.hint":
+    "Podpisz certyfikatem, który KSeF przyjmuje w tym środowisku (certyfikaty KSeF są osobne dla każdego środowiska; DEMO i produkcja wymagają certyfikatu kwalifikowanego albo certyfikatu KSeF).",
+  "ksef.status.auth.470.hint": "KSeF odrzuca dane uwierzytelniające osoby zmarłej.",
+  "ksef.status.auth.480.hint": "KSeF zablokował uwierzytelnienie ze względów bezpieczeństwa; skontaktuj się z pomocą techniczną Ministerstwa Finansów.",
+  "ksef.status.auth.500.hint": "KSeF nie podał przyczyny błędu; spróbuj ponownie później.",
+  "ksef.status.auth.550.hint": "KSeF anulował operację; rozpocznij uwierzytelnienie od nowa.",
+  "ksef.status.enrollment.400.hint":
+    "Użyj klucza, którego nie poświadczył żaden inny podmiot, albo unieważnij niepotrzebne certyfikaty (zob. limity certyfikatów).",
+  "ksef.status.enrollment.500.hint": "KSeF nie podał przyczyny błędu; sprawdź listę swoich certyfikatów przed ponownym wnioskiem.",
+  "ksef.status.enrollment.550.hint": "KSeF anulował wniosek o certyfikat; złóż go ponownie.",
+  "ksef.status.unknown.hint": "KSeF zgłosił status, którego ten klient nie zna; sprawdź dokumentację KSeF.",
+  "ksef.status.auth.failed": "Uwierzytelnienie {{referenceNumber}} w KSeF nie powiodło się: {{status}}.",
+  "ksef.status.enrollment.rejected": "KSeF odrzucił wniosek o certyfikat {{referenceNumber}}: {{status}}.",
 } as const satisfies PolishSection<typeof en>;

@@ -33,4 +33,9 @@ export const server = {
   "server.upload.notBase64": "Przesłany plik {{field}} jest pusty albo nie jest zakodowany w base64.",
   "server.upload.tooLarge": "Plik {{field}} ma {{bytes}} bajtów; przyjmujemy najwyżej {{max}}.",
   "server.workstation.noToken": "Nie ma tokenu stanowiska o identyfikatorze {{id}}.",
+  "server.adapter.unknown": "Nieznany format (adapter) {{adapter}}.",
+  "server.adapter.unknown.hint": "Użyj jednego z: {{allowed}}.",
+  "server.enrollment.signingPassword.hint": "Zaimportuj certyfikat do logowania z zapieczętowanym hasłem albo użyj przekazania pliku do podpisu.",
+  "server.host.refused": "Ten serwer nie odpowiada pod tą nazwą hosta.",
+  "server.host.refused.hint": "Otwórz go pod adresem wypisanym przy starcie albo skonfiguruj jego publiczny adres (--public-origin).",
 } as const satisfies PolishSection<typeof en>;
