@@ -36,6 +36,7 @@ export interface OrganisationOperator {
   readonly name: string;
   readonly pesel: string | null;
   readonly nip: string | null;
+  /** The operator's branches, sorted by id (stable whatever order the database returns the links in). */
   readonly branchIds: string[];
 }
 
@@ -128,7 +129,7 @@ export async function visibleOrganisation(db: Db, principal: Principal): Promise
     operators: operatorRows
       .filter((o) => o.companyId === c.id)
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map((o) => ({ id: o.id, name: o.name, pesel: o.pesel, nip: o.nip, branchIds: branchIdsOf.get(o.id) ?? [] })),
+      .map((o) => ({ id: o.id, name: o.name, pesel: o.pesel, nip: o.nip, branchIds: [...(branchIdsOf.get(o.id) ?? [])].sort() })),
   }));
 }
 
