@@ -195,10 +195,11 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await form.getByLabel("Oddział", { exact: true }).selectOption({ label: "WAW – Oddział Warszawa" });
     await form.getByLabel("Operator", { exact: true }).selectOption({ label: "Jan Kowalski" });
     await form.getByLabel("Nazwa", { exact: true }).fill("Jan#");
-    // Each broken rule is listed next to its field while typing, in Polish (core MESSAGES_PL).
+    // Each broken rule is listed next to its field while typing, in Polish (the catalogue's rule sentences; the key
+    // password follows the ministry's ASCII rules, so its sentence names the letters A–Z).
     await expect.poll(() => form.getByText("Nazwa certyfikatu musi mieć od 5 do 100 znaków").count()).toBe(1);
     await form.getByLabel("Hasło klucza prywatnego", { exact: true }).fill("krotkie");
-    await expect.poll(() => form.getByText("Hasło musi zawierać co najmniej jedną wielką literę.").count()).toBe(1);
+    await expect.poll(() => form.getByText("Hasło musi zawierać co najmniej jedną wielką literę (A–Z).").count()).toBe(1);
     await form.getByLabel("Nazwa", { exact: true }).fill("Jan Kowalski logowanie");
     await form.getByLabel("Hasło klucza prywatnego", { exact: true }).fill(KEY_PASSWORD);
     await form.getByLabel("Powtórz hasło", { exact: true }).fill(`${KEY_PASSWORD}x`);

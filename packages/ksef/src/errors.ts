@@ -162,10 +162,15 @@ export function localizeError(err: KsefCertsError, locale: Locale): LocalizedErr
     const id = `rule.${v.rule}`;
     return isMessageId(id) ? { ...v, message: translate(locale, v.params === undefined ? { id } : { id, params: v.params }) } : v;
   });
+  // A summary that lists the broken rules (`{{reasons}}`) lists them in the reader's language too.
+  const shownRef =
+    ref?.params !== undefined && "reasons" in ref.params && violations.length > 0
+      ? { ...ref, params: { ...ref.params, reasons: violations.map((v) => v.message).join(" ") } }
+      : ref;
   return {
     code: err.code,
-    message: ref === undefined ? err.message : translate(locale, ref),
-    ...(ref === undefined ? {} : { messageId: ref.id, ...(ref.params === undefined ? {} : { params: ref.params }) }),
+    message: shownRef === undefined ? err.message : translate(locale, shownRef),
+    ...(shownRef === undefined ? {} : { messageId: shownRef.id, ...(shownRef.params === undefined ? {} : { params: shownRef.params }) }),
     ...(hint === undefined ? {} : { hint }),
     ...(hintRef === undefined ? {} : { hintId: hintRef.id, ...(hintRef.params === undefined ? {} : { hintParams: hintRef.params }) }),
     ...(violations.length === 0 ? {} : { violations }),

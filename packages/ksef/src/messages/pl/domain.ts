@@ -228,7 +228,7 @@ export const domain = {
   // Access: signing in and sessions.
   "sessions.throttled": "Zbyt wiele nieudanych logowań; spróbuj ponownie później.",
   "sessions.throttled.hint": "Poczekaj {{seconds}} s.",
-  "sessions.wrongCredentials": "Login albo hasło jest nieprawidłowe.",
+  "sessions.wrongCredentials": "Nieprawidłowy login lub hasło.",
   "sessions.throttleRowVanished": "Wiersz ograniczenia logowań zniknął.",
   // Access: account passwords and their reset.
   "password.length": "Hasło musi mieć od 1 do {{max}} znaków.",
