@@ -48,7 +48,7 @@ describe("the catalogues", () => {
     for (const sections of [EN_SECTIONS, PL_SECTIONS]) {
       const seen = new Map<string, string>();
       const repeated: string[] = [];
-      for (const [name, section] of Object.entries(sections)) {
+      for (const [name, section] of Object.entries(sections as Readonly<Record<string, Readonly<Record<string, string>>>>)) {
         for (const key of Object.keys(section)) {
           const before = seen.get(key);
           if (before !== undefined) repeated.push(`${key} in ${before} and ${name}`);
