@@ -13,7 +13,6 @@ import {
   authorizeEntity,
   authorizeScope,
   checkCsrf,
-  hasRole,
   type AccessScope,
   type ActiveSession,
   type EntityKind,
@@ -222,4 +221,3 @@ export function requireScope(ctx: { principal: Principal }, scope: AccessScope, 
   authorizeScope(ctx.principal, scope, access);
 }
 
-export { hasRole };
