@@ -62,6 +62,14 @@ export {
   type WebSession,
 } from "./sessions.js";
 export {
+  MAX_TIMELINE_CERTIFICATES,
+  MAX_TIMELINE_DAYS,
+  certificateTimelineAs,
+  type CertificateTimelineInput,
+  type TimelineLabel,
+  type TimelineRow,
+} from "./timeline.js";
+export {
   certificateVisibility,
   listVisibleCertificates,
   TOTAL_COUNT_CAP,

@@ -3,11 +3,12 @@
  * queued successor that takes over in time) and coverage gaps (every scope that will have no valid
  * certificate of a type on a given date).
  */
-import { and, asc, desc, eq, gt, inArray, lte, not, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, type SQL } from "drizzle-orm";
 import type { Violation } from "@ksef-certs/ksef/errors";
 import type { Db } from "../store/db.js";
 import { branches, certificates, companies, operatorBranches, operators } from "../store/schema.js";
 import { type CertificateSummary, SLOT_COLUMNS, type ResolvedScope, selectSummaries, summarize } from "./certificates.js";
+import { computeCoverage, coverageAtSql, coveredUntilSql, scopeSlotKey, slotKey } from "./coverage.js";
 import { assertValid, CERTIFICATE_TYPES, type CertificateTypeName, ENVIRONMENTS, type Environment, isUuid, MS_PER_DAY } from "./internal.js";
 
 /** The renewal window of the F2000 model: warn from 60 days before expiry. */
@@ -32,24 +33,6 @@ export interface RenewalWarning {
   readonly reason: "noSuccessor" | "gapBeforeSuccessor";
   /** The queued certificate of the same slot, when there is one. */
   readonly successor: CertificateSummary | null;
-}
-
-function slotKey(r: {
-  scopeType: string;
-  companyId: string;
-  branchId: string | null;
-  operatorId: string | null;
-  environment: string;
-  certificateType: string;
-}): string {
-  return [
-    r.scopeType,
-    r.companyId,
-    r.scopeType === "branch" ? r.branchId : "",
-    r.scopeType === "operator" ? r.operatorId : "",
-    r.environment,
-    r.certificateType,
-  ].join("|");
 }
 
 function commonFilter(input: { companyId?: string; environment?: Environment; certificateType?: CertificateTypeName }): SQL[] {
@@ -175,26 +158,26 @@ export async function coverageGaps(db: Db, input: CoverageGapsInput): Promise<Co
     .where(input.companyId === undefined ? undefined : eq(operators.companyId, input.companyId));
 
   const filter = commonFilter(input);
-  const validOn = and(eq(certificates.status, "active"), lte(certificates.validFrom, on), gt(certificates.validTo, on)) as SQL;
-  const covered = new Set(
-    (
-      await db
-        .selectDistinct(SLOT_COLUMNS)
-        .from(certificates)
-        .where(and(...filter, validOn))
-    ).map(slotKey),
-  );
-  // The latest certificate per slot that had started by `on` but does not cover it (expired or revoked).
-  const endedAt = sql`coalesce(least(${certificates.revokedAt}, ${certificates.validTo}), ${certificates.validTo})`;
+  // Candidates only: computeCoverage decides what covers `on`, by the same rule as coveredUntilSql.
+  const covering = await db
+    .select({
+      id: certificates.id,
+      status: certificates.status,
+      validFrom: certificates.validFrom,
+      validTo: certificates.validTo,
+      revokedAt: certificates.revokedAt,
+      ...SLOT_COLUMNS,
+    })
+    .from(certificates)
+    .where(and(...filter, coverageAtSql(on)));
+  // The latest certificate per slot that had started by `on` but no longer covers it (expired or revoked).
   const endedIds = await db
     .selectDistinctOn(
       [certificates.scopeType, certificates.companyId, certificates.branchId, certificates.operatorId, certificates.environment, certificates.certificateType],
-      {
-        id: certificates.id,
-      },
+      { id: certificates.id },
     )
     .from(certificates)
-    .where(and(...filter, lte(certificates.validFrom, on), not(validOn)))
+    .where(and(...filter, coverageAtSql(on, true)))
     .orderBy(
       certificates.scopeType,
       certificates.companyId,
@@ -202,7 +185,7 @@ export async function coverageGaps(db: Db, input: CoverageGapsInput): Promise<Co
       certificates.operatorId,
       certificates.environment,
       certificates.certificateType,
-      desc(endedAt),
+      desc(coveredUntilSql),
     );
   const ended = new Map(
     (endedIds.length === 0
@@ -217,39 +200,49 @@ export async function coverageGaps(db: Db, input: CoverageGapsInput): Promise<Co
     ).map((r) => [slotKey(r), summarize(r, at)]),
   );
 
-  const gaps: CoverageGap[] = [];
-  const isCovered = (s: ResolvedScope, environment: Environment, certificateType: CertificateTypeName): boolean =>
-    covered.has(slotKey({ scopeType: s.type, companyId: s.companyId, branchId: s.branchId, operatorId: s.operatorId, environment, certificateType }));
-  const push = (s: ResolvedScope, label: CoverageGap["label"], fallback: (e: Environment, t: CertificateTypeName) => CoverageGap["fallback"]): void => {
-    for (const environment of envs) {
-      for (const certificateType of types) {
-        if (isCovered(s, environment, certificateType)) continue;
-        const key = slotKey({ scopeType: s.type, companyId: s.companyId, branchId: s.branchId, operatorId: s.operatorId, environment, certificateType });
-        gaps.push({
-          scope: s,
-          label,
-          environment,
-          certificateType,
-          endedCertificate: ended.get(key) ?? null,
-          fallback: fallback(environment, certificateType),
-        });
-      }
-    }
-  };
   const companyScope = (companyId: string): ResolvedScope => ({ type: "company", companyId, branchId: null, operatorId: null });
   const branchScope = (b: { id: string; companyId: string }): ResolvedScope => ({ type: "branch", companyId: b.companyId, branchId: b.id, operatorId: null });
+  const labelled: { scope: ResolvedScope; label: CoverageGap["label"]; branchIds: readonly string[] }[] = [];
   for (const c of companyRows) {
     const label = { companyNip: c.nip, companyName: c.name };
-    push(companyScope(c.id), label, () => null);
-    for (const b of branchRows.filter((x) => x.companyId === c.id)) {
-      push(branchScope(b), { ...label, branchCode: b.code }, (e, t) => (isCovered(companyScope(c.id), e, t) ? "company" : null));
-    }
+    labelled.push({ scope: companyScope(c.id), label, branchIds: [] });
+    for (const b of branchRows.filter((x) => x.companyId === c.id))
+      labelled.push({ scope: branchScope(b), label: { ...label, branchCode: b.code }, branchIds: [] });
     for (const o of operatorRows.filter((x) => x.companyId === c.id)) {
-      const theirBranches = links.filter((l) => l.operatorId === o.id).map((l) => ({ id: l.branchId, companyId: c.id }));
-      push({ type: "operator", companyId: c.id, branchId: null, operatorId: o.id }, { ...label, operatorName: o.name }, (e, t) =>
-        theirBranches.some((b) => isCovered(branchScope(b), e, t)) ? "branch" : isCovered(companyScope(c.id), e, t) ? "company" : null,
-      );
+      labelled.push({
+        scope: { type: "operator", companyId: c.id, branchId: null, operatorId: o.id },
+        label: { ...label, operatorName: o.name },
+        branchIds: links.filter((l) => l.operatorId === o.id).map((l) => l.branchId),
+      });
     }
+  }
+  const slots = computeCoverage({
+    scopes: labelled.map((l) => l.scope),
+    environments: envs,
+    certificateTypes: types,
+    certificates: covering,
+    from: on.getTime(),
+    to: on.getTime() + 1,
+  });
+  const coveredKeys = new Set(slots.filter((s) => s.gaps.length === 0).map((s) => scopeSlotKey(s.scope, s.environment, s.certificateType)));
+  const isCovered = (s: ResolvedScope, e: Environment, t: CertificateTypeName): boolean => coveredKeys.has(scopeSlotKey(s, e, t));
+  // computeCoverage hands back the very scope objects it was given.
+  const byScope = new Map(labelled.map((l) => [l.scope, l]));
+  const gaps: CoverageGap[] = [];
+  for (const slot of slots) {
+    if (slot.gaps.length === 0) continue;
+    const { scope, environment: e, certificateType: t } = slot;
+    const entry = byScope.get(scope);
+    if (entry === undefined) continue;
+    const fallback: CoverageGap["fallback"] =
+      scope.type === "company"
+        ? null
+        : scope.type === "operator" && entry.branchIds.some((b) => isCovered(branchScope({ id: b, companyId: scope.companyId }), e, t))
+          ? "branch"
+          : isCovered(companyScope(scope.companyId), e, t)
+            ? "company"
+            : null;
+    gaps.push({ scope, label: entry.label, environment: e, certificateType: t, endedCertificate: ended.get(scopeSlotKey(scope, e, t)) ?? null, fallback });
   }
   return gaps;
 }

@@ -4,7 +4,14 @@
  * its scope first (`requireEntity`): an id the caller may not read answers NOT_FOUND.
  */
 import { z } from "zod";
-import { listAuditEntries, listExportDestinationsAs, listVisibleCertificates, revokeCertificateAs } from "@ksef-certs/domain/access";
+import {
+  certificateTimelineAs,
+  listAuditEntries,
+  listExportDestinationsAs,
+  listVisibleCertificates,
+  revokeCertificateAs,
+  type TimelineLabel,
+} from "@ksef-certs/domain/access";
 import {
   addExportDestination,
   exportCertificatesAs,
@@ -29,7 +36,6 @@ import {
 import type { Vault } from "@ksef-certs/domain/vault";
 import { ADAPTERS, ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
-import { buildTimeline } from "../timeline.js";
 import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
 
 /** Input bounds shared by the certificate procedures. */
@@ -154,14 +160,23 @@ export const certificatesRouter = router({
   timeline: authedProcedure
     .input(z.object({ companyId: id.optional(), environment: environmentInput, from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) }))
     .query(async ({ ctx, input }) => {
-      if (input.companyId !== undefined) await requireEntity(ctx, "company", input.companyId, "read");
-      return buildTimeline(ctx.db, ctx.principal, {
+      const { rows, truncated } = await certificateTimelineAs(ctx.db, ctx.principal, {
         ...(input.companyId === undefined ? {} : { companyId: input.companyId }),
         environment: input.environment,
         from: new Date(input.from),
         to: new Date(input.to),
         at: ctx.services.clock(),
       });
+      return {
+        truncated,
+        rows: rows.map((r) => ({
+          scope: r.scope,
+          label: timelineLabel(r.label),
+          certificateType: r.certificateType,
+          spans: r.spans.map((x) => ({ id: x.id, mode: x.mode, validFrom: x.validFrom.toISOString(), validTo: x.validTo.toISOString() })),
+          gaps: r.gaps.map((g) => ({ from: g.from.toISOString(), to: g.to.toISOString() })),
+        })),
+      };
     }),
   /** `{ companyId, branchId?, operatorId?, environment, certificateType }` → core `certificateFor` resolution (certificate on the wire). */
   resolve: authedProcedure.input(scopeInput.extend({ environment: environmentInput, certificateType: certificateTypeInput })).query(async ({ ctx, input }) => {
@@ -409,3 +424,10 @@ export const adaptersRouter = router({
     return { ok: true as const };
   }),
 });
+
+/** A timeline row's name as the web app shows it: the company with its NIP, or company / branch code and name, or company / operator. */
+function timelineLabel(l: TimelineLabel): string {
+  if (l.operatorName !== undefined) return `${l.companyName} / ${l.operatorName}`;
+  if (l.branchCode !== undefined) return `${l.companyName} / ${l.branchCode} ${l.branchName ?? ""}`;
+  return `${l.companyName} (NIP ${l.companyNip})`;
+}

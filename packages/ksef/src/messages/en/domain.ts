@@ -257,6 +257,7 @@ export const domain = {
   "registry.notFound.workstation.hint": "List the workstations to find the right id.",
   "registry.notFound.certificate": "No certificate with id {{id}}.",
   "registry.notFound.certificate.hint": "List the certificates to find the right id.",
+  "registry.timeline.range": "The timeline range must end after it starts and span at most three years.",
   "registry.invalid.certificate": "The certificate cannot be saved: {{reasons}}",
   "registry.invalid.certificateFilter": "The certificate filter cannot be saved: {{reasons}}",
   "registry.invalid.report": "The report cannot be saved: {{reasons}}",

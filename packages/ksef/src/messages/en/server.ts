@@ -26,7 +26,6 @@ export const server = {
   "server.scope.otherCompany": "The {{kind}} belongs to another company.",
   "server.sealPassword.noMasterKey": "No master key is configured, so the password cannot be kept.",
   "server.stopping": "The server is stopping.",
-  "server.timeline.range": "The timeline range must end after it starts and span at most three years.",
   "server.upload.notBase64": "The {{field}} upload is empty or not base64.",
   "server.upload.tooLarge": "The {{field}} file has {{bytes}} bytes; at most {{max}} are accepted.",
   "server.workstation.noToken": "No workstation token with id {{id}}.",

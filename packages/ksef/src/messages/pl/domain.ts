@@ -284,6 +284,7 @@ export const domain = {
   "registry.notFound.workstation.hint": "Wyświetl listę stanowisk, aby znaleźć właściwy identyfikator.",
   "registry.notFound.certificate": "Nie ma certyfikatu o identyfikatorze {{id}}.",
   "registry.notFound.certificate.hint": "Wyświetl listę certyfikatów, aby znaleźć właściwy identyfikator.",
+  "registry.timeline.range": "Zakres osi czasu musi kończyć się po swoim początku i obejmować najwyżej trzy lata.",
   "registry.invalid.certificate": "Nie można zapisać certyfikatu: {{reasons}}",
   "registry.invalid.certificateFilter": "Nie można zastosować filtru certyfikatów: {{reasons}}",
   "registry.invalid.report": "Nie można przygotować raportu: {{reasons}}",

@@ -29,7 +29,6 @@ export const server = {
   "server.scope.otherCompany": "Obiekt ({{kind}}) należy do innej firmy.",
   "server.sealPassword.noMasterKey": "Nie skonfigurowano klucza głównego, więc nie można zachować hasła.",
   "server.stopping": "Serwer się zatrzymuje.",
-  "server.timeline.range": "Zakres osi czasu musi kończyć się po swoim początku i obejmować najwyżej trzy lata.",
   "server.upload.notBase64": "Przesłany plik {{field}} jest pusty albo nie jest zakodowany w base64.",
   "server.upload.tooLarge": "Plik {{field}} ma {{bytes}} bajtów; przyjmujemy najwyżej {{max}}.",
   "server.workstation.noToken": "Nie ma tokenu stanowiska o identyfikatorze {{id}}.",
