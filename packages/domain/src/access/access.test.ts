@@ -1,6 +1,6 @@
+import { rejection } from "@ksef-certs/ksef/testing";
 import { sql } from "drizzle-orm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { assignCertificate } from "../registry/assign.js";
 import { recordCertificate, type Scope } from "../registry/certificates.js";
 import { addBranch, addCompany, addOperator, addWorkstation } from "../registry/organisation.js";
@@ -26,16 +26,6 @@ let key: TestKey;
 beforeAll(async () => {
   key = await testKey();
 });
-
-async function failure(p: Promise<unknown>): Promise<KsefCertsError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof KsefCertsError) return err;
-    throw err;
-  }
-  throw new Error("expected a KsefCertsError");
-}
 
 describe("access: passwords", () => {
   it("hashes with scrypt in a self-describing string and verifies only the right password", async () => {
@@ -117,7 +107,7 @@ describeEachDb("access: accounts, sign-in, sessions", (ctx) => {
     expect((await grantRole(db, { userId: u.id, role: "company_admin", companyId: company.id }, META)).added).toBe(false);
     expect((await revokeRole(db, { userId: u.id, role: "company_admin", companyId: company.id }, META)).removed).toBe(true);
     expect(await sessionFromToken(db, s.token, T0)).toBeUndefined();
-    expect((await failure(grantRole(db, { userId: u.id, role: "branch_admin" }, META))).code).toBe("VALIDATION");
+    expect((await rejection(grantRole(db, { userId: u.id, role: "branch_admin" }, META))).code).toBe("VALIDATION");
     expect((await verifyAuditLog(db)).ok).toBe(true);
   });
 });
@@ -138,16 +128,16 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
     expect(await ids(w.auditor)).toEqual([cCompany, cB1, cB2, cO1, cO2].map((c) => c.id).sort());
     expect(await ids(w.branchAdmin)).toEqual([cCompany, cB1, cO1].map((c) => c.id).sort());
     for (const hidden of [cB2, cO2, cOther]) {
-      expect((await failure(authorizeEntity(db, w.branchAdmin, "certificate", hidden.id, "read"))).code).toBe("NOT_FOUND");
+      expect((await rejection(authorizeEntity(db, w.branchAdmin, "certificate", hidden.id, "read"))).code).toBe("NOT_FOUND");
     }
-    expect((await failure(authorizeEntity(db, w.branchAdmin, "certificate", cCompany.id, "write"))).code).toBe("FORBIDDEN");
+    expect((await rejection(authorizeEntity(db, w.branchAdmin, "certificate", cCompany.id, "write"))).code).toBe("FORBIDDEN");
     await expect(authorizeEntity(db, w.branchAdmin, "certificate", cO1.id, "write")).resolves.toMatchObject({ kind: "operator" });
-    expect((await failure(authorizeEntity(db, w.auditor, "certificate", cB1.id, "write"))).code).toBe("FORBIDDEN");
+    expect((await rejection(authorizeEntity(db, w.auditor, "certificate", cB1.id, "write"))).code).toBe("FORBIDDEN");
     expect(canRead(w.branchAdmin, { kind: "branch", companyId: w.company.id, branchId: w.b2.id })).toBe(false);
     expect(canWrite(w.companyAdmin, { kind: "company", companyId: w.other.id })).toBe(false);
     // A made-up id answers exactly like a hidden one.
-    expect((await failure(authorizeEntity(db, w.branchAdmin, "certificate", "00000000-0000-4000-8000-000000000000", "read"))).message).toBe(
-      (await failure(authorizeEntity(db, w.branchAdmin, "certificate", cB2.id, "read"))).message.replace(cB2.id, "00000000-0000-4000-8000-000000000000"),
+    expect((await rejection(authorizeEntity(db, w.branchAdmin, "certificate", "00000000-0000-4000-8000-000000000000", "read"))).message).toBe(
+      (await rejection(authorizeEntity(db, w.branchAdmin, "certificate", cB2.id, "read"))).message.replace(cB2.id, "00000000-0000-4000-8000-000000000000"),
     );
   });
 
@@ -179,7 +169,7 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
     expect((await listVisibleCertificates(db, w.superAdmin, { at: T0, search: serial.slice(2, 10).toLowerCase() })).items.map((c) => c.serialNumber)).toContain(
       serial,
     );
-    expect((await failure(listVisibleCertificates(db, w.superAdmin, { cursor: "bogus" }))).code).toBe("VALIDATION");
+    expect((await rejection(listVisibleCertificates(db, w.superAdmin, { cursor: "bogus" }))).code).toBe("VALIDATION");
   });
 
   it("lists every page at once, with one meaning per state, for the CLI's local principal and a branch admin alike", async () => {
@@ -213,7 +203,7 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
     const w = await world(db);
     const globalAuditor: Principal = { ...w.auditor, roles: [{ role: "auditor", companyId: null, branchId: null }] };
     for (const p of [w.companyAdmin, w.branchAdmin, w.auditor, globalAuditor]) {
-      expect((await failure(addCompanyAs(db, p, { nip: "1111111111", name: "Nowa" }, META))).code).toBe("FORBIDDEN");
+      expect((await rejection(addCompanyAs(db, p, { nip: "1111111111", name: "Nowa" }, META))).code).toBe("FORBIDDEN");
     }
     expect((await db.select({ id: companies.id }).from(companies)).length).toBe(2);
     await expect(addCompanyAs(db, w.superAdmin, { nip: "1111111111", name: "Nowa" }, META)).resolves.toMatchObject({ nip: "1111111111" });
@@ -274,15 +264,15 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
     const { db } = ctx();
     const w = await world(db);
     expect((await listAuditEntriesAs(db, w.superAdmin)).entries.length).toBeGreaterThan(0);
-    expect((await failure(listAuditEntriesAs(db, w.companyAdmin))).code).toBe("FORBIDDEN");
+    expect((await rejection(listAuditEntriesAs(db, w.companyAdmin))).code).toBe("FORBIDDEN");
     expect((await listAuditEntriesAs(db, w.companyAdmin, { companyId: w.company.id })).entries.length).toBeGreaterThan(0);
-    expect((await failure(listAuditEntriesAs(db, w.companyAdmin, { companyId: w.other.id }))).code).toBe("NOT_FOUND");
-    expect((await failure(listAuditEntriesAs(db, w.branchAdmin, { companyId: w.company.id }))).code).toBe("FORBIDDEN");
+    expect((await rejection(listAuditEntriesAs(db, w.companyAdmin, { companyId: w.other.id }))).code).toBe("NOT_FOUND");
+    expect((await rejection(listAuditEntriesAs(db, w.branchAdmin, { companyId: w.company.id }))).code).toBe("FORBIDDEN");
     expect((await listAuditEntriesAs(db, w.branchAdmin, { entityId: w.b1.id })).entries.map((e) => e.entityId)).toEqual([w.b1.id]);
-    const hidden = await failure(listAuditEntriesAs(db, w.branchAdmin, { entityId: w.b2.id }));
-    const madeUp = await failure(listAuditEntriesAs(db, w.branchAdmin, { entityId: "00000000-0000-4000-8000-000000000000" }));
+    const hidden = await rejection(listAuditEntriesAs(db, w.branchAdmin, { entityId: w.b2.id }));
+    const madeUp = await rejection(listAuditEntriesAs(db, w.branchAdmin, { entityId: "00000000-0000-4000-8000-000000000000" }));
     expect([hidden.code, madeUp.code]).toEqual(["NOT_FOUND", "NOT_FOUND"]);
-    expect((await failure(listAuditEntriesAs(db, w.auditor, { entityId: w.other.id }))).code).toBe("NOT_FOUND");
+    expect((await rejection(listAuditEntriesAs(db, w.auditor, { entityId: w.other.id }))).code).toBe("NOT_FOUND");
     // The header of one entry, as `audit verify` shows where the chain broke: the verifying roles only.
     const [newest] = (await listAuditEntries(db, { limit: 1 })).entries;
     expect(await getAuditEntryHeaderAs(db, LOCAL_SYSTEM_PRINCIPAL, newest!.seq)).toEqual({
@@ -294,7 +284,7 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
       entityId: newest!.entityId,
     });
     expect(await getAuditEntryHeaderAs(db, w.auditor, newest!.seq + 1000)).toBeUndefined();
-    expect((await failure(getAuditEntryHeaderAs(db, w.branchAdmin, newest!.seq))).code).toBe("FORBIDDEN");
+    expect((await rejection(getAuditEntryHeaderAs(db, w.branchAdmin, newest!.seq))).code).toBe("FORBIDDEN");
   });
 
   it("assigns a certificate within its company under the slot rules, audited; the old slot's queued one takes over", async () => {
@@ -321,8 +311,8 @@ describeEachDb("access: rules and the visible certificate list", (ctx) => {
     expect(b1.items.map((c) => [c.id, c.mode])).toEqual([[queued.id, "current"]]);
     // The operator's slot now has a current one: a second current cannot move in.
     const another = await cert(db, { type: "branch", branchId: w.b2.id });
-    expect((await failure(assignCertificate(db, another.id, { type: "operator", operatorId: w.o1.id }, META))).code).toBe("CONFLICT");
-    expect((await failure(assignCertificate(db, another.id, { type: "company", companyId: w.other.id }, META))).code).toBe("VALIDATION");
+    expect((await rejection(assignCertificate(db, another.id, { type: "operator", operatorId: w.o1.id }, META))).code).toBe("CONFLICT");
+    expect((await rejection(assignCertificate(db, another.id, { type: "company", companyId: w.other.id }, META))).code).toBe("VALIDATION");
     expect((await assignCertificate(db, current.id, { type: "operator", operatorId: w.o1.id }, META)).moved).toBe(false);
     const audit = await listAuditEntries(db, { entityId: current.id });
     expect(audit.entries.map((e) => e.action)).toEqual(["certificate.assign", "certificate.record"]);

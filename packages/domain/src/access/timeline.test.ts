@@ -1,5 +1,5 @@
+import { rejection } from "@ksef-certs/ksef/testing";
 import { beforeAll, expect, it } from "vitest";
-import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { DAY, testCertificate, testKey, type TestKey } from "../registry/__fixtures__/certs.js";
 import { recordCertificate, revokeCertificateLocally, type Scope } from "../registry/certificates.js";
 import { addBranch, addCompany, addOperator } from "../registry/organisation.js";
@@ -18,16 +18,6 @@ beforeAll(async () => {
 });
 
 const principal = (roles: Principal["roles"]): Principal => ({ userId: "u", login: "u", displayName: "U", locale: "en", roles });
-
-async function failure(p: Promise<unknown>): Promise<KsefCertsError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof KsefCertsError) return err;
-    throw err;
-  }
-  throw new Error("expected a KsefCertsError");
-}
 
 /** Two companies; the first with branches B1 (Jan) and B2 (Anna) and certificates that leave gaps on some days. */
 async function world(db: Db) {
@@ -118,7 +108,7 @@ describeEachDb("access: the expiry timeline", (ctx) => {
     const { rows } = await certificateTimelineAs(db, admin, { environment: "test", from: at(-5), to: at(130), at: T0 });
     expect([...new Set(rows.map((r) => r.scope.branchId ?? r.scope.operatorId ?? r.scope.companyId))]).toEqual([w.company.id, w.b1.id, w.jan.id]);
     expect(rows.flatMap((r) => r.spans.map((s) => s.id))).not.toContain(w.certs.b2Offline.id);
-    expect((await failure(certificateTimelineAs(db, admin, { companyId: w.other.id, environment: "test", from: at(0), to: at(10), at: T0 }))).code).toBe(
+    expect((await rejection(certificateTimelineAs(db, admin, { companyId: w.other.id, environment: "test", from: at(0), to: at(10), at: T0 }))).code).toBe(
       "NOT_FOUND",
     );
     const nobody = principal([]);
@@ -132,7 +122,7 @@ describeEachDb("access: the expiry timeline", (ctx) => {
       [at(10), at(0)],
       [at(0), at(3 * 366 + 1)],
     ] as const) {
-      const err = await failure(certificateTimelineAs(db, SUPER, { environment: "test", from, to, at: T0 }));
+      const err = await rejection(certificateTimelineAs(db, SUPER, { environment: "test", from, to, at: T0 }));
       expect(err.code).toBe("VALIDATION");
       expect(err.violations.map((v) => v.rule)).toEqual(["to.range"]);
     }

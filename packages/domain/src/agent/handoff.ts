@@ -12,7 +12,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
-import type { EnrollmentHandoff } from "../enrollment/service.js";
+import type { EnrollmentHandoff } from "../enrollment/model.js";
 import type { Db } from "../store/db.js";
 import { signingRequests } from "../store/schema.js";
 import type { SigningRequestNotifier } from "./notifier.js";

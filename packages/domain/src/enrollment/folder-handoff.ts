@@ -12,7 +12,7 @@ import { awaitSignature, handoffFileName, writeAuthRequest, type InboxProblem } 
 import type { Db } from "../store/db.js";
 import { workstations } from "../store/schema.js";
 import { enrollmentOperator, operatorFileNamePart } from "./expected-signer.js";
-import type { EnrollmentHandoff } from "./service.js";
+import type { EnrollmentHandoff } from "./model.js";
 
 /** Options of {@link createFolderHandoff}. */
 export interface FolderHandoffOptions {

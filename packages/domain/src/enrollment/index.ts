@@ -3,9 +3,9 @@
  * machine. Wire it with `createEnrollmentService({ db, client, signerFor, handoff, vault })`;
  * progress comes as English sentences with machine-readable events (`ENROLLMENT_EVENTS`, `EnrollmentEventKind`).
  */
+export { createEnrollmentService } from "./service.js";
 export {
   CHALLENGE_LIFETIME_MS,
-  createEnrollmentService,
   enrollmentPasswordAad,
   enrollmentSessionAad,
   summarizeEnrollment,
@@ -22,7 +22,7 @@ export {
   type EnrollmentRunResult,
   type EnrollmentService,
   type EnrollmentSummary,
-} from "./service.js";
+} from "./model.js";
 export {
   ENROLLMENT_EVENTS,
   enrollmentEvent,

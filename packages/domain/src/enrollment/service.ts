@@ -45,26 +45,6 @@ import { Stop, cancelled, failureCodeOf, isAborted, reasonOf, said, type RunCont
 import { createStepDeps } from "./steps/deps.js";
 import { stepFor } from "./steps/index.js";
 
-export {
-  CHALLENGE_LIFETIME_MS,
-  enrollmentPasswordAad,
-  enrollmentSessionAad,
-  summarizeEnrollment,
-  type EnrollmentDeps,
-  type EnrollmentEnvironment,
-  type EnrollmentHandoff,
-  type EnrollmentKsefClient,
-  type EnrollmentOutcome,
-  type EnrollmentProgress,
-  type EnrollmentRequestInput,
-  type EnrollmentRequestMeta,
-  type EnrollmentRow,
-  type EnrollmentRunOptions,
-  type EnrollmentRunResult,
-  type EnrollmentService,
-  type EnrollmentSummary,
-} from "./model.js";
-
 /** Safety bound on steps in one run (a full enrollment takes 5: key, authentication, submission, poll, download). */
 const MAX_STEPS = 40;
 

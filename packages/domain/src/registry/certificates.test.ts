@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { beforeAll, expect, it } from "vitest";
 import { encodePem, exportPkcs12, inspectPrivateKey, isKsefKeyEncryption, keyMatchesCertificate, readPrivateKey } from "@ksef-certs/ksef/crypto";
-import { issueKsefLikeCertificate } from "@ksef-certs/ksef/testing";
+import { issueKsefLikeCertificate, rejection } from "@ksef-certs/ksef/testing";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { verifyAuditLog } from "../store/audit.js";
 import { describeEachDb } from "../store/__fixtures__/test-db.js";
@@ -34,16 +34,6 @@ let otherKey: TestKey;
 beforeAll(async () => {
   [key, otherKey] = await Promise.all([testKey(), testKey("Inne-Haslo-456!")]);
 });
-
-async function failure(p: Promise<unknown>): Promise<KsefCertsError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof KsefCertsError) return err;
-    throw err;
-  }
-  throw new Error("expected a KsefCertsError");
-}
 
 /** A company with two branches and two operators (Jan at O1, Anna at O2). */
 async function organisation(db: Db) {
@@ -93,7 +83,7 @@ describeEachDb("registry: certificates", (ctx) => {
     const o = await organisation(db);
     expect(await scopeOf(db, o.scopes.b1)).toEqual({ type: "branch", companyId: o.company.id, branchId: o.b1.id, operatorId: null });
     expect(await scopeOf(db, o.scopes.jan)).toEqual({ type: "operator", companyId: o.company.id, branchId: null, operatorId: o.jan.id });
-    expect((await failure(scopeOf(db, { type: "branch", branchId: o.jan.id }))).code).toBe("NOT_FOUND");
+    expect((await rejection(scopeOf(db, { type: "branch", branchId: o.jan.id }))).code).toBe("NOT_FOUND");
 
     const der = await testCertificate(key, "Offline", at(-1), 730, SEAL);
     const row = await recordCertificate(
@@ -121,7 +111,7 @@ describeEachDb("registry: certificates", (ctx) => {
     expect(JSON.stringify(audit)).not.toMatch(/ENCRYPTED|keyFile|certificateDer/);
 
     // The same serial in another environment is another certificate; in the same one it is a CONFLICT, and nothing is written.
-    const again = await failure(
+    const again = await rejection(
       recordCertificate(
         db,
         { scope: o.scopes.b1, environment: "test", mode: "current", name: "x", certificateDer: der, keyFile: key.keyFile, source: "imported" },
@@ -152,7 +142,7 @@ describeEachDb("registry: certificates", (ctx) => {
       })
     ).der;
     const plainKey = new TextEncoder().encode(key.keys.privateKey.export({ type: "pkcs8", format: "pem" }) as string);
-    const e = await failure(
+    const e = await rejection(
       recordCertificate(
         db,
         { scope: o.scopes.company, environment: "test", mode: "current", name: "", certificateDer: noType, keyFile: plainKey, source: "imported" },
@@ -173,7 +163,7 @@ describeEachDb("registry: certificates", (ctx) => {
     ).der;
     expect(
       (
-        await failure(
+        await rejection(
           recordCertificate(
             db,
             { scope: o.scopes.company, environment: "test", mode: "current", name: "Mixed", certificateDer: both, keyFile: key.keyFile, source: "imported" },
@@ -186,7 +176,7 @@ describeEachDb("registry: certificates", (ctx) => {
     const expired = await testCertificate(key, "Authentication", at(-40), 30);
     expect(
       (
-        await failure(
+        await rejection(
           recordCertificate(
             db,
             { scope: o.scopes.company, environment: "test", mode: "current", name: "Old", certificateDer: expired, keyFile: key.keyFile, source: "imported" },
@@ -197,7 +187,7 @@ describeEachDb("registry: certificates", (ctx) => {
     ).toEqual(["certificate.expired"]);
     expect(
       (
-        await failure(
+        await rejection(
           recordCertificate(
             db,
             {
@@ -214,7 +204,7 @@ describeEachDb("registry: certificates", (ctx) => {
         )
       ).code,
     ).toBe("MALFORMED");
-    expect((await failure(record(db, { type: "operator", operatorId: "00000000-0000-4000-8000-000000000000" }, "Offline", "current", -1, 100))).code).toBe(
+    expect((await rejection(record(db, { type: "operator", operatorId: "00000000-0000-4000-8000-000000000000" }, "Offline", "current", -1, 100))).code).toBe(
       "NOT_FOUND",
     );
     expect(await db.select().from(certificates)).toHaveLength(0);
@@ -223,11 +213,11 @@ describeEachDb("registry: certificates", (ctx) => {
   it("applies the slot rules: one current, queued needs a current one, one queued, at most maxActive", async () => {
     const { db } = ctx();
     const o = await organisation(db);
-    const queuedFirst = await failure(record(db, o.scopes.jan, "Authentication", "queued", -1, 100));
+    const queuedFirst = await rejection(record(db, o.scopes.jan, "Authentication", "queued", -1, 100));
     expect([queuedFirst.code, queuedFirst.details["rule"]]).toEqual(["CONFLICT", "queuedNeedsCurrent"]);
 
     const cur = await record(db, o.scopes.jan, "Authentication", "current", -10, 100);
-    const second = await failure(record(db, o.scopes.jan, "Authentication", "current", -1, 100));
+    const second = await rejection(record(db, o.scopes.jan, "Authentication", "current", -1, 100));
     expect([second.code, second.details["rule"]]).toEqual(["CONFLICT", "oneCurrent"]);
     expect(second.hint).toMatch(/queued/);
 
@@ -237,13 +227,13 @@ describeEachDb("registry: certificates", (ctx) => {
 
     const q = await record(db, o.scopes.jan, "Authentication", "queued", 80, 730);
     expect(q.mode).toBe("queued");
-    const limit = await failure(record(db, o.scopes.jan, "Authentication", "queued", 85, 730));
+    const limit = await rejection(record(db, o.scopes.jan, "Authentication", "queued", 85, 730));
     expect([limit.code, limit.details["rule"]]).toEqual(["CONFLICT", "maxActive"]);
-    const oneQueued = await failure(record(db, o.scopes.jan, "Authentication", "queued", 85, 730, { maxActive: 3 }));
+    const oneQueued = await rejection(record(db, o.scopes.jan, "Authentication", "queued", 85, 730, { maxActive: 3 }));
     expect([oneQueued.code, oneQueued.details["rule"]]).toEqual(["CONFLICT", "oneQueued"]);
-    const strict = await failure(record(db, o.scopes.anna, "Authentication", "queued", 50, 730, { maxActive: 1 }));
+    const strict = await rejection(record(db, o.scopes.anna, "Authentication", "queued", 50, 730, { maxActive: 1 }));
     expect(strict.details["rule"]).toBe("maxActive");
-    expect((await failure(record(db, o.scopes.anna, "Offline", "current", -1, 100, { maxActive: 0 }))).code).toBe("VALIDATION");
+    expect((await rejection(record(db, o.scopes.anna, "Offline", "current", -1, 100, { maxActive: 0 }))).code).toBe("VALIDATION");
 
     // At day 120 cur (ended day 90) no longer counts: q took over, and a new queued one fits.
     const later = await record(db, o.scopes.jan, "Authentication", "queued", 500, 730, { when: at(120) });
@@ -315,7 +305,7 @@ describeEachDb("registry: certificates", (ctx) => {
     expect(reenc.sealedPassword).toBeNull();
 
     const before = await db.select().from(auditLog);
-    const mismatch = await failure(
+    const mismatch = await rejection(
       importCertificatePair(
         db,
         {
@@ -330,12 +320,12 @@ describeEachDb("registry: certificates", (ctx) => {
       ),
     );
     expect(mismatch.code).toBe("KEY_MISMATCH");
-    const wrong = await failure(
+    const wrong = await rejection(
       importCertificatePair(db, { scope: o.scopes.b1, environment: "test", mode: "current", crt: crtPem, key: key.keyFile, password: "wrong" }, META),
     );
     expect(wrong.code).toBe("WRONG_PASSWORD");
     expect(
-      (await failure(importCertificatePair(db, { scope: o.scopes.b1, environment: "test", mode: "current", crt: crtPem, key: plainDer, password: "" }, META)))
+      (await rejection(importCertificatePair(db, { scope: o.scopes.b1, environment: "test", mode: "current", crt: crtPem, key: plainDer, password: "" }, META)))
         .code,
     ).toBe("VALIDATION");
     expect(await db.select({ id: certificates.id }).from(certificates)).toHaveLength(2);
@@ -353,7 +343,7 @@ describeEachDb("registry: certificates", (ctx) => {
       iterations: 1000,
       macIterations: 1000,
     });
-    expect((await failure(importPkcs12(db, { scope: o.scopes.company, environment: "demo", mode: "current", p12, password: "nie to" }, META))).code).toBe(
+    expect((await rejection(importPkcs12(db, { scope: o.scopes.company, environment: "demo", mode: "current", p12, password: "nie to" }, META))).code).toBe(
       "WRONG_PASSWORD",
     );
     const row = await importPkcs12(db, { scope: o.scopes.company, environment: "demo", mode: "current", p12, password: "Plik-P12-Haslo!" }, META);
@@ -392,7 +382,7 @@ describeEachDb("registry: certificates", (ctx) => {
     expect((await listCertificates(db, { at: T0, serialNumber: b.serialNumber.toLowerCase() })).map((r) => r.id)).toEqual([b.id]);
     expect((await listCertificates(db, { at: T0, limit: 1, offset: 1 })).map((r) => r.id)).toEqual([b.id]);
     expect(await listCertificates(db, { at: T0, environment: "production" })).toEqual([]);
-    expect((await failure(listCertificates(db, { expiringWithinDays: -1 }))).code).toBe("VALIDATION");
+    expect((await rejection(listCertificates(db, { expiringWithinDays: -1 }))).code).toBe("VALIDATION");
   });
 
   it("promotes a queued successor once the current one has expired, with an audit entry by system", async () => {
@@ -440,9 +430,9 @@ describeEachDb("registry: certificates", (ctx) => {
       ["certificate.record", "admin"],
       ["certificate.promote", "system"],
     ]);
-    expect((await failure(revokeCertificateLocally(db, cur.id, "again", META))).code).toBe("CONFLICT");
-    expect((await failure(revokeCertificateLocally(db, next.id, "", META))).code).toBe("VALIDATION");
-    expect((await failure(revokeCertificateLocally(db, "00000000-0000-4000-8000-000000000000", "x", META))).code).toBe("NOT_FOUND");
+    expect((await rejection(revokeCertificateLocally(db, cur.id, "again", META))).code).toBe("CONFLICT");
+    expect((await rejection(revokeCertificateLocally(db, next.id, "", META))).code).toBe("VALIDATION");
+    expect((await rejection(revokeCertificateLocally(db, "00000000-0000-4000-8000-000000000000", "x", META))).code).toBe("NOT_FOUND");
   });
 
   it("resolves operator, then branch, then company, and says which rule matched", async () => {
@@ -479,14 +469,14 @@ describeEachDb("registry: certificates", (ctx) => {
     expect(await certificateFor(db, { ...base, certificateType: "Offline", companyId: o.company.id })).toEqual({ found: false, tried: ["company"] });
     expect((await certificateFor(db, { ...base, companyId: o.company.id, at: at(-11) })).found).toBe(false);
 
-    const notThere = await failure(certificateFor(db, { ...base, operatorId: o.anna.id, branchId: o.b1.id }));
+    const notThere = await rejection(certificateFor(db, { ...base, operatorId: o.anna.id, branchId: o.b1.id }));
     expect(notThere.violations.map((v) => v.rule)).toEqual(["resolution.operatorAtBranch"]);
     const other = await addCompany(db, { nip: "7740001454", name: "Inna" }, META);
-    expect((await failure(certificateFor(db, { ...base, operatorId: o.jan.id, companyId: other.id }))).violations.map((v) => v.rule)).toEqual([
+    expect((await rejection(certificateFor(db, { ...base, operatorId: o.jan.id, companyId: other.id }))).violations.map((v) => v.rule)).toEqual([
       "resolution.sameCompany",
     ]);
-    expect((await failure(certificateFor(db, { ...base, operatorId: "00000000-0000-4000-8000-000000000000" }))).code).toBe("NOT_FOUND");
-    expect((await failure(certificateFor(db, base))).code).toBe("VALIDATION");
+    expect((await rejection(certificateFor(db, { ...base, operatorId: "00000000-0000-4000-8000-000000000000" }))).code).toBe("NOT_FOUND");
+    expect((await rejection(certificateFor(db, base))).code).toBe("VALIDATION");
   });
 
   it("resolution at any date is a pure read: a due queued successor answers for its slot, and nothing is written", async () => {
@@ -532,7 +522,7 @@ describeEachDb("registry: certificates", (ctx) => {
     );
     expect((await renewalWarnings(db, { at: T0, environment: "demo" })).length).toBe(0);
     expect(covered.id).toBeTruthy();
-    expect((await failure(renewalWarnings(db, { withinDays: -5 }))).code).toBe("VALIDATION");
+    expect((await rejection(renewalWarnings(db, { withinDays: -5 }))).code).toBe("VALIDATION");
   });
 
   it("reports every scope without a valid certificate of a type on a date, with what ended and what resolution falls back to", async () => {
@@ -563,6 +553,6 @@ describeEachDb("registry: certificates", (ctx) => {
     expect(everything.find((g) => g.scope.type === "company" && g.environment === "demo")?.fallback).toBeNull();
     // 5 scopes × 3 environments × 2 types, less the two slots covered on that date (Jan's ended one is a gap).
     expect(everything).toHaveLength(5 * 6 - 2);
-    expect((await failure(coverageGaps(db, { on: new Date("nope") }))).code).toBe("VALIDATION");
+    expect((await rejection(coverageGaps(db, { on: new Date("nope") }))).code).toBe("VALIDATION");
   });
 });

@@ -11,7 +11,7 @@ import type { EnrollmentData } from "@ksef-certs/ksef/crypto";
 import { KsefApiError, KsefStatusError } from "@ksef-certs/ksef/api";
 import type { AccessToken } from "@ksef-certs/ksef/api";
 import type { components } from "@ksef-certs/ksef/api";
-import type { EnrollmentKsefClient } from "../service.js";
+import type { EnrollmentKsefClient } from "../model.js";
 
 type S = components["schemas"];
 
