@@ -106,18 +106,7 @@ export function certificateCore(c: CertificateSummary) {
  */
 export function certificateItem(c: Awaited<ReturnType<typeof listVisibleCertificates>>["items"][number]) {
   return {
-    id: c.id,
-    name: c.name,
-    certificateType: c.certificateType,
-    environment: c.environment,
-    mode: c.mode,
-    state: c.state,
-    serialNumber: c.serialNumber,
-    subject: c.subject,
-    validFrom: c.validFrom.toISOString(),
-    validTo: c.validTo.toISOString(),
-    daysToExpiry: c.daysToExpiry,
-    passwordSealed: c.passwordSealed,
+    ...certificateCore(c),
     // Who KSeF issued it to: the revoke dialog offers only signing certificates of the same identity.
     subjectIdentifier: { type: c.subjectIdentifierType, value: c.subjectIdentifierValue },
     scope: c.scope,
