@@ -449,6 +449,20 @@ export function adapterDescription(t: T, adapter: { readonly id: string; readonl
 }
 
 /**
+ * Adapters as choices: each by its id and what it does, in the UI language.
+ * @param t the bound translator
+ * @param adapters the adapters as `adapters.list` gives them
+ */
+export function adapterChoices(t: T, adapters: readonly { readonly id: string; readonly description: string }[]): Choice[] {
+  return adapters.map((a) => [
+    a.id,
+    <>
+      {a.id} – {adapterDescription(t, a)}
+    </>,
+  ]);
+}
+
+/**
  * Days to expiry, coloured red (≤ 14) or amber (≤ 60); a revoked or expired certificate says so in red instead,
  * whatever its validity dates say (it is never shown as healthy).
  * @param props `days`: whole days until validTo; `state`: the certificate's state at the server's clock

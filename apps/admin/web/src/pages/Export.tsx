@@ -8,7 +8,7 @@ import { useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { trpc } from "../api";
 import { useTranslation } from "react-i18next";
-import { adapterDescription, CheckField, downloadBase64, fieldErrorsOf, FormEnd, SelectField, TextField } from "../ui";
+import { adapterChoices, CheckField, downloadBase64, fieldErrorsOf, FormEnd, SelectField, TextField } from "../ui";
 
 /**
  * Whether an adapter's capabilities say it stores the key password (then the export needs it).
@@ -78,15 +78,7 @@ export function ExportPage(): ReactNode {
             errors={errors.adapterId}
             value={chosen?.id ?? ""}
             onChange={setAdapterId}
-            choices={exporters.map(
-              (a) =>
-                [
-                  a.id,
-                  <>
-                    {a.id} – {adapterDescription(t, a)}
-                  </>,
-                ] as const,
-            )}
+            choices={adapterChoices(t, exporters)}
           />
           <fieldset className="radios">
             <legend>{t("web.export.delivery")}</legend>

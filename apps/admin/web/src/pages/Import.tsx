@@ -10,7 +10,7 @@ import { trpc } from "../api";
 import { useTranslation } from "react-i18next";
 import type { Environment } from "@ksef-certs/ksef/vocabulary";
 import {
-  adapterDescription,
+  adapterChoices,
   CheckField,
   environmentChoices,
   fieldErrorsOf,
@@ -142,15 +142,7 @@ export function ImportPage(): ReactNode {
               errors={errors.adapterId}
               value={importer?.id ?? ""}
               onChange={setAdapterId}
-              choices={importers.map(
-                (a) =>
-                  [
-                    a.id,
-                    <>
-                      {a.id} – {adapterDescription(t, a)}
-                    </>,
-                  ] as const,
-              )}
+              choices={adapterChoices(t, importers)}
             />
             {importer?.sourceKinds.includes("folder") === true && (
               <FileField label={t("web.import.folder")} errors={errors.files} multiple {...{ webkitdirectory: "" }} onFiles={setFiles} />
