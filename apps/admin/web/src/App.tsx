@@ -8,7 +8,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { queryClient, setCsrfToken, trpc } from "./api";
 import { I18nextProvider, useTranslation } from "react-i18next";
 import { LOCALE_KEY, localeOf, webI18n, type Locale } from "./i18n";
-import { ErrorBox, Field } from "./ui";
+import { FormEnd, TextField } from "./ui";
 import { OrganisationPage } from "./pages/Organisation";
 import { CertificatesPage } from "./pages/Certificates";
 
@@ -124,37 +124,9 @@ function LoginPage(): ReactNode {
       </header>
       <form onSubmit={submit} aria-labelledby="login-heading" className="card">
         <h2 id="login-heading">{t("web.login.heading")}</h2>
-        <Field label={t("web.login.login")}>
-          {(p) => (
-            <input
-              {...p}
-              autoComplete="username"
-              value={login}
-              onChange={(e) => {
-                setLogin(e.target.value);
-              }}
-              required
-            />
-          )}
-        </Field>
-        <Field label={t("web.login.password")}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="current-password"
-              value={password}
-              onChange={(e) => {
-                setPassword(e.target.value);
-              }}
-              required
-            />
-          )}
-        </Field>
-        <ErrorBox error={mutation.error} />
-        <button type="submit" disabled={mutation.isPending}>
-          {t("web.login.submit")}
-        </button>
+        <TextField label={t("web.login.login")} autoComplete="username" value={login} onChange={setLogin} required />
+        <TextField label={t("web.login.password")} type="password" autoComplete="current-password" value={password} onChange={setPassword} required />
+        <FormEnd error={mutation.error} busy={mutation.isPending} label={t("web.login.submit")} />
       </form>
     </main>
   );

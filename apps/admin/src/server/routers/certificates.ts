@@ -32,10 +32,12 @@ import {
   importPkcs12,
   REVOCATION_REASONS,
   type CertificateSummary,
+  type Scope,
 } from "@ksef-certs/domain/registry";
 import type { Vault } from "@ksef-certs/domain/vault";
 import { ADAPTERS, ADAPTER_IDS, adapterById } from "../../adapters.js";
 import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
+import type { ServerServices } from "../services.js";
 import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
 
 /** Input bounds shared by the certificate procedures. */
@@ -43,6 +45,8 @@ export const environmentInput = z.enum(ENVIRONMENTS);
 /** KSeF certificate type. */
 export const certificateTypeInput = z.enum(CERTIFICATE_TYPES);
 const id = z.string().max(64);
+/** A certificate's mode: the current one, or queued to take over. */
+const modeInput = z.enum(["current", "queued"]);
 
 /** Input of `certificates.list`. */
 export const listInput = z.object({
@@ -51,12 +55,22 @@ export const listInput = z.object({
   operatorId: id.optional(),
   environment: environmentInput.optional(),
   certificateType: certificateTypeInput.optional(),
-  mode: z.enum(["current", "queued"]).optional(),
+  mode: modeInput.optional(),
   state: z.enum(["active", "notYetValid", "expired", "revoked"]).optional(),
   expiringWithinDays: z.number().int().min(0).max(36_500).optional(),
   search: z.string().max(100).optional(),
   cursor: z.string().max(500).optional(),
   limit: z.number().int().min(1).max(200).optional(),
+});
+
+/** What the pair and the `.p12` import take besides their files. */
+const singleImportInput = z.object({
+  scope: scopeInput,
+  environment: environmentInput,
+  mode: modeInput,
+  name: z.string().max(100).optional(),
+  password: z.string().max(1100),
+  sealPassword: z.boolean().optional(),
 });
 
 /** Input of `certificates.revoke`. */
@@ -98,18 +112,7 @@ export function certificateCore(c: CertificateSummary) {
  */
 export function certificateItem(c: Awaited<ReturnType<typeof listVisibleCertificates>>["items"][number]) {
   return {
-    id: c.id,
-    name: c.name,
-    certificateType: c.certificateType,
-    environment: c.environment,
-    mode: c.mode,
-    state: c.state,
-    serialNumber: c.serialNumber,
-    subject: c.subject,
-    validFrom: c.validFrom.toISOString(),
-    validTo: c.validTo.toISOString(),
-    daysToExpiry: c.daysToExpiry,
-    passwordSealed: c.passwordSealed,
+    ...certificateCore(c),
     // Who KSeF issued it to: the revoke dialog offers only signing certificates of the same identity.
     subjectIdentifier: { type: c.subjectIdentifierType, value: c.subjectIdentifierValue },
     scope: c.scope,
@@ -190,66 +193,21 @@ export const certificatesRouter = router({
   }),
   /** `{ scope, environment, mode, name?, certificateBase64, keyBase64, password, sealPassword? }` → the recorded certificate. */
   importPair: mutationProcedure
-    .input(
-      z.object({
-        scope: scopeInput,
-        environment: environmentInput,
-        mode: z.enum(["current", "queued"]),
-        name: z.string().max(100).optional(),
-        certificateBase64: z.string().max(100_000),
-        keyBase64: z.string().max(100_000),
-        password: z.string().max(1100),
-        sealPassword: z.boolean().optional(),
-      }),
-    )
+    .input(singleImportInput.extend({ certificateBase64: z.string().max(100_000), keyBase64: z.string().max(100_000) }))
     .mutation(async ({ ctx, input }) => {
-      const { scope } = await authorizeScopeInput(ctx, input.scope, "write");
-      const row = await importCertificatePair(
-        ctx.db,
-        {
-          scope,
-          environment: input.environment,
-          mode: input.mode,
-          ...(input.name === undefined || input.name.trim() === "" ? {} : { name: input.name }),
-          crt: decodeUpload("certificate", input.certificateBase64, MAX_PAIR_FILE_BYTES),
-          key: decodeUpload("key", input.keyBase64, MAX_PAIR_FILE_BYTES),
-          password: input.password,
-          ...sealerOf(ctx.services.vault, input.sealPassword),
-        },
-        { actor: actorOf(ctx.principal), at: ctx.services.clock() },
-      );
+      const request = await singleImportRequest(ctx, input, () => ({
+        crt: decodeUpload("certificate", input.certificateBase64, MAX_PAIR_FILE_BYTES),
+        key: decodeUpload("key", input.keyBase64, MAX_PAIR_FILE_BYTES),
+      }));
+      const row = await importCertificatePair(ctx.db, request, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
       return { id: row.id, serialNumber: row.serialNumber };
     }),
   /** `{ scope, environment, mode, name?, pkcs12Base64, password, sealPassword? }` → the recorded certificate. */
-  importPkcs12: mutationProcedure
-    .input(
-      z.object({
-        scope: scopeInput,
-        environment: environmentInput,
-        mode: z.enum(["current", "queued"]),
-        name: z.string().max(100).optional(),
-        pkcs12Base64: z.string().max(400_000),
-        password: z.string().max(1100),
-        sealPassword: z.boolean().optional(),
-      }),
-    )
-    .mutation(async ({ ctx, input }) => {
-      const { scope } = await authorizeScopeInput(ctx, input.scope, "write");
-      const row = await importPkcs12(
-        ctx.db,
-        {
-          scope,
-          environment: input.environment,
-          mode: input.mode,
-          ...(input.name === undefined || input.name.trim() === "" ? {} : { name: input.name }),
-          p12: decodeUpload("pkcs12", input.pkcs12Base64, MAX_PKCS12_BYTES),
-          password: input.password,
-          ...sealerOf(ctx.services.vault, input.sealPassword),
-        },
-        { actor: actorOf(ctx.principal), at: ctx.services.clock() },
-      );
-      return { id: row.id, serialNumber: row.serialNumber };
-    }),
+  importPkcs12: mutationProcedure.input(singleImportInput.extend({ pkcs12Base64: z.string().max(400_000) })).mutation(async ({ ctx, input }) => {
+    const request = await singleImportRequest(ctx, input, () => ({ p12: decodeUpload("pkcs12", input.pkcs12Base64, MAX_PKCS12_BYTES) }));
+    const row = await importPkcs12(ctx.db, request, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+    return { id: row.id, serialNumber: row.serialNumber };
+  }),
   /** `{ id, scope }` → `{ certificateId, moved }`: to another branch/operator (or the company) of the same company. */
   assign: mutationProcedure.input(z.object({ id, scope: scopeInput })).mutation(async ({ ctx, input }) => {
     await requireEntity(ctx, "certificate", input.id, "write");
@@ -330,6 +288,32 @@ export function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclud
 }
 
 /**
+ * The core's request for a pair or `.p12` import, once the caller may write to the scope; the files are decoded
+ * after the scope check and before the seal check, so a refusal names the same problem first for both kinds.
+ * @param ctx the procedure's context
+ * @param input the procedure's input
+ * @param files decodes the uploaded files into the core's fields
+ */
+async function singleImportRequest<F extends object>(
+  ctx: Parameters<typeof authorizeScopeInput>[0] & { readonly services: Pick<ServerServices, "vault"> },
+  input: z.infer<typeof singleImportInput>,
+  files: () => F,
+): Promise<
+  { scope: Scope; environment: z.infer<typeof environmentInput>; mode: z.infer<typeof modeInput>; name?: string; password: string; sealPassword?: Vault } & F
+> {
+  const { scope } = await authorizeScopeInput(ctx, input.scope, "write");
+  return {
+    scope,
+    environment: input.environment,
+    mode: input.mode,
+    ...(input.name === undefined || input.name.trim() === "" ? {} : { name: input.name }),
+    ...files(),
+    password: input.password,
+    ...sealerOf(ctx.services.vault, input.sealPassword),
+  };
+}
+
+/**
  * The `sealPassword` option of an import: the server's vault, or a VALIDATION error when no master key is configured.
  * @param vault the server's vault
  * @param wanted whether the person asked to seal
@@ -374,7 +358,7 @@ export const adaptersRouter = router({
           .max(MAX_UPLOAD_FILES),
         scope: scopeInput.optional(),
         environment: environmentInput.optional(),
-        mode: z.enum(["current", "queued"]).optional(),
+        mode: modeInput.optional(),
         perPair: z.boolean().optional(),
         password: z.string().max(1100).optional(),
         sealPassword: z.boolean().optional(),

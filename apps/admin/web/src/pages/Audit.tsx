@@ -1,19 +1,64 @@
 /**
  * The audit log, newest first with paging, and the hash-chain verification result.
  */
-import { useState, type ReactNode } from "react";
+import { type ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { trpc } from "../api";
 import { useTranslation } from "react-i18next";
 import { codeText, formatDate, useLocale } from "../i18n";
-import { ErrorBox } from "../ui";
+import { ErrorBox, PageButtons, Table, useCursorPages } from "../ui";
+
+/** One audit entry as a table shows it; the entity only where the table has a column for it. */
+interface AuditEntry {
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly entityType?: string;
+  readonly entityId?: string | null;
+}
+
+/**
+ * Audit entries in a table: number, time, actor, action (named in the UI language, its code as the tooltip) and,
+ * with `withEntity`, what it was done to.
+ * @param props `label`: the table's accessible name; `entries`: newest first; `withEntity`: adds the entity column
+ */
+export function AuditTable({
+  label,
+  entries,
+  withEntity = false,
+}: {
+  readonly label: string;
+  readonly entries: readonly AuditEntry[];
+  readonly withEntity?: boolean;
+}): ReactNode {
+  const { t } = useTranslation();
+  const locale = useLocale();
+  const columns = ["#", t("web.cert.at"), t("web.cert.actor"), t("web.cert.action")];
+  return (
+    <Table label={label} columns={withEntity ? [...columns, t("web.audit.entity")] : columns}>
+      {entries.map((a) => (
+        <tr key={a.seq}>
+          <td>{a.seq}</td>
+          <td>{formatDate(locale, a.at, true)}</td>
+          <td>{a.actor}</td>
+          <td title={a.action}>{codeText(t, "web.action.", a.action)}</td>
+          {withEntity && (
+            <td>
+              {codeText(t, "web.entity.", a.entityType ?? "")} <code>{a.entityId}</code>
+            </td>
+          )}
+        </tr>
+      ))}
+    </Table>
+  );
+}
 
 /** The audit page. */
 export function AuditPage(): ReactNode {
   const { t } = useTranslation();
-  const locale = useLocale();
-  const [cursors, setCursors] = useState<(number | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages<number>();
+  const cursor = pages.cursor;
   const list = useQuery(trpc.audit.list.queryOptions({ limit: 50, ...(cursor !== undefined ? { cursor } : {}) }));
   // Verification reads the whole chain: only when asked.
   const verify = useQuery({ ...trpc.audit.verify.queryOptions(), enabled: false });
@@ -40,49 +85,9 @@ export function AuditPage(): ReactNode {
         )}
       </div>
       <ErrorBox error={list.error ?? verify.error} />
-      <table aria-label={t("web.audit.heading")}>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">{t("web.cert.at")}</th>
-            <th scope="col">{t("web.cert.actor")}</th>
-            <th scope="col">{t("web.cert.action")}</th>
-            <th scope="col">{t("web.audit.entity")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(data?.entries ?? []).map((a) => (
-            <tr key={a.seq}>
-              <td>{a.seq}</td>
-              <td>{formatDate(locale, a.at, true)}</td>
-              <td>{a.actor}</td>
-              <td title={a.action}>{codeText(t, "web.action.", a.action)}</td>
-              <td>
-                {codeText(t, "web.entity.", a.entityType)} <code>{a.entityId}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <AuditTable label={t("web.audit.heading")} entries={data?.entries ?? []} withEntity />
       <div className="pager">
-        <button
-          type="button"
-          disabled={cursors.length < 2}
-          onClick={() => {
-            setCursors(cursors.slice(0, -1));
-          }}
-        >
-          {t("web.common.previous")}
-        </button>
-        <button
-          type="button"
-          disabled={data?.nextCursor === undefined || data.nextCursor === null}
-          onClick={() => {
-            if (data?.nextCursor !== undefined && data.nextCursor !== null) setCursors([...cursors, data.nextCursor]);
-          }}
-        >
-          {t("web.common.next")}
-        </button>
+        <PageButtons onPrevious={pages.previous} onNext={pages.forward(data?.nextCursor)} />
       </div>
     </section>
   );

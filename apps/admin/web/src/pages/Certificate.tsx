@@ -6,10 +6,11 @@
 import { useRef, useState, type SyntheticEvent, type ReactNode } from "react";
 import { Link, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { isNotFound, ksefErrorOf, trpc } from "../api";
+import { isNotFound, trpc } from "../api";
 import { useTranslation } from "react-i18next";
 import { codeText, formatDate, useLocale } from "../i18n";
-import { byField, DaysBadge, ErrorBox, Field, ScopePicker, scopeInput, type ScopeValue } from "../ui";
+import { AuditTable } from "./Audit";
+import { DaysBadge, ErrorBox, fieldErrorsOf, FormEnd, RadioGroup, ScopePicker, scopeInput, SelectField, Table, TextField, type ScopeValue } from "../ui";
 import { holderText, stateText } from "./Certificates";
 
 /** KSeF's revocation reasons (the values `certificates.revoke` takes). */
@@ -79,50 +80,21 @@ export function CertificatePage(): ReactNode {
       {exports.length === 0 ? (
         <p>{t("web.cert.noExports")}</p>
       ) : (
-        <table aria-label={t("web.cert.exports")}>
-          <thead>
-            <tr>
-              <th scope="col">{t("web.field.adapter")}</th>
-              <th scope="col">{t("web.field.target")}</th>
-              <th scope="col">{t("web.cert.actor")}</th>
-              <th scope="col">{t("web.cert.at")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {exports.map((e, i) => (
-              <tr key={`${e.adapterId}-${String(i)}`}>
-                <td>{e.adapterId}</td>
-                <td>
-                  <code>{e.target}</code>
-                </td>
-                <td>{e.actor}</td>
-                <td>{formatDate(locale, e.at, true)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <h2>{t("web.cert.audit")}</h2>
-      <table aria-label={t("web.cert.audit")}>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">{t("web.cert.at")}</th>
-            <th scope="col">{t("web.cert.actor")}</th>
-            <th scope="col">{t("web.cert.action")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {audit.map((a) => (
-            <tr key={a.seq}>
-              <td>{a.seq}</td>
-              <td>{formatDate(locale, a.at, true)}</td>
-              <td>{a.actor}</td>
-              <td title={a.action}>{codeText(t, "web.action.", a.action)}</td>
+        <Table label={t("web.cert.exports")} columns={[t("web.field.adapter"), t("web.field.target"), t("web.cert.actor"), t("web.cert.at")]}>
+          {exports.map((e, i) => (
+            <tr key={`${e.adapterId}-${String(i)}`}>
+              <td>{e.adapterId}</td>
+              <td>
+                <code>{e.target}</code>
+              </td>
+              <td>{e.actor}</td>
+              <td>{formatDate(locale, e.at, true)}</td>
             </tr>
           ))}
-        </tbody>
-      </table>
+        </Table>
+      )}
+      <h2>{t("web.cert.audit")}</h2>
+      <AuditTable label={t("web.cert.audit")} entries={audit} />
     </section>
   );
 }
@@ -158,11 +130,8 @@ function AssignForm({ id, current }: { readonly id: string; readonly current: Sc
   return (
     <form onSubmit={submit} aria-label={t("web.cert.assignHeading")} className="card">
       <h2>{t("web.cert.assignHeading")}</h2>
-      <ScopePicker value={scope} onChange={setScope} lockCompany errors={byField(ksefErrorOf(m.error)?.violations ?? [])} />
-      <ErrorBox error={m.error} />
-      <button type="submit" disabled={m.isPending}>
-        {t("web.common.save")}
-      </button>
+      <ScopePicker value={scope} onChange={setScope} lockCompany errors={fieldErrorsOf(m.error)} />
+      <FormEnd error={m.error} busy={m.isPending} label={t("web.common.save")} />
       <button
         type="button"
         onClick={() => {
@@ -212,7 +181,7 @@ function RevokeButton({ id, name, environment, subject }: RevokeProps): ReactNod
     if (where === "local") m.mutate({ id, reason });
     else if (signingCertificateId !== "") m.mutate({ id, reason, ksef: { signingCertificateId, ...(password === "" ? {} : { password }) } });
   };
-  const errors = byField(ksefErrorOf(m.error)?.violations ?? []);
+  const errors = fieldErrorsOf(m.error);
   return (
     <>
       <button type="button" className="danger" onClick={() => dialog.current?.showModal()}>
@@ -224,84 +193,57 @@ function RevokeButton({ id, name, environment, subject }: RevokeProps): ReactNod
           <p>
             {name}: {t("web.cert.revokeText")}
           </p>
-          <Field label={t("web.field.reason")} errors={errors.reason}>
-            {(p) => (
-              <select
-                {...p}
-                required
-                value={reason}
-                onChange={(e) => {
-                  setReason(REVOCATION_REASONS.find((r) => r === e.target.value) ?? "");
-                }}
-              >
-                <option value="">{t("web.scope.choose")}</option>
-                {REVOCATION_REASONS.map((r) => (
-                  <option key={r} value={r}>
-                    {t(`web.reason.${r}`)}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-          <fieldset className="radios">
-            <legend>{t("web.cert.revokeWhere")}</legend>
-            {(["local", "ksef"] as const).map((w) => (
-              <label key={w} className="check">
-                <input
-                  type="radio"
-                  name="revoke-where"
-                  value={w}
-                  checked={where === w}
-                  onChange={() => {
-                    setWhere(w);
-                  }}
-                />
-                {t(w === "ksef" ? "web.cert.revokeInKsef" : "web.cert.revokeLocal")}
-              </label>
-            ))}
-          </fieldset>
+          <SelectField
+            label={t("web.field.reason")}
+            errors={errors.reason}
+            required
+            value={reason}
+            onChange={setReason}
+            empty={t("web.scope.choose")}
+            choices={REVOCATION_REASONS.map((r) => [r, t(`web.reason.${r}`)] as const)}
+          />
+          <RadioGroup
+            legend={t("web.cert.revokeWhere")}
+            name="revoke-where"
+            value={where}
+            onChange={setWhere}
+            choices={[
+              ["local", t("web.cert.revokeLocal")],
+              ["ksef", t("web.cert.revokeInKsef")],
+            ]}
+          />
           {where === "ksef" &&
             (candidates.isSuccess && signers.length === 0 ? (
               <p role="note">{t("web.cert.noSigners")}</p>
             ) : (
               <>
-                <Field label={t("web.cert.signingCertificate")} errors={errors["ksef.signingCertificateId"]}>
-                  {(p) => (
-                    <select
-                      {...p}
-                      required
-                      value={signingCertificateId}
-                      onChange={(e) => {
-                        setSigningCertificateId(e.target.value);
-                      }}
-                    >
-                      <option value="">{t("web.scope.choose")}</option>
-                      {signers.map((c) => (
-                        <option key={c.id} value={c.id}>
+                <SelectField
+                  label={t("web.cert.signingCertificate")}
+                  errors={errors["ksef.signingCertificateId"]}
+                  required
+                  value={signingCertificateId}
+                  onChange={setSigningCertificateId}
+                  empty={t("web.scope.choose")}
+                  choices={signers.map(
+                    (c) =>
+                      [
+                        c.id,
+                        <>
                           {c.name} ({c.serialNumber}){c.passwordSealed ? `, ${t("web.cert.sealedMark")}` : ""}
-                        </option>
-                      ))}
-                    </select>
+                        </>,
+                      ] as const,
                   )}
-                </Field>
-                <Field
+                />
+                <TextField
                   label={t("web.cert.signingPassword")}
                   hint={signing?.passwordSealed === true ? t("web.cert.signingPasswordSealed") : undefined}
                   errors={errors["ksef.password"] ?? errors.password}
-                >
-                  {(p) => (
-                    <input
-                      {...p}
-                      type="password"
-                      autoComplete="off"
-                      required={signing?.passwordSealed !== true}
-                      value={password}
-                      onChange={(e) => {
-                        setPassword(e.target.value);
-                      }}
-                    />
-                  )}
-                </Field>
+                  type="password"
+                  autoComplete="off"
+                  required={signing?.passwordSealed !== true}
+                  value={password}
+                  onChange={setPassword}
+                />
               </>
             ))}
           <ErrorBox error={m.error} />

@@ -8,7 +8,19 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { trpc, type RouterInputs, type RouterOutputs } from "../api";
 import { useTranslation } from "react-i18next";
 import { formatDate, type T, useLocale } from "../i18n";
-import { CERTIFICATE_TYPES, DaysBadge, ENVIRONMENTS, ErrorBox, Field, MODES } from "../ui";
+import {
+  certificateTypeChoices,
+  DaysBadge,
+  environmentChoices,
+  ErrorBox,
+  modeChoices,
+  PageButtons,
+  SelectField,
+  Table,
+  TextField,
+  useCursorPages,
+  type Choice,
+} from "../ui";
 
 type ListInput = RouterInputs["certificates"]["list"];
 /** One row of `certificates.list`. */
@@ -74,35 +86,23 @@ export function CertificatesPage(): ReactNode {
   const navigate = useNavigate();
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const pages = useCursorPages<string>();
   const [picked, setPicked] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
-  const list = useQuery({ ...trpc.certificates.list.queryOptions(toInput(filters, cursor)), placeholderData: keepPreviousData });
+  const list = useQuery({ ...trpc.certificates.list.queryOptions(toInput(filters, pages.cursor)), placeholderData: keepPreviousData });
   const tree = useQuery(trpc.org.tree.queryOptions());
   const companies = tree.data ?? [];
   const company = companies.find((c) => c.id === draft.companyId);
 
-  const set = (key: keyof Filters) => (e: { target: { value: string } }) => {
-    setDraft({ ...draft, [key]: e.target.value });
+  const set = (key: keyof Filters) => (value: string) => {
+    setDraft({ ...draft, [key]: value });
   };
   const apply = (e: SyntheticEvent): void => {
     e.preventDefault();
     setFilters(draft);
-    setCursors([undefined]);
+    pages.reset();
   };
-  const select = (key: keyof Filters, label: string, options: readonly (readonly [string, string])[]): ReactNode => (
-    <Field label={label}>
-      {(p) => (
-        <select {...p} value={draft[key]} onChange={set(key)}>
-          <option value="">{t("web.common.all")}</option>
-          {options.map(([value, text]) => (
-            <option key={value} value={value}>
-              {text}
-            </option>
-          ))}
-        </select>
-      )}
-    </Field>
+  const select = (key: keyof Filters, label: string, choices: readonly Choice[]): ReactNode => (
+    <SelectField<string> label={label} value={draft[key]} onChange={set(key)} empty={t("web.common.all")} choices={choices} />
   );
 
   const items = list.data?.items ?? [];
@@ -125,105 +125,72 @@ export function CertificatesPage(): ReactNode {
           t("web.field.operator"),
           (company?.operators ?? []).map((o) => [o.id, o.name] as const),
         )}
-        {select(
-          "environment",
-          t("web.field.environment"),
-          ENVIRONMENTS.map((e) => [e, t(`web.env.${e}`)] as const),
-        )}
-        {select(
-          "certificateType",
-          t("web.field.certificateType"),
-          CERTIFICATE_TYPES.map((c) => [c, t(`web.type.${c}`)] as const),
-        )}
-        {select(
-          "mode",
-          t("web.field.mode"),
-          MODES.map((m) => [m, t(`web.mode.${m}`)] as const),
-        )}
+        {select("environment", t("web.field.environment"), environmentChoices(t))}
+        {select("certificateType", t("web.field.certificateType"), certificateTypeChoices(t))}
+        {select("mode", t("web.field.mode"), modeChoices(t))}
         {select(
           "state",
           t("web.field.state"),
           STATES.map((s) => [s, t(`web.certs.state.${s}`)] as const),
         )}
-        <Field label={t("web.field.expiringWithin")}>
-          {(p) => <input {...p} type="number" min={0} value={draft.expiringWithinDays} onChange={set("expiringWithinDays")} />}
-        </Field>
-        <Field label={t("web.field.search")}>{(p) => <input {...p} type="search" value={draft.search} onChange={set("search")} />}</Field>
+        <TextField label={t("web.field.expiringWithin")} type="number" min={0} value={draft.expiringWithinDays} onChange={set("expiringWithinDays")} />
+        <TextField label={t("web.field.search")} type="search" value={draft.search} onChange={set("search")} />
         <button type="submit">{t("web.certs.apply")}</button>
       </form>
       <ErrorBox error={list.error} />
       {list.isSuccess && items.length === 0 && <p>{t("web.certs.empty")}</p>}
       {items.length > 0 && (
-        <table aria-label={t("web.certs.table")}>
-          <thead>
-            <tr>
-              <th scope="col">
-                <span className="sr-only">{t("web.nav.export")}</span>
-              </th>
-              <th scope="col">{t("web.field.name")}</th>
-              <th scope="col">{t("web.field.holder")}</th>
-              <th scope="col">{t("web.field.environment")}</th>
-              <th scope="col">{t("web.field.certificateType")}</th>
-              <th scope="col">{t("web.field.mode")}</th>
-              <th scope="col">{t("web.field.state")}</th>
-              <th scope="col">{t("web.field.serial")}</th>
-              <th scope="col">{t("web.field.validTo")}</th>
-              <th scope="col">{t("web.field.daysToExpiry")}</th>
+        <Table
+          label={t("web.certs.table")}
+          columns={[
+            <span key="pick" className="sr-only">
+              {t("web.nav.export")}
+            </span>,
+            t("web.field.name"),
+            t("web.field.holder"),
+            t("web.field.environment"),
+            t("web.field.certificateType"),
+            t("web.field.mode"),
+            t("web.field.state"),
+            t("web.field.serial"),
+            t("web.field.validTo"),
+            t("web.field.daysToExpiry"),
+          ]}
+        >
+          {items.map((c) => (
+            <tr key={c.id}>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`${t("web.nav.export")}: ${c.name}`}
+                  checked={picked.includes(c.id)}
+                  onChange={(e) => {
+                    setPicked(e.target.checked ? [...picked, c.id] : picked.filter((id) => id !== c.id));
+                  }}
+                />
+              </td>
+              <td>
+                <Link to={`/certificates/${c.id}`}>{c.name}</Link>
+              </td>
+              <td>{holderText(c.scope)}</td>
+              <td>{t(`web.env.${c.environment}`)}</td>
+              <td>{t(`web.type.${c.certificateType}`)}</td>
+              <td>{t(`web.mode.${c.mode}`)}</td>
+              <td>{stateText(t, c.state)}</td>
+              <td>
+                <code>{c.serialNumber}</code>
+              </td>
+              <td>{formatDate(locale, c.validTo)}</td>
+              <td>
+                <DaysBadge days={c.daysToExpiry} state={c.state} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {items.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  <input
-                    type="checkbox"
-                    aria-label={`${t("web.nav.export")}: ${c.name}`}
-                    checked={picked.includes(c.id)}
-                    onChange={(e) => {
-                      setPicked(e.target.checked ? [...picked, c.id] : picked.filter((id) => id !== c.id));
-                    }}
-                  />
-                </td>
-                <td>
-                  <Link to={`/certificates/${c.id}`}>{c.name}</Link>
-                </td>
-                <td>{holderText(c.scope)}</td>
-                <td>{t(`web.env.${c.environment}`)}</td>
-                <td>{t(`web.type.${c.certificateType}`)}</td>
-                <td>{t(`web.mode.${c.mode}`)}</td>
-                <td>{stateText(t, c.state)}</td>
-                <td>
-                  <code>{c.serialNumber}</code>
-                </td>
-                <td>{formatDate(locale, c.validTo)}</td>
-                <td>
-                  <DaysBadge days={c.daysToExpiry} state={c.state} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       <div className="pager">
         <span>{t("web.common.total", { total: `${String(list.data?.total ?? 0)}${list.data?.totalIsCapped === true ? "+" : ""}` })}</span>
-        <button
-          type="button"
-          disabled={cursors.length < 2}
-          onClick={() => {
-            setCursors(cursors.slice(0, -1));
-          }}
-        >
-          {t("web.common.previous")}
-        </button>
-        <button
-          type="button"
-          disabled={!list.data?.nextCursor}
-          onClick={() => {
-            if (list.data?.nextCursor) setCursors([...cursors, list.data.nextCursor]);
-          }}
-        >
-          {t("web.common.next")}
-        </button>
+        <PageButtons onPrevious={pages.previous} onNext={pages.forward(list.data?.nextCursor)} />
         <button
           type="button"
           disabled={picked.length === 0}

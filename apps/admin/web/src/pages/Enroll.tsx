@@ -14,21 +14,25 @@ import { formatDate, useLocale, type ViolationLike } from "../i18n";
 import { eventText, stateLabel } from "./enrollmentText";
 import {
   byField,
-  CERTIFICATE_TYPES,
+  certificateTypeChoices,
+  CheckField,
   downloadBase64,
-  ENVIRONMENTS,
+  environmentChoices,
   ErrorBox,
-  Field,
+  FileField,
   fileToBase64,
-  MODES,
+  FormEnd,
+  modeChoices,
+  RadioGroup,
   ScopePicker,
   scopeInput,
+  SelectField,
+  TextField,
+  type Mode,
   type ScopeValue,
 } from "../ui";
+import type { CertificateTypeName, Environment } from "@ksef-certs/ksef/vocabulary";
 
-type Environment = (typeof ENVIRONMENTS)[number];
-type CertificateType = (typeof CERTIFICATE_TYPES)[number];
-type Mode = (typeof MODES)[number];
 /** What `enrollments.watch` yields: tracked messages `{ id, data }` whose data is one progress event. */
 type WatchMessage = RouterOutputs["enrollments"]["watch"] extends AsyncIterable<infer M> ? M : never;
 type WatchEvent = WatchMessage extends { data: infer D } ? D : WatchMessage;
@@ -39,7 +43,7 @@ export function EnrollPage(): ReactNode {
   const navigate = useNavigate();
   const [scope, setScope] = useState<ScopeValue>({ companyId: "" });
   const [environment, setEnvironment] = useState<Environment>("test");
-  const [certificateType, setCertificateType] = useState<CertificateType>("Authentication");
+  const [certificateType, setCertificateType] = useState<CertificateTypeName>("Authentication");
   const [mode, setMode] = useState<Mode>("current");
   const [name, setName] = useState("");
   const [validFrom, setValidFrom] = useState("");
@@ -75,9 +79,13 @@ export function EnrollPage(): ReactNode {
   ];
   const server = ksefErrorOf(request.error)?.violations ?? [];
   const errors = byField([...live, ...server.map((v) => (v.field === "password" ? { ...v, field: "keyPassword" } : v))]);
-  const touch = (field: string): void => {
-    if (!touched[field]) setTouched({ ...touched, [field]: true });
-  };
+  // A field's rules show once it has been typed in, not while the form is still empty.
+  const typed =
+    (field: string, set: (value: string) => void) =>
+    (value: string): void => {
+      set(value);
+      if (!touched[field]) setTouched({ ...touched, [field]: true });
+    };
 
   const submit = (e: SyntheticEvent): void => {
     e.preventDefault();
@@ -98,140 +106,74 @@ export function EnrollPage(): ReactNode {
     });
   };
 
-  const radios = <T extends string>(legend: string, value: T, set: (v: T) => void, options: readonly T[], label: (v: T) => string): ReactNode => (
-    <fieldset className="radios">
-      <legend>{legend}</legend>
-      {options.map((o) => (
-        <label key={o} className="check">
-          <input
-            type="radio"
-            name={legend}
-            value={o}
-            checked={value === o}
-            onChange={() => {
-              set(o);
-            }}
-          />
-          {label(o)}
-        </label>
-      ))}
-    </fieldset>
-  );
-
   return (
     <section aria-labelledby="enroll-heading">
       <h1 id="enroll-heading">{t("web.enroll.heading")}</h1>
       <form onSubmit={submit} aria-labelledby="enroll-heading" className="wizard" noValidate>
         <ScopePicker value={scope} onChange={setScope} errors={errors} />
-        {radios(t("web.field.environment"), environment, setEnvironment, ENVIRONMENTS, (e) => t(`web.env.${e}`))}
-        {radios(t("web.field.certificateType"), certificateType, setCertificateType, CERTIFICATE_TYPES, (c) => t(`web.type.${c}`))}
-        {radios(t("web.field.mode"), mode, setMode, MODES, (m) => t(`web.mode.${m}`))}
-        <Field label={t("web.field.name")} errors={errors.certificateName ?? errors.name}>
-          {(p) => (
-            <input
-              {...p}
-              value={name}
-              onChange={(e) => {
-                setName(e.target.value);
-                touch("name");
-              }}
-            />
-          )}
-        </Field>
-        <Field label={t("web.field.validFrom")} hint={t("web.enroll.validFromHint")} errors={errors.validFrom}>
-          {(p) => (
-            <input
-              {...p}
-              type="datetime-local"
-              value={validFrom}
-              onChange={(e) => {
-                setValidFrom(e.target.value);
-              }}
-            />
-          )}
-        </Field>
-        {radios(t("web.enroll.authMethod"), authMethod, setAuthMethod, ["handoff", "certificate"] as const, (m) => t(`web.enroll.auth.${m}`))}
+        <RadioGroup legend={t("web.field.environment")} value={environment} onChange={setEnvironment} choices={environmentChoices(t)} />
+        <RadioGroup legend={t("web.field.certificateType")} value={certificateType} onChange={setCertificateType} choices={certificateTypeChoices(t)} />
+        <RadioGroup legend={t("web.field.mode")} value={mode} onChange={setMode} choices={modeChoices(t)} />
+        <TextField label={t("web.field.name")} errors={errors.certificateName ?? errors.name} value={name} onChange={typed("name", setName)} />
+        <TextField
+          label={t("web.field.validFrom")}
+          hint={t("web.enroll.validFromHint")}
+          errors={errors.validFrom}
+          type="datetime-local"
+          value={validFrom}
+          onChange={setValidFrom}
+        />
+        <RadioGroup
+          legend={t("web.enroll.authMethod")}
+          value={authMethod}
+          onChange={setAuthMethod}
+          choices={(["handoff", "certificate"] as const).map((m) => [m, t(`web.enroll.auth.${m}`)] as const)}
+        />
         {authMethod === "certificate" ? (
-          <Field label={t("web.enroll.signingCertificate")} errors={errors.signingCertificateId}>
-            {(p) => (
-              <select
-                {...p}
-                value={signingCertificateId}
-                onChange={(e) => {
-                  setSigningCertificateId(e.target.value);
-                }}
-              >
-                <option value="">{t("web.scope.choose")}</option>
-                {(signers.data?.items ?? []).map((c) => (
-                  <option key={c.id} value={c.id}>
+          <SelectField
+            label={t("web.enroll.signingCertificate")}
+            errors={errors.signingCertificateId}
+            value={signingCertificateId}
+            onChange={setSigningCertificateId}
+            empty={t("web.scope.choose")}
+            choices={(signers.data?.items ?? []).map(
+              (c) =>
+                [
+                  c.id,
+                  <>
                     {c.name} ({c.serialNumber})
-                  </option>
-                ))}
-              </select>
+                  </>,
+                ] as const,
             )}
-          </Field>
-        ) : (
-          <Field label={t("web.enroll.workstation")} errors={errors.workstationId}>
-            {(p) => (
-              <select
-                {...p}
-                value={workstationId}
-                onChange={(e) => {
-                  setWorkstationId(e.target.value);
-                }}
-              >
-                <option value="">{t("web.scope.choose")}</option>
-                {workstations.map((w) => (
-                  <option key={w.id} value={w.id}>
-                    {w.name}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-        )}
-        <Field label={t("web.enroll.keyPassword")} errors={errors.keyPassword}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="new-password"
-              value={keyPassword}
-              onChange={(e) => {
-                setKeyPassword(e.target.value);
-                touch("keyPassword");
-              }}
-            />
-          )}
-        </Field>
-        <Field label={t("web.enroll.keyPasswordRepeat")} errors={errors.repeat}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="new-password"
-              value={repeat}
-              onChange={(e) => {
-                setRepeat(e.target.value);
-                touch("repeat");
-              }}
-            />
-          )}
-        </Field>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={sealPassword}
-            onChange={(e) => {
-              setSealPassword(e.target.checked);
-            }}
           />
-          {t("web.enroll.seal")}
-        </label>
-        <ErrorBox error={request.error} />
-        <button type="submit" disabled={request.isPending}>
-          {t("web.enroll.submit")}
-        </button>
+        ) : (
+          <SelectField
+            label={t("web.enroll.workstation")}
+            errors={errors.workstationId}
+            value={workstationId}
+            onChange={setWorkstationId}
+            empty={t("web.scope.choose")}
+            choices={workstations.map((w) => [w.id, w.name] as const)}
+          />
+        )}
+        <TextField
+          label={t("web.enroll.keyPassword")}
+          errors={errors.keyPassword}
+          type="password"
+          autoComplete="new-password"
+          value={keyPassword}
+          onChange={typed("keyPassword", setKeyPassword)}
+        />
+        <TextField
+          label={t("web.enroll.keyPasswordRepeat")}
+          errors={errors.repeat}
+          type="password"
+          autoComplete="new-password"
+          value={repeat}
+          onChange={typed("repeat", setRepeat)}
+        />
+        <CheckField label={t("web.enroll.seal")} checked={sealPassword} onChange={setSealPassword} />
+        <FormEnd error={request.error} busy={request.isPending} label={t("web.enroll.submit")} />
       </form>
     </section>
   );
@@ -356,18 +298,13 @@ function HandoffActions({ id }: { readonly id: string }): ReactNode {
       >
         {t("web.enroll.download")}
       </button>
-      <Field label={t("web.enroll.upload")}>
-        {(p) => (
-          <input
-            {...p}
-            type="file"
-            accept=".xml,application/xml,text/xml"
-            onChange={(e) => {
-              void onFile(e.target.files?.[0]);
-            }}
-          />
-        )}
-      </Field>
+      <FileField
+        label={t("web.enroll.upload")}
+        accept=".xml,application/xml,text/xml"
+        onFiles={(files) => {
+          void onFile(files[0]);
+        }}
+      />
       {tooLarge && <p role="alert">{t("web.import.tooLarge", { max: 64 })}</p>}
       {upload.isSuccess && <p role="status">{t("web.enroll.uploaded")}</p>}
       <ErrorBox error={fetchRequest.error ?? upload.error} />

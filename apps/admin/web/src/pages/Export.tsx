@@ -6,9 +6,9 @@
 import { useState, type SyntheticEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ksefErrorOf, trpc } from "../api";
+import { trpc } from "../api";
 import { useTranslation } from "react-i18next";
-import { adapterDescription, byField, downloadBase64, ErrorBox, Field } from "../ui";
+import { adapterChoices, CheckField, downloadBase64, fieldErrorsOf, FormEnd, SelectField, TextField } from "../ui";
 
 /**
  * Whether an adapter's capabilities say it stores the key password (then the export needs it).
@@ -56,7 +56,7 @@ export function ExportPage(): ReactNode {
       },
     }),
   );
-  const errors = byField(ksefErrorOf(m.error)?.violations ?? []);
+  const errors = fieldErrorsOf(m.error);
   const submit = (e: SyntheticEvent): void => {
     e.preventDefault();
     if (!chosen) return;
@@ -73,23 +73,13 @@ export function ExportPage(): ReactNode {
           <p>
             {t("web.export.certificates")}: {ids.length}
           </p>
-          <Field label={t("web.field.adapter")} errors={errors.adapterId}>
-            {(p) => (
-              <select
-                {...p}
-                value={chosen?.id ?? ""}
-                onChange={(e) => {
-                  setAdapterId(e.target.value);
-                }}
-              >
-                {exporters.map((a) => (
-                  <option key={a.id} value={a.id}>
-                    {a.id} – {adapterDescription(t, a)}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <SelectField
+            label={t("web.field.adapter")}
+            errors={errors.adapterId}
+            value={chosen?.id ?? ""}
+            onChange={setAdapterId}
+            choices={adapterChoices(t, exporters)}
+          />
           <fieldset className="radios">
             <legend>{t("web.export.delivery")}</legend>
             <label className="check">
@@ -119,62 +109,41 @@ export function ExportPage(): ReactNode {
           </fieldset>
           {delivery === "destination" && (
             <>
-              <Field label={t("web.field.destination")} errors={errors.destination}>
-                {(p) => (
-                  <select
-                    {...p}
-                    value={destination}
-                    onChange={(e) => {
-                      setDestination(e.target.value);
-                    }}
-                  >
-                    {available.map((d) => (
-                      <option key={d.id} value={d.name}>
-                        {d.name}
-                      </option>
-                    ))}
-                  </select>
-                )}
-              </Field>
-              <label className="check">
-                <input
-                  type="checkbox"
-                  checked={replace}
-                  onChange={(e) => {
-                    setReplace(e.target.checked);
-                  }}
-                />
-                {t("web.export.replace")}
-              </label>
+              <SelectField
+                label={t("web.field.destination")}
+                errors={errors.destination}
+                value={destination}
+                onChange={setDestination}
+                choices={available.map((d) => [d.name, d.name] as const)}
+              />
+              <CheckField label={t("web.export.replace")} checked={replace} onChange={setReplace} />
             </>
           )}
           {needsPassword && (
-            <Field label={t("web.field.password")} hint={t("web.export.passwordNeeded")} errors={errors.password}>
-              {(p) => (
-                <input
-                  {...p}
-                  type="password"
-                  autoComplete="off"
-                  value={password}
-                  onChange={(e) => {
-                    setPassword(e.target.value);
-                  }}
-                />
-              )}
-            </Field>
+            <TextField
+              label={t("web.field.password")}
+              hint={t("web.export.passwordNeeded")}
+              errors={errors.password}
+              type="password"
+              autoComplete="off"
+              value={password}
+              onChange={setPassword}
+            />
           )}
-          <ErrorBox error={adapters.error ?? m.error} />
-          {m.isSuccess && (
-            <p role="status">
-              {m.data.download !== undefined
-                ? t("web.export.downloaded", { file: m.data.download.fileName, count: m.data.exported.length })
-                : t("web.export.done", { summary: `${m.data.exported.length} → ${destination}` })}
-              {m.data.replaced.length > 0 ? ` ${t("web.export.replacedCount", { count: m.data.replaced.length })}` : ""}
-            </p>
-          )}
-          <button type="submit" disabled={m.isPending || !chosen || (delivery === "destination" && destination === "")}>
-            {t("web.export.submit")}
-          </button>
+          <FormEnd
+            error={adapters.error ?? m.error}
+            busy={m.isPending || !chosen || (delivery === "destination" && destination === "")}
+            label={t("web.export.submit")}
+          >
+            {m.isSuccess && (
+              <p role="status">
+                {m.data.download !== undefined
+                  ? t("web.export.downloaded", { file: m.data.download.fileName, count: m.data.exported.length })
+                  : t("web.export.done", { summary: `${m.data.exported.length} → ${destination}` })}
+                {m.data.replaced.length > 0 ? ` ${t("web.export.replacedCount", { count: m.data.replaced.length })}` : ""}
+              </p>
+            )}
+          </FormEnd>
         </form>
       )}
     </section>

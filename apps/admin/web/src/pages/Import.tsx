@@ -6,9 +6,26 @@
 import { useState, type SyntheticEvent, type ReactNode } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ksefErrorOf, trpc } from "../api";
+import { trpc } from "../api";
 import { useTranslation } from "react-i18next";
-import { adapterDescription, byField, ENVIRONMENTS, ErrorBox, Field, fileToBase64, MODES, ScopePicker, scopeInput, type ScopeValue } from "../ui";
+import type { Environment } from "@ksef-certs/ksef/vocabulary";
+import {
+  adapterChoices,
+  CheckField,
+  environmentChoices,
+  fieldErrorsOf,
+  FileField,
+  fileToBase64,
+  FormEnd,
+  modeChoices,
+  RadioGroup,
+  ScopePicker,
+  scopeInput,
+  SelectField,
+  TextField,
+  type Mode,
+  type ScopeValue,
+} from "../ui";
 
 const KIB = 1024;
 /** Router limits: ≤ 64 KiB for .crt/.key, ≤ 256 KiB for .p12, 12 MiB for an adapter upload in all. */
@@ -33,8 +50,8 @@ export function ImportPage(): ReactNode {
   const [files, setFiles] = useState<File[]>([]);
   const [perPair, setPerPair] = useState(false);
   const [scope, setScope] = useState<ScopeValue>({ companyId: "" });
-  const [environment, setEnvironment] = useState<(typeof ENVIRONMENTS)[number]>("test");
-  const [mode, setMode] = useState<(typeof MODES)[number]>("current");
+  const [environment, setEnvironment] = useState<Environment>("test");
+  const [mode, setMode] = useState<Mode>("current");
   const [name, setName] = useState("");
   const [crt, setCrt] = useState<File>();
   const [key, setKey] = useState<File>();
@@ -50,7 +67,7 @@ export function ImportPage(): ReactNode {
   const bulk = useMutation(trpc.adapters.import.mutationOptions({ onSuccess }));
   const active = kind === "pair" ? pair : kind === "p12" ? pkcs12 : bulk;
   const importer = importers.find((a) => a.id === adapterId) ?? importers[0];
-  const errors = byField(ksefErrorOf(active.error)?.violations ?? []);
+  const errors = fieldErrorsOf(active.error);
   const imported = active.data as { id?: string; certificate?: { id?: string } } | undefined;
   const importedId = imported?.id ?? imported?.certificate?.id;
 
@@ -97,216 +114,101 @@ export function ImportPage(): ReactNode {
         aria-labelledby="import-heading"
         className="wizard"
       >
-        <fieldset className="radios">
-          <legend>{t("web.import.kind")}</legend>
-          {(["pair", "p12", "adapter"] as const).map((k) => (
-            <label key={k} className="check">
-              <input
-                type="radio"
-                name="kind"
-                checked={kind === k}
-                onChange={() => {
-                  setKind(k);
-                }}
-              />
-              {t(k === "pair" ? "web.import.pair" : k === "p12" ? "web.import.p12" : "web.import.adapter")}
-            </label>
-          ))}
-        </fieldset>
+        <RadioGroup
+          legend={t("web.import.kind")}
+          name="kind"
+          value={kind}
+          onChange={setKind}
+          choices={[
+            ["pair", t("web.import.pair")],
+            ["p12", t("web.import.p12")],
+            ["adapter", t("web.import.adapter")],
+          ]}
+        />
         <ScopePicker value={scope} onChange={setScope} errors={errors} />
-        <Field label={t("web.field.environment")} errors={errors.environment}>
-          {(p) => (
-            <select
-              {...p}
-              value={environment}
-              onChange={(e) => {
-                setEnvironment(e.target.value as (typeof ENVIRONMENTS)[number]);
-              }}
-            >
-              {ENVIRONMENTS.map((v) => (
-                <option key={v} value={v}>
-                  {t(`web.env.${v}`)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label={t("web.field.mode")} errors={errors.mode}>
-          {(p) => (
-            <select
-              {...p}
-              value={mode}
-              onChange={(e) => {
-                setMode(e.target.value as (typeof MODES)[number]);
-              }}
-            >
-              {MODES.map((v) => (
-                <option key={v} value={v}>
-                  {t(`web.mode.${v}`)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        {kind !== "adapter" && (
-          <Field label={t("web.field.name")} errors={errors.name ?? errors.certificateName}>
-            {(p) => (
-              <input
-                {...p}
-                value={name}
-                onChange={(e) => {
-                  setName(e.target.value);
-                }}
-              />
-            )}
-          </Field>
-        )}
+        <SelectField
+          label={t("web.field.environment")}
+          errors={errors.environment}
+          value={environment}
+          onChange={setEnvironment}
+          choices={environmentChoices(t)}
+        />
+        <SelectField label={t("web.field.mode")} errors={errors.mode} value={mode} onChange={setMode} choices={modeChoices(t)} />
+        {kind !== "adapter" && <TextField label={t("web.field.name")} errors={errors.name ?? errors.certificateName} value={name} onChange={setName} />}
         {kind === "adapter" ? (
           <>
-            <Field label={t("web.field.adapter")} errors={errors.adapterId}>
-              {(p) => (
-                <select
-                  {...p}
-                  value={importer?.id ?? ""}
-                  onChange={(e) => {
-                    setAdapterId(e.target.value);
-                  }}
-                >
-                  {importers.map((a) => (
-                    <option key={a.id} value={a.id}>
-                      {a.id} – {adapterDescription(t, a)}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
+            <SelectField
+              label={t("web.field.adapter")}
+              errors={errors.adapterId}
+              value={importer?.id ?? ""}
+              onChange={setAdapterId}
+              choices={adapterChoices(t, importers)}
+            />
             {importer?.sourceKinds.includes("folder") === true && (
-              <Field label={t("web.import.folder")} errors={errors.files}>
-                {(p) => (
-                  <input
-                    {...p}
-                    type="file"
-                    multiple
-                    {...{ webkitdirectory: "" }}
-                    onChange={(e) => {
-                      setFiles([...(e.target.files ?? [])]);
-                    }}
-                  />
-                )}
-              </Field>
+              <FileField label={t("web.import.folder")} errors={errors.files} multiple {...{ webkitdirectory: "" }} onFiles={setFiles} />
             )}
-            <Field label={t("web.import.files")} errors={importer?.sourceKinds.includes("folder") === true ? undefined : errors.files}>
-              {(p) => (
-                <input
-                  {...p}
-                  type="file"
-                  multiple={importer?.sourceKinds.includes("folder") === true}
-                  onChange={(e) => {
-                    setFiles([...(e.target.files ?? [])]);
-                  }}
-                />
-              )}
-            </Field>
+            <FileField
+              label={t("web.import.files")}
+              errors={importer?.sourceKinds.includes("folder") === true ? undefined : errors.files}
+              multiple={importer?.sourceKinds.includes("folder") === true}
+              onFiles={setFiles}
+            />
             {files.length > 0 && <p>{t("web.import.chosen", { count: files.length })}</p>}
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={perPair}
-                onChange={(e) => {
-                  setPerPair(e.target.checked);
-                }}
-              />
-              {t("web.import.perPair")}
-            </label>
+            <CheckField label={t("web.import.perPair")} checked={perPair} onChange={setPerPair} />
           </>
         ) : kind === "pair" ? (
           <>
-            <Field label={t("web.import.crt")} errors={errors.certificate ?? errors.certificateBase64}>
-              {(p) => (
-                <input
-                  {...p}
-                  type="file"
-                  accept=".crt,.cer,.pem,.der"
-                  onChange={(e) => {
-                    setCrt(e.target.files?.[0]);
-                  }}
-                />
-              )}
-            </Field>
-            <Field label={t("web.import.key")} errors={errors.key ?? errors.keyBase64}>
-              {(p) => (
-                <input
-                  {...p}
-                  type="file"
-                  accept=".key,.pem"
-                  onChange={(e) => {
-                    setKey(e.target.files?.[0]);
-                  }}
-                />
-              )}
-            </Field>
-          </>
-        ) : (
-          <Field label={t("web.import.p12file")} errors={errors.pkcs12 ?? errors.pkcs12Base64}>
-            {(p) => (
-              <input
-                {...p}
-                type="file"
-                accept=".p12,.pfx"
-                onChange={(e) => {
-                  setP12(e.target.files?.[0]);
-                }}
-              />
-            )}
-          </Field>
-        )}
-        <Field label={t("web.field.password")} errors={errors.password}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="off"
-              value={password}
-              onChange={(e) => {
-                setPassword(e.target.value);
+            <FileField
+              label={t("web.import.crt")}
+              errors={errors.certificate ?? errors.certificateBase64}
+              accept=".crt,.cer,.pem,.der"
+              onFiles={(chosen) => {
+                setCrt(chosen[0]);
               }}
             />
-          )}
-        </Field>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={sealPassword}
-            onChange={(e) => {
-              setSealPassword(e.target.checked);
+            <FileField
+              label={t("web.import.key")}
+              errors={errors.key ?? errors.keyBase64}
+              accept=".key,.pem"
+              onFiles={(chosen) => {
+                setKey(chosen[0]);
+              }}
+            />
+          </>
+        ) : (
+          <FileField
+            label={t("web.import.p12file")}
+            errors={errors.pkcs12 ?? errors.pkcs12Base64}
+            accept=".p12,.pfx"
+            onFiles={(chosen) => {
+              setP12(chosen[0]);
             }}
           />
-          {t("web.enroll.seal")}
-        </label>
+        )}
+        <TextField label={t("web.field.password")} errors={errors.password} type="password" autoComplete="off" value={password} onChange={setPassword} />
+        <CheckField label={t("web.enroll.seal")} checked={sealPassword} onChange={setSealPassword} />
         {tooLarge !== undefined && <p role="alert">{tooLarge}</p>}
-        <ErrorBox error={active.error} />
-        {active.isSuccess && kind !== "adapter" && (
-          <p role="status">
-            {t("web.import.done")} {importedId ? <Link to={`/certificates/${importedId}`}>{t("web.enroll.open")}</Link> : null}
-          </p>
-        )}
-        {bulk.isSuccess && kind === "adapter" && (
-          <div role="status">
-            <p>{t("web.import.bulkDone", { imported: bulk.data.imported.length, failed: bulk.data.failed.length })}</p>
-            {bulk.data.failed.length > 0 && (
-              <ul>
-                {bulk.data.failed.map((f) => (
-                  <li key={f.ref}>
-                    {f.ref}: {f.message}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
-        <button type="submit" disabled={active.isPending}>
-          {t("web.import.submit")}
-        </button>
+        <FormEnd error={active.error} busy={active.isPending} label={t("web.import.submit")}>
+          {active.isSuccess && kind !== "adapter" && (
+            <p role="status">
+              {t("web.import.done")} {importedId ? <Link to={`/certificates/${importedId}`}>{t("web.enroll.open")}</Link> : null}
+            </p>
+          )}
+          {bulk.isSuccess && kind === "adapter" && (
+            <div role="status">
+              <p>{t("web.import.bulkDone", { imported: bulk.data.imported.length, failed: bulk.data.failed.length })}</p>
+              {bulk.data.failed.length > 0 && (
+                <ul>
+                  {bulk.data.failed.map((f) => (
+                    <li key={f.ref}>
+                      {f.ref}: {f.message}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
+        </FormEnd>
       </form>
     </section>
   );

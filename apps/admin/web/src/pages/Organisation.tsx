@@ -1,12 +1,12 @@
 /**
  * The organisation tree: companies → branches → workstations, and each company's operators; forms to add them.
  */
-import { useState, type SyntheticEvent, type ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ksefErrorOf, trpc, type RouterOutputs } from "../api";
+import { trpc, type RouterOutputs } from "../api";
 import { useTranslation } from "react-i18next";
-import { byField, ErrorBox, Field } from "../ui";
+import { branchText, CardForm, CheckField, ErrorBox, fieldErrorsOf, SelectField, TextField } from "../ui";
 
 type Company = RouterOutputs["org"]["tree"][number];
 
@@ -83,55 +83,24 @@ function useRefreshTree(): () => Promise<void> {
   return () => qc.invalidateQueries({ queryKey: trpc.org.tree.queryKey() });
 }
 
-/**
- * Violations of a failed mutation grouped by field.
- * @param error what the mutation failed with
- */
-function fieldErrorsOf(error: unknown): ReturnType<typeof byField> {
-  return byField(ksefErrorOf(error)?.violations ?? []);
-}
-
 function AddCompanyForm(): ReactNode {
   const { t } = useTranslation();
   const [nip, setNip] = useState("");
   const [name, setName] = useState("");
   const m = useMutation(trpc.org.addCompany.mutationOptions({ onSuccess: useRefreshTree() }));
   const fe = fieldErrorsOf(m.error);
-  const submit = (e: SyntheticEvent): void => {
-    e.preventDefault();
-    m.mutate({ nip, name });
-  };
   return (
-    <form onSubmit={submit} aria-label={t("web.org.addCompany")} className="card">
-      <h2>{t("web.org.addCompany")}</h2>
-      <Field label={t("web.field.nip")} errors={fe.nip}>
-        {(p) => (
-          <input
-            {...p}
-            value={nip}
-            inputMode="numeric"
-            onChange={(e) => {
-              setNip(e.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <Field label={t("web.field.name")} errors={fe.name}>
-        {(p) => (
-          <input
-            {...p}
-            value={name}
-            onChange={(e) => {
-              setName(e.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <ErrorBox error={m.error} />
-      <button type="submit" disabled={m.isPending}>
-        {t("web.org.addCompany")}
-      </button>
-    </form>
+    <CardForm
+      title={t("web.org.addCompany")}
+      onSubmit={() => {
+        m.mutate({ nip, name });
+      }}
+      error={m.error}
+      busy={m.isPending}
+    >
+      <TextField label={t("web.field.nip")} errors={fe.nip} value={nip} inputMode="numeric" onChange={setNip} />
+      <TextField label={t("web.field.name")} errors={fe.name} value={name} onChange={setName} />
+    </CardForm>
   );
 }
 
@@ -145,25 +114,7 @@ function CompanySelect({
   readonly onChange: (id: string) => void;
 }): ReactNode {
   const { t } = useTranslation();
-  return (
-    <Field label={t("web.field.company")}>
-      {(p) => (
-        <select
-          {...p}
-          value={value}
-          onChange={(e) => {
-            onChange(e.target.value);
-          }}
-        >
-          {companies.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.name}
-            </option>
-          ))}
-        </select>
-      )}
-    </Field>
-  );
+  return <SelectField label={t("web.field.company")} value={value} onChange={onChange} choices={companies.map((c) => [c.id, c.name] as const)} />;
 }
 
 function AddBranchForm({ companies }: { readonly companies: readonly Company[] }): ReactNode {
@@ -174,52 +125,20 @@ function AddBranchForm({ companies }: { readonly companies: readonly Company[] }
   const [internalId, setInternalId] = useState("");
   const m = useMutation(trpc.org.addBranch.mutationOptions({ onSuccess: useRefreshTree() }));
   const fe = fieldErrorsOf(m.error);
-  const submit = (e: SyntheticEvent): void => {
-    e.preventDefault();
-    m.mutate({ companyId: companyId || (companies[0]?.id ?? ""), code, name, ...(internalId ? { internalId } : {}) });
-  };
   return (
-    <form onSubmit={submit} aria-label={t("web.org.addBranch")} className="card">
-      <h2>{t("web.org.addBranch")}</h2>
+    <CardForm
+      title={t("web.org.addBranch")}
+      onSubmit={() => {
+        m.mutate({ companyId: companyId || (companies[0]?.id ?? ""), code, name, ...(internalId ? { internalId } : {}) });
+      }}
+      error={m.error}
+      busy={m.isPending}
+    >
       <CompanySelect companies={companies} value={companyId} onChange={setCompanyId} />
-      <Field label={t("web.field.code")} errors={fe.code}>
-        {(p) => (
-          <input
-            {...p}
-            value={code}
-            onChange={(e) => {
-              setCode(e.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <Field label={t("web.field.name")} errors={fe.name}>
-        {(p) => (
-          <input
-            {...p}
-            value={name}
-            onChange={(e) => {
-              setName(e.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <Field label={t("web.field.internalId")} errors={fe.internalId}>
-        {(p) => (
-          <input
-            {...p}
-            value={internalId}
-            onChange={(e) => {
-              setInternalId(e.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <ErrorBox error={m.error} />
-      <button type="submit" disabled={m.isPending}>
-        {t("web.org.addBranch")}
-      </button>
-    </form>
+      <TextField label={t("web.field.code")} errors={fe.code} value={code} onChange={setCode} />
+      <TextField label={t("web.field.name")} errors={fe.name} value={name} onChange={setName} />
+      <TextField label={t("web.field.internalId")} errors={fe.internalId} value={internalId} onChange={setInternalId} />
+    </CardForm>
   );
 }
 
@@ -232,13 +151,15 @@ function AddOperatorForm({ companies }: { readonly companies: readonly Company[]
   const company = companies.find((c) => c.id === companyId) ?? companies[0];
   const m = useMutation(trpc.org.addOperator.mutationOptions({ onSuccess: useRefreshTree() }));
   const fe = fieldErrorsOf(m.error);
-  const submit = (e: SyntheticEvent): void => {
-    e.preventDefault();
-    m.mutate({ companyId: company?.id ?? "", name, ...(pesel ? { pesel } : {}), branchIds });
-  };
   return (
-    <form onSubmit={submit} aria-label={t("web.org.addOperator")} className="card">
-      <h2>{t("web.org.addOperator")}</h2>
+    <CardForm
+      title={t("web.org.addOperator")}
+      onSubmit={() => {
+        m.mutate({ companyId: company?.id ?? "", name, ...(pesel ? { pesel } : {}), branchIds });
+      }}
+      error={m.error}
+      busy={m.isPending}
+    >
       <CompanySelect
         companies={companies}
         value={company?.id ?? ""}
@@ -247,49 +168,22 @@ function AddOperatorForm({ companies }: { readonly companies: readonly Company[]
           setBranchIds([]);
         }}
       />
-      <Field label={t("web.field.name")} errors={fe.name}>
-        {(p) => (
-          <input
-            {...p}
-            value={name}
-            onChange={(e) => {
-              setName(e.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <Field label={t("web.field.pesel")} errors={fe.pesel}>
-        {(p) => (
-          <input
-            {...p}
-            value={pesel}
-            inputMode="numeric"
-            onChange={(e) => {
-              setPesel(e.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField label={t("web.field.name")} errors={fe.name} value={name} onChange={setName} />
+      <TextField label={t("web.field.pesel")} errors={fe.pesel} value={pesel} inputMode="numeric" onChange={setPesel} />
       <fieldset>
         <legend>{t("web.org.operatorBranches")}</legend>
         {(company?.branches ?? []).map((b) => (
-          <label key={b.id} className="check">
-            <input
-              type="checkbox"
-              checked={branchIds.includes(b.id)}
-              onChange={(e) => {
-                setBranchIds(e.target.checked ? [...branchIds, b.id] : branchIds.filter((id) => id !== b.id));
-              }}
-            />
-            {b.code} – {b.name}
-          </label>
+          <CheckField
+            key={b.id}
+            label={branchText(b)}
+            checked={branchIds.includes(b.id)}
+            onChange={(checked) => {
+              setBranchIds(checked ? [...branchIds, b.id] : branchIds.filter((id) => id !== b.id));
+            }}
+          />
         ))}
       </fieldset>
-      <ErrorBox error={m.error} />
-      <button type="submit" disabled={m.isPending}>
-        {t("web.org.addOperator")}
-      </button>
-    </form>
+    </CardForm>
   );
 }
 
@@ -302,67 +196,32 @@ function AddWorkstationForm({ companies }: { readonly companies: readonly Compan
   const [inboxDir, setInboxDir] = useState("");
   const m = useMutation(trpc.org.addWorkstation.mutationOptions({ onSuccess: useRefreshTree() }));
   const fe = fieldErrorsOf(m.error);
-  const submit = (e: SyntheticEvent): void => {
-    e.preventDefault();
-    m.mutate({ branchId: branchId || (branches[0]?.id ?? ""), name, outboxDir, inboxDir });
-  };
   return (
-    <form onSubmit={submit} aria-label={t("web.org.addWorkstation")} className="card">
-      <h2>{t("web.org.addWorkstation")}</h2>
-      <Field label={t("web.field.branch")}>
-        {(p) => (
-          <select
-            {...p}
-            value={branchId}
-            onChange={(e) => {
-              setBranchId(e.target.value);
-            }}
-          >
-            {branches.map((b) => (
-              <option key={b.id} value={b.id}>
+    <CardForm
+      title={t("web.org.addWorkstation")}
+      onSubmit={() => {
+        m.mutate({ branchId: branchId || (branches[0]?.id ?? ""), name, outboxDir, inboxDir });
+      }}
+      error={m.error}
+      busy={m.isPending}
+    >
+      <SelectField
+        label={t("web.field.branch")}
+        value={branchId}
+        onChange={setBranchId}
+        choices={branches.map(
+          (b) =>
+            [
+              b.id,
+              <>
                 {b.companyName}: {b.code} – {b.name}
-              </option>
-            ))}
-          </select>
+              </>,
+            ] as const,
         )}
-      </Field>
-      <Field label={t("web.field.name")} errors={fe.name}>
-        {(p) => (
-          <input
-            {...p}
-            value={name}
-            onChange={(e) => {
-              setName(e.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <Field label={t("web.field.outboxDir")} errors={fe.outboxDir}>
-        {(p) => (
-          <input
-            {...p}
-            value={outboxDir}
-            onChange={(e) => {
-              setOutboxDir(e.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <Field label={t("web.field.inboxDir")} errors={fe.inboxDir}>
-        {(p) => (
-          <input
-            {...p}
-            value={inboxDir}
-            onChange={(e) => {
-              setInboxDir(e.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <ErrorBox error={m.error} />
-      <button type="submit" disabled={m.isPending}>
-        {t("web.org.addWorkstation")}
-      </button>
-    </form>
+      />
+      <TextField label={t("web.field.name")} errors={fe.name} value={name} onChange={setName} />
+      <TextField label={t("web.field.outboxDir")} errors={fe.outboxDir} value={outboxDir} onChange={setOutboxDir} />
+      <TextField label={t("web.field.inboxDir")} errors={fe.inboxDir} value={inboxDir} onChange={setInboxDir} />
+    </CardForm>
   );
 }

@@ -9,7 +9,8 @@ import { useQuery } from "@tanstack/react-query";
 import { trpc, type RouterOutputs } from "../api";
 import { useTranslation } from "react-i18next";
 import { formatDate, useLocale } from "../i18n";
-import { ENVIRONMENTS, ErrorBox, Field } from "../ui";
+import type { Environment } from "@ksef-certs/ksef/vocabulary";
+import { environmentChoices, ErrorBox, SelectField, TextField } from "../ui";
 
 type Row = RouterOutputs["certificates"]["timeline"]["rows"][number];
 
@@ -54,7 +55,7 @@ export function TimelinePage(): ReactNode {
   const { t } = useTranslation();
   const locale = useLocale();
   const today = new Date();
-  const [environment, setEnvironment] = useState<(typeof ENVIRONMENTS)[number]>("test");
+  const [environment, setEnvironment] = useState<Environment>("test");
   const [companyId, setCompanyId] = useState("");
   const [from, setFrom] = useState(isoDay(new Date(today.getTime() - 30 * DAY_MS)));
   const [to, setTo] = useState(isoDay(new Date(today.getTime() + 400 * DAY_MS)));
@@ -73,65 +74,16 @@ export function TimelinePage(): ReactNode {
     <section aria-labelledby="timeline-heading">
       <h1 id="timeline-heading">{t("web.timeline.heading")}</h1>
       <div className="filters">
-        <Field label={t("web.field.environment")}>
-          {(p) => (
-            <select
-              {...p}
-              value={environment}
-              onChange={(e) => {
-                setEnvironment(e.target.value as (typeof ENVIRONMENTS)[number]);
-              }}
-            >
-              {ENVIRONMENTS.map((e) => (
-                <option key={e} value={e}>
-                  {t(`web.env.${e}`)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label={t("web.field.company")}>
-          {(p) => (
-            <select
-              {...p}
-              value={companyId}
-              onChange={(e) => {
-                setCompanyId(e.target.value);
-              }}
-            >
-              <option value="">{t("web.common.all")}</option>
-              {(tree.data ?? []).map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label={t("web.timeline.from")}>
-          {(p) => (
-            <input
-              {...p}
-              type="date"
-              value={from}
-              onChange={(e) => {
-                setFrom(e.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <Field label={t("web.timeline.to")}>
-          {(p) => (
-            <input
-              {...p}
-              type="date"
-              value={to}
-              onChange={(e) => {
-                setTo(e.target.value);
-              }}
-            />
-          )}
-        </Field>
+        <SelectField label={t("web.field.environment")} value={environment} onChange={setEnvironment} choices={environmentChoices(t)} />
+        <SelectField
+          label={t("web.field.company")}
+          value={companyId}
+          onChange={setCompanyId}
+          empty={t("web.common.all")}
+          choices={(tree.data ?? []).map((c) => [c.id, c.name] as const)}
+        />
+        <TextField label={t("web.timeline.from")} type="date" value={from} onChange={setFrom} />
+        <TextField label={t("web.timeline.to")} type="date" value={to} onChange={setTo} />
       </div>
       <ErrorBox error={timeline.error} />
       {timeline.isSuccess && rows.length === 0 && <p>{t("web.timeline.empty")}</p>}

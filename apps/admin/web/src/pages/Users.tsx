@@ -4,10 +4,10 @@
  */
 import { useState, type SyntheticEvent, type ReactNode } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ksefErrorOf, trpc } from "../api";
+import { trpc } from "../api";
 import { useTranslation } from "react-i18next";
 import { type T } from "../i18n";
-import { byField, ErrorBox, Field } from "../ui";
+import { branchText, CardForm, ErrorBox, fieldErrorsOf, FormEnd, SelectField, Table, TextField } from "../ui";
 
 const ROLES = ["super_admin", "company_admin", "branch_admin", "auditor"] as const;
 type Role = (typeof ROLES)[number];
@@ -34,10 +34,9 @@ export function UsersPage(): ReactNode {
       },
     }),
   );
-  const errors = byField(ksefErrorOf(create.error)?.violations ?? []);
+  const errors = fieldErrorsOf(create.error);
   const company = (tree.data ?? []).find((c) => c.id === companyId);
-  const submit = (e: SyntheticEvent): void => {
-    e.preventDefault();
+  const submit = (): void => {
     create.mutate({
       login,
       displayName,
@@ -62,126 +61,57 @@ export function UsersPage(): ReactNode {
     <section aria-labelledby="users-heading">
       <h1 id="users-heading">{t("web.users.heading")}</h1>
       <ErrorBox error={users.error} />
-      <table aria-label={t("web.users.heading")}>
-        <thead>
-          <tr>
-            <th scope="col">{t("web.users.login")}</th>
-            <th scope="col">{t("web.field.displayName")}</th>
-            <th scope="col">{t("web.users.roles")}</th>
+      <Table label={t("web.users.heading")} columns={[t("web.users.login"), t("web.field.displayName"), t("web.users.roles")]}>
+        {rows.map((u) => (
+          <tr key={u.id}>
+            <td>{u.login}</td>
+            <td>{u.displayName}</td>
+            <td>{u.roles.map((r) => `${roleText(t, r.role)}${scopeName(r) ? ` (${scopeName(r)})` : ""}`).join(", ")}</td>
           </tr>
-        </thead>
-        <tbody>
-          {rows.map((u) => (
-            <tr key={u.id}>
-              <td>{u.login}</td>
-              <td>{u.displayName}</td>
-              <td>{u.roles.map((r) => `${roleText(t, r.role)}${scopeName(r) ? ` (${scopeName(r)})` : ""}`).join(", ")}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <form onSubmit={submit} aria-label={t("web.users.add")} className="card">
-        <h2>{t("web.users.add")}</h2>
-        <Field label={t("web.users.login")} errors={errors.login}>
-          {(p) => (
-            <input
-              {...p}
-              autoComplete="off"
-              value={login}
-              onChange={(e) => {
-                setLogin(e.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <Field label={t("web.field.displayName")} errors={errors.displayName}>
-          {(p) => (
-            <input
-              {...p}
-              value={displayName}
-              onChange={(e) => {
-                setDisplayName(e.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <Field label={t("web.field.password")} errors={errors.password}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="new-password"
-              value={password}
-              onChange={(e) => {
-                setPassword(e.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <Field label={t("web.field.role")} errors={errors.role}>
-          {(p) => (
-            <select
-              {...p}
-              value={role}
-              onChange={(e) => {
-                setRole(e.target.value as Role);
-              }}
-            >
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {roleText(t, r)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        ))}
+      </Table>
+      <CardForm title={t("web.users.add")} onSubmit={submit} error={create.error} busy={create.isPending} saved={create.isSuccess}>
+        <TextField label={t("web.users.login")} errors={errors.login} autoComplete="off" value={login} onChange={setLogin} />
+        <TextField label={t("web.field.displayName")} errors={errors.displayName} value={displayName} onChange={setDisplayName} />
+        <TextField
+          label={t("web.field.password")}
+          errors={errors.password}
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={setPassword}
+        />
+        <SelectField
+          label={t("web.field.role")}
+          errors={errors.role}
+          value={role}
+          onChange={setRole}
+          choices={ROLES.map((r) => [r, roleText(t, r)] as const)}
+        />
         {role !== "super_admin" && (
-          <Field label={t("web.field.company")} errors={errors.companyId}>
-            {(p) => (
-              <select
-                {...p}
-                value={companyId}
-                onChange={(e) => {
-                  setCompanyId(e.target.value);
-                  setBranchId("");
-                }}
-              >
-                <option value="">{t("web.scope.choose")}</option>
-                {(tree.data ?? []).map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.name}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <SelectField
+            label={t("web.field.company")}
+            errors={errors.companyId}
+            value={companyId}
+            onChange={(id) => {
+              setCompanyId(id);
+              setBranchId("");
+            }}
+            empty={t("web.scope.choose")}
+            choices={(tree.data ?? []).map((c) => [c.id, c.name] as const)}
+          />
         )}
         {role === "branch_admin" && (
-          <Field label={t("web.field.branch")} errors={errors.branchId}>
-            {(p) => (
-              <select
-                {...p}
-                value={branchId}
-                onChange={(e) => {
-                  setBranchId(e.target.value);
-                }}
-              >
-                <option value="">{t("web.scope.choose")}</option>
-                {(company?.branches ?? []).map((b) => (
-                  <option key={b.id} value={b.id}>
-                    {b.code} – {b.name}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <SelectField
+            label={t("web.field.branch")}
+            errors={errors.branchId}
+            value={branchId}
+            onChange={setBranchId}
+            empty={t("web.scope.choose")}
+            choices={(company?.branches ?? []).map((b) => [b.id, branchText(b)] as const)}
+          />
         )}
-        <ErrorBox error={create.error} />
-        {create.isSuccess && <p role="status">{t("web.common.saved")}</p>}
-        <button type="submit" disabled={create.isPending}>
-          {t("web.users.add")}
-        </button>
-      </form>
+      </CardForm>
       <DestinationsSection />
     </section>
   );
@@ -210,7 +140,7 @@ function DestinationsSection(): ReactNode {
     }),
   );
   const remove = useMutation(trpc.adapters.removeDestination.mutationOptions({ onSuccess: refresh }));
-  const errors = byField(ksefErrorOf(add.error)?.violations ?? []);
+  const errors = fieldErrorsOf(add.error);
   const companyName = (id: string | null): string =>
     id === null ? t("web.destinations.anyCompany") : ((tree.data ?? []).find((c) => c.id === id)?.name ?? id);
   const submit = (e: SyntheticEvent): void => {
@@ -224,81 +154,37 @@ function DestinationsSection(): ReactNode {
         <p>{t("web.destinations.noRoot")}</p>
       ) : (
         <>
-          <table aria-label={t("web.destinations.heading")}>
-            <thead>
-              <tr>
-                <th scope="col">{t("web.field.name")}</th>
-                <th scope="col">{t("web.destinations.path")}</th>
-                <th scope="col">{t("web.field.company")}</th>
-                <th scope="col" />
+          <Table label={t("web.destinations.heading")} columns={[t("web.field.name"), t("web.destinations.path"), t("web.field.company"), null]}>
+            {(list.data?.destinations ?? []).map((d) => (
+              <tr key={d.id}>
+                <td>{d.name}</td>
+                <td>{d.path ?? ""}</td>
+                <td>{companyName(d.companyId)}</td>
+                <td>
+                  <button
+                    type="button"
+                    onClick={() => {
+                      remove.mutate({ id: d.id });
+                    }}
+                  >
+                    {t("web.destinations.remove")}
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {(list.data?.destinations ?? []).map((d) => (
-                <tr key={d.id}>
-                  <td>{d.name}</td>
-                  <td>{d.path ?? ""}</td>
-                  <td>{companyName(d.companyId)}</td>
-                  <td>
-                    <button
-                      type="button"
-                      onClick={() => {
-                        remove.mutate({ id: d.id });
-                      }}
-                    >
-                      {t("web.destinations.remove")}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
           <form onSubmit={submit} aria-label={t("web.destinations.add")}>
-            <Field label={t("web.field.name")} errors={errors.name}>
-              {(p) => (
-                <input
-                  {...p}
-                  value={name}
-                  onChange={(e) => {
-                    setName(e.target.value);
-                  }}
-                />
-              )}
-            </Field>
-            <Field label={t("web.destinations.path")} hint={t("web.destinations.pathHint")} errors={errors.path}>
-              {(p) => (
-                <input
-                  {...p}
-                  value={path}
-                  onChange={(e) => {
-                    setPath(e.target.value);
-                  }}
-                />
-              )}
-            </Field>
-            <Field label={t("web.field.company")} errors={errors.companyId}>
-              {(p) => (
-                <select
-                  {...p}
-                  value={companyId}
-                  onChange={(e) => {
-                    setCompanyId(e.target.value);
-                  }}
-                >
-                  <option value="">{t("web.destinations.anyCompany")}</option>
-                  {(tree.data ?? []).map((c) => (
-                    <option key={c.id} value={c.id}>
-                      {c.name}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
-            <ErrorBox error={add.error ?? remove.error} />
-            {add.isSuccess && <p role="status">{t("web.common.saved")}</p>}
-            <button type="submit" disabled={add.isPending}>
-              {t("web.destinations.add")}
-            </button>
+            <TextField label={t("web.field.name")} errors={errors.name} value={name} onChange={setName} />
+            <TextField label={t("web.destinations.path")} hint={t("web.destinations.pathHint")} errors={errors.path} value={path} onChange={setPath} />
+            <SelectField
+              label={t("web.field.company")}
+              errors={errors.companyId}
+              value={companyId}
+              onChange={setCompanyId}
+              empty={t("web.destinations.anyCompany")}
+              choices={(tree.data ?? []).map((c) => [c.id, c.name] as const)}
+            />
+            <FormEnd error={add.error ?? remove.error} busy={add.isPending} label={t("web.destinations.add")} saved={add.isSuccess} />
           </form>
         </>
       )}

@@ -8,7 +8,7 @@ import { useParams } from "react-router";
 import { trpc } from "../api";
 import { useTranslation } from "react-i18next";
 import { codeText, formatDate, useLocale } from "../i18n";
-import { ErrorBox } from "../ui";
+import { ErrorBox, Table } from "../ui";
 
 interface TokenRow {
   readonly id: string;
@@ -88,44 +88,42 @@ export function WorkstationPage(): ReactNode {
       {tokenRows.length === 0 ? (
         <p>{t("web.ws.noTokens")}</p>
       ) : (
-        <table aria-label={t("web.ws.tokens")}>
-          <thead>
-            <tr>
-              <th scope="col">{t("web.ws.agent")}</th>
-              <th scope="col">{t("web.ws.created")}</th>
-              <th scope="col">{t("web.ws.lastUsed")}</th>
-              <th scope="col">{t("web.field.state")}</th>
-              <th scope="col">
-                <span className="sr-only">{t("web.ws.revoke")}</span>
-              </th>
+        <Table
+          label={t("web.ws.tokens")}
+          columns={[
+            t("web.ws.agent"),
+            t("web.ws.created"),
+            t("web.ws.lastUsed"),
+            t("web.field.state"),
+            <span key="revoke" className="sr-only">
+              {t("web.ws.revoke")}
+            </span>,
+          ]}
+        >
+          {tokenRows.map((tok) => (
+            <tr key={tok.id}>
+              <td>
+                <code>{tok.label ?? tok.id.slice(0, 8)}</code>
+              </td>
+              <td>{formatDate(locale, tok.createdAt, true)}</td>
+              <td>{formatDate(locale, tok.lastUsedAt, true)}</td>
+              <td>{tok.revokedAt ? t("web.ws.revoked") : ""}</td>
+              <td>
+                {!tok.revokedAt && (
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => {
+                      revoke.mutate({ tokenId: tok.id });
+                    }}
+                  >
+                    {t("web.ws.revoke")}
+                  </button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {tokenRows.map((tok) => (
-              <tr key={tok.id}>
-                <td>
-                  <code>{tok.label ?? tok.id.slice(0, 8)}</code>
-                </td>
-                <td>{formatDate(locale, tok.createdAt, true)}</td>
-                <td>{formatDate(locale, tok.lastUsedAt, true)}</td>
-                <td>{tok.revokedAt ? t("web.ws.revoked") : ""}</td>
-                <td>
-                  {!tok.revokedAt && (
-                    <button
-                      type="button"
-                      className="danger"
-                      onClick={() => {
-                        revoke.mutate({ tokenId: tok.id });
-                      }}
-                    >
-                      {t("web.ws.revoke")}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       <h2>{t("web.ws.requests")}</h2>
       <ul>
