@@ -9,15 +9,7 @@
  * - {@link mutationProcedure}: the same builder, named for readability at mutation sites.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
-import {
-  authorizeEntity,
-  authorizeScope,
-  checkCsrf,
-  type AccessScope,
-  type ActiveSession,
-  type EntityKind,
-  type Principal,
-} from "@ksef-certs/domain/access";
+import { checkCsrf, type ActiveSession, type Principal } from "@ksef-certs/domain/access";
 import { KsefCertsError, localizeError, type Violation } from "@ksef-certs/ksef/errors";
 import { isMessageId, LOCALES, msg, parseLocale, translate, type Locale } from "@ksef-certs/ksef/messages";
 import type { Db } from "@ksef-certs/domain/store";
@@ -200,24 +192,9 @@ export function actorOf(principal: Principal): string {
 }
 
 /**
- * Resolves an entity's scope and checks the caller may read/write it (NOT_FOUND when it may not even read it).
+ * The audit actor and the clock of a change the signed-in caller makes (registry `ChangeMeta`).
  * @param ctx the signed-in context
- * @param kind entity kind
- * @param id entity id
- * @param access `read` or `write`
- * @returns the entity's scope
  */
-export function requireEntity(ctx: { db: Db; principal: Principal }, kind: EntityKind, id: string, access: "read" | "write"): Promise<AccessScope> {
-  return authorizeEntity(ctx.db, ctx.principal, kind, id, access);
+export function changeMeta(ctx: { principal: Principal; services: { clock(): Date } }): { actor: string; at: Date } {
+  return { actor: actorOf(ctx.principal), at: ctx.services.clock() };
 }
-
-/**
- * Checks the caller may read/write a scope (FORBIDDEN otherwise).
- * @param ctx the signed-in context
- * @param scope the scope
- * @param access `read` or `write`
- */
-export function requireScope(ctx: { principal: Principal }, scope: AccessScope, access: "read" | "write"): void {
-  authorizeScope(ctx.principal, scope, access);
-}
-

@@ -5,6 +5,7 @@
  * rows costs one indexed query plus a count, whatever the role.
  */
 import { and, asc, eq, getTableColumns, gt, ilike, inArray, lte, or, type SQL, sql } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { msg, type MessageRef } from "@ksef-certs/ksef/messages";
 import { summarize, type CertificateSummary } from "../registry/certificates.js";
@@ -96,23 +97,40 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * @param principal the signed-in account
  */
 export function certificateVisibility(principal: Principal): SQL | undefined {
+  return scopeVisibility(principal, certificates);
+}
+
+/** The scope columns of a table of things held for a company, branch or operator (certificates, enrollments). */
+export interface ScopeColumns {
+  readonly scopeType: AnyPgColumn;
+  readonly companyId: AnyPgColumn;
+  readonly branchId: AnyPgColumn;
+  readonly operatorId: AnyPgColumn;
+}
+
+/**
+ * The SQL condition of what the principal may read among rows held per scope, the rule of `canRead` (rules.ts):
+ * everything for a super-admin and a global auditor, a whole company for its company admins and auditors, and for a
+ * branch admin the company's own rows, its branch's and those of the operators working there. Undefined when it may
+ * read everything.
+ * @param principal the signed-in account
+ * @param t the table's scope columns
+ */
+export function scopeVisibility(principal: Principal, t: ScopeColumns): SQL | undefined {
   if (principal.roles.some((g) => g.role === "super_admin" || (g.role === "auditor" && g.companyId === null))) return undefined;
   const parts: SQL[] = [];
   for (const g of principal.roles) {
-    if ((g.role === "company_admin" || g.role === "auditor") && g.companyId !== null) parts.push(eq(certificates.companyId, g.companyId));
+    if ((g.role === "company_admin" || g.role === "auditor") && g.companyId !== null) parts.push(eq(t.companyId, g.companyId));
     if (g.role === "branch_admin" && g.companyId !== null && g.branchId !== null) {
       parts.push(
         and(
-          eq(certificates.companyId, g.companyId),
+          eq(t.companyId, g.companyId),
           or(
-            eq(certificates.scopeType, "company"),
-            and(eq(certificates.scopeType, "branch"), eq(certificates.branchId, g.branchId)),
+            eq(t.scopeType, "company"),
+            and(eq(t.scopeType, "branch"), eq(t.branchId, g.branchId)),
             and(
-              eq(certificates.scopeType, "operator"),
-              inArray(
-                certificates.operatorId,
-                sql`(SELECT ${operatorBranches.operatorId} FROM ${operatorBranches} WHERE ${operatorBranches.branchId} = ${g.branchId})`,
-              ),
+              eq(t.scopeType, "operator"),
+              inArray(t.operatorId, sql`(SELECT ${operatorBranches.operatorId} FROM ${operatorBranches} WHERE ${operatorBranches.branchId} = ${g.branchId})`),
             ),
           ),
         ) as SQL,

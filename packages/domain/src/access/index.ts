@@ -61,6 +61,17 @@ export {
   type NewSession,
   type WebSession,
 } from "./sessions.js";
+export { authorizeScopeRef, type ScopeRef } from "./scope.js";
+export {
+  assignCertificateAs,
+  getCertificateDetailAs,
+  importCertificatePairAs,
+  importPkcs12As,
+  resolveCertificateAs,
+  type CertificateDetail,
+} from "./registry.js";
+export { acceptSignedUploadAs, getEnrollmentAs, listEnrollmentsAs, pendingAuthRequestAs } from "./enrollments.js";
+export { createPairingCodeAs, listSigningRequestsAs, listWorkstationTokensAs, revokeWorkstationTokenAs } from "./workstations.js";
 export {
   MAX_TIMELINE_CERTIFICATES,
   MAX_TIMELINE_DAYS,
@@ -89,7 +100,11 @@ export {
   type AuditListFilter,
 } from "./audit.js";
 export {
+  addBranchAs,
   addCompanyAs,
+  addOperatorAs,
+  addWorkstationAs,
+  assignOperatorToBranchAs,
   visibleOrganisation,
   type OrganisationBranch,
   type OrganisationCompany,

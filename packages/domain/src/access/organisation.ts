@@ -6,11 +6,25 @@
 import { and, asc, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
-import { addCompany, type Company } from "../registry/organisation.js";
+import {
+  addBranch,
+  addCompany,
+  addOperator,
+  addWorkstation,
+  assignOperatorToBranch,
+  type AddBranchInput,
+  type AddOperatorInput,
+  type AddWorkstationInput,
+  type Branch,
+  type Company,
+  type Operator,
+  type Workstation,
+} from "../registry/organisation.js";
 import type { ChangeMeta } from "../registry/internal.js";
 import type { Db } from "../store/db.js";
 import { branches, companies, operatorBranches, operators, workstations, workstationTokens } from "../store/schema.js";
-import { hasRole, type Principal } from "./rules.js";
+import { authorizeEntity, authorizeScope, hasRole, type Principal } from "./rules.js";
+import { violation } from "@ksef-certs/ksef/errors";
 
 /** A workstation in {@link OrganisationBranch}: `paired` while it holds an unrevoked agent token. */
 export interface OrganisationWorkstation {
@@ -146,4 +160,82 @@ export async function visibleOrganisation(db: Db, principal: Principal): Promise
 export async function addCompanyAs(db: Db, principal: Principal, input: { readonly nip: string; readonly name: string }, meta: ChangeMeta): Promise<Company> {
   if (!hasRole(principal, "super_admin")) throw new KsefCertsError("FORBIDDEN", msg("access.company.addSuperAdminOnly"));
   return addCompany(db, input, meta);
+}
+
+/**
+ * Adds a branch to a company on behalf of `principal` (registry `addBranch`): write access to the company (its
+ * company admins, a super-admin).
+ * @param db the database
+ * @param principal who asks
+ * @param input as `addBranch` takes it
+ * @param meta actor and clock
+ * @returns the stored branch
+ * @throws {KsefCertsError} NOT_FOUND for a company the principal may not read; FORBIDDEN when it may only read it;
+ *   the errors of `addBranch`
+ */
+export async function addBranchAs(db: Db, principal: Principal, input: AddBranchInput, meta: ChangeMeta): Promise<Branch> {
+  await authorizeEntity(db, principal, "company", input.companyId, "write");
+  return addBranch(db, input, meta);
+}
+
+/**
+ * Adds an operator on behalf of `principal` (registry `addOperator`): a company admin of the company, or a branch
+ * admin when the operator is to work at its branch. Every branch named must be readable and of the same company.
+ * @param db the database
+ * @param principal who asks
+ * @param input as `addOperator` takes it
+ * @param meta actor and clock
+ * @returns the stored operator
+ * @throws {KsefCertsError} NOT_FOUND for a company or branch the principal may not read; VALIDATION (rule
+ *   `branchIds.company`) for a branch of another company; FORBIDDEN when the principal may not add there
+ */
+export async function addOperatorAs(db: Db, principal: Principal, input: AddOperatorInput, meta: ChangeMeta): Promise<Operator> {
+  await authorizeEntity(db, principal, "company", input.companyId, "read");
+  const branchIds = input.branchIds ?? [];
+  for (const b of branchIds) {
+    const s = await authorizeEntity(db, principal, "branch", b, "read");
+    if (s.kind !== "branch" || s.companyId !== input.companyId) {
+      throw new KsefCertsError("VALIDATION", msg("access.org.branchOtherCompany"), { violations: [violation("branchIds", "branchIds.company")] });
+    }
+  }
+  authorizeScope(principal, { kind: "operator", companyId: input.companyId, operatorId: "", branchIds }, "write");
+  return addOperator(db, input, meta);
+}
+
+/**
+ * Adds a workstation to a branch on behalf of `principal` (registry `addWorkstation`): write access to the branch.
+ * @param db the database
+ * @param principal who asks
+ * @param input as `addWorkstation` takes it
+ * @param meta actor and clock
+ * @returns the stored workstation
+ * @throws {KsefCertsError} NOT_FOUND for a branch the principal may not read; FORBIDDEN when it may only read it
+ */
+export async function addWorkstationAs(db: Db, principal: Principal, input: AddWorkstationInput, meta: ChangeMeta): Promise<Workstation> {
+  await authorizeEntity(db, principal, "branch", input.branchId, "write");
+  return addWorkstation(db, input, meta);
+}
+
+/**
+ * Links an operator to a branch on behalf of `principal`: it must read the operator and change the branch, and
+ * both must be of one company.
+ * @param db the database
+ * @param principal who asks
+ * @param input the operator and the branch
+ * @param meta actor and clock
+ * @returns `{ added }`: false when the link existed
+ * @throws {KsefCertsError} NOT_FOUND / FORBIDDEN as for each entity; VALIDATION (rule `branchId.company`) across companies
+ */
+export async function assignOperatorToBranchAs(
+  db: Db,
+  principal: Principal,
+  input: { readonly operatorId: string; readonly branchId: string },
+  meta: ChangeMeta,
+): ReturnType<typeof assignOperatorToBranch> {
+  const op = await authorizeEntity(db, principal, "operator", input.operatorId, "read");
+  const branch = await authorizeEntity(db, principal, "branch", input.branchId, "write");
+  if (op.kind !== "operator" || branch.kind !== "branch" || op.companyId !== branch.companyId) {
+    throw new KsefCertsError("VALIDATION", msg("access.org.operatorBranchCompanies"), { violations: [violation("branchId", "branchId.company")] });
+  }
+  return assignOperatorToBranch(db, input, meta);
 }

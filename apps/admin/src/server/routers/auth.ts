@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { authenticate, changePassword, endSession, setUserLocale, tokenHash, type Principal } from "@ksef-certs/domain/access";
-import { actorOf, authedProcedure, mutationProcedure, publicProcedure, router, SESSION_COOKIE } from "../trpc.js";
+import { authedProcedure, mutationProcedure, publicProcedure, router, SESSION_COOKIE, changeMeta } from "../trpc.js";
 
 /**
  * The `Set-Cookie` header of the session cookie (HttpOnly, SameSite=Strict, Path=/, Secure over https).
@@ -58,7 +58,7 @@ export const authRouter = router({
         next: input.next,
         ...(ctx.sessionToken === null ? {} : { keepSessionHash: tokenHash(ctx.sessionToken) }),
       },
-      { actor: actorOf(ctx.principal), at: ctx.services.clock() },
+      changeMeta(ctx),
     );
     return { ok: true as const };
   }),

@@ -1,22 +1,27 @@
 /**
  * `certificates.*`: the list the caller may see, one certificate with its exports and audit, the expiry
  * timeline, resolution, import, assignment, revocation and export. Every procedure taking an id resolves
- * its scope first (`requireEntity`): an id the caller may not read answers NOT_FOUND.
+ * its scope inside its use case (`@ksef-certs/domain/access`): an id the caller may not read answers NOT_FOUND.
  */
 import { z } from "zod";
 import {
+  assignCertificateAs,
+  authorizeScopeRef,
   certificateTimelineAs,
-  listAuditEntries,
+  getCertificateDetailAs,
+  importCertificatePairAs,
+  importPkcs12As,
   listExportDestinationsAs,
   listVisibleCertificates,
+  resolveCertificateAs,
   revokeCertificateAs,
+  type ScopeRef,
   type TimelineLabel,
 } from "@ksef-certs/domain/access";
 import {
   addExportDestination,
   exportCertificatesAs,
   importUploadAs,
-  listCertificateExports,
   MAX_UPLOAD_BYTES,
   MAX_UPLOAD_FILES,
   removeExportDestination,
@@ -24,21 +29,12 @@ import {
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import { CERTIFICATE_TYPES, ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
-import {
-  assignCertificate,
-  certificateFor,
-  getCertificate,
-  importCertificatePair,
-  importPkcs12,
-  REVOCATION_REASONS,
-  type CertificateSummary,
-  type Scope,
-} from "@ksef-certs/domain/registry";
+import { REVOCATION_REASONS, type CertificateSummary } from "@ksef-certs/domain/registry";
 import type { Vault } from "@ksef-certs/domain/vault";
 import { ADAPTERS, ADAPTER_IDS, adapterById } from "../../adapters.js";
-import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
+import { decodeUpload, scopeInput } from "../scope.js";
 import type { ServerServices } from "../services.js";
-import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
+import { actorOf, authedProcedure, mutationProcedure, router, changeMeta } from "../trpc.js";
 
 /** Input bounds shared by the certificate procedures. */
 export const environmentInput = z.enum(ENVIRONMENTS);
@@ -131,14 +127,7 @@ export const certificatesRouter = router({
   }),
   /** `{ id }` → `{ certificate (+ fingerprint, subjectIdentifier, source, revokedAt, revocationReason, scope), exports, audit }`. */
   get: authedProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
-    await requireEntity(ctx, "certificate", input.id, "read");
-    const at = ctx.services.clock();
-    const c = await getCertificate(ctx.db, input.id, at);
-    const [listed] = (
-      await listVisibleCertificates(ctx.db, ctx.principal, { at, search: c.serialNumber, environment: c.environment, limit: 200 })
-    ).items.filter((x) => x.id === c.id);
-    const exports = await listCertificateExports(ctx.db, input.id);
-    const audit = await listAuditEntries(ctx.db, { entityId: input.id, limit: 200 });
+    const { certificate: c, listed, exports, audit } = await getCertificateDetailAs(ctx.db, ctx.principal, input.id, ctx.services.clock());
     return {
       certificate: {
         ...certificateCore(c),
@@ -156,7 +145,7 @@ export const certificatesRouter = router({
         ).join("\n")}\n-----END CERTIFICATE-----\n`,
       },
       exports: exports.map((e) => ({ adapterId: e.adapterId, target: e.target, actor: e.actor, at: e.at.toISOString() })),
-      audit: audit.entries.map((e) => ({ seq: e.seq, at: e.at.toISOString(), actor: e.actor, action: e.action })),
+      audit: audit.map((e) => ({ seq: e.seq, at: e.at.toISOString(), actor: e.actor, action: e.action })),
     };
   }),
   /** `{ companyId?, environment, from, to }` → `{ rows: [{ scope, label, certificateType, spans, gaps }] }` for what the caller may see. */
@@ -183,10 +172,7 @@ export const certificatesRouter = router({
     }),
   /** `{ companyId, branchId?, operatorId?, environment, certificateType }` → core `certificateFor` resolution (certificate on the wire). */
   resolve: authedProcedure.input(scopeInput.extend({ environment: environmentInput, certificateType: certificateTypeInput })).query(async ({ ctx, input }) => {
-    // Every id given must be readable: the operator and the branch separately (an operator may work at several branches).
-    if (input.branchId !== undefined) await authorizeScopeInput(ctx, { companyId: input.companyId, branchId: input.branchId }, "read");
-    await authorizeScopeInput(ctx, input, "read");
-    const r = await certificateFor(ctx.db, { ...stripUndefined(input), at: ctx.services.clock() });
+    const r = await resolveCertificateAs(ctx.db, ctx.principal, { ...stripUndefined(input), at: ctx.services.clock() });
     if (!r.found) return { found: false as const, tried: r.tried };
     // The answer may be a certificate of a wider scope; a branch admin may read company-scope ones (rules.ts).
     return { found: true as const, rule: r.rule, tried: r.tried, scope: r.scope, certificate: certificateCore(r.certificate) };
@@ -195,24 +181,22 @@ export const certificatesRouter = router({
   importPair: mutationProcedure
     .input(singleImportInput.extend({ certificateBase64: z.string().max(100_000), keyBase64: z.string().max(100_000) }))
     .mutation(async ({ ctx, input }) => {
-      const request = await singleImportRequest(ctx, input, () => ({
+      const request = singleImportRequest(ctx, input, {
         crt: decodeUpload("certificate", input.certificateBase64, MAX_PAIR_FILE_BYTES),
         key: decodeUpload("key", input.keyBase64, MAX_PAIR_FILE_BYTES),
-      }));
-      const row = await importCertificatePair(ctx.db, request, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+      });
+      const row = await importCertificatePairAs(ctx.db, ctx.principal, request, changeMeta(ctx));
       return { id: row.id, serialNumber: row.serialNumber };
     }),
   /** `{ scope, environment, mode, name?, pkcs12Base64, password, sealPassword? }` → the recorded certificate. */
   importPkcs12: mutationProcedure.input(singleImportInput.extend({ pkcs12Base64: z.string().max(400_000) })).mutation(async ({ ctx, input }) => {
-    const request = await singleImportRequest(ctx, input, () => ({ p12: decodeUpload("pkcs12", input.pkcs12Base64, MAX_PKCS12_BYTES) }));
-    const row = await importPkcs12(ctx.db, request, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+    const request = singleImportRequest(ctx, input, { p12: decodeUpload("pkcs12", input.pkcs12Base64, MAX_PKCS12_BYTES) });
+    const row = await importPkcs12As(ctx.db, ctx.principal, request, changeMeta(ctx));
     return { id: row.id, serialNumber: row.serialNumber };
   }),
   /** `{ id, scope }` → `{ certificateId, moved }`: to another branch/operator (or the company) of the same company. */
   assign: mutationProcedure.input(z.object({ id, scope: scopeInput })).mutation(async ({ ctx, input }) => {
-    await requireEntity(ctx, "certificate", input.id, "write");
-    const { scope } = await authorizeScopeInput(ctx, input.scope, "write");
-    const r = await assignCertificate(ctx.db, input.id, scope, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+    const r = await assignCertificateAs(ctx.db, ctx.principal, input.id, stripUndefined(input.scope), changeMeta(ctx));
     return { certificateId: r.certificateId, moved: r.moved };
   }),
   /**
@@ -288,26 +272,29 @@ export function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclud
 }
 
 /**
- * The core's request for a pair or `.p12` import, once the caller may write to the scope; the files are decoded
- * after the scope check and before the seal check, so a refusal names the same problem first for both kinds.
+ * The core's request for a pair or `.p12` import, its scope still by ids (the use case authorizes it).
  * @param ctx the procedure's context
  * @param input the procedure's input
- * @param files decodes the uploaded files into the core's fields
+ * @param files the decoded uploaded files, as the core's fields
  */
-async function singleImportRequest<F extends object>(
-  ctx: Parameters<typeof authorizeScopeInput>[0] & { readonly services: Pick<ServerServices, "vault"> },
+function singleImportRequest<F extends object>(
+  ctx: { readonly services: Pick<ServerServices, "vault"> },
   input: z.infer<typeof singleImportInput>,
-  files: () => F,
-): Promise<
-  { scope: Scope; environment: z.infer<typeof environmentInput>; mode: z.infer<typeof modeInput>; name?: string; password: string; sealPassword?: Vault } & F
-> {
-  const { scope } = await authorizeScopeInput(ctx, input.scope, "write");
+  files: F,
+): {
+  scope: ScopeRef;
+  environment: z.infer<typeof environmentInput>;
+  mode: z.infer<typeof modeInput>;
+  name?: string;
+  password: string;
+  sealPassword?: Vault;
+} & F {
   return {
-    scope,
+    scope: stripUndefined(input.scope),
     environment: input.environment,
     mode: input.mode,
     ...(input.name === undefined || input.name.trim() === "" ? {} : { name: input.name }),
-    ...files(),
+    ...files,
     password: input.password,
     ...sealerOf(ctx.services.vault, input.sealPassword),
   };
@@ -366,7 +353,7 @@ export const adaptersRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       // The scope must name one company; who may import where is core's rule.
-      const scope = input.scope === undefined ? undefined : (await authorizeScopeInput(ctx, input.scope, "write")).scope;
+      const scope = input.scope === undefined ? undefined : (await authorizeScopeRef(ctx.db, ctx.principal, stripUndefined(input.scope), "write")).scope;
       const report = await importUploadAs(ctx.db, ctx.principal, {
         adapter: adapterById(input.adapterId),
         files: input.files.map((f, i) => ({ name: f.name, bytes: decodeUpload(`files.${i}`, f.base64, MAX_UPLOAD_BYTES) })),
@@ -398,13 +385,13 @@ export const adaptersRouter = router({
         ctx.db,
         ctx.principal,
         { name: input.name, path: input.path, ...(input.companyId === undefined ? {} : { companyId: input.companyId }) },
-        { actor: actorOf(ctx.principal), at: ctx.services.clock() },
+        changeMeta(ctx),
       );
       return { id: d.id, name: d.name, path: d.path, companyId: d.companyId };
     }),
   /** `{ id }` → removes a destination (super-admin only; its files stay). */
   removeDestination: mutationProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
-    await removeExportDestination(ctx.db, ctx.principal, input.id, { actor: actorOf(ctx.principal), at: ctx.services.clock() });
+    await removeExportDestination(ctx.db, ctx.principal, input.id, changeMeta(ctx));
     return { ok: true as const };
   }),
 });

@@ -6,15 +6,15 @@
  */
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { canRead, heldScope } from "@ksef-certs/domain/access";
-import { acceptSignedFile, listSigningRequests, type SigningRequestNotifier } from "@ksef-certs/domain/agent";
+import { acceptSignedUploadAs, authorizeScopeRef, getEnrollmentAs, listEnrollmentsAs, pendingAuthRequestAs } from "@ksef-certs/domain/access";
+import type { SigningRequestNotifier } from "@ksef-certs/domain/agent";
 import type { EnrollmentSummary } from "@ksef-certs/domain/enrollment";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import type { EnrollmentRunner } from "../enrollments.js";
 import { toTrpcError } from "../errors.js";
-import { authorizeScopeInput, decodeUpload, scopeInput } from "../scope.js";
-import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
+import { decodeUpload, scopeInput } from "../scope.js";
+import { actorOf, authedProcedure, mutationProcedure, router } from "../trpc.js";
 import { certificateTypeInput, environmentInput } from "./certificates.js";
 
 const id = z.string().max(64);
@@ -84,8 +84,9 @@ export const enrollmentsRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       const runner = runnerOf(ctx.services);
-      // The scope must name one company; who may request what (scope, signing certificate, workstation) is core's rule.
-      const { scope } = await authorizeScopeInput(ctx, input.scope, "write");
+      // The ids must name one company's scope; who may request what (scope, signing certificate, workstation) is the
+      // request's own rule, checked again inside it.
+      const { scope } = await authorizeScopeRef(ctx.db, ctx.principal, input.scope, "write");
       const e = await runner.request(
         {
           scope,
@@ -106,25 +107,23 @@ export const enrollmentsRouter = router({
     }),
   /** `{ companyId?, state? }` → enrollments the caller may see, newest first. */
   list: authedProcedure.input(z.object({ companyId: id.optional(), state: z.string().max(40).optional() }).default({})).query(async ({ ctx, input }) => {
-    const all = await runnerOf(ctx.services).service.list(input.state === undefined ? {} : { states: [input.state as never] });
-    const out = [];
-    for (const e of all) {
-      if (input.companyId !== undefined && e.companyId !== input.companyId) continue;
-      if (canRead(ctx.principal, await heldScope(ctx.db, { scopeType: e.scopeType, companyId: e.companyId, branchId: e.branchId, operatorId: e.operatorId })))
-        out.push(enrollmentView(e));
-    }
-    return out;
+    runnerOf(ctx.services);
+    const list = await listEnrollmentsAs(ctx.db, ctx.principal, {
+      ...(input.companyId === undefined ? {} : { companyId: input.companyId }),
+      ...(input.state === undefined ? {} : { states: [input.state as never] }),
+    });
+    return list.map(enrollmentView);
   }),
   /** `{ id }` → the enrollment. */
   get: authedProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
-    await requireEntity(ctx, "enrollment", input.id, "read");
-    return enrollmentView(await runnerOf(ctx.services).service.get(input.id));
+    runnerOf(ctx.services);
+    return enrollmentView(await getEnrollmentAs(ctx.db, ctx.principal, input.id));
   }),
   /** `{ id }` → SSE events `{ state, message, event: { kind, params }, at, handoff?, final }`: the current state first, then each change, until a final state. */
   watch: authedProcedure.input(z.object({ id })).subscription(async function* ({ ctx, input, signal }) {
     // A generator's errors bypass the mapping middleware: map the refusal here.
     try {
-      await requireEntity(ctx, "enrollment", input.id, "read");
+      await getEnrollmentAs(ctx.db, ctx.principal, input.id);
     } catch (err) {
       throw toTrpcError(err);
     }
@@ -137,34 +136,20 @@ export const enrollmentsRouter = router({
   }),
   /** `{ id, signedBase64 }` → `{ outcome }`: the signed auth.xml uploaded from the browser for the pending hand-off. */
   uploadSigned: mutationProcedure.input(z.object({ id, signedBase64: z.string().max(1_500_000) })).mutation(async ({ ctx, input }) => {
-    await requireEntity(ctx, "enrollment", input.id, "write");
-    const bytes = decodeUpload("signed", input.signedBase64, MAX_SIGNED_BYTES);
-    const [pending] = await listSigningRequests(ctx.db, { enrollmentId: input.id, statuses: ["pending"], limit: 1 });
-    if (pending === undefined) {
-      throw new KsefCertsError("CONFLICT", msg("server.enrollments.notWaiting"), {
-        violations: [{ field: "signed", rule: "signed.notWaiting", message: "Nothing is waiting for a signature." }],
-      });
-    }
     const notifier = (ctx.services as HandoffServices).notifier;
-    const accepted = await acceptSignedFile(ctx.db, {
-      workstationId: pending.workstationId,
-      requestId: pending.id,
-      bytes,
-      now: ctx.services.clock(),
+    const accepted = await acceptSignedUploadAs(ctx.db, ctx.principal, {
+      enrollmentId: input.id,
+      bytes: decodeUpload("signed", input.signedBase64, MAX_SIGNED_BYTES),
       actor: actorOf(ctx.principal),
+      now: ctx.services.clock(),
       ...(notifier === undefined ? {} : { notifier }),
     });
     ctx.services.enrollments?.kick(input.id, actorOf(ctx.principal));
-    return { accepted: true as const, status: (accepted as { status?: string }).status ?? "signed" };
+    return { accepted: true as const, status: accepted.status };
   }),
-  /** `{ id }` → `{ fileName, xmlBase64 }`: the unsigned auth.xml waiting for a signature. */
+  /** `{ id }` → `{ fileName, xmlBase64, expiresAt }`: the unsigned auth.xml waiting for a signature. */
   downloadRequest: authedProcedure.input(z.object({ id })).query(async ({ ctx, input }) => {
-    await requireEntity(ctx, "enrollment", input.id, "read");
-    const row = await ctx.db.query.signingRequests.findFirst({
-      where: (t, { and, eq }) => and(eq(t.enrollmentId, input.id), eq(t.status, "pending")),
-      orderBy: (t, { desc }) => [desc(t.createdAt)],
-    });
-    if (row === undefined) throw new KsefCertsError("NOT_FOUND", msg("server.enrollments.noAuthXml"));
+    const row = await pendingAuthRequestAs(ctx.db, ctx.principal, input.id);
     return { fileName: row.fileName, xmlBase64: Buffer.from(row.xml).toString("base64"), expiresAt: row.expiresAt.toISOString() };
   }),
 });

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { createUserAs, getUserAs, grantRoleAs, listUsersAs, revokeRoleAs, type RoleGrantInput, type UserWithRoles } from "@ksef-certs/domain/access";
-import { actorOf, authedProcedure, mutationProcedure, router } from "../trpc.js";
+import { authedProcedure, mutationProcedure, router, changeMeta } from "../trpc.js";
 
 const id = z.string().max(64);
 const role = z.enum(["super_admin", "company_admin", "branch_admin", "auditor"]);
@@ -57,16 +57,12 @@ export const usersRouter = router({
           ...(input.locale === undefined ? {} : { locale: input.locale }),
           role: { role: input.role, companyId: input.companyId ?? null, branchId: input.branchId ?? null },
         },
-        { actor: actorOf(ctx.principal), at: ctx.services.clock() },
+        changeMeta(ctx),
       );
       return view(u);
     }),
   /** `{ userId, role, companyId?, branchId? }` → `{ grant, added }`. */
-  grant: mutationProcedure
-    .input(grantInput)
-    .mutation(({ ctx, input }) => grantRoleAs(ctx.db, ctx.principal, grantOf(input), { actor: actorOf(ctx.principal), at: ctx.services.clock() })),
+  grant: mutationProcedure.input(grantInput).mutation(({ ctx, input }) => grantRoleAs(ctx.db, ctx.principal, grantOf(input), changeMeta(ctx))),
   /** `{ userId, role, companyId?, branchId? }` → `{ removed }` (the account's sessions end). */
-  revoke: mutationProcedure
-    .input(grantInput)
-    .mutation(({ ctx, input }) => revokeRoleAs(ctx.db, ctx.principal, grantOf(input), { actor: actorOf(ctx.principal), at: ctx.services.clock() })),
+  revoke: mutationProcedure.input(grantInput).mutation(({ ctx, input }) => revokeRoleAs(ctx.db, ctx.principal, grantOf(input), changeMeta(ctx))),
 });

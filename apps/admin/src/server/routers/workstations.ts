@@ -1,6 +1,6 @@
 /**
  * `workstations.*`: pairing the signer agent of a workstation and watching its hand-offs (
- * router contract). Use cases are core `./agent`; who may do what is core `./access`: reading needs read access
+ * router contract). Use cases are `@ksef-certs/domain/access`'s `…As` functions, which authorize: reading needs read access
  * to the workstation's branch (any admin of it, or an auditor); pairing and revoking need write access
  * (company admin of its company, branch admin of its branch, super-admin). A workstation or token the caller
  * may not see answers NOT_FOUND, as if it did not exist.
@@ -14,17 +14,9 @@
  * Dates are ISO 8601 strings.
  */
 import { z } from "zod";
-import {
-  createPairingCode,
-  listSigningRequests,
-  listWorkstationTokens,
-  revokeWorkstationToken,
-  workstationTokenInfo,
-  type WorkstationTokenInfo,
-} from "@ksef-certs/domain/agent";
-import { isKsefCertsError, KsefCertsError } from "@ksef-certs/ksef/errors";
-import { msg } from "@ksef-certs/ksef/messages";
-import { actorOf, authedProcedure, mutationProcedure, requireEntity, router } from "../trpc.js";
+import { createPairingCodeAs, listSigningRequestsAs, listWorkstationTokensAs, revokeWorkstationTokenAs } from "@ksef-certs/domain/access";
+import type { WorkstationTokenInfo } from "@ksef-certs/domain/agent";
+import { actorOf, authedProcedure, mutationProcedure, router } from "../trpc.js";
 
 const uuid = z.uuid();
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
@@ -51,8 +43,7 @@ function tokenView(t: WorkstationTokenInfo): {
 export const workstationsRouter = router({
   /** A one-time pairing code for the workstation's signer agent (replaces an unused earlier one); audited. */
   createPairingCode: mutationProcedure.input(z.object({ workstationId: uuid })).mutation(async ({ ctx, input }) => {
-    await requireEntity(ctx, "workstation", input.workstationId, "write");
-    const { code, expiresAt } = await createPairingCode(ctx.db, {
+    const { code, expiresAt } = await createPairingCodeAs(ctx.db, ctx.principal, {
       workstationId: input.workstationId,
       actor: actorOf(ctx.principal),
       now: ctx.services.clock(),
@@ -61,35 +52,25 @@ export const workstationsRouter = router({
   }),
 
   /** The workstation's agent tokens (never the tokens themselves), revoked ones included. */
-  tokens: authedProcedure.input(z.object({ workstationId: uuid })).query(async ({ ctx, input }) => {
-    await requireEntity(ctx, "workstation", input.workstationId, "read");
-    return (await listWorkstationTokens(ctx.db, input.workstationId)).map(tokenView);
-  }),
+  tokens: authedProcedure
+    .input(z.object({ workstationId: uuid }))
+    .query(async ({ ctx, input }) => (await listWorkstationTokensAs(ctx.db, ctx.principal, input.workstationId)).map(tokenView)),
 
   /** Revokes an agent token at once; revoking a revoked token changes nothing. Audited. */
-  revokeToken: mutationProcedure.input(z.object({ tokenId: uuid })).mutation(async ({ ctx, input }) => {
-    const hidden = new KsefCertsError("NOT_FOUND", msg("server.workstation.noToken", { id: JSON.stringify(input.tokenId) }), {
-      details: { entity: "workstationToken", id: input.tokenId },
-    });
-    let token: WorkstationTokenInfo;
-    try {
-      token = await workstationTokenInfo(ctx.db, input.tokenId);
-      await requireEntity(ctx, "workstation", token.workstationId, "read");
-    } catch (err) {
-      // A token of a workstation the caller cannot see does not exist for them (not even which workstation it is).
-      if (isKsefCertsError(err, "NOT_FOUND")) throw hidden;
-      throw err;
-    }
-    await requireEntity(ctx, "workstation", token.workstationId, "write");
-    return tokenView(await revokeWorkstationToken(ctx.db, { tokenId: input.tokenId, actor: actorOf(ctx.principal), now: ctx.services.clock() }));
-  }),
+  revokeToken: mutationProcedure
+    .input(z.object({ tokenId: uuid }))
+    .mutation(async ({ ctx, input }) =>
+      tokenView(await revokeWorkstationTokenAs(ctx.db, ctx.principal, { tokenId: input.tokenId, actor: actorOf(ctx.principal), now: ctx.services.clock() })),
+    ),
 
   /** The workstation's signing requests (hand-offs through its agent), newest first. */
   signingRequests: authedProcedure
     .input(z.object({ workstationId: uuid, limit: z.number().int().min(1).max(1000).optional() }))
     .query(async ({ ctx, input }) => {
-      await requireEntity(ctx, "workstation", input.workstationId, "read");
-      const rows = await listSigningRequests(ctx.db, { workstationId: input.workstationId, limit: input.limit ?? 100 });
+      const rows = await listSigningRequestsAs(ctx.db, ctx.principal, {
+        workstationId: input.workstationId,
+        ...(input.limit === undefined ? {} : { limit: input.limit }),
+      });
       return rows.map((r) => ({
         id: r.id,
         enrollmentId: r.enrollmentId,

@@ -211,6 +211,11 @@ export const domain = {
   "reset.unknownLogin.hint": "List the accounts in the web app (Users), or check the spelling.",
   // Access: roles and entities.
   "access.entity.notFound.company": "No company with id {{id}}.",
+  "access.org.branchOtherCompany": "The branch belongs to another company.",
+  "access.org.operatorBranchCompanies": "The operator and the branch belong to different companies.",
+  "access.scope.otherCompany": "The {{kind}} belongs to another company.",
+  "access.enrollment.noAuthXml": "This enrollment has no auth.xml waiting for a signature.",
+  "access.enrollment.notWaiting": "This enrollment is not waiting for a signed file.",
   "access.entity.notFound.branch": "No branch with id {{id}}.",
   "access.entity.notFound.operator": "No operator with id {{id}}.",
   "access.entity.notFound.workstation": "No workstation with id {{id}}.",

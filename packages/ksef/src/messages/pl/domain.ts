@@ -237,6 +237,11 @@ export const domain = {
   "reset.unknownLogin.hint": "Wyświetl konta w aplikacji (Użytkownicy) albo sprawdź pisownię.",
   // Access: roles and entities.
   "access.entity.notFound.company": "Nie ma firmy o identyfikatorze {{id}}.",
+  "access.org.branchOtherCompany": "Oddział należy do innej firmy.",
+  "access.org.operatorBranchCompanies": "Operator i oddział należą do różnych firm.",
+  "access.scope.otherCompany": "Obiekt ({{kind}}) należy do innej firmy.",
+  "access.enrollment.noAuthXml": "Ten wniosek nie ma pliku auth.xml czekającego na podpis.",
+  "access.enrollment.notWaiting": "Ten wniosek nie czeka na podpisany plik.",
   "access.entity.notFound.branch": "Nie ma oddziału o identyfikatorze {{id}}.",
   "access.entity.notFound.operator": "Nie ma operatora o identyfikatorze {{id}}.",
   "access.entity.notFound.workstation": "Nie ma stanowiska o identyfikatorze {{id}}.",
