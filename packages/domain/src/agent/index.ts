@@ -38,6 +38,5 @@ export {
   type SigningRequestView,
   type WaitForSigningRequestsOptions,
 } from "./requests.js";
-export { MAX_WAIT_MS } from "@ksef-certs/ksef/agent-protocol";
 export { createSigningRequestNotifier, type SigningRequestEvent, type SigningRequestNotifier, type SigningRequestStatus } from "./notifier.js";
 export { createAgentHandoff, type AgentHandoffOptions } from "./handoff.js";
