@@ -14,6 +14,7 @@ import {
   MAX_WAIT_MS,
   SIGNED_UPLOAD_CONTENT_TYPE,
   agentErrorBodySchema,
+  failedAnswerSchema,
   pairAnswerSchema,
   requestsAnswerSchema,
   signedUploadAnswerSchema,
@@ -158,10 +159,11 @@ export class AgentApiClient {
    */
   async reportFailed(requestId: string, reason: string, signal?: AbortSignal): Promise<void> {
     const report: FailedReport = { reason: reason.slice(0, MAX_FAILURE_REASON_LENGTH) };
-    await this.call("POST", `/requests/${encodeURIComponent(requestId)}/failed`, {
+    const body = await this.call("POST", `/requests/${encodeURIComponent(requestId)}/failed`, {
       json: report,
       ...(signal === undefined ? {} : { signal }),
     });
+    parse(failedAnswerSchema, body, "failed");
   }
 
   private async call(
@@ -284,7 +286,7 @@ function serverRef(id: string | undefined, params: MessageParams | undefined, te
   return msg("error.legacy", { text });
 }
 
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: "pairing" | "workstation" | "requests" | "upload"): T {
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: "pairing" | "workstation" | "requests" | "upload" | "failed"): T {
   const r = schema.safeParse(body);
   if (!r.success)
     throw new KsefCertsError("MALFORMED", msg(`agent.api.contract.${what}`), {

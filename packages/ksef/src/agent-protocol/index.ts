@@ -8,7 +8,7 @@
  *
  * - `POST /pair` {@link PairRequest} → {@link PairAnswer}
  * - `GET /workstation` → {@link Workstation}
- * - `GET /requests?waitMs=&after=` ({@link RequestsQuery}) → {@link RequestsAnswer}, a long poll of up to
+ * - `GET /requests?waitMs=&after=` ({@link requestsQuerySchema}) → {@link RequestsAnswer}, a long poll of up to
  *   {@link MAX_WAIT_MS}
  * - `POST /requests/:id/signed` (the signed file as {@link SIGNED_UPLOAD_CONTENT_TYPE}, its SHA-256 in
  *   {@link CONTENT_SHA256_HEADER}) → {@link SignedUploadAnswer}
@@ -113,9 +113,6 @@ export const requestsQuerySchema = z.object({
 
 /** The query as the agent writes it (strings). */
 export type RequestsQueryInput = z.input<typeof requestsQuerySchema>;
-
-/** The query as the server reads it (`waitMs` a number of ms). */
-export type RequestsQuery = z.output<typeof requestsQuerySchema>;
 
 /**
  * One signing request as delivered to the agent: ids (≤ 64 characters), the KSeF challenge, the context identifier
