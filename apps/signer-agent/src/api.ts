@@ -1,63 +1,37 @@
 /**
- * The agent's side of the HTTP contract with the admin server (`/agent/v1`, served by `apps/admin/src/server/agent`):
- * pairing, the workstation, the long poll of signing requests, uploading a signed file unchanged and
- * reporting a local failure. Every answer is checked with zod before use; error answers become
- * `KsefCertsError`s with the HTTP status in `details.status`.
+ * The agent's side of the HTTP contract with the admin server: pairing, the workstation, the long poll of signing
+ * requests, uploading a signed file unchanged and reporting a local failure. The contract lives in
+ * `@ksef-certs/ksef/agent-protocol` (the admin server validates and types with the same schemas): what is sent is
+ * typed with it and every answer is parsed with its schemas before use; error answers become `KsefCertsError`s
+ * with the HTTP status in `details.status`.
  */
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import type { z } from "zod";
+import {
+  AGENT_API_PREFIX,
+  CONTENT_SHA256_HEADER,
+  MAX_FAILURE_REASON_LENGTH,
+  MAX_WAIT_MS,
+  SIGNED_UPLOAD_CONTENT_TYPE,
+  agentErrorBodySchema,
+  failedAnswerSchema,
+  pairAnswerSchema,
+  requestsAnswerSchema,
+  signedUploadAnswerSchema,
+  workstationSchema,
+  type FailedReport,
+  type PairRequest,
+  type RequestsQueryInput,
+  type SigningRequest,
+  type Workstation,
+} from "@ksef-certs/ksef/agent-protocol";
 import { KsefCertsError, violation, type ErrorCode } from "@ksef-certs/ksef/errors";
 import { isMessageId, msg, translate, type MessageParams, type MessageRef } from "@ksef-certs/ksef/messages";
-import { workstationSchema, type Workstation } from "./config.js";
 
-/** Path prefix of the agent API on the admin server. */
-export const AGENT_API_PREFIX = "/agent/v1";
-/** Longest long poll the server accepts, ms (contract: waitMs ≤ 30 000). */
-export const MAX_WAIT_MS = 30_000;
+export type { SigningRequest };
+
 /** Largest JSON answer read, bytes (a page of requests with their auth.xml is a few KiB each). */
 const MAX_RESPONSE_BYTES = 4 * 1_048_576;
-
-const requestSchema = z.object({
-  id: z.string().min(1).max(64),
-  enrollmentId: z.string().max(64).nullish(),
-  challenge: z.string().min(1).max(64),
-  contextIdentifier: z.object({ type: z.enum(["Nip", "InternalId", "NipVatUe", "PeppolId"]), value: z.string().min(1).max(64) }),
-  fileName: z.string().min(1).max(200),
-  xmlBase64: z.string().max(2_000_000),
-  expiresAt: z.string().max(40),
-  status: z.enum(["pending", "signed", "submitted", "expired", "cancelled", "failed"]),
-  replacedBy: z.string().max(64).nullish(),
-});
-
-/** A signing request as the server lists it (contract: `GET /agent/v1/requests`). */
-export type SigningRequest = z.infer<typeof requestSchema>;
-
-const requestsSchema = z.object({ requests: z.array(requestSchema).max(1000), cursor: z.string().max(200).nullish() });
-const pairSchema = z.object({
-  token: z.string().min(16).max(512),
-  workstation: workstationSchema,
-  server: z
-    .object({ version: z.string().max(100) })
-    .partial()
-    .loose(),
-});
-const uploadSchema = z.object({ status: z.enum(["signed", "duplicate"]), signer: z.record(z.string(), z.unknown()).optional() });
-const paramsSchema = z.record(z.string().max(100), z.union([z.string().max(2000), z.number()]));
-const errorSchema = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      hint: z.string().optional(),
-      // The server's catalogue ids (when it sends them), so the agent can say the same in its operator's language.
-      messageId: z.string().max(200).optional(),
-      params: paramsSchema.optional(),
-      hintId: z.string().max(200).optional(),
-      hintParams: paramsSchema.optional(),
-    }),
-    replacedBy: z.string().nullish(),
-  })
-  .loose();
 
 /** The answer to pairing. */
 export interface PairResult {
@@ -130,8 +104,9 @@ export class AgentApiClient {
    * @throws {KsefCertsError} NOT_FOUND for a wrong, expired or used code; IO (retryable) for 429 and network failures
    */
   async pair(code: string, label: string, signal?: AbortSignal): Promise<PairResult> {
-    const body = await this.call("POST", "/pair", { json: { code, label }, auth: false, ...(signal === undefined ? {} : { signal }) });
-    const parsed = parse(pairSchema, body, "pairing");
+    const request: PairRequest = { code, label };
+    const body = await this.call("POST", "/pair", { json: request, auth: false, ...(signal === undefined ? {} : { signal }) });
+    const parsed = parse(pairAnswerSchema, body, "pairing");
     return { token: parsed.token, workstation: parsed.workstation, ...(parsed.server.version === undefined ? {} : { serverVersion: parsed.server.version }) };
   }
 
@@ -150,9 +125,12 @@ export class AgentApiClient {
    * @param signal cancels the poll
    */
   async requests(waitMs: number, cursor: string | undefined, signal?: AbortSignal): Promise<{ requests: SigningRequest[]; cursor?: string }> {
-    const q = new URLSearchParams({ waitMs: String(Math.max(0, Math.min(MAX_WAIT_MS, Math.round(waitMs)))) });
-    if (cursor !== undefined) q.set("after", cursor);
-    const body = parse(requestsSchema, await this.call("GET", `/requests?${q.toString()}`, signal === undefined ? {} : { signal }), "requests");
+    const query: RequestsQueryInput = {
+      waitMs: String(Math.max(0, Math.min(MAX_WAIT_MS, Math.round(waitMs)))),
+      ...(cursor === undefined ? {} : { after: cursor }),
+    };
+    const q = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
+    const body = parse(requestsAnswerSchema, await this.call("GET", `/requests?${q.toString()}`, signal === undefined ? {} : { signal }), "requests");
     return { requests: body.requests, ...(body.cursor === undefined || body.cursor === null ? {} : { cursor: body.cursor }) };
   }
 
@@ -167,23 +145,25 @@ export class AgentApiClient {
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     const body = await this.call("POST", `/requests/${encodeURIComponent(requestId)}/signed`, {
       bytes,
-      headers: { "content-type": "application/octet-stream", "x-content-sha256": sha256 },
+      headers: { "content-type": SIGNED_UPLOAD_CONTENT_TYPE, [CONTENT_SHA256_HEADER]: sha256 },
       ...(signal === undefined ? {} : { signal }),
     });
-    const parsed = parse(uploadSchema, body, "upload");
+    const parsed = parse(signedUploadAnswerSchema, body, "upload");
     return { status: parsed.status, ...(parsed.signer === undefined ? {} : { signer: parsed.signer }) };
   }
 
   /**
    * Tells the server a request failed on this workstation (`POST /requests/:id/failed`).
    * @param requestId the signing request
-   * @param reason a sentence for the admin (no secrets), at most 1000 characters
+   * @param reason a sentence for the admin (no secrets); cut to `MAX_FAILURE_REASON_LENGTH` (1000) characters
    */
   async reportFailed(requestId: string, reason: string, signal?: AbortSignal): Promise<void> {
-    await this.call("POST", `/requests/${encodeURIComponent(requestId)}/failed`, {
-      json: { reason: reason.slice(0, 1000) },
+    const report: FailedReport = { reason: reason.slice(0, MAX_FAILURE_REASON_LENGTH) };
+    const body = await this.call("POST", `/requests/${encodeURIComponent(requestId)}/failed`, {
+      json: report,
       ...(signal === undefined ? {} : { signal }),
     });
+    parse(failedAnswerSchema, body, "failed");
   }
 
   private async call(
@@ -274,7 +254,7 @@ async function readLimited(response: Response): Promise<string> {
 }
 
 function errorFromResponse(status: number, json: unknown): KsefCertsError {
-  const parsed = errorSchema.safeParse(json);
+  const parsed = agentErrorBodySchema.safeParse(json);
   const body = parsed.success ? parsed.data.error : undefined;
   const message = body === undefined ? msg("agent.api.httpStatus", { status }) : serverRef(body.messageId, body.params, body.message);
   const hint = body?.hint === undefined ? undefined : serverRef(body.hintId, body.hintParams, body.hint);
@@ -306,7 +286,7 @@ function serverRef(id: string | undefined, params: MessageParams | undefined, te
   return msg("error.legacy", { text });
 }
 
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: "pairing" | "workstation" | "requests" | "upload"): T {
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: "pairing" | "workstation" | "requests" | "upload" | "failed"): T {
   const r = schema.safeParse(body);
   if (!r.success)
     throw new KsefCertsError("MALFORMED", msg(`agent.api.contract.${what}`), {

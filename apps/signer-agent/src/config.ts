@@ -12,6 +12,7 @@ import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
 import { z } from "zod";
+import { workstationSchema } from "@ksef-certs/ksef/agent-protocol";
 import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import { ensurePrivateDir, readIfExists, writeFileAtomic } from "./files.js";
@@ -44,21 +45,6 @@ export function resolveConfigDir(explicit: string | undefined, env: Readonly<Rec
 
 const contextSchema = z.object({ type: z.enum(["Nip", "InternalId", "NipVatUe", "PeppolId"]), value: z.string().min(1).max(64) });
 
-/** The workstation as the server describes it (contract: `POST /agent/v1/pair` → `workstation`). */
-export const workstationSchema = z.object({
-  id: z.string().min(1).max(64),
-  name: z.string().max(200),
-  branchId: z.string().max(64).nullish(),
-  branchCode: z.string().max(64).nullish(),
-  companyNip: z.string().max(32).nullish(),
-  companyName: z.string().max(300).nullish(),
-  outboxDir: z.string().max(4096).nullish(),
-  inboxDir: z.string().max(4096).nullish(),
-});
-
-/** A workstation as the server describes it (folders as configured on the server; the agent may override them locally). */
-export type Workstation = z.infer<typeof workstationSchema>;
-
 /** Where a certificate's key password comes from for automatic signing. */
 export type PasswordSource = "prompt" | "keyring" | "sealed";
 
@@ -81,6 +67,7 @@ export type AutoSignSetting = z.infer<typeof autoSignSchema>;
 const configSchema = z.object({
   version: z.literal(1),
   server: z.url().max(2048),
+  /** The workstation as the server described it at pairing (the agent protocol's `workstationSchema`, kept as it is). */
   workstation: workstationSchema,
   pairedAt: z.string().max(40),
   /** Local overrides of the server's folders (the same share may be mounted elsewhere on this computer). */

@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KsefCertsError, localizeError } from "@ksef-certs/ksef/errors";
 import { msg, translate } from "@ksef-certs/ksef/messages";
 import { buildAuthTokenRequest } from "@ksef-certs/ksef/api";
+import { AGENT_API_PREFIX, MAX_WAIT_MS } from "@ksef-certs/ksef/agent-protocol";
 import { errorFromStatusForTest } from "./__fixtures__/api-errors.js";
+import { AgentApiClient } from "./api.js";
 import { autoSignerFor, type AutoSigner } from "./autosign.js";
 import { fullJitterDelay } from "./backoff.js";
 import { foldersOf, loadConfig, loadToken, resolveConfigDir, saveConfig, saveToken, type AgentConfig } from "./config.js";
@@ -167,6 +169,53 @@ describe("API errors", () => {
       expect(localizeError(e, "pl").message).toBe("Too big.");
     }
     expect((await errorFromStatusForTest(502, undefined)).message).toBe("The admin server answered HTTP 502.");
+  });
+});
+
+describe("API answers", () => {
+  /** A client whose server answers every call with 200 and `body`, recording the URLs asked for. */
+  function clientAnswering(body: unknown): { client: AgentApiClient; urls: string[] } {
+    const urls: string[] = [];
+    const fetchImpl = ((url: string) => {
+      urls.push(url);
+      return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
+    }) as typeof fetch;
+    return { client: new AgentApiClient("http://127.0.0.1:1", "token-xxxxxxxxxxxxxxxx", fetchImpl), urls };
+  }
+  const request = {
+    id: "r-1",
+    enrollmentId: null,
+    challenge: "20261130-CR-0123456789-ABCDEF0123-45",
+    contextIdentifier: { type: "Nip", value: "5265877635" },
+    fileName: "auth.xml",
+    xmlBase64: "",
+    expiresAt: "2026-11-30T12:00:00.000Z",
+    status: "pending",
+  };
+
+  it("reads answers on the agent protocol and asks with its query (waitMs capped at MAX_WAIT_MS)", async () => {
+    const { client, urls } = clientAnswering({ requests: [request], cursor: "42" });
+    expect(await client.requests(120_000, "41")).toEqual({ requests: [request], cursor: "42" });
+    expect(urls).toEqual([`http://127.0.0.1:1${AGENT_API_PREFIX}/requests?waitMs=${MAX_WAIT_MS}&after=41`]);
+    await expect(clientAnswering({ status: "failed" }).client.reportFailed("r-1", "x")).resolves.toBeUndefined();
+  });
+
+  it("refuses answers off the agent protocol as MALFORMED, naming the answer", async () => {
+    const cases: [() => Promise<unknown>, string][] = [
+      [() => clientAnswering({ requests: [{ ...request, status: "archived" }] }).client.requests(0, undefined), "agent.api.contract.requests"],
+      [() => clientAnswering({ requests: [{ ...request, fileName: "x".repeat(201) }] }).client.requests(0, undefined), "agent.api.contract.requests"],
+      [() => clientAnswering({ id: "" }).client.workstation(), "agent.api.contract.workstation"],
+      [() => clientAnswering({ status: "accepted" }).client.uploadSigned("r-1", new Uint8Array(1)), "agent.api.contract.upload"],
+      [() => clientAnswering({ status: "gone" }).client.reportFailed("r-1", "x"), "agent.api.contract.failed"],
+    ];
+    for (const [call, id] of cases) {
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(KsefCertsError);
+      expect(error).toMatchObject({ code: "MALFORMED", messageRef: { id } });
+    }
   });
 });
 

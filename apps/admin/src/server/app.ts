@@ -28,6 +28,7 @@ import { msg, translate } from "@ksef-certs/ksef/messages";
 import { createKsefClient, type KsefEnvironment } from "@ksef-certs/ksef/api";
 import { promoteQueued } from "@ksef-certs/domain/registry";
 import { bindAuditKey, type Store } from "@ksef-certs/domain/store";
+import { AGENT_API_PREFIX } from "@ksef-certs/ksef/agent-protocol";
 import { createAgentApi } from "./agent/index.js";
 import { contextForRequest } from "./context.js";
 import { createEnrollmentRunner, type EnrollmentRunner } from "./enrollments.js";
@@ -200,7 +201,7 @@ export function createServer(options: CreateServerOptions): AdminServer {
     }),
   );
   app.get("/healthz", (c) => c.json({ ok: true }));
-  app.route("/agent/v1", createAgentApi({ db, notifier, now: clock, ...(logger === undefined ? {} : { logger }) }));
+  app.route(AGENT_API_PREFIX, createAgentApi({ db, notifier, now: clock, ...(logger === undefined ? {} : { logger }) }));
   // An import upload (a folder of pairs, a bundle) may be larger than any other request; only that procedure, alone.
   const limitOf = (maxSize: number) =>
     bodyLimit({

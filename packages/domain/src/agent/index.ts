@@ -2,7 +2,7 @@
  * `@ksef-certs/domain/agent`: the server side of the signer agent hand-off: pairing a
  * workstation by a one-time code, its bearer tokens (stored as SHA-256, revocable), signing requests the agent
  * receives and answers with the signed file, and `createAgentHandoff`, the enrollment's hand-off port over them.
- * The HTTP contract over these use cases lives in apps/admin (`createAgentApi`).
+ * The HTTP contract over these use cases is `@ksef-certs/ksef/agent-protocol`, served by apps/admin (`createAgentApi`).
  */
 export {
   PAIRING_CODE_TTL_MS,
@@ -19,8 +19,6 @@ export {
   type WorkstationTokenInfo,
 } from "./pairing.js";
 export {
-  MAX_FAILURE_REASON_LENGTH,
-  MAX_WAIT_MS,
   acceptSignedFile,
   challengeExpiredError,
   createSigningRequest,

@@ -5,9 +5,10 @@
  * polls slowly, so a change made by another server process (which this emitter cannot see) is still found.
  */
 import { EventEmitter } from "node:events";
+import type { SigningRequestStatus } from "@ksef-certs/ksef/agent-protocol";
 
-/** Status of a signing request (`signing_requests.status`). */
-export type SigningRequestStatus = "pending" | "signed" | "submitted" | "expired" | "cancelled" | "failed";
+/** Status of a signing request (`signing_requests.status`): the agent protocol's `SigningRequestStatus`. */
+export type { SigningRequestStatus };
 
 /** One change of a signing request. */
 export interface SigningRequestEvent {

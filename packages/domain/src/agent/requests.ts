@@ -24,6 +24,7 @@ import {
   wrongSignerMessage,
   type PendingSignature,
 } from "@ksef-certs/ksef/handoff";
+import { MAX_FAILURE_REASON_LENGTH, MAX_WAIT_MS } from "@ksef-certs/ksef/agent-protocol";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { signingRequests, workstations } from "../store/schema.js";
@@ -37,7 +38,7 @@ export interface SigningRequestView {
   readonly enrollmentId: string | null;
   /** The KSeF challenge in the request (36 characters). */
   readonly challenge: string;
-  readonly contextIdentifier: { readonly type: string; readonly value: string };
+  readonly contextIdentifier: { readonly type: ContextIdentifierType; readonly value: string };
   /** The file name the agent writes into the outbox. */
   readonly fileName: string;
   /** When the challenge stops being accepted by KSeF. */
@@ -73,9 +74,6 @@ export interface SignerSummary {
   /** XAdES SigningTime, ISO 8601, when present. */
   readonly signingTime?: string;
 }
-
-/** Longest failure reason kept, characters. */
-export const MAX_FAILURE_REASON_LENGTH = 1000;
 
 type Row = typeof signingRequests.$inferSelect;
 
@@ -424,16 +422,13 @@ export async function pendingSigningRequests(
 export interface WaitForSigningRequestsOptions {
   /** The cursor of the previous answer. */
   readonly after?: string;
-  /** Longest wait, ms (0–30 000). */
+  /** Longest wait, ms (0–`MAX_WAIT_MS` of the agent protocol, 30 000). */
   readonly waitMs: number;
   readonly notifier: SigningRequestNotifier;
   readonly signal?: AbortSignal;
   /** The clock; default `new Date()`. */
   readonly now?: () => Date;
 }
-
-/** Longest long poll, ms (contract: `waitMs ≤ 30000`). */
-export const MAX_WAIT_MS = 30_000;
 
 /**
  * The long poll of the agent: {@link pendingSigningRequests} at once when something is new for the agent,
@@ -565,7 +560,7 @@ export async function acceptSignedFile(db: Db, input: AcceptSignedFileInput): Pr
   const pending: PendingSignature = {
     id: row.id,
     challenge: row.challenge,
-    contextIdentifier: { type: row.contextIdentifier.type as ContextIdentifierType, value: row.contextIdentifier.value },
+    contextIdentifier: { type: row.contextIdentifier.type, value: row.contextIdentifier.value },
     expiresAt: row.expiresAt,
     ...(expectedSigner === undefined ? {} : { expectedSigner }),
   };

@@ -10,7 +10,8 @@
  * master key (AES-256-GCM), never in plaintext.
  */
 import { sql } from "drizzle-orm";
-import { CERTIFICATE_TYPES, ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
+import { CERTIFICATE_TYPES, ENVIRONMENTS, type ContextIdentifierType } from "@ksef-certs/ksef/vocabulary";
+import type { SigningRequestStatus } from "@ksef-certs/ksef/agent-protocol";
 import { bigserial, check, customType, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** `bytea` as `Uint8Array` (PGlite returns Uint8Array, postgres.js a Buffer: both normalised here). */
@@ -370,12 +371,12 @@ export const signingRequests = pgTable(
     enrollmentId: uuid("enrollment_id").references(() => enrollments.id, { onDelete: "set null" }),
     challenge: text("challenge").notNull(),
     /** KSeF ContextIdentifier of the request, e.g. `{ "type": "Nip", "value": "5265877635" }`. */
-    contextIdentifier: jsonb("context_identifier").$type<{ type: string; value: string }>().notNull(),
+    contextIdentifier: jsonb("context_identifier").$type<{ type: ContextIdentifierType; value: string }>().notNull(),
     /** The file name the agent writes into the outbox (`handoffFileName`). */
     fileName: text("file_name").notNull(),
     xml: bytea("xml").notNull(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
-    status: text("status").$type<"pending" | "signed" | "submitted" | "expired" | "cancelled" | "failed">().notNull().default("pending"),
+    status: text("status").$type<SigningRequestStatus>().notNull().default("pending"),
     deliveredAt: timestamp("delivered_at", { withTimezone: true }),
     signedXml: bytea("signed_xml"),
     /** SHA-256 of `signedXml`, 64 lower-case hex: a duplicate upload is recognised by it. */

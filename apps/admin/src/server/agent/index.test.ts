@@ -4,6 +4,17 @@ import { request as httpRequest } from "node:http";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
+import {
+  AGENT_API_PREFIX,
+  MAX_WAIT_MS,
+  agentErrorBodySchema,
+  failedAnswerSchema,
+  pairAnswerSchema,
+  requestsAnswerSchema,
+  signedUploadAnswerSchema,
+  workstationSchema,
+} from "@ksef-certs/ksef/agent-protocol";
 import {
   createPairingCode,
   createSigningRequest,
@@ -24,6 +35,18 @@ import { signAuthTokenRequest } from "@ksef-certs/ksef/xades";
 import { createAgentApi } from "./index.js";
 
 const NIP = "5265877635";
+/**
+ * The answer's JSON, checked against the agent protocol the way the agent reads it: it parses, and parsing keeps it
+ * whole (a field the contract does not declare would be dropped by the parse, so the server must not send one).
+ */
+async function onContract<S extends z.ZodType>(schema: S, res: Response): Promise<z.output<S>> {
+  const body: unknown = await res.json();
+  const parsed = schema.safeParse(body);
+  expect(parsed.error?.issues ?? []).toEqual([]);
+  expect(parsed.data).toEqual(body);
+  return parsed.data as z.output<S>;
+}
+
 const kinds = process.env.KSEF_CERTS_TEST_DATABASE_URL ? (["pglite", "postgres"] as const) : (["pglite"] as const);
 
 let signer: { privateKey: KeyPair["privateKey"]; certificate: Uint8Array };
@@ -83,7 +106,7 @@ for (const kind of kinds) {
       notifier = createSigningRequestNotifier();
       const app = new Hono();
       app.route(
-        "/agent/v1",
+        AGENT_API_PREFIX,
         createAgentApi({
           db,
           notifier,
@@ -98,7 +121,7 @@ for (const kind of kinds) {
           resolve();
         }),
       );
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/agent/v1`;
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${AGENT_API_PREFIX}`;
     }, 120_000);
 
     afterAll(async () => {
@@ -118,7 +141,7 @@ for (const kind of kinds) {
       const { code } = await createPairingCode(store.db, { workstationId, actor: "admin" });
       const res = await pair(code.toLowerCase());
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { token: string };
+      const body = await onContract(pairAnswerSchema, res);
       return { token: body.token, auth: { Authorization: `Bearer ${body.token}` } };
     }
 
@@ -166,11 +189,7 @@ for (const kind of kinds) {
       const { code } = await createPairingCode(store.db, { workstationId: ws.id, actor: "admin" });
       const ok = await pair(code, "kasa-1");
       expect(ok.status).toBe(200);
-      const body = (await ok.json()) as {
-        token: string;
-        workstation: { id: string; branchCode: string; companyNip: string; outboxDir: string };
-        server: { version: string };
-      };
+      const body = await onContract(pairAnswerSchema, ok);
       expect(body.workstation).toMatchObject({
         id: ws.id,
         name: "kasa-1",
@@ -184,11 +203,11 @@ for (const kind of kinds) {
       expect(body.server).toEqual({ version: "9.9.9-test" });
       const me = await fetch(`${base}/workstation`, { headers: { Authorization: `Bearer ${body.token}` } });
       expect(me.status).toBe(200);
-      expect(((await me.json()) as { id: string }).id).toBe(ws.id);
+      expect((await onContract(workstationSchema, me)).id).toBe(ws.id);
 
       const reused = await pair(code);
       expect(reused.status).toBe(404);
-      expect(((await reused.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      expect((await onContract(agentErrorBodySchema, reused)).error).toMatchObject({
         code: "NOT_FOUND",
         message: expect.stringContaining("expired") as unknown,
       });
@@ -199,16 +218,19 @@ for (const kind of kinds) {
       } finally {
         clock = 0;
       }
-      expect((await fetch(`${base}/pair`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{not json" })).status).toBe(400);
-      expect(
-        (
-          await fetch(`${base}/pair`, {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ code: "x".repeat(20_000), label: "x" }),
-          })
-        ).status,
-      ).toBe(413);
+      const notJson = await fetch(`${base}/pair`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{not json" });
+      expect(notJson.status).toBe(400);
+      expect((await onContract(agentErrorBodySchema, notJson)).error.code).toBe("MALFORMED");
+      const tooLarge = await fetch(`${base}/pair`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ code: "x".repeat(20_000), label: "x" }),
+      });
+      expect(tooLarge.status).toBe(413);
+      expect((await onContract(agentErrorBodySchema, tooLarge)).error.code).toBe("TOO_LARGE");
+      const invalid = await fetch(`${base}/pair`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code: "x" }) });
+      expect(invalid.status).toBe(400);
+      expect((await onContract(agentErrorBodySchema, invalid)).error).toMatchObject({ code: "VALIDATION", violations: [{ field: "label" }] });
     });
 
     it("throttles a client after 5 wrong codes (429 with Retry-After, even for a right code)", async () => {
@@ -218,7 +240,7 @@ for (const kind of kinds) {
       const throttled = await pair(code, "x", client);
       expect(throttled.status).toBe(429);
       expect(Number(throttled.headers.get("Retry-After"))).toBeGreaterThan(500);
-      expect(((await throttled.json()) as { error: { code: string } }).error.code).toBe("FORBIDDEN");
+      expect((await onContract(agentErrorBodySchema, throttled)).error).toMatchObject({ code: "FORBIDDEN", reason: "throttled" });
       // Other clients are not affected, and the same client may try again after 10 minutes.
       expect((await pair(code, "x", { "X-Test-Client": "someone-else" })).status).toBe(200);
       clock = 600_000;
@@ -233,6 +255,7 @@ for (const kind of kinds) {
       const none = await fetch(`${base}/workstation`);
       expect(none.status).toBe(401);
       expect(none.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
+      expect((await onContract(agentErrorBodySchema, none)).error.code).toBe("FORBIDDEN");
       expect((await fetch(`${base}/requests?waitMs=0`, { headers: { Authorization: "Bearer ksw_unknown" } })).status).toBe(401);
       const { auth } = await paired();
       expect((await fetch(`${base}/workstation`, { headers: auth })).status).toBe(200);
@@ -245,11 +268,12 @@ for (const kind of kinds) {
 
     it("long poll: times out at waitMs with nothing new, wakes within ms on a new request, validates waitMs", async () => {
       const { auth } = await paired();
-      const first = (await (await fetch(`${base}/requests?waitMs=0`, { headers: auth })).json()) as { requests: { id: string }[]; cursor: string };
+      const first = await onContract(requestsAnswerSchema, await fetch(`${base}/requests?waitMs=0`, { headers: auth }));
       const t0 = performance.now();
       const idle = await fetch(`${base}/requests?waitMs=400&after=${first.cursor}`, { headers: auth });
       const idleMs = performance.now() - t0;
       expect(idle.status).toBe(200);
+      expect((await onContract(requestsAnswerSchema, idle)).requests).toEqual([]);
       expect(idleMs).toBeGreaterThanOrEqual(390);
       expect(idleMs).toBeLessThan(3000);
 
@@ -261,10 +285,7 @@ for (const kind of kinds) {
       const res = await polling;
       const wokeMs = performance.now() - t1;
       expect(wokeMs).toBeLessThan(1000);
-      const body = (await res.json()) as {
-        requests: { id: string; challenge: string; xmlBase64: string; status: string; fileName: string; expiresAt: string; contextIdentifier: unknown }[];
-        cursor: string;
-      };
+      const body = await onContract(requestsAnswerSchema, res);
       const got = body.requests.find((r) => r.id === made.view.id);
       expect(got).toMatchObject({
         challenge: made.challenge,
@@ -276,8 +297,17 @@ for (const kind of kinds) {
       expect(Buffer.from(got?.xmlBase64 ?? "", "base64").equals(Buffer.from(made.xml))).toBe(true);
       expect(body.cursor).not.toBe(first.cursor);
 
-      expect((await fetch(`${base}/requests?waitMs=30001`, { headers: auth })).status).toBe(400);
-      expect((await fetch(`${base}/requests?waitMs=abc`, { headers: auth })).status).toBe(400);
+      for (const waitMs of [String(MAX_WAIT_MS + 1), "abc", ""]) {
+        const bad = await fetch(`${base}/requests?waitMs=${waitMs}`, { headers: auth });
+        expect(bad.status).toBe(400);
+        expect(await onContract(agentErrorBodySchema, bad)).toEqual({
+          error: {
+            code: "VALIDATION",
+            message: "waitMs must be a whole number of milliseconds from 0 to 30000.",
+            violations: [{ field: "waitMs", rule: "agent.waitMs.range", message: "Between 0 and 30000 ms.", params: { min: 0, max: 30_000 } }],
+          },
+        });
+      }
       expect((await fetch(`${base}/requests?waitMs=0&after=garbage`, { headers: auth })).status).toBe(400);
     });
 
@@ -301,18 +331,18 @@ for (const kind of kinds) {
 
       const ok = await upload(auth, r.view.id, signed);
       expect(ok.status).toBe(200);
-      const okBody = (await ok.json()) as { status: string; signer: { identity: { type: string; value: string } } };
+      const okBody = await onContract(signedUploadAnswerSchema, ok);
       expect(okBody).toMatchObject({ status: "signed", signer: { identity: { type: "Nip", value: NIP } } });
       const row = (await store.db.select().from(schema.signingRequests)).find((x) => x.id === r.view.id);
       expect(Buffer.from(row?.signedXml ?? new Uint8Array()).equals(Buffer.from(signed))).toBe(true);
 
       const dup = await upload(auth, r.view.id, signed);
       expect(dup.status).toBe(200);
-      expect(await dup.json()).toEqual({ status: "duplicate" });
+      expect(await onContract(signedUploadAnswerSchema, dup)).toEqual({ status: "duplicate" });
       const again = await r.sign();
       const conflict = await upload(auth, r.view.id, again);
       expect(conflict.status).toBe(409);
-      expect(((await conflict.json()) as { error: { code: string } }).error.code).toBe("CONFLICT");
+      expect((await onContract(agentErrorBodySchema, conflict)).error.code).toBe("CONFLICT");
       expect((await upload(auth, "00000000-0000-4000-8000-000000000000", signed)).status).toBe(404);
       expect(await oversizeUpload(auth, r.view.id)).toBe(413);
     });
@@ -325,7 +355,7 @@ for (const kind of kinds) {
         const res = await upload(auth, r.view.id, doc.bytes);
         expect(res.status, doc.name).toBe(400);
         expect(Date.now() - started).toBeLessThan(5000);
-        const body = (await res.json()) as { error: { code: string; message: string; hint?: string; violations?: { field: string; rule: string }[] } };
+        const body = await onContract(agentErrorBodySchema, res);
         expect(body.error).toMatchObject({ code: "MALFORMED", violations: [{ field: "xml", rule: `xml.${doc.limit}` }] });
         expect(body.error.message).toMatch(/^The file (nests elements more than 64 levels deep|holds more than 10000)/);
         expect(body.error.hint).toContain("AuthTokenRequest");
@@ -355,29 +385,32 @@ for (const kind of kinds) {
       const renewed = await newRequest(ws.id, e?.id ?? null);
       const res = await upload(auth, old.view.id, await old.sign());
       expect(res.status).toBe(410);
-      const body = (await res.json()) as { error: { code: string; message: string }; replacedBy?: string };
+      const body = await onContract(agentErrorBodySchema, res);
       expect(body.error.code).toBe("CONFLICT");
       expect(body.error.message).toContain("expired");
       expect(body.replacedBy).toBe(renewed.view.id);
 
+      const before = await onContract(requestsAnswerSchema, await fetch(`${base}/requests?waitMs=0`, { headers: auth }));
+      expect(before.requests.find((x) => x.id === old.view.id)).toBeUndefined(); // expired: no longer pending
       const failed = await fetch(`${base}/requests/${renewed.view.id}/failed`, {
         method: "POST",
         headers: { ...auth, "Content-Type": "application/json" },
         body: JSON.stringify({ reason: "Operator closed the signing page" }),
       });
       expect(failed.status).toBe(200);
-      expect(await failed.json()).toEqual({ status: "failed" });
+      expect(await onContract(failedAnswerSchema, failed)).toEqual({ status: "failed" });
       const row = (await store.db.select().from(schema.signingRequests)).find((x) => x.id === renewed.view.id);
       expect(row?.failureReason).toBe("Operator closed the signing page");
-      expect(
-        (
-          await fetch(`${base}/requests/${renewed.view.id}/failed`, {
-            method: "POST",
-            headers: { ...auth, "Content-Type": "application/json" },
-            body: JSON.stringify({}),
-          })
-        ).status,
-      ).toBe(400);
+      const noReason = await fetch(`${base}/requests/${renewed.view.id}/failed`, {
+        method: "POST",
+        headers: { ...auth, "Content-Type": "application/json" },
+        body: JSON.stringify({}),
+      });
+      expect(noReason.status).toBe(400);
+      expect((await onContract(agentErrorBodySchema, noReason)).error).toMatchObject({ code: "VALIDATION", violations: [{ field: "reason" }] });
+      // The long poll delivers the change: the failed request with its reason, as the contract describes it.
+      const page = await onContract(requestsAnswerSchema, await fetch(`${base}/requests?waitMs=0&after=${before.cursor ?? ""}`, { headers: auth }));
+      expect(page.requests.find((x) => x.id === renewed.view.id)).toMatchObject({ status: "failed", failureReason: "Operator closed the signing page" });
     });
   });
 }

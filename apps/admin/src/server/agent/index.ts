@@ -1,7 +1,9 @@
 /**
- * The signer agent's HTTP API (the agent contract; its client is `apps/signer-agent/src/api.ts`), a Hono
- * sub-app the admin server mounts at `/agent/v1`. Thin: bodies are size-limited and validated here, the
- * use cases are core `./agent`, and core errors become HTTP answers in one place ({@link agentErrorResponse}).
+ * The signer agent's HTTP API, a Hono sub-app the admin server mounts at `AGENT_API_PREFIX` (`/agent/v1`). The
+ * contract lives in `@ksef-certs/ksef/agent-protocol`: every body and query is parsed with its schemas and every
+ * answer is typed with them (its client, the signer agent, parses the answers with the same schemas). Thin: bodies
+ * are size-limited and validated here, the use cases are core `./agent`, and core errors become HTTP answers in
+ * one place ({@link agentErrorResponse}).
  *
  * - `POST /pair` `{ code, label }` → `{ token, workstation, server: { version } }` (429 after 5 wrong codes per client per 10 min)
  * - `GET /workstation` → the workstation
@@ -17,9 +19,25 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { z } from "zod";
+import type { z } from "zod";
 import {
+  CONTENT_SHA256_HEADER,
+  MAX_JSON_BYTES,
   MAX_WAIT_MS,
+  SIGNED_UPLOAD_CONTENT_TYPE,
+  contentSha256Schema,
+  failedReportSchema,
+  pairRequestSchema,
+  requestsQuerySchema,
+  type AgentErrorBody,
+  type FailedAnswer,
+  type PairAnswer,
+  type RequestsAnswer,
+  type SignedUploadAnswer,
+  type SigningRequestInput,
+  type Workstation,
+} from "@ksef-certs/ksef/agent-protocol";
+import {
   acceptSignedFile,
   authenticateWorkstation,
   markSigningRequestFailed,
@@ -36,11 +54,6 @@ import type { Db } from "@ksef-certs/domain/store";
 import { createPairingThrottle, type PairingThrottleOptions } from "./throttle.js";
 
 export { type PairingThrottleOptions } from "./throttle.js";
-
-/** Largest JSON body accepted, bytes (contract: 16 KiB). */
-export const MAX_JSON_BYTES = 16 * 1024;
-/** Default long-poll wait when `waitMs` is not given, ms. */
-export const DEFAULT_WAIT_MS = 25_000;
 
 /** The logging the API does (pino's methods fit). Never given tokens, codes or file bytes. */
 export interface AgentApiLogger {
@@ -112,19 +125,17 @@ export function agentErrorResponse(c: Context, err: unknown, logger?: AgentApiLo
   const retryAfter = core.details["retryAfterSeconds"];
   if (status === 429 && typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
   const replacedBy = core.details["replacedBy"];
-  return c.json(
-    {
-      error: {
-        code: core.code,
-        message: core.message,
-        ...(core.hint === undefined ? {} : { hint: core.hint }),
-        ...(core.violations.length === 0 ? {} : { violations: core.violations }),
-        ...(typeof core.details["reason"] === "string" ? { reason: core.details["reason"] } : {}),
-      },
-      ...(status === 410 && typeof replacedBy === "string" ? { replacedBy } : {}),
+  const body: AgentErrorBody = {
+    error: {
+      code: core.code,
+      message: core.message,
+      ...(core.hint === undefined ? {} : { hint: core.hint }),
+      ...(core.violations.length === 0 ? {} : { violations: [...core.violations] }),
+      ...(typeof core.details["reason"] === "string" ? { reason: core.details["reason"] } : {}),
     },
-    status,
-  );
+    ...(status === 410 && typeof replacedBy === "string" ? { replacedBy } : {}),
+  };
+  return c.json(body, status);
 }
 
 function tooLarge(limitBytes: number): KsefCertsError {
@@ -152,11 +163,8 @@ async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   return parsed.data;
 }
 
-const PairBody = z.object({ code: z.string().min(1).max(64), label: z.string().min(1).max(200) });
-const FailedBody = z.object({ reason: z.string().min(1).max(1000) });
-
-/** The wire form of a request (agent contract). */
-function wireRequest(r: DeliveredSigningRequest): Record<string, unknown> {
+/** The wire form of a request (the contract's `signingRequestSchema`). */
+function wireRequest(r: DeliveredSigningRequest): SigningRequestInput {
   return {
     id: r.id,
     enrollmentId: r.enrollmentId,
@@ -189,7 +197,7 @@ function defaultClientKey(c: Context): string {
 }
 
 /**
- * Creates the agent API sub-app (mount it at `/agent/v1`).
+ * Creates the agent API sub-app (mount it at `AGENT_API_PREFIX`, `/agent/v1`).
  * @param deps database, notifier, clock, logger, version, client key, throttle limits
  * @returns the Hono app; every answer is JSON, errors as {@link agentErrorResponse} writes them
  */
@@ -220,11 +228,12 @@ export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
         details: { reason: "throttled", retryAfterSeconds },
       });
     }
-    const body = await jsonBody(c, PairBody);
+    const body = await jsonBody(c, pairRequestSchema);
     try {
       const paired = await pairWorkstation(db, { code: body.code, label: body.label, now: now() });
       logger?.info({ workstationId: paired.workstation.id, tokenId: paired.tokenId }, "workstation paired");
-      return c.json({ token: paired.token, workstation: paired.workstation, server: { version } });
+      const answer: PairAnswer = { token: paired.token, workstation: paired.workstation, server: { version } };
+      return c.json(answer);
     } catch (err) {
       if (err instanceof KsefCertsError && err.code === "NOT_FOUND") throttle.fail(key, now().getTime());
       throw err;
@@ -240,17 +249,20 @@ export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
     await next();
   });
 
-  app.get("/workstation", (c) => c.json(c.var.workstation));
+  app.get("/workstation", (c) => {
+    const answer: Workstation = c.var.workstation;
+    return c.json(answer);
+  });
 
   app.get("/requests", async (c) => {
-    const waitParam = c.req.query("waitMs");
-    const waitMs = waitParam === undefined ? DEFAULT_WAIT_MS : /^\d{1,6}$/.test(waitParam) ? Number(waitParam) : Number.NaN;
-    if (!Number.isInteger(waitMs) || waitMs > MAX_WAIT_MS) {
+    // Only waitMs can be wrong (after is any string; the core refuses a foreign cursor).
+    const query = requestsQuerySchema.safeParse({ waitMs: c.req.query("waitMs"), after: c.req.query("after") });
+    if (!query.success) {
       throw new KsefCertsError("VALIDATION", msg("server.agent.waitMs", { max: MAX_WAIT_MS }), {
         violations: [{ field: "waitMs", rule: "agent.waitMs.range", message: `Between 0 and ${MAX_WAIT_MS} ms.`, params: { min: 0, max: MAX_WAIT_MS } }],
       });
     }
-    const after = c.req.query("after");
+    const { waitMs, after } = query.data;
     const result = await waitForSigningRequests(db, c.var.workstation.id, {
       waitMs,
       notifier,
@@ -258,7 +270,8 @@ export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
       signal: c.req.raw.signal,
       ...(after === undefined || after === "" ? {} : { after }),
     });
-    return c.json({ requests: result.requests.map(wireRequest), cursor: result.cursor });
+    const answer: RequestsAnswer = { requests: result.requests.map(wireRequest), cursor: result.cursor };
+    return c.json(answer);
   });
 
   app.post(
@@ -271,15 +284,15 @@ export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
     }),
     async (c) => {
       const type = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase();
-      if (type !== "application/octet-stream") {
+      if (type !== SIGNED_UPLOAD_CONTENT_TYPE) {
         throw new KsefCertsError("VALIDATION", msg("server.agent.uploadContentType"), {
           violations: [{ field: "Content-Type", rule: "agent.upload.contentType", message: "Must be application/octet-stream." }],
         });
       }
-      const sha256 = c.req.header("X-Content-SHA256")?.trim() ?? "";
-      if (!/^[0-9a-fA-F]{64}$/.test(sha256)) {
+      const sha256 = c.req.header(CONTENT_SHA256_HEADER)?.trim() ?? "";
+      if (!contentSha256Schema.safeParse(sha256).success) {
         throw new KsefCertsError("VALIDATION", msg("server.agent.uploadSha256"), {
-          violations: [{ field: "X-Content-SHA256", rule: "agent.upload.sha256", message: "64 hexadecimal digits." }],
+          violations: [{ field: CONTENT_SHA256_HEADER, rule: "agent.upload.sha256", message: "64 hexadecimal digits." }],
         });
       }
       const bytes = new Uint8Array(await c.req.arrayBuffer());
@@ -294,12 +307,13 @@ export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
         notifier,
       });
       logger?.info({ workstationId: workstation.id, requestId: accepted.request.id, status: accepted.status }, "signed file received");
-      return c.json({ status: accepted.status, ...(accepted.signer === undefined ? {} : { signer: accepted.signer }) });
+      const answer: SignedUploadAnswer = { status: accepted.status, ...(accepted.signer === undefined ? {} : { signer: { ...accepted.signer } }) }; // a copy: the contract reads the summary as a plain record
+      return c.json(answer);
     },
   );
 
   app.post("/requests/:id/failed", jsonLimit, async (c) => {
-    const body = await jsonBody(c, FailedBody);
+    const body = await jsonBody(c, failedReportSchema);
     const workstation = c.var.workstation;
     const failed = await markSigningRequestFailed(db, {
       workstationId: workstation.id,
@@ -309,7 +323,8 @@ export function createAgentApi(deps: AgentApiDeps): Hono<AgentApiEnv> {
       actor: `agent:${workstation.name}`,
       notifier,
     });
-    return c.json({ status: failed.status });
+    const answer: FailedAnswer = { status: failed.status };
+    return c.json(answer);
   });
 
   return app;

@@ -16,6 +16,7 @@ export const agent = {
   "agent.api.contract.workstation": "The admin server's workstation answer does not follow the agent contract.",
   "agent.api.contract.requests": "The admin server's requests answer does not follow the agent contract.",
   "agent.api.contract.upload": "The admin server's upload answer does not follow the agent contract.",
+  "agent.api.contract.failed": "The admin server's answer to the reported failure does not follow the agent contract.",
   // Automatic signing and the key password (autosign.ts).
   "agent.autoSign.agentKeyNotCreated": "The agent key was not created.",
   "agent.autoSign.agentKeyDamaged": "{{path}} does not hold a 32-byte key.",

@@ -19,6 +19,7 @@ export const agent = {
   "agent.api.contract.workstation": "Odpowiedź serwera administracyjnego o stanowisku nie jest zgodna z kontraktem agenta.",
   "agent.api.contract.requests": "Odpowiedź serwera administracyjnego z listą wniosków nie jest zgodna z kontraktem agenta.",
   "agent.api.contract.upload": "Odpowiedź serwera administracyjnego na przesłanie pliku nie jest zgodna z kontraktem agenta.",
+  "agent.api.contract.failed": "Odpowiedź serwera administracyjnego na zgłoszenie niepowodzenia nie jest zgodna z kontraktem agenta.",
   // Automatic signing and the key password (autosign.ts).
   "agent.autoSign.agentKeyNotCreated": "Nie utworzono klucza agenta.",
   "agent.autoSign.agentKeyDamaged": "Plik {{path}} nie zawiera 32-bajtowego klucza.",
