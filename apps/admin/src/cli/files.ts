@@ -2,11 +2,10 @@
  * Reading inputs with size limits and writing outputs atomically, with file-system failures turned
  * into `KsefCertsError`s (so they map to exit codes like every other failure).
  */
-import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { chmod, link, lstat, open, readFile, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { lstat, readFile, stat } from "node:fs/promises";
+import { dirname } from "node:path";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { writeFileAtomic } from "@ksef-certs/ksef/files";
 import { msg } from "@ksef-certs/ksef/messages";
 import { type CliIo, resolvePath } from "./context.js";
 
@@ -171,34 +170,12 @@ export async function checkOutputs(io: CliIo, paths: readonly string[], force: b
 }
 
 async function writeOne(target: string, file: OutputFile, force: boolean): Promise<void> {
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, file.mode);
-    try {
-      await handle.writeFile(file.data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    // The umask may have removed bits; it must never have added any, but set the mode exactly anyway.
-    await chmod(temp, file.mode);
-    if (force) {
-      await rename(temp, target);
-    } else {
-      try {
-        await link(temp, target);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        // Some file systems (FAT, some network mounts) have no hard links: fall back to check-then-rename.
-        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "EXDEV") throw err;
-        if (await exists(target)) throw Object.assign(new Error("exists"), { code: "EEXIST" });
-        await rename(temp, target);
-      }
+    // With --force renamed over the target; without, linked, which fails rather than replace a file created since the check.
+    if ((await writeFileAtomic(target, file.data, { mode: file.mode, replace: force })) === "existed") {
+      throw Object.assign(new Error("exists"), { code: "EEXIST" });
     }
   } catch (err) {
     throw fsError(err, file.path, "write");
-  } finally {
-    // After a rename the temporary name is gone; after a link it must go.
-    await unlink(temp).catch(() => undefined);
   }
 }

@@ -17,15 +17,15 @@
  */
 import { createHash } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { desc, eq, sql } from "drizzle-orm";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { errnoOf, writeFileAtomic } from "@ksef-certs/ksef/files";
 import { msg } from "@ksef-certs/ksef/messages";
 import { type AuditKeys, canonicalJson, deriveAuditKeys, macHex, sameDigest } from "./audit-keys.js";
 import type { Db } from "./db.js";
 import { IN_MEMORY, resolveDataDir } from "./paths.js";
-import { writePrivateTemp } from "./private-file.js";
 import { auditLog } from "./schema.js";
 
 /** File name of the checkpoint in the data folder. */
@@ -147,8 +147,8 @@ export async function readAuditCheckpoint(path: string, keys: AuditKeys): Promis
       await handle.close();
     }
   } catch (err) {
-    if (errno(err) === "ENOENT") return { status: "missing" };
-    throw new KsefCertsError("IO", msg("store.auditCheckpoint.unreadable", { path, errno: errno(err) ?? "error" }), {
+    if (errnoOf(err) === "ENOENT") return { status: "missing" };
+    throw new KsefCertsError("IO", msg("store.auditCheckpoint.unreadable", { path, errno: errnoOf(err) ?? "error" }), {
       hint: msg("store.auditCheckpoint.unreadable.hint"),
       retryable: true,
       cause: err,
@@ -182,7 +182,7 @@ function parseCheckpoint(text: string): { seq: number; hash: string; at: string;
  * Records the log's current head in the checkpoint file, if it moved forward along the same chain
  * (see {@link AuditCheckpointResult} for what is refused). Writers on one database are serialised by a
  * transaction-level advisory lock; the file is replaced atomically (a temporary file in the same folder,
- * flushed, then renamed), mode 0600, and its folder created (mode 0700) when missing.
+ * flushed, then renamed; the folder flushed after), mode 0600, and its folder created (mode 0700) when missing.
  * @param db the database
  * @param options master key, checkpoint path, clock
  * @returns what was done, the head, and the previous checkpoint
@@ -224,13 +224,11 @@ export async function readAuditHead(db: Db): Promise<{ seq: number; hash: string
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {
-  let tmp: string | undefined;
   try {
-    tmp = await writePrivateTemp(path, text);
-    await rename(tmp, path);
+    // Renamed over the previous checkpoint: a reader sees the old head or the new one.
+    await writeFileAtomic(path, text, { mode: 0o600, replace: true, folderMode: 0o700 });
   } catch (err) {
-    if (tmp !== undefined) await unlink(tmp).catch(() => undefined);
-    throw new KsefCertsError("IO", msg("store.auditCheckpoint.unwritable", { path, errno: errno(err) ?? "error" }), {
+    throw new KsefCertsError("IO", msg("store.auditCheckpoint.unwritable", { path, errno: errnoOf(err) ?? "error" }), {
       hint: msg("store.auditCheckpoint.unwritable.hint"),
       retryable: true,
       cause: err,
@@ -294,8 +292,4 @@ export function startAuditCheckpoints(db: Db, options: AuditCheckpointScheduleOp
         await runOnce(true);
       })()),
   };
-}
-
-function errno(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err && typeof err.code === "string" ? err.code : undefined;
 }

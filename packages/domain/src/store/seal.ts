@@ -5,12 +5,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
-import { link, open, rename, stat, unlink } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { MASTER_KEY_BYTES, parseMasterKeyText } from "@ksef-certs/ksef/crypto";
 import { KsefCertsError } from "@ksef-certs/ksef/errors";
+import { errnoOf, writeFileAtomic, type Placement } from "@ksef-certs/ksef/files";
 import { msg } from "@ksef-certs/ksef/messages";
 import { IN_MEMORY, masterKeyFilePath, resolveDataDir } from "./paths.js";
-import { writePrivateTemp } from "./private-file.js";
 
 /** Largest master-key file read: 1 024 bytes (32 raw bytes, or 44/64 characters of base64/hex plus a newline). */
 const MAX_KEY_FILE_BYTES = 1024;
@@ -68,30 +68,20 @@ export async function loadMasterKey(options: LoadMasterKeyOptions = {}): Promise
  */
 export async function createMasterKeyFile(path: string): Promise<Uint8Array> {
   const key = new Uint8Array(randomBytes(MASTER_KEY_BYTES));
-  let tmp: string | undefined;
+  let placement: Placement;
   try {
-    tmp = await writePrivateTemp(path, key);
-    try {
-      // link() fails with EEXIST instead of replacing, which rename() would do silently.
-      await link(tmp, path);
-    } catch (err) {
-      if (errno(err) === "EEXIST") throw conflict(path);
-      // File systems without hard links (FAT, some network shares): check, then rename (a narrow race remains).
-      if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"].includes(errno(err) ?? "")) throw err;
-      if (await exists(path)) throw conflict(path);
-      await rename(tmp, path);
-    }
-    return key;
+    // Linked into place, never renamed over: rename() would silently replace a key, and a lost key makes every
+    // sealed value unreadable.
+    placement = await writeFileAtomic(path, key, { mode: 0o600, folderMode: 0o700 });
   } catch (err) {
-    if (err instanceof KsefCertsError) throw err;
-    throw new KsefCertsError("IO", msg("store.masterKey.unwritable", { path, errno: errno(err) ?? "error" }), {
+    throw new KsefCertsError("IO", msg("store.masterKey.unwritable", { path, errno: errnoOf(err) ?? "error" }), {
       hint: msg("store.masterKey.unwritable.hint"),
       retryable: true,
       cause: err,
     });
-  } finally {
-    if (tmp !== undefined) await unlink(tmp).catch(() => undefined);
   }
+  if (placement === "existed") throw conflict(path);
+  return key;
 }
 
 async function readMasterKeyFile(path: string, platform: NodeJS.Platform, required: boolean): Promise<Uint8Array | undefined> {
@@ -99,14 +89,14 @@ async function readMasterKeyFile(path: string, platform: NodeJS.Platform, requir
   try {
     handle = await open(path, fsConstants.O_RDONLY);
   } catch (err) {
-    if (errno(err) === "ENOENT" && !required) return undefined;
-    if (errno(err) === "ENOENT") {
+    if (errnoOf(err) === "ENOENT" && !required) return undefined;
+    if (errnoOf(err) === "ENOENT") {
       throw new KsefCertsError("NOT_FOUND", msg("store.masterKey.missing", { path }), {
         hint: msg("store.masterKey.missing.hint"),
         details: { path },
       });
     }
-    throw new KsefCertsError("IO", msg("store.masterKey.unopenable", { path, errno: errno(err) ?? "error" }), {
+    throw new KsefCertsError("IO", msg("store.masterKey.unopenable", { path, errno: errnoOf(err) ?? "error" }), {
       retryable: true,
       cause: err,
       details: { path },
@@ -152,19 +142,6 @@ function conflict(path: string): KsefCertsError {
   });
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === "" ? undefined : v;
-}
-
-function errno(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err && typeof err.code === "string" ? err.code : undefined;
 }

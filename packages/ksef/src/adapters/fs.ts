@@ -5,11 +5,11 @@
  * goes to a temp name in the same folder and is renamed over the target (readers see the old file or
  * the new one, never half of one).
  */
-import { randomBytes } from "node:crypto";
 import { constants, type Stats } from "node:fs";
-import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, realpath, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { KsefCertsError, violation } from "../errors.js";
+import { placeFile, syncFolder, writeTempBeside } from "../files/index.js";
 import type { AdapterContext, AdapterFailure, AdapterSource, AdapterTarget } from "./contract.js";
 import { msg } from "../messages/index.js";
 
@@ -248,9 +248,11 @@ export type WrittenChange =
 
 /**
  * Writes `bytes` to `path` atomically and never silently over another file: a temp file beside it
- * (`.NAME.<random>.tmp`, mode `mode`, fsynced) is linked into place, which fails instead of replacing; a file
+ * (`.NAME.<random>.tmp`, exactly mode `mode`, fsynced) is linked into place, which fails instead of replacing
+ * (`placeFile` of `@ksef-certs/ksef/files`, with its fallback where there are no hard links); a file
  * already there with the same bytes is left as it is, one with other bytes is a CONFLICT unless
- * `options.replace` (then renamed over it and reported through `options.onReplaced`). A failure removes the temp file.
+ * `options.replace` (then renamed over it and reported through `options.onReplaced`). The folder is fsynced after a
+ * change, so the new name survives a crash. A failure removes the temp file.
  * @param path the final path (its folder must exist)
  * @param bytes the content
  * @param mode file mode (default 0600: key material and certificates' pairs are private)
@@ -259,29 +261,12 @@ export type WrittenChange =
  *   (retryable for transient errors)
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o600, options: WriteOptions = {}): Promise<void> {
-  const temp = join(dirname(path), `.${path.split(sep).pop() ?? "file"}.${randomBytes(6).toString("hex")}.tmp`);
+  let temp: string | undefined;
   try {
-    const handle = await open(temp, "wx", mode);
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await link(temp, path);
+    temp = await writeTempBeside(path, bytes, mode);
+    if ((await placeFile(temp, path)) === "placed") {
       options.onWritten?.({ kind: "file", path, previous: undefined });
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (code !== "EEXIST") {
-        // File systems without hard links (some network shares): fall back to check-then-rename.
-        if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"].includes(String(code))) throw err;
-        if (!(await exists(path))) {
-          await rename(temp, path);
-          options.onWritten?.({ kind: "file", path, previous: undefined });
-          return;
-        }
-      }
+    } else {
       const previous = await regularFileBytes(path);
       if (previous !== undefined && Buffer.from(previous).equals(bytes)) return;
       if (options.replace !== true) {
@@ -290,14 +275,16 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o
           details: { path },
         });
       }
-      await rename(temp, path);
+      // The same temp file, now renamed over the other one: a reader sees the old file or the new one.
+      await placeFile(temp, path, { replace: true });
       options.onReplaced?.(path);
       options.onWritten?.({ kind: "file", path, previous });
     }
+    await syncFolder(dirname(path));
   } catch (err) {
     throw fsFailure(err, `write ${path}`, path);
   } finally {
-    await unlink(temp).catch(() => undefined);
+    if (temp !== undefined) await unlink(temp).catch(() => undefined);
   }
 }
 
@@ -311,15 +298,6 @@ export function writeOptions(ctx: Pick<AdapterContext, "replace" | "onReplaced" 
     ...(ctx.onReplaced === undefined ? {} : { onReplaced: ctx.onReplaced }),
     ...(ctx.onWritten === undefined ? {} : { onWritten: ctx.onWritten }),
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The bytes of the regular file at `path` (never through a link), or undefined when it is anything else. */

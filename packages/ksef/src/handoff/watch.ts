@@ -29,7 +29,7 @@ import type { VerifiedAuthTokenRequest } from "../xades/verify.js";
 import { xmlLimitOf } from "../xml/safe-parse.js";
 import { classifySignedFile, MAX_HANDOFF_FILE_BYTES, type ClassifiedFile, type PendingSignature } from "./classify.js";
 import { problemMessage, type InboxProblemKind, type ProblemMessageParams } from "./messages.js";
-import { errnoOf, ioError } from "./write.js";
+import { TRANSIENT_OR_LOCKED_ERRNO, errnoOf, ioError } from "../files/index.js";
 import { msg } from "../messages/index.js";
 
 /** Sub-folder of the inbox for files passed on (and their duplicates). */
@@ -164,7 +164,7 @@ export async function watchInbox(inboxDir: string, options: WatchInboxOptions): 
     await mkdir(join(inbox, PROCESSED_DIR), { recursive: true });
     await mkdir(join(inbox, FAILED_DIR), { recursive: true });
   } catch (error) {
-    throw ioError(msg("handoff.inbox.createFolders", { folder: inbox }), error);
+    throw ioError(msg("handoff.inbox.createFolders", { folder: inbox }), error, TRANSIENT_OR_LOCKED_ERRNO);
   }
   const w = new Watcher(inbox, options);
   await w.start();
@@ -411,7 +411,10 @@ class Watcher implements InboxWatcher {
           await sleep(delay);
           continue;
         }
-        this.report({ kind: "unreadable", file: path, error: ioError(msg("handoff.read", { path }), error) }, { fileName: basename(path) });
+        this.report(
+          { kind: "unreadable", file: path, error: ioError(msg("handoff.read", { path }), error, TRANSIENT_OR_LOCKED_ERRNO) },
+          { fileName: basename(path) },
+        );
         return undefined;
       }
     }

@@ -5,12 +5,11 @@
  * The write is atomic (temp file in the same folder, fsync, then a link/rename) so that the person, the
  * gov.pl upload dialog or a sync client never sees a half-written file, and it never replaces a different file: a name in the outbox names one challenge.
  */
-import { randomBytes } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
-import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { KsefCertsError, violation } from "../errors.js";
-import { msg, type MessageRef } from "../messages/index.js";
+import { TRANSIENT_OR_LOCKED_ERRNO, errnoOf, ioError, writeFileAtomic, type Placement } from "../files/index.js";
+import { msg } from "../messages/index.js";
 
 /** Largest `auth.xml` {@link writeAuthRequest} writes: 1 MiB (an unsigned AuthTokenRequest is under 1 KiB). */
 export const MAX_AUTH_REQUEST_BYTES = 1_048_576;
@@ -153,7 +152,8 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.
  * @throws {KsefCertsError} TOO_LARGE above {@link MAX_AUTH_REQUEST_BYTES}
  * @throws {KsefCertsError} NOT_FOUND when the outbox folder does not exist (or is not a folder)
  * @throws {KsefCertsError} CONFLICT when a different file already has that name
- * @throws {KsefCertsError} IO when the file system refuses the write (`retryable` for EBUSY/EAGAIN/EMFILE)
+ * @throws {KsefCertsError} IO when the file system refuses the write (`retryable` for EBUSY/EAGAIN/EMFILE/ENFILE, and for
+ *   EPERM/EACCES: on Windows an antivirus or sync client holds a new file for a moment)
  */
 export async function writeAuthRequest(outboxDir: string, file: AuthRequestFile): Promise<WrittenAuthRequest> {
   assertHandoffFileName(file.fileName);
@@ -174,38 +174,22 @@ export async function writeAuthRequest(outboxDir: string, file: AuthRequestFile)
   const existing = await readExisting(target);
   if (existing !== undefined) return sameOrConflict(target, existing, file.xml);
 
-  const temp = join(outboxDir, `.${file.fileName}.${randomBytes(6).toString("hex")}.tmp`);
+  // A person's desktop tools (antivirus, sync clients) lock new files for a moment on Windows: EPERM/EACCES retry too.
+  const writeFailed = (error: unknown): KsefCertsError =>
+    ioError(msg("handoff.outbox.write", { fileName: file.fileName, folder: outboxDir }), error, TRANSIENT_OR_LOCKED_ERRNO);
+  let placement: Placement;
   try {
-    const handle = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
-    try {
-      await handle.writeFile(file.xml);
-      await handle.chmod(0o644);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await link(temp, target);
-    } catch (error) {
-      if (errnoOf(error) === "EEXIST") {
-        const now = await readExisting(target);
-        if (now !== undefined) return sameOrConflict(target, now, file.xml);
-      }
-      if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"].includes(errnoOf(error) ?? "")) throw error;
-      // No hard links here (FAT, some SMB shares): check, then rename. A writer racing us in this window
-      // is not expected (one hand-off per challenge), and the outcome would still be a whole file.
-      const now = await readExisting(target);
-      if (now !== undefined) return sameOrConflict(target, now, file.xml);
-      await rename(temp, target);
-    }
-    await syncFolder(outboxDir);
-    return { path: target, created: true };
+    // Linked into place, never replacing: a name in the outbox names one challenge.
+    placement = await writeFileAtomic(target, file.xml, { mode: 0o644 });
   } catch (error) {
-    if (error instanceof KsefCertsError) throw error;
-    throw ioError(msg("handoff.outbox.write", { fileName: file.fileName, folder: outboxDir }), error);
-  } finally {
-    await unlink(temp).catch(() => undefined);
+    throw writeFailed(error);
   }
+  if (placement === "placed") return { path: target, created: true };
+  // Another writer got there first: the same bytes are fine, other bytes are a conflict.
+  const now = await readExisting(target);
+  if (now !== undefined) return sameOrConflict(target, now, file.xml);
+  // It vanished again in between: report the refused write rather than guess.
+  throw writeFailed(Object.assign(new Error("the file existed"), { code: "EEXIST" }));
 }
 
 async function readExisting(path: string): Promise<Uint8Array | undefined> {
@@ -215,7 +199,7 @@ async function readExisting(path: string): Promise<Uint8Array | undefined> {
     return await readFile(path);
   } catch (error) {
     if (errnoOf(error) === "ENOENT") return undefined;
-    throw ioError(msg("handoff.read", { path }), error);
+    throw ioError(msg("handoff.read", { path }), error, TRANSIENT_OR_LOCKED_ERRNO);
   }
 }
 
@@ -224,35 +208,5 @@ function sameOrConflict(target: string, existing: Uint8Array, wanted: Uint8Array
   throw new KsefCertsError("CONFLICT", msg("handoff.outbox.exists", { path: target }), {
     hint: msg("handoff.outbox.exists.hint"),
     details: { path: target },
-  });
-}
-
-async function syncFolder(dir: string): Promise<void> {
-  // Makes the new directory entry durable on POSIX; Windows cannot open a folder for fsync, which is fine to skip.
-  try {
-    const handle = await open(dir, fsConstants.O_RDONLY);
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    /* best effort */
-  }
-}
-
-/** The `code` of a Node.js system error (`ENOENT`, `EBUSY`, …), if any. */
-export function errnoOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-/** Wraps a file-system failure as `IO`, retryable for transient errno values. */
-export function ioError(message: MessageRef, cause: unknown): KsefCertsError {
-  const errno = errnoOf(cause);
-  return new KsefCertsError("IO", message, {
-    retryable: ["EBUSY", "EAGAIN", "EMFILE", "ENFILE", "EPERM", "EACCES"].includes(errno ?? ""),
-    ...(errno === undefined ? {} : { details: { errno } }),
-    cause,
   });
 }
