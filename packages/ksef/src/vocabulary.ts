@@ -27,3 +27,23 @@ export type ContextIdentifierType = (typeof CONTEXT_IDENTIFIER_TYPES)[number];
 
 /** Milliseconds in one day. */
 export const MS_PER_DAY = 86_400_000;
+
+/**
+ * Every state of an enrollment of ours (a certificate requested from KSeF as a resumable state machine), in the
+ * order a successful one passes through them; `failed` can follow any. What each state promises about the stored
+ * row is in the domain's enrollment module (`states.ts`).
+ */
+export const ENROLLMENT_STATES = [
+  "requested",
+  "key_generated",
+  "authenticating",
+  "awaiting_signature",
+  "authenticated",
+  "submitting",
+  "submitted",
+  "completed",
+  "failed",
+] as const;
+
+/** One enrollment state, see {@link ENROLLMENT_STATES}. */
+export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];

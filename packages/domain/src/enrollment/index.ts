@@ -32,5 +32,12 @@ export {
   type EnrollmentEventParams,
   type EnrollmentProgressEvent,
 } from "./events.js";
-export { ENROLLMENT_STATES, FINAL_ENROLLMENT_STATES, SENT_ENROLLMENT_STATES, isEnrollmentState, type EnrollmentState } from "./states.js";
+export {
+  ENROLLMENT_STATES,
+  FINAL_ENROLLMENT_STATES,
+  SENT_ENROLLMENT_STATES,
+  STATES_NEEDING_KEY_PASSWORD,
+  isEnrollmentState,
+  type EnrollmentState,
+} from "./states.js";
 export { createFolderHandoff, type FolderHandoffOptions } from "./folder-handoff.js";

@@ -15,21 +15,16 @@
  * | `failed`             | + `failureCode` (KSeF code) and `failureReason`          | nothing                                       |
  */
 
-/** Every state an enrollment row can be in (`enrollments.state`). */
-export const ENROLLMENT_STATES = [
-  "requested",
-  "key_generated",
-  "authenticating",
-  "awaiting_signature",
-  "authenticated",
-  "submitting",
-  "submitted",
-  "completed",
-  "failed",
-] as const;
+import { ENROLLMENT_STATES, type EnrollmentState } from "@ksef-certs/ksef/vocabulary";
 
-/** One enrollment state, see {@link ENROLLMENT_STATES}. */
-export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];
+export { ENROLLMENT_STATES, type EnrollmentState };
+
+/**
+ * States in which the enrollment still needs the new key's password: to make the key, open it to sign the CSR, or
+ * replace it after a reconciliation finds KSeF never received the request. From `submitted` on, KSeF holds the
+ * request and the key is only paired with the certificate, which needs no password.
+ */
+export const STATES_NEEDING_KEY_PASSWORD: readonly EnrollmentState[] = ENROLLMENT_STATES.slice(0, ENROLLMENT_STATES.indexOf("submitted"));
 
 /** States `run` does not leave again. */
 export const FINAL_ENROLLMENT_STATES: readonly EnrollmentState[] = ["completed", "failed"];

@@ -72,16 +72,6 @@ export interface CertEnrollOptions extends StoreOptions, InputPasswordOptions, O
   readonly signingPasswordFile?: string;
 }
 
-/** States in which the enrollment still needs the new key's password (to make, open or replace the key). */
-export const STATES_NEEDING_KEY_PASSWORD: readonly string[] = [
-  "requested",
-  "key_generated",
-  "authenticating",
-  "awaiting_signature",
-  "authenticated",
-  "submitting",
-];
-
 /**
  * Adds `--signing-password-file FILE`.
  * @param cmd the command

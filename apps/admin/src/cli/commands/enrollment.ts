@@ -9,6 +9,7 @@ import { type Command, Option } from "commander";
 import {
   ENROLLMENT_STATES,
   FINAL_ENROLLMENT_STATES,
+  STATES_NEEDING_KEY_PASSWORD,
   type EnrollmentRunResult,
   type EnrollmentState,
   type EnrollmentSummary,
@@ -34,7 +35,6 @@ import {
   isPasswordRequired,
   outcomeError,
   SigningKeys,
-  STATES_NEEDING_KEY_PASSWORD,
 } from "./enroll.js";
 import { ScopeLabels, table } from "./registry-common.js";
 
@@ -202,7 +202,7 @@ export async function enrollmentResume(env: CommandEnv, id: string | undefined, 
         continue;
       }
       let keyPassword: string | undefined;
-      if (!(e.passwordSealed && vault !== undefined) && STATES_NEEDING_KEY_PASSWORD.includes(e.state)) {
+      if (!(e.passwordSealed && vault !== undefined) && (STATES_NEEDING_KEY_PASSWORD as readonly string[]).includes(e.state)) {
         try {
           keyPassword = await passwords.existing(`the new key of enrollment ${e.id} ("${e.name}")`);
         } catch (err) {

@@ -6,7 +6,7 @@
  * given a sentence. An event without `event` (an older server) shows the state with the server's words as a detail.
  */
 import type { EnrollmentEventKind, EnrollmentEventParams, EnrollmentProgressEvent } from "@ksef-certs/domain/enrollment";
-import { ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
+import { ENROLLMENT_STATES, ENVIRONMENTS } from "@ksef-certs/ksef/vocabulary";
 import { isMessageId, type MessageId } from "@ksef-certs/ksef/messages";
 import { formatDate, tId, type Locale, type T } from "../i18n";
 
@@ -29,25 +29,13 @@ interface Rule<K extends EnrollmentEventKind> {
   readonly detail?: (p: EnrollmentEventParams[K]) => string;
 }
 
-const STATES = [
-  "requested",
-  "key_generated",
-  "authenticating",
-  "awaiting_signature",
-  "authenticated",
-  "submitting",
-  "submitted",
-  "completed",
-  "failed",
-] as const;
-
 /**
  * The label of an enrollment state in the UI language (unknown states as they come).
  * @param t the bound translator
  * @param state the enrollment state from the server
  */
 export function stateLabel(t: T, state: string): string {
-  const known = STATES.find((s) => s === state);
+  const known = ENROLLMENT_STATES.find((s) => s === state);
   return known === undefined ? state : t(`web.enroll.state.${known}`);
 }
 
