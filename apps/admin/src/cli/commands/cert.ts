@@ -22,7 +22,6 @@ import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import {
   assertKsefCertificateFits,
-  certificateFor,
   type CertificateSummary,
   type CertificateTypeName,
   coverageGaps,
@@ -37,7 +36,7 @@ import {
   type RevocationReason,
   revokeCertificate,
 } from "@ksef-certs/domain/registry";
-import { listVisibleCertificates, LOCAL_SYSTEM_PRINCIPAL } from "@ksef-certs/domain/access";
+import { listVisibleCertificates, LOCAL_SYSTEM_PRINCIPAL, resolveCertificateAs } from "@ksef-certs/domain/access";
 import { type Db } from "@ksef-certs/domain/store";
 import type { Vault } from "@ksef-certs/domain/vault";
 import { resolvePath } from "../context.js";
@@ -411,7 +410,7 @@ function registerResolve(group: Command, env: CommandEnv): void {
       const company = await companyByNip(s.db, opts.company);
       const branch = opts.branch === undefined ? undefined : await branchByCode(s.db, company, opts.branch);
       const operator = await operatorByReference(s.db, company, opts);
-      const r = await certificateFor(s.db, {
+      const r = await resolveCertificateAs(s.db, LOCAL_SYSTEM_PRINCIPAL, {
         companyId: company.id,
         ...(branch === undefined ? {} : { branchId: branch.id }),
         ...(operator === undefined ? {} : { operatorId: operator.id }),

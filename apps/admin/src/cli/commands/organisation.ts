@@ -5,11 +5,8 @@
  * company. Ids are printed so scripts can keep them.
  */
 import type { Command } from "commander";
+import { addBranchAs, addCompanyAs, addOperatorAs, addWorkstationAs, LOCAL_SYSTEM_PRINCIPAL } from "@ksef-certs/domain/access";
 import {
-  addBranch,
-  addCompany,
-  addOperator,
-  addWorkstation,
   type Branch,
   type Company,
   listBranches,
@@ -92,7 +89,9 @@ export function registerCompany(program: Command, env: CommandEnv): void {
   );
   add.action(async (opts: CompanyAddOptions) => {
     const out = new Output(env.io, opts.json === true);
-    const company = await withStore(env, opts, (s) => addCompany(s.db, { nip: opts.nip, name: opts.name }, { actor: cliActor(env.io), at: nowOf(env.io) }));
+    const company = await withStore(env, opts, (s) =>
+      addCompanyAs(s.db, LOCAL_SYSTEM_PRINCIPAL, { nip: opts.nip, name: opts.name }, { actor: cliActor(env.io), at: nowOf(env.io) }),
+    );
     out.result({ company }, ["added company", ...formatFields(companyFields(company))]);
   });
 
@@ -142,8 +141,9 @@ export function registerBranch(program: Command, env: CommandEnv): void {
     const out = new Output(env.io, opts.json === true);
     const { company, branch } = await withStore(env, opts, async (s) => {
       const c = await companyByNip(s.db, opts.company);
-      const b = await addBranch(
+      const b = await addBranchAs(
         s.db,
+        LOCAL_SYSTEM_PRINCIPAL,
         { companyId: c.id, code: opts.code, name: opts.name, ...(opts.internalId === undefined ? {} : { internalId: opts.internalId }) },
         { actor: cliActor(env.io), at: nowOf(env.io) },
       );
@@ -215,8 +215,9 @@ export function registerOperator(program: Command, env: CommandEnv): void {
       const c = await companyByNip(s.db, opts.company);
       const bs: Branch[] = [];
       for (const code of opts.branch ?? []) bs.push(await branchByCode(s.db, c, code));
-      const o = await addOperator(
+      const o = await addOperatorAs(
         s.db,
+        LOCAL_SYSTEM_PRINCIPAL,
         {
           companyId: c.id,
           name: opts.name,
@@ -305,8 +306,9 @@ export function registerWorkstation(program: Command, env: CommandEnv): void {
     const workstation = await withStore(env, opts, async (s) => {
       const c = await companyByNip(s.db, opts.company);
       const b = await branchByCode(s.db, c, opts.branch);
-      return addWorkstation(
+      return addWorkstationAs(
         s.db,
+        LOCAL_SYSTEM_PRINCIPAL,
         { branchId: b.id, name: opts.name, outboxDir: resolvePath(env.io, opts.outbox), inboxDir: resolvePath(env.io, opts.inbox) },
         { actor: cliActor(env.io), at: nowOf(env.io) },
       );
