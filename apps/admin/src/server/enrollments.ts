@@ -1,8 +1,9 @@
 /**
  * The server's background enrollments: one core `createEnrollmentService` per server, runs started in the
  * background (never awaited by a request), retried with backoff on transient stops, and their progress
- * fanned out to `enrollments.watch` subscribers (an in-process emitter keyed by enrollment id; a late
- * subscriber gets the current state first, from the database).
+ * fanned out to `enrollments.watch` subscribers (an in-process emitter keyed by enrollment id). A subscriber
+ * that connects after a run has started (a slow page, a reconnect) first gets the steps this server has already
+ * published for that enrollment, in order, then the live ones; with none kept, the current state from the database.
  */
 import { EventEmitter, on } from "node:events";
 import { LOCAL_SYSTEM_PRINCIPAL } from "@ksef-certs/domain/access";
@@ -46,7 +47,16 @@ export interface EnrollmentEvent {
   };
   /** Whether the enrollment reached completed or failed. */
   readonly final: boolean;
+  /** Position among this server's events of the enrollment (1, 2, …; 0 for a state read when none were kept). */
+  readonly seq: number;
 }
+
+/** Most steps kept per enrollment for late subscribers. */
+const MAX_KEPT_EVENTS = 200;
+/** Most enrollments whose steps are kept at once (the oldest are forgotten first). */
+const MAX_KEPT_ENROLLMENTS = 1_000;
+/** How long the steps of a finished enrollment are kept (ms): long enough for its status page to load. */
+const KEEP_FINISHED_MS = 10 * 60_000;
 
 /** What the runner needs. */
 export interface EnrollmentRunnerOptions {
@@ -77,8 +87,12 @@ export interface EnrollmentRunner {
   resumeAll(): void;
   /** The current state as an event. */
   current(enrollmentId: string): Promise<EnrollmentEvent>;
-  /** Events of one enrollment: the current state first, then each change, until a final state or `signal` aborts. */
-  watch(enrollmentId: string, signal: AbortSignal): AsyncGenerator<EnrollmentEvent>;
+  /**
+   * Events of one enrollment until a final state or `signal` aborts: the steps this server kept for it (after
+   * position `after`, a reconnecting client's last one), or the current state when none were kept; then each
+   * new step.
+   */
+  watch(enrollmentId: string, signal: AbortSignal, after?: number): AsyncGenerator<EnrollmentEvent>;
   /** Stops every run (state stays resumable) and waits for them. */
   close(): Promise<void>;
 }
@@ -137,14 +151,48 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
       at: options.clock().toISOString(),
       ...(handoff === undefined ? {} : { handoff }),
       final: (FINAL_ENROLLMENT_STATES as readonly string[]).includes(e.state),
+      seq: 0,
     };
   }
 
+  /** Steps published per enrollment, oldest first (Map order: least recently started enrollment first). */
+  const kept = new Map<string, EnrollmentEvent[]>();
+  /** The last publication per enrollment: each waits for the one before, so steps keep their order. */
+  const tails = new Map<string, Promise<void>>();
+
+  function keep(event: EnrollmentEvent): void {
+    const list = kept.get(event.enrollmentId) ?? [];
+    if (list.length === 0) {
+      kept.set(event.enrollmentId, list);
+      if (kept.size > MAX_KEPT_ENROLLMENTS) kept.delete(kept.keys().next().value as string);
+    }
+    list.push(event);
+    if (list.length > MAX_KEPT_EVENTS) list.splice(0, list.length - MAX_KEPT_EVENTS);
+    if (event.final) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (kept.get(event.enrollmentId) === list && list.at(-1) === event) kept.delete(event.enrollmentId);
+      }, KEEP_FINISHED_MS);
+      timer.unref();
+      timers.add(timer);
+    }
+  }
+
   function publish(enrollmentId: string, step?: { readonly message: string; readonly event: EnrollmentProgressEvent }): void {
-    void eventOf(enrollmentId, step).then(
-      (e) => emitter.emit(enrollmentId, e),
-      () => undefined,
-    );
+    const tail = (tails.get(enrollmentId) ?? Promise.resolve())
+      .then(() => eventOf(enrollmentId, step))
+      .then(
+        (e) => {
+          const event = { ...e, seq: (kept.get(enrollmentId)?.at(-1)?.seq ?? 0) + 1 };
+          keep(event);
+          emitter.emit(enrollmentId, event);
+        },
+        (err: unknown) => options.logger?.warn({ err, enrollmentId }, "enrollment progress not published"),
+      );
+    tails.set(enrollmentId, tail);
+    void tail.then(() => {
+      if (tails.get(enrollmentId) === tail) tails.delete(enrollmentId);
+    });
   }
 
   function kick(enrollmentId: string, actor = "system", attempt = 0): void {
@@ -192,14 +240,20 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
       );
     },
     current: (id) => eventOf(id),
-    async *watch(enrollmentId, signal) {
-      // Subscribe before reading the current state, so nothing between the two is lost.
+    async *watch(enrollmentId, signal, after = 0) {
+      // Subscribe before reading what was kept, so nothing between the two is lost; a live step already among the
+      // kept ones is skipped by its position.
       const events = on(emitter, enrollmentId, { signal });
-      const first = await eventOf(enrollmentId);
-      yield first;
-      if (first.final) return;
+      const earlier = kept.get(enrollmentId) ?? [];
+      const replay = earlier.length > 0 ? earlier.filter((e) => e.seq > after) : [await eventOf(enrollmentId)];
+      for (const event of replay) {
+        yield event;
+        if (event.final) return;
+      }
+      const seen = Math.max(after, earlier.at(-1)?.seq ?? 0);
       try {
         for await (const [event] of events as AsyncIterable<[EnrollmentEvent]>) {
+          if (event.seq <= seen) continue;
           yield event;
           if (event.final) return;
         }

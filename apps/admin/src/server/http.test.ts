@@ -276,4 +276,54 @@ describe("enrollments.watch over SSE while a run is in progress (KSeF simulator)
     expect(between, JSON.stringify(events)).toContain("submitted");
     expect(events.slice(0, -1).every((e) => !e.final)).toBe(true);
   });
+
+  it("a page that subscribes late (or reconnects) gets the steps already taken, in order, then the rest; a reconnect names its last step and gets only what followed", async () => {
+    const s = await loginAt(url, "firma-admin");
+    const c = clientAt(url, s.cookie, s.csrf);
+    const { enrollmentId } = await c.enrollments.request.mutate({
+      scope: { companyId: w.company.id, operatorId },
+      environment: "test",
+      certificateType: "Authentication",
+      mode: "queued",
+      name: "Jan Kowalski spóźniony",
+      authMethod: "handoff",
+      workstationId: w.w1.id,
+      keyPassword: "Nowy-Klucz!KSeF-2026x",
+    });
+    // Nobody watches until the run waits for the signature: the steps before it were published to no one.
+    for (let i = 0; (await c.enrollments.get.query({ id: enrollmentId })).state !== "awaiting_signature"; i += 1) {
+      expect(i).toBeLessThan(200);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    type Got = { seq: number; state: string; kind: string; final: boolean };
+    const watch = (lastEventId: string | undefined, until: (e: Got) => boolean) =>
+      new Promise<Got[]>((resolve, reject) => {
+        const got: Got[] = [];
+        const sub = c.enrollments.watch.subscribe(
+          { id: enrollmentId, ...(lastEventId === undefined ? {} : { lastEventId }) },
+          {
+            onData: (e) => {
+              const one = { seq: e.data.seq, state: e.data.state, kind: e.data.event.kind, final: e.data.final };
+              got.push(one);
+              if (until(one)) {
+                sub.unsubscribe();
+                resolve(got);
+              }
+            },
+            onError: reject,
+          },
+        );
+      });
+    const late = await watch(undefined, (e) => e.kind === "handoff.published");
+    expect(late.length, JSON.stringify(late)).toBeGreaterThan(1);
+    expect(late.map((e) => e.seq)).toEqual(late.map((_, i) => i + 1));
+    expect(late.at(-1)?.state).toBe("awaiting_signature");
+    const request = await c.enrollments.downloadRequest.query({ id: enrollmentId });
+    const signed = await signXml(Buffer.from(request.xmlBase64, "base64"), await janSigner());
+    await c.enrollments.uploadSigned.mutate({ id: enrollmentId, signedBase64: Buffer.from(signed).toString("base64") });
+    const rest = await watch(String(late.at(-1)?.seq), (e) => e.final);
+    expect(rest[0]?.seq).toBe((late.at(-1)?.seq ?? 0) + 1);
+    expect(rest.map((e) => e.seq)).toEqual(rest.map((_, i) => (late.at(-1)?.seq ?? 0) + 1 + i));
+    expect(rest.at(-1)).toMatchObject({ state: "completed", final: true });
+  });
 });

@@ -119,21 +119,34 @@ export const enrollmentsRouter = router({
     runnerOf(ctx.services);
     return enrollmentView(await getEnrollmentAs(ctx.db, ctx.principal, input.id));
   }),
-  /** `{ id }` → SSE events `{ state, message, event: { kind, params }, at, handoff?, final }`: the current state first, then each change, until a final state. */
-  watch: authedProcedure.input(z.object({ id })).subscription(async function* ({ ctx, input, signal }) {
-    // A generator's errors bypass the mapping middleware: map the refusal here.
-    try {
-      await getEnrollmentAs(ctx.db, ctx.principal, input.id);
-    } catch (err) {
-      throw toTrpcError(err);
-    }
-    const runner = runnerOf(ctx.services);
-    let n = 0;
-    for await (const event of runner.watch(input.id, signal ?? new AbortController().signal)) {
-      n += 1;
-      yield tracked(`${event.at}#${n}`, event);
-    }
-  }),
+  /**
+   * `{ id, lastEventId? }` → SSE events `{ state, message, event: { kind, params }, at, handoff?, final, seq }`: the
+   * steps already taken (or the current state), then each change, until a final state. A reconnecting client sends
+   * the last `seq` it got as `lastEventId` and gets only what followed.
+   */
+  watch: authedProcedure
+    .input(
+      z.object({
+        id,
+        lastEventId: z
+          .string()
+          .regex(/^\d{1,9}$/)
+          .nullish(),
+      }),
+    )
+    .subscription(async function* ({ ctx, input, signal }) {
+      // A generator's errors bypass the mapping middleware: map the refusal here.
+      try {
+        await getEnrollmentAs(ctx.db, ctx.principal, input.id);
+      } catch (err) {
+        throw toTrpcError(err);
+      }
+      const runner = runnerOf(ctx.services);
+      const after = input.lastEventId == null ? 0 : Number(input.lastEventId);
+      for await (const event of runner.watch(input.id, signal ?? new AbortController().signal, after)) {
+        yield tracked(String(event.seq), event);
+      }
+    }),
   /** `{ id, signedBase64 }` → `{ outcome }`: the signed auth.xml uploaded from the browser for the pending hand-off. */
   uploadSigned: mutationProcedure.input(z.object({ id, signedBase64: z.string().max(1_500_000) })).mutation(async ({ ctx, input }) => {
     const notifier = (ctx.services as HandoffServices).notifier;
