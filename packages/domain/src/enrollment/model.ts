@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type { Principal } from "../access/rules.js";
 import type { KsefCertsError } from "@ksef-certs/ksef/errors";
 import type { KsefClient, KsefEnvironment } from "@ksef-certs/ksef/api";
+import type { KeyAlgorithm } from "@ksef-certs/ksef/crypto";
 import type { PasswordProfile } from "@ksef-certs/ksef/policies";
 import type { Scope } from "../registry/certificates.js";
 import type { Db } from "../store/db.js";
@@ -136,6 +137,8 @@ export interface EnrollmentRequestInput {
   readonly sealPassword?: boolean;
   /** Password rules; default `ksef-app` (the same rules as the ministry's web app, so the `.key` works everywhere). */
   readonly passwordProfile?: PasswordProfile;
+  /** The new key's algorithm; default `EC-P256` (KSeF certifies EC P-256 and RSA-2048, `certyfikaty-KSeF.md`). */
+  readonly keyAlgorithm?: KeyAlgorithm;
 }
 
 /** How a {@link EnrollmentService.run} ended. */
@@ -206,6 +209,11 @@ export interface EnrollmentRequestMeta {
    * `authorizeEnrollmentRequest`). Absent for the local system (the CLI run by someone holding the data folder).
    */
   readonly principal?: Principal;
+  /**
+   * The id the new enrollment gets (a UUID), chosen by a caller that records it before the enrollment exists (the
+   * renewal scheduler, so that a crash between the two never starts a second enrollment). Default: a new one.
+   */
+  readonly enrollmentId?: string;
 }
 
 /** The enrollment use cases. */

@@ -73,6 +73,9 @@ export async function requestEnrollment(db: Db, d: StepDeps, input: EnrollmentRe
   } else {
     v.push(violation("authMethod", "authMethod.known"));
   }
+  const keyAlgorithm: string = input.keyAlgorithm ?? "EC-P256";
+  if (keyAlgorithm !== "EC-P256" && keyAlgorithm !== "RSA-2048") v.push(violation("keyAlgorithm", "keyAlgorithm.known"));
+  if (meta.enrollmentId !== undefined && !UUID.test(meta.enrollmentId)) v.push(violation("enrollmentId", "enrollmentId.uuid"));
   if (input.sealPassword === true && d.vault === undefined) {
     v.push(violation("sealPassword", "sealPassword.masterKey"));
   }
@@ -80,7 +83,7 @@ export async function requestEnrollment(db: Db, d: StepDeps, input: EnrollmentRe
     throw new KsefCertsError("VALIDATION", msg("enrollment.request.invalid", { reasons: v.map((x) => x.message).join(" ") }), { violations: v });
 
   const at = d.now();
-  const id = randomUUID();
+  const id = meta.enrollmentId ?? randomUUID();
   const sealedPassword = input.sealPassword === true && d.vault !== undefined ? d.vault.seal(utf8.encode(input.keyPassword), enrollmentPasswordAad(id)) : null;
 
   const row = await db.transaction(async (txRaw) => {
@@ -107,6 +110,7 @@ export async function requestEnrollment(db: Db, d: StepDeps, input: EnrollmentRe
         signingCertificateId: input.authMethod === "certificate" ? (input.signingCertificateId ?? null) : null,
         workstationId: input.authMethod === "handoff" ? (input.workstationId ?? null) : null,
         sealedPassword,
+        keyAlgorithm: input.keyAlgorithm ?? "EC-P256",
         createdAt: at,
         updatedAt: at,
       })

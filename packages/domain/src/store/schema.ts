@@ -219,9 +219,105 @@ export const enrollments = pgTable(
     failureCode: integer("failure_code"),
     failureReason: text("failure_reason"),
     attempts: integer("attempts").notNull().default(0),
+    /** The new key's algorithm (`@ksef-certs/ksef/crypto` names): KSeF certifies EC P-256 and RSA-2048. */
+    keyAlgorithm: text("key_algorithm").$type<"EC-P256" | "RSA-2048">().notNull().default("EC-P256"),
     ...timestamps,
   },
   (t) => [index("enrollments_state").on(t.state)],
+);
+
+/**
+ * Renewal policy of one scope (company, branch or operator). Every column but the scope may be NULL: the value is
+ * then inherited from the scope above (operator → branch → company → the built-in defaults).
+ */
+export const renewalPolicies = pgTable(
+  "renewal_policies",
+  {
+    /** `company:<uuid>`, `branch:<uuid>` or `operator:<uuid>`: one row per scope. */
+    scopeKey: text("scope_key").primaryKey(),
+    scopeType: scopeType("scope_type").notNull(),
+    companyId: uuid("company_id")
+      .notNull()
+      .references(() => companies.id, { onDelete: "cascade" }),
+    branchId: uuid("branch_id").references(() => branches.id, { onDelete: "cascade" }),
+    operatorId: uuid("operator_id").references(() => operators.id, { onDelete: "cascade" }),
+    /** Start renewing this many days before the current certificate expires (1–365). */
+    renewBeforeDays: integer("renew_before_days"),
+    /** `automatic` or `ask_first` (an admin approves each renewal). */
+    approval: text("approval").$type<"automatic" | "ask_first">(),
+    /** Who signs the KSeF login: `certificate` (itself, or for Offline the holder's Authentication) else a person; `person` always. */
+    signing: text("signing").$type<"certificate" | "person">(),
+    /** The workstation where a person signs auth.xml when one must. */
+    workstationId: uuid("workstation_id").references(() => workstations.id, { onDelete: "set null" }),
+    /** A renewal that needs a person opens its signing request at least this many days before expiry (1–365). */
+    personLeadDays: integer("person_lead_days"),
+    /** The successor's mode: `queued` (takes over at expiry) or `current` (replaces at once). */
+    successorMode: certificateMode("successor_mode"),
+    keyAlgorithm: text("key_algorithm").$type<"EC-P256" | "RSA-2048">(),
+    /** The new key's password: `reuse` the current one's sealed password, `generate` a new one (sealed), or `ask` a person. */
+    password: text("password").$type<"reuse" | "generate" | "ask">(),
+    updatedBy: text("updated_by").notNull(),
+    ...timestamps,
+  },
+  (t) => [index("renewal_policies_company").on(t.companyId)],
+);
+
+/**
+ * One renewal of one certificate: created when it falls due, claimed by one scheduler at a time (a lease:
+ * `claimedBy` until `claimedUntil`, taken with `FOR UPDATE SKIP LOCKED`), driving exactly one enrollment at a time.
+ */
+export const renewals = pgTable(
+  "renewals",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    /** The certificate being renewed: at most one renewal per certificate, ever. */
+    certificateId: uuid("certificate_id")
+      .notNull()
+      .unique()
+      .references(() => certificates.id, { onDelete: "cascade" }),
+    companyId: uuid("company_id")
+      .notNull()
+      .references(() => companies.id, { onDelete: "cascade" }),
+    /** See `RENEWAL_STATES` in the renewal module. */
+    state: text("state").$type<"due" | "awaiting_approval" | "running" | "awaiting_signature" | "completed" | "failed" | "blocked">().notNull(),
+    route: text("route").$type<"certificate" | "person">(),
+    dueAt: timestamp("due_at", { withTimezone: true }).notNull(),
+    /** Not claimed before this time (backoff after a failure, the next look at a blocked or waiting renewal). */
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    claimedBy: text("claimed_by"),
+    claimedUntil: timestamp("claimed_until", { withTimezone: true }),
+    /** The enrollment of the current attempt; its id is chosen and stored here before the enrollment is created. */
+    enrollmentId: uuid("enrollment_id"),
+    /** How many enrollments this renewal has started (a failed one is followed by a new one). */
+    enrollmentsStarted: integer("enrollments_started").notNull().default(0),
+    successorId: uuid("successor_id").references(() => certificates.id, { onDelete: "set null" }),
+    /** Message id and parameters of the last stop (blocked, failed, retrying), for the plan and the report. */
+    reasonId: text("reason_id"),
+    reasonParams: jsonb("reason_params").$type<Record<string, string | number>>(),
+    approvedBy: text("approved_by"),
+    approvedAt: timestamp("approved_at", { withTimezone: true }),
+    /** The new key's password an admin gave when approving (policy `ask`), sealed under the master key; cleared once used. */
+    sealedPassword: bytea("sealed_password"),
+    /** When a person was first asked to sign (the signing request opened at the workstation). */
+    signatureRequestedAt: timestamp("signature_requested_at", { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [index("renewals_claim").on(t.state, t.nextAttemptAt), index("renewals_company").on(t.companyId), index("renewals_enrollment").on(t.enrollmentId)],
+);
+
+/**
+ * Calls made to KSeF, per limiter key (endpoint), shared by every process on this database so that several servers
+ * together stay under KSeF's published rate limits. Rows older than the longest window are deleted as new ones come.
+ */
+export const ksefCallGrants = pgTable(
+  "ksef_call_grants",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    key: text("key").notNull(),
+    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [index("ksef_call_grants_key_at").on(t.key, t.at)],
 );
 
 /**

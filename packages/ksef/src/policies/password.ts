@@ -1,6 +1,7 @@
 /**
  * Password profiles for the `.key` and `.p12` files we write.
  */
+import { randomInt } from "node:crypto";
 import { assertNoViolations, violation, type Violation } from "../errors.js";
 import { msg } from "../messages/index.js";
 
@@ -78,4 +79,25 @@ export function assertPassword(password: string, profile: PasswordProfile): void
  */
 export function isValidPassword(password: string, profile: PasswordProfile): boolean {
   return checkPassword(password, profile).length === 0;
+}
+
+/**
+ * A new random password that satisfies `ksef-app` (the ministry's rules, {@link checkPassword}): `length`
+ * characters (15–32, default 24) of A–Z, a–z, 0–9 and {@link KSEF_APP_PASSWORD_SPECIALS}, at least one of each
+ * class, from `node:crypto`'s CSPRNG. Used where nobody types the password (an unattended renewal that seals it).
+ * @param length characters, 15–32
+ * @throws {RangeError} for a length outside 15–32
+ */
+export function generateKsefPassword(length = 24): string {
+  if (!Number.isInteger(length) || length < 15 || length > 32) throw new RangeError("length must be 15–32");
+  const classes = ["ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz", "0123456789", KSEF_APP_PASSWORD_SPECIALS];
+  const all = classes.join("");
+  const pick = (from: string): string => from[randomInt(from.length)] ?? "";
+  const chars = [...classes.map(pick), ...Array.from({ length: length - classes.length }, () => pick(all))];
+  // Fisher–Yates, so the guaranteed classes do not always open the password.
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [chars[i], chars[j]] = [chars[j] ?? "", chars[i] ?? ""];
+  }
+  return chars.join("");
 }

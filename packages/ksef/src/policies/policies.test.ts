@@ -13,6 +13,7 @@ import {
   checkNip,
   checkPassword,
   checkPesel,
+  generateKsefPassword,
   internalIdCheckDigit,
   isValidCertificateName,
   isValidInternalId,
@@ -272,5 +273,22 @@ describe("Polish messages", () => {
     ];
     for (const v of all) expect(violationMessagePl(v), v.rule).not.toBe(v.message);
     expect(violationMessagePl(checkCertificateName("abc")[0]!)).toBe("Nazwa certyfikatu musi mieć od 5 do 100 znaków (ma 3).");
+  });
+});
+
+describe("generateKsefPassword", () => {
+  it("always satisfies the ministry's rules (ksef-app profile), at every allowed length, and differs each time", () => {
+    const seen = new Set<string>();
+    for (let length = 15; length <= 32; length++) {
+      for (let i = 0; i < 50; i++) {
+        const p = generateKsefPassword(length);
+        expect(p).toHaveLength(length);
+        expect(checkPassword(p, "ksef-app")).toEqual([]);
+        seen.add(p);
+      }
+    }
+    expect(seen.size).toBe(18 * 50);
+    expect(() => generateKsefPassword(14)).toThrow(RangeError);
+    expect(() => generateKsefPassword(33)).toThrow(RangeError);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Step of state `requested`: a new EC P-256 key, stored encrypted with the key password before anything is
+ * Step of state `requested`: a new key of the requested algorithm (EC P-256 by default, or RSA-2048), stored encrypted with the key password before anything is
  * sent to KSeF (→ `key_generated`).
  */
 import { encryptPrivateKeyPem, generateKeyPair } from "@ksef-certs/ksef/crypto";
@@ -15,7 +15,7 @@ import { needPassword } from "./key.js";
  */
 export async function generateKey(d: StepDeps, row: EnrollmentRow, ctx: RunContext): Promise<EnrollmentRow> {
   const password = needPassword(d, row, ctx);
-  const keys = await generateKeyPair("EC-P256");
+  const keys = await generateKeyPair(row.keyAlgorithm);
   const keyFile = utf8.encode(await encryptPrivateKeyPem(keys.privateKey, password));
   const publicKeySpki = new Uint8Array(keys.publicKey.export({ type: "spki", format: "der" }));
   const next = await d.save(
@@ -23,7 +23,7 @@ export async function generateKey(d: StepDeps, row: EnrollmentRow, ctx: RunConte
     "key_generated",
     { keyFile, publicKeySpki, csrDer: null },
     ctx,
-    said("key.generated", {}, "New EC P-256 key generated and stored encrypted."),
+    said("key.generated", {}, `New ${row.keyAlgorithm} key generated and stored encrypted.`),
   );
   ctx.privateKey = keys.privateKey;
   return next;

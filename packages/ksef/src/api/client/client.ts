@@ -13,7 +13,7 @@ import { abortError, systemClock, type Clock } from "./clock.js";
 import { KsefApiError, KsefStatusError } from "./errors.js";
 import { KSEF_CERTS_VERSION, sendKsefRequest, type KsefHttpConfig, type KsefRequest, type RetryEvent, type SystemWarningEvent } from "./http.js";
 import { KSEF_OPERATIONS, operationId, type KsefOperationName } from "./operations.js";
-import { RateLimiter, type ThrottleEvent } from "./rate-limiter.js";
+import { type KsefRateLimiter, RateLimiter, type ThrottleEvent } from "./rate-limiter.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.js";
 import { KsefSession, type AccessToken } from "./session.js";
 import { msg, type MessageRef } from "../../messages/index.js";
@@ -44,7 +44,7 @@ export interface KsefClientOptions {
   /** Overrides of {@link DEFAULT_RETRY_POLICY}. */
   readonly retry?: Partial<RetryPolicy>;
   /** Share one limiter between clients that use the same KSeF context from the same IP. Default: a new one per client. */
-  readonly rateLimiter?: RateLimiter;
+  readonly rateLimiter?: KsefRateLimiter;
   /** Default `ksef-certs/<version>`. */
   readonly userAgent?: string;
   /** Cap on response bodies in bytes. Default 4 MiB. */

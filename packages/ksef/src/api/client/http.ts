@@ -8,7 +8,7 @@ import { KsefCertsError } from "../../errors.js";
 import { abortError, type Clock } from "./clock.js";
 import { KsefApiError, apiErrorFromResponse, parseKsefProblem } from "./errors.js";
 import { operationId, type KsefOperation } from "./operations.js";
-import type { RateLimiter } from "./rate-limiter.js";
+import type { KsefRateLimiter } from "./rate-limiter.js";
 import { backoffDelayMs, classifyFetchFailure, errorCodesIn, parseRetryAfter, type RetryPolicy } from "./retry.js";
 import { parseSystemWarnings, type SystemWarning } from "./warnings.js";
 import { msg } from "../../messages/index.js";
@@ -43,7 +43,7 @@ export interface KsefHttpConfig {
   readonly baseUrl: string;
   readonly fetch: typeof fetch;
   readonly clock: Clock;
-  readonly limiter: RateLimiter;
+  readonly limiter: KsefRateLimiter;
   readonly retry: RetryPolicy;
   /** Uniform random source in [0, 1) for back-off jitter. */
   readonly random: () => number;

@@ -6,7 +6,8 @@ export type { KsefProblem, KsefProblemFormat, KsefErrorEntry } from "./errors.js
 export { KsefSession } from "./session.js";
 export type { AccessToken, AccessTokenSource } from "./session.js";
 export { RateLimiter } from "./rate-limiter.js";
-export type { ThrottleEvent, RateLimiterOptions } from "./rate-limiter.js";
+export type { ThrottleEvent, RateLimiterOptions, KsefRateLimiter } from "./rate-limiter.js";
+export { waitForWindows, windowMarginMs } from "./rate-limiter.js";
 export { DEFAULT_RETRY_POLICY, parseRetryAfter } from "./retry.js";
 export type { RetryPolicy } from "./retry.js";
 export { KSEF_CERTS_VERSION } from "./http.js";

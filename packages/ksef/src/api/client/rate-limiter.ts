@@ -43,10 +43,24 @@ interface KeyState {
 }
 
 /**
+ * What the client needs of a limiter: {@link RateLimiter} in one process; a shared one (the domain's, over the
+ * database) when several processes talk to KSeF from one IP and must stay under its limits together.
+ */
+export interface KsefRateLimiter {
+  /**
+   * Waits until a request under `key` fits every window of `windows`, and counts it.
+   * @throws {KsefCertsError} IO when `signal` aborts first
+   */
+  acquire(key: string, windows: readonly RateWindow[], signal?: AbortSignal): Promise<void>;
+  /** Holds requests under `key` until `untilMs` (Unix ms) after KSeF answered 429 with `Retry-After`. */
+  block(key: string, untilMs: number): void;
+}
+
+/**
  * Sliding-window limiter with FIFO queues per key. One instance may be shared by several clients that
  * talk to KSeF from the same IP and context (KSeF counts per context and IP).
  */
-export class RateLimiter {
+export class RateLimiter implements KsefRateLimiter {
   private readonly clock: Clock;
   private readonly onThrottle: ((event: ThrottleEvent) => void) | undefined;
   private readonly states = new Map<string, KeyState>();

@@ -9,10 +9,11 @@ import { enrollment } from "./enrollment.js";
 import { ksef } from "./ksef.js";
 import { rules } from "./rules.js";
 import { server } from "./server.js";
+import { renewal } from "./renewal.js";
 import { web } from "./web.js";
 
 /** Sections by name, for the test that ids do not repeat across sections. */
-export const EN_SECTIONS = { common, rules, ksef, adapters, domain, enrollment, access, server, cli, web, agent } as const;
+export const EN_SECTIONS = { common, rules, ksef, adapters, domain, enrollment, access, server, cli, web, agent, renewal } as const;
 
 /** The English catalogue. */
-export const en = { ...common, ...rules, ...ksef, ...adapters, ...domain, ...enrollment, ...access, ...server, ...cli, ...web, ...agent } as const;
+export const en = { ...common, ...rules, ...ksef, ...adapters, ...domain, ...enrollment, ...access, ...server, ...cli, ...web, ...agent, ...renewal } as const;

@@ -287,7 +287,7 @@ export const web = {
   "web.action.workstation.token-revoke": "agent token revoked",
   "web.ev.requested": 'Enrollment of "{{name}}" ({{type}}, {{environment}}) requested.',
   "web.ev.state": "State: {{state}}.",
-  "web.ev.keyGenerated": "New EC P-256 key generated and stored encrypted.",
+  "web.ev.keyGenerated": "New key generated and stored encrypted.",
   "web.ev.signingInWithCertificate": "Signing in to KSeF with the held Authentication certificate.",
   "web.ev.previousExpired": "The previous auth.xml expired unsigned (a KSeF challenge lasts 10 minutes); a new one is being written — sign the new file.",
   "web.ev.sessionGone": "The KSeF session of this enrollment is gone; a new auth.xml is being written — sign it to continue.",

@@ -298,7 +298,7 @@ export const web = {
   "web.action.workstation.token-revoke": "unieważniono token agenta",
   "web.ev.requested": "Złożono wniosek o certyfikat „{{name}}” ({{type}}, środowisko {{environment}}).",
   "web.ev.state": "Stan: {{state}}.",
-  "web.ev.keyGenerated": "Wygenerowano nowy klucz EC P-256 i zapisano go zaszyfrowany.",
+  "web.ev.keyGenerated": "Wygenerowano nowy klucz i zapisano go zaszyfrowany.",
   "web.ev.signingInWithCertificate": "Logowanie do KSeF posiadanym certyfikatem uwierzytelniającym.",
   "web.ev.previousExpired": "Poprzedni plik auth.xml wygasł niepodpisany (wyzwanie KSeF jest ważne 10 minut); zapisywany jest nowy — podpisz nowy plik.",
   "web.ev.sessionGone": "Sesja KSeF tego wniosku wygasła; zapisywany jest nowy plik auth.xml — podpisz go, aby kontynuować.",

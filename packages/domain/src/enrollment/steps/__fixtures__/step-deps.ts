@@ -28,6 +28,7 @@ export function enrollmentRow(over: Partial<EnrollmentRow>, at: Date): Enrollmen
     branchId: null,
     operatorId: null,
     environment: "test",
+    keyAlgorithm: "EC-P256",
     certificateType: "Authentication",
     mode: "current",
     name: "Firma Testowa",
