@@ -37,6 +37,7 @@ import { appRouter } from "./router.js";
 import { localizeViolations, requestLocale } from "./trpc.js";
 import type { ServerServices } from "./services.js";
 import { vaultFromMasterKey } from "@ksef-certs/domain/vault";
+import { createSharedRateLimiter, renewalInstanceId, runDueRenewals, type RenewalEvent } from "@ksef-certs/domain/renewal";
 
 /** Default port of `ksef-certs serve`. */
 export const DEFAULT_PORT = 8420;
@@ -80,6 +81,12 @@ export interface CreateServerOptions {
    * turns it off). Readers never write them: resolution and reports already treat a due successor as current.
    */
   readonly takeoverIntervalMs?: number;
+  /**
+   * The renewal scheduler (`@ksef-certs/domain/renewal`): how often a pass runs (ms; default 60 000; 0 turns renewals
+   * off and leaves only the takeovers), the claim lease, how many automatic renewals run at once, and this
+   * server's name in claims (default host:pid:random). A pass also persists the takeovers, so it replaces that job.
+   */
+  readonly renewals?: { readonly intervalMs?: number; readonly leaseMs?: number; readonly concurrency?: number; readonly instanceId?: string };
   /** The checked export root (core `checkExportRoot`): export destinations live below it; undefined → downloads only. */
   readonly exportRoot?: string;
 }
@@ -128,7 +135,9 @@ export function createServer(options: CreateServerOptions): AdminServer {
     let c = clients.get(environment);
     if (c === undefined) {
       const baseUrl = options.ksefUrlFor?.(environment);
-      c = createKsefClient(baseUrl === undefined ? { environment } : { baseUrl });
+      // One limiter per environment through the database: every server on it together stays under KSeF's limits.
+      const rateLimiter = createSharedRateLimiter({ db, now: () => clock().getTime(), prefix: environment });
+      c = createKsefClient(baseUrl === undefined ? { environment, rateLimiter } : { baseUrl, rateLimiter });
       clients.set(environment, c);
     }
     return c;
@@ -297,27 +306,54 @@ export function createServer(options: CreateServerOptions): AdminServer {
     return c.json({ error: body }, 500);
   });
 
-  // The queued successors' takeovers, persisted at the moment they happen (within one interval), each with its audit entry.
-  let takeoverTimer: NodeJS.Timeout | undefined;
-  let takeoverRun: Promise<void> = Promise.resolve();
-  const runTakeovers = (): void => {
-    takeoverRun = takeoverRun
-      .then(() => promoteQueued(db, { at: clock(), actor: "system" }))
-      .then(
-        (done) => {
-          for (const p of done) logger?.info({ certificateId: p.certificateId, replacedId: p.replacedId }, "queued certificate took over");
-        },
-        (err: unknown) => {
-          logger?.error({ err }, "persisting due takeovers failed");
-        },
-      );
+  // The background pass: the renewal scheduler when this server runs enrollments (it also persists the queued
+  // successors' takeovers), else the takeovers alone. Readers never write takeovers: resolution and reports already
+  // treat a due successor as current.
+  const renewalsOn = enrollments !== undefined && (options.renewals?.intervalMs ?? 60_000) > 0;
+  const instanceId = options.renewals?.instanceId ?? renewalInstanceId(hostname(), process.pid);
+  const passAbort = new AbortController();
+  const waitingForPeople = new Set<Promise<void>>();
+  let passTimer: NodeJS.Timeout | undefined;
+  let passRun: Promise<void> = Promise.resolve();
+  const onRenewal = (e: RenewalEvent): void => {
+    if (e.kind === "promoted") logger?.info({ certificateId: e.promotion.certificateId, replacedId: e.promotion.replacedId }, "queued certificate took over");
+    else if (e.kind === "failed") logger?.error({ renewalId: e.renewalId, certificateId: e.certificateId, reason: e.message }, "renewal failed");
+    else logger?.info({ renewal: e.kind, renewalId: e.renewalId, certificateId: e.certificateId }, "renewal");
   };
-  const startTakeovers = (): void => {
-    const every = options.takeoverIntervalMs ?? 60_000;
-    if (every <= 0 || takeoverTimer !== undefined) return;
-    runTakeovers();
-    takeoverTimer = setInterval(runTakeovers, every);
-    takeoverTimer.unref();
+  const runPass = (): void => {
+    passRun = passRun
+      .then(async () => {
+        if (passAbort.signal.aborted) return;
+        if (!renewalsOn || enrollments === undefined) {
+          for (const p of await promoteQueued(db, { at: clock(), actor: "system" })) onRenewal({ kind: "promoted", promotion: p });
+          return;
+        }
+        const done = await runDueRenewals({
+          db,
+          enrollment: enrollments.service,
+          vault,
+          clock,
+          instanceId,
+          signal: passAbort.signal,
+          onEvent: onRenewal,
+          ...(options.renewals?.leaseMs === undefined ? {} : { leaseMs: options.renewals.leaseMs }),
+          ...(options.renewals?.concurrency === undefined ? {} : { concurrency: options.renewals.concurrency }),
+        });
+        for (const p of done.background) {
+          waitingForPeople.add(p);
+          void p.finally(() => waitingForPeople.delete(p));
+        }
+      })
+      .catch((err: unknown) => {
+        logger?.error({ err }, "renewal pass failed");
+      });
+  };
+  const startPasses = (): void => {
+    const every = renewalsOn ? (options.renewals?.intervalMs ?? 60_000) : (options.takeoverIntervalMs ?? 60_000);
+    if (every <= 0 || passTimer !== undefined) return;
+    runPass();
+    passTimer = setInterval(runPass, every);
+    passTimer.unref();
   };
 
   let server: ServerType | undefined;
@@ -330,7 +366,7 @@ export function createServer(options: CreateServerOptions): AdminServer {
         const s = serve({ fetch: app.fetch, hostname: host, port: options.port ?? DEFAULT_PORT }, (info: AddressInfo) => {
           const shown = host.includes(":") ? `[${host}]` : host;
           if (options.resumeEnrollments !== false) enrollments?.resumeAll();
-          startTakeovers();
+          startPasses();
           resolveListen({ url: `http://${shown}:${info.port}`, port: info.port });
         });
         s.once("error", (err: NodeJS.ErrnoException) => {
@@ -351,8 +387,10 @@ export function createServer(options: CreateServerOptions): AdminServer {
       });
     },
     async close() {
-      if (takeoverTimer !== undefined) clearInterval(takeoverTimer);
-      await takeoverRun;
+      if (passTimer !== undefined) clearInterval(passTimer);
+      passAbort.abort(new KsefCertsError("IO", msg("server.stopping"), { details: { reason: "aborted" } }));
+      await passRun;
+      await Promise.allSettled([...waitingForPeople]);
       await enrollments?.close();
       await closeKeyDerivationPool();
       const s = server;

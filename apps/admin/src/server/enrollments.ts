@@ -7,6 +7,7 @@
  */
 import { EventEmitter, on } from "node:events";
 import { LOCAL_SYSTEM_PRINCIPAL } from "@ksef-certs/domain/access";
+import { enrollmentsOfOpenRenewals } from "@ksef-certs/domain/renewal";
 import { unlockHeldCertificate, type Vault } from "@ksef-certs/domain/vault";
 import {
   createEnrollmentService,
@@ -232,9 +233,13 @@ export function createEnrollmentRunner(options: EnrollmentRunnerOptions): Enroll
       kick(id, actor);
     },
     resumeAll() {
-      void service.list({ states: ["requested", "key_generated", "authenticating", "awaiting_signature", "authenticated", "submitting", "submitted"] }).then(
-        (open) => {
-          for (const e of open) kick(e.id);
+      // A renewal's enrollment is the scheduler's, claimed once across servers: resumed there, not here.
+      void Promise.all([
+        service.list({ states: ["requested", "key_generated", "authenticating", "awaiting_signature", "authenticated", "submitting", "submitted"] }),
+        enrollmentsOfOpenRenewals(options.db),
+      ]).then(
+        ([open, renewing]) => {
+          for (const e of open) if (!renewing.has(e.id)) kick(e.id);
         },
         (err: unknown) => options.logger?.error({ err }, "could not list unfinished enrollments"),
       );

@@ -39,6 +39,7 @@ export {
   MAX_RENEWAL_ATTEMPTS,
   RENEWAL_ACTOR,
   claimRenewals,
+  enrollmentsOfOpenRenewals,
   openDueRenewals,
   renewalInstanceId,
   runDueRenewals,

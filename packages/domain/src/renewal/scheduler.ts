@@ -20,7 +20,7 @@
  * expires"), until a successor exists or the certificate has expired.
  */
 import { randomUUID } from "node:crypto";
-import { and, eq, inArray, isNull, lt, lte, max, notInArray, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lt, lte, max, notInArray, or, sql } from "drizzle-orm";
 import { KsefCertsError, isKsefCertsError } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import { generateKsefPassword } from "@ksef-certs/ksef/policies";
@@ -130,7 +130,7 @@ export async function openDueRenewals(db: Db, at: Date, vault: boolean, maxActiv
       and(
         eq(certificates.mode, "current"),
         eq(certificates.status, "active"),
-        sql`${certificates.validTo} > ${at}`,
+        gt(certificates.validTo, at),
         lte(certificates.validTo, new Date(at.getTime() + leadDays * MS_PER_DAY)),
         isNull(renewals.id),
       ),
@@ -547,4 +547,18 @@ function passwordFor(
 /** The AAD a renewal's approved password is sealed with (binds the blob to its renewal). */
 export function renewalPasswordAad(renewalId: string): string {
   return `renewal:${renewalId}:password`;
+}
+
+/**
+ * The enrollments the scheduler drives (those of renewals not yet finished): a server resuming unfinished
+ * enrollments at start leaves these to the scheduler, which takes them over under a claim.
+ * @param db the database
+ * @returns enrollment ids
+ */
+export async function enrollmentsOfOpenRenewals(db: Db): Promise<Set<string>> {
+  const rows = await db
+    .select({ id: renewals.enrollmentId })
+    .from(renewals)
+    .where(and(inArray(renewals.state, ["due", "running", "awaiting_signature", "blocked", "awaiting_approval"]), sql`${renewals.enrollmentId} IS NOT NULL`));
+  return new Set(rows.map((r) => r.id ?? ""));
 }

@@ -33,7 +33,19 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-const TABLES = ["audit_log", "enrollments", "certificates", "operator_branches", "workstations", "operators", "branches", "companies"];
+const TABLES = [
+  "ksef_call_grants",
+  "renewals",
+  "renewal_policies",
+  "audit_log",
+  "enrollments",
+  "certificates",
+  "operator_branches",
+  "workstations",
+  "operators",
+  "branches",
+  "companies",
+];
 
 async function truncate(db: Db): Promise<void> {
   await db.execute(sql.raw(`TRUNCATE ${TABLES.join(", ")} RESTART IDENTITY CASCADE`));
