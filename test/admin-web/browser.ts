@@ -96,6 +96,8 @@ const STARTUP_MS = 60_000;
 /** A running `ksef-certs serve` child process. */
 export interface ServeProcess<T> {
   readonly url: string;
+  /** The child's process id. */
+  readonly pid: number;
   /** What `ready` read from stdout once the server listened. */
   readonly printed: T;
   /** Everything the server printed on stderr so far (logs), for failure messages. */
@@ -180,7 +182,7 @@ export async function startServe<T = undefined>(
       check();
     });
     if (started.url !== `http://127.0.0.1:${String(port)}`) throw new Error(`serve listens on ${started.url}, not on --port ${String(port)}`);
-    return { ...started, stderr: () => stderr, stop, kill: () => end("SIGKILL") };
+    return { ...started, pid: child.pid ?? 0, stderr: () => stderr, stop, kill: () => end("SIGKILL") };
   } catch (err) {
     await stop();
     throw err;

@@ -6,13 +6,13 @@
  * The same decision ({@link decideRenewal}) is made by the plan (for reading ahead) and by the scheduler (when it
  * acts), so the plan says what the scheduler will do.
  */
-import { and, asc, eq, gt, inArray, lte, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte, max, type SQL, sql } from "drizzle-orm";
 import { DEFAULT_MAX_ACTIVE, type ResolvedScope } from "../registry/certificates.js";
 import { slotKey } from "../registry/coverage.js";
 import { type CertificateTypeName, type Environment, MS_PER_DAY } from "../registry/internal.js";
 import type { Db } from "../store/db.js";
-import { branches, certificates, companies, operators, renewals, workstations } from "../store/schema.js";
-import { type EffectiveRenewalPolicy, loadPolicyBook, type PolicyBook } from "./policy.js";
+import { branches, certificates, companies, operators, renewalPolicies, renewals, workstations } from "../store/schema.js";
+import { DEFAULT_RENEWAL_POLICY, type EffectiveRenewalPolicy, loadPolicyBook, type PolicyBook } from "./policy.js";
 
 /** How a renewal will go (or went). */
 export type RenewalRoute = "automatic" | "person" | "approval" | "blocked" | "renewed";
@@ -250,8 +250,8 @@ export async function renewalPlan(
   if (input.companyId !== undefined) conditions.push(eq(certificates.companyId, input.companyId));
   if (input.branchId !== undefined) conditions.push(eq(certificates.branchId, input.branchId));
   if (input.environment !== undefined) conditions.push(eq(certificates.environment, input.environment));
-  // A due date is at most a year before expiry (the policy's lead is 1–365 days).
-  if (input.dueBy !== undefined) conditions.push(lte(certificates.validTo, new Date(input.dueBy.getTime() + 365 * MS_PER_DAY)));
+  // Only certificates within the longest lead any policy sets can be due by then.
+  if (input.dueBy !== undefined) conditions.push(lte(certificates.validTo, new Date(input.dueBy.getTime() + (await longestLeadDays(db)) * MS_PER_DAY)));
   if (input.visible !== undefined) conditions.push(input.visible);
   const current = (await db
     .select(PLAN_CERTIFICATE_COLUMNS)
@@ -300,6 +300,16 @@ export async function renewalPlan(
   return items
     .filter((i) => due === undefined || i.dueAt.getTime() <= due)
     .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.certificate.id.localeCompare(b.certificate.id));
+}
+
+/**
+ * The longest lead (days before expiry) any policy, or the defaults, can give a renewal: no certificate expiring
+ * later than that after a date can be due by it.
+ * @param db the database
+ */
+export async function longestLeadDays(db: Db): Promise<number> {
+  const [longest] = await db.select({ before: max(renewalPolicies.renewBeforeDays), person: max(renewalPolicies.personLeadDays) }).from(renewalPolicies);
+  return Math.max(DEFAULT_RENEWAL_POLICY.renewBeforeDays, DEFAULT_RENEWAL_POLICY.personLeadDays, longest?.before ?? 0, longest?.person ?? 0);
 }
 
 async function loadNames(db: Db, companyIds: readonly string[]) {

@@ -20,7 +20,7 @@
  * expires"), until a successor exists or the certificate has expired.
  */
 import { randomUUID } from "node:crypto";
-import { and, eq, gt, inArray, isNull, lt, lte, max, notInArray, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import { KsefCertsError, isKsefCertsError } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
 import { generateKsefPassword } from "@ksef-certs/ksef/policies";
@@ -29,10 +29,10 @@ import { promoteQueued, type Promotion, sealedPasswordAad } from "../registry/ce
 import { MS_PER_DAY } from "../registry/internal.js";
 import { appendAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
-import { certificates, renewalPolicies, renewals } from "../store/schema.js";
+import { certificates, renewals } from "../store/schema.js";
 import type { Vault } from "../vault/index.js";
-import { DEFAULT_RENEWAL_POLICY, loadPolicyBook } from "./policy.js";
-import { decideRenewal, loadSlotBook, PLAN_CERTIFICATE_COLUMNS, type PlanCertificate, type RenewalReason, renewalPlan } from "./plan.js";
+import { loadPolicyBook } from "./policy.js";
+import { decideRenewal, loadSlotBook, longestLeadDays, PLAN_CERTIFICATE_COLUMNS, type PlanCertificate, type RenewalReason, renewalPlan } from "./plan.js";
 
 /** The audit actor of the scheduler's own changes. */
 export const RENEWAL_ACTOR = "system:renewal";
@@ -120,8 +120,7 @@ export function renewalInstanceId(host: string, pid: number): string {
  */
 export async function openDueRenewals(db: Db, at: Date, vault: boolean, maxActive?: number): Promise<RenewalRow[]> {
   // Only certificates within the longest lead any policy sets can be due.
-  const [longest] = await db.select({ before: max(renewalPolicies.renewBeforeDays), person: max(renewalPolicies.personLeadDays) }).from(renewalPolicies);
-  const leadDays = Math.max(DEFAULT_RENEWAL_POLICY.renewBeforeDays, DEFAULT_RENEWAL_POLICY.personLeadDays, longest?.before ?? 0, longest?.person ?? 0);
+  const leadDays = await longestLeadDays(db);
   const candidates = await db
     .select({ id: certificates.id })
     .from(certificates)

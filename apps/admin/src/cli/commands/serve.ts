@@ -35,6 +35,7 @@ export interface ServeOptions extends StoreOptions {
   readonly adminPasswordFile?: string;
   readonly publicOrigin?: string;
   readonly exportRoot?: string;
+  readonly renewalInterval?: string;
 }
 
 /** Login of the first super-admin created on the first start. */
@@ -52,6 +53,14 @@ function portOf(text: string | undefined, fallback: number, option: string): num
     throw new KsefCertsError("VALIDATION", msg("cli.serve.port", { option }), {
       violations: [violation(option, "port.range")],
     });
+  }
+  return n;
+}
+
+function intervalOf(text: string): number {
+  const n = Number(text);
+  if (!/^\d{1,9}$/.test(text) || !Number.isSafeInteger(n)) {
+    throw new KsefCertsError("VALIDATION", msg("cli.serve.renewalInterval"), { violations: [violation("--renewal-interval", "interval.ms")] });
   }
   return n;
 }
@@ -86,7 +95,11 @@ export function registerServe(program: Command, env: CommandEnv): void {
       "--public-origin <url>",
       "the address people use through a reverse proxy, e.g. https://ksef.example.pl (the server answers only to its own host names; default $KSEF_CERTS_PUBLIC_ORIGIN)",
     )
-    .option("--admin-password-file <file>", "on the first start, the first admin's password (first line of the file) instead of a random one");
+    .option("--admin-password-file <file>", "on the first start, the first admin's password (first line of the file) instead of a random one")
+    .option(
+      "--renewal-interval <ms>",
+      "how often the renewal scheduler looks for due renewals and takeovers, in milliseconds (default 60000; 0 turns automatic renewal off)",
+    );
   addStoreOptions(cmd).addHelpText(
     "after",
     examples([
@@ -184,6 +197,7 @@ export async function runServe(env: CommandEnv, opts: ServeOptions, stop?: Promi
       ...(exportRoot === undefined ? {} : { exportRoot }),
       ...(masterKey === undefined ? {} : { masterKey }),
       ...(auditCheckpoint === undefined ? {} : { auditCheckpoint }),
+      ...(opts.renewalInterval === undefined ? {} : { renewals: { intervalMs: intervalOf(opts.renewalInterval) } }),
     });
     const { url } = await server.listen();
     cleanups.unshift(() => server.close());

@@ -122,6 +122,7 @@ export const cli = {
   "cli.registry.noOperator.hint": "Run `ksef-certs operator list --company {{nip}}` to see its operators.",
   "cli.registry.days": "{{option}} takes a number of days such as 60d (0 to 3650); got {{text}}.",
   "cli.registry.date": "{{option}} takes a date such as 2026-03-01 or 2026-03-01T12:00:00Z; got {{text}}.",
+  "cli.serve.renewalInterval": "--renewal-interval must be a whole number of milliseconds (0 turns automatic renewal off).",
   "cli.serve.port": "{{option}} must be a port number from 0 to 65535.",
   "cli.testCert.sealData": "The company seal's data is incomplete or wrong.",
   "cli.testCert.personData": "The person's data is incomplete or wrong.",

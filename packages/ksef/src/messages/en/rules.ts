@@ -210,6 +210,7 @@ export const rules = {
   "rule.policy.successorMode.known": "The successor's mode must be queued or current.",
   "rule.policy.keyAlgorithm.known": "The key algorithm must be EC-P256 or RSA-2048.",
   "rule.policy.password.known": "The password handling must be reuse, generate or ask.",
+  "rule.interval.ms": "A whole number of milliseconds, 0 or more.",
   "rule.mode.known": "The mode must be current or queued.",
   "rule.source.known": "The source must be enrolled or imported.",
   "rule.certificateType.known": "The certificate type must be Authentication or Offline.",

@@ -127,6 +127,7 @@ export const cli = {
   "cli.registry.noOperator.hint": "Uruchom `ksef-certs operator list --company {{nip}}`, by zobaczyć jej operatorów.",
   "cli.registry.days": "{{option}} przyjmuje liczbę dni, np. 60d (od 0 do 3650); podano {{text}}.",
   "cli.registry.date": "{{option}} przyjmuje datę, np. 2026-03-01 lub 2026-03-01T12:00:00Z; podano {{text}}.",
+  "cli.serve.renewalInterval": "--renewal-interval musi być liczbą całkowitą milisekund (0 wyłącza automatyczne odnawianie).",
   "cli.serve.port": "{{option}} musi być numerem portu od 0 do 65535.",
   "cli.testCert.sealData": "Dane pieczęci firmy są niepełne lub błędne.",
   "cli.testCert.personData": "Dane osoby są niepełne lub błędne.",

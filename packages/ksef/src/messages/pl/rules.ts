@@ -208,6 +208,7 @@ export const rules = {
   "rule.policy.successorMode.known": "Tryb następcy musi mieć wartość queued (oczekujący) albo current (bieżący).",
   "rule.policy.keyAlgorithm.known": "Algorytm klucza musi być EC-P256 albo RSA-2048.",
   "rule.policy.password.known": "Obsługa hasła musi mieć wartość reuse (to samo), generate (wygeneruj) albo ask (zapytaj).",
+  "rule.interval.ms": "Liczba całkowita milisekund, 0 lub więcej.",
   "rule.mode.known": "Tryb musi być current (bieżący) albo queued (oczekujący).",
   "rule.source.known": "Źródło musi być enrolled (uzyskany) albo imported (zaimportowany).",
   "rule.certificateType.known": "Typ certyfikatu musi być Authentication albo Offline.",
