@@ -17,6 +17,7 @@ import { registerInspect } from "./commands/inspect.js";
 import { registerKeygen } from "./commands/keygen.js";
 import { registerBranch, registerCompany, registerOperator, registerWorkstation } from "./commands/organisation.js";
 import { registerPairCheck } from "./commands/pair-check.js";
+import { registerRenew } from "./commands/renew.js";
 import { registerServe } from "./commands/serve.js";
 import { registerUsers } from "./commands/users.js";
 import { registerTestCertificate } from "./commands/test-certificate.js";
@@ -82,6 +83,7 @@ export function buildProgram(io: CliIo, state: RunState = { json: false, exitCod
         "ksef-certs cert revoke 0b8e… --reason Superseded --with-certificate 7c1d…",
         "ksef-certs cert list --expiring-within 60d",
         "ksef-certs cert resolve --company 5265877635 --branch 001 --environment test --type Authentication",
+        "ksef-certs renew --plan",
         "ksef-certs audit verify",
       ])}
 Passwords are asked on the terminal, or read with --password-file FILE / --password-stdin; never from
@@ -109,6 +111,7 @@ else the official URL of the environment, and print which one first.
   registerWorkstation(program, env);
   registerCert(program, env);
   registerEnrollment(program, env);
+  registerRenew(program, env);
   registerAudit(program, env);
   registerAuth(program, env);
   registerTestCertificate(program, env);
