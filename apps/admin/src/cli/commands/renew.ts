@@ -170,6 +170,8 @@ export function eventLine(out: Output, e: RenewalEvent): string {
 export function registerRenew(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("renew")
+    // `renew policy set --company …`: options after a subcommand are the subcommand's, not these.
+    .enablePositionalOptions()
     .summary(helpText(env.io, msg("renewal.cli.help.renew")))
     .description(
       `${helpText(env.io, msg("renewal.cli.help.renew"))}.\n` +
