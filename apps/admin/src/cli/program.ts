@@ -97,7 +97,8 @@ else the official URL of the environment, and print which one first.
 `,
     );
   program.hook("preAction", (_root, action) => {
-    state.json = action.opts<{ json?: boolean }>().json === true;
+    // With globals: `renew policy show … --json` hands `--json` to `renew`, which declares it too.
+    state.json = action.optsWithGlobals<{ json?: boolean }>().json === true;
   });
   const env = { io, state };
   registerInspect(program, env);

@@ -52,7 +52,7 @@ export interface RenewOptions extends StoreOptions, KsefTargetOptions {
 
 /** How `renew policy show|set` names a scope: the company, and a branch or an operator in it. */
 export interface RenewPolicyScopeOptions extends StoreOptions {
-  readonly company: string;
+  readonly company?: string;
   readonly branch?: string;
   readonly operator?: string;
 }
@@ -66,7 +66,7 @@ export interface RenewPolicySetOptions extends RenewPolicyScopeOptions {
   readonly personLeadDays?: string;
   readonly successorMode?: string;
   readonly keyAlgorithm?: string;
-  readonly password?: string;
+  readonly passwordPolicy?: string;
   readonly clear?: string[];
 }
 
@@ -170,8 +170,6 @@ export function eventLine(out: Output, e: RenewalEvent): string {
 export function registerRenew(program: Command, env: CommandEnv): void {
   const cmd = program
     .command("renew")
-    // `renew policy set --company …`: options after a subcommand are the subcommand's, not these.
-    .enablePositionalOptions()
     .summary(helpText(env.io, msg("renewal.cli.help.renew")))
     .description(
       `${helpText(env.io, msg("renewal.cli.help.renew"))}.\n` +
@@ -311,11 +309,13 @@ const POLICY_OPTIONS: readonly (readonly [RenewalPolicyField, keyof RenewPolicyS
   ["personLeadDays", "personLeadDays", "number"],
   ["successorMode", "successorMode", "text"],
   ["keyAlgorithm", "keyAlgorithm", "text"],
-  ["password", "password", "text"],
+  ["password", "passwordPolicy", "text"],
 ];
 
 /** The scope reference (ids) of `--company`, `--branch`, `--operator`. */
 async function scopeRefOf(db: Db, opts: RenewPolicyScopeOptions): Promise<{ companyId: string; branchId?: string; operatorId?: string }> {
+  // Checked here, not by commander: the option may arrive on `renew` (see `policy show`).
+  if (opts.company === undefined) throw new KsefCertsError("VALIDATION", msg("renewal.cli.companyNeeded"));
   const companyId = await companyIdOf(db, opts.company);
   return {
     companyId,
@@ -348,7 +348,7 @@ function policyLines(out: Output, view: RenewalPolicyView, title: MessageRef): s
 
 function addPolicyScopeOptions(cmd: Command): Command {
   return cmd
-    .requiredOption("--company <id|nip>", "the company (id or NIP)")
+    .option("--company <id|nip>", "the company (id or NIP; required)")
     .option("--branch <id|code>", "a branch of the company (id or code)")
     .option("--operator <id>", "an operator of the company (id)");
 }
@@ -366,7 +366,10 @@ function registerPolicy(parent: Command, env: CommandEnv): void {
       .description(helpText(env.io, msg("renewal.cli.help.policy.show"))),
   );
   addStoreOptions(show).addHelpText("after", examples(["ksef-certs renew policy show --company 5265877635 --branch 001 --json"]));
-  show.action(async (opts: RenewPolicyScopeOptions) => {
+  // Options merged with `renew`'s: commander gives an option both declare (`--company`, `--branch`, `--json`,
+  // `--data-dir`) to `renew` even when it is typed after the subcommand.
+  show.action(async (_own: unknown, self: Command) => {
+    const opts = self.optsWithGlobals<RenewPolicyScopeOptions>();
     const out = new Output(env.io, opts.json === true);
     const view = await withStore(env, opts, async (s) => getRenewalPolicyAs(s.db, LOCAL_SYSTEM_PRINCIPAL, await scopeRefOf(s.db, opts)));
     out.result(view, policyLines(out, view, msg("renewal.cli.policy.title", { scope: view.scopeKey })));
@@ -389,7 +392,8 @@ function registerPolicy(parent: Command, env: CommandEnv): void {
     .option("--person-lead-days <n>", "a person's signing request opens at least N days before expiry (1-365)")
     .option("--successor-mode <mode>", "queued or current")
     .option("--key-algorithm <algorithm>", "EC-P256 or RSA-2048")
-    .option("--password <policy>", "the new key's password: reuse, generate or ask")
+    // Not `--password`: the program refuses anything spelt like a password on argv, before commander sees it.
+    .option("--password-policy <policy>", "the new key's password: reuse, generate or ask")
     .option("--clear <field...>", `inherit these fields again (${RENEWAL_POLICY_FIELDS.join(", ")})`, collect);
   addStoreOptions(set).addHelpText(
     "after",
@@ -399,7 +403,8 @@ function registerPolicy(parent: Command, env: CommandEnv): void {
       "ksef-certs renew policy set --company 5265877635 --clear approval password",
     ]),
   );
-  set.action(async (opts: RenewPolicySetOptions) => {
+  set.action(async (_own: unknown, self: Command) => {
+    const opts = self.optsWithGlobals<RenewPolicySetOptions>();
     const out = new Output(env.io, opts.json === true);
     const patch: Record<string, unknown> = {};
     for (const [field, option, kind] of POLICY_OPTIONS) {
@@ -437,7 +442,8 @@ function registerApprove(parent: Command, env: CommandEnv): void {
     .argument("<renewal-id>", "the renewal's id (see `renew --plan --json`)")
     .option("--password-stdin", "read the new key's password from the first line of stdin");
   addStoreOptions(cmd).addHelpText("after", examples(["ksef-certs renew approve 0b8e…", "ksef-certs renew approve 0b8e… --password-stdin < pw.txt"]));
-  cmd.action(async (renewalId: string, opts: RenewApproveOptions) => {
+  cmd.action(async (renewalId: string, _own: unknown, self: Command) => {
+    const opts = self.optsWithGlobals<RenewApproveOptions>();
     const out = new Output(env.io, opts.json === true);
     const vault = await vaultOf(env.io, opts);
     const passwords = new Passwords(env.io, {

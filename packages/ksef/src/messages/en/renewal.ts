@@ -34,6 +34,7 @@ export const renewal = {
   "renewal.cli.help.approve": "approve a renewal that waits for an admin",
   "renewal.cli.mode": "Choose what to do: --plan, --due, or a subcommand (policy, approve).",
   "renewal.cli.modeBoth": "Give either --plan or --due, not both.",
+  "renewal.cli.companyNeeded": "Give the company with --company (its id or NIP).",
   "renewal.cli.branchNeedsCompany": "A branch given by its code needs --company.",
   "renewal.cli.col.certificate": "CERTIFICATE",
   "renewal.cli.col.company": "COMPANY",

@@ -33,6 +33,7 @@ export const renewal = {
   "renewal.cli.help.approve": "zatwierdź odnowienie, które czeka na administratora",
   "renewal.cli.mode": "Wybierz, co zrobić: --plan, --due albo podpolecenie (policy, approve).",
   "renewal.cli.modeBoth": "Podaj --plan albo --due, nie oba naraz.",
+  "renewal.cli.companyNeeded": "Podaj firmę w --company (jej identyfikator albo NIP).",
   "renewal.cli.branchNeedsCompany": "Oddział podany kodem wymaga --company.",
   "renewal.cli.col.certificate": "CERTYFIKAT",
   "renewal.cli.col.company": "FIRMA",
