@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { KsefCertsError, violation } from "@ksef-certs/ksef/errors";
 import { msg } from "@ksef-certs/ksef/messages";
-import { createKsefClient, KSEF_ENDPOINTS, type KsefClient, type KsefEnvironment } from "@ksef-certs/ksef/api";
+import { createKsefClient, KSEF_ENDPOINTS, type KsefClient, type KsefEnvironment, type KsefRateLimiter } from "@ksef-certs/ksef/api";
 import type { CliIo } from "./context.js";
 
 /** The environment variable naming a KSeF API base URL when `--ksef-url` is not given. */
@@ -96,15 +96,24 @@ export function describeKsefTarget(target: KsefTarget, environment: KsefEnvironm
  * A KSeF client factory per environment for the run's target; one client per environment, so that
  * its rate limiter is shared by every call of the run.
  * @param target the run's target
+ * @param rateLimiterFor a limiter per environment in place of the client's own (`renew --due` shares one through
+ *   the database, so that passes in several processes together stay under KSeF's limits)
  * @returns `client(environment)`
  * @throws {KsefCertsError} VALIDATION (when called) for a URL the client refuses, e.g. `http:` on a non-loopback host
  */
-export function ksefClients(target: KsefTarget): (environment: KsefEnvironment) => KsefClient {
+export function ksefClients(
+  target: KsefTarget,
+  rateLimiterFor?: (environment: KsefEnvironment) => KsefRateLimiter,
+): (environment: KsefEnvironment) => KsefClient {
   const clients = new Map<KsefEnvironment, KsefClient>();
   return (environment) => {
     let client = clients.get(environment);
     if (client === undefined) {
-      client = createKsefClient(target.baseUrl === undefined ? { environment } : { baseUrl: target.baseUrl });
+      const rateLimiter = rateLimiterFor?.(environment);
+      client = createKsefClient({
+        ...(target.baseUrl === undefined ? { environment } : { baseUrl: target.baseUrl }),
+        ...(rateLimiter === undefined ? {} : { rateLimiter }),
+      });
       clients.set(environment, client);
     }
     return client;

@@ -17,6 +17,7 @@ import { registerInspect } from "./commands/inspect.js";
 import { registerKeygen } from "./commands/keygen.js";
 import { registerBranch, registerCompany, registerOperator, registerWorkstation } from "./commands/organisation.js";
 import { registerPairCheck } from "./commands/pair-check.js";
+import { registerRenew } from "./commands/renew.js";
 import { registerServe } from "./commands/serve.js";
 import { registerUsers } from "./commands/users.js";
 import { registerTestCertificate } from "./commands/test-certificate.js";
@@ -82,6 +83,7 @@ export function buildProgram(io: CliIo, state: RunState = { json: false, exitCod
         "ksef-certs cert revoke 0b8e… --reason Superseded --with-certificate 7c1d…",
         "ksef-certs cert list --expiring-within 60d",
         "ksef-certs cert resolve --company 5265877635 --branch 001 --environment test --type Authentication",
+        "ksef-certs renew --plan",
         "ksef-certs audit verify",
       ])}
 Passwords are asked on the terminal, or read with --password-file FILE / --password-stdin; never from
@@ -95,7 +97,8 @@ else the official URL of the environment, and print which one first.
 `,
     );
   program.hook("preAction", (_root, action) => {
-    state.json = action.opts<{ json?: boolean }>().json === true;
+    // With globals: `renew policy show … --json` hands `--json` to `renew`, which declares it too.
+    state.json = action.optsWithGlobals<{ json?: boolean }>().json === true;
   });
   const env = { io, state };
   registerInspect(program, env);
@@ -109,6 +112,7 @@ else the official URL of the environment, and print which one first.
   registerWorkstation(program, env);
   registerCert(program, env);
   registerEnrollment(program, env);
+  registerRenew(program, env);
   registerAudit(program, env);
   registerAuth(program, env);
   registerTestCertificate(program, env);

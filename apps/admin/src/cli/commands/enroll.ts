@@ -156,14 +156,22 @@ export function progressLine(event: EnrollmentProgress): string {
  * @param target where KSeF calls go
  * @param vault the master key's vault, when one is configured
  * @param signingKeys unlocks held Authentication certificates
+ * @param clients the KSeF client per environment (default: {@link ksefClients} of `target`)
  */
-export function enrollmentServiceFor(io: CliIo, db: Db, target: KsefTarget, vault: Vault | undefined, signingKeys: SigningKeys): EnrollmentService {
+export function enrollmentServiceFor(
+  io: CliIo,
+  db: Db,
+  target: KsefTarget,
+  vault: Vault | undefined,
+  signingKeys: SigningKeys,
+  clients: ReturnType<typeof ksefClients> = ksefClients(target),
+): EnrollmentService {
   const print = (line: string): void => {
     io.stderr.write(`${line}\n`);
   };
   return createEnrollmentService({
     db,
-    client: ksefClients(target),
+    client: clients,
     now: () => nowOf(io),
     handoff: createFolderHandoff({
       db,
