@@ -7,6 +7,9 @@
  *
  * Env: BENCH_CERTIFICATES (default 100000), BENCH_SECONDS (per HTTP scenario, default 10),
  * BENCH_CONNECTIONS (default 10).
+ *
+ * Also the renewal bench (`renewals.ts`). Arguments name the benches to run (`server`, `renewals`), default all:
+ * `npm run bench -- renewals`.
  */
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -17,6 +20,7 @@ import { certificateFor } from "@ksef-certs/domain/registry";
 import { openStore, type Db } from "@ksef-certs/domain/store";
 import { createServer } from "../server/app.js";
 import type { LoadResult, LoadScenario } from "./load.js";
+import { renewalBench } from "./renewals.js";
 
 const N = Number(process.env["BENCH_CERTIFICATES"] ?? 100_000);
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 10);
@@ -94,94 +98,109 @@ function line(name: string, http: LoadResult, local: { opsPerSecond: number; p95
   );
 }
 
-const store = await openStore({ dataDir: ":memory:", env: {} });
-const t0 = performance.now();
-await seed(store.db);
-console.log(
-  `admin server bench: ${N} certificates seeded in PGlite (in memory) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${SECONDS} s per HTTP case, ${CONNECTIONS} connections`,
-);
-const at = new Date();
-const [company] = (
-  (await client(store.db).query(
-    "SELECT c.id AS company_id, b.id AS branch_id, o.id AS operator_id FROM companies c JOIN branches b ON b.company_id = c.id JOIN operator_branches ob ON ob.branch_id = b.id JOIN operators o ON o.id = ob.operator_id ORDER BY c.nip, b.code LIMIT 1",
-  )) as { rows: { company_id: string; branch_id: string; operator_id: string }[] }
-).rows;
-if (company === undefined) throw new Error("seeding made no organisation");
-await createUser(store.db, { login: "bench", displayName: "Bench", password: "bench-password-long", role: { role: "super_admin" } }, { actor: "bench" });
-await createUser(
-  store.db,
-  { login: "bench-branch", displayName: "Bench branch", password: "bench-password-long", role: { role: "branch_admin", branchId: company.branch_id } },
-  { actor: "bench" },
-);
-const superSession = await authenticate(store.db, { login: "bench", password: "bench-password-long", clientKey: "bench" });
-const branchSession = await authenticate(store.db, { login: "bench-branch", password: "bench-password-long", clientKey: "bench" });
+/** The admin server bench (see the module comment). */
+async function serverBench(): Promise<void> {
+  const store = await openStore({ dataDir: ":memory:", env: {} });
+  const t0 = performance.now();
+  await seed(store.db);
+  console.log(
+    `admin server bench: ${N} certificates seeded in PGlite (in memory) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${SECONDS} s per HTTP case, ${CONNECTIONS} connections`,
+  );
+  const at = new Date();
+  const [company] = (
+    (await client(store.db).query(
+      "SELECT c.id AS company_id, b.id AS branch_id, o.id AS operator_id FROM companies c JOIN branches b ON b.company_id = c.id JOIN operator_branches ob ON ob.branch_id = b.id JOIN operators o ON o.id = ob.operator_id ORDER BY c.nip, b.code LIMIT 1",
+    )) as { rows: { company_id: string; branch_id: string; operator_id: string }[] }
+  ).rows;
+  if (company === undefined) throw new Error("seeding made no organisation");
+  await createUser(store.db, { login: "bench", displayName: "Bench", password: "bench-password-long", role: { role: "super_admin" } }, { actor: "bench" });
+  await createUser(
+    store.db,
+    { login: "bench-branch", displayName: "Bench branch", password: "bench-password-long", role: { role: "branch_admin", branchId: company.branch_id } },
+    { actor: "bench" },
+  );
+  const superSession = await authenticate(store.db, { login: "bench", password: "bench-password-long", clientKey: "bench" });
+  const branchSession = await authenticate(store.db, { login: "bench-branch", password: "bench-password-long", clientKey: "bench" });
 
-const server = createServer({ store, port: 0, runEnrollments: false });
-const { url } = await server.listen();
-const q = (path: string, input: unknown): string => `${url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`;
-const cases: { name: string; path: string; input: Record<string, unknown>; session: typeof superSession; local: (p: Principal) => Promise<unknown> }[] = [
-  {
-    name: "certificates.list page of 50 (super-admin)",
-    path: "certificates.list",
-    input: { limit: 50 },
-    session: superSession,
-    local: (p) => listVisibleCertificates(store.db, p, { limit: 50 }),
-  },
-  {
-    name: "certificates.list filtered (type, expiring 90 d)",
-    path: "certificates.list",
-    input: { limit: 50, certificateType: "Offline", expiringWithinDays: 90 },
-    session: superSession,
-    local: (p) => listVisibleCertificates(store.db, p, { limit: 50, certificateType: "Offline", expiringWithinDays: 90 }),
-  },
-  {
-    name: "certificates.list page of 50 (branch admin)",
-    path: "certificates.list",
-    input: { limit: 50 },
-    session: branchSession,
-    local: (p) => listVisibleCertificates(store.db, p, { limit: 50 }),
-  },
-  {
-    name: "certificates.resolve (operator → branch → company)",
-    path: "certificates.resolve",
-    input: {
-      companyId: company.company_id,
-      branchId: company.branch_id,
-      operatorId: company.operator_id,
-      environment: "test",
-      certificateType: "Authentication",
+  const server = createServer({ store, port: 0, runEnrollments: false });
+  const { url } = await server.listen();
+  const q = (path: string, input: unknown): string => `${url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`;
+  const cases: { name: string; path: string; input: Record<string, unknown>; session: typeof superSession; local: (p: Principal) => Promise<unknown> }[] = [
+    {
+      name: "certificates.list page of 50 (super-admin)",
+      path: "certificates.list",
+      input: { limit: 50 },
+      session: superSession,
+      local: (p) => listVisibleCertificates(store.db, p, { limit: 50 }),
     },
-    session: superSession,
-    local: () =>
-      certificateFor(store.db, {
+    {
+      name: "certificates.list filtered (type, expiring 90 d)",
+      path: "certificates.list",
+      input: { limit: 50, certificateType: "Offline", expiringWithinDays: 90 },
+      session: superSession,
+      local: (p) => listVisibleCertificates(store.db, p, { limit: 50, certificateType: "Offline", expiringWithinDays: 90 }),
+    },
+    {
+      name: "certificates.list page of 50 (branch admin)",
+      path: "certificates.list",
+      input: { limit: 50 },
+      session: branchSession,
+      local: (p) => listVisibleCertificates(store.db, p, { limit: 50 }),
+    },
+    {
+      name: "certificates.resolve (operator → branch → company)",
+      path: "certificates.resolve",
+      input: {
         companyId: company.company_id,
         branchId: company.branch_id,
         operatorId: company.operator_id,
         environment: "test",
         certificateType: "Authentication",
-      }),
-  },
-];
-const scenarios: LoadScenario[] = cases.map((c) => ({
-  name: c.name,
-  url: q(c.path, c.input),
-  cookie: `ksef_certs_session=${c.session.token}`,
-  connections: CONNECTIONS,
-  durationSeconds: SECONDS,
-}));
-const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(new URL("./load.js", import.meta.url)), JSON.stringify(scenarios)], {
-  maxBuffer: 1 << 20,
-});
-const results = stdout
-  .trim()
-  .split("\n")
-  .map((l) => JSON.parse(l) as LoadResult);
-console.log(`\nadmin API over HTTP (second process, autocannon) beside the use case in-process (sequential), ${at.toISOString()}`);
-for (const c of cases) {
-  const http = results.find((r) => r.name === c.name);
-  if (http === undefined) throw new Error(`no HTTP result for ${c.name}`);
-  const local = await inProcess(() => c.local(c.session.principal), Math.min(5000, SECONDS * 500));
-  line(c.name, http, local);
+      },
+      session: superSession,
+      local: () =>
+        certificateFor(store.db, {
+          companyId: company.company_id,
+          branchId: company.branch_id,
+          operatorId: company.operator_id,
+          environment: "test",
+          certificateType: "Authentication",
+        }),
+    },
+  ];
+  const scenarios: LoadScenario[] = cases.map((c) => ({
+    name: c.name,
+    url: q(c.path, c.input),
+    cookie: `ksef_certs_session=${c.session.token}`,
+    connections: CONNECTIONS,
+    durationSeconds: SECONDS,
+  }));
+  const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(new URL("./load.js", import.meta.url)), JSON.stringify(scenarios)], {
+    maxBuffer: 1 << 20,
+  });
+  const results = stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as LoadResult);
+  console.log(`\nadmin API over HTTP (second process, autocannon) beside the use case in-process (sequential), ${at.toISOString()}`);
+  for (const c of cases) {
+    const http = results.find((r) => r.name === c.name);
+    if (http === undefined) throw new Error(`no HTTP result for ${c.name}`);
+    const local = await inProcess(() => c.local(c.session.principal), Math.min(5000, SECONDS * 500));
+    line(c.name, http, local);
+  }
+  await server.close();
+  await store.close();
 }
-await server.close();
-await store.close();
+
+// Benches by name on the command line (`npm run bench -- renewals`); none named runs them all.
+const BENCHES: Record<string, () => Promise<unknown>> = { server: serverBench, renewals: renewalBench };
+const named = process.argv.slice(2);
+const unknown = named.filter((n) => !(n in BENCHES));
+if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(", ")}; choose from ${Object.keys(BENCHES).join(", ")}`);
+let missed = false;
+for (const name of named.length === 0 ? Object.keys(BENCHES) : named) {
+  // A bench that reports a target (true/false) and misses it makes the run fail, without stopping the others.
+  if ((await BENCHES[name]?.()) === false) missed = true;
+}
+if (missed) process.exitCode = 1;
