@@ -254,7 +254,8 @@ function ApproveForm({ item: i }: { readonly item: RenewalRow }): ReactNode {
       },
     }),
   );
-  const said = t("web.renewals.route.approval", { reason: i.reason === null ? "" : reasonText(t, i.reason) });
+  // The reason already says what it waits for (approval, or approval with the password); the plain sentence is for none.
+  const said = i.reason === null ? t("web.renewals.route.approval") : reasonText(t, i.reason);
   // Only a renewal the scheduler has opened can be approved; before that the row says why it will wait.
   if (i.renewal?.state !== "awaiting_approval") return <>{`${said} (${t("web.renewals.notOpened")})`}</>;
   const renewalId = i.renewal.id;
