@@ -415,6 +415,27 @@ describe.skipIf(!run)("admin web app in chromium", () => {
     await screenshot(page, "10-audit");
   });
 
+  it("opens Odnowienia: the plan table holds the current certificates; a company policy value is set, shown with its source, and cleared", async () => {
+    await go("Odnowienia");
+    await page.getByRole("heading", { exact: true, name: "Odnowienia" }).waitFor();
+    const plan = page.getByRole("table", { exact: true, name: "Plan odnowień" });
+    await plan.getByRole("link", { exact: true, name: "Jan Kowalski logowanie" }).waitFor();
+    await expect.poll(() => plan.getByRole("row").count()).toBeGreaterThan(1);
+    // The policy of the company: every value inherited from the defaults until the company sets one.
+    const policy = page.getByRole("region", { exact: true, name: "Zasady odnawiania" });
+    await policy.getByLabel("Firma", { exact: true }).selectOption({ label: `Hurtownia Testowa (${NIP})` });
+    const form = policy.getByRole("form", { exact: true, name: "Zasady odnawiania wybranego zakresu" });
+    await form.getByText("Obowiązuje: automatycznie (domyślne)", { exact: true }).waitFor();
+    // Asking first keeps the server's scheduler from renewing anything while the other steps run.
+    await form.getByLabel("Zgoda", { exact: true }).selectOption("ask_first");
+    await form.getByRole("button", { exact: true, name: "Zapisz" }).click();
+    await form.getByText("Obowiązuje: najpierw zapytaj administratora (z firmy)", { exact: true }).waitFor();
+    await screenshot(page, "10b-renewals");
+    await form.getByLabel("Zgoda", { exact: true }).selectOption("");
+    await form.getByRole("button", { exact: true, name: "Zapisz" }).click();
+    await form.getByText("Obowiązuje: automatycznie (domyślne)", { exact: true }).waitFor();
+  });
+
   it("shows no English sentence anywhere while it speaks Polish (pages, a refused form, a failed sign-in)", async () => {
     const english: string[] = [];
     const check = async (name: string): Promise<void> => {
@@ -428,6 +449,7 @@ describe.skipIf(!run)("admin web app in chromium", () => {
         ["Organizacja", "Organizacja", () => page.getByRole("treeitem", { exact: true, name: "kasa-1" })],
         ["Certyfikaty", "Certyfikaty", () => page.getByRole("link", { exact: true, name: "Jan Kowalski logowanie" })],
         ["Oś ważności", "Oś ważności certyfikatów", () => page.getByRole("list", { exact: true, name: "Luki (okresy bez ważnego certyfikatu)" })],
+        ["Odnowienia", "Odnowienia", () => page.getByRole("table", { exact: true, name: "Plan odnowień" })],
         ["Nowy certyfikat", "Nowy certyfikat w KSeF", () => page.getByRole("option", { name: `Hurtownia Testowa (${NIP})` })],
         ["Import", "Import certyfikatu", () => page.getByRole("option", { name: `Hurtownia Testowa (${NIP})` })],
         ["Eksport", "Eksport do programu", () => page.getByText("Wybierz certyfikaty w tabeli albo na stronie certyfikatu.", { exact: true })],

@@ -134,6 +134,10 @@ for (const kind of DB_KINDS) {
         "workstations.tokens": { workstationId: w.w1.id },
         "workstations.revokeToken": { tokenId: "00000000-0000-4000-8000-000000000000" },
         "workstations.signingRequests": { workstationId: w.w1.id },
+        "renewals.plan": { companyId: w.company.id, branchId: w.b1.id, environment: "test" },
+        "renewals.policy": { companyId: w.company.id, branchId: w.b1.id },
+        "renewals.setPolicy": { companyId: w.company.id, branchId: w.b1.id, patch: { renewBeforeDays: 45, approval: "ask_first", workstationId: w.w1.id } },
+        "renewals.approve": { renewalId: "00000000-0000-4000-8000-000000000000", keyPassword: "Nowe-haslo-klucza-2026!" },
       };
     }
 

@@ -24,6 +24,7 @@ for (const kind of DB_KINDS) {
     let w: Awaited<ReturnType<typeof buildWorld>>;
     let auditorOfAll: NewSession;
     let tokenId = "";
+    let renewalId = "";
     beforeAll(async () => {
       store = await openTestStore(kind);
       w = await buildWorld(store.db);
@@ -39,6 +40,12 @@ for (const kind of DB_KINDS) {
       auditorOfAll = await authenticate(store.db, { login: "audytor-wszystkich", password: PASSWORD, clientKey: "test", at: T0 });
       const { code } = await createPairingCode(store.db, { workstationId: w.w1.id, actor: "test", now: T0 });
       ({ tokenId } = await pairWorkstation(store.db, { code, label: "kasa-1", now: T0 }));
+      // A renewal waiting for an admin, so approving it is refused for being an auditor, not for not existing.
+      const [renewal] = await store.db
+        .insert(schema.renewals)
+        .values({ certificateId: w.certs.b1, companyId: w.company.id, state: "awaiting_approval", dueAt: T0, nextAttemptAt: T0, createdAt: T0, updatedAt: T0 })
+        .returning({ id: schema.renewals.id });
+      renewalId = renewal?.id ?? "";
     }, 120_000);
     afterAll(async () => {
       await services.enrollments?.close();
@@ -78,6 +85,8 @@ for (const kind of DB_KINDS) {
         "enrollments.uploadSigned": { id: w.enrollments.b2, signedBase64: "PHg+PC94Pg==" },
         "workstations.createPairingCode": { workstationId: w.w1.id },
         "workstations.revokeToken": { tokenId },
+        "renewals.setPolicy": { companyId, patch: { approval: "ask_first" } },
+        "renewals.approve": { renewalId },
       };
     }
 

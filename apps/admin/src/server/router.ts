@@ -11,6 +11,7 @@ import { authRouter } from "./routers/auth.js";
 import { adaptersRouter, certificatesRouter } from "./routers/certificates.js";
 import { enrollmentsRouter } from "./routers/enrollments.js";
 import { orgRouter } from "./routers/org.js";
+import { renewalsRouter } from "./routers/renewals.js";
 import { usersRouter } from "./routers/users.js";
 import { workstationsRouter } from "./routers/workstations.js";
 import { router } from "./trpc.js";
@@ -25,6 +26,7 @@ export const appRouter = router({
   enrollments: enrollmentsRouter,
   audit: auditRouter,
   workstations: workstationsRouter,
+  renewals: renewalsRouter,
 });
 
 /** The API's type, for the web app's tRPC client. */

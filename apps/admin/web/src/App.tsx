@@ -21,6 +21,7 @@ const ImportPage = lazy(() => import("./pages/Import").then((m) => ({ default: m
 const ExportPage = lazy(() => import("./pages/Export").then((m) => ({ default: m.ExportPage })));
 const AuditPage = lazy(() => import("./pages/Audit").then((m) => ({ default: m.AuditPage })));
 const UsersPage = lazy(() => import("./pages/Users").then((m) => ({ default: m.UsersPage })));
+const RenewalsPage = lazy(() => import("./pages/Renewals").then((m) => ({ default: m.RenewalsPage })));
 const WorkstationPage = lazy(() => import("./pages/Workstation").then((m) => ({ default: m.WorkstationPage })));
 
 /** Switches the UI language (and remembers it for the signed-in account); given to the language buttons. */
@@ -144,10 +145,11 @@ function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; 
       },
     }),
   );
-  const links: [string, `web.nav.${"organisation" | "certificates" | "timeline" | "enroll" | "import" | "export" | "audit" | "users"}`][] = [
+  const links: [string, `web.nav.${"organisation" | "certificates" | "timeline" | "renewals" | "enroll" | "import" | "export" | "audit" | "users"}`][] = [
     ["/organisation", "web.nav.organisation"],
     ["/certificates", "web.nav.certificates"],
     ["/timeline", "web.nav.timeline"],
+    ["/renewals", "web.nav.renewals"],
     ["/enroll", "web.nav.enroll"],
     ["/import", "web.nav.import"],
     ["/export", "web.nav.export"],
@@ -189,6 +191,7 @@ function Shell({ isSuperAdmin, displayName }: { readonly isSuperAdmin: boolean; 
             <Route path="/certificates" element={<CertificatesPage />} />
             <Route path="/certificates/:id" element={<CertificatePage />} />
             <Route path="/timeline" element={<TimelinePage />} />
+            <Route path="/renewals" element={<RenewalsPage />} />
             <Route path="/enroll" element={<EnrollPage />} />
             <Route path="/enrollments/:id" element={<EnrollmentStatusPage />} />
             <Route path="/import" element={<ImportPage />} />
