@@ -10,12 +10,13 @@
  *   PGlite with the product's own scheduler and enrollment service and an injected virtual clock; one is stopped
  *   mid-run without cleaning up its claims (as a crash leaves them) and a new one takes over.
  *
- * Time moves in steps of a week; after each step the test waits until nothing due is left unclaimed. It then
+ * Time moves in steps of ten days; after each step the test waits until nothing due is left unclaimed. It then
  * asserts: no slot under an automatic policy is ever without a valid certificate; every renewal that needs a person
  * opened its signing request at least 30 days before expiry; no renewal enrolled twice and no key was enrolled
  * twice; the simulator never answered 429; every renewal is in the audit log.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,7 +39,7 @@ import { createVirtualClock, DAY_MS, faketimeAvailable, removeFaketimeLeftovers,
 
 const T0 = new Date("2027-01-04T09:00:00Z");
 const YEARS = Number(process.env["FLEET_YEARS"] ?? 3);
-const STEP_DAYS = 7;
+const STEP_DAYS = 10;
 const COMPANIES = Number(process.env["FLEET_COMPANIES"] ?? 50);
 const SEED_KEY_PASSWORD = "Flota-Klucz-2027!ab";
 const DATABASE_URL = process.env["KSEF_CERTS_TEST_DATABASE_URL"];
@@ -309,9 +310,9 @@ async function simulate(
   expect(new Set(spkis).size).toBe(spkis.length);
 
   // Every renewal in the audit log: opened, and finished (or waiting) with its reason.
-  const audit = (await db.select({ action: auditLog.action, entityId: auditLog.entityId, entityType: auditLog.entityType }).from(auditLog)).filter(
-    (a) => a.entityType === "renewal",
-  );
+  const audit = (
+    await db.select({ action: auditLog.action, entityId: auditLog.entityId, entityType: auditLog.entityType }).from(auditLog).orderBy(auditLog.seq)
+  ).filter((a) => a.entityType === "renewal");
   const actionsOf = new Map<string, string[]>();
   for (const a of audit) actionsOf.set(a.entityId ?? "", [...(actionsOf.get(a.entityId ?? "") ?? []), a.action]);
   for (const r of renewalRows) {
@@ -363,6 +364,7 @@ describe("fleet simulation on PGlite: two schedulers in one process, one stopped
     const fleet: Fleet = {
       start(i) {
         const abort = new AbortController();
+        setMaxListeners(0, abort.signal);
         const enrollment = makeEnrollment();
         const instanceId = `fleet-${String(i)}-${randomUUID().slice(0, 8)}`;
         const loop = (async () => {
@@ -442,7 +444,7 @@ describe.skipIf(!postgresReady)("fleet simulation on PostgreSQL: two `ksef-certs
         servers[i] = undefined;
       },
       async stopAll() {
-        await Promise.all(servers.map((s) => s?.stop()));
+        await Promise.all(servers.map((s) => s?.stop() ?? Promise.resolve()));
       },
     };
     try {

@@ -10,6 +10,7 @@
  * worker pool (`@ksef-certs/ksef/crypto`, `kdf-pool.ts`), away from libuv's threads where sign-in hashes
  * passwords; `close()` stops that pool.
  */
+import { setMaxListeners } from "node:events";
 import { readFile, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
@@ -312,6 +313,8 @@ export function createServer(options: CreateServerOptions): AdminServer {
   const renewalsOn = enrollments !== undefined && (options.renewals?.intervalMs ?? 60_000) > 0;
   const instanceId = options.renewals?.instanceId ?? renewalInstanceId(hostname(), process.pid);
   const passAbort = new AbortController();
+  // Every renewal run (people's signatures wait for days) listens to this one signal.
+  setMaxListeners(0, passAbort.signal);
   const waitingForPeople = new Set<Promise<void>>();
   let passTimer: NodeJS.Timeout | undefined;
   let passRun: Promise<void> = Promise.resolve();
@@ -324,7 +327,7 @@ export function createServer(options: CreateServerOptions): AdminServer {
     passRun = passRun
       .then(async () => {
         if (passAbort.signal.aborted) return;
-        if (!renewalsOn || enrollments === undefined) {
+        if (!renewalsOn) {
           for (const p of await promoteQueued(db, { at: clock(), actor: "system" })) onRenewal({ kind: "promoted", promotion: p });
           return;
         }

@@ -12,7 +12,7 @@ import { slotKey } from "../registry/coverage.js";
 import { type CertificateTypeName, type Environment, MS_PER_DAY } from "../registry/internal.js";
 import type { Db } from "../store/db.js";
 import { branches, certificates, companies, operators, renewalPolicies, renewals, workstations } from "../store/schema.js";
-import { DEFAULT_RENEWAL_POLICY, type EffectiveRenewalPolicy, loadPolicyBook, type PolicyBook } from "./policy.js";
+import { DEFAULT_RENEWAL_POLICY, type EffectiveRenewalPolicy, loadPolicyBook } from "./policy.js";
 
 /** How a renewal will go (or went). */
 export type RenewalRoute = "automatic" | "person" | "approval" | "blocked" | "renewed";
@@ -344,5 +344,3 @@ async function loadNames(db: Db, companyIds: readonly string[]) {
     certificateNames: new Map(certs.map((c) => [c.id, c.name])),
   };
 }
-
-export type { PolicyBook };
